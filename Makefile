@@ -1,0 +1,50 @@
+# WebOS — the two commands: `make up` (the whole platform on this machine)
+# and `make test` (lint + the whole suite). Both install what they need.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PKG_FILES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml modules/*/pyproject.toml)
+
+.PHONY: install up down status logs test lint unit bench clean
+
+$(STAMP): requirements/dev.txt scripts/bootstrap.sh $(PKG_FILES)
+	./scripts/bootstrap.sh
+	touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(BIN)/webos up
+
+down:
+	@if [ -x $(BIN)/webos ]; then $(BIN)/webos down; else echo "nothing to stop"; fi
+
+status: install
+	$(BIN)/webos status
+
+logs: install
+	$(BIN)/webos logs
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy libs/webos_common/src
+	$(BIN)/lint-imports
+
+test: install lint
+	./scripts/bootstrap.sh --browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Fast loop while coding: no lint, no browser install.
+unit: install
+	$(BIN)/pytest -x -q $(PYTEST_ARGS)
+
+requirements/dev.txt: requirements/base.in requirements/dev.in
+	$(BIN)/uv pip compile requirements/dev.in -o requirements/dev.txt --python-version 3.11 \
+	  --no-header --no-emit-index-url --no-annotate
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: down
+	rm -rf .webos

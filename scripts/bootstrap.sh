@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install everything WebOS needs on this machine, idempotently:
+# a virtualenv with uv, the pinned stack, every workspace package editable,
+# and (with --browser) Debian's chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=.venv
+UV_VERSION=0.13.9
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+if [ ! -x "$VENV/bin/uv" ]; then
+  "$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"
+fi
+export VIRTUAL_ENV="$PWD/$VENV"
+UV="$VENV/bin/uv"
+"$UV" pip install -q -r requirements/dev.txt
+# Every package of the workspace, editable, so entry points (modules,
+# console scripts, the pytest plugin) are registered.
+pkgs=()
+for d in libs/*/ services/*/ modules/*/; do
+  [ -f "$d/pyproject.toml" ] && pkgs+=(-e "$d")
+done
+"$UV" pip install -q --no-deps "${pkgs[@]}"
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium missing: run 'sudo apt-get install chromium' for the browser tests" >&2
+  fi
+fi
