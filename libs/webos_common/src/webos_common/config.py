@@ -1,0 +1,64 @@
+"""Configuration: one pydantic-settings base, env prefix `WEBOS_`.
+
+Secrets are `SecretStr` fields; outside development and test a secret
+left at a placeholder value refuses to load, so a forgotten `.env` fails
+the start instead of running with `changeme`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "change_me", "secret", "password", "admin", "placeholder", "dev", "xxx"}
+)
+
+Environment = Literal["development", "test", "production"]
+
+
+class WebOSSettings(BaseSettings):
+    """Settings every WebOS process shares; services subclass it."""
+
+    model_config = SettingsConfigDict(env_prefix="WEBOS_", env_file=".env", extra="ignore")
+
+    env: Environment = "development"
+    service_name: str = "webos"
+    host: str = "127.0.0.1"
+    port: int = 8700
+    public_url: str | None = None
+
+    mongo_url: str = "mongodb://127.0.0.1:8720/?replicaSet=rs0&directConnection=true"
+    mongo_db: str = "webos"
+    nats_url: str = "nats://127.0.0.1:8721"
+
+    gateway_url: str = "http://127.0.0.1:8700"
+    auth_url: str = "http://127.0.0.1:8701"
+    storage_url: str = "http://127.0.0.1:8702"
+    settings_url: str = "http://127.0.0.1:8703"
+    events_url: str = "http://127.0.0.1:8704"
+    shell_url: str = "http://127.0.0.1:8705"
+
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    state_dir: str = ".webos"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env in ("development", "test")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> WebOSSettings:
+        if self.is_development:
+            return self
+        bad = [
+            name
+            for name, value in self
+            if isinstance(value, SecretStr) and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+        ]
+        if bad:
+            names = ", ".join(f"WEBOS_{n.upper()}" for n in bad)
+            raise ValueError(f"placeholder secret(s) not allowed in {self.env}: {names}")
+        return self

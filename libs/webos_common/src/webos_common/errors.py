@@ -1,0 +1,146 @@
+"""Domain errors, and the one handler set that turns them into HTTP answers.
+
+Every error leaves a service as `{"error": {"code", "message", "details"}}`.
+Bad input is a 422 that names each bad field; an unexpected exception is a
+500 that carries the request id and nothing of the internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from loguru import logger
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from webos_common import context
+
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+class WebOSError(Exception):
+    """Base of every domain error: a stable code, a message, optional details."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class BadRequest(WebOSError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(WebOSError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(WebOSError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(WebOSError):
+    status, code = 404, "not_found"
+
+
+class Conflict(WebOSError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(WebOSError):
+    status, code = 413, "payload_too_large"
+
+
+class ValidationFailed(WebOSError):
+    status, code = 422, "validation_failed"
+
+    @classmethod
+    def from_errors(
+        cls, errors: Iterable[dict[str, Any]], *, message: str = "Invalid input"
+    ) -> ValidationFailed:
+        details = [field_error(err) for err in errors]
+        names = ", ".join(d["field"] for d in details)
+        return cls(f"{message}: {names}" if names else message, details=details)
+
+    @classmethod
+    def from_pydantic(cls, exc: ValidationError, *, message: str = "Invalid input") -> ValidationFailed:
+        return cls.from_errors([dict(e) for e in exc.errors()], message=message)
+
+
+class RateLimited(WebOSError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
+class Unavailable(WebOSError):
+    status, code = 503, "unavailable"
+
+
+def field_error(err: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error as `{field, location, message, type}`."""
+    loc: Sequence[Any] = err.get("loc", ())
+    location = None
+    if loc and loc[0] in _LOCATIONS:
+        location, loc = loc[0], loc[1:]
+    field = ".".join(str(part) for part in loc) or (location or "input")
+    return {"field": field, "location": location, "message": err.get("msg", "invalid"), "type": err.get("type")}
+
+
+_STATUS_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _webos_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WebOSError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    failed = ValidationFailed.from_errors(exc.errors())
+    return error_response(422, failed.code, failed.message, failed.details)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {}) or None)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    rid = context.request_id.get()
+    logger.opt(exception=exc).error("unhandled error (request {})", rid)
+    return error_response(500, "internal_error", "Internal server error", {"request_id": rid})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WebOSError, _webos_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

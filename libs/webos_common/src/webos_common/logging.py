@@ -1,0 +1,62 @@
+"""Loguru, configured once per process: text or JSON, every line carrying
+service, trace id, request id and user id from the context.
+
+Standard-library logging (uvicorn, pymongo, nats) is routed into loguru.
+Extra sinks (the NATS log stream of the live log viewer) are added with
+`add_sink`.
+"""
+
+from __future__ import annotations
+
+import logging as std_logging
+import sys
+from typing import Any
+
+from loguru import logger
+
+from webos_common import context
+
+_configured: dict[str, Any] = {}
+
+TEXT_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
+    "<cyan>{extra[service]}</cyan> trace={extra[trace_id]} user={extra[user_id]} | {message}"
+)
+
+
+def _patch(record: Any) -> None:
+    extra = record["extra"]
+    extra.setdefault("service", _configured.get("service", "webos"))
+    user = context.current_user.get()
+    extra["trace_id"] = context.trace_id.get() or "-"
+    extra["request_id"] = context.request_id.get() or "-"
+    extra["user_id"] = user.id if user else "-"
+
+
+class _InterceptHandler(std_logging.Handler):
+    def emit(self, record: std_logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def configure_logging(service: str, *, level: str = "INFO", fmt: str = "text") -> None:
+    """Set up loguru for this process; calling it again reconfigures."""
+    _configured["service"] = service
+    logger.remove()
+    logger.configure(patcher=_patch, extra={"service": service})
+    if fmt == "json":
+        logger.add(sys.stderr, level=level, serialize=True, enqueue=False)
+    else:
+        logger.add(sys.stderr, level=level, format=TEXT_FORMAT, colorize=False)
+    std_logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)
+    for noisy in ("pymongo", "nats", "asyncio", "httpx", "httpcore", "botocore", "aiobotocore"):
+        std_logging.getLogger(noisy).setLevel(std_logging.WARNING)
+    std_logging.getLogger("uvicorn.access").disabled = True
+
+
+def add_sink(sink: Any, **options: Any) -> int:
+    """Add another sink (a callable taking the formatted message)."""
+    return logger.add(sink, **options)

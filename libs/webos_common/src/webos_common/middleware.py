@@ -1,0 +1,70 @@
+"""The request-context middleware every service runs (pure ASGI, cheap).
+
+Reads or creates `x-request-id` and the W3C `traceparent`, sets the
+context variables for the request, answers with both headers, records
+metrics per route template and logs one line per request.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from loguru import logger
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from webos_common import context
+from webos_common.metrics import HttpMetrics
+
+_QUIET = {"/healthz", "/readyz", "/metrics"}
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
+        trace = parsed[0] if parsed else context.new_trace_id()
+        span = context.new_span_id()
+        rid = headers.get(context.REQUEST_ID) or context.new_request_id()
+        context.trace_id.set(trace)
+        context.span_id.set(span)
+        context.request_id.set(rid)
+        context.current_user.set(None)
+        extra = [
+            (b"x-request-id", rid.encode("latin-1")),
+            (b"traceparent", context.format_traceparent(trace, span).encode()),
+        ]
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            if scope["type"] == "http":
+                self._record(scope, status["code"], time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        path: str = scope["path"]
+        route: Any = scope.get("route")
+        template = getattr(route, "path", None) or ("unmatched" if status == 404 else path)
+        self.metrics.observe(scope["method"], template, status, seconds)
+        if path in _QUIET:
+            return
+        user = context.current_user.get()
+        logger.info(
+            "{} {} -> {} in {:.1f} ms user={}", scope["method"], path, status, seconds * 1000,
+            user.id if user else "-",
+        )

@@ -1,0 +1,160 @@
+"""`create_service_app`: the one way a WebOS HTTP service is built.
+
+Every service gets the same middleware (request id, traceparent, context),
+error handlers, `/healthz`, `/readyz` (the dependencies it declares:
+MongoDB ping, NATS connected, plus its own checks) and `/metrics`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from loguru import logger
+from nats.aio.client import Client as NATS
+from pymongo import AsyncMongoClient
+
+from webos_common import db
+from webos_common.config import WebOSSettings
+from webos_common.errors import Unavailable, install_error_handlers
+from webos_common.logging import configure_logging
+from webos_common.messaging import connect_nats
+from webos_common.metrics import HttpMetrics
+from webos_common.middleware import RequestContextMiddleware
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceResources:
+    """What the lifespan connected; services reach it through `app.state.resources`."""
+
+    name: str
+    settings: WebOSSettings
+    mongo: AsyncMongoClient[Any] | None = None
+    nats: NATS | None = None
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Any:
+        if self.mongo is None:
+            raise Unavailable(f"{self.name} has no MongoDB connection")
+        return self.mongo[self.settings.mongo_db]
+
+    async def readiness(self) -> dict[str, str]:
+        results: dict[str, str] = {}
+
+        async def run(name: str, check: Check) -> None:
+            try:
+                await asyncio.wait_for(check(), timeout=2.0)
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                results[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
+
+        await asyncio.gather(*(run(n, c) for n, c in self.checks.items()))
+        return results
+
+
+def get_resources(request: Request) -> ServiceResources:
+    resources: ServiceResources = request.app.state.resources
+    return resources
+
+
+def create_service_app(
+    name: str,
+    *,
+    settings: WebOSSettings | None = None,
+    documents: Sequence[type] = (),
+    use_mongo: bool = True,
+    use_nats: bool = True,
+    routers: Sequence[APIRouter] = (),
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    checks: dict[str, Check] | None = None,
+    version: str = "0.1.0",
+    **fastapi_options: Any,
+) -> FastAPI:
+    settings = settings or WebOSSettings(service_name=name)
+    resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}))
+    metrics = HttpMetrics(name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+        if use_mongo:
+            resources.mongo = db.mongo_client(settings.mongo_url, appname=name)
+            mongo = resources.mongo
+            resources.checks.setdefault("mongodb", lambda: db.ping(mongo))
+            await db.init_documents(mongo, settings.mongo_db, documents)
+        if use_nats:
+            resources.nats = await connect_nats(settings.nats_url, name=name)
+            nc = resources.nats
+            resources.checks.setdefault("nats", lambda: _nats_connected(nc))
+        for hook in on_startup:
+            await hook(app)
+        logger.info("{} started", name)
+        try:
+            yield
+        finally:
+            for hook in reversed(on_shutdown):
+                try:
+                    await hook(app)
+                except Exception:  # noqa: BLE001 - shutdown goes on
+                    logger.exception("shutdown hook failed")
+            if resources.nats is not None:
+                await resources.nats.drain()
+            if resources.mongo is not None:
+                await resources.mongo.close()
+
+    app = FastAPI(title=f"WebOS {name}", version=version, lifespan=lifespan, **fastapi_options)
+    app.state.resources = resources
+    app.state.metrics = metrics
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    app.include_router(_health_router(resources, metrics))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+async def _nats_connected(nc: NATS) -> None:
+    if not nc.is_connected:
+        raise ConnectionError("NATS not connected")
+
+
+def _health_router(resources: ServiceResources, metrics: HttpMetrics) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": resources.name}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        results = await resources.readiness()
+        ready = all(v == "ok" for v in results.values())
+        body = {"status": "ready" if ready else "not_ready", "service": resources.name, "checks": results}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return router
+
+
+def run_service(factory: str, settings: WebOSSettings) -> None:
+    """Serve `module:create_app` with uvicorn on the settings' host and port."""
+    import uvicorn
+
+    configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        factory, factory=True, host=settings.host, port=settings.port,
+        log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips="*",
+    )

@@ -1,0 +1,1 @@
+"""webos_common's tests use the fixtures of the webos pytest plugin."""
