@@ -1,0 +1,1 @@
+"""The `webos` command line: launcher, status, logs."""

@@ -1,0 +1,208 @@
+"""Bring the stack up and down on this machine, and say how it is.
+
+State (PIDs, ports, log files) lives in `<state_dir>/state.json`; data in
+`<state_dir>/data`, so it survives `down` / `up`. `down` stops exactly the
+PIDs that `up` recorded — after checking each is still the process it
+started — so nothing else on the machine is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from webos_cli.plan import Component, StackPlan
+from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
+from webos_common.infra.process import pid_alive, port_open, stop_pid
+
+
+class StackError(RuntimeError):
+    """A component did not come up; the message names it and shows its log."""
+
+
+@dataclass
+class Record:
+    name: str
+    kind: str
+    pid: int
+    port: int | None
+    log: str
+    argv0: str
+
+    @property
+    def url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port and self.kind != "infra" else None
+
+
+def _state_file(plan: StackPlan) -> Path:
+    return plan.state_dir / "state.json"
+
+
+def load_state(plan: StackPlan) -> dict[str, Record]:
+    try:
+        raw = json.loads(_state_file(plan).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {name: Record(**rec) for name, rec in raw.get("components", {}).items()}
+
+
+def _save_state(plan: StackPlan, records: dict[str, Record]) -> None:
+    plan.state_dir.mkdir(parents=True, exist_ok=True)
+    body = {"base_port": plan.base_port, "components": {n: r.__dict__ for n, r in records.items()}}
+    tmp = _state_file(plan).with_suffix(".tmp")
+    tmp.write_text(json.dumps(body, indent=2))
+    tmp.replace(_state_file(plan))
+
+
+def is_running(rec: Record) -> bool:
+    """Alive, and still the process we started (not a recycled PID)."""
+    if not pid_alive(rec.pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{rec.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(cmdline) and cmdline[0].decode(errors="replace") == rec.argv0
+
+
+def probe(url: str, path: str, timeout: float = 1.0) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url + path, timeout=timeout) as resp:  # noqa: S310 - loopback only
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        try:
+            return exc.code, json.loads(exc.read() or b"null")
+        except ValueError:
+            return exc.code, None
+    except (OSError, ValueError):
+        return 0, None
+
+
+def _start_infra(plan: StackPlan) -> dict[str, Record]:
+    logs = plan.log_dir
+    servers: dict[str, Any] = {
+        "mongodb": MongoServer(plan.data_dir / "mongo", port=plan.mongo_port, log_path=logs / "mongodb.log"),
+        "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log"),
+        "s3": S3Server(logs / "s3.log", port=plan.s3_port),
+    }
+    records: dict[str, Record] = {}
+
+    def start(name: str) -> None:
+        server = servers[name]
+        try:
+            pid = server.start()
+        except Exception as exc:
+            tail = server.process.log_tail() if server.process else ""
+            if server.process:
+                server.process.stop()
+            raise StackError(f"{name} did not start: {exc}\n--- {name} log ---\n{tail}") from exc
+        records[name] = Record(name, "infra", pid, server.port, str(server.log_path), server.argv()[0])
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        errors = [f.exception() for f in [pool.submit(start, n) for n in servers]]
+    failed = [e for e in errors if e is not None]
+    if failed:
+        for rec in records.values():
+            stop_pid(rec.pid)
+        raise failed[0]
+    return records
+
+
+def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProcess]:
+    log_path = plan.log_dir / f"{component.name.replace(':', '-')}.log"
+    proc = ManagedProcess(component.name, component.argv, log_path=log_path, env=component.env)
+    pid = proc.start()
+    return Record(component.name, component.kind, pid, component.port, str(proc.log_path), component.argv[0]), proc
+
+
+def wait_ready(records: list[Record], procs: dict[str, ManagedProcess], timeout: float) -> None:
+    pending = {r.name: r for r in records if r.url}
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    while pending and time.monotonic() < deadline:
+        for name, rec in list(pending.items()):
+            proc = procs.get(name)
+            if proc is not None and not proc.alive():
+                raise StackError(f"{name} exited during start\n--- {name} log ---\n{proc.log_tail()}")
+            status, body = probe(rec.url or "", "/readyz")
+            last[name] = body
+            if status == 200:
+                del pending[name]
+        time.sleep(0.1)
+    if pending:
+        name = next(iter(pending))
+        proc = procs.get(name)
+        raise StackError(
+            f"{name} not ready after {timeout:.0f}s (last /readyz: {last.get(name)})\n"
+            f"--- {name} log ---\n{proc.log_tail() if proc else ''}"
+        )
+
+
+def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
+    """Start whatever is not running yet; return every component's record.
+
+    On any failure everything is stopped again, so a failed `up` leaves
+    nothing behind."""
+    try:
+        return _up(plan, timeout)
+    except StackError:
+        down(plan)
+        raise
+
+
+def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
+    current = {n: r for n, r in load_state(plan).items() if is_running(r)}
+    if {"mongodb", "nats", "s3"} - set(current):
+        for rec in current.values():
+            stop_pid(rec.pid)
+        current = _start_infra(plan)
+        _save_state(plan, current)
+    procs: dict[str, ManagedProcess] = {}
+    started: list[Record] = []
+    for component in plan.services() + plan.modules() + plan.workers():
+        if component.name in current:
+            continue
+        if component.port and port_open(component.port):
+            raise StackError(f"{component.name}: port {component.port} is taken by another process")
+        rec, proc = _launch(component, plan)
+        current[rec.name], procs[rec.name] = rec, proc
+        started.append(rec)
+        _save_state(plan, current)
+    wait_ready(started, procs, timeout)
+    return current
+
+
+def down(plan: StackPlan) -> list[str]:
+    """Stop every recorded process: services first, infrastructure last."""
+    records = load_state(plan)
+    order = sorted(records.values(), key=lambda r: r.kind == "infra")
+    stopped = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for group in ([r for r in order if r.kind != "infra"], [r for r in order if r.kind == "infra"]):
+            running = [r for r in group if is_running(r)]
+            list(pool.map(lambda r: stop_pid(r.pid, timeout=15), running))
+            stopped += [r.name for r in running]
+    _state_file(plan).unlink(missing_ok=True)
+    return stopped
+
+
+def status(plan: StackPlan) -> list[dict[str, Any]]:
+    rows = []
+    for rec in load_state(plan).values():
+        running = is_running(rec)
+        if not running:
+            ready = "stopped"
+        elif rec.url:
+            code, _ = probe(rec.url, "/readyz")
+            ready = "ready" if code == 200 else f"not ready ({code or 'no answer'})"
+        else:
+            ready = "ready" if rec.port is None or port_open(rec.port) else "no port"
+        rows.append({"name": rec.name, "kind": rec.kind, "pid": rec.pid, "port": rec.port,
+                     "url": rec.url, "state": ready, "log": rec.log})
+    return rows
