@@ -1,0 +1,1 @@
+"""WebOS auth service."""

@@ -1,0 +1,1 @@
+"""WebOS events service."""

@@ -1,0 +1,11 @@
+"""The events service's app factory."""
+
+from fastapi import FastAPI
+
+from webos_common.service import create_service_app
+from webos_events.settings import EventsSettings
+
+
+def create_app(settings: EventsSettings | None = None) -> FastAPI:
+    settings = settings or EventsSettings()
+    return create_service_app("events", settings=settings, use_mongo=True)

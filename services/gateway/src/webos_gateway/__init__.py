@@ -1,0 +1,1 @@
+"""WebOS gateway service."""

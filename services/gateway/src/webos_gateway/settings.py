@@ -1,0 +1,7 @@
+"""Configuration of the gateway service (env prefix `WEBOS_`)."""
+
+from webos_common.config import WebOSSettings
+
+
+class GatewaySettings(WebOSSettings):
+    service_name: str = "gateway"

@@ -1,0 +1,1 @@
+"""WebOS settings service."""

@@ -1,0 +1,1 @@
+"""WebOS shell-ui service."""
