@@ -41,9 +41,17 @@ class WebOSSettings(BaseSettings):
     events_url: str = "http://127.0.0.1:8704"
     shell_url: str = "http://127.0.0.1:8705"
 
+    jwt_issuer: str = "webos"
+    jwt_audience: str = "webos"
+    jwks_url: str | None = None  # default: <auth_url>/.well-known/jwks.json
+
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     state_dir: str = ".webos"
+
+    @property
+    def effective_jwks_url(self) -> str:
+        return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
 
     @property
     def is_development(self) -> bool:

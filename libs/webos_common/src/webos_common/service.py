@@ -26,6 +26,7 @@ from webos_common.logging import configure_logging
 from webos_common.messaging import connect_nats
 from webos_common.metrics import HttpMetrics
 from webos_common.middleware import RequestContextMiddleware
+from webos_common.security import HttpJWKS, TokenVerifier
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 Check = Callable[[], Awaitable[None]]
@@ -40,6 +41,7 @@ class ServiceResources:
     mongo: AsyncMongoClient[Any] | None = None
     nats: NATS | None = None
     checks: dict[str, Check] = field(default_factory=dict)
+    verifier: TokenVerifier | None = None
 
     @property
     def db(self) -> Any:
@@ -81,7 +83,10 @@ def create_service_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     settings = settings or WebOSSettings(service_name=name)
-    resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}))
+    verifier = TokenVerifier(
+        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}), verifier=verifier)
     metrics = HttpMetrics(name)
 
     @asynccontextmanager

@@ -1,0 +1,49 @@
+"""FastAPI dependencies: the bearer token (header, or `access_token`
+cookie for the browser) verified by the app's `TokenVerifier`; the user is
+also put into the context so services, events and tasks see it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from webos_common import context
+from webos_common.errors import Unauthorized
+from webos_common.identity import User
+from webos_common.security.verifier import TokenVerifier
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return request.cookies.get("access_token")
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier | None = getattr(request.app.state.resources, "verifier", None)
+    if verifier is None:
+        raise Unauthorized("This service does not accept tokens")
+    return verifier
+
+
+async def optional_user(request: Request) -> User | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    user = await _verifier(request).verify(token)
+    context.current_user.set(user)
+    return user
+
+
+async def current_user(request: Request) -> User:
+    user = await optional_user(request)
+    if user is None:
+        raise Unauthorized("Sign-in required")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+OptionalUser = Annotated[User | None, Depends(optional_user)]

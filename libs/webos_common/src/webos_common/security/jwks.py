@@ -1,0 +1,52 @@
+"""Where verification keys come from: auth's JWKS over HTTP (cached,
+refetched on an unknown `kid` at most once per interval), or a static set."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Protocol
+
+import httpx
+
+
+class JWKSSource(Protocol):
+    async def get_key(self, kid: str) -> dict[str, Any] | None:
+        """The public JWK with this key id, or None."""
+
+
+class StaticJWKS:
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: k for k in jwks.get("keys", [])}
+
+    async def get_key(self, kid: str) -> dict[str, Any] | None:
+        return self._keys.get(kid)
+
+
+class HttpJWKS:
+    def __init__(self, url: str, *, min_refetch_interval: float = 5.0, timeout: float = 3.0) -> None:
+        self.url = url
+        self.min_refetch_interval = min_refetch_interval
+        self.timeout = timeout
+        self._keys: dict[str, dict[str, Any]] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def get_key(self, kid: str) -> dict[str, Any] | None:
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        async with self._lock:
+            if kid not in self._keys and time.monotonic() - self._fetched_at >= self.min_refetch_interval:
+                await self._fetch()
+        return self._keys.get(kid)
+
+    async def _fetch(self) -> None:
+        self._fetched_at = time.monotonic()
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                resp = await client.get(self.url)
+                resp.raise_for_status()
+                self._keys = {k["kid"]: k for k in resp.json().get("keys", []) if "kid" in k}
+        except (httpx.HTTPError, ValueError, KeyError):
+            return

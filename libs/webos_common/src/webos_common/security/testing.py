@@ -1,0 +1,51 @@
+"""A token issuer for tests: a fresh RSA key, tokens for any user, its JWKS,
+and a verifier that trusts it — so a service's tests need no auth service."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwk, jwt
+
+from webos_common.security.jwks import StaticJWKS
+from webos_common.security.verifier import TokenVerifier
+
+
+class TestIssuer:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, *, issuer: str = "webos", audience: str = "webos") -> None:
+        self.issuer, self.audience = issuer, audience
+        self.kid = uuid.uuid4().hex[:12]
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        public = jwk.construct(public_pem, "RS256").to_dict()
+        self.public_jwk = {**{k: (v.decode() if isinstance(v, bytes) else v) for k, v in public.items()},
+                           "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public_jwk]}
+
+    def token(self, user_id: str = "u1", *, roles: tuple[str, ...] = ("user",),
+              permissions: tuple[str, ...] = (), expires_in: int = 300, **claims: Any) -> str:
+        now = int(time.time())
+        body = {"sub": user_id, "iss": self.issuer, "aud": self.audience, "iat": now, "nbf": now,
+                "exp": now + expires_in, "roles": list(roles), "permissions": list(permissions),
+                "preferred_username": user_id, "typ": "access", **claims}
+        return str(jwt.encode(body, self.private_pem, algorithm="RS256", headers={"kid": self.kid}))
+
+    def headers(self, user_id: str = "u1", **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id, **kwargs)}"}
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(StaticJWKS(self.jwks), issuer=self.issuer, audience=self.audience)
