@@ -1,0 +1,87 @@
+"""What a module host announces about its module (the registry's value).
+
+The gateway routes from `base_url` and `public_prefixes`; the shell builds
+navigation, the palette, dashboard widgets, admin pages, forms and grids
+from the rest. Nothing in the core names a module in advance.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class NavEntry(BaseModel):
+    label: str
+    path: str  # shell path, e.g. "/m/tasks"
+    icon: str = "extension"
+    permission: str | None = None
+    order: int = 100
+
+
+class PaletteCommand(BaseModel):
+    id: str
+    label: str
+    keywords: list[str] = Field(default_factory=list)
+    # "navigate": open `path` in the shell; "form": open the AutoForm of `collection`;
+    # "api": call `method path` through the gateway.
+    action: Literal["navigate", "form", "api"] = "navigate"
+    path: str | None = None
+    collection: str | None = None
+    method: str = "POST"
+    permission: str | None = None
+
+
+class Widget(BaseModel):
+    id: str
+    title: str
+    kind: Literal["stat", "list", "chart", "custom"] = "stat"
+    endpoint: str  # gateway path returning the widget's data
+    permission: str | None = None
+
+
+class AdminPage(BaseModel):
+    label: str
+    path: str
+    permission: str | None = None
+
+
+class Collection(BaseModel):
+    """A REST collection the shell can show as a DataExplorer and an AutoForm."""
+
+    name: str
+    label: str
+    endpoint: str  # gateway path of the collection, e.g. "/api/tasks/tasks"
+    model: str  # key into `ModuleManifest.models`
+    create_model: str | None = None
+    update_model: str | None = None
+    permission_read: str | None = None
+    permission_write: str | None = None
+    trash: bool = True
+
+
+class ModuleManifest(BaseModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")
+    version: str = "0.1.0"
+    description: str = ""
+    instance_id: str
+    base_url: str
+    openapi_path: str = "/openapi.json"
+    health_path: str = "/readyz"
+    public_prefixes: list[str] = Field(default_factory=list)  # gateway paths open without sign-in
+    routes: list[dict[str, Any]] = Field(default_factory=list)
+    permissions: list[str] = Field(default_factory=list)
+    nav: list[NavEntry] = Field(default_factory=list)
+    commands: list[PaletteCommand] = Field(default_factory=list)
+    widgets: list[Widget] = Field(default_factory=list)
+    admin_pages: list[AdminPage] = Field(default_factory=list)
+    collections: list[Collection] = Field(default_factory=list)
+    settings_schema: dict[str, Any] | None = None
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    events_emitted: list[str] = Field(default_factory=list)
+    events_consumed: list[str] = Field(default_factory=list)
+    search_endpoint: str | None = None
+    ui_components: list[str] = Field(default_factory=list)
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

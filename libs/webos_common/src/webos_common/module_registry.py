@@ -1,0 +1,111 @@
+"""The module registry: a JetStream key-value bucket.
+
+Keys:
+* `manifest.<module>.<instance>` — a live host's manifest, written with a
+  per-message TTL and re-written as a heartbeat; it vanishes when the host
+  dies (the server leaves a delete marker that watchers see).
+* `enabled.<module>` — `true`/`false`, no TTL; absent means enabled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError
+from nats.js.kv import KeyValue
+
+from webos_common.manifest import ModuleManifest
+
+BUCKET = "webos_modules"
+DEFAULT_TTL = 10.0
+
+
+class ModuleRegistry:
+    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET, ttl: float = DEFAULT_TTL) -> None:
+        self.js = js
+        self.bucket = bucket
+        self.ttl = ttl
+        self._kv: KeyValue | None = None
+
+    async def open(self) -> KeyValue:
+        if self._kv is None:
+            try:
+                self._kv = await self.js.key_value(self.bucket)
+            except BucketNotFoundError:
+                self._kv = await self.js.create_key_value(
+                    KeyValueConfig(bucket=self.bucket, history=1, limit_marker_ttl=1.0)
+                )
+        return self._kv
+
+    # -- hosts ----------------------------------------------------------------
+    async def announce(self, manifest: ModuleManifest) -> None:
+        """Write (or refresh) this instance's manifest with the heartbeat TTL."""
+        await self.open()
+        key = f"manifest.{manifest.name}.{manifest.instance_id}"
+        await self.js.publish(f"$KV.{self.bucket}.{key}", manifest.model_dump_json().encode(), msg_ttl=self.ttl)
+
+    async def heartbeat(self, manifest: ModuleManifest, interval: float | None = None) -> None:
+        """Re-announce for ever (run as a task; cancel it on shutdown)."""
+        while True:
+            await asyncio.sleep(interval or self.ttl / 3)
+            with contextlib.suppress(Exception):
+                await self.announce(manifest)
+
+    async def withdraw(self, name: str, instance_id: str) -> None:
+        kv = await self.open()
+        with contextlib.suppress(KeyNotFoundError):
+            await kv.purge(f"manifest.{name}.{instance_id}")
+
+    # -- admin ----------------------------------------------------------------
+    async def set_enabled(self, name: str, enabled: bool) -> None:
+        kv = await self.open()
+        await kv.put(f"enabled.{name}", b"true" if enabled else b"false")
+
+    async def enabled_flags(self) -> dict[str, bool]:
+        return {k.split(".", 1)[1]: v == b"true" for k, v in (await self._entries("enabled.>")).items()}
+
+    async def is_enabled(self, name: str) -> bool:
+        return (await self.enabled_flags()).get(name, True)
+
+    # -- readers --------------------------------------------------------------
+    async def live(self) -> dict[str, list[ModuleManifest]]:
+        """Every live instance, by module name (disabled modules included)."""
+        found: dict[str, list[ModuleManifest]] = {}
+        for raw in (await self._entries("manifest.>")).values():
+            manifest = ModuleManifest.model_validate_json(raw)
+            found.setdefault(manifest.name, []).append(manifest)
+        return found
+
+    async def watch(self) -> AsyncIterator[tuple[str, bytes | None]]:
+        """(key, value) for every change; value None when a key goes away."""
+        kv = await self.open()
+        watcher = await kv.watchall(include_history=False)
+        try:
+            async for entry in watcher:
+                if entry is None:
+                    continue
+                yield entry.key, (entry.value if entry.operation is None else None)
+        finally:
+            await watcher.stop()
+
+    async def _entries(self, pattern: str) -> dict[str, bytes]:
+        kv = await self.open()
+        out: dict[str, Any] = {}
+        try:
+            watcher = await kv.watch(pattern, ignore_deletes=True)
+        except NoKeysError:
+            return out
+        try:
+            async for entry in watcher:
+                if entry is None:
+                    break
+                if entry.value:
+                    out[entry.key] = entry.value
+        finally:
+            await watcher.stop()
+        return out
