@@ -91,7 +91,7 @@ class ModuleRegistry:
                     continue
                 yield entry.key, (entry.value if entry.operation is None else None)
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]
 
     async def _entries(self, pattern: str) -> dict[str, bytes]:
         kv = await self.open()
@@ -107,5 +107,5 @@ class ModuleRegistry:
                 if entry.value:
                     out[entry.key] = entry.value
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]
         return out
