@@ -3,11 +3,23 @@
 service code (seed 002 §10.4)."""
 
 from webos_common.security.deps import CurrentUser, OptionalUser, current_user, optional_user
+from webos_common.security.introspect import API_KEY_PREFIX, HttpKeyIntrospector, KeyIntrospector
 from webos_common.security.jwks import HttpJWKS, JWKSSource, StaticJWKS
 from webos_common.security.permissions import check_permission, require_permission
 from webos_common.security.verifier import TokenVerifier
 
 __all__ = [
-    "CurrentUser", "HttpJWKS", "JWKSSource", "OptionalUser", "StaticJWKS", "TokenVerifier",
-    "check_permission", "current_user", "optional_user", "require_permission",
+    "API_KEY_PREFIX",
+    "CurrentUser",
+    "HttpJWKS",
+    "HttpKeyIntrospector",
+    "JWKSSource",
+    "KeyIntrospector",
+    "OptionalUser",
+    "StaticJWKS",
+    "TokenVerifier",
+    "check_permission",
+    "current_user",
+    "optional_user",
+    "require_permission",
 ]

@@ -1,6 +1,9 @@
 """JWT verification, local and cheap: RS256 only, issuer, audience, expiry,
 signature against the JWKS key named by `kid`. Verified tokens are cached
-until shortly before they expire, so a repeated token costs a dict lookup."""
+until they expire, so a repeated token costs a dict lookup.
+
+Bearer values with the `wos_` prefix are API keys: they are introspected
+against auth (see `introspect.py`) and cached for `key_cache_ttl` seconds."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from jose.exceptions import JOSEError
 
 from webos_common.errors import Unauthorized
 from webos_common.identity import User
-from webos_common.security.jwks import JWKSSource
+from webos_common.security.introspect import HttpKeyIntrospector, KeyIntrospector, is_api_key
+from webos_common.security.jwks import HttpJWKS, JWKSSource
 
 ALGORITHMS = ["RS256"]
 
@@ -25,13 +29,19 @@ def user_from_claims(claims: dict[str, Any]) -> User:
         email=claims.get("email"),
         roles=tuple(claims.get("roles") or ()),
         permissions=tuple(claims.get("permissions") or ()),
+        extra={"api_key": str(claims["key_id"])} if claims.get("key_id") else {},
     )
 
 
 class TokenVerifier:
     def __init__(self, jwks: JWKSSource, *, issuer: str, audience: str, leeway: int = 5,
-                 cache_size: int = 10_000) -> None:
+                 cache_size: int = 10_000, introspector: KeyIntrospector | None = None,
+                 key_cache_ttl: float = 30.0) -> None:
         self.jwks = jwks
+        if introspector is None and isinstance(jwks, HttpJWKS):
+            introspector = HttpKeyIntrospector.from_jwks_url(jwks.url)
+        self.introspector = introspector
+        self.key_cache_ttl = key_cache_ttl
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -45,10 +55,29 @@ class TokenVerifier:
             if hit[0] > time.time():
                 return hit[1]
             self._cache.pop(token, None)
+        if is_api_key(token):
+            return await self._verify_key(token)
         claims = await self.claims(token)
         user = user_from_claims(claims)
         self._remember(token, float(claims["exp"]), user)
         return user
+
+    async def _verify_key(self, key: str) -> User:
+        if self.introspector is None:
+            raise Unauthorized("This service does not accept API keys")
+        claims = await self.introspector.introspect(key)
+        if claims is None:
+            raise Unauthorized("Invalid, expired or revoked API key")
+        user = user_from_claims(claims)
+        until = time.time() + self.key_cache_ttl
+        if claims.get("exp"):
+            until = min(until, float(claims["exp"]))
+        self._remember(key, until, user)
+        return user
+
+    def forget(self, token: str) -> None:
+        """Drop one cached verification (e.g. a key just revoked locally)."""
+        self._cache.pop(token, None)
 
     async def claims(self, token: str) -> dict[str, Any]:
         try:

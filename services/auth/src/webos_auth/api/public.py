@@ -1,0 +1,63 @@
+"""Unauthenticated endpoints other services rely on: JWKS, OpenID discovery,
+API-key introspection; plus key rotation and the development mail outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from webos_auth import service
+from webos_auth.api.deps import Auth
+from webos_auth.schemas import IntrospectIn
+from webos_common.errors import Forbidden, NotFound
+from webos_common.identity import User
+from webos_common.security import OptionalUser, require_permission
+
+router = APIRouter()
+
+
+@router.get("/.well-known/jwks.json", tags=["discovery"])
+async def jwks(c: Auth) -> dict[str, Any]:
+    return await c.keys.jwks()
+
+
+@router.get("/.well-known/openid-configuration", tags=["discovery"])
+async def openid_configuration(c: Auth) -> dict[str, Any]:
+    base = c.settings.base_url
+    return {
+        "issuer": c.settings.jwt_issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
+        "token_endpoint": f"{base}/login", "userinfo_endpoint": f"{base}/me",
+        "introspection_endpoint": f"{base}/introspect",
+        "authorization_endpoint": f"{base}/sso/login",
+        "id_token_signing_alg_values_supported": ["RS256"], "response_types_supported": ["code"],
+        "subject_types_supported": ["public"], "grant_types_supported": ["password", "refresh_token"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "preferred_username", "email", "roles",
+                             "permissions"],
+    }
+
+
+@router.post("/introspect", tags=["discovery"])
+async def introspect(body: IntrospectIn, c: Auth) -> dict[str, Any]:
+    """Anyone holding a key may ask what it grants (the key is the credential)."""
+    return await service.introspect(c, body.token)
+
+
+@router.post("/keys/rotate", tags=["keys"])
+async def rotate(c: Auth, user: Annotated[User, Depends(require_permission("auth.keys.rotate"))]) -> dict[str, str]:
+    if "superadmin" not in user.roles:
+        raise Forbidden("Only a superadmin rotates signing keys")
+    return {"kid": await c.keys.rotate()}
+
+
+@router.get("/dev/mail", tags=["dev"])
+async def outbox(request: Request, c: Auth, user: OptionalUser, to: str | None = None,
+                 limit: int = 20) -> list[dict[str, Any]]:
+    """Stored outgoing mail (outbox backend). Open in development and test,
+    admin-only otherwise."""
+    if c.settings.mail_backend != "outbox":
+        raise NotFound("Mail is sent by SMTP; there is no outbox")
+    if not c.settings.is_development and (user is None or not user.has_permission("auth.mail.read")):
+        raise Forbidden("Reading the mail outbox needs auth.mail.read")
+    return [{"id": m["_id"], "to": m["to"], "subject": m["subject"], "body": m["body"], "kind": m["kind"],
+             "token": m.get("token"), "sent_at": m["sent_at"]} for m in await c.outbox.list(to, min(limit, 100))]

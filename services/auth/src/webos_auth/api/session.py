@@ -1,0 +1,65 @@
+"""Sign-up, sign-in, refresh, sign-out, email verification, password reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from webos_auth import service
+from webos_auth.api.deps import Auth, clear_session_cookies, client_address, set_session_cookies
+from webos_auth.schemas import ForgotIn, LoginIn, RefreshIn, RegisterIn, ResetIn, VerifyIn
+from webos_auth.users import public
+from webos_common.errors import Unauthorized
+
+router = APIRouter(tags=["session"])
+
+
+@router.post("/register", status_code=201)
+async def register(body: RegisterIn, c: Auth) -> dict[str, Any]:
+    user = await service.register(c, email=body.email, username=body.username, password=body.password,
+                                  display_name=body.display_name, invite=body.invite)
+    return public(user)
+
+
+@router.post("/login")
+async def login(body: LoginIn, request: Request, response: Response, c: Auth) -> dict[str, Any]:
+    user, pair = await service.login(c, login=body.login, password=body.password, address=client_address(request))
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    return {**pair.as_dict(), "user": public(user)}
+
+
+@router.post("/refresh")
+async def refresh(request: Request, response: Response, c: Auth, body: RefreshIn | None = None) -> dict[str, Any]:
+    token = (body.refresh_token if body else None) or request.cookies.get("refresh_token")
+    if not token:
+        raise Unauthorized("No refresh token", details={"field": "refresh_token"})
+    pair = await service.refresh(c, token)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    return pair.as_dict()
+
+
+@router.post("/logout")
+async def logout(request: Request, response: Response, c: Auth, body: RefreshIn | None = None) -> dict[str, str]:
+    token = (body.refresh_token if body else None) or request.cookies.get("refresh_token")
+    if token:
+        await c.tokens.revoke(token)
+    clear_session_cookies(response)
+    return {"status": "signed_out"}
+
+
+@router.post("/verify-email")
+async def verify_email(body: VerifyIn, c: Auth) -> dict[str, Any]:
+    return public(await service.verify_email(c, body.token))
+
+
+@router.post("/password/forgot", status_code=202)
+async def forgot(body: ForgotIn, c: Auth) -> dict[str, str]:
+    await service.forgot_password(c, body.email)
+    return {"status": "If an account uses that address, a reset link is on its way"}
+
+
+@router.post("/password/reset")
+async def reset(body: ResetIn, c: Auth) -> dict[str, str]:
+    await service.reset_password(c, token=body.token, new=body.new_password)
+    return {"status": "password_changed"}

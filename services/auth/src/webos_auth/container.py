@@ -1,0 +1,76 @@
+"""The one place that picks adapters: `build(settings, db, resources, mailer=...)`
+returns every collaborator the use cases need; tests pass their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from webos_auth.actions import ActionTokens
+from webos_auth.apikeys import ApiKeys
+from webos_auth.events import Events
+from webos_auth.keys import KeyStore
+from webos_auth.mail import Mailer, OutboxMailer, SmtpMailer
+from webos_auth.passwords import Passwords
+from webos_auth.roles import Roles
+from webos_auth.settings import AuthSettings
+from webos_auth.throttle import LoginThrottle
+from webos_auth.tokens import Tokens
+from webos_auth.users import Users
+
+
+@dataclass
+class Container:
+    settings: AuthSettings
+    db: Any
+    users: Users
+    roles: Roles
+    keys: KeyStore
+    tokens: Tokens
+    apikeys: ApiKeys
+    actions: ActionTokens
+    throttle: LoginThrottle
+    passwords: Passwords
+    mailer: Mailer
+    outbox: OutboxMailer
+    events: Events
+
+    async def ensure(self) -> None:
+        for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle):
+            await part.ensure_indexes()
+        await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
+        await self.roles.ensure()
+        await self.keys.ensure()
+
+
+def default_mailer(settings: AuthSettings, outbox: OutboxMailer) -> Mailer:
+    if settings.mail_backend == "smtp":
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpMailer(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                          username=settings.smtp_username, password=password,
+                          starttls=settings.smtp_starttls, use_ssl=settings.smtp_ssl)
+    return outbox
+
+
+def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | None = None) -> Container:
+    keys = KeyStore(db["auth_signing_keys"], secret=settings.key_encryption_secret.get_secret_value(),
+                    token_ttl=settings.access_token_ttl, rotation_days=settings.key_rotation_days)
+    outbox = OutboxMailer(db["auth_outbox"])
+    return Container(
+        settings=settings, db=db,
+        users=Users(db["auth_users"]),
+        roles=Roles(db["auth_roles"], db["auth_permissions"]),
+        keys=keys,
+        tokens=Tokens(keys, db["auth_refresh_tokens"], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                      access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl),
+        apikeys=ApiKeys(db["auth_api_keys"]),
+        actions=ActionTokens(db["auth_action_tokens"]),
+        throttle=LoginThrottle(db["auth_login_failures"], db["auth_login_locks"],
+                               max_failures=settings.login_max_failures, lockout_seconds=settings.lockout_seconds,
+                               ip_max_failures=settings.login_ip_max_failures, ip_window=settings.login_ip_window),
+        passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
+                            parallelism=settings.argon2_parallelism, min_length=settings.password_min_length),
+        mailer=mailer or default_mailer(settings, outbox),
+        outbox=outbox,
+        events=Events(resources),
+    )

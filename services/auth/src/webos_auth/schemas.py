@@ -1,0 +1,122 @@
+"""Request bodies. Every model forbids unknown fields, so a typo is a 422
+that names it rather than a silently ignored value."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
+Permission = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$",
+                                              max_length=100)]
+RoleName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Token = Annotated[str, StringConstraints(min_length=8, max_length=512)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Profile(Body):
+    display_name: Annotated[str, StringConstraints(max_length=80)] | None = None
+    avatar_url: Annotated[str, StringConstraints(max_length=500)] | None = None
+    bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class RegisterIn(Body):
+    email: EmailStr
+    username: Username
+    password: Secret
+    display_name: Annotated[str, StringConstraints(max_length=80)] | None = None
+    invite: Token | None = None
+
+
+class LoginIn(Body):
+    login: Annotated[str, StringConstraints(min_length=1, max_length=254)] = Field(
+        validation_alias=AliasChoices("login", "email", "username"))
+    password: Secret
+
+
+class RefreshIn(Body):
+    refresh_token: Token | None = None
+
+
+class MeUpdate(Body):
+    username: Username | None = None
+    profile: Profile | None = None
+
+
+class PasswordChange(Body):
+    current_password: Secret
+    new_password: Secret
+
+
+class ForgotIn(Body):
+    email: EmailStr
+
+
+class ResetIn(Body):
+    token: Token
+    new_password: Secret
+
+
+class VerifyIn(Body):
+    token: Token
+
+
+class UserCreate(Body):
+    email: EmailStr
+    username: Username
+    password: Secret
+    roles: list[RoleName] = ["user"]
+    active: bool = True
+    verified: bool = True
+    profile: Profile | None = None
+
+
+class UserUpdate(Body):
+    email: EmailStr | None = None
+    username: Username | None = None
+    password: Secret | None = None
+    roles: list[RoleName] | None = None
+    active: bool | None = None
+    verified: bool | None = None
+    profile: Profile | None = None
+
+
+class InviteIn(Body):
+    email: EmailStr
+    roles: list[RoleName] = ["user"]
+
+
+class RoleCreate(Body):
+    name: RoleName
+    description: Annotated[str, StringConstraints(max_length=300)] = ""
+    permissions: list[Permission] = []
+
+
+class RoleUpdate(Body):
+    description: Annotated[str, StringConstraints(max_length=300)] | None = None
+    permissions: list[Permission] | None = None
+
+
+class PermissionDecl(Body):
+    name: Permission
+    description: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class PermissionsDeclare(Body):
+    module: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+    permissions: list[PermissionDecl]
+
+
+class ApiKeyCreate(Body):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    permissions: list[Permission] = Field(min_length=1)
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class IntrospectIn(BaseModel):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=512)]

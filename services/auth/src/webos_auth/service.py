@@ -1,0 +1,155 @@
+"""Auth's use cases: sign-up, sign-in, sessions, profile and passwords.
+Plain async functions over the adapters in `Container`; they raise domain
+errors and emit events, the routers only parse and answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webos_auth.apikeys import covered
+from webos_auth.container import Container
+from webos_auth.events import USER_CREATED, USER_LOGGED_IN, USER_UPDATED
+from webos_auth.mail import Mail
+from webos_auth.tokens import TokenPair
+from webos_auth.users import public
+from webos_common.errors import BadRequest, Forbidden, Unauthorized
+
+GENERIC_LOGIN_ERROR = "Wrong email/username or password"
+
+
+async def permissions_of(c: Container, user: dict[str, Any]) -> list[str]:
+    return await c.roles.permissions_for(user.get("roles", []))
+
+
+async def issue_tokens(c: Container, user: dict[str, Any], *, family: str | None = None) -> TokenPair:
+    return await c.tokens.issue(user, await permissions_of(c, user), family=family)
+
+
+async def send_verification(c: Container, user: dict[str, Any]) -> None:
+    token = await c.actions.create("verify", c.settings.verify_token_ttl, user_id=user["_id"])
+    await c.mailer.send(Mail(to=user["email"], subject="Confirm your WebOS email address", kind="verify",
+                             link_token=token,
+                             body=f"Confirm your address: {c.settings.base_url}/verify-email?token={token}\n"))
+
+
+async def register(c: Container, *, email: str, username: str, password: str,
+                   display_name: str | None, invite: str | None) -> dict[str, Any]:
+    mode = c.settings.registration
+    if mode == "closed":
+        raise Forbidden("Sign-up is closed; ask an administrator for an account")
+    roles = ["user"]
+    if mode == "invite":
+        if not invite:
+            raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
+        doc = await c.actions.consume("invite", invite, field="invite", email=email.lower())
+        roles = doc.get("roles") or roles
+    c.passwords.check(password, username=username, email=email)
+    user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
+                                roles=roles, profile={"display_name": display_name or username},
+                                verified=mode == "invite")
+    await c.events.emit(USER_CREATED, public(user))
+    if not user["verified"]:
+        await send_verification(c, user)
+    return user
+
+
+async def login(c: Container, *, login: str, password: str, address: str) -> tuple[dict[str, Any], TokenPair]:
+    user = await c.users.find_login(login)
+    account = user["_id"] if user else f"name:{login.strip().lower()}"
+    await c.throttle.check(account, address)
+    ok = await c.passwords.averify(user.get("password_hash") if user else None, password)
+    if not ok or user is None:
+        await c.throttle.failed(account, address)
+        raise Unauthorized(GENERIC_LOGIN_ERROR, code="invalid_credentials")
+    if not user.get("active", True):
+        raise Forbidden("This account is disabled", code="account_disabled")
+    await c.throttle.succeeded(account)
+    if c.passwords.needs_rehash(user["password_hash"]):
+        await c.users.update(user["_id"], {"password_hash": await c.passwords.ahash(password)})
+    await c.users.touch_login(user["_id"])
+    await c.events.emit(USER_LOGGED_IN, {"id": user["_id"], "username": user["username"], "method": "password"})
+    return user, await issue_tokens(c, user)
+
+
+async def refresh(c: Container, refresh_token: str) -> TokenPair:
+    user_id, family = await c.tokens.consume(refresh_token)
+    user = await c.users.collection.find_one({"_id": user_id})
+    if user is None or not user.get("active", True):
+        await c.tokens.revoke_family(family)
+        raise Unauthorized("This account no longer exists or is disabled")
+    return await issue_tokens(c, user, family=family)
+
+
+async def change_password(c: Container, user_id: str, *, current: str, new: str) -> None:
+    user = await c.users.get(user_id)
+    if not await c.passwords.averify(user.get("password_hash"), current):
+        raise BadRequest("The current password is wrong", details={"field": "current_password"})
+    c.passwords.check(new, field="new_password", username=user["username"], email=user["email"])
+    await c.users.update(user_id, {"password_hash": await c.passwords.ahash(new)})
+    await c.tokens.revoke_user(user_id)
+
+
+async def forgot_password(c: Container, email: str) -> None:
+    """Same answer and nearly the same work whether or not the account exists."""
+    user = await c.users.find_email(email)
+    if user is None or not user.get("active", True):
+        return
+    token = await c.actions.create("reset", c.settings.reset_token_ttl, user_id=user["_id"])
+    await c.mailer.send(Mail(to=user["email"], subject="Reset your WebOS password", kind="reset", link_token=token,
+                             body=f"Choose a new password: {c.settings.base_url}/password/reset?token={token}\n"
+                                  "If you did not ask for this, ignore this message.\n"))
+
+
+async def reset_password(c: Container, *, token: str, new: str) -> None:
+    doc = await c.actions.peek("reset", token)
+    if doc is None:
+        raise BadRequest("The reset link is invalid, used or expired", details={"field": "token"})
+    user = await c.users.get(doc["user_id"])
+    c.passwords.check(new, field="new_password", username=user["username"], email=user["email"])
+    await c.actions.consume("reset", token)
+    await c.users.update(user["_id"], {"password_hash": await c.passwords.ahash(new)})
+    await c.tokens.revoke_user(user["_id"])
+    await c.throttle.unlock(user["_id"])
+
+
+async def verify_email(c: Container, token: str) -> dict[str, Any]:
+    doc = await c.actions.consume("verify", token)
+    user = await c.users.update(doc["user_id"], {"verified": True})
+    await c.events.emit(USER_UPDATED, public(user))
+    return user
+
+
+async def invite(c: Container, *, email: str, roles: list[str]) -> None:
+    token = await c.actions.create("invite", c.settings.invite_token_ttl, email=email.lower(), roles=roles)
+    await c.mailer.send(Mail(to=email, subject="You are invited to WebOS", kind="invite", link_token=token,
+                             body=f"Create your account: {c.settings.base_url}/register?invite={token}\n"))
+
+
+async def introspect(c: Container, key: str) -> dict[str, Any]:
+    """RFC 7662-style answer for an API key: its owner and its effective scope."""
+    doc = await c.apikeys.lookup(key)
+    if doc is None:
+        return {"active": False}
+    user = await c.users.collection.find_one({"_id": doc["user_id"]})
+    if user is None or not user.get("active", True):
+        return {"active": False}
+    granted = await permissions_of(c, user)
+    scope = [p for p in doc["permissions"] if covered(p, granted)]
+    exp = int(doc["expires_at"].timestamp()) if doc["expires_at"] else None
+    return {"active": True, "sub": user["_id"], "preferred_username": user["username"], "email": user["email"],
+            "roles": [], "permissions": scope, "key_id": doc["_id"], "exp": exp, "token_type": "api_key"}
+
+
+async def ensure_superuser(c: Container) -> dict[str, Any] | None:
+    """The configured superuser, created on first start when no superadmin exists."""
+    if await c.users.count_with_role("superadmin"):
+        return None
+    s = c.settings
+    existing = await c.users.find_email(s.admin_email)
+    if existing is not None:
+        return await c.users.update(existing["_id"], {"roles": sorted({*existing["roles"], "superadmin"})})
+    user = await c.users.create(email=s.admin_email, username=s.admin_username,
+                                password_hash=await c.passwords.ahash(s.admin_password.get_secret_value()),
+                                roles=["user", "superadmin"], verified=True)
+    await c.events.emit(USER_CREATED, public(user))
+    return user

@@ -1,0 +1,92 @@
+"""Access tokens (RS256 JWT, short-lived) and refresh tokens (opaque, stored
+as SHA-256, rotated on every use; presenting a used one revokes its family)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from webos_auth.keys import KeyStore
+from webos_common.errors import Unauthorized
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    refresh_expires_in: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
+                "token_type": "bearer", "expires_in": self.expires_in}
+
+
+class Tokens:
+    def __init__(self, keys: KeyStore, refresh: Any, *, issuer: str, audience: str,
+                 access_ttl: int, refresh_ttl: int) -> None:
+        self.keys, self.refresh = keys, refresh
+        self.issuer, self.audience = issuer, audience
+        self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
+
+    async def ensure_indexes(self) -> None:
+        await self.refresh.create_index("family")
+        await self.refresh.create_index("user_id")
+        await self.refresh.create_index("expires_at", expireAfterSeconds=0)
+
+    async def access_token(self, user: dict[str, Any], permissions: list[str]) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user["_id"], "iss": self.issuer, "aud": self.audience, "iat": now, "nbf": now,
+            "exp": now + self.access_ttl, "jti": uuid.uuid4().hex, "typ": "access",
+            "preferred_username": user["username"], "email": user["email"],
+            "roles": list(user.get("roles", [])), "permissions": permissions,
+        }
+        return await self.keys.sign(claims)
+
+    async def issue(self, user: dict[str, Any], permissions: list[str], *, family: str | None = None) -> TokenPair:
+        refresh = "wrt_" + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        await self.refresh.insert_one({
+            "_id": digest(refresh), "family": family or uuid.uuid4().hex, "user_id": user["_id"],
+            "created_at": now, "expires_at": now + timedelta(seconds=self.refresh_ttl),
+            "used_at": None, "revoked": False,
+        })
+        return TokenPair(await self.access_token(user, permissions), refresh, self.access_ttl, self.refresh_ttl)
+
+    async def consume(self, refresh: str) -> tuple[str, str]:
+        """Mark a refresh token used and return (user_id, family). A reused
+        token revokes its whole family (someone else holds a copy)."""
+        now = datetime.now(UTC)
+        doc = await self.refresh.find_one_and_update(
+            {"_id": digest(refresh), "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
+            {"$set": {"used_at": now}},
+        )
+        if doc is not None:
+            return doc["user_id"], doc["family"]
+        old = await self.refresh.find_one({"_id": digest(refresh)})
+        if old is not None and old["used_at"] is not None:
+            await self.revoke_family(old["family"])
+            raise Unauthorized("Refresh token reused; every session of this sign-in was revoked",
+                               code="refresh_reused")
+        raise Unauthorized("Invalid, expired or revoked refresh token")
+
+    async def revoke_family(self, family: str) -> None:
+        await self.refresh.update_many({"family": family}, {"$set": {"revoked": True}})
+
+    async def revoke(self, refresh: str) -> None:
+        doc = await self.refresh.find_one({"_id": digest(refresh)})
+        if doc is not None:
+            await self.revoke_family(doc["family"])
+
+    async def revoke_user(self, user_id: str) -> None:
+        await self.refresh.update_many({"user_id": user_id}, {"$set": {"revoked": True}})

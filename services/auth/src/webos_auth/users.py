@@ -1,0 +1,116 @@
+"""Users in `auth_users` (seed 004 shape): email and username unique,
+roles, profile, created/updated/last_login, active, verified."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from webos_common.errors import Conflict, NotFound
+
+PUBLIC_FIELDS = ("email", "username", "roles", "profile", "created_at", "updated_at", "last_login",
+                 "active", "verified")
+
+
+def public(user: dict[str, Any]) -> dict[str, Any]:
+    """What the API shows of a user: never the hash or lockout internals."""
+    out = {"id": user["_id"], **{k: user.get(k) for k in PUBLIC_FIELDS}}
+    out["sso"] = bool(user.get("sso"))
+    return out
+
+
+def _duplicate(exc: DuplicateKeyError) -> Conflict:
+    field = "email" if "email" in str(exc) else "username"
+    return Conflict(f"That {field} is already taken", details={"field": field})
+
+
+class Users:
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("email", unique=True)
+        await self.collection.create_index("username", unique=True)
+        await self.collection.create_index("roles")
+        await self.collection.create_index([("sso.provider", 1), ("sso.subject", 1)], sparse=True)
+
+    async def create(self, *, email: str, username: str, password_hash: str | None, roles: list[str],
+                     profile: dict[str, Any] | None = None, verified: bool = False,
+                     sso: dict[str, str] | None = None) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        doc = {"_id": uuid.uuid4().hex, "email": email.lower(), "username": username, "password_hash": password_hash,
+               "roles": sorted(set(roles)), "profile": profile or {"display_name": username},
+               "created_at": now, "updated_at": now, "last_login": None, "active": True, "verified": verified}
+        if sso:
+            doc["sso"] = sso
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise _duplicate(exc) from exc
+        return doc
+
+    async def get(self, user_id: str) -> dict[str, Any]:
+        doc: dict[str, Any] | None = await self.collection.find_one({"_id": user_id})
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
+
+    async def find_login(self, login: str) -> dict[str, Any] | None:
+        login = login.strip()
+        query = {"email": login.lower()} if "@" in login else {"username": login}
+        doc: dict[str, Any] | None = await self.collection.find_one(query)
+        return doc
+
+    async def find_email(self, email: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one({"email": email.strip().lower()})
+        return doc
+
+    async def find_sso(self, provider: str, subject: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one({"sso.provider": provider,
+                                                                     "sso.subject": subject})
+        return doc
+
+    async def update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        changes = {**changes, "updated_at": datetime.now(UTC)}
+        if "email" in changes:
+            changes["email"] = changes["email"].lower()
+        try:
+            doc: dict[str, Any] | None = await self.collection.find_one_and_update(
+                {"_id": user_id}, {"$set": changes}, return_document=True)
+        except DuplicateKeyError as exc:
+            raise _duplicate(exc) from exc
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
+
+    async def touch_login(self, user_id: str) -> None:
+        await self.collection.update_one({"_id": user_id}, {"$set": {"last_login": datetime.now(UTC)}})
+
+    async def delete(self, user_id: str) -> dict[str, Any]:
+        doc: dict[str, Any] | None = await self.collection.find_one_and_delete({"_id": user_id})
+        if doc is None:
+            raise NotFound("No such user")
+        return doc
+
+    async def search(self, *, q: str | None, role: str | None, active: bool | None,
+                     skip: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        query: dict[str, Any] = {}
+        if q:
+            pattern = {"$regex": re.escape(q), "$options": "i"}
+            query["$or"] = [{"email": pattern}, {"username": pattern}, {"profile.display_name": pattern}]
+        if role:
+            query["roles"] = role
+        if active is not None:
+            query["active"] = active
+        total = await self.collection.count_documents(query)
+        items = [doc async for doc in self.collection.find(query, sort=[("created_at", 1), ("_id", 1)],
+                                                           skip=skip, limit=limit)]
+        return items, total
+
+    async def count_with_role(self, role: str) -> int:
+        n: int = await self.collection.count_documents({"roles": role, "active": True})
+        return n

@@ -1,0 +1,139 @@
+"""Sign-up, sign-in, refresh rotation and reuse, sign-out, verify, reset."""
+
+from __future__ import annotations
+
+import httpx
+
+from webos_auth.testing import PASSWORD, bearer, login, register
+
+
+async def test_register_login_me_and_cookie(client: httpx.AsyncClient) -> None:
+    user = await register(client, "alice")
+    assert user["roles"] == ["user"] and user["verified"] is False
+    assert "password_hash" not in user
+    resp = await client.post("/login", json={"login": "alice@example.com", "password": PASSWORD})
+    assert resp.status_code == 200
+    cookie = resp.headers.get_list("set-cookie")
+    access = next(c for c in cookie if c.startswith("access_token="))
+    assert "HttpOnly" in access and "SameSite=lax" in access
+    me = await client.get("/me")  # the cookie alone signs the browser in
+    assert me.status_code == 200 and me.json()["username"] == "alice"
+    client.cookies.clear()
+    me = await client.get("/me", headers=bearer(resp.json()))
+    assert me.json()["email"] == "alice@example.com" and me.json()["last_login"] is not None
+
+
+async def test_duplicate_email_or_username_is_409_naming_the_field(client: httpx.AsyncClient) -> None:
+    await register(client, "bob")
+    same_email = await client.post("/register", json={"email": "BOB@example.com", "username": "bob2",
+                                                      "password": PASSWORD})
+    same_name = await client.post("/register", json={"email": "other@example.com", "username": "bob",
+                                                     "password": PASSWORD})
+    assert same_email.status_code == 409 and same_email.json()["error"]["details"]["field"] == "email"
+    assert same_name.status_code == 409 and same_name.json()["error"]["details"]["field"] == "username"
+
+
+async def test_password_policy_messages(client: httpx.AsyncClient) -> None:
+    resp = await client.post("/register", json={"email": "p@example.com", "username": "carol", "password": "short"})
+    assert resp.status_code == 422
+    messages = [d["message"] for d in resp.json()["error"]["details"]]
+    assert all(d["field"] == "password" for d in resp.json()["error"]["details"])
+    assert any("at least 10 characters" in m for m in messages)
+    assert any("three of" in m for m in messages)
+    contains = await client.post("/register", json={"email": "p@example.com", "username": "carol",
+                                                    "password": "Carol-1234567"})
+    assert "username" in contains.json()["error"]["message"]
+    assert (await client.post("/login", json={"login": "carol", "password": "Carol-1234567"})).status_code == 401
+
+
+async def test_bad_bodies_are_422_naming_fields(client: httpx.AsyncClient) -> None:
+    cases = [
+        ("/register", {"email": "nope", "username": "ok_name", "password": PASSWORD}, "email"),
+        ("/register", {"email": "a@example.com", "username": "x", "password": PASSWORD}, "username"),
+        ("/register", {"email": "a@example.com", "username": "okname", "password": PASSWORD, "admin": True},
+         "admin"),
+        ("/login", {"login": "someone"}, "password"),
+        ("/password/forgot", {"email": 5}, "email"),
+        ("/password/reset", {"token": "abcdefghij"}, "new_password"),
+        ("/verify-email", {}, "token"),
+    ]
+    for path, body, field in cases:
+        resp = await client.post(path, json=body)
+        assert resp.status_code == 422, (path, resp.text)
+        assert field in [d["field"] for d in resp.json()["error"]["details"]], (path, resp.json())
+    count = await client.post("/login", json={"login": "root", "password": "Adm1n-Passw0rd!"})
+    users = await client.get("/users", headers=bearer(count.json()))
+    assert users.json()["total"] == 1  # no partial writes from the rejected sign-ups
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncClient) -> None:
+    await register(client, "dave")
+    first = await login(client, "dave")
+    second = (await client.post("/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    assert second["refresh_token"] != first["refresh_token"]
+    client.cookies.clear()
+    third = await client.post("/refresh", json={"refresh_token": second["refresh_token"]})
+    assert third.status_code == 200
+    client.cookies.clear()
+    reused = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_reused"
+    latest = await client.post("/refresh", json={"refresh_token": third.json()["refresh_token"]})
+    assert latest.status_code == 401  # the whole family is gone
+    other_session = await login(client, "dave")  # a separate sign-in is untouched
+    ok = await client.post("/refresh", json={"refresh_token": other_session["refresh_token"]})
+    assert ok.status_code == 200
+
+
+async def test_logout_revokes_refresh_token(client: httpx.AsyncClient) -> None:
+    await register(client, "erin")
+    tokens = await login(client, "erin")
+    out = await client.post("/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert out.status_code == 200
+    again = await client.post("/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 401 and again.json()["error"]["code"] == "unauthorized"
+    garbage = await client.post("/refresh", json={"refresh_token": "wrt_not-a-real-token"})
+    assert garbage.status_code == 401
+
+
+async def test_verify_email_with_mailed_token(client: httpx.AsyncClient) -> None:
+    await register(client, "frank")
+    mail = (await client.get("/dev/mail", params={"to": "frank@example.com"})).json()
+    assert len(mail) == 1 and mail[0]["kind"] == "verify"
+    ok = await client.post("/verify-email", json={"token": mail[0]["token"]})
+    assert ok.status_code == 200 and ok.json()["verified"] is True
+    again = await client.post("/verify-email", json={"token": mail[0]["token"]})
+    assert again.status_code == 400
+
+
+async def test_forgot_and_reset_password(client: httpx.AsyncClient) -> None:
+    await register(client, "gina")
+    old = await login(client, "gina")
+    known = await client.post("/password/forgot", json={"email": "gina@example.com"})
+    unknown = await client.post("/password/forgot", json={"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json()
+    assert (await client.get("/dev/mail", params={"to": "nobody@example.com"})).json() == []
+    mail = [m for m in (await client.get("/dev/mail", params={"to": "gina@example.com"})).json()
+            if m["kind"] == "reset"]
+    weak = await client.post("/password/reset", json={"token": mail[0]["token"], "new_password": "weak"})
+    assert weak.status_code == 422 and weak.json()["error"]["details"][0]["field"] == "new_password"
+    new_password = "Brand-New-Passw0rd"
+    ok = await client.post("/password/reset", json={"token": mail[0]["token"], "new_password": new_password})
+    assert ok.status_code == 200
+    assert (await client.post("/password/reset", json={"token": mail[0]["token"],
+                                                        "new_password": new_password})).status_code == 400
+    assert (await client.post("/login", json={"login": "gina", "password": PASSWORD})).status_code == 401
+    await login(client, "gina", new_password)
+    assert (await client.post("/refresh", json={"refresh_token": old["refresh_token"]})).status_code == 401
+
+
+async def test_change_password_needs_current(client: httpx.AsyncClient) -> None:
+    await register(client, "hank")
+    headers = bearer(await login(client, "hank"))
+    wrong = await client.post("/me/password", headers=headers,
+                              json={"current_password": "nope", "new_password": "An0ther-Passw0rd"})
+    assert wrong.status_code == 400 and wrong.json()["error"]["details"]["field"] == "current_password"
+    ok = await client.post("/me/password", headers=headers,
+                           json={"current_password": PASSWORD, "new_password": "An0ther-Passw0rd"})
+    assert ok.status_code == 200
+    await login(client, "hank", "An0ther-Passw0rd")
