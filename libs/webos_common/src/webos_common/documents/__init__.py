@@ -1,0 +1,27 @@
+"""Documents and services for modules: `CoreDocument` (audit fields, soft
+delete), `OwnedDocument` (owner isolation on every query unless admin),
+the repository port and its Beanie adapter, `BaseService`, schema bases,
+string-named links, and the pagination shape."""
+
+from webos_common.documents.base import CoreDocument, OwnedDocument, collection_name, module_of, utcnow
+from webos_common.documents.beanie_repository import BeanieRepository, object_id
+from webos_common.documents.links import DocumentRegistry, Link, LinkValue, documents
+from webos_common.documents.ports import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    EventPublisher,
+    NullPublisher,
+    Page,
+    RecordingPublisher,
+    Repository,
+    cap_limit,
+)
+from webos_common.documents.schemas import CreateModel, IdStr, OwnedReadModel, ReadModel, UpdateModel
+from webos_common.documents.service import BaseService
+
+__all__ = [
+    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "CoreDocument", "CreateModel",
+    "DocumentRegistry", "EventPublisher", "IdStr", "Link", "LinkValue", "NullPublisher", "OwnedDocument",
+    "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository", "UpdateModel", "cap_limit",
+    "collection_name", "documents", "module_of", "object_id", "utcnow",
+]

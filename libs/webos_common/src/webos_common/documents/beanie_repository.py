@@ -1,0 +1,175 @@
+"""The repository adapter for Beanie documents.
+
+Beanie registers the documents (collections, indexes); the hot paths talk
+to the PyMongo collection directly — one round trip, one validation — so
+the scoping costs a filter, not an ODM. Every query carries the scope:
+`deleted_at: None` (or not None for the trash) and, for an `OwnedDocument`
+read by a non-admin, `owner_id: <context user>`. Another user's row is
+simply not found (404), never forbidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ReturnDocument
+
+from webos_common import context
+from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
+from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
+from webos_common.errors import Forbidden, NotFound, Unauthorized
+from webos_common.identity import User
+
+D = TypeVar("D", bound=CoreDocument)
+
+_PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by"})
+
+
+def object_id(value: Any) -> ObjectId:
+    """An ObjectId from a string; a malformed id is simply not found."""
+    if isinstance(value, ObjectId):
+        return value
+    try:
+        return ObjectId(str(value))
+    except (InvalidId, TypeError) as exc:
+        raise NotFound(f"No item with id {value}") from exc
+
+
+class BeanieRepository(Generic[D]):
+    def __init__(self, document: type[D], *, max_limit: int = MAX_LIMIT) -> None:
+        self.document = document
+        self.owned = issubclass(document, OwnedDocument)
+        self.max_limit = max_limit
+        self.label = document.__name__
+
+    @property
+    def collection(self) -> Any:
+        return self.document.get_pymongo_collection()
+
+    # -- scope ------------------------------------------------------------
+    def user(self) -> User | None:
+        user = context.current_user.get()
+        if user is None and self.owned:
+            raise Unauthorized("Sign-in required")
+        return user
+
+    def scope(self, *, deleted: bool = False) -> dict[str, Any]:
+        user = self.user()
+        scope: dict[str, Any] = {"deleted_at": {"$ne": None}} if deleted else {"deleted_at": None}
+        if self.owned and user is not None and not user.is_admin:
+            scope[OWNER_FIELD] = user.id
+        return scope
+
+    def scoped(self, filter: Filter | None, *, deleted: bool = False) -> dict[str, Any]:
+        query = dict(filter or {})
+        query.update(self.scope(deleted=deleted))
+        return query
+
+    # -- writes -----------------------------------------------------------
+    def _stamp(self, doc: D, user: User | None) -> dict[str, Any]:
+        now = utcnow()
+        uid = user.id if user else None
+        doc.created_at = doc.updated_at = now
+        doc.created_by = doc.updated_by = uid
+        if isinstance(doc, OwnedDocument) and uid and not (doc.owner_id and user and user.is_admin):
+            doc.owner_id = uid
+        data: dict[str, Any] = doc.model_dump(by_alias=True, exclude={"revision_id"})
+        if data.get("_id") is None:
+            data.pop("_id", None)
+        return data
+
+    async def insert(self, doc: D, *, session: Any = None) -> D:
+        data = self._stamp(doc, self.user())
+        result = await self.collection.insert_one(data, session=session)
+        doc.id = result.inserted_id
+        return doc
+
+    async def insert_many(self, docs: Sequence[D], *, session: Any = None) -> list[D]:
+        if not docs:
+            return []
+        user = self.user()
+        rows = [self._stamp(doc, user) for doc in docs]
+        result = await self.collection.insert_many(rows, session=session)
+        for doc, new_id in zip(docs, result.inserted_ids, strict=True):
+            doc.id = new_id
+        return list(docs)
+
+    def _changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        user = context.current_user.get()
+        data = {k: v for k, v in changes.items() if k not in _PROTECTED}
+        data["updated_at"] = utcnow()
+        data["updated_by"] = user.id if user else None
+        return data
+
+    async def update(self, id: Any, changes: Mapping[str, Any], *, session: Any = None) -> D:
+        return await self._find_and_set(id, self._changes(changes), session=session)
+
+    async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *, session: Any = None) -> int:
+        query = self.scoped({"_id": {"$in": [object_id(i) for i in ids]}})
+        result = await self.collection.update_many(query, {"$set": self._changes(changes)}, session=session)
+        return int(result.modified_count)
+
+    async def delete(self, id: Any, *, session: Any = None) -> D:
+        user = context.current_user.get()
+        return await self._find_and_set(
+            id, {"deleted_at": utcnow(), "deleted_by": user.id if user else None}, session=session)
+
+    async def restore(self, id: Any, *, session: Any = None) -> D:
+        return await self._find_and_set(id, {"deleted_at": None, "deleted_by": None}, deleted=True,
+                                        session=session)
+
+    async def purge(self, id: Any, *, session: Any = None) -> None:
+        user = self.user()
+        if user is None or not user.is_admin:
+            raise Forbidden("Only an admin may purge", details={"permission": "admin"})
+        result = await self.collection.delete_one({"_id": object_id(id)}, session=session)
+        if result.deleted_count == 0:
+            raise NotFound(f"No {self.label} with id {id}")
+
+    async def _find_and_set(self, id: Any, values: dict[str, Any], *, deleted: bool = False,
+                            session: Any = None) -> D:
+        query = self.scoped({"_id": object_id(id)}, deleted=deleted)
+        raw = await self.collection.find_one_and_update(
+            query, {"$set": values}, return_document=ReturnDocument.AFTER, session=session)
+        if raw is None:
+            raise NotFound(f"No {self.label} with id {id}")
+        doc: D = self.document.model_validate(raw)
+        return doc
+
+    # -- reads ------------------------------------------------------------
+    async def get(self, id: Any, *, deleted: bool = False) -> D:
+        raw = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted))
+        if raw is None:
+            raise NotFound(f"No {self.label} with id {id}")
+        doc: D = self.document.model_validate(raw)
+        return doc
+
+    async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
+                   sort: Sort | None = None, deleted: bool = False) -> list[D]:
+        limit = cap_limit(limit, self.max_limit)
+        cursor = self.collection.find(self.scoped(filter, deleted=deleted), skip=max(0, skip), limit=limit,
+                                      sort=list(sort) if sort else None)
+        validate = self.document.model_validate
+        return [validate(raw) async for raw in cursor]
+
+    async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
+        return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted)))
+
+    async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
+                   sort: Sort | None = None, deleted: bool = False) -> Page[D]:
+        limit = cap_limit(limit, self.max_limit)
+        skip = max(0, skip)
+        items = await self.find(filter, skip=skip, limit=limit, sort=sort, deleted=deleted)
+        if skip == 0 and len(items) < limit:
+            total = len(items)
+        else:
+            total = await self.count(filter, deleted=deleted)
+        return Page[D].of(items, total=total, skip=skip, limit=limit)
+
+    async def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        stages = [{"$match": self.scope()}, *pipeline]
+        cursor = await self.collection.aggregate(stages)
+        return [row async for row in cursor]

@@ -1,0 +1,82 @@
+"""The ports of the data layer: the repository a service talks to, the
+publisher its events leave through, and the page every list returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T")
+D = TypeVar("D")
+Filter = Mapping[str, Any]
+Sort = Sequence[tuple[str, int]]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    """`{items, total, skip, limit, has_more}` — the one list shape."""
+
+    items: list[T]
+    total: int
+    skip: int
+    limit: int
+    has_more: bool
+
+    @classmethod
+    def of(cls, items: list[Any], *, total: int, skip: int, limit: int) -> Page[Any]:
+        return cls(items=items, total=total, skip=skip, limit=limit, has_more=skip + len(items) < total)
+
+
+def cap_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
+    if limit is None:
+        return min(DEFAULT_LIMIT, max_limit)
+    return max(1, min(int(limit), max_limit))
+
+
+class Repository(Protocol[D]):
+    """Scoped persistence of one document type: never sees soft-deleted rows
+    (unless asked for the trash) nor, for owned documents, other users' rows."""
+
+    async def insert(self, doc: D, *, session: Any = None) -> D: ...
+    async def insert_many(self, docs: Sequence[D], *, session: Any = None) -> list[D]: ...
+    async def get(self, id: Any, *, deleted: bool = False) -> D: ...
+    async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
+                   sort: Sort | None = None, deleted: bool = False) -> list[D]: ...
+    async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int: ...
+    async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
+                   sort: Sort | None = None, deleted: bool = False) -> Page[D]: ...
+    async def update(self, id: Any, changes: Mapping[str, Any], *, session: Any = None) -> D: ...
+    async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
+                          session: Any = None) -> int: ...
+    async def delete(self, id: Any, *, session: Any = None) -> D: ...
+    async def restore(self, id: Any, *, session: Any = None) -> D: ...
+    async def purge(self, id: Any, *, session: Any = None) -> None: ...
+    async def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]: ...
+
+
+class EventPublisher(Protocol):
+    """Where a service's domain events go (the outbox, the bus, or a recorder)."""
+
+    async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None: ...
+
+
+class NullPublisher:
+    async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
+        return None
+
+
+class RecordingPublisher:
+    """Keeps what was emitted, for unit tests and for inspection."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
+        self.events.append((topic, dict(payload)))
+
+    def topics(self) -> list[str]:
+        return [topic for topic, _ in self.events]
