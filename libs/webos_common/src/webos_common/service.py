@@ -20,6 +20,7 @@ from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 
 from webos_common import db
+from webos_common.bus import EventBus
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
 from webos_common.logging import configure_logging
@@ -42,6 +43,7 @@ class ServiceResources:
     nats: NATS | None = None
     checks: dict[str, Check] = field(default_factory=dict)
     verifier: TokenVerifier | None = None
+    bus: EventBus | None = None
 
     @property
     def db(self) -> Any:
@@ -101,8 +103,12 @@ def create_service_app(
             resources.nats = await connect_nats(settings.nats_url, name=name)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
+            resources.bus = EventBus(nc, service=name)
+            await resources.bus.start()
         for hook in on_startup:
             await hook(app)
+        if resources.bus is not None:
+            await resources.bus.wait_ready()
         logger.info("{} started", name)
         try:
             yield
@@ -112,6 +118,8 @@ def create_service_app(
                     await hook(app)
                 except Exception:  # noqa: BLE001 - shutdown goes on
                     logger.exception("shutdown hook failed")
+            if resources.bus is not None:
+                await resources.bus.close()
             if resources.nats is not None:
                 await resources.nats.drain()
             if resources.mongo is not None:

@@ -1,0 +1,18 @@
+"""The event bus over NATS JetStream (seed 001; seed 002 §11.2).
+
+`EventBus(nc, service=...)`: `emit(topic, payload)`, `@on(topic)` /
+`subscribe(topic, handler)`; `register_event(topic, Model)` for payload
+schemas; dead letters in their own stream (`deadletter`).
+"""
+
+from webos_common.bus.consumer import Subscription
+from webos_common.bus.core import EventBus
+from webos_common.bus.deadletter import DeadLetter, replay_dead_letter
+from webos_common.bus.schemas import register_event, registered_events, schema_for, unregister_event
+from webos_common.bus.settings import BusSettings
+from webos_common.bus.topics import topic_matches, topic_to_subject
+
+__all__ = [
+    "BusSettings", "DeadLetter", "EventBus", "Subscription", "register_event", "registered_events",
+    "replay_dead_letter", "schema_for", "topic_matches", "topic_to_subject", "unregister_event",
+]

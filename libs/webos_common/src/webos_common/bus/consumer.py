@@ -1,0 +1,169 @@
+"""One handler's durable pull consumer: fetch, restore context, run, ack.
+
+The consumer is named `<service>--<handler>` so every replica of a service
+binds the same one and JetStream hands each event to one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats.errors
+from loguru import logger
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import BaseModel
+
+from webos_common import context
+from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
+from webos_common.bus.schemas import parse_payload, schema_for
+from webos_common.bus.settings import BusSettings
+from webos_common.bus.topics import safe_name, topic_to_subject
+from webos_common.bus.wire import handler_context
+from webos_common.envelope import EventEnvelope
+from webos_common.errors import ValidationFailed
+
+Handler = Callable[[Any], Awaitable[Any]]
+
+
+def handler_name(handler: Callable[..., Any]) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}".replace(".<locals>", "")
+
+
+def _typed_model(handler: Callable[..., Any]) -> type[BaseModel] | None:
+    """The payload model a handler asks for by annotating its first parameter."""
+    try:
+        hints = typing.get_type_hints(handler)
+    except Exception:  # noqa: BLE001 - unresolved annotations: hand the envelope
+        return None
+    params = [p for p in inspect.signature(handler).parameters.values() if p.name != "self"]
+    if not params:
+        return None
+    hint = hints.get(params[0].name)
+    if isinstance(hint, type) and issubclass(hint, BaseModel) and not issubclass(hint, EventEnvelope):
+        return hint
+    return None
+
+
+class Subscription:
+    """A topic pattern, its handler and the durable consumer that feeds it."""
+
+    def __init__(self, topic: str, handler: Handler, *, service: str, name: str | None = None,
+                 max_deliver: int | None = None) -> None:
+        self.topic = topic
+        self.subject = topic_to_subject(topic)
+        self.handler = handler
+        self.service = service
+        self.name = name or handler_name(handler)
+        self.durable = safe_name(f"{service}--{self.name}")
+        self.max_deliver = max_deliver
+        self.model = _typed_model(handler)
+        self._task: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
+
+    def argument(self, envelope: EventEnvelope) -> Any:
+        """What the handler receives; raises ValidationFailed on a bad payload."""
+        schema = schema_for(envelope.topic)
+        if schema is not None and (self.model is None or self.model is not schema):
+            parse_payload(schema, envelope.topic, envelope.payload)
+        if self.model is not None:
+            return parse_payload(self.model, envelope.topic, envelope.payload)
+        return envelope
+
+    # -- lifecycle ------------------------------------------------------------
+    async def start(self, js: JetStreamContext, cfg: BusSettings) -> None:
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.NEW,
+            ack_wait=cfg.ack_wait,
+            max_deliver=-1,  # the bus dead-letters itself, so nothing is dropped silently
+            filter_subjects=[self.subject, replay_subject(self.durable)],
+            max_ack_pending=10_000,
+        )
+        self._sub = await js.pull_subscribe(self.subject, durable=self.durable, stream=cfg.stream, config=config)
+        self._task = asyncio.create_task(self._run(js, cfg), name=f"bus:{self.durable}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._sub is not None:
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    async def _run(self, js: JetStreamContext, cfg: BusSettings) -> None:
+        assert self._sub is not None
+        while True:
+            try:
+                msgs = await self._sub.fetch(cfg.fetch_batch, timeout=5.0)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - reconnects, server restarts
+                logger.warning("bus consumer {} fetch failed: {}", self.durable, exc)
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                try:
+                    await self.dispatch(js, cfg, msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - never kill the consumer loop
+                    logger.exception("bus consumer {} failed to settle a message", self.durable)
+
+    # -- one message ----------------------------------------------------------
+    async def dispatch(self, js: JetStreamContext, cfg: BusSettings, msg: Msg) -> None:
+        attempt = msg.metadata.num_delivered or 1
+        max_deliver = self.max_deliver or cfg.max_deliver
+        try:
+            envelope = EventEnvelope.from_json(msg.data)
+        except ValidationFailed as exc:
+            await self._dead_letter(js, cfg, msg, None, "invalid_envelope", exc, attempt)
+            return
+        if attempt > max_deliver:
+            await self._dead_letter(js, cfg, msg, envelope, "max_deliver_exceeded",
+                                    RuntimeError("delivered more than max_deliver times"), attempt - 1)
+            return
+        try:
+            argument = self.argument(envelope)
+        except ValidationFailed as exc:
+            await self._dead_letter(js, cfg, msg, envelope, "invalid_payload", exc, attempt)
+            return
+        try:
+            with context.use(handler_context(envelope, msg.headers)):
+                await self.handler(argument)
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried
+            if attempt >= max_deliver:
+                logger.warning("bus handler {} gave up on {} after {} attempts: {!r}",
+                               self.durable, envelope.topic, attempt, exc)
+                await self._dead_letter(js, cfg, msg, envelope, "handler_failed", exc, attempt)
+            else:
+                logger.info("bus handler {} failed on {} (attempt {}): {!r}", self.durable, envelope.topic,
+                            attempt, exc)
+                await msg.nak(delay=cfg.delay(attempt))
+            return
+        await msg.ack()
+
+    async def _dead_letter(self, js: JetStreamContext, cfg: BusSettings, msg: Msg,
+                           envelope: EventEnvelope | None, reason: Reason, exc: BaseException,
+                           attempts: int) -> None:
+        headers = {k: v for k, v in (msg.headers or {}).items() if not k.startswith("Nats-")}
+        letter = DeadLetter(
+            service=self.service, consumer=self.durable, subject=msg.subject, reason=reason,
+            error=f"{type(exc).__name__}: {exc}"[:4000], attempts=attempts,
+            envelope=envelope.model_dump(mode="json") if envelope else None,
+            raw=None if envelope else msg.data.decode(errors="replace")[:65536],
+            headers=headers, stream_seq=msg.metadata.sequence.stream,
+        )
+        await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
+        await msg.ack()

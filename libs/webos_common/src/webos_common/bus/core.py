@@ -1,0 +1,111 @@
+"""`EventBus`: emit events and run handlers over NATS JetStream.
+
+    bus = EventBus(nc, service="storage")
+    await bus.start()
+
+    @bus.on("file:*")
+    async def index(event: EventEnvelope) -> None: ...
+
+    await bus.emit("file:created", {"urn": urn})
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from loguru import logger
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from pydantic import BaseModel
+
+from webos_common.bus.consumer import Handler, Subscription
+from webos_common.bus.schemas import validate_payload
+from webos_common.bus.settings import BusSettings
+from webos_common.bus.streams import ensure_streams
+from webos_common.bus.topics import topic_to_subject
+from webos_common.bus.wire import current_user_snapshot, envelope_headers
+from webos_common.envelope import EventEnvelope
+
+H = TypeVar("H", bound=Handler)
+
+
+class EventBus:
+    def __init__(self, nc: NATS, *, service: str, settings: BusSettings | None = None) -> None:
+        if not service:
+            raise ValueError("service name is required")
+        self.nc = nc
+        self.service = service
+        self.settings = settings or BusSettings()
+        self.js: JetStreamContext = nc.jetstream(timeout=self.settings.publish_timeout)
+        self.subscriptions: list[Subscription] = []
+        self._started = False
+        self._pending: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ------------------------------------------------------------
+    async def start(self) -> None:
+        """Ensure the streams, then start a consumer for every handler so far (and later)."""
+        await ensure_streams(self.js, self.settings)
+        self._started = True
+        await asyncio.gather(*(s.start(self.js, self.settings) for s in self.subscriptions))
+
+    async def wait_ready(self) -> None:
+        """Wait until consumers of handlers subscribed after `start` exist."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending))
+
+    async def close(self) -> None:
+        await asyncio.gather(*list(self._pending), return_exceptions=True)
+        await asyncio.gather(*(s.stop() for s in self.subscriptions), return_exceptions=True)
+        self._started = False
+
+    # -- publishing -----------------------------------------------------------
+    async def emit(self, topic: str, payload: BaseModel | dict[str, Any] | None = None, *,
+                   id: str | None = None) -> EventEnvelope:
+        """Validate, wrap in an envelope stamped with the current context, publish.
+
+        Raises ValidationFailed (nothing published) when the topic's schema refuses
+        the payload.
+        """
+        subject = topic_to_subject(topic)
+        data = validate_payload(topic, payload)
+        envelope = EventEnvelope.create(topic, data, source=self.service)
+        if id is not None:
+            envelope.id = id
+        await self._publish(subject, envelope, current_user_snapshot())
+        return envelope
+
+    async def publish(self, envelope: EventEnvelope, *, user: dict[str, Any] | None = None) -> bool:
+        """Publish a ready envelope (the outbox relay). False if it was a duplicate."""
+        return await self._publish(topic_to_subject(envelope.topic), envelope, user)
+
+    async def _publish(self, subject: str, envelope: EventEnvelope, user: dict[str, Any] | None) -> bool:
+        ack = await self.js.publish(subject, envelope.to_json(), headers=envelope_headers(envelope, user),
+                                    stream=self.settings.stream)
+        if ack.duplicate:
+            logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
+        return not ack.duplicate
+
+    # -- subscribing ----------------------------------------------------------
+    def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,
+                  max_deliver: int | None = None) -> Subscription:
+        """Run `handler` for every event matching `topic` (once per service)."""
+        sub = Subscription(topic, handler, service=self.service, name=name, max_deliver=max_deliver)
+        if any(s.durable == sub.durable for s in self.subscriptions):
+            raise ValueError(f"handler {sub.name!r} already subscribed in {self.service}")
+        self.subscriptions.append(sub)
+        if self._started:
+            task = asyncio.create_task(sub.start(self.js, self.settings))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        return sub
+
+    def on(self, topic: str, *, name: str | None = None, max_deliver: int | None = None) -> Callable[[H], H]:
+        """Decorator form of `subscribe`."""
+
+        def decorate(handler: H) -> H:
+            self.subscribe(topic, handler, name=name, max_deliver=max_deliver)
+            return handler
+
+        return decorate
