@@ -1,0 +1,204 @@
+"""OpenTelemetry tracing for every WebOS process.
+
+`setup_tracing(service)` installs an SDK `TracerProvider` once per process.
+Spans are exported only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (OTLP over
+HTTP/protobuf, batched); otherwise they get real ids, so trace ids
+propagate, but nothing leaves the process. `OTEL_SDK_DISABLED=true` turns
+the SDK off entirely.
+
+`instrument_app(app)` adds the FastAPI server spans, `instrument_httpx()`
+the client spans (and `traceparent` on every outgoing httpx request).
+
+For the bus and the task queue, which have no instrumentation of their own:
+
+* `start_span(name, kind=..., carrier=headers)` opens a span whose parent is
+  the `traceparent` in `carrier` when there is one, else the current span,
+  else the trace and span ids of `webos_common.context`; while it is open
+  the context's trace/span ids are the span's, so logs, envelopes and
+  outgoing headers carry it.
+* `inject(headers)` writes the current `traceparent` into a carrier
+  (message headers, task labels); `extract(headers)` reads one back as an
+  OpenTelemetry context.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from webos_common import context
+
+TRACER_NAME = "webos"
+_propagator = TraceContextTextMapPropagator()
+_state: dict[str, Any] = {"provider": None, "httpx": False}
+
+__all__ = [
+    "SpanKind", "extract", "get_tracer", "inject", "instrument_app", "instrument_httpx",
+    "setup_tracing", "start_span",
+]
+
+
+def _exporter_from_env(env: Mapping[str, str]) -> SpanExporter | None:
+    if not (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()  # reads the OTEL_EXPORTER_OTLP_* variables itself
+
+
+def setup_tracing(
+    service: str,
+    *,
+    exporter: SpanExporter | None = None,
+    env: Mapping[str, str] | None = None,
+) -> TracerProvider | None:
+    """Build this process's tracer provider (again: replaces the one of this module).
+
+    `exporter` (tests pass an in-memory one) is attached with a synchronous
+    processor; without it the OTLP exporter is used if the environment names
+    an endpoint. Returns None when `OTEL_SDK_DISABLED` is true.
+    """
+    env = os.environ if env is None else env
+    if env.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return None
+    resource = Resource.create({
+        "service.name": env.get("OTEL_SERVICE_NAME") or service,
+        "service.namespace": "webos",
+        "deployment.environment": env.get("WEBOS_ENV", "development"),
+    })
+    provider = TracerProvider(resource=resource)
+    processor: SpanProcessor | None = None
+    if exporter is not None:
+        processor = SimpleSpanProcessor(exporter)
+    elif (otlp := _exporter_from_env(env)) is not None:
+        processor = BatchSpanProcessor(otlp)
+    if processor is not None:
+        provider.add_span_processor(processor)
+    previous: TracerProvider | None = _state["provider"]
+    _state["provider"] = provider
+    if previous is None and not isinstance(trace.get_tracer_provider(), TracerProvider):
+        trace.set_tracer_provider(provider)
+    return provider
+
+
+def provider() -> trace.TracerProvider:
+    """This module's provider if `setup_tracing` ran, else the global one (a no-op by default)."""
+    own: TracerProvider | None = _state["provider"]
+    return own if own is not None else trace.get_tracer_provider()
+
+
+def get_tracer(name: str = TRACER_NAME) -> trace.Tracer:
+    return provider().get_tracer(name)
+
+
+class _SpanTraceparent:
+    """Inside the OpenTelemetry server middleware, before `RequestContextMiddleware`:
+    hand the server span on as the request's `traceparent`, so the webos context
+    takes the span's trace id (also when the client sent none) and new spans
+    opened in the handler are its children."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        ids = trace.get_current_span().get_span_context()
+        if scope["type"] in ("http", "websocket") and ids.is_valid:
+            value = context.format_traceparent(format(ids.trace_id, "032x"), format(ids.span_id, "016x"))
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"traceparent"]
+            scope = {**scope, "headers": [*headers, (b"traceparent", value.encode())]}
+        await self.app(scope, receive, send)
+
+
+def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics") -> None:
+    """Server spans for every request of a FastAPI app (probes and scrapes excluded).
+
+    Call it once, when the app is built (it adds a middleware)."""
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    app.add_middleware(_SpanTraceparent)
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider(), excluded_urls=excluded_urls)
+
+
+def instrument_httpx(client: Any = None) -> None:
+    """Client spans for one httpx client, or (no argument) for every httpx client of the process."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    if client is not None:
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider())
+    elif not _state["httpx"]:
+        HTTPXClientInstrumentor().instrument(tracer_provider=provider())
+        _state["httpx"] = True
+
+
+def extract(carrier: Mapping[str, str]) -> Context | None:
+    """The OpenTelemetry context of a carrier's valid `traceparent`, else None."""
+    if context.parse_traceparent(carrier.get(context.TRACEPARENT)) is None:
+        return None
+    return _propagator.extract(dict(carrier))
+
+
+def _context_parent() -> Context | None:
+    """Parent for a new span: the current span if it belongs to the webos trace, else the webos ids."""
+    current = trace.get_current_span().get_span_context()
+    webos_trace = context.trace_id.get()
+    if current.is_valid and (webos_trace is None or format(current.trace_id, "032x") == webos_trace):
+        return None  # the current span is the parent
+    if webos_trace is None:
+        return None  # a new root
+    parent = SpanContext(
+        trace_id=int(webos_trace, 16),
+        span_id=int(context.span_id.get() or context.new_span_id(), 16),
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    return trace.set_span_in_context(NonRecordingSpan(parent))
+
+
+@contextmanager
+def start_span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    carrier: Mapping[str, str] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Span]:
+    """Open a span in the WebOS trace (see the module doc); the context ids follow it."""
+    parent = extract(carrier) if carrier is not None else None
+    if parent is None:
+        parent = _context_parent()
+    with get_tracer().start_as_current_span(name, context=parent, kind=kind, attributes=attributes) as span:
+        ids = span.get_span_context()
+        if not ids.is_valid:  # tracing disabled: the webos context stays as it is
+            yield span
+            return
+        tokens = (
+            context.trace_id.set(format(ids.trace_id, "032x")),
+            context.span_id.set(format(ids.span_id, "016x")),
+        )
+        try:
+            yield span
+        finally:
+            context.span_id.reset(tokens[1])
+            context.trace_id.reset(tokens[0])
+
+
+def inject(carrier: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
+    """Write the current `traceparent` (span, else webos context) into `carrier` and return it."""
+    carrier = {} if carrier is None else carrier
+    if trace.get_current_span().get_span_context().is_valid:
+        _propagator.inject(carrier)
+    else:
+        traceparent = context.current_traceparent()
+        if traceparent:
+            carrier[context.TRACEPARENT] = traceparent
+    return carrier

@@ -1,0 +1,156 @@
+"""Tracing: server spans follow the client's traceparent, spans opened from the
+webos context or from message headers stay in the same trace, nothing is
+exported unless an OTLP endpoint is configured."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import APIRouter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from webos_common import context, tracing
+from webos_common.config import WebOSSettings
+from webos_common.service import create_service_app
+from webos_common.testing import lifespan_client, serve_app
+
+CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CLIENT_SPAN = "00f067aa0ba902b7"
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    exporter = InMemorySpanExporter()
+    tracing.setup_tracing("tracing-test", exporter=exporter, env={})
+    return exporter
+
+
+def _hex_trace(span) -> str:
+    return format(span.context.trace_id, "032x")
+
+
+def _probe_app(name: str = "probe"):
+    router = APIRouter()
+
+    @router.get("/work")
+    async def work() -> dict[str, str | None]:
+        with tracing.start_span("work") as span:
+            inner = format(span.get_span_context().span_id, "016x")
+            return {"trace_id": context.trace_id.get(), "span_id": context.span_id.get(), "inner": inner}
+
+    app = create_service_app(name, settings=WebOSSettings(env="test"), use_mongo=False, use_nats=False,
+                             routers=[router])
+    tracing.instrument_app(app)
+    return app
+
+
+async def test_server_span_carries_the_clients_trace_id(spans) -> None:
+    async with lifespan_client(_probe_app()) as client:
+        resp = await client.get("/work", headers={"traceparent": f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"})
+    assert resp.status_code == 200
+    body = resp.json()
+    assert body["trace_id"] == CLIENT_TRACE
+    assert resp.headers["traceparent"].split("-")[1] == CLIENT_TRACE
+
+    finished = spans.get_finished_spans()
+    server = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert len(server) == 1
+    assert _hex_trace(server[0]) == CLIENT_TRACE
+    assert format(server[0].parent.span_id, "016x") == CLIENT_SPAN
+    work = next(s for s in finished if s.name == "work")
+    assert _hex_trace(work) == CLIENT_TRACE
+    assert work.parent.span_id == server[0].context.span_id  # a real child, not a sibling
+
+
+async def test_request_without_traceparent_uses_one_trace_for_spans_and_context(spans) -> None:
+    async with lifespan_client(_probe_app()) as client:
+        resp = await client.get("/work")
+    server = next(s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER)
+    assert resp.json()["trace_id"] == _hex_trace(server)
+    assert resp.headers["traceparent"].split("-")[1] == _hex_trace(server)
+
+
+async def test_probes_make_no_spans(spans) -> None:
+    async with lifespan_client(_probe_app()) as client:
+        assert (await client.get("/healthz")).status_code == 200
+    assert spans.get_finished_spans() == ()
+
+
+def test_start_span_keeps_the_trace_id_of_the_context(spans) -> None:
+    snapshot = {"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}
+    with context.use(snapshot):
+        with tracing.start_span("bus consume", kind=SpanKind.CONSUMER) as span:
+            ids = span.get_span_context()
+            assert context.trace_id.get() == CLIENT_TRACE
+            assert context.span_id.get() == format(ids.span_id, "016x")
+        assert context.span_id.get() == CLIENT_SPAN  # restored on exit
+    (finished,) = spans.get_finished_spans()
+    assert _hex_trace(finished) == CLIENT_TRACE
+    assert format(finished.parent.span_id, "016x") == CLIENT_SPAN
+    assert finished.kind == SpanKind.CONSUMER
+
+
+def test_inject_then_extract_links_producer_and_consumer(spans) -> None:
+    with context.use({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}):
+        with tracing.start_span("publish", kind=SpanKind.PRODUCER) as producer:
+            headers = tracing.inject({"other": "kept"})
+    assert headers["other"] == "kept"
+    assert headers["traceparent"].split("-")[1] == CLIENT_TRACE
+
+    with context.use({}):  # a worker elsewhere, with an unrelated context
+        with tracing.start_span("consume", kind=SpanKind.CONSUMER, carrier=headers):
+            assert context.trace_id.get() == CLIENT_TRACE
+    consumer = next(s for s in spans.get_finished_spans() if s.name == "consume")
+    assert consumer.parent.span_id == producer.get_span_context().span_id
+
+
+def test_inject_without_a_span_uses_the_webos_context() -> None:
+    with context.use({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}):
+        assert tracing.inject()["traceparent"] == f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"
+    with context.use({}):
+        assert "traceparent" not in tracing.inject()
+
+
+def test_a_bad_carrier_traceparent_falls_back_to_the_context(spans) -> None:
+    with context.use({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}):
+        with tracing.start_span("consume", carrier={"traceparent": "garbage"}):
+            pass
+    (finished,) = spans.get_finished_spans()
+    assert _hex_trace(finished) == CLIENT_TRACE
+
+
+async def test_httpx_client_span_is_the_parent_of_the_server_span(spans) -> None:
+    async with serve_app(_probe_app("callee")) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        tracing.instrument_httpx(client)
+        with context.use({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}), tracing.start_span("caller"):
+            resp = await client.get("/work")
+    assert resp.json()["trace_id"] == CLIENT_TRACE
+    finished = spans.get_finished_spans()
+    client_span = next(s for s in finished if s.kind == SpanKind.CLIENT)
+    server_span = next(s for s in finished if s.kind == SpanKind.SERVER)
+    assert {_hex_trace(client_span), _hex_trace(server_span)} == {CLIENT_TRACE}
+    assert server_span.parent.span_id == client_span.context.span_id
+
+
+def test_nothing_is_exported_without_an_endpoint() -> None:
+    provider = tracing.setup_tracing("quiet", env={})
+    assert provider is not None
+    assert provider._active_span_processor._span_processors == ()
+    assert provider.resource.attributes["service.name"] == "quiet"
+
+
+def test_otlp_exporter_when_the_endpoint_is_set() -> None:
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_SERVICE_NAME": "renamed"}
+    provider = tracing.setup_tracing("svc", env=env)
+    try:
+        (processor,) = provider._active_span_processor._span_processors
+        assert isinstance(processor, BatchSpanProcessor)
+        assert provider.resource.attributes["service.name"] == "renamed"
+    finally:
+        provider.shutdown()
+
+
+def test_sdk_disabled_builds_nothing() -> None:
+    assert tracing.setup_tracing("svc", env={"OTEL_SDK_DISABLED": "true"}) is None
