@@ -41,9 +41,14 @@ async def register(c: Container, *, email: str, username: str, password: str,
     if mode == "invite":
         if not invite:
             raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
-        doc = await c.actions.consume("invite", invite, field="invite", email=email.lower())
+        doc = await c.actions.peek("invite", invite)
+        if doc is None or doc.get("email") != email.lower():
+            raise BadRequest("The invitation is invalid, used, expired or for another address",
+                             details={"field": "invite"})
         roles = doc.get("roles") or roles
     c.passwords.check(password, username=username, email=email)
+    if invite and mode == "invite":
+        await c.actions.consume("invite", invite, field="invite", email=email.lower())
     user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
                                 roles=roles, profile={"display_name": display_name or username},
                                 verified=mode == "invite")

@@ -42,7 +42,7 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 
 
 async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    return bearer(await login(client, "root"))
+    return bearer(await login(client, "root", ADMIN_PASSWORD))
 
 
 async def user_headers(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
