@@ -1,11 +1,29 @@
 """The storage service's app factory."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from fastapi import FastAPI
 
 from webos_common.service import create_service_app
+from webos_storage import bootstrap
+from webos_storage.api import router
 from webos_storage.settings import StorageSettings
 
 
-def create_app(settings: StorageSettings | None = None) -> FastAPI:
+def create_app(settings: StorageSettings | None = None, **adapters: Any) -> FastAPI:
+    """`adapters` go to `bootstrap.build` (sources=, index=, trash=, bus=)."""
     settings = settings or StorageSettings()
-    return create_service_app("storage", settings=settings, use_mongo=True)
+
+    async def start(app: FastAPI) -> None:
+        resources = app.state.resources
+        app.state.storage = await bootstrap.build(settings, db=resources.db, resources=resources, **adapters)
+
+    async def stop(app: FastAPI) -> None:
+        container = getattr(app.state, "storage", None)
+        if container is not None:
+            await container.close()
+
+    return create_service_app("storage", settings=settings, use_mongo=True, routers=[router],
+                              on_startup=[start], on_shutdown=[stop])

@@ -1,7 +1,88 @@
-"""Configuration of the storage service (env prefix `WEBOS_`)."""
+"""Configuration of the storage service (env prefix `WEBOS_`).
+
+Sources and mounts come from `WEBOS_STORAGE_SOURCES` / `WEBOS_STORAGE_MOUNTS`
+(JSON) or a YAML file named by `WEBOS_STORAGE_CONFIG`. Without either, the
+service serves `local` (`<state_dir>/files`) and, when
+`WEBOS_S3_ENDPOINT_URL` is set, `s3` (bucket `WEBOS_S3_BUCKET`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, SecretStr
 
 from webos_common.config import WebOSSettings
 
 
+class SourceConfig(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["local", "s3"]
+    root: str | None = None  # local: folder
+    bucket: str | None = None  # s3
+    prefix: str = ""  # s3: key prefix inside the bucket
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    read_permission: str | None = None
+    write_permission: str | None = None
+
+
+class MountConfig(BaseModel):
+    path: str = Field(pattern=r"^/mnt/[a-z0-9][a-z0-9_-]{0,62}$")  # /mnt/reports
+    target: str  # fs://s3/reports/
+    read_permission: str | None = None
+    write_permission: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+
 class StorageSettings(WebOSSettings):
     service_name: str = "storage"
+    port: int = 8702
+
+    storage_config: str | None = None
+    storage_sources: list[SourceConfig] = Field(default_factory=list)
+    storage_mounts: list[MountConfig] = Field(default_factory=list)
+    storage_home_source: str = "local"
+    storage_background_bytes: int = 64 * 1024 * 1024
+    storage_share_secret: SecretStr = SecretStr("changeme")
+    storage_share_max_seconds: int = 7 * 24 * 3600
+
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "webos"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+
+    def sources(self) -> list[SourceConfig]:
+        file_sources, _ = self._file_config()
+        configured = [*self.storage_sources, *file_sources]
+        if configured:
+            return configured
+        defaults = [SourceConfig(id="local", kind="local", root=str(Path(self.state_dir) / "files"))]
+        if self.s3_endpoint_url:
+            defaults.append(SourceConfig(id="s3", kind="s3", bucket=self.s3_bucket, endpoint_url=self.s3_endpoint_url))
+        return defaults
+
+    def mounts(self) -> list[MountConfig]:
+        _, file_mounts = self._file_config()
+        return [*self.storage_mounts, *file_mounts]
+
+    def s3_credentials(self) -> tuple[str | None, str | None]:
+        if self.s3_access_key and self.s3_secret_key:
+            return self.s3_access_key.get_secret_value(), self.s3_secret_key.get_secret_value()
+        if self.is_development:  # moto accepts anything; AWS would use its own chain
+            return "webos", "webos"
+        return None, None
+
+    def _file_config(self) -> tuple[list[SourceConfig], list[MountConfig]]:
+        if not self.storage_config:
+            return [], []
+        data = yaml.safe_load(Path(self.storage_config).read_text()) or {}
+        return (
+            [SourceConfig.model_validate(s) for s in data.get("sources", [])],
+            [MountConfig.model_validate(m) for m in data.get("mounts", [])],
+        )

@@ -1,0 +1,1 @@
+"""Adapters: data sources by technology, the Mongo index and trash, the bus."""

@@ -1,0 +1,102 @@
+"""`MongoFileIndex` and `MongoTrashStore`: the metadata index and the trash
+records in MongoDB (PyMongo's async client; plain documents keyed by URN)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+
+from webos_common.afs import Urn, basename, join
+from webos_storage.domain.model import IndexEntry, TrashItem
+
+_FIELDS = {f.name for f in dataclasses.fields(IndexEntry)}
+
+
+def _entry(doc: dict[str, Any]) -> IndexEntry:
+    return IndexEntry(**{k: v for k, v in doc.items() if k in _FIELDS})
+
+
+def _under(path: str) -> dict[str, Any]:
+    if not path:
+        return {}
+    return {"$or": [{"path": path}, {"path": {"$regex": f"^{re.escape(path)}/"}}]}
+
+
+class MongoFileIndex:
+    def __init__(self, db: Any, collection: str = "storage_files") -> None:
+        self.files = db[collection]
+
+    async def ensure_indexes(self) -> None:
+        await self.files.create_index([("source", ASCENDING), ("path", ASCENDING)])
+        await self.files.create_index("name")
+        await self.files.create_index("tags")
+        await self.files.create_index("owner")
+
+    async def get(self, urn: str) -> IndexEntry | None:
+        doc = await self.files.find_one({"_id": urn})
+        return _entry(doc) if doc else None
+
+    async def get_many(self, urns: Sequence[str]) -> dict[str, IndexEntry]:
+        return {doc["_id"]: _entry(doc) async for doc in self.files.find({"_id": {"$in": list(urns)}})}
+
+    async def put(self, entry: IndexEntry) -> None:
+        doc = dataclasses.asdict(entry)
+        await self.files.replace_one({"_id": entry.urn}, {"_id": entry.urn, **doc}, upsert=True)
+
+    async def all_in(self, source: str, path: str) -> list[IndexEntry]:
+        return [_entry(d) async for d in self.files.find({"source": source, **_under(path)})]
+
+    async def remove_tree(self, source: str, path: str) -> list[IndexEntry]:
+        entries = await self.all_in(source, path)
+        if entries:
+            await self.files.delete_many({"_id": {"$in": [e.urn for e in entries]}})
+        return entries
+
+    async def move_tree(self, src_source: str, src_path: str, dst_source: str, dst_path: str) -> None:
+        for entry in await self.remove_tree(src_source, src_path):
+            rest = entry.path[len(src_path):].lstrip("/")
+            entry.source, entry.path = dst_source, join(dst_path, rest)
+            entry.urn, entry.name = str(Urn(dst_source, entry.path)), basename(entry.path)
+            await self.put(entry)
+
+    async def set_tags(self, urn: str, tags: list[str]) -> IndexEntry | None:
+        doc = await self.files.find_one_and_update(
+            {"_id": urn}, {"$set": {"tags": tags}}, return_document=ReturnDocument.AFTER)
+        return _entry(doc) if doc else None
+
+    async def search(self, *, name: str | None, tag: str | None, owner: str | None,
+                     skip: int, limit: int) -> tuple[list[IndexEntry], int]:
+        query: dict[str, Any] = {}
+        if name:
+            query["name"] = {"$regex": re.escape(name), "$options": "i"}
+        if tag:
+            query["tags"] = tag
+        if owner:
+            query["owner"] = owner
+        total = await self.files.count_documents(query)
+        cursor = self.files.find(query).sort("urn", ASCENDING).skip(skip).limit(limit)
+        return [_entry(d) async for d in cursor], total
+
+
+class MongoTrashStore:
+    def __init__(self, db: Any, collection: str = "storage_trash") -> None:
+        self.items = db[collection]
+
+    async def add(self, item: TrashItem) -> None:
+        await self.items.insert_one({"_id": item.id, **dataclasses.asdict(item)})
+
+    async def get(self, item_id: str) -> TrashItem | None:
+        doc = await self.items.find_one({"_id": item_id})
+        return TrashItem(**{k: v for k, v in doc.items() if k != "_id"}) if doc else None
+
+    async def remove(self, item_id: str) -> None:
+        await self.items.delete_one({"_id": item_id})
+
+    async def list(self, *, deleted_by: str | None) -> list[TrashItem]:
+        query = {} if deleted_by is None else {"deleted_by": deleted_by}
+        cursor = self.items.find(query).sort("deleted_at", ASCENDING)
+        return [TrashItem(**{k: v for k, v in d.items() if k != "_id"}) async for d in cursor]

@@ -1,0 +1,183 @@
+"""The storage API: a thin router — parse, call the service, return data.
+
+Core-service routes sit at the root; the gateway serves them under
+`/api/storage/…`. Every file is named by a `urn` (`fs://<source>/<path>`,
+a mount `fs://<mount>/<path>` or `/mnt/<mount>/<path>`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from webos_common.afs import safe_name
+from webos_common.errors import BadRequest, NotFound
+from webos_common.security import CurrentUser
+from webos_storage.bootstrap import Container
+from webos_storage.http_files import not_modified_or_range, stream_response
+
+router = APIRouter(tags=["storage"])
+Urn = Annotated[str, Query(min_length=1, max_length=8192, description="fs://<source>/<path>")]
+Skip = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+class TransferIn(BaseModel):
+    src: str = Field(min_length=1, max_length=8192)
+    dst: str = Field(min_length=1, max_length=8192)
+
+
+class MkdirIn(BaseModel):
+    urn: str = Field(min_length=1, max_length=8192)
+
+
+class TagsIn(BaseModel):
+    urn: str = Field(min_length=1, max_length=8192)
+    tags: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(max_length=100)
+
+
+class ShareIn(BaseModel):
+    urn: str = Field(min_length=1, max_length=8192)
+    expires_in: int = Field(default=3600, ge=1)
+
+
+def storage(request: Request) -> Container:
+    container: Container = request.app.state.storage
+    return container
+
+
+@router.get("/sources")
+async def list_sources(request: Request, user: CurrentUser) -> dict[str, Any]:
+    c = storage(request)
+    sources = [{"id": s.id, "urn": f"fs://{s.id}/", **vars(s.capabilities())} for s in c.sources.values()]
+    mounts = [{"path": f"/mnt/{m.name}", "name": m.name, "target": str(m.target),
+               "read_permission": m.read_permission, "write_permission": m.write_permission}
+              for m in c.access.mounts.values()]
+    return {"sources": sources, "mounts": mounts, "home": str(c.access.home_of(user)) + "/"}
+
+
+@router.get("/files")
+async def list_dir(request: Request, user: CurrentUser, urn: Urn, skip: Skip = 0, limit: Limit = 100) -> dict[str, Any]:
+    return await storage(request).service.list_dir(user, urn, skip=skip, limit=limit)
+
+
+@router.get("/files/stat")
+async def stat(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
+    return await storage(request).service.stat(user, urn)
+
+
+@router.post("/files/mkdir", status_code=201)
+async def mkdir(request: Request, user: CurrentUser, body: MkdirIn) -> dict[str, Any]:
+    return await storage(request).service.mkdir(user, body.urn)
+
+
+@router.put("/files/content", status_code=201)
+async def upload_raw(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
+    ctype = request.headers.get("content-type")
+    return await storage(request).service.upload(user, urn, request.stream(), content_type=ctype)
+
+
+@router.post("/files/upload", status_code=201)
+async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
+    """Multipart form: every file part is stored in the folder `urn` under its file name."""
+    service = storage(request).service
+    stored = []
+    async with request.form(max_files=100, max_fields=100) as form:
+        for _, part in form.multi_items():
+            if isinstance(part, str):
+                continue
+            name = safe_name(part.filename or "")
+
+            async def chunks(upload: Any = part) -> Any:
+                while chunk := await upload.read(1024 * 1024):
+                    yield chunk
+
+            target = urn.rstrip("/") + "/" + name
+            stored.append(await service.upload(user, target, chunks(), content_type=part.content_type))
+    if not stored:
+        raise BadRequest("No file part in the form", details={"field": "file"})
+    return {"items": stored}
+
+
+@router.get("/files/content", response_model=None)
+async def download(request: Request, user: CurrentUser, urn: Urn, download: bool = False) -> Response:
+    target, meta, entry = await storage(request).service.stat_for_read(user, urn)
+    return _send(request, target, meta, entry, download=download)
+
+
+def _send(request: Request, target: Any, meta: Any, entry: Any, *, download: bool) -> Response:
+    wanted = not_modified_or_range(request, meta)
+    if isinstance(wanted, Response):
+        return wanted
+    offset, length = wanted if wanted else (0, None)
+    stream = target.source.open_file(target.urn.path, offset=offset, length=length)
+    ctype = entry.content_type if entry and entry.content_type else meta.content_type
+    return stream_response(meta, ctype, stream, wanted, download=download)
+
+
+@router.delete("/files")
+async def delete(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
+    return await storage(request).service.delete(user, urn)
+
+
+@router.post("/files/move")
+async def move(request: Request, response: Response, user: CurrentUser, body: TransferIn) -> dict[str, Any]:
+    result = await storage(request).transfers.transfer(user, body.src, body.dst, keep_source=False)
+    response.status_code = 202 if result["background"] else 200
+    return result
+
+
+@router.post("/files/copy")
+async def copy(request: Request, response: Response, user: CurrentUser, body: TransferIn) -> dict[str, Any]:
+    result = await storage(request).transfers.transfer(user, body.src, body.dst, keep_source=True)
+    response.status_code = 202 if result["background"] else 201
+    return result
+
+
+@router.get("/jobs/{job_id}")
+async def job(request: Request, user: CurrentUser, job_id: str) -> dict[str, Any]:
+    found = storage(request).jobs.get(job_id)
+    if found.owner != user.id and not user.is_admin:
+        raise NotFound(f"No job {job_id}", details={"job": job_id})
+    return found.to_dict()
+
+
+@router.put("/files/tags")
+async def set_tags(request: Request, user: CurrentUser, body: TagsIn) -> dict[str, Any]:
+    return await storage(request).service.set_tags(user, body.urn, body.tags)
+
+
+@router.get("/search")
+async def search(request: Request, user: CurrentUser, name: str | None = None, tag: str | None = None,
+                 owner: str | None = None, skip: Skip = 0, limit: Limit = 100) -> dict[str, Any]:
+    if not (name or tag or owner):
+        raise BadRequest("Give name, tag or owner", details={"field": "name"})
+    return await storage(request).service.search(user, name=name, tag=tag, owner=owner, skip=skip, limit=limit)
+
+
+@router.get("/trash")
+async def trash(request: Request, user: CurrentUser) -> dict[str, Any]:
+    return {"items": await storage(request).service.list_trash(user)}
+
+
+@router.post("/trash/{item_id}/restore")
+async def restore(request: Request, user: CurrentUser, item_id: str) -> dict[str, Any]:
+    return await storage(request).service.restore(user, item_id)
+
+
+@router.post("/shares", status_code=201)
+async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str, Any]:
+    result = await storage(request).service.share(user, body.urn, expires_in=body.expires_in)
+    return {**result, "path": f"/shares/{result['token']}"}
+
+
+@router.get("/shares/{token}", response_model=None)
+async def shared(request: Request, token: str, download: bool = False) -> Response:
+    c = storage(request)
+    target = c.service.shared_target(token)
+    meta = await target.source.get_stat(target.urn.path)
+    if meta.is_dir:
+        raise BadRequest("Shared item is a folder", details={"field": "token"})
+    return _send(request, target, meta, await c.service.index.get(str(target.urn)), download=download)

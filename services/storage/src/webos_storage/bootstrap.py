@@ -1,0 +1,102 @@
+"""The one place that picks adapters: `build(settings, db=…, …)`.
+
+Every adapter is a keyword argument with a real default, so tests pass
+their own (an in-memory bus, a prepared source) instead of patching.
+Sources come from the settings plus entry points in the group
+`webos.data_sources` (what a module's `register_data_sources` contributes):
+each is a callable taking the settings and returning data sources; one that
+fails to load or connect is logged and left out, not fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from webos_common.afs import DataSource, parse_urn
+from webos_storage.access import Access
+from webos_storage.adapters.bus import ResourcesBus
+from webos_storage.adapters.local import LocalDataSource
+from webos_storage.adapters.mongo import MongoFileIndex, MongoTrashStore
+from webos_storage.adapters.s3 import S3DataSource
+from webos_storage.domain.model import Mount, SourceRules
+from webos_storage.jobs import JobRunner
+from webos_storage.ports import EventBus, FileIndex, TrashStore
+from webos_storage.service import StorageService
+from webos_storage.settings import SourceConfig, StorageSettings
+from webos_storage.shares import ShareSigner
+from webos_storage.transfer import Transfers
+
+ENTRY_POINT_GROUP = "webos.data_sources"
+
+
+@dataclass
+class Container:
+    service: StorageService
+    transfers: Transfers
+    jobs: JobRunner
+    sources: dict[str, DataSource]
+    access: Access
+
+    async def close(self) -> None:
+        await self.jobs.close()
+        for source in self.sources.values():
+            try:
+                await source.disconnect()
+            except Exception:  # noqa: BLE001 - shutdown goes on
+                logger.exception("disconnecting source {} failed", source.id)
+
+
+def make_source(config: SourceConfig, settings: StorageSettings) -> DataSource:
+    if config.kind == "local":
+        return LocalDataSource(config.id, Path(config.root or Path(settings.state_dir) / "files" / config.id))
+    access_key, secret_key = settings.s3_credentials()
+    return S3DataSource(config.id, bucket=config.bucket or settings.s3_bucket, prefix=config.prefix,
+                        endpoint_url=config.endpoint_url or settings.s3_endpoint_url, region=config.region,
+                        access_key=access_key, secret_key=secret_key)
+
+
+def contributed_sources(settings: StorageSettings) -> list[DataSource]:
+    found: list[DataSource] = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            made = point.load()(settings)
+            found += list(made.values()) if isinstance(made, Mapping) else list(made)
+        except Exception:  # noqa: BLE001 - a broken plugin is logged, not fatal
+            logger.exception("data source plugin {} failed to load", point.name)
+    return found
+
+
+async def build(settings: StorageSettings, *, db: Any = None, resources: Any = None,
+                sources: Mapping[str, DataSource] | None = None, index: FileIndex | None = None,
+                trash: TrashStore | None = None, bus: EventBus | None = None) -> Container:
+    configs = settings.sources()
+    if sources is None:
+        candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
+        sources = {}
+        for source in candidates:
+            try:
+                await source.connect()
+                sources[source.id] = source
+            except Exception:  # noqa: BLE001 - an unreachable source is left out
+                logger.exception("data source {} could not connect", source.id)
+    rules = {c.id: SourceRules(c.read_permission, c.write_permission) for c in configs}
+    mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission) for m in settings.mounts()]
+    mounts = [m for m in mounts if m.target.source in sources]
+    access = Access(sources, mounts, rules, settings.storage_home_source)
+    if index is None:
+        mongo_index = MongoFileIndex(db)
+        await mongo_index.ensure_indexes()
+        index = mongo_index
+    bus = bus or ResourcesBus(resources)
+    service = StorageService(access=access, index=index, trash=trash or MongoTrashStore(db), bus=bus,
+                             signer=ShareSigner(settings.storage_share_secret.get_secret_value()),
+                             share_max_seconds=settings.storage_share_max_seconds)
+    jobs = JobRunner(bus)
+    transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
+    return Container(service=service, transfers=transfers, jobs=jobs, sources=dict(sources), access=access)

@@ -1,0 +1,94 @@
+"""The storage domain: index entries, mounts, trash items, transfer jobs."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from webos_common.afs import Urn, is_within, join
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class IndexEntry:
+    """One file as the metadata index knows it (folders are not indexed)."""
+
+    urn: str
+    source: str
+    path: str
+    name: str
+    size: int
+    sha256: str | None
+    content_type: str | None
+    owner: str | None
+    created: datetime = field(default_factory=now)
+    modified: datetime = field(default_factory=now)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """`/mnt/<name>` shows `target` (a folder URN), guarded by permissions."""
+
+    name: str
+    target: Urn
+    read_permission: str | None = None
+    write_permission: str | None = None
+
+    def covers(self, location: Urn) -> bool:
+        return location.source == self.target.source and is_within(location.path, self.target.path)
+
+    def resolve(self, path: str) -> Urn:
+        return Urn(self.target.source, join(self.target.path, path))
+
+
+@dataclass(frozen=True)
+class SourceRules:
+    read_permission: str | None = None
+    write_permission: str | None = None
+
+
+@dataclass
+class TrashItem:
+    id: str
+    urn: str
+    trash_path: str
+    is_dir: bool
+    deleted_by: str | None
+    deleted_at: datetime
+    entries: list[dict[str, Any]]  # index entries to put back on restore
+
+
+@dataclass
+class Job:
+    """A background transfer (cross-source move or copy) with its progress."""
+
+    kind: str
+    src: str
+    dst: str
+    owner: str | None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: str = "pending"  # pending | running | done | failed
+    bytes_total: int = 0
+    bytes_done: int = 0
+    progress: list[int] = field(default_factory=list)  # percents reported, in order
+    error: str | None = None
+    created: datetime = field(default_factory=now)
+    finished: datetime | None = None
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.bytes_total else int(self.bytes_done * 100 / self.bytes_total)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "src": self.src, "dst": self.dst, "state": self.state,
+            "bytes_total": self.bytes_total, "bytes_done": self.bytes_done, "percent": self.percent,
+            "progress": list(self.progress), "error": self.error,
+            "created": self.created.isoformat(), "finished": self.finished.isoformat() if self.finished else None,
+        }

@@ -1,0 +1,82 @@
+"""HTTP details of downloads: `Range`, `ETag`/`If-None-Match`, headers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+
+from webos_common.afs import ByteStream, FileMetadata
+from webos_common.errors import error_response
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """(start, length) of a single satisfiable range; None = whole file; "bad" = 416."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None  # unsupported forms (several ranges…) get the whole file, as RFC 9110 allows
+    first, last = match.group(1), match.group(2)
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "bad"
+        start = max(0, size - suffix)
+        return start, size - start
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return "bad"
+    return start, end - start + 1
+
+
+def etag_matches(header: str | None, etag: str | None) -> bool:
+    if not header or not etag:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def base_headers(meta: FileMetadata, *, download: bool) -> dict[str, str]:
+    disposition = "attachment" if download else "inline"
+    headers = {"Accept-Ranges": "bytes", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta.name)}"}
+    if meta.etag:
+        headers["ETag"] = meta.etag
+    if meta.modified:
+        headers["Last-Modified"] = meta.modified.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return headers
+
+
+def not_modified_or_range(request: Request, meta: FileMetadata) -> Response | tuple[int, int] | None:
+    """A 304/416 answer, or the range to send (None = everything)."""
+    if etag_matches(request.headers.get("if-none-match"), meta.etag):
+        return Response(status_code=304, headers={"ETag": meta.etag or ""})
+    wanted = parse_range(request.headers.get("range"), meta.size)
+    if wanted == "bad":
+        return error_response(416, "range_not_satisfiable", f"Range not satisfiable for {meta.size} bytes",
+                              {"size": meta.size}, headers={"Content-Range": f"bytes */{meta.size}"})
+    if isinstance(wanted, tuple):
+        ifrange = request.headers.get("if-range")
+        if ifrange and ifrange != meta.etag:
+            return None
+    return wanted
+
+
+def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteStream,
+                    wanted: tuple[int, int] | None, *, download: bool) -> StreamingResponse:
+    headers = base_headers(meta, download=download)
+    if wanted is None:
+        headers["Content-Length"] = str(meta.size)
+        status = 200
+    else:
+        start, length = wanted
+        headers["Content-Length"] = str(length)
+        headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{meta.size}"
+        status = 206
+    return StreamingResponse(stream, status_code=status, headers=headers,
+                             media_type=content_type or meta.content_type or "application/octet-stream")

@@ -1,0 +1,210 @@
+"""Use cases of the AFS: list, stat, mkdir, upload, open, delete/restore,
+tags, search, shares. Moves and copies live in `transfer.py`.
+
+Every change goes through here, so the index and the events stay in step
+with the sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from webos_common.afs import ByteStream, FileExists, FileMetadata, FileMissing, Urn, basename, join, parent
+from webos_common.errors import BadRequest
+from webos_common.identity import User
+from webos_storage.access import Access, Target
+from webos_storage.domain.model import IndexEntry, TrashItem, now
+from webos_storage.ports import EventBus, FileIndex, TrashStore
+from webos_storage.shares import ShareSigner
+from webos_storage.views import item_view
+
+TRASH = ".webos-trash"
+
+
+@dataclass
+class Download:
+    meta: FileMetadata
+    entry: IndexEntry | None
+    stream: ByteStream
+
+
+class HashingStream:
+    """Wrap a byte stream, counting and hashing what passes through."""
+
+    def __init__(self, chunks: ByteStream) -> None:
+        self.chunks, self.size, self.digest = chunks, 0, hashlib.sha256()
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.chunks:
+            self.size += len(chunk)
+            self.digest.update(chunk)
+            yield chunk
+
+
+class StorageService:
+    def __init__(self, *, access: Access, index: FileIndex, trash: TrashStore, bus: EventBus,
+                 signer: ShareSigner, share_max_seconds: int) -> None:
+        self.access, self.index, self.trash, self.bus = access, index, trash, bus
+        self.signer, self.share_max_seconds = signer, share_max_seconds
+
+    def target(self, user: User, urn: str, *, write: bool) -> Target:
+        target = self.access.resolve(urn)
+        self.access.check(user, target.urn, write=write)
+        return target
+
+    async def list_dir(self, user: User, urn: str, *, skip: int, limit: int) -> dict[str, Any]:
+        target = self.target(user, urn, write=False)
+        entries = [m for m in await target.source.list_dir(target.urn.path)
+                   if self.access.can_see(user, Urn(target.urn.source, m.path))]
+        page = entries[skip: skip + limit]
+        known = await self.index.get_many([str(Urn(target.urn.source, m.path)) for m in page])
+        items = [item_view(target.urn.source, m, known.get(str(Urn(target.urn.source, m.path)))) for m in page]
+        return {"items": items, "total": len(entries), "skip": skip, "limit": limit,
+                "has_more": skip + len(page) < len(entries)}
+
+    async def stat(self, user: User, urn: str) -> dict[str, Any]:
+        target = self.target(user, urn, write=False)
+        meta = await target.source.get_stat(target.urn.path)
+        return item_view(target.urn.source, meta, await self.index.get(str(target.urn)))
+
+    async def mkdir(self, user: User, urn: str) -> dict[str, Any]:
+        target = self.target(user, urn, write=True)
+        await target.source.mkdir(target.urn.path)
+        return item_view(target.urn.source, await target.source.get_stat(target.urn.path), None)
+
+    async def upload(self, user: User, urn: str, chunks: ByteStream, *, content_type: str | None) -> dict[str, Any]:
+        target = self.target(user, urn, write=True)
+        if not target.urn.path:
+            raise BadRequest("Cannot upload onto a source's root", details={"field": "urn"})
+        await self._no_file_above(target)
+        before = await self.index.get(str(target.urn))
+        existed = before is not None or await _exists(target)
+        hashed = HashingStream(chunks)
+        meta = await target.source.write_file(target.urn.path, hashed.__aiter__(), content_type=content_type)
+        entry = IndexEntry(
+            urn=str(target.urn), source=target.urn.source, path=target.urn.path, name=basename(target.urn.path),
+            size=hashed.size, sha256=hashed.digest.hexdigest(), content_type=meta.content_type,
+            owner=before.owner if before else user.id, tags=before.tags if before else [],
+            created=before.created if before else now())
+        await self.index.put(entry)
+        await self._emit("file:updated" if existed else "file:created", entry, user)
+        return item_view(target.urn.source, meta, entry)
+
+    async def _no_file_above(self, target: Target) -> None:
+        folder = parent(target.urn.path)
+        while folder:
+            try:
+                meta = await target.source.get_stat(folder)
+            except FileMissing:
+                folder = parent(folder)
+                continue
+            if not meta.is_dir:
+                raise FileExists(f"A file is in the way: {folder}", details={"path": folder})
+            return
+
+    async def open(self, user: User, urn: str, *, offset: int = 0, length: int | None = None) -> Download:
+        return await self._open(self.target(user, urn, write=False), offset=offset, length=length)
+
+    async def stat_for_read(self, user: User, urn: str) -> tuple[Target, FileMetadata, IndexEntry | None]:
+        target = self.target(user, urn, write=False)
+        meta = await target.source.get_stat(target.urn.path)
+        if meta.is_dir:
+            raise BadRequest(f"{target.urn} is a folder", details={"field": "urn"})
+        return target, meta, await self.index.get(str(target.urn))
+
+    async def _open(self, target: Target, *, offset: int, length: int | None) -> Download:
+        meta = await target.source.get_stat(target.urn.path)
+        if meta.is_dir:
+            raise BadRequest(f"{target.urn} is a folder", details={"field": "urn"})
+        stream = target.source.open_file(target.urn.path, offset=offset, length=length)
+        return Download(meta, await self.index.get(str(target.urn)), stream)
+
+    async def delete(self, user: User, urn: str) -> dict[str, Any]:
+        target = self.target(user, urn, write=True)
+        if not target.urn.path:
+            raise BadRequest("Cannot delete a source's root", details={"field": "urn"})
+        meta = await target.source.get_stat(target.urn.path)
+        item_id = uuid.uuid4().hex
+        trash_path = join(f"{TRASH}/{item_id}", meta.name)
+        await target.source.move(target.urn.path, trash_path)
+        entries = await self.index.remove_tree(target.urn.source, target.urn.path)
+        item = TrashItem(id=item_id, urn=str(target.urn), trash_path=trash_path, is_dir=meta.is_dir,
+                         deleted_by=user.id, deleted_at=now(), entries=[e.__dict__ for e in entries])
+        await self.trash.add(item)
+        await self.bus.emit("file:deleted", {"urn": str(target.urn), "is_dir": meta.is_dir,
+                                             "trash_id": item_id, "by": user.id})
+        return {"trash_id": item_id, "urn": str(target.urn)}
+
+    async def list_trash(self, user: User) -> list[dict[str, Any]]:
+        items = await self.trash.list(deleted_by=None if user.is_admin else user.id)
+        return [{"id": i.id, "urn": i.urn, "is_dir": i.is_dir, "deleted_by": i.deleted_by,
+                 "deleted_at": i.deleted_at.isoformat()} for i in items]
+
+    async def restore(self, user: User, item_id: str) -> dict[str, Any]:
+        item = await self.trash.get(item_id)
+        if item is None or not (user.is_admin or item.deleted_by == user.id):
+            raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        target = self.target(user, item.urn, write=True)
+        if await _exists(target):
+            raise FileExists(f"Something is already at {item.urn}", details={"urn": item.urn})
+        await target.source.move(item.trash_path, target.urn.path)
+        for raw in item.entries:
+            await self.index.put(IndexEntry(**raw))
+        await self.trash.remove(item_id)
+        await self.bus.emit("file:created", {"urn": item.urn, "restored": True, "by": user.id})
+        return await self.stat(user, item.urn)
+
+    async def set_tags(self, user: User, urn: str, tags: list[str]) -> dict[str, Any]:
+        target = self.target(user, urn, write=True)
+        entry = await self.index.set_tags(str(target.urn), sorted(set(tags)))
+        if entry is None:
+            raise FileMissing(f"{target.urn} is not in the index", details={"urn": str(target.urn)})
+        await self._emit("file:updated", entry, user)
+        return await self.stat(user, urn)
+
+    async def search(self, user: User, *, name: str | None, tag: str | None, owner: str | None,
+                     skip: int, limit: int) -> dict[str, Any]:
+        entries, _ = await self.index.search(name=name, tag=tag, owner=owner, skip=0, limit=10_000)
+        visible = [e for e in entries if self._readable(user, Urn(e.source, e.path))]
+        page = visible[skip: skip + limit]
+        items = [item_view(e.source, FileMetadata(path=e.path, name=e.name, is_dir=False, size=e.size,
+                                                  modified=e.modified, content_type=e.content_type), e)
+                 for e in page]
+        return {"items": items, "total": len(visible), "skip": skip, "limit": limit,
+                "has_more": skip + len(page) < len(visible)}
+
+    def _readable(self, user: User, urn: Urn) -> bool:
+        try:
+            self.access.check(user, urn, write=False)
+        except Exception:  # noqa: BLE001 - not readable, whatever the reason
+            return False
+        return True
+
+    async def share(self, user: User, urn: str, *, expires_in: int) -> dict[str, Any]:
+        if not 0 < expires_in <= self.share_max_seconds:
+            raise BadRequest(f"expires_in must be 1..{self.share_max_seconds}", details={"field": "expires_in"})
+        target, _, _ = await self.stat_for_read(user, urn)
+        expires_at = int(time.time()) + expires_in
+        return {"urn": str(target.urn), "token": self.signer.sign(str(target.urn), expires_at),
+                "expires_at": expires_at}
+
+    def shared_target(self, token: str) -> Target:
+        return self.access.resolve(self.signer.verify(token))
+
+    async def _emit(self, topic: str, entry: IndexEntry, user: User) -> None:
+        await self.bus.emit(topic, {"urn": entry.urn, "size": entry.size, "sha256": entry.sha256,
+                                    "content_type": entry.content_type, "owner": entry.owner,
+                                    "tags": entry.tags, "by": user.id})
+
+
+async def _exists(target: Target) -> bool:
+    try:
+        await target.source.get_stat(target.urn.path)
+    except FileMissing:
+        return False
+    return True

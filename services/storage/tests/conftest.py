@@ -1,0 +1,104 @@
+"""Fixtures: a storage app on real MongoDB / NATS / S3, with a test token issuer.
+
+`storage_app(kind)` serves two sources: `main` of the given kind (local or
+S3, the contract suite runs on both) and `other` of the other kind (for
+cross-source moves), plus `local` for homes, and a mount `/mnt/reports`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from webos_common.security.testing import TestIssuer
+from webos_common.testing import lifespan_client
+from webos_storage.main import create_app
+from webos_storage.settings import MountConfig, SourceConfig, StorageSettings
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    app: Any
+    issuer: TestIssuer
+    root: Path
+
+    def as_user(self, user: str, **kwargs: Any) -> dict[str, str]:
+        return self.issuer.headers(user, **kwargs)
+
+    @property
+    def container(self) -> Any:
+        return self.app.state.storage
+
+    async def put(self, urn: str, data: bytes, user: str = "alice", **kwargs: Any) -> httpx.Response:
+        response = await self.client.put("/files/content", params={"urn": urn}, content=data,
+                                         headers=self.as_user(user, **kwargs))
+        assert response.status_code == 201, response.text
+        return response
+
+    async def get(self, urn: str, user: str = "alice", **kwargs: Any) -> httpx.Response:
+        return await self.client.get("/files/content", params={"urn": urn}, headers=self.as_user(user, **kwargs))
+
+    async def snapshot(self, source_id: str) -> dict[str, tuple[int, str]]:
+        """Every file of a source (path → size, sha256), read from the source itself."""
+        source = self.container.sources[source_id]
+        out: dict[str, tuple[int, str]] = {}
+
+        async def walk(path: str) -> None:
+            for meta in await source.list_dir(path):
+                if meta.is_dir:
+                    await walk(meta.path)
+                    continue
+                digest, size = hashlib.sha256(), 0
+                async for chunk in source.open_file(meta.path):
+                    digest.update(chunk)
+                    size += len(chunk)
+                out[meta.path] = (size, digest.hexdigest())
+
+        await walk("")
+        return out
+
+    async def assert_index_matches(self, source_id: str) -> None:
+        files = await self.snapshot(source_id)
+        indexed = {e.path: (e.size, e.sha256) for e in await self.container.service.index.all_in(source_id, "")}
+        assert indexed == files
+
+
+def sources_for(kind: str, tmp_path: Path, s3_url: str) -> list[SourceConfig]:
+    def make(source_id: str, source_kind: str) -> SourceConfig:
+        if source_kind == "local":
+            return SourceConfig(id=source_id, kind="local", root=str(tmp_path / source_id))
+        return SourceConfig(id=source_id, kind="s3", bucket=f"b-{uuid.uuid4().hex[:12]}", endpoint_url=s3_url)
+
+    other = "s3" if kind == "local" else "local"
+    return [make("main", kind), make("other", other), make("local", "local")]
+
+
+@pytest.fixture
+def issuer() -> TestIssuer:
+    return TestIssuer()
+
+
+@pytest.fixture
+def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str,
+                issuer: TestIssuer) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def make(kind: str = "local", **settings: Any) -> AsyncIterator[Harness]:
+        settings.setdefault("storage_sources", sources_for(kind, tmp_path, s3_url))
+        settings.setdefault("storage_mounts", [MountConfig(path="/mnt/reports", target="fs://main/reports/",
+                                                           read_permission="reports.read",
+                                                           write_permission="reports.write")])
+        app = create_app(StorageSettings(**settings))
+        app.state.resources.verifier = issuer.verifier()
+        async with lifespan_client(app) as client:
+            yield Harness(client, app, issuer, tmp_path)
+
+    return make
