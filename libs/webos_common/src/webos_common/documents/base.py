@@ -12,8 +12,10 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from beanie import Document, Indexed
-from pydantic import Field
+from beanie import Document, Indexed, PydanticObjectId
+from bson import ObjectId
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, model_validator
+from pydantic_core import core_schema
 
 
 def utcnow() -> datetime:
@@ -47,10 +49,40 @@ def collection_name(cls: type) -> str:
     return name
 
 
+class _FastObjectId:
+    """Beanie's id type, minus a re-parse when the value already is an ObjectId."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Any:
+            if type(value) is ObjectId or type(value) is PydanticObjectId:
+                return value
+            return PydanticObjectId._validate(value)  # type: ignore[no-untyped-call]
+
+        return core_schema.json_or_python_schema(
+            python_schema=core_schema.union_schema([
+                core_schema.is_instance_schema(ObjectId),
+                core_schema.no_info_plain_validator_function(validate),
+            ], mode="left_to_right"),
+            json_schema=core_schema.no_info_after_validator_function(
+                validate, core_schema.str_schema(pattern="^[0-9a-f]{24}$")),
+            serialization=core_schema.plain_serializer_function_ser_schema(str, when_used="json"),
+        )
+
+
+def _init_private(self: BaseModel, context: Any, /) -> None:
+    if object.__getattribute__(self, "__pydantic_private__") is None:
+        private = {name: factory() if factory else default
+                   for name, factory, default in type(self).__webos_private__}  # type: ignore[attr-defined]
+        object.__setattr__(self, "__pydantic_private__", private)
+
+
 class CoreDocument(Document):
     """Audit fields filled from the context user, and soft delete."""
 
     webos_module: ClassVar[str | None] = None
+
+    id: Annotated[PydanticObjectId | None, _FastObjectId()] = Field(  # type: ignore[assignment]
+        default=None, alias="_id", description="MongoDB document ObjectID")
 
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = None
@@ -63,6 +95,11 @@ class CoreDocument(Document):
         use_state_management = False
         use_revision = False
 
+    # Plain pydantic construction: Beanie's __init__ only re-checks that the
+    # collection is initialised, and a custom __init__ makes pydantic route
+    # every validation (every row read) through Python.
+    __init__ = BaseModel.__init__
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
@@ -73,6 +110,16 @@ class CoreDocument(Document):
                 attrs.update({k: v for k, v in vars(settings).items() if not k.startswith("__")})
         attrs["name"] = collection_name(cls)
         cls.Settings = type("Settings", (), attrs)  # type: ignore[misc,assignment]
+        # pydantic wraps model_post_init once per subclass level; one flat init instead.
+        cls.__webos_private__ = tuple(
+            (name, attr.default_factory, attr.default) for name, attr in cls.__private_attributes__.items())
+        cls.model_post_init = _init_private
+
+    @model_validator(mode="before")
+    @classmethod
+    def fill_back_refs(cls, values: Any) -> Any:
+        """No Beanie back-links here (links are by name): skip Beanie's per-row walk."""
+        return values
 
     @property
     def is_deleted(self) -> bool:

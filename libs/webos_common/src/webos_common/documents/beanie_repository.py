@@ -11,6 +11,7 @@ simply not found (404), never forbidden.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
@@ -25,6 +26,7 @@ from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 
+_NOT_STORED = frozenset({"revision_id"})
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by"})
 
 
@@ -69,20 +71,21 @@ class BeanieRepository(Generic[D]):
         return query
 
     # -- writes -----------------------------------------------------------
-    def _stamp(self, doc: D, user: User | None) -> dict[str, Any]:
-        now = utcnow()
+    def _stamp(self, doc: D, user: User | None, now: datetime) -> dict[str, Any]:
+        """The row to write, with audit fields (and owner) set on both row and document."""
         uid = user.id if user else None
-        doc.created_at = doc.updated_at = now
-        doc.created_by = doc.updated_by = uid
-        if isinstance(doc, OwnedDocument) and uid and not (doc.owner_id and user and user.is_admin):
-            doc.owner_id = uid
-        data: dict[str, Any] = doc.model_dump(by_alias=True, exclude={"revision_id"})
+        data: dict[str, Any] = type(doc).__pydantic_serializer__.to_python(doc, by_alias=True, exclude=_NOT_STORED)
         if data.get("_id") is None:
             data.pop("_id", None)
+        stamp: dict[str, Any] = {"created_at": now, "created_by": uid, "updated_at": now, "updated_by": uid}
+        if self.owned and uid and not (data.get(OWNER_FIELD) and user and user.is_admin):
+            stamp[OWNER_FIELD] = uid
+        data.update(stamp)
+        doc.__dict__.update(stamp)
         return data
 
     async def insert(self, doc: D, *, session: Any = None) -> D:
-        data = self._stamp(doc, self.user())
+        data = self._stamp(doc, self.user(), utcnow())
         result = await self.collection.insert_one(data, session=session)
         doc.id = result.inserted_id
         return doc
@@ -91,7 +94,8 @@ class BeanieRepository(Generic[D]):
         if not docs:
             return []
         user = self.user()
-        rows = [self._stamp(doc, user) for doc in docs]
+        now = utcnow()
+        rows = [self._stamp(doc, user, now) for doc in docs]
         result = await self.collection.insert_many(rows, session=session)
         for doc, new_id in zip(docs, result.inserted_ids, strict=True):
             doc.id = new_id
@@ -136,7 +140,7 @@ class BeanieRepository(Generic[D]):
             query, {"$set": values}, return_document=ReturnDocument.AFTER, session=session)
         if raw is None:
             raise NotFound(f"No {self.label} with id {id}")
-        doc: D = self.document.model_validate(raw)
+        doc: D = self.document.__pydantic_validator__.validate_python(raw)
         return doc
 
     # -- reads ------------------------------------------------------------
@@ -144,7 +148,7 @@ class BeanieRepository(Generic[D]):
         raw = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted))
         if raw is None:
             raise NotFound(f"No {self.label} with id {id}")
-        doc: D = self.document.model_validate(raw)
+        doc: D = self.document.__pydantic_validator__.validate_python(raw)
         return doc
 
     async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
@@ -152,8 +156,9 @@ class BeanieRepository(Generic[D]):
         limit = cap_limit(limit, self.max_limit)
         cursor = self.collection.find(self.scoped(filter, deleted=deleted), skip=max(0, skip), limit=limit,
                                       sort=list(sort) if sort else None)
-        validate = self.document.model_validate
-        return [validate(raw) async for raw in cursor]
+        rows = await cursor.to_list(limit)
+        validate = self.document.__pydantic_validator__.validate_python
+        return [validate(raw) for raw in rows]
 
     async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
         return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted)))
