@@ -81,7 +81,7 @@ class CoreDocument(Document):
 
     webos_module: ClassVar[str | None] = None
 
-    id: Annotated[PydanticObjectId | None, _FastObjectId()] = Field(  # type: ignore[assignment]
+    id: Annotated[PydanticObjectId | None, _FastObjectId()] = Field(
         default=None, alias="_id", description="MongoDB document ObjectID")
 
     created_at: datetime = Field(default_factory=utcnow)
