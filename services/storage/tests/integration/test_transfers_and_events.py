@@ -1,0 +1,132 @@
+"""Cross-source moves as background jobs with progress; events on the bus (NATS)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+
+import nats
+import pytest
+
+from webos_storage.shares import ShareSigner
+
+
+async def wait_job(h, job_id: str, user: str = "alice") -> dict:
+    for _ in range(600):
+        job = (await h.client.get(f"/jobs/{job_id}", headers=h.as_user(user))).json()
+        if job["state"] in ("done", "failed"):
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, kind, nats_url) -> None:
+    data = os.urandom(3 * 1024 * 1024 + 123)
+    digest = hashlib.sha256(data).hexdigest()
+    nc = await nats.connect(nats_url)
+    progress: list[dict] = []
+
+    async def on_progress(msg) -> None:
+        progress.append(json.loads(msg.data)["payload"])
+
+    await nc.subscribe("webos.events.task.progress", cb=on_progress)
+    try:
+        async with storage_app(kind, storage_background_bytes=1024 * 1024) as h:
+            await h.put("fs://main/big/data.bin", data)
+            await h.put("fs://main/big/small.txt", b"small")
+            tags = await h.client.put("/files/tags", json={"urn": "fs://main/big/data.bin", "tags": ["keep"]},
+                                      headers=h.as_user("alice"))
+            assert tags.status_code == 200
+            started = await h.client.post("/files/move", json={"src": "fs://main/big", "dst": "fs://other/moved"},
+                                          headers=h.as_user("alice"))
+            assert started.status_code == 202, started.text
+            job = await wait_job(h, started.json()["job"]["id"])
+            assert job["state"] == "done", job
+            assert job["bytes_done"] == job["bytes_total"] == len(data) + 5
+            assert job["progress"] == sorted(job["progress"]) and job["progress"][-1] == 100
+            assert len(job["progress"]) >= 3  # 1 MB chunks of a 3 MB file
+            got = await h.get("fs://other/moved/data.bin")
+            assert hashlib.sha256(got.content).hexdigest() == digest
+            stat = (await h.client.get("/files/stat", params={"urn": "fs://other/moved/data.bin"},
+                                       headers=h.as_user("alice"))).json()
+            assert stat["sha256"] == digest and stat["tags"] == ["keep"] and stat["owner"] == "alice"
+            assert (await h.get("fs://main/big/data.bin")).status_code == 404
+            await h.assert_index_matches("main")
+            await h.assert_index_matches("other")
+            other = await h.client.get(f"/jobs/{job['id']}", headers=h.as_user("mallory"))
+            assert other.status_code == 404
+        await nc.flush()
+        for _ in range(50):
+            if any(p["state"] == "done" for p in progress):
+                break
+            await asyncio.sleep(0.02)
+        percents = [p["percent"] for p in progress if p["task_id"] == job["id"]]
+        assert percents and percents[-1] == 100 and percents == sorted(percents)
+    finally:
+        await nc.close()
+
+
+async def test_small_cross_source_copy_runs_inline(storage_app) -> None:
+    async with storage_app("local") as h:
+        await h.put("fs://main/c.txt", b"copy me")
+        response = await h.client.post("/files/copy", json={"src": "fs://main/c.txt", "dst": "fs://other/c.txt"},
+                                       headers=h.as_user("bob", permissions=()))
+        assert response.status_code == 201 and response.json()["job"]["state"] == "done"
+        copied = (await h.client.get("/files/stat", params={"urn": "fs://other/c.txt"},
+                                     headers=h.as_user("bob"))).json()
+        assert copied["owner"] == "bob" and copied["sha256"] == hashlib.sha256(b"copy me").hexdigest()
+        assert (await h.get("fs://main/c.txt")).content == b"copy me"
+        await h.assert_index_matches("other")
+
+
+async def test_file_events_are_published(storage_app, nats_url) -> None:
+    nc = await nats.connect(nats_url)
+    seen: list[tuple[str, dict]] = []
+
+    async def on_event(msg) -> None:
+        envelope = json.loads(msg.data)
+        seen.append((envelope["topic"], envelope["payload"]))
+
+    await nc.subscribe("webos.events.file.>", cb=on_event)
+    try:
+        async with storage_app() as h:
+            await h.put("fs://main/e.txt", b"1")
+            await h.put("fs://main/e.txt", b"2")
+            await h.client.post("/files/move", json={"src": "fs://main/e.txt", "dst": "fs://main/f.txt"},
+                                headers=h.as_user("alice"))
+            await h.client.delete("/files", params={"urn": "fs://main/f.txt"}, headers=h.as_user("alice"))
+            await nc.flush()
+            for _ in range(100):
+                if len(seen) >= 4:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await nc.close()
+    assert [t for t, _ in seen] == ["file:created", "file:updated", "file:moved", "file:deleted"]
+    assert seen[0][1]["urn"] == "fs://main/e.txt" and seen[0][1]["sha256"] == hashlib.sha256(b"1").hexdigest()
+    assert seen[2][1] == {"from": "fs://main/e.txt", "to": "fs://main/f.txt", "by": "alice"}
+    assert seen[3][1]["urn"] == "fs://main/f.txt"
+
+
+async def test_share_links_sign_and_expire(storage_app) -> None:
+    async with storage_app() as h:
+        await h.put("fs://main/s.txt", b"shared bytes")
+        made = await h.client.post("/shares", json={"urn": "fs://main/s.txt", "expires_in": 60},
+                                   headers=h.as_user("alice"))
+        assert made.status_code == 201
+        token = made.json()["token"]
+        anonymous = await h.client.get(f"/shares/{token}")
+        assert anonymous.status_code == 200 and anonymous.content == b"shared bytes"
+        ranged = await h.client.get(f"/shares/{token}", headers={"range": "bytes=0-5"})
+        assert ranged.status_code == 206 and ranged.content == b"shared"
+        tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        assert (await h.client.get(f"/shares/{tampered}")).status_code == 404
+        expired = ShareSigner("changeme").sign("fs://main/s.txt", int(time.time()) - 1)
+        assert (await h.client.get(f"/shares/{expired}")).status_code == 404
+        too_long = await h.client.post("/shares", json={"urn": "fs://main/s.txt", "expires_in": 10**9},
+                                       headers=h.as_user("alice"))
+        assert too_long.status_code == 400 and too_long.json()["error"]["details"]["field"] == "expires_in"
