@@ -1,17 +1,53 @@
-"""Auth's events (`user:created`, `user:updated`, `user:deleted`,
-`user:logged_in`) go out on the platform bus (`resources.bus`) when the
-service has one; a failure to publish never fails the request."""
+"""Auth's events on the platform bus (`resources.bus`, JetStream), with
+registered payload schemas so consumers get validated data:
+
+* `user:created`, `user:updated` — `UserEvent` (no secrets, no hash)
+* `user:deleted` — `UserRef`
+* `user:logged_in` — `UserLoggedIn` (method: password or sso)
+
+A failure to publish is logged and never fails the request."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from loguru import logger
+from pydantic import BaseModel
+
+from webos_common.bus import register_event
 
 USER_CREATED = "user:created"
 USER_UPDATED = "user:updated"
 USER_DELETED = "user:deleted"
 USER_LOGGED_IN = "user:logged_in"
+
+
+class UserRef(BaseModel):
+    id: str
+    username: str
+    email: str
+
+
+class UserEvent(UserRef):
+    roles: list[str] = []
+    active: bool = True
+    verified: bool = False
+    profile: dict[str, Any] = {}
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class UserLoggedIn(BaseModel):
+    id: str
+    username: str
+    method: str
+
+
+register_event(USER_CREATED, UserEvent)
+register_event(USER_UPDATED, UserEvent)
+register_event(USER_DELETED, UserRef)
+register_event(USER_LOGGED_IN, UserLoggedIn)
 
 
 class Events:
@@ -23,6 +59,7 @@ class Events:
         if bus is None:
             logger.debug("no bus; {} not published", topic)
             return
+        payload = {k: v for k, v in payload.items() if k != "sso" and v is not None}
         try:
             await bus.emit(topic, payload)
         except Exception:  # noqa: BLE001 - an event lost is logged, the request still succeeds
