@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from webos_common.security.testing import TestIssuer
-from webos_common.testing import lifespan_client
+from webos_common.testing import lifespan_client, serve_app
 from webos_storage.main import create_app
 from webos_storage.settings import MountConfig, SourceConfig, StorageSettings
 
@@ -30,6 +30,7 @@ class Harness:
     app: Any
     issuer: TestIssuer
     root: Path
+    base_url: str = "http://test"
 
     def as_user(self, user: str, **kwargs: Any) -> dict[str, str]:
         return self.issuer.headers(user, **kwargs)
@@ -91,14 +92,18 @@ def issuer() -> TestIssuer:
 def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str,
                 issuer: TestIssuer) -> Callable[..., Any]:
     @asynccontextmanager
-    async def make(kind: str = "local", **settings: Any) -> AsyncIterator[Harness]:
+    async def make(kind: str = "local", *, served: bool = False, **settings: Any) -> AsyncIterator[Harness]:
         settings.setdefault("storage_sources", sources_for(kind, tmp_path, s3_url))
         settings.setdefault("storage_mounts", [MountConfig(path="/mnt/reports", target="fs://main/reports/",
                                                            read_permission="reports.read",
                                                            write_permission="reports.write")])
         app = create_app(StorageSettings(**settings))
         app.state.resources.verifier = issuer.verifier()
-        async with lifespan_client(app) as client:
-            yield Harness(client, app, issuer, tmp_path)
+        if not served:
+            async with lifespan_client(app) as client:
+                yield Harness(client, app, issuer, tmp_path)
+            return
+        async with serve_app(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as client:
+            yield Harness(client, app, issuer, tmp_path, base)
 
     return make

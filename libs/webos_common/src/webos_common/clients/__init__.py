@@ -1,0 +1,1 @@
+"""Typed async clients for the core services (through the gateway or direct)."""
