@@ -1,11 +1,23 @@
-"""`python -m webos_gateway`: serve the gateway service."""
+"""`python -m webos_gateway`: serve the gateway (uvloop + httptools when
+installed; the gateway writes its own `date`/`server`-free responses)."""
 
-from webos_common.service import run_service
+from __future__ import annotations
+
+import uvicorn
+
+from webos_common.logging import configure_logging
 from webos_gateway.settings import GatewaySettings
 
 
 def main() -> None:
-    run_service("webos_gateway.main:create_app", GatewaySettings())
+    settings = GatewaySettings()
+    configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        "webos_gateway.main:create_edge", factory=True, host=settings.host, port=settings.port,
+        log_config=None, log_level=settings.log_level.lower(), access_log=False, proxy_headers=False,
+        server_header=False,
+        backlog=2048, timeout_keep_alive=30, ws_max_size=16 * 1024 * 1024,
+    )
 
 
 if __name__ == "__main__":

@@ -1,11 +1,95 @@
-"""The gateway service's app factory."""
+"""The gateway's app factories.
+
+`create_app` is the FastAPI service app (health, readiness, metrics,
+merged OpenAPI, docs) with the pure-ASGI proxy layer as its outermost
+middleware. `create_edge` (what `python -m webos_gateway` serves) puts the
+proxy layer in front of the FastAPI app instead, so proxied requests skip
+Starlette's middleware stack entirely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
+from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
+from webos_gateway.openapi import OpenAPIMerger, openapi_router
+from webos_gateway.proxy import ProxyMiddleware
+from webos_gateway.rawclient import RawPool
+from webos_gateway.routing import ModuleTable
 from webos_gateway.settings import GatewaySettings
+from webos_gateway.state import Gateway
+from webos_gateway.telemetry import GatewayMetrics
+from webos_gateway.upstream import make_session
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    app = _service_app(settings or GatewaySettings())
+    app.add_middleware(ProxyMiddleware, gateway=app.state.gateway)
+    _add_cors(app, app.state.gateway.settings)
+    return app
+
+
+def create_edge(settings: GatewaySettings | None = None) -> Any:
     settings = settings or GatewaySettings()
-    return create_service_app("gateway", settings=settings, use_mongo=False)
+    app = _service_app(settings)
+    edge: Any = ProxyMiddleware(app, gateway=app.state.gateway)
+    if settings.cors_origins:
+        edge = CORSMiddleware(edge, **_cors_options(settings))
+    return edge
+
+
+def _service_app(settings: GatewaySettings) -> FastAPI:
+    gw = Gateway(settings)
+    merger = OpenAPIMerger(gw, ttl=settings.openapi_cache_seconds)
+
+    async def startup(app: FastAPI) -> None:
+        nats = app.state.resources.nats
+        registry = ModuleRegistry(nats.jetstream(), bucket=settings.registry_bucket)
+        gw.table = ModuleTable(registry, backoff=settings.instance_backoff)
+        gw.session = make_session(pool_size=settings.upstream_pool_size,
+                                  connect_timeout=settings.upstream_connect_timeout,
+                                  read_timeout=settings.upstream_read_timeout)
+        gw.pool = RawPool(connect_timeout=settings.upstream_connect_timeout,
+                          read_timeout=settings.upstream_read_timeout,
+                          max_idle_per_upstream=settings.upstream_pool_size)
+        await gw.table.start()
+
+    async def shutdown(app: FastAPI) -> None:
+        await gw.table.stop()
+        gw.pool.close()
+        await gw.session.close()
+        gw.access_log.flush()
+
+    async def registry_reachable() -> None:
+        kv = await gw.table.registry.open()
+        await asyncio.wait_for(kv.status(), timeout=2.0)
+        if not gw.table.synced.is_set():
+            raise ConnectionError("module table not loaded yet")
+
+    app = create_service_app(
+        "gateway", settings=settings, use_mongo=False, routers=[openapi_router(merger)],
+        on_startup=[startup], on_shutdown=[shutdown], checks={"registry": registry_reachable},
+        openapi_url=None, docs_url=None, redoc_url=None,
+    )
+    gw.resources = app.state.resources
+    gw.metrics = GatewayMetrics(app.state.metrics.registry)
+    app.state.gateway = gw
+    return app
+
+
+def _add_cors(app: FastAPI, settings: GatewaySettings) -> None:
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, **_cors_options(settings))
+
+
+def _cors_options(settings: GatewaySettings) -> dict[str, Any]:
+    return {
+        "allow_origins": settings.cors_origins, "allow_credentials": settings.cors_allow_credentials,
+        "allow_methods": ["*"], "allow_headers": ["*"], "max_age": settings.cors_max_age,
+        "expose_headers": ["x-request-id", "traceparent", "retry-after"],
+    }

@@ -1,7 +1,59 @@
-"""Configuration of the gateway service (env prefix `WEBOS_`)."""
+"""Configuration of the gateway service (env prefix `WEBOS_`).
+
+Lists and dicts are read from the environment as JSON, e.g.
+`WEBOS_CORS_ORIGINS='["https://intranet.example"]'`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
 
 from webos_common.config import WebOSSettings
+
+CORE_SERVICES = ("auth", "storage", "settings", "events")
+
+DEFAULT_PUBLIC_PATHS = [
+    # auth's own sign-in flow and its public keys: no token exists yet
+    "/api/auth/login", "/api/auth/register", "/api/auth/refresh", "/api/auth/logout",
+    "/api/auth/verify-email", "/api/auth/password/", "/api/auth/.well-known/",
+    "/api/auth/sso/", "/api/auth/introspect",
+]
 
 
 class GatewaySettings(WebOSSettings):
     service_name: str = "gateway"
+    port: int = 8700
+
+    # module registry (NATS KV bucket read live)
+    registry_bucket: str = "webos_modules"
+    # an instance that refused a connection is skipped for this long
+    instance_backoff: float = 5.0
+
+    # paths (prefixes when they end in "/") that pass without a token
+    public_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLIC_PATHS))
+
+    # rate limits (the `limits` library's notation, ";"-separated); "" disables
+    rate_limit_user: str = "50/second;1000/minute"
+    rate_limit_module: str = "2000/second"
+    rate_limit_modules: dict[str, str] = Field(default_factory=dict)  # per-module override
+    rate_limit_strategy: str = "fixed-window"  # or "moving-window", "sliding-window-counter"
+
+    # request body limit in bytes; per gateway path prefix overrides (0 = unlimited)
+    max_body_bytes: int = 10 * 1024 * 1024
+    body_limits: dict[str, int] = Field(default_factory=lambda: {"/api/storage/": 0})
+
+    # CORS: empty list = no CORS headers (same-origin only)
+    cors_origins: list[str] = Field(default_factory=list)
+    cors_allow_credentials: bool = True
+    cors_max_age: int = 600
+
+    # upstream client
+    upstream_connect_timeout: float = 5.0
+    upstream_read_timeout: float = 300.0
+    upstream_pool_size: int = 256
+
+    # access log: "fast" (own buffered writer), "loguru" (through loguru's sinks) or "off"
+    access_log: str = "fast"
+
+    # merged OpenAPI cache (seconds), dropped on any registry change
+    openapi_cache_seconds: float = 10.0

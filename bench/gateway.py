@@ -1,0 +1,154 @@
+"""Benchmark: direct vs nginx vs the WebOS gateway (with JWT verification).
+
+Starts its own pieces on loopback — NATS (module registry), a trivial
+FastAPI backend (one uvicorn worker) announced as module `bench`, nginx as
+reverse proxy (own config), and `python -m webos_gateway` — then measures
+with wrk: saturated (32 connections) and unloaded (1 connection), requests/s
+and p50/p99, with ratios to direct. Goal: gateway >= 0.40x direct saturated
+and <= +0.5 ms p50 unloaded.
+
+Run: `.venv/bin/python bench/gateway.py [--seconds 5]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import nats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import wrk
+from _support.nginx import start_nginx
+
+from webos_common.infra import NatsServer
+from webos_common.infra.process import ManagedProcess, free_port, wait_port
+from webos_common.manifest import ModuleManifest
+from webos_common.module_registry import ModuleRegistry
+from webos_common.security.testing import TestIssuer
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def start_backend(root: Path, port: int, jwks: Path) -> ManagedProcess:
+    proc = ManagedProcess(
+        "backend",
+        [PYTHON, "-m", "uvicorn", "--app-dir", str(HERE / "_support"), "backend:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        log_path=root / "backend.log", env={"BENCH_JWKS": str(jwks)},
+    )
+    proc.start()
+    wait_port(port, timeout=20, proc=proc.proc)
+    return proc
+
+
+def start_gateway(root: Path, port: int, nats_url: str, backend_port: int, bucket: str) -> ManagedProcess:
+    env = {
+        "WEBOS_ENV": "test", "WEBOS_PORT": str(port), "WEBOS_NATS_URL": nats_url,
+        "WEBOS_JWKS_URL": f"http://127.0.0.1:{backend_port}/.well-known/jwks.json",
+        "WEBOS_REGISTRY_BUCKET": bucket, "WEBOS_LOG_LEVEL": "INFO",
+        "WEBOS_RATE_LIMIT_USER": "10000000/second", "WEBOS_RATE_LIMIT_MODULE": "10000000/second",
+    }
+    proc = ManagedProcess("gateway", [PYTHON, "-m", "webos_gateway"], log_path=root / "gateway.log", env=env)
+    proc.start()
+    wait_port(port, timeout=30, proc=proc.proc)
+    return proc
+
+
+async def announce(nats_url: str, bucket: str, backend_port: int) -> tuple[object, asyncio.Task[None]]:
+    nc = await nats.connect(nats_url)
+    registry = ModuleRegistry(nc.jetstream(), bucket=bucket, ttl=30)
+    manifest = ModuleManifest(name="bench", instance_id=uuid.uuid4().hex[:8],
+                              base_url=f"http://127.0.0.1:{backend_port}")
+    await registry.announce(manifest)
+    return nc, asyncio.create_task(registry.heartbeat(manifest, interval=5))
+
+
+def wait_routed(url: str, headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, headers=headers).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} never answered 200")
+
+
+def measure(name: str, url: str, headers: dict[str, str], seconds: int) -> dict[str, wrk.Result]:
+    wrk.run(url, connections=8, seconds=1, headers=headers)  # warm-up
+    return {
+        "saturated": wrk.run(url, connections=32, seconds=seconds, headers=headers),
+        "unloaded": wrk.run(url, connections=1, seconds=max(2, seconds // 2), headers=headers),
+    }
+
+
+async def main(seconds: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="webos-bench-gw-"))
+    issuer = TestIssuer()
+    jwks = root / "jwks.json"
+    jwks.write_text(json.dumps(issuer.jwks))
+    token = {"Authorization": f"Bearer {issuer.token('bench-user', expires_in=3600)}"}
+    backend_port, nginx_port, gateway_port = free_port(), free_port(), free_port()
+    bucket = f"bench_{uuid.uuid4().hex[:8]}"
+    nats_server = NatsServer(root / "nats", log_path=root / "nats.log")
+    nats_server.start()
+    procs: list[ManagedProcess] = []
+    nc = None
+    try:
+        procs.append(start_backend(root, backend_port, jwks))
+        procs.append(start_nginx(root / "nginx", port=nginx_port, backend_port=backend_port))
+        nc, beat = await announce(nats_server.url, bucket, backend_port)
+        procs.append(start_gateway(root, gateway_port, nats_server.url, backend_port, bucket))
+        targets = {
+            "direct": (f"http://127.0.0.1:{backend_port}/api/bench/ping", {}),
+            "nginx": (f"http://127.0.0.1:{nginx_port}/api/bench/ping", {}),
+            "gateway+jwt": (f"http://127.0.0.1:{gateway_port}/api/bench/ping", token),
+        }
+        wait_routed(*targets["gateway+jwt"])
+        results = {}
+        for name, (url, headers) in targets.items():
+            results[name] = await asyncio.to_thread(measure, name, url, headers, seconds)
+        report(results)
+        beat.cancel()
+    finally:
+        if nc is not None:
+            await nc.close()  # type: ignore[attr-defined]
+        for proc in reversed(procs):
+            proc.stop()
+        nats_server.stop()
+
+
+def report(results: dict[str, dict[str, wrk.Result]]) -> None:
+    base = results["direct"]
+    print(f"{'target':<12} {'mode':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x direct':>9} "
+          f"{'+p50 ms':>8} {'errors':>6}")
+    for name, modes in results.items():
+        for mode, r in modes.items():
+            ratio = r.rps / base[mode].rps
+            print(f"{name:<12} {mode:<10} {r.rps:>9.0f} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} {ratio:>8.2f}x "
+                  f"{r.p50_ms - base[mode].p50_ms:>+8.3f} {r.errors:>6}")
+    gw = results["gateway+jwt"]
+    sat = gw["saturated"].rps / base["saturated"].rps
+    extra = gw["unloaded"].p50_ms - base["unloaded"].p50_ms
+    print(f"\ngoal saturated >= 0.40x direct: {sat:.2f}x {'MET' if sat >= 0.40 else 'NOT MET'}")
+    print(f"goal unloaded p50 <= +0.5 ms:   {extra:+.3f} ms {'MET' if extra <= 0.5 else 'NOT MET'}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="duration of each saturated run")
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    asyncio.run(main(args.seconds))

@@ -1,0 +1,122 @@
+"""One OpenAPI document for the whole platform: every core service's and
+every live module's `/openapi.json`, paths under their gateway prefix,
+component names prefixed by their owner (`tasks.TaskRead`) so that two
+services' `Item` do not collide. Cached until the registry changes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from fastapi import APIRouter
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+if TYPE_CHECKING:
+    from webos_gateway.state import Gateway
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+class OpenAPIMerger:
+    def __init__(self, gw: Gateway, *, ttl: float = 10.0) -> None:
+        self.gw = gw
+        self.ttl = ttl
+        self._cached: tuple[int, float, dict[str, Any]] | None = None
+
+    async def document(self) -> dict[str, Any]:
+        version = self.gw.table.version
+        if self._cached and self._cached[0] == version and time.monotonic() - self._cached[1] < self.ttl:
+            return self._cached[2]
+        sources = [(name, f"{url}/openapi.json") for name, url in self.gw.core.items()]
+        sources += [(name, m.base_url.rstrip("/") + m.openapi_path)
+                    for name, m in sorted(self.gw.table.manifests().items())]
+        fetched = await asyncio.gather(*(self._fetch(url) for _, url in sources))
+        doc = merge([(name, spec) for (name, _), spec in zip(sources, fetched, strict=True)])
+        self._cached = (version, time.monotonic(), doc)
+        return doc
+
+    async def _fetch(self, url: str) -> dict[str, Any] | None:
+        try:
+            async with self.gw.session.get(url, timeout=aiohttp.ClientTimeout(total=3)) as resp:
+                if resp.status != 200:
+                    return None
+                body = await resp.json(content_type=None)
+                return body if isinstance(body, dict) else None
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+
+
+def merge(specs: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    components: dict[str, dict[str, Any]] = {}
+    sources: dict[str, str] = {}
+    for name, spec in specs:
+        if spec is None:
+            sources[name] = "unavailable"
+            continue
+        sources[name] = "ok"
+        prefix = f"/api/{name}"
+        spec = _rename_refs(spec, name)
+        for path, item in (spec.get("paths") or {}).items():
+            full = path if path == prefix or path.startswith(prefix + "/") else prefix + path
+            paths[full] = _tag(item, name)
+        for kind, entries in (spec.get("components") or {}).items():
+            target = components.setdefault(kind, {})
+            for key, value in (entries or {}).items():
+                target[f"{name}.{key}"] = value
+    components.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer",
+                                                               "bearerFormat": "JWT"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "WebOS API", "version": "1",
+                 "description": "Every core service and live module, through the gateway."},
+        "paths": dict(sorted(paths.items())),
+        "components": components,
+        "security": [{"bearer": []}],
+        "tags": [{"name": name} for name, state in sources.items() if state == "ok"],
+        "x-webos-sources": sources,
+    }
+
+
+def _tag(item: dict[str, Any], name: str) -> dict[str, Any]:
+    out = dict(item)
+    for method, op in item.items():
+        if method in METHODS and isinstance(op, dict):
+            op = dict(op)
+            op["tags"] = [name]
+            if "operationId" in op:
+                op["operationId"] = f"{name}.{op['operationId']}"
+            out[method] = op
+    return out
+
+
+def _rename_refs(node: Any, name: str) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
+                kind, _, ref = value[len("#/components/"):].partition("/")
+                out[key] = f"#/components/{kind}/{name}.{ref}"
+            else:
+                out[key] = _rename_refs(value, name)
+        return out
+    if isinstance(node, list):
+        return [_rename_refs(v, name) for v in node]
+    return node
+
+
+def openapi_router(merger: OpenAPIMerger) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/api/openapi.json")
+    async def merged_openapi() -> JSONResponse:
+        return JSONResponse(await merger.document())
+
+    @router.get("/api/docs")
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="WebOS API")
+
+    return router

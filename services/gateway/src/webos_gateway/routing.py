@@ -1,0 +1,172 @@
+"""Where a request goes: the gateway's own endpoints, a core service, a
+module host read live from the registry, or the shell.
+
+`ModuleTable` mirrors the registry bucket through a KV watch, so a module
+that announces is routable at once and one whose heartbeat lapses (the
+server's delete marker) is dropped without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loguru import logger
+from pydantic import ValidationError
+
+from webos_common.manifest import ModuleManifest
+from webos_common.module_registry import ModuleRegistry
+from webos_gateway.settings import CORE_SERVICES
+
+OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/openapi.json", "/api/docs"})
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    kind: str  # "own" | "core" | "module" | "shell"
+    name: str  # service or module name; "shell"; "gateway"
+    prefix_len: int = 0  # bytes stripped from the path before proxying (core services)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+SHELL = Route("shell", "shell")
+OWN = Route("own", "gateway")
+_CORE = {name: Route("core", name, len("/api/") + len(name)) for name in CORE_SERVICES}
+_modules: dict[str, Route] = {}
+
+
+def classify(path: str) -> Route:
+    if path in OWN_PATHS:
+        return OWN
+    if not path.startswith("/api/"):
+        return SHELL
+    name = path[5:].split("/", 1)[0]
+    core = _CORE.get(name)
+    if core is not None:
+        return core
+    route = _modules.get(name)
+    if route is None:
+        route = Route("module", name)
+        if len(_modules) < 10_000:
+            _modules[name] = route
+    return route
+
+
+class ModuleTable:
+    """Live instances per module, their enabled flags, and round-robin picking."""
+
+    def __init__(self, registry: ModuleRegistry, *, backoff: float = 5.0) -> None:
+        self.registry = registry
+        self.backoff = backoff
+        self.instances: dict[str, dict[str, ModuleManifest]] = {}
+        self.disabled: set[str] = set()
+        self.known: set[str] = set()
+        self.version = 0  # bumped on every change (the OpenAPI cache keys on it)
+        self.synced = asyncio.Event()
+        self._down: dict[tuple[str, str], float] = {}
+        self._cursor: dict[str, itertools.count[int]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.listeners: list[Callable[[], None]] = []
+        self.public: dict[str, tuple[str, ...]] = {}
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="gateway-module-watch")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.synced.wait(), timeout=5.0)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._load()
+                async for key, value in self.registry.watch():
+                    self.apply(key, value)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NATS hiccup: resync and watch again
+                logger.warning("module registry watch failed ({}); retrying", exc)
+                await asyncio.sleep(0.5)
+
+    async def _load(self) -> None:
+        live = await self.registry.live()
+        flags = await self.registry.enabled_flags()
+        self.instances = {name: {m.instance_id: m for m in ms} for name, ms in live.items()}
+        self.disabled = {name for name, on in flags.items() if not on}
+        self.known |= set(self.instances) | set(flags)
+        self._changed()
+        self.synced.set()
+
+    # -- updates from the watch ---------------------------------------------
+    def apply(self, key: str, value: bytes | None) -> None:
+        kind, _, rest = key.partition(".")
+        if kind == "enabled":
+            self.known.add(rest)
+            if value is not None and value != b"true":
+                self.disabled.add(rest)
+            else:
+                self.disabled.discard(rest)
+        elif kind == "manifest":
+            name, _, instance = rest.partition(".")
+            if value is None:
+                self.instances.get(name, {}).pop(instance, None)
+                if not self.instances.get(name):
+                    self.instances.pop(name, None)
+            else:
+                try:
+                    manifest = ModuleManifest.model_validate_json(value)
+                except ValidationError:
+                    logger.warning("ignoring an invalid manifest at {}", key)
+                    return
+                self.instances.setdefault(name, {})[instance] = manifest
+                self.known.add(name)
+                self._down.pop((name, instance), None)
+        else:
+            return
+        self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        self.public = {name: tuple({p for m in insts.values() for p in m.public_prefixes})
+                       for name, insts in self.instances.items()}
+        for listener in self.listeners:
+            listener()
+
+    # -- reads ---------------------------------------------------------------
+    def enabled(self, name: str) -> bool:
+        return name not in self.disabled
+
+    def manifests(self) -> dict[str, ModuleManifest]:
+        """One manifest per live, enabled module (for OpenAPI and public paths)."""
+        return {name: next(iter(insts.values())) for name, insts in self.instances.items()
+                if insts and name not in self.disabled}
+
+    def candidates(self, name: str) -> list[ModuleManifest]:
+        """Live instances to try, round-robin, those recently refusing last."""
+        insts = list(self.instances.get(name, {}).values())
+        if len(insts) > 1:
+            start = next(self._cursor.setdefault(name, itertools.count())) % len(insts)
+            insts = insts[start:] + insts[:start]
+        if self._down:
+            now = time.monotonic()
+            healthy = [m for m in insts if self._down.get((name, m.instance_id), 0.0) <= now]
+            insts = healthy + [m for m in insts if m not in healthy]
+        return insts
+
+    def mark_down(self, name: str, instance_id: str) -> None:
+        self._down[(name, instance_id)] = time.monotonic() + self.backoff
+
+    def is_down(self, name: str, instance_id: str) -> bool:
+        return self._down.get((name, instance_id), 0.0) > time.monotonic()

@@ -1,0 +1,224 @@
+"""`Gateway`: what the data path needs per request — request inspection,
+token check, rate limits, body limits, upstream choice — in one object
+built by `main.create_app` and filled in at startup."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from random import getrandbits  # ids for tracing, not secrets: the fast generator is fine
+from typing import Any
+
+import aiohttp
+
+from webos_common import context
+from webos_common.errors import Unauthorized, WebOSError
+from webos_common.identity import User
+from webos_common.service import ServiceResources
+from webos_gateway.ratelimit import RateLimits
+from webos_gateway.rawclient import RawPool
+from webos_gateway.refusal import Refused
+from webos_gateway.routing import ModuleTable, Route
+from webos_gateway.settings import GatewaySettings
+from webos_gateway.telemetry import AccessLog, GatewayMetrics
+from webos_gateway.upstream import DROP_REQUEST
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_WS_DROP = frozenset({b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
+                      b"sec-websocket-protocol"})
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    headers: list[tuple[bytes, bytes]]
+    token: str | None
+    content_length: int | None
+    has_body: bool
+    trace: str
+    span: str
+    request_id: str
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.limits = RateLimits(user=settings.rate_limit_user, module=settings.rate_limit_module,
+                                 overrides=settings.rate_limit_modules, strategy=settings.rate_limit_strategy)
+        self.public_exact = frozenset(p.rstrip("/") for p in settings.public_paths)
+        self.public_prefixes = tuple(p if p.endswith("/") else p + "/" for p in settings.public_paths)
+        self.body_limits = sorted(settings.body_limits.items(), key=lambda kv: -len(kv[0]))
+        self.core = {"auth": settings.auth_url, "storage": settings.storage_url,
+                     "settings": settings.settings_url, "events": settings.events_url}
+        self.core = {name: url.rstrip("/") for name, url in self.core.items()}
+        self.shell = settings.shell_url.rstrip("/")
+        self._identity: dict[str, list[tuple[bytes, bytes]]] = {}
+        # set by main at build and at startup
+        self.resources: ServiceResources
+        self.metrics: GatewayMetrics
+        self.table: ModuleTable
+        self.session: aiohttp.ClientSession
+        self.pool: RawPool
+        self.access_log = AccessLog(mode=settings.access_log, fmt=settings.log_format,
+                                    service=settings.service_name)
+
+    # -- request -------------------------------------------------------------
+    def inspect(self, scope: dict[str, Any]) -> RequestInfo:
+        forward: list[tuple[bytes, bytes]] = []
+        auth = cookie = traceparent = rid = length = encoding = host = xff = None
+        websocket = scope["type"] == "websocket"
+        for name, value in scope["headers"]:
+            if name in DROP_REQUEST:
+                if name == b"traceparent":
+                    traceparent = value
+                elif name == b"x-request-id":
+                    rid = value
+                elif name == b"transfer-encoding":
+                    encoding = value
+                elif name == b"host":
+                    host = value
+                elif name == b"x-forwarded-for":
+                    xff = value
+                continue
+            if websocket and name in _WS_DROP:
+                continue
+            if name == b"authorization":
+                auth = value
+            elif name == b"cookie":
+                cookie = value
+            elif name == b"content-length":
+                length = value
+            forward.append((name, value))
+        parsed = context.parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
+        trace = parsed[0] if parsed else f"{getrandbits(128):032x}"
+        span = f"{getrandbits(64):016x}"
+        request_id = rid.decode("latin-1") if rid else ""
+        if not _REQUEST_ID_OK.match(request_id):
+            request_id = f"{getrandbits(64):016x}"
+        context.trace_id.set(trace)
+        context.span_id.set(span)
+        context.request_id.set(request_id)
+        context.current_user.set(None)
+        tp = context.format_traceparent(trace, span)
+        tp_bytes = tp.encode()
+        rid_bytes = request_id.encode()
+        client = scope.get("client")
+        client_ip = client[0].encode() if client else b"unknown"
+        forward += (
+            (b"traceparent", tp_bytes), (b"x-request-id", rid_bytes),
+            (b"x-forwarded-for", xff + b", " + client_ip if xff else client_ip),
+            (b"x-forwarded-proto", b"https" if scope.get("scheme") in ("https", "wss") else b"http"),
+        )
+        if host:
+            forward.append((b"x-forwarded-host", host))
+        content_length = int(length) if length and length.isdigit() else None
+        token = _bearer(auth) or (_cookie_token(cookie) if cookie else None)
+        return RequestInfo(
+            headers=forward, token=token, content_length=content_length,
+            has_body=bool(encoding) or bool(content_length), trace=trace, span=span, request_id=request_id,
+            response_headers=[(b"x-request-id", rid_bytes), (b"traceparent", tp_bytes)],
+        )
+
+    async def authenticate(self, scope: dict[str, Any], route: Route, req: RequestInfo) -> User | None:
+        if route.kind == "shell":
+            return None
+        public = self.is_public(scope["path"], route)
+        if req.token is None:
+            if public:
+                return None
+            raise Refused(401, "unauthorized", "Sign-in required", None, [(b"www-authenticate", b"Bearer")])
+        verifier = self.resources.verifier
+        try:
+            if verifier is None:
+                raise Unauthorized("The gateway has no token verifier")
+            user = await verifier.verify(req.token)
+        except Unauthorized as exc:
+            if public:
+                return None
+            raise Refused(401, "unauthorized", exc.message, None,
+                          [(b"www-authenticate", b'Bearer error="invalid_token"')]) from exc
+        except WebOSError as exc:
+            raise Refused(exc.status, exc.code, exc.message, exc.details) from exc
+        context.current_user.set(user)
+        req.headers.extend(self.identity_headers(req.token, user))
+        return user
+
+    def is_public(self, path: str, route: Route) -> bool:
+        if path in self.public_exact or path.startswith(self.public_prefixes):
+            return True
+        if route.kind == "module":
+            prefixes = self.table.public.get(route.name)
+            return bool(prefixes) and path.startswith(prefixes)
+        return False
+
+    def identity_headers(self, token: str, user: User) -> list[tuple[bytes, bytes]]:
+        cached = self._identity.get(token)
+        if cached is None:
+            if len(self._identity) > 10_000:
+                self._identity.clear()
+            wire = context.to_headers({"user": user.model_dump(mode="json")})
+            cached = [(k.encode(), v.encode()) for k, v in wire.items()]
+            self._identity[token] = cached
+        return cached
+
+    async def check_limits(self, scope: dict[str, Any], route: Route, user: User | None) -> None:
+        if route.kind == "shell":
+            return
+        if user is not None:
+            key = user.id
+        else:
+            client = scope.get("client")
+            key = f"ip:{client[0] if client else 'unknown'}"
+        wait = await self.limits.check_user(key)
+        what = "you"
+        if wait is None and route.kind == "module":
+            wait = await self.limits.check_module(route.name)
+            what = f"module {route.name}"
+        if wait is not None:
+            raise Refused(429, "rate_limited", f"Too many requests for {what}; retry in {wait} s",
+                          {"retry_after": wait, "module": route.name if route.kind == "module" else None},
+                          [(b"retry-after", str(wait).encode())])
+
+    def body_limit(self, path: str) -> int:
+        for prefix, limit in self.body_limits:
+            if path.startswith(prefix):
+                return limit
+        return self.settings.max_body_bytes
+
+    # -- upstreams -----------------------------------------------------------
+    def upstreams(self, route: Route) -> list[tuple[str, str | None]]:
+        if route.kind == "core":
+            return [(self.core[route.name], None)]
+        if route.kind == "shell":
+            return [(self.shell, None)]
+        name = route.name
+        if not self.table.enabled(name):
+            raise Refused(503, "module_disabled", f"Module {name} is disabled", {"module": name})
+        candidates = self.table.candidates(name)
+        if not candidates:
+            if name in self.table.known:
+                raise Refused(*self.unavailable(route, "no live instance"))
+            raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
+        return [(m.base_url.rstrip("/"), m.instance_id) for m in candidates]
+
+    def unavailable(self, route: Route, reason: str) -> tuple[int, str, str, dict[str, Any]]:
+        if route.kind == "module":
+            return (503, "module_unavailable", f"Module {route.name} is not available",
+                    {"module": route.name, "reason": reason})
+        return 503, "unavailable", f"{route.name} is not available", {"service": route.name, "reason": reason}
+
+
+def _bearer(value: bytes | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _cookie_token(cookie: bytes) -> str | None:
+    for part in cookie.decode("latin-1").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "access_token" and value:
+            return value.strip('"')
+    return None

@@ -1,0 +1,108 @@
+"""Routing: core services by prefix, modules live from the registry, the shell for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+Rig = Any  # the `rig` fixture (conftest.py)
+
+
+async def _poll(client: httpx.AsyncClient, url: str, want: int, *, deadline: float = 5.0,
+                **kwargs: object) -> httpx.Response:
+    """GET until the status is `want` (the deadline only bounds a failing test)."""
+    give_up = time.monotonic() + deadline
+    while True:
+        resp = await client.get(url, **kwargs)  # type: ignore[arg-type]
+        if resp.status_code == want or time.monotonic() > give_up:
+            return resp
+        await asyncio.sleep(0.05)
+
+
+async def test_module_routed_live_then_503_when_heartbeat_stops(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        before = await client.get("/api/notes/list")
+        assert before.status_code == 404
+        assert before.json()["error"]["details"]["module"] == "notes"
+
+        host = await rig.start_module("notes")
+        resp = await _poll(client, "/api/notes/list?x=1", 200)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["path"] == "/api/notes/list"  # forwarded unchanged
+        assert resp.json()["query"] == "x=1"
+
+        host.stop_heartbeat()  # the host still serves, but its registry entry lapses (TTL 1.5 s)
+        gone = await _poll(client, "/api/notes/list", 503)
+        assert gone.status_code == 503
+        assert gone.json()["error"]["code"] == "module_unavailable"
+        assert gone.json()["error"]["details"]["module"] == "notes"
+        assert "notes" in gone.json()["error"]["message"]
+
+
+async def test_killed_module_answers_503_naming_it(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        host = await rig.start_module("crm")
+        assert (await _poll(client, "/api/crm/x", 200)).status_code == 200
+        await host.kill()
+        resp = await _poll(client, "/api/crm/x", 503)
+        assert resp.status_code == 503
+        assert resp.json()["error"]["details"]["module"] == "crm"
+
+
+async def test_disabled_module_is_503_and_comes_back_when_enabled(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        await rig.start_module("wiki")
+        assert (await _poll(client, "/api/wiki/a", 200)).status_code == 200
+        await rig.registry.set_enabled("wiki", False)
+        resp = await _poll(client, "/api/wiki/a", 503)
+        assert resp.json()["error"] == {"code": "module_disabled", "message": "Module wiki is disabled",
+                                        "details": {"module": "wiki"}}
+        await rig.registry.set_enabled("wiki", True)
+        assert (await _poll(client, "/api/wiki/a", 200)).status_code == 200
+
+
+async def test_instances_of_a_module_are_balanced(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    first = await rig.start_module("tasks")
+    second = await rig.start_module("tasks")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        await _poll(client, "/api/tasks/x", 200)
+        seen: set[str] = set()
+        for _ in range(40):
+            seen.add((await client.get("/api/tasks/x")).json()["label"])
+            if len(seen) == 2:
+                break
+    assert seen == {first.manifest.instance_id, second.manifest.instance_id}
+
+
+async def test_one_dead_instance_is_skipped(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    alive = await rig.start_module("inv")
+    dead = await rig.start_module("inv")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        await _poll(client, "/api/inv/x", 200)
+        await dead.stopper.aclose()  # killed without withdrawing: the entry is still live
+        labels = {(await client.get("/api/inv/x")).json()["label"] for _ in range(6)}
+    assert labels == {alive.manifest.instance_id}
+
+
+async def test_core_prefix_is_stripped_and_shell_gets_the_rest(rig: Rig) -> None:
+    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
+        core = await client.post("/api/storage/files/a%20b?x=1", content=b"hello")
+        assert core.status_code == 200
+        assert core.json()["raw_path"] == "/files/a%20b"
+        assert core.json()["query"] == "x=1"
+        assert core.json()["body_len"] == 5
+        root = await client.get("/api/settings")
+        assert root.json()["path"] == "/"
+    async with httpx.AsyncClient(base_url=rig.url) as anonymous:
+        shell = await anonymous.get("/m/tasks/board")  # the shell handles its own sessions
+        assert shell.status_code == 200
+        assert shell.json()["path"] == "/m/tasks/board"
+        assert "authorization" not in shell.json()["headers"]
