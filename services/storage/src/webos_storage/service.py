@@ -59,6 +59,8 @@ class StorageService:
 
     async def list_dir(self, user: User, urn: str, *, skip: int, limit: int) -> dict[str, Any]:
         target = self.target(user, urn, write=False)
+        if target.urn == self.access.home_of(user):  # a home exists from its first look
+            await target.source.mkdir(target.urn.path)
         entries = [m for m in await target.source.list_dir(target.urn.path)
                    if self.access.can_see(user, Urn(target.urn.source, m.path))]
         page = entries[skip: skip + limit]
