@@ -99,7 +99,7 @@ def test_settings_hook_is_first_result() -> None:
 
 
 def test_scheduled_job_shape() -> None:
-    async def tick() -> None:
+    async def tick(ctx: object) -> None:
         return None
 
     job = ScheduledJob(name="tick", func=tick, every=60)

@@ -51,16 +51,6 @@ class CollectionSpec:
     trash: bool = True
 
 
-@dataclass(frozen=True)
-class ScheduledJob:
-    """A function the module host runs on a schedule, once per schedule across replicas."""
-
-    name: str
-    func: Callable[[], Awaitable[Any]]
-    cron: str | None = None  # "0 8 * * *"
-    every: float | None = None  # seconds
-
-
 @dataclass
 class ModuleContext:
     """What `webos_startup`/`webos_shutdown` get: the module, its settings and services."""
@@ -70,6 +60,17 @@ class ModuleContext:
     resources: Any
     services: Any
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """`async def func(ctx: ModuleContext)` the module host runs on a schedule,
+    as the system user, once per due time across all replicas."""
+
+    name: str
+    func: Callable[[ModuleContext], Awaitable[Any]]
+    cron: str | None = None  # "0 8 * * *"
+    every: float | None = None  # seconds
 
 
 class WebOSHookSpec:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast, overload
 
+from fastapi import Depends, Request
+
 from webos_common.errors import NotFound
 
 T = TypeVar("T")
@@ -92,3 +94,20 @@ def _name(key: Key) -> str:
 
 
 registry = ServiceRegistry()
+
+
+def app_registry(app: Any) -> ServiceRegistry:
+    """The registry an app carries in `app.state.services` (the process one otherwise)."""
+    found = getattr(app.state, "services", None)
+    return found if isinstance(found, ServiceRegistry) else registry
+
+
+def provide(key: Key) -> Any:
+    """A FastAPI dependency that returns the service registered under `key`:
+
+        def tasks(events: EventPublisher = provide(EventPublisher)) -> TaskService: ...
+    """
+    def dependency(request: Request) -> Any:
+        return app_registry(request.app).get(key)
+
+    return Depends(dependency)

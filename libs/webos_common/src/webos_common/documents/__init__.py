@@ -16,12 +16,13 @@ from webos_common.documents.ports import (
     Repository,
     cap_limit,
 )
+from webos_common.documents.publishers import BusPublisher, OutboxPublisher
 from webos_common.documents.schemas import CreateModel, IdStr, OwnedReadModel, ReadModel, UpdateModel
 from webos_common.documents.service import BaseService
 
 __all__ = [
-    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "CoreDocument", "CreateModel",
-    "DocumentRegistry", "EventPublisher", "IdStr", "Link", "LinkValue", "NullPublisher", "OwnedDocument",
-    "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository", "UpdateModel", "cap_limit",
-    "collection_name", "documents", "module_of", "object_id", "utcnow",
+    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BusPublisher", "CoreDocument",
+    "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "Link", "LinkValue", "NullPublisher",
+    "OutboxPublisher", "OwnedDocument", "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository",
+    "UpdateModel", "cap_limit", "collection_name", "documents", "module_of", "object_id", "utcnow",
 ]

@@ -3,7 +3,8 @@ publisher its events leave through, and the page every list returns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -59,12 +60,25 @@ class Repository(Protocol[D]):
 
 
 class EventPublisher(Protocol):
-    """Where a service's domain events go (the outbox, the bus, or a recorder)."""
+    """Where a service's domain events go (the outbox, the bus, or a recorder).
+
+    `transaction()` yields the session writes and events share (None when the
+    publisher has no transaction): both commit, or neither does."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None: ...
 
 
+@asynccontextmanager
+async def no_transaction() -> AsyncIterator[Any]:
+    yield None
+
+
 class NullPublisher:
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        return no_transaction()
+
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         return None
 
@@ -74,6 +88,9 @@ class RecordingPublisher:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        return no_transaction()
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         self.events.append((topic, dict(payload)))

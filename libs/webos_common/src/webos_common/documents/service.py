@@ -1,7 +1,7 @@
 """`BaseService`: CRUD over a repository with permission checks
 (`<module>.read` / `<module>.write`), domain events `<entity>:created`,
 `:updated`, `:deleted`, `:restored` through the publisher (the outbox in a
-module host), capped pagination, bulk update, trash and restore.
+module host: each write and its event commit in one transaction), capped pagination, bulk update, trash and restore.
 
     class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
         module, entity = "tasks", "task"
@@ -49,19 +49,21 @@ class BaseService(Generic[D, C, U, R]):
         result: R = self.read_schema.model_validate(doc, from_attributes=True)
         return result
 
-    async def emit(self, action: str, doc: D | None = None, **extra: Any) -> None:
+    async def emit(self, action: str, doc: D | None = None, *, session: Any = None, **extra: Any) -> None:
+        """Emit `<entity>:<action>` with the read shape of `doc` (in `session`'s transaction)."""
         payload: dict[str, Any] = {}
         if doc is not None:
             payload = self.read(doc).model_dump(mode="json")
         payload.update(extra)
-        await self.events.emit(f"{self.entity}:{action}", payload)
+        await self.events.emit(f"{self.entity}:{action}", payload, session=session)
 
     # -- use cases ----------------------------------------------------------
     async def create(self, data_in: C) -> R:
         self.can_write()
         doc = self.document(**data_in.model_dump())
-        doc = await self.repo.insert(doc)
-        await self.emit("created", doc)
+        async with self.events.transaction() as session:
+            doc = await self.repo.insert(doc, session=session)
+            await self.emit("created", doc, session=session)
         return self.read(doc)
 
     async def get(self, id: Any) -> R:
@@ -82,36 +84,41 @@ class BaseService(Generic[D, C, U, R]):
     async def update(self, id: Any, data_in: U | Mapping[str, Any]) -> R:
         self.can_write()
         changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, BaseModel) else dict(data_in)
-        doc = await self.repo.update(id, changes)
-        await self.emit("updated", doc, changed=sorted(changes))
+        async with self.events.transaction() as session:
+            doc = await self.repo.update(id, changes, session=session)
+            await self.emit("updated", doc, session=session, changed=sorted(changes))
         return self.read(doc)
 
     async def bulk_update(self, ids: Sequence[Any], data_in: U | Mapping[str, Any]) -> int:
         self.can_write()
         changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, BaseModel) else dict(data_in)
-        modified = await self.repo.update_many(ids, changes)
-        await self.events.emit(f"{self.entity}:bulk_updated",
-                               {"ids": [str(i) for i in ids], "changed": sorted(changes), "modified": modified})
+        async with self.events.transaction() as session:
+            modified = await self.repo.update_many(ids, changes, session=session)
+            await self.events.emit(f"{self.entity}:bulk_updated", {
+                "ids": [str(i) for i in ids], "changed": sorted(changes), "modified": modified}, session=session)
         return modified
 
     async def delete(self, id: Any) -> R:
         self.can_write()
-        doc = await self.repo.delete(id)
-        await self.emit("deleted", doc)
+        async with self.events.transaction() as session:
+            doc = await self.repo.delete(id, session=session)
+            await self.emit("deleted", doc, session=session)
         return self.read(doc)
 
     async def restore(self, id: Any) -> R:
         self.can_write()
-        doc = await self.repo.restore(id)
-        await self.emit("restored", doc)
+        async with self.events.transaction() as session:
+            doc = await self.repo.restore(id, session=session)
+            await self.emit("restored", doc, session=session)
         return self.read(doc)
 
     async def purge(self, id: Any) -> None:
         user = check_permission(f"{self.module}.write")
         if not user.is_admin:
             raise Forbidden("Only an admin may purge", details={"permission": "admin"})
-        await self.repo.purge(id)
-        await self.events.emit(f"{self.entity}:purged", {"id": str(id)})
+        async with self.events.transaction() as session:
+            await self.repo.purge(id, session=session)
+            await self.events.emit(f"{self.entity}:purged", {"id": str(id)}, session=session)
 
     def _page(self, page: Page[D]) -> Page[R]:
         items = [self.read(doc) for doc in page.items]
