@@ -1,0 +1,146 @@
+"""`create_app(name)`: one module on `create_service_app`.
+
+Start: migrations (once, recorded) -> Beanie with only this module's
+documents -> outbox relay -> event handlers -> task client and scheduled
+jobs -> `webos_startup` -> announce the manifest and heartbeat. Stop: the
+reverse, withdrawing the manifest first so the gateway stops routing here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+
+from fastapi import Depends, FastAPI
+from loguru import logger
+
+from webos_common import db
+from webos_common.documents import EventPublisher, OutboxPublisher, documents
+from webos_common.hooks import ModuleContext
+from webos_common.module_registry import ModuleRegistry
+from webos_common.outbox import Outbox, OutboxRelay
+from webos_common.registry import ServiceRegistry
+from webos_common.security import current_user, require_permission
+from webos_common.service import ServiceResources, create_service_app
+from webos_modulehost import manifest as manifests
+from webos_modulehost import migrations
+from webos_modulehost.discovery import LoadedModule, load
+from webos_modulehost.scheduler import Scheduler
+from webos_modulehost.settings import ModuleHostSettings
+
+
+def create_app(name: str | None = None, *, settings: ModuleHostSettings | None = None) -> FastAPI:
+    name = name or os.environ.get("WEBOS_MODULE", "")
+    if not name:
+        raise RuntimeError("which module? pass a name (webos-module-host <name>) or set WEBOS_MODULE")
+    settings = settings or ModuleHostSettings(module=name, service_name=name)
+    mod = load(name, modules_dir=settings.modules_dir)
+    host = _Host(mod, settings)
+    app = create_service_app(name, settings=settings, documents=(), on_startup=[host.start],
+                             on_shutdown=[host.stop], version=mod.version)
+    app.state.services = host.services
+    app.state.module = mod
+    _mount(app, mod)
+    return app
+
+
+def _mount(app: FastAPI, mod: LoadedModule) -> None:
+    prefix = f"/api/{mod.name}"
+    if mod.public_router is not None:
+        app.include_router(mod.public_router, prefix=f"{prefix}/public", tags=[f"{mod.name} (public)"])
+    if mod.admin_router is not None:
+        app.include_router(mod.admin_router, prefix=f"{prefix}/admin", tags=[f"{mod.name} admin"],
+                           dependencies=[Depends(require_permission(f"{mod.name}.admin"))])
+    if mod.router is not None:
+        app.include_router(mod.router, prefix=prefix, tags=[mod.name], dependencies=[Depends(current_user)])
+    for router in mod.extra_routers:
+        app.include_router(router)
+
+
+class _Host:
+    def __init__(self, mod: LoadedModule, settings: ModuleHostSettings) -> None:
+        self.mod, self.settings = mod, settings
+        self.services = ServiceRegistry()
+        self.instance = manifests.instance_id()
+        self.relay: OutboxRelay | None = None
+        self.scheduler: Scheduler | None = None
+        self.registry: ModuleRegistry | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
+        self.ctx: ModuleContext | None = None
+        self.tasks_started = False
+
+    async def start(self, app: FastAPI) -> None:
+        resources: ServiceResources = app.state.resources
+        mod, database = self.mod, resources.db
+        applied = await migrations.run_pending(mod.name, mod.migrations_dir, database)
+        if applied:
+            logger.info("module {}: applied migrations {}", mod.name, ", ".join(applied))
+        assert resources.mongo is not None
+        await db.init_documents(resources.mongo, self.settings.mongo_db, mod.documents)
+        for document in mod.documents:
+            documents.register(document)
+        outbox = Outbox(database, service=mod.name)
+        await outbox.ensure_indexes()
+        self.services.register(EventPublisher, OutboxPublisher(outbox))
+        self.services.register(Outbox, outbox)
+        bus = resources.bus
+        if bus is not None:
+            self.services.register("bus", bus)
+            self.relay = OutboxRelay(outbox, bus)
+            self.relay.start()
+            for topic, handler in mod.handlers.items():
+                bus.subscribe(topic, handler)
+        await self._start_tasks()
+        self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services)
+        self.scheduler = Scheduler(mod.name, mod.jobs, database, ctx=self.ctx, poll=self.settings.job_poll,
+                                   instance=self.instance)
+        if self.settings.scheduler:
+            self.scheduler.start()
+        self.services.register(Scheduler, self.scheduler)
+        for result in mod.pm.hook.webos_startup(ctx=self.ctx):
+            if asyncio.iscoroutine(result):
+                await result
+        if resources.nats is not None:
+            await self._announce(app, resources)
+
+    async def _start_tasks(self) -> None:
+        from webos_common import tasks
+
+        module = getattr(self.mod.package, "tasks", None)
+        functions = vars(module).values() if module is not None else ()
+        if any(getattr(fn, "broker", None) is tasks.broker for fn in functions):
+            await tasks.start(self.settings.nats_url)
+            self.tasks_started = True
+
+    async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:
+        assert resources.nats is not None
+        self.registry = ModuleRegistry(resources.nats.jetstream(), bucket=self.settings.registry_bucket,
+                                       ttl=self.settings.heartbeat_ttl)
+        manifest = manifests.build(self.mod, app, self.settings, self.instance)
+        app.state.manifest = manifest
+        await self.registry.announce(manifest)
+        self.heartbeat = asyncio.create_task(self.registry.heartbeat(manifest), name=f"heartbeat:{self.mod.name}")
+        logger.info("module {} announced as {} at {}", self.mod.name, self.instance, manifest.base_url)
+
+    async def stop(self, app: FastAPI) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            await asyncio.gather(self.heartbeat, return_exceptions=True)
+        if self.registry is not None:
+            with contextlib.suppress(Exception):
+                await self.registry.withdraw(self.mod.name, self.instance)
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.ctx is not None:
+            for result in self.mod.pm.hook.webos_shutdown(ctx=self.ctx):
+                if asyncio.iscoroutine(result):
+                    await result
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                await self.relay.run_once()
+            await self.relay.stop()
+        if self.tasks_started:
+            from webos_common import tasks
+
+            await tasks.stop()

@@ -1,0 +1,58 @@
+"""The manifest a host announces: what the gateway routes and the shell shows."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+
+from webos_common.bus import registered_events
+from webos_common.manifest import Collection, ModuleManifest
+from webos_modulehost.discovery import LoadedModule
+from webos_modulehost.settings import ModuleHostSettings
+
+STANDARD_ACTIONS = ("created", "updated", "deleted", "restored", "bulk_updated", "purged")
+
+
+def instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}".replace(".", "-")
+
+
+def base_url(settings: ModuleHostSettings) -> str:
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instance: str) -> ModuleManifest:
+    name = mod.name
+    prefix = f"/api/{name}"
+    routes = [{"path": path, "methods": sorted(m.upper() for m in ops), "name": next(
+                   (op.get("operationId", "") for op in ops.values()), "")}
+              for path, ops in app.openapi().get("paths", {}).items() if path.startswith(prefix)]
+    models: dict[str, dict[str, Any]] = {}
+    collections = []
+    for spec in mod.collections:
+        for model in (spec.read, spec.create, spec.update):
+            if model is not None:
+                models[model.__name__] = model.model_json_schema()
+        collections.append(Collection(
+            name=spec.name, label=spec.label, endpoint=f"{prefix}{spec.path}", model=spec.read.__name__,
+            create_model=spec.create.__name__ if spec.create else None,
+            update_model=spec.update.__name__ if spec.update else None,
+            permission_read=f"{name}.read", permission_write=f"{name}.write", trash=spec.trash))
+    emitted = {f"{svc.entity}:{action}" for svc in mod.services for action in STANDARD_ACTIONS}
+    emitted |= set(registered_events())
+    return ModuleManifest(
+        name=name, version=mod.version, description=mod.description, instance_id=instance,
+        base_url=base_url(settings), public_prefixes=[f"{prefix}/public"] if mod.public_router else [],
+        routes=routes, permissions=[f"{name}.read", f"{name}.write", f"{name}.admin"],
+        nav=mod.nav, commands=mod.commands, widgets=mod.widgets, admin_pages=mod.admin_pages,
+        collections=collections,
+        settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
+        models=models, events_emitted=sorted(emitted), events_consumed=sorted(mod.handlers),
+    )

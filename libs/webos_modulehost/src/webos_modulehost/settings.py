@@ -1,0 +1,15 @@
+"""Module host settings (env prefix `WEBOS_`)."""
+
+from __future__ import annotations
+
+from webos_common.config import WebOSSettings
+from webos_common.module_registry import DEFAULT_TTL
+
+
+class ModuleHostSettings(WebOSSettings):
+    module: str = ""
+    modules_dir: str = "modules"  # where modules not installed as packages are found
+    heartbeat_ttl: float = DEFAULT_TTL  # seconds a manifest outlives its last heartbeat
+    registry_bucket: str = "webos_modules"
+    scheduler: bool = True  # run the module's scheduled jobs in this host
+    job_poll: float = 15.0  # longest sleep between scheduler checks, seconds

@@ -1,0 +1,100 @@
+"""The module host on real MongoDB and NATS: a module dropped into the
+modules folder is served with no core change; hooks are checked; migrations
+run once; the manifest is announced and withdrawn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import nats
+import pytest
+
+from webos_common.hooks import ModuleLoadError
+from webos_common.module_registry import ModuleRegistry
+from webos_common.security.testing import TestIssuer
+from webos_common.testing import lifespan_client
+from webos_modulehost import create_app
+from webos_modulehost.migrations import MigrationError
+from webos_modulehost.settings import ModuleHostSettings
+
+ISSUER = TestIssuer()
+
+
+def host(name: str, modules_dir: Path, **overrides: object) -> object:
+    settings = ModuleHostSettings(module=name, service_name=name, modules_dir=str(modules_dir), **overrides)
+    app = create_app(name, settings=settings)
+    app.state.resources.verifier = ISSUER.verifier()
+    return app
+
+
+async def test_dropped_in_module_is_served(webos_env: dict[str, str], modules_dir: Path,
+                                           make_module: Callable[..., str], nats_url: str) -> None:
+    name = make_module()
+    app = host(name, modules_dir, registry_bucket=f"b{name}")
+    async with lifespan_client(app) as client:  # type: ignore[arg-type]
+        assert (await client.get(f"/api/{name}/public/ping")).json() == {"pong": True}
+        assert (await client.get(f"/api/{name}/greetings")).status_code == 401
+        headers = ISSUER.headers("ann")
+        resp = await client.post(f"/api/{name}/greetings", json={"text": "hi"}, headers=headers)
+        assert resp.status_code == 201 and resp.json()["owner_id"] == "ann"
+        assert (await client.get(f"/api/{name}/greetings", headers=headers)).json() == {"total": 1}
+        assert (await client.get(f"/api/{name}/greetings", headers=ISSUER.headers("ben"))).json() == {"total": 0}
+        collections = await app.state.resources.db.list_collection_names()  # type: ignore[attr-defined]
+        assert f"{name}_greetings" in collections
+        nc = await nats.connect(nats_url)
+        try:
+            live = await ModuleRegistry(nc.jetstream(), bucket=f"b{name}").live()
+            (manifest,) = live[name]
+            assert manifest.version == "0.3.0" and manifest.nav[0].label == "Hello"
+            assert manifest.public_prefixes == [f"/api/{name}/public"]
+            assert any(r["path"] == f"/api/{name}/greetings" for r in manifest.routes)
+        finally:
+            await nc.close()
+    nc = await nats.connect(nats_url)  # a clean stop withdraws the manifest at once
+    try:
+        assert name not in await ModuleRegistry(nc.jetstream(), bucket=f"b{name}").live()
+    finally:
+        await nc.close()
+
+
+def test_misspelled_hook_fails_the_start(modules_dir: Path, make_module: Callable[..., str]) -> None:
+    name = make_module({"plugin.py": "def webos_register_uii():\n    return []\n"})
+    with pytest.raises(ModuleLoadError, match="did you mean 'webos_register_ui'"):
+        host(name, modules_dir)
+
+
+def test_unknown_module_fails_clearly(modules_dir: Path) -> None:
+    with pytest.raises(ModuleLoadError, match="not found"):
+        host("nosuchmodule", modules_dir)
+
+
+async def test_migrations_run_once_across_restarts(webos_env: dict[str, str], modules_dir: Path,
+                                                   make_module: Callable[..., str]) -> None:
+    name = make_module()
+    for _ in range(2):
+        app = host(name, modules_dir, registry_bucket=f"b{name}")
+        async with lifespan_client(app):  # type: ignore[arg-type]
+            db = app.state.resources.db  # type: ignore[attr-defined]
+            assert await db[f"{name}_runs"].count_documents({}) == 1
+            assert await db[f"{name}_migrations"].count_documents({"_id": "0001_count_runs"}) == 1
+
+
+async def test_failing_migration_stops_the_start(webos_env: dict[str, str], modules_dir: Path,
+                                                 make_module: Callable[..., str]) -> None:
+    name = make_module({"migrations/0002_broken.py": "async def up(db):\n    raise RuntimeError('boom')\n"})
+    app = host(name, modules_dir, registry_bucket=f"b{name}")
+    with pytest.raises(MigrationError, match="migration 0002_broken failed: RuntimeError: boom"):
+        async with lifespan_client(app):  # type: ignore[arg-type]
+            pass
+    app = host(name, modules_dir, registry_bucket=f"b{name}")
+    db = app.state.resources  # the first one was applied and recorded; the broken one was not
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(webos_env["WEBOS_MONGO_URL"])
+    try:
+        done = [r["_id"] async for r in client[webos_env["WEBOS_MONGO_DB"]][f"{name}_migrations"].find()]
+        assert done == ["0001_count_runs"]
+    finally:
+        await client.close()
+    assert db is not None

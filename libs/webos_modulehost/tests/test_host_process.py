@@ -1,0 +1,70 @@
+"""A real module host process: its manifest appears in the KV bucket, and
+after SIGKILL (no chance to withdraw) the entry expires with the heartbeat TTL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import nats
+
+from webos_common.infra import free_port
+from webos_common.module_registry import ModuleRegistry
+
+TTL = 2.0
+
+
+async def wait_for(predicate: Callable[[], object], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await predicate():  # type: ignore[misc]
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_manifest_expires_after_the_host_is_killed(webos_env: dict[str, str], modules_dir: Path,
+                                                         make_module: Callable[..., str], nats_url: str,
+                                                         tmp_path: Path) -> None:
+    name = make_module()
+    port = free_port()
+    bucket = f"kill{name}"
+    env = {**os.environ, **webos_env, "WEBOS_PORT": str(port), "WEBOS_MODULES_DIR": str(modules_dir),
+           "WEBOS_HEARTBEAT_TTL": str(TTL), "WEBOS_REGISTRY_BUCKET": bucket}
+    log = (tmp_path / "host.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "webos_modulehost", name], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    nc = await nats.connect(nats_url)
+    registry = ModuleRegistry(nc.jetstream(), bucket=bucket)
+    try:
+        async def announced() -> bool:
+            return name in await registry.live()
+
+        assert await wait_for(announced, 40), (tmp_path / "host.log").read_text()[-3000:]
+        (manifest,) = (await registry.live())[name]
+        assert manifest.base_url == f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as client:
+            resp = await client.get(f"{manifest.base_url}/api/{name}/public/ping")
+            assert resp.json() == {"pong": True}
+        await asyncio.sleep(TTL * 1.5)  # heartbeats keep it alive past one TTL
+        assert await announced()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+        async def gone() -> bool:
+            return name not in await registry.live()
+
+        assert await wait_for(gone, TTL + 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+        await nc.close()

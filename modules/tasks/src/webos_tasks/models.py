@@ -1,0 +1,126 @@
+"""The task document and its API schemas (Task / TaskCreate / TaskUpdate / TaskRead)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from webos_common.bus import register_event
+from webos_common.documents import CreateModel, OwnedDocument, OwnedReadModel, UpdateModel
+
+
+class TaskStatus(StrEnum):
+    todo = "todo"
+    in_progress = "in_progress"
+    done = "done"
+
+
+class Priority(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    urgent = "urgent"
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class Task(OwnedDocument):
+    title: str
+    description: str = ""
+    status: TaskStatus = TaskStatus.todo
+    priority: Priority = Priority.medium
+    due_date: datetime | None = None
+    tags: list[str] = Field(default_factory=list)
+    completed_at: datetime | None = None
+    reminded_for: str | None = None  # the due day a reminder was sent for
+
+    class Settings:
+        name = "items"  # -> tasks_items
+        indexes = [
+            [("owner_id", 1), ("status", 1)],
+            [("owner_id", 1), ("due_date", 1)],
+            [("due_date", 1), ("status", 1)],
+        ]
+
+
+class TaskCreate(CreateModel):
+    title: Title
+    description: str = Field(default="", max_length=10_000)
+    status: TaskStatus = TaskStatus.todo
+    priority: Priority = Priority.medium
+    due_date: UtcDatetime | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+
+class TaskUpdate(UpdateModel):
+    title: Title | None = None
+    description: str | None = Field(default=None, max_length=10_000)
+    priority: Priority | None = None
+    due_date: UtcDatetime | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+
+
+class TaskRead(OwnedReadModel):
+    title: str
+    description: str
+    status: TaskStatus
+    priority: Priority
+    due_date: datetime | None
+    tags: list[str]
+    completed_at: datetime | None = None
+
+
+class TaskMove(CreateModel):
+    status: TaskStatus
+
+
+class BulkStatus(CreateModel):
+    ids: list[str] = Field(min_length=1, max_length=500)
+    status: TaskStatus
+
+
+class Board(BaseModel):
+    todo: list[TaskRead]
+    in_progress: list[TaskRead]
+    done: list[TaskRead]
+
+
+class Stats(BaseModel):
+    todo: int = 0
+    in_progress: int = 0
+    done: int = 0
+    total: int = 0
+    overdue: int = 0
+
+
+class TaskSettings(BaseModel):
+    """Per-module settings; the dashboard widget reads the `widget_*` ones."""
+
+    default_view: Literal["list", "kanban"] = "kanban"
+    remind_due_tomorrow: bool = True
+    widget_limit: int = Field(default=5, ge=1, le=20)
+    widget_show_done: bool = False
+
+
+class TaskMoved(BaseModel):
+    id: str
+    title: str
+    owner_id: str
+    from_status: TaskStatus
+    to_status: TaskStatus
+
+
+register_event("task:moved", TaskMoved)
+register_event("task:completed", TaskMoved)

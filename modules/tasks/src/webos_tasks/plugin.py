@@ -1,0 +1,35 @@
+"""Hook implementations: what conventions cannot say (the shell's view of tasks)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from webos_common.hooks import CollectionSpec
+from webos_common.manifest import NavEntry, PaletteCommand, Widget
+from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
+
+
+def webos_register_ui() -> list[NavEntry | Widget]:
+    return [
+        NavEntry(label="Tasks", path="/m/tasks", icon="task_alt", permission="tasks.read", order=20),
+        Widget(id="tasks.open", title="My open tasks", kind="list", endpoint="/api/tasks/widget",
+               permission="tasks.read"),
+    ]
+
+
+def webos_register_commands() -> list[PaletteCommand]:
+    return [
+        PaletteCommand(id="tasks.new", label="New task", keywords=["add", "todo", "create"], action="form",
+                       collection="tasks", permission="tasks.write"),
+        PaletteCommand(id="tasks.mine", label="My open tasks", keywords=["todo", "open", "list"],
+                       action="navigate", path="/m/tasks?status=todo", permission="tasks.read"),
+    ]
+
+
+def webos_register_settings() -> type[BaseModel]:
+    return TaskSettings
+
+
+def webos_register_data_sources() -> list[CollectionSpec]:
+    return [CollectionSpec(name="tasks", label="Tasks", path="/tasks", read=TaskRead, create=TaskCreate,
+                           update=TaskUpdate)]

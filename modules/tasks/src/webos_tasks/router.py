@@ -1,0 +1,108 @@
+"""`/api/tasks/...` (sign-in required; mounted by the module host)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from webos_common.documents import EventPublisher, Page
+from webos_common.registry import provide
+from webos_tasks.models import (
+    Board,
+    BulkStatus,
+    Priority,
+    Stats,
+    TaskCreate,
+    TaskMove,
+    TaskRead,
+    TaskStatus,
+    TaskUpdate,
+)
+from webos_tasks.service import TaskService
+
+router = APIRouter()
+
+
+def tasks_service(events: EventPublisher = provide(EventPublisher)) -> TaskService:
+    return TaskService(events=events)
+
+
+Service = Annotated[TaskService, Depends(tasks_service)]
+
+
+@router.get("/tasks", response_model=Page[TaskRead])
+async def list_tasks(service: Service, status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
+                     priority: Priority | None = None, tag: str | None = None, q: str | None = None,
+                     due_before: datetime | None = None, due_after: datetime | None = None,
+                     sort: str | None = None, skip: Annotated[int, Query(ge=0)] = 0,
+                     limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+    return await service.search(status=status_, priority=priority, tag=tag, q=q, due_before=due_before,
+                                due_after=due_after, sort=sort, skip=skip, limit=limit)
+
+
+@router.post("/tasks", response_model=TaskRead, status_code=status.HTTP_201_CREATED)
+async def create_task(task_in: TaskCreate, service: Service) -> TaskRead:
+    return await service.create(task_in)
+
+
+@router.get("/tasks/board", response_model=Board)
+async def board(service: Service) -> Board:
+    return await service.board()
+
+
+@router.get("/tasks/stats", response_model=Stats)
+async def stats(service: Service) -> Stats:
+    return await service.stats()
+
+
+@router.get("/tasks/trash", response_model=Page[TaskRead])
+async def trash(service: Service, skip: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+    return await service.trash(skip=skip, limit=limit)
+
+
+@router.post("/tasks/bulk/status")
+async def bulk_status(body: BulkStatus, service: Service) -> dict[str, int]:
+    return {"modified": await service.bulk_status(body.ids, body.status)}
+
+
+@router.get("/tasks/{task_id}", response_model=TaskRead)
+async def get_task(task_id: str, service: Service) -> TaskRead:
+    return await service.get(task_id)
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskRead)
+async def update_task(task_id: str, task_in: TaskUpdate, service: Service) -> TaskRead:
+    return await service.update(task_id, task_in)
+
+
+@router.post("/tasks/{task_id}/move", response_model=TaskRead)
+async def move_task(task_id: str, body: TaskMove, service: Service) -> TaskRead:
+    return await service.move(task_id, body.status)
+
+
+@router.delete("/tasks/{task_id}", response_model=TaskRead)
+async def delete_task(task_id: str, service: Service) -> TaskRead:
+    return await service.delete(task_id)
+
+
+@router.post("/tasks/{task_id}/restore", response_model=TaskRead)
+async def restore_task(task_id: str, service: Service) -> TaskRead:
+    return await service.restore(task_id)
+
+
+@router.delete("/tasks/{task_id}/purge", status_code=status.HTTP_204_NO_CONTENT)
+async def purge_task(task_id: str, service: Service) -> None:
+    await service.purge(task_id)
+
+
+@router.get("/widget")
+async def widget(service: Service, limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, object]:
+    """The dashboard widget: open counts and the next tasks due."""
+    stats = await service.stats()
+    upcoming = await service.search(sort="due_date", limit=limit, due_after=datetime(1970, 1, 1))
+    open_items = [t for t in upcoming.items if t.status is not TaskStatus.done]
+    return {"open": stats.todo + stats.in_progress, "overdue": stats.overdue, "done": stats.done,
+            "items": [t.model_dump(mode="json") for t in open_items]}

@@ -1,0 +1,117 @@
+"""Task use cases: CRUD from BaseService, plus filters, the board, moves,
+bulk status, stats and due-tomorrow reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from webos_common.documents import BaseService, Page
+from webos_common.errors import ValidationFailed
+from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
+
+SORTABLE = {"created_at", "updated_at", "due_date", "priority", "title", "status"}
+NOTIFY_TOPIC = "notification:send"
+
+
+def parse_sort(sort: str | None) -> list[tuple[str, int]]:
+    """`-due_date,title` -> [("due_date", -1), ("title", 1)]; unknown fields are a 422."""
+    if not sort:
+        return [("created_at", -1)]
+    out = []
+    for part in sort.split(","):
+        name = part.strip().lstrip("-")
+        if name not in SORTABLE:
+            raise ValidationFailed(f"Invalid input: sort (cannot sort by {name!r})", details=[
+                {"field": "sort", "location": "query", "message": f"one of {sorted(SORTABLE)}", "type": "enum"}])
+        out.append((name, -1 if part.strip().startswith("-") else 1))
+    return out
+
+
+class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
+    module, entity = "tasks", "task"
+    document, read_schema = Task, TaskRead
+
+    async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
+                     tag: str | None = None, q: str | None = None, due_before: datetime | None = None,
+                     due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
+                     limit: int | None = None) -> Page[TaskRead]:
+        filters: dict[str, Any] = {}
+        if status:
+            filters["status"] = status.value
+        if priority:
+            filters["priority"] = priority
+        if tag:
+            filters["tags"] = tag
+        if q:
+            filters["title"] = {"$regex": _escape(q), "$options": "i"}
+        due: dict[str, datetime] = {}
+        if due_before:
+            due["$lt"] = due_before
+        if due_after:
+            due["$gte"] = due_after
+        if due:
+            filters["due_date"] = due
+        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort))
+
+    async def board(self, *, per_column: int = 100) -> Board:
+        self.can_read()
+        columns = {}
+        for status in TaskStatus:
+            docs = await self.repo.find({"status": status.value}, limit=per_column,
+                                        sort=[("priority", -1), ("due_date", 1)])
+            columns[status.value] = [self.read(d) for d in docs]
+        return Board(**columns)
+
+    async def move(self, id: str, to: TaskStatus) -> TaskRead:
+        self.can_write()
+        async with self.events.transaction() as session:
+            before = await self.repo.get(id)
+            changes: dict[str, Any] = {"status": to.value}
+            changes["completed_at"] = datetime.now(UTC) if to is TaskStatus.done else None
+            doc = await self.repo.update(id, changes, session=session)
+            moved = TaskMoved(id=str(doc.id), title=doc.title, owner_id=doc.owner_id,
+                              from_status=before.status, to_status=to).model_dump(mode="json")
+            await self.events.emit("task:moved", moved, session=session)
+            if to is TaskStatus.done and before.status is not TaskStatus.done:
+                await self.events.emit("task:completed", moved, session=session)
+        return self.read(doc)
+
+    async def bulk_status(self, ids: list[str], status: TaskStatus) -> int:
+        done_at = datetime.now(UTC) if status is TaskStatus.done else None
+        return await self.bulk_update(ids, {"status": status.value, "completed_at": done_at})
+
+    async def stats(self) -> Stats:
+        self.can_read()
+        rows = await self.repo.aggregate([{"$group": {"_id": "$status", "count": {"$sum": 1}}}])
+        counts = {row["_id"]: row["count"] for row in rows}
+        overdue = await self.repo.count({"status": {"$ne": TaskStatus.done.value},
+                                         "due_date": {"$lt": datetime.now(UTC)}})
+        return Stats(**{s.value: counts.get(s.value, 0) for s in TaskStatus},
+                     total=sum(counts.values()), overdue=overdue)
+
+    async def remind_due_tomorrow(self, now: datetime | None = None) -> int:
+        """Ask for a notification for every open task due tomorrow (UTC), once per task and day."""
+        now = now or datetime.now(UTC)
+        start = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+        day = start.date().isoformat()
+        due = {"status": {"$ne": TaskStatus.done.value}, "due_date": {"$gte": start, "$lt": start + timedelta(days=1)},
+               "reminded_for": {"$ne": day}}
+        sent = 0
+        while batch := await self.repo.find(due, limit=100):
+            for task in batch:
+                async with self.events.transaction() as session:
+                    await self.repo.update(task.id, {"reminded_for": day}, session=session)
+                    await self.events.emit(NOTIFY_TOPIC, {
+                        "user_id": task.owner_id, "type": "task_reminder", "title": "Task due tomorrow",
+                        "message": f"Your task '{task.title}' is due tomorrow",
+                        "metadata": {"task_id": str(task.id), "module": "tasks", "due_date": day},
+                    }, session=session)
+                sent += 1
+        return sent
+
+
+def _escape(text: str) -> str:
+    import re
+
+    return re.escape(text[:100])

@@ -1,0 +1,14 @@
+"""Scheduled jobs: a reminder for every open task due tomorrow."""
+
+from __future__ import annotations
+
+from webos_common.documents import EventPublisher
+from webos_common.hooks import ModuleContext, ScheduledJob
+from webos_tasks.service import TaskService
+
+
+async def notify_due_tomorrow(ctx: ModuleContext) -> int:
+    return await TaskService(events=ctx.services.get(EventPublisher)).remind_due_tomorrow()
+
+
+due_tomorrow = ScheduledJob(name="notify_due_tomorrow", func=notify_due_tomorrow, cron="0 8 * * *")

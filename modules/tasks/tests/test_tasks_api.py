@@ -1,0 +1,172 @@
+"""The tasks module through its HTTP API on a real module host (MongoDB + NATS)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+API = "/api/tasks/tasks"
+
+
+async def make(client: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    resp = await client.post(API, json={"title": "t", **fields}, headers=headers)
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+async def test_crud_filters_and_sort(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    due = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    a = await make(client, alice, title="Write report", priority="high", tags=["work"], due_date=due)
+    await make(client, alice, title="Buy milk", tags=["home"])
+    assert a["owner_id"] == "alice" and a["status"] == "todo" and a["created_by"] == "alice"
+    got = (await client.get(f"{API}/{a['id']}", headers=alice)).json()
+    assert got["title"] == "Write report" and got["tags"] == ["work"]
+    page = (await client.get(API, params={"tag": "home"}, headers=alice)).json()
+    assert [t["title"] for t in page["items"]] == ["Buy milk"]
+    assert {"items", "total", "skip", "limit", "has_more"} <= page.keys()
+    page = (await client.get(API, params={"sort": "title"}, headers=alice)).json()
+    assert [t["title"] for t in page["items"]] == ["Buy milk", "Write report"]
+    page = (await client.get(API, params={"q": "REPORT"}, headers=alice)).json()
+    assert page["total"] == 1
+    resp = await client.patch(f"{API}/{a['id']}", json={"title": "Write the report"}, headers=alice)
+    assert resp.status_code == 200 and resp.json()["title"] == "Write the report"
+    assert resp.json()["priority"] == "high"
+
+
+async def test_requires_sign_in(client: httpx.AsyncClient) -> None:
+    resp = await client.get(API)
+    assert resp.status_code == 401
+
+
+async def test_board_move_and_stats(client: httpx.AsyncClient, alice: dict[str, str], app: Any) -> None:
+    one, two, _ = [await make(client, alice, title=f"t{i}") for i in range(3)]
+    resp = await client.post(f"{API}/{one['id']}/move", json={"status": "in_progress"}, headers=alice)
+    assert resp.status_code == 200 and resp.json()["status"] == "in_progress"
+    resp = await client.post(f"{API}/{two['id']}/move", json={"status": "done"}, headers=alice)
+    assert resp.json()["completed_at"] is not None
+    board = (await client.get(f"{API}/board", headers=alice)).json()
+    assert [len(board[k]) for k in ("todo", "in_progress", "done")] == [1, 1, 1]
+    stats = (await client.get(f"{API}/stats", headers=alice)).json()
+    assert stats == {"todo": 1, "in_progress": 1, "done": 1, "total": 3, "overdue": 0}
+    outbox = app.state.resources.db["tasks_outbox"]
+    topics = [row["envelope"]["topic"] async for row in outbox.find({}, sort=[("created_at", 1)])]
+    assert topics.count("task:created") == 3
+    assert topics.count("task:moved") == 2 and topics.count("task:completed") == 1
+    completed = await outbox.find_one({"envelope.topic": "task:completed"})
+    assert completed["envelope"]["payload"]["from_status"] == "todo"
+    assert completed["envelope"]["payload"]["to_status"] == "done"
+
+
+async def test_bulk_status(client: httpx.AsyncClient, alice: dict[str, str], bob: dict[str, str]) -> None:
+    mine = [await make(client, alice) for _ in range(3)]
+    theirs = await make(client, bob)
+    ids = [t["id"] for t in mine] + [theirs["id"]]
+    resp = await client.post(f"{API}/bulk/status", json={"ids": ids, "status": "done"}, headers=alice)
+    assert resp.json() == {"modified": 3}
+    assert (await client.get(f"{API}/{theirs['id']}", headers=bob)).json()["status"] == "todo"
+
+
+async def test_other_users_task_is_404_everywhere(client: httpx.AsyncClient, alice: dict[str, str],
+                                                 bob: dict[str, str], admin: dict[str, str]) -> None:
+    task = await make(client, alice, title="secret")
+    url = f"{API}/{task['id']}"
+    attempts = [
+        client.get(url, headers=bob),
+        client.patch(url, json={"title": "pwned"}, headers=bob),
+        client.post(f"{url}/move", json={"status": "done"}, headers=bob),
+        client.delete(url, headers=bob),
+        client.post(f"{url}/restore", headers=bob),
+    ]
+    for attempt in attempts:
+        resp = await attempt
+        assert resp.status_code == 404, resp.text
+        assert resp.json()["error"]["code"] == "not_found"
+    assert (await client.get(API, headers=bob)).json()["total"] == 0
+    assert (await client.get(f"{API}/board", headers=bob)).json()["todo"] == []
+    assert (await client.get(f"{API}/stats", headers=bob)).json()["total"] == 0
+    assert (await client.get(API, params={"q": "secret"}, headers=bob)).json()["total"] == 0
+    assert (await client.get(url, headers=alice)).json()["title"] == "secret"
+    # an admin sees and changes anyone's task
+    assert (await client.get(url, headers=admin)).status_code == 200
+    resp = await client.post(f"{url}/move", json={"status": "in_progress"}, headers=admin)
+    assert resp.status_code == 200 and resp.json()["owner_id"] == "alice"
+    assert (await client.get(f"{API}/stats", headers=admin)).json()["in_progress"] >= 1
+    assert (await client.get("/api/tasks/admin/stats", headers=admin)).status_code == 200
+    assert (await client.get("/api/tasks/admin/stats", headers=bob)).status_code == 403
+
+
+async def test_trash_and_restore(client: httpx.AsyncClient, alice: dict[str, str], admin: dict[str, str]) -> None:
+    keep, gone = await make(client, alice, title="keep"), await make(client, alice, title="gone")
+    assert (await client.delete(f"{API}/{gone['id']}", headers=alice)).status_code == 200
+    listed = (await client.get(API, headers=alice)).json()
+    assert [t["title"] for t in listed["items"]] == ["keep"]
+    assert (await client.get(f"{API}/{gone['id']}", headers=alice)).status_code == 404
+    assert (await client.get(f"{API}/stats", headers=alice)).json()["total"] == 1
+    trash = (await client.get(f"{API}/trash", headers=alice)).json()
+    assert [t["title"] for t in trash["items"]] == ["gone"]
+    assert (await client.post(f"{API}/{gone['id']}/restore", headers=alice)).status_code == 200
+    listed = (await client.get(API, headers=alice)).json()
+    assert sorted(t["title"] for t in listed["items"]) == ["gone", "keep"]
+    # purge is for admins only, and is final
+    assert (await client.delete(f"{API}/{keep['id']}/purge", headers=alice)).status_code == 403
+    assert (await client.delete(f"{API}/{keep['id']}/purge", headers=admin)).status_code == 204
+    assert (await client.get(f"{API}/{keep['id']}", headers=admin)).status_code == 404
+
+
+async def test_bad_bodies_are_422_naming_the_field(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    task = await make(client, alice)
+    cases = [
+        ("post", API, {}, "title"),
+        ("post", API, {"title": "   "}, "title"),
+        ("post", API, {"title": "x", "status": "someday"}, "status"),
+        ("post", API, {"title": "x", "priority": "meh"}, "priority"),
+        ("post", API, {"title": "x", "due_date": "tomorrow-ish"}, "due_date"),
+        ("post", API, {"title": "x", "tags": "notalist"}, "tags"),
+        ("post", API, {"title": "x", "owner_id": "bob"}, "owner_id"),
+        ("patch", f"{API}/{task['id']}", {"priority": 5}, "priority"),
+        ("patch", f"{API}/{task['id']}", {"status": "done"}, "status"),
+        ("post", f"{API}/{task['id']}/move", {"status": "later"}, "status"),
+        ("post", f"{API}/bulk/status", {"ids": [], "status": "done"}, "ids"),
+        ("post", f"{API}/bulk/status", {"ids": [task["id"]]}, "status"),
+    ]
+    for method, url, body, field in cases:
+        resp = await client.request(method, url, json=body, headers=alice)
+        assert resp.status_code == 422, (body, resp.text)
+        fields = [d["field"] for d in resp.json()["error"]["details"]]
+        assert field in fields, (body, fields)
+    resp = await client.get(API, params={"sort": "password"}, headers=alice)
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "sort"
+    resp = await client.get(API, params={"status": "nope"}, headers=alice)
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "status"
+    page = (await client.get(API, headers=alice)).json()
+    assert page["total"] == 1 and page["items"][0]["title"] == "t"  # nothing partial was written
+
+
+async def test_due_tomorrow_reminder_once(client: httpx.AsyncClient, alice: dict[str, str], app: Any) -> None:
+    from webos_modulehost.scheduler import Scheduler
+
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    await make(client, alice, title="due", due_date=tomorrow.isoformat())
+    await make(client, alice, title="later", due_date=(tomorrow + timedelta(days=5)).isoformat())
+    done = await make(client, alice, title="done already", due_date=tomorrow.isoformat())
+    await client.post(f"{API}/{done['id']}/move", json={"status": "done"}, headers=alice)
+    scheduler = app.state.services.get(Scheduler)
+    far = datetime.now(UTC) + timedelta(days=2)  # every job is due; the reminder still means "tomorrow from now"
+    await scheduler.collection.update_many({}, {"$set": {"next_run": datetime.now(UTC) - timedelta(seconds=1)}})
+    assert await scheduler.run_due() == ["notify_due_tomorrow"]
+    assert await scheduler.run_due(far - timedelta(days=2)) == []  # claimed: not due again yet
+    outbox = app.state.resources.db["tasks_outbox"]
+    notes = [row["envelope"] async for row in outbox.find({"envelope.topic": "notification:send"})]
+    assert len(notes) == 1
+    assert notes[0]["payload"]["user_id"] == "alice" and "'due'" in notes[0]["payload"]["message"]
+    await scheduler.collection.update_many({}, {"$set": {"next_run": datetime.now(UTC) - timedelta(seconds=1)}})
+    await scheduler.run_due()
+    assert await outbox.count_documents({"envelope.topic": "notification:send"}) == 1
+
+
+async def test_widget(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    await make(client, alice, title="soon", due_date=(datetime.now(UTC) + timedelta(hours=5)).isoformat())
+    body = (await client.get("/api/tasks/widget", headers=alice)).json()
+    assert body["open"] == 1 and body["items"][0]["title"] == "soon"
