@@ -1,11 +1,47 @@
 """The settings service's app factory."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 
+from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
+from webos_settings.adapters.events import ChangePublisher
+from webos_settings.adapters.mongo import MongoSettingsStore
+from webos_settings.api import router
+from webos_settings.domain.crypto import Keyring
+from webos_settings.manifests import follow_registry
+from webos_settings.service import SettingsService
 from webos_settings.settings import SettingsSettings
+
+
+def keyring_from(settings: SettingsSettings) -> Keyring:
+    return Keyring(settings.settings_master_key.get_secret_value(), settings.old_master_keys())
 
 
 def create_app(settings: SettingsSettings | None = None) -> FastAPI:
     settings = settings or SettingsSettings()
-    return create_service_app("settings", settings=settings, use_mongo=True)
+
+    async def start(app: FastAPI) -> None:
+        resources = app.state.resources
+        store = MongoSettingsStore(resources.mongo, settings.mongo_db)
+        await store.ensure_indexes()
+        service = SettingsService(store=store, keyring=keyring_from(settings), publisher=ChangePublisher(resources))
+        app.state.settings_service = service
+        app.state.registry_task = None
+        if settings.settings_watch_registry and resources.nats is not None:
+            registry = ModuleRegistry(resources.nats.jetstream())
+            app.state.registry_task = asyncio.create_task(follow_registry(service, registry))
+
+    async def stop(app: FastAPI) -> None:
+        task = getattr(app.state, "registry_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    return create_service_app("settings", settings=settings, use_mongo=True, routers=[router],
+                              on_startup=[start], on_shutdown=[stop])

@@ -1,0 +1,1 @@
+"""Technology-named implementations: MongoDB storage, event publishing."""

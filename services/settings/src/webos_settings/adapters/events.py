@@ -1,0 +1,41 @@
+"""`settings:changed` out to every listener.
+
+Through the bus (`resources.bus.emit`) once a service has one; until then
+(or in a process without it) as the same envelope on the topic's subject
+`webos.events.settings.changed` with core NATS. Clients that only need to
+drop a cache listen with a plain core subscription on that subject, so
+every replica hears every change (a shared durable consumer would hand
+each event to one replica only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+
+from webos_common.envelope import EventEnvelope
+
+TOPIC = "settings:changed"
+SUBJECT = "webos.events.settings.changed"
+
+
+class ChangePublisher:
+    def __init__(self, resources: Any, *, source: str = "settings") -> None:
+        self.resources = resources
+        self.source = source
+
+    async def changed(self, payload: dict[str, Any]) -> None:
+        try:
+            bus = getattr(self.resources, "bus", None)
+            if bus is not None:
+                await bus.emit(TOPIC, payload)
+                return
+            nc = self.resources.nats
+            if nc is None:
+                return
+            envelope = EventEnvelope.create(TOPIC, payload, source=self.source)
+            await nc.publish(SUBJECT, envelope.to_json(), headers={"webos-topic": TOPIC})
+            await nc.flush()
+        except Exception:  # noqa: BLE001 - the write has committed; a lost event only delays caches
+            logger.exception("settings: could not publish {}", TOPIC)

@@ -1,0 +1,1 @@
+"""Plain Python: scopes, secrets, schemas, diffs — no FastAPI, MongoDB or NATS."""

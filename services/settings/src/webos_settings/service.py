@@ -1,0 +1,168 @@
+"""Use cases of the settings service: read, write, history, rollback,
+schemas. Export/apply live in `as_code.py`; permissions in `domain.scope`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from webos_common.errors import Conflict, NotFound
+from webos_common.identity import User
+from webos_settings.adapters.mongo import MongoSettingsStore, Session
+from webos_settings.domain import schema as schemas
+from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
+from webos_settings.domain.crypto import Keyring
+from webos_settings.domain.scope import Scope, can_reveal, check_read, check_write, may_reveal
+from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciphertext, restore_masked
+
+
+class Publisher(Protocol):
+    async def changed(self, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class Pending:
+    """A validated change not yet written."""
+
+    scope: Scope
+    version: int
+    stored: dict[str, Any]
+    changes: list[dict[str, Any]]
+
+
+class SettingsService:
+    def __init__(self, *, store: MongoSettingsStore, keyring: Keyring, publisher: Publisher) -> None:
+        self.store, self.keyring, self.publisher = store, keyring, publisher
+
+    # -- schemas ----------------------------------------------------------------
+    async def schema_for(self, scope: Scope, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        if scope.layer == "system":
+            if scope.name not in SYSTEM_SECTIONS:
+                raise NotFound(f"No system settings section {scope.name!r}; known: {', '.join(SYSTEM_SECTIONS)}")
+            return SYSTEM_SECTIONS[scope.name]
+        doc = (overrides or {}).get(scope.name) or await self.module_schemas(scope.name)
+        if doc is None:
+            raise NotFound(f"No settings schema registered for module {scope.name!r}")
+        if scope.layer == "user" and doc.get("user_schema"):
+            return dict(doc["user_schema"])
+        return dict(doc["schema"])
+
+    async def module_schemas(self, module: str) -> dict[str, Any] | None:
+        if module in CORE_MODULES:
+            return {"schema": CORE_MODULES[module], "user_schema": None, "source": "core"}
+        return await self.store.get_schema(module)
+
+    async def register_schema(self, module: str, schema: dict[str, Any], user_schema: dict[str, Any] | None,
+                              *, user: User, source: str = "api") -> bool:
+        check_write(Scope("module", module), user)
+        return await self.save_schema(module, schema, user_schema, source=source)
+
+    async def save_schema(self, module: str, schema: dict[str, Any], user_schema: dict[str, Any] | None,
+                          *, source: str, session: Session = None) -> bool:
+        """Store a module's schemas (announced at once unless inside the caller's transaction)."""
+        Scope("module", module)  # validates the name
+        if module in CORE_MODULES:
+            raise NotFound(f"{module!r} is a core settings module; its schema is built in")
+        schemas.check_schema(schema)
+        if user_schema is not None:
+            schemas.check_schema(user_schema, field="user_schema")
+        changed = await self.store.put_schema(module, schema, user_schema, source=source, session=session)
+        if changed and session is None:
+            await self.announce_schema(module)
+        return changed
+
+    async def announce_schema(self, module: str) -> None:
+        await self.publisher.changed({"layer": "module", "module": module, "key": None, "keys": [],
+                                      "user": None, "schema": True})
+
+    async def base_for(self, scope: Scope, schema: dict[str, Any], session: Session = None,
+                       overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What lies under a scope: schema defaults, and for a user the module's values."""
+        base = schemas.defaults(schema)
+        doc = (overrides or {}).get(scope.name) or await self.module_schemas(scope.name)
+        if scope.layer == "user" and not (doc or {}).get("user_schema"):
+            module_values, _ = await self.store.load(Scope("module", scope.name), session)
+            base = schemas.deep_merge(base, decrypt_all(self.keyring, module_values))
+        return base
+
+    # -- reads ------------------------------------------------------------------
+    async def read(self, scope: Scope, *, user: User, reveal: bool = False) -> dict[str, Any]:
+        check_read(scope, user)
+        schema = await self.schema_for(scope)
+        stored, version = await self.store.load(scope)
+        clear = decrypt_all(self.keyring, stored)
+        base = await self.base_for(scope, schema)
+        if reveal and can_reveal(user):
+            values, explicit = schemas.deep_merge(base, clear), clear
+        elif reveal and may_reveal(scope, user):  # own user secrets only, never the module's
+            values, explicit = schemas.deep_merge(schemas.mask(schema, base), clear), clear
+        else:
+            values, explicit = schemas.mask(schema, schemas.deep_merge(base, clear)), schemas.mask(schema, clear)
+        return {"layer": scope.layer, "name": scope.name, "user_id": scope.user_id, "version": version,
+                "values": values, "explicit": explicit, "secrets_revealed": bool(reveal and may_reveal(scope, user))}
+
+    async def history(self, scope: Scope, *, user: User, skip: int = 0, limit: int = 50) -> dict[str, Any]:
+        check_read(scope, user)
+        await self.schema_for(scope)
+        items, total = await self.store.history(scope, skip=skip, limit=limit)
+        for item in items:
+            item["values"] = mask_ciphertext(item["values"])
+            item["at"] = item["at"].isoformat()
+        return {"items": items, "total": total, "skip": skip, "limit": limit, "has_more": skip + len(items) < total}
+
+    # -- writes -----------------------------------------------------------------
+    async def write(self, scope: Scope, values: dict[str, Any], *, user: User, merge: bool = False,
+                    expected_version: int | None = None) -> dict[str, Any]:
+        check_write(scope, user)
+        async with self.store.transaction() as session:
+            pending = await self.prepare(scope, values, merge=merge, session=session, expected=expected_version)
+            if pending.changes:
+                await self.commit(pending, by=user.id, action="merge" if merge else "replace", session=session)
+        await self.announce([pending])
+        return await self.read(scope, user=user)
+
+    async def rollback(self, scope: Scope, version: int, *, user: User) -> dict[str, Any]:
+        check_write(scope, user)
+        entry = await self.store.history_entry(scope, version)
+        if entry is None:
+            raise NotFound(f"{scope.label()} has no version {version}")
+        async with self.store.transaction() as session:
+            pending = await self.prepare(scope, decrypt_all(self.keyring, entry["values"]), session=session)
+            if pending.changes:
+                await self.commit(pending, by=user.id, action=f"rollback:{version}", session=session)
+        await self.announce([pending])
+        return await self.read(scope, user=user)
+
+    async def prepare(self, scope: Scope, values: dict[str, Any], *, merge: bool = False,
+                      session: Session = None, expected: int | None = None,
+                      overrides: dict[str, Any] | None = None) -> Pending:
+        """Validate a new value set against the schema and diff it; writes nothing."""
+        schema = await self.schema_for(scope, overrides)
+        stored, version = await self.store.load(scope, session)
+        if expected is not None and expected != version:
+            raise Conflict(f"{scope.label()} is at version {version}, not {expected}")
+        old = decrypt_all(self.keyring, stored)
+        new = schemas.merge_patch(old, values) if merge else values
+        new = restore_masked(schema, new, old)
+        base = await self.base_for(scope, schema, session, overrides)
+        schemas.validate(schema, schemas.deep_merge(base, new))
+        changes = schemas.diff(schema, old, new)
+        return Pending(scope, version, encrypt_secrets(self.keyring, schema, new), changes)
+
+    async def commit(self, pending: Pending, *, by: str, action: str, session: Session) -> None:
+        version = await self.store.save(pending.scope, pending.stored, expected=pending.version, by=by,
+                                        session=session)
+        await self.store.add_history(pending.scope, version=version, values=pending.stored,
+                                     changes=pending.changes, by=by, action=action, session=session)
+        pending.version = version
+
+    async def announce(self, pendings: list[Pending]) -> None:
+        for p in pendings:
+            if p.changes:
+                keys = [c["key"] for c in p.changes]
+                await self.publisher.changed({
+                    "layer": p.scope.layer, "module": p.scope.name, "key": keys[0] if len(keys) == 1 else None,
+                    "keys": keys, "user": p.scope.user_id, "version": p.version})
+
+    async def rotate_keys(self) -> int:
+        return await self.store.reencrypt(self.keyring)
