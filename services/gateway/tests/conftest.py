@@ -32,7 +32,7 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}
 
-    @app.api_route(prefix + "/{path:path}", methods=METHODS)
+    @app.api_route(prefix + "/{path:path}", methods=METHODS, include_in_schema=False)
     async def echo(request: Request, path: str) -> dict[str, Any]:
         body = await request.body()
         return {"label": label, "path": request.url.path, "raw_path": request.scope["raw_path"].decode(),
@@ -117,7 +117,7 @@ def _core_app() -> FastAPI:
     everything, serves an OpenAPI document and a WebSocket echo."""
     app = echo_app("", label="core")
 
-    @app.api_route("/", methods=METHODS)
+    @app.api_route("/", methods=METHODS, include_in_schema=False)
     async def root(request: Request) -> dict[str, Any]:
         return {"label": "core", "path": "/", "headers": dict(request.headers)}
 
