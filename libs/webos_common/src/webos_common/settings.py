@@ -1,0 +1,202 @@
+"""The typed, cached client of the settings service.
+
+    settings = SettingsClient.from_config(config, nats=resources.nats, token=service_token)
+    await settings.start()                       # follow settings:changed
+    tasks = await settings.module("tasks", TasksSettings)     # a TasksSettings
+    smtp = await settings.system("smtp", SmtpSettings)
+    prefs = await settings.user("shell", ShellPrefs)          # the caller's (`/me`)
+
+Not to be confused with `webos_common.config` (a process's own environment
+configuration). Answers are kept in memory (a read is a dict lookup) until
+`settings:changed` names them: the client subscribes with core NATS to the
+topic's subject `webos.events.settings.changed` — the same subject the bus
+uses, so it hears changes however the service emitted them, on every
+replica (a broadcast, not a shared consumer). `ttl` bounds staleness should
+an event be lost while NATS is away.
+
+Secrets come back in clear only when the token holds `settings.secrets.read`
+(or for the user's own user-layer secrets); otherwise the typed object
+holds `********`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from loguru import logger
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from pydantic import BaseModel, ValidationError
+
+from webos_common.config import WebOSSettings
+from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
+
+CHANGED_SUBJECT = "webos.events.settings.changed"
+M = TypeVar("M", bound=BaseModel)
+Token = str | Callable[[], str | Awaitable[str]] | None
+_Key = tuple[str, str, str | None]  # layer, name, user id ("" for the caller's own)
+_ERRORS: dict[int, type[WebOSError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound, 422: ValidationFailed}
+
+
+@dataclass
+class ClientStats:
+    hits: int = 0
+    misses: int = 0
+    invalidations: int = 0
+
+
+class SettingsClient:
+    def __init__(self, base_url: str, *, token: Token = None, nats: NATS | None = None, ttl: float = 300.0,
+                 reveal: bool = True, http: httpx.AsyncClient | None = None, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.nats = nats
+        self.ttl = ttl
+        self.reveal = reveal
+        self._token = token
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._own_http = http is None
+        self._values: dict[_Key, tuple[float, dict[str, Any]]] = {}
+        self._typed: dict[tuple[_Key, type[BaseModel]], BaseModel] = {}
+        self._generation = 0
+        self._sub: Subscription | None = None
+        self.stats = ClientStats()
+
+    @classmethod
+    def from_config(cls, config: WebOSSettings, **options: Any) -> SettingsClient:
+        """Straight to the settings service (`WEBOS_SETTINGS_URL`)."""
+        return cls(config.settings_url, **options)
+
+    # -- typed reads ------------------------------------------------------------
+    async def module(self, name: str, model: type[M]) -> M:
+        """A module's settings: schema defaults under the module layer."""
+        return await self._typed_read(("module", name, None), model)
+
+    async def system(self, section: str, model: type[M]) -> M:
+        return await self._typed_read(("system", section, None), model)
+
+    async def user(self, module: str, model: type[M], *, user_id: str | None = None) -> M:
+        """A user's settings for a module (the token's own user by default), module values beneath."""
+        return await self._typed_read(("user", module, user_id or ""), model)
+
+    async def values(self, layer: str, name: str, user_id: str | None = None) -> dict[str, Any]:
+        """The effective values as a plain dict (cached like the typed reads)."""
+        key: _Key = (layer, name, user_id if layer != "user" else user_id or "")
+        cached = self._values.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            self.stats.hits += 1
+            return cached[1]
+        self.stats.misses += 1
+        generation = self._generation
+        values = await self._fetch(key)
+        if generation == self._generation:  # no change arrived while fetching
+            self._values[key] = (time.monotonic() + self.ttl, values)
+        return values
+
+    async def _typed_read(self, key: _Key, model: type[M]) -> M:
+        cached = self._values.get(key)
+        typed = self._typed.get((key, model))
+        if cached is not None and typed is not None and cached[0] > time.monotonic():
+            self.stats.hits += 1
+            return typed  # type: ignore[return-value]
+        generation = self._generation
+        values = await self.values(*key)
+        try:
+            result = model.model_validate(values)
+        except ValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc, message=f"{key[0]} settings {key[1]!r} do not fit "
+                                                              f"{model.__name__}") from exc
+        if generation == self._generation:
+            self._typed[(key, model)] = result
+        return result
+
+    async def _fetch(self, key: _Key) -> dict[str, Any]:
+        layer, name, user_id = key
+        path = {"system": f"/system/{name}", "module": f"/modules/{name}"}.get(layer) or (
+            f"/users/{user_id}/{name}" if user_id else f"/me/{name}")
+        headers = {}
+        token = await self._resolve_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = await self._http.get(f"{self.base_url}{path}", headers=headers,
+                                            params={"reveal": "true" if self.reveal else "false"})
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"settings service not reachable: {exc}") from exc
+        if response.status_code != 200:
+            error = response.json().get("error", {}) if "json" in response.headers.get("content-type", "") else {}
+            cls = _ERRORS.get(response.status_code, Unavailable)
+            raise cls(error.get("message") or f"settings service answered {response.status_code}",
+                      details=error.get("details"))
+        values: dict[str, Any] = response.json()["values"]
+        return values
+
+    async def _resolve_token(self) -> str | None:
+        token = self._token
+        if token is None or isinstance(token, str):
+            return token
+        value = token()
+        return await value if inspect.isawaitable(value) else value
+
+    # -- invalidation -----------------------------------------------------------
+    def invalidate(self, layer: str | None = None, module: str | None = None, user: str | None = None) -> int:
+        """Drop what a change of (layer, module, user) may affect; nothing named drops all."""
+        self._generation += 1
+        self.stats.invalidations += 1
+
+        def hit(key: _Key) -> bool:
+            k_layer, k_name, k_user = key
+            if layer is None or module is None:
+                return True
+            if k_name != module:
+                return False
+            if layer == "system":
+                return k_layer == "system"
+            if layer == "module":  # user values sit on top of the module's
+                return k_layer in ("module", "user")
+            return k_layer == "user" and (user is None or k_user in (user, ""))
+
+        gone = [k for k in self._values if hit(k)]
+        for k in gone:
+            del self._values[k]
+        for typed_key in [t for t in self._typed if hit(t[0])]:
+            del self._typed[typed_key]
+        return len(gone)
+
+    async def _on_changed(self, msg: Msg) -> None:
+        try:
+            body = json.loads(msg.data)
+            payload = body.get("payload") or body.get("data") or body
+            self.invalidate(payload.get("layer"), payload.get("module"), payload.get("user"))
+        except (ValueError, AttributeError):
+            logger.warning("settings client: unreadable settings:changed; dropping every cached value")
+            self.invalidate()
+
+    # -- lifecycle --------------------------------------------------------------
+    async def start(self) -> None:
+        if self.nats is not None and self._sub is None:
+            self._sub = await self.nats.subscribe(CHANGED_SUBJECT, cb=self._on_changed)
+            await self.nats.flush()
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        if self._own_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> SettingsClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
