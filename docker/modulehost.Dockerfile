@@ -2,10 +2,9 @@
 # background workers. Runs one module by name:
 #   docker build -f docker/modulehost.Dockerfile -t webos/modulehost .
 #   docker run webos/modulehost tasks            # python -m webos_modulehost tasks
-#   docker run --entrypoint python webos/modulehost -m <worker module>
-# The task worker and scheduler (entry-point group `webos.workers`) run
-# from this image too, because a worker must import every module's tasks;
-# the packages that declare them (services/events) are installed with it.
+#   docker run --entrypoint python webos/modulehost -m webos_common.tasks.worker
+# The task worker runs from this image too, because it must import every
+# module's tasks (entry-point group `webos.tasks`).
 FROM python:3.11.7-slim-bookworm AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -13,8 +12,7 @@ COPY requirements/ requirements/
 COPY docker/build-wheels.sh docker/
 COPY libs/ libs/
 COPY modules/ modules/
-COPY services/events/ services/events/
-RUN sh docker/build-wheels.sh /wheels libs/webos_common libs/webos_modulehost services/events modules/*
+RUN sh docker/build-wheels.sh /wheels libs/webos_common libs/webos_modulehost modules/*
 
 FROM python:3.11.7-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -15,6 +15,7 @@ from webos_cli.plan import SERVICES, StackPlan
 from .conftest import ROOT, compose, entry_points, pyprojects, render
 
 PER_PROCESS_HTTP = {"WEBOS_PORT", "WEBOS_SERVICE_NAME"}
+TASK_WORKER = "webos_common.tasks.worker"  # `python -m` of the task worker (it also fires the schedules)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,10 @@ def _k8s_env_names(docs: list[dict], container: dict) -> set[str]:
 
 
 def expected_processes() -> dict[str, tuple[str, list[str]]]:
-    """workload name -> (kind, argv after `python`) for everything in the repo."""
+    """workload name -> (kind, argv after `python`) for everything in the repo.
+
+    Workers are the task worker (named `worker`) and every `webos.workers`
+    entry point, named after it unless it is the task worker itself."""
     found: dict[str, tuple[str, list[str]]] = {}
     dirs = pyprojects("services")
     assert set(dirs) == set(SERVICES), "plan.SERVICES names every service directory"
@@ -60,8 +64,10 @@ def expected_processes() -> dict[str, tuple[str, list[str]]]:
     for data in pyprojects("modules").values():
         for module in data.get("project", {}).get("entry-points", {}).get("webos.modules", {}):
             found[f"module-{module}"] = ("module", ["-m", "webos_modulehost", module])
+    found["worker"] = ("worker", ["-m", TASK_WORKER])
     for worker, value in entry_points("webos.workers").items():
-        found[worker] = ("worker", ["-m", value])
+        if value.split(":")[0] != TASK_WORKER:
+            found[worker] = ("worker", ["-m", value.split(":")[0]])
     return found
 
 
@@ -90,13 +96,14 @@ def test_every_process_is_in_compose_with_make_up_names(shared_names, env_exampl
             assert svc["build"]["dockerfile"] == f"services/{name}/Dockerfile"
         elif kind == "module":
             assert svc["command"] == argv[-1:], name
+            port = svc["environment"]["WEBOS_PORT"]
+            assert svc["environment"]["WEBOS_PUBLIC_URL"] == f"http://{name}:{port}", "announces a reachable URL"
         else:
             assert svc["entrypoint"] == ["python", *argv], name
     # .env.example is every process's env_file; its loopback addresses are replaced for the network
     addresses = {n for n in env_example_names if n.endswith("_URL")}
     for name in expected_processes():
         assert addresses <= set(services[name]["environment"]), f"{name} would dial 127.0.0.1"
-    assert {"worker", "scheduler"} <= set(services), "the task worker and the scheduler"
 
 
 def test_every_process_is_a_k8s_workload_with_make_up_names(k8s, shared_names, env_example_names) -> None:
@@ -113,7 +120,6 @@ def test_every_process_is_a_k8s_workload_with_make_up_names(k8s, shared_names, e
             assert container["args"] == argv[-1:], name
         elif kind == "worker":
             assert container["command"] == ["python", *argv], name
-    assert {"worker", "scheduler"} <= set(deployments)
 
 
 def test_ports_match_the_launcher_layout(k8s) -> None:

@@ -54,7 +54,7 @@ def test_scaling_objects_cover_every_http_workload(rendered) -> None:
     pdbs = _by_kind(docs, "PodDisruptionBudget")
     http = {n for n, d in deployments.items() if "ports" in d["spec"]["template"]["spec"]["containers"][0]}
     assert http <= set(hpas), "gateway, services and module hosts autoscale"
-    assert "scheduler" not in hpas, "the scheduler is leader-elected, not autoscaled"
+    assert "worker" in hpas
     assert set(deployments) == set(pdbs)
     for name, hpa in hpas.items():
         assert hpa["spec"]["scaleTargetRef"]["name"] == name
@@ -74,6 +74,20 @@ def test_only_the_gateway_is_reachable_from_outside(rendered) -> None:
     assert set(policies) == set(_by_kind(docs, "Deployment"))
     shell = policies["shell-ui"]["spec"]["ingress"][0]["from"]
     assert shell == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
+
+
+def test_module_hosts_announce_their_pod_address(rendered) -> None:
+    _, docs = rendered
+    modules = [d for d in docs if d["kind"] == "Deployment"
+               and d["spec"]["template"]["metadata"]["labels"]["webos.io/tier"] == "module"]
+    assert modules
+    for dep in modules:
+        env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["WEBOS_POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+        port = env["WEBOS_PORT"]["value"]
+        assert env["WEBOS_PUBLIC_URL"]["value"] == f"http://$(WEBOS_POD_IP):{port}"
+        names = list(env)
+        assert names.index("WEBOS_POD_IP") < names.index("WEBOS_PUBLIC_URL"), "defined before it is used"
 
 
 def test_overlays_differ_where_they_should() -> None:
