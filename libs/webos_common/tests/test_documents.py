@@ -188,3 +188,16 @@ async def test_bulk_insert_stamps_every_row(mongo: object) -> None:
         assert await repo.count() == 20
     with context.as_user(ALICE):
         assert await repo.count() == 0
+
+
+async def test_documents_defined_after_another_init_keep_their_defaults(mongo: object) -> None:
+    class Late(OwnedDocument):  # created after Beanie initialised Note (and touched the bases)
+        webos_module = "demo"
+        title: str = "untitled"
+
+    await init_beanie(database=mongo, document_models=[Late])  # type: ignore[arg-type]
+    late = Late()
+    assert late.deleted_at is None and late.title == "untitled" and late.owner_id == ""
+    with context.as_user(ALICE):
+        saved = await BeanieRepository(Late).insert(late)
+        assert (await BeanieRepository(Late).get(saved.id)).deleted_at is None

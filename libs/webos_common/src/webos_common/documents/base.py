@@ -8,11 +8,13 @@ says otherwise, and a name without the prefix gets it.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from beanie import Document, Indexed, PydanticObjectId
+from beanie.odm.fields import ExpressionField
 from bson import ObjectId
 from pydantic import BaseModel, Field, GetCoreSchemaHandler, model_validator
 from pydantic_core import core_schema
@@ -76,6 +78,21 @@ def _init_private(self: BaseModel, context: Any, /) -> None:
         object.__setattr__(self, "__pydantic_private__", private)
 
 
+def _restore_field_defaults(cls: type[BaseModel]) -> None:
+    """Beanie's init leaves `ExpressionField`s as class attributes on the
+    documents it initialises and their bases; pydantic then takes them for
+    the defaults of a subclass created afterwards. Put the real ones back."""
+    broken = [n for n, f in cls.__pydantic_fields__.items() if isinstance(f.default, ExpressionField)]
+    for name in broken:
+        for base in cls.__mro__[1:]:
+            info = getattr(base, "__pydantic_fields__", {}).get(name)
+            if info is not None and not isinstance(info.default, ExpressionField):
+                cls.__pydantic_fields__[name] = copy.copy(info)
+                break
+    if broken:
+        cls.model_rebuild(force=True)
+
+
 class CoreDocument(Document):
     """Audit fields filled from the context user, and soft delete."""
 
@@ -103,6 +120,7 @@ class CoreDocument(Document):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        _restore_field_defaults(cls)
         attrs: dict[str, Any] = {}
         for klass in reversed(cls.__mro__):
             settings = klass.__dict__.get("Settings")
