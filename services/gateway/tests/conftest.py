@@ -12,7 +12,7 @@ from typing import Any
 
 import nats
 import pytest
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, Request, Response, WebSocket
 
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
@@ -27,6 +27,11 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 def echo_app(prefix: str, *, label: str) -> FastAPI:
     """Answers every path under `prefix` with what it received."""
     app = FastAPI(title=f"echo {label}")
+    app.state.healthy = True
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        return Response(status_code=200 if app.state.healthy else 503)
 
     @app.get(prefix + "/items/{item_id}", include_in_schema=True)
     async def item(item_id: int) -> dict[str, int]:
@@ -53,6 +58,7 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
 @dataclass
 class ModuleHost:
     name: str
+    app: FastAPI
     manifest: ModuleManifest
     registry: ModuleRegistry
     beat: asyncio.Task[None]
@@ -78,11 +84,12 @@ class Rig:
     async def start_module(self, name: str, *, public: tuple[str, ...] = ()) -> ModuleHost:
         instance = uuid.uuid4().hex[:8]
         stopper = contextlib.AsyncExitStack()
-        base = await stopper.enter_async_context(serve_app(echo_app(f"/api/{name}", label=instance)))
+        app = echo_app(f"/api/{name}", label=instance)
+        base = await stopper.enter_async_context(serve_app(app))
         manifest = ModuleManifest(name=name, instance_id=instance, base_url=base, public_prefixes=list(public))
         await self.registry.announce(manifest)
         beat = asyncio.create_task(self.registry.heartbeat(manifest, interval=0.3))
-        host = ModuleHost(name, manifest, self.registry, beat, stopper)
+        host = ModuleHost(name, app, manifest, self.registry, beat, stopper)
         self.stack.push_async_callback(host.kill)
         return host
 
@@ -104,6 +111,7 @@ async def rig(nats_url: str, issuer: TestIssuer, request: pytest.FixtureRequest)
         settings = GatewaySettings(
             env="test", nats_url=nats_url, registry_bucket=bucket, auth_url=core_url, storage_url=core_url,
             settings_url=core_url, events_url=core_url, shell_url=core_url, instance_backoff=0.5,
+            health_interval=0.2,
             **overrides,
         )
         app = create_app(settings)

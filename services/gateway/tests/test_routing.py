@@ -106,3 +106,15 @@ async def test_core_prefix_is_stripped_and_shell_gets_the_rest(rig: Rig) -> None
         assert shell.status_code == 200
         assert shell.json()["path"] == "/m/tasks/board"
         assert "authorization" not in shell.json()["headers"]
+
+
+async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> None:
+    headers = rig.issuer.headers("alice")
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        host = await rig.start_module("mail")
+        assert (await _poll(client, "/api/mail/x", 200)).status_code == 200
+        host.app.state.healthy = False  # its /readyz now answers 503
+        resp = await _poll(client, "/api/mail/x", 503)
+        assert resp.json()["error"]["details"] == {"module": "mail", "reason": "no healthy instance"}
+        host.app.state.healthy = True
+        assert (await _poll(client, "/api/mail/x", 200)).status_code == 200

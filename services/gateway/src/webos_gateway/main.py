@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -20,7 +21,7 @@ from webos_common.service import create_service_app
 from webos_gateway.openapi import OpenAPIMerger, openapi_router
 from webos_gateway.proxy import ProxyMiddleware
 from webos_gateway.rawclient import RawPool
-from webos_gateway.routing import ModuleTable
+from webos_gateway.routing import HealthChecker, ModuleTable
 from webos_gateway.settings import GatewaySettings
 from webos_gateway.state import Gateway
 from webos_gateway.telemetry import GatewayMetrics
@@ -46,6 +47,7 @@ def create_edge(settings: GatewaySettings | None = None) -> Any:
 def _service_app(settings: GatewaySettings) -> FastAPI:
     gw = Gateway(settings)
     merger = OpenAPIMerger(gw, ttl=settings.openapi_cache_seconds)
+    checker = HealthChecker(None, lambda url: probe(gw, url), interval=settings.health_interval)  # type: ignore[arg-type]
 
     async def startup(app: FastAPI) -> None:
         nats = app.state.resources.nats
@@ -58,8 +60,11 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
                           read_timeout=settings.upstream_read_timeout,
                           max_idle_per_upstream=settings.upstream_pool_size)
         await gw.table.start()
+        checker.table = gw.table
+        checker.start()
 
     async def shutdown(app: FastAPI) -> None:
+        await checker.stop()
         await gw.table.stop()
         gw.pool.close()
         await gw.session.close()
@@ -80,6 +85,14 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
     gw.metrics = GatewayMetrics(app.state.metrics.registry)
     app.state.gateway = gw
     return app
+
+
+async def probe(gw: Gateway, url: str) -> bool:
+    try:
+        async with gw.session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            return 200 <= resp.status < 300
+    except (aiohttp.ClientError, TimeoutError):
+        return False
 
 
 def _add_cors(app: FastAPI, settings: GatewaySettings) -> None:

@@ -75,6 +75,7 @@ class ProxyMiddleware:
                       user: User | None, limit: int) -> int:
         gw = self.gw
         bases = gw.upstreams(route)
+        await gw.check_module_limit(route)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string")
         target = (raw_path[route.prefix_len:] or b"/").decode("latin-1")

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from loguru import logger
@@ -71,6 +71,7 @@ class ModuleTable:
         self.version = 0  # bumped on every change (the OpenAPI cache keys on it)
         self.synced = asyncio.Event()
         self._down: dict[tuple[str, str], float] = {}
+        self.unhealthy: set[tuple[str, str]] = set()  # failed their last active health check
         self._cursor: dict[str, itertools.count[int]] = {}
         self._task: asyncio.Task[None] | None = None
         self.listeners: list[Callable[[], None]] = []
@@ -154,8 +155,10 @@ class ModuleTable:
                 if insts and name not in self.disabled}
 
     def candidates(self, name: str) -> list[ModuleManifest]:
-        """Live instances to try, round-robin, those recently refusing last."""
+        """Live, healthy instances to try, round-robin, those recently refusing last."""
         insts = list(self.instances.get(name, {}).values())
+        if self.unhealthy:
+            insts = [m for m in insts if (name, m.instance_id) not in self.unhealthy]
         if len(insts) > 1:
             start = next(self._cursor.setdefault(name, itertools.count())) % len(insts)
             insts = insts[start:] + insts[:start]
@@ -170,3 +173,39 @@ class ModuleTable:
 
     def is_down(self, name: str, instance_id: str) -> bool:
         return self._down.get((name, instance_id), 0.0) > time.monotonic()
+
+
+class HealthChecker:
+    """Polls every live instance's `health_path`; an instance that does not
+    answer 2xx is left out of routing until it does again."""
+
+    def __init__(self, table: ModuleTable, probe: Callable[[str], Awaitable[bool]], *, interval: float) -> None:
+        self.table = table
+        self.probe = probe
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0:
+            self._task = asyncio.create_task(self._run(), name="gateway-health-checks")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            with contextlib.suppress(Exception):
+                await self.check_all()
+
+    async def check_all(self) -> None:
+        targets = [(name, m) for name, insts in list(self.table.instances.items()) for m in insts.values()]
+        results = await asyncio.gather(*(self.probe(m.base_url.rstrip("/") + m.health_path) for _, m in targets))
+        bad = {(name, m.instance_id) for (name, m), ok in zip(targets, results, strict=True) if not ok}
+        if bad != self.table.unhealthy:
+            for name, instance in bad - self.table.unhealthy:
+                logger.warning("module {} instance {} is unhealthy; not routing to it", name, instance)
+            self.table.unhealthy = bad

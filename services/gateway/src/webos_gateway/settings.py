@@ -28,6 +28,8 @@ class GatewaySettings(WebOSSettings):
     registry_bucket: str = "webos_modules"
     # an instance that refused a connection is skipped for this long
     instance_backoff: float = 5.0
+    # active health checks of module instances (their manifest's health_path); 0 disables
+    health_interval: float = 5.0
 
     # paths (prefixes when they end in "/") that pass without a token
     public_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PUBLIC_PATHS))

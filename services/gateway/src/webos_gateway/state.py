@@ -170,14 +170,14 @@ class Gateway:
             client = scope.get("client")
             key = f"ip:{client[0] if client else 'unknown'}"
         wait = await self.limits.check_user(key)
-        what = "you"
-        if wait is None and route.kind == "module":
-            wait = await self.limits.check_module(route.name)
-            what = f"module {route.name}"
         if wait is not None:
-            raise Refused(429, "rate_limited", f"Too many requests for {what}; retry in {wait} s",
-                          {"retry_after": wait, "module": route.name if route.kind == "module" else None},
-                          [(b"retry-after", str(wait).encode())])
+            raise _rate_limited("you", wait, None)
+
+    async def check_module_limit(self, route: Route) -> None:
+        if route.kind == "module":
+            wait = await self.limits.check_module(route.name)
+            if wait is not None:
+                raise _rate_limited(f"module {route.name}", wait, route.name)
 
     def body_limit(self, path: str) -> int:
         for prefix, limit in self.body_limits:
@@ -196,6 +196,8 @@ class Gateway:
             raise Refused(503, "module_disabled", f"Module {name} is disabled", {"module": name})
         candidates = self.table.candidates(name)
         if not candidates:
+            if self.table.instances.get(name):
+                raise Refused(*self.unavailable(route, "no healthy instance"))
             if name in self.table.known:
                 raise Refused(*self.unavailable(route, "no live instance"))
             raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
@@ -206,6 +208,11 @@ class Gateway:
             return (503, "module_unavailable", f"Module {route.name} is not available",
                     {"module": route.name, "reason": reason})
         return 503, "unavailable", f"{route.name} is not available", {"service": route.name, "reason": reason}
+
+
+def _rate_limited(what: str, wait: int, module: str | None) -> Refused:
+    return Refused(429, "rate_limited", f"Too many requests for {what}; retry in {wait} s",
+                   {"retry_after": wait, "module": module}, [(b"retry-after", str(wait).encode())])
 
 
 def _bearer(value: bytes | None) -> str | None:

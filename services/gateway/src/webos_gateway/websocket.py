@@ -56,7 +56,9 @@ async def _connect(gw: Gateway, scope: dict[str, Any], route: Route, req: Any) -
     query = (scope.get("query_string") or b"").decode("latin-1")
     target = path + ("?" + query if query else "")
     last: Exception | None = None
-    for base, instance in gw.upstreams(route):
+    bases = gw.upstreams(route)
+    await gw.check_module_limit(route)
+    for base, instance in bases:
         url = "ws" + base[4:] if base.startswith("http") else base
         try:
             return await gw.session.ws_connect(
