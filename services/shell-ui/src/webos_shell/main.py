@@ -1,23 +1,68 @@
-"""The shell UI's app factory: a WebOS service with NiceGUI mounted on it."""
+"""The shell UI's app factory: a WebOS service with NiceGUI mounted on it.
+
+At start it connects the registry view (NATS KV, watched) and keeps the
+theme from system settings; pages are registered once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
 
 from fastapi import FastAPI
 from nicegui import ui
 
+from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
+from webos_shell import admin, endpoints, runtime
+from webos_shell.gateway import Gateway
+from webos_shell.pages import auth, dashboard, modules
+from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
+from webos_shell.theme import theme_from_settings
+
+_registered = False
 
 
 def _pages() -> None:
-    @ui.page("/")
-    def home() -> None:
-        with ui.header().classes("items-center"):
-            ui.label("WebOS").classes("text-h6")
-        ui.label("Welcome to WebOS.").classes("text-lg p-4")
+    global _registered
+    if _registered:
+        return
+    auth.register()
+    dashboard.register()
+    modules.register()
+    admin.register()
+    _registered = True
+
+
+async def _follow_theme(rt: runtime.Runtime) -> None:
+    while True:
+        with contextlib.suppress(Exception):
+            rt.theme = theme_from_settings(await rt.gateway.get({}, endpoints.SYSTEM_SETTINGS))
+        await asyncio.sleep(30)
 
 
 def create_app(settings: ShellSettings | None = None) -> FastAPI:
     settings = settings or ShellSettings()
-    app = create_service_app("shell-ui", settings=settings, use_mongo=False)
+    rt = runtime.Runtime(settings=settings, gateway=Gateway(settings.gateway_url, timeout=settings.shell_api_timeout))
+    runtime.install(rt)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def startup(app: FastAPI) -> None:
+        resources = app.state.resources
+        rt.verifier, rt.nats = resources.verifier, resources.nats
+        rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream()))
+        await rt.registry.start()
+        tasks.append(asyncio.create_task(_follow_theme(rt)))
+
+    async def shutdown(app: FastAPI) -> None:
+        for task in tasks:
+            task.cancel()
+        if rt.registry:
+            await rt.registry.stop()
+        await rt.gateway.close()
+
+    app = create_service_app("shell-ui", settings=settings, use_mongo=False,
+                             on_startup=[startup], on_shutdown=[shutdown])
     _pages()
     ui.run_with(
         app, title="WebOS", storage_secret=settings.shell_storage_secret.get_secret_value(),

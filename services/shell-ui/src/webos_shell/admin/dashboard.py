@@ -1,0 +1,46 @@
+"""Admin dashboard: Plotly charts of active users, request and error
+rates and event throughput, from the services' data through the gateway."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import endpoints, runtime
+from webos_shell.gateway import ApiError
+
+
+def _figure(kind: str, x: list[Any], y: list[Any], title: str) -> dict[str, Any]:
+    return {"data": [{"type": kind, "x": x, "y": y}],
+            "layout": {"title": {"text": title, "font": {"size": 14}}, "margin": {"l": 40, "r": 10, "t": 40, "b": 40}}}
+
+
+async def _events(limit: int = 500) -> list[dict[str, Any]]:
+    try:
+        body = await runtime.get().gateway.get(app.storage.user, endpoints.EVENT_LOG, limit=limit)
+    except (ApiError, OSError):
+        return []
+    return body.get("items", []) if isinstance(body, dict) else body or []
+
+
+async def render(user: User) -> None:
+    rt = runtime.get()
+    events = await _events()
+    topics = Counter(str(e.get("topic")) for e in events)
+    minutes = Counter(str(e.get("timestamp", ""))[:16] for e in events)
+    users = {e.get("user_id") for e in events if e.get("user_id")}
+    modules = rt.registry.known() if rt.registry else []
+    with ui.row().classes("w-full gap-4"):
+        for label, value in (("Active users (recent events)", len(users)), ("Modules", len(modules)),
+                             ("Events (last 500)", len(events))):
+            with ui.card().classes("w-56"):
+                ui.label(label).classes("text-sm text-gray-500")
+                ui.label(str(value)).classes("text-3xl font-semibold")
+    with ui.row().classes("w-full gap-4"):
+        ui.plotly(_figure("bar", list(topics), list(topics.values()), "Events by topic")).classes("w-[32rem] h-72")
+        ordered = sorted(minutes)
+        ui.plotly(_figure("scatter", ordered, [minutes[m] for m in ordered], "Event throughput / minute")).classes(
+            "w-[32rem] h-72")

@@ -1,0 +1,49 @@
+"""Module manager: every known module, its instances, health and version,
+and the enable/disable switch (the registry's `enabled.<module>` flag)."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from webos_common.identity import User
+from webos_shell import runtime
+
+
+async def render(user: User) -> None:
+    registry = runtime.get().registry
+    if registry is None:
+        ui.label("The module registry is unavailable").classes("text-negative")
+        return
+
+    @ui.refreshable
+    def table() -> None:
+        with ui.column().classes("w-full gap-2").props('data-testid="module-manager"'):
+            if not registry.known():
+                ui.label("No module has announced itself").classes("text-gray-500")
+            for name in registry.known():
+                manifest = registry.manifest(name)
+                instances = len(registry.instances.get(name, {}))
+                with ui.card().classes("w-full").props(f'data-testid="module-{name}"'):
+                    with ui.row().classes("w-full items-center"):
+                        ui.label(name).classes("text-lg font-medium w-40")
+                        ui.label(f"v{manifest.version}" if manifest else "not running").classes("w-24")
+                        ui.badge(f"{instances} live" if instances else "down",
+                                 color="positive" if instances else "grey")
+                        ui.label(manifest.description if manifest else "").classes("text-sm text-gray-500 flex-1")
+                        ui.switch("Enabled", value=registry.is_enabled(name),
+                                  on_change=lambda e, n=name: toggle(n, e.value)).props(
+                                      f'data-testid="enable-{name}"')
+
+    async def toggle(name: str, enabled: bool) -> None:
+        await registry.set_enabled(name, enabled)
+        ui.notify(f"{name} {'enabled' if enabled else 'disabled'}", type="positive")
+
+    table()
+    seen = {"version": registry.version}
+
+    def follow() -> None:
+        if registry.version != seen["version"]:
+            seen["version"] = registry.version
+            table.refresh()
+
+    ui.timer(1.0, follow)

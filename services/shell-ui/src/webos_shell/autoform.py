@@ -1,0 +1,134 @@
+"""AutoForm: a NiceGUI form drawn from a JSON Schema. Fields come from
+`schema_fields`; values are checked in the browser session before any
+request, and a server 422 is shown at the field it names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_shell import runtime
+from webos_shell.gateway import ApiError
+from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors, validate
+
+Submit = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class AutoForm:
+    def __init__(self, schema: dict[str, Any], *, values: dict[str, Any] | None = None,
+                 exclude: tuple[str, ...] = ("id", "_id", "owner_id", "created_at", "updated_at",
+                                              "created_by", "updated_by", "deleted_at")) -> None:
+        self.specs = [s for s in fields_from_schema(schema) if s.name not in exclude and not s.read_only]
+        self.values: dict[str, Any] = {s.name: (values or {}).get(s.name, s.default) for s in self.specs}
+        self.inputs: dict[str, Any] = {}
+        self.general = None
+        with ui.column().classes("w-full gap-2").props('data-testid="autoform"'):
+            for spec in self.specs:
+                self._field(spec, self.values)
+            self.general = ui.label("").classes("text-negative text-sm")
+
+    # -- drawing --------------------------------------------------------------
+    def _field(self, spec: FieldSpec, target: dict[str, Any]) -> None:
+        label = spec.label + (" *" if spec.required else "")
+        mark = f'data-field="{spec.path}"'
+
+        def bind(element: Any) -> Any:
+            element.bind_value(target, spec.name).props(mark).classes("w-full")
+            self.inputs[spec.path] = element
+            return element
+
+        if spec.kind == "object":
+            target[spec.name] = dict(target.get(spec.name) or {})
+            with ui.card().classes("w-full p-2").props(mark):
+                ui.label(spec.label).classes("text-sm font-medium")
+                for child in spec.children:
+                    self._field(child, target[spec.name])
+        elif spec.kind == "boolean":
+            target[spec.name] = bool(target.get(spec.name))
+            bind(ui.switch(label))
+        elif spec.kind == "enum":
+            bind(ui.select(spec.options, label=label, clearable=not spec.required))
+        elif spec.kind in ("integer", "number"):
+            bind(ui.number(label, min=spec.minimum, max=spec.maximum,
+                           precision=0 if spec.kind == "integer" else None))
+        elif spec.kind == "date":
+            element = bind(ui.input(label, placeholder="YYYY-MM-DD"))
+            with element.add_slot("append"):
+                with ui.icon("event").classes("cursor-pointer"):
+                    with ui.menu():
+                        ui.date().bind_value(target, spec.name)
+        elif spec.kind == "datetime":
+            bind(ui.input(label).props("type=datetime-local stack-label"))
+        elif spec.kind == "secret":
+            bind(ui.input(label, password=True, password_toggle_button=True))
+        elif spec.kind == "text":
+            bind(ui.textarea(label))
+        elif spec.kind == "list":
+            target[spec.name] = list(target.get(spec.name) or [])
+            options = spec.item.options if spec.item and spec.item.kind == "enum" else list(target[spec.name])
+            props = "multiple use-chips" + ("" if spec.item and spec.item.kind == "enum" else
+                                             " use-input new-value-mode=add-unique hide-dropdown-icon")
+            bind(ui.select(options, label=label, multiple=True).props(props))
+        elif spec.kind == "link":
+            self._link(spec, target, label, bind)
+        else:
+            bind(ui.input(label))
+        if spec.description and spec.kind != "object":
+            ui.label(spec.description).classes("text-xs text-gray-500 -mt-2")
+
+    def _link(self, spec: FieldSpec, target: dict[str, Any], label: str, bind: Callable[[Any], Any]) -> None:
+        assert spec.link is not None
+        endpoint = spec.link.get("endpoint", "")
+        shown, key = spec.link.get("label", "name"), spec.link.get("value", "id")
+        current = target.get(spec.name)
+        select = bind(ui.select({current: str(current)} if current else {}, label=label, with_input=True,
+                                clearable=True).props("use-input"))
+
+        async def load() -> None:
+            try:
+                body = await runtime.get().gateway.get(app.storage.user, endpoint, limit=100)
+            except (ApiError, OSError) as exc:
+                select.error = f"Cannot load choices: {exc}"
+                return
+            rows = body.get("items", []) if isinstance(body, dict) else body
+            select.options = {str(r.get(key)): str(r.get(shown) or r.get(key)) for r in rows}
+            select.update()
+
+        ui.timer(0.01, load, once=True)
+
+    # -- checking -------------------------------------------------------------
+    def show_errors(self, errors: dict[str, str]) -> None:
+        for path, element in self.inputs.items():
+            element.error = errors.get(path)
+        unplaced = {p: m for p, m in errors.items() if p not in self.inputs}
+        if self.general is not None:
+            self.general.text = "; ".join(f"{p}: {m}" for p, m in unplaced.items())
+
+    def check(self) -> dict[str, Any] | None:
+        """The request body, or None (with errors shown) when something is wrong."""
+        errors = validate(self.specs, self.values)
+        self.show_errors(errors)
+        return None if errors else coerce(self.specs, self.values)
+
+    async def submit(self, send: Submit) -> Any:
+        body = self.check()
+        if body is None:
+            return None
+        try:
+            result = await send(body)
+        except ApiError as exc:
+            if exc.status == 422:
+                errors = server_errors(exc.body) or {"": str(exc)}
+                self.show_errors(errors)
+            elif self.general is not None:
+                self.general.text = str(exc)
+            return None
+        self.show_errors({})
+        return result if result is not None else {}
+
+
+def json_preview(value: Any) -> str:
+    return json.dumps(value, indent=2, default=str)

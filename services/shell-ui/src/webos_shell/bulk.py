@@ -1,0 +1,70 @@
+"""The bulk edit dialog: pick a field and a value, see every selected
+row's change before it is sent, then one request updates them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from webos_shell import tabular
+from webos_shell.schema_fields import validate
+
+
+async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
+    specs = [s for s in explorer.update_specs if s.kind in ("enum", "boolean", "string", "integer", "number", "date")]
+    by_name = {s.name: s for s in specs}
+    state: dict[str, Any] = {"field": specs[0].name if specs else None, "value": None}
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem]").props('data-testid="bulk-dialog"'):
+        ui.label(f"Change {len(rows)} selected row(s)").classes("text-lg font-semibold")
+        ui.select(list(by_name), label="Field", value=state["field"],
+                  on_change=lambda e: draw_value(e.value)).props('data-testid="bulk-field"')
+        value_box = ui.column().classes("w-full")
+        preview = ui.column().classes("w-full gap-0 max-h-60 overflow-auto").props('data-testid="bulk-preview"')
+
+        def show_preview() -> None:
+            preview.clear()
+            if state["field"] is None or state["value"] in (None, ""):
+                return
+            lines = tabular.bulk_preview(rows, {state["field"]: state["value"]})
+            with preview:
+                ui.label(f"{len(lines)} row(s) will change").classes("text-sm font-medium")
+                for line in lines:
+                    ui.label(f"{line['label']}: {line['changes']}").classes("text-sm")
+
+        def draw_value(field: str | None = None) -> None:
+            if field is not None:
+                state["field"] = field
+            value_box.clear()
+            state["value"] = None
+            spec = by_name.get(state["field"])
+            with value_box:
+                if spec and spec.kind == "enum":
+                    el = ui.select(spec.options, label="New value")
+                elif spec and spec.kind == "boolean":
+                    el = ui.switch("New value")
+                else:
+                    el = ui.input("New value")
+                el.bind_value(state, "value").props('data-testid="bulk-value"').classes("w-full")
+                el.on_value_change(show_preview)
+            show_preview()
+
+        async def apply() -> None:
+            spec = by_name.get(state["field"])
+            errors = validate([spec], {spec.name: state["value"]}) if spec else {"field": "Choose a field"}
+            if errors or state["value"] in (None, ""):
+                ui.notify(next(iter(errors.values()), "Enter a value"), type="negative")
+                return
+            ids = [tabular.row_id(r) for r in rows]
+            result = await explorer._call("PATCH", f"{explorer.endpoint}/bulk",
+                                          body={"ids": ids, "changes": {state["field"]: state["value"]}})
+            if result is not None:
+                dialog.close()
+                ui.notify(f"Updated {len(ids)} row(s)", type="positive")
+                await explorer.load()
+
+        draw_value()
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Apply", on_click=apply).props('data-testid="bulk-apply"')
+    dialog.open()

@@ -1,0 +1,72 @@
+"""A kanban board over a module collection: one column per value of an
+enum field (the tasks module's `status`), cards dragged between columns
+PATCH that field. A module turns it on with `ui_components: ["kanban"]`
+(or `"kanban:<field>"`), or ships its own NiceGUI component instead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import permissions, runtime
+from webos_shell.collections_ui import CollectionRef
+from webos_shell.gateway import ApiError
+from webos_shell.schema_fields import fields_from_schema
+
+
+def group(rows: list[dict[str, Any]], field: str, columns: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+    grouped: dict[Any, list[dict[str, Any]]] = {c: [] for c in columns}
+    for row in rows:
+        grouped.setdefault(row.get(field), []).append(row)
+    return grouped
+
+
+async def render(ref: CollectionRef, user: User, option: str | None = None) -> None:
+    specs = fields_from_schema(ref.schema())
+    enums = [s for s in specs if s.kind == "enum"]
+    spec = next((s for s in enums if s.name == (option or "status")), enums[0] if enums else None)
+    if spec is None:
+        ui.label("This collection has no field to group by").classes("text-negative")
+        return
+    rt, store = runtime.get(), app.storage.user
+    writable = permissions.can_write(user, ref.collection)
+    dragged: dict[str, Any] = {}
+    board = ui.row().classes("w-full gap-4 items-start no-wrap overflow-x-auto").props('data-testid="kanban"')
+
+    async def drop(column: Any) -> None:
+        row = dragged.pop("row", None)
+        if row is None or row.get(spec.name) == column or not writable:
+            return
+        try:
+            await rt.gateway.send(store, "PATCH", f"{ref.collection.endpoint}/{row.get('id')}", {spec.name: column})
+            ui.notify(f"Moved to {column}", type="positive")
+        except ApiError as exc:
+            ui.notify(str(exc), type="negative")
+        await draw()
+
+    async def draw() -> None:
+        try:
+            body = await rt.gateway.get(store, ref.collection.endpoint, limit=200)
+        except (ApiError, OSError) as exc:
+            board.clear()
+            with board:
+                ui.label(f"unavailable: {exc}").classes("text-negative")
+            return
+        rows = body.get("items", []) if isinstance(body, dict) else body
+        board.clear()
+        with board:
+            for column, cards in group(rows, spec.name, spec.options).items():
+                with ui.column().classes("w-72 min-h-64 bg-gray-100 dark:bg-gray-800 rounded p-2 gap-2").props(
+                        f'data-testid="kanban-column" data-column="{column}"') as col:
+                    ui.label(f"{column} ({len(cards)})").classes("font-medium")
+                    for row in cards:
+                        with ui.card().classes("w-full cursor-grab p-2").props(
+                                f'draggable data-testid="kanban-card" data-id="{row.get("id")}"') as card:
+                            ui.label(str(row.get("title") or row.get("name") or row.get("id")))
+                        card.on("dragstart", lambda _, r=row: dragged.update(row=r))
+                col.on("dragover.prevent", lambda: None)
+                col.on("drop", lambda _, c=column: drop(c))
+
+    await draw()

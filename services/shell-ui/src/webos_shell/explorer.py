@@ -1,0 +1,194 @@
+"""DataExplorer: AG Grid over a module collection. Paging, sort and
+filters run on the server (`skip/limit/sort/q/<field>`); a cell edit is
+checked against the schema, then PATCHed; a bulk edit shows its preview
+and goes out as one request; delete goes to the trash and can be undone;
+the current page exports to CSV.
+
+Collection conventions (documented in the README): `GET endpoint` → page,
+`PATCH endpoint/{id}`, `DELETE endpoint/{id}` (to trash), `GET endpoint/trash`,
+`POST endpoint/{id}/restore`, `PATCH endpoint/bulk` `{"ids", "changes"}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import forms, permissions, runtime, tabular
+from webos_shell.collections_ui import CollectionRef
+from webos_shell.gateway import ApiError, SessionExpired
+from webos_shell.schema_fields import fields_from_schema, validate
+
+
+class DataExplorer:
+    def __init__(self, ref: CollectionRef, user: User, *, filters: dict[str, Any] | None = None,
+                 page_size: int = 25) -> None:
+        self.ref, self.user = ref, user
+        self.endpoint = ref.collection.endpoint
+        self.specs = fields_from_schema(ref.schema())
+        self.update_specs = fields_from_schema(ref.schema("update")) or self.specs
+        self.writable = permissions.can_write(user, ref.collection)
+        self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
+                                      "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
+        self.rows: list[dict[str, Any]] = []
+        self._toolbar()
+        self.grid = ui.aggrid({
+            "columnDefs": tabular.column_defs(self.specs, editable=self.writable),
+            "rowData": [], "rowSelection": "multiple", "suppressRowClickSelection": True,
+            "stopEditingWhenCellsLoseFocus": True, "getRowId": None,
+        }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
+        self.grid.on("cellValueChanged", self._edited)
+        self.grid.on("sortChanged", self._sorted)
+        self._pager()
+        ui.timer(0.01, self.load, once=True)
+
+    # -- parts ----------------------------------------------------------------
+    def _toolbar(self) -> None:
+        filterable = [s.name for s in self.specs if s.kind in ("enum", "string", "boolean", "date")]
+        with ui.row().classes("w-full items-center gap-2"):
+            if self.writable:
+                ui.button("New", icon="add", on_click=self._create).props('data-testid="explorer-new"')
+            ui.input(placeholder="Search").props("dense outlined clearable debounce=300").on_value_change(
+                lambda e: self._set("q", e.value or ""))
+            with ui.row().classes("items-center gap-1"):
+                field = ui.select(filterable, label="Filter field").props("dense outlined").classes("w-36")
+                value = ui.input("value").props("dense outlined").classes("w-32")
+                ui.button(icon="filter_alt",
+                          on_click=lambda: self._filter(field.value, value.value)).props("flat dense")
+            self.chips = ui.row().classes("gap-1")
+            ui.space()
+            if self.writable:
+                ui.button("Bulk edit", icon="edit_note", on_click=self._bulk).props('flat data-testid="bulk-edit"')
+                ui.button("Delete", icon="delete", on_click=self._delete).props("flat color=negative")
+                ui.switch("Trash", on_change=lambda e: self._set("trash", e.value)).props('data-testid="trash"')
+            ui.button("CSV", icon="download", on_click=self._export).props("flat")
+        self._chips()
+
+    def _pager(self) -> None:
+        with ui.row().classes("items-center gap-2"):
+            ui.button(icon="chevron_left", on_click=lambda: self._page(-1)).props("flat dense")
+            self.page_label = ui.label("").props('data-testid="explorer-page"')
+            ui.button(icon="chevron_right", on_click=lambda: self._page(1)).props("flat dense")
+            ui.select([10, 25, 50, 100], value=self.state["size"], label="Rows").props("dense").on_value_change(
+                lambda e: self._set("size", e.value))
+
+    def _chips(self) -> None:
+        self.chips.clear()
+        with self.chips:
+            for key, val in self.state["filters"].items():
+                ui.chip(f"{key}: {val}", removable=True, on_value_change=lambda _, k=key: self._unfilter(k))
+
+    # -- loading --------------------------------------------------------------
+    async def load(self) -> None:
+        s = self.state
+        params = tabular.page_query(page=s["page"], size=s["size"], sort=s["sort"], descending=s["desc"],
+                                    filters=s["filters"], search=s["q"])
+        path = f"{self.endpoint}/trash" if s["trash"] else self.endpoint
+        body = await self._call("GET", path, params=params)
+        if body is None:
+            return
+        self.rows = body.get("items", []) if isinstance(body, dict) else list(body)
+        s["total"] = body.get("total", len(self.rows)) if isinstance(body, dict) else len(self.rows)
+        self.grid.options["rowData"] = self.rows
+        self.grid.update()
+        pages = max(1, -(-s["total"] // s["size"]))
+        self.page_label.text = f"Page {s['page'] + 1} of {pages} · {s['total']} rows"
+
+    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+        gateway = runtime.get().gateway
+        try:
+            if method == "GET":
+                return await gateway.request(app.storage.user, "GET", path, params=params)
+            result = await gateway.send(app.storage.user, method, path, body)
+            return {} if result is None else result
+        except SessionExpired:
+            ui.navigate.to("/login")
+        except ApiError as exc:
+            ui.notify(str(exc), type="negative")
+        return None
+
+    async def _set(self, key: str, value: Any) -> None:
+        self.state[key] = value
+        self.state["page"] = 0
+        await self.load()
+
+    async def _page(self, step: int) -> None:
+        last = max(0, (self.state["total"] - 1) // self.state["size"])
+        self.state["page"] = min(max(0, self.state["page"] + step), last)
+        await self.load()
+
+    async def _filter(self, field: str | None, value: str | None) -> None:
+        if field and value:
+            self.state["filters"][field] = value
+            self._chips()
+            await self._set("page", 0)
+
+    async def _unfilter(self, key: str) -> None:
+        self.state["filters"].pop(key, None)
+        self._chips()
+        await self._set("page", 0)
+
+    async def _sorted(self) -> None:
+        columns = await self.grid.run_grid_method("getColumnState")
+        active = [c for c in columns or [] if c.get("sort")]
+        self.state["sort"] = active[0]["colId"] if active else None
+        self.state["desc"] = bool(active and active[0]["sort"] == "desc")
+        await self.load()
+
+    # -- editing --------------------------------------------------------------
+    async def _edited(self, event: Any) -> None:
+        args = event.args
+        row, field, value = args.get("data", {}), args.get("colId"), args.get("newValue")
+        spec = next((s for s in self.update_specs if s.name == field), None)
+        errors = validate([spec], {field: value}) if spec else {}
+        if errors:
+            ui.notify(f"{spec.label if spec else field}: {next(iter(errors.values()))}", type="negative")
+            await self.load()
+            return
+        if spec and spec.kind in ("integer", "number") and value is not None:
+            value = int(value) if spec.kind == "integer" else float(value)
+        result = await self._call("PATCH", f"{self.endpoint}/{tabular.row_id(row)}", body={field: value})
+        if result is None:
+            await self.load()
+        else:
+            ui.notify(f"Saved {field}", type="positive")
+
+    async def _create(self) -> None:
+        async def created(_: Any) -> None:
+            await self.load()
+
+        await forms.open_create(self.ref.manifest.name, self.ref.collection.name, on_created=created)
+
+    async def _selected(self) -> list[dict[str, Any]]:
+        rows = await self.grid.get_selected_rows()
+        if not rows:
+            ui.notify("Select rows first", type="warning")
+        return rows
+
+    async def _bulk(self) -> None:
+        from webos_shell.bulk import open_bulk_dialog
+
+        rows = await self._selected()
+        if rows:
+            await open_bulk_dialog(self, rows)
+
+    async def _delete(self) -> None:
+        rows = await self._selected()
+        if not rows:
+            return
+        restoring = self.state["trash"]
+        for row in rows:
+            rid = tabular.row_id(row)
+            if restoring:
+                await self._call("POST", f"{self.endpoint}/{rid}/restore")
+            else:
+                await self._call("DELETE", f"{self.endpoint}/{rid}")
+        verb = "Restored" if restoring else "Moved to trash:"
+        ui.notify(f"{verb} {len(rows)} row(s)", type="positive")
+        await self.load()
+
+    def _export(self) -> None:
+        fields = [c["field"] for c in self.grid.options["columnDefs"]]
+        data = tabular.to_csv(self.rows, ["id", *fields] if "id" not in fields else fields)
+        ui.download.content(data, f"{self.ref.collection.name}.csv", "text/csv")

@@ -1,0 +1,103 @@
+"""Calls to the platform, server-side, through the gateway with the
+person's token. A 401 triggers one silent refresh (the refresh token is
+rotated and kept) and a retry; when that fails too, `SessionExpired`."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import httpx
+
+from webos_shell import endpoints
+
+Tokens = MutableMapping[str, Any]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body
+        error = body.get("error") if isinstance(body, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        if message is None and isinstance(body, dict):
+            message = body.get("detail")
+        super().__init__(str(message or f"HTTP {status}"))
+
+
+class SessionExpired(ApiError):
+    pass
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"detail": response.text[:300]}
+
+
+class Gateway:
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    # -- sign-in --------------------------------------------------------------
+    async def login(self, tokens: Tokens, login: str, password: str) -> None:
+        response = await self.http.post(endpoints.LOGIN, json={"login": login, "password": password})
+        if response.status_code != 200:
+            raise ApiError(response.status_code, _body(response))
+        self._keep(tokens, response.json())
+
+    async def refresh(self, tokens: Tokens) -> bool:
+        refresh_token = tokens.get("refresh_token")
+        if not refresh_token:
+            return False
+        response = await self.http.post(endpoints.REFRESH, json={"refresh_token": refresh_token})
+        if response.status_code != 200:
+            return False
+        self._keep(tokens, response.json())
+        return True
+
+    async def logout(self, tokens: Tokens) -> None:
+        try:
+            await self.http.post(endpoints.LOGOUT, json={"refresh_token": tokens.get("refresh_token")},
+                                 headers=self._auth(tokens))
+        except httpx.HTTPError:
+            pass
+        for key in ("access_token", "refresh_token"):
+            tokens.pop(key, None)
+
+    @staticmethod
+    def _keep(tokens: Tokens, body: dict[str, Any]) -> None:
+        tokens["access_token"] = body["access_token"]
+        if body.get("refresh_token"):
+            tokens["refresh_token"] = body["refresh_token"]
+
+    @staticmethod
+    def _auth(tokens: Tokens) -> dict[str, str]:
+        token = tokens.get("access_token")
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    # -- calls ----------------------------------------------------------------
+    async def request(self, tokens: Tokens, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
+        if response.status_code == 401:
+            if not await self.refresh(tokens):
+                raise SessionExpired(401, _body(response))
+            response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
+            if response.status_code == 401:
+                raise SessionExpired(401, _body(response))
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, _body(response))
+        if response.status_code == 204 or not response.content:
+            return None
+        return _body(response)
+
+    async def get(self, tokens: Tokens, path: str, **params: Any) -> Any:
+        return await self.request(tokens, "GET", path, params=params or None)
+
+    async def send(self, tokens: Tokens, method: str, path: str, body: Any = None) -> Any:
+        return await self.request(tokens, method, path, json=body)

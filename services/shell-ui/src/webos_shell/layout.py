@@ -1,0 +1,92 @@
+"""The frame of every signed-in page: header (brand, palette, bell, user
+menu), sidebar (navigation from the registry, redrawn when it changes)
+and the content column. Each part is a named slot (see `slots`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import notifications, palette, permissions, runtime, slots
+
+
+def _apply_theme() -> None:
+    theme = runtime.get().theme
+    ui.colors(primary=theme.primary, secondary=theme.secondary, accent=theme.accent)
+    dark = app.storage.user.get("dark", theme.dark)
+    ui.dark_mode(dark)
+
+
+def _sidebar(user: User) -> None:
+    rt = runtime.get()
+
+    @ui.refreshable
+    def nav() -> None:
+        with ui.column().classes("w-full gap-0").props('data-testid="nav"'):
+            ui.item("Dashboard", on_click=lambda: ui.navigate.to("/")).props("clickable dense")
+            for entry in permissions.navigation(user, rt.registry.modules() if rt.registry else []):
+                with ui.item(on_click=lambda p=entry.path: ui.navigate.to(p)).props("clickable dense"):
+                    with ui.item_section().props("avatar"):
+                        ui.icon(entry.icon)
+                    ui.item_section(entry.label)
+            ui.item("Notifications", on_click=lambda: ui.navigate.to("/notifications")).props("clickable dense")
+            if user.is_admin:
+                ui.separator()
+                ui.item("Admin", on_click=lambda: ui.navigate.to("/admin")).props("clickable dense")
+            slots.render("sidebar", user)
+
+    nav()
+    seen = {"version": rt.registry.version if rt.registry else 0}
+
+    def follow() -> None:
+        current = rt.registry.version if rt.registry else 0
+        if current != seen["version"]:
+            seen["version"] = current
+            nav.refresh()
+
+    ui.timer(1.0, follow)
+
+
+def _user_menu(user: User) -> None:
+    def toggle_dark() -> None:
+        app.storage.user["dark"] = not app.storage.user.get("dark", False)
+        ui.navigate.reload()
+
+    with ui.button(icon="account_circle").props('flat round color=white data-testid="user-menu"'):
+        with ui.menu():
+            ui.menu_item(user.username or user.id).props("disable")
+            ui.menu_item("Light / dark", on_click=toggle_dark)
+            slots.render("user_menu", user)
+            ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout"))
+
+
+@contextmanager
+def frame(user: User, title: str) -> Iterator[None]:
+    _apply_theme()
+    theme = runtime.get().theme
+    ui.page_title(f"{title} · {theme.brand_name}")
+    with ui.header().classes(theme.header_classes()):
+        ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round color=white")
+        ui.link(theme.brand_name, "/").classes("text-lg font-semibold text-white no-underline")
+        ui.space()
+        slots.render("header", user)
+        open_palette = palette.install(user)
+        ui.button("Search  Ctrl+K", icon="search", on_click=open_palette).props(
+            'flat no-caps color=white data-testid="palette-button"')
+        notifications.bell(user)
+        _user_menu(user)
+    with ui.left_drawer(value=True).classes("bg-gray-50 dark:bg-gray-900") as drawer:
+        _sidebar(user)
+    with ui.column().classes("w-full p-4 gap-4"):
+        ui.label(title).classes("text-2xl font-semibold").props('data-testid="page-title"')
+        yield
+    slots.render("footer", user)
+
+
+def refused(user: User, what: str = "this page") -> None:
+    with frame(user, "Not allowed"):
+        ui.label(f"Access refused: you are not allowed to open {what}.").classes(
+            "text-negative text-lg").props('data-testid="refused"')

@@ -1,0 +1,101 @@
+"""Notifications: the bell with the unread count, a toast for every new
+notification, and the notification centre page. The events service's
+notification API is followed from the server side of each open page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import endpoints, runtime
+from webos_shell.gateway import ApiError, SessionExpired
+
+_LEVELS = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}
+
+
+def _items(body: Any) -> tuple[list[dict[str, Any]], int]:
+    if isinstance(body, dict):
+        items = body.get("items", [])
+        return items, int(body.get("total", len(items)))
+    return list(body or []), len(body or [])
+
+
+async def unread() -> tuple[list[dict[str, Any]], int]:
+    body = await runtime.get().gateway.get(app.storage.user, endpoints.NOTIFICATIONS, unread="true", limit=20)
+    return _items(body)
+
+
+def toast(item: dict[str, Any]) -> None:
+    text = item.get("title") or item.get("message") or "Notification"
+    if item.get("title") and item.get("message"):
+        text = f"{item['title']}: {item['message']}"
+    ui.notify(text, type=_LEVELS.get(str(item.get("level", "info")), "info"), position="top-right",
+              multi_line=True, timeout=6000)
+
+
+def bell(user: User) -> None:
+    """The header bell; its timer polls the unread list and toasts new ones."""
+    state: dict[str, Any] = {"seen": None, "failures": 0}
+    with ui.button(icon="notifications", on_click=lambda: ui.navigate.to("/notifications")).props(
+            'flat round color=white data-testid="bell"'):
+        badge = ui.badge("", color="red").props('floating data-testid="bell-count"')
+        badge.set_visibility(False)
+
+    async def poll() -> None:
+        try:
+            items, total = await unread()
+        except SessionExpired:
+            timer.deactivate()
+            return
+        except (ApiError, OSError):
+            state["failures"] += 1
+            return
+        ids = {str(i.get("id")) for i in items}
+        if state["seen"] is not None:
+            for item in items:
+                if str(item.get("id")) not in state["seen"]:
+                    toast(item)
+        state["seen"] = (state["seen"] or set()) | ids
+        badge.text = str(total)
+        badge.set_visibility(total > 0)
+
+    timer = ui.timer(runtime.get().settings.shell_poll_interval, poll)
+    ui.timer(0.05, poll, once=True)
+
+
+async def centre() -> None:
+    """The notification centre: every notification, newest first, mark read."""
+    rt = runtime.get()
+    store = app.storage.user
+
+    @ui.refreshable
+    async def listing() -> None:
+        try:
+            items, total = _items(await rt.gateway.get(store, endpoints.NOTIFICATIONS, limit=50))
+        except (ApiError, OSError) as exc:
+            ui.label(f"Notifications are unavailable: {exc}").classes("text-negative")
+            return
+        ui.label(f"{total} notification(s)").classes("text-sm text-gray-500")
+        with ui.list().props("bordered separator").classes("w-full").props('data-testid="notification-list"'):
+            for item in items:
+                read = bool(item.get("read") or item.get("read_at"))
+                with ui.item().classes("" if read else "bg-primary/5"):
+                    with ui.item_section():
+                        ui.item_label(str(item.get("title") or item.get("type") or "Notification"))
+                        ui.item_label(str(item.get("message") or "")).props("caption")
+                    if not read:
+                        with ui.item_section().props("side"):
+                            ui.button("Mark read", on_click=lambda i=item: mark(str(i.get("id")))).props("flat dense")
+
+    async def mark(item_id: str) -> None:
+        await rt.gateway.send(store, "POST", endpoints.NOTIFICATION_READ.format(id=item_id))
+        listing.refresh()
+
+    async def mark_all() -> None:
+        await rt.gateway.send(store, "POST", endpoints.NOTIFICATIONS_READ_ALL)
+        listing.refresh()
+
+    ui.button("Mark all read", icon="done_all", on_click=mark_all).props("flat")
+    await listing()

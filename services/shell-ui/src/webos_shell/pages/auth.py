@@ -1,0 +1,52 @@
+"""Sign-in and sign-out pages."""
+
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from webos_shell import runtime, session
+from webos_shell.gateway import ApiError
+
+
+def register() -> None:
+    @ui.page("/login")
+    async def login(next: str = "/") -> None:
+        rt = runtime.get()
+        target = session.safe_next(next)
+        ui.page_title(f"Sign in · {rt.theme.brand_name}")
+        ui.colors(primary=rt.theme.primary)
+
+        async def submit() -> None:
+            error.text = ""
+            if not name.value or not password.value:
+                error.text = "Enter your user name and password"
+                return
+            try:
+                await rt.gateway.login(app.storage.user, name.value, password.value)
+            except ApiError as exc:
+                error.text = str(exc) if exc.status != 401 else "Wrong user name or password"
+                return
+            except OSError as exc:
+                error.text = f"Sign-in is unavailable: {exc}"
+                return
+            ui.navigate.to(target)
+
+        with ui.card().classes("absolute-center w-96 p-6").props('data-testid="login-card"'):
+            ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
+            ui.label("Sign in to continue").classes("text-gray-500")
+            name = ui.input("User name or email").props('autofocus data-testid="login-name"').classes("w-full")
+            password = ui.input("Password", password=True, password_toggle_button=True).props(
+                'data-testid="login-password"').classes("w-full").on("keydown.enter", submit)
+            error = ui.label("").classes("text-negative text-sm").props('data-testid="login-error"')
+            ui.button("Sign in", on_click=submit).classes("w-full").props('data-testid="login-submit"')
+            if rt.settings.shell_sso_name:
+                ui.button(f"Sign in with {rt.settings.shell_sso_name}", icon="login",
+                          on_click=lambda: ui.navigate.to(f"{rt.settings.shell_sso_path}?next={target}")
+                          ).classes("w-full").props("outline")
+
+    @ui.page("/logout")
+    async def logout() -> RedirectResponse:
+        await runtime.get().gateway.logout(app.storage.user)
+        app.storage.user.clear()
+        return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,73 @@
+"""The dashboard: every permitted module widget, background tasks, and
+whatever is registered in the `dashboard` slot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_common.manifest import Widget
+from webos_shell import layout, permissions, progress, runtime, session, slots
+from webos_shell.gateway import ApiError
+
+
+async def _widget(widget: Widget) -> None:
+    with ui.card().classes("w-72 min-h-32").props(f'data-testid="widget-{widget.id}"'):
+        ui.label(widget.title).classes("text-sm text-gray-500")
+        try:
+            data: Any = await runtime.get().gateway.get(app.storage.user, widget.endpoint)
+        except (ApiError, OSError) as exc:
+            ui.label(f"unavailable: {exc}").classes("text-xs text-negative")
+            return
+        if widget.kind == "stat":
+            value = data.get("value", data) if isinstance(data, dict) else data
+            ui.label(str(value)).classes("text-3xl font-semibold")
+        elif widget.kind == "chart":
+            ui.plotly(data if isinstance(data, dict) and "data" in data else _bars(data)).classes("w-full h-48")
+        elif widget.kind == "list":
+            for item in (data.get("items", []) if isinstance(data, dict) else data)[:8]:
+                ui.label(str(item.get("label") or item.get("title") or item) if isinstance(item, dict) else str(item))
+        else:
+            ui.json_editor({"content": {"json": data}}).props("read-only")
+
+
+def _bars(data: Any) -> dict[str, Any]:
+    points = data if isinstance(data, dict) else {}
+    return {"data": [{"type": "bar", "x": list(points), "y": list(points.values())}],
+            "layout": {"margin": {"l": 30, "r": 10, "t": 10, "b": 30}}}
+
+
+async def render(user: User) -> None:
+    rt = runtime.get()
+    with layout.frame(user, "Dashboard"):
+        ui.label(f"Welcome, {user.username or user.id}").classes("text-lg").props('data-testid="welcome"')
+        with ui.row().classes("w-full gap-4").props('data-testid="widgets"'):
+            for _, widget in permissions.widgets(user, rt.registry.modules() if rt.registry else []):
+                await _widget(widget)
+            slots.render("dashboard", user)
+        ui.label("Background tasks").classes("text-lg font-medium")
+        progress.panel(user)
+
+
+def register() -> None:
+    @ui.page("/")
+    async def home() -> RedirectResponse | None:
+        user = await session.require("/")
+        if isinstance(user, RedirectResponse):
+            return user
+        await render(user)
+        return None
+
+    @ui.page("/notifications")
+    async def notifications_page() -> RedirectResponse | None:
+        from webos_shell import notifications
+
+        user = await session.require("/notifications")
+        if isinstance(user, RedirectResponse):
+            return user
+        with layout.frame(user, "Notifications"):
+            await notifications.centre()
+        return None

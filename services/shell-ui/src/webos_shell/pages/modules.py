@@ -1,0 +1,58 @@
+"""Module pages: `/m/<module>` (its first collection) and
+`/m/<module>/<view>` (a collection by name, or one of its `ui_components`).
+Query parameters become the explorer's filters (`?status=todo`)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from webos_shell import collections_ui, components, layout, palette_items, permissions, runtime, session
+from webos_shell.explorer import DataExplorer
+
+
+async def _module_page(request: Request, module: str, view: str | None) -> RedirectResponse | None:
+    user = await session.require(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+    if isinstance(user, RedirectResponse):
+        return user
+    rt = runtime.get()
+    manifest = rt.registry.manifest(module) if rt.registry and rt.registry.is_enabled(module) else None
+    views = {parse[0]: parse for parse in map(components.parse, manifest.ui_components)} if manifest else {}
+    ref = collections_ui.find(module, None if view in views else view)
+    title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
+    store = app.storage.user
+    store["recent"] = palette_items.remember(store.get("recent", []), str(request.url.path), title)
+    with layout.frame(user, title):
+        if manifest is None or ref is None:
+            ui.label(f"The module {module!r} is not available.").classes("text-negative").props(
+                'data-testid="module-missing"')
+            return None
+        if not permissions.can_read(user, ref.collection):
+            ui.label("Access refused: you may not read this collection.").props('data-testid="refused"')
+            return None
+        with ui.row().classes("gap-2"):
+            ui.button("Table", icon="table_rows", on_click=lambda: ui.navigate.to(f"/m/{module}")).props("flat")
+            for name in views:
+                ui.button(name.capitalize(), icon="view_kanban",
+                          on_click=lambda n=name: ui.navigate.to(f"/m/{module}/{n}")).props("flat")
+        if view in views:
+            _, target, option = views[view]
+            render = components.load(target)
+            if render is None:
+                ui.label(f"The component {view!r} could not be loaded.").classes("text-negative")
+            else:
+                await render(ref, user, option)
+        else:
+            DataExplorer(ref, user, filters=dict(request.query_params))
+    return None
+
+
+def register() -> None:
+    @ui.page("/m/{module}")
+    async def module_home(request: Request, module: str) -> RedirectResponse | None:
+        return await _module_page(request, module, None)
+
+    @ui.page("/m/{module}/{view}")
+    async def module_view(request: Request, module: str, view: str) -> RedirectResponse | None:
+        return await _module_page(request, module, view)

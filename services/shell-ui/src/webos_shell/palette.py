@@ -1,0 +1,137 @@
+"""The command palette (Ctrl+K): a dialog with one input and a ranked
+list. Arrow keys move, Enter runs, Escape closes; everything is reachable
+without a mouse. Records come from modules that declare a search endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_common.identity import User
+from webos_shell import palette_items, runtime
+from webos_shell.gateway import ApiError, SessionExpired
+from webos_shell.palette_items import PaletteItem
+
+_HOTKEY_JS = """
+if (!window.__webosPalette) {
+  window.__webosPalette = true;
+  document.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'K')) {
+      e.preventDefault();
+      emitEvent('webos_palette');
+    }
+  });
+}
+"""
+
+
+async def _records(user: User, query: str) -> list[PaletteItem]:
+    rt = runtime.get()
+    found: list[PaletteItem] = []
+    for manifest in rt.registry.modules() if rt.registry else []:
+        if not manifest.search_endpoint:
+            continue
+        try:
+            body = await rt.gateway.get(app.storage.user, manifest.search_endpoint, q=query, limit=5)
+        except (ApiError, OSError):
+            continue
+        for rec in (body.get("items", []) if isinstance(body, dict) else body or [])[:5]:
+            label = str(rec.get("label") or rec.get("title") or rec.get("name") or rec.get("id"))
+            path = rec.get("path") or f"/m/{manifest.name}"
+            found.append(PaletteItem(f"record:{manifest.name}:{rec.get('id')}", label, "Records",
+                                     path=path, module=manifest.name, icon="description"))
+    return found
+
+
+async def run(item: PaletteItem) -> None:
+    rt = runtime.get()
+    store = app.storage.user
+    if item.action == "navigate" and item.path:
+        store["recent"] = palette_items.remember(store.get("recent", []), item.path, item.label)
+        ui.navigate.to(item.path)
+    elif item.action == "form" and item.module and item.collection:
+        from webos_shell import forms
+
+        await forms.open_create(item.module, item.collection)
+    elif item.action == "api" and item.path:
+        try:
+            await rt.gateway.send(store, item.method, item.path)
+            ui.notify(f"{item.label}: done", type="positive")
+        except SessionExpired:
+            ui.navigate.to("/login")
+        except ApiError as exc:
+            ui.notify(f"{item.label}: {exc}", type="negative")
+
+
+def install(user: User) -> Callable[[], None]:
+    """Add the palette to the page; returns the function that opens it."""
+    rt = runtime.get()
+    state: dict[str, Any] = {"items": [], "results": [], "selected": 0, "query": ""}
+
+    with ui.dialog().props('data-testid="palette"') as dialog, ui.card().classes("w-[36rem] max-w-full p-2"):
+        box = ui.input(placeholder="Type a command, a page or a record…").props(
+            'autofocus outlined dense clearable data-testid="palette-input"').classes("w-full")
+
+        @ui.refreshable
+        def results() -> None:
+            with ui.list().props("dense separator").classes("w-full"):
+                if not state["results"]:
+                    ui.item("Nothing matches").props("disable")
+                for index, item in enumerate(state["results"]):
+                    active = index == state["selected"]
+                    with ui.item(on_click=lambda i=item: choose(i)).props(
+                            f'clickable {"active" if active else ""} data-testid="palette-item"'
+                    ).classes("bg-primary/10" if active else ""):
+                        with ui.item_section().props("avatar"):
+                            ui.icon(item.icon)
+                        ui.item_section(item.label)
+                        ui.item_section(item.group).props("side")
+
+        results()
+
+    def refresh(query: str) -> None:
+        state["query"] = query
+        state["results"] = palette_items.search(query, state["items"])
+        state["selected"] = 0
+        results.refresh()
+
+    async def changed(query: str) -> None:
+        query = query or ""
+        refresh(query)
+        if len(query.strip()) >= 2:
+            records = await _records(user, query)
+            if records and state["query"] == query:
+                state["results"] = (state["results"] + records)[:15]
+                results.refresh()
+
+    def move(step: int) -> None:
+        if state["results"]:
+            state["selected"] = (state["selected"] + step) % len(state["results"])
+            results.refresh()
+
+    async def choose(item: PaletteItem) -> None:
+        dialog.close()
+        await run(item)
+
+    async def enter() -> None:
+        if state["results"]:
+            await choose(state["results"][state["selected"]])
+
+    box.on_value_change(lambda e: asyncio.create_task(changed(e.value)))
+    box.on("keydown.down.prevent", lambda: move(1))
+    box.on("keydown.up.prevent", lambda: move(-1))
+    box.on("keydown.enter", enter)
+
+    def open_palette() -> None:
+        modules = rt.registry.modules() if rt.registry else []
+        state["items"] = palette_items.build(user, modules, app.storage.user.get("recent", []))
+        box.value = ""
+        refresh("")
+        dialog.open()
+
+    ui.on("webos_palette", open_palette)
+    ui.add_body_html(f"<script>{_HOTKEY_JS}</script>")
+    return open_palette

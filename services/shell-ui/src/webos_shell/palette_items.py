@@ -1,0 +1,79 @@
+"""What the command palette offers (pure): navigation, every module's
+commands, the person's recent items and the shell's own pages, filtered
+by permission and ranked by fuzzy match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from webos_common.identity import User
+from webos_common.manifest import ModuleManifest
+from webos_shell import fuzzy, permissions
+
+Group = Literal["Navigation", "Commands", "Recent", "Records", "Admin"]
+
+
+@dataclass(frozen=True)
+class PaletteItem:
+    id: str
+    label: str
+    group: Group
+    action: Literal["navigate", "form", "api"] = "navigate"
+    path: str | None = None
+    module: str | None = None
+    collection: str | None = None
+    method: str = "POST"
+    keywords: tuple[str, ...] = field(default_factory=tuple)
+    icon: str = "chevron_right"
+
+    def texts(self) -> tuple[str, ...]:
+        return (self.label, *self.keywords)
+
+
+SHELL_PAGES = (
+    PaletteItem("shell.home", "Dashboard", "Navigation", path="/", keywords=("home",), icon="dashboard"),
+    PaletteItem("shell.notifications", "Notifications", "Navigation", path="/notifications",
+                keywords=("inbox", "alerts"), icon="notifications"),
+)
+ADMIN_PAGES = (
+    ("admin", "Admin dashboard"), ("admin/users", "Users and roles"), ("admin/modules", "Module manager"),
+    ("admin/settings", "Settings editor"), ("admin/logs", "Live logs"), ("admin/events", "Event log and dead letters"),
+)
+
+
+def build(user: User, manifests: Iterable[ModuleManifest], recent: Iterable[dict[str, str]] = ()) -> list[PaletteItem]:
+    manifests = list(manifests)
+    items: list[PaletteItem] = list(SHELL_PAGES)
+    for entry in permissions.navigation(user, manifests):
+        items.append(PaletteItem(f"nav:{entry.path}", entry.label, "Navigation", path=entry.path, icon=entry.icon))
+    for manifest, cmd in permissions.commands(user, manifests):
+        items.append(PaletteItem(
+            f"{manifest.name}:{cmd.id}", cmd.label, "Commands", action=cmd.action, path=cmd.path,
+            module=manifest.name, collection=cmd.collection, method=cmd.method,
+            keywords=(*cmd.keywords, manifest.name), icon="bolt",
+        ))
+    if user.is_admin:
+        items += [PaletteItem(f"admin:{p}", label, "Admin", path=f"/{p}", keywords=("admin",),
+                              icon="admin_panel_settings") for p, label in ADMIN_PAGES]
+    seen = {item.path for item in items}
+    for entry in recent:
+        if entry.get("path") and entry["path"] not in seen and not (
+                entry["path"].startswith("/admin") and not user.is_admin):
+            items.append(PaletteItem(f"recent:{entry['path']}", entry.get("label", entry["path"]), "Recent",
+                                     path=entry["path"], icon="history"))
+    return items
+
+
+def search(query: str, items: list[PaletteItem], limit: int = 12) -> list[PaletteItem]:
+    if not query.strip():
+        recent = [i for i in items if i.group == "Recent"]
+        return (recent + [i for i in items if i.group != "Recent"])[:limit]
+    return fuzzy.rank(query, items, key=PaletteItem.texts, limit=limit)
+
+
+def remember(recent: list[dict[str, str]], path: str, label: str, keep: int = 8) -> list[dict[str, str]]:
+    """The recent list with (path, label) first, without duplicates."""
+    rest = [r for r in recent if r.get("path") != path]
+    return [{"path": path, "label": label}, *rest][:keep]

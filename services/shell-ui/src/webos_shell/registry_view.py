@@ -1,0 +1,105 @@
+"""The shell's live view of the module registry (NATS KV): manifests and
+enabled flags, kept current by a watch so a module that starts appears
+and a disabled one disappears without a shell restart. `version` grows
+on every change; open pages compare it to know when to redraw."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats.errors
+from loguru import logger
+
+from webos_common.manifest import ModuleManifest
+from webos_common.module_registry import ModuleRegistry
+
+
+class RegistryView:
+    def __init__(self, registry: ModuleRegistry) -> None:
+        self.registry = registry
+        self.instances: dict[str, dict[str, ModuleManifest]] = {}
+        self.enabled: dict[str, bool] = {}
+        self.version = 0
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        await self.load()
+        self._stopping = False
+        self._task = asyncio.create_task(self._follow())
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task:
+            await asyncio.wait({self._task}, timeout=2.0)
+
+    async def load(self) -> None:
+        live = await self.registry.live()
+        self.instances = {name: {m.instance_id: m for m in ms} for name, ms in live.items()}
+        self.enabled = await self.registry.enabled_flags()
+        self.version += 1
+
+    def apply(self, key: str, value: bytes | None) -> None:
+        kind, _, rest = key.partition(".")
+        if kind == "enabled":
+            self.enabled[rest] = value != b"false" if value is not None else True
+        elif kind == "manifest":
+            name, _, instance = rest.partition(".")
+            if value is None:
+                self.instances.get(name, {}).pop(instance, None)
+                if not self.instances.get(name):
+                    self.instances.pop(name, None)
+            else:
+                self.instances.setdefault(name, {})[instance] = ModuleManifest.model_validate_json(value)
+        else:
+            return
+        self.version += 1
+
+    async def _follow(self) -> None:
+        """Apply every change; polls the watcher so that `stop` ends it cleanly
+        (cancelling nats-py's watcher mid-wait can hang its cleanup)."""
+        while not self._stopping:
+            try:
+                kv = await self.registry.open()
+                watcher = await kv.watchall(include_history=False)
+            except Exception:  # noqa: BLE001 - NATS away: retry
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                while not self._stopping:
+                    try:
+                        entry = await watcher.updates(timeout=0.5)
+                    except nats.errors.TimeoutError:
+                        continue
+                    if entry is not None:
+                        self.apply(entry.key, entry.value if entry.operation is None else None)
+            except Exception:  # noqa: BLE001 - reconnect and reload
+                if not self._stopping:
+                    logger.warning("registry watch failed; reloading")
+                    await asyncio.sleep(0.5)
+                    with contextlib.suppress(Exception):
+                        await self.load()
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(watcher.stop(), timeout=1.0)
+
+    # -- readers --------------------------------------------------------------
+    def is_enabled(self, name: str) -> bool:
+        return self.enabled.get(name, True)
+
+    def manifest(self, name: str) -> ModuleManifest | None:
+        found = self.instances.get(name)
+        return max(found.values(), key=lambda m: m.started_at) if found else None
+
+    def modules(self) -> list[ModuleManifest]:
+        """One manifest per live, enabled module, by name."""
+        return [m for name in sorted(self.instances) if self.is_enabled(name) and (m := self.manifest(name))]
+
+    def known(self) -> list[str]:
+        return sorted(set(self.instances) | set(self.enabled))
+
+    async def set_enabled(self, name: str, enabled: bool) -> None:
+        await self.registry.set_enabled(name, enabled)
+        self.enabled[name] = enabled
+        self.version += 1

@@ -1,0 +1,56 @@
+"""The person's session: tokens in NiceGUI's per-user storage, the user
+verified locally from the access token (refreshed silently when it has
+expired), and the guard every page starts with."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi.responses import RedirectResponse
+from nicegui import app
+
+from webos_common.errors import WebOSError
+from webos_common.identity import User
+from webos_shell import runtime
+
+
+def tokens() -> Any:
+    return app.storage.user
+
+
+async def current_user() -> User | None:
+    rt = runtime.get()
+    store = tokens()
+    token = store.get("access_token")
+    if not token or rt.verifier is None:
+        return None
+    try:
+        return await rt.verifier.verify(token)
+    except WebOSError:
+        pass
+    try:
+        if not await rt.gateway.refresh(store):
+            return None
+        return await rt.verifier.verify(store["access_token"])
+    except Exception:  # noqa: BLE001 - any failure means signing in again
+        return None
+
+
+def login_url(next_path: str) -> str:
+    return f"/login?next={quote(next_path, safe='')}"
+
+
+def safe_next(value: str | None) -> str:
+    """Only a local path: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
+
+
+async def require(path: str) -> User | RedirectResponse:
+    """The signed-in user, or a redirect to sign-in that comes back to `path`."""
+    user = await current_user()
+    if user is None:
+        return RedirectResponse(login_url(path), status_code=303)
+    return user

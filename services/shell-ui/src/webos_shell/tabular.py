@@ -1,0 +1,74 @@
+"""Grid helpers (pure): column definitions from field specs, the preview
+of a bulk edit, CSV export, and the query of a server-side page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from webos_shell.schema_fields import FieldSpec
+
+HIDDEN = {"owner_id", "deleted_at", "created_by", "updated_by", "revision_id"}
+
+
+def row_id(row: dict[str, Any]) -> str:
+    return str(row.get("id") or row.get("_id") or "")
+
+
+def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any]]:
+    cols: list[dict[str, Any]] = []
+    for spec in specs:
+        if spec.name in HIDDEN or spec.kind in ("object", "secret"):
+            continue
+        col: dict[str, Any] = {"field": spec.name, "headerName": spec.label, "sortable": True,
+                               "editable": editable and not spec.read_only and spec.name not in ("id", "_id")}
+        if spec.kind == "enum":
+            col["cellEditor"] = "agSelectCellEditor"
+            col["cellEditorParams"] = {"values": spec.options}
+        elif spec.kind == "boolean":
+            col["cellDataType"] = "boolean"
+        elif spec.kind in ("integer", "number"):
+            col["cellDataType"] = "number"
+        elif spec.kind == "list":
+            col["editable"] = False
+        cols.append(col)
+    if cols:
+        cols[0]["checkboxSelection"] = True
+        cols[0]["headerCheckboxSelection"] = True
+    return cols
+
+
+def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any],
+                 label_field: str = "title") -> list[dict[str, Any]]:
+    """One line per row that would change: what it is, and field: old → new."""
+    preview = []
+    for row in rows:
+        diffs = {k: (row.get(k), v) for k, v in changes.items() if row.get(k) != v}
+        if diffs:
+            preview.append({"id": row_id(row), "label": str(row.get(label_field) or row_id(row)),
+                            "changes": "; ".join(f"{k}: {old} → {new}" for k, (old, new) in diffs.items())})
+    return preview
+
+
+def to_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("; ".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def page_query(*, page: int, size: int, sort: str | None, descending: bool,
+               filters: dict[str, Any], search: str = "") -> dict[str, Any]:
+    """Query parameters of one page: `skip`, `limit`, `sort` (`-field` for
+    descending), `q` and one parameter per filtered field."""
+    params: dict[str, Any] = {"skip": max(page, 0) * size, "limit": size}
+    if sort:
+        params["sort"] = f"-{sort}" if descending else sort
+    if search.strip():
+        params["q"] = search.strip()
+    params.update({k: v for k, v in filters.items() if v not in (None, "")})
+    return params

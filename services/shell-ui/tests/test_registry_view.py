@@ -1,0 +1,41 @@
+"""The shell's registry view against a real NATS: a module that announces
+appears, a disabled one leaves, a withdrawn one goes — no restart."""
+
+import asyncio
+
+from webos_common.manifest import ModuleManifest
+from webos_common.messaging import connect_nats
+from webos_common.module_registry import ModuleRegistry
+from webos_shell.registry_view import RegistryView
+
+
+async def _until(predicate, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def test_modules_come_and_go_live(nats_url: str) -> None:
+    import uuid
+
+    nc = await connect_nats(nats_url, name="shell-test")
+    bucket = f"mods_{uuid.uuid4().hex[:8]}"
+    registry = ModuleRegistry(nc.jetstream(), bucket=bucket, ttl=30)
+    view = RegistryView(registry)
+    try:
+        await view.start()
+        assert view.modules() == []
+        manifest = ModuleManifest(name="tasks", instance_id="i1", base_url="http://127.0.0.1:1")
+        await registry.announce(manifest)
+        await _until(lambda: [m.name for m in view.modules()] == ["tasks"])
+        await registry.set_enabled("tasks", False)
+        await _until(lambda: view.modules() == [])
+        assert view.known() == ["tasks"]
+        await registry.set_enabled("tasks", True)
+        await _until(lambda: len(view.modules()) == 1)
+        await registry.withdraw("tasks", "i1")
+        await _until(lambda: view.modules() == [])
+    finally:
+        await view.stop()
+        await nc.drain()

@@ -1,0 +1,72 @@
+import csv
+import io
+
+from webos_shell import tabular
+from webos_shell.admin.logs import passes, record_of
+from webos_shell.admin.settings_editor import changed_only
+from webos_shell.components import parse
+from webos_shell.components.kanban import group
+from webos_shell.schema_fields import FieldSpec
+from webos_shell.theme import theme_from_settings
+
+ROWS = [{"id": "1", "title": "A", "status": "todo"}, {"id": "2", "title": "B", "status": "done"},
+        {"id": "3", "title": "C", "status": "todo", "tags": ["x", "y"]}]
+
+
+def test_bulk_preview_lists_only_rows_that_change() -> None:
+    preview = tabular.bulk_preview(ROWS, {"status": "done"})
+    assert preview == [{"id": "1", "label": "A", "changes": "status: todo → done"},
+                       {"id": "3", "label": "C", "changes": "status: todo → done"}]
+
+
+def test_csv_export_round_trips() -> None:
+    text = tabular.to_csv(ROWS, ["id", "title", "tags"])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[2] == {"id": "3", "title": "C", "tags": "x; y"}
+
+
+def test_page_query_is_what_the_collection_api_reads() -> None:
+    assert tabular.page_query(page=2, size=25, sort="due", descending=True, filters={"status": "todo", "x": ""},
+                              search=" milk ") == {"skip": 50, "limit": 25, "sort": "-due", "q": "milk",
+                                                   "status": "todo"}
+
+
+def test_column_defs_hide_internal_fields_and_offer_enum_choices() -> None:
+    specs = [FieldSpec("id", "id", "string", "Id"), FieldSpec("owner_id", "owner_id", "string", "Owner"),
+             FieldSpec("status", "status", "enum", "Status", options=["todo", "done"])]
+    cols = tabular.column_defs(specs, editable=True)
+    assert [c["field"] for c in cols] == ["id", "status"]
+    assert cols[0]["editable"] is False and cols[1]["cellEditorParams"] == {"values": ["todo", "done"]}
+
+
+def test_kanban_groups_by_column_in_enum_order() -> None:
+    grouped = group(ROWS, "status", ["todo", "in_progress", "done"])
+    assert list(grouped) == ["todo", "in_progress", "done"]
+    assert [r["id"] for r in grouped["todo"]] == ["1", "3"] and grouped["in_progress"] == []
+
+
+def test_component_entries() -> None:
+    assert parse("kanban:status") == ("kanban", "kanban", "status")
+    assert parse("board=webos_tasks.shell:board") == ("board", "webos_tasks.shell:board", None)
+
+
+def test_theme_takes_valid_brand_values_only() -> None:
+    theme = theme_from_settings({"branding": {"brand_name": "Acme", "primary_color": "#112233",
+                                              "secondary_color": "red", "dark_mode": True}})
+    assert (theme.brand_name, theme.primary, theme.dark) == ("Acme", "#112233", True)
+    assert theme.secondary == "#0ea5e9"
+    assert theme_from_settings(None).brand_name == "WebOS"
+
+
+def test_log_records_and_filters() -> None:
+    record = record_of("webos.logs.auth", b'{"level": "warning", "message": "slow"}')
+    assert (record["service"], record["level"]) == ("auth", "WARNING")
+    assert passes(record, "INFO", "") and passes(record, "WARNING", "auth")
+    assert not passes(record, "ERROR", "") and not passes(record, "INFO", "gateway")
+    assert record_of("webos.logs.x", b"plain text")["message"] == "plain text"
+
+
+def test_masked_secrets_are_not_sent_back() -> None:
+    original = {"smtp_password": "********", "host": "a"}
+    assert changed_only({"smtp_password": "********", "host": "b"}, original, {"smtp_password"}) == {"host": "b"}
+    assert changed_only({"smtp_password": "new"}, original, {"smtp_password"}) == {"smtp_password": "new"}
