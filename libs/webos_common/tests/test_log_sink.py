@@ -95,3 +95,31 @@ def test_subject_is_one_token_per_service() -> None:
 def test_max_queue_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_queue"):
         NatsLogSink(None, "x", max_queue=0)  # type: ignore[arg-type]
+
+
+async def test_service_hooks_publish_a_service_apps_logs(nats_url) -> None:
+    from webos_common.config import WebOSSettings
+    from webos_common.log_sink import service_hooks
+    from webos_common.service import create_service_app
+    from webos_common.testing import lifespan_client
+
+    start, stop = service_hooks("hooked")
+    app = create_service_app("hooked", settings=WebOSSettings(env="test", nats_url=nats_url), use_mongo=False,
+                             on_startup=[start], on_shutdown=[stop])
+    nc = await nats.connect(nats_url)
+    access: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+
+    async def on_msg(msg) -> None:
+        record = json.loads(msg.data)
+        if "/nowhere" in record["message"] and not access.done():
+            access.set_result(record)
+
+    try:
+        sub = await nc.subscribe("webos.logs.hooked", cb=on_msg)
+        async with lifespan_client(app) as client:
+            await client.get("/nowhere", headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"})
+            record = await asyncio.wait_for(access, 5)
+        await sub.unsubscribe()
+    finally:
+        await nc.close()
+    assert record["service"] == "hooked" and record["trace_id"] == TRACE

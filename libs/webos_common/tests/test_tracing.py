@@ -154,3 +154,24 @@ def test_otlp_exporter_when_the_endpoint_is_set() -> None:
 
 def test_sdk_disabled_builds_nothing() -> None:
     assert tracing.setup_tracing("svc", env={"OTEL_SDK_DISABLED": "true"}) is None
+
+
+@pytest.fixture
+def undo_httpx():
+    yield
+    tracing.uninstrument_httpx()  # the rest of the session keeps plain httpx
+
+
+async def test_install_gives_a_service_server_and_client_spans(spans, undo_httpx) -> None:
+    app = create_service_app("installed", settings=WebOSSettings(env="test"), use_mongo=False, use_nats=False)
+    tracing.install(app, "installed")
+    async with serve_app(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        with context.use({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}):  # a handler, no span open
+            assert (await client.get("/nowhere")).status_code == 404
+    finished = spans.get_finished_spans()
+    client_span = next(s for s in finished if s.kind == SpanKind.CLIENT)
+    assert _hex_trace(client_span) == CLIENT_TRACE
+    assert format(client_span.parent.span_id, "016x") == CLIENT_SPAN
+    (server,) = [s for s in finished if s.kind == SpanKind.SERVER]
+    assert _hex_trace(server) == CLIENT_TRACE
+    assert 404 in (server.attributes.get("http.response.status_code"), server.attributes.get("http.status_code"))

@@ -43,7 +43,7 @@ _propagator = TraceContextTextMapPropagator()
 _state: dict[str, Any] = {"provider": None, "httpx": False}
 
 __all__ = [
-    "SpanKind", "extract", "get_tracer", "inject", "instrument_app", "instrument_httpx",
+    "SpanKind", "extract", "get_tracer", "inject", "install", "instrument_app", "instrument_httpx",
     "setup_tracing", "start_span",
 ]
 
@@ -129,15 +129,60 @@ def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics"
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider(), excluded_urls=excluded_urls)
 
 
+class _ContextTracer(trace.Tracer):
+    """A tracer whose spans without an explicit parent join the webos context's trace
+    (for instrumentations, such as httpx, that only look at the current span)."""
+
+    def __init__(self, inner: trace.Tracer) -> None:
+        self._inner = inner
+
+    def start_span(self, name: str, context: Context | None = None, *args: Any, **kwargs: Any) -> Span:
+        return self._inner.start_span(name, context if context is not None else _context_parent(), *args, **kwargs)
+
+    @contextmanager  # the API's own decorator is private; a plain context manager does the same
+    def start_as_current_span(  # type: ignore[override]
+        self, name: str, context: Context | None = None, *args: Any, **kwargs: Any,
+    ) -> Iterator[Span]:
+        parent = context if context is not None else _context_parent()
+        with self._inner.start_as_current_span(name, parent, *args, **kwargs) as span:
+            yield span
+
+
+class _ContextTracerProvider(trace.TracerProvider):
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _ContextTracer(provider().get_tracer(*args, **kwargs))
+
+
 def instrument_httpx(client: Any = None) -> None:
-    """Client spans for one httpx client, or (no argument) for every httpx client of the process."""
+    """Client spans for one httpx client, or (no argument) for every httpx client of the process.
+
+    Outside any span, a client span's parent is the webos context's trace, so a
+    call made from a bus handler or a task stays in the caller's trace."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     if client is not None:
-        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=provider())
+        HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_ContextTracerProvider())
     elif not _state["httpx"]:
-        HTTPXClientInstrumentor().instrument(tracer_provider=provider())
+        HTTPXClientInstrumentor().instrument(tracer_provider=_ContextTracerProvider())
         _state["httpx"] = True
+
+
+def uninstrument_httpx() -> None:
+    """Undo `instrument_httpx()` for the whole process (tests)."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    if _state["httpx"]:
+        HTTPXClientInstrumentor().uninstrument()
+        _state["httpx"] = False
+
+
+def install(app: Any, service: str) -> None:
+    """Everything a service needs, in one call when its app is built: the
+    provider (first call in the process), server spans, httpx client spans."""
+    if _state["provider"] is None:
+        setup_tracing(service)
+    instrument_app(app)
+    instrument_httpx()
 
 
 def extract(carrier: Mapping[str, str]) -> Context | None:
