@@ -8,10 +8,12 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import stack
+from webos_cli import scaffold, stack
 from webos_cli.plan import StackPlan
 
 app = typer.Typer(help="Run WebOS on this machine.", no_args_is_help=True, add_completion=False)
+new_app = typer.Typer(help="Create things from templates.", no_args_is_help=True)
+app.add_typer(new_app, name="new")
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
                         help="Where data, logs and PIDs live.")
@@ -74,6 +76,21 @@ def logs(component: str = typer.Argument(None, help="One component; all when omi
             raise typer.Exit(2)
         typer.echo(f"==> {path.stem} <==")
         typer.echo("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+
+
+@new_app.command("module")
+def new_module(name: str = typer.Argument(..., help="Module name: lowercase, digits and _."),
+               modules_dir: Path = typer.Option(Path("modules"), "--modules-dir", help="Where modules live."),
+               install: bool = typer.Option(True, "--install/--no-install", help="Install it editable now.")) -> None:
+    """Generate a working module (models, routers, admin, a task, a migration, tests)."""
+    try:
+        path = scaffold.create_module(name, modules_dir=modules_dir)
+    except scaffold.ScaffoldError as exc:
+        typer.echo(f"webos new module: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if install:
+        scaffold.install(path)
+    typer.echo(f"created {path} — test it: pytest {path} -q; run it: webos-module-host {name}")
 
 
 if __name__ == "__main__":
