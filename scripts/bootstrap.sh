@@ -30,7 +30,7 @@ done
 # and kubectl (Debian's kubernetes-client) for `kubectl kustomize`.
 CHECKOV_VERSION=3.3.30
 TOOLS=.venv-tools
-if [ "$("$TOOLS/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
+if ! ls -d "$TOOLS"/lib/python3*/site-packages/checkov-"$CHECKOV_VERSION".dist-info >/dev/null 2>&1; then
   [ -x "$TOOLS/bin/python" ] || "$PY" -m venv "$TOOLS"
   "$UV" pip install -q --python "$TOOLS/bin/python" "checkov==$CHECKOV_VERSION"
 fi
