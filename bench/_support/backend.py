@@ -22,6 +22,11 @@ async def ping() -> dict[str, bool]:
     return {"ok": True}
 
 
+@app.get("/readyz")
+async def readyz() -> dict[str, str]:
+    return {"status": "ready"}
+
+
 @app.get("/.well-known/jwks.json")
 async def jwks() -> dict[str, object]:
     return _JWKS

@@ -13,6 +13,7 @@ from typing import Any
 import nats
 import pytest
 from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.responses import StreamingResponse
 
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
@@ -32,6 +33,18 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
         return Response(status_code=200 if app.state.healthy else 503)
+
+    @app.get(prefix + "/slow", include_in_schema=False)
+    async def slow() -> dict[str, bool]:
+        await asyncio.sleep(1)
+        return {"slow": True}
+
+    @app.get(prefix + "/chunks", include_in_schema=False)
+    async def chunks(n: int = 3) -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
+            for i in range(n):
+                yield f"part{i};".encode()
+        return StreamingResponse(parts(), media_type="text/plain")
 
     @app.get(prefix + "/items/{item_id}", include_in_schema=True)
     async def item(item_id: int) -> dict[str, int]:

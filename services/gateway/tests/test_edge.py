@@ -121,3 +121,17 @@ async def test_upstream_down_counts_as_upstream_error(rig: Rig) -> None:
 async def _get(base: str, path: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=base) as client:
         return await client.get(path)
+
+
+@pytest.mark.parametrize("rig", [{"upstream_read_timeout": 0.3}], indirect=True)
+async def test_slow_upstream_is_504_and_chunked_answers_stream_through(rig: Rig) -> None:
+    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
+        slow = await client.get("/api/storage/slow")
+        assert slow.status_code == 504
+        assert slow.json()["error"]["code"] == "upstream_timeout"
+        chunked = await client.get("/api/storage/chunks", params={"n": 5})
+        assert chunked.status_code == 200
+        assert chunked.text == "part0;part1;part2;part3;part4;"
+        assert chunked.headers.get("transfer-encoding") == "chunked"
+        again = await client.get("/api/storage/x")  # the pool is still healthy afterwards
+        assert again.status_code == 200

@@ -141,15 +141,19 @@ class _Connection(asyncio.Protocol):
         self.buffered = 0
 
     async def wait(self, limit: float) -> None:
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        timer = loop.call_later(limit, self._expire, waiter)  # cheaper than asyncio.timeout per wait
         try:
-            async with asyncio.timeout(limit):
-                await self.waiter
-        except TimeoutError as exc:
-            self._close()
-            raise UpstreamTimeout("upstream did not answer in time") from exc
+            await waiter
         finally:
+            timer.cancel()
             self.waiter = None
+
+    def _expire(self, waiter: asyncio.Future[None]) -> None:
+        if not waiter.done():
+            self._close()
+            waiter.set_exception(UpstreamTimeout("upstream did not answer in time"))
 
     async def write(self, data: bytes) -> None:
         if self.closed or self.transport is None:
