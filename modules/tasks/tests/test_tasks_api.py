@@ -170,3 +170,24 @@ async def test_widget(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
     await make(client, alice, title="soon", due_date=(datetime.now(UTC) + timedelta(hours=5)).isoformat())
     body = (await client.get("/api/tasks/widget", headers=alice)).json()
     assert body["open"] == 1 and body["items"][0]["title"] == "soon"
+
+
+async def test_events_reach_the_bus_through_the_outbox(client: httpx.AsyncClient, alice: dict[str, str],
+                                                       app: Any) -> None:
+    import asyncio
+
+    from webos_common.envelope import EventEnvelope
+
+    seen: asyncio.Queue[EventEnvelope] = asyncio.Queue()
+
+    async def on_completed(event: EventEnvelope) -> None:
+        await seen.put(event)
+
+    bus = app.state.resources.bus
+    bus.subscribe("task:completed", on_completed, name=f"test-{id(app)}")
+    await bus.wait_ready()
+    task = await make(client, alice, title="ship it")
+    await client.post(f"{API}/{task['id']}/move", json={"status": "done"}, headers=alice)
+    event = await asyncio.wait_for(seen.get(), timeout=15)
+    assert event.topic == "task:completed" and event.payload["id"] == task["id"]
+    assert event.user_id == "alice" and event.source == "tasks"
