@@ -92,12 +92,13 @@ def issuer() -> TestIssuer:
 def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str,
                 issuer: TestIssuer) -> Callable[..., Any]:
     @asynccontextmanager
-    async def make(kind: str = "local", *, served: bool = False, **settings: Any) -> AsyncIterator[Harness]:
+    async def make(kind: str = "local", *, served: bool = False, adapters: dict[str, Any] | None = None,
+                   **settings: Any) -> AsyncIterator[Harness]:
         settings.setdefault("storage_sources", sources_for(kind, tmp_path, s3_url))
         settings.setdefault("storage_mounts", [MountConfig(path="/mnt/reports", target="fs://main/reports/",
                                                            read_permission="reports.read",
                                                            write_permission="reports.write")])
-        app = create_app(StorageSettings(**settings))
+        app = create_app(StorageSettings(**settings), **(adapters or {}))
         app.state.resources.verifier = issuer.verifier()
         if not served:
             async with lifespan_client(app) as client:

@@ -1,8 +1,11 @@
 """In-process background jobs for large transfers, with queryable progress.
 
 Each job runs as an asyncio task (carrying the request's context); every
-10 % it records the percent and emits `task:progress` on the bus. A shared
-task library (`webos_common.tasks`) can replace this once it lands.
+10 % it records the percent and emits `task:progress`, and `task:status`
+when it starts and ends, with the payload shape of `webos_common.tasks`
+(task_id, name, state, percent, message, error, attempts, user_id) plus
+bytes and URNs. The copy needs this process's data sources, which is why it
+does not run on the shared TaskIQ workers.
 """
 
 from __future__ import annotations
@@ -49,17 +52,18 @@ class JobRunner:
 
     async def _run(self, job: Job, work: Callable[[Progress], Awaitable[None]], *, swallow: bool = True) -> None:
         job.state = "running"
+        await self._emit(job, "task:status")
 
         async def progress(done: int) -> None:
             job.bytes_done = done
             step = job.percent // 10 * 10
             if step and (not job.progress or step > job.progress[-1]):
                 job.progress.append(step)
-                await self._emit(job)
+                await self._emit(job, "task:progress")
 
         try:
             await work(progress)
-            job.state = "done"
+            job.state = "succeeded"
         except Exception as exc:
             job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
             logger.exception("storage job {} failed", job.id)
@@ -67,15 +71,17 @@ class JobRunner:
                 raise
         finally:
             job.finished = datetime.now(UTC)
-            await self._emit(job)
+            await self._emit(job, "task:status")
 
-    async def _emit(self, job: Job) -> None:
-        payload = {"task_id": job.id, "kind": job.kind, "state": job.state, "percent": job.percent,
-                   "bytes_done": job.bytes_done, "bytes_total": job.bytes_total, "src": job.src, "dst": job.dst}
+    async def _emit(self, job: Job, topic: str) -> None:
+        payload = {"task_id": job.id, "name": f"storage.{job.kind}", "state": job.state, "percent": job.percent,
+                   "message": f"{job.kind} {job.src} -> {job.dst}", "error": job.error, "attempts": 1,
+                   "user_id": job.owner, "bytes_done": job.bytes_done, "bytes_total": job.bytes_total,
+                   "src": job.src, "dst": job.dst}
         try:
-            await self.bus.emit("task:progress", payload)
+            await self.bus.emit(topic, payload)
         except Exception:  # noqa: BLE001 - progress is best effort
-            logger.exception("could not emit task:progress")
+            logger.exception("could not emit {}", topic)
 
     def _trim(self) -> None:
         finished = [j for j in self.jobs.values() if j.finished]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from loguru import logger
+
 from webos_common.afs import FileExists, FileMissing, Urn, is_within, join
 from webos_common.errors import BadRequest
 from webos_common.identity import User
@@ -70,16 +72,22 @@ class Transfers:
 
     async def _stream_all(self, user: User, source: Target, target: Target, files: list[tuple[str, int]],
                           progress: Progress, *, keep_source: bool) -> None:
-        done = 0
         meta = await source.source.get_stat(source.urn.path)
-        if meta.is_dir:
-            await target.source.mkdir(target.urn.path)
-        for path, _ in files:
-            rest = path[len(source.urn.path):].lstrip("/")
-            dst = Urn(target.urn.source, join(target.urn.path, rest))
-            done = await self._copy_one(user, Urn(source.urn.source, path), source, dst, target, done, progress,
-                                        keep_source=keep_source)
-        await progress(done)
+        written: list[Urn] = []
+        try:
+            if meta.is_dir:
+                await target.source.mkdir(target.urn.path)
+            done = 0
+            for path, _ in files:
+                rest = path[len(source.urn.path):].lstrip("/")
+                dst = Urn(target.urn.source, join(target.urn.path, rest))
+                done = await self._copy_one(user, Urn(source.urn.source, path), source, dst, target, done, progress,
+                                            keep_source=keep_source)
+                written.append(dst)
+            await progress(done)
+        except BaseException:
+            await self._undo(target, written, created_dir=meta.is_dir)
+            raise
         if keep_source:
             await self.service.bus.emit("file:created", {"urn": str(target.urn), "copied_from": str(source.urn),
                                                          "by": user.id})
@@ -87,6 +95,20 @@ class Transfers:
         await source.source.delete(source.urn.path)
         await self.service.index.remove_tree(source.urn.source, source.urn.path)
         await self.service.bus.emit("file:moved", {"from": str(source.urn), "to": str(target.urn), "by": user.id})
+
+    async def _undo(self, target: Target, written: list[Urn], *, created_dir: bool) -> None:
+        """A failed transfer takes back what it wrote: the source is untouched, the target as before."""
+        try:
+            if created_dir:
+                await target.source.delete(target.urn.path)
+            else:
+                for urn in written:
+                    await target.source.delete(urn.path)
+        except FileMissing:
+            pass
+        except Exception:  # noqa: BLE001 - the original error matters more
+            logger.exception("could not undo a failed transfer to {}", target.urn)
+        await self.service.index.remove_tree(target.urn.source, target.urn.path)
 
     async def _copy_one(self, user: User, src: Urn, source: Target, dst: Urn, target: Target,
                         done: int, progress: Progress, *, keep_source: bool) -> int:

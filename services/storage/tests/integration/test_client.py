@@ -38,7 +38,7 @@ async def test_client_lists_streams_puts_and_raises(storage_app) -> None:
             expected = b"".join(bytes([i]) * 1000 for i in range(3))
             assert await storage.read_bytes("fs://reports/streamed.bin") == expected
             moved = await storage.move("fs://reports/2023.txt", "fs://local/home/alice/2023.txt")
-            assert moved["job"]["state"] == "done"
+            assert moved["job"]["state"] == "succeeded"
             assert await storage.exists("fs://local/home/alice/2023.txt")
             with pytest.raises(NotFound) as missing:
                 await storage.stat("fs://nosuch/x")

@@ -127,7 +127,7 @@ async def test_move_and_copy_within_source(storage_app, kind) -> None:
         headers = h.as_user("alice")
         moved = await h.client.post("/files/move", json={"src": "fs://main/m/a.txt", "dst": "fs://main/n/b.txt"},
                                     headers=headers)
-        assert moved.status_code == 200 and moved.json()["job"]["state"] == "done"
+        assert moved.status_code == 200 and moved.json()["job"]["state"] == "succeeded"
         assert (await h.get("fs://main/m/a.txt")).status_code == 404
         assert (await h.get("fs://main/n/b.txt")).content == b"alpha"
         await h.assert_index_matches("main")

@@ -11,13 +11,14 @@ import time
 import nats
 import pytest
 
+from webos_storage.adapters.local import LocalDataSource
 from webos_storage.shares import ShareSigner
 
 
 async def wait_job(h, job_id: str, user: str = "alice") -> dict:
     for _ in range(600):
         job = (await h.client.get(f"/jobs/{job_id}", headers=h.as_user(user))).json()
-        if job["state"] in ("done", "failed"):
+        if job["state"] in ("succeeded", "failed"):
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish")
@@ -34,6 +35,7 @@ async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, k
         progress.append(json.loads(msg.data)["payload"])
 
     await nc.subscribe("webos.events.task.progress", cb=on_progress)
+    await nc.subscribe("webos.events.task.status", cb=on_progress)
     try:
         async with storage_app(kind, storage_background_bytes=1024 * 1024) as h:
             await h.put("fs://main/big/data.bin", data)
@@ -45,7 +47,7 @@ async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, k
                                           headers=h.as_user("alice"))
             assert started.status_code == 202, started.text
             job = await wait_job(h, started.json()["job"]["id"])
-            assert job["state"] == "done", job
+            assert job["state"] == "succeeded", job
             assert job["bytes_done"] == job["bytes_total"] == len(data) + 5
             assert job["progress"] == sorted(job["progress"]) and job["progress"][-1] == 100
             assert len(job["progress"]) >= 3  # 1 MB chunks of a 3 MB file
@@ -61,11 +63,14 @@ async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, k
             assert other.status_code == 404
         await nc.flush()
         for _ in range(50):
-            if any(p["state"] == "done" for p in progress):
+            if any(p["state"] == "succeeded" for p in progress):
                 break
             await asyncio.sleep(0.02)
-        percents = [p["percent"] for p in progress if p["task_id"] == job["id"]]
-        assert percents and percents[-1] == 100 and percents == sorted(percents)
+        mine = [p for p in progress if p["task_id"] == job["id"]]
+        percents = [p["percent"] for p in mine]
+        assert percents and percents[-1] == 100 and percents == sorted(percents) and len(percents) >= 4
+        assert mine[0]["state"] == "running" and mine[-1]["state"] == "succeeded"
+        assert {p["user_id"] for p in mine} == {"alice"} and mine[0]["name"] == "storage.move"
     finally:
         await nc.close()
 
@@ -75,7 +80,7 @@ async def test_small_cross_source_copy_runs_inline(storage_app) -> None:
         await h.put("fs://main/c.txt", b"copy me")
         response = await h.client.post("/files/copy", json={"src": "fs://main/c.txt", "dst": "fs://other/c.txt"},
                                        headers=h.as_user("bob", permissions=()))
-        assert response.status_code == 201 and response.json()["job"]["state"] == "done"
+        assert response.status_code == 201 and response.json()["job"]["state"] == "succeeded"
         copied = (await h.client.get("/files/stat", params={"urn": "fs://other/c.txt"},
                                      headers=h.as_user("bob"))).json()
         assert copied["owner"] == "bob" and copied["sha256"] == hashlib.sha256(b"copy me").hexdigest()
@@ -130,3 +135,39 @@ async def test_share_links_sign_and_expire(storage_app) -> None:
         too_long = await h.client.post("/shares", json={"urn": "fs://main/s.txt", "expires_in": 10**9},
                                        headers=h.as_user("alice"))
         assert too_long.status_code == 400 and too_long.json()["error"]["details"]["field"] == "expires_in"
+
+
+class FailingSource(LocalDataSource):
+    """Local disk whose reads of `*.broken` files fail after the first chunk, while `failing`."""
+
+    failing = False
+
+    async def open_file(self, path: str, *, offset: int = 0, length: int | None = None):
+        async for chunk in super().open_file(path, offset=offset, length=length):
+            yield chunk
+            if self.failing and path.endswith(".broken"):
+                raise OSError("disk went away")
+
+
+async def test_failed_transfer_takes_back_what_it_wrote(storage_app, tmp_path) -> None:
+    main = FailingSource("main", tmp_path / "main")
+    other = LocalDataSource("other", tmp_path / "other")
+    home = LocalDataSource("local", tmp_path / "local")
+    for source in (main, other, home):
+        await source.connect()
+    sources = {"main": main, "other": other, "local": home}
+    async with storage_app(adapters={"sources": sources}, storage_background_bytes=1024) as h:
+        await h.put("fs://main/job/a.txt", b"a" * 5000)
+        await h.put("fs://main/job/z.broken", os.urandom(3 * 1024 * 1024))
+        before = await h.snapshot("main")
+        main.failing = True
+        started = await h.client.post("/files/move", json={"src": "fs://main/job", "dst": "fs://other/job"},
+                                      headers=h.as_user("alice"))
+        assert started.status_code == 202
+        job = await wait_job(h, started.json()["job"]["id"])
+        main.failing = False
+        assert job["state"] == "failed" and "disk went away" in job["error"]
+        assert await h.snapshot("main") == before
+        assert await h.snapshot("other") == {}
+        await h.assert_index_matches("main")
+        await h.assert_index_matches("other")

@@ -73,7 +73,7 @@ class Job:
     dst: str
     owner: str | None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    state: str = "pending"  # pending | running | done | failed
+    state: str = "queued"  # queued | running | succeeded | failed (webos_common.tasks' names)
     bytes_total: int = 0
     bytes_done: int = 0
     progress: list[int] = field(default_factory=list)  # percents reported, in order
