@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import ROOT, compose
 
-INFRA = {"mongo", "mongo-init", "nats", "nats-1", "nats-2", "nats-3", "minio"}
+INFRA = {"mongo", "mongo-init", "nats", "nats-1", "nats-2", "nats-3", "minio", "minio-init"}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,8 @@ def test_infrastructure(services) -> None:
     assert "rs.initiate" in init and services["mongo-init"]["restart"] == "no"
     assert "--jetstream" in services["nats"]["command"]
     assert services["minio"]["command"][:2] == ["server", "/data"]
-    for name in INFRA - {"mongo-init"}:
+    assert "mc mb --ignore-existing" in services["minio-init"]["command"][0]
+    for name in INFRA - {"mongo-init", "minio-init"}:
         assert services[name]["healthcheck"]["test"], name
 
 
@@ -44,6 +45,7 @@ def test_webos_containers_are_hardened(services) -> None:
         deps = svc["depends_on"]
         assert deps["mongo-init"]["condition"] == "service_completed_successfully", name
         assert deps["nats"]["condition"] == "service_healthy", name
+        assert deps["minio-init"]["condition"] == "service_completed_successfully", name
 
 
 def test_only_the_gateway_publishes_a_port(services) -> None:
