@@ -4,6 +4,8 @@ exported unless an OTLP endpoint is configured."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import APIRouter
@@ -175,3 +177,18 @@ async def test_install_gives_a_service_server_and_client_spans(spans, undo_httpx
     (server,) = [s for s in finished if s.kind == SpanKind.SERVER]
     assert _hex_trace(server) == CLIENT_TRACE
     assert 404 in (server.attributes.get("http.response.status_code"), server.attributes.get("http.status_code"))
+
+
+async def test_open_span_spans_two_hooks_of_a_task_run(spans) -> None:
+    async def run_task(snapshot: dict) -> tuple[str | None, int]:
+        context.restore(snapshot)  # what the task middleware's pre_execute does
+        span = tracing.open_span("task run", kind=SpanKind.CONSUMER)  # ... then pre_execute opens the span
+        seen = context.trace_id.get(), span.get_span_context().span_id
+        span.end()  # post_execute
+        return seen
+
+    seen_trace, span_id = await asyncio.create_task(run_task({"trace_id": CLIENT_TRACE, "span_id": CLIENT_SPAN}))
+    assert seen_trace == CLIENT_TRACE
+    (finished,) = spans.get_finished_spans()
+    assert finished.context.span_id == span_id and _hex_trace(finished) == CLIENT_TRACE
+    assert format(finished.parent.span_id, "016x") == CLIENT_SPAN

@@ -16,6 +16,9 @@ For the bus and the task queue, which have no instrumentation of their own:
   else the trace and span ids of `webos_common.context`; while it is open
   the context's trace/span ids are the span's, so logs, envelopes and
   outgoing headers carry it.
+* `open_span(...)` is the same for a span begun in one hook and ended in
+  another (`span.end()`), e.g. a task run between `pre_execute` and
+  `post_execute`.
 * `inject(headers)` writes the current `traceparent` into a carrier
   (message headers, task labels); `extract(headers)` reads one back as an
   OpenTelemetry context.
@@ -44,7 +47,7 @@ _state: dict[str, Any] = {"provider": None, "httpx": False}
 
 __all__ = [
     "SpanKind", "extract", "get_tracer", "inject", "install", "instrument_app", "instrument_httpx",
-    "setup_tracing", "start_span",
+    "open_span", "setup_tracing", "start_span",
 ]
 
 
@@ -235,6 +238,27 @@ def start_span(
         finally:
             context.span_id.reset(tokens[1])
             context.trace_id.reset(tokens[0])
+
+
+def open_span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    carrier: Mapping[str, str] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Span:
+    """Start a span the caller ends with `span.end()`, for hook pairs such as TaskIQ's
+    `pre_execute`/`post_execute`; parented like `start_span`. The context's trace/span
+    ids become the span's in the current task (not reset: the caller's context ends with it)."""
+    parent = extract(carrier) if carrier is not None else None
+    if parent is None:
+        parent = _context_parent()
+    span = get_tracer().start_span(name, context=parent, kind=kind, attributes=attributes)
+    ids = span.get_span_context()
+    if ids.is_valid:
+        context.trace_id.set(format(ids.trace_id, "032x"))
+        context.span_id.set(format(ids.span_id, "016x"))
+    return span
 
 
 def inject(carrier: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
