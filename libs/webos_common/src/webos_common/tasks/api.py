@@ -1,0 +1,216 @@
+"""What services and modules call: `@task`, `run_bg`, `progress`, `cancel`,
+`chain`, `status`, `wait`."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
+
+from webos_common.tasks.broker import CANCEL_PREFIX, WebOSBroker
+from webos_common.tasks.middleware import CHAIN_LABEL, ContextMiddleware, TaskCancelled, announce, current_task_id
+from webos_common.tasks.status import TaskRecord, TaskState
+
+broker = WebOSBroker()
+broker.add_middlewares(ContextMiddleware())
+
+Task = AsyncTaskiqDecoratedTask[Any, Any]
+
+
+def configure(nats_url: str) -> WebOSBroker:
+    """Point the process-wide broker at NATS (before `start` or the worker)."""
+    return broker.configure(nats_url)
+
+
+async def start(nats_url: str | None = None) -> WebOSBroker:
+    """Connect this process as a task client (a service that kicks tasks)."""
+    if nats_url:
+        configure(nats_url)
+    if not broker.started:
+        await broker.startup()
+    return broker
+
+
+async def stop() -> None:
+    if broker.started:
+        await broker.shutdown()
+
+
+def _store() -> Any:
+    if broker.store is None:
+        raise RuntimeError("tasks not started: await webos_common.tasks.start(nats_url)")
+    return broker.store
+
+
+# -- defining tasks -------------------------------------------------------------
+def task(func: Callable[..., Any] | None = None, *, name: str | None = None, retries: int = 0,
+         retry_delay: float = 1.0, timeout: float | None = None) -> Any:
+    """Register a function as a task: `@task` or `@task(retries=3, retry_delay=0.5)`.
+
+    Retries back off exponentially (retry_delay, ×2, ×4, …) inside the worker.
+    """
+
+    def register(fn: Callable[..., Any]) -> Task:
+        labels: dict[str, Any] = {}
+        if timeout is not None:
+            labels["timeout"] = timeout
+        runner = _runner(fn, retries=retries, retry_delay=retry_delay)
+        return broker.register_task(runner, task_name=name or f"{fn.__module__}:{fn.__qualname__}", **labels)
+
+    return register(func) if func is not None else register
+
+
+async def _call(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def _runner(fn: Callable[..., Any], *, retries: int, retry_delay: float) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(fn)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        task_id = current_task_id.get() or ""
+        if broker.store is not None:
+            record = await broker.store.get(task_id)
+            if record is not None and record.cancel_requested:
+                raise TaskCancelled("cancelled before it started")
+        attempt = 0
+        while True:
+            inner = asyncio.ensure_future(_call(fn, args, kwargs))
+            broker.running[task_id] = inner
+            try:
+                return await inner
+            except asyncio.CancelledError:
+                if task_id in broker.cancelled:
+                    raise TaskCancelled("cancelled") from None
+                raise
+            except TaskCancelled:
+                raise
+            except Exception:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                await _mark_retrying(task_id)
+                await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
+            finally:
+                broker.running.pop(task_id, None)
+                broker.cancelled.discard(task_id)
+
+    return run
+
+
+async def _mark_retrying(task_id: str) -> None:
+    if broker.store is None:
+        return
+
+    def retrying(record: TaskRecord) -> None:
+        record.state = TaskState.retrying
+        record.attempts += 1
+
+    record = await broker.store.update(task_id, retrying)
+    if record is not None:
+        await announce(broker, record)
+
+
+# -- inside a task ----------------------------------------------------------------
+async def progress(percent: float, message: str = "") -> None:
+    """Report progress of the running task: stored and emitted as `task:progress`.
+
+    Raises TaskCancelled when the task was asked to stop.
+    """
+    task_id = current_task_id.get()
+    if task_id is None:
+        raise RuntimeError("progress() called outside a task")
+    percent = max(0.0, min(100.0, float(percent)))
+
+    def advance(record: TaskRecord) -> None:
+        record.percent, record.message = percent, message
+
+    record = await _store().update(task_id, advance)
+    if record is None:
+        return
+    if record.cancel_requested:
+        raise TaskCancelled("cancelled")
+    await announce(broker, record, topic="task:progress")
+
+
+# -- from a caller ---------------------------------------------------------------
+async def run_bg(func: Callable[..., Any] | Task, *args: Any, **kwargs: Any) -> AsyncTaskiqTask[Any]:
+    """Fire and forget: a registered task, or any importable module-level function."""
+    if isinstance(func, AsyncTaskiqDecoratedTask):
+        return await func.kiq(*args, **kwargs)
+    path = f"{func.__module__}:{func.__qualname__}"
+    if "<locals>" in path:
+        raise ValueError("run_bg needs a module-level function (the worker imports it by name)")
+    return await _call_by_path.kiq(path, list(args), kwargs)
+
+
+async def _call_path(path: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    module, _, qualname = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if isinstance(target, AsyncTaskiqDecoratedTask):
+        target = target.original_func
+    return await _call(target, args, kwargs)
+
+
+_call_by_path: Task = task(_call_path, name="webos.run_bg")
+
+
+class Chain:
+    """`chain(a, b, c).kiq(x)`: b gets a's result, c gets b's."""
+
+    def __init__(self, *tasks: Task) -> None:
+        if not tasks:
+            raise ValueError("chain needs at least one task")
+        self.tasks = tasks
+
+    async def kiq(self, *args: Any, **kwargs: Any) -> AsyncTaskiqTask[Any]:
+        rest = ",".join(t.task_name for t in self.tasks[1:])
+        return await self.tasks[0].kicker().with_labels(**{CHAIN_LABEL: rest}).kiq(*args, **kwargs)
+
+
+def chain(*tasks: Task) -> Chain:
+    return Chain(*tasks)
+
+
+async def status(task_id: str) -> TaskRecord | None:
+    result: TaskRecord | None = await _store().get(task_id)
+    return result
+
+
+async def cancel(task_id: str) -> TaskRecord | None:
+    """Ask a task to stop: a queued one never starts, a running one is cancelled."""
+
+    def request(record: TaskRecord) -> None:
+        if record.state.finished:
+            return
+        record.cancel_requested = True
+        if record.state is TaskState.queued:
+            record.state, record.finished_at = TaskState.cancelled, datetime.now(UTC)
+
+    record: TaskRecord | None = await _store().update(task_id, request)
+    if record is not None and record.cancel_requested:
+        await broker.client.publish(f"{CANCEL_PREFIX}.{task_id}", b"")
+        await announce(broker, record)
+    return record
+
+
+async def wait(task_id: str, *, timeout: float = 30.0, poll: float = 0.05) -> TaskRecord:  # noqa: ASYNC109
+    """Poll until the task has finished; raise TimeoutError otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        record = await status(task_id)
+        if record is not None and record.state.finished:
+            return record
+        if loop.time() > deadline:
+            raise TimeoutError(f"task {task_id} not finished after {timeout}s")
+        await asyncio.sleep(poll)

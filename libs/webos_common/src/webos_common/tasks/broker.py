@@ -1,0 +1,90 @@
+"""The TaskIQ broker: a JetStream work queue, results in a NATS object store.
+
+One process-wide `broker`; `configure(nats_url)` points it at a server
+before `start()` (services) or the worker (`webos_common.tasks.worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from loguru import logger
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
+
+from webos_common.bus import EventBus
+from webos_common.bus.streams import ensure_streams
+from webos_common.tasks.status import TaskStore
+
+STREAM = "WEBOS_TASKS"
+SUBJECT = "webos.tasks.run"
+DURABLE = "webos-workers"
+RESULTS_BUCKET = "webos_task_results"
+CANCEL_PREFIX = "webos.tasks.cancel"
+ACK_WAIT = 15 * 60.0  # a task running longer than this is handed to another worker
+
+
+class WebOSBroker(PullBasedJetStreamBroker):
+    """PullBasedJetStreamBroker whose server address is set late (`configure`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            servers=[],
+            subject=SUBJECT,
+            stream_name=STREAM,
+            durable=DURABLE,
+            stream_config=StreamConfig(
+                name=STREAM, subjects=[SUBJECT], retention=RetentionPolicy.WORK_QUEUE,
+                storage=StorageType.FILE,
+            ),
+            consumer_config=ConsumerConfig(
+                durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_deliver=3,
+            ),
+            pull_consume_batch=1,
+            pull_consume_timeout=5.0,
+            name="webos-tasks",
+        )
+        self.started = False
+        self.store: TaskStore | None = None
+        self.bus: EventBus | None = None
+        self.running: dict[str, asyncio.Task[Any]] = {}
+        self.cancelled: set[str] = set()
+        self._cancel_sub: Subscription | None = None
+
+    def configure(self, nats_url: str) -> WebOSBroker:
+        object.__setattr__(self, "servers", [nats_url])
+        backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET)
+        self.with_result_backend(backend)
+        return self
+
+    async def startup(self) -> None:
+        if not self.servers:
+            raise RuntimeError("tasks broker not configured: call webos_common.tasks.configure(nats_url)")
+        object.__setattr__(self, "client", Client())  # a fresh connection for this event loop
+        await super().startup()
+        self.store = TaskStore(self.js)
+        await self.store.open()
+        self.bus = EventBus(self.client, service="tasks")
+        await ensure_streams(self.bus.js, self.bus.settings)
+        if self.is_worker_process:
+            self._cancel_sub = await self.client.subscribe(f"{CANCEL_PREFIX}.*", cb=self._on_cancel)
+        self.started = True
+
+    async def _on_cancel(self, msg: Msg) -> None:
+        task_id = msg.subject.rsplit(".", 1)[-1]
+        running = self.running.get(task_id)
+        if running is not None and not running.done():
+            logger.info("cancelling task {}", task_id)
+            self.cancelled.add(task_id)
+            running.cancel()
+
+    async def shutdown(self) -> None:
+        self.started = False
+        if self._cancel_sub is not None:
+            await self._cancel_sub.unsubscribe()
+            self._cancel_sub = None
+        await super().shutdown()

@@ -1,0 +1,117 @@
+"""Carries user and trace into task labels and restores them in the worker
+(seed 002 §11.3); records each task's status and announces it on the bus."""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from loguru import logger
+from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
+
+from webos_common import context
+from webos_common.tasks.status import TaskRecord, TaskState, json_safe
+
+if TYPE_CHECKING:
+    from webos_common.tasks.broker import WebOSBroker
+
+CONTEXT_LABEL = "webos_context"
+USER_LABEL = "webos_user_id"
+CHAIN_LABEL = "webos_chain"
+
+current_task_id: ContextVar[str | None] = ContextVar("webos_current_task_id", default=None)
+
+
+class TaskCancelled(Exception):
+    """Raised inside a task that was cancelled."""
+
+
+async def announce(broker: WebOSBroker, record: TaskRecord, topic: str = "task:status") -> None:
+    if broker.bus is None:
+        return
+    payload = record.model_dump(mode="json", include={"id", "name", "state", "percent", "message", "error",
+                                                      "attempts", "user_id"})
+    payload["task_id"] = payload.pop("id")
+    try:
+        await broker.bus.emit(topic, payload)
+    except Exception as exc:  # noqa: BLE001 - status events are best effort; the store is the truth
+        logger.warning("could not announce {} of task {}: {}", topic, record.id, exc)
+
+
+class ContextMiddleware(TaskiqMiddleware):
+    @property
+    def webos(self) -> WebOSBroker:
+        return cast("WebOSBroker", self.broker)
+
+    async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
+        """Client side: stamp the caller's context into labels; record `queued`."""
+        if CONTEXT_LABEL not in message.labels:
+            message.labels[CONTEXT_LABEL] = json.dumps(context.capture(), separators=(",", ":"))
+        snapshot = json.loads(message.labels[CONTEXT_LABEL])
+        user = snapshot.get("user") or {}
+        message.labels[USER_LABEL] = user.get("id") or ""
+        store = self.webos.store
+        if store is not None:
+            record = TaskRecord(id=message.task_id, name=message.task_name, user_id=user.get("id"),
+                                username=user.get("username"), trace_id=snapshot.get("trace_id"))
+            await store.put(record)
+            with context.use(snapshot):
+                await announce(self.webos, record)
+        return message
+
+    async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
+        """Worker side: restore the caller's context for the task's run."""
+        raw = message.labels.get(CONTEXT_LABEL)
+        snapshot = json.loads(raw) if isinstance(raw, str) and raw else {}
+        context.restore(snapshot)
+        current_task_id.set(message.task_id)
+        store = self.webos.store
+        if store is not None:
+            default = TaskRecord(id=message.task_id, name=message.task_name)
+
+            def running(record: TaskRecord) -> None:
+                if record.state is not TaskState.cancelled:
+                    record.state = TaskState.running
+                record.started_at = record.started_at or datetime.now(UTC)
+                record.attempts += 1
+
+            record = await store.update(message.task_id, running, default=default)
+            if record is not None:
+                await announce(self.webos, record)
+        return message
+
+    async def post_execute(self, message: TaskiqMessage, result: TaskiqResult[Any]) -> None:
+        store = self.webos.store
+        if store is None:
+            return
+        error = result.error
+
+        def finished(record: TaskRecord) -> None:
+            record.finished_at = datetime.now(UTC)
+            if isinstance(error, TaskCancelled) or record.state is TaskState.cancelled:
+                record.state, record.error = TaskState.cancelled, "cancelled"
+            elif result.is_err:
+                record.state, record.error = TaskState.failed, f"{type(error).__name__}: {error}"[:4000]
+            else:
+                record.state, record.result = TaskState.succeeded, json_safe(result.return_value)
+                if record.percent is not None:
+                    record.percent = 100.0
+
+        record = await store.update(message.task_id, finished)
+        if record is not None:
+            await announce(self.webos, record)
+            if record.state is TaskState.succeeded:
+                await self._next_in_chain(message, result.return_value)
+
+    async def _next_in_chain(self, message: TaskiqMessage, value: Any) -> None:
+        rest = [n for n in str(message.labels.get(CHAIN_LABEL) or "").split(",") if n]
+        if not rest:
+            return
+        task = self.broker.find_task(rest[0])
+        if task is None:
+            logger.error("chain: task {} is not registered", rest[0])
+            return
+        labels = {CHAIN_LABEL: ",".join(rest[1:]), CONTEXT_LABEL: message.labels.get(CONTEXT_LABEL, "")}
+        await task.kicker().with_labels(**labels).kiq(value)

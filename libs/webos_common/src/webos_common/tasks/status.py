@@ -1,0 +1,141 @@
+"""Task status records in the NATS KV bucket `webos_tasks` (key `task.<id>`).
+
+Written by the kicker (queued) and the worker (running, progress, the end),
+read by the events service's `/tasks` API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.kv import KeyValue
+from pydantic import BaseModel, Field
+
+BUCKET = "webos_tasks"
+KEEP_SECONDS = 7 * 86400
+
+
+class TaskState(StrEnum):
+    queued = "queued"
+    running = "running"
+    retrying = "retrying"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskState.succeeded, TaskState.failed, TaskState.cancelled)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TaskRecord(BaseModel):
+    id: str
+    name: str
+    state: TaskState = TaskState.queued
+    user_id: str | None = None
+    username: str | None = None
+    trace_id: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    attempts: int = 0
+    percent: float | None = None
+    message: str | None = None
+    result: Any = None
+    error: str | None = None
+    cancel_requested: bool = False
+
+
+def json_safe(value: Any) -> Any:
+    """The value if it survives JSON, else its repr."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)[:2000]
+
+
+class TaskStore:
+    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET) -> None:
+        self.js = js
+        self.bucket = bucket
+        self._kv: KeyValue | None = None
+
+    async def open(self) -> KeyValue:
+        if self._kv is None:
+            try:
+                self._kv = await self.js.key_value(self.bucket)
+            except BucketNotFoundError:
+                self._kv = await self.js.create_key_value(
+                    KeyValueConfig(bucket=self.bucket, history=1, ttl=KEEP_SECONDS, storage=StorageType.FILE)
+                )
+        return self._kv
+
+    async def get(self, task_id: str) -> TaskRecord | None:
+        kv = await self.open()
+        try:
+            entry = await kv.get(f"task.{task_id}")
+        except KeyNotFoundError:
+            return None
+        return TaskRecord.model_validate_json(entry.value) if entry.value else None
+
+    async def put(self, record: TaskRecord) -> None:
+        kv = await self.open()
+        await kv.put(f"task.{record.id}", record.model_dump_json().encode())
+
+    async def update(self, task_id: str, change: Callable[[TaskRecord], None],
+                     *, default: TaskRecord | None = None) -> TaskRecord | None:
+        """Read-modify-write with compare-and-set (retried on a concurrent write)."""
+        kv = await self.open()
+        key = f"task.{task_id}"
+        for _ in range(20):
+            try:
+                entry = await kv.get(key)
+                record = TaskRecord.model_validate_json(entry.value or b"{}")
+                revision: int | None = entry.revision
+            except KeyNotFoundError:
+                if default is None:
+                    return None
+                record, revision = default.model_copy(), None
+            change(record)
+            try:
+                if revision is None:
+                    await kv.create(key, record.model_dump_json().encode())
+                else:
+                    await kv.update(key, record.model_dump_json().encode(), last=revision)
+                return record
+            except KeyWrongLastSequenceError:
+                continue
+        raise RuntimeError(f"task {task_id}: too many concurrent updates")
+
+    async def list(self, *, user_id: str | None = None, limit: int = 100) -> list[TaskRecord]:
+        """Newest first; only `user_id`'s when given."""
+        kv = await self.open()
+        try:
+            keys = await kv.keys()
+        except NoKeysError:
+            return []
+        records: list[TaskRecord] = []
+        for key in keys:
+            try:
+                entry = await kv.get(key)
+            except KeyNotFoundError:
+                continue
+            if not entry.value:
+                continue
+            record = TaskRecord.model_validate_json(entry.value)
+            if user_id is None or record.user_id == user_id:
+                records.append(record)
+        records.sort(key=lambda r: r.created_at, reverse=True)
+        return records[:limit]

@@ -1,0 +1,90 @@
+"""The task worker process: `python -m webos_common.tasks.worker`.
+
+Imports the task modules (entry points in group `webos.tasks`, plus
+`WEBOS_TASK_MODULES`, comma separated), consumes the work queue and fires
+schedules, until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import signal
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
+
+from loguru import logger
+from taskiq.api import run_receiver_task
+
+from webos_common.config import WebOSSettings
+from webos_common.logging import configure_logging
+from webos_common.tasks.api import broker, configure
+from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
+
+
+def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
+    names = [ep.value for ep in entry_points(group="webos.tasks")]
+    names += [m.strip() for m in os.environ.get("WEBOS_TASK_MODULES", "").split(",") if m.strip()]
+    names += list(extra)
+    loaded = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception:  # noqa: BLE001 - one broken plugin must not stop the worker
+            logger.exception("could not import task module {}", name)
+    return loaded
+
+
+@asynccontextmanager
+async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
+                         schedules: bool = True) -> AsyncIterator[None]:
+    """Run a worker in this event loop for the duration of the block."""
+    configure(nats_url)
+    load_task_modules(modules)
+    broker.is_worker_process = True
+    await broker.startup()
+    jobs = [asyncio.create_task(run_receiver_task(broker, max_async_tasks=max_async_tasks))]
+    if schedules:
+        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js))))
+    try:
+        yield
+    finally:
+        await _cancel_all(jobs)
+        await broker.shutdown()
+        broker.is_worker_process = False
+
+
+async def _cancel_all(jobs: list[asyncio.Task[None]]) -> None:
+    """Cancel, repeating: TaskIQ's receiver can swallow a cancel that lands mid-fetch."""
+    pending = set(jobs)
+    for _ in range(10):
+        for job in pending:
+            job.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+        if not pending:
+            return
+    logger.warning("task worker: {} job(s) did not stop", len(pending))
+
+
+async def serve(settings: WebOSSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_worker(settings.nats_url):
+        logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
+        await stop.wait()
+    logger.info("task worker stopped")
+
+
+def main() -> None:
+    settings = WebOSSettings(service_name="tasks-worker")
+    configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()
