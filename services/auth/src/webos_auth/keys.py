@@ -37,7 +37,7 @@ class KeyStore:
         self.fernet = _fernet(secret)
         self.token_ttl = token_ttl
         self.rotation = timedelta(days=rotation_days)
-        self._signing: tuple[str, str] | None = None  # (kid, private pem)
+        self._signing: tuple[str, Any] | None = None  # (kid, jose key; parsing a PEM per token is slow)
         self._public: dict[str, dict[str, Any]] = {}
         self._loaded_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -76,12 +76,16 @@ class KeyStore:
         now = datetime.now(UTC)
         horizon = now - timedelta(seconds=self.token_ttl + 60)
         published: dict[str, dict[str, Any]] = {}
-        signing: tuple[str, str] | None = None
+        signing: tuple[str, Any] | None = None
         async for doc in self.collection.find({"$or": [{"retired_at": None}, {"retired_at": {"$gt": horizon}}]},
                                               sort=[("created_at", -1)]):
             published[doc["_id"]] = doc["public_jwk"]
             if signing is None and doc["retired_at"] is None:
-                signing = (doc["_id"], self.fernet.decrypt(doc["private_key"].encode()).decode())
+                if self._signing is not None and self._signing[0] == doc["_id"]:
+                    signing = self._signing
+                else:
+                    pem = self.fernet.decrypt(doc["private_key"].encode()).decode()
+                    signing = (doc["_id"], jwk.construct(pem, "RS256"))
         self._public, self._signing, self._loaded_at = published, signing, time.monotonic()
 
     async def _fresh(self) -> None:
@@ -104,5 +108,5 @@ class KeyStore:
         if self._signing is None:
             await self.ensure()
         assert self._signing is not None
-        kid, pem = self._signing
-        return str(jwt.encode(claims, pem, algorithm="RS256", headers={"kid": kid}))
+        kid, key = self._signing
+        return str(jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}))

@@ -28,6 +28,8 @@ class TestIssuer:
         public_pem = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
+        # parsing a private PEM runs cryptography's key checks (slow): do it once
+        self._signing_key = jwk.construct(self.private_pem, "RS256")
         public = jwk.construct(public_pem, "RS256").to_dict()
         self.public_jwk = {**{k: (v.decode() if isinstance(v, bytes) else v) for k, v in public.items()},
                            "kid": self.kid, "use": "sig", "alg": "RS256"}
@@ -42,7 +44,7 @@ class TestIssuer:
         body = {"sub": user_id, "iss": self.issuer, "aud": self.audience, "iat": now, "nbf": now,
                 "exp": now + expires_in, "roles": list(roles), "permissions": list(permissions),
                 "preferred_username": user_id, "typ": "access", **claims}
-        return str(jwt.encode(body, self.private_pem, algorithm="RS256", headers={"kid": self.kid}))
+        return str(jwt.encode(body, self._signing_key, algorithm="RS256", headers={"kid": self.kid}))
 
     def headers(self, user_id: str = "u1", **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user_id, **kwargs)}"}
