@@ -52,7 +52,9 @@ async def test_memoize_hits_and_tag_eviction(tmp_path: Path) -> None:
         assert await stock(3) == {"item": 3, "qty": 30}
         assert await stock(0) is None and await stock(0) is None  # None is cached, not recomputed
         assert await other() == "x"
-        assert calls == [3, 0, -1]
+        assert await stock(item=4) == await stock(item=4) == {"item": 4, "qty": 40}  # hashed key path
+        assert calls == [3, 0, -1, 4]
+        assert stock.cache_key(3) != stock.cache_key(item=3) != stock.cache_key(4)  # type: ignore[attr-defined]
         before = len(calls)
 
         assert await cache.evict(tag="inventory") >= 2

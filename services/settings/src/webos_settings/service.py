@@ -36,16 +36,21 @@ class SettingsService:
 
     # -- schemas ----------------------------------------------------------------
     async def schema_for(self, scope: Scope, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        return (await self.resolve(scope, overrides))[0]
+
+    async def resolve(self, scope: Scope, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+        """The scope's schema, and whether the module's values lie under it (a user scope
+        of a module without a separate user schema)."""
         if scope.layer == "system":
             if scope.name not in SYSTEM_SECTIONS:
                 raise NotFound(f"No system settings section {scope.name!r}; known: {', '.join(SYSTEM_SECTIONS)}")
-            return SYSTEM_SECTIONS[scope.name]
+            return SYSTEM_SECTIONS[scope.name], False
         doc = (overrides or {}).get(scope.name) or await self.module_schemas(scope.name)
         if doc is None:
             raise NotFound(f"No settings schema registered for module {scope.name!r}")
         if scope.layer == "user" and doc.get("user_schema"):
-            return dict(doc["user_schema"])
-        return dict(doc["schema"])
+            return dict(doc["user_schema"]), False
+        return dict(doc["schema"]), scope.layer == "user"
 
     async def module_schemas(self, module: str) -> dict[str, Any] | None:
         if module in CORE_MODULES:
@@ -75,12 +80,11 @@ class SettingsService:
         await self.publisher.changed({"layer": "module", "module": module, "key": None, "keys": [],
                                       "user": None, "schema": True})
 
-    async def base_for(self, scope: Scope, schema: dict[str, Any], session: Session = None,
-                       overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def base_for(self, scope: Scope, schema: dict[str, Any], inherits: bool,
+                       session: Session = None) -> dict[str, Any]:
         """What lies under a scope: schema defaults, and for a user the module's values."""
         base = schemas.defaults(schema)
-        doc = (overrides or {}).get(scope.name) or await self.module_schemas(scope.name)
-        if scope.layer == "user" and not (doc or {}).get("user_schema"):
+        if inherits:
             module_values, _ = await self.store.load(Scope("module", scope.name), session)
             base = schemas.deep_merge(base, decrypt_all(self.keyring, module_values))
         return base
@@ -88,10 +92,10 @@ class SettingsService:
     # -- reads ------------------------------------------------------------------
     async def read(self, scope: Scope, *, user: User, reveal: bool = False) -> dict[str, Any]:
         check_read(scope, user)
-        schema = await self.schema_for(scope)
+        schema, inherits = await self.resolve(scope)
         stored, version = await self.store.load(scope)
         clear = decrypt_all(self.keyring, stored)
-        base = await self.base_for(scope, schema)
+        base = await self.base_for(scope, schema, inherits)
         if reveal and can_reveal(user):
             values, explicit = schemas.deep_merge(base, clear), clear
         elif reveal and may_reveal(scope, user):  # own user secrets only, never the module's
@@ -137,14 +141,14 @@ class SettingsService:
                       session: Session = None, expected: int | None = None,
                       overrides: dict[str, Any] | None = None) -> Pending:
         """Validate a new value set against the schema and diff it; writes nothing."""
-        schema = await self.schema_for(scope, overrides)
+        schema, inherits = await self.resolve(scope, overrides)
         stored, version = await self.store.load(scope, session)
         if expected is not None and expected != version:
             raise Conflict(f"{scope.label()} is at version {version}, not {expected}")
         old = decrypt_all(self.keyring, stored)
         new = schemas.merge_patch(old, values) if merge else values
         new = restore_masked(schema, new, old)
-        base = await self.base_for(scope, schema, session, overrides)
+        base = await self.base_for(scope, schema, inherits, session)
         schemas.validate(schema, schemas.deep_merge(base, new))
         changes = schemas.diff(schema, old, new)
         return Pending(scope, version, encrypt_secrets(self.keyring, schema, new), changes)
