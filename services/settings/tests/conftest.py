@@ -44,6 +44,7 @@ def open_app(webos_env: dict[str, str], issuer: TestIssuer
         app = create_app(SettingsSettings(**overrides))
         app.state.resources.verifier = issuer.verifier()
         async with lifespan_client(app) as client:
+            client.app = app  # type: ignore[attr-defined]
             yield client
 
     return _open

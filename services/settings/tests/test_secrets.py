@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from webos_settings.cli import rotate_key
 from webos_settings.settings import SettingsSettings
@@ -68,9 +74,12 @@ async def test_rotation_keeps_every_secret_readable(open_app: Any, ops: Any, mon
         await client.put("/system/api-keys", headers=ops, json={"keys": {"maps": "k-maps", "llm": "k-llm"}})
     before = await mongo["settings_values"].find_one({"_id": "system/smtp"})
 
-    async with open_app(settings_master_key=NEW_KEY, settings_old_master_keys=OLD_KEY) as client:
-        count = await rotate_key(SettingsSettings(settings_master_key=NEW_KEY, settings_old_master_keys=OLD_KEY))
-        assert count == 7  # smtp: 1 current + 2 history; api-keys: 2 current + 2 history
+    env = {**os.environ, "WEBOS_SETTINGS_MASTER_KEY": NEW_KEY, "WEBOS_SETTINGS_OLD_MASTER_KEYS": OLD_KEY}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "webos_settings", "rotate-key", env=env,
+                                                stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0
+    assert out.decode().startswith("re-encrypted 7 ")  # smtp: 1 current + 2 history; api-keys: 2 + 2
     after = await mongo["settings_values"].find_one({"_id": "system/smtp"})
     assert after["values"]["password"] != before["values"]["password"]
     assert after["values"]["password"].split(":")[2] != before["values"]["password"].split(":")[2]
@@ -86,6 +95,7 @@ async def test_rotation_keeps_every_secret_readable(open_app: Any, ops: Any, mon
         assert smtp.json()["values"]["password"] == "first-password"
         again = await client.post("/admin/rotate-key", headers=ops)
         assert again.json()["reencrypted"] == 0
+    assert await rotate_key(SettingsSettings(settings_master_key=NEW_KEY)) == 0
 
 
 async def test_reading_with_a_missing_key_is_not_a_500(open_app: Any, ops: Any) -> None:
@@ -95,3 +105,16 @@ async def test_reading_with_a_missing_key_is_not_a_500(open_app: Any, ops: Any) 
         r = await client.get("/system/smtp", headers=ops)
         assert r.status_code == 503
         assert "WEBOS_SETTINGS_OLD_MASTER_KEYS" in r.json()["error"]["message"]
+
+
+async def test_secret_values_are_not_echoed_in_errors(client: Any, ops: Any) -> None:
+    r = await client.put("/system/api-keys", headers=ops, json={"keys": {"maps": 123456789}})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["field"] == "keys.maps"
+    assert "123456789" not in r.text
+
+
+def test_placeholder_master_key_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="WEBOS_SETTINGS_MASTER_KEY"):
+        SettingsSettings(env="production")
+    assert SettingsSettings(env="production", settings_master_key="a real key, long enough").env == "production"

@@ -1,0 +1,47 @@
+"""Module schemas arrive from manifests in the module registry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+import nats
+
+from webos_common.manifest import ModuleManifest
+from webos_common.module_registry import ModuleRegistry
+from webos_settings.manifests import follow_registry
+
+
+def _manifest(name: str, schema: dict[str, Any]) -> ModuleManifest:
+    return ModuleManifest(name=name, instance_id=uuid.uuid4().hex[:8], base_url="http://127.0.0.1:1",
+                          settings_schema=schema)
+
+
+async def test_manifest_schemas_are_registered(client: Any, issuer: Any, nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    registry = ModuleRegistry(nc.jetstream(), bucket=f"reg_{uuid.uuid4().hex[:8]}")
+    alice = issuer.headers("alice")
+    await registry.announce(_manifest("notes", {"type": "object", "properties": {
+        "font": {"type": "string", "default": "serif"}}}))
+    task = asyncio.create_task(follow_registry(client.app.state.settings_service, registry))
+    try:
+        deadline = time.monotonic() + 10
+        while (r := await client.get("/modules/notes", headers=alice)).status_code == 404:
+            assert time.monotonic() < deadline, "the manifest's schema was never registered"
+            await asyncio.sleep(0.05)
+        assert r.json()["values"] == {"font": "serif"}
+        await registry.announce(_manifest("broken", {"type": "string"}))  # refused, logged, not fatal
+        await registry.announce(_manifest("wiki", {"type": "object", "properties": {}}))
+        while (await client.get("/schemas/wiki", headers=alice)).status_code == 404:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        assert (await client.get("/schemas/broken", headers=alice)).status_code == 404
+        assert (await client.get("/schemas/notes", headers=alice)).json()["source"] == "manifest"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await nc.close()
