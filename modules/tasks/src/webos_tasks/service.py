@@ -104,7 +104,8 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
                     await self.repo.update(task.id, {"reminded_for": day}, session=session)
                     await self.events.emit(NOTIFY_TOPIC, {
                         "user_id": task.owner_id, "type": "task_reminder", "title": "Task due tomorrow",
-                        "message": f"Your task '{task.title}' is due tomorrow",
+                        "message": f"Your task '{task.title}' is due tomorrow", "level": "info",
+                        "link": f"/m/tasks?id={task.id}",
                         "metadata": {"task_id": str(task.id), "module": "tasks", "due_date": day},
                     }, session=session)
                 sent += 1
