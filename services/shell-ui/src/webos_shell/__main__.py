@@ -1,11 +1,17 @@
 """`python -m webos_shell`: serve the shell-ui service."""
 
+import os
+from pathlib import Path
+
 from webos_common.service import run_service
 from webos_shell.settings import ShellSettings
 
 
 def main() -> None:
-    run_service("webos_shell.main:create_app", ShellSettings())
+    settings = ShellSettings()
+    # NiceGUI keeps per-user storage (the person's tokens) in files: under the state dir, not the cwd.
+    os.environ.setdefault("NICEGUI_STORAGE_PATH", str(Path(settings.state_dir) / "shell-storage"))
+    run_service("webos_shell.main:create_app", settings)
 
 
 if __name__ == "__main__":

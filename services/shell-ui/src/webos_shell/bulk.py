@@ -12,8 +12,12 @@ from webos_shell.schema_fields import validate
 
 
 async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
-    specs = [s for s in explorer.update_specs if s.kind in ("enum", "boolean", "string", "integer", "number", "date")]
-    by_name = {s.name: s for s in specs}
+    allowed = set(explorer.api.bulk_fields())
+    by_name = {s.name: s for s in explorer.specs if s.name in allowed}
+    specs = list(by_name.values())
+    if not specs:
+        ui.notify("This collection offers no bulk edit", type="warning")
+        return
     state: dict[str, Any] = {"field": specs[0].name if specs else None, "value": None}
     with ui.dialog() as dialog, ui.card().classes("w-[36rem]").props('data-testid="bulk-dialog"'):
         ui.label(f"Change {len(rows)} selected row(s)").classes("text-lg font-semibold")
@@ -56,8 +60,8 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
                 ui.notify(next(iter(errors.values()), "Enter a value"), type="negative")
                 return
             ids = [tabular.row_id(r) for r in rows]
-            result = await explorer._call("PATCH", f"{explorer.endpoint}/bulk",
-                                          body={"ids": ids, "changes": {state["field"]: state["value"]}})
+            method, path, body = explorer.api.bulk(ids, state["field"], state["value"])
+            result = await explorer._call(method, path, body=body)
             if result is not None:
                 dialog.close()
                 ui.notify(f"Updated {len(ids)} row(s)", type="positive")

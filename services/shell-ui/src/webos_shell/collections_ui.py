@@ -7,12 +7,17 @@ from typing import Any
 
 from webos_common.manifest import Collection, ModuleManifest
 from webos_shell import runtime
+from webos_shell.collection_api import CollectionApi
 
 
 @dataclass
 class CollectionRef:
     manifest: ModuleManifest
     collection: Collection
+
+    @property
+    def api(self) -> CollectionApi:
+        return CollectionApi.of(self.manifest, self.collection)
 
     def schema(self, which: str = "model") -> dict[str, Any]:
         name = {"create": self.collection.create_model, "update": self.collection.update_model}.get(which)

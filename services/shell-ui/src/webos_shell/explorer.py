@@ -6,7 +6,7 @@ the current page exports to CSV.
 
 Collection conventions (documented in the README): `GET endpoint` → page,
 `PATCH endpoint/{id}`, `DELETE endpoint/{id}` (to trash), `GET endpoint/trash`,
-`POST endpoint/{id}/restore`, `PATCH endpoint/bulk` `{"ids", "changes"}`."""
+`POST endpoint/{id}/restore`; updates and bulk edits as `collection_api` finds them."""
 
 from __future__ import annotations
 
@@ -29,12 +29,16 @@ class DataExplorer:
         self.specs = fields_from_schema(ref.schema())
         self.update_specs = fields_from_schema(ref.schema("update")) or self.specs
         self.writable = permissions.can_write(user, ref.collection)
+        self.api = ref.api
+        columns = tabular.column_defs(self.specs, editable=self.writable)
+        for col in columns:
+            col["editable"] = bool(col["editable"]) and self.api.editable(col["field"])
         self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
                                       "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
         self.rows: list[dict[str, Any]] = []
         self._toolbar()
         self.grid = ui.aggrid({
-            "columnDefs": tabular.column_defs(self.specs, editable=self.writable),
+            "columnDefs": columns,
             "rowData": [], "rowSelection": "multiple", "suppressRowClickSelection": True,
             "stopEditingWhenCellsLoseFocus": True, "getRowId": None,
         }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
@@ -132,15 +136,16 @@ class DataExplorer:
     async def _sorted(self) -> None:
         columns = await self.grid.run_grid_method("getColumnState")
         active = [c for c in columns or [] if c.get("sort")]
-        self.state["sort"] = active[0]["colId"] if active else None
-        self.state["desc"] = bool(active and active[0]["sort"] == "desc")
-        await self.load()
+        wanted = (active[0]["colId"] if active else None, bool(active and active[0]["sort"] == "desc"))
+        if wanted != (self.state["sort"], self.state["desc"]):  # redrawing the rows re-emits the event
+            self.state["sort"], self.state["desc"] = wanted
+            await self.load()
 
     # -- editing --------------------------------------------------------------
     async def _edited(self, event: Any) -> None:
         args = event.args
         row, field, value = args.get("data", {}), args.get("colId"), args.get("newValue")
-        spec = next((s for s in self.update_specs if s.name == field), None)
+        spec = next((s for s in [*self.update_specs, *self.specs] if s.name == field), None)
         errors = validate([spec], {field: value}) if spec else {}
         if errors:
             ui.notify(f"{spec.label if spec else field}: {next(iter(errors.values()))}", type="negative")
@@ -148,7 +153,8 @@ class DataExplorer:
             return
         if spec and spec.kind in ("integer", "number") and value is not None:
             value = int(value) if spec.kind == "integer" else float(value)
-        result = await self._call("PATCH", f"{self.endpoint}/{tabular.row_id(row)}", body={field: value})
+        method, path, body = self.api.update(tabular.row_id(row), field, value)
+        result = await self._call(method, path, body=body)
         if result is None:
             await self.load()
         else:

@@ -52,11 +52,13 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
         rt.verifier, rt.nats = resources.verifier, resources.nats
         rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream()))
         await rt.registry.start()
+        await rt.live.start(resources.nats)
         tasks.append(asyncio.create_task(_follow_theme(rt)))
 
     async def shutdown(app: FastAPI) -> None:
         for task in tasks:
             task.cancel()
+        await rt.live.stop()
         if rt.registry:
             await rt.registry.stop()
         await rt.gateway.close()

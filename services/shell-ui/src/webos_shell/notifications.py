@@ -1,12 +1,12 @@
-"""Notifications: the bell with the unread count, a toast for every new
-notification, and the notification centre page. The events service's
-notification API is followed from the server side of each open page."""
+"""Notifications: the bell with the unread count, a toast for every
+notification pushed live (see `live`), and the notification centre page
+over the events service's notification API."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import app, context, ui
 
 from webos_common.identity import User
 from webos_shell import endpoints, runtime
@@ -15,16 +15,16 @@ from webos_shell.gateway import ApiError, SessionExpired
 _LEVELS = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}
 
 
-def _items(body: Any) -> tuple[list[dict[str, Any]], int]:
+def _items(body: Any) -> tuple[list[dict[str, Any]], int]:  # a page or a bare list
     if isinstance(body, dict):
         items = body.get("items", [])
         return items, int(body.get("total", len(items)))
     return list(body or []), len(body or [])
 
 
-async def unread() -> tuple[list[dict[str, Any]], int]:
-    body = await runtime.get().gateway.get(app.storage.user, endpoints.NOTIFICATIONS, unread="true", limit=20)
-    return _items(body)
+async def unread_count() -> int:
+    body = await runtime.get().gateway.get(app.storage.user, endpoints.NOTIFICATIONS_UNREAD)
+    return int(body.get("unread", 0)) if isinstance(body, dict) else 0
 
 
 def toast(item: dict[str, Any]) -> None:
@@ -36,33 +36,36 @@ def toast(item: dict[str, Any]) -> None:
 
 
 def bell(user: User) -> None:
-    """The header bell; its timer polls the unread list and toasts new ones."""
-    state: dict[str, Any] = {"seen": None, "failures": 0}
+    """The header bell: the unread count, a toast for every notification
+    pushed live to this person, and a slow poll that keeps the count true."""
+    rt = runtime.get()
     with ui.button(icon="notifications", on_click=lambda: ui.navigate.to("/notifications")).props(
-            'flat round color=white data-testid="bell"'):
+            'flat round color=white data-testid="bell"') as button:
         badge = ui.badge("", color="red").props('floating data-testid="bell-count"')
         badge.set_visibility(False)
 
+    def show(count: int) -> None:
+        badge.text = str(count)
+        badge.set_visibility(count > 0)
+
     async def poll() -> None:
         try:
-            items, total = await unread()
+            show(await unread_count())
         except SessionExpired:
             timer.deactivate()
-            return
         except (ApiError, OSError):
-            state["failures"] += 1
-            return
-        ids = {str(i.get("id")) for i in items}
-        if state["seen"] is not None:
-            for item in items:
-                if str(item.get("id")) not in state["seen"]:
-                    toast(item)
-        state["seen"] = (state["seen"] or set()) | ids
-        badge.text = str(total)
-        badge.set_visibility(total > 0)
+            pass
 
-    timer = ui.timer(runtime.get().settings.shell_poll_interval, poll)
+    def pushed(message: dict[str, Any]) -> None:
+        if message["type"] == "notification:created":
+            with button:
+                toast(message["data"])
+            show(int(badge.text or 0) + 1)
+
+    timer = ui.timer(rt.settings.shell_poll_interval, poll)
     ui.timer(0.05, poll, once=True)
+    forget = rt.live.listen(user.id, pushed)
+    context.client.on_disconnect(forget)
 
 
 async def centre() -> None:

@@ -10,6 +10,7 @@ from nats.aio.client import Client as NATS
 
 from webos_common.security import TokenVerifier
 from webos_shell.gateway import Gateway
+from webos_shell.live import LiveFeed
 from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
 from webos_shell.theme import Theme
@@ -22,6 +23,7 @@ class Runtime:
     verifier: TokenVerifier | None = None
     registry: RegistryView | None = None
     nats: NATS | None = None
+    live: LiveFeed = field(default_factory=LiveFeed)
     theme: Theme = field(default_factory=Theme)
     extras: dict[str, Any] = field(default_factory=dict)
 

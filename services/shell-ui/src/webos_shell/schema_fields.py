@@ -52,8 +52,8 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     target: Any = root
     for part in ref.lstrip("#/").split("/"):
         target = target.get(part, {})
-    merged = {**_resolve(target, root), **{k: v for k, v in schema.items() if k != "$ref"}}
-    return merged
+    resolved = {k: v for k, v in _resolve(target, root).items() if k != "title"}  # the type's name, not the field's
+    return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}
 
 
 def _unwrap_nullable(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict[str, Any], bool]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app
 
@@ -48,8 +49,20 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-async def require(path: str) -> User | RedirectResponse:
+def adopt_cookies(request: Request | None) -> None:
+    """After an SSO sign-in auth sets `access_token`/`refresh_token` cookies on
+    the one origin; the shell takes them into the person's storage."""
+    store = tokens()
+    if request is None or store.get("access_token"):
+        return
+    for key in ("access_token", "refresh_token"):
+        if request.cookies.get(key):
+            store[key] = request.cookies[key]
+
+
+async def require(path: str, request: Request | None = None) -> User | RedirectResponse:
     """The signed-in user, or a redirect to sign-in that comes back to `path`."""
+    adopt_cookies(request)
     user = await current_user()
     if user is None:
         return RedirectResponse(login_url(path), status_code=303)

@@ -10,7 +10,8 @@ from typing import Any
 
 from webos_shell.schema_fields import FieldSpec
 
-HIDDEN = {"owner_id", "deleted_at", "created_by", "updated_by", "revision_id"}
+HIDDEN = {"id", "_id", "owner_id", "deleted_at", "created_by", "updated_by", "revision_id", "created_at",
+          "completed_at"}
 
 
 def row_id(row: dict[str, Any]) -> str:

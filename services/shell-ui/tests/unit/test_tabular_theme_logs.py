@@ -35,8 +35,9 @@ def test_column_defs_hide_internal_fields_and_offer_enum_choices() -> None:
     specs = [FieldSpec("id", "id", "string", "Id"), FieldSpec("owner_id", "owner_id", "string", "Owner"),
              FieldSpec("status", "status", "enum", "Status", options=["todo", "done"])]
     cols = tabular.column_defs(specs, editable=True)
-    assert [c["field"] for c in cols] == ["id", "status"]
-    assert cols[0]["editable"] is False and cols[1]["cellEditorParams"] == {"values": ["todo", "done"]}
+    assert [c["field"] for c in cols] == ["status"]
+    assert cols[0]["editable"] is True and cols[0]["cellEditorParams"] == {"values": ["todo", "done"]}
+    assert cols[0]["checkboxSelection"] is True
 
 
 def test_kanban_groups_by_column_in_enum_order() -> None:
@@ -70,3 +71,22 @@ def test_masked_secrets_are_not_sent_back() -> None:
     original = {"smtp_password": "********", "host": "a"}
     assert changed_only({"smtp_password": "********", "host": "b"}, original, {"smtp_password"}) == {"host": "b"}
     assert changed_only({"smtp_password": "new"}, original, {"smtp_password"}) == {"smtp_password": "new"}
+
+
+def test_live_messages_name_their_user_and_task_events_fold_into_state() -> None:
+    import json
+
+    from webos_shell.live import message_of
+    from webos_shell.progress import merge
+
+    wire = json.dumps({"id": "e1", "topic": "notification:created", "user_id": "sender",
+                       "payload": {"user_id": "u1", "title": "Hi"}}).encode()
+    assert message_of(wire) == ("u1", {"type": "notification:created", "id": "e1",
+                                       "data": {"user_id": "u1", "title": "Hi"}})
+    assert message_of(b"not json") is None
+    assert message_of(json.dumps({"topic": "notification:created", "payload": {}}).encode()) is None
+    tasks: dict = {}
+    assert merge(tasks, {"type": "task:status", "data": {"task_id": "t1", "name": "export", "state": "running"}})
+    assert merge(tasks, {"type": "task:progress", "data": {"task_id": "t1", "percent": 40, "message": None}})
+    assert tasks == {"t1": {"task_id": "t1", "name": "export", "state": "running", "percent": 40}}
+    assert not merge(tasks, {"type": "notification:created", "data": {"task_id": "x"}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
@@ -26,8 +27,8 @@ def _tabs() -> None:
 
 def admin_page(path: str, title: str, render: Render) -> None:
     @ui.page(path)
-    async def page() -> RedirectResponse | None:
-        user = await session.require(path)
+    async def page(request: Request) -> RedirectResponse | None:
+        user = await session.require(path, request)
         if isinstance(user, RedirectResponse):
             return user
         if not user.is_admin:

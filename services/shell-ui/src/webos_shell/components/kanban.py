@@ -1,7 +1,8 @@
 """A kanban board over a module collection: one column per value of an
 enum field (the tasks module's `status`), cards dragged between columns
 PATCH that field. A module turns it on with `ui_components: ["kanban"]`
-(or `"kanban:<field>"`), or ships its own NiceGUI component instead."""
+(or `"kanban:<field>"`) or by serving `GET <collection>/board`; it may
+also ship its own NiceGUI component instead."""
 
 from __future__ import annotations
 
@@ -39,22 +40,27 @@ async def render(ref: CollectionRef, user: User, option: str | None = None) -> N
         row = dragged.pop("row", None)
         if row is None or row.get(spec.name) == column or not writable:
             return
+        method, path, body = ref.api.update(str(row.get("id")), spec.name, column)
         try:
-            await rt.gateway.send(store, "PATCH", f"{ref.collection.endpoint}/{row.get('id')}", {spec.name: column})
+            await rt.gateway.send(store, method, path, body)
             ui.notify(f"Moved to {column}", type="positive")
         except ApiError as exc:
             ui.notify(str(exc), type="negative")
         await draw()
 
     async def draw() -> None:
+        board_path = ref.api.board
         try:
-            body = await rt.gateway.get(store, ref.collection.endpoint, limit=200)
+            body = await rt.gateway.get(store, board_path or ref.collection.endpoint, limit=200)
         except (ApiError, OSError) as exc:
             board.clear()
             with board:
                 ui.label(f"unavailable: {exc}").classes("text-negative")
             return
-        rows = body.get("items", []) if isinstance(body, dict) else body
+        if board_path and isinstance(body, dict) and "items" not in body:
+            rows = [row for column in body.values() if isinstance(column, list) for row in column]
+        else:
+            rows = body.get("items", []) if isinstance(body, dict) else body
         board.clear()
         with board:
             for column, cards in group(rows, spec.name, spec.options).items():

@@ -49,4 +49,7 @@ def register() -> None:
     async def logout() -> RedirectResponse:
         await runtime.get().gateway.logout(app.storage.user)
         app.storage.user.clear()
-        return RedirectResponse("/login", status_code=303)
+        response = RedirectResponse("/login", status_code=303)
+        for cookie in ("access_token", "refresh_token"):  # set by an SSO sign-in
+            response.delete_cookie(cookie, path="/")
+        return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
@@ -54,18 +55,18 @@ async def render(user: User) -> None:
 
 def register() -> None:
     @ui.page("/")
-    async def home() -> RedirectResponse | None:
-        user = await session.require("/")
+    async def home(request: Request) -> RedirectResponse | None:
+        user = await session.require("/", request)
         if isinstance(user, RedirectResponse):
             return user
         await render(user)
         return None
 
     @ui.page("/notifications")
-    async def notifications_page() -> RedirectResponse | None:
+    async def notifications_page(request: Request) -> RedirectResponse | None:
         from webos_shell import notifications
 
-        user = await session.require("/notifications")
+        user = await session.require("/notifications", request)
         if isinstance(user, RedirectResponse):
             return user
         with layout.frame(user, "Notifications"):

@@ -13,12 +13,16 @@ from webos_shell.explorer import DataExplorer
 
 
 async def _module_page(request: Request, module: str, view: str | None) -> RedirectResponse | None:
-    user = await session.require(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""))
+    here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    user = await session.require(here, request)
     if isinstance(user, RedirectResponse):
         return user
     rt = runtime.get()
     manifest = rt.registry.manifest(module) if rt.registry and rt.registry.is_enabled(module) else None
     views = {parse[0]: parse for parse in map(components.parse, manifest.ui_components)} if manifest else {}
+    first = collections_ui.find(module)
+    if first is not None and first.api.board and "board" not in views:
+        views["board"] = ("board", "kanban", None)
     ref = collections_ui.find(module, None if view in views else view)
     title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
     store = app.storage.user

@@ -1,0 +1,42 @@
+from webos_common.manifest import Collection, ModuleManifest
+from webos_shell.collection_api import CollectionApi
+
+ROUTES = [
+    {"path": "/api/tasks/tasks", "methods": ["GET", "POST"]},
+    {"path": "/api/tasks/tasks/board", "methods": ["GET"]},
+    {"path": "/api/tasks/tasks/bulk/status", "methods": ["POST"]},
+    {"path": "/api/tasks/tasks/{task_id}", "methods": ["GET", "PATCH", "DELETE"]},
+    {"path": "/api/tasks/tasks/{task_id}/move", "methods": ["POST"]},
+]
+COLLECTION = Collection(name="tasks", label="Tasks", endpoint="/api/tasks/tasks", model="TaskRead",
+                        update_model="TaskUpdate")
+MODELS = {"TaskUpdate": {"properties": {"title": {"type": "string"}, "priority": {"type": "string"}}}}
+
+
+def _api(routes=ROUTES) -> CollectionApi:
+    manifest = ModuleManifest(name="tasks", instance_id="i", base_url="http://x", routes=routes, models=MODELS,
+                              collections=[COLLECTION])
+    return CollectionApi.of(manifest, COLLECTION)
+
+
+def test_fields_of_the_update_model_are_patched_and_status_moves() -> None:
+    api = _api()
+    assert api.update("t1", "title", "New") == ("PATCH", "/api/tasks/tasks/t1", {"title": "New"})
+    assert api.update("t1", "status", "done") == ("POST", "/api/tasks/tasks/t1/move", {"status": "done"})
+    assert api.editable("status") and api.editable("priority") and not api.editable("completed_at")
+
+
+def test_bulk_goes_out_as_one_request_on_the_route_the_module_has() -> None:
+    api = _api()
+    assert api.bulk_fields() == ["status"]
+    assert api.bulk(["a", "b"], "status", "done") == (
+        "POST", "/api/tasks/tasks/bulk/status", {"ids": ["a", "b"], "status": "done"})
+    generic = _api([*ROUTES, {"path": "/api/tasks/tasks/bulk", "methods": ["PATCH"]}])
+    assert generic.bulk_fields() == ["status", "priority", "title"]
+    assert generic.bulk(["a"], "priority", "high") == (
+        "PATCH", "/api/tasks/tasks/bulk", {"ids": ["a"], "changes": {"priority": "high"}})
+
+
+def test_board_route_is_found() -> None:
+    assert _api().board == "/api/tasks/tasks/board"
+    assert _api(ROUTES[:1]).board is None
