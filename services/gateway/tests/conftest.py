@@ -123,9 +123,8 @@ async def rig(nats_url: str, issuer: TestIssuer, request: pytest.FixtureRequest)
         core_url = await stack.enter_async_context(serve_app(_core_app()))
         settings = GatewaySettings(
             env="test", nats_url=nats_url, registry_bucket=bucket, auth_url=core_url, storage_url=core_url,
-            settings_url=core_url, events_url=core_url, shell_url=core_url, instance_backoff=0.5,
-            health_interval=0.2,
-            **overrides,
+            settings_url=core_url, events_url=core_url, shell_url=core_url,
+            **{"instance_backoff": 0.5, "health_interval": 0.2, **overrides},
         )
         app = create_app(settings)
         app.state.resources.verifier = issuer.verifier()
