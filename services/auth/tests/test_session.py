@@ -103,6 +103,8 @@ async def test_verify_email_with_mailed_token(client: httpx.AsyncClient) -> None
     assert ok.status_code == 200 and ok.json()["verified"] is True
     again = await client.post("/verify-email", json={"token": mail[0]["token"]})
     assert again.status_code == 400
+    by_link = await client.get("/verify-email", params={"token": mail[0]["token"]})
+    assert by_link.status_code == 400  # the GET link form shares the single-use token
 
 
 async def test_forgot_and_reset_password(client: httpx.AsyncClient) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from webos_auth import service
 from webos_auth.api.deps import Auth, clear_session_cookies, client_address, set_session_cookies
@@ -51,6 +51,12 @@ async def logout(request: Request, response: Response, c: Auth, body: RefreshIn 
 @router.post("/verify-email")
 async def verify_email(body: VerifyIn, c: Auth) -> dict[str, Any]:
     return public(await service.verify_email(c, body.token))
+
+
+@router.get("/verify-email")
+async def verify_email_link(token: Annotated[str, Query(min_length=8, max_length=512)], c: Auth) -> dict[str, Any]:
+    """The link in the mail, opened directly in a browser."""
+    return public(await service.verify_email(c, token))
 
 
 @router.post("/password/forgot", status_code=202)
