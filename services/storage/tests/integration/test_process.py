@@ -10,54 +10,90 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import aioboto3
 import httpx
 import psutil
 import pytest
-from fastapi import FastAPI
 
 from webos_common.infra.process import ManagedProcess, free_port
 from webos_common.security.testing import TestIssuer
-from webos_common.testing import serve_app
 
 MB = 1024 * 1024
 
 
-@pytest.fixture
-async def service(webos_env, tmp_path: Path, s3_url: str) -> AsyncIterator[dict]:
+class JwksServer(threading.Thread):
+    """A JWKS document on loopback, served from a thread (the service fetches it)."""
+
+    def __init__(self, jwks: dict) -> None:
+        super().__init__(daemon=True)
+        body = json.dumps(jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+
+    def run(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def service(mongo_url: str, nats_url: str, s3_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """One storage process for this module (starting one costs seconds)."""
+    tmp_path = tmp_path_factory.mktemp("storage-process")
     issuer = TestIssuer()
-    jwks_app = FastAPI()
-    jwks_app.get("/jwks.json")(lambda: issuer.jwks)
+    jwks = JwksServer(issuer.jwks)
+    jwks.start()
     bucket = f"p-{uuid.uuid4().hex[:12]}"
     sources = [{"id": "local", "kind": "local", "root": str(tmp_path / "files")},
                {"id": "s3", "kind": "s3", "bucket": bucket, "endpoint_url": s3_url}]
-    async with serve_app(jwks_app) as jwks_url:
-        port = free_port()
-        env = {**webos_env, "WEBOS_PORT": str(port), "WEBOS_JWKS_URL": f"{jwks_url}/jwks.json",
-               "WEBOS_STORAGE_SOURCES": json.dumps(sources), "WEBOS_LOG_LEVEL": "WARNING"}
-        proc = ManagedProcess("storage", [sys.executable, "-m", "webos_storage"], log_path=tmp_path / "storage.log",
-                              env=env)
-        proc.start()
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-                for _ in range(300):
-                    try:
-                        if (await client.get("/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert proc.alive(), proc.log_tail()
-                    await asyncio.sleep(0.05)
-                headers = issuer.headers("alice")
-                yield {"client": client, "headers": headers, "pid": proc.pid, "port": port, "root": tmp_path / "files",
-                       "s3_url": s3_url, "bucket": bucket, "token": headers["Authorization"]}
-        finally:
-            proc.stop()
+    port = free_port()
+    env = {"WEBOS_ENV": "test", "WEBOS_MONGO_URL": mongo_url, "WEBOS_MONGO_DB": f"t_{uuid.uuid4().hex[:16]}",
+           "WEBOS_NATS_URL": nats_url, "WEBOS_STATE_DIR": str(tmp_path / "state"), "WEBOS_PORT": str(port),
+           "WEBOS_JWKS_URL": jwks.url, "WEBOS_STORAGE_SOURCES": json.dumps(sources), "WEBOS_LOG_LEVEL": "WARNING"}
+    proc = ManagedProcess("storage", [sys.executable, "-m", "webos_storage"], log_path=tmp_path / "storage.log",
+                          env=env)
+    proc.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.alive(), proc.log_tail()
+            time.sleep(0.05)
+        headers = issuer.headers("alice")
+        yield {"base": base, "headers": headers, "pid": proc.pid, "port": port, "root": tmp_path / "files",
+               "s3_url": s3_url, "bucket": bucket, "token": headers["Authorization"]}
+    finally:
+        proc.stop()
+        jwks.stop()
+
+
+@pytest.fixture
+async def client(service: dict) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=service["base"], timeout=60) as http:
+        yield http
 
 
 class PeakRss(threading.Thread):
@@ -78,8 +114,8 @@ class PeakRss(threading.Thread):
         return self.peak
 
 
-async def test_200_mb_up_and_down_keeps_rss_flat(service) -> None:
-    client, headers = service["client"], service["headers"]
+async def test_200_mb_up_and_down_keeps_rss_flat(service, client) -> None:
+    headers = service["headers"]
     block = os.urandom(MB)
     total = 200
     urn = "fs://local/big/200mb.bin"
@@ -137,8 +173,8 @@ async def wait_until(predicate, *, tries: int = 200) -> bool:
     return False
 
 
-async def test_interrupted_upload_leaves_nothing_visible(service) -> None:
-    client, headers = service["client"], service["headers"]
+async def test_interrupted_upload_leaves_nothing_visible(service, client) -> None:
+    headers = service["headers"]
     tmp_dir = service["root"] / ".webos-tmp"
     await asyncio.to_thread(cut_upload, service["port"], service["token"], "fs://local/cut.bin", 50 * MB, 20 * MB)
 

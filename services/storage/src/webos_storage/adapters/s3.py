@@ -9,6 +9,7 @@ interrupted upload leaves nothing behind; memory stays at one part.
 from __future__ import annotations
 
 import contextlib
+import functools
 import mimetypes
 from typing import Any
 
@@ -31,6 +32,12 @@ PART = 8 * 1024 * 1024
 CHUNK = 1024 * 1024
 
 
+@functools.cache
+def _session(access_key: str | None, secret_key: str | None, region: str) -> aioboto3.Session:
+    """One session per credentials: botocore loads its service models once per session."""
+    return aioboto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region)
+
+
 class S3DataSource:
     def __init__(self, source_id: str, *, bucket: str, prefix: str = "", endpoint_url: str | None = None,
                  region: str = "us-east-1", access_key: str | None = None, secret_key: str | None = None,
@@ -40,8 +47,7 @@ class S3DataSource:
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self.create_bucket = create_bucket
-        self._session = aioboto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
-                                         region_name=region)
+        self._session = _session(access_key, secret_key, region)
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
 
