@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 import nats
+
+from webos_common.bus import EventBus
+from webos_common.envelope import EventEnvelope
 
 
 async def test_bad_value_is_a_422_naming_the_field_and_changes_nothing(client: Any, admin: Any, mongo: Any) -> None:
@@ -114,7 +118,27 @@ async def test_every_change_emits_settings_changed(client: Any, admin: Any, issu
         await nc.close()
     assert first["topic"] == "settings:changed" and first["user_id"] == "root"
     assert first["payload"] == {"layer": "system", "module": "smtp", "key": "host", "keys": ["host"],
-                                "user": None, "version": 1}
+                                "user": None, "version": 1, "schema_changed": False}
     assert second["payload"]["layer"] == "user" and second["payload"]["user"] == "alice"
     assert second["payload"]["keys"] == ["language", "theme"] and second["payload"]["key"] is None
     assert got.empty()
+
+
+async def test_bus_handlers_get_settings_changed(client: Any, admin: Any, nats_url: str) -> None:
+    """Another service handles the event through the bus (a durable consumer)."""
+    nc = await nats.connect(nats_url)
+    bus = EventBus(nc, service=f"listener{uuid.uuid4().hex[:6]}")
+    seen: asyncio.Queue[EventEnvelope] = asyncio.Queue()
+    bus.subscribe("settings:changed", seen.put)
+    await bus.start()
+    try:
+        marker = f"host-{uuid.uuid4().hex[:6]}"
+        assert (await client.patch("/system/smtp", headers=admin, json={"host": marker})).status_code == 200
+        while True:
+            event = await asyncio.wait_for(seen.get(), timeout=10)
+            if event.payload.get("layer") == "system" and event.user_id == "root":
+                break
+        assert event.source == "settings" and event.payload["keys"] == ["host"]
+    finally:
+        await bus.close()
+        await nc.close()

@@ -78,7 +78,7 @@ class SettingsService:
 
     async def announce_schema(self, module: str) -> None:
         await self.publisher.changed({"layer": "module", "module": module, "key": None, "keys": [],
-                                      "user": None, "schema": True})
+                                      "user": None, "schema_changed": True})
 
     async def base_for(self, scope: Scope, schema: dict[str, Any], inherits: bool,
                        session: Session = None) -> dict[str, Any]:

@@ -10,14 +10,31 @@ each event to one replica only).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from loguru import logger
+from pydantic import BaseModel
 
+from webos_common.bus import register_event
 from webos_common.envelope import EventEnvelope
 
 TOPIC = "settings:changed"
 SUBJECT = "webos.events.settings.changed"
+
+
+class SettingsChanged(BaseModel):
+    """The payload of `settings:changed` (module is the section name for the system layer)."""
+
+    layer: Literal["system", "module", "user"]
+    module: str
+    key: str | None = None  # the changed key when exactly one changed
+    keys: list[str] = []
+    user: str | None = None
+    version: int | None = None
+    schema_changed: bool = False
+
+
+register_event(TOPIC, SettingsChanged)
 
 
 class ChangePublisher:
