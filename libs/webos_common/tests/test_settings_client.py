@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import httpx
 import nats
 import pytest
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
-from webos_common.errors import NotFound
+from webos_common.errors import Forbidden, NotFound
 from webos_common.security.testing import TestIssuer
 from webos_common.settings import SettingsClient
 from webos_common.testing import serve_app
@@ -145,3 +145,22 @@ async def test_change_through_the_api_reaches_another_process(service: str, issu
     finally:
         if proc.returncode is None:
             proc.kill()
+
+
+class NotesSettings(BaseModel):
+    font: str = "serif"
+    size: int = Field(12, ge=6, le=72)
+
+
+async def test_register_a_schema_from_a_model(service: str, issuer: TestIssuer) -> None:
+    lead = SettingsClient(service, token=issuer.token("lead", permissions=("notes.*",)))
+    alice = SettingsClient(service, token=issuer.token("alice"))
+    try:
+        with pytest.raises(Forbidden):
+            await alice.register("notes", NotesSettings)
+        assert await lead.register("notes", NotesSettings) is True
+        assert await lead.register("notes", NotesSettings) is False
+        assert await alice.module("notes", NotesSettings) == NotesSettings()
+    finally:
+        await lead.close()
+        await alice.close()

@@ -117,17 +117,29 @@ class SettingsClient:
             self._typed[(key, model)] = result
         return result
 
+    async def register(self, module: str, model: type[BaseModel], user_model: type[BaseModel] | None = None) -> bool:
+        """Register a module's settings schema (what `webos_register_settings` returns) by API;
+        True when it changed. Needs `settings.admin` or `<module>.settings.write`."""
+        body = {"schema": model.model_json_schema(),
+                "user_schema": user_model.model_json_schema() if user_model else None}
+        answer = await self._request("PUT", f"/schemas/{module}", json=body)
+        return bool(answer["changed"])
+
     async def _fetch(self, key: _Key) -> dict[str, Any]:
         layer, name, user_id = key
         path = {"system": f"/system/{name}", "module": f"/modules/{name}"}.get(layer) or (
             f"/users/{user_id}/{name}" if user_id else f"/me/{name}")
+        answer = await self._request("GET", path, params={"reveal": "true" if self.reveal else "false"})
+        values: dict[str, Any] = answer["values"]
+        return values
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         headers = {}
         token = await self._resolve_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self._http.get(f"{self.base_url}{path}", headers=headers,
-                                            params={"reveal": "true" if self.reveal else "false"})
+            response = await self._http.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise Unavailable(f"settings service not reachable: {exc}") from exc
         if response.status_code != 200:
@@ -135,8 +147,8 @@ class SettingsClient:
             cls = _ERRORS.get(response.status_code, Unavailable)
             raise cls(error.get("message") or f"settings service answered {response.status_code}",
                       details=error.get("details"))
-        values: dict[str, Any] = response.json()["values"]
-        return values
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def _resolve_token(self) -> str | None:
         token = self._token
