@@ -156,9 +156,12 @@ async def ensure_superuser(c: Container) -> dict[str, Any] | None:
     existing = await c.users.find_email(s.admin_email)
     if existing is not None:
         return await c.users.update(existing["_id"], {"roles": sorted({*existing["roles"], "superadmin"})})
-    user = await c.users.create(email=s.admin_email, username=s.admin_username,
-                                password_hash=await c.passwords.ahash(s.admin_password.get_secret_value()),
-                                roles=["user", "superadmin"], verified=True)
+    try:
+        user = await c.users.create(email=s.admin_email, username=s.admin_username,
+                                    password_hash=await c.passwords.ahash(s.admin_password.get_secret_value()),
+                                    roles=["user", "superadmin"], verified=True)
+    except Conflict:  # another replica starting at the same time created it
+        return None
     await c.events.emit(USER_CREATED, public(user))
     return user
 

@@ -5,6 +5,7 @@ stops working everywhere within `key_cache_ttl` seconds."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 import httpx
@@ -31,6 +32,7 @@ class HttpKeyIntrospector:
         self.url = url
         self.timeout = timeout
         self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_jwks_url(cls, jwks_url: str) -> HttpKeyIntrospector:
@@ -39,8 +41,9 @@ class HttpKeyIntrospector:
         return cls(f"{base.rstrip('/')}/introspect")
 
     async def introspect(self, key: str) -> dict[str, Any] | None:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout)
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:  # a client belongs to one event loop
+            self._client, self._loop = httpx.AsyncClient(timeout=self.timeout), loop
         try:
             resp = await self._client.post(self.url, json={"token": key})
         except httpx.HTTPError as exc:
