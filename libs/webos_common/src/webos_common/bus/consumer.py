@@ -55,8 +55,9 @@ class Subscription:
     """A topic pattern, its handler and the durable consumer that feeds it."""
 
     def __init__(self, topic: str, handler: Handler, *, service: str, name: str | None = None,
-                 max_deliver: int | None = None) -> None:
+                 max_deliver: int | None = None, validate: bool = True) -> None:
         self.topic = topic
+        self.validate = validate
         self.subject = topic_to_subject(topic)
         self.handler = handler
         self.service = service
@@ -69,7 +70,7 @@ class Subscription:
 
     def argument(self, envelope: EventEnvelope) -> Any:
         """What the handler receives; raises ValidationFailed on a bad payload."""
-        schema = schema_for(envelope.topic)
+        schema = schema_for(envelope.topic) if self.validate else None
         if schema is not None and (self.model is None or self.model is not schema):
             parse_payload(schema, envelope.topic, envelope.payload)
         if self.model is not None:

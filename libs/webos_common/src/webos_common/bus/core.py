@@ -89,9 +89,14 @@ class EventBus:
 
     # -- subscribing ----------------------------------------------------------
     def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,
-                  max_deliver: int | None = None) -> Subscription:
-        """Run `handler` for every event matching `topic` (once per service)."""
-        sub = Subscription(topic, handler, service=self.service, name=name, max_deliver=max_deliver)
+                  max_deliver: int | None = None, validate: bool = True) -> Subscription:
+        """Run `handler` for every event matching `topic` (once per service).
+
+        `validate=False` hands over payloads even when they fail their schema
+        (an audit log wants them all).
+        """
+        sub = Subscription(topic, handler, service=self.service, name=name, max_deliver=max_deliver,
+                           validate=validate)
         if any(s.durable == sub.durable for s in self.subscriptions):
             raise ValueError(f"handler {sub.name!r} already subscribed in {self.service}")
         self.subscriptions.append(sub)
@@ -101,11 +106,12 @@ class EventBus:
             task.add_done_callback(self._pending.discard)
         return sub
 
-    def on(self, topic: str, *, name: str | None = None, max_deliver: int | None = None) -> Callable[[H], H]:
+    def on(self, topic: str, *, name: str | None = None, max_deliver: int | None = None,
+           validate: bool = True) -> Callable[[H], H]:
         """Decorator form of `subscribe`."""
 
         def decorate(handler: H) -> H:
-            self.subscribe(topic, handler, name=name, max_deliver=max_deliver)
+            self.subscribe(topic, handler, name=name, max_deliver=max_deliver, validate=validate)
             return handler
 
         return decorate

@@ -8,14 +8,13 @@ import functools
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
 
-from webos_common.tasks.broker import CANCEL_PREFIX, WebOSBroker
+from webos_common.tasks.broker import WebOSBroker
 from webos_common.tasks.middleware import CHAIN_LABEL, ContextMiddleware, TaskCancelled, announce, current_task_id
-from webos_common.tasks.status import TaskRecord, TaskState
+from webos_common.tasks.status import TaskRecord, TaskState, request_cancel
 
 broker = WebOSBroker()
 broker.add_middlewares(ContextMiddleware())
@@ -188,17 +187,8 @@ async def status(task_id: str) -> TaskRecord | None:
 
 async def cancel(task_id: str) -> TaskRecord | None:
     """Ask a task to stop: a queued one never starts, a running one is cancelled."""
-
-    def request(record: TaskRecord) -> None:
-        if record.state.finished:
-            return
-        record.cancel_requested = True
-        if record.state is TaskState.queued:
-            record.state, record.finished_at = TaskState.cancelled, datetime.now(UTC)
-
-    record: TaskRecord | None = await _store().update(task_id, request)
+    record = await request_cancel(_store(), broker.client, task_id)
     if record is not None and record.cancel_requested:
-        await broker.client.publish(f"{CANCEL_PREFIX}.{task_id}", b"")
         await announce(broker, record)
     return record
 

@@ -18,13 +18,12 @@ from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
 
 from webos_common.bus import EventBus
 from webos_common.bus.streams import ensure_streams
-from webos_common.tasks.status import TaskStore
+from webos_common.tasks.status import CANCEL_PREFIX, TaskStore
 
 STREAM = "WEBOS_TASKS"
 SUBJECT = "webos.tasks.run"
 DURABLE = "webos-workers"
 RESULTS_BUCKET = "webos_task_results"
-CANCEL_PREFIX = "webos.tasks.cancel"
 ACK_WAIT = 15 * 60.0  # a task running longer than this is handed to another worker
 
 

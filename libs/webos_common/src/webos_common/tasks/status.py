@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
@@ -139,3 +140,22 @@ class TaskStore:
                 records.append(record)
         records.sort(key=lambda r: r.created_at, reverse=True)
         return records[:limit]
+
+
+CANCEL_PREFIX = "webos.tasks.cancel"
+
+
+async def request_cancel(store: TaskStore, nc: NATS, task_id: str) -> TaskRecord | None:
+    """Mark the task cancelled (queued) or ask its worker to stop it (running)."""
+
+    def request(record: TaskRecord) -> None:
+        if record.state.finished:
+            return
+        record.cancel_requested = True
+        if record.state is TaskState.queued:
+            record.state, record.finished_at = TaskState.cancelled, _now()
+
+    record = await store.update(task_id, request)
+    if record is not None and record.cancel_requested:
+        await nc.publish(f"{CANCEL_PREFIX}.{task_id}", b"")
+    return record

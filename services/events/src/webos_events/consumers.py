@@ -1,0 +1,53 @@
+"""What the events service does with the bus: log every event, deliver
+`notification:send`, take in dead letters, and feed live push."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI
+
+from webos_common.bus import EventBus
+from webos_common.envelope import EventEnvelope
+from webos_common.service import ServiceResources
+from webos_events import deadletters, eventlog, notifications
+from webos_events.live import LiveHub
+from webos_events.models import NotificationIn
+from webos_events.settings import EventsSettings
+from webos_events.store import ensure_indexes
+
+
+def subscribe(bus: EventBus, db: Any) -> None:
+    @bus.on(">", name="event-log", validate=False)
+    async def log_event(event: EventEnvelope) -> None:
+        await eventlog.record(db, event)
+
+    @bus.on(notifications.SEND, name="notify")
+    async def deliver(event: EventEnvelope) -> None:
+        note = NotificationIn.model_validate(event.payload)
+        await notifications.notify(db, bus, note, id=event.id)
+
+
+async def startup(app: FastAPI) -> None:
+    resources: ServiceResources = app.state.resources
+    settings = resources.settings
+    assert isinstance(settings, EventsSettings) and resources.bus is not None and resources.nats is not None
+    db = resources.db
+    await ensure_indexes(db, log_ttl=settings.events_log_ttl, notification_ttl=settings.events_notification_ttl)
+    subscribe(resources.bus, db)
+    app.state.dead_letter_intake = asyncio.create_task(
+        deadletters.intake(db, resources.bus.js, resources.bus.settings), name="dead-letter-intake")
+    hub = LiveHub()
+    await hub.start(resources.nats)
+    app.state.live = hub
+
+
+async def shutdown(app: FastAPI) -> None:
+    intake = getattr(app.state, "dead_letter_intake", None)
+    if intake is not None:
+        intake.cancel()
+        await asyncio.gather(intake, return_exceptions=True)
+    hub = getattr(app.state, "live", None)
+    if hub is not None:
+        await hub.stop()

@@ -1,0 +1,52 @@
+"""The event log: every event on the bus, kept for `events_log_ttl`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pymongo
+
+from webos_common.envelope import EventEnvelope
+from webos_common.errors import Forbidden, NotFound
+from webos_common.identity import User
+from webos_events.models import EventRead
+from webos_events.store import LOG, page
+
+
+async def record(db: Any, envelope: EventEnvelope) -> None:
+    doc = envelope.model_dump()
+    doc["_id"] = doc.pop("id")
+    await db[LOG].update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
+
+
+def _read(doc: dict[str, Any]) -> EventRead:
+    return EventRead.model_validate({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
+
+
+async def search(db: Any, user: User, *, topic: str | None, source: str | None, user_id: str | None,
+                 trace_id: str | None, since: datetime | None, until: datetime | None, skip: int,
+                 limit: int) -> tuple[list[EventRead], int]:
+    """Admins see every event; anyone else only the events they caused."""
+    if not user.is_admin:
+        if user_id not in (None, user.id):
+            raise Forbidden("Only admins may read other users' events", details={"field": "user_id"})
+        user_id = user.id
+    query: dict[str, Any] = {}
+    for field, value in (("topic", topic), ("source", source), ("user_id", user_id), ("trace_id", trace_id)):
+        if value is not None:
+            query[field] = value
+    if since or until:
+        query["timestamp"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v is not None}
+    docs, total = await page(db[LOG], query, sort=[("timestamp", pymongo.DESCENDING)], skip=skip, limit=limit)
+    return [_read(d) for d in docs], total
+
+
+async def get(db: Any, user: User, event_id: str) -> EventRead:
+    query: dict[str, Any] = {"_id": event_id}
+    if not user.is_admin:
+        query["user_id"] = user.id
+    doc = await db[LOG].find_one(query)
+    if doc is None:
+        raise NotFound("Event not found", details={"id": event_id})
+    return _read(doc)

@@ -1,0 +1,53 @@
+"""Shared route dependencies: resources, the admin check, capped paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from webos_common.errors import Forbidden, Unavailable
+from webos_common.identity import User
+from webos_common.security import CurrentUser
+from webos_common.service import ServiceResources, get_resources
+
+Resources = Annotated[ServiceResources, Depends(get_resources)]
+
+
+def db_of(resources: ServiceResources) -> Any:
+    return resources.db
+
+
+async def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("Admin only")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
+@dataclass
+class Paging:
+    skip: int
+    limit: int
+
+    def page(self, items: list[Any], total: int) -> dict[str, Any]:
+        return {"items": items, "total": total, "skip": self.skip, "limit": self.limit,
+                "has_more": self.skip + len(items) < total}
+
+
+def paging(request: Request, skip: Annotated[int, Query(ge=0)] = 0,
+           limit: Annotated[int, Query(ge=1)] = 50) -> Paging:
+    cap: int = getattr(request.app.state.resources.settings, "events_max_page", 200)
+    return Paging(skip=skip, limit=min(limit, cap))
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def bus_js(resources: ServiceResources) -> Any:
+    if resources.bus is None:
+        raise Unavailable("events service has no bus")
+    return resources.bus.js

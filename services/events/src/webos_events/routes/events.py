@@ -1,0 +1,36 @@
+"""GET /events: the event log (admins: all; others: their own)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from webos_common.security import CurrentUser
+from webos_events import eventlog
+from webos_events.models import EventRead, Page
+from webos_events.routes.deps import PagingDep, Resources
+
+router = APIRouter(prefix="/events", tags=["event log"])
+
+
+@router.get("", response_model=Page[EventRead])
+async def list_events(
+    resources: Resources, user: CurrentUser, paging: PagingDep,
+    topic: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    user_id: Annotated[str | None, Query(max_length=200)] = None,
+    trace_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> dict[str, object]:
+    items, total = await eventlog.search(
+        resources.db, user, topic=topic, source=source, user_id=user_id, trace_id=trace_id,
+        since=since, until=until, skip=paging.skip, limit=paging.limit,
+    )
+    return paging.page(items, total)
+
+
+@router.get("/{event_id}", response_model=EventRead)
+async def get_event(event_id: str, resources: Resources, user: CurrentUser) -> EventRead:
+    return await eventlog.get(resources.db, user, event_id)
