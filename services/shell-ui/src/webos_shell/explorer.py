@@ -39,8 +39,8 @@ class DataExplorer:
         self._toolbar()
         self.grid = ui.aggrid({
             "columnDefs": columns,
-            "rowData": [], "rowSelection": "multiple", "suppressRowClickSelection": True,
-            "stopEditingWhenCellsLoseFocus": True, "getRowId": None,
+            "rowData": [], "rowSelection": tabular.ROW_SELECTION,
+            "stopEditingWhenCellsLoseFocus": True, ":getRowId": "(params) => String(params.data.id)",
         }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
         self.grid.on("cellValueChanged", self._edited)
         self.grid.on("sortChanged", self._sorted)

@@ -35,10 +35,10 @@ def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any
         elif spec.kind == "list":
             col["editable"] = False
         cols.append(col)
-    if cols:
-        cols[0]["checkboxSelection"] = True
-        cols[0]["headerCheckboxSelection"] = True
     return cols
+
+
+ROW_SELECTION = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 
 
 def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any],

@@ -37,7 +37,6 @@ def test_column_defs_hide_internal_fields_and_offer_enum_choices() -> None:
     cols = tabular.column_defs(specs, editable=True)
     assert [c["field"] for c in cols] == ["status"]
     assert cols[0]["editable"] is True and cols[0]["cellEditorParams"] == {"values": ["todo", "done"]}
-    assert cols[0]["checkboxSelection"] is True
 
 
 def test_kanban_groups_by_column_in_enum_order() -> None:
