@@ -106,6 +106,11 @@ async def test_core_prefix_is_stripped_and_shell_gets_the_rest(rig: Rig) -> None
         assert shell.status_code == 200
         assert shell.json()["path"] == "/m/tasks/board"
         assert "authorization" not in shell.json()["headers"]
+        seen = shell.json()["headers"]
+        assert seen["host"] == rig.url.removeprefix("http://")  # the client's Host, for URLs the shell builds
+        assert seen["x-forwarded-host"] == seen["host"]
+        assert seen["x-forwarded-proto"] == "http"
+        assert seen["x-forwarded-for"] == "127.0.0.1"
 
 
 async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> None:

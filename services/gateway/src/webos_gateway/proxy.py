@@ -93,7 +93,7 @@ class ProxyMiddleware:
             data = stream_body(receive, limit, sent) if streamed else body
             try:
                 resp = await gw.pool.request(scope["method"], base, target, req.headers, data,
-                                             content_length=req.content_length)
+                                             content_length=req.content_length, host=req.host)
             except UpstreamConnectError as exc:
                 gw.metrics.upstream_error(route.label, "connect")
                 if instance is not None:

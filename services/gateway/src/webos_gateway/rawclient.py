@@ -213,9 +213,11 @@ class RawPool:
         self._ssl = ssl.create_default_context()
 
     async def request(self, method: str, base: str, target: str, headers: list[tuple[bytes, bytes]],
-                      body: bytes | AsyncIterator[bytes] | None, *, content_length: int | None = None) -> Response:
-        key, host = self._parse(base)
-        head = self._head(method, target, host, headers, body, content_length)
+                      body: bytes | AsyncIterator[bytes] | None, *, content_length: int | None = None,
+                      host: bytes | None = None) -> Response:
+        """Send one request; `host` overrides the Host header (a proxy keeps the client's)."""
+        key, upstream_host = self._parse(base)
+        head = self._head(method, target, host or upstream_host, headers, body, content_length)
         for attempt in (0, 1):
             conn, reused = await self._acquire(key)
             conn.reset(head_only=method == "HEAD")

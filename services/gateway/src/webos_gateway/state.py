@@ -37,6 +37,7 @@ class RequestInfo:
     trace: str
     span: str
     request_id: str
+    host: bytes | None = None
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
@@ -116,6 +117,7 @@ class Gateway:
         return RequestInfo(
             headers=forward, token=token, content_length=content_length,
             has_body=bool(encoding) or bool(content_length), trace=trace, span=span, request_id=request_id,
+            host=host,
             response_headers=[(b"x-request-id", rid_bytes), (b"traceparent", tp_bytes)],
         )
 

@@ -63,7 +63,8 @@ async def _connect(gw: Gateway, scope: dict[str, Any], route: Route, req: Any) -
         try:
             return await gw.session.ws_connect(
                 URL(url + target, encoded=True),
-                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers],
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in req.headers]
+                + ([("Host", req.host.decode("latin-1"))] if req.host else []),
                 protocols=scope.get("subprotocols") or (),
                 autoping=True, max_msg_size=0, compress=0,
             )
