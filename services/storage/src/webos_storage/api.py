@@ -101,7 +101,7 @@ async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dic
     return {"items": stored}
 
 
-@router.get("/files/content", response_model=None)
+@router.api_route("/files/content", methods=["GET", "HEAD"], response_model=None)
 async def download(request: Request, user: CurrentUser, urn: Urn, download: bool = False) -> Response:
     target, meta, entry = await storage(request).service.stat_for_read(user, urn)
     return _send(request, target, meta, entry, download=download)
@@ -112,7 +112,8 @@ def _send(request: Request, target: Any, meta: Any, entry: Any, *, download: boo
     if isinstance(wanted, Response):
         return wanted
     offset, length = wanted if wanted else (0, None)
-    stream = target.source.open_file(target.urn.path, offset=offset, length=length)
+    head = request.method == "HEAD"
+    stream = None if head else target.source.open_file(target.urn.path, offset=offset, length=length)
     ctype = entry.content_type if entry and entry.content_type else meta.content_type
     return stream_response(meta, ctype, stream, wanted, download=download)
 
@@ -173,7 +174,7 @@ async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str,
     return {**result, "path": f"/shares/{result['token']}"}
 
 
-@router.get("/shares/{token}", response_model=None)
+@router.api_route("/shares/{token}", methods=["GET", "HEAD"], response_model=None)
 async def shared(request: Request, token: str, download: bool = False) -> Response:
     c = storage(request)
     target = c.service.shared_target(token)

@@ -19,6 +19,7 @@ from typing import Any
 from loguru import logger
 
 from webos_common.afs import DataSource, parse_urn
+from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.adapters.bus import ResourcesBus
 from webos_storage.adapters.local import LocalDataSource

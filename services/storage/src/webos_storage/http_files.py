@@ -57,7 +57,7 @@ def not_modified_or_range(request: Request, meta: FileMetadata) -> Response | tu
     if etag_matches(request.headers.get("if-none-match"), meta.etag):
         return Response(status_code=304, headers={"ETag": meta.etag or ""})
     wanted = parse_range(request.headers.get("range"), meta.size)
-    if wanted == "bad":
+    if isinstance(wanted, str):  # "bad"
         return error_response(416, "range_not_satisfiable", f"Range not satisfiable for {meta.size} bytes",
                               {"size": meta.size}, headers={"Content-Range": f"bytes */{meta.size}"})
     if isinstance(wanted, tuple):
@@ -67,8 +67,9 @@ def not_modified_or_range(request: Request, meta: FileMetadata) -> Response | tu
     return wanted
 
 
-def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteStream,
-                    wanted: tuple[int, int] | None, *, download: bool) -> StreamingResponse:
+def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteStream | None,
+                    wanted: tuple[int, int] | None, *, download: bool) -> Response:
+    """The download answer; with no `stream` (a HEAD request) the same headers and no body."""
     headers = base_headers(meta, download=download)
     if wanted is None:
         headers["Content-Length"] = str(meta.size)
@@ -78,5 +79,7 @@ def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteSt
         headers["Content-Length"] = str(length)
         headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{meta.size}"
         status = 206
-    return StreamingResponse(stream, status_code=status, headers=headers,
-                             media_type=content_type or meta.content_type or "application/octet-stream")
+    media_type = content_type or meta.content_type or "application/octet-stream"
+    if stream is None:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(stream, status_code=status, headers=headers, media_type=media_type)

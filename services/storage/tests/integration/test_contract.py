@@ -70,6 +70,9 @@ async def test_range_returns_exact_bytes(storage_app, kind) -> None:
             assert got.status_code == 206, header
             assert got.content == expected, header
             assert got.headers["content-range"] == content_range
+        head = await h.client.head("/files/content", params={"urn": "fs://main/r.bin"},
+                                   headers={**h.as_user("alice"), "range": "bytes=10-19"})
+        assert head.status_code == 206 and head.content == b"" and head.headers["content-length"] == "10"
         bad = await h.client.get("/files/content", params={"urn": "fs://main/r.bin"},
                                  headers={**h.as_user("alice"), "range": f"bytes={len(data)}-"})
         assert bad.status_code == 416 and bad.headers["content-range"] == f"bytes */{len(data)}"

@@ -21,6 +21,13 @@ class ResourcesBus:
         self.resources, self.source = resources, source
 
     async def emit(self, topic: str, payload: dict[str, Any]) -> None:
+        """Publish; a failure is logged and never fails the change that caused it."""
+        try:
+            await self._emit(topic, payload)
+        except Exception:  # noqa: BLE001 - the file operation already happened
+            logger.exception("could not publish {}", topic)
+
+    async def _emit(self, topic: str, payload: dict[str, Any]) -> None:
         bus = getattr(self.resources, "bus", None)
         if bus is not None:
             await bus.emit(topic, payload)
