@@ -142,3 +142,19 @@ async def test_bus_handlers_get_settings_changed(client: Any, admin: Any, nats_u
     finally:
         await bus.close()
         await nc.close()
+
+
+async def test_concurrent_writes_never_500_nor_lose_history(client: Any, admin: Any, mongo: Any) -> None:
+    answers = await asyncio.gather(*(client.patch("/system/smtp", headers=admin, json={f"k{i}": 1})
+                                     for i in range(3)),  # unknown keys: 422s mixed in
+                                   *(client.patch("/system/smtp", headers=admin, json={"port": 1000 + i})
+                                     for i in range(12)))
+    codes = [r.status_code for r in answers]
+    assert codes == [422] * 3 + [200] * 12  # lost races are redone, not surfaced
+    doc = await mongo["settings_values"].find_one({"_id": "system/smtp"})
+    assert doc["version"] == await mongo["settings_history"].count_documents({"scope": "system/smtp"})
+    assert doc["version"] == 12
+    racing = [client.patch("/system/smtp", headers=admin, json={"host": f"h{i}"},
+                           params={"expected_version": doc["version"]}) for i in range(6)]
+    codes = [r.status_code for r in await asyncio.gather(*racing)]
+    assert sorted(codes) == [200] + [409] * 5  # with an expected version exactly one wins

@@ -3,6 +3,8 @@ schemas. Export/apply live in `as_code.py`; permissions in `domain.scope`."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,6 +16,8 @@ from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
 from webos_settings.domain.crypto import Keyring
 from webos_settings.domain.scope import Scope, can_reveal, check_read, check_write, may_reveal
 from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciphertext, restore_masked
+
+WRITE_ATTEMPTS = 8
 
 
 class Publisher(Protocol):
@@ -118,10 +122,20 @@ class SettingsService:
     async def write(self, scope: Scope, values: dict[str, Any], *, user: User, merge: bool = False,
                     expected_version: int | None = None) -> dict[str, Any]:
         check_write(scope, user)
-        async with self.store.transaction() as session:
-            pending = await self.prepare(scope, values, merge=merge, session=session, expected=expected_version)
-            if pending.changes:
-                await self.commit(pending, by=user.id, action="merge" if merge else "replace", session=session)
+        attempts = 1 if expected_version is not None else WRITE_ATTEMPTS
+        for attempt in range(attempts):  # without an expected version, a lost race is simply redone
+            try:
+                async with self.store.transaction() as session:
+                    pending = await self.prepare(scope, values, merge=merge, session=session,
+                                                 expected=expected_version)
+                    if pending.changes:
+                        await self.commit(pending, by=user.id, action="merge" if merge else "replace",
+                                          session=session)
+                break
+            except Conflict:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
         await self.announce([pending])
         return await self.read(scope, user=user)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
 from webos_common.errors import Conflict
 from webos_settings.domain.crypto import Keyring
@@ -43,8 +43,14 @@ class MongoSettingsStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncClientSession]:
-        async with self.client.start_session() as session, await session.start_transaction():
-            yield session
+        """One transaction; a write conflict with a concurrent writer is a 409, not a 500."""
+        try:
+            async with self.client.start_session() as session, await session.start_transaction():
+                yield session
+        except (OperationFailure, ConnectionFailure) as exc:
+            if exc.has_error_label("TransientTransactionError") or getattr(exc, "code", None) == 112:
+                raise Conflict("The settings changed concurrently; read and retry") from exc
+            raise
 
     # -- values -----------------------------------------------------------------
     async def load(self, scope: Scope, session: Session = None) -> tuple[dict[str, Any], int]:
