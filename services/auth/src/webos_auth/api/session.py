@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from webos_auth import service
 from webos_auth.api.deps import Auth, clear_session_cookies, client_address, set_session_cookies
@@ -60,8 +60,9 @@ async def verify_email_link(token: Annotated[str, Query(min_length=8, max_length
 
 
 @router.post("/password/forgot", status_code=202)
-async def forgot(body: ForgotIn, c: Auth) -> dict[str, str]:
-    await service.forgot_password(c, body.email)
+async def forgot(body: ForgotIn, c: Auth, background: BackgroundTasks) -> dict[str, str]:
+    # the lookup and the mail run after the answer is sent: same answer, same timing either way
+    background.add_task(service.forgot_password, c, body.email)
     return {"status": "If an account uses that address, a reset link is on its way"}
 
 
