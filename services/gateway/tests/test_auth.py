@@ -49,7 +49,7 @@ async def test_valid_token_reaches_the_service_with_the_same_user(rig: Rig) -> N
 
 
 async def test_public_routes_pass_without_a_token(rig: Rig) -> None:
-    await rig.start_module("shop", public=("/api/shop/public",))
+    await rig.start_module("shop", public=("/api/shop/public", "/open"))
     async with httpx.AsyncClient(base_url=rig.url) as client:
         for path in ("/api/auth/login", "/api/auth/password/reset", "/api/auth/.well-known/jwks.json"):
             resp = await client.post(path, json={})
@@ -60,6 +60,7 @@ async def test_public_routes_pass_without_a_token(rig: Rig) -> None:
         assert (await client.get("/api/auth/me")).status_code == 401
         public = await _eventually(client, "/api/shop/public/catalog")
         assert public.status_code == 200
+        assert (await client.get("/api/shop/open/x")).status_code == 200  # relative prefix
         assert (await client.get("/api/shop/orders")).status_code == 401
 
 

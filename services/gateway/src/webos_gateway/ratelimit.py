@@ -17,7 +17,7 @@ class RateLimits:
                  strategy: str = "fixed-window") -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown rate limit strategy {strategy!r}; one of {sorted(STRATEGIES)}")
-        self.limiter: RateLimiter = STRATEGIES[strategy](MemoryStorage())
+        self.limiter: RateLimiter = STRATEGIES[strategy](MemoryStorage())  # type: ignore[abstract]
         self.user = _parse(user)
         self.module = _parse(module)
         self.overrides = {name: _parse(spec) for name, spec in (overrides or {}).items()}

@@ -59,6 +59,12 @@ def classify(path: str) -> Route:
     return route
 
 
+def _gateway_path(name: str, prefix: str) -> str:
+    """A manifest's public prefix as a gateway path (`/public` → `/api/<name>/public`)."""
+    own = f"/api/{name}"
+    return prefix if prefix.startswith(own) else f"{own}/{prefix.lstrip('/')}"
+
+
 class ModuleTable:
     """Live instances per module, their enabled flags, and round-robin picking."""
 
@@ -140,7 +146,7 @@ class ModuleTable:
 
     def _changed(self) -> None:
         self.version += 1
-        self.public = {name: tuple({p for m in insts.values() for p in m.public_prefixes})
+        self.public = {name: tuple({_gateway_path(name, p) for m in insts.values() for p in m.public_prefixes})
                        for name, insts in self.instances.items()}
         for listener in self.listeners:
             listener()

@@ -150,7 +150,7 @@ class Gateway:
             return True
         if route.kind == "module":
             prefixes = self.table.public.get(route.name)
-            return bool(prefixes) and path.startswith(prefixes)
+            return prefixes is not None and path.startswith(prefixes)
         return False
 
     def identity_headers(self, token: str, user: User) -> list[tuple[bytes, bytes]]:
