@@ -2,9 +2,10 @@
 # background workers. Runs one module by name:
 #   docker build -f docker/modulehost.Dockerfile -t webos/modulehost .
 #   docker run webos/modulehost tasks            # python -m webos_modulehost tasks
-#   docker run --entrypoint python webos/modulehost -m webos_common.tasks.worker
-# The task worker runs from this image too, because it must import every
-# module's tasks (entry-point group `webos.tasks`).
+#   docker run --entrypoint python webos/modulehost -m webos_events.worker
+# The task worker (entry-point group `webos.workers`, declared by the events
+# package) runs from this image too, because it must import every module's
+# tasks (group `webos.tasks`); the events package is installed for it.
 FROM python:3.11.7-slim-bookworm AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -12,7 +13,8 @@ COPY requirements/ requirements/
 COPY docker/build-wheels.sh docker/
 COPY libs/ libs/
 COPY modules/ modules/
-RUN sh docker/build-wheels.sh /wheels libs/webos_common libs/webos_modulehost modules/*
+COPY services/events/ services/events/
+RUN sh docker/build-wheels.sh /wheels libs/webos_common libs/webos_modulehost services/events modules/*
 
 FROM python:3.11.7-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -15,7 +15,7 @@ from webos_cli.plan import SERVICES, StackPlan
 from .conftest import ROOT, compose, entry_points, pyprojects, render
 
 PER_PROCESS_HTTP = {"WEBOS_PORT", "WEBOS_SERVICE_NAME"}
-TASK_WORKER = "webos_common.tasks.worker"  # `python -m` of the task worker (it also fires the schedules)
+WORKER = "worker"  # the compose/k8s name of the task worker, whatever its entry point is called
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,8 @@ def _k8s_env_names(docs: list[dict], container: dict) -> set[str]:
 def expected_processes() -> dict[str, tuple[str, list[str]]]:
     """workload name -> (kind, argv after `python`) for everything in the repo.
 
-    Workers are the task worker (named `worker`) and every `webos.workers`
-    entry point, named after it unless it is the task worker itself."""
+    Workers are the `webos.workers` entry points (`python -m <value>`, as
+    `make up` runs them); the task worker's workload is named `worker`."""
     found: dict[str, tuple[str, list[str]]] = {}
     dirs = pyprojects("services")
     assert set(dirs) == set(SERVICES), "plan.SERVICES names every service directory"
@@ -64,10 +64,10 @@ def expected_processes() -> dict[str, tuple[str, list[str]]]:
     for data in pyprojects("modules").values():
         for module in data.get("project", {}).get("entry-points", {}).get("webos.modules", {}):
             found[f"module-{module}"] = ("module", ["-m", "webos_modulehost", module])
-    found["worker"] = ("worker", ["-m", TASK_WORKER])
-    for worker, value in entry_points("webos.workers").items():
-        if value.split(":")[0] != TASK_WORKER:
-            found[worker] = ("worker", ["-m", value.split(":")[0]])
+    workers = entry_points("webos.workers")
+    assert workers, "the task worker is declared in group webos.workers"
+    for name, value in workers.items():
+        found[WORKER if name == "tasks" else name] = ("worker", ["-m", value])
     return found
 
 
@@ -81,6 +81,10 @@ def test_every_service_has_a_dockerfile_running_its_package() -> None:
     assert 'ENTRYPOINT ["python", "-m", "webos_modulehost"]' in host
     for module in pyprojects("modules"):
         assert "COPY modules/ modules/" in host, module
+    for kind in ("services", "libs"):  # the packages declaring workers run from the module-host image
+        for name, data in pyprojects(kind).items():
+            if data.get("project", {}).get("entry-points", {}).get("webos.workers"):
+                assert f"COPY {kind}/{name}/ {kind}/{name}/" in host and f" {kind}/{name} " in host, name
 
 
 def test_every_process_is_in_compose_with_make_up_names(shared_names, env_example_names) -> None:
