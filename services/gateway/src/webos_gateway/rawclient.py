@@ -174,7 +174,22 @@ class Response:
                 self.content_length = int(value)
 
     async def read(self) -> bytes:
-        return b"".join([chunk async for chunk in self.iter_chunks()])
+        """The whole body (for small ones: no per-chunk async generator)."""
+        conn = self.conn
+        parts: list[bytes] = []
+        while True:
+            if conn.chunks:
+                parts.extend(conn.chunks)
+                conn.chunks.clear()
+                conn.buffered = 0
+                if conn.reading_paused and conn.transport is not None:
+                    conn.reading_paused = False
+                    conn.transport.resume_reading()
+            if conn.done:
+                return b"".join(parts)
+            if conn.exc is not None:
+                raise conn.exc
+            await conn.wait(self.timeout)
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
         conn = self.conn
