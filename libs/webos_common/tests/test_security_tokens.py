@@ -49,8 +49,9 @@ def _hs256_with_public_key() -> str:
     ISSUER.token("a", iss="elsewhere"),
     ISSUER.token("a", aud="elsewhere"),
     ISSUER.token("a", typ="refresh"),
+    ISSUER.token("a", typ=None),
     ISSUER.token("a", expires_in=-60),
-], ids=["alg_none", "hs256_public_key", "not_yet_valid", "wrong_iss", "wrong_aud", "not_access", "expired"])
+], ids=["alg_none", "hs256_public_key", "not_yet_valid", "wrong_iss", "wrong_aud", "not_access", "no_typ", "expired"])
 async def test_verifier_refuses(token: str) -> None:
     with pytest.raises(Unauthorized):
         await ISSUER.verifier().verify(token)

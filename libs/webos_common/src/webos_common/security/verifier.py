@@ -98,7 +98,7 @@ class TokenVerifier:
             )
         except JOSEError as exc:
             raise Unauthorized(f"Invalid token: {exc}") from exc
-        if claims.get("typ", "access") != "access":
+        if claims.get("typ") != "access":  # ID tokens, refresh or other JWTs signed by the same key
             raise Unauthorized("Not an access token")
         return claims
 
