@@ -168,6 +168,12 @@ async def restore(request: Request, user: CurrentUser, item_id: str) -> dict[str
     return await storage(request).service.restore(user, item_id)
 
 
+@router.delete("/trash/{item_id}", status_code=204)
+async def purge(request: Request, user: CurrentUser, item_id: str) -> Response:
+    await storage(request).service.purge(user, item_id)
+    return Response(status_code=204)
+
+
 @router.post("/shares", status_code=201)
 async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str, Any]:
     result = await storage(request).service.share(user, body.urn, expires_in=body.expires_in)

@@ -7,6 +7,7 @@ with the sources.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -155,11 +156,25 @@ class StorageService:
         if await _exists(target):
             raise FileExists(f"Something is already at {item.urn}", details={"urn": item.urn})
         await target.source.move(item.trash_path, target.urn.path)
+        with contextlib.suppress(FileMissing):  # the item's now empty trash folder (local disk keeps it)
+            await target.source.delete(parent(item.trash_path))
         for raw in item.entries:
             await self.index.put(IndexEntry(**raw))
         await self.trash.remove(item_id)
         await self.bus.emit("file:created", {"urn": item.urn, "restored": True, "by": user.id})
         return await self.stat(user, item.urn)
+
+    async def purge(self, user: User, item_id: str) -> None:
+        """Delete a trash item for good."""
+        item = await self.trash.get(item_id)
+        if item is None or not (user.is_admin or item.deleted_by == user.id):
+            raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        target = self.access.resolve(item.urn)
+        try:
+            await target.source.delete(parent(item.trash_path))
+        except FileMissing:
+            pass
+        await self.trash.remove(item_id)
 
     async def set_tags(self, user: User, urn: str, tags: list[str]) -> dict[str, Any]:
         target = self.target(user, urn, write=True)

@@ -39,7 +39,7 @@ class Transfers:
             raise FileExists(f"Already exists: {target.urn}", details={"urn": str(target.urn)})
         except FileMissing:
             pass
-        files = await self._walk(source, source.urn.path)
+        files = await self._walk(user, source, source.urn.path)
         kind = "copy" if keep_source else "move"
         job = Job(kind=kind, src=str(source.urn), dst=str(target.urn), owner=user.id,
                   bytes_total=sum(size for _, size in files))
@@ -55,13 +55,16 @@ class Transfers:
             return {"job": self.jobs.start(job, work).to_dict(), "background": True}
         return {"job": (await self.jobs.run_inline(job, work)).to_dict(), "background": False}
 
-    async def _walk(self, target: Target, path: str) -> list[tuple[str, int]]:
+    async def _walk(self, user: User, target: Target, path: str) -> list[tuple[str, int]]:
+        """Every file under `path` that `user` may see (a copy of `home/` holds only their own)."""
         meta = await target.source.get_stat(path)
         if not meta.is_dir:
             return [(path, meta.size)]
         out: list[tuple[str, int]] = []
         for child in await target.source.list_dir(path):
-            out += await self._walk(target, child.path) if child.is_dir else [(child.path, child.size)]
+            if not self.service.access.can_see(user, Urn(target.urn.source, child.path)):
+                continue
+            out += await self._walk(user, target, child.path) if child.is_dir else [(child.path, child.size)]
         return out
 
     async def _rename(self, user: User, source: Target, target: Target, progress: Progress) -> None:

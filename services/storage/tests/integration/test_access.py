@@ -116,8 +116,14 @@ async def test_another_users_home_is_invisible(storage_app) -> None:
             await h.client.post("/shares", json={"urn": "fs://local/home/alice/private.txt"}, headers=bob),
         ]
         assert [r.status_code for r in checks] == [404] * len(checks)
+        await h.put("fs://local/home/bob/own.txt", b"bob's", user="bob")
+        copied = await h.client.post("/files/copy", json={"src": "fs://local/home", "dst": "fs://local/loot"},
+                                     headers=bob)
+        assert copied.status_code == 201
+        looted = (await h.client.get("/files", params={"urn": "fs://local/loot/"}, headers=bob)).json()
+        assert [i["name"] for i in looted["items"]] == ["bob"]
         homes = (await h.client.get("/files", params={"urn": "fs://local/home/"}, headers=bob)).json()
-        assert homes["items"] == []
+        assert [i["name"] for i in homes["items"]] == ["bob"]
         found = (await h.client.get("/search", params={"owner": "alice"}, headers=bob)).json()
         assert found["items"] == []
         assert (await h.get("fs://local/home/alice/private.txt", user="alice")).content == b"mine"

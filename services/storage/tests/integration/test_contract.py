@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from webos_common.afs import FileMissing
+
 pytestmark = pytest.mark.parametrize("kind", ["local", "s3"])
 
 
@@ -108,6 +110,16 @@ async def test_delete_to_trash_and_restore(storage_app, kind) -> None:
         assert (await h.get("fs://main/t/gone.txt")).content == b"gone"
         assert (await h.client.get("/trash", headers=headers)).json()["items"] == []
         await h.assert_index_matches("main")
+        again = (await h.client.delete("/files", params={"urn": "fs://main/t/gone.txt"}, headers=headers)).json()
+        assert (await h.client.delete(f"/trash/{again['trash_id']}", headers=h.as_user("bob"))).status_code == 404
+        assert (await h.client.delete(f"/trash/{again['trash_id']}", headers=headers)).status_code == 204
+        assert (await h.client.get("/trash", headers=headers)).json()["items"] == []
+        assert set(await h.snapshot("main")) == {"t/keep.txt"}
+        try:
+            left = await h.container.sources["main"].list_dir(".webos-trash")
+        except FileMissing:
+            left = []
+        assert left == []
 
 
 async def test_delete_folder_and_restore(storage_app, kind) -> None:
