@@ -1,0 +1,60 @@
+"""Pure pieces: path classification, OpenAPI merging, limits configuration."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from webos_gateway.openapi import merge
+from webos_gateway.ratelimit import RateLimits
+from webos_gateway.routing import OWN, SHELL, classify
+
+
+def test_classify_paths() -> None:
+    assert classify("/healthz") is OWN
+    assert classify("/api/openapi.json") is OWN
+    assert classify("/") is SHELL
+    assert classify("/_nicegui/1.0/static/x.js") is SHELL
+    assert classify("/apix/tasks") is SHELL
+    storage = classify("/api/storage/files/a")
+    assert (storage.kind, storage.name, storage.prefix_len) == ("core", "storage", len("/api/storage"))
+    tasks = classify("/api/tasks/items")
+    assert (tasks.kind, tasks.name, tasks.prefix_len) == ("module", "tasks", 0)
+    assert classify("/api/tasks") is tasks  # routes are shared, not rebuilt per request
+
+
+def test_merge_prefixes_paths_and_renames_components() -> None:
+    item_ref = {"$ref": "#/components/schemas/Item"}
+    core = {"paths": {"/items": {"get": {"operationId": "list_items", "responses": {"200": {"content": {
+        "application/json": {"schema": item_ref}}}}}}},
+        "components": {"schemas": {"Item": {"type": "object"}}}}
+    module = {"paths": {"/api/tasks/items": {"post": {"operationId": "create", "requestBody": {"content": {
+        "application/json": {"schema": item_ref}}}}}},
+        "components": {"schemas": {"Item": {"type": "string"}}}}
+    doc = merge([("storage", core), ("tasks", module), ("events", None)])
+    assert set(doc["paths"]) == {"/api/storage/items", "/api/tasks/items"}
+    get = doc["paths"]["/api/storage/items"]["get"]
+    assert get["operationId"] == "storage.list_items" and get["tags"] == ["storage"]
+    schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/storage.Item"}
+    assert doc["components"]["schemas"]["storage.Item"] == {"type": "object"}
+    assert doc["components"]["schemas"]["tasks.Item"] == {"type": "string"}
+    assert doc["x-webos-sources"] == {"storage": "ok", "tasks": "ok", "events": "unavailable"}
+
+
+def test_rate_limits_config_and_counting() -> None:
+    with pytest.raises(ValueError, match="strategy"):
+        RateLimits(user="1/second", module="", strategy="token-bucket")
+
+    async def run() -> list[int | None]:
+        limits = RateLimits(user="2/minute", module="", overrides={"slow": "1/minute"})
+        user = [await limits.check_user("alice") for _ in range(3)]
+        module = [await limits.check_module("slow") for _ in range(2)]
+        other = [await limits.check_module("fast") for _ in range(5)]  # "" = unlimited
+        return user + module + other
+
+    results = asyncio.run(run())
+    assert results[:2] == [None, None] and results[2] is not None and 1 <= results[2] <= 60
+    assert results[3] is None and results[4] is not None
+    assert results[5:] == [None] * 5
