@@ -45,3 +45,23 @@ async def test_manifest_schemas_are_registered(client: Any, issuer: Any, nats_ur
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await nc.close()
+
+
+async def test_a_schema_change_reaches_the_other_replica(open_app: Any, admin: Any, issuer: Any,
+                                                        tasks_schema: Any) -> None:
+    alice = issuer.headers("alice")
+    async with open_app() as first, open_app() as second:
+        first.app.state.settings_service.schema_ttl = 3600  # only the event can refresh it
+        assert (await first.get("/modules/tasks", headers=alice)).status_code == 404  # cached: no schema
+        assert (await second.put("/schemas/tasks", headers=admin, json={"schema": tasks_schema})).status_code == 200
+        deadline = time.monotonic() + 10
+        while (r := await first.get("/modules/tasks", headers=alice)).status_code == 404:
+            assert time.monotonic() < deadline, "the other replica kept its stale schema"
+            await asyncio.sleep(0.02)
+        assert r.json()["values"]["page_size"] == 25
+        changed = {**tasks_schema, "properties": {**tasks_schema["properties"],
+                                                  "page_size": {"type": "integer", "default": 10}}}
+        assert (await second.put("/schemas/tasks", headers=admin, json={"schema": changed})).status_code == 200
+        while (await first.get("/modules/tasks", headers=alice)).json()["values"]["page_size"] != 10:
+            assert time.monotonic() < deadline, "the other replica kept its stale schema"
+            await asyncio.sleep(0.02)

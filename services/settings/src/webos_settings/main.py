@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 from fastapi import FastAPI
+from nats.aio.msg import Msg
 
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
-from webos_settings.adapters.events import ChangePublisher
+from webos_settings.adapters.events import SUBJECT, ChangePublisher
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.api import router
 from webos_settings.domain.crypto import Keyring
@@ -22,6 +24,16 @@ def keyring_from(settings: SettingsSettings) -> Keyring:
     return Keyring(settings.settings_master_key.get_secret_value(), settings.old_master_keys())
 
 
+def _forget_changed(service: SettingsService, data: bytes) -> None:
+    try:
+        payload = json.loads(data).get("payload") or {}
+    except (ValueError, AttributeError):
+        service.forget_schema()
+        return
+    if payload.get("schema_changed"):
+        service.forget_schema(payload.get("module"))
+
+
 def create_app(settings: SettingsSettings | None = None) -> FastAPI:
     settings = settings or SettingsSettings()
 
@@ -31,6 +43,11 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
         await store.ensure_indexes()
         service = SettingsService(store=store, keyring=keyring_from(settings), publisher=ChangePublisher(resources))
         app.state.settings_service = service
+        if resources.nats is not None:  # another replica changed a schema: drop our copy
+            async def on_changed(msg: Msg) -> None:
+                _forget_changed(service, msg.data)
+
+            await resources.nats.subscribe(SUBJECT, cb=on_changed)
         app.state.registry_task = None
         if settings.settings_watch_registry and resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream())

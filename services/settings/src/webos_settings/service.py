@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from webos_settings.domain.scope import Scope, can_reveal, check_read, check_wri
 from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciphertext, restore_masked
 
 WRITE_ATTEMPTS = 8
+SCHEMA_TTL = 5.0
 
 
 class Publisher(Protocol):
@@ -35,8 +37,11 @@ class Pending:
 
 
 class SettingsService:
-    def __init__(self, *, store: MongoSettingsStore, keyring: Keyring, publisher: Publisher) -> None:
+    def __init__(self, *, store: MongoSettingsStore, keyring: Keyring, publisher: Publisher,
+                 schema_ttl: float = SCHEMA_TTL) -> None:
         self.store, self.keyring, self.publisher = store, keyring, publisher
+        self.schema_ttl = schema_ttl
+        self._schemas: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     # -- schemas ----------------------------------------------------------------
     async def schema_for(self, scope: Scope, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -57,9 +62,22 @@ class SettingsService:
         return dict(doc["schema"]), scope.layer == "user"
 
     async def module_schemas(self, module: str) -> dict[str, Any] | None:
+        """A module's schemas, kept briefly in memory (dropped at once on a schema change here
+        or, through `settings:changed`, on another replica)."""
         if module in CORE_MODULES:
             return {"schema": CORE_MODULES[module], "user_schema": None, "source": "core"}
-        return await self.store.get_schema(module)
+        cached = self._schemas.get(module)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        doc = await self.store.get_schema(module)
+        self._schemas[module] = (time.monotonic() + self.schema_ttl, doc)
+        return doc
+
+    def forget_schema(self, module: str | None = None) -> None:
+        if module is None:
+            self._schemas.clear()
+        else:
+            self._schemas.pop(module, None)
 
     async def register_schema(self, module: str, schema: dict[str, Any], user_schema: dict[str, Any] | None,
                               *, user: User, source: str = "api") -> bool:
@@ -81,6 +99,7 @@ class SettingsService:
         return changed
 
     async def announce_schema(self, module: str) -> None:
+        self.forget_schema(module)
         await self.publisher.changed({"layer": "module", "module": module, "key": None, "keys": [],
                                       "user": None, "schema_changed": True})
 
