@@ -104,12 +104,13 @@ class SettingsService:
                                       "user": None, "schema_changed": True})
 
     async def base_for(self, scope: Scope, schema: dict[str, Any], inherits: bool,
-                       session: Session = None) -> dict[str, Any]:
+                       session: Session = None, *, decrypt: bool = True) -> dict[str, Any]:
         """What lies under a scope: schema defaults, and for a user the module's values."""
         base = schemas.defaults(schema)
         if inherits:
             module_values, _ = await self.store.load(Scope("module", scope.name), session)
-            base = schemas.deep_merge(base, decrypt_all(self.keyring, module_values))
+            shown = decrypt_all(self.keyring, module_values) if decrypt else mask_ciphertext(module_values)
+            base = schemas.deep_merge(base, shown)
         return base
 
     # -- reads ------------------------------------------------------------------
@@ -117,16 +118,17 @@ class SettingsService:
         check_read(scope, user)
         schema, inherits = await self.resolve(scope)
         stored, version = await self.store.load(scope)
-        clear = decrypt_all(self.keyring, stored)
-        base = await self.base_for(scope, schema, inherits)
-        if reveal and can_reveal(user):
-            values, explicit = schemas.deep_merge(base, clear), clear
-        elif reveal and may_reveal(scope, user):  # own user secrets only, never the module's
-            values, explicit = schemas.deep_merge(schemas.mask(schema, base), clear), clear
+        reveal_all = reveal and can_reveal(user)
+        reveal_own = reveal and not reveal_all and may_reveal(scope, user)  # never the module's beneath
+        # Masked reads decrypt nothing: cheaper, and they work even without the old key mid-rotation.
+        explicit = decrypt_all(self.keyring, stored) if reveal_all or reveal_own else mask_ciphertext(stored)
+        base = await self.base_for(scope, schema, inherits, decrypt=reveal_all)
+        if reveal_all or reveal_own:
+            values = schemas.deep_merge(base if reveal_all else schemas.mask(schema, base), explicit)
         else:
-            values, explicit = schemas.mask(schema, schemas.deep_merge(base, clear)), schemas.mask(schema, clear)
+            values, explicit = schemas.mask(schema, schemas.deep_merge(base, explicit)), schemas.mask(schema, explicit)
         return {"layer": scope.layer, "name": scope.name, "user_id": scope.user_id, "version": version,
-                "values": values, "explicit": explicit, "secrets_revealed": bool(reveal and may_reveal(scope, user))}
+                "values": values, "explicit": explicit, "secrets_revealed": reveal_all or reveal_own}
 
     async def history(self, scope: Scope, *, user: User, skip: int = 0, limit: int = 50) -> dict[str, Any]:
         check_read(scope, user)
