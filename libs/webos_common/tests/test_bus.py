@@ -222,3 +222,25 @@ async def test_handler_subscribed_after_start_gets_a_consumer(buses, entity) -> 
     await bus.wait_ready()
     await bus.emit(f"{entity}:moved", {})
     await eventually(lambda: seen == [f"{entity}:moved"])
+
+
+async def test_a_lone_event_is_not_held_back_until_the_batch_fills(nc, entity) -> None:
+    from webos_common.bus.pull import pull_messages
+
+    bus = EventBus(nc, service=f"lone{uuid.uuid4().hex[:6]}", settings=FAST)
+    seen: list[str] = []
+    bus.subscribe(f"{entity}:pinged", lambda e: _append(seen, e.id), name="ping")
+    await bus.start()
+    await bus.close()  # leave the durable consumer in place; pull it by hand below
+    pulled = pull_messages(nc, stream=FAST.stream, durable=bus.subscriptions[0].durable, batch=64, expires=30)
+    first = asyncio.ensure_future(anext(pulled))
+    await asyncio.sleep(0.3)  # the pull request is waiting on the server before the event exists
+    sent = await bus.emit(f"{entity}:pinged", {})
+    msg = await asyncio.wait_for(first, timeout=10)  # far less than the 30 s the request lives
+    await msg.ack()
+    await pulled.aclose()
+    assert EventEnvelope.from_json(msg.data).id == sent.id
+
+
+async def _append(items: list[str], value: str) -> None:
+    items.append(value)

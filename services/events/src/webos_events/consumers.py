@@ -37,7 +37,7 @@ async def startup(app: FastAPI) -> None:
     await ensure_indexes(db, log_ttl=settings.events_log_ttl, notification_ttl=settings.events_notification_ttl)
     subscribe(resources.bus, db)
     app.state.dead_letter_intake = asyncio.create_task(
-        deadletters.intake(db, resources.bus.js, resources.bus.settings), name="dead-letter-intake")
+        deadletters.intake(db, resources.nats, resources.bus.settings), name="dead-letter-intake")
     hub = LiveHub()
     await hub.start(resources.nats)
     app.state.live = hub

@@ -7,13 +7,15 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
-import nats.errors
 import pymongo
 from loguru import logger
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
 
 from webos_common.bus import DeadLetter, replay_dead_letter
+from webos_common.bus.pull import pull_messages
 from webos_common.bus.settings import BusSettings
 from webos_common.errors import Conflict, NotFound
 from webos_events.models import DeadLetterRead
@@ -22,30 +24,25 @@ from webos_events.store import DEAD_LETTERS, page
 INTAKE = "events--dead-letters"
 
 
-async def intake(db: Any, js: JetStreamContext, settings: BusSettings) -> None:
-    """Copy every dead letter into MongoDB (run as a task; one replica at a time handles each)."""
+async def intake(db: Any, nc: NATS, settings: BusSettings) -> None:
+    """Copy every dead letter into MongoDB (run as a task; one replica takes each letter)."""
     config = ConsumerConfig(durable_name=INTAKE, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-                            ack_wait=30)
-    sub = await js.pull_subscribe("webos.dlq.>", durable=INTAKE, stream=settings.dlq_stream, config=config)
-    try:
-        while True:
-            try:
-                msgs = await sub.fetch(50, timeout=5.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
-            except Exception as exc:  # noqa: BLE001 - reconnects
-                logger.warning("dead-letter intake fetch failed: {}", exc)
-                await asyncio.sleep(0.5)
-                continue
-            for msg in msgs:
+                            ack_wait=30, filter_subject="webos.dlq.>")
+    with contextlib.suppress(BadRequestError):  # exists already
+        await nc.jetstream().add_consumer(settings.dlq_stream, config=config)
+    while True:
+        try:
+            async for msg in pull_messages(nc, stream=settings.dlq_stream, durable=INTAKE, batch=50):
                 try:
                     await store(db, DeadLetter.model_validate_json(msg.data))
                 except Exception:  # noqa: BLE001 - a broken letter must not block the rest
                     logger.exception("dead letter could not be stored")
                 await msg.ack()
-    finally:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reconnects
+            logger.warning("dead-letter intake failed: {}", exc)
+            await asyncio.sleep(0.5)
 
 
 async def store(db: Any, letter: DeadLetter) -> None:

@@ -7,21 +7,22 @@ binds the same one and JetStream hands each event to one of them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import nats.errors
 from loguru import logger
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
 from pydantic import BaseModel
 
 from webos_common import context
 from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
+from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import safe_name, topic_to_subject
@@ -66,7 +67,6 @@ class Subscription:
         self.max_deliver = max_deliver
         self.model = _typed_model(handler)
         self._task: asyncio.Task[None] | None = None
-        self._sub: JetStreamContext.PullSubscription | None = None
 
     def argument(self, envelope: EventEnvelope) -> Any:
         """What the handler receives; raises ValidationFailed on a bad payload."""
@@ -78,7 +78,7 @@ class Subscription:
         return envelope
 
     # -- lifecycle ------------------------------------------------------------
-    async def start(self, js: JetStreamContext, cfg: BusSettings) -> None:
+    async def start(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -88,39 +88,34 @@ class Subscription:
             filter_subjects=[self.subject, replay_subject(self.durable)],
             max_ack_pending=10_000,
         )
-        self._sub = await js.pull_subscribe(self.subject, durable=self.durable, stream=cfg.stream, config=config)
-        self._task = asyncio.create_task(self._run(js, cfg), name=f"bus:{self.durable}")
+        try:
+            await js.add_consumer(cfg.stream, config=config)  # creates, or updates compatible changes
+        except BadRequestError as exc:
+            logger.warning("bus consumer {} keeps its existing configuration: {}", self.durable, exc)
+        self._task = asyncio.create_task(self._run(nc, js, cfg), name=f"bus:{self.durable}")
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        if self._sub is not None:
-            with contextlib.suppress(Exception):  # the connection may be gone already
-                await self._sub.unsubscribe()
-            self._sub = None
 
-    async def _run(self, js: JetStreamContext, cfg: BusSettings) -> None:
-        assert self._sub is not None
+    async def _run(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
         while True:
             try:
-                msgs = await self._sub.fetch(cfg.fetch_batch, timeout=5.0)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
+                async for msg in pull_messages(nc, stream=cfg.stream, durable=self.durable,
+                                               batch=cfg.fetch_batch):
+                    try:
+                        await self.dispatch(js, cfg, msg)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:  # noqa: BLE001 - never kill the consumer loop
+                        logger.exception("bus consumer {} failed to settle a message", self.durable)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnects, server restarts
-                logger.warning("bus consumer {} fetch failed: {}", self.durable, exc)
+                logger.warning("bus consumer {} pull failed: {}", self.durable, exc)
                 await asyncio.sleep(0.5)
-                continue
-            for msg in msgs:
-                try:
-                    await self.dispatch(js, cfg, msg)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - never kill the consumer loop
-                    logger.exception("bus consumer {} failed to settle a message", self.durable)
 
     # -- one message ----------------------------------------------------------
     async def dispatch(self, js: JetStreamContext, cfg: BusSettings, msg: Msg) -> None:

@@ -48,7 +48,7 @@ class EventBus:
         """Ensure the streams, then start a consumer for every handler so far (and later)."""
         await ensure_streams(self.js, self.settings)
         self._started = True
-        await asyncio.gather(*(s.start(self.js, self.settings) for s in self.subscriptions))
+        await asyncio.gather(*(s.start(self.nc, self.js, self.settings) for s in self.subscriptions))
 
     async def wait_ready(self) -> None:
         """Wait until consumers of handlers subscribed after `start` exist."""
@@ -101,7 +101,7 @@ class EventBus:
             raise ValueError(f"handler {sub.name!r} already subscribed in {self.service}")
         self.subscriptions.append(sub)
         if self._started:
-            task = asyncio.create_task(sub.start(self.js, self.settings))
+            task = asyncio.create_task(sub.start(self.nc, self.js, self.settings))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
         return sub

@@ -1,0 +1,186 @@
+"""Raw nats-py JetStream vs the WebOS bus, in one run against a throwaway NATS:
+
+* raw: `js.publish_async` → durable pull consumer (`fetch`, ack);
+* WebOS: `bus.emit` (schema validation, envelope, context headers, PubAck)
+  → `@bus.on` handler (envelope parsed, payload validated, context restored, ack).
+
+Each side runs at a fixed 1,000 events/s and then saturated. Latency is
+end to end (send call → handler), p50/p99; throughput is events handled per
+second. Goals: WebOS p99 <= 2 ms at 1,000 ev/s; saturated >= 0.5x raw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from pydantic import BaseModel
+
+from webos_common import context
+from webos_common.bus import BusSettings, EventBus, register_event
+from webos_common.envelope import EventEnvelope
+from webos_common.identity import User
+from webos_common.infra import NatsServer
+
+RATE = 1000
+PACED = 2000  # 2 s at 1,000 ev/s
+SATURATED = 10000
+CONCURRENCY = 256
+
+
+class Tick(BaseModel):
+    n: int
+    t: int  # perf_counter_ns at the send call
+
+
+register_event("bench:tick", Tick)
+
+
+class Run:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.latencies: list[float] = []
+        self.done = asyncio.Event()
+        self.first_sent = 0.0
+        self.last_seen = 0.0
+
+    def seen(self, sent_ns: int) -> None:
+        now = time.perf_counter_ns()
+        self.latencies.append((now - sent_ns) / 1e6)
+        self.last_seen = now / 1e9
+        if len(self.latencies) >= self.total:
+            self.done.set()
+
+    def figures(self) -> dict[str, float]:
+        lat = sorted(self.latencies)
+        return {
+            "throughput": len(lat) / max(self.last_seen - self.first_sent, 1e-9),
+            "p50": statistics.median(lat),
+            "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+        }
+
+
+async def paced(total: int, send: Callable[[int], Awaitable[None]], run: Run) -> None:
+    """One send every 1/RATE s; a send does not wait for the previous one's ack."""
+    run.first_sent = time.perf_counter()
+    start = time.perf_counter()
+    inflight: set[asyncio.Task[None]] = set()
+    for i in range(total):
+        delay = start + i / RATE - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        job = asyncio.create_task(send(i))
+        inflight.add(job)
+        job.add_done_callback(inflight.discard)
+    await asyncio.gather(*inflight)
+
+
+async def flood(total: int, send: Callable[[int], Awaitable[None]], run: Run) -> None:
+    run.first_sent = time.perf_counter()
+    counter = iter(range(total))
+
+    async def worker() -> None:
+        for i in counter:
+            await send(i)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def raw_side(url: str, total: int, mode: str) -> dict[str, float]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    name = f"RAW_{mode}"
+    await js.add_stream(StreamConfig(name=name, subjects=[f"raw.{mode}"], storage=StorageType.FILE))
+    run = Run(total)
+    sub = await js.pull_subscribe(f"raw.{mode}", durable="bench", stream=name,
+                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
+                                                        deliver_policy=DeliverPolicy.NEW))
+
+    async def consume() -> None:
+        while not run.done.is_set():
+            try:
+                msgs = await sub.fetch(64, timeout=1)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue
+            for msg in msgs:
+                run.seen(int(msg.data.split(b",", 1)[0]))
+                await msg.ack()
+
+    consumer = asyncio.create_task(consume())
+
+    async def send(i: int) -> None:
+        await js.publish_async(f"raw.{mode}", f"{time.perf_counter_ns()},{i}".encode())
+
+    await (paced if mode == "paced" else flood)(total, send, run)
+    await asyncio.wait_for(run.done.wait(), 60)
+    consumer.cancel()
+    await nc.close()
+    return run.figures()
+
+
+async def webos_side(url: str, total: int, mode: str) -> dict[str, float]:
+    nc = await nats.connect(url)
+    bus = EventBus(nc, service=f"bench-{mode}", settings=BusSettings(fetch_batch=64))
+    run = Run(total)
+
+    @bus.on("bench:tick", name=f"tick-{mode}")
+    async def handle(event: EventEnvelope) -> None:
+        run.seen(event.payload["t"])
+
+    await bus.start()
+
+    async def send(i: int) -> None:
+        await bus.emit("bench:tick", {"n": i, "t": time.perf_counter_ns()})
+
+    snapshot = {"user": User(id="bench", roles=("user",)).model_dump(mode="json"),
+                "trace_id": context.new_trace_id(), "span_id": context.new_span_id()}
+    with context.use(snapshot):
+        await (paced if mode == "paced" else flood)(total, send, run)
+    await asyncio.wait_for(run.done.wait(), 60)
+    await bus.close()
+    await nc.close()
+    return run.figures()
+
+
+def line(label: str, f: dict[str, float]) -> str:
+    return f"{label:<28} {f['throughput']:>10,.0f} ev/s   p50 {f['p50']:7.3f} ms   p99 {f['p99']:7.3f} ms"
+
+
+async def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = NatsServer(Path(tmp) / "nats", log_path=Path(tmp) / "nats.log")
+        server.start()
+        try:
+            # warm up both paths (connections, consumers, JIT-less but cached code paths)
+            await raw_side(server.url, 500, "warm")
+            await webos_side(server.url, 500, "warm")
+            results = {
+                ("raw", "paced"): await raw_side(server.url, PACED, "paced"),
+                ("webos", "paced"): await webos_side(server.url, PACED, "paced"),
+                ("raw", "saturated"): await raw_side(server.url, SATURATED, "saturated"),
+                ("webos", "saturated"): await webos_side(server.url, SATURATED, "saturated"),
+            }
+        finally:
+            server.stop()
+    print(f"NATS JetStream (file storage), loopback, one process; {RATE} ev/s x {PACED}, "
+          f"saturated {SATURATED} events ({CONCURRENCY} concurrent senders)")
+    for (side, mode), figures in results.items():
+        print(line(f"{side} @ {mode}", figures))
+    raw_sat, web_sat = results[("raw", "saturated")], results[("webos", "saturated")]
+    web_paced = results[("webos", "paced")]
+    ratio = web_sat["throughput"] / raw_sat["throughput"]
+    print(f"saturated throughput ratio webos/raw: {ratio:.2f}x (goal >= 0.5x)")
+    print(f"p99 ratio at {RATE} ev/s webos/raw: {web_paced['p99'] / results[('raw', 'paced')]['p99']:.2f}x; "
+          f"webos p99 {web_paced['p99']:.3f} ms (goal <= 2 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
