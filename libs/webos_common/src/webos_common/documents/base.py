@@ -9,6 +9,7 @@ says otherwise, and a name without the prefix gets it.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
@@ -22,6 +23,9 @@ from pydantic_core import core_schema
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_NOW = functools.partial(datetime.now, UTC)  # a C call: no Python frame per new document
 
 
 def module_of(cls: type) -> str | None:
@@ -72,10 +76,11 @@ class _FastObjectId:
 
 
 def _init_private(self: BaseModel, context: Any, /) -> None:
-    if object.__getattribute__(self, "__pydantic_private__") is None:
-        private = {name: factory() if factory else default
-                   for name, factory, default in type(self).__webos_private__}  # type: ignore[attr-defined]
-        object.__setattr__(self, "__pydantic_private__", private)
+    defaults, factories = type(self).__webos_private__  # type: ignore[attr-defined]
+    private = defaults.copy()
+    for name, factory in factories:
+        private[name] = factory()
+    object.__setattr__(self, "__pydantic_private__", private)
 
 
 def _restore_field_defaults(cls: type[BaseModel]) -> None:
@@ -101,9 +106,9 @@ class CoreDocument(Document):
     id: Annotated[PydanticObjectId | None, _FastObjectId()] = Field(
         default=None, alias="_id", description="MongoDB document ObjectID")
 
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=_NOW)
     created_by: str | None = None
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=_NOW)
     updated_by: str | None = None
     deleted_at: datetime | None = None
     deleted_by: str | None = None
@@ -129,8 +134,10 @@ class CoreDocument(Document):
         attrs["name"] = collection_name(cls)
         cls.Settings = type("Settings", (), attrs)  # type: ignore[misc,assignment]
         # pydantic wraps model_post_init once per subclass level; one flat init instead.
-        cls.__webos_private__ = tuple(
-            (name, attr.default_factory, attr.default) for name, attr in cls.__private_attributes__.items())
+        privates = cls.__private_attributes__.items()
+        cls.__webos_private__ = (
+            {name: attr.default for name, attr in privates if attr.default_factory is None},
+            tuple((name, attr.default_factory) for name, attr in privates if attr.default_factory is not None))
         cls.model_post_init = _init_private
 
     @model_validator(mode="before")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -26,8 +28,41 @@ from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 
-_NOT_STORED = frozenset({"revision_id"})
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by"})
+
+
+_ATOMS = (str, int, float, bool, datetime, ObjectId, type(None))
+_READY: dict[type, bool] = {}
+
+
+def _plain(annotation: Any) -> bool:
+    """True when every value of this type is stored by BSON as is (no pydantic serialisation)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _plain(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return all(_plain(arg) for arg in get_args(annotation))
+    if origin in (list, dict):
+        args = get_args(annotation)
+        return bool(args) and all(_plain(arg) for arg in args)
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum):
+            return issubclass(annotation, (str, int))
+        return issubclass(annotation, _ATOMS)
+    return False
+
+
+def _bson_ready(cls: type[CoreDocument]) -> bool:
+    ready = _READY.get(cls)
+    if ready is None:
+        ready = _READY[cls] = all(_plain(f.annotation) for n, f in cls.model_fields.items() if n != "revision_id")
+    return ready
+
+
+def _set_id(doc: CoreDocument, new_id: ObjectId) -> None:
+    """Set the id without Beanie's validate-on-assignment (the server made it)."""
+    object.__getattribute__(doc, "__dict__")["id"] = new_id
+    object.__getattribute__(doc, "__pydantic_fields_set__").add("id")
 
 
 def object_id(value: Any) -> ObjectId:
@@ -74,20 +109,26 @@ class BeanieRepository(Generic[D]):
     def _stamp(self, doc: D, user: User | None, now: datetime) -> dict[str, Any]:
         """The row to write, with audit fields (and owner) set on both row and document."""
         uid = user.id if user else None
-        data: dict[str, Any] = type(doc).__pydantic_serializer__.to_python(doc, by_alias=True, exclude=_NOT_STORED)
+        cls = type(doc)
+        if _bson_ready(cls):  # the validated values are what MongoDB stores: copy, don't serialise
+            data = dict(object.__getattribute__(doc, "__dict__"))
+            data["_id"] = data.pop("id", None)
+        else:
+            data = cls.__pydantic_serializer__.to_python(doc, by_alias=True)
+        data.pop("revision_id", None)
         if data.get("_id") is None:
             data.pop("_id", None)
         stamp: dict[str, Any] = {"created_at": now, "created_by": uid, "updated_at": now, "updated_by": uid}
         if self.owned and uid and not (data.get(OWNER_FIELD) and user and user.is_admin):
             stamp[OWNER_FIELD] = uid
         data.update(stamp)
-        doc.__dict__.update(stamp)
+        object.__getattribute__(doc, "__dict__").update(stamp)
         return data
 
     async def insert(self, doc: D, *, session: Any = None) -> D:
         data = self._stamp(doc, self.user(), utcnow())
         result = await self.collection.insert_one(data, session=session)
-        doc.id = result.inserted_id
+        _set_id(doc, result.inserted_id)
         return doc
 
     async def insert_many(self, docs: Sequence[D], *, session: Any = None) -> list[D]:
@@ -98,7 +139,7 @@ class BeanieRepository(Generic[D]):
         rows = [self._stamp(doc, user, now) for doc in docs]
         result = await self.collection.insert_many(rows, session=session)
         for doc, new_id in zip(docs, result.inserted_ids, strict=True):
-            doc.id = new_id
+            _set_id(doc, new_id)
         return list(docs)
 
     def _changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:
