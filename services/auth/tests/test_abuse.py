@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from webos_auth.main import create_app
 from webos_auth.testing import PASSWORD, admin_headers, auth_settings, login, register
@@ -78,3 +82,14 @@ def test_placeholder_admin_password_refused_outside_development(monkeypatch: pyt
         AuthSettings()
     monkeypatch.setenv("WEBOS_ADMIN_PASSWORD", "A-real-0ne-for-prod")
     assert AuthSettings().admin_password.get_secret_value() == "A-real-0ne-for-prod"
+
+
+async def test_lock_ends_by_itself(client: httpx.AsyncClient, settings: Any) -> None:
+    await register(client, "pia")
+    await _fail(client, "pia", 5)
+    assert (await client.post("/login", json={"login": "pia", "password": PASSWORD})).status_code == 429
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    locks = mongo[settings.mongo_db]["auth_login_locks"]
+    await locks.update_many({}, {"$set": {"until": datetime.now(UTC) - timedelta(seconds=1)}})  # time passes
+    await mongo.close()
+    await login(client, "pia")

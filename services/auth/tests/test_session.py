@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import httpx
+from pymongo import AsyncMongoClient
 
 from webos_auth.testing import PASSWORD, bearer, login, register
 
@@ -139,3 +143,14 @@ async def test_change_password_needs_current(client: httpx.AsyncClient) -> None:
                            json={"current_password": PASSWORD, "new_password": "An0ther-Passw0rd"})
     assert ok.status_code == 200
     await login(client, "hank", "An0ther-Passw0rd")
+
+
+async def test_expired_refresh_token_is_refused(client: httpx.AsyncClient, settings: Any) -> None:
+    await register(client, "ian")
+    tokens = await login(client, "ian")
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    await mongo[settings.mongo_db]["auth_refresh_tokens"].update_many(
+        {}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}})
+    await mongo.close()
+    resp = await client.post("/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthorized"
