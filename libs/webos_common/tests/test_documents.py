@@ -9,6 +9,7 @@ from enum import StrEnum
 
 import pytest
 from beanie import init_beanie
+from pydantic import BaseModel
 
 from webos_common import context, db
 from webos_common.documents import (
@@ -201,3 +202,28 @@ async def test_documents_defined_after_another_init_keep_their_defaults(mongo: o
     with context.as_user(ALICE):
         saved = await BeanieRepository(Late).insert(late)
         assert (await BeanieRepository(Late).get(saved.id)).deleted_at is None
+
+
+class Address(BaseModel):
+    city: str
+
+
+class Contact(CoreDocument):
+    webos_module = "demo"
+    name: str
+    colour: Colour = Colour.blue
+    address: Address | None = None
+
+
+async def test_nested_models_and_enums_are_stored_as_plain_values(mongo_url: str, db_name: str) -> None:
+    client = db.mongo_client(mongo_url)
+    await init_beanie(database=client[db_name], document_models=[Contact])
+    try:
+        with context.as_user(ADMIN):
+            saved = await BeanieRepository(Contact).insert(Contact(name="x", address=Address(city="Oslo")))
+            raw = await Contact.get_pymongo_collection().find_one({"_id": saved.id})
+            assert raw["address"] == {"city": "Oslo"} and raw["colour"] == "blue" and raw["created_by"] == "root"
+            loaded = await BeanieRepository(Contact).get(saved.id)
+            assert loaded.address == Address(city="Oslo") and loaded.colour is Colour.blue
+    finally:
+        await client.close()
