@@ -53,9 +53,18 @@ async def test_module_schema_defaults_and_user_overrides(client: Any, admin: Any
     assert r.json()["explicit"] == {"default_view": "kanban"}
     r = await client.patch("/me/tasks", headers=alice, json={"default_view": "board"})
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "default_view"
-    # Core preferences need no registration (seed 004's notification preferences).
+    # Core settings need no registration (seed 004's notification preferences; the shell's look).
+    assert (await client.patch("/modules/notifications", headers=admin, json={"push_enabled": True})).is_success
     r = await client.patch("/me/notifications", headers=alice, json={"digest_frequency": "weekly"})
-    assert r.json()["values"] == {"email_enabled": True, "push_enabled": False, "digest_frequency": "weekly"}
+    assert r.json()["values"] == {"email_enabled": True, "push_enabled": True, "digest_frequency": "weekly"}
+    r = await client.patch("/modules/shell", headers=admin, json={"brand_name": "Acme", "primary_color": "#112233"})
+    assert r.json()["values"]["brand_name"] == "Acme"
+    r = await client.patch("/modules/shell", headers=admin, json={"primary_color": "red"})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "primary_color"
+    r = await client.patch("/me/shell", headers=alice, json={"theme": "dark"})
+    assert r.json()["values"] == {"theme": "dark", "language": "en", "default_view": None}  # no branding
+    r = await client.patch("/me/shell", headers=alice, json={"brand_name": "Mine"})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "brand_name"
 
 
 async def test_users_cannot_touch_each_other(client: Any, admin: Any, issuer: Any, mongo: Any) -> None:

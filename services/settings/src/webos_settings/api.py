@@ -97,8 +97,7 @@ _add_scope_routes("/me/{module}", _me)
 async def list_schemas(user: CurrentUser, service: Service) -> dict[str, Any]:
     registered = {d["_id"]: {"schema": d["schema"], "user_schema": d.get("user_schema"), "source": d["source"]}
                   for d in await service.store.list_schemas()}
-    modules = {**{m: {"schema": s, "user_schema": None, "source": "core"} for m, s in CORE_MODULES.items()},
-               **registered}
+    modules = {**{m: {**doc, "source": "core"} for m, doc in CORE_MODULES.items()}, **registered}
     system = SYSTEM_SECTIONS if user.has_permission(ADMIN) else {}
     return {"system": system, "modules": modules}
 

@@ -65,7 +65,7 @@ class SettingsService:
         """A module's schemas, kept briefly in memory (dropped at once on a schema change here
         or, through `settings:changed`, on another replica)."""
         if module in CORE_MODULES:
-            return {"schema": CORE_MODULES[module], "user_schema": None, "source": "core"}
+            return {**CORE_MODULES[module], "source": "core"}
         cached = self._schemas.get(module)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]

@@ -48,7 +48,19 @@ class NotificationPreferences(BaseModel):
     digest_frequency: Literal["never", "daily", "weekly"] = "daily"
 
 
+class ShellBranding(BaseModel):
+    """The shell's look for everyone (module layer of `shell`)."""
+
+    brand_name: str = Field("WebOS", max_length=40)
+    primary_color: str = Field("#4f46e5", pattern=r"^#[0-9a-fA-F]{6}$")
+    secondary_color: str = Field("#0ea5e9", pattern=r"^#[0-9a-fA-F]{6}$")
+    accent_color: str = Field("#f59e0b", pattern=r"^#[0-9a-fA-F]{6}$")
+    dark_mode: bool | None = None  # None: follow the browser
+
+
 class ShellPreferences(BaseModel):
+    """One person's shell preferences (user layer of `shell`)."""
+
     theme: Literal["light", "dark", "system"] = "system"
     language: str = "en"
     default_view: str | None = None
@@ -64,7 +76,9 @@ SYSTEM_SECTIONS: dict[str, dict[str, Any]] = {
     "api-keys": _schema(ApiKeysSettings),
 }
 
+# Core "modules": {schema, user_schema}. Without a user schema, a user's values lie over the module's
+# (the organisation's notification defaults, each person's overrides).
 CORE_MODULES: dict[str, dict[str, Any]] = {
-    "notifications": _schema(NotificationPreferences),
-    "shell": _schema(ShellPreferences),
+    "notifications": {"schema": _schema(NotificationPreferences), "user_schema": None},
+    "shell": {"schema": _schema(ShellBranding), "user_schema": _schema(ShellPreferences)},
 }
