@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
-from urllib.parse import unquote
 
 from webos_common.errors import BadRequest, Conflict, NotFound
 
@@ -27,7 +26,7 @@ RESERVED_PREFIXES = (".webos-trash", ".webos-tmp")
 """Top-level names a source keeps for itself: never addressable by users."""
 
 _SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_DOUBLE_ENCODED = re.compile(r"%(2e|2f|5c|00|25)", re.IGNORECASE)
+_ENCODED = re.compile(r"%(2e|2f|5c|00|25)", re.IGNORECASE)
 
 
 class PathRejected(BadRequest):
@@ -129,27 +128,25 @@ class DataSource(Protocol):
 
 
 def safe_path(raw: str) -> str:
-    """Normalise a user-given path inside a source, or raise `PathRejected`.
+    """Check a user-given path inside a source, or raise `PathRejected`.
 
-    `raw` is percent-decoded once; what is left may not contain an encoded
-    dot, slash, backslash, NUL or percent (double encoding). A trailing slash
-    is allowed and dropped; the root is `""`.
+    A URN's path is taken literally (HTTP already decoded the query once), so
+    `a%20b` names a file called `a%20b`. Percent-encoded dots, slashes,
+    backslashes, NULs and percents (`%2e%2e`, `%252e`) are refused outright:
+    they only appear in traversal attempts. A trailing slash is allowed and
+    dropped; the root is `""`.
     """
     if not isinstance(raw, str):
         raise PathRejected("Path must be a string", details={"field": "path"})
-    try:
-        decoded = unquote(raw, errors="strict") if "%" in raw else raw
-    except UnicodeDecodeError:
-        raise PathRejected("Rejected path: bad percent-encoding", details={"field": "path"}) from None
-    problem = _path_problem(raw, decoded)
+    problem = _path_problem(raw)
     if problem:
         raise PathRejected(f"Rejected path: {problem}", details={"field": "path", "reason": problem})
-    return decoded.rstrip("/")
+    return raw.rstrip("/")
 
 
-def _path_problem(raw: str, decoded: str) -> str | None:
-    if _DOUBLE_ENCODED.search(decoded):
-        return "double-encoded characters"
+def _path_problem(decoded: str) -> str | None:
+    if _ENCODED.search(decoded):
+        return "percent-encoded dot, slash, backslash, NUL or percent"
     if "\x00" in decoded or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
         return "control character or NUL"
     if "\\" in decoded:

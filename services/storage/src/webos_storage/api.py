@@ -88,7 +88,7 @@ async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dic
         for _, part in form.multi_items():
             if isinstance(part, str):
                 continue
-            name = safe_name(part.filename or "")
+            name = safe_name(part.filename or "")  # one segment, no traversal, not overlong
 
             async def chunks(upload: Any = part) -> Any:
                 while chunk := await upload.read(1024 * 1024):

@@ -168,9 +168,13 @@ async def test_multipart_upload(storage_app, kind) -> None:
         assert response.status_code == 201, response.text
         assert [i["urn"] for i in response.json()["items"]] == ["fs://main/up/one.txt", "fs://main/up/two.bin"]
         assert (await h.get("fs://main/up/two.bin")).content == b"\x00" * 2_000_000
-        bad = await h.client.post("/files/upload", params={"urn": "fs://main/up/"},
-                                  files=[("file", ("../evil.txt", b"x", None))], headers=h.as_user("alice"))
-        assert bad.status_code == 400
+        for evil in ("../evil.txt", "a/b.txt", "..", "x\\y", ""):
+            bad = await h.client.post("/files/upload", params={"urn": "fs://main/up/"},
+                                      files=[("file", (evil, b"x", None))], headers=h.as_user("alice"))
+            assert bad.status_code in (400, 422), evil
+        odd = await h.client.post("/files/upload", params={"urn": "fs://main/up/"},
+                                  files=[("file", ("100%41 #?.txt", b"odd", None))], headers=h.as_user("alice"))
+        assert odd.status_code == 201 and odd.json()["items"][0]["name"] == "100%41 #?.txt"
         await h.assert_index_matches("main")
 
 
