@@ -74,3 +74,24 @@ async def _eventually(client: httpx.AsyncClient, path: str) -> httpx.Response:
         if resp.status_code == 200 or time.monotonic() > give_up:
             return resp
         await asyncio.sleep(0.05)
+
+
+class _Keys:
+    """Auth's introspection answer for one known API key (the verifier's port)."""
+
+    async def introspect(self, key: str) -> dict[str, Any] | None:
+        return {"active": True, "sub": "robot", "roles": ["user"], "key_id": "k1"} if key == "wos_good" else None
+
+
+async def test_api_keys_are_checked_through_the_verifier(rig: Rig) -> None:
+    from webos_common.security import StaticJWKS, TokenVerifier
+
+    rig.app.state.resources.verifier = TokenVerifier(
+        StaticJWKS(rig.issuer.jwks), issuer=rig.issuer.issuer, audience=rig.issuer.audience, introspector=_Keys())
+    async with httpx.AsyncClient(base_url=rig.url) as client:
+        good = await client.get("/api/storage/x", headers={"Authorization": "Bearer wos_good"})
+        bad = await client.get("/api/storage/x", headers={"Authorization": "Bearer wos_revoked"})
+    assert good.status_code == 200
+    assert good.json()["headers"]["webos-user-id"] == "robot"
+    assert good.json()["headers"]["authorization"] == "Bearer wos_good"
+    assert bad.status_code == 401

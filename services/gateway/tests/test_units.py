@@ -58,3 +58,25 @@ def test_rate_limits_config_and_counting() -> None:
     assert results[:2] == [None, None] and results[2] is not None and 1 <= results[2] <= 60
     assert results[3] is None and results[4] is not None
     assert results[5:] == [None] * 5
+
+
+def test_access_log_line_has_status_latency_user_and_module() -> None:
+    import io
+    import json
+    from types import SimpleNamespace
+
+    from webos_gateway.telemetry import AccessLog
+
+    req = SimpleNamespace(trace="a" * 32, request_id="r1")
+    text, js = io.StringIO(), io.StringIO()
+    AccessLog(stream=text).write("GET", "/api/tasks/x", 201, 0.0123, "alice", "module:tasks", req)
+    AccessLog(stream=js, fmt="json").write("GET", "/api/tasks/x", 201, 0.0123, "alice", "module:tasks", req)
+    AccessLog(stream=text, mode="off").write("GET", "/nothing", 200, 0.1, "-", "shell:shell", req)
+    line = text.getvalue()  # no running loop: written at once
+    assert line.count("\n") == 1
+    assert "GET /api/tasks/x -> 201 in 12.3 ms user=alice module=module:tasks" in line
+    assert f"trace={'a' * 32}" in line
+    record = json.loads(js.getvalue())
+    assert record["status"] == 201 and record["user_id"] == "alice" and record["module"] == "module:tasks"
+    with pytest.raises(ValueError, match="access log"):
+        AccessLog(mode="verbose")
