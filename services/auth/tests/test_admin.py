@@ -142,3 +142,18 @@ async def test_closed_registration(webos_env: dict[str, str]) -> None:
     async with lifespan_client(create_app(auth_settings(registration="closed"))) as client:
         resp = await client.post("/register", json={"email": "u@example.com", "username": "uma", "password": PASSWORD})
         assert resp.status_code == 403
+
+
+async def test_delegated_role_manager_cannot_grant_more_than_they_hold(client: httpx.AsyncClient) -> None:
+    root = await admin_headers(client)
+    await client.post("/roles", headers=root, json={"name": "rolemgr",
+                                                    "permissions": ["auth.roles.*", "tasks.*"]})
+    manager = await register(client, "vera")
+    await client.patch(f"/users/{manager['id']}", headers=root, json={"roles": ["user", "rolemgr"]})
+    headers = bearer(await login(client, "vera"))
+    wide = await client.post("/roles", headers=headers, json={"name": "god", "permissions": ["*"]})
+    assert wide.status_code == 403 and wide.json()["error"]["details"]["not_granted"] == ["*"]
+    ok = await client.post("/roles", headers=headers, json={"name": "reader", "permissions": ["tasks.read"]})
+    assert ok.status_code == 201
+    grow = await client.patch("/roles/reader", headers=headers, json={"permissions": ["inventory.*"]})
+    assert grow.status_code == 403

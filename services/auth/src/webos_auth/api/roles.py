@@ -7,13 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from webos_auth.api.deps import Auth
+from webos_auth.apikeys import covered
 from webos_auth.schemas import PermissionsDeclare, RoleCreate, RoleUpdate
+from webos_common.errors import Forbidden
 from webos_common.identity import User
 from webos_common.security import require_permission
 
 router = APIRouter(tags=["roles"])
 Reader = Annotated[User, Depends(require_permission("auth.roles.read"))]
 Writer = Annotated[User, Depends(require_permission("auth.roles.write"))]
+
+
+def _only_what_you_hold(permissions: list[str] | None, caller: User) -> None:
+    """A delegated role manager cannot hand out more than they hold themselves."""
+    if not permissions or caller.is_admin:
+        return
+    outside = [p for p in permissions if not covered(p, list(caller.permissions))]
+    if outside:
+        raise Forbidden("A role cannot grant permissions you do not hold", details={"not_granted": outside})
 
 
 def _role(doc: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +38,8 @@ async def list_roles(c: Auth, _: Reader) -> list[dict[str, Any]]:
 
 
 @router.post("/roles", status_code=201)
-async def create_role(body: RoleCreate, c: Auth, _: Writer) -> dict[str, Any]:
+async def create_role(body: RoleCreate, c: Auth, caller: Writer) -> dict[str, Any]:
+    _only_what_you_hold(body.permissions, caller)
     return _role(await c.roles.create(body.name, body.description, body.permissions))
 
 
@@ -37,7 +49,8 @@ async def get_role(name: str, c: Auth, _: Reader) -> dict[str, Any]:
 
 
 @router.patch("/roles/{name}")
-async def update_role(name: str, body: RoleUpdate, c: Auth, _: Writer) -> dict[str, Any]:
+async def update_role(name: str, body: RoleUpdate, c: Auth, caller: Writer) -> dict[str, Any]:
+    _only_what_you_hold(body.permissions, caller)
     return _role(await c.roles.update(name, body.model_dump(exclude_unset=True)))
 
 
