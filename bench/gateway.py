@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 import nats
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -86,21 +87,36 @@ def wait_routed(url: str, headers: dict[str, str]) -> None:
     raise SystemExit(f"{url} never answered 200")
 
 
-Targets = dict[str, tuple[str, dict[str, str]]]
+Targets = dict[str, tuple[str, dict[str, str], list[int]]]
 
 
-def measure(targets: Targets, seconds: int, rounds: int) -> dict[str, dict[str, wrk.Result]]:
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def measure(targets: Targets, seconds: int, rounds: int) -> tuple[dict[str, dict[str, wrk.Result]], dict[str, float]]:
     """Interleaved rounds (direct, nginx, gateway, direct, ...) so that load from
     other processes hits every target alike; the best round of each is kept
-    (noise only ever makes a run slower)."""
-    for url, headers in targets.values():
+    (noise only ever makes a run slower). Also the CPU time each proxy
+    process spends per request: far less sensitive to a busy machine."""
+    for url, headers, _ in targets.values():
         wrk.run(url, connections=8, seconds=1, headers=headers)  # warm-up
     runs: dict[str, dict[str, list[wrk.Result]]] = {name: {"saturated": [], "unloaded": []} for name in targets}
+    cpu: dict[str, list[float]] = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, (url, headers) in targets.items():
-            runs[name]["saturated"].append(wrk.run(url, connections=32, seconds=seconds, headers=headers))
+        for name, (url, headers, pids) in targets.items():
+            before = cpu_seconds(pids)
+            result = wrk.run(url, connections=32, seconds=seconds, headers=headers)
+            cpu[name].append((cpu_seconds(pids) - before) / max(1, result.requests) * 1e6)
+            runs[name]["saturated"].append(result)
             runs[name]["unloaded"].append(wrk.run(url, connections=1, seconds=max(1, seconds // 2), headers=headers))
-    return {name: {mode: best(results) for mode, results in modes.items()} for name, modes in runs.items()}
+    best_runs = {name: {mode: best(results) for mode, results in modes.items()} for name, modes in runs.items()}
+    return best_runs, {name: min(values) for name, values in cpu.items()}
 
 
 def best(results: list[wrk.Result]) -> wrk.Result:
@@ -125,15 +141,17 @@ async def main(seconds: int, rounds: int) -> None:
         procs.append(start_nginx(root / "nginx", port=nginx_port, backend_port=backend_port))
         nc, beat = await announce(nats_server.url, bucket, backend_port)
         procs.append(start_gateway(root, gateway_port, nats_server.url, backend_port, bucket))
-        targets = {
-            "direct": (f"http://127.0.0.1:{backend_port}/api/bench/ping", {}),
-            "nginx": (f"http://127.0.0.1:{nginx_port}/api/bench/ping", {}),
-            "gateway+jwt": (f"http://127.0.0.1:{gateway_port}/api/bench/ping", token),
+        backend, nginx_proc, gateway = procs[0].pid, procs[1].pid, procs[2].pid
+        assert backend and nginx_proc and gateway
+        targets: Targets = {
+            "direct": (f"http://127.0.0.1:{backend_port}/api/bench/ping", {}, [backend]),
+            "nginx": (f"http://127.0.0.1:{nginx_port}/api/bench/ping", {}, [nginx_proc]),
+            "gateway+jwt": (f"http://127.0.0.1:{gateway_port}/api/bench/ping", token, [gateway]),
         }
-        wait_routed(*targets["gateway+jwt"])
+        wait_routed(*targets["gateway+jwt"][:2])
         print(f"load on this machine before the run: {os.getloadavg()[0]:.2f} (1 min average)")
-        results = await asyncio.to_thread(measure, targets, seconds, rounds)
-        report(results, rounds)
+        results, cpu = await asyncio.to_thread(measure, targets, seconds, rounds)
+        report(results, rounds, cpu)
         beat.cancel()
     finally:
         if nc is not None:
@@ -143,7 +161,7 @@ async def main(seconds: int, rounds: int) -> None:
         nats_server.stop()
 
 
-def report(results: dict[str, dict[str, wrk.Result]], rounds: int) -> None:
+def report(results: dict[str, dict[str, wrk.Result]], rounds: int, cpu: dict[str, float]) -> None:
     base = results["direct"]
     print(f"best of {rounds} interleaved rounds; saturated = 32 connections, unloaded = 1 connection")
     print(f"{'target':<12} {'mode':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'x direct':>9} "
@@ -153,6 +171,12 @@ def report(results: dict[str, dict[str, wrk.Result]], rounds: int) -> None:
             ratio = r.rps / base[mode].rps
             print(f"{name:<12} {mode:<10} {r.rps:>9.0f} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} {ratio:>8.2f}x "
                   f"{r.p50_ms - base[mode].p50_ms:>+8.3f} {r.errors:>6}")
+    print("\nCPU time per request, saturated (the proxy process alone; direct = the backend):")
+    for name, micros in cpu.items():
+        print(f"  {name:<12} {micros:7.0f} us")
+    gw_cpu, direct_cpu = cpu["gateway+jwt"], cpu["direct"]
+    print(f"  -> expected gateway/direct throughput from CPU alone: {min(1.0, direct_cpu / gw_cpu):.2f}x with a core "
+          f"each, {direct_cpu / (direct_cpu + gw_cpu):.2f}x when backend and gateway share the same cores")
     gw = results["gateway+jwt"]
     sat = gw["saturated"].rps / base["saturated"].rps
     extra = gw["unloaded"].p50_ms - base["unloaded"].p50_ms

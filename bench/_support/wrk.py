@@ -16,6 +16,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
 
 
 def _ms(text: str) -> float:
@@ -44,4 +45,5 @@ def run(url: str, *, connections: int, seconds: int, headers: dict[str, str] | N
     for pattern in (r"Non-2xx or 3xx responses:\s+(\d+)", r"Socket errors:.*?timeout (\d+)"):
         found = re.search(pattern, out)
         errors += int(found.group(1)) if found else 0
-    return Result(rps, p50, p99, errors)
+    done = re.search(r"(\d+) requests in", out)
+    return Result(rps, p50, p99, errors, int(done.group(1)) if done else 0)
