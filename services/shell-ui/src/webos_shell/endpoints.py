@@ -4,12 +4,16 @@ LOGIN = "/api/auth/login"
 REFRESH = "/api/auth/refresh"
 LOGOUT = "/api/auth/logout"
 ME = "/api/auth/me"
+SSO_CONFIG = "/api/auth/sso/config"
+SSO_LOGIN = "/api/auth/sso/login"
 USERS = "/api/auth/users"
 ROLES = "/api/auth/roles"
 
-SYSTEM_SETTINGS = "/api/settings/system"
-SYSTEM_SETTINGS_SCHEMA = "/api/settings/system/schema"
+SETTINGS_SCHEMAS = "/api/settings/schemas"
+SYSTEM_SETTINGS = "/api/settings/system/{section}"
 MODULE_SETTINGS = "/api/settings/modules/{module}"
+SHELL_SETTINGS = "/api/settings/modules/shell"  # brand name and colours (module layer of `shell`)
+MY_SHELL_SETTINGS = "/api/settings/me/shell"  # the person's theme: light, dark or system
 
 NOTIFICATIONS = "/api/events/notifications"
 NOTIFICATIONS_UNREAD = "/api/events/notifications/unread-count"

@@ -4,20 +4,13 @@ and the content column. Each part is a named slot (see `slots`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from nicegui import app, ui
+from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import notifications, palette, permissions, runtime, slots
-
-
-def _apply_theme() -> None:
-    theme = runtime.get().theme
-    ui.colors(primary=theme.primary, secondary=theme.secondary, accent=theme.accent)
-    dark = app.storage.user.get("dark", theme.dark)
-    ui.dark_mode(dark)
+from webos_shell import notifications, palette, permissions, runtime, slots, theming
 
 
 def _sidebar(user: User) -> None:
@@ -51,21 +44,17 @@ def _sidebar(user: User) -> None:
 
 
 def _user_menu(user: User) -> None:
-    def toggle_dark() -> None:
-        app.storage.user["dark"] = not app.storage.user.get("dark", False)
-        ui.navigate.reload()
-
     with ui.button(icon="account_circle").props('flat round color=white data-testid="user-menu"'):
         with ui.menu():
             ui.menu_item(user.username or user.id).props("disable")
-            ui.menu_item("Light / dark", on_click=toggle_dark)
+            ui.menu_item("Light / dark", on_click=theming.toggle_dark)
             slots.render("user_menu", user)
             ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout"))
 
 
-@contextmanager
-def frame(user: User, title: str) -> Iterator[None]:
-    _apply_theme()
+@asynccontextmanager
+async def frame(user: User, title: str) -> AsyncIterator[None]:
+    await theming.apply()
     theme = runtime.get().theme
     ui.page_title(f"{title} · {theme.brand_name}")
     with ui.header().classes(theme.header_classes()):
@@ -86,7 +75,7 @@ def frame(user: User, title: str) -> Iterator[None]:
     slots.render("footer", user)
 
 
-def refused(user: User, what: str = "this page") -> None:
-    with frame(user, "Not allowed"):
+async def refused(user: User, what: str = "this page") -> None:
+    async with frame(user, "Not allowed"):
         ui.label(f"Access refused: you are not allowed to open {what}.").classes(
             "text-negative text-lg").props('data-testid="refused"')

@@ -1,24 +1,20 @@
 """The shell UI's app factory: a WebOS service with NiceGUI mounted on it.
 
-At start it connects the registry view (NATS KV, watched) and keeps the
-theme from system settings; pages are registered once per process."""
+At start it connects the registry view (NATS KV, watched) and the live
+feed (NATS); pages are registered once per process."""
 
 from __future__ import annotations
-
-import asyncio
-import contextlib
 
 from fastapi import FastAPI
 from nicegui import ui
 
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
-from webos_shell import admin, endpoints, runtime
+from webos_shell import admin, runtime
 from webos_shell.gateway import Gateway
 from webos_shell.pages import auth, dashboard, modules
 from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
-from webos_shell.theme import theme_from_settings
 
 _registered = False
 
@@ -34,30 +30,18 @@ def _pages() -> None:
     _registered = True
 
 
-async def _follow_theme(rt: runtime.Runtime) -> None:
-    while True:
-        with contextlib.suppress(Exception):
-            rt.theme = theme_from_settings(await rt.gateway.get({}, endpoints.SYSTEM_SETTINGS))
-        await asyncio.sleep(30)
-
-
 def create_app(settings: ShellSettings | None = None) -> FastAPI:
     settings = settings or ShellSettings()
     rt = runtime.Runtime(settings=settings, gateway=Gateway(settings.gateway_url, timeout=settings.shell_api_timeout))
     runtime.install(rt)
-    tasks: list[asyncio.Task[None]] = []
-
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
         rt.verifier, rt.nats = resources.verifier, resources.nats
         rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream()))
         await rt.registry.start()
         await rt.live.start(resources.nats)
-        tasks.append(asyncio.create_task(_follow_theme(rt)))
 
     async def shutdown(app: FastAPI) -> None:
-        for task in tasks:
-            task.cancel()
         await rt.live.stop()
         if rt.registry:
             await rt.registry.stop()

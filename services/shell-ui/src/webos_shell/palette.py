@@ -125,12 +125,23 @@ def install(user: User) -> Callable[[], None]:
     box.on("keydown.up.prevent", lambda: move(-1))
     box.on("keydown.enter", enter)
 
-    def open_palette() -> None:
+    def rebuild() -> None:
         modules = rt.registry.modules() if rt.registry else []
         state["items"] = palette_items.build(user, modules, app.storage.user.get("recent", []))
-        box.value = ""
+        state["built"] = rt.registry.version if rt.registry else 0
         refresh("")
+
+    def open_palette() -> None:
+        # Built with the page; rebuilt only when the registry changed, so opening is one round trip.
+        if state.get("built") != (rt.registry.version if rt.registry else 0):
+            rebuild()
+        if box.value:
+            box.value = ""
+        elif state["selected"]:
+            refresh("")
         dialog.open()
+
+    rebuild()
 
     ui.on("webos_palette", open_palette)
     ui.add_body_html(f"<script>{_HOTKEY_JS}</script>")

@@ -8,9 +8,8 @@ from webos_common.config import WebOSSettings
 class ShellSettings(WebOSSettings):
     service_name: str = "shell-ui"
     shell_storage_secret: SecretStr = SecretStr("changeme")
-    # Shown as "Sign in with <name>" on the sign-in page when set (auth's `/api/auth/sso/login`).
+    # The SSO button shows when auth's `/api/auth/sso/config` says enabled; this names it regardless.
     shell_sso_name: str | None = None
-    shell_sso_path: str = "/api/auth/sso/login"
-    # Seconds between polls of the notification count when the live push is unavailable.
-    shell_poll_interval: float = 2.0
+    # Seconds between reads of the unread count (toasts themselves come live over NATS).
+    shell_poll_interval: float = 15.0
     shell_api_timeout: float = 10.0

@@ -32,6 +32,8 @@ def theme_from_settings(values: dict[str, Any] | None) -> Theme:
         return value if isinstance(value, str) and _HEX.match(value) else default
 
     dark = brand.get("dark_mode")
+    if brand.get("theme") in ("light", "dark"):
+        dark = brand["theme"] == "dark"
     return Theme(
         brand_name=str(brand.get("brand_name") or "WebOS")[:40],
         primary=colour("primary_color", Theme.primary),
@@ -39,3 +41,8 @@ def theme_from_settings(values: dict[str, Any] | None) -> Theme:
         accent=colour("accent_color", Theme.accent),
         dark=dark if isinstance(dark, bool) else None,
     )
+
+
+def dark_of(preference: object) -> bool | None:
+    """The person's `theme` setting → Quasar's dark mode (None follows the browser)."""
+    return {"dark": True, "light": False}.get(str(preference))

@@ -32,9 +32,9 @@ def admin_page(path: str, title: str, render: Render) -> None:
         if isinstance(user, RedirectResponse):
             return user
         if not user.is_admin:
-            layout.refused(user, "the admin panel")
+            await layout.refused(user, "the admin panel")
             return None
-        with layout.frame(user, title):
+        async with layout.frame(user, title):
             _tabs()
             await render(user)
         return None

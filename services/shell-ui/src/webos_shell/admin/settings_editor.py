@@ -1,6 +1,6 @@
-"""Settings editor: system settings and each module's settings through
-AutoForm, from their JSON Schemas. Secrets arrive masked and are sent
-back only when someone typed a new value."""
+"""Settings editor: every system section and every module's settings
+through AutoForm, from the schemas the settings service serves. Secrets
+arrive masked and are sent back only when someone typed a new value."""
 
 from __future__ import annotations
 
@@ -29,29 +29,36 @@ async def _editor(title: str, schema: dict[str, Any] | None, path: str) -> None:
             ui.label("No settings schema").classes("text-gray-500")
             return
         try:
-            values = await rt.gateway.get(store, path) or {}
+            body = await rt.gateway.get(store, path) or {}
         except (ApiError, OSError) as exc:
             ui.label(f"unavailable: {exc}").classes("text-negative")
-            values = {}
-        values = values.get("values", values) if isinstance(values, dict) else {}
+            body = {}
+        values = body.get("values", {}) if isinstance(body, dict) else {}
         form = AutoForm(schema, values=values)
         secrets = {s.name for s in form.specs if s.kind == "secret"}
 
         async def save() -> None:
             result = await form.submit(
-                lambda body: rt.gateway.send(store, "PUT", path, changed_only(body, values, secrets)))
+                lambda data: rt.gateway.send(store, "PATCH", path, changed_only(data, values, secrets)))
             if result is not None:
                 ui.notify(f"{title}: saved", type="positive")
 
-        ui.button("Save", on_click=save)
+        ui.button("Save", on_click=save).props(f'data-testid="save-{title}"')
 
 
 async def render(user: User) -> None:
     rt = runtime.get()
     try:
-        system_schema = await rt.gateway.get(app.storage.user, endpoints.SYSTEM_SETTINGS_SCHEMA)
-    except (ApiError, OSError):
-        system_schema = None
-    await _editor("System", system_schema, endpoints.SYSTEM_SETTINGS)
+        schemas = await rt.gateway.get(app.storage.user, endpoints.SETTINGS_SCHEMAS)
+    except (ApiError, OSError) as exc:
+        ui.label(f"The settings service is unavailable: {exc}").classes("text-negative")
+        schemas = {}
+    ui.label("System").classes("text-lg font-medium")
+    for section, schema in (schemas.get("system") or {}).items():
+        await _editor(section, schema, endpoints.SYSTEM_SETTINGS.format(section=section))
+    ui.label("Modules").classes("text-lg font-medium")
+    modules = {name: entry.get("schema") for name, entry in (schemas.get("modules") or {}).items()}
     for manifest in rt.registry.modules() if rt.registry else []:
-        await _editor(manifest.name, manifest.settings_schema, endpoints.MODULE_SETTINGS.format(module=manifest.name))
+        modules.setdefault(manifest.name, manifest.settings_schema)
+    for name, schema in sorted(modules.items()):
+        await _editor(name, schema, endpoints.MODULE_SETTINGS.format(module=name))

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from webos_shell import runtime, session
+from webos_shell import endpoints, runtime, session
 from webos_shell.gateway import ApiError
+
+
+async def _sso_provider() -> str | None:
+    """The SSO provider's name when auth has one configured (or the shell's override)."""
+    rt = runtime.get()
+    if rt.settings.shell_sso_name:
+        return rt.settings.shell_sso_name
+    try:
+        config = await rt.gateway.get({}, endpoints.SSO_CONFIG)
+    except (ApiError, OSError):
+        return None
+    return str(config.get("provider") or "SSO") if isinstance(config, dict) and config.get("enabled") else None
 
 
 def register() -> None:
@@ -40,10 +54,11 @@ def register() -> None:
                 'data-testid="login-password"').classes("w-full").on("keydown.enter", submit)
             error = ui.label("").classes("text-negative text-sm").props('data-testid="login-error"')
             ui.button("Sign in", on_click=submit).classes("w-full").props('data-testid="login-submit"')
-            if rt.settings.shell_sso_name:
-                ui.button(f"Sign in with {rt.settings.shell_sso_name}", icon="login",
-                          on_click=lambda: ui.navigate.to(f"{rt.settings.shell_sso_path}?next={target}")
-                          ).classes("w-full").props("outline")
+            provider = await _sso_provider()
+            if provider:
+                ui.button(f"Sign in with {provider}", icon="login",
+                          on_click=lambda: ui.navigate.to(f"{endpoints.SSO_LOGIN}?next={quote(target, safe='')}")
+                          ).classes("w-full").props('outline data-testid="login-sso"')
 
     @ui.page("/logout")
     async def logout() -> RedirectResponse:

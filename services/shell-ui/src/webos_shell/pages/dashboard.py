@@ -15,24 +15,44 @@ from webos_shell import layout, permissions, progress, runtime, session, slots
 from webos_shell.gateway import ApiError
 
 
-async def _widget(widget: Widget) -> None:
-    with ui.card().classes("w-72 min-h-32").props(f'data-testid="widget-{widget.id}"'):
+def _widget(widget: Widget) -> None:
+    """The card now; its data fills in once fetched, so no widget holds the page up."""
+    with ui.card().classes("w-72 min-h-32").props(f'data-testid="widget-{widget.id}"') as card:
         ui.label(widget.title).classes("text-sm text-gray-500")
+        ui.skeleton().classes("w-full h-12")
+
+    async def fill() -> None:
         try:
             data: Any = await runtime.get().gateway.get(app.storage.user, widget.endpoint)
         except (ApiError, OSError) as exc:
-            ui.label(f"unavailable: {exc}").classes("text-xs text-negative")
-            return
-        if widget.kind == "stat":
-            value = data.get("value", data) if isinstance(data, dict) else data
-            ui.label(str(value)).classes("text-3xl font-semibold")
-        elif widget.kind == "chart":
-            ui.plotly(data if isinstance(data, dict) and "data" in data else _bars(data)).classes("w-full h-48")
-        elif widget.kind == "list":
-            for item in (data.get("items", []) if isinstance(data, dict) else data)[:8]:
-                ui.label(str(item.get("label") or item.get("title") or item) if isinstance(item, dict) else str(item))
+            data, failure = None, exc
         else:
-            ui.json_editor({"content": {"json": data}}).props("read-only")
+            failure = None
+        card.clear()
+        with card:
+            ui.label(widget.title).classes("text-sm text-gray-500")
+            if failure is not None:
+                ui.label(f"unavailable: {failure}").classes("text-xs text-negative")
+            else:
+                _content(widget, data)
+
+    ui.timer(0.01, fill, once=True)
+
+
+def _content(widget: Widget, data: Any) -> None:
+    if widget.kind == "stat":
+        value = data.get("value", data) if isinstance(data, dict) else data
+        ui.label(str(value)).classes("text-3xl font-semibold")
+    elif widget.kind == "chart":
+        ui.plotly(data if isinstance(data, dict) and "data" in data else _bars(data)).classes("w-full h-48")
+    elif widget.kind == "list":
+        numbers = {k: v for k, v in data.items() if isinstance(v, int | float)} if isinstance(data, dict) else {}
+        if numbers:
+            ui.label(" · ".join(f"{k} {v}" for k, v in numbers.items())).classes("text-lg font-medium")
+        for item in (data.get("items", []) if isinstance(data, dict) else data)[:8]:
+            ui.label(str(item.get("label") or item.get("title") or item) if isinstance(item, dict) else str(item))
+    else:
+        ui.json_editor({"content": {"json": data}}).props("read-only")
 
 
 def _bars(data: Any) -> dict[str, Any]:
@@ -43,11 +63,11 @@ def _bars(data: Any) -> dict[str, Any]:
 
 async def render(user: User) -> None:
     rt = runtime.get()
-    with layout.frame(user, "Dashboard"):
+    async with layout.frame(user, "Dashboard"):
         ui.label(f"Welcome, {user.username or user.id}").classes("text-lg").props('data-testid="welcome"')
         with ui.row().classes("w-full gap-4").props('data-testid="widgets"'):
             for _, widget in permissions.widgets(user, rt.registry.modules() if rt.registry else []):
-                await _widget(widget)
+                _widget(widget)
             slots.render("dashboard", user)
         ui.label("Background tasks").classes("text-lg font-medium")
         progress.panel(user)
@@ -69,6 +89,6 @@ def register() -> None:
         user = await session.require("/notifications", request)
         if isinstance(user, RedirectResponse):
             return user
-        with layout.frame(user, "Notifications"):
+        async with layout.frame(user, "Notifications"):
             await notifications.centre()
         return None

@@ -27,7 +27,7 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
     title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
     store = app.storage.user
     store["recent"] = palette_items.remember(store.get("recent", []), str(request.url.path), title)
-    with layout.frame(user, title):
+    async with layout.frame(user, title):
         if manifest is None or ref is None:
             ui.label(f"The module {module!r} is not available.").classes("text-negative").props(
                 'data-testid="module-missing"')

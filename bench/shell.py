@@ -1,0 +1,166 @@
+"""Shell timings in a real browser (Playwright + Debian's chromium).
+
+Starts the platform as `make up` does (`webos up` in a temp state dir on a
+free port range), then measures, median of 10 each:
+
+* sign-in → dashboard rendered: from clicking "Sign in" to the dashboard's
+  welcome line being visible (goal ≤ 1.5 s); baselines measured in the
+  same run: auth's `POST /api/auth/login` alone (password hashing is most
+  of a sign-in) and loading the sign-in page itself;
+* Ctrl+K → palette visible: from the key press to the palette's input
+  being visible (goal ≤ 150 ms); the baseline is one plain NiceGUI server
+  round trip (a button click whose handler changes a label) on the same page.
+
+Usage: .venv/bin/python bench/shell.py [--url http://127.0.0.1:8700] [--runs 10]
+Loopback only; bounded (< 2 min on this machine)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WEBOS = [sys.executable, "-m", "webos_cli.main"]
+ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
+
+
+def free_base() -> int:
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + 30 > 65000:
+            continue
+        socks = []
+        try:
+            for offset in range(22):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+@contextmanager
+def platform(url: str | None) -> Iterator[str]:
+    if url:
+        yield url.rstrip("/")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-shell-") as tmp:
+        args = ["--state-dir", f"{tmp}/state", "--base-port", str(free_base())]
+        started = time.perf_counter()
+        up = subprocess.run([*WEBOS, "up", *args, "--timeout", "90"], capture_output=True, text=True, timeout=150)
+        if up.returncode != 0:
+            subprocess.run([*WEBOS, "down", *args], capture_output=True, timeout=120)
+            raise SystemExit(f"webos up failed:\n{up.stdout}\n{up.stderr}")
+        print(f"platform up in {time.perf_counter() - started:.1f}s")
+        try:
+            yield f"http://127.0.0.1:{args[-1]}"
+        finally:
+            subprocess.run([*WEBOS, "down", *args], capture_output=True, timeout=120)
+
+
+def timed(action: Callable[[], None], done: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    action()
+    done()
+    return time.perf_counter() - start
+
+
+def sign_in_runs(new_page: Callable[[], Page], url: str, runs: int) -> tuple[list[float], list[float]]:
+    login, dashboard = [], []
+    for _ in range(runs + 1):  # the first run warms caches and is dropped
+        page = new_page()
+        login.append(timed(lambda p=page: p.goto(url + "/login"),
+                           lambda p=page: p.get_by_test_id("login-submit").wait_for()))
+        page.get_by_test_id("login-name").fill(ADMIN[0])
+        page.get_by_test_id("login-password").fill(ADMIN[1])
+        dashboard.append(timed(lambda p=page: p.get_by_test_id("login-submit").click(),
+                               lambda p=page: p.get_by_test_id("welcome").wait_for()))
+        page.context.close()
+    return login[1:], dashboard[1:]
+
+
+def palette_runs(page: Page, runs: int) -> tuple[list[float], list[float]]:
+    page.evaluate("""() => { window.__probe = 0; }""")
+    palette, roundtrip = [], []
+    box = page.get_by_test_id("palette-input")
+    title = page.get_by_test_id("page-title")
+    for _ in range(runs + 1):
+        palette.append(timed(lambda: page.keyboard.press("Control+k"), lambda: box.wait_for(state="visible")))
+        page.keyboard.press("Escape")
+        box.wait_for(state="hidden")
+        page.wait_for_timeout(300)
+        # Baseline: the user menu opens through one server round trip as well.
+        roundtrip.append(timed(lambda: page.get_by_test_id("user-menu").click(),
+                               lambda: page.get_by_text("Sign out").wait_for(state="visible")))
+        page.keyboard.press("Escape")
+        page.get_by_text("Sign out").wait_for(state="hidden")
+        title.wait_for()
+        page.wait_for_timeout(300)
+    return palette[1:], roundtrip[1:]
+
+
+def api_login_runs(url: str, runs: int) -> list[float]:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=30) as client:
+        def once() -> None:
+            client.post("/api/auth/login", json={"login": ADMIN[0], "password": ADMIN[1]}).raise_for_status()
+
+        return [timed(once, lambda: None) for _ in range(runs)]
+
+
+def report(name: str, values: list[float], goal: float, baseline_name: str, baseline: list[float]) -> None:
+    median, base = statistics.median(values), statistics.median(baseline)
+    print(f"{name}: median {median * 1000:.0f} ms (min {min(values) * 1000:.0f}, max {max(values) * 1000:.0f}), "
+          f"goal {goal * 1000:.0f} ms -> {median / goal:.2f}x goal; "
+          f"baseline {baseline_name} {base * 1000:.0f} ms -> {median / base:.2f}x baseline")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="a platform already up (default: start one with webos up)")
+    parser.add_argument("--runs", type=int, default=10)
+    options = parser.parse_args()
+    with platform(options.url) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+        def new_page() -> Page:
+            return browser.new_context(viewport={"width": 1360, "height": 860}).new_page()
+
+        api_login = api_login_runs(url, options.runs)
+        login, dashboard = sign_in_runs(new_page, url, options.runs)
+        page = new_page()
+        page.goto(url + "/login")
+        page.get_by_test_id("login-name").fill(ADMIN[0])
+        page.get_by_test_id("login-password").fill(ADMIN[1])
+        page.get_by_test_id("login-submit").click()
+        page.get_by_test_id("welcome").wait_for()
+        palette, roundtrip = palette_runs(page, options.runs)
+        browser.close()
+    print(f"runs: {options.runs} each, median reported; load average {os.getloadavg()[0]:.1f}")
+    report("sign-in -> dashboard rendered", dashboard, 1.5, "POST /api/auth/login alone", api_login)
+    print(f"  (sign-in page load, cold browser context: median {statistics.median(login) * 1000:.0f} ms)")
+    report("Ctrl+K -> palette visible", palette, 0.150, "user menu open (one round trip)", roundtrip)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Applying the theme: brand colours from the `shell` settings (read with
+the signed-in person's token, at most once a minute) and the person's own
+light/dark choice, kept in their settings and cached in their storage."""
+
+from __future__ import annotations
+
+import time
+
+from nicegui import app, ui
+
+from webos_shell import endpoints, runtime
+from webos_shell.gateway import ApiError
+from webos_shell.theme import dark_of, theme_from_settings
+
+BRAND_TTL = 60.0
+
+
+async def _refresh_brand() -> None:
+    rt = runtime.get()
+    if time.monotonic() - rt.extras.get("brand_at", -BRAND_TTL) < BRAND_TTL:
+        return
+    rt.extras["brand_at"] = time.monotonic()
+    try:
+        body = await rt.gateway.get(app.storage.user, endpoints.SHELL_SETTINGS)
+    except (ApiError, OSError):
+        return
+    rt.theme = theme_from_settings(body.get("values", body) if isinstance(body, dict) else None)
+
+
+async def _preference() -> str:
+    store = app.storage.user
+    if "theme" not in store:
+        try:
+            body = await runtime.get().gateway.get(store, endpoints.MY_SHELL_SETTINGS)
+            store["theme"] = str((body.get("values") or {}).get("theme", "system"))
+        except (ApiError, OSError):
+            store["theme"] = "system"
+    return str(store["theme"])
+
+
+async def apply() -> None:
+    await _refresh_brand()
+    theme = runtime.get().theme
+    ui.colors(primary=theme.primary, secondary=theme.secondary, accent=theme.accent)
+    preference = await _preference()
+    ui.dark_mode(dark_of(preference) if preference != "system" else theme.dark)
+
+
+async def toggle_dark() -> None:
+    store = app.storage.user
+    new = "light" if await _preference() == "dark" else "dark"
+    store["theme"] = new
+    try:
+        await runtime.get().gateway.send(store, "PATCH", endpoints.MY_SHELL_SETTINGS, {"theme": new})
+    except (ApiError, OSError):
+        pass  # kept for this session at least
+    ui.navigate.reload()
