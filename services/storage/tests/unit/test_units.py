@@ -87,3 +87,12 @@ def test_yaml_config_file(tmp_path) -> None:
     settings = StorageSettings(storage_config=str(config))
     assert [(s.id, s.write_permission) for s in settings.sources()] == [("archive", "archive.write")]
     assert [(m.name, m.target) for m in settings.mounts()] == [("old", "fs://archive/old/")]
+
+
+def test_adapters_satisfy_the_data_source_protocol() -> None:
+    from webos_common.afs import DataSource
+    from webos_storage.adapters.s3 import S3DataSource
+
+    assert isinstance(LocalDataSource("l", "/tmp/x"), DataSource)
+    assert isinstance(S3DataSource("s", bucket="b", endpoint_url="http://127.0.0.1:1"), DataSource)
+    assert S3DataSource("s", bucket="b").capabilities().kind == "s3"
