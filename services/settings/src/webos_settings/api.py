@@ -1,7 +1,7 @@
 """The HTTP API (the gateway serves it under `/api/settings`)."""
 
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -20,7 +20,7 @@ MAX_APPLY_BYTES = 1 << 20
 Values = Annotated[dict[str, Any], Body(description="setting values (PUT replaces, PATCH merges: JSON merge patch)")]
 
 
-def get_service(request: Request) -> SettingsService:
+async def get_service(request: Request) -> SettingsService:
     service: SettingsService = request.app.state.settings_service
     return service
 
@@ -42,7 +42,7 @@ class RollbackIn(BaseModel):
 router = APIRouter(tags=["settings"])
 
 
-def _add_scope_routes(path: str, scope_of: Callable[..., Scope]) -> None:
+def _add_scope_routes(path: str, scope_of: Callable[..., Awaitable[Scope]]) -> None:
     ScopeDep = Annotated[Scope, Depends(scope_of)]
 
     async def read(scope: ScopeDep, user: CurrentUser, service: Service, reveal: bool = False) -> dict[str, Any]:
@@ -71,19 +71,19 @@ def _add_scope_routes(path: str, scope_of: Callable[..., Scope]) -> None:
     router.add_api_route(f"{path}/rollback", rollback, methods=["POST"])
 
 
-def _system(section: str) -> Scope:
+async def _system(section: str) -> Scope:
     return Scope("system", section)
 
 
-def _module(module: str) -> Scope:
+async def _module(module: str) -> Scope:
     return Scope("module", module)
 
 
-def _user(user_id: str, module: str) -> Scope:
+async def _user(user_id: str, module: str) -> Scope:
     return Scope("user", module, user_id)
 
 
-def _me(module: str, user: CurrentUser) -> Scope:
+async def _me(module: str, user: CurrentUser) -> Scope:
     return Scope("user", module, user.id)
 
 
