@@ -192,3 +192,22 @@ async def test_open_span_spans_two_hooks_of_a_task_run(spans) -> None:
     (finished,) = spans.get_finished_spans()
     assert finished.context.span_id == span_id and _hex_trace(finished) == CLIENT_TRACE
     assert format(finished.parent.span_id, "016x") == CLIENT_SPAN
+
+
+async def test_instrument_asgi_wraps_a_plain_asgi_app(spans) -> None:
+    seen: dict[str, str] = {}
+
+    async def edge(scope, receive, send) -> None:  # a raw ASGI app, like the gateway's edge
+        headers = dict(scope["headers"])
+        seen["traceparent"] = headers[b"traceparent"].decode()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    transport = httpx.ASGITransport(app=tracing.instrument_asgi(edge))
+    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+        resp = await client.get("/api/x", headers={"traceparent": f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-01"})
+    assert resp.status_code == 204
+    (server,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert _hex_trace(server) == CLIENT_TRACE
+    # the app sees the server span as its parent: what it forwards continues the trace
+    assert seen["traceparent"] == f"00-{CLIENT_TRACE}-{format(server.context.span_id, '016x')}-01"

@@ -46,8 +46,8 @@ _propagator = TraceContextTextMapPropagator()
 _state: dict[str, Any] = {"provider": None, "httpx": False}
 
 __all__ = [
-    "SpanKind", "extract", "get_tracer", "inject", "install", "instrument_app", "instrument_httpx",
-    "open_span", "setup_tracing", "start_span",
+    "SpanKind", "extract", "get_tracer", "inject", "install", "instrument_app", "instrument_asgi",
+    "instrument_httpx", "open_span", "setup_tracing", "start_span",
 ]
 
 
@@ -130,6 +130,14 @@ def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics"
 
     app.add_middleware(_SpanTraceparent)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider(), excluded_urls=excluded_urls)
+
+
+def instrument_asgi(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics") -> Any:
+    """Server spans around a plain ASGI app (e.g. the gateway's edge, which is not a
+    FastAPI app): returns the wrapped app, with the same span → traceparent bridge."""
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    return OpenTelemetryMiddleware(_SpanTraceparent(app), tracer_provider=provider(), excluded_urls=excluded_urls)
 
 
 class _ContextTracer(trace.Tracer):
