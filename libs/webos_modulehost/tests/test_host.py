@@ -98,3 +98,14 @@ async def test_failing_migration_stops_the_start(webos_env: dict[str, str], modu
     finally:
         await client.close()
     assert db is not None
+
+
+def test_announced_address() -> None:
+    from webos_modulehost.manifest import base_url
+
+    gateway = "http://127.0.0.1:8700"
+    assert base_url(ModuleHostSettings(port=8711, public_url=gateway, gateway_url=gateway)) == "http://127.0.0.1:8711"
+    assert base_url(ModuleHostSettings(port=8711, host="0.0.0.0")) == "http://127.0.0.1:8711"
+    assert base_url(ModuleHostSettings(public_url="http://module-tasks:8710/")) == "http://module-tasks:8710"
+    assert base_url(ModuleHostSettings(advertise_url="http://10.0.0.5:8710", public_url=gateway)) == \
+        "http://10.0.0.5:8710"

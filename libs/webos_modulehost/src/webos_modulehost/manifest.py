@@ -22,8 +22,14 @@ def instance_id() -> str:
 
 
 def base_url(settings: ModuleHostSettings) -> str:
-    if settings.public_url:
-        return settings.public_url.rstrip("/")
+    """Where the gateway reaches this host: WEBOS_ADVERTISE_URL; else WEBOS_PUBLIC_URL when it
+    names this host (compose, Kubernetes) rather than the platform (it equals the gateway's
+    URL under `webos up`); else http://<host>:<port>."""
+    if settings.advertise_url:
+        return settings.advertise_url.rstrip("/")
+    public = (settings.public_url or "").rstrip("/")
+    if public and public != settings.gateway_url.rstrip("/"):
+        return public
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     return f"http://{host}:{settings.port}"
 

@@ -8,6 +8,7 @@ from webos_common.module_registry import DEFAULT_TTL
 
 class ModuleHostSettings(WebOSSettings):
     module: str = ""
+    advertise_url: str | None = None  # the address announced to the registry (default: see manifest.base_url)
     modules_dir: str = "modules"  # where modules not installed as packages are found
     heartbeat_ttl: float = DEFAULT_TTL  # seconds a manifest outlives its last heartbeat
     registry_bucket: str = "webos_modules"
