@@ -1,6 +1,12 @@
 """Rate limits per user (or client address when anonymous) and per module,
-counted by the `limits` library in this replica's memory (its asyncio
-storage: expiry runs as a task on the loop, not a timer thread)."""
+counted by the `limits` library in this replica's memory.
+
+`limits`' asyncio memory storage starts an expiry sweep over every key on
+each hit that finds no sweep running (its thread-based twin starts a timer
+thread instead). Expired counters are already dropped lazily on read, so
+the sweep only frees memory: `PacedMemoryStorage` runs it at most once a
+second, which keeps a hit O(1) with many users.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +18,33 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import STRATEGIES, RateLimiter
 
 
+class PacedMemoryStorage(MemoryStorage):
+    sweep_interval = 1.0
+    _next_sweep = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # overrides the name-mangled private hook
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_interval
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
+
 class RateLimits:
     def __init__(self, *, user: str, module: str, overrides: dict[str, str] | None = None,
                  strategy: str = "fixed-window") -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown rate limit strategy {strategy!r}; one of {sorted(STRATEGIES)}")
-        self.limiter: RateLimiter = STRATEGIES[strategy](MemoryStorage())  # type: ignore[abstract]
+        self.strategy = strategy
         self.user = _parse(user)
         self.module = _parse(module)
         self.overrides = {name: _parse(spec) for name, spec in (overrides or {}).items()}
+        self._limiter: RateLimiter | None = None  # built on first use, inside the event loop
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = STRATEGIES[self.strategy](PacedMemoryStorage())  # type: ignore[abstract]
+        return self._limiter
 
     async def check_user(self, key: str) -> int | None:
         """None when the call may pass, else the seconds to wait."""
