@@ -56,6 +56,10 @@ class Platform:
     state_dir: Path
     base_port: int
 
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.base_port + 21}"
+
     def api(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
@@ -73,7 +77,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
     running = os.environ.get("WEBOS_E2E_URL")  # reuse a platform already up (while writing tests)
     if running:
-        yield Platform(running.rstrip("/"), Path(os.environ.get("WEBOS_E2E_STATE", ".webos")), 0)
+        port = int(running.rstrip("/").rsplit(":", 1)[1])
+        yield Platform(running.rstrip("/"), Path(os.environ.get("WEBOS_E2E_STATE", ".webos")), port)
         return
     state = tmp_path_factory.mktemp("shell-e2e") / "state"
     base = free_base()

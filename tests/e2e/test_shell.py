@@ -181,3 +181,40 @@ def test_an_admin_disables_the_module_and_it_leaves_the_navigation(shell: Any, p
         shell.page.get_by_test_id("enable-tasks").click()
     shell.page.get_by_test_id("nav").get_by_text("Tasks", exact=True).wait_for()
     shell.shot("module-manager")
+
+
+def test_the_admin_panel_pages(shell: Any, platform: Any) -> None:
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nats
+
+    shell.sign_in("admin", "changeme", "/admin")
+    shell.page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    shell.shot("admin-dashboard")
+    shell.goto("/admin/users")
+    shell.page.get_by_test_id("users-grid").locator(".ag-row", has_text="admin@example.com").wait_for()
+    shell.goto("/admin/settings")
+    shell.page.get_by_test_id("settings-smtp").click()
+    password = shell.page.locator('[data-field="password"]')
+    password.wait_for()
+    assert password.get_attribute("type") == "password"
+    shell.shot("admin-settings")
+    shell.goto("/admin/logs")
+    shell.page.get_by_test_id("log-view").wait_for()
+    shell.page.wait_for_timeout(500)  # subscribed
+    line = f"e2e log line {uuid.uuid4().hex[:6]}"
+
+    async def publish() -> None:
+        nc = await nats.connect(platform.nats_url)
+        record = {"level": "WARNING", "message": line, "service": "e2e", "time": "2026-01-01T12:00:00+00:00"}
+        await nc.publish("webos.logs.e2e", json.dumps(record).encode())
+        await nc.drain()
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+        pool.submit(asyncio.run, publish()).result(timeout=10)
+    shell.page.get_by_test_id("log-view").get_by_text(line).wait_for()
+    shell.shot("admin-logs")
+    shell.goto("/admin/events")
+    shell.page.get_by_text("Dead letters", exact=True).wait_for()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from nicegui import ui
 
+from webos_common import log_sink
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
 from webos_shell import admin, runtime
@@ -47,8 +48,9 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
             await rt.registry.stop()
         await rt.gateway.close()
 
+    log_start, log_stop = log_sink.service_hooks("shell-ui")  # our own logs in the live log viewer too
     app = create_service_app("shell-ui", settings=settings, use_mongo=False,
-                             on_startup=[startup], on_shutdown=[shutdown])
+                             on_startup=[log_start, startup], on_shutdown=[shutdown, log_stop])
     _pages()
     ui.run_with(
         app, title="WebOS", storage_secret=settings.shell_storage_secret.get_secret_value(),

@@ -21,7 +21,8 @@ def record_of(subject: str, data: bytes) -> dict[str, Any]:
         record = {"message": data.decode(errors="replace")}
     if not isinstance(record, dict):
         record = {"message": str(record)}
-    record.setdefault("service", subject.split(".")[2] if subject.count(".") >= 2 else "?")
+    if not record.get("service"):
+        record["service"] = subject.split(".")[2] if subject.count(".") >= 2 else "?"
     record["level"] = str(record.get("level", "INFO")).upper()
     return record
 
@@ -46,7 +47,8 @@ async def render(user: User) -> None:
     async def received(msg: Any) -> None:
         record = record_of(msg.subject, msg.data)
         if passes(record, filters["level"], filters["service"] or ""):
-            log.push(f"{record.get('time', '')} {record['level']:<8} {record['service']}: {record.get('message', '')}")
+            stamp = str(record.get("time", ""))[11:19]
+            log.push(f"{stamp} {record['level']:<8} {record['service']}: {record.get('message', '')}")
 
     sub = await nc.subscribe(endpoints.LOG_SUBJECT, cb=received)
 
