@@ -167,3 +167,13 @@ async def test_concurrent_writes_never_500_nor_lose_history(client: Any, admin: 
                            params={"expected_version": doc["version"]}) for i in range(6)]
     codes = [r.status_code for r in await asyncio.gather(*racing)]
     assert sorted(codes) == [200] + [409] * 5  # with an expected version exactly one wins
+
+
+async def test_two_replicas_racing_both_land(open_app: Any, admin: Any, mongo: Any) -> None:
+    async with open_app() as one, open_app() as two:
+        racing = [(one if i % 2 else two).patch("/system/smtp", headers=admin, json={"port": 2000 + i})
+                  for i in range(8)]
+        codes = [r.status_code for r in await asyncio.gather(*racing)]
+    assert codes == [200] * 8  # a write conflict between replicas is redone
+    doc = await mongo["settings_values"].find_one({"_id": "system/smtp"})
+    assert doc["version"] == 8 == await mongo["settings_history"].count_documents({"scope": "system/smtp"})

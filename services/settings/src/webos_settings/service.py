@@ -20,6 +20,7 @@ from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciph
 
 WRITE_ATTEMPTS = 8
 SCHEMA_TTL = 5.0
+LOCK_STRIPES = 64
 
 
 class Publisher(Protocol):
@@ -42,6 +43,11 @@ class SettingsService:
         self.store, self.keyring, self.publisher = store, keyring, publisher
         self.schema_ttl = schema_ttl
         self._schemas: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        # Writers of one scope queue in this process; only other replicas' writes can conflict.
+        self._locks = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
+
+    def _lock(self, scope: Scope) -> asyncio.Lock:
+        return self._locks[hash(scope.id) % LOCK_STRIPES]
 
     # -- schemas ----------------------------------------------------------------
     async def schema_for(self, scope: Scope, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -146,7 +152,7 @@ class SettingsService:
         attempts = 1 if expected_version is not None else WRITE_ATTEMPTS
         for attempt in range(attempts):  # without an expected version, a lost race is simply redone
             try:
-                async with self.store.transaction() as session:
+                async with self._lock(scope), self.store.transaction() as session:
                     pending = await self.prepare(scope, values, merge=merge, session=session,
                                                  expected=expected_version)
                     if pending.changes:
