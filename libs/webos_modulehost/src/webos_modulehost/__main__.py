@@ -13,10 +13,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
+    from webos_common.hooks import ModuleLoadError
     from webos_common.service import run_service
+    from webos_modulehost.discovery import load
     from webos_modulehost.settings import ModuleHostSettings
 
-    run_service("webos_modulehost.app:create_app", ModuleHostSettings())
+    settings = ModuleHostSettings()
+    try:
+        load(args[0], modules_dir=settings.modules_dir)  # fail fast, without a server traceback
+    except ModuleLoadError as exc:
+        print(f"webos-module-host: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+    run_service("webos_modulehost.app:create_app", settings)
 
 
 if __name__ == "__main__":
