@@ -101,7 +101,7 @@ def test_every_process_is_in_compose_with_make_up_names(shared_names, env_exampl
         elif kind == "module":
             assert svc["command"] == argv[-1:], name
             port = svc["environment"]["WEBOS_PORT"]
-            assert svc["environment"]["WEBOS_PUBLIC_URL"] == f"http://{name}:{port}", "announces a reachable URL"
+            assert svc["environment"]["WEBOS_ADVERTISE_URL"] == f"http://{name}:{port}", "announces a reachable URL"
         else:
             assert svc["entrypoint"] == ["python", *argv], name
     # .env.example is every process's env_file; its loopback addresses are replaced for the network

@@ -85,9 +85,9 @@ def test_module_hosts_announce_their_pod_address(rendered) -> None:
         env = {e["name"]: e for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["WEBOS_POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
         port = env["WEBOS_PORT"]["value"]
-        assert env["WEBOS_PUBLIC_URL"]["value"] == f"http://$(WEBOS_POD_IP):{port}"
+        assert env["WEBOS_ADVERTISE_URL"]["value"] == f"http://$(WEBOS_POD_IP):{port}"
         names = list(env)
-        assert names.index("WEBOS_POD_IP") < names.index("WEBOS_PUBLIC_URL"), "defined before it is used"
+        assert names.index("WEBOS_POD_IP") < names.index("WEBOS_ADVERTISE_URL"), "defined before it is used"
 
 
 def test_overlays_differ_where_they_should() -> None:
