@@ -11,7 +11,7 @@ fails to load or connect is logged and left out, not fatal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,12 @@ class Container:
     jobs: JobRunner
     sources: dict[str, DataSource]
     access: Access
+    unavailable: dict[str, str] = field(default_factory=dict)  # configured sources that did not connect
+
+    async def check_sources(self) -> None:
+        """Readiness: every configured source connected."""
+        if self.unavailable:
+            raise ConnectionError("sources not connected: " + ", ".join(sorted(self.unavailable)))
 
     async def close(self) -> None:
         await self.jobs.close()
@@ -77,6 +83,7 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
                 sources: Mapping[str, DataSource] | None = None, index: FileIndex | None = None,
                 trash: TrashStore | None = None, bus: EventBus | None = None) -> Container:
     configs = settings.sources()
+    unavailable: dict[str, str] = {}
     if sources is None:
         candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
         sources = {}
@@ -84,8 +91,9 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
             try:
                 await source.connect()
                 sources[source.id] = source
-            except Exception:  # noqa: BLE001 - an unreachable source is left out
+            except Exception as exc:  # noqa: BLE001 - an unreachable source is left out, and /readyz says so
                 logger.exception("data source {} could not connect", source.id)
+                unavailable[source.id] = f"{type(exc).__name__}: {exc}"
     rules = {c.id: SourceRules(c.read_permission, c.write_permission) for c in configs}
     mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission) for m in settings.mounts()]
     mounts = [m for m in mounts if m.target.source in sources]
@@ -100,4 +108,5 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
                              share_max_seconds=settings.storage_share_max_seconds)
     jobs = JobRunner(bus)
     transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
-    return Container(service=service, transfers=transfers, jobs=jobs, sources=dict(sources), access=access)
+    return Container(service=service, transfers=transfers, jobs=jobs, sources=dict(sources), access=access,
+                     unavailable=unavailable)

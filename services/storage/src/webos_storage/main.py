@@ -19,6 +19,7 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
     async def start(app: FastAPI) -> None:
         resources = app.state.resources
         app.state.storage = await bootstrap.build(settings, db=resources.db, resources=resources, **adapters)
+        resources.checks["sources"] = app.state.storage.check_sources
 
     async def stop(app: FastAPI) -> None:
         container = getattr(app.state, "storage", None)

@@ -27,3 +27,19 @@ async def test_default_sources_with_s3(webos_env, s3_url, tmp_path, monkeypatch)
         home = await client.get("/files", params={"urn": body["home"]}, headers=headers)
         assert home.status_code == 200 and home.json()["items"] == []
     assert (tmp_path / "state" / "files" / "hello.txt").read_bytes() == b"hi"
+
+
+async def test_unreachable_source_is_left_out_and_not_ready(webos_env, tmp_path, monkeypatch) -> None:
+    from webos_common.infra.process import free_port
+
+    monkeypatch.setenv("WEBOS_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    issuer = TestIssuer()
+    app = create_app(StorageSettings())
+    app.state.resources.verifier = issuer.verifier()
+    async with lifespan_client(app) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "s3" in ready.json()["checks"]["sources"]
+        body = (await client.get("/sources", headers=issuer.headers("alice"))).json()
+        assert [s["id"] for s in body["sources"]] == ["local"]
+        missing = await client.get("/files", params={"urn": "fs://s3/"}, headers=issuer.headers("alice"))
+        assert missing.status_code == 404 and "s3" in missing.json()["error"]["message"]

@@ -59,11 +59,16 @@ class S3DataSource:
         self._client = await self._stack.enter_async_context(
             self._session.client("s3", endpoint_url=self.endpoint_url, config=config)
         )
-        if self.create_bucket:
+        try:
             try:
                 await self._client.head_bucket(Bucket=self.bucket)
             except ClientError:
+                if not self.create_bucket:
+                    raise
                 await self._client.create_bucket(Bucket=self.bucket)
+        except BaseException:
+            await self._stack.aclose()
+            raise
 
     async def disconnect(self) -> None:
         await self._stack.aclose()
