@@ -20,13 +20,12 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 from pydantic import BaseModel
 
-from webos_common import context
 from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import safe_name, topic_to_subject
-from webos_common.bus.wire import handler_context
+from webos_common.bus.wire import handler_scope
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 
@@ -136,7 +135,7 @@ class Subscription:
             await self._dead_letter(js, cfg, msg, envelope, "invalid_payload", exc, attempt)
             return
         try:
-            with context.use(handler_context(envelope, msg.headers)):
+            with handler_scope(envelope, msg.headers):
                 await self.handler(argument)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried
             if attempt >= max_deliver:

@@ -20,13 +20,15 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from pydantic import BaseModel
 
+from webos_common import context
 from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import ensure_streams
 from webos_common.bus.topics import topic_to_subject
-from webos_common.bus.wire import current_user_snapshot, envelope_headers
+from webos_common.bus.wire import envelope_headers
 from webos_common.envelope import EventEnvelope
+from webos_common.identity import User
 
 H = TypeVar("H", bound=Handler)
 
@@ -73,16 +75,18 @@ class EventBus:
         envelope = EventEnvelope.create(topic, data, source=self.service)
         if id is not None:
             envelope.id = id
-        await self._publish(subject, envelope, current_user_snapshot())
+        await self._publish(subject, envelope, context.current_user.get())
         return envelope
 
-    async def publish(self, envelope: EventEnvelope, *, user: dict[str, Any] | None = None) -> bool:
+    async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:
         """Publish a ready envelope (the outbox relay). False if it was a duplicate."""
         return await self._publish(topic_to_subject(envelope.topic), envelope, user)
 
-    async def _publish(self, subject: str, envelope: EventEnvelope, user: dict[str, Any] | None) -> bool:
-        ack = await self.js.publish(subject, envelope.to_json(), headers=envelope_headers(envelope, user),
-                                    stream=self.settings.stream)
+    async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None) -> bool:
+        pending = await self.js.publish_async(subject, envelope.to_json(), headers=envelope_headers(envelope, user),
+                                              stream=self.settings.stream)
+        async with asyncio.timeout(self.settings.publish_timeout):
+            ack = await pending
         if ack.duplicate:
             logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
         return not ack.duplicate

@@ -23,7 +23,12 @@ TIMEOUT = "408"
 async def pull_messages(nc: NATS, *, stream: str, durable: str, batch: int = 64,
                         expires: float = 5.0) -> AsyncIterator[Msg]:
     inbox = nc.new_inbox()
-    sub = await nc.subscribe(inbox, pending_msgs_limit=max(batch * 4, 1024))
+    arrived: asyncio.Queue[Msg] = asyncio.Queue()
+
+    async def on_msg(msg: Msg) -> None:
+        arrived.put_nowait(msg)
+
+    sub = await nc.subscribe(inbox, cb=on_msg, pending_msgs_limit=max(batch * 4, 1024))
     request = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
     outstanding = 0
     try:
@@ -33,11 +38,15 @@ async def pull_messages(nc: NATS, *, stream: str, durable: str, batch: int = 64,
                 body = {"batch": want, "expires": int(expires * 1e9)}
                 await nc.publish(request, json.dumps(body).encode(), reply=inbox)
                 outstanding += want
-            try:
-                msg = await sub.next_msg(timeout=expires + 1.0)
-            except TimeoutError:  # lost requests (reconnect): start over
-                outstanding = 0
-                continue
+            if arrived.empty():
+                try:
+                    async with asyncio.timeout(expires + 1.0):
+                        msg = await arrived.get()
+                except TimeoutError:  # lost requests (reconnect): start over
+                    outstanding = 0
+                    continue
+            else:  # a burst: no suspension, so the acks go out together
+                msg = arrived.get_nowait()
             status = JetStreamContext.is_status_msg(msg)
             if status is None:
                 outstanding -= 1

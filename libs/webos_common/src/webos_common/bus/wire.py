@@ -1,26 +1,56 @@
-"""Envelope ↔ NATS message headers, and the context a handler runs under."""
+"""Envelope ↔ NATS message headers, and the context a handler runs under.
+
+Hot path of every event: users are serialised once per `User` object on the
+way out and parsed once per distinct header on the way in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from webos_common import context
 from webos_common.envelope import EventEnvelope
+from webos_common.identity import User
 
 MSG_ID = "Nats-Msg-Id"
 SOURCE = "webos-source"
 TOPIC = "webos-topic"
 
+_USER_JSON: dict[int, tuple[User, str]] = {}
 
-def envelope_headers(envelope: EventEnvelope, user: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Headers for an envelope: msg id (de-dup), traceparent, user and source."""
+
+def user_json(user: User | Mapping[str, Any] | None) -> str | None:
+    """The `webos-user` header value for a user (cached per User object)."""
+    if user is None:
+        return None
+    if isinstance(user, Mapping):
+        return json.dumps(dict(user), separators=(",", ":"))
+    hit = _USER_JSON.get(id(user))
+    if hit is not None and hit[0] is user:
+        return hit[1]
+    raw = json.dumps(user.model_dump(mode="json"), separators=(",", ":"))
+    if len(_USER_JSON) > 1024:
+        _USER_JSON.clear()
+    _USER_JSON[id(user)] = (user, raw)
+    return raw
+
+
+def envelope_headers(envelope: EventEnvelope, user: User | Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Headers for an envelope: msg id (de-dup), traceparent, request id, user and source."""
     headers: dict[str, str] = {MSG_ID: envelope.id, SOURCE: envelope.source, TOPIC: envelope.topic}
-    snapshot: dict[str, Any] = {
-        "trace_id": envelope.trace_id, "span_id": envelope.span_id, "user": user,
-        "request_id": context.request_id.get(),
-    }
-    headers.update(context.to_headers(snapshot))
+    if envelope.trace_id:
+        headers[context.TRACEPARENT] = context.format_traceparent(
+            envelope.trace_id, envelope.span_id or context.new_span_id())
+    request_id = context.request_id.get()
+    if request_id:
+        headers[context.REQUEST_ID] = request_id
+    raw_user = user_json(user)
+    if raw_user:
+        headers[context.USER] = raw_user
     if envelope.user_id:
         headers[context.USER_ID] = envelope.user_id
     return headers
@@ -31,14 +61,40 @@ def current_user_snapshot() -> dict[str, Any] | None:
     return user.model_dump(mode="json") if user else None
 
 
-def handler_context(envelope: EventEnvelope, headers: Mapping[str, str] | None) -> dict[str, Any]:
-    """The context snapshot a handler of this envelope runs under (the emitter's)."""
-    snapshot = context.from_headers(dict(headers or {}))
-    if envelope.trace_id:
-        snapshot["trace_id"] = envelope.trace_id
-    snapshot["span_id"] = context.new_span_id()
-    if snapshot.get("user") is None and envelope.user_id:
-        snapshot["user"] = {"id": envelope.user_id}
-    if snapshot.get("user") and envelope.user_id and snapshot["user"].get("id") != envelope.user_id:
-        snapshot["user"] = {"id": envelope.user_id}
-    return snapshot
+@functools.lru_cache(maxsize=1024)
+def _user_from_header(raw: str) -> User | None:
+    try:
+        return User.model_validate_json(raw)
+    except ValueError:
+        return None
+
+
+def handler_user(envelope: EventEnvelope, headers: Mapping[str, str] | None) -> User | None:
+    raw = (headers or {}).get(context.USER)
+    user = _user_from_header(raw) if raw else None
+    if envelope.user_id and (user is None or user.id != envelope.user_id):
+        return User(id=envelope.user_id)  # the envelope is the truth about who emitted
+    return user
+
+
+@contextmanager
+def handler_scope(envelope: EventEnvelope, headers: Mapping[str, str] | None) -> Iterator[None]:
+    """Run a handler as the emitter: its user, its trace (a new span), its request id."""
+    headers = headers or {}
+    trace = envelope.trace_id
+    if trace is None:
+        parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
+        trace = parsed[0] if parsed else context.new_trace_id()
+    tokens = (
+        context.current_user.set(handler_user(envelope, headers)),
+        context.trace_id.set(trace),
+        context.span_id.set(context.new_span_id()),
+        context.request_id.set(headers.get(context.REQUEST_ID)),
+    )
+    try:
+        yield
+    finally:
+        context.request_id.reset(tokens[3])
+        context.span_id.reset(tokens[2])
+        context.trace_id.reset(tokens[1])
+        context.current_user.reset(tokens[0])
