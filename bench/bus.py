@@ -1,6 +1,7 @@
 """Raw nats-py JetStream vs the WebOS bus, in one run against a throwaway NATS:
 
-* raw: `js.publish_async` → durable pull consumer (`fetch`, ack);
+* raw: `js.publish_async` → durable pull consumer (plain pull requests with
+  credit kept outstanding, ack);
 * WebOS: `bus.emit` (schema validation, envelope, context headers, PubAck)
   → `@bus.on` handler (envelope parsed, payload validated, context restored, ack).
 
@@ -12,6 +13,7 @@ second. Goals: WebOS p99 <= 2 ms at 1,000 ev/s; saturated >= 0.5x raw.
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -99,19 +101,36 @@ async def raw_side(url: str, total: int, mode: str) -> dict[str, float]:
     name = f"RAW_{mode}"
     await js.add_stream(StreamConfig(name=name, subjects=[f"raw.{mode}"], storage=StorageType.FILE))
     run = Run(total)
-    sub = await js.pull_subscribe(f"raw.{mode}", durable="bench", stream=name,
-                                  config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT,
-                                                        deliver_policy=DeliverPolicy.NEW))
+    await js.add_consumer(name, ConsumerConfig(durable_name="bench", ack_policy=AckPolicy.EXPLICIT,
+                                               deliver_policy=DeliverPolicy.NEW))
+
+    # plain nats-py pull: keep 64 messages of credit outstanding, top up at half
+    # (nats-py's fetch(64) would hold each message until the batch filled)
+    inbox = nc.new_inbox()
+    credit = {"left": 0}
+    request = f"$JS.API.CONSUMER.MSG.NEXT.{name}.bench"
+
+    async def top_up() -> None:
+        if credit["left"] <= 32:
+            await nc.publish(request, json.dumps({"batch": 64 - credit["left"], "expires": 5 * 10**9}).encode(),
+                             reply=inbox)
+            credit["left"] = 64
+
+    async def on_msg(msg) -> None:
+        if not msg.data:  # status (request expired): ask again
+            credit["left"] = 0
+        else:
+            credit["left"] -= 1
+            run.seen(int(msg.data.split(b",", 1)[0]))
+            await msg.ack()
+        await top_up()
+
+    await nc.subscribe(inbox, cb=on_msg)
 
     async def consume() -> None:
         while not run.done.is_set():
-            try:
-                msgs = await sub.fetch(64, timeout=1)
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
-            for msg in msgs:
-                run.seen(int(msg.data.split(b",", 1)[0]))
-                await msg.ack()
+            await top_up()
+            await asyncio.sleep(1)
 
     consumer = asyncio.create_task(consume())
 
