@@ -244,3 +244,22 @@ async def test_a_lone_event_is_not_held_back_until_the_batch_fills(nc, entity) -
 
 async def _append(items: list[str], value: str) -> None:
     items.append(value)
+
+
+async def test_a_handler_slower_than_ack_wait_is_not_redelivered_meanwhile(nc, entity) -> None:
+    bus = EventBus(nc, service=f"slow{uuid.uuid4().hex[:6]}", settings=BusSettings(ack_wait=0.6, backoff=[0.05]))
+    runs: list[str] = []
+
+    @bus.on(f"{entity}:crunched", name="crunch")
+    async def crunch(event: EventEnvelope) -> None:
+        runs.append(event.id)
+        await asyncio.sleep(1.5)  # longer than ack_wait: the bus must say "still working"
+
+    await bus.start()
+    try:
+        sent = await bus.emit(f"{entity}:crunched", {})
+        await eventually(lambda: len(runs) >= 1)
+        await asyncio.sleep(2.0)
+    finally:
+        await bus.close()
+    assert runs == [sent.id]

@@ -135,8 +135,7 @@ class Subscription:
             await self._dead_letter(js, cfg, msg, envelope, "invalid_payload", exc, attempt)
             return
         try:
-            with handler_scope(envelope, msg.headers):
-                await self.handler(argument)
+            await self._run_handler(msg, envelope, argument, cfg.ack_wait / 2)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried
             if attempt >= max_deliver:
                 logger.warning("bus handler {} gave up on {} after {} attempts: {!r}",
@@ -148,6 +147,14 @@ class Subscription:
                 await msg.nak(delay=cfg.delay(attempt))
             return
         await msg.ack()
+
+    async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, beat: float) -> None:
+        keepalive = _KeepAlive(msg, beat)
+        try:
+            with handler_scope(envelope, msg.headers):
+                await self.handler(argument)
+        finally:
+            keepalive.stop()
 
     async def _dead_letter(self, js: JetStreamContext, cfg: BusSettings, msg: Msg,
                            envelope: EventEnvelope | None, reason: Reason, exc: BaseException,
@@ -162,3 +169,22 @@ class Subscription:
         )
         await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
         await msg.ack()
+
+
+class _KeepAlive:
+    """Tells JetStream a slow handler is still working (`+WPI`), every `interval` s."""
+
+    def __init__(self, msg: Msg, interval: float) -> None:
+        self.msg = msg
+        self.interval = interval
+        self._handle = asyncio.get_running_loop().call_later(interval, self._beat)
+        self._beats: set[asyncio.Future[None]] = set()
+
+    def _beat(self) -> None:
+        beat = asyncio.ensure_future(self.msg.in_progress())
+        self._beats.add(beat)
+        beat.add_done_callback(self._beats.discard)
+        self._handle = asyncio.get_running_loop().call_later(self.interval, self._beat)
+
+    def stop(self) -> None:
+        self._handle.cancel()
