@@ -19,10 +19,11 @@ from loguru import logger
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 
-from webos_common import db
+from webos_common import db, tracing
 from webos_common.bus import EventBus
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
+from webos_common.log_sink import NatsLogSink, install_log_sink
 from webos_common.logging import configure_logging
 from webos_common.messaging import connect_nats
 from webos_common.metrics import HttpMetrics
@@ -94,6 +95,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+        log_sink: NatsLogSink | None = None
         if use_mongo:
             resources.mongo = db.mongo_client(settings.mongo_url, appname=name)
             mongo = resources.mongo
@@ -103,6 +105,7 @@ def create_service_app(
             resources.nats = await connect_nats(settings.nats_url, name=name)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
+            log_sink = await install_log_sink(nc, name, level=settings.log_level)
             resources.bus = EventBus(nc, service=name)
             await resources.bus.start()
         for hook in on_startup:
@@ -120,6 +123,8 @@ def create_service_app(
                     logger.exception("shutdown hook failed")
             if resources.bus is not None:
                 await resources.bus.close()
+            if log_sink is not None:
+                await log_sink.close()
             if resources.nats is not None:
                 await resources.nats.drain()
             if resources.mongo is not None:
@@ -129,6 +134,7 @@ def create_service_app(
     app.state.resources = resources
     app.state.metrics = metrics
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    tracing.instrument_app(app)  # after the context middleware: server spans join the request's trace
     install_error_handlers(app)
     app.include_router(_health_router(resources, metrics))
     for router in routers:
@@ -167,6 +173,9 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     import uvicorn
 
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
+    # A service process: spans exported when OTEL_EXPORTER_OTLP_ENDPOINT is set, httpx calls traced.
+    tracing.setup_tracing(settings.service_name)
+    tracing.instrument_httpx()
     uvicorn.run(
         factory, factory=True, host=settings.host, port=settings.port,
         log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips="*",

@@ -125,9 +125,12 @@ class _SpanTraceparent:
 def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics") -> None:
     """Server spans for every request of a FastAPI app (probes and scrapes excluded).
 
-    Call it once, when the app is built (it adds a middleware)."""
+    Idempotent: `create_service_app` already calls it for every service."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+    if getattr(app.state, "webos_traced", False):
+        return
+    app.state.webos_traced = True
     app.add_middleware(_SpanTraceparent)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider(), excluded_urls=excluded_urls)
 
