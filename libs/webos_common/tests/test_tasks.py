@@ -174,6 +174,8 @@ async def test_run_bg_runs_a_plain_function_in_the_worker(worker) -> None:
         handle = await run_bg(plain_function, 6, 7)
     record = await wait(handle.task_id)
     assert record.result == 42
+    from_backend = await handle.wait_result(timeout=10)  # the NATS object-store result backend
+    assert from_backend.return_value == 42 and not from_backend.is_err
     assert CALLS["plain"] == [(6, 7, ALICE)]
 
 
