@@ -135,9 +135,8 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 860})
+def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -145,6 +144,29 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
     context.close()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    yield from _page(browser, request)
+
+
+@pytest.fixture(scope="session")
+def admin_state(browser: Any, platform: Platform) -> Any:
+    """The browser state of one admin sign-in (the shell's session cookie), shared by tests."""
+    context = browser.new_context()
+    shell = Shell(context.new_page(), platform)
+    shell.sign_in(*ADMIN)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def admin(browser: Any, platform: Platform, admin_state: Any, request: pytest.FixtureRequest) -> Iterator[Shell]:
+    """A page already signed in as the admin."""
+    for page in _page(browser, request, admin_state):
+        yield Shell(page, platform)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -163,6 +185,11 @@ class Shell:
 
     def goto(self, path: str) -> None:
         self.page.goto(self.platform.url + path)
+
+    def open(self, path: str) -> None:
+        """A signed-in page, rendered."""
+        self.goto(path)
+        self.page.get_by_test_id("page-title").wait_for()
 
     def sign_in(self, name: str, password: str, path: str = "/") -> None:
         self.goto(path)
