@@ -83,8 +83,7 @@ class EventBus:
         return await self._publish(topic_to_subject(envelope.topic), envelope, user)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None) -> bool:
-        pending = await self.js.publish_async(subject, envelope.to_json(), headers=envelope_headers(envelope, user),
-                                              stream=self.settings.stream)
+        pending = await self.js.publish_async(subject, envelope.to_json(), headers=envelope_headers(envelope, user))
         async with asyncio.timeout(self.settings.publish_timeout):
             ack = await pending
         if ack.duplicate:

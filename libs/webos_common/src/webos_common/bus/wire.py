@@ -18,7 +18,6 @@ from webos_common.identity import User
 
 MSG_ID = "Nats-Msg-Id"
 SOURCE = "webos-source"
-TOPIC = "webos-topic"
 
 _USER_JSON: dict[int, tuple[User, str]] = {}
 
@@ -41,7 +40,7 @@ def user_json(user: User | Mapping[str, Any] | None) -> str | None:
 
 def envelope_headers(envelope: EventEnvelope, user: User | Mapping[str, Any] | None = None) -> dict[str, str]:
     """Headers for an envelope: msg id (de-dup), traceparent, request id, user and source."""
-    headers: dict[str, str] = {MSG_ID: envelope.id, SOURCE: envelope.source, TOPIC: envelope.topic}
+    headers: dict[str, str] = {MSG_ID: envelope.id, SOURCE: envelope.source}
     if envelope.trace_id:
         headers[context.TRACEPARENT] = context.format_traceparent(
             envelope.trace_id, envelope.span_id or context.new_span_id())
