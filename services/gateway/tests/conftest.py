@@ -36,7 +36,7 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
 
     @app.get(prefix + "/slow", include_in_schema=False)
     async def slow() -> dict[str, bool]:
-        await asyncio.sleep(1)
+        await asyncio.sleep(2.5)
         return {"slow": True}
 
     @app.get(prefix + "/chunks", include_in_schema=False)

@@ -124,7 +124,7 @@ async def _get(base: str, path: str) -> httpx.Response:
         return await client.get(path)
 
 
-@pytest.mark.parametrize("rig", [{"upstream_read_timeout": 0.3}], indirect=True)
+@pytest.mark.parametrize("rig", [{"upstream_read_timeout": 1.0}], indirect=True)
 async def test_slow_upstream_is_504_and_chunked_answers_stream_through(rig: Rig) -> None:
     async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
         slow = await client.get("/api/storage/slow")

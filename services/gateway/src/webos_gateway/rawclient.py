@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -57,6 +58,7 @@ class _Connection(asyncio.Protocol):
         self.buffered = 0
         self.reading_paused = False
         self.waiter: asyncio.Future[None] | None = None
+        self.idle_since = 0.0
         self.drain: asyncio.Future[None] | None = None
 
     # -- asyncio protocol ----------------------------------------------------
@@ -76,6 +78,9 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.head_done and not self.done and exc is None and self._until_eof():
+            self.done = True  # a body without length or chunking ends with the connection
+            self._wake()
         if self.parser is not None and not self.done:
             self._fail(UpstreamError("upstream closed the connection") if self.received
                        else _Stale("upstream closed the connection before answering"))
@@ -89,6 +94,10 @@ class _Connection(asyncio.Protocol):
     def resume_writing(self) -> None:
         if self.drain is not None and not self.drain.done():
             self.drain.set_result(None)
+
+    def _until_eof(self) -> bool:
+        names = {name for name, _ in self.headers}
+        return b"content-length" not in names and b"transfer-encoding" not in names
 
     # -- parser callbacks ----------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -219,8 +228,9 @@ class Response:
 
 class RawPool:
     def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 300.0,
-                 max_idle_per_upstream: int = 256) -> None:
+                 max_idle_per_upstream: int = 256, max_idle_age: float = 4.0) -> None:
         self.connect_timeout = connect_timeout
+        self.max_idle_age = max_idle_age  # below uvicorn's 5 s keep-alive: never race its close
         self.read_timeout = read_timeout
         self.max_idle = max_idle_per_upstream
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
@@ -296,10 +306,13 @@ class RawPool:
 
     async def _acquire(self, key: tuple[str, int, bool]) -> tuple[_Connection, bool]:
         idle = self._idle.get(key)
-        while idle:
-            conn = idle.pop()
-            if not conn.closed:
-                return conn, True
+        if idle:
+            fresh_after = time.monotonic() - self.max_idle_age
+            while idle:
+                conn = idle.pop()
+                if not conn.closed and conn.idle_since >= fresh_after:
+                    return conn, True
+                conn._close()  # old idle connections may be closing on the server side
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.connect_timeout):
@@ -310,6 +323,7 @@ class RawPool:
         return conn, False
 
     def put_back(self, key: tuple[str, int, bool], conn: _Connection) -> None:
+        conn.idle_since = time.monotonic()
         idle = self._idle.setdefault(key, [])
         if len(idle) < self.max_idle:
             idle.append(conn)
