@@ -50,7 +50,7 @@ async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_d
         assert await db[f"{name}_life"].find_one({"event": "startup"}) is not None
         assert app.state.manifest.events_consumed == ["ping:sent"]
         await app.state.resources.bus.emit("ping:sent", {"n": 7})
-        for _ in range(100):
+        for _ in range(300):
             if await db[f"{name}_pings"].count_documents({}):
                 break
             await asyncio.sleep(0.1)

@@ -16,7 +16,9 @@ def issuer() -> TestIssuer:
 
 
 @pytest.fixture
-async def app(webos_env: dict[str, str], issuer: TestIssuer) -> AsyncIterator[object]:
+async def app(webos_env: dict[str, str], issuer: TestIssuer,
+              monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[object]:
+    monkeypatch.setenv("WEBOS_SCHEDULER", "false")  # tests drive the scheduler themselves
     app = create_app("tasks")
     app.state.resources.verifier = issuer.verifier()
     yield app
