@@ -263,3 +263,10 @@ async def test_a_handler_slower_than_ack_wait_is_not_redelivered_meanwhile(nc, e
     finally:
         await bus.close()
     assert runs == [sent.id]
+
+
+async def test_emitting_to_a_pattern_or_a_malformed_topic_is_refused(buses) -> None:
+    bus = buses("patterns")
+    for topic in ("order:*", ">", "order", "or der:paid"):
+        with pytest.raises(ValueError):
+            await bus.emit(topic, {})

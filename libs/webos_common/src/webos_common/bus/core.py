@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from loguru import logger
@@ -25,7 +27,7 @@ from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import ensure_streams
-from webos_common.bus.topics import topic_to_subject
+from webos_common.bus.topics import is_pattern, topic_to_subject
 from webos_common.bus.wire import envelope_headers
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
@@ -70,12 +72,18 @@ class EventBus:
         Raises ValidationFailed (nothing published) when the topic's schema refuses
         the payload.
         """
-        subject = topic_to_subject(topic)
+        subject = topic_to_subject(topic)  # also checks the topic's tokens
+        if is_pattern(topic):
+            raise ValueError(f"cannot emit to a pattern: {topic!r}")
         data = validate_payload(topic, payload)
-        envelope = EventEnvelope.create(topic, data, source=self.service)
-        if id is not None:
-            envelope.id = id
-        await self._publish(subject, envelope, context.current_user.get())
+        user = context.current_user.get()
+        # every field is built here from checked parts: skip re-validating them (hot path)
+        envelope = EventEnvelope.model_construct(
+            id=id or uuid.uuid4().hex, topic=topic, payload=data, source=self.service,
+            trace_id=context.trace_id.get(), span_id=context.span_id.get(), user_id=user.id if user else None,
+            timestamp=datetime.now(UTC),
+        )
+        await self._publish(subject, envelope, user)
         return envelope
 
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:
