@@ -64,9 +64,10 @@ class DataExplorer:
             ui.space()
             if self.writable:
                 ui.button("Bulk edit", icon="edit_note", on_click=self._bulk).props('flat data-testid="bulk-edit"')
-                ui.button("Delete", icon="delete", on_click=self._delete).props("flat color=negative")
-                ui.switch("Trash", on_change=lambda e: self._set("trash", e.value)).props('data-testid="trash"')
-            ui.button("CSV", icon="download", on_click=self._export).props("flat")
+                self.delete_button = ui.button("Delete", icon="delete", on_click=self._delete).props(
+                    'flat color=negative data-testid="explorer-delete"')
+                ui.switch("Trash", on_change=lambda e: self._trash(e.value)).props('data-testid="trash"')
+            ui.button("CSV", icon="download", on_click=self._export).props('flat data-testid="explorer-csv"')
         self._chips()
 
     def _pager(self) -> None:
@@ -116,6 +117,11 @@ class DataExplorer:
         self.state[key] = value
         self.state["page"] = 0
         await self.load()
+
+    async def _trash(self, on: bool) -> None:
+        self.delete_button.text = "Restore" if on else "Delete"
+        self.delete_button.props(f"icon={'restore_from_trash' if on else 'delete'}")
+        await self._set("trash", on)
 
     async def _page(self, step: int) -> None:
         last = max(0, (self.state["total"] - 1) // self.state["size"])

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import palette_items, runtime
+from webos_shell import palette_items, permissions, runtime
 from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.palette_items import PaletteItem
 
@@ -28,22 +29,39 @@ if (!window.__webosPalette) {
 """
 
 
+def _searches(user: User) -> list[tuple[str, str, str]]:
+    """(module, gateway path, view path) to search: a module's declared search
+    endpoint, else each collection it lets this person read (`?q=`)."""
+    rt = runtime.get()
+    found = []
+    for manifest in rt.registry.modules() if rt.registry else []:
+        if manifest.search_endpoint:
+            found.append((manifest.name, manifest.search_endpoint, f"/m/{manifest.name}"))
+            continue
+        for collection in manifest.collections:
+            if permissions.can_read(user, collection):
+                found.append((manifest.name, collection.endpoint, f"/m/{manifest.name}/{collection.name}"))
+    return found
+
+
 async def _records(user: User, query: str) -> list[PaletteItem]:
     rt = runtime.get()
-    found: list[PaletteItem] = []
-    for manifest in rt.registry.modules() if rt.registry else []:
-        if not manifest.search_endpoint:
-            continue
+
+    async def one(module: str, endpoint: str, view: str) -> list[PaletteItem]:
         try:
-            body = await rt.gateway.get(app.storage.user, manifest.search_endpoint, q=query, limit=5)
+            body = await rt.gateway.get(app.storage.user, endpoint, q=query, limit=5)
         except (ApiError, OSError):
-            continue
+            return []
+        items = []
         for rec in (body.get("items", []) if isinstance(body, dict) else body or [])[:5]:
             label = str(rec.get("label") or rec.get("title") or rec.get("name") or rec.get("id"))
-            path = rec.get("path") or f"/m/{manifest.name}"
-            found.append(PaletteItem(f"record:{manifest.name}:{rec.get('id')}", label, "Records",
-                                     path=path, module=manifest.name, icon="description"))
-    return found
+            path = rec.get("path") or f"{view}?q={quote(label)}"
+            items.append(PaletteItem(f"record:{module}:{rec.get('id')}", label, "Records", path=path,
+                                     module=module, icon="description"))
+        return items
+
+    found = await asyncio.gather(*(one(*search) for search in _searches(user)))
+    return [item for items in found for item in items]
 
 
 async def run(item: PaletteItem) -> None:
