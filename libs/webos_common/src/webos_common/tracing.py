@@ -94,6 +94,30 @@ def setup_tracing(
     return provider
 
 
+def active() -> bool:
+    """True when this process records spans (an exporter is attached). The bus and
+    the task queue skip span work entirely otherwise: the webos context alone
+    already carries the trace id across hops."""
+    own: TracerProvider | None = _state["provider"]
+    return own is not None and bool(own._active_span_processor._span_processors)
+
+
+@contextmanager
+def maybe_span(
+    name: str,
+    *,
+    kind: SpanKind = SpanKind.INTERNAL,
+    carrier: Mapping[str, str] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Iterator[Span | None]:
+    """`start_span` when tracing is active, else nothing at all (hot paths)."""
+    if not active():
+        yield None
+        return
+    with start_span(name, kind=kind, carrier=carrier, attributes=attributes) as span:
+        yield span
+
+
 def provider() -> trace.TracerProvider:
     """This module's provider if `setup_tracing` ran, else the global one (a no-op by default)."""
     own: TracerProvider | None = _state["provider"]

@@ -18,8 +18,10 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
+from webos_common import tracing
 from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
@@ -151,7 +153,10 @@ class Subscription:
     async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, beat: float) -> None:
         keepalive = _KeepAlive(msg, beat)
         try:
-            with handler_scope(envelope, msg.headers):
+            with handler_scope(envelope, msg.headers), tracing.maybe_span(
+                f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
+                attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
+            ):
                 await self.handler(argument)
         finally:
             keepalive.stop()

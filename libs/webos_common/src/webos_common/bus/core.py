@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 from loguru import logger
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import context
+from webos_common import context, tracing
 from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
@@ -76,6 +77,11 @@ class EventBus:
         if is_pattern(topic):
             raise ValueError(f"cannot emit to a pattern: {topic!r}")
         data = validate_payload(topic, payload)
+        with tracing.maybe_span(f"{topic} publish", kind=SpanKind.PRODUCER,
+                                attributes={"messaging.system": "nats", "messaging.destination.name": subject}):
+            return await self._emit(topic, subject, data, id)
+
+    async def _emit(self, topic: str, subject: str, data: dict[str, Any], id: str | None) -> EventEnvelope:
         user = context.current_user.get()
         # every field is built here from checked parts: skip re-validating them (hot path)
         envelope = EventEnvelope.model_construct(

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from loguru import logger
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
-from webos_common import context
+from webos_common import context, tracing
 from webos_common.tasks.status import TaskRecord, TaskState, json_safe
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ USER_LABEL = "webos_user_id"
 CHAIN_LABEL = "webos_chain"
 
 current_task_id: ContextVar[str | None] = ContextVar("webos_current_task_id", default=None)
+_spans: dict[str, Span] = {}  # task id -> its open "run" span, between pre_ and post_execute
 
 
 class TaskCancelled(Exception):
@@ -48,7 +50,8 @@ class ContextMiddleware(TaskiqMiddleware):
     async def pre_send(self, message: TaskiqMessage) -> TaskiqMessage:
         """Client side: stamp the caller's context into labels; record `queued`."""
         if CONTEXT_LABEL not in message.labels:
-            message.labels[CONTEXT_LABEL] = json.dumps(context.capture(), separators=(",", ":"))
+            with tracing.maybe_span(f"{message.task_name} send", kind=SpanKind.PRODUCER):
+                message.labels[CONTEXT_LABEL] = json.dumps(context.capture(), separators=(",", ":"))
         snapshot = json.loads(message.labels[CONTEXT_LABEL])
         user = snapshot.get("user") or {}
         message.labels[USER_LABEL] = user.get("id") or ""
@@ -67,6 +70,8 @@ class ContextMiddleware(TaskiqMiddleware):
         snapshot = json.loads(raw) if isinstance(raw, str) and raw else {}
         context.restore(snapshot)
         current_task_id.set(message.task_id)
+        if tracing.active():
+            _spans[message.task_id] = tracing.open_span(f"{message.task_name} run", kind=SpanKind.CONSUMER)
         store = self.webos.store
         if store is not None:
             default = TaskRecord(id=message.task_id, name=message.task_name)
@@ -83,6 +88,12 @@ class ContextMiddleware(TaskiqMiddleware):
         return message
 
     async def post_execute(self, message: TaskiqMessage, result: TaskiqResult[Any]) -> None:
+        span = _spans.pop(message.task_id, None)
+        if span is not None:
+            if result.is_err and isinstance(result.error, BaseException):
+                span.record_exception(result.error)
+                span.set_status(Status(StatusCode.ERROR))
+            span.end()
         store = self.webos.store
         if store is None:
             return
