@@ -7,6 +7,25 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
+# Process-wide metrics of the bus and the task queue (one process may host several
+# apps in tests, but it has one bus client and one worker). Every /metrics shows them.
+PROCESS = CollectorRegistry()
+EVENTS_PUBLISHED = Counter("webos_events_published_total", "Events published", ["topic"], registry=PROCESS)
+EVENTS_CONSUMED = Counter(
+    "webos_events_consumed_total", "Events handled, by outcome (ok, retried, dead_lettered)",
+    ["handler", "outcome"], registry=PROCESS,
+)
+EVENT_HANDLER_SECONDS = Histogram(
+    "webos_event_handler_duration_seconds", "Event handler run time", ["handler"],
+    buckets=LATENCY_BUCKETS, registry=PROCESS,
+)
+TASKS_FINISHED = Counter("webos_tasks_total", "Tasks finished, by final state", ["task", "state"], registry=PROCESS)
+TASK_SECONDS = Histogram(
+    "webos_task_duration_seconds", "Task run time", ["task"], buckets=(*LATENCY_BUCKETS, 30, 60, 300),
+    registry=PROCESS,
+)
+
+
 class HttpMetrics:
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
@@ -25,4 +44,4 @@ class HttpMetrics:
         self.latency.labels(self.service, method, route).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        return generate_latest(self.registry) + generate_latest(PROCESS)

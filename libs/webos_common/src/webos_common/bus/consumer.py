@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +22,7 @@ from nats.js.errors import BadRequestError
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import tracing
+from webos_common import metrics, tracing
 from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
@@ -136,6 +137,7 @@ class Subscription:
         except ValidationFailed as exc:
             await self._dead_letter(js, cfg, msg, envelope, "invalid_payload", exc, attempt)
             return
+        started = time.perf_counter()
         try:
             await self._run_handler(msg, envelope, argument, cfg.ack_wait / 2)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried
@@ -146,8 +148,12 @@ class Subscription:
             else:
                 logger.info("bus handler {} failed on {} (attempt {}): {!r}", self.durable, envelope.topic,
                             attempt, exc)
+                metrics.EVENTS_CONSUMED.labels(self.durable, "retried").inc()
                 await msg.nak(delay=cfg.delay(attempt))
             return
+        finally:
+            metrics.EVENT_HANDLER_SECONDS.labels(self.durable).observe(time.perf_counter() - started)
+        metrics.EVENTS_CONSUMED.labels(self.durable, "ok").inc()
         await msg.ack()
 
     async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, beat: float) -> None:
@@ -173,6 +179,7 @@ class Subscription:
             headers=headers, stream_seq=msg.metadata.sequence.stream,
         )
         await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
+        metrics.EVENTS_CONSUMED.labels(self.durable, "dead_lettered").inc()
         await msg.ack()
 
 

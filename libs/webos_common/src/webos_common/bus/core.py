@@ -23,7 +23,7 @@ from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import context, tracing
+from webos_common import context, metrics, tracing
 from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
@@ -90,6 +90,7 @@ class EventBus:
             timestamp=datetime.now(UTC),
         )
         await self._publish(subject, envelope, user)
+        metrics.EVENTS_PUBLISHED.labels(topic).inc()
         return envelope
 
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:

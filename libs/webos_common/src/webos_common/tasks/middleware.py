@@ -12,7 +12,7 @@ from loguru import logger
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
-from webos_common import context, tracing
+from webos_common import context, metrics, tracing
 from webos_common.tasks.status import TaskRecord, TaskState, json_safe
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ class ContextMiddleware(TaskiqMiddleware):
 
         record = await store.update(message.task_id, finished)
         if record is not None:
+            metrics.TASKS_FINISHED.labels(message.task_name, record.state.value).inc()
+            if record.started_at and record.finished_at:
+                seconds = (record.finished_at - record.started_at).total_seconds()
+                metrics.TASK_SECONDS.labels(message.task_name).observe(seconds)
             await announce(self.webos, record)
             if record.state is TaskState.succeeded:
                 await self._next_in_chain(message, result.return_value)
