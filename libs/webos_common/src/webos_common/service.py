@@ -178,5 +178,6 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     tracing.instrument_httpx()
     uvicorn.run(
         factory, factory=True, host=settings.host, port=settings.port,
-        log_config=None, access_log=False, proxy_headers=True, forwarded_allow_ips="*",
+        log_config=None, log_level=settings.log_level.lower(), access_log=False,
+        proxy_headers=True, forwarded_allow_ips="*",
     )

@@ -4,6 +4,8 @@ refetched on an unknown `kid` at most once per interval), or a static set."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import time
 from typing import Any, Protocol
 
@@ -21,6 +23,12 @@ class StaticJWKS:
 
     async def get_key(self, kid: str) -> dict[str, Any] | None:
         return self._keys.get(kid)
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Built once per process: loading the CA bundle is what made each fetch slow."""
+    return ssl.create_default_context()
 
 
 class HttpJWKS:
@@ -44,7 +52,7 @@ class HttpJWKS:
     async def _fetch(self) -> None:
         self._fetched_at = time.monotonic()
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=_ssl_context()) as client:
                 resp = await client.get(self.url)
                 resp.raise_for_status()
                 self._keys = {k["kid"]: k for k in resp.json().get("keys", []) if "kid" in k}
