@@ -58,6 +58,8 @@ async def test_public_routes_pass_without_a_token(rig: Rig) -> None:
         stale = await client.post("/api/auth/login", headers={"Authorization": "Bearer stale"})
         assert stale.status_code == 200  # a bad token on a public route is ignored, not fatal
         assert (await client.get("/api/auth/me")).status_code == 401
+        assert (await client.get("/api/storage/shares/signed-token")).status_code == 200  # a share link
+        assert (await client.get("/api/storage/files")).status_code == 401
         public = await _eventually(client, "/api/shop/public/catalog")
         assert public.status_code == 200
         assert (await client.get("/api/shop/open/x")).status_code == 200  # relative prefix
