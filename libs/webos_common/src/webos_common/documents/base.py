@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar
 from beanie import Document, Indexed, PydanticObjectId
 from beanie.odm.fields import ExpressionField
 from bson import ObjectId
-from pydantic import BaseModel, Field, GetCoreSchemaHandler, model_validator
+from pydantic import BaseModel, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 
@@ -83,6 +83,11 @@ def _init_private(self: BaseModel, context: Any, /) -> None:
     object.__setattr__(self, "__pydantic_private__", private)
 
 
+def _ensure_private(self: BaseModel, name: str) -> None:
+    if name in type(self).__private_attributes__ and object.__getattribute__(self, "__pydantic_private__") is None:
+        _init_private(self, None)
+
+
 def _restore_field_defaults(cls: type[BaseModel]) -> None:
     """Beanie's init leaves `ExpressionField`s as class attributes on the
     documents it initialises and their bases; pydantic then takes them for
@@ -94,8 +99,6 @@ def _restore_field_defaults(cls: type[BaseModel]) -> None:
             if info is not None and not isinstance(info.default, ExpressionField):
                 cls.__pydantic_fields__[name] = copy.copy(info)
                 break
-    if broken:
-        cls.model_rebuild(force=True)
 
 
 class CoreDocument(Document):
@@ -139,12 +142,20 @@ class CoreDocument(Document):
             {name: attr.default for name, attr in privates if attr.default_factory is None},
             tuple((name, attr.default_factory) for name, attr in privates if attr.default_factory is not None))
         cls.model_post_init = _init_private
+        # Rows are read by the thousand: no Python call per row. Beanie's back-link
+        # walk goes (links here are by name), and private attributes are made on
+        # first use (__getattr__/__setattr__ below) instead of after every validation.
+        cls.__pydantic_decorators__.model_validators.pop("fill_back_refs", None)
+        cls.__pydantic_post_init__ = None
+        cls.model_rebuild(force=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def fill_back_refs(cls, values: Any) -> Any:
-        """No Beanie back-links here (links are by name): skip Beanie's per-row walk."""
-        return values
+    def __getattr__(self, name: str) -> Any:
+        _ensure_private(self, name)
+        return super().__getattr__(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _ensure_private(self, name)
+        super().__setattr__(name, value)
 
     @property
     def is_deleted(self) -> bool:
