@@ -33,7 +33,7 @@ def test_hooks_carry_the_prefix_and_are_documented() -> None:
     assert names and all(n.startswith("webos_") for n in names)
     assert all(getattr(WebOSHookSpec, n).__doc__ for n in names)
     for wanted in ("register_routes", "register_db_models", "register_ui", "register_admin_ui",
-                   "register_settings", "register_data_sources", "register_event_handlers",
+                   "register_settings", "register_data_sources", "register_collections", "register_event_handlers",
                    "register_tasks", "register_commands", "startup", "shutdown"):
         assert f"webos_{wanted}" in names
 

@@ -101,8 +101,16 @@ class WebOSHookSpec:
         """The Pydantic model of the module's settings (its JSON Schema is announced)."""
 
     @hookspec
-    def webos_register_data_sources(self) -> Sequence[CollectionSpec]:
+    def webos_register_collections(self) -> Sequence[CollectionSpec]:
         """REST collections for the shell's DataExplorer and AutoForm."""
+
+    @hookspec
+    def webos_register_data_sources(self, settings: Any) -> Sequence[Any]:
+        """AFS data sources (`webos_common.afs.DataSource`) this module contributes.
+
+        Called by the storage service with its settings; each source is then
+        reachable as `fs://<source id>/…` with the same API, permissions and
+        index as the built-in ones."""
 
     # -- events and tasks -----------------------------------------------------
     @hookspec

@@ -139,7 +139,7 @@ def _hooks(mod: LoadedModule) -> None:
     mod.commands = collect(hook.webos_register_commands())
     mod.admin_pages += collect(hook.webos_register_admin_ui())
     mod.settings_model = hook.webos_register_settings()
-    mod.collections = collect(hook.webos_register_data_sources())
+    mod.collections = collect(hook.webos_register_collections())
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
     for job in collect(hook.webos_register_tasks()):

@@ -30,6 +30,6 @@ def webos_register_settings() -> type[BaseModel]:
     return TaskSettings
 
 
-def webos_register_data_sources() -> list[CollectionSpec]:
+def webos_register_collections() -> list[CollectionSpec]:
     return [CollectionSpec(name="tasks", label="Tasks", path="/tasks", read=TaskRead, create=TaskCreate,
                            update=TaskUpdate)]
