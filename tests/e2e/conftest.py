@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shell"
 ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
+ACCESS_TTL = 30  # seconds; the verifiers accept 5 s of leeway on top
 
 
 def free_base() -> int:
@@ -83,7 +85,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     state = tmp_path_factory.mktemp("shell-e2e") / "state"
     base = free_base()
     args = ["--state-dir", str(state), "--base-port", str(base)]
-    up = subprocess.run([*WEBOS, "up", *args, "--timeout", "120"], capture_output=True, text=True, timeout=240)
+    # Short-lived access tokens, so the suite lives through silent refreshes.
+    env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL)}
+    up = subprocess.run([*WEBOS, "up", *args, "--timeout", "120"], capture_output=True, text=True, timeout=240,
+                        env=env)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         yield Platform(f"http://127.0.0.1:{base}", state, base)
@@ -92,18 +97,24 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 @pytest.fixture(scope="session")
-def admin_token(platform: Platform) -> str:
-    return platform.login(*ADMIN)
+def _admin_tokens(platform: Platform) -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def admin_token(platform: Platform, _admin_tokens: dict[str, Any]) -> str:
+    """An admin access token for API calls, fresh enough for one test."""
+    if time.monotonic() - _admin_tokens.get("at", -1e9) > ACCESS_TTL / 2:
+        _admin_tokens.update(token=platform.login(*ADMIN), at=time.monotonic())
+    return str(_admin_tokens["token"])
 
 
 @pytest.fixture(scope="session")
-def tasks_api(platform: Platform, admin_token: str) -> str:
+def tasks_api(platform: Platform) -> str:
     """The tasks module answering through the gateway, or a skip naming what is missing."""
-    import time
-
     deadline = time.monotonic() + 30
     last: Any = None
-    with platform.api(admin_token) as client:
+    with platform.api(platform.login(*ADMIN)) as client:
         while time.monotonic() < deadline:
             response = client.get("/api/tasks/tasks", params={"limit": 1})
             if response.status_code == 200:
@@ -114,10 +125,10 @@ def tasks_api(platform: Platform, admin_token: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def member(platform: Platform, admin_token: str) -> tuple[str, str]:
+def member(platform: Platform) -> tuple[str, str]:
     """A non-admin who may use tasks: role `tasker` (tasks.*) plus `user`."""
     name, password = f"m{uuid.uuid4().hex[:8]}", "member-pass-1234"
-    with platform.api(admin_token) as client:
+    with platform.api(platform.login(*ADMIN)) as client:
         client.post("/api/auth/roles", json={"name": "tasker", "permissions": ["tasks.*"]})
         made = client.post("/api/auth/users", json={"email": f"{name}@example.com", "username": name,
                                                    "password": password, "roles": ["user", "tasker"]})
@@ -136,6 +147,8 @@ def browser() -> Iterator[Any]:
 
 
 def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None) -> Iterator[Any]:
+    if state is not None:
+        state = {k: v for k, v in state.items() if k != "signed_in_at"}
     context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -159,6 +172,7 @@ def admin_state(browser: Any, platform: Platform) -> Any:
     shell.sign_in(*ADMIN)
     state = context.storage_state()
     context.close()
+    state["signed_in_at"] = time.monotonic()
     return state
 
 

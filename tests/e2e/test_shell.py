@@ -4,6 +4,7 @@ toasts, the module manager and the admin guard."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -245,3 +246,15 @@ def test_trash_restore_and_csv_export(admin: Any, platform: Any, admin_token: st
     admin.page.get_by_test_id("explorer-delete").filter(has_text="Restore").click()
     grid.locator(".ag-row", has_text=f"trash {tag}").wait_for(state="detached")
     assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"trash {tag}"
+
+
+def test_an_expired_access_token_is_refreshed_silently(admin: Any, admin_state: dict[str, Any]) -> None:
+    """Runs last: the shared admin session's first access token has expired by now
+    (the platform runs with a 30 s token lifetime); pages and API calls go on."""
+    if os.environ.get("WEBOS_E2E_URL"):
+        pytest.skip("needs the suite's own platform, started with 30 s access tokens")
+    expired_at = admin_state["signed_in_at"] + 30 + 6
+    admin.page.wait_for_timeout(max(0.0, expired_at - time.monotonic()) * 1000)
+    admin.open("/m/tasks")
+    assert "/login" not in admin.page.url
+    admin.page.get_by_test_id("explorer-page").filter(has_text="rows").wait_for()

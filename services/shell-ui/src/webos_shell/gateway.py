@@ -4,6 +4,7 @@ rotated and kept) and a retry; when that fails too, `SessionExpired`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -40,6 +41,7 @@ class Gateway:
     def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -51,14 +53,21 @@ class Gateway:
             raise ApiError(response.status_code, _body(response))
         self._keep(tokens, response.json())
 
-    async def refresh(self, tokens: Tokens) -> bool:
-        refresh_token = tokens.get("refresh_token")
-        if not refresh_token:
+    async def refresh(self, tokens: Tokens, *, stale: str | None = None) -> bool:
+        """Swap the refresh token for a new pair. Concurrent callers share one
+        exchange: auth rotates refresh tokens and treats a second use as theft."""
+        used = tokens.get("refresh_token")
+        if not used:
             return False
-        response = await self.http.post(endpoints.REFRESH, json={"refresh_token": refresh_token})
-        if response.status_code != 200:
-            return False
-        self._keep(tokens, response.json())
+        lock = self._locks.setdefault(used, asyncio.Lock())
+        async with lock:
+            if tokens.get("refresh_token") != used or (stale and tokens.get("access_token") != stale):
+                return True  # another call refreshed while this one waited
+            response = await self.http.post(endpoints.REFRESH, json={"refresh_token": used})
+            if response.status_code != 200:
+                return False
+            self._keep(tokens, response.json())
+        self._locks.pop(used, None)
         return True
 
     async def logout(self, tokens: Tokens) -> None:
@@ -83,9 +92,10 @@ class Gateway:
 
     # -- calls ----------------------------------------------------------------
     async def request(self, tokens: Tokens, method: str, path: str, **kwargs: Any) -> Any:
+        sent = tokens.get("access_token")
         response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
         if response.status_code == 401:
-            if not await self.refresh(tokens):
+            if not await self.refresh(tokens, stale=sent):
                 raise SessionExpired(401, _body(response))
             response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
             if response.status_code == 401:

@@ -31,7 +31,7 @@ async def current_user() -> User | None:
     except WebOSError:
         pass
     try:
-        if not await rt.gateway.refresh(store):
+        if not await rt.gateway.refresh(store, stale=token):
             return None
         return await rt.verifier.verify(store["access_token"])
     except Exception:  # noqa: BLE001 - any failure means signing in again
