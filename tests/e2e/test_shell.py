@@ -162,6 +162,48 @@ def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_toke
     admin.page.get_by_test_id("notification-list").get_by_text(title).wait_for()
 
 
+def _publish(platform: Any, subject: str, data: bytes) -> None:
+    """One message on the platform's NATS (from a thread: Playwright's sync API owns this one's loop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nats
+
+    async def publish() -> None:
+        nc = await nats.connect(platform.nats_url)
+        await nc.publish(subject, data)
+        await nc.drain()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, publish()).result(timeout=10)
+
+
+def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -> None:
+    from webos_common.bus.topics import topic_to_subject
+    from webos_common.envelope import EventEnvelope
+
+    me = _get(platform, admin_token, "/api/auth/me")
+    task_id = uuid.uuid4().hex
+    admin.open("/")
+    admin.page.get_by_test_id("task-progress").wait_for()
+    admin.page.wait_for_timeout(500)  # the page's live listener is registered
+
+    def report(topic: str, **state: Any) -> None:
+        envelope = EventEnvelope(topic=topic, source="e2e", user_id=me["id"],
+                                 payload={"task_id": task_id, "name": "export report", "user_id": me["id"], **state})
+        _publish(platform, topic_to_subject(topic), envelope.to_json())
+
+    report("task:status", state="running", percent=0)
+    report("task:progress", state="running", percent=40, message="halfway there")
+    row = admin.page.get_by_test_id(f"task-{task_id}")
+    row.get_by_text("halfway there").wait_for()
+    assert row.locator(".q-linear-progress").count() == 1 and row.locator("button").count() == 1  # cancel
+    admin.shot("task-progress")
+    report("task:status", state="failed", percent=40, error="disk full")
+    row.get_by_text("disk full").wait_for()
+    assert row.locator("button").count() == 0
+
+
 def test_a_non_admin_typing_an_admin_url_is_refused(shell: Any, platform: Any, member: tuple[str, str]) -> None:
     shell.sign_in(*member, "/admin/modules")
     shell.page.get_by_test_id("refused").wait_for()
@@ -192,11 +234,8 @@ def test_an_admin_disables_the_module_and_it_leaves_the_navigation(admin: Any, p
 
 
 def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
-    import asyncio
     import json
-    from concurrent.futures import ThreadPoolExecutor
 
-    import nats
 
     admin.open("/admin")
     admin.page.locator(".js-plotly-plot .main-svg").first.wait_for()
@@ -214,14 +253,8 @@ def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
     admin.page.wait_for_timeout(500)  # subscribed
     line = f"e2e log line {uuid.uuid4().hex[:6]}"
 
-    async def publish() -> None:
-        nc = await nats.connect(platform.nats_url)
-        record = {"level": "WARNING", "message": line, "service": "e2e", "time": "2026-01-01T12:00:00+00:00"}
-        await nc.publish("webos.logs.e2e", json.dumps(record).encode())
-        await nc.drain()
-
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
-        pool.submit(asyncio.run, publish()).result(timeout=10)
+    record = {"level": "WARNING", "message": line, "service": "e2e", "time": "2026-01-01T12:00:00+00:00"}
+    _publish(platform, "webos.logs.e2e", json.dumps(record).encode())
     admin.page.get_by_test_id("log-view").get_by_text(line).wait_for()
     admin.shot("admin-logs")
     admin.goto("/admin/events")
