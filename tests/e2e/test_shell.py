@@ -39,7 +39,7 @@ def _until(check: Any, timeout: float = 10.0) -> Any:
         time.sleep(0.2)
 
 
-def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any) -> None:
+def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_token: str) -> None:
     shell.goto("/m/tasks?status=todo")
     shell.page.wait_for_url(re.compile(r"/login\?next="))
     shell.shot("sign-in")
@@ -50,6 +50,13 @@ def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any) -> Non
     shell.sign_in("admin", "changeme", "/")
     assert shell.page.get_by_test_id("welcome").inner_text() == "Welcome, admin"
     shell.shot("dashboard")
+    for theme in ("dark", "light"):  # the person's choice, kept in their settings
+        shell.page.get_by_test_id("user-menu").click()
+        shell.page.get_by_text("Light / dark").click()
+        shell.page.locator("body.body--dark" if theme == "dark" else "body.body--light").wait_for()
+        assert _get(platform, admin_token, "/api/settings/me/shell")["values"]["theme"] == theme
+        if theme == "dark":
+            shell.shot("dashboard-dark")
     shell.goto("/logout")
     shell.page.wait_for_url(re.compile(r"/login"))
     shell.goto("/admin")
