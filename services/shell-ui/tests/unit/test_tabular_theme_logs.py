@@ -89,3 +89,13 @@ def test_live_messages_name_their_user_and_task_events_fold_into_state() -> None
     assert merge(tasks, {"type": "task:progress", "data": {"task_id": "t1", "percent": 40, "message": None}})
     assert tasks == {"t1": {"task_id": "t1", "name": "export", "state": "running", "percent": 40}}
     assert not merge(tasks, {"type": "notification:created", "data": {"task_id": "x"}})
+
+
+def test_module_shipped_components_load_by_name_and_a_bad_one_is_none() -> None:
+    from webos_shell.components import load
+    from webos_shell.components.kanban import render
+
+    assert load("kanban") is render
+    assert load("webos_shell.components.kanban:render") is render
+    assert load("no_such_package.shell:board") is None
+    assert load("webos_shell.components.kanban:no_such_function") is None
