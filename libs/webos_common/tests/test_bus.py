@@ -30,13 +30,6 @@ async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url)
-    yield client
-    await client.close()
-
-
-@pytest.fixture
 def entity() -> str:
     """A topic entity no other test uses."""
     return f"e{uuid.uuid4().hex[:10]}"

@@ -9,9 +9,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel
@@ -23,13 +21,6 @@ from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
 from webos_common.outbox import Outbox, OutboxRelay
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

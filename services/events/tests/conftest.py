@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import httpx
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 
@@ -53,13 +52,6 @@ def bob(issuer: TestIssuer) -> dict[str, str]:
 @pytest.fixture
 def admin(issuer: TestIssuer) -> dict[str, str]:
     return issuer.headers("root", roles=("admin",))
-
-
-@pytest.fixture
-async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    client = await nats.connect(nats_url)
-    yield client
-    await client.close()
 
 
 @pytest.fixture

@@ -2,17 +2,19 @@
 ports in temporary folders, and a fresh database name for every test.
 
 Fixtures: `mongo_server`, `nats_server`, `s3_server` (session; started only
-when a test asks), `mongo_url`, `nats_url`, `s3_url`, `db_name` (per test),
+when a test asks), `mongo_url`, `nats_url`, `s3_url`, `db_name` and `nc` (a NATS client) per test,
 `webos_env` (per test: the `WEBOS_*` variables pointing at all of it).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from webos_common.infra import MongoServer, NatsServer, S3Server
 
@@ -59,6 +61,14 @@ def nats_url(nats_server: NatsServer) -> str:
 @pytest.fixture(scope="session")
 def s3_url(s3_server: S3Server) -> str:
     return s3_server.url
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    """A NATS client on the test server, closed after the test."""
+    client = await nats.connect(nats_url)
+    yield client
+    await client.close()
 
 
 @pytest.fixture
