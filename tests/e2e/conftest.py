@@ -136,14 +136,24 @@ def member(platform: Platform) -> tuple[str, str]:
     return name, password
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def playwright_session() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop on this thread while it is open:
+    keep it to one test module so async tests elsewhere get their own loop."""
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield pw
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_session: Any) -> Iterator[Any]:
+    chromium = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None) -> Iterator[Any]:
@@ -164,7 +174,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield from _page(browser, request)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def admin_state(browser: Any, platform: Platform) -> Any:
     """The browser state of one admin sign-in (the shell's session cookie), shared by tests."""
     context = browser.new_context()
