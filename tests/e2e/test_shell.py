@@ -288,6 +288,28 @@ def test_trash_restore_and_csv_export(admin: Any, platform: Any, admin_token: st
     assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"trash {tag}"
 
 
+def test_brand_from_the_shell_settings(admin: Any, platform: Any, admin_token: str) -> None:
+    def brand(**values: Any) -> None:
+        with platform.api(admin_token) as client:
+            answer = client.patch("/api/settings/modules/shell", json=values)
+        assert answer.status_code == 200, answer.text
+
+    admin.open("/")
+    brand(brand_name="Acme Ops", primary_color="#0f766e")
+    try:
+        header = admin.page.locator(".q-header")
+        for _ in range(20):  # settings:changed drops the shell's cached brand
+            admin.open("/")
+            if header.get_by_text("Acme Ops").count():
+                break
+            admin.page.wait_for_timeout(300)
+        header.get_by_text("Acme Ops").wait_for()
+        assert "15, 118, 110" in header.evaluate("e => getComputedStyle(e).backgroundColor")
+        admin.shot("branding")
+    finally:
+        brand(brand_name="WebOS", primary_color="#4f46e5")
+
+
 def test_an_expired_access_token_is_refreshed_silently(admin: Any, admin_state: dict[str, Any]) -> None:
     """Runs last: the shared admin session's first access token has expired by now
     (the platform runs with a 30 s token lifetime); pages and API calls go on."""

@@ -11,7 +11,7 @@ from nicegui import ui
 from webos_common import log_sink
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
-from webos_shell import admin, runtime
+from webos_shell import admin, runtime, theming
 from webos_shell.gateway import Gateway
 from webos_shell.pages import auth, dashboard, modules
 from webos_shell.registry_view import RegistryView
@@ -41,6 +41,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
         rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream()))
         await rt.registry.start()
         await rt.live.start(resources.nats)
+        await theming.follow_brand_changes(resources.nats)
 
     async def shutdown(app: FastAPI) -> None:
         await rt.live.stop()

@@ -4,7 +4,9 @@ light/dark choice, kept in their settings and cached in their storage."""
 
 from __future__ import annotations
 
+import json
 import time
+from typing import Any
 
 from nicegui import app, ui
 
@@ -13,6 +15,27 @@ from webos_shell.gateway import ApiError
 from webos_shell.theme import dark_of, theme_from_settings
 
 BRAND_TTL = 60.0
+CHANGED_SUBJECT = "webos.events.settings.changed"
+
+
+def brand_changed(data: bytes) -> bool:
+    """True when a `settings:changed` envelope concerns the shell's module layer (the branding)."""
+    try:
+        payload = json.loads(data).get("payload") or {}
+    except (ValueError, AttributeError):
+        return False
+    return payload.get("layer") == "module" and payload.get("module") == "shell"
+
+
+async def follow_brand_changes(nc: Any) -> None:
+    """Drop the cached brand as soon as an admin changes it (read again on the next page)."""
+    rt = runtime.get()
+
+    async def received(msg: Any) -> None:
+        if brand_changed(msg.data):
+            rt.extras.pop("brand_at", None)
+
+    await nc.subscribe(CHANGED_SUBJECT, cb=received)
 
 
 async def _refresh_brand() -> None:

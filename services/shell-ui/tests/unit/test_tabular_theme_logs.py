@@ -99,3 +99,17 @@ def test_module_shipped_components_load_by_name_and_a_bad_one_is_none() -> None:
     assert load("webos_shell.components.kanban:render") is render
     assert load("no_such_package.shell:board") is None
     assert load("webos_shell.components.kanban:no_such_function") is None
+
+
+def test_only_shell_module_setting_changes_drop_the_brand() -> None:
+    import json
+
+    from webos_shell.theming import brand_changed
+
+    def wire(**payload: str) -> bytes:
+        return json.dumps({"topic": "settings:changed", "payload": payload}).encode()
+
+    assert brand_changed(wire(layer="module", module="shell"))
+    assert not brand_changed(wire(layer="user", module="shell"))
+    assert not brand_changed(wire(layer="module", module="tasks"))
+    assert not brand_changed(b"garbage")
