@@ -102,6 +102,15 @@ def active() -> bool:
     return own is not None and bool(own._active_span_processor._span_processors)
 
 
+def recorded_span_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the current recorded span, when tracing is active:
+    what a hand-written proxy forwards so its upstream continues that span."""
+    if not active():
+        return None
+    ids = trace.get_current_span().get_span_context()
+    return (format(ids.trace_id, "032x"), format(ids.span_id, "016x")) if ids.is_valid else None
+
+
 @contextmanager
 def maybe_span(
     name: str,

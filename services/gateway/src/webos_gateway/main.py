@@ -16,6 +16,7 @@ import aiohttp
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from webos_common import tracing
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
 from webos_gateway.openapi import OpenAPIMerger, openapi_router
@@ -39,6 +40,8 @@ def create_edge(settings: GatewaySettings | None = None) -> Any:
     settings = settings or GatewaySettings()
     app = _service_app(settings)
     edge: Any = ProxyMiddleware(app, gateway=app.state.gateway)
+    if tracing.active():  # proxied requests never reach the FastAPI app's own instrumentation
+        edge = tracing.instrument_asgi(edge)
     if settings.cors_origins:
         edge = CORSMiddleware(edge, **_cors_options(settings))
     return edge

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from webos_common import context
+from webos_common import context, tracing
 from webos_common.errors import Unauthorized, WebOSError
 from webos_common.identity import User
 from webos_common.service import ServiceResources
@@ -93,6 +93,9 @@ class Gateway:
         parsed = context.parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
         trace = parsed[0] if parsed else f"{getrandbits(128):032x}"
         span = f"{getrandbits(64):016x}"
+        recorded = tracing.recorded_span_ids()  # the edge's server span, when spans are exported
+        if recorded is not None:
+            trace, span = recorded
         request_id = rid.decode("latin-1") if rid else ""
         if not _REQUEST_ID_OK.match(request_id):
             request_id = f"{getrandbits(64):016x}"
