@@ -158,22 +158,31 @@ def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
 
 def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     current = {n: r for n, r in load_state(plan).items() if is_running(r)}
-    if {"mongodb", "nats", "s3"} - set(current):
-        for rec in current.values():
-            stop_pid(rec.pid)
-        current = _start_infra(plan)
-        _save_state(plan, current)
-    procs: dict[str, ManagedProcess] = {}
-    started: list[Record] = []
-    for component in plan.services() + plan.modules() + plan.workers():
-        if component.name in current:
-            continue
-        if component.port and port_open(component.port):
-            raise StackError(f"{component.name}: port {component.port} is taken by another process")
-        rec, proc = _launch(component, plan)
-        current[rec.name], procs[rec.name] = rec, proc
-        started.append(rec)
-        _save_state(plan, current)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        infra = None
+        if {"mongodb", "nats", "s3"} - set(current):
+            for rec in current.values():
+                stop_pid(rec.pid)
+            current = {}
+            # Services spend their first seconds importing; infrastructure starts
+            # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
+            infra = pool.submit(_start_infra, plan)
+        procs: dict[str, ManagedProcess] = {}
+        started: list[Record] = []
+        try:
+            for component in plan.services() + plan.modules() + plan.workers():
+                if component.name in current:
+                    continue
+                if component.port and port_open(component.port):
+                    raise StackError(f"{component.name}: port {component.port} is taken by another process")
+                rec, proc = _launch(component, plan)
+                current[rec.name], procs[rec.name] = rec, proc
+                started.append(rec)
+                _save_state(plan, current)
+        finally:
+            if infra is not None:
+                current.update(infra.result())  # raises the infrastructure's StackError, if any
+                _save_state(plan, current)
     wait_ready(started, procs, timeout)
     return current
 
