@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Page, sync_playwright
 
+from webos_common.infra.process import free_port_range
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -36,26 +37,6 @@ WEBOS = [sys.executable, "-m", "webos_cli.main"]
 ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
 
 
-def free_base() -> int:
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + 30 > 65000:
-            continue
-        socks = []
-        try:
-            for offset in range(22):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
 
 
 @contextmanager
@@ -64,7 +45,7 @@ def platform(url: str | None) -> Iterator[str]:
         yield url.rstrip("/")
         return
     with tempfile.TemporaryDirectory(prefix="bench-shell-") as tmp:
-        args = ["--state-dir", f"{tmp}/state", "--base-port", str(free_base())]
+        args = ["--state-dir", f"{tmp}/state", "--base-port", str(free_port_range())]
         started = time.perf_counter()
         up = subprocess.run([*WEBOS, "up", *args, "--timeout", "90"], capture_output=True, text=True, timeout=150)
         if up.returncode != 0:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from webos_common.infra.process import free_port
+from webos_common.infra.process import free_port_range
 
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
 CHROMIUM = "/usr/bin/chromium"
@@ -31,25 +30,6 @@ ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
 ACCESS_TTL = 30  # seconds; the verifiers accept 5 s of leeway on top
 
 
-def free_base() -> int:
-    """A base port whose whole range (base .. base+21) is free right now."""
-    for _ in range(50):
-        base = free_port()
-        if base + 30 > 65000:
-            continue
-        socks: list[socket.socket] = []
-        try:
-            for offset in range(22):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
 
 
 @dataclass
@@ -83,7 +63,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield Platform(running.rstrip("/"), Path(os.environ.get("WEBOS_E2E_STATE", ".webos")), port)
         return
     state = tmp_path_factory.mktemp("shell-e2e") / "state"
-    base = free_base()
+    base = free_port_range()
     args = ["--state-dir", str(state), "--base-port", str(base)]
     # Short-lived access tokens, so the suite lives through silent refreshes.
     env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL)}

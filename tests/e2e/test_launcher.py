@@ -1,43 +1,23 @@
 """`webos up` brings the whole stack up in a temp folder; `webos down` leaves nothing."""
 
 import json
+import socket
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
 from webos_cli.plan import SERVICES
-from webos_common.infra.process import free_port, pid_alive
+from webos_common.infra.process import free_port_range, pid_alive
 
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
 
 
-def _base_port() -> int:
-    # A base whose whole range (base .. base+21) is free right now.
-    import socket
-
-    for _ in range(50):
-        base = free_port()
-        if base + 30 > 65000:
-            continue
-        try:
-            socks = []
-            for offset in range(0, 22):
-                s = socket.socket()
-                s.bind(("127.0.0.1", base + offset))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
 
 
 def test_up_status_down_leaves_nothing(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    base = _base_port()
+    base = free_port_range()
     args = ["--state-dir", str(state), "--base-port", str(base)]
     up = subprocess.run([*WEBOS, "up", *args, "--timeout", "90"], capture_output=True, text=True, timeout=180)
     try:
@@ -63,8 +43,8 @@ def test_up_status_down_leaves_nothing(tmp_path: Path) -> None:
 
 def test_a_component_that_cannot_start_is_named_with_its_log(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    base = _base_port()
-    blocker = __import__("socket").socket()
+    base = free_port_range()
+    blocker = socket.socket()
     blocker.bind(("127.0.0.1", base + 1))  # auth's port is taken
     blocker.listen()
     try:

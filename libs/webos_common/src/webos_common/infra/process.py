@@ -18,6 +18,28 @@ def free_port() -> int:
         return port
 
 
+def free_port_range(size: int = 22, *, attempts: int = 50) -> int:
+    """A base port such that base .. base+size-1 are all free right now (a whole
+    second stack, e.g. `webos up --base-port`, fits there)."""
+    for _ in range(attempts):
+        base = free_port()
+        if base + size > 65000:
+            continue
+        socks: list[socket.socket] = []
+        try:
+            for offset in range(size):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {size} consecutive free ports found")
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
