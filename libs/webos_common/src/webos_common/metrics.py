@@ -19,6 +19,17 @@ EVENT_HANDLER_SECONDS = Histogram(
     "webos_event_handler_duration_seconds", "Event handler run time", ["handler"],
     buckets=LATENCY_BUCKETS, registry=PROCESS,
 )
+_published_children: dict[str, Counter] = {}
+
+
+def event_published(topic: str) -> None:
+    """Count one published event (the labelled child is cached: this is on the bus's hot path)."""
+    child = _published_children.get(topic)
+    if child is None:
+        child = _published_children[topic] = EVENTS_PUBLISHED.labels(topic)
+    child.inc()
+
+
 TASKS_FINISHED = Counter("webos_tasks_total", "Tasks finished, by final state", ["task", "state"], registry=PROCESS)
 TASK_SECONDS = Histogram(
     "webos_task_duration_seconds", "Task run time", ["task"], buckets=(*LATENCY_BUCKETS, 30, 60, 300),

@@ -66,6 +66,10 @@ class Subscription:
         self.service = service
         self.name = name or handler_name(handler)
         self.durable = safe_name(f"{service}--{self.name}")
+        self._metric_ok = metrics.EVENTS_CONSUMED.labels(self.durable, "ok")
+        self._metric_retried = metrics.EVENTS_CONSUMED.labels(self.durable, "retried")
+        self._metric_dead = metrics.EVENTS_CONSUMED.labels(self.durable, "dead_lettered")
+        self._metric_seconds = metrics.EVENT_HANDLER_SECONDS.labels(self.durable)
         self.max_deliver = max_deliver
         self.model = _typed_model(handler)
         self._task: asyncio.Task[None] | None = None
@@ -148,12 +152,12 @@ class Subscription:
             else:
                 logger.info("bus handler {} failed on {} (attempt {}): {!r}", self.durable, envelope.topic,
                             attempt, exc)
-                metrics.EVENTS_CONSUMED.labels(self.durable, "retried").inc()
+                self._metric_retried.inc()
                 await msg.nak(delay=cfg.delay(attempt))
             return
         finally:
-            metrics.EVENT_HANDLER_SECONDS.labels(self.durable).observe(time.perf_counter() - started)
-        metrics.EVENTS_CONSUMED.labels(self.durable, "ok").inc()
+            self._metric_seconds.observe(time.perf_counter() - started)
+        self._metric_ok.inc()
         await msg.ack()
 
     async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, beat: float) -> None:
@@ -179,7 +183,7 @@ class Subscription:
             headers=headers, stream_seq=msg.metadata.sequence.stream,
         )
         await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
-        metrics.EVENTS_CONSUMED.labels(self.durable, "dead_lettered").inc()
+        self._metric_dead.inc()
         await msg.ack()
 
 

@@ -90,7 +90,7 @@ class EventBus:
             timestamp=datetime.now(UTC),
         )
         await self._publish(subject, envelope, user)
-        metrics.EVENTS_PUBLISHED.labels(topic).inc()
+        metrics.event_published(topic)
         return envelope
 
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:
