@@ -244,6 +244,10 @@ def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
 
     admin.open("/admin")
     admin.page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    admin.page.get_by_text("5xx share (since gateway start)").wait_for()
+    admin.page.locator(".js-plotly-plot", has_text="Gateway requests by status").wait_for()
+    admin.open("/admin")  # a second sample of the gateway's counters gives rates
+    admin.page.get_by_text(re.compile(r"\d req/s")).wait_for()
     admin.shot("admin-dashboard")
     admin.goto("/admin/users")
     admin.page.get_by_test_id("users-grid").locator(".ag-row", has_text="admin@example.com").wait_for()

@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import httpx
 from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_shell import endpoints, runtime
+from webos_shell.admin import rates
 from webos_shell.gateway import ApiError
+
+_last: dict[str, rates.Totals] = {}  # the previous gateway sample, for rates between two visits
 
 
 def _figure(kind: str, x: list[Any], y: list[Any], title: str) -> dict[str, Any]:
@@ -26,16 +30,32 @@ async def _events(limit: int = 500) -> list[dict[str, Any]]:
     return body.get("items", []) if isinstance(body, dict) else body or []
 
 
+async def _traffic() -> tuple[rates.Totals | None, tuple[float, float] | None]:
+    """The gateway's request counters now, and the rates since the previous sample."""
+    try:
+        response = await runtime.get().gateway.http.get("/metrics")
+        response.raise_for_status()
+    except (httpx.HTTPError, OSError):  # a dashboard tile fails, never the page
+        return None, None
+    now = rates.parse(response.text)
+    before, _last["gateway"] = _last.get("gateway"), now
+    return now, rates.rates(before, now)
+
+
 async def render(user: User) -> None:
     rt = runtime.get()
     events = await _events()
+    traffic, per_second = await _traffic()
     topics = Counter(str(e.get("topic")) for e in events)
     minutes = Counter(str(e.get("timestamp", ""))[:16] for e in events)
     users = {e.get("user_id") for e in events if e.get("user_id")}
     modules = rt.registry.known() if rt.registry else []
     with ui.row().classes("w-full gap-4"):
+        rate = f"{per_second[0]:.1f} req/s · {per_second[1]:.2f} 5xx/s" if per_second else "reload to measure"
+        error_share = f"{100 * traffic.errors / traffic.total:.1f} %" if traffic and traffic.total else "-"
         for label, value in (("Active users (recent events)", len(users)), ("Modules", len(modules)),
-                             ("Events (last 500)", len(events))):
+                             ("Events (last 500)", len(events)), ("Requests (since last visit)", rate),
+                             ("5xx share (since gateway start)", error_share)):
             with ui.card().classes("w-56"):
                 ui.label(label).classes("text-sm text-gray-500")
                 ui.label(str(value)).classes("text-3xl font-semibold")
@@ -44,3 +64,7 @@ async def render(user: User) -> None:
         ordered = sorted(minutes)
         ui.plotly(_figure("scatter", ordered, [minutes[m] for m in ordered], "Event throughput / minute")).classes(
             "w-[32rem] h-72")
+        if traffic is not None:
+            classes = sorted(traffic.by_class)
+            ui.plotly(_figure("bar", classes, [traffic.by_class[c] for c in classes],
+                              "Gateway requests by status")).classes("w-[32rem] h-72")
