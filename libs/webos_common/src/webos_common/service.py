@@ -134,7 +134,8 @@ def create_service_app(
     app.state.resources = resources
     app.state.metrics = metrics
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    tracing.instrument_app(app)  # after the context middleware: server spans join the request's trace
+    if tracing.active():  # spans only when exported: ~0.4 ms per request otherwise spent for nothing
+        tracing.instrument_app(app)  # after the context middleware: server spans join the request's trace
     install_error_handlers(app)
     app.include_router(_health_router(resources, metrics))
     for router in routers:
@@ -175,7 +176,8 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
     # A service process: spans exported when OTEL_EXPORTER_OTLP_ENDPOINT is set, httpx calls traced.
     tracing.setup_tracing(settings.service_name)
-    tracing.instrument_httpx()
+    if tracing.active():
+        tracing.instrument_httpx()
     uvicorn.run(
         factory, factory=True, host=settings.host, port=settings.port,
         log_config=None, log_level=settings.log_level.lower(), access_log=False,
