@@ -74,7 +74,7 @@ def test_ctrl_k_finds_my_open_tasks(admin: Any, platform: Any, admin_token: str,
     admin.page.wait_for_url(re.compile(r"/m/tasks\?status=todo$"))
     admin.page.locator(".ag-row").first.wait_for()
     assert "status: todo" in admin.page.locator(".q-chip").first.inner_text()
-    admin.palette(title)  # a record, found through the collection's search
+    admin.palette(title)  # a record, found through the module's search endpoint (GET /api/tasks/search)
     admin.page.get_by_test_id("palette-item").filter(has_text=title).wait_for()
     admin.page.keyboard.press("ArrowDown")
     admin.page.keyboard.press("ArrowUp")
@@ -143,12 +143,20 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     tag = uuid.uuid4().hex[:6]
     task = _task(platform, admin_token, f"board {tag}")
     admin.open("/m/tasks/board")
+    # the tasks module's own component (webos_tasks/shell.py), not the shell's generic board
+    admin.page.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for()
     card = admin.page.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
     card.drag_to(admin.page.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
     status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
     assert _until(lambda: status() == "in_progress"), status()
     admin.page.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
     admin.shot("kanban")
+    added = admin.page.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
+    added.fill(f"quick {tag}")
+    added.press("Enter")  # created through the module's component, with the person's token
+    admin.page.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
+    mine = _get(platform, admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
+    assert [item["label"] for item in mine] == [f"quick {tag}"]
 
 
 def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_token: str) -> None:

@@ -4,7 +4,7 @@
 Most of a module needs no hook at all: the module host finds `router.py`,
 `router_public.py`, `models.py`, `admin.py`, `tasks.py` and `migrations/`
 by convention. Hooks are for what a convention cannot say: navigation, the
-palette, widgets, settings, collections for the shell, event handlers,
+palette, widgets, settings, collections and components for the shell, event handlers,
 scheduled jobs, and code at startup or shutdown.
 
 Hooks return data (routers, schemas, topics, manifests) and stay cheap; I/O
@@ -27,6 +27,7 @@ import pluggy
 from pydantic import BaseModel
 
 from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, Widget
+from webos_common.shell_sdk import ShellComponent
 
 PROJECT = "webos"
 ENTRY_POINT_GROUP = "webos.modules"
@@ -103,6 +104,11 @@ class WebOSHookSpec:
     @hookspec
     def webos_register_collections(self) -> Sequence[CollectionSpec]:
         """REST collections for the shell's DataExplorer and AutoForm."""
+
+    @hookspec
+    def webos_register_shell_components(self) -> Sequence[ShellComponent]:
+        """NiceGUI views the module ships for the shell (`webos_common.shell_sdk`):
+        each is served at `/m/<module>/<name>` and called with a `ShellContext`."""
 
     @hookspec
     def webos_register_data_sources(self, settings: Any) -> Sequence[Any]:

@@ -7,7 +7,8 @@ package (the plugin's parent) may hold `router.py` (`router`, mounted under
 `/api/<name>` behind sign-in), `router_public.py` (`router`, under
 `/api/<name>/public`, open), `models.py` (every `CoreDocument` subclass),
 `admin.py` (`pages`, and a `router` under `/api/<name>/admin`), `tasks.py`
-(`ScheduledJob`s and `@task` functions) and `migrations/`.
+(`ScheduledJob`s and `@task` functions) and `migrations/`. A `GET
+/api/<name>/search` route becomes the module's search endpoint.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from webos_common.hooks import (
     load_module,
 )
 from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, Widget
+from webos_common.shell_sdk import ShellComponent
 
 
 @dataclass
@@ -57,6 +59,7 @@ class LoadedModule:
     widgets: list[Widget] = field(default_factory=list)
     commands: list[PaletteCommand] = field(default_factory=list)
     collections: list[CollectionSpec] = field(default_factory=list)
+    shell_components: list[ShellComponent] = field(default_factory=list)
     settings_model: type[BaseModel] | None = None
     handlers: dict[str, Any] = field(default_factory=dict)
     jobs: list[ScheduledJob] = field(default_factory=list)
@@ -140,6 +143,11 @@ def _hooks(mod: LoadedModule) -> None:
     mod.admin_pages += collect(hook.webos_register_admin_ui())
     mod.settings_model = hook.webos_register_settings()
     mod.collections = collect(hook.webos_register_collections())
+    mod.shell_components = collect(hook.webos_register_shell_components())
+    for component in mod.shell_components:
+        if not isinstance(component, ShellComponent):
+            raise ModuleLoadError(f"module {mod.name!r}: webos_register_shell_components returned "
+                                  f"{component!r}, not a ShellComponent")
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
     for job in collect(hook.webos_register_tasks()):

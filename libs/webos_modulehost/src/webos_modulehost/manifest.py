@@ -51,6 +51,8 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
             create_model=spec.create.__name__ if spec.create else None,
             update_model=spec.update.__name__ if spec.update else None,
             permission_read=f"{name}.read", permission_write=f"{name}.write", trash=spec.trash))
+    search = f"{prefix}/search"
+    has_search = any(route["path"] == search and "GET" in route["methods"] for route in routes)
     emitted = {f"{svc.entity}:{action}" for svc in mod.services for action in STANDARD_ACTIONS}
     emitted |= set(registered_events())
     return ModuleManifest(
@@ -58,7 +60,8 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         base_url=base_url(settings), public_prefixes=[f"{prefix}/public"] if mod.public_router else [],
         routes=routes, permissions=[f"{name}.read", f"{name}.write", f"{name}.admin"],
         nav=mod.nav, commands=mod.commands, widgets=mod.widgets, admin_pages=mod.admin_pages,
-        collections=collections,
+        collections=collections, ui_components=[c.entry() for c in mod.shell_components],
+        search_endpoint=search if has_search else None,
         settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
         models=models, events_emitted=sorted(emitted), events_consumed=sorted(mod.handlers),
     )

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from webos_common.hooks import CollectionSpec
 from webos_common.manifest import NavEntry, PaletteCommand, Widget
+from webos_common.shell_sdk import ShellComponent
 from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
 
 
@@ -33,3 +34,9 @@ def webos_register_settings() -> type[BaseModel]:
 def webos_register_collections() -> list[CollectionSpec]:
     return [CollectionSpec(name="tasks", label="Tasks", path="/tasks", read=TaskRead, create=TaskCreate,
                            update=TaskUpdate)]
+
+
+def webos_register_shell_components() -> list[ShellComponent]:
+    # a string target: the module host announces it without importing NiceGUI code
+    return [ShellComponent(name="board", target="webos_tasks.shell:board", label="Board", icon="view_kanban",
+                           collection="tasks", permission="tasks.read")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, status
 
@@ -106,3 +107,12 @@ async def widget(service: Service, limit: Annotated[int, Query(ge=1, le=20)] = 5
     open_items = [t for t in upcoming.items if t.status is not TaskStatus.done]
     return {"open": stats.todo + stats.in_progress, "overdue": stats.overdue, "done": stats.done,
             "items": [t.model_dump(mode="json") for t in open_items]}
+
+
+@router.get("/search")
+async def search(service: Service, q: Annotated[str, Query(min_length=1, max_length=200)],
+                 limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, object]:
+    """Records for the shell's Ctrl+K palette: the person's tasks whose title matches."""
+    found = await service.search(q=q, limit=limit, sort="-updated_at")
+    return {"items": [{"id": t.id, "label": t.title, "status": t.status.value,
+                       "path": f"/m/tasks?q={quote(t.title)}"} for t in found.items]}

@@ -10,20 +10,14 @@ from typing import Any
 
 import httpx
 
+from webos_common.shell_sdk import ShellApiError
 from webos_shell import endpoints
 
 Tokens = MutableMapping[str, Any]
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body
-        error = body.get("error") if isinstance(body, dict) else None
-        message = error.get("message") if isinstance(error, dict) else None
-        if message is None and isinstance(body, dict):
-            message = body.get("detail")
-        super().__init__(str(message or f"HTTP {status}"))
+class ApiError(ShellApiError):
+    """An error answer; module components catch it as `ShellApiError`."""
 
 
 class SessionExpired(ApiError):

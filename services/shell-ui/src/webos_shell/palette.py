@@ -35,7 +35,7 @@ def _searches(user: User) -> list[tuple[str, str, str]]:
     rt = runtime.get()
     found = []
     for manifest in rt.registry.modules() if rt.registry else []:
-        if manifest.search_endpoint:
+        if manifest.search_endpoint and user.has_permission(f"{manifest.name}.read"):
             found.append((manifest.name, manifest.search_endpoint, f"/m/{manifest.name}"))
             continue
         for collection in manifest.collections:

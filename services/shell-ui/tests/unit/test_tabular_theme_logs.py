@@ -46,8 +46,21 @@ def test_kanban_groups_by_column_in_enum_order() -> None:
 
 
 def test_component_entries() -> None:
-    assert parse("kanban:status") == ("kanban", "kanban", "status")
-    assert parse("board=webos_tasks.shell:board") == ("board", "webos_tasks.shell:board", None)
+    builtin = parse("kanban:status")
+    assert (builtin.name, builtin.target, builtin.option, builtin.built_in) == ("kanban", "kanban", "status", True)
+    shipped = parse("board=webos_tasks.shell:board;label=Board;collection=tasks;permission=tasks.read")
+    assert (shipped.name, shipped.target, shipped.label, shipped.collection, shipped.built_in) == (
+        "board", "webos_tasks.shell:board", "Board", "tasks", False)
+
+
+def test_views_hide_what_the_person_may_not_open_and_skip_bad_entries() -> None:
+    from webos_common.identity import User
+    from webos_shell.components import views
+
+    entries = ["board=webos_tasks.shell:board;permission=tasks.read", "kanban", "bad=no-colon"]
+    reader = User(id="u", permissions=("tasks.read",))
+    assert list(views(entries, reader)) == ["board", "kanban"]
+    assert list(views(entries, User(id="v"))) == ["kanban"]
 
 
 def test_theme_takes_valid_brand_values_only() -> None:
@@ -94,9 +107,10 @@ def test_live_messages_name_their_user_and_task_events_fold_into_state() -> None
 def test_module_shipped_components_load_by_name_and_a_bad_one_is_none() -> None:
     from webos_shell.components import load
     from webos_shell.components.kanban import render
+    from webos_tasks.shell import board
 
     assert load("kanban") is render
-    assert load("webos_shell.components.kanban:render") is render
+    assert load("webos_tasks.shell:board") is board
     assert load("no_such_package.shell:board") is None
     assert load("webos_shell.components.kanban:no_such_function") is None
 

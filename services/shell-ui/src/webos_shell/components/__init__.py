@@ -1,43 +1,128 @@
-"""Shell components a module can turn on from its manifest's `ui_components`.
+"""Views a module adds to its page from its manifest's `ui_components`.
 
-An entry is either a built-in name (`kanban`, `kanban:<field>`) or a
-module-shipped NiceGUI component `"<label>=<package.module>:<function>"`,
-imported by name (never by the shell's code), called as
-`await function(ref, user, option)`."""
+An entry is a built-in (`kanban`, `kanban:<field>`: the shell's generic
+board) or a component the module ships, `"<name>=<package.module>:<function>"`
+with `;label=…;icon=…;collection=…;permission=…` options
+(`webos_common.shell_sdk.ShellComponent.entry`). The shell imports a
+shipped component by that name (never from its own code) and calls
+`await function(ctx)` with a `PageContext`: the person, the collection,
+the page's query parameters and the person's authenticated calls."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from loguru import logger
+from nicegui import app, ui
 
 from webos_common.identity import User
+from webos_common.manifest import Collection, ModuleManifest
+from webos_common.shell_sdk import ShellComponent
+from webos_shell import runtime
 from webos_shell.collections_ui import CollectionRef
 
-Component = Callable[[CollectionRef, User, str | None], Awaitable[None]]
+BuiltIn = Callable[[CollectionRef, User, str | None], Awaitable[None]]
+BUILT_INS = {"kanban"}
 
 
-def parse(entry: str) -> tuple[str, str, str | None]:
-    """(view name, target, option): "kanban:status" → ("kanban", "kanban", "status");
-    "board=webos_tasks.shell:board" → ("board", "webos_tasks.shell:board", None)."""
+@dataclass(frozen=True)
+class View:
+    name: str
+    target: str
+    option: str | None = None
+    label: str = ""
+    icon: str = "view_kanban"
+    collection: str | None = None
+    permission: str | None = None
+
+    @property
+    def built_in(self) -> bool:
+        return self.target in BUILT_INS
+
+
+def parse(entry: str) -> View:
+    """`"kanban:status"` → the built-in board grouped by status;
+    `"board=webos_tasks.shell:board;label=Board"` → a module-shipped view."""
     if "=" in entry:
-        name, target = entry.split("=", 1)
-        return name.strip(), target.strip(), None
+        shipped = ShellComponent.from_entry(entry)
+        return View(shipped.name, shipped.path, None, shipped.label, shipped.icon, shipped.collection,
+                    shipped.permission)
     name, _, option = entry.partition(":")
-    return name, name, option or None
+    return View(name, name, option or None)
 
 
-def load(target: str) -> Component | None:
+def views(entries: list[str], user: User) -> dict[str, View]:
+    """The manifest's views this person may open, by name; a bad entry is logged and left out."""
+    found: dict[str, View] = {}
+    for entry in entries:
+        try:
+            view = parse(entry)
+        except ValueError:
+            logger.warning("ignoring the ui_components entry {!r}", entry)
+            continue
+        if view.permission is None or user.has_permission(view.permission):
+            found[view.name] = view
+    return found
+
+
+def load(target: str) -> Callable[..., Awaitable[None]] | None:
     if target == "kanban":
         from webos_shell.components import kanban
 
         return kanban.render
     module_name, _, attr = target.partition(":")
     try:
-        found: Any = getattr(importlib.import_module(module_name), attr)
+        found: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            found = getattr(found, part)
     except (ImportError, AttributeError):
         logger.exception("module component {} cannot be loaded", target)
         return None
-    return found  # type: ignore[no-any-return]
+    return found if callable(found) else None
+
+
+class PageContext:
+    """`webos_common.shell_sdk.ShellContext` for one page view, calling the
+    gateway with the signed-in person's tokens (kept in their session)."""
+
+    def __init__(self, user: User, manifest: ModuleManifest, collection: Collection | None,
+                 params: dict[str, str]) -> None:
+        self.user = user
+        self.module = manifest.name
+        self.collection = collection
+        self.params = params
+        self._tokens = app.storage.user
+
+    @property
+    def endpoint(self) -> str:
+        return self.collection.endpoint if self.collection else f"/api/{self.module}"
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await runtime.get().gateway.get(self._tokens, path, **params)
+
+    async def send(self, method: str, path: str, body: Any = None) -> Any:
+        return await runtime.get().gateway.send(self._tokens, method.upper(), path, body)
+
+    def notify(self, message: str, *, level: str = "info") -> None:
+        ui.notify(message, type=level if level in {"info", "positive", "negative", "warning", "ongoing"}
+                  else "info")
+
+    def navigate(self, path: str) -> None:
+        ui.navigate.to(path)
+
+
+async def render(view: View, ref: CollectionRef | None, user: User, params: dict[str, str],
+                 manifest: ModuleManifest) -> bool:
+    """Draw `view` into the current page; False when it cannot be loaded
+    (a built-in needs a collection; a shipped view gets `collection=None` without one)."""
+    function = load(view.target)
+    if function is None or (view.built_in and ref is None):
+        return False
+    if view.built_in:
+        await function(ref, user, view.option)
+    else:
+        await function(PageContext(user, manifest, ref.collection if ref else None, params))
+    return True

@@ -19,15 +19,21 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
         return user
     rt = runtime.get()
     manifest = rt.registry.manifest(module) if rt.registry and rt.registry.is_enabled(module) else None
-    views = {parse[0]: parse for parse in map(components.parse, manifest.ui_components)} if manifest else {}
+    views = components.views(manifest.ui_components, user) if manifest else {}
     first = collections_ui.find(module)
     if first is not None and first.api.board and "board" not in views:
-        views["board"] = ("board", "kanban", None)
-    ref = collections_ui.find(module, None if view in views else view)
+        views["board"] = components.View("board", "kanban")  # the generic board over `GET …/board`
+    chosen = views.get(view or "")
+    ref = collections_ui.find(module, chosen.collection if chosen else view)
     title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
     store = app.storage.user
     store["recent"] = palette_items.remember(store.get("recent", []), str(request.url.path), title)
     async with layout.frame(user, title):
+        if manifest is not None and chosen is not None and not chosen.built_in and ref is None:
+            # a shipped view of a module without collections: nothing else to show
+            if not await components.render(chosen, None, user, dict(request.query_params), manifest):
+                ui.label(f"The component {view!r} could not be loaded.").classes("text-negative")
+            return None
         if manifest is None or ref is None:
             ui.label(f"The module {module!r} is not available.").classes("text-negative").props(
                 'data-testid="module-missing"')
@@ -37,16 +43,12 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
             return None
         with ui.row().classes("gap-2"):
             ui.button("Table", icon="table_rows", on_click=lambda: ui.navigate.to(f"/m/{module}")).props("flat")
-            for name in views:
-                ui.button(name.capitalize(), icon="view_kanban",
+            for name, item in views.items():
+                ui.button(item.label or name.capitalize(), icon=item.icon,
                           on_click=lambda n=name: ui.navigate.to(f"/m/{module}/{n}")).props("flat")
-        if view in views:
-            _, target, option = views[view]
-            render = components.load(target)
-            if render is None:
+        if chosen is not None:
+            if not await components.render(chosen, ref, user, dict(request.query_params), manifest):
                 ui.label(f"The component {view!r} could not be loaded.").classes("text-negative")
-            else:
-                await render(ref, user, option)
         else:
             DataExplorer(ref, user, filters=dict(request.query_params))
     return None

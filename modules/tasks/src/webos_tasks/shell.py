@@ -1,0 +1,117 @@
+"""The tasks kanban board: this module's own shell component.
+
+The shell imports this file (the module host never does) and calls
+`board(ctx)` on `/m/tasks/board`. Everything goes through `ctx`, as the
+signed-in person: `GET /api/tasks/tasks/board` for the columns,
+`POST …/{id}/move` when a card is dropped on another column, `POST
+/api/tasks/tasks` for the quick-add box. `?tag=x` shows one tag's cards.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from nicegui import ui
+
+from webos_common.shell_sdk import ShellApiError, ShellContext
+from webos_tasks.models import TaskStatus
+
+TITLES = {TaskStatus.todo: "To do", TaskStatus.in_progress: "In progress", TaskStatus.done: "Done"}
+PRIORITY_COLOURS = {"low": "grey", "medium": "blue", "high": "orange", "urgent": "red"}
+
+
+def columns(body: Any, *, tag: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The board endpoint's answer as `{status: cards}` in workflow order, filtered by tag."""
+    board = body if isinstance(body, dict) else {}
+    return {status.value: [card for card in board.get(status.value, []) or []
+                           if not tag or tag in (card.get("tags") or [])]
+            for status in TaskStatus}
+
+
+def due_text(card: dict[str, Any], now: datetime | None = None) -> tuple[str, bool]:
+    """("due 3 Dec", overdue?) for a card; ("", False) without a due date."""
+    raw = card.get("due_date")
+    if not raw:
+        return "", False
+    due = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    due = due if due.tzinfo else due.replace(tzinfo=UTC)
+    overdue = card.get("status") != TaskStatus.done.value and due < (now or datetime.now(UTC))
+    return f"due {due.day} {due:%b}", overdue
+
+
+async def board(ctx: ShellContext) -> None:
+    writable = ctx.user.has_permission("tasks.write")
+    tag = ctx.params.get("tag") or None
+    dragged: dict[str, Any] = {}
+
+    with ui.row().classes("w-full items-center gap-2"):
+        ui.label(f"Tag: {tag}" if tag else "All my tasks").classes("text-sm text-gray-500")
+        ui.space()
+        ui.button(icon="refresh", on_click=lambda: draw()).props('flat round data-testid="board-refresh"')
+    area = ui.row().classes("w-full gap-4 items-start no-wrap overflow-x-auto").props(
+        'data-testid="kanban" data-component="webos_tasks.shell"')
+
+    async def move(to: str) -> None:
+        card = dragged.pop("card", None)
+        if card is None or card.get("status") == to or not writable:
+            return
+        try:
+            await ctx.send("POST", f"{ctx.endpoint}/{card['id']}/move", {"status": to})
+            ctx.notify(f"“{card.get('title')}” → {TITLES[TaskStatus(to)]}", level="positive")
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+        await draw()
+
+    async def add(field: Any) -> None:
+        title = str(field.value or "").strip()
+        if not title:
+            return
+        body: dict[str, Any] = {"title": title, **({"tags": [tag]} if tag else {})}
+        try:
+            await ctx.send("POST", ctx.endpoint, body)
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
+        field.value = ""
+        await draw()
+
+    async def draw() -> None:
+        try:
+            grouped = columns(await ctx.get(f"{ctx.endpoint}/board"), tag=tag)
+        except (ShellApiError, OSError) as exc:
+            area.clear()
+            with area:
+                ui.label(f"The board is unavailable: {exc}").classes("text-negative")
+            return
+        area.clear()
+        with area:
+            for status, cards in grouped.items():
+                with ui.column().classes("w-72 min-h-64 bg-gray-100 dark:bg-gray-800 rounded p-2 gap-2").props(
+                        f'data-testid="kanban-column" data-column="{status}"') as column:
+                    ui.label(f"{TITLES[TaskStatus(status)]} ({len(cards)})").classes("font-medium")
+                    if status == TaskStatus.todo.value and writable:
+                        field = ui.input(placeholder="Add a task…").props(
+                            'dense outlined data-testid="board-add"').classes("w-full")
+                        field.on("keydown.enter", lambda _, f=field: add(f))
+                    for card in cards:
+                        _card(card, dragged)
+                column.on("dragover.prevent", lambda: None)
+                column.on("drop", lambda _, s=status: move(s))
+
+    await draw()
+
+
+def _card(card: dict[str, Any], dragged: dict[str, Any]) -> None:
+    due, overdue = due_text(card)
+    with ui.card().classes("w-full cursor-grab p-2 gap-1").props(
+            f'draggable data-testid="kanban-card" data-id="{card.get("id")}"') as view:
+        ui.label(str(card.get("title") or card.get("id"))).classes("font-medium")
+        with ui.row().classes("gap-1 items-center"):
+            priority = str(card.get("priority") or "medium")
+            ui.badge(priority, color=PRIORITY_COLOURS.get(priority, "grey")).props("outline")
+            for tag in card.get("tags") or []:
+                ui.badge(tag, color="grey").props("outline")
+            if due:
+                ui.label(due).classes("text-xs " + ("text-negative" if overdue else "text-gray-500"))
+    view.on("dragstart", lambda _, c=card: dragged.update(card=c))
