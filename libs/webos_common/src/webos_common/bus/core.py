@@ -25,11 +25,12 @@ from pydantic import BaseModel
 
 from webos_common import context, metrics, tracing
 from webos_common.bus.consumer import Handler, Subscription
+from webos_common.bus.publisher import AckPublisher
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import ensure_streams
 from webos_common.bus.topics import is_pattern, topic_to_subject
-from webos_common.bus.wire import envelope_headers
+from webos_common.bus.wire import envelope_headers, header_block
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
 
@@ -44,6 +45,7 @@ class EventBus:
         self.service = service
         self.settings = settings or BusSettings()
         self.js: JetStreamContext = nc.jetstream(timeout=self.settings.publish_timeout)
+        self.publisher = AckPublisher(nc, timeout=self.settings.publish_timeout)
         self.subscriptions: list[Subscription] = []
         self._started = False
         self._pending: set[asyncio.Task[None]] = set()
@@ -63,6 +65,7 @@ class EventBus:
     async def close(self) -> None:
         await asyncio.gather(*list(self._pending), return_exceptions=True)
         await asyncio.gather(*(s.stop() for s in self.subscriptions), return_exceptions=True)
+        await self.publisher.close()
         self._started = False
 
     # -- publishing -----------------------------------------------------------
@@ -98,12 +101,11 @@ class EventBus:
         return await self._publish(topic_to_subject(envelope.topic), envelope, user)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None) -> bool:
-        pending = await self.js.publish_async(subject, envelope.to_json(), headers=envelope_headers(envelope, user))
-        async with asyncio.timeout(self.settings.publish_timeout):
-            ack = await pending
-        if ack.duplicate:
+        headers = header_block(envelope_headers(envelope, user))
+        stored = await (await self.publisher.publish(subject, envelope.to_json(), headers))
+        if not stored:
             logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
-        return not ack.duplicate
+        return stored
 
     # -- subscribing ----------------------------------------------------------
     def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,

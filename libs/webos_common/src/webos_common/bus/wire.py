@@ -55,6 +55,25 @@ def envelope_headers(envelope: EventEnvelope, user: User | Mapping[str, Any] | N
     return headers
 
 
+_UNSAFE = str.maketrans({"\r": " ", "\n": " "})
+
+
+def _value(raw: str) -> bytes:
+    """A header value as NATS wants it: one line, no edge spaces."""
+    if "\r" in raw or "\n" in raw:
+        raw = raw.translate(_UNSAFE)
+    return raw.strip().encode()
+
+
+def header_block(headers: Mapping[str, str]) -> bytes:
+    """The wire form of `headers` (`NATS/1.0` line, `key: value` lines, blank line);
+    keys are the bus's own constants, values are made single-line."""
+    lines = [b"NATS/1.0"]
+    lines.extend(b"%b: %b" % (key.encode(), _value(value)) for key, value in headers.items())
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
+
+
 def current_user_snapshot() -> dict[str, Any] | None:
     user = context.current_user.get()
     return user.model_dump(mode="json") if user else None

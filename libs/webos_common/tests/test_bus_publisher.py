@@ -1,0 +1,94 @@
+"""The bus's own JetStream publisher against a real NATS server: what it sends
+is what nats-py would have sent, and every way an ack can go wrong is an error."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from nats.aio.client import Client as NATS
+from nats.errors import ConnectionClosedError, MaxPayloadError
+from nats.js.api import StreamConfig
+from nats.js.errors import APIError, NoStreamResponseError
+
+from webos_common.bus.publisher import AckPublisher
+from webos_common.bus.wire import header_block
+
+
+@pytest.fixture
+async def stream(nc: NATS) -> str:
+    name = f"P{uuid.uuid4().hex[:8].upper()}"
+    await nc.jetstream().add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"]))
+    return name
+
+
+async def test_a_message_is_stored_with_its_headers_and_a_duplicate_is_reported(nc: NATS, stream: str) -> None:
+    publisher = AckPublisher(nc, timeout=2)
+    subject = f"{stream.lower()}.a"
+    headers = header_block({"Nats-Msg-Id": "m-1", "webos-user": '{"id":"u1"}', "x-note": "two\r\nlines"})
+    assert await (await publisher.publish(subject, b'{"n":1}', headers)) is True
+    assert await (await publisher.publish(subject, b'{"n":1}', headers)) is False  # same Nats-Msg-Id
+    stored = await nc.jetstream().get_last_msg(stream, subject)
+    assert stored.data == b'{"n":1}'
+    assert stored.headers == {"Nats-Msg-Id": "m-1", "webos-user": '{"id":"u1"}', "x-note": "two  lines"}
+    assert (await nc.jetstream().stream_info(stream)).state.messages == 1
+    await publisher.close()
+
+
+async def test_many_concurrent_publishes_each_get_their_own_ack(nc: NATS, stream: str) -> None:
+    publisher = AckPublisher(nc, timeout=5)
+    acks = await asyncio.gather(*[
+        await publisher.publish(f"{stream.lower()}.b", str(i).encode(), header_block({"Nats-Msg-Id": f"b{i}"}))
+        for i in range(500)])
+    assert acks == [True] * 500
+    assert (await nc.jetstream().stream_info(stream)).state.messages == 500
+    assert publisher._futures == {}
+    await publisher.close()
+
+
+async def test_no_stream_for_the_subject_fails_at_once(nc: NATS) -> None:
+    publisher = AckPublisher(nc, timeout=5)
+    pending = await publisher.publish(f"nowhere.{uuid.uuid4().hex}", b"x", header_block({}))
+    async with asyncio.timeout(2):  # not the 5 s ack timeout
+        with pytest.raises(NoStreamResponseError):
+            await pending
+    await publisher.close()
+
+
+async def test_a_stream_refusal_is_an_api_error(nc: NATS, stream: str) -> None:
+    publisher = AckPublisher(nc, timeout=2)
+    wrong = header_block({"Nats-Expected-Stream": "NOT_THIS_ONE"})
+    with pytest.raises(APIError):
+        await (await publisher.publish(f"{stream.lower()}.c", b"x", wrong))
+    await publisher.close()
+
+
+async def test_an_ack_that_never_comes_times_out(nc: NATS) -> None:
+    publisher = AckPublisher(nc, timeout=0.3)
+    silent = f"silent.{uuid.uuid4().hex}"
+
+    async def ignore(msg: object) -> None:  # a responder that never answers
+        return None
+
+    sub = await nc.subscribe(silent, cb=ignore)
+    pending = await publisher.publish(silent, b"x", header_block({}))
+    with pytest.raises(TimeoutError, match="no acknowledgement"):
+        await pending
+    assert publisher._futures == {}
+    await sub.unsubscribe()
+    await publisher.close()
+
+
+async def test_too_big_or_closed_is_refused_before_sending(nc: NATS, nats_url: str) -> None:
+    publisher = AckPublisher(nc, timeout=1)
+    with pytest.raises(MaxPayloadError):
+        await publisher.publish("any.subject", b"x" * (nc.max_payload + 1), header_block({}))
+    import nats
+
+    other = await nats.connect(nats_url)
+    closed = AckPublisher(other, timeout=1)
+    await other.close()
+    with pytest.raises(ConnectionClosedError):
+        await closed.publish("any.subject", b"x", header_block({}))
+    await publisher.close()
