@@ -92,3 +92,35 @@ async def test_too_big_or_closed_is_refused_before_sending(nc: NATS, nats_url: s
     with pytest.raises(ConnectionClosedError):
         await closed.publish("any.subject", b"x", header_block({}))
     await publisher.close()
+
+
+def test_the_emit_header_block_is_the_header_dict_on_the_wire() -> None:
+    from webos_common import context
+    from webos_common.bus.wire import envelope_header_block, envelope_headers
+    from webos_common.envelope import EventEnvelope
+    from webos_common.identity import User
+
+    user = User(id="u\r\n1", username="ann")
+    envelope = EventEnvelope(topic="order:paid", source="shop", trace_id="a" * 32, span_id="b" * 16,
+                             user_id=user.id)
+    token = context.request_id.set("req 7\n")
+    try:
+        block = envelope_header_block(envelope, user)
+        assert block == header_block(envelope_headers(envelope, user))
+    finally:
+        context.request_id.reset(token)
+    assert block.startswith(b"NATS/1.0\r\nNats-Msg-Id: ") and block.endswith(b"\r\n\r\n")
+    assert block.count(b"\r\n") == 8  # status line, 6 headers, blank line: no value broke a line
+    assert envelope_header_block(EventEnvelope(topic="a:b", source="s")).count(b"\r\n") == 4
+
+
+async def test_the_delivery_count_is_read_off_the_reply_subject(nc: NATS, stream: str) -> None:
+    from webos_common.bus.consumer import _delivered
+
+    js = nc.jetstream()
+    await js.publish(f"{stream.lower()}.d", b"x")
+    sub = await js.pull_subscribe(f"{stream.lower()}.d", durable="d")
+    for expected in (1, 2):
+        (msg,) = await sub.fetch(1, timeout=2)
+        assert _delivered(msg) == msg.metadata.num_delivered == expected
+        await msg.nak()

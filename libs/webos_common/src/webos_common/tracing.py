@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
@@ -111,20 +111,20 @@ def recorded_span_ids() -> tuple[str, str] | None:
     return (format(ids.trace_id, "032x"), format(ids.span_id, "016x")) if ids.is_valid else None
 
 
-@contextmanager
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
 def maybe_span(
     name: str,
     *,
     kind: SpanKind = SpanKind.INTERNAL,
     carrier: Mapping[str, str] | None = None,
     attributes: Mapping[str, Any] | None = None,
-) -> Iterator[Span | None]:
-    """`start_span` when tracing is active, else nothing at all (hot paths)."""
+) -> AbstractContextManager[Span | None]:
+    """`start_span` when tracing is active, else one shared do-nothing context (hot paths)."""
     if not active():
-        yield None
-        return
-    with start_span(name, kind=kind, carrier=carrier, attributes=attributes) as span:
-        yield span
+        return _NO_SPAN
+    return start_span(name, kind=kind, carrier=carrier, attributes=attributes)
 
 
 def provider() -> trace.TracerProvider:

@@ -73,6 +73,8 @@ class Subscription:
         self.max_deliver = max_deliver
         self.model = _typed_model(handler)
         self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._busy: list[Any] | None = None  # [message, last sign of life] while the handler runs
 
     def argument(self, envelope: EventEnvelope) -> Any:
         """What the handler receives; raises ValidationFailed on a bad payload."""
@@ -99,12 +101,28 @@ class Subscription:
         except BadRequestError as exc:
             logger.warning("bus consumer {} keeps its existing configuration: {}", self.durable, exc)
         self._task = asyncio.create_task(self._run(nc, js, cfg), name=f"bus:{self.durable}")
+        self._watchdog = asyncio.create_task(self._keep_alive(cfg.ack_wait / 2), name=f"bus:{self.durable}:wpi")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        for task in (self._task, self._watchdog):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._task = self._watchdog = None
+
+    async def _keep_alive(self, beat: float) -> None:
+        """Tell JetStream a slow handler is still working (`+WPI`) at least every `beat`
+        seconds (half of ack_wait): one task per consumer, no timer per message."""
+        while True:
+            await asyncio.sleep(beat / 2)
+            busy = self._busy
+            now = time.monotonic()
+            if busy is not None and now - busy[1] >= beat / 2:
+                busy[1] = now
+                try:
+                    await busy[0].in_progress()
+                except Exception as exc:  # noqa: BLE001 - the ack (or redelivery) settles it anyway
+                    logger.debug("bus consumer {} could not send +WPI: {}", self.durable, exc)
 
     async def _run(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
         while True:
@@ -125,7 +143,7 @@ class Subscription:
 
     # -- one message ----------------------------------------------------------
     async def dispatch(self, js: JetStreamContext, cfg: BusSettings, msg: Msg) -> None:
-        attempt = msg.metadata.num_delivered or 1
+        attempt = _delivered(msg)
         max_deliver = self.max_deliver or cfg.max_deliver
         try:
             envelope = EventEnvelope.from_json(msg.data)
@@ -143,7 +161,7 @@ class Subscription:
             return
         started = time.perf_counter()
         try:
-            await self._run_handler(msg, envelope, argument, cfg.ack_wait / 2)
+            await self._run_handler(msg, envelope, argument)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried
             if attempt >= max_deliver:
                 logger.warning("bus handler {} gave up on {} after {} attempts: {!r}",
@@ -160,8 +178,8 @@ class Subscription:
         self._metric_ok.inc()
         await msg.ack()
 
-    async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, beat: float) -> None:
-        keepalive = _KeepAlive(msg, beat)
+    async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any) -> None:
+        self._busy = [msg, time.monotonic()]
         try:
             with handler_scope(envelope, msg.headers), tracing.maybe_span(
                 f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
@@ -169,7 +187,7 @@ class Subscription:
             ):
                 await self.handler(argument)
         finally:
-            keepalive.stop()
+            self._busy = None
 
     async def _dead_letter(self, js: JetStreamContext, cfg: BusSettings, msg: Msg,
                            envelope: EventEnvelope | None, reason: Reason, exc: BaseException,
@@ -187,20 +205,10 @@ class Subscription:
         await msg.ack()
 
 
-class _KeepAlive:
-    """Tells JetStream a slow handler is still working (`+WPI`), every `interval` s."""
-
-    def __init__(self, msg: Msg, interval: float) -> None:
-        self.msg = msg
-        self.interval = interval
-        self._handle = asyncio.get_running_loop().call_later(interval, self._beat)
-        self._beats: set[asyncio.Future[None]] = set()
-
-    def _beat(self) -> None:
-        beat = asyncio.ensure_future(self.msg.in_progress())
-        self._beats.add(beat)
-        beat.add_done_callback(self._beats.discard)
-        self._handle = asyncio.get_running_loop().call_later(self.interval, self._beat)
-
-    def stop(self) -> None:
-        self._handle.cancel()
+def _delivered(msg: Msg) -> int:
+    """How many times JetStream delivered `msg`, read off its reply subject
+    (`$JS.ACK.<stream>.<consumer>.<delivered>.…`) without nats-py's full metadata parse."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9 and tokens[4].isdigit():
+        return int(tokens[4]) or 1
+    return msg.metadata.num_delivered or 1

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from webos_common import context
@@ -65,6 +64,30 @@ def _value(raw: str) -> bytes:
     return raw.strip().encode()
 
 
+def envelope_header_block(envelope: EventEnvelope, user: User | Mapping[str, Any] | None = None) -> bytes:
+    """`header_block(envelope_headers(envelope, user))`, written straight (every emit)."""
+    out = bytearray(b"NATS/1.0\r\nNats-Msg-Id: ")
+    out += _value(envelope.id)
+    out += b"\r\nwebos-source: "
+    out += _value(envelope.source)
+    if envelope.trace_id:
+        out += b"\r\ntraceparent: "
+        out += _value(context.format_traceparent(envelope.trace_id, envelope.span_id or context.new_span_id()))
+    request_id = context.request_id.get()
+    if request_id:
+        out += b"\r\nx-request-id: "
+        out += _value(request_id)
+    raw_user = user_json(user)
+    if raw_user:
+        out += b"\r\nwebos-user: "
+        out += _value(raw_user)
+    if envelope.user_id:
+        out += b"\r\nwebos-user-id: "
+        out += _value(envelope.user_id)
+    out += b"\r\n\r\n"
+    return bytes(out)
+
+
 def header_block(headers: Mapping[str, str]) -> bytes:
     """The wire form of `headers` (`NATS/1.0` line, `key: value` lines, blank line);
     keys are the bus's own constants, values are made single-line."""
@@ -95,24 +118,32 @@ def handler_user(envelope: EventEnvelope, headers: Mapping[str, str] | None) -> 
     return user
 
 
-@contextmanager
-def handler_scope(envelope: EventEnvelope, headers: Mapping[str, str] | None) -> Iterator[None]:
-    """Run a handler as the emitter: its user, its trace (a new span), its request id."""
-    headers = headers or {}
-    trace = envelope.trace_id
-    if trace is None:
-        parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
-        trace = parsed[0] if parsed else context.new_trace_id()
-    tokens = (
-        context.current_user.set(handler_user(envelope, headers)),
-        context.trace_id.set(trace),
-        context.span_id.set(context.new_span_id()),
-        context.request_id.set(headers.get(context.REQUEST_ID)),
-    )
-    try:
-        yield
-    finally:
-        context.request_id.reset(tokens[3])
-        context.span_id.reset(tokens[2])
-        context.trace_id.reset(tokens[1])
-        context.current_user.reset(tokens[0])
+class handler_scope:
+    """Run a handler as the emitter: its user, its trace (a new span), its request id.
+    A class, not a generator: it is entered once per delivered event."""
+
+    __slots__ = ("envelope", "headers", "tokens")
+
+    def __init__(self, envelope: EventEnvelope, headers: Mapping[str, str] | None) -> None:
+        self.envelope = envelope
+        self.headers = headers or {}
+
+    def __enter__(self) -> None:
+        envelope, headers = self.envelope, self.headers
+        trace = envelope.trace_id
+        if trace is None:
+            parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
+            trace = parsed[0] if parsed else context.new_trace_id()
+        self.tokens = (
+            context.current_user.set(handler_user(envelope, headers)),
+            context.trace_id.set(trace),
+            context.span_id.set(context.new_span_id()),
+            context.request_id.set(headers.get(context.REQUEST_ID)),
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        user, trace, span, request = self.tokens
+        context.request_id.reset(request)
+        context.span_id.reset(span)
+        context.trace_id.reset(trace)
+        context.current_user.reset(user)
