@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
 
+from webos_auth.main import create_app
+from webos_auth.settings import AuthSettings
 from webos_auth.testing import PASSWORD, bearer, login, register
+from webos_common.testing import lifespan_client
 
 
 async def test_register_login_me_and_cookie(client: httpx.AsyncClient) -> None:
@@ -86,6 +90,35 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncC
     other_session = await login(client, "dave")  # a separate sign-in is untouched
     ok = await client.post("/refresh", json={"refresh_token": other_session["refresh_token"]})
     assert ok.status_code == 200
+
+
+async def test_two_tabs_refreshing_with_the_same_token_both_keep_the_session(client: httpx.AsyncClient) -> None:
+    await register(client, "tabs")
+    first = await login(client, "tabs")
+    client.cookies.clear()
+    one, two = await asyncio.gather(*(client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+                                      for _ in range(2)))
+    assert (one.status_code, two.status_code) == (200, 200), (one.text, two.text)
+    assert one.json()["refresh_token"] != two.json()["refresh_token"]
+    for answer in (one, two):  # each tab goes on with its own pair
+        client.cookies.clear()
+        again = await client.post("/refresh", json={"refresh_token": answer.json()["refresh_token"]})
+        assert again.status_code == 200, again.text
+    client.cookies.clear()
+    late = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert late.status_code == 401 and late.json()["error"]["code"] == "refresh_reused"  # its successors moved on
+
+
+async def test_without_a_grace_any_second_use_revokes(settings: AuthSettings) -> None:
+    strict = settings.model_copy(update={"refresh_reuse_grace": 0})
+    async with lifespan_client(create_app(strict)) as client:
+        await register(client, "strict")
+        first = await login(client, "strict")
+        client.cookies.clear()
+        assert (await client.post("/refresh", json={"refresh_token": first["refresh_token"]})).status_code == 200
+        client.cookies.clear()
+        again = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+        assert again.status_code == 401 and again.json()["error"]["code"] == "refresh_reused"
 
 
 async def test_logout_revokes_refresh_token(client: httpx.AsyncClient) -> None:

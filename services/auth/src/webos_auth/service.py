@@ -21,8 +21,9 @@ async def permissions_of(c: Container, user: dict[str, Any]) -> list[str]:
     return await c.roles.permissions_for(user.get("roles", []))
 
 
-async def issue_tokens(c: Container, user: dict[str, Any], *, family: str | None = None) -> TokenPair:
-    return await c.tokens.issue(user, await permissions_of(c, user), family=family)
+async def issue_tokens(c: Container, user: dict[str, Any], *, family: str | None = None,
+                       parent: str | None = None) -> TokenPair:
+    return await c.tokens.issue(user, await permissions_of(c, user), family=family, parent=parent)
 
 
 async def send_verification(c: Container, user: dict[str, Any]) -> None:
@@ -77,12 +78,12 @@ async def login(c: Container, *, login: str, password: str, address: str) -> tup
 
 
 async def refresh(c: Container, refresh_token: str) -> TokenPair:
-    user_id, family = await c.tokens.consume(refresh_token)
+    user_id, family, parent = await c.tokens.consume(refresh_token)
     user = await c.users.collection.find_one({"_id": user_id})
     if user is None or not user.get("active", True):
         await c.tokens.revoke_family(family)
         raise Unauthorized("This account no longer exists or is disabled")
-    return await issue_tokens(c, user, family=family)
+    return await issue_tokens(c, user, family=family, parent=parent)
 
 
 async def change_password(c: Container, user_id: str, *, current: str, new: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from webos_common.config import WebOSSettings
@@ -20,6 +20,9 @@ class AuthSettings(WebOSSettings):
     # tokens
     access_token_ttl: int = 900
     refresh_token_ttl: int = 30 * 24 * 3600
+    # seconds a just-used refresh token still works while its successor is unused (two tabs racing);
+    # 0: any second use revokes the family
+    refresh_reuse_grace: float = Field(10, ge=0, le=300)
     key_rotation_days: int = 30
     key_encryption_secret: SecretStr = SecretStr("changeme")  # encrypts private signing keys at rest
     cookie_secure: bool = False

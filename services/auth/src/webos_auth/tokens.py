@@ -31,16 +31,22 @@ class TokenPair:
                 "token_type": "bearer", "expires_in": self.expires_in}
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Tokens:
     def __init__(self, keys: KeyStore, refresh: Any, *, issuer: str, audience: str,
-                 access_ttl: int, refresh_ttl: int) -> None:
+                 access_ttl: int, refresh_ttl: int, reuse_grace: float = 0) -> None:
         self.keys, self.refresh = keys, refresh
         self.issuer, self.audience = issuer, audience
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
+        self.reuse_grace = reuse_grace
 
     async def ensure_indexes(self) -> None:
         await self.refresh.create_index("family")
         await self.refresh.create_index("user_id")
+        await self.refresh.create_index("parent", sparse=True)
         await self.refresh.create_index("expires_at", expireAfterSeconds=0)
 
     async def access_token(self, user: dict[str, Any], permissions: list[str]) -> str:
@@ -53,32 +59,48 @@ class Tokens:
         }
         return await self.keys.sign(claims)
 
-    async def issue(self, user: dict[str, Any], permissions: list[str], *, family: str | None = None) -> TokenPair:
+    async def issue(self, user: dict[str, Any], permissions: list[str], *, family: str | None = None,
+                    parent: str | None = None) -> TokenPair:
         refresh = "wrt_" + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         await self.refresh.insert_one({
             "_id": digest(refresh), "family": family or uuid.uuid4().hex, "user_id": user["_id"],
             "created_at": now, "expires_at": now + timedelta(seconds=self.refresh_ttl),
-            "used_at": None, "revoked": False,
+            "used_at": None, "revoked": False, **({"parent": parent} if parent else {}),
         })
         return TokenPair(await self.access_token(user, permissions), refresh, self.access_ttl, self.refresh_ttl)
 
-    async def consume(self, refresh: str) -> tuple[str, str]:
-        """Mark a refresh token used and return (user_id, family). A reused
-        token revokes its whole family (someone else holds a copy)."""
+    async def consume(self, refresh: str) -> tuple[str, str, str]:
+        """Mark a refresh token used and return (user_id, family, token id).
+
+        A used token presented again revokes its whole family (someone else
+        holds a copy) — except within `reuse_grace` seconds of its use while
+        no successor has been used yet: two tabs or two requests that raced
+        with the same token each get a pair, in the same family."""
         now = datetime.now(UTC)
+        token_id = digest(refresh)
         doc = await self.refresh.find_one_and_update(
-            {"_id": digest(refresh), "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
+            {"_id": token_id, "used_at": None, "revoked": False, "expires_at": {"$gt": now}},
             {"$set": {"used_at": now}},
         )
         if doc is not None:
-            return doc["user_id"], doc["family"]
-        old = await self.refresh.find_one({"_id": digest(refresh)})
-        if old is not None and old["used_at"] is not None:
-            await self.revoke_family(old["family"])
-            raise Unauthorized("Refresh token reused; every session of this sign-in was revoked",
-                               code="refresh_reused")
-        raise Unauthorized("Invalid, expired or revoked refresh token")
+            return doc["user_id"], doc["family"], token_id
+        old = await self.refresh.find_one({"_id": token_id})
+        if old is None or old["used_at"] is None:
+            raise Unauthorized("Invalid, expired or revoked refresh token")
+        if await self._raced(old, now):
+            return old["user_id"], old["family"], token_id
+        await self.revoke_family(old["family"])
+        raise Unauthorized("Refresh token reused; every session of this sign-in was revoked",
+                           code="refresh_reused")
+
+    async def _raced(self, old: dict[str, Any], now: datetime) -> bool:
+        if self.reuse_grace <= 0 or old["revoked"] or _aware(old["expires_at"]) <= now:
+            return False
+        if (now - _aware(old["used_at"])).total_seconds() > self.reuse_grace:
+            return False
+        moved_on = await self.refresh.find_one({"parent": old["_id"], "used_at": {"$ne": None}}, {"_id": 1})
+        return moved_on is None
 
     async def revoke_family(self, family: str) -> None:
         await self.refresh.update_many({"family": family}, {"$set": {"revoked": True}})

@@ -49,7 +49,8 @@ class Gateway:
 
     async def refresh(self, tokens: Tokens, *, stale: str | None = None) -> bool:
         """Swap the refresh token for a new pair. Concurrent callers share one
-        exchange: auth rotates refresh tokens and treats a second use as theft."""
+        exchange: auth rotates refresh tokens; a second use is theft unless it races
+        the first within a few seconds (`refresh_reuse_grace`)."""
         used = tokens.get("refresh_token")
         if not used:
             return False
