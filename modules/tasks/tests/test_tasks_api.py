@@ -195,3 +195,36 @@ async def test_events_reach_the_bus_through_the_outbox(client: httpx.AsyncClient
     event = await asyncio.wait_for(seen.get(), timeout=30)
     assert event.topic == "task:completed" and event.payload["id"] == task["id"]
     assert event.user_id == "alice" and event.source == "tasks"
+
+
+async def test_reminders_and_widget_follow_the_module_settings(client: httpx.AsyncClient, alice: dict[str, str],
+                                                               app: Any) -> None:
+    """The host reads the module's settings over NATS (a stand-in answers for the settings service)."""
+    import json
+
+    from webos_common.settings import MODULE_SUBJECT, ModuleSettings
+    from webos_modulehost.scheduler import Scheduler
+
+    nc = app.state.resources.nats
+
+    async def answer(msg: Any) -> None:
+        await msg.respond(json.dumps({"values": {"remind_due_tomorrow": False, "widget_limit": 1,
+                                                 "widget_show_done": True}, "version": 4}).encode())
+
+    sub = await nc.subscribe(f"{MODULE_SUBJECT}.tasks", cb=answer)
+    try:
+        config = app.state.services.get(ModuleSettings)
+        assert await config.refresh() and config.get().widget_limit == 1
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+        for title in ("first", "second"):
+            await make(client, alice, title=title, due_date=tomorrow.isoformat())
+        scheduler = app.state.services.get(Scheduler)
+        await scheduler.run_due()
+        await scheduler.collection.update_many({}, {"$set": {"next_run": datetime.now(UTC) - timedelta(seconds=1)}})
+        assert await scheduler.run_due() == ["notify_due_tomorrow"]
+        outbox = app.state.resources.db["tasks_outbox"]
+        assert await outbox.count_documents({"envelope.topic": "notification:send"}) == 0  # reminders are off
+        body = (await client.get("/api/tasks/widget", headers=alice)).json()
+        assert [item["title"] for item in body["items"]] == ["first"]  # widget_limit 1
+    finally:
+        await sub.unsubscribe()

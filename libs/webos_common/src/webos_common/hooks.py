@@ -54,13 +54,17 @@ class CollectionSpec:
 
 @dataclass
 class ModuleContext:
-    """What `webos_startup`/`webos_shutdown` get: the module, its settings and services."""
+    """What `webos_startup`/`webos_shutdown` and scheduled jobs get: the module,
+    its host's settings (environment), resources and services, and `config`:
+    the module's own settings (`webos_common.settings.ModuleSettings`, whose
+    `.get()` is the typed current value) when it registers a settings model."""
 
     name: str
     settings: Any
     resources: Any
     services: Any
     extra: dict[str, Any] = field(default_factory=dict)
+    config: Any = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ uses, so it hears changes however the service emitted them, on every
 replica (a broadcast, not a shared consumer). `ttl` bounds staleness should
 an event be lost while NATS is away.
 
+A module reads its own settings with `ModuleSettings` instead: over NATS
+request/reply from the settings service (no token: NATS is the platform's
+internal network, as for the bus), secrets in clear, kept current by the
+same `settings:changed` events. The module host starts one for a module
+whose `webos_register_settings` names a model.
+
 Secrets come back in clear only when the token holds `settings.secrets.read`
 (or for the user's own user-layer secrets); otherwise the typed object
 holds `********`.
@@ -21,13 +27,14 @@ holds `********`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from loguru import logger
@@ -40,6 +47,7 @@ from webos_common.config import WebOSSettings
 from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
 
 CHANGED_SUBJECT = "webos.events.settings.changed"
+MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version"}
 M = TypeVar("M", bound=BaseModel)
 Token = str | Callable[[], str | Awaitable[str]] | None
 _Key = tuple[str, str, str | None]  # layer, name, user id ("" for the caller's own)
@@ -212,3 +220,88 @@ class SettingsClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+
+
+class ModuleSettings(Generic[M]):
+    """One module's own settings as a typed, always-available value.
+
+        settings = ModuleSettings(nc, "tasks", TaskSettings)
+        await settings.start()
+        settings.get().remind_due_tomorrow          # a TaskSettings
+
+    Until the settings service answers (it may start later, or the schema
+    may not be registered yet) `get()` is the model's defaults, and a
+    retry runs every `retry` seconds. A `settings:changed` for this module
+    (its values or its schema) reloads it; a value that no longer fits the
+    model keeps the previous one and logs why."""
+
+    def __init__(self, nc: NATS, module: str, model: type[M], *, timeout: float = 2.0,
+                 retry: float = 5.0) -> None:
+        self.nc, self.module, self.model = nc, module, model
+        self.timeout, self.retry = timeout, retry
+        self.version: int | None = None
+        self.loaded = False
+        self._value: M = model()
+        self._sub: Subscription | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def get(self) -> M:
+        return self._value
+
+    async def refresh(self) -> bool:
+        """Ask the settings service now; True when a value was loaded."""
+        try:
+            msg = await self.nc.request(f"{MODULE_SUBJECT}.{self.module}", b"", timeout=self.timeout)
+            answer = json.loads(msg.data)
+        except Exception as exc:  # noqa: BLE001 - no responder, timeout, garbage: keep what we have
+            logger.debug("module settings {}: not loaded yet ({!r})", self.module, exc)
+            return False
+        if "error" in answer:
+            logger.info("module settings {}: {}", self.module, answer["error"].get("message"))
+            return False
+        try:
+            self._value = self.model.model_validate(answer.get("values") or {})
+        except ValidationError as exc:
+            logger.warning("module settings {}: stored values do not fit {}: {}", self.module,
+                           self.model.__name__, exc)
+            return False
+        self.version, self.loaded = answer.get("version"), True
+        return True
+
+    async def start(self) -> None:
+        if self._sub is None:
+            self._sub = await self.nc.subscribe(CHANGED_SUBJECT, cb=self._on_changed)
+        if not await self.refresh():
+            self._spawn(self._retry())
+
+    async def _retry(self) -> None:
+        while not self.loaded:
+            await asyncio.sleep(self.retry)
+            await self.refresh()
+
+    async def _on_changed(self, msg: Msg) -> None:
+        try:
+            body = json.loads(msg.data)
+            payload = body.get("payload") or body
+            ours = payload.get("module") == self.module and payload.get("layer") == "module"
+        except (ValueError, AttributeError):
+            ours = True
+        if ours:
+            self._spawn(self._reload())
+
+    async def _reload(self) -> None:
+        await self.refresh()
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from loguru import logger
@@ -23,6 +24,7 @@ from webos_common.outbox import Outbox, OutboxRelay
 from webos_common.registry import ServiceRegistry
 from webos_common.security import current_user, require_permission
 from webos_common.service import ServiceResources, create_service_app
+from webos_common.settings import ModuleSettings
 from webos_modulehost import manifest as manifests
 from webos_modulehost import migrations
 from webos_modulehost.discovery import LoadedModule, load
@@ -69,6 +71,7 @@ class _Host:
         self.heartbeat: asyncio.Task[None] | None = None
         self.ctx: ModuleContext | None = None
         self.tasks_started = False
+        self.config: ModuleSettings[Any] | None = None
 
     async def start(self, app: FastAPI) -> None:
         resources: ServiceResources = app.state.resources
@@ -92,7 +95,12 @@ class _Host:
             for topic, handler in mod.handlers.items():
                 bus.subscribe(topic, handler)
         await self._start_tasks()
-        self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services)
+        if mod.settings_model is not None and resources.nats is not None:
+            self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model)
+            await self.config.start()
+            self.services.register(ModuleSettings, self.config)
+        self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services,
+                                 config=self.config)
         self.scheduler = Scheduler(mod.name, mod.jobs, database, ctx=self.ctx, poll=self.settings.job_poll,
                                    instance=self.instance)
         if self.settings.scheduler:
@@ -132,6 +140,8 @@ class _Host:
                 await self.registry.withdraw(self.mod.name, self.instance)
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.config is not None:
+            await self.config.close()
         if self.ctx is not None:
             for result in self.mod.pm.hook.webos_shutdown(ctx=self.ctx):
                 if asyncio.iscoroutine(result):

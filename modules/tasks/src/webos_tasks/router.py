@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from webos_common.documents import EventPublisher, Page
-from webos_common.registry import provide
+from webos_common.registry import app_registry, provide
+from webos_common.settings import ModuleSettings
 from webos_tasks.models import (
     Board,
     BulkStatus,
@@ -18,6 +19,7 @@ from webos_tasks.models import (
     TaskCreate,
     TaskMove,
     TaskRead,
+    TaskSettings,
     TaskStatus,
     TaskUpdate,
 )
@@ -99,14 +101,23 @@ async def purge_task(task_id: str, service: Service) -> None:
     await service.purge(task_id)
 
 
+def task_settings(request: Request) -> TaskSettings:
+    """The module's settings as an admin left them (defaults until the settings service answers)."""
+    found = app_registry(request.app).find(ModuleSettings)
+    return found.get() if found is not None else TaskSettings()
+
+
 @router.get("/widget")
-async def widget(service: Service, limit: Annotated[int, Query(ge=1, le=20)] = 5) -> dict[str, object]:
-    """The dashboard widget: open counts and the next tasks due."""
+async def widget(service: Service, settings: Annotated[TaskSettings, Depends(task_settings)],
+                 limit: Annotated[int | None, Query(ge=1, le=20)] = None) -> dict[str, object]:
+    """The dashboard widget: open counts and the next tasks due (`widget_limit` of them,
+    done ones too when `widget_show_done`)."""
     stats = await service.stats()
-    upcoming = await service.search(sort="due_date", limit=limit, due_after=datetime(1970, 1, 1))
-    open_items = [t for t in upcoming.items if t.status is not TaskStatus.done]
+    upcoming = await service.search(sort="due_date", limit=limit or settings.widget_limit,
+                                    due_after=datetime(1970, 1, 1))
+    shown = [t for t in upcoming.items if settings.widget_show_done or t.status is not TaskStatus.done]
     return {"open": stats.todo + stats.in_progress, "overdue": stats.overdue, "done": stats.done,
-            "items": [t.model_dump(mode="json") for t in open_items]}
+            "items": [t.model_dump(mode="json") for t in shown]}
 
 
 @router.get("/search")

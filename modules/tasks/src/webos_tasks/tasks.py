@@ -8,6 +8,9 @@ from webos_tasks.service import TaskService
 
 
 async def notify_due_tomorrow(ctx: ModuleContext) -> int:
+    """Off when an admin unticks the module setting `remind_due_tomorrow`."""
+    if ctx.config is not None and not ctx.config.get().remind_due_tomorrow:
+        return 0
     return await TaskService(events=ctx.services.get(EventPublisher)).remind_due_tomorrow()
 
 

@@ -7,14 +7,19 @@ import contextlib
 import json
 
 from fastapi import FastAPI
+from loguru import logger
 from nats.aio.msg import Msg
 
+from webos_common.errors import WebOSError
+from webos_common.identity import User
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
+from webos_common.settings import MODULE_SUBJECT
 from webos_settings.adapters.events import SUBJECT, ChangePublisher
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.api import router
 from webos_settings.domain.crypto import Keyring
+from webos_settings.domain.scope import Scope
 from webos_settings.manifests import follow_registry
 from webos_settings.service import SettingsService
 from webos_settings.settings import SettingsSettings
@@ -34,6 +39,26 @@ def _forget_changed(service: SettingsService, data: bytes) -> None:
         service.forget_schema(payload.get("module"))
 
 
+# the module itself, reading its own module-layer settings (secrets in clear) over NATS
+_MODULE_READER = User(id="system", username="module-settings", permissions=("settings.secrets.read",))
+
+
+async def answer_module(service: SettingsService, msg: Msg) -> None:
+    """`webos.settings.module.<module>` → `{"values", "version"}` or `{"error"}` (a 404 before
+    the module's schema is registered)."""
+    module = msg.subject.rsplit(".", 1)[-1]
+    try:
+        read = await service.read(Scope("module", module), user=_MODULE_READER, reveal=True)
+        answer: dict[str, object] = {"values": read["values"], "version": read["version"]}
+    except WebOSError as exc:
+        answer = {"error": {"code": exc.code, "message": exc.message}}
+    except Exception as exc:  # noqa: BLE001 - the asker must hear something, not time out
+        logger.exception("settings: module read for {} failed", module)
+        answer = {"error": {"code": "internal", "message": type(exc).__name__}}
+    with contextlib.suppress(Exception):
+        await msg.respond(json.dumps(answer, default=str).encode())
+
+
 def create_app(settings: SettingsSettings | None = None) -> FastAPI:
     settings = settings or SettingsSettings()
 
@@ -48,6 +73,12 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
                 _forget_changed(service, msg.data)
 
             await resources.nats.subscribe(SUBJECT, cb=on_changed)
+
+            async def on_module_read(msg: Msg) -> None:
+                await answer_module(service, msg)
+
+            # a queue group: one replica answers each request
+            await resources.nats.subscribe(f"{MODULE_SUBJECT}.*", queue="settings", cb=on_module_read)
         app.state.registry_task = None
         if settings.settings_watch_registry and resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream())

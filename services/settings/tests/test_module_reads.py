@@ -1,0 +1,59 @@
+"""A module reads its own settings over NATS (`ModuleSettings`): the values an
+admin saved, secrets in clear, followed live; an unknown module keeps defaults."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from pydantic import BaseModel
+
+from webos_common.settings import ModuleSettings
+
+
+class DemoSettings(BaseModel):
+    page_size: int = 25
+    default_view: str = "list"
+    webhook_token: str | None = None
+
+
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_module_reads_and_follows_its_own_settings(client: Any, admin: Any, tasks_schema: Any,
+                                                           nats_url: str) -> None:
+    module = f"demo{uuid.uuid4().hex[:8]}"
+    assert (await client.put(f"/schemas/{module}", headers=admin, json={"schema": tasks_schema})).status_code == 200
+    saved = await client.put(f"/modules/{module}", headers=admin, json={"page_size": 50, "webhook_token": "s3cret"})
+    assert saved.status_code == 200 and saved.json()["values"]["webhook_token"] == "********"
+    nc = await nats.connect(nats_url)
+    mine = ModuleSettings(nc, module, DemoSettings, timeout=1)
+    try:
+        await mine.start()
+        assert mine.loaded
+        assert mine.get() == DemoSettings(page_size=50, default_view="list", webhook_token="s3cret")
+        changed = await client.patch(f"/modules/{module}", headers=admin, json={"page_size": 7})
+        assert changed.status_code == 200, changed.text
+        await until(lambda: mine.get().page_size == 7)
+        assert mine.get().webhook_token == "s3cret" and mine.version == changed.json()["version"]
+    finally:
+        await mine.close()
+        await nc.close()
+
+
+async def test_an_unknown_module_keeps_its_defaults(client: Any, nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    unknown = ModuleSettings(nc, f"nosuch{uuid.uuid4().hex[:8]}", DemoSettings, timeout=1, retry=60)
+    try:
+        await unknown.start()
+        assert not unknown.loaded and unknown.get() == DemoSettings()
+    finally:
+        await unknown.close()
+        await nc.close()

@@ -1,0 +1,42 @@
+"""Across services, as `make up` runs them: a module follows the settings an
+admin saves in the settings service (read over NATS by its host, no restart)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+
+def _until(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def test_the_tasks_module_follows_its_settings(platform: Any, admin_token: str, tasks_api: str) -> None:
+    with platform.api(admin_token) as client:
+        for n in range(3):
+            made = client.post(tasks_api, json={"title": f"widget {uuid.uuid4().hex[:6]} {n}",
+                                                "due_date": f"2030-01-0{n + 1}T09:00:00Z"})
+            assert made.status_code == 201, made.text
+
+        def shown() -> int:
+            answer = client.get("/api/tasks/widget")
+            assert answer.status_code == 200, answer.text
+            return len(answer.json()["items"])
+
+        try:
+            saved = client.patch("/api/settings/modules/tasks", json={"widget_limit": 1})
+            assert saved.status_code == 200, saved.text
+            assert _until(lambda: shown() == 1), shown()
+            bad = client.patch("/api/settings/modules/tasks", json={"widget_limit": 99})
+            assert bad.status_code == 422 and "widget_limit" in bad.text
+            assert shown() == 1  # the refused value changed nothing
+            client.patch("/api/settings/modules/tasks", json={"widget_limit": 2})
+            assert _until(lambda: shown() == 2), shown()
+        finally:
+            client.put("/api/settings/modules/tasks", json={})  # back to the schema's defaults
