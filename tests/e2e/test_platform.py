@@ -3,6 +3,7 @@ admin saves in the settings service (read over NATS by its host, no restart)."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Any
@@ -40,3 +41,17 @@ def test_the_tasks_module_follows_its_settings(platform: Any, admin_token: str, 
             assert _until(lambda: shown() == 2), shown()
         finally:
             client.put("/api/settings/modules/tasks", json={})  # back to the schema's defaults
+
+
+def test_a_signed_out_token_is_refused_by_the_gateway_at_once(platform: Any, tasks_api: str) -> None:
+    """The gateway verifies tokens locally and caches them; auth's revocation reaches it over NATS."""
+    password = os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme")
+    with platform.api(None) as anonymous:
+        signed_in = anonymous.post("/api/auth/login", json={"login": "admin", "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    pair = signed_in.json()
+    with platform.api(pair["access_token"]) as client:
+        assert client.get(tasks_api, params={"limit": 1}).status_code == 200  # verified and cached
+        out = client.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})
+        assert out.status_code == 200, out.text
+        assert _until(lambda: client.get(tasks_api, params={"limit": 1}).status_code == 401, timeout=3)

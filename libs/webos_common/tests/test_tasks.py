@@ -100,6 +100,7 @@ async def test_progress_arrives_in_order_and_the_final_status_is_right(worker, n
         seen.append(json.loads(msg.data))
 
     await nc.subscribe("webos.events.task.*", cb=on_msg)
+    await nc.flush()  # the server knows the subscription before `queued` goes out
     try:
         with as_alice():
             handle = await crunch.kiq(4)

@@ -11,7 +11,7 @@ from pymongo import AsyncMongoClient
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
-from webos_auth.testing import PASSWORD, bearer, login, register
+from webos_auth.testing import PASSWORD, admin_headers, bearer, login, register
 from webos_common.testing import lifespan_client
 
 
@@ -119,6 +119,28 @@ async def test_without_a_grace_any_second_use_revokes(settings: AuthSettings) ->
         client.cookies.clear()
         again = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
         assert again.status_code == 401 and again.json()["error"]["code"] == "refresh_reused"
+
+
+async def test_sign_out_and_disabling_stop_access_tokens_at_once(client: httpx.AsyncClient) -> None:
+    """Access tokens are verified locally and cached; auth's revocations reach the cache."""
+    await register(client, "gone")
+    tokens = await login(client, "gone")
+    assert (await client.get("/me", headers=bearer(tokens))).status_code == 200  # verified and cached
+    out = await client.post("/logout", json={"refresh_token": tokens["refresh_token"]}, headers=bearer(tokens))
+    assert out.status_code == 200
+    client.cookies.clear()
+    after = await client.get("/me", headers=bearer(tokens))
+    assert after.status_code == 401 and "revoked" in after.json()["error"]["message"]
+
+    other = await register(client, "disabled")
+    theirs = await login(client, "disabled")
+    assert (await client.get("/me", headers=bearer(theirs))).status_code == 200
+    admin = await admin_headers(client)
+    client.cookies.clear()
+    assert (await client.patch(f"/users/{other['id']}", json={"active": False}, headers=admin)).status_code == 200
+    refused = await client.get("/me", headers=bearer(theirs))
+    assert refused.status_code == 401, refused.text
+    assert (await client.get("/me", headers=admin)).status_code == 200  # nobody else is touched
 
 
 async def test_logout_revokes_refresh_token(client: httpx.AsyncClient) -> None:

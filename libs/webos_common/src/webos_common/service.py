@@ -106,6 +106,8 @@ def create_service_app(
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
             log_sink = await install_log_sink(nc, name, level=settings.log_level)
+            if resources.verifier is not None:  # tests may have swapped it
+                await resources.verifier.follow(nc)  # sign-outs and revoked keys apply at once
             resources.bus = EventBus(nc, service=name)
             await resources.bus.start()
         for hook in on_startup:

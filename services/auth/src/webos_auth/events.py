@@ -16,6 +16,7 @@ from loguru import logger
 from pydantic import BaseModel
 
 from webos_common.bus import register_event
+from webos_common.security.revocation import Revocation, publish_revocation
 
 USER_CREATED = "user:created"
 USER_UPDATED = "user:updated"
@@ -53,6 +54,21 @@ register_event(USER_LOGGED_IN, UserLoggedIn)
 class Events:
     def __init__(self, resources: Any) -> None:
         self.resources = resources
+
+    async def revoke(self, revocation: Revocation) -> None:
+        """Tell every verifier (this process's at once, the others over NATS) to drop
+        and refuse what `revocation` names. The stored state is already revoked: a lost
+        broadcast only means the old rule (the token ends at its expiry)."""
+        verifier = getattr(self.resources, "verifier", None)
+        if verifier is not None and hasattr(verifier, "revoke"):
+            verifier.revoke(revocation)
+        nc = getattr(self.resources, "nats", None)
+        if nc is None:
+            return
+        try:
+            await publish_revocation(nc, revocation)
+        except Exception:  # noqa: BLE001 - see above
+            logger.exception("could not broadcast a token revocation")
 
     async def emit(self, topic: str, payload: dict[str, Any]) -> None:
         bus = getattr(self.resources, "bus", None)

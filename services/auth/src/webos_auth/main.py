@@ -38,6 +38,8 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         resources.verifier = TokenVerifier(container.keys, issuer=settings.jwt_issuer,
                                            audience=settings.jwt_audience,
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
+        if resources.nats is not None:
+            await resources.verifier.follow(resources.nats)
         created = await service.ensure_superuser(container)
         if created is not None:
             logger.info("created superuser {} <{}>", created["username"], created["email"])

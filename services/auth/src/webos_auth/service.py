@@ -13,6 +13,7 @@ from webos_auth.mail import Mail
 from webos_auth.tokens import TokenPair
 from webos_auth.users import public
 from webos_common.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from webos_common.security.revocation import user_revocation
 
 GENERIC_LOGIN_ERROR = "Wrong email/username or password"
 
@@ -93,6 +94,7 @@ async def change_password(c: Container, user_id: str, *, current: str, new: str)
     c.passwords.check(new, field="new_password", username=user["username"], email=user["email"])
     await c.users.update(user_id, {"password_hash": await c.passwords.ahash(new)})
     await c.tokens.revoke_user(user_id)
+    await c.events.revoke(user_revocation(user_id, max_token_age=c.settings.access_token_ttl))
 
 
 async def forgot_password(c: Container, email: str) -> None:
@@ -115,6 +117,7 @@ async def reset_password(c: Container, *, token: str, new: str) -> None:
     await c.actions.consume("reset", token)
     await c.users.update(user["_id"], {"password_hash": await c.passwords.ahash(new)})
     await c.tokens.revoke_user(user["_id"])
+    await c.events.revoke(user_revocation(user["_id"], max_token_age=c.settings.access_token_ttl))
     await c.throttle.unlock(user["_id"])
 
 

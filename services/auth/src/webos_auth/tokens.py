@@ -50,9 +50,11 @@ class Tokens:
         await self.refresh.create_index("expires_at", expireAfterSeconds=0)
 
     async def access_token(self, user: dict[str, Any], permissions: list[str]) -> str:
-        now = int(time.time())
+        precise = time.time()
+        now = int(precise)
         claims = {
             "sub": user["_id"], "iss": self.issuer, "aud": self.audience, "iat": now, "nbf": now,
+            "iat_ms": int(precise * 1000),  # revocations compare to the millisecond
             "exp": now + self.access_ttl, "jti": uuid.uuid4().hex, "typ": "access",
             "preferred_username": user["username"], "email": user["email"],
             "roles": list(user.get("roles", [])), "permissions": permissions,

@@ -3,7 +3,11 @@ signature against the JWKS key named by `kid`. Verified tokens are cached
 until they expire, so a repeated token costs a dict lookup.
 
 Bearer values with the `wos_` prefix are API keys: they are introspected
-against auth (see `introspect.py`) and cached for `key_cache_ttl` seconds."""
+against auth (see `introspect.py`) and cached for `key_cache_ttl` seconds.
+
+A verifier that `follow`s NATS applies auth's revocations (`revocation.py`)
+at once: sign-out, disabled accounts and revoked keys do not wait for the
+expiry. The cached path stays a dict lookup: revocations purge the cache."""
 
 from __future__ import annotations
 
@@ -13,11 +17,17 @@ from typing import Any
 
 from jose import jwt
 from jose.exceptions import JOSEError
+from loguru import logger
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from webos_common.errors import Unauthorized
 from webos_common.identity import User
 from webos_common.security.introspect import HttpKeyIntrospector, KeyIntrospector, is_api_key
 from webos_common.security.jwks import HttpJWKS, JWKSSource
+from webos_common.security.revocation import SUBJECT as REVOKED_SUBJECT
+from webos_common.security.revocation import Revocation
 
 ALGORITHMS = ["RS256"]
 
@@ -31,6 +41,13 @@ def user_from_claims(claims: dict[str, Any]) -> User:
         permissions=tuple(claims.get("permissions") or ()),
         extra={"api_key": str(claims["key_id"])} if claims.get("key_id") else {},
     )
+
+
+def issued_at(claims: dict[str, Any]) -> float:
+    """When a token was issued, to the millisecond when auth says so (`iat` is whole
+    seconds, too coarse to tell a token from the second of a revocation)."""
+    precise = claims.get("iat_ms")
+    return precise / 1000 if isinstance(precise, int | float) else float(claims.get("iat") or 0)
 
 
 class TokenVerifier:
@@ -47,6 +64,10 @@ class TokenVerifier:
         self.leeway = leeway
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, User]] = OrderedDict()
+        self._jti: dict[str, str] = {}  # token → jti, for the cached JWTs
+        self._revoked_jti: dict[str, float] = {}  # jti → until
+        self._revoked_users: dict[str, tuple[float, float]] = {}  # user id → (before, until)
+        self._revocations: Subscription | None = None
 
     async def verify(self, token: str) -> User:
         """The user a valid access token names; `Unauthorized` otherwise."""
@@ -54,12 +75,15 @@ class TokenVerifier:
         if hit is not None:
             if hit[0] > time.time():
                 return hit[1]
-            self._cache.pop(token, None)
+            self.forget(token)
         if is_api_key(token):
             return await self._verify_key(token)
         claims = await self.claims(token)
+        self._check_revoked(claims)
         user = user_from_claims(claims)
         self._remember(token, float(claims["exp"]), user)
+        if claims.get("jti"):
+            self._jti[token] = str(claims["jti"])
         return user
 
     async def _verify_key(self, key: str) -> User:
@@ -78,6 +102,47 @@ class TokenVerifier:
     def forget(self, token: str) -> None:
         """Drop one cached verification (e.g. a key just revoked locally)."""
         self._cache.pop(token, None)
+        self._jti.pop(token, None)
+
+    # -- revocation -----------------------------------------------------------
+    def revoke(self, revocation: Revocation) -> int:
+        """Apply a revocation: drop matching cached verifications and refuse the
+        revoked tokens from now on. Returns how many cached entries went."""
+        now = time.time()
+        self._revoked_jti = {j: u for j, u in self._revoked_jti.items() if u > now}
+        self._revoked_users = {k: v for k, v in self._revoked_users.items() if v[1] > now}
+        if revocation.jti:
+            self._revoked_jti[revocation.jti] = max(revocation.until, now + 3600)
+        if revocation.user_id and revocation.before is not None:
+            self._revoked_users[revocation.user_id] = (revocation.before, max(revocation.until, now + 3600))
+        gone = [token for token, (_, user) in self._cache.items()
+                if (revocation.jti and self._jti.get(token) == revocation.jti)
+                or (revocation.key_id and user.extra.get("api_key") == revocation.key_id)
+                or (revocation.user_id and revocation.before is not None and user.id == revocation.user_id)]
+        for token in gone:
+            self.forget(token)
+        return len(gone)
+
+    def _check_revoked(self, claims: dict[str, Any]) -> None:
+        jti = claims.get("jti")
+        if jti and jti in self._revoked_jti:
+            raise Unauthorized("This token was revoked (signed out)")
+        revoked = self._revoked_users.get(str(claims.get("sub")))
+        if revoked is not None and issued_at(claims) < revoked[0]:
+            raise Unauthorized("This token was revoked; sign in again")
+
+    async def follow(self, nc: NATS) -> None:
+        """Apply every revocation auth broadcasts (`webos.auth.revoked`)."""
+        if self._revocations is not None:
+            return
+
+        async def on_revoked(msg: Msg) -> None:
+            try:
+                self.revoke(Revocation.model_validate_json(msg.data))
+            except ValueError as exc:
+                logger.warning("token verifier: ignoring a malformed revocation: {}", exc)
+
+        self._revocations = await nc.subscribe(REVOKED_SUBJECT, cb=on_revoked)
 
     async def claims(self, token: str) -> dict[str, Any]:
         try:
@@ -105,4 +170,5 @@ class TokenVerifier:
     def _remember(self, token: str, exp: float, user: User) -> None:
         self._cache[token] = (exp, user)
         if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+            oldest, _ = self._cache.popitem(last=False)
+            self._jti.pop(oldest, None)

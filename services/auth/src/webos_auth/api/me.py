@@ -3,6 +3,7 @@ on the caller only: there is no user id to change."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,6 +14,7 @@ from webos_auth.events import USER_UPDATED
 from webos_auth.schemas import ApiKeyCreate, MeUpdate, PasswordChange
 from webos_auth.users import public
 from webos_common.security import CurrentUser
+from webos_common.security.revocation import Revocation
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -59,4 +61,6 @@ async def create_key(body: ApiKeyCreate, user: SessionUser, c: Auth) -> dict[str
 
 @router.delete("/api-keys/{key_id}")
 async def revoke_key(key_id: str, user: CurrentUser, c: Auth) -> dict[str, Any]:
-    return apikeys.public(await c.apikeys.revoke(user.id, key_id))
+    revoked = await c.apikeys.revoke(user.id, key_id)
+    await c.events.revoke(Revocation(key_id=key_id, until=time.time() + 3600))  # out of every key cache now
+    return apikeys.public(revoked)

@@ -10,7 +10,8 @@ from webos_auth import service
 from webos_auth.api.deps import Auth, clear_session_cookies, client_address, set_session_cookies
 from webos_auth.schemas import ForgotIn, LoginIn, RefreshIn, RegisterIn, ResetIn, VerifyIn
 from webos_auth.users import public
-from webos_common.errors import Unauthorized
+from webos_common.errors import Unauthorized, WebOSError
+from webos_common.security.revocation import Revocation
 
 router = APIRouter(tags=["session"])
 
@@ -39,11 +40,24 @@ async def refresh(request: Request, response: Response, c: Auth, body: RefreshIn
     return pair.as_dict()
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
 @router.post("/logout")
 async def logout(request: Request, response: Response, c: Auth, body: RefreshIn | None = None) -> dict[str, str]:
     token = (body.refresh_token if body else None) or request.cookies.get("refresh_token")
     if token:
         await c.tokens.revoke(token)
+    access = _bearer(request) or request.cookies.get("access_token")
+    if access:  # the access token in hand stops working everywhere now, not at its expiry
+        try:
+            claims = await request.app.state.resources.verifier.claims(access)
+        except WebOSError:
+            claims = {}
+        if claims.get("jti"):
+            await c.events.revoke(Revocation(jti=str(claims["jti"]), until=float(claims["exp"])))
     clear_session_cookies(response)
     return {"status": "signed_out"}
 

@@ -17,6 +17,7 @@ from webos_auth.users import public
 from webos_common.errors import Forbidden, ValidationFailed
 from webos_common.identity import User
 from webos_common.security import require_permission
+from webos_common.security.revocation import user_revocation
 
 router = APIRouter(prefix="/users", tags=["users"])
 Reader = Annotated[User, Depends(require_permission("auth.users.read"))]
@@ -94,6 +95,8 @@ async def update_user(user_id: str, body: UserUpdate, c: Auth, caller: Writer) -
     user = await c.users.update(user_id, changes)
     if body.active is False or body.password is not None or body.roles is not None:
         await c.tokens.revoke_user(user_id)
+        # tokens already out carry the old roles (or a disabled account): refused everywhere now
+        await c.events.revoke(user_revocation(user_id, max_token_age=c.settings.access_token_ttl))
     await c.events.emit(USER_UPDATED, public(user))
     return public(user)
 
@@ -106,6 +109,7 @@ async def delete_user(user_id: str, c: Auth, caller: Writer) -> dict[str, str]:
     user = await c.users.delete(user_id)
     await c.tokens.revoke_user(user_id)
     await c.apikeys.revoke_user(user_id)
+    await c.events.revoke(user_revocation(user_id, max_token_age=c.settings.access_token_ttl))
     await c.events.emit(USER_DELETED, {"id": user["_id"], "username": user["username"], "email": user["email"]})
     return {"status": "deleted"}
 
