@@ -84,8 +84,8 @@ def argon2_hash_seconds() -> float:
 
 
 async def login_rate(root: Path, seconds: float, concurrency: int = 4) -> tuple[float, int, int]:
-    mongo = MongoServer(root / "mongo", log_path=root / "mongod.log")
-    nats_server = NatsServer(root / "nats", log_path=root / "nats.log")
+    mongo = MongoServer(root / "mongo", log_path=root / "mongod.log", die_with_parent=True)
+    nats_server = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     mongo.start()
     nats_server.start()
     port = free_port()

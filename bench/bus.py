@@ -182,7 +182,7 @@ async def main() -> int:
     load spikes then hit both sides alike."""
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = NatsServer(Path(tmp) / "nats", log_path=Path(tmp) / "nats.log")
+        server = NatsServer(Path(tmp) / "nats", log_path=Path(tmp) / "nats.log", die_with_parent=True)
         server.start()
         try:
             await raw_side(server.url, 500, "warm")

@@ -132,7 +132,7 @@ async def main(seconds: int, rounds: int) -> None:
     token = {"Authorization": f"Bearer {issuer.token('bench-user', expires_in=3600)}"}
     backend_port, nginx_port, gateway_port = free_port(), free_port(), free_port()
     bucket = f"bench_{uuid.uuid4().hex[:8]}"
-    nats_server = NatsServer(root / "nats", log_path=root / "nats.log")
+    nats_server = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     nats_server.start()
     procs: list[ManagedProcess] = []
     nc = None

@@ -145,7 +145,7 @@ async def main(url: str) -> int:
 
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="webos-bench-") as tmp:
-        server = MongoServer(Path(tmp) / "mongo")
+        server = MongoServer(Path(tmp) / "mongo", die_with_parent=True)
         server.start()
         try:
             code = asyncio.run(main(server.url))

@@ -120,7 +120,8 @@ async def bench_cache(state: Path) -> None:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="webos-bench-settings-") as tmp:
         root = Path(tmp)
-        mongo, nats_server = MongoServer(root / "mongo"), NatsServer(root / "nats")
+        mongo = MongoServer(root / "mongo", die_with_parent=True)
+        nats_server = NatsServer(root / "nats", die_with_parent=True)
         mongo.start()
         nats_server.start()
         try:

@@ -178,8 +178,8 @@ def main() -> None:
     jwks_url = f"http://127.0.0.1:{ports['nginx']}/jwks.json"
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temp folder
     (root / "nginx.conf").write_text(NGINX.format(user=user, root=root / "nginx", port=ports["nginx"], files=files))
-    mongo = MongoServer(root / "mongo", log_path=root / "mongod.log")
-    nats = NatsServer(root / "nats", log_path=root / "nats.log")
+    mongo = MongoServer(root / "mongo", log_path=root / "mongod.log", die_with_parent=True)
+    nats = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     procs: list[ManagedProcess] = []
     try:
         mongo.start()

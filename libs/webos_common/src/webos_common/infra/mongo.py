@@ -22,7 +22,9 @@ def mongod_binary() -> Path:
 
 
 class MongoServer:
-    def __init__(self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None,
+                 die_with_parent: bool = False) -> None:
+        self.die_with_parent = die_with_parent
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.log_path = log_path or self.data_dir.parent / "mongod.log"
@@ -44,7 +46,8 @@ class MongoServer:
 
     def start(self, timeout: float = 30.0) -> int:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = ManagedProcess("mongodb", self.argv(), log_path=self.log_path)
+        self.process = ManagedProcess("mongodb", self.argv(), log_path=self.log_path,
+                                      die_with_parent=self.die_with_parent)
         pid = self.process.start()
         wait_port(self.port, timeout=timeout, proc=self.process.proc)
         self.ensure_replica_set(timeout)

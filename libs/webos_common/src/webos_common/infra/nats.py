@@ -20,7 +20,9 @@ def nats_binary() -> Path:
 
 
 class NatsServer:
-    def __init__(self, store_dir: Path, *, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, store_dir: Path, *, port: int | None = None, log_path: Path | None = None,
+                 die_with_parent: bool = False) -> None:
+        self.die_with_parent = die_with_parent
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_path = log_path or self.store_dir.parent / "nats.log"
@@ -35,7 +37,8 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> int:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.process = ManagedProcess("nats", self.argv(), log_path=self.log_path)
+        self.process = ManagedProcess("nats", self.argv(), log_path=self.log_path,
+                                      die_with_parent=self.die_with_parent)
         pid = self.process.start()
         wait_port(self.port, timeout=timeout, proc=self.process.proc)
         return pid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -93,11 +94,25 @@ def stop_pid(pid: int, *, timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent dies (Linux `PR_SET_PDEATHSIG`)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's own cleanup has to do
+        pass
+
+
 class ManagedProcess:
-    """Start a command detached in its own session, logging to a file."""
+    """Start a command detached in its own session, logging to a file.
+
+    `die_with_parent`: the process is ended when the one that started it dies,
+    even by SIGKILL (test sessions, benchmarks); `webos up` leaves it off, as
+    its platform outlives the command."""
 
     def __init__(self, name: str, argv: Sequence[str], *, log_path: Path,
-                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+                 env: Mapping[str, str] | None = None, cwd: Path | None = None,
+                 die_with_parent: bool = False) -> None:
         if not argv:
             raise ValueError("argv must not be empty")
         self.name = name
@@ -105,6 +120,7 @@ class ManagedProcess:
         self.log_path = log_path
         self.env = dict(env) if env is not None else None
         self.cwd = cwd
+        self.die_with_parent = die_with_parent
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -118,6 +134,7 @@ class ManagedProcess:
             self.proc = subprocess.Popen(
                 self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env=env, cwd=self.cwd, start_new_session=True,
+                preexec_fn=_die_with_parent if self.die_with_parent else None,
             )
         return self.proc.pid
 

@@ -26,7 +26,7 @@ def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def mongo_server(infra_dir: Path) -> Iterator[MongoServer]:
-    server = MongoServer(infra_dir / "mongo", log_path=infra_dir / "mongod.log")
+    server = MongoServer(infra_dir / "mongo", log_path=infra_dir / "mongod.log", die_with_parent=True)
     server.start()
     yield server
     server.stop()
@@ -34,7 +34,7 @@ def mongo_server(infra_dir: Path) -> Iterator[MongoServer]:
 
 @pytest.fixture(scope="session")
 def nats_server(infra_dir: Path) -> Iterator[NatsServer]:
-    server = NatsServer(infra_dir / "nats", log_path=infra_dir / "nats.log")
+    server = NatsServer(infra_dir / "nats", log_path=infra_dir / "nats.log", die_with_parent=True)
     server.start()
     yield server
     server.stop()
@@ -42,7 +42,7 @@ def nats_server(infra_dir: Path) -> Iterator[NatsServer]:
 
 @pytest.fixture(scope="session")
 def s3_server(infra_dir: Path) -> Iterator[S3Server]:
-    server = S3Server(infra_dir / "s3.log")
+    server = S3Server(infra_dir / "s3.log", die_with_parent=True)
     server.start()
     yield server
     server.stop()
