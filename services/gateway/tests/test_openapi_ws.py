@@ -48,6 +48,13 @@ async def test_merged_openapi_lists_live_modules_and_drops_them(rig: Rig) -> Non
 
         docs = await client.get("/api/docs")
         assert docs.status_code == 200 and "/api/openapi.json" in docs.text
+        assert "cdn." not in docs.text and "/api/docs/assets/swagger-ui-bundle.js" in docs.text  # works offline
+        script = await client.get("/api/docs/assets/swagger-ui-bundle.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert "SwaggerUIBundle" in script.text
+        assert (await client.get("/api/docs/assets/swagger-ui.css")).status_code == 200
+        assert (await client.get("/api/docs/assets/..%2Fpyproject.toml")).status_code == 404
+        assert (await client.get("/api/docs/assets/index.html")).status_code == 404
 
 
 def _refs(node: Any) -> list[str]:

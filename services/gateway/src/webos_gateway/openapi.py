@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from swagger_ui_bundle import swagger_ui_path
+
+from webos_gateway.routing import DOCS_ASSETS
 
 if TYPE_CHECKING:
     from webos_gateway.state import Gateway
@@ -108,6 +112,10 @@ def _rename_refs(node: Any, name: str) -> Any:
     return node
 
 
+SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+                 "favicon-32x32.png": "image/png"}
+
+
 def openapi_router(merger: OpenAPIMerger) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -117,6 +125,17 @@ def openapi_router(merger: OpenAPIMerger) -> APIRouter:
 
     @router.get("/api/docs")
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="WebOS API")
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json", title="WebOS API",
+            swagger_js_url=f"{DOCS_ASSETS}swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}favicon-32x32.png")
+
+    @router.get(DOCS_ASSETS + "{name}")
+    async def docs_asset(name: str) -> FileResponse:
+        """Swagger UI from the `swagger-ui-bundle` wheel: the docs work with no internet."""
+        if name not in SWAGGER_FILES:
+            raise HTTPException(status_code=404, detail="Not Found")
+        return FileResponse(Path(str(swagger_ui_path)) / name, media_type=SWAGGER_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     return router

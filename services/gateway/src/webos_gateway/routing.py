@@ -42,8 +42,11 @@ _CORE = {name: Route("core", name, len("/api/") + len(name)) for name in CORE_SE
 _modules: dict[str, Route] = {}
 
 
+DOCS_ASSETS = "/api/docs/assets/"  # Swagger UI's files, served by the gateway itself (no CDN)
+
+
 def classify(path: str) -> Route:
-    if path in OWN_PATHS:
+    if path in OWN_PATHS or path.startswith(DOCS_ASSETS):
         return OWN
     if not path.startswith("/api/"):
         return SHELL

@@ -86,4 +86,6 @@ class WebOSBroker(PullBasedJetStreamBroker):
         if self._cancel_sub is not None:
             await self._cancel_sub.unsubscribe()
             self._cancel_sub = None
+        if self.bus is not None:  # its ack waiter's subscription and timeout sweeper
+            await self.bus.close()
         await super().shutdown()
