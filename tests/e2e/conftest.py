@@ -46,6 +46,16 @@ class Platform:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
 
+    @staticmethod
+    def until(check: Any, timeout: float = 10.0) -> Any:
+        """Poll `check` until it returns something truthy or `timeout` passes; its last answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result or time.monotonic() > deadline:
+                return result
+            time.sleep(0.2)
+
     def login(self, name: str, password: str) -> str:
         with self.api() as client:
             response = client.post("/api/auth/login", json={"login": name, "password": password})

@@ -4,18 +4,8 @@ admin saves in the settings service (read over NATS by its host, no restart)."""
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from typing import Any
-
-
-def _until(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def test_the_tasks_module_follows_its_settings(platform: Any, admin_token: str, tasks_api: str) -> None:
@@ -33,12 +23,12 @@ def test_the_tasks_module_follows_its_settings(platform: Any, admin_token: str, 
         try:
             saved = client.patch("/api/settings/modules/tasks", json={"widget_limit": 1})
             assert saved.status_code == 200, saved.text
-            assert _until(lambda: shown() == 1), shown()
+            assert platform.until(lambda: shown() == 1), shown()
             bad = client.patch("/api/settings/modules/tasks", json={"widget_limit": 99})
             assert bad.status_code == 422 and "widget_limit" in bad.text
             assert shown() == 1  # the refused value changed nothing
             client.patch("/api/settings/modules/tasks", json={"widget_limit": 2})
-            assert _until(lambda: shown() == 2), shown()
+            assert platform.until(lambda: shown() == 2), shown()
         finally:
             client.put("/api/settings/modules/tasks", json={})  # back to the schema's defaults
 
@@ -54,4 +44,4 @@ def test_a_signed_out_token_is_refused_by_the_gateway_at_once(platform: Any, tas
         assert client.get(tasks_api, params={"limit": 1}).status_code == 200  # verified and cached
         out = client.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})
         assert out.status_code == 200, out.text
-        assert _until(lambda: client.get(tasks_api, params={"limit": 1}).status_code == 401, timeout=3)
+        assert platform.until(lambda: client.get(tasks_api, params={"limit": 1}).status_code == 401, timeout=3)

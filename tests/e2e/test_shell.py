@@ -30,14 +30,6 @@ def _get(platform: Any, token: str, path: str) -> Any:
     return answer.json()
 
 
-def _until(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
-
 
 def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_token: str) -> None:
     shell.goto("/m/tasks?status=todo")
@@ -112,7 +104,8 @@ def test_edit_a_task_in_the_grid(admin: Any, platform: Any, admin_token: str, ta
     editor = admin.page.locator(".ag-cell-inline-editing input")
     editor.fill(f"edited {tag}")
     editor.press("Enter")
-    assert _until(lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"edited {tag}")
+    title = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
+    assert platform.until(lambda: title() == f"edited {tag}"), title()
     admin.shot("grid-edit")
 
 
@@ -121,7 +114,7 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
     tasks = [_task(platform, admin_token, f"bulk {tag} {n}") for n in range(3)]
     admin.open(f"/m/tasks?q=bulk%20{tag}")
     rows = admin.page.locator(".ag-center-cols-container .ag-row")
-    _until(lambda: rows.count() == 3)
+    platform.until(lambda: rows.count() == 3)
     assert rows.count() == 3
     for checkbox in admin.page.locator(".ag-pinned-left-cols-container .ag-row, .ag-center-cols-container .ag-row"
                                        ).locator("input[type=checkbox]").all()[:3]:
@@ -136,7 +129,7 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
     dialog.get_by_test_id("bulk-apply").click()
     dialog.wait_for(state="hidden")
     states = lambda: {_get(platform, admin_token, f"/api/tasks/tasks/{t['id']}")["status"] for t in tasks}  # noqa: E731
-    assert _until(lambda: states() == {"done"}), states()
+    assert platform.until(lambda: states() == {"done"}), states()
 
 
 def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
@@ -148,7 +141,7 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     card = admin.page.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
     card.drag_to(admin.page.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
     status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
-    assert _until(lambda: status() == "in_progress"), status()
+    assert platform.until(lambda: status() == "in_progress"), status()
     admin.page.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
     admin.shot("kanban")
     added = admin.page.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
