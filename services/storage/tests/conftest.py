@@ -68,9 +68,13 @@ class Harness:
         return out
 
     async def assert_index_matches(self, source_id: str) -> None:
+        """Every file indexed as it is; every indexed folder still a folder."""
         files = await self.snapshot(source_id)
-        indexed = {e.path: (e.size, e.sha256) for e in await self.container.service.index.all_in(source_id, "")}
-        assert indexed == files
+        entries = await self.container.service.index.all_in(source_id, "")
+        assert {e.path: (e.size, e.sha256) for e in entries if not e.is_dir} == files
+        source = self.container.sources[source_id]
+        for folder in (e for e in entries if e.is_dir):
+            assert (await source.get_stat(folder.path)).is_dir, folder
 
 
 def sources_for(kind: str, tmp_path: Path, s3_url: str) -> list[SourceConfig]:

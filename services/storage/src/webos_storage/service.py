@@ -76,9 +76,16 @@ class StorageService:
         return item_view(target.urn.source, meta, await self.index.get(str(target.urn)))
 
     async def mkdir(self, user: User, urn: str) -> dict[str, Any]:
+        """Make a folder, and index it (owner, tags, search by name)."""
         target = self.target(user, urn, write=True)
         await target.source.mkdir(target.urn.path)
-        return item_view(target.urn.source, await target.source.get_stat(target.urn.path), None)
+        meta = await target.source.get_stat(target.urn.path)
+        entry = await self.index.get(str(target.urn))
+        if entry is None and target.urn.path:
+            entry = folder_entry(target.urn, owner=user.id)
+            await self.index.put(entry)
+            await self._emit("file:created", entry, user)
+        return item_view(target.urn.source, meta, entry)
 
     async def upload(self, user: User, urn: str, chunks: ByteStream, *, content_type: str | None) -> dict[str, Any]:
         target = self.target(user, urn, write=True)
@@ -179,6 +186,10 @@ class StorageService:
     async def set_tags(self, user: User, urn: str, tags: list[str]) -> dict[str, Any]:
         target = self.target(user, urn, write=True)
         entry = await self.index.set_tags(str(target.urn), sorted(set(tags)))
+        if entry is None and target.urn.path and (await target.source.get_stat(target.urn.path)).is_dir:
+            # a folder an upload made on the way: indexed from its first tag
+            await self.index.put(folder_entry(target.urn, owner=user.id))
+            entry = await self.index.set_tags(str(target.urn), sorted(set(tags)))
         if entry is None:
             raise FileMissing(f"{target.urn} is not in the index", details={"urn": str(target.urn)})
         await self._emit("file:updated", entry, user)
@@ -189,7 +200,7 @@ class StorageService:
         entries, _ = await self.index.search(name=name, tag=tag, owner=owner, skip=0, limit=10_000)
         visible = [e for e in entries if self._readable(user, Urn(e.source, e.path))]
         page = visible[skip: skip + limit]
-        items = [item_view(e.source, FileMetadata(path=e.path, name=e.name, is_dir=False, size=e.size,
+        items = [item_view(e.source, FileMetadata(path=e.path, name=e.name, is_dir=e.is_dir, size=e.size,
                                                   modified=e.modified, content_type=e.content_type), e)
                  for e in page]
         return {"items": items, "total": len(visible), "skip": skip, "limit": limit,
@@ -216,7 +227,12 @@ class StorageService:
     async def _emit(self, topic: str, entry: IndexEntry, user: User) -> None:
         await self.bus.emit(topic, {"urn": entry.urn, "size": entry.size, "sha256": entry.sha256,
                                     "content_type": entry.content_type, "owner": entry.owner,
-                                    "tags": entry.tags, "by": user.id})
+                                    "tags": entry.tags, "is_dir": entry.is_dir, "by": user.id})
+
+
+def folder_entry(urn: Urn, *, owner: str) -> IndexEntry:
+    return IndexEntry(urn=str(urn), source=urn.source, path=urn.path, name=basename(urn.path), size=0,
+                      sha256=None, content_type=None, owner=owner, is_dir=True)
 
 
 async def _exists(target: Target) -> bool:

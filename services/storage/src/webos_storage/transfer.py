@@ -13,7 +13,7 @@ from typing import Any
 
 from loguru import logger
 
-from webos_common.afs import FileExists, FileMissing, Urn, is_within, join
+from webos_common.afs import FileExists, FileMissing, Urn, basename, is_within, join
 from webos_common.errors import BadRequest
 from webos_common.identity import User
 from webos_storage.access import Target
@@ -88,6 +88,7 @@ class Transfers:
                                             keep_source=keep_source)
                 written.append(dst)
             await progress(done)
+            await self._copy_folder_entries(user, source, target, keep_source=keep_source)
         except BaseException:
             await self._undo(target, written, created_dir=meta.is_dir)
             raise
@@ -98,6 +99,20 @@ class Transfers:
         await source.source.delete(source.urn.path)
         await self.service.index.remove_tree(source.urn.source, source.urn.path)
         await self.service.bus.emit("file:moved", {"from": str(source.urn), "to": str(target.urn), "by": user.id})
+
+    async def _copy_folder_entries(self, user: User, source: Target, target: Target, *, keep_source: bool) -> None:
+        """The indexed folders of the tree, at their new place (a copy's belong to its maker)."""
+        index = self.service.index
+        for old in await index.all_in(source.urn.source, source.urn.path):
+            if not old.is_dir:
+                continue
+            rest = old.path[len(source.urn.path):].lstrip("/")
+            dst = Urn(target.urn.source, join(target.urn.path, rest))
+            entry = dataclasses.replace(old, urn=str(dst), source=dst.source, path=dst.path, name=basename(dst.path),
+                                        modified=now(), tags=list(old.tags))
+            if keep_source:
+                entry.owner, entry.created = user.id, now()
+            await index.put(entry)
 
     async def _undo(self, target: Target, written: list[Urn], *, created_dir: bool) -> None:
         """A failed transfer takes back what it wrote: the source is untouched, the target as before."""

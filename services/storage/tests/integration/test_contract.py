@@ -201,3 +201,38 @@ async def test_tags_and_search(storage_app, kind) -> None:
         assert [i["urn"] for i in by_tag["items"]] == ["fs://main/s/notes.txt"]
         by_owner = (await h.client.get("/search", params={"owner": "bob"}, headers=headers)).json()
         assert [i["urn"] for i in by_owner["items"]] == ["fs://main/s/notes.txt"]
+
+
+async def test_folders_are_indexed_tagged_searched_moved_and_restored(storage_app, kind) -> None:
+    async with storage_app(kind) as h:
+        alice = h.as_user("alice")
+        made = await h.client.post("/files/mkdir", json={"urn": "fs://main/Projects/Apollo"}, headers=alice)
+        assert made.status_code == 201 and made.json()["owner"] == "alice" and made.json()["is_dir"]
+        await h.put("fs://main/Projects/Apollo/plan.txt", b"go")
+        await h.put("fs://main/Projects/Gemini/notes.txt", b"n")  # Gemini: made on the way, not indexed
+        tagged = await h.client.put("/files/tags", json={"urn": "fs://main/Projects/Apollo", "tags": ["moon"]},
+                                    headers=alice)
+        assert tagged.status_code == 200 and tagged.json()["tags"] == ["moon"]
+        late = await h.client.put("/files/tags", json={"urn": "fs://main/Projects/Gemini", "tags": ["orbit"]},
+                                  headers=alice)
+        assert late.status_code == 200 and late.json()["tags"] == ["orbit"]  # indexed from its first tag
+        found = (await h.client.get("/search", params={"name": "apollo"}, headers=alice)).json()
+        assert [(i["urn"], i["is_dir"], i["tags"]) for i in found["items"]] == [("fs://main/Projects/Apollo/", True,
+                                                                                   ["moon"])]
+        moved = await h.client.post("/files/move", json={"src": "fs://main/Projects/Apollo",
+                                                         "dst": "fs://main/Archive/Apollo"}, headers=alice)
+        assert moved.status_code == 200, moved.text
+        stat = (await h.client.get("/files/stat", params={"urn": "fs://main/Archive/Apollo"}, headers=alice)).json()
+        assert stat["tags"] == ["moon"] and stat["owner"] == "alice"
+        copied = await h.client.post("/files/copy", json={"src": "fs://main/Archive/Apollo",
+                                                          "dst": "fs://other/Apollo"}, headers=h.as_user("admin"))
+        assert copied.status_code == 201, copied.text
+        copy = (await h.client.get("/files/stat", params={"urn": "fs://other/Apollo"}, headers=alice)).json()
+        assert copy["tags"] == ["moon"] and copy["owner"] == "admin"  # a copy belongs to its maker
+        gone = (await h.client.delete("/files", params={"urn": "fs://main/Archive/Apollo"}, headers=alice)).json()
+        assert (await h.client.get("/search", params={"tag": "moon"}, headers=alice)).json()["total"] == 1
+        assert (await h.client.post(f"/trash/{gone['trash_id']}/restore", headers=alice)).status_code == 200
+        back = (await h.client.get("/search", params={"tag": "moon"}, headers=alice)).json()
+        assert sorted(i["urn"] for i in back["items"]) == ["fs://main/Archive/Apollo/", "fs://other/Apollo/"]
+        await h.assert_index_matches("main")
+        await h.assert_index_matches("other")

@@ -16,7 +16,9 @@ def now() -> datetime:
 
 @dataclass
 class IndexEntry:
-    """One file as the metadata index knows it (folders are not indexed)."""
+    """One file, or one folder made through the API (`is_dir`), as the metadata index
+    knows it: owner, tags and timestamps that the data source cannot keep. Folders that
+    uploads create on the way are not indexed until tagged or moved."""
 
     urn: str
     source: str
@@ -29,6 +31,7 @@ class IndexEntry:
     created: datetime = field(default_factory=now)
     modified: datetime = field(default_factory=now)
     tags: list[str] = field(default_factory=list)
+    is_dir: bool = False
 
 
 @dataclass(frozen=True)
