@@ -1,5 +1,8 @@
+from __future__ import annotations
+
 import csv
 import io
+from typing import Any
 
 from webos_shell import tabular
 from webos_shell.admin.logs import passes, record_of
@@ -127,3 +130,32 @@ def test_only_shell_module_setting_changes_drop_the_brand() -> None:
     assert not brand_changed(wire(layer="user", module="shell"))
     assert not brand_changed(wire(layer="module", module="tasks"))
     assert not brand_changed(b"garbage")
+
+
+async def _broken_component(ctx: object) -> None:
+    raise RuntimeError("module bug")
+
+
+async def test_a_failing_module_component_is_contained(monkeypatch: Any) -> None:
+    from webos_common.identity import User
+    from webos_common.manifest import ModuleManifest
+    from webos_shell import components
+
+    shown: list[str] = []
+
+    class Label:
+        def __init__(self, text: str) -> None:
+            shown.append(text)
+
+        def classes(self, *_: Any) -> Label:
+            return self
+
+        def props(self, *_: Any) -> Label:
+            return self
+
+    monkeypatch.setattr(components.ui, "label", Label)
+    monkeypatch.setattr(type(components.app.storage), "user", property(lambda self: {}))
+    view = components.parse(f"board={__name__}:_broken_component")
+    manifest = ModuleManifest(name="demo", version="1", instance_id="i", base_url="http://x")
+    assert await components.render(view, None, User(id="u"), {}, manifest) is True
+    assert shown == ["The demo module's view 'board' failed: RuntimeError"]

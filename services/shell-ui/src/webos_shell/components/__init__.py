@@ -123,6 +123,11 @@ async def render(view: View, ref: CollectionRef | None, user: User, params: dict
         return False
     if view.built_in:
         await function(ref, user, view.option)
-    else:
+        return True
+    try:
         await function(PageContext(user, manifest, ref.collection if ref else None, params))
+    except Exception as exc:  # noqa: BLE001 - a module's bug must not take the shell's page down
+        logger.exception("module component {} failed", view.target)
+        ui.label(f"The {manifest.name} module's view {view.name!r} failed: {type(exc).__name__}").classes(
+            "text-negative").props('data-testid="component-failed"')
     return True
