@@ -124,3 +124,30 @@ async def test_the_delivery_count_is_read_off_the_reply_subject(nc: NATS, stream
         (msg,) = await sub.fetch(1, timeout=2)
         assert _delivered(msg) == msg.metadata.num_delivered == expected
         await msg.nak()
+
+
+async def test_a_consumer_stops_even_when_nats_py_swallows_its_cancel(nc: NATS, stream: str) -> None:
+    """nats-py's publish path (used to ack and to ask for messages) eats CancelledError;
+    the pull loop must still end, not pull forever (it hung a service's shutdown)."""
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    from webos_common.bus.pull import pull_messages
+
+    js = nc.jetstream()
+    await js.add_consumer(stream, ConsumerConfig(durable_name="c", ack_policy=AckPolicy.EXPLICIT))
+    for n in range(3):
+        await js.publish(f"{stream.lower()}.e", str(n).encode())
+    got: list[bytes] = []
+
+    async def consume() -> None:
+        async for msg in pull_messages(nc, stream=stream, durable="c", batch=8, expires=30):
+            got.append(msg.data)
+            asyncio.current_task().cancel()  # type: ignore[union-attr]
+            try:
+                await msg.ack()  # where the cancel lands...
+            except asyncio.CancelledError:
+                pass  # ...and is lost, as in nats-py's flush
+
+    task = asyncio.create_task(consume())
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done and task.cancelled() and got == [b"0"]

@@ -20,6 +20,16 @@ HEARTBEAT = "100"
 TIMEOUT = "408"
 
 
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancel that got lost: nats-py's publish path swallows CancelledError
+    (`Client._flush_pending`), so a consumer stopped while it asks for messages or acks
+    one would otherwise go on pulling forever (and `asyncio.timeout` then reports the
+    lost cancel as a plain TimeoutError)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def pull_messages(nc: NATS, *, stream: str, durable: str, batch: int = 64,
                         expires: float = 5.0) -> AsyncIterator[Msg]:
     inbox = nc.new_inbox()
@@ -33,16 +43,19 @@ async def pull_messages(nc: NATS, *, stream: str, durable: str, batch: int = 64,
     outstanding = 0
     try:
         while True:
+            _raise_if_cancelled()  # lost while the caller handled (and acked) the last message
             if outstanding <= batch // 2:
                 want = batch - outstanding
                 body = {"batch": want, "expires": int(expires * 1e9)}
                 await nc.publish(request, json.dumps(body).encode(), reply=inbox)
+                _raise_if_cancelled()
                 outstanding += want
             if arrived.empty():
                 try:
                     async with asyncio.timeout(expires + 1.0):
                         msg = await arrived.get()
                 except TimeoutError:  # lost requests (reconnect): start over
+                    _raise_if_cancelled()
                     outstanding = 0
                     continue
             else:  # a burst: no suspension, so the acks go out together
