@@ -29,7 +29,9 @@ def _safe_next(path: str) -> str:
 @router.get("/config")
 async def config(c: Auth) -> dict[str, Any]:
     s = c.settings
-    return {"enabled": s.sso_enabled, "provider": s.oidc_provider_name if s.sso_enabled else None}
+    # the sign-in page's options: the SSO button, and whether to offer "Create an account"
+    return {"enabled": s.sso_enabled, "provider": s.oidc_provider_name if s.sso_enabled else None,
+            "registration": s.registration}
 
 
 @router.get("/login")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi.responses import RedirectResponse
@@ -9,18 +10,52 @@ from nicegui import app, ui
 
 from webos_shell import endpoints, runtime, session
 from webos_shell.gateway import ApiError
+from webos_shell.schema_fields import server_errors
 
 
-async def _sso_provider() -> str | None:
-    """The SSO provider's name when auth has one configured (or the shell's override)."""
-    rt = runtime.get()
-    if rt.settings.shell_sso_name:
-        return rt.settings.shell_sso_name
+async def _sign_in_options() -> dict[str, Any]:
+    """Auth's sign-in options (`enabled`/`provider` for SSO, `registration` mode); {} when unreachable."""
     try:
-        config = await rt.gateway.get({}, endpoints.SSO_CONFIG)
+        config = await runtime.get().gateway.get({}, endpoints.SSO_CONFIG)
     except (ApiError, OSError):
-        return None
-    return str(config.get("provider") or "SSO") if isinstance(config, dict) and config.get("enabled") else None
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _sso_provider(options: dict[str, Any]) -> str | None:
+    """The SSO provider's name when auth has one configured (or the shell's override)."""
+    override = runtime.get().settings.shell_sso_name
+    if override:
+        return override
+    return str(options.get("provider") or "SSO") if options.get("enabled") else None
+
+
+def field_errors(exc: ApiError) -> dict[str, str]:
+    """`{field: message}` from a platform error: a 422's details, or the one field a
+    409 or 403 names (`details.field`)."""
+    found = server_errors(exc.body)
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    if isinstance(details, dict) and details.get("field"):
+        found.setdefault(str(details["field"]), exc.message)
+    return found
+
+
+def _card(title: str, subtitle: str, testid: str) -> ui.card:
+    rt = runtime.get()
+    ui.page_title(f"{title} · {rt.theme.brand_name}")
+    ui.colors(primary=rt.theme.primary)
+    card = ui.card().classes("absolute-center w-96 p-6 gap-3").props(f'data-testid="{testid}"')
+    with card:
+        ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
+        ui.label(subtitle).classes("text-gray-500")
+    return card
+
+
+def _set_errors(inputs: dict[str, Any], errors: dict[str, str]) -> None:
+    """Each message under its input; the others cleared."""
+    for name, field in inputs.items():
+        field.error = errors.get(name)
 
 
 def register() -> None:
@@ -54,11 +89,131 @@ def register() -> None:
                 'data-testid="login-password"').classes("w-full").on("keydown.enter", submit)
             error = ui.label("").classes("text-negative text-sm").props('data-testid="login-error"')
             ui.button("Sign in", on_click=submit).classes("w-full").props('data-testid="login-submit"')
-            provider = await _sso_provider()
+            options = await _sign_in_options()
+            provider = _sso_provider(options)
             if provider:
                 ui.button(f"Sign in with {provider}", icon="login",
                           on_click=lambda: ui.navigate.to(f"{endpoints.SSO_LOGIN}?next={quote(target, safe='')}")
                           ).classes("w-full").props('outline data-testid="login-sso"')
+            with ui.row().classes("w-full justify-between text-sm"):
+                ui.link("Forgot your password?", "/password/forgot").props('data-testid="login-forgot"')
+                if options.get("registration") == "open":
+                    ui.link("Create an account", "/register").props('data-testid="login-register"')
+
+    @ui.page("/register")
+    async def register_page(invite: str | None = None) -> None:
+        with _card("Create an account", "Create your account", "register-card"):
+            fields = {
+                "email": ui.input("Email").props('type=email data-testid="register-email"').classes("w-full"),
+                "username": ui.input("User name").props('data-testid="register-username"').classes("w-full"),
+                "display_name": ui.input("Display name (optional)").classes("w-full"),
+                "password": ui.input("Password", password=True, password_toggle_button=True).props(
+                    'data-testid="register-password"').classes("w-full"),
+            }
+            note = ui.label("").classes("text-sm").props('data-testid="register-result"')
+
+            async def submit() -> None:
+                missing = {k: "Required" for k in ("email", "username", "password") if not fields[k].value}
+                _set_errors(fields, missing)
+                if missing:
+                    return
+                body = {k: f.value for k, f in fields.items() if f.value}
+                if invite:
+                    body["invite"] = invite
+                try:
+                    await runtime.get().gateway.send({}, "POST", endpoints.REGISTER, body)
+                except ApiError as exc:
+                    errors = field_errors(exc)
+                    _set_errors(fields, errors)
+                    note.text = "" if errors.keys() & fields.keys() else exc.message
+                    note.classes(replace="text-sm text-negative")
+                    return
+                except OSError as exc:
+                    note.text = f"Sign-up is unavailable: {exc}"
+                    return
+                _set_errors(fields, {})
+                note.text = "Account created. We sent you a mail to confirm your address; you can sign in now."
+                note.classes(replace="text-sm text-positive")
+
+            ui.button("Create account", on_click=submit).classes("w-full").props('data-testid="register-submit"')
+            ui.link("Back to sign-in", "/login").classes("text-sm")
+
+    @ui.page("/verify-email")
+    async def verify_page(token: str = "") -> None:
+        with _card("Confirm your address", "Confirming your email address", "verify-card"):
+            result = ui.label("").props('data-testid="verify-result"')
+            try:
+                await runtime.get().gateway.send({}, "POST", endpoints.VERIFY_EMAIL, {"token": token})
+            except ApiError as exc:
+                result.text = f"This link does not work: {exc.message}"
+                result.classes("text-negative")
+            except OSError as exc:
+                result.text = f"Confirmation is unavailable: {exc}"
+                result.classes("text-negative")
+            else:
+                result.text = "Your email address is confirmed."
+                result.classes("text-positive")
+            ui.link("Sign in", "/login").classes("text-sm")
+
+    @ui.page("/password/forgot")
+    async def forgot_page() -> None:
+        with _card("Forgot password", "We will mail you a link to choose a new password", "forgot-card"):
+            email = ui.input("Email").props('type=email data-testid="forgot-email"').classes("w-full")
+            result = ui.label("").classes("text-sm").props('data-testid="forgot-result"')
+
+            async def submit() -> None:
+                _set_errors({"email": email}, {} if email.value else {"email": "Required"})
+                if not email.value:
+                    return
+                try:
+                    answer = await runtime.get().gateway.send({}, "POST", endpoints.FORGOT_PATH,
+                                                              {"email": email.value})
+                except ApiError as exc:
+                    _set_errors({"email": email}, field_errors(exc) or {"email": exc.message})
+                    return
+                except OSError as exc:
+                    result.text = f"Unavailable: {exc}"
+                    return
+                result.text = str((answer or {}).get("status") or "Check your mail.")
+
+            ui.button("Send the link", on_click=submit).classes("w-full").props('data-testid="forgot-submit"')
+            ui.link("Back to sign-in", "/login").classes("text-sm")
+
+    @ui.page("/password/reset")
+    async def reset_page(token: str = "") -> None:
+        with _card("New password", "Choose a new password", "reset-card"):
+            fields = {
+                "new_password": ui.input("New password", password=True, password_toggle_button=True).props(
+                    'data-testid="reset-password"').classes("w-full"),
+                "confirm": ui.input("Repeat it", password=True).props('data-testid="reset-confirm"').classes(
+                    "w-full"),
+            }
+            result = ui.label("").classes("text-sm").props('data-testid="reset-result"')
+
+            async def submit() -> None:
+                new, again = fields["new_password"].value, fields["confirm"].value
+                errors = {"new_password": "Required"} if not new else (
+                    {"confirm": "The two passwords differ"} if new != again else {})
+                _set_errors(fields, errors)
+                if errors:
+                    return
+                try:
+                    await runtime.get().gateway.send({}, "POST", endpoints.RESET_PATH,
+                                                     {"token": token, "new_password": new})
+                except ApiError as exc:
+                    errors = field_errors(exc)
+                    _set_errors(fields, errors)
+                    result.text = "" if "new_password" in errors else exc.message
+                    result.classes(replace="text-sm text-negative")
+                    return
+                except OSError as exc:
+                    result.text = f"Unavailable: {exc}"
+                    return
+                result.text = "Your password is changed. Sign in with the new one."
+                result.classes(replace="text-sm text-positive")
+
+            ui.button("Change password", on_click=submit).classes("w-full").props('data-testid="reset-submit"')
+            ui.link("Back to sign-in", "/login").classes("text-sm")
 
     @ui.page("/logout")
     async def logout() -> RedirectResponse:
