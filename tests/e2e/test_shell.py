@@ -323,3 +323,23 @@ def test_an_expired_access_token_is_refreshed_silently(admin: Any, admin_state: 
     admin.open("/m/tasks")
     assert "/login" not in admin.page.url
     admin.page.get_by_test_id("explorer-page").filter(has_text="rows").wait_for()
+
+
+def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin_token: str,
+                                                tasks_api: str) -> None:
+    """The tasks module's `AdminPage` is a tab of the admin panel; `/admin/m/tasks`
+    shows its admin API (`GET /api/tasks/admin/stats`) as a key/value table."""
+    _task(platform, admin_token, f"admin stats {uuid.uuid4().hex[:6]}")
+    stats = _get(platform, admin_token, "/api/tasks/admin/stats")
+    admin.open("/admin")
+    admin.page.get_by_test_id("admin-tabs").get_by_text("Tasks overview").click()
+    admin.page.wait_for_url(re.compile(r"/admin/m/tasks$"))
+    expect(admin.page.get_by_test_id("page-title")).to_have_text("Tasks overview")
+    card = admin.page.get_by_test_id("admin-api-stats")
+    for key in ("todo", "in_progress", "done"):
+        row = card.locator("tbody tr").filter(has=admin.page.locator("td", has_text=re.compile(rf"^{key}$")))
+        expect(row.locator("td").nth(1)).to_have_text(str(stats[key]))
+    assert stats["todo"] >= 1
+    admin.shot("admin-module-page")
+    admin.open("/admin/m/nosuchmodule")
+    admin.page.get_by_test_id("module-missing").wait_for()

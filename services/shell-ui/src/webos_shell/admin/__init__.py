@@ -1,4 +1,5 @@
-"""The admin panel: admin only, by menu and by URL. Each page is its own module."""
+"""The admin panel: admin only, by menu and by URL. Each page is its own module.
+Modules' `admin_pages` join the tabs (`module_pages`, served on `/admin/m/<module>`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import layout, session
+from webos_shell import layout, runtime, session
 
 Render = Callable[[User], Awaitable[None]]
 
@@ -19,10 +20,20 @@ PAGES: list[tuple[str, str]] = [
 ]
 
 
-def _tabs() -> None:
-    with ui.row().classes("gap-1").props('data-testid="admin-tabs"'):
+def tabs(user: User) -> None:
+    """The panel's own pages, then every live module's admin pages this person may open."""
+    from webos_shell.admin import module_pages
+
+    registry = runtime.get().registry
+    extra = module_pages.visible_pages(user, registry.modules() if registry else [])
+    with ui.row().classes("gap-1 items-center").props('data-testid="admin-tabs"'):
         for path, label in PAGES:
             ui.button(label, on_click=lambda p=path: ui.navigate.to(p)).props("flat dense no-caps")
+        if extra:
+            ui.separator().props("vertical")
+        for module, page in extra:
+            ui.button(page.label, icon="extension", on_click=lambda p=page.path: ui.navigate.to(p)).props(
+                f'flat dense no-caps data-testid="admin-module-page" data-module="{module}"')
 
 
 def admin_page(path: str, title: str, render: Render) -> None:
@@ -35,13 +46,13 @@ def admin_page(path: str, title: str, render: Render) -> None:
             await layout.refused(user, "the admin panel")
             return None
         async with layout.frame(user, title):
-            _tabs()
+            tabs(user)
             await render(user)
         return None
 
 
 def register() -> None:
-    from webos_shell.admin import dashboard, events, logs, modules, settings_editor, users
+    from webos_shell.admin import dashboard, events, logs, module_pages, modules, settings_editor, users
 
     renders: dict[str, Render] = {
         "/admin": dashboard.render, "/admin/users": users.render, "/admin/modules": modules.render,
@@ -49,3 +60,4 @@ def register() -> None:
     }
     for path, title in PAGES:
         admin_page(path, title, renders[path])
+    module_pages.register()
