@@ -62,6 +62,13 @@ async def double(x: int) -> int:
     return x * 2
 
 
+@task(notify=True)
+async def monthly_report(fail: bool) -> str:
+    if fail:
+        raise ValueError("no data for March")
+    return "ok"
+
+
 def plain_function(a: int, b: int) -> int:
     CALLS["plain"].append((a, b, context.current_user.get()))
     return a * b
@@ -185,3 +192,31 @@ async def test_run_bg_refuses_a_local_function(worker) -> None:
 
     with pytest.raises(ValueError, match="module-level"):
         await run_bg(local)
+
+
+async def test_a_notify_task_tells_whoever_started_it_how_it_ended(worker, nats_url) -> None:
+    nc = await nats.connect(nats_url)
+    notes: list[dict] = []
+
+    async def on_msg(msg) -> None:
+        notes.append(json.loads(msg.data)["payload"])
+
+    await nc.subscribe("webos.events.notification.send", cb=on_msg)
+    await nc.flush()
+    try:
+        with as_alice():
+            good, bad = await monthly_report.kiq(False), await monthly_report.kiq(True)
+        assert (await wait(good.task_id)).state is TaskState.succeeded
+        assert (await wait(bad.task_id)).state is TaskState.failed
+        for _ in range(100):
+            if len(notes) >= 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await nc.close()
+    by_task = {n["metadata"]["task_id"]: n for n in notes}
+    ok, failed = by_task[good.task_id], by_task[bad.task_id]
+    assert (ok["user_id"], ok["level"], ok["title"], ok["type"]) == ("alice", "success", "monthly report finished",
+                                                                     "task")
+    assert (failed["level"], failed["title"]) == ("error", "monthly report failed")
+    assert "no data for March" in failed["message"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from webos_common.notify import Notification
 
 T = TypeVar("T")
 
-Level = Literal["info", "success", "warning", "error"]
 
 
 class Page(BaseModel, Generic[T]):
@@ -20,18 +21,7 @@ class Page(BaseModel, Generic[T]):
     has_more: bool
 
 
-class NotificationIn(BaseModel):
-    """A notification to deliver (`notification:send` on the bus, or POST /notifications)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    user_id: str = Field(min_length=1, max_length=200)
-    type: str = Field("general", min_length=1, max_length=100)
-    title: str = Field(min_length=1, max_length=300)
-    message: str = Field("", max_length=5000)
-    level: Level = "info"
-    link: str | None = Field(None, max_length=2000)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+NotificationIn = Notification  # one model for the bus, the API and `webos_common.notify.Messenger`
 
 
 class NotificationRead(NotificationIn):

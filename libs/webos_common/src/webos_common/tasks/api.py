@@ -13,7 +13,14 @@ from typing import Any
 from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
 
 from webos_common.tasks.broker import WebOSBroker
-from webos_common.tasks.middleware import CHAIN_LABEL, ContextMiddleware, TaskCancelled, announce, current_task_id
+from webos_common.tasks.middleware import (
+    CHAIN_LABEL,
+    NOTIFY_LABEL,
+    ContextMiddleware,
+    TaskCancelled,
+    announce,
+    current_task_id,
+)
 from webos_common.tasks.status import TaskRecord, TaskState, request_cancel
 
 broker = WebOSBroker()
@@ -49,16 +56,20 @@ def _store() -> Any:
 
 # -- defining tasks -------------------------------------------------------------
 def task(func: Callable[..., Any] | None = None, *, name: str | None = None, retries: int = 0,
-         retry_delay: float = 1.0, timeout: float | None = None) -> Any:
+         retry_delay: float = 1.0, timeout: float | None = None, notify: bool = False) -> Any:
     """Register a function as a task: `@task` or `@task(retries=3, retry_delay=0.5)`.
 
     Retries back off exponentially (retry_delay, ×2, ×4, …) inside the worker.
+    `notify=True`: the person who started it gets a notification when it ends
+    (finished, failed with the error, or cancelled).
     """
 
     def register(fn: Callable[..., Any]) -> Task:
         labels: dict[str, Any] = {}
         if timeout is not None:
             labels["timeout"] = timeout
+        if notify:
+            labels[NOTIFY_LABEL] = "true"
         runner = _runner(fn, retries=retries, retry_delay=retry_delay)
         return broker.register_task(runner, task_name=name or f"{fn.__module__}:{fn.__qualname__}", **labels)
 

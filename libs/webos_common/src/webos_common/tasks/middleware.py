@@ -13,6 +13,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
 from webos_common import context, metrics, tracing
+from webos_common.notify import Messenger
 from webos_common.tasks.status import TaskRecord, TaskState, json_safe
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 CONTEXT_LABEL = "webos_context"
 USER_LABEL = "webos_user_id"
 CHAIN_LABEL = "webos_chain"
+NOTIFY_LABEL = "webos_notify"  # `@task(notify=True)`: tell whoever started it when it ends
 
 current_task_id: ContextVar[str | None] = ContextVar("webos_current_task_id", default=None)
 _spans: dict[str, Span] = {}  # task id -> its open "run" span, between pre_ and post_execute
@@ -117,8 +119,27 @@ class ContextMiddleware(TaskiqMiddleware):
                 seconds = (record.finished_at - record.started_at).total_seconds()
                 metrics.TASK_SECONDS.labels(message.task_name).observe(seconds)
             await announce(self.webos, record)
+            if str(message.labels.get(NOTIFY_LABEL, "")).lower() in ("1", "true"):
+                await self._notify(message, record)
             if record.state is TaskState.succeeded:
                 await self._next_in_chain(message, result.return_value)
+
+    async def _notify(self, message: TaskiqMessage, record: TaskRecord) -> None:
+        """A notification to the person who started the task (the bell, a toast)."""
+        bus = self.webos.bus
+        if bus is None or not record.user_id or record.user_id == "system":
+            return
+        name = message.task_name.rpartition(":")[2].replace("_", " ")
+        texts = {TaskState.succeeded: (f"{name} finished", "success", ""),
+                 TaskState.failed: (f"{name} failed", "error", record.error or ""),
+                 TaskState.cancelled: (f"{name} was cancelled", "warning", "")}
+        title, level, text = texts.get(record.state, (f"{name}: {record.state.value}", "info", ""))
+        try:
+            await Messenger(bus, type="task").send(
+                title, text, level=level, user_id=record.user_id,  # type: ignore[arg-type]
+                metadata={"task_id": message.task_id, "task": message.task_name, "state": record.state.value})
+        except Exception:  # noqa: BLE001 - the task's own outcome is recorded already
+            logger.exception("could not notify {} about task {}", record.user_id, message.task_id)
 
     async def _next_in_chain(self, message: TaskiqMessage, value: Any) -> None:
         rest = [n for n in str(message.labels.get(CHAIN_LABEL) or "").split(",") if n]
