@@ -313,18 +313,6 @@ def test_brand_from_the_shell_settings(admin: Any, platform: Any, admin_token: s
         brand(brand_name="WebOS", primary_color="#4f46e5")
 
 
-def test_an_expired_access_token_is_refreshed_silently(admin: Any, admin_state: dict[str, Any]) -> None:
-    """Runs last: the shared admin session's first access token has expired by now
-    (the platform runs with a 30 s token lifetime); pages and API calls go on."""
-    if os.environ.get("WEBOS_E2E_URL"):
-        pytest.skip("needs the suite's own platform, started with 30 s access tokens")
-    expired_at = admin_state["signed_in_at"] + 30 + 6
-    admin.page.wait_for_timeout(max(0.0, expired_at - time.monotonic()) * 1000)
-    admin.open("/m/tasks")
-    assert "/login" not in admin.page.url
-    admin.page.get_by_test_id("explorer-page").filter(has_text="rows").wait_for()
-
-
 def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin_token: str,
                                                 tasks_api: str) -> None:
     """The tasks module's `AdminPage` is a tab of the admin panel; `/admin/m/tasks`
@@ -343,3 +331,15 @@ def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin
     admin.shot("admin-module-page")
     admin.open("/admin/m/nosuchmodule")
     admin.page.get_by_test_id("module-missing").wait_for()
+
+
+def test_an_expired_access_token_is_refreshed_silently(admin: Any, admin_state: dict[str, Any]) -> None:
+    """Runs last: the shared admin session's first access token has expired by now
+    (the platform runs with a 30 s token lifetime); pages and API calls go on."""
+    if os.environ.get("WEBOS_E2E_URL"):
+        pytest.skip("needs the suite's own platform, started with 30 s access tokens")
+    expired_at = admin_state["signed_in_at"] + 30 + 6
+    admin.page.wait_for_timeout(max(0.0, expired_at - time.monotonic()) * 1000)
+    admin.open("/m/tasks")
+    assert "/login" not in admin.page.url
+    admin.page.get_by_test_id("explorer-page").filter(has_text="rows").wait_for()
