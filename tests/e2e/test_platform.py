@@ -45,3 +45,34 @@ def test_a_signed_out_token_is_refused_by_the_gateway_at_once(platform: Any, tas
         out = client.post("/api/auth/logout", json={"refresh_token": pair["refresh_token"]})
         assert out.status_code == 200, out.text
         assert platform.until(lambda: client.get(tasks_api, params={"limit": 1}).status_code == 401, timeout=3)
+
+
+def test_mail_goes_through_the_smtp_server_an_admin_saves(platform: Any, admin_token: str) -> None:
+    """System settings → auth, over NATS, no restart: the next mail uses the saved server."""
+    import asyncio
+    import threading
+
+    from webos_common.testing.smtp import SmtpSink
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    sink = asyncio.run_coroutine_threadsafe(SmtpSink().__aenter__(), loop).result(10)
+    with platform.api(admin_token) as client:
+        email = client.get("/api/auth/me").json()["email"]
+        try:
+            saved = client.put("/api/settings/system/smtp", json={
+                "host": "127.0.0.1", "port": sink.port, "use_tls": False, "from_address": "noreply@acme.test"})
+            assert saved.status_code == 200, saved.text
+
+            def delivered() -> bool:
+                asked = client.post("/api/auth/password/forgot", json={"email": email})
+                assert asked.status_code == 202, asked.text
+                return any(m["to"] == [email] for m in sink.messages)
+
+            assert platform.until(delivered, timeout=15), "no mail reached the SMTP server"
+            mail = next(m for m in sink.messages if m["to"] == [email])
+            assert mail["from"] == "noreply@acme.test" and "/password/reset?token=" in mail["body"]
+        finally:
+            client.put("/api/settings/system/smtp", json={})  # back to the development outbox
+            asyncio.run_coroutine_threadsafe(sink.__aexit__(None, None, None), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)

@@ -57,3 +57,27 @@ async def test_an_unknown_module_keeps_its_defaults(client: Any, nats_url: str) 
     finally:
         await unknown.close()
         await nc.close()
+
+
+class Smtp(BaseModel):
+    host: str = "localhost"
+    port: int = 587
+    password: str | None = None
+
+
+async def test_a_service_reads_a_system_section_with_what_was_saved(client: Any, admin: Any, nats_url: str) -> None:
+    from webos_common.settings import SystemSettings
+
+    saved = await client.put("/system/smtp", headers=admin, json={"host": "mail.example.com", "password": "pw-1"})
+    assert saved.status_code == 200, saved.text
+    nc = await nats.connect(nats_url)
+    smtp = SystemSettings(nc, "smtp", Smtp, timeout=1)
+    try:
+        await smtp.start()
+        assert smtp.get() == Smtp(host="mail.example.com", port=587, password="pw-1")  # secret in clear
+        assert set(smtp.explicit) == {"host", "password"}  # the port is a default, not a choice
+        await client.patch("/system/smtp", headers=admin, json={"port": 2525})
+        await until(lambda: smtp.get().port == 2525)
+    finally:
+        await smtp.close()
+        await nc.close()

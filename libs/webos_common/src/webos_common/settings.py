@@ -47,7 +47,8 @@ from webos_common.config import WebOSSettings
 from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
 
 CHANGED_SUBJECT = "webos.events.settings.changed"
-MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version"}
+MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version", "explicit"}
+SYSTEM_SUBJECT = "webos.settings.system"  # likewise for a system section (platform services only)
 M = TypeVar("M", bound=BaseModel)
 Token = str | Callable[[], str | Awaitable[str]] | None
 _Key = tuple[str, str, str | None]  # layer, name, user id ("" for the caller's own)
@@ -222,28 +223,37 @@ class SettingsClient:
 
 
 
-class ModuleSettings(Generic[M]):
-    """One module's own settings as a typed, always-available value.
+class LiveSettings(Generic[M]):
+    """One settings scope (a module's, or a system section) as a typed, always-available value.
 
         settings = ModuleSettings(nc, "tasks", TaskSettings)
         await settings.start()
         settings.get().remind_due_tomorrow          # a TaskSettings
 
-    Until the settings service answers (it may start later, or the schema
-    may not be registered yet) `get()` is the model's defaults, and a
-    retry runs every `retry` seconds. A `settings:changed` for this module
-    (its values or its schema) reloads it; a value that no longer fits the
-    model keeps the previous one and logs why."""
+    Read over NATS from the settings service (`webos.settings.<layer>.<name>`,
+    secrets in clear: for the platform's own processes). Until it answers
+    (it may start later, or the schema may not be registered yet) `get()` is
+    the model's defaults and `explicit` is empty, and a retry runs every
+    `retry` seconds. A `settings:changed` for this scope (its values or its
+    schema) reloads it; a value that no longer fits the model keeps the
+    previous one and logs why."""
 
-    def __init__(self, nc: NATS, module: str, model: type[M], *, timeout: float = 2.0,
+    layer = "module"
+
+    def __init__(self, nc: NATS, name: str, model: type[M], *, timeout: float = 2.0,
                  retry: float = 5.0) -> None:
-        self.nc, self.module, self.model = nc, module, model
+        self.nc, self.name, self.model = nc, name, model
         self.timeout, self.retry = timeout, retry
         self.version: int | None = None
+        self.explicit: dict[str, Any] = {}  # what an admin saved (the rest are defaults)
         self.loaded = False
         self._value: M = model()
         self._sub: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def subject(self) -> str:
+        return f"webos.settings.{self.layer}.{self.name}"
 
     def get(self) -> M:
         return self._value
@@ -251,21 +261,22 @@ class ModuleSettings(Generic[M]):
     async def refresh(self) -> bool:
         """Ask the settings service now; True when a value was loaded."""
         try:
-            msg = await self.nc.request(f"{MODULE_SUBJECT}.{self.module}", b"", timeout=self.timeout)
+            msg = await self.nc.request(self.subject, b"", timeout=self.timeout)
             answer = json.loads(msg.data)
         except Exception as exc:  # noqa: BLE001 - no responder, timeout, garbage: keep what we have
-            logger.debug("module settings {}: not loaded yet ({!r})", self.module, exc)
+            logger.debug("{} settings {}: not loaded yet ({!r})", self.layer, self.name, exc)
             return False
         if "error" in answer:
-            logger.info("module settings {}: {}", self.module, answer["error"].get("message"))
+            logger.info("{} settings {}: {}", self.layer, self.name, answer["error"].get("message"))
             return False
         try:
             self._value = self.model.model_validate(answer.get("values") or {})
         except ValidationError as exc:
-            logger.warning("module settings {}: stored values do not fit {}: {}", self.module,
+            logger.warning("{} settings {}: stored values do not fit {}: {}", self.layer, self.name,
                            self.model.__name__, exc)
             return False
         self.version, self.loaded = answer.get("version"), True
+        self.explicit = dict(answer.get("explicit") or {})
         return True
 
     async def start(self) -> None:
@@ -283,7 +294,7 @@ class ModuleSettings(Generic[M]):
         try:
             body = json.loads(msg.data)
             payload = body.get("payload") or body
-            ours = payload.get("module") == self.module and payload.get("layer") == "module"
+            ours = payload.get("module") == self.name and payload.get("layer") == self.layer
         except (ValueError, AttributeError):
             ours = True
         if ours:
@@ -305,3 +316,19 @@ class ModuleSettings(Generic[M]):
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
+
+
+class ModuleSettings(LiveSettings[M]):
+    """A module's own settings (the module host keeps one for its module)."""
+
+    layer = "module"
+
+    @property
+    def module(self) -> str:
+        return self.name
+
+
+class SystemSettings(LiveSettings[M]):
+    """A system section (`smtp`, `storage`, …) for a platform service."""
+
+    layer = "system"

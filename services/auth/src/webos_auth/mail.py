@@ -1,6 +1,7 @@
 """Outgoing mail through a port: `SmtpMailer` for real use, `OutboxMailer`
 (stores every message in `auth_outbox`, readable at `GET /dev/mail`) for
-development, tests and `make up`."""
+development, tests and `make up`, and `SettingsMailer`, which prefers the SMTP
+server an admin saved in the system settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,38 @@ class SmtpMailer:
             if self.username and self.password:
                 smtp.login(self.username, self.password)
             smtp.send_message(msg)
+
+
+class SmtpSection(BaseModel):
+    """The system settings section `smtp`, as an admin edits it in the shell."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    host: str = "localhost"
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = True
+    from_address: str = "webos@localhost"
+
+
+class SettingsMailer:
+    """Sends through the SMTP server an admin configured in the system settings
+    (section `smtp`) once one is saved there, and through `fallback` (the
+    environment's mailer: the development outbox, or `WEBOS_SMTP_*`) until then.
+    Changes apply to the next mail, without a restart."""
+
+    def __init__(self, fallback: Mailer, section: Any) -> None:
+        self.fallback, self.section = fallback, section  # a webos_common.settings.SystemSettings
+
+    def smtp(self) -> SmtpMailer | None:
+        if "host" not in self.section.explicit:
+            return None
+        cfg: SmtpSection = self.section.get()
+        implicit_tls = cfg.use_tls and cfg.port == 465
+        return SmtpMailer(host=cfg.host, port=cfg.port, sender=cfg.from_address, username=cfg.username,
+                          password=cfg.password, starttls=cfg.use_tls and not implicit_tls, use_ssl=implicit_tls)
+
+    async def send(self, mail: Mail) -> None:
+        smtp = self.smtp()
+        await (smtp or self.fallback).send(mail)

@@ -10,10 +10,11 @@ from loguru import logger
 from webos_auth import service
 from webos_auth.api import me, public, roles, session, sso, users
 from webos_auth.container import build
-from webos_auth.mail import Mailer
+from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
 from webos_auth.settings import AuthSettings
 from webos_common.security import TokenVerifier
 from webos_common.service import create_service_app
+from webos_common.settings import SystemSettings
 
 
 class LocalIntrospector:
@@ -40,11 +41,21 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         if resources.nats is not None:
             await resources.verifier.follow(resources.nats)
+            if mailer is None:  # the admin's SMTP settings win over the environment's mailer
+                smtp = SystemSettings(resources.nats, "smtp", SmtpSection)
+                await smtp.start()
+                app.state.smtp_settings = smtp
+                container.mailer = SettingsMailer(container.mailer, smtp)
         created = await service.ensure_superuser(container)
         if created is not None:
             logger.info("created superuser {} <{}>", created["username"], created["email"])
 
+    async def stop(app: FastAPI) -> None:
+        smtp = getattr(app.state, "smtp_settings", None)
+        if smtp is not None:
+            await smtp.close()
+
     return create_service_app(
-        "auth", settings=settings, use_mongo=True, on_startup=[start],
+        "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
         routers=[public.router, session.router, me.router, users.router, roles.router, sso.router],
     )

@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from loguru import logger
 from nats.aio.msg import Msg
 
-from webos_common.errors import WebOSError
+from webos_common.errors import NotFound, WebOSError
 from webos_common.identity import User
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
-from webos_common.settings import MODULE_SUBJECT
+from webos_common.settings import MODULE_SUBJECT, SYSTEM_SUBJECT
 from webos_settings.adapters.events import SUBJECT, ChangePublisher
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.api import router
@@ -39,21 +39,27 @@ def _forget_changed(service: SettingsService, data: bytes) -> None:
         service.forget_schema(payload.get("module"))
 
 
-# the module itself, reading its own module-layer settings (secrets in clear) over NATS
-_MODULE_READER = User(id="system", username="module-settings", permissions=("settings.secrets.read",))
+# the platform's own processes reading over NATS: a module its module layer, a service a
+# system section (both with secrets in clear)
+_PLATFORM_READER = User(id="system", username="platform-settings",
+                        permissions=("settings.admin", "settings.secrets.read"))
 
 
-async def answer_module(service: SettingsService, msg: Msg) -> None:
-    """`webos.settings.module.<module>` → `{"values", "version"}` or `{"error"}` (a 404 before
-    the module's schema is registered)."""
-    module = msg.subject.rsplit(".", 1)[-1]
+async def answer_read(service: SettingsService, msg: Msg) -> None:
+    """`webos.settings.module.<module>` / `webos.settings.system.<section>` →
+    `{"values", "explicit", "version"}` or `{"error"}` (a 404 before a module's schema
+    is registered)."""
+    _, _, layer, name = [*msg.subject.split("."), "", "", "", ""][:4]
     try:
-        read = await service.read(Scope("module", module), user=_MODULE_READER, reveal=True)
-        answer: dict[str, object] = {"values": read["values"], "version": read["version"]}
+        if layer not in ("module", "system"):
+            raise NotFound(f"no settings layer {layer!r}")
+        read = await service.read(Scope(layer, name), user=_PLATFORM_READER, reveal=True)  # type: ignore[arg-type]
+        answer: dict[str, object] = {"values": read["values"], "explicit": read["explicit"],
+                                     "version": read["version"]}
     except WebOSError as exc:
         answer = {"error": {"code": exc.code, "message": exc.message}}
     except Exception as exc:  # noqa: BLE001 - the asker must hear something, not time out
-        logger.exception("settings: module read for {} failed", module)
+        logger.exception("settings: platform read of {} {} failed", layer, name)
         answer = {"error": {"code": "internal", "message": type(exc).__name__}}
     with contextlib.suppress(Exception):
         await msg.respond(json.dumps(answer, default=str).encode())
@@ -74,11 +80,12 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
 
             await resources.nats.subscribe(SUBJECT, cb=on_changed)
 
-            async def on_module_read(msg: Msg) -> None:
-                await answer_module(service, msg)
+            async def on_read(msg: Msg) -> None:
+                await answer_read(service, msg)
 
             # a queue group: one replica answers each request
-            await resources.nats.subscribe(f"{MODULE_SUBJECT}.*", queue="settings", cb=on_module_read)
+            for prefix in (MODULE_SUBJECT, SYSTEM_SUBJECT):
+                await resources.nats.subscribe(f"{prefix}.*", queue="settings", cb=on_read)
         app.state.registry_task = None
         if settings.settings_watch_registry and resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream())
