@@ -109,3 +109,19 @@ def test_announced_address() -> None:
     assert base_url(ModuleHostSettings(public_url="http://module-tasks:8710/")) == "http://module-tasks:8710"
     assert base_url(ModuleHostSettings(advertise_url="http://10.0.0.5:8710", public_url=gateway)) == \
         "http://10.0.0.5:8710"
+
+
+async def test_a_modules_static_folder_is_served_openly(webos_env: dict[str, str], modules_dir: Path,
+                                                        make_module: Callable[..., str]) -> None:
+    name = make_module({"static/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+                        "static/css/board.css": ".card { color: red }"})
+    app = host(name, modules_dir, registry_bucket=f"b{name}")
+    async with lifespan_client(app) as client:  # type: ignore[arg-type]
+        logo = await client.get(f"/api/{name}/static/logo.svg")  # no token: the browser fetches it
+        assert logo.status_code == 200 and logo.headers["content-type"].startswith("image/svg+xml")
+        css = await client.get(f"/api/{name}/static/css/board.css")
+        assert css.status_code == 200 and "color: red" in css.text
+        assert (await client.get(f"/api/{name}/static/missing.png")).status_code == 404
+        assert (await client.get(f"/api/{name}/static/../plugin.py")).status_code == 404
+        manifest = app.state.manifest  # type: ignore[attr-defined]
+        assert manifest.public_prefixes == [f"/api/{name}/public", f"/api/{name}/static"]

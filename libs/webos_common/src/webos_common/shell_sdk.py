@@ -70,6 +70,10 @@ class ShellContext(Protocol):
         """Open another shell page."""
         ...
 
+    def static_url(self, name: str) -> str:
+        """The browser's URL of a file in the module's `static/` folder (`logo.svg`)."""
+        ...
+
 
 Render = Callable[[ShellContext], Awaitable[None]]
 

@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from loguru import logger
 
 from webos_common import db
@@ -58,6 +59,8 @@ def _mount(app: FastAPI, mod: LoadedModule) -> None:
         app.include_router(mod.router, prefix=prefix, tags=[mod.name], dependencies=[Depends(current_user)])
     for router in mod.extra_routers:
         app.include_router(router)
+    if mod.static_dir is not None:  # public: the browser fetches these without a bearer token
+        app.mount(f"{prefix}/static", StaticFiles(directory=mod.static_dir), name=f"{mod.name}-static")
 
 
 class _Host:

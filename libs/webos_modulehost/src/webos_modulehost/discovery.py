@@ -7,8 +7,10 @@ package (the plugin's parent) may hold `router.py` (`router`, mounted under
 `/api/<name>` behind sign-in), `router_public.py` (`router`, under
 `/api/<name>/public`, open), `models.py` (every `CoreDocument` subclass),
 `admin.py` (`pages`, and a `router` under `/api/<name>/admin`), `tasks.py`
-(`ScheduledJob`s and `@task` functions) and `migrations/`. A `GET
-/api/<name>/search` route becomes the module's search endpoint.
+(`ScheduledJob`s and `@task` functions), `migrations/` and `static/` (files
+served openly at `/api/<name>/static/…`: images, CSS, JS for the module's
+shell views; never secrets). A `GET /api/<name>/search` route becomes the
+module's search endpoint.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class LoadedModule:
     jobs: list[ScheduledJob] = field(default_factory=list)
     services: list[type[BaseService[Any, Any, Any, Any]]] = field(default_factory=list)
     migrations_dir: Path | None = None
+    static_dir: Path | None = None
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -129,6 +132,8 @@ def _conventions(mod: LoadedModule, package: str) -> None:
                         if _defined_subclass(obj, BaseService, service.__name__)]
     folder = Path(mod.package.__file__ or "").parent / "migrations"
     mod.migrations_dir = folder if folder.is_dir() else None
+    static = Path(mod.package.__file__ or "").parent / "static"
+    mod.static_dir = static if static.is_dir() else None
 
 
 def _hooks(mod: LoadedModule) -> None:

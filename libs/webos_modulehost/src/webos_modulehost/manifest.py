@@ -53,11 +53,13 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
             permission_read=f"{name}.read", permission_write=f"{name}.write", trash=spec.trash))
     search = f"{prefix}/search"
     has_search = any(route["path"] == search and "GET" in route["methods"] for route in routes)
+    public = [f"{prefix}/{part}" for part, present in (("public", mod.public_router), ("static", mod.static_dir))
+              if present]  # routed by the gateway without sign-in
     emitted = {f"{svc.entity}:{action}" for svc in mod.services for action in STANDARD_ACTIONS}
     emitted |= set(registered_events())
     return ModuleManifest(
         name=name, version=mod.version, description=mod.description, instance_id=instance,
-        base_url=base_url(settings), public_prefixes=[f"{prefix}/public"] if mod.public_router else [],
+        base_url=base_url(settings), public_prefixes=public,
         routes=routes, permissions=[f"{name}.read", f"{name}.write", f"{name}.admin"],
         nav=mod.nav, commands=mod.commands, widgets=mod.widgets, admin_pages=mod.admin_pages,
         collections=collections, ui_components=[c.entry() for c in mod.shell_components],

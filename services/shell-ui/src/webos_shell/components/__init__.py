@@ -113,6 +113,9 @@ class PageContext:
     def navigate(self, path: str) -> None:
         ui.navigate.to(path)
 
+    def static_url(self, name: str) -> str:
+        return f"/api/{self.module}/static/{name.lstrip('/')}"
+
 
 async def render(view: View, ref: CollectionRef | None, user: User, params: dict[str, str],
                  manifest: ModuleManifest) -> bool:
