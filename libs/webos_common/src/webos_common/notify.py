@@ -37,6 +37,14 @@ class Notification(BaseModel):
     link: str | None = Field(None, max_length=2000)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
+    @classmethod
+    def checked(cls, **fields: Any) -> Notification:
+        """Build one, or raise `ValidationFailed` naming the bad field (a 422, nothing sent)."""
+        try:
+            return cls(**fields)
+        except ValidationError as exc:
+            raise ValidationFailed.from_pydantic(exc, message="Invalid notification") from exc
+
 
 register_event(TOPIC, Notification)
 
@@ -58,11 +66,8 @@ class Messenger:
             user_id = user.id if user is not None and user.id != "system" else None
         if user_id is None:
             return None
-        try:
-            note = Notification(user_id=user_id, type=type or self.type, title=title, message=message,
-                                level=level, link=link, metadata=metadata or {})
-        except ValidationError as exc:  # a 422 naming the field, nothing published
-            raise ValidationFailed.from_pydantic(exc, message="Invalid notification") from exc
+        note = Notification.checked(user_id=user_id, type=type or self.type, title=title, message=message,
+                                    level=level, link=link, metadata=metadata or {})
         await self.publisher.emit(TOPIC, note.model_dump(mode="json"))
         return note
 

@@ -13,7 +13,6 @@ request id; an error answer is raised as the matching `WebOSError`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,23 +20,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from webos_common import context
-from webos_common.errors import (
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    Unauthorized,
-    Unavailable,
-    ValidationFailed,
-    WebOSError,
-)
+from webos_common.clients.base import ServiceClient, raise_for_error
+from webos_common.errors import NotFound
 
-_ERRORS: dict[int, type[WebOSError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
-    413: PayloadTooLarge, 422: ValidationFailed, 503: Unavailable,
-}
+__all__ = ["DirPage", "FileInfo", "FileStream", "StorageClient", "raise_for_error"]
 
 
 class FileInfo(BaseModel):
@@ -88,45 +74,12 @@ class FileStream:
         return await self.response.aread()
 
 
-def raise_for_error(response: httpx.Response, body: bytes | None = None) -> None:
-    if response.status_code < 400:
-        return
-    try:
-        error = json.loads(body if body is not None else response.content)["error"]
-        assert isinstance(error, dict)
-    except (AssertionError, ValueError, KeyError, TypeError):
-        error = {"code": None, "message": f"storage answered {response.status_code}", "details": None}
-    cls = _ERRORS.get(response.status_code, WebOSError)
-    raise cls(str(error.get("message")), details=error.get("details"), code=error.get("code"))
+class StorageClient(ServiceClient):
+    service = "storage"
 
-
-class StorageClient:
     def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 60.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.token = token
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
-
-    async def __aenter__(self) -> StorageClient:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        wire = context.to_headers()
-        headers = {k: v for k, v in wire.items() if k in (context.TRACEPARENT, context.REQUEST_ID)}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        return {**headers, **(extra or {})}
-
-    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = await self._http.request(method, url, headers=self._headers(kwargs.pop("headers", None)),
-                                            **kwargs)
-        raise_for_error(response)
-        return response.json()
+        super().__init__(base_url, token=token, timeout=timeout, transport=transport)
 
     async def sources(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._json("GET", "/sources")
@@ -167,7 +120,7 @@ class StorageClient:
         response = await self._http.send(request, stream=True)
         try:
             if response.status_code >= 400:
-                raise_for_error(response, await response.aread())
+                raise_for_error(response, await response.aread(), service=self.service)
             yield FileStream(response)
         finally:
             await response.aclose()

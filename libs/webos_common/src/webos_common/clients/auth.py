@@ -1,0 +1,60 @@
+"""Async client of the auth service: who someone is, for modules and services.
+
+    async with AuthClient(f"{gateway}/api/auth", token=token) as auth:
+        me = await auth.me()
+        ann = await auth.user(user_id)                # needs auth.users.read
+        page = await auth.users(q="ann", role="editor")
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from webos_common.clients.base import ServiceClient, params
+
+T = TypeVar("T")
+
+
+class UserInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    username: str
+    email: str
+    roles: list[str] = []
+    active: bool = True
+    verified: bool = False
+    profile: dict[str, Any] = {}
+    created_at: datetime | None = None
+    last_login: datetime | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    skip: int
+    limit: int
+    has_more: bool
+
+
+class AuthClient(ServiceClient):
+    service = "auth"
+
+    async def me(self) -> UserInfo:
+        """The token's own user (with `permissions`)."""
+        return UserInfo.model_validate(await self._json("GET", "/me"))
+
+    async def user(self, user_id: str) -> UserInfo:
+        return UserInfo.model_validate(await self._json("GET", f"/users/{user_id}"))
+
+    async def users(self, *, q: str | None = None, role: str | None = None, active: bool | None = None,
+                    skip: int = 0, limit: int = 50) -> Page[UserInfo]:
+        query = params(q=q, role=role, active=active, skip=skip, limit=limit)
+        return Page[UserInfo].model_validate(await self._json("GET", "/users", params=query))
+
+    async def update_user(self, user_id: str, **changes: Any) -> UserInfo:
+        """Admin change of a user (`roles=`, `active=`, `profile=`, …); needs auth.users.write."""
+        return UserInfo.model_validate(await self._json("PATCH", f"/users/{user_id}", json=changes))
