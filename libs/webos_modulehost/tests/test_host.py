@@ -125,3 +125,58 @@ async def test_a_modules_static_folder_is_served_openly(webos_env: dict[str, str
         assert (await client.get(f"/api/{name}/static/../plugin.py")).status_code == 404
         manifest = app.state.manifest  # type: ignore[attr-defined]
         assert manifest.public_prefixes == [f"/api/{name}/public", f"/api/{name}/static"]
+
+
+GRANT_PLUGIN = """
+from webos_common.manifest import NavEntry
+
+def webos_register_ui():
+    return [NavEntry(label="Hello", path="/m/hello")]
+
+def webos_register_read_grants():
+    return ["ledger.entries", "NAME.greetings"]  # its own collection needs no grant
+"""
+
+GRANT_ROUTER = """
+from fastapi import APIRouter
+from webos_common.documents.grants import ReadGrants
+from webos_common.registry import provide
+
+router = APIRouter()
+
+@router.get("/report")
+async def report(grants: ReadGrants = provide(ReadGrants)) -> dict:
+    entries = grants.collection("ledger.entries")
+    return {"count": await entries.count_documents({}),
+            "amounts": sorted(d["amount"] for d in await entries.find({}, projection={"_id": 0})),
+            "by_owner": sorted([d["_id"], d["n"]] for d in await entries.aggregate(
+                [{"$group": {"_id": {"$ifNull": ["$owner_id", "-"]}, "n": {"$sum": 1}}}]))}
+
+@router.get("/sneak")
+async def sneak(grants: ReadGrants = provide(ReadGrants)) -> dict:
+    return {"n": await grants.collection("auth.users").count_documents({})}
+"""
+
+
+async def test_a_read_grant_reads_another_modules_data_scoped_and_read_only(
+        webos_env: dict[str, str], modules_dir: Path, make_module: Callable[..., str]) -> None:
+    name = make_module({"plugin.py": GRANT_PLUGIN, "router.py": GRANT_ROUTER})
+    app = host(name, modules_dir, registry_bucket=f"b{name}")
+    async with lifespan_client(app) as client:  # type: ignore[arg-type]
+        db = app.state.resources.db  # type: ignore[attr-defined]
+        await db["ledger_entries"].insert_many([
+            {"owner_id": "ann", "amount": 5}, {"owner_id": "ann", "amount": 7}, {"owner_id": "ben", "amount": 11},
+            {"amount": 1}, {"owner_id": "ann", "amount": 99, "deleted_at": "2026-01-01"}])
+        assert app.state.manifest.reads == ["ledger.entries"]  # type: ignore[attr-defined]
+        ann = (await client.get(f"/api/{name}/report", headers=ISSUER.headers("ann"))).json()
+        assert ann == {"count": 3, "amounts": [1, 5, 7], "by_owner": [["-", 1], ["ann", 2]]}
+        admin = (await client.get(f"/api/{name}/report", headers=ISSUER.headers("root", roles=("admin",)))).json()
+        assert admin["count"] == 4 and admin["amounts"] == [1, 5, 7, 11]  # soft-deleted left out
+        sneak = await client.get(f"/api/{name}/sneak", headers=ISSUER.headers("ann"))
+        assert sneak.status_code == 403 and "no read grant" in sneak.text
+
+
+def test_a_malformed_read_grant_fails_the_start(modules_dir: Path, make_module: Callable[..., str]) -> None:
+    name = make_module({"plugin.py": "def webos_register_read_grants():\n    return ['tasks_items']\n"})
+    with pytest.raises(ModuleLoadError, match="read grant"):
+        host(name, modules_dir)

@@ -122,6 +122,11 @@ class WebOSHookSpec:
         reachable as `fs://<source id>/…` with the same API, permissions and
         index as the built-in ones."""
 
+    @hookspec
+    def webos_register_read_grants(self) -> Sequence[str]:
+        """Other modules' collections this module reads directly, read-only
+        (`"tasks.items"` = `tasks_items`), through `documents.grants.ReadGrants`."""
+
     # -- events and tasks -----------------------------------------------------
     @hookspec
     def webos_register_event_handlers(self) -> Mapping[str, EventHandler]:

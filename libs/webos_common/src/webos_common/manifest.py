@@ -84,4 +84,5 @@ class ModuleManifest(BaseModel):
     events_consumed: list[str] = Field(default_factory=list)
     search_endpoint: str | None = None
     ui_components: list[str] = Field(default_factory=list)
+    reads: list[str] = Field(default_factory=list)  # read grants: other modules' collections it reads
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

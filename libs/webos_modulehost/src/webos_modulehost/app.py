@@ -19,6 +19,7 @@ from loguru import logger
 
 from webos_common import db
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
+from webos_common.documents.grants import ReadGrants
 from webos_common.hooks import ModuleContext
 from webos_common.module_registry import ModuleRegistry
 from webos_common.outbox import Outbox, OutboxRelay
@@ -90,6 +91,7 @@ class _Host:
         await outbox.ensure_indexes()
         self.services.register(EventPublisher, OutboxPublisher(outbox))
         self.services.register(Outbox, outbox)
+        self.services.register(ReadGrants, ReadGrants(database, mod.reads, module=mod.name))
         bus = resources.bus
         if bus is not None:
             self.services.register("bus", bus)

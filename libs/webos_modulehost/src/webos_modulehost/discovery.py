@@ -29,6 +29,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from webos_common.documents import BaseService, CoreDocument
+from webos_common.documents.grants import parse_grants
+from webos_common.errors import ValidationFailed
 from webos_common.hooks import (
     ENTRY_POINT_GROUP,
     CollectionSpec,
@@ -68,6 +70,7 @@ class LoadedModule:
     services: list[type[BaseService[Any, Any, Any, Any]]] = field(default_factory=list)
     migrations_dir: Path | None = None
     static_dir: Path | None = None
+    reads: list[str] = field(default_factory=list)
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -148,6 +151,10 @@ def _hooks(mod: LoadedModule) -> None:
     mod.admin_pages += collect(hook.webos_register_admin_ui())
     mod.settings_model = hook.webos_register_settings()
     mod.collections = collect(hook.webos_register_collections())
+    try:
+        mod.reads = parse_grants(collect(hook.webos_register_read_grants()), module=mod.name)
+    except ValidationFailed as exc:
+        raise ModuleLoadError(f"module {mod.name!r}: {exc.message}") from exc
     mod.shell_components = collect(hook.webos_register_shell_components())
     for component in mod.shell_components:
         if not isinstance(component, ShellComponent):

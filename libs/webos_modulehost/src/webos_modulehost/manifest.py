@@ -63,7 +63,7 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         routes=routes, permissions=[f"{name}.read", f"{name}.write", f"{name}.admin"],
         nav=mod.nav, commands=mod.commands, widgets=mod.widgets, admin_pages=mod.admin_pages,
         collections=collections, ui_components=[c.entry() for c in mod.shell_components],
-        search_endpoint=search if has_search else None,
+        search_endpoint=search if has_search else None, reads=mod.reads,
         settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
         models=models, events_emitted=sorted(emitted), events_consumed=sorted(mod.handlers),
     )
