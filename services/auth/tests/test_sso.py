@@ -78,5 +78,5 @@ async def test_id_token_for_another_audience_is_refused(sso_client: httpx.AsyncC
 
 
 async def test_sso_disabled_without_configuration(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/sso/config")).json() == {"enabled": False, "provider": None}
+    assert (await client.get("/sso/config")).json() == {"enabled": False, "provider": None, "registration": "open"}
     assert (await client.get("/sso/login")).status_code == 404
