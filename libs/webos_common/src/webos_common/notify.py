@@ -12,6 +12,7 @@ started the task); without one either, nothing is sent.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -47,6 +48,17 @@ class Notification(BaseModel):
 
 
 register_event(TOPIC, Notification)
+
+
+class StoredNotification(Notification):
+    """A notification as the events service keeps and serves it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    read: bool = False
+    read_at: datetime | None = None
+    created_at: datetime
 
 
 class Publisher(Protocol):

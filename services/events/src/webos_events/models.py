@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from webos_common.notify import Notification
+from webos_common.documents.ports import Page as Page  # the one list shape, re-exported for the routes
+from webos_common.notify import Notification, StoredNotification
 
-T = TypeVar("T")
-
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    skip: int
-    limit: int
-    has_more: bool
-
-
-NotificationIn = Notification  # one model for the bus, the API and `webos_common.notify.Messenger`
-
-
-class NotificationRead(NotificationIn):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str
-    read: bool = False
-    read_at: datetime | None = None
-    created_at: datetime
+# one model for the bus, the API and `webos_common.notify.Messenger`; and its stored form
+NotificationIn = Notification
+NotificationRead = StoredNotification
 
 
 class UnreadCount(BaseModel):

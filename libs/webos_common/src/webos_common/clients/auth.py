@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from webos_common.clients.base import ServiceClient, params
+from webos_common.documents.ports import Page
 
 T = TypeVar("T")
 
@@ -32,12 +33,6 @@ class UserInfo(BaseModel):
     last_login: datetime | None = None
 
 
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    skip: int
-    limit: int
-    has_more: bool
 
 
 class AuthClient(ServiceClient):

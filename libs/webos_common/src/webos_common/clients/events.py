@@ -17,19 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from webos_common.clients.auth import Page
 from webos_common.clients.base import ServiceClient, params
-from webos_common.notify import Level, Notification
+from webos_common.documents.ports import Page
+from webos_common.notify import Level, Notification, StoredNotification
 from webos_common.tasks.status import TaskRecord
 
-
-class NotificationInfo(Notification):
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    read: bool = False
-    read_at: datetime | None = None
-    created_at: datetime
+NotificationInfo = StoredNotification
 
 
 class LoggedEvent(BaseModel):

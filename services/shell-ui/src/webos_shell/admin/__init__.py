@@ -36,15 +36,23 @@ def tabs(user: User) -> None:
                 f'flat dense no-caps data-testid="admin-module-page" data-module="{module}"')
 
 
+async def require_admin(here: str, request: Request) -> User | RedirectResponse | None:
+    """The signed-in admin; else the sign-in redirect, or None once the refusal is drawn."""
+    user = await session.require(here, request)
+    if isinstance(user, RedirectResponse):
+        return user
+    if not user.is_admin:
+        await layout.refused(user, "the admin panel")
+        return None
+    return user
+
+
 def admin_page(path: str, title: str, render: Render) -> None:
     @ui.page(path)
     async def page(request: Request) -> RedirectResponse | None:
-        user = await session.require(path, request)
-        if isinstance(user, RedirectResponse):
+        user = await require_admin(path, request)
+        if not isinstance(user, User):
             return user
-        if not user.is_admin:
-            await layout.refused(user, "the admin panel")
-            return None
         async with layout.frame(user, title):
             tabs(user)
             await render(user)

@@ -20,8 +20,8 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_common.manifest import AdminPage, ModuleManifest
-from webos_shell import components, layout, runtime, session
-from webos_shell.admin import tabs
+from webos_shell import components, layout, runtime
+from webos_shell.admin import require_admin, tabs
 from webos_shell.gateway import ApiError
 
 COMPONENT = "admin"  # the `ui_components` name a module's own admin view goes by
@@ -123,12 +123,9 @@ async def _generic(manifest: ModuleManifest, sub: str | None) -> None:
 
 async def module_admin(request: Request, module: str, rest: str | None = None) -> RedirectResponse | None:
     here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-    user = await session.require(here, request)
-    if isinstance(user, RedirectResponse):
+    user = await require_admin(here, request)
+    if not isinstance(user, User):
         return user
-    if not user.is_admin:
-        await layout.refused(user, "the admin panel")
-        return None
     rt = runtime.get()
     manifest = rt.registry.manifest(module) if rt.registry and rt.registry.is_enabled(module) else None
     page = page_for(manifest, str(request.url.path)) if manifest else None
