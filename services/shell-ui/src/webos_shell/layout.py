@@ -47,6 +47,7 @@ def _user_menu(user: User) -> None:
     with ui.button(icon="account_circle").props('flat round color=white data-testid="user-menu"'):
         with ui.menu():
             ui.menu_item(user.username or user.id).props("disable")
+            ui.menu_item("My account", on_click=lambda: ui.navigate.to("/account")).props('data-testid="menu-account"')
             ui.menu_item("Light / dark", on_click=theming.toggle_dark)
             slots.render("user_menu", user)
             ui.menu_item("Sign out", on_click=lambda: ui.navigate.to("/logout"))

@@ -36,6 +36,8 @@ SHELL_PAGES = (
     PaletteItem("shell.home", "Dashboard", "Navigation", path="/", keywords=("home",), icon="dashboard"),
     PaletteItem("shell.notifications", "Notifications", "Navigation", path="/notifications",
                 keywords=("inbox", "alerts"), icon="notifications"),
+    PaletteItem("shell.account", "My account", "Navigation", path="/account",
+                keywords=("profile", "password", "api keys", "preferences"), icon="manage_accounts"),
 )
 ADMIN_PAGES = (
     ("admin", "Admin dashboard"), ("admin/users", "Users and roles"), ("admin/modules", "Module manager"),
