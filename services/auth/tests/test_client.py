@@ -38,3 +38,18 @@ async def test_me_users_and_admin_changes(settings: AuthSettings) -> None:
         async with as_(ann_token) as auth:
             with pytest.raises(Unauthorized):  # disabled: her token is revoked at once
                 await auth.me()
+
+
+async def test_services_get_contacts_over_nats(settings: AuthSettings, nats_url: str) -> None:
+    import nats
+
+    from webos_common.clients.auth import contacts
+
+    async with lifespan_client(create_app(settings)) as http:
+        ann = await register(http, "cora")
+        nc = await nats.connect(nats_url)
+        try:
+            found = await contacts(nc, [ann["id"], "nobody"])
+        finally:
+            await nc.close()
+    assert found == {ann["id"]: {"email": "cora@example.com", "username": "cora", "active": True}}

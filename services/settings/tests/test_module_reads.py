@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import nats
+import pytest
 from pydantic import BaseModel
 
 from webos_common.settings import ModuleSettings
@@ -80,4 +81,23 @@ async def test_a_service_reads_a_system_section_with_what_was_saved(client: Any,
         await until(lambda: smtp.get().port == 2525)
     finally:
         await smtp.close()
+        await nc.close()
+
+
+async def test_a_service_reads_one_persons_values_over_the_modules(client: Any, admin: Any, issuer: Any,
+                                                                  nats_url: str) -> None:
+    from webos_common.errors import Unavailable
+    from webos_common.settings import user_values
+
+    ann = issuer.headers("ann.smith@acme", roles=("user",))  # ids may hold dots
+    mine = await client.patch("/me/notifications", headers=ann, json={"digest_frequency": "weekly"})
+    assert mine.status_code == 200, mine.text
+    nc = await nats.connect(nats_url)
+    try:
+        values = await user_values(nc, "notifications", "ann.smith@acme")
+        assert values["digest_frequency"] == "weekly" and values["email_enabled"] is True  # hers over the defaults
+        assert (await user_values(nc, "notifications", "bob"))["digest_frequency"] == "daily"
+        with pytest.raises(Unavailable):
+            await user_values(nc, "Not A Module", "bob")
+    finally:
         await nc.close()

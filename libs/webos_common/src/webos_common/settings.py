@@ -49,6 +49,22 @@ from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, 
 CHANGED_SUBJECT = "webos.events.settings.changed"
 MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version", "explicit"}
 SYSTEM_SUBJECT = "webos.settings.system"  # likewise for a system section (platform services only)
+USER_SUBJECT = "webos.settings.user"  # request body {"module", "user_id"}: one person's values
+
+
+async def user_values(nc: NATS, module: str, user_id: str, *, wait: float = 2.0) -> dict[str, Any]:
+    """A person's effective settings of `module` (theirs over the module's over the schema's
+    defaults), read over NATS by a platform service. Raises `Unavailable` without an answer."""
+    try:
+        msg = await nc.request(USER_SUBJECT, json.dumps({"module": module, "user_id": user_id}).encode(),
+                               timeout=wait)
+        answer = json.loads(msg.data)
+    except Exception as exc:
+        raise Unavailable(f"settings did not answer for {user_id}/{module}: {exc!r}") from exc
+    if "error" in answer:
+        raise Unavailable(str(answer["error"].get("message")))
+    values: dict[str, Any] = answer.get("values") or {}
+    return values
 M = TypeVar("M", bound=BaseModel)
 Token = str | Callable[[], str | Awaitable[str]] | None
 _Key = tuple[str, str, str | None]  # layer, name, user id ("" for the caller's own)

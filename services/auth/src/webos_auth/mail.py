@@ -5,30 +5,13 @@ server an admin saved in the system settings."""
 
 from __future__ import annotations
 
-import asyncio
-import smtplib
-import ssl
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from webos_common.mail import Mail, Mailer, SmtpMailer, SmtpSection, smtp_from
 
-
-@dataclass(frozen=True)
-class Mail:
-    to: str
-    subject: str
-    body: str
-    kind: str = "notice"  # verify, reset, invite, notice
-    link_token: str | None = None
-
-
-class Mailer(Protocol):
-    async def send(self, mail: Mail) -> None:
-        """Deliver (or store) one message."""
+__all__ = ["Mail", "Mailer", "OutboxMailer", "SettingsMailer", "SmtpMailer", "SmtpSection"]
 
 
 class OutboxMailer:
@@ -46,45 +29,6 @@ class OutboxMailer:
         return [doc async for doc in self.collection.find(query, sort=[("sent_at", -1)], limit=limit)]
 
 
-class SmtpMailer:
-    def __init__(self, *, host: str, port: int, sender: str, username: str | None = None,
-                 password: str | None = None, starttls: bool = False, use_ssl: bool = False,
-                 timeout: float = 10.0) -> None:
-        self.host, self.port, self.sender = host, port, sender
-        self.username, self.password = username, password
-        self.starttls, self.use_ssl, self.timeout = starttls, use_ssl, timeout
-
-    async def send(self, mail: Mail) -> None:
-        await asyncio.to_thread(self._send, mail)
-
-    def _send(self, mail: Mail) -> None:
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.sender, mail.to, mail.subject
-        msg.set_content(mail.body)
-        context = ssl.create_default_context()
-        smtp_cls = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
-        kwargs: dict[str, Any] = {"context": context} if self.use_ssl else {}
-        with smtp_cls(self.host, self.port, timeout=self.timeout, **kwargs) as smtp:
-            if self.starttls and not self.use_ssl:
-                smtp.starttls(context=context)
-            if self.username and self.password:
-                smtp.login(self.username, self.password)
-            smtp.send_message(msg)
-
-
-class SmtpSection(BaseModel):
-    """The system settings section `smtp`, as an admin edits it in the shell."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    host: str = "localhost"
-    port: int = 587
-    username: str | None = None
-    password: str | None = None
-    use_tls: bool = True
-    from_address: str = "webos@localhost"
-
-
 class SettingsMailer:
     """Sends through the SMTP server an admin configured in the system settings
     (section `smtp`) once one is saved there, and through `fallback` (the
@@ -94,14 +38,5 @@ class SettingsMailer:
     def __init__(self, fallback: Mailer, section: Any) -> None:
         self.fallback, self.section = fallback, section  # a webos_common.settings.SystemSettings
 
-    def smtp(self) -> SmtpMailer | None:
-        if "host" not in self.section.explicit:
-            return None
-        cfg: SmtpSection = self.section.get()
-        implicit_tls = cfg.use_tls and cfg.port == 465
-        return SmtpMailer(host=cfg.host, port=cfg.port, sender=cfg.from_address, username=cfg.username,
-                          password=cfg.password, starttls=cfg.use_tls and not implicit_tls, use_ssl=implicit_tls)
-
     async def send(self, mail: Mail) -> None:
-        smtp = self.smtp()
-        await (smtp or self.fallback).send(mail)
+        await (smtp_from(self.section) or self.fallback).send(mail)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from webos_auth.api import me, public, roles, session, sso, users
 from webos_auth.container import build
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
 from webos_auth.settings import AuthSettings
+from webos_common.clients.auth import CONTACTS_SUBJECT
 from webos_common.security import TokenVerifier
 from webos_common.service import create_service_app
 from webos_common.settings import SystemSettings
@@ -28,6 +31,20 @@ class LocalIntrospector:
         return claims if claims.get("active") else None
 
 
+async def answer_contacts(c: Any, msg: Any) -> None:
+    """`webos.auth.users.contacts` `{"ids": [...]}` → `{"users": {id: {email, username, active}}}`: how the
+    platform's services (the events service's mail digests) reach a person. NATS is internal."""
+    try:
+        ids = [str(i) for i in json.loads(msg.data or b"{}").get("ids", [])][:1000]
+        found = {u["_id"]: {"email": u["email"], "username": u["username"], "active": u.get("active", True)}
+                 async for u in c.users.collection.find({"_id": {"$in": ids}})}
+        answer: dict[str, Any] = {"users": found}
+    except (ValueError, AttributeError, TypeError) as exc:
+        answer = {"error": {"code": "bad_request", "message": str(exc)}}
+    with contextlib.suppress(Exception):
+        await msg.respond(json.dumps(answer).encode())
+
+
 def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
     settings = settings or AuthSettings()
 
@@ -41,6 +58,11 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         if resources.nats is not None:
             await resources.verifier.follow(resources.nats)
+
+            async def on_contacts(msg: Any) -> None:
+                await answer_contacts(container, msg)
+
+            await resources.nats.subscribe(CONTACTS_SUBJECT, queue="auth", cb=on_contacts)
             if mailer is None:  # the admin's SMTP settings win over the environment's mailer
                 smtp = SystemSettings(resources.nats, "smtp", SmtpSection)
                 await smtp.start()

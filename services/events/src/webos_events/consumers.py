@@ -10,8 +10,11 @@ from fastapi import FastAPI
 
 from webos_common.bus import EventBus
 from webos_common.envelope import EventEnvelope
+from webos_common.mail import SmtpSection, smtp_from
 from webos_common.service import ServiceResources
+from webos_common.settings import SystemSettings
 from webos_events import deadletters, eventlog, notifications
+from webos_events.digest import digest_loop
 from webos_events.live import LiveHub
 from webos_events.models import NotificationIn
 from webos_events.settings import EventsSettings
@@ -41,13 +44,23 @@ async def startup(app: FastAPI) -> None:
     hub = LiveHub()
     await hub.start(resources.nats)
     app.state.live = hub
+    smtp = SystemSettings(resources.nats, "smtp", SmtpSection)  # an admin's SMTP server sends the digests
+    await smtp.start()
+    app.state.smtp_settings = smtp
+    app.state.digest = asyncio.create_task(digest_loop(
+        db, resources.nats, lambda: smtp_from(smtp), interval=settings.events_digest_interval,
+        public_url=settings.public_url or ""), name="mail-digest")
 
 
 async def shutdown(app: FastAPI) -> None:
-    intake = getattr(app.state, "dead_letter_intake", None)
-    if intake is not None:
-        intake.cancel()
-        await asyncio.gather(intake, return_exceptions=True)
+    for name in ("dead_letter_intake", "digest"):
+        task = getattr(app.state, name, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    smtp = getattr(app.state, "smtp_settings", None)
+    if smtp is not None:
+        await smtp.close()
     hub = getattr(app.state, "live", None)
     if hub is not None:
         await hub.stop()

@@ -14,7 +14,7 @@ from webos_common.errors import NotFound, WebOSError
 from webos_common.identity import User
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
-from webos_common.settings import MODULE_SUBJECT, SYSTEM_SUBJECT
+from webos_common.settings import MODULE_SUBJECT, SYSTEM_SUBJECT, USER_SUBJECT
 from webos_settings.adapters.events import SUBJECT, ChangePublisher
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.api import router
@@ -46,18 +46,26 @@ _PLATFORM_READER = User(id="system", username="platform-settings",
 
 
 async def answer_read(service: SettingsService, msg: Msg) -> None:
-    """`webos.settings.module.<module>` / `webos.settings.system.<section>` →
+    """`webos.settings.module.<module>` / `webos.settings.system.<section>` / `webos.settings.user`
+    (body `{"module", "user_id"}`: the person's values over the module's) →
     `{"values", "explicit", "version"}` or `{"error"}` (a 404 before a module's schema
     is registered)."""
     _, _, layer, name = [*msg.subject.split("."), "", "", "", ""][:4]
     try:
-        if layer not in ("module", "system"):
+        user_id = None
+        if layer == "user":  # `webos.settings.user` {"module", "user_id"}: user ids may hold dots
+            body = json.loads(msg.data or b"{}")
+            name, user_id = str(body.get("module", "")), str(body.get("user_id", ""))
+        elif layer not in ("module", "system"):
             raise NotFound(f"no settings layer {layer!r}")
-        read = await service.read(Scope(layer, name), user=_PLATFORM_READER, reveal=True)  # type: ignore[arg-type]
+        scope = Scope(layer, name, user_id)  # type: ignore[arg-type]
+        read = await service.read(scope, user=_PLATFORM_READER, reveal=True)
         answer: dict[str, object] = {"values": read["values"], "explicit": read["explicit"],
                                      "version": read["version"]}
     except WebOSError as exc:
         answer = {"error": {"code": exc.code, "message": exc.message}}
+    except ValueError as exc:  # an unreadable request body
+        answer = {"error": {"code": "bad_request", "message": str(exc)}}
     except Exception as exc:  # noqa: BLE001 - the asker must hear something, not time out
         logger.exception("settings: platform read of {} {} failed", layer, name)
         answer = {"error": {"code": "internal", "message": type(exc).__name__}}
@@ -86,6 +94,7 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
             # a queue group: one replica answers each request
             for prefix in (MODULE_SUBJECT, SYSTEM_SUBJECT):
                 await resources.nats.subscribe(f"{prefix}.*", queue="settings", cb=on_read)
+            await resources.nats.subscribe(USER_SUBJECT, queue="settings", cb=on_read)
         app.state.registry_task = None
         if settings.settings_watch_registry and resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream())

@@ -8,15 +8,36 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from nats.aio.client import Client as NATS
 from pydantic import BaseModel, ConfigDict
 
 from webos_common.clients.base import ServiceClient, params
 from webos_common.documents.ports import Page
+from webos_common.errors import Unavailable
 
 T = TypeVar("T")
+
+
+CONTACTS_SUBJECT = "webos.auth.users.contacts"
+
+
+async def contacts(nc: NATS, ids: Iterable[str], *, wait: float = 2.0) -> dict[str, dict[str, Any]]:
+    """`{user id: {email, username, active}}` from auth over NATS (for the platform's own services;
+    unknown ids are absent). Raises `Unavailable` when auth does not answer."""
+    try:
+        msg = await nc.request(CONTACTS_SUBJECT, json.dumps({"ids": sorted(set(ids))}).encode(), timeout=wait)
+        answer = json.loads(msg.data)
+    except Exception as exc:
+        raise Unavailable(f"auth did not answer a contacts request: {exc!r}") from exc
+    if "error" in answer:
+        raise Unavailable(str(answer["error"].get("message")))
+    users: dict[str, dict[str, Any]] = answer.get("users") or {}
+    return users
 
 
 class UserInfo(BaseModel):

@@ -70,7 +70,8 @@ class SmtpSink:
                     body = parsed.get_payload(decode=True) or b""
                     self.messages.append({"from": sender, "to": recipients, "subject": parsed["Subject"],
                                           "headers": dict(parsed.items()),
-                                          "body": body.decode(errors="replace") if isinstance(body, bytes) else ""})
+                                          "body": (body.decode(errors="replace") if isinstance(body, bytes)
+                                                   else "").replace("\r\n", "\n")})  # wire CRLF → text
                     self._arrived.set()
                     await say("250 OK queued")
                 elif verb in ("RSET", "NOOP"):
