@@ -150,6 +150,13 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     admin.page.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
     mine = _get(platform, admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
     assert [item["label"] for item in mine] == [f"quick {tag}"]
+    # the module's sidebar piece (a `slot="sidebar"` component), on every page
+    stats = _get(platform, admin_token, "/api/tasks/tasks/stats")
+    admin.open("/")
+    counter = admin.page.get_by_test_id("tasks-open-count")
+    expect(counter).to_contain_text(f"{stats['todo'] + stats['in_progress']} open task")
+    counter.click()
+    admin.page.wait_for_url(re.compile(r"/m/tasks\?status=todo$"))
 
 
 def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_token: str) -> None:

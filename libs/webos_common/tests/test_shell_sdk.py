@@ -36,3 +36,10 @@ def test_api_errors_carry_the_platforms_message() -> None:
     assert ShellApiError(422, {"error": {"message": "title: too short"}}).message == "title: too short"
     assert ShellApiError(404, {"detail": "Not Found"}).message == "Not Found"
     assert ShellApiError(502, "bad gateway").message == "HTTP 502"
+
+
+def test_a_slot_component_round_trips_and_a_bad_slot_is_refused() -> None:
+    counter = ShellComponent(name="count", target="m.shell:count", slot="sidebar")
+    assert ShellComponent.from_entry(counter.entry()) == counter
+    with pytest.raises(ValueError, match="slot must be one of"):
+        ShellComponent(name="count", target="m.shell:count", slot="nowhere")

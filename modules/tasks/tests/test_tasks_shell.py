@@ -14,10 +14,10 @@ from webos_common.shell_sdk import ShellComponent
 
 async def test_the_manifest_announces_the_board_and_the_search(app: object, client: httpx.AsyncClient) -> None:
     manifest = app.state.manifest  # type: ignore[attr-defined]
-    (entry,) = manifest.ui_components
-    board = ShellComponent.from_entry(entry)
-    assert (board.name, board.path, board.collection, board.permission) == (
-        "board", "webos_tasks.shell:board", "tasks", "tasks.read")
+    board, counter = (ShellComponent.from_entry(entry) for entry in manifest.ui_components)
+    assert (board.name, board.path, board.collection, board.permission, board.slot) == (
+        "board", "webos_tasks.shell:board", "tasks", "tasks.read", None)
+    assert (counter.path, counter.slot) == ("webos_tasks.shell:open_count", "sidebar")
     assert manifest.search_endpoint == "/api/tasks/search"
 
 

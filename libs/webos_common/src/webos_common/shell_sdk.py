@@ -76,11 +76,14 @@ class ShellContext(Protocol):
 
 
 Render = Callable[[ShellContext], Awaitable[None]]
+SLOTS = ("header", "sidebar", "dashboard", "footer")  # layout slots a module component may fill
 
 
 @dataclass(frozen=True)
 class ShellComponent:
-    """A view a module adds to its shell page: `/m/<module>/<name>`.
+    """A view a module adds to its shell page: `/m/<module>/<name>`; or, with
+    `slot`, a piece of the layout drawn on every page (a sidebar counter, a
+    header button, a dashboard card).
 
     `target` is `"package.module:function"` (or the function itself, whose
     import path is taken); `collection` names the collection it works on
@@ -92,8 +95,11 @@ class ShellComponent:
     icon: str = "widgets"
     collection: str | None = None
     permission: str | None = None
+    slot: str | None = None  # header, sidebar, dashboard or footer: drawn there on every page, not as a view
 
     def __post_init__(self) -> None:
+        if self.slot is not None and self.slot not in SLOTS:
+            raise ValueError(f"shell component {self.name!r}: slot must be one of {', '.join(SLOTS)}")
         if not self.name.isidentifier():
             raise ValueError(f"shell component name {self.name!r} must be a plain word")
         if not self.path or ":" not in self.path:
@@ -108,7 +114,7 @@ class ShellComponent:
     def entry(self) -> str:
         """The manifest form: `name=package.module:function`, options after `;`."""
         extra = {"label": self.label, "icon": self.icon, "collection": self.collection or "",
-                 "permission": self.permission or ""}
+                 "permission": self.permission or "", "slot": self.slot or ""}
         options = ";".join(f"{key}={value}" for key, value in extra.items() if value)
         return f"{self.name}={self.path}" + (f";{options}" if options else "")
 
@@ -120,4 +126,4 @@ class ShellComponent:
         extra = dict(option.partition("=")[::2] for option in options)
         return cls(name=name.strip(), target=target.strip(), label=extra.get("label", ""),
                    icon=extra.get("icon", "widgets"), collection=extra.get("collection") or None,
-                   permission=extra.get("permission") or None)
+                   permission=extra.get("permission") or None, slot=extra.get("slot") or None)

@@ -39,4 +39,6 @@ def webos_register_collections() -> list[CollectionSpec]:
 def webos_register_shell_components() -> list[ShellComponent]:
     # a string target: the module host announces it without importing NiceGUI code
     return [ShellComponent(name="board", target="webos_tasks.shell:board", label="Board", icon="view_kanban",
-                           collection="tasks", permission="tasks.read")]
+                           collection="tasks", permission="tasks.read"),
+            ShellComponent(name="open_count", target="webos_tasks.shell:open_count", collection="tasks",
+                           permission="tasks.read", slot="sidebar")]

@@ -115,3 +115,20 @@ def _card(card: dict[str, Any], dragged: dict[str, Any]) -> None:
             if due:
                 ui.label(due).classes("text-xs " + ("text-negative" if overdue else "text-gray-500"))
     view.on("dragstart", lambda _, c=card: dragged.update(card=c))
+
+
+async def open_count(ctx: ShellContext) -> None:
+    """The sidebar's line under the navigation: open tasks (and overdue ones), one click to the list."""
+    try:
+        stats = await ctx.get(f"{ctx.endpoint}/stats")
+    except (ShellApiError, OSError):
+        return  # the sidebar stays quiet when the module is away
+    open_now = int(stats.get("todo", 0)) + int(stats.get("in_progress", 0))
+    overdue = int(stats.get("overdue", 0))
+    with ui.row().classes("w-full items-center gap-2 px-4 py-2 cursor-pointer text-sm").props(
+            'data-testid="tasks-open-count"') as line:
+        ui.icon("task_alt").classes("text-gray-500")
+        ui.label(f"{open_now} open task{'s' if open_now != 1 else ''}")
+        if overdue:
+            ui.badge(f"{overdue} overdue", color="red").props("outline")
+    line.on("click", lambda: ctx.navigate("/m/tasks?status=todo"))

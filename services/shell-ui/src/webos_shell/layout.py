@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import notifications, palette, permissions, runtime, slots, theming
+from webos_shell import components, notifications, palette, permissions, runtime, slots, theming
 
 
 def _sidebar(user: User) -> None:
@@ -63,6 +63,7 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         ui.link(theme.brand_name, "/").classes("text-lg font-semibold text-white no-underline")
         ui.space()
         slots.render("header", user)
+        await components.render_slot("header", user)
         open_palette = palette.install(user)
         ui.button("Search  Ctrl+K", icon="search", on_click=open_palette).props(
             'flat no-caps color=white data-testid="palette-button"')
@@ -70,10 +71,12 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         _user_menu(user)
     with ui.left_drawer(value=True).classes("bg-gray-50 dark:bg-gray-900") as drawer:
         _sidebar(user)
+        await components.render_slot("sidebar", user)
     with ui.column().classes("w-full p-4 gap-4"):
         ui.label(title).classes("text-2xl font-semibold").props('data-testid="page-title"')
         yield
     slots.render("footer", user)
+    await components.render_slot("footer", user)
 
 
 async def refused(user: User, what: str = "this page") -> None:

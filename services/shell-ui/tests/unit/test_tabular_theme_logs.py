@@ -159,3 +159,13 @@ async def test_a_failing_module_component_is_contained(monkeypatch: Any) -> None
     manifest = ModuleManifest(name="demo", version="1", instance_id="i", base_url="http://x")
     assert await components.render(view, None, User(id="u"), {}, manifest) is True
     assert shown == ["The demo module's view 'board' failed: RuntimeError"]
+
+
+def test_slot_components_are_not_page_views() -> None:
+    from webos_common.identity import User
+    from webos_shell.components import views
+
+    entries = ["board=m.shell:board", "count=m.shell:count;slot=sidebar", "top=m.shell:top;slot=header"]
+    someone = User(id="u")
+    assert list(views(entries, someone)) == ["board"]
+    assert list(views(entries, someone, slot="sidebar")) == ["count"]

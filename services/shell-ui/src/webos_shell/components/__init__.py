@@ -37,6 +37,7 @@ class View:
     icon: str = "view_kanban"
     collection: str | None = None
     permission: str | None = None
+    slot: str | None = None
 
     @property
     def built_in(self) -> bool:
@@ -49,13 +50,14 @@ def parse(entry: str) -> View:
     if "=" in entry:
         shipped = ShellComponent.from_entry(entry)
         return View(shipped.name, shipped.path, None, shipped.label, shipped.icon, shipped.collection,
-                    shipped.permission)
+                    shipped.permission, shipped.slot)
     name, _, option = entry.partition(":")
     return View(name, name, option or None)
 
 
-def views(entries: list[str], user: User) -> dict[str, View]:
-    """The manifest's views this person may open, by name; a bad entry is logged and left out."""
+def views(entries: list[str], user: User, *, slot: str | None = None) -> dict[str, View]:
+    """The manifest's page views this person may open (or, with `slot`, its pieces for
+    that layout slot), by name; a bad entry is logged and left out."""
     found: dict[str, View] = {}
     for entry in entries:
         try:
@@ -63,9 +65,23 @@ def views(entries: list[str], user: User) -> dict[str, View]:
         except ValueError:
             logger.warning("ignoring the ui_components entry {!r}", entry)
             continue
-        if view.permission is None or user.has_permission(view.permission):
+        if view.slot == slot and (view.permission is None or user.has_permission(view.permission)):
             found[view.name] = view
     return found
+
+
+async def render_slot(slot: str, user: User) -> None:
+    """Draw every live module's components for a layout slot, each contained (a failing one
+    is logged and named, the page goes on)."""
+    from webos_shell import collections_ui
+
+    registry = runtime.get().registry
+    for manifest in registry.modules() if registry else []:
+        if not registry or not registry.is_enabled(manifest.name):
+            continue
+        for view in views(manifest.ui_components, user, slot=slot).values():
+            ref = collections_ui.find(manifest.name, view.collection)
+            await render(view, ref, user, {}, manifest)
 
 
 def load(target: str) -> Callable[..., Awaitable[None]] | None:

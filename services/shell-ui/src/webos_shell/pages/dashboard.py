@@ -11,7 +11,7 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_common.manifest import Widget
-from webos_shell import layout, permissions, progress, runtime, session, slots
+from webos_shell import components, layout, permissions, progress, runtime, session, slots
 from webos_shell.gateway import ApiError
 
 
@@ -69,6 +69,7 @@ async def render(user: User) -> None:
             for _, widget in permissions.widgets(user, rt.registry.modules() if rt.registry else []):
                 _widget(widget)
             slots.render("dashboard", user)
+            await components.render_slot("dashboard", user)
         ui.label("Background tasks").classes("text-lg font-medium")
         progress.panel(user)
 
