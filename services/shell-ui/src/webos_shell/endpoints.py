@@ -28,3 +28,14 @@ DEAD_LETTERS = "/api/events/dead-letters"
 DEAD_LETTER_REPLAY = "/api/events/dead-letters/{id}/replay"
 
 LOG_SUBJECT = "webos.logs.>"
+
+STORAGE_SOURCES = "/api/storage/sources"
+STORAGE_FILES = "/api/storage/files"  # GET list, DELETE to the trash (`?urn=`)
+STORAGE_CONTENT = "/api/storage/files/content"  # PUT raw upload, GET download (`?urn=`)
+STORAGE_MKDIR = "/api/storage/files/mkdir"
+STORAGE_MOVE = "/api/storage/files/move"
+STORAGE_TAGS = "/api/storage/files/tags"
+STORAGE_SEARCH = "/api/storage/search"
+STORAGE_TRASH = "/api/storage/trash"
+STORAGE_RESTORE = "/api/storage/trash/{id}/restore"
+STORAGE_SHARES = "/api/storage/shares"  # signed links; `/api/storage/shares/<token>` needs no sign-in

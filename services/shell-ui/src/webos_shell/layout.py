@@ -26,6 +26,7 @@ def _sidebar(user: User) -> None:
                         ui.icon(entry.icon)
                     ui.item_section(entry.label)
             ui.item("Notifications", on_click=lambda: ui.navigate.to("/notifications")).props("clickable dense")
+            ui.item("Files", on_click=lambda: ui.navigate.to("/files")).props('clickable dense data-testid="nav-files"')
             if user.is_admin:
                 ui.separator()
                 ui.item("Admin", on_click=lambda: ui.navigate.to("/admin")).props("clickable dense")

@@ -13,7 +13,7 @@ from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
 from webos_shell import admin, runtime, theming
 from webos_shell.gateway import Gateway
-from webos_shell.pages import account, auth, dashboard, modules
+from webos_shell.pages import account, auth, dashboard, files, modules
 from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
 
@@ -28,6 +28,7 @@ def _pages() -> None:
     dashboard.register()
     modules.register()
     account.register()
+    files.register()
     admin.register()
     _registered = True
 
