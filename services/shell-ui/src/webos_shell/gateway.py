@@ -86,13 +86,23 @@ class Gateway:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     # -- calls ----------------------------------------------------------------
-    async def request(self, tokens: Tokens, method: str, path: str, **kwargs: Any) -> Any:
+    async def request(self, tokens: Tokens, method: str, path: str, *, headers: dict[str, str] | None = None,
+                      content: Any = None, **kwargs: Any) -> Any:
+        """One call as the person: `headers` join the bearer token; `content` may be a
+        zero-argument callable giving a fresh body, so the retry after a refresh can
+        send a stream again."""
         sent = tokens.get("access_token")
-        response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
+
+        async def attempt() -> httpx.Response:
+            body = content() if callable(content) else content
+            return await self.http.request(method, path, headers={**self._auth(tokens), **(headers or {})},
+                                           content=body, **kwargs)
+
+        response = await attempt()
         if response.status_code == 401:
             if not await self.refresh(tokens, stale=sent):
                 raise SessionExpired(401, _body(response))
-            response = await self.http.request(method, path, headers=self._auth(tokens), **kwargs)
+            response = await attempt()
             if response.status_code == 401:
                 raise SessionExpired(401, _body(response))
         if response.status_code >= 400:

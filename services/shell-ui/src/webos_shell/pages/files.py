@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, events, ui
 
 from webos_shell import endpoints, layout, runtime, session
-from webos_shell.gateway import ApiError, Gateway, SessionExpired
+from webos_shell.gateway import ApiError
 
 PAGE = "/files"
 HOME_ALIAS = "home"
@@ -176,32 +176,11 @@ async def put_file(store: Any, urn: str, body: Callable[[], AsyncIterator[bytes]
     """`PUT /files/content` with a raw body and its content type, through the
     gateway's client and its silent refresh (`body` is a factory so a retry
     after a refresh can send the stream again)."""
-    gateway = runtime.get().gateway
-    headers = {"Content-Type": content_type or "application/octet-stream"}
-
-    async def send() -> httpx.Response:
-        content = body if isinstance(body, bytes) else body()
-        return await gateway.http.put(endpoints.STORAGE_CONTENT, params={"urn": urn}, content=content,
-                                      headers={**Gateway._auth(store), **headers})
-
-    sent = store.get("access_token")
-    response = await send()
-    if response.status_code == 401:
-        if not await gateway.refresh(store, stale=sent):
-            raise SessionExpired(401, _answer(response))
-        response = await send()
-    if response.status_code == 401:
-        raise SessionExpired(401, _answer(response))
-    if response.status_code >= 400:
-        raise ApiError(response.status_code, _answer(response))
-    return _answer(response)
+    return await runtime.get().gateway.request(
+        store, "PUT", endpoints.STORAGE_CONTENT, params={"urn": urn}, content=body,
+        headers={"Content-Type": content_type or "application/octet-stream"})
 
 
-def _answer(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {"detail": response.text[:300]}
 
 
 async def _get(path: str, **params: Any) -> tuple[Any, str | None]:
