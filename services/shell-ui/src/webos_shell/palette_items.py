@@ -36,6 +36,8 @@ SHELL_PAGES = (
     PaletteItem("shell.home", "Dashboard", "Navigation", path="/", keywords=("home",), icon="dashboard"),
     PaletteItem("shell.notifications", "Notifications", "Navigation", path="/notifications",
                 keywords=("inbox", "alerts"), icon="notifications"),
+    PaletteItem("shell.files", "Files", "Navigation", path="/files",
+                keywords=("documents", "upload", "download", "storage", "folder"), icon="folder"),
     PaletteItem("shell.account", "My account", "Navigation", path="/account",
                 keywords=("profile", "password", "api keys", "preferences"), icon="manage_accounts"),
 )
@@ -59,6 +61,10 @@ def build(user: User, manifests: Iterable[ModuleManifest], recent: Iterable[dict
     if user.is_admin:
         items += [PaletteItem(f"admin:{p}", label, "Admin", path=f"/{p}", keywords=("admin",),
                               icon="admin_panel_settings") for p, label in ADMIN_PAGES]
+        items += [PaletteItem(f"admin:{m.name}:{page.path}", page.label, "Admin", path=page.path,
+                              keywords=("admin", m.name), icon="admin_panel_settings")
+                  for m in manifests for page in m.admin_pages
+                  if not page.permission or user.has_permission(page.permission)]
     seen = {item.path for item in items}
     for entry in recent:
         if entry.get("path") and entry["path"] not in seen and not (

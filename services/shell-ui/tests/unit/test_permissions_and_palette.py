@@ -58,3 +58,16 @@ def test_recent_items_lead_an_empty_query_and_admin_ones_stay_hidden() -> None:
     items = palette_items.build(READER, [MANIFEST], recent)
     assert palette_items.search("", items)[0].label == "Board"
     assert "/admin/logs" not in {i.path for i in items}
+
+
+def test_palette_offers_files_to_everyone_and_module_admin_pages_to_admins_allowed() -> None:
+    from webos_common.manifest import AdminPage
+
+    manifest = MANIFEST.model_copy(update={"admin_pages": [
+        AdminPage(label="Tasks overview", path="/admin/m/tasks", permission="tasks.admin"),
+        AdminPage(label="Audit export", path="/admin/m/tasks/audit", permission="audit.read")]})
+    assert "Files" in {i.label for i in palette_items.build(NOBODY, [manifest])}
+    assert "Tasks overview" not in {i.label for i in palette_items.build(WRITER, [manifest])}  # not an admin
+    limited = User(id="l", roles=("admin",))  # admins hold every permission
+    found = palette_items.search("tasks overview", palette_items.build(limited, [manifest]))
+    assert found[0].path == "/admin/m/tasks" and found[0].group == "Admin"
