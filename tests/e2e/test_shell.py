@@ -88,11 +88,21 @@ def test_create_a_task_through_the_autoform(admin: Any, platform: Any, admin_tok
     title_field.get_by_text(re.compile("at least 1 character")).wait_for()
     admin.shot("autoform-422")
     admin.page.locator('[data-field="title"]').fill(title)
+    # the attachment (`format: fs-urn`) is picked from the person's files
+    home = _get(platform, admin_token, "/api/storage/sources")["home"].rstrip("/")
+    urn = f"{home}/brief-{title.split()[-1]}.txt"
+    with platform.api(admin_token) as client:
+        assert client.put("/api/storage/files/content", params={"urn": urn}, content=b"brief").status_code == 201
+    dialog.locator('[data-testid="file-browse"][data-for="attachment"]').click()
+    picker = admin.page.get_by_test_id("file-picker")
+    picker.locator(f'[data-testid="picker-file"][data-name="brief-{title.split()[-1]}.txt"]').click()
+    picker.wait_for(state="hidden")
+    expect(admin.page.locator('input[data-field="attachment"]')).to_have_value(urn)
     dialog.get_by_test_id("create-submit").click()
     dialog.wait_for(state="hidden")
     admin.page.locator(".ag-row", has_text=title).wait_for()
     found = _get(platform, admin_token, f"/api/tasks/tasks?q={title}")["items"]
-    assert [t["title"] for t in found] == [title]
+    assert [(t["title"], t["attachment"]) for t in found] == [(title, urn)]
 
 
 def test_edit_a_task_in_the_grid(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:

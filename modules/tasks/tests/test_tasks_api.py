@@ -228,3 +228,12 @@ async def test_reminders_and_widget_follow_the_module_settings(client: httpx.Asy
         assert [item["title"] for item in body["items"]] == ["first"]  # widget_limit 1
     finally:
         await sub.unsubscribe()
+
+
+async def test_an_attachment_is_a_file_address(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    made = await client.post("/api/tasks/tasks", json={"title": "read", "attachment": "fs://local/home/a/brief.pdf"},
+                             headers=alice)
+    assert made.status_code == 201 and made.json()["attachment"] == "fs://local/home/a/brief.pdf"
+    bad = await client.post("/api/tasks/tasks", json={"title": "x", "attachment": "http://evil/x"}, headers=alice)
+    assert bad.status_code == 422 and "attachment" in bad.text
+    assert (await client.get("/api/tasks/tasks", params={"q": "x"}, headers=alice)).json()["total"] == 0

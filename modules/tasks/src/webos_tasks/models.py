@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 
 from webos_common.bus import register_event
 from webos_common.documents import CreateModel, OwnedDocument, OwnedReadModel, UpdateModel
@@ -34,6 +34,9 @@ def _utc(value: datetime | None) -> datetime | None:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# a file in the AFS; the shell's AutoForm offers a file picker for `format: fs-urn`
+FileUrn = Annotated[str, StringConstraints(pattern=r"^fs://[a-z0-9][a-z0-9_-]*/\S+$", max_length=1000),
+                    WithJsonSchema({"type": "string", "format": "fs-urn", "title": "Attachment"})]
 
 
 class Task(OwnedDocument):
@@ -45,6 +48,7 @@ class Task(OwnedDocument):
     tags: list[str] = Field(default_factory=list)
     completed_at: datetime | None = None
     reminded_for: str | None = None  # the due day a reminder was sent for
+    attachment: str | None = None
 
     class Settings:
         name = "items"  # -> tasks_items
@@ -62,6 +66,7 @@ class TaskCreate(CreateModel):
     priority: Priority = Priority.medium
     due_date: UtcDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
+    attachment: FileUrn | None = None
 
 
 class TaskUpdate(UpdateModel):
@@ -70,6 +75,7 @@ class TaskUpdate(UpdateModel):
     priority: Priority | None = None
     due_date: UtcDatetime | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
+    attachment: FileUrn | None = None
 
 
 class TaskRead(OwnedReadModel):
@@ -80,6 +86,7 @@ class TaskRead(OwnedReadModel):
     due_date: datetime | None
     tags: list[str]
     completed_at: datetime | None = None
+    attachment: str | None = None
 
 
 class TaskMove(CreateModel):

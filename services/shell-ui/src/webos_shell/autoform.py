@@ -74,6 +74,20 @@ class AutoForm:
             bind(ui.select(options, label=label, multiple=True).props(props))
         elif spec.kind == "link":
             self._link(spec, target, label, bind)
+        elif spec.kind == "file":
+            with ui.row().classes("w-full items-center no-wrap gap-1"):
+                field = bind(ui.input(label, placeholder="fs://…").classes("grow"))
+
+                async def browse(f: Any = field) -> None:
+                    from webos_shell.file_picker import open_picker
+
+                    def chosen(urn: str) -> None:
+                        f.value = urn
+
+                    await open_picker(chosen)
+
+                ui.button(icon="folder_open", on_click=browse).props(
+                    f'flat round data-testid="file-browse" data-for="{spec.path}"').tooltip("Choose a file")
         else:
             bind(ui.input(label))
         if spec.description and spec.kind != "object":

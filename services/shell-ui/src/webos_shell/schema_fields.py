@@ -4,8 +4,9 @@ renders these specs; tests need no browser.
 
 Links: a string property with `"x-link": {"endpoint": "/api/auth/users",
 "label": "username", "value": "id"}` (or `"x-link": "<endpoint>"`) gets a
-picker over that endpoint. Secrets: `"format": "password"`, `"writeOnly"`
-or `"x-secret": true` are shown masked.
+picker over that endpoint. Files: `"format": "fs-urn"` (or `"x-file": true`)
+is a `fs://…` URN chosen from the person's files. Secrets: `"format":
+"password"`, `"writeOnly"` or `"x-secret": true` are shown masked.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 Kind = Literal["string", "text", "integer", "number", "boolean", "enum", "date", "datetime",
-               "object", "list", "link", "secret"]
+               "object", "list", "link", "secret", "file"]
 
 
 @dataclass
@@ -106,7 +107,9 @@ def field_spec(name: str, schema: dict[str, Any], root: dict[str, Any], *, path:
         spec.kind = "datetime"
     elif fmt == "password" or schema.get("writeOnly") or schema.get("x-secret"):
         spec.kind = "secret"
-    if spec.kind in ("string", "secret", "link"):
+    elif fmt == "fs-urn" or schema.get("x-file"):
+        spec.kind = "file"
+    if spec.kind in ("string", "secret", "link", "file"):
         spec.min_length, spec.max_length = schema.get("minLength"), schema.get("maxLength")
         spec.pattern = schema.get("pattern")
         if spec.kind == "string" and ((spec.max_length or 0) > 200 or schema.get("x-widget") == "textarea"):
@@ -156,8 +159,10 @@ def _check_scalar(spec: FieldSpec, value: Any) -> str | None:
             datetime.fromisoformat(str(value))
         except ValueError:
             return "Enter a date and time"
-    elif spec.kind in ("string", "text", "secret", "link"):
+    elif spec.kind in ("string", "text", "secret", "link", "file"):
         text = str(value)
+        if spec.kind == "file" and not (text.startswith("fs://") or text.startswith("/mnt/")):
+            return "Pick a file (an fs:// address)"
         if spec.min_length is not None and len(text) < spec.min_length:
             return f"At least {spec.min_length} characters"
         if spec.max_length is not None and len(text) > spec.max_length:

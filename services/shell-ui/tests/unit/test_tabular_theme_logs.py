@@ -169,3 +169,15 @@ def test_slot_components_are_not_page_views() -> None:
     someone = User(id="u")
     assert list(views(entries, someone)) == ["board"]
     assert list(views(entries, someone, slot="sidebar")) == ["count"]
+
+
+def test_an_fs_urn_string_is_a_file_field_checked_for_its_address() -> None:
+    from webos_shell.schema_fields import fields_from_schema, validate
+
+    schema = {"type": "object", "properties": {
+        "attachment": {"anyOf": [{"type": "string", "format": "fs-urn"}, {"type": "null"}], "default": None},
+        "cover": {"type": "string", "x-file": True}}}
+    specs = fields_from_schema(schema)
+    assert [(s.name, s.kind) for s in specs] == [("attachment", "file"), ("cover", "file")]
+    assert validate(specs, {"attachment": "https://elsewhere/x"}) == {"attachment": "Pick a file (an fs:// address)"}
+    assert validate(specs, {"attachment": "fs://local/home/u/a.txt", "cover": "/mnt/team/c.png"}) == {}

@@ -1,0 +1,67 @@
+"""A dialog to pick a file from the AFS (the AutoForm's `file` fields): it
+opens in the person's home, walks folders, and answers the chosen file's URN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_shell import endpoints, runtime
+from webos_shell.gateway import ApiError
+from webos_shell.pages.files import folder_urn, parent_urn, sorted_items, split_urn
+
+LIST_LIMIT = 500
+
+
+async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None) -> None:
+    gateway, store = runtime.get().gateway, app.storage.user
+    if start is None:
+        try:
+            sources = await gateway.get(store, endpoints.STORAGE_SOURCES)
+        except (ApiError, OSError):
+            sources = {}
+        start = folder_urn(str(sources.get("home") or "fs://local/")) if isinstance(sources, dict) else None
+    here = {"folder": start or "fs://local/"}
+    with ui.dialog() as dialog, ui.card().classes("w-[36rem] max-w-full").props('data-testid="file-picker"'):
+        title = ui.label("").classes("font-medium")
+        listing = ui.column().classes("w-full gap-0 max-h-96 overflow-y-auto")
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat")
+
+    async def show(folder: str) -> None:
+        here["folder"] = folder
+        title.text = f"Pick a file · {folder}"
+        listing.clear()
+        try:
+            page = await gateway.get(store, endpoints.STORAGE_FILES, urn=folder, limit=LIST_LIMIT)
+        except (ApiError, OSError) as exc:
+            with listing:
+                ui.label(f"Cannot list {folder}: {exc}").classes("text-negative")
+            return
+        with listing:
+            if split_urn(folder)[1]:
+                ui.item("..", on_click=lambda: show(parent_urn(folder))).props(
+                    'clickable dense data-testid="picker-up"')
+            for item in sorted_items(page.get("items", []) if isinstance(page, dict) else []):
+                urn, name = str(item["urn"]), str(item["name"])
+                if item.get("is_dir"):
+                    row = ui.item(on_click=lambda u=urn: show(folder_urn(u))).props(
+                        f'clickable dense data-testid="picker-folder" data-name="{name}"')
+                    icon = "folder"
+                else:
+                    row = ui.item(on_click=lambda u=urn: pick(u)).props(
+                        f'clickable dense data-testid="picker-file" data-name="{name}"')
+                    icon = "description"
+                with row:
+                    with ui.item_section().props("avatar"):
+                        ui.icon(icon)
+                    ui.item_section(name)
+
+    def pick(urn: str) -> None:
+        dialog.close()
+        on_pick(urn)
+
+    await show(here["folder"])
+    dialog.open()
