@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from webos_shell.schema_fields import FieldSpec
@@ -73,3 +74,19 @@ def page_query(*, page: int, size: int, sort: str | None, descending: bool,
         params["q"] = search.strip()
     params.update({k: v for k, v in filters.items() if v not in (None, "")})
     return params
+
+
+def parse_moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def when(value: Any) -> str:
+    """An API timestamp as `YYYY-MM-DD HH:MM` (UTC); '' for none."""
+    moment = parse_moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else (str(value) if value else "")

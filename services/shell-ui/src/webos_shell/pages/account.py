@@ -18,7 +18,8 @@ from nicegui import app, ui
 from webos_shell import layout, runtime, session
 from webos_shell.autoform import AutoForm
 from webos_shell.gateway import ApiError
-from webos_shell.pages.auth import field_errors
+from webos_shell.pages.auth import field_errors, set_errors
+from webos_shell.tabular import parse_moment, when
 
 ME = "/api/auth/me"
 ME_PASSWORD = "/api/auth/me/password"  # noqa: S105 - a path, not a secret
@@ -112,26 +113,10 @@ def key_request(name: str | None, permissions: str | None,
     return {"name": name, "permissions": wanted, "expires_in_days": expires}, {}
 
 
-def _moment(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def when(value: Any) -> str:
-    """An API timestamp as `YYYY-MM-DD HH:MM` (UTC); '' for none."""
-    moment = _moment(value)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else (str(value) if value else "")
-
-
 def key_status(key: dict[str, Any], now: datetime | None = None) -> str:
     if key.get("revoked_at"):
         return "revoked"
-    expires = _moment(key.get("expires_at"))
+    expires = parse_moment(key.get("expires_at"))
     if expires is not None and expires <= (now or datetime.now(UTC)):
         return "expired"
     return "active"
@@ -166,11 +151,6 @@ def saved_state(settings: dict[str, Any]) -> str:
 
 
 # -- drawing --------------------------------------------------------------------
-def _show(inputs: dict[str, Any], errors: dict[str, str]) -> None:
-    for name, element in inputs.items():
-        element.error = errors.get(name)
-
-
 def _say(label: ui.label, text: str, ok: bool) -> None:
     label.text = text
     label.classes(replace="text-sm " + ("text-positive" if ok else "text-negative"))
@@ -217,25 +197,25 @@ def _profile(me: dict[str, Any]) -> None:
         async def save() -> None:
             values = {name: element.value for name, element in inputs.items()}
             if not str(values["username"] or "").strip():
-                _show(inputs, {"username": "Required"})
+                set_errors(inputs, {"username": "Required"})
                 return
             body = profile_changes(state["me"], values)
             if not body:
-                _show(inputs, {})
+                set_errors(inputs, {})
                 _say(result, "Nothing changed.", True)
                 return
             try:
                 updated = await rt.gateway.send(store, "PATCH", ME, body)
             except ApiError as exc:
                 placed, rest = place_errors(field_errors(exc), inputs)
-                _show(inputs, placed)
+                set_errors(inputs, placed)
                 _say(result, rest or ("" if placed else exc.message), False)
                 return
             except OSError as exc:
                 _say(result, f"Unavailable: {exc}", False)
                 return
             state["me"] = {**state["me"], **(updated or {})}
-            _show(inputs, {})
+            set_errors(inputs, {})
             _say(result, "Your profile is saved.", True)
 
         ui.button("Save profile", icon="save", on_click=save).props('data-testid="profile-save"')
@@ -260,7 +240,7 @@ def _password() -> None:
         async def submit() -> None:
             current, new = inputs["current_password"].value, inputs["new_password"].value
             problems = password_problems(current, new, inputs["repeat"].value)
-            _show(inputs, problems)
+            set_errors(inputs, problems)
             result.text = ""
             if problems:
                 return
@@ -268,13 +248,13 @@ def _password() -> None:
                 await rt.gateway.send(store, "POST", ME_PASSWORD, {"current_password": current, "new_password": new})
             except ApiError as exc:
                 placed, rest = place_errors(field_errors(exc), inputs)
-                _show(inputs, placed)
+                set_errors(inputs, placed)
                 _say(result, rest or ("" if placed else exc.message), False)
                 return
             except OSError as exc:
                 _say(result, f"Unavailable: {exc}", False)
                 return
-            _show(inputs, {})
+            set_errors(inputs, {})
             for key in ("access_token", "refresh_token"):  # auth revoked them all
                 store.pop(key, None)
             _say(result, "Your password is changed. Sign in again with the new one.", True)
@@ -385,7 +365,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
         async def create() -> None:
             body, problems = key_request(inputs["name"].value, inputs["permissions"].value,
                                          inputs["expires_in_days"].value)
-            _show(inputs, problems)
+            set_errors(inputs, problems)
             result.text = ""
             if body is None:
                 return
@@ -393,7 +373,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
                 answer = await rt.gateway.send(store, "POST", ME_API_KEYS, body)
             except ApiError as exc:
                 placed, rest = place_errors(field_errors(exc), inputs)
-                _show(inputs, placed)
+                set_errors(inputs, placed)
                 _say(result, rest or ("" if placed else exc.message), False)
                 return
             except OSError as exc:

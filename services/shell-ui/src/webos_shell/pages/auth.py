@@ -52,7 +52,7 @@ def _card(title: str, subtitle: str, testid: str) -> ui.card:
     return card
 
 
-def _set_errors(inputs: dict[str, Any], errors: dict[str, str]) -> None:
+def set_errors(inputs: dict[str, Any], errors: dict[str, str]) -> None:
     """Each message under its input; the others cleared."""
     for name, field in inputs.items():
         field.error = errors.get(name)
@@ -114,7 +114,7 @@ def register() -> None:
 
             async def submit() -> None:
                 missing = {k: "Required" for k in ("email", "username", "password") if not fields[k].value}
-                _set_errors(fields, missing)
+                set_errors(fields, missing)
                 if missing:
                     return
                 body = {k: f.value for k, f in fields.items() if f.value}
@@ -124,14 +124,14 @@ def register() -> None:
                     await runtime.get().gateway.send({}, "POST", endpoints.REGISTER, body)
                 except ApiError as exc:
                     errors = field_errors(exc)
-                    _set_errors(fields, errors)
+                    set_errors(fields, errors)
                     note.text = "" if errors.keys() & fields.keys() else exc.message
                     note.classes(replace="text-sm text-negative")
                     return
                 except OSError as exc:
                     note.text = f"Sign-up is unavailable: {exc}"
                     return
-                _set_errors(fields, {})
+                set_errors(fields, {})
                 note.text = "Account created. We sent you a mail to confirm your address; you can sign in now."
                 note.classes(replace="text-sm text-positive")
 
@@ -162,14 +162,14 @@ def register() -> None:
             result = ui.label("").classes("text-sm").props('data-testid="forgot-result"')
 
             async def submit() -> None:
-                _set_errors({"email": email}, {} if email.value else {"email": "Required"})
+                set_errors({"email": email}, {} if email.value else {"email": "Required"})
                 if not email.value:
                     return
                 try:
                     answer = await runtime.get().gateway.send({}, "POST", endpoints.FORGOT_PATH,
                                                               {"email": email.value})
                 except ApiError as exc:
-                    _set_errors({"email": email}, field_errors(exc) or {"email": exc.message})
+                    set_errors({"email": email}, field_errors(exc) or {"email": exc.message})
                     return
                 except OSError as exc:
                     result.text = f"Unavailable: {exc}"
@@ -194,7 +194,7 @@ def register() -> None:
                 new, again = fields["new_password"].value, fields["confirm"].value
                 errors = {"new_password": "Required"} if not new else (
                     {"confirm": "The two passwords differ"} if new != again else {})
-                _set_errors(fields, errors)
+                set_errors(fields, errors)
                 if errors:
                     return
                 try:
@@ -202,7 +202,7 @@ def register() -> None:
                                                      {"token": token, "new_password": new})
                 except ApiError as exc:
                     errors = field_errors(exc)
-                    _set_errors(fields, errors)
+                    set_errors(fields, errors)
                     result.text = "" if "new_password" in errors else exc.message
                     result.classes(replace="text-sm text-negative")
                     return

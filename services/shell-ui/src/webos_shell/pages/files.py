@@ -13,7 +13,6 @@ body limit, hence `MAX_UPLOAD`."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +23,7 @@ from nicegui import app, events, ui
 
 from webos_shell import endpoints, layout, runtime, session
 from webos_shell.gateway import ApiError
+from webos_shell.tabular import when
 
 PAGE = "/files"
 HOME_ALIAS = "home"
@@ -47,14 +47,6 @@ def human_size(size: int | None) -> str:
     return ""  # pragma: no cover - the loop always returns
 
 
-def when(iso: str | None) -> str:
-    """An ISO timestamp as `YYYY-MM-DD HH:MM` (the server's zone); unreadable → as given."""
-    if not iso:
-        return ""
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
 
 
 def split_urn(urn: str) -> tuple[str, str]:
