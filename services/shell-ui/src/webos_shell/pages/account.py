@@ -156,6 +156,23 @@ def _say(label: ui.label, text: str, ok: bool) -> None:
     label.classes(replace="text-sm " + ("text-positive" if ok else "text-negative"))
 
 
+_FAILED = object()
+
+
+async def _send(inputs: dict[str, Any], result: ui.label, method: str, path: str, body: Any) -> Any:
+    """A call as the person; on an error the messages go under the inputs they name (the rest
+    into `result`) and `_FAILED` comes back."""
+    try:
+        return await runtime.get().gateway.send(app.storage.user, method, path, body)
+    except ApiError as exc:
+        placed, rest = place_errors(field_errors(exc), inputs)
+        set_errors(inputs, placed)
+        _say(result, rest or ("" if placed else exc.message), False)
+    except OSError as exc:
+        _say(result, f"Unavailable: {exc}", False)
+    return _FAILED
+
+
 async def _fetch(path: str) -> tuple[Any, str | None]:
     try:
         return await runtime.get().gateway.get(app.storage.user, path), None
@@ -164,7 +181,6 @@ async def _fetch(path: str) -> tuple[Any, str | None]:
 
 
 def _profile(me: dict[str, Any]) -> None:
-    rt, store = runtime.get(), app.storage.user
     state = {"me": me}
     profile = me.get("profile") or {}
     with ui.card().classes("w-full max-w-2xl gap-3").props('data-testid="account-profile"'):
@@ -204,15 +220,8 @@ def _profile(me: dict[str, Any]) -> None:
                 set_errors(inputs, {})
                 _say(result, "Nothing changed.", True)
                 return
-            try:
-                updated = await rt.gateway.send(store, "PATCH", ME, body)
-            except ApiError as exc:
-                placed, rest = place_errors(field_errors(exc), inputs)
-                set_errors(inputs, placed)
-                _say(result, rest or ("" if placed else exc.message), False)
-                return
-            except OSError as exc:
-                _say(result, f"Unavailable: {exc}", False)
+            updated = await _send(inputs, result, "PATCH", ME, body)
+            if updated is _FAILED:
                 return
             state["me"] = {**state["me"], **(updated or {})}
             set_errors(inputs, {})
@@ -222,7 +231,7 @@ def _profile(me: dict[str, Any]) -> None:
 
 
 def _password() -> None:
-    rt, store = runtime.get(), app.storage.user
+    store = app.storage.user
     with ui.card().classes("w-full max-w-md gap-3").props('data-testid="account-password"'):
         ui.label("Changing your password signs you out everywhere, this browser included.").classes(
             "text-sm text-gray-500")
@@ -244,15 +253,8 @@ def _password() -> None:
             result.text = ""
             if problems:
                 return
-            try:
-                await rt.gateway.send(store, "POST", ME_PASSWORD, {"current_password": current, "new_password": new})
-            except ApiError as exc:
-                placed, rest = place_errors(field_errors(exc), inputs)
-                set_errors(inputs, placed)
-                _say(result, rest or ("" if placed else exc.message), False)
-                return
-            except OSError as exc:
-                _say(result, f"Unavailable: {exc}", False)
+            sent = await _send(inputs, result, "POST", ME_PASSWORD, {"current_password": current, "new_password": new})
+            if sent is _FAILED:
                 return
             set_errors(inputs, {})
             for key in ("access_token", "refresh_token"):  # auth revoked them all
@@ -369,15 +371,8 @@ async def _api_keys(me: dict[str, Any]) -> None:
             result.text = ""
             if body is None:
                 return
-            try:
-                answer = await rt.gateway.send(store, "POST", ME_API_KEYS, body)
-            except ApiError as exc:
-                placed, rest = place_errors(field_errors(exc), inputs)
-                set_errors(inputs, placed)
-                _say(result, rest or ("" if placed else exc.message), False)
-                return
-            except OSError as exc:
-                _say(result, f"Unavailable: {exc}", False)
+            answer = await _send(inputs, result, "POST", ME_API_KEYS, body)
+            if answer is _FAILED:
                 return
             inputs["name"].value, inputs["permissions"].value = "", ""
             reveal(str((answer or {}).get("key", "")), body["name"])
