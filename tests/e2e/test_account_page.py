@@ -112,6 +112,7 @@ def test_my_account(shell: Any, platform: Any, admin_token: str) -> None:
     page.get_by_test_id("password-submit").click()
     expect(page.get_by_test_id("password-result")).to_contain_text("password is changed")
     page.wait_for_url(re.compile(r"/login\?next="))
+    expect(page.get_by_test_id("login-notice")).to_contain_text("password is changed")
     with platform.api() as client:
         assert client.post("/api/auth/login", json={"login": name, "password": PASSWORD}).status_code == 401
     shell.sign_in(name, NEW_PASSWORD, "/account")

@@ -51,6 +51,7 @@ def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_
             shell.shot("dashboard-dark")
     shell.goto("/logout")
     shell.page.wait_for_url(re.compile(r"/login"))
+    expect(shell.page.get_by_test_id("login-notice")).to_have_text("You are signed out.")
     shell.goto("/admin")
     shell.page.wait_for_url(re.compile(r"/login\?next=%2Fadmin"))
 

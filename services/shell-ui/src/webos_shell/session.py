@@ -38,8 +38,14 @@ async def current_user() -> User | None:
         return None
 
 
-def login_url(next_path: str) -> str:
-    return f"/login?next={quote(next_path, safe='')}"
+NOTICES = {"password_changed": "Your password is changed. Sign in with the new one.",
+           "signed_out": "You are signed out.", "session_expired": "Your session ended. Sign in again."}
+
+
+def login_url(next_path: str, notice: str | None = None) -> str:
+    """The sign-in page, back to `next_path` afterwards; `notice` (a key of NOTICES) is shown there."""
+    extra = f"&notice={notice}" if notice in NOTICES else ""
+    return f"/login?next={quote(next_path, safe='')}{extra}"
 
 
 def safe_next(value: str | None) -> str:

@@ -181,3 +181,10 @@ def test_an_fs_urn_string_is_a_file_field_checked_for_its_address() -> None:
     assert [(s.name, s.kind) for s in specs] == [("attachment", "file"), ("cover", "file")]
     assert validate(specs, {"attachment": "https://elsewhere/x"}) == {"attachment": "Pick a file (an fs:// address)"}
     assert validate(specs, {"attachment": "fs://local/home/u/a.txt", "cover": "/mnt/team/c.png"}) == {}
+
+
+def test_the_sign_in_notice_is_a_known_key_only() -> None:
+    from webos_shell.session import login_url
+
+    assert login_url("/account", notice="password_changed") == "/login?next=%2Faccount&notice=password_changed"
+    assert login_url("/x", notice="<script>") == "/login?next=%2Fx"  # nothing from outside is shown

@@ -262,7 +262,7 @@ def _password() -> None:
             _say(result, "Your password is changed. Sign in again with the new one.", True)
             ui.notify("Password changed: sign in again with the new one", type="positive")
             await asyncio.sleep(1.5)
-            ui.navigate.to(session.login_url("/account"))
+            ui.navigate.to(session.login_url("/account", notice="password_changed"))
 
         ui.button("Change password", icon="lock_reset", on_click=submit).props('data-testid="password-submit"')
 

@@ -60,7 +60,7 @@ def set_errors(inputs: dict[str, Any], errors: dict[str, str]) -> None:
 
 def register() -> None:
     @ui.page("/login")
-    async def login(next: str = "/") -> None:
+    async def login(next: str = "/", notice: str | None = None) -> None:
         rt = runtime.get()
         target = session.safe_next(next)
         ui.page_title(f"Sign in · {rt.theme.brand_name}")
@@ -84,6 +84,9 @@ def register() -> None:
         with ui.card().classes("absolute-center w-96 p-6").props('data-testid="login-card"'):
             ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
             ui.label("Sign in to continue").classes("text-gray-500")
+            if notice in session.NOTICES:  # a fixed text by key: nothing from the URL is shown as such
+                ui.label(session.NOTICES[notice]).classes("text-sm text-positive").props(
+                    'data-testid="login-notice"')
             name = ui.input("User name or email").props('autofocus data-testid="login-name"').classes("w-full")
             password = ui.input("Password", password=True, password_toggle_button=True).props(
                 'data-testid="login-password"').classes("w-full").on("keydown.enter", submit)
@@ -219,7 +222,7 @@ def register() -> None:
     async def logout() -> RedirectResponse:
         await runtime.get().gateway.logout(app.storage.user)
         app.storage.user.clear()
-        response = RedirectResponse("/login", status_code=303)
+        response = RedirectResponse("/login?notice=signed_out", status_code=303)
         for cookie in ("access_token", "refresh_token"):  # set by an SSO sign-in
             response.delete_cookie(cookie, path="/")
         return response
