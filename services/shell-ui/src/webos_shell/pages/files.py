@@ -186,6 +186,13 @@ def _why(exc: BaseException) -> str:
     return exc.message if isinstance(exc, ApiError) else f"unavailable ({exc.__class__.__name__})"
 
 
+def _actions(dialog: ui.dialog, label: str, on_click: Callable[[], Any], props: str) -> None:
+    """A dialog's footer: Cancel, and the one action."""
+    with ui.row().classes("w-full justify-end"):
+        ui.button("Cancel", on_click=dialog.close).props("flat")
+        ui.button(label, on_click=on_click).props(props)
+
+
 # -- the page -------------------------------------------------------------------
 class FilesPage:
     """One view of `/files`; `reload` redraws what is listed."""
@@ -294,9 +301,7 @@ class FilesPage:
                 await self.reload()
 
             name.on("keydown.enter", save)
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Save", on_click=save).props('data-testid="file-rename-save"')
+            _actions(dialog, "Save", save, 'data-testid="file-rename-save"')
         dialog.open()
 
     def edit_tags(self, item: dict[str, Any]) -> None:
@@ -315,9 +320,7 @@ class FilesPage:
                 await self.reload()
 
             box.on("keydown.enter", save)
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Save", on_click=save).props('data-testid="file-tags-save"')
+            _actions(dialog, "Save", save, 'data-testid="file-tags-save"')
         dialog.open()
 
     def delete(self, item: dict[str, Any]) -> None:
@@ -333,10 +336,7 @@ class FilesPage:
                     ui.notify(f"“{item['name']}” moved to the trash", type="positive")
                     await self.reload()
 
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Move to trash", on_click=confirm).props(
-                    'color=negative data-testid="file-delete-confirm"')
+            _actions(dialog, "Move to trash", confirm, 'color=negative data-testid="file-delete-confirm"')
         dialog.open()
 
     # -- the folder ---------------------------------------------------------------
@@ -359,9 +359,7 @@ class FilesPage:
                 await self.reload()
 
             name.on("keydown.enter", create)
-            with ui.row().classes("w-full justify-end"):
-                ui.button("Cancel", on_click=dialog.close).props("flat")
-                ui.button("Create", on_click=create).props('data-testid="files-mkdir-confirm"')
+            _actions(dialog, "Create", create, 'data-testid="files-mkdir-confirm"')
         dialog.open()
 
     async def upload(self, folder: str, event: events.UploadEventArguments) -> None:
