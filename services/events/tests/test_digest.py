@@ -57,6 +57,8 @@ async def test_digests_follow_preferences_and_never_repeat(app: Any, client: Any
                 second = await sink.wait_for(lambda m: "1 unread" in (m["subject"] or ""))
             assert "ann note 2" in second["body"] and "ann note 0" not in second["body"]  # never repeated
             assert [m["to"] for m in sink.messages] == [["ann@example.com"], ["ann@example.com"]]  # bob, cy: off
+            left = await db["events_notifications"].count_documents({"read": False, "digested_at": None})
+            assert left == 0  # bob's and cy's are settled too: no round asks about them again
     finally:
         for sub in subs:
             await sub.unsubscribe()

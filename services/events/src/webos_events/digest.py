@@ -7,7 +7,8 @@ for people with unread notifications that no digest has listed yet, reads
 their preferences from the settings service and their address from auth
 (both over NATS), and mails each one whose digest is due through the SMTP
 server an admin saved in the system settings. Without one, nothing is sent.
-Listed notifications are marked (`digested_at`) so no digest repeats them.
+Listed notifications are marked (`digested_at`) so no digest repeats them;
+so are those of people with digests off (a digest lists what arrived while on).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ async def run_digest(db: Any, nc: NATS, mailer: Mailer | None, *, now: datetime 
             continue
         period = PERIODS.get(str(prefs.get("digest_frequency", "daily")))
         if not prefs.get("email_enabled", True) or period is None:
+            # digests off: these are settled, so later rounds do not ask about them again
+            await db[NOTIFICATIONS].update_many({"_id": {"$in": group["ids"]}}, {"$set": {"digested_at": now}})
             continue
         last = await db[DIGESTS].find_one({"_id": user_id})
         if last is not None and _aware(last["sent_at"]) + period > now:
