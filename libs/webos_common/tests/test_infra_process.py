@@ -1,9 +1,11 @@
-"""A server started for a test session dies with the session, even one that was SIGKILLed."""
+"""A server started for a test session dies with the session, even one that was SIGKILLed;
+ports picked for servers are ones no outgoing connection can take first."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from webos_common.infra.process import pid_alive
+from webos_common.infra.process import _ephemeral_range, free_port, free_port_range, pid_alive
 
 STARTER = textwrap.dedent("""
     import sys, time
@@ -41,3 +43,22 @@ def test_a_killed_starter_takes_its_server_along_only_when_asked(tmp_path: Path,
     finally:
         if pid_alive(server_pid):
             os.kill(server_pid, signal.SIGKILL)
+
+
+def test_picked_ports_are_free_and_outside_the_ephemeral_range() -> None:
+    low, high = _ephemeral_range()
+    outside = lambda port: port < low or port > high  # noqa: E731
+    base = free_port_range(22)
+    assert all(outside(port) for port in range(base, base + 22))
+    socks = []
+    try:
+        for port in range(base, base + 22):
+            sock = socket.socket()
+            socks.append(sock)
+            sock.bind(("127.0.0.1", port))
+    finally:
+        for sock in socks:
+            sock.close()
+    singles = {free_port() for _ in range(20)}
+    assert all(outside(port) for port in singles)
+    assert len(singles) > 1

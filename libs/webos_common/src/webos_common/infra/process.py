@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -12,32 +13,54 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _candidates() -> list[int]:
+    """Ports the kernel never hands out to outgoing connections: a port picked
+    from the ephemeral range can be taken by any client's connect() in the
+    seconds before our server binds it (a CI run lost `webos up` that way)."""
+    low, high = _ephemeral_range()
+    spans = [(10000, low), (high + 1, 65000)]
+    return [port for start, stop in spans for port in range(start, stop)]
+
+
+def _bindable(base: int, size: int) -> bool:
+    socks: list[socket.socket] = []
+    try:
+        for offset in range(size):
+            sock = socket.socket()
+            socks.append(sock)
+            sock.bind(("127.0.0.1", base + offset))
+        return True
+    except OSError:
+        return False
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_port_range(1)
 
 
-def free_port_range(size: int = 22, *, attempts: int = 50) -> int:
+def free_port_range(size: int = 22, *, attempts: int = 200) -> int:
     """A base port such that base .. base+size-1 are all free right now (a whole
-    second stack, e.g. `webos up --base-port`, fits there)."""
+    second stack, e.g. `webos up --base-port`, fits there), outside the
+    kernel's ephemeral range."""
+    candidates = _candidates()
+    candidate_set = set(candidates)
     for _ in range(attempts):
-        base = free_port()
-        if base + size > 65000:
+        base = random.choice(candidates)
+        if base + size - 1 not in candidate_set:
             continue
-        socks: list[socket.socket] = []
-        try:
-            for offset in range(size):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", base + offset))
+        if _bindable(base, size):
             return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
     raise RuntimeError(f"no {size} consecutive free ports found")
 
 
