@@ -244,6 +244,7 @@ def test_an_admin_disables_the_module_and_it_leaves_the_navigation(admin: Any, p
     nav = admin.page.get_by_test_id("nav")
     nav.get_by_text("Tasks", exact=True).wait_for()
     switch = admin.page.get_by_test_id("enable-tasks")
+    expect(switch).to_have_attribute("aria-checked", "true")
     switch.click()
     try:
         nav.get_by_text("Tasks", exact=True).wait_for(state="detached")
@@ -251,8 +252,11 @@ def test_an_admin_disables_the_module_and_it_leaves_the_navigation(admin: Any, p
         admin.goto("/m/tasks")
         admin.page.get_by_test_id("module-missing").wait_for()
     finally:
-        admin.goto("/admin/modules")
-        admin.page.get_by_test_id("enable-tasks").click()
+        admin.open("/admin/modules")
+        switch = admin.page.get_by_test_id("enable-tasks")
+        expect(switch).to_have_attribute("aria-checked", "false")
+        switch.click()
+        expect(switch).to_have_attribute("aria-checked", "true")
     admin.page.get_by_test_id("nav").get_by_text("Tasks", exact=True).wait_for()
     admin.shot("module-manager")
 

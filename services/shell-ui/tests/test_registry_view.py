@@ -39,3 +39,37 @@ async def test_modules_come_and_go_live(nats_url: str) -> None:
     finally:
         await view.stop()
         await nc.drain()
+
+
+async def test_heartbeats_and_our_own_echo_do_not_redraw(nats_url: str) -> None:
+    """Pages redraw when `version` moves; a redraw replaces the nav and the
+    module switches, and a click landing on a replaced element is lost. So
+    only a change a page could show may move it."""
+    import uuid
+
+    nc = await connect_nats(nats_url, name="shell-test")
+    registry = ModuleRegistry(nc.jetstream(), bucket=f"mods_{uuid.uuid4().hex[:8]}", ttl=30)
+    view = RegistryView(registry)
+    try:
+        await view.start()
+        manifest = ModuleManifest(name="tasks", instance_id="i1", base_url="http://127.0.0.1:1")
+        await registry.announce(manifest)
+        await _until(lambda: len(view.modules()) == 1)
+        settled = view.version
+        for _ in range(3):
+            await registry.announce(manifest)  # what the heartbeat does
+        await view.set_enabled("tasks", False)
+        after_switch = view.version
+        assert after_switch == settled + 1
+        marker = ModuleManifest(name="marker", instance_id="m1", base_url="http://127.0.0.1:2")
+        await registry.announce(marker)  # the watch is ordered: once this is seen, so is all above
+        await _until(lambda: "marker" in view.instances)
+        assert view.version == after_switch + 1
+        assert view.is_enabled("tasks") is False
+        changed = manifest.model_copy(update={"description": "new"})
+        await registry.announce(changed)
+        await _until(lambda: view.version == after_switch + 2)
+        assert view.instances["tasks"]["i1"].description == "new"
+    finally:
+        await view.stop()
+        await nc.drain()

@@ -1,7 +1,11 @@
 """The shell's live view of the module registry (NATS KV): manifests and
 enabled flags, kept current by a watch so a module that starts appears
 and a disabled one disappears without a shell restart. `version` grows
-on every change; open pages compare it to know when to redraw."""
+on every change a page could show; open pages compare it to know when to
+redraw. Heartbeats (the same manifest re-written every few seconds) and the
+echo of our own enable switch are not changes: redrawing on them would
+replace the nav and the module switches under the person's pointer and
+drop the click that lands on the removed element."""
 
 from __future__ import annotations
 
@@ -41,20 +45,33 @@ class RegistryView:
         self.version += 1
 
     def apply(self, key: str, value: bytes | None) -> None:
+        if self._changed(key, value):
+            self.version += 1
+
+    def _changed(self, key: str, value: bytes | None) -> bool:
         kind, _, rest = key.partition(".")
         if kind == "enabled":
-            self.enabled[rest] = value != b"false" if value is not None else True
-        elif kind == "manifest":
-            name, _, instance = rest.partition(".")
-            if value is None:
-                self.instances.get(name, {}).pop(instance, None)
-                if not self.instances.get(name):
-                    self.instances.pop(name, None)
-            else:
-                self.instances.setdefault(name, {})[instance] = ModuleManifest.model_validate_json(value)
-        else:
-            return
-        self.version += 1
+            enabled = value != b"false" if value is not None else True
+            if self.enabled.get(rest) == enabled:
+                return False
+            self.enabled[rest] = enabled
+            return True
+        if kind != "manifest":
+            return False
+        name, _, instance = rest.partition(".")
+        known = self.instances.get(name, {})
+        if value is None:
+            if instance not in known:
+                return False
+            del known[instance]
+            if not known:
+                self.instances.pop(name, None)
+            return True
+        manifest = ModuleManifest.model_validate_json(value)
+        if known.get(instance) == manifest:
+            return False
+        self.instances.setdefault(name, {})[instance] = manifest
+        return True
 
     async def _follow(self) -> None:
         """Apply every change; polls the watcher so that `stop` ends it cleanly

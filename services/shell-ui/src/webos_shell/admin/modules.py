@@ -35,7 +35,10 @@ async def render(user: User) -> None:
                                       f'data-testid="enable-{name}"')
 
     async def toggle(name: str, enabled: bool) -> None:
+        before = registry.version
         await registry.set_enabled(name, enabled)
+        if seen["version"] == before:  # the switch already shows it: no redraw under the pointer
+            seen["version"] = registry.version
         ui.notify(f"{name} {'enabled' if enabled else 'disabled'}", type="positive")
 
     table()
