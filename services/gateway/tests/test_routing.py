@@ -123,3 +123,32 @@ async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> Non
         assert resp.json()["error"]["details"] == {"module": "mail", "reason": "no healthy instance"}
         host.app.state.healthy = True
         assert (await _poll(client, "/api/mail/x", 200)).status_code == 200
+
+
+async def test_heartbeats_are_not_changes(rig: Rig) -> None:
+    """The merged OpenAPI cache keys on the table's version: a heartbeat (the
+    same manifest again) must not move it; a real change must."""
+    table = rig.app.state.gateway.table
+    host = await rig.start_module("notes")
+    host.stop_heartbeat()
+    for _ in range(100):
+        if table.instances.get("notes"):
+            break
+        await asyncio.sleep(0.05)
+    settled = table.version
+    for _ in range(3):
+        await rig.registry.announce(host.manifest)
+    await rig.registry.set_enabled("notes", True)  # already enabled: no change either
+    marker = await rig.start_module("marker")  # the watch is ordered: once seen, so is all above
+    marker.stop_heartbeat()
+    for _ in range(100):
+        if table.instances.get("marker"):
+            break
+        await asyncio.sleep(0.05)
+    assert table.version == settled + 1
+    await rig.registry.set_enabled("notes", False)
+    for _ in range(100):
+        if not table.enabled("notes"):
+            break
+        await asyncio.sleep(0.05)
+    assert table.version == settled + 2

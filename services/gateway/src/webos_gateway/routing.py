@@ -77,13 +77,12 @@ class ModuleTable:
         self.instances: dict[str, dict[str, ModuleManifest]] = {}
         self.disabled: set[str] = set()
         self.known: set[str] = set()
-        self.version = 0  # bumped on every change (the OpenAPI cache keys on it)
+        self.version = 0  # bumped on every real change (the OpenAPI cache keys on it)
         self.synced = asyncio.Event()
         self._down: dict[tuple[str, str], float] = {}
         self.unhealthy: set[tuple[str, str]] = set()  # failed their last active health check
         self._cursor: dict[str, itertools.count[int]] = {}
         self._task: asyncio.Task[None] | None = None
-        self.listeners: list[Callable[[], None]] = []
         self.public: dict[str, tuple[str, ...]] = {}
 
     # -- lifecycle -----------------------------------------------------------
@@ -121,17 +120,24 @@ class ModuleTable:
 
     # -- updates from the watch ---------------------------------------------
     def apply(self, key: str, value: bytes | None) -> None:
+        """Heartbeats re-write an unchanged manifest every few seconds; they
+        mark the instance as answering again but are not a change (the merged
+        OpenAPI document keys on `version`)."""
         kind, _, rest = key.partition(".")
         if kind == "enabled":
             self.known.add(rest)
-            if value is not None and value != b"true":
+            off = value is not None and value != b"true"
+            if off == (rest in self.disabled):
+                return
+            if off:
                 self.disabled.add(rest)
             else:
                 self.disabled.discard(rest)
         elif kind == "manifest":
             name, _, instance = rest.partition(".")
             if value is None:
-                self.instances.get(name, {}).pop(instance, None)
+                if self.instances.get(name, {}).pop(instance, None) is None:
+                    return
                 if not self.instances.get(name):
                     self.instances.pop(name, None)
             else:
@@ -140,9 +146,11 @@ class ModuleTable:
                 except ValidationError:
                     logger.warning("ignoring an invalid manifest at {}", key)
                     return
-                self.instances.setdefault(name, {})[instance] = manifest
-                self.known.add(name)
                 self._down.pop((name, instance), None)
+                self.known.add(name)
+                if self.instances.get(name, {}).get(instance) == manifest:
+                    return
+                self.instances.setdefault(name, {})[instance] = manifest
         else:
             return
         self._changed()
@@ -151,8 +159,6 @@ class ModuleTable:
         self.version += 1
         self.public = {name: tuple({_gateway_path(name, p) for m in insts.values() for p in m.public_prefixes})
                        for name, insts in self.instances.items()}
-        for listener in self.listeners:
-            listener()
 
     # -- reads ---------------------------------------------------------------
     def enabled(self, name: str) -> bool:
