@@ -33,6 +33,10 @@ class WebOSSettings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:8720/?replicaSet=rs0&directConnection=true"
     mongo_db: str = "webos"
     nats_url: str = "nats://127.0.0.1:8721"
+    # This process's one credential (an nkey seed file, mode 0600; see security/principals.py):
+    # it authenticates to NATS and, as a signed client assertion, to auth for service tokens.
+    credential_file: str | None = None
+    principal: str | None = None  # the name the credential is registered under; default: service_name
 
     gateway_url: str = "http://127.0.0.1:8700"
     auth_url: str = "http://127.0.0.1:8701"
@@ -52,6 +56,10 @@ class WebOSSettings(BaseSettings):
     @property
     def effective_jwks_url(self) -> str:
         return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def principal_name(self) -> str:
+        return self.principal or self.service_name
 
     @property
     def is_development(self) -> bool:
