@@ -123,7 +123,8 @@ class _Host:
         module = getattr(self.mod.package, "tasks", None)
         functions = vars(module).values() if module is not None else ()
         if any(getattr(fn, "broker", None) is tasks.broker for fn in functions):
-            await tasks.start(self.settings.nats_url)
+            await tasks.start(self.settings.nats_url, credential_file=self.settings.credential_file,
+                              principal=self.settings.principal or self.mod.name)
             self.tasks_started = True
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:

@@ -7,13 +7,13 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import BadRequestError, NotFoundError
 
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.topics import DLQ_PREFIX, EVENTS_PREFIX, REPLAY_PREFIX
+from webos_common.bus.topics import DLQ_PREFIX, EVENTS_PREFIX
 
 
 def events_stream_config(cfg: BusSettings) -> StreamConfig:
     return StreamConfig(
         name=cfg.stream,
-        subjects=[f"{EVENTS_PREFIX}.>", f"{REPLAY_PREFIX}.>"],
+        subjects=[f"{EVENTS_PREFIX}.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType(cfg.storage),
         num_replicas=cfg.replicas,

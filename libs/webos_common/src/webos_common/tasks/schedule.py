@@ -35,9 +35,9 @@ class NatsScheduleSource(ScheduleSource):
         self.fired: KeyValue | None = None
 
     async def startup(self) -> None:
-        await self._open()
+        await self.open()
 
-    async def _open(self) -> KeyValue:
+    async def open(self) -> KeyValue:
         if self.kv is None:
             try:
                 self.kv = await self.js.key_value(self.bucket)
@@ -45,7 +45,7 @@ class NatsScheduleSource(ScheduleSource):
                 self.kv = await self.js.create_key_value(KeyValueConfig(bucket=self.bucket, history=1))
         return self.kv
 
-    async def _open_fired(self) -> KeyValue:
+    async def open_fired(self) -> KeyValue:
         if self.fired is None:
             name = f"{self.bucket}_fired"
             try:
@@ -55,15 +55,15 @@ class NatsScheduleSource(ScheduleSource):
         return self.fired
 
     async def add_schedule(self, schedule: ScheduledTask) -> None:
-        kv = await self._open()
+        kv = await self.open()
         await kv.put(f"schedule.{schedule.schedule_id}", schedule.model_dump_json().encode())
 
     async def delete_schedule(self, schedule_id: str) -> None:
-        kv = await self._open()
+        kv = await self.open()
         await kv.delete(f"schedule.{schedule_id}")
 
     async def get_schedules(self) -> list[ScheduledTask]:
-        kv = await self._open()
+        kv = await self.open()
         try:
             keys = await kv.keys()
         except NoKeysError:
@@ -82,7 +82,7 @@ class NatsScheduleSource(ScheduleSource):
 
     async def claim(self, schedule_id: str, slot: str) -> bool:
         """True for exactly one caller per (schedule, slot)."""
-        kv = await self._open_fired()
+        kv = await self.open_fired()
         try:
             await kv.create(f"fired.{schedule_id}.{slot}", b"1")
             return True
