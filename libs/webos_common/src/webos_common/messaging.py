@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import nats
 from loguru import logger
@@ -27,9 +28,9 @@ class NatsAuthError(ConnectionError):
     """NATS refused this process's credential (missing, wrong, rotated or revoked)."""
 
 
-def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None) -> dict[str, object]:
+def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None) -> dict[str, Any]:
     """nats-py options for this process's identity (also used by the task broker's own connections)."""
-    options: dict[str, object] = {"name": name}
+    options: dict[str, Any] = {"name": name}
     if credential_file:
         read_seed(credential_file)  # fails here, naming the file, if it is missing or not a seed
         options["nkeys_seed"] = str(credential_file)
@@ -76,7 +77,7 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credentia
                 servers=[url], connect_timeout=2, allow_reconnect=True,
                 max_reconnect_attempts=-1, reconnect_time_wait=0.5,
                 disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error,
-                **options,  # type: ignore[arg-type]
+                **options,
             )
         except Exception as exc:
             if refused(exc):

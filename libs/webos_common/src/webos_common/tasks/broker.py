@@ -68,7 +68,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         object.__setattr__(self, "servers", [nats_url])
         self.principal = principal
         options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal)
-        self.connection_kwargs = options
+        object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
         backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
         self.with_result_backend(backend)
         return self

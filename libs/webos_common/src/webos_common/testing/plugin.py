@@ -88,7 +88,7 @@ async def wait_credential(url: str, seed_file: Path, *, principal: str, accepted
     while True:
         try:
             client = await nats.connect(url, allow_reconnect=False, connect_timeout=1,
-                                        **connect_options(name=principal, credential_file=seed_file,  # type: ignore[arg-type]
+                                        **connect_options(name=principal, credential_file=seed_file,
                                                           principal=principal))
             await client.close()
             ok = True
