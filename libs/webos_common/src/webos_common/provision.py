@@ -27,7 +27,7 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     bus = bus or BusSettings()
     await ensure_streams(js, bus)
     await ensure_stream(js, stream_config())
-    await ModuleRegistry(js, bucket=registry_bucket).open()
+    await ModuleRegistry(js, bucket=registry_bucket, create=True).open()
     await TaskStore(js).open()
     schedules = NatsScheduleSource(js)
     await schedules.open()

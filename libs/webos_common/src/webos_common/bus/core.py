@@ -28,7 +28,7 @@ from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.publisher import AckPublisher
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.streams import ensure_streams
+from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
 from webos_common.bus.wire import envelope_header_block
 from webos_common.envelope import EventEnvelope
@@ -66,8 +66,8 @@ class EventBus:
 
     # -- lifecycle ------------------------------------------------------------
     async def start(self) -> None:
-        """Ensure the streams, then start a consumer for every handler so far (and later)."""
-        await ensure_streams(self.js, self.settings)
+        """Wait for the (provisioned) streams, then start a consumer for every handler so far (and later)."""
+        await wait_streams(self.js, self.settings)
         self._started = True
         await asyncio.gather(*(s.start(self.nc, self.js, self.settings) for s in self.subscriptions))
 

@@ -124,7 +124,7 @@ def task_client() -> Permissions:
 
 def task_worker() -> Permissions:
     perms = task_client().add(consumer(TASKS_STREAM, "webos-workers", []))
-    perms.publish |= {_api("CONSUMER.DURABLE.CREATE", TASKS_STREAM, "webos-workers")}
+    perms.publish |= {_api("CONSUMER.DURABLE.CREATE", TASKS_STREAM, "webos-workers"), _api("STREAM.NAMES")}
     perms.subscribe.add("webos.tasks.cancel.*")
     for bucket in (SCHEDULES_BUCKET, f"{SCHEDULES_BUCKET}_fired"):
         perms.add(kv_reader(bucket)).add(kv_writer(bucket, ">"))

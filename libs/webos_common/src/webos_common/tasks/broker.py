@@ -20,7 +20,7 @@ from taskiq import BrokerMessage
 from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
 
 from webos_common.bus import EventBus
-from webos_common.bus.streams import ensure_streams
+from webos_common.bus.streams import wait_streams
 from webos_common.messaging import connect_options
 from webos_common.tasks.status import CANCEL_PREFIX, TaskStore
 
@@ -56,6 +56,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
             name="webos-tasks",
         )
         self.principal = "tasks"
+        self.may_provision = True
         self.started = False
         self.store: TaskStore | None = None
         self.bus: EventBus | None = None
@@ -67,6 +68,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         """Where NATS is, and who this process is there (its credential and principal name)."""
         object.__setattr__(self, "servers", [nats_url])
         self.principal = principal
+        self.may_provision = credential_file is None
         options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal)
         object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
         backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
@@ -85,10 +87,10 @@ class WebOSBroker(PullBasedJetStreamBroker):
             raise RuntimeError("tasks broker not configured: call webos_common.tasks.configure(nats_url)")
         object.__setattr__(self, "client", Client())  # a fresh connection for this event loop
         await super().startup()
-        self.store = TaskStore(self.js)
+        self.store = TaskStore(self.js, create=self.may_provision)
         await self.store.open()
         self.bus = EventBus(self.client, service=self.principal)
-        await ensure_streams(self.bus.js, self.bus.settings)
+        await wait_streams(self.bus.js, self.bus.settings)
         if self.is_worker_process:
             self._cancel_sub = await self.client.subscribe(f"{CANCEL_PREFIX}.*", cb=self._on_cancel)
         self.started = True

@@ -49,7 +49,7 @@ async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_asyn
     await broker.startup()
     jobs = [asyncio.create_task(run_receiver_task(broker, max_async_tasks=max_async_tasks))]
     if schedules:
-        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js))))
+        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js, create=broker.may_provision))))
     try:
         yield
     finally:
