@@ -52,11 +52,13 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credentia
     except CredentialError as exc:
         raise NatsAuthError(f"NATS at {url}: {exc}") from exc
     violations: set[str] = set()
+    refusals: list[str] = []
 
     async def _disconnected() -> None:
         logger.warning("NATS disconnected ({})", name)
 
     async def _reconnected() -> None:
+        refusals.clear()
         logger.info("NATS reconnected ({})", name)
 
     async def _error(exc: Exception) -> None:
@@ -66,19 +68,19 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credentia
                 violations.add(text)
                 logger.warning("NATS refused a subject to {}: {}", name, text)
         elif refused(exc):
+            if refusals:  # once per outage, not every half second
+                return
+            refusals.append(text)
             logger.error("NATS at {} refused the credential of {} ({}): {}", url, name, credential_file, text)
         else:
             logger.debug("NATS error ({}): {}", name, exc)
 
     give_up = time.monotonic() + deadline
-    while True:
+    while True:  # a probe without reconnects: nats-py would retry a refused credential for ever
         try:
-            return await nats.connect(
-                servers=[url], connect_timeout=2, allow_reconnect=True,
-                max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error,
-                **options,
-            )
+            probe = await nats.connect(servers=[url], connect_timeout=2, allow_reconnect=False, **options)
+            await probe.close()
+            break
         except Exception as exc:
             if refused(exc):
                 which = f"the credential {credential_file}" if credential_file else "a connection without credential"
@@ -86,3 +88,7 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credentia
             if time.monotonic() > give_up:
                 raise ConnectionError(f"NATS at {url} not reachable within {deadline:.0f}s: {exc}") from exc
             await asyncio.sleep(0.3)
+    return await nats.connect(
+        servers=[url], connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+        disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error, **options,
+    )
