@@ -85,7 +85,7 @@ class PrincipalRegistry(BaseModel):
 # -- keys -----------------------------------------------------------------------
 def new_seed() -> str:
     """A fresh nkey user seed (`SU…`)."""
-    return nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER).decode()
+    return str(nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER).decode())
 
 
 def public_key_of(seed: str) -> str:
