@@ -86,8 +86,9 @@ def create_service_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     settings = settings or WebOSSettings(service_name=name)
+    # people's tokens (`webos`), and service tokens auth issued for calls to this service (its name)
     verifier = TokenVerifier(
-        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=(settings.jwt_audience, name)
     )
     resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}), verifier=verifier)
     metrics = HttpMetrics(name)

@@ -54,7 +54,7 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         await container.ensure()
         app.state.auth = container
         resources.verifier = TokenVerifier(container.keys, issuer=settings.jwt_issuer,
-                                           audience=settings.jwt_audience,
+                                           audience=(settings.jwt_audience, "auth"),
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         if resources.nats is not None:
             await resources.verifier.follow(resources.nats)
