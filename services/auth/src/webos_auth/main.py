@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from loguru import logger
 
 from webos_auth import service
-from webos_auth.api import me, public, roles, session, sso, users
+from webos_auth.api import me, public, roles, session, sso, token, users
 from webos_auth.container import build
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
 from webos_auth.settings import AuthSettings
@@ -79,5 +79,5 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
 
     return create_service_app(
         "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
-        routers=[public.router, session.router, me.router, users.router, roles.router, sso.router],
+        routers=[public.router, session.router, token.router, me.router, users.router, roles.router, sso.router],
     )
