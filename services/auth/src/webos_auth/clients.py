@@ -110,14 +110,18 @@ def check_assertion(assertion: str, directory: PrincipalDirectory, *, now: float
     if ASSERTION_AUDIENCE not in ([aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []):
         raise invalid_client(f"The client assertion's aud must be {ASSERTION_AUDIENCE!r}")
     iat, exp, jti = claims.get("iat"), claims.get("exp"), claims.get("jti")
-    if not isinstance(iat, int) or not isinstance(exp, int) or not 0 < exp - iat <= MAX_ASSERTION_LIFETIME:
+    if not _number(iat) or not _number(exp) or not 0 < exp - iat <= MAX_ASSERTION_LIFETIME:
         raise invalid_client(f"The client assertion needs iat and exp at most {MAX_ASSERTION_LIFETIME} s apart")
     now = time.time() if now is None else now
     if iat > now + LEEWAY or exp < now - LEEWAY:
         raise invalid_client("The client assertion is expired or not yet valid")
     if not isinstance(jti, str) or not 8 <= len(jti) <= 128:
         raise invalid_client("The client assertion needs a jti (8 to 128 characters)")
-    return Assertion(principal, jti, exp)
+    return Assertion(principal, jti, int(exp))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class AssertionLedger:
