@@ -193,8 +193,11 @@ def _publish(platform: Any, subject: str, data: bytes) -> None:
 
     import nats
 
-    async def publish() -> None:
-        nc = await nats.connect(platform.nats_url)
+    from webos_common.messaging import connect_options
+
+    async def publish() -> None:  # as the stack's operator: every connection needs a credential
+        nc = await nats.connect(platform.nats_url, **connect_options(
+            name="e2e", credential_file=platform.state / "credentials" / "operator.nk", principal="operator"))
         await nc.publish(subject, data)
         await nc.drain()
 
@@ -203,7 +206,7 @@ def _publish(platform: Any, subject: str, data: bytes) -> None:
 
 
 def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -> None:
-    from webos_common.bus.topics import topic_to_subject
+    from webos_common.bus.topics import event_subject
     from webos_common.envelope import EventEnvelope
 
     me = _get(platform, admin_token, "/api/auth/me")
@@ -215,7 +218,7 @@ def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -
     def report(topic: str, **state: Any) -> None:
         envelope = EventEnvelope(topic=topic, source="e2e", user_id=me["id"],
                                  payload={"task_id": task_id, "name": "export report", "user_id": me["id"], **state})
-        _publish(platform, topic_to_subject(topic), envelope.to_json())
+        _publish(platform, event_subject(topic, "e2e"), envelope.to_json())
 
     report("task:status", state="running", percent=0)
     report("task:progress", state="running", percent=40, message="halfway there")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from webos_common import context
 from webos_common.bus import BusSettings, DeadLetter, EventBus, register_event, replay_dead_letter
+from webos_common.bus.topics import event_subject
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
@@ -192,7 +193,7 @@ async def test_bad_payload_raises_on_emit_and_dead_letters_on_consume(nc, buses,
 
     # a producer without the schema publishes a bad payload straight to the stream
     bad = EventEnvelope(topic=topic, payload={"order_id": "o3"}, source="rogue")
-    await nc.jetstream().publish("webos.events." + topic.replace(":", "."), bad.to_json())
+    await nc.jetstream().publish(event_subject(topic, "rogue"), bad.to_json())
     letters: list[tuple[int, DeadLetter]] = []
     for _ in range(50):
         letters += await dead_letters(nc, f"{svc}--")

@@ -30,3 +30,15 @@ def test_wildcards_match_like_nats() -> None:
     assert topic_matches(">", "order:created")
     assert not topic_matches("file:*", "order:created")
     assert not topic_matches("file:*", "file.big:created")
+
+
+def test_the_subject_names_the_publisher_and_filters_take_any() -> None:
+    from webos_common.bus.topics import event_subject, source_of, topic_filter
+
+    assert event_subject("order:paid", "orders") == "webos.events.orders.order.paid"
+    assert topic_filter("order:*") == "webos.events.*.order.*"
+    assert topic_filter(">") == "webos.events.>"
+    assert source_of(event_subject("order:paid", "orders")) == "orders"
+    assert source_of("webos.logs.orders") is None
+    with pytest.raises(ValueError):
+        event_subject("order:paid", "or.ders")  # a dot would let a name pose as another's prefix

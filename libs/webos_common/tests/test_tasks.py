@@ -10,6 +10,7 @@ import nats
 import pytest
 
 from webos_common import context
+from webos_common.bus.topics import topic_filter
 from webos_common.identity import User
 from webos_common.tasks import TaskState, cancel, chain, progress, run_bg, task, wait
 from webos_common.tasks.worker import running_worker
@@ -106,7 +107,7 @@ async def test_progress_arrives_in_order_and_the_final_status_is_right(worker, n
     async def on_msg(msg) -> None:
         seen.append(json.loads(msg.data))
 
-    await nc.subscribe("webos.events.task.*", cb=on_msg)
+    await nc.subscribe(topic_filter("task:*"), cb=on_msg)
     await nc.flush()  # the server knows the subscription before `queued` goes out
     try:
         with as_alice():
@@ -201,7 +202,7 @@ async def test_a_notify_task_tells_whoever_started_it_how_it_ended(worker, nats_
     async def on_msg(msg) -> None:
         notes.append(json.loads(msg.data)["payload"])
 
-    await nc.subscribe("webos.events.notification.send", cb=on_msg)
+    await nc.subscribe(topic_filter("notification:send"), cb=on_msg)
     await nc.flush()
     try:
         with as_alice():

@@ -34,6 +34,14 @@ class Component:
     def url(self) -> str | None:
         return f"http://127.0.0.1:{self.port}" if self.port and self.kind != "infra" else None
 
+    @property
+    def principal(self) -> str:
+        """Its name on NATS and at auth: the service, the module, or `<name>-worker`."""
+        kind, _, name = self.name.partition(":")
+        if kind == "worker":
+            return f"{name}-worker"
+        return name or self.name
+
 
 @dataclass
 class StackPlan:
@@ -51,6 +59,14 @@ class StackPlan:
     @property
     def s3_port(self) -> int:
         return self.base_port + S3_OFFSET
+
+    @property
+    def credentials_dir(self) -> Path:
+        """One nkey seed per process (0600), principals.json and NATS's auth.conf."""
+        return self.state_dir / "credentials"
+
+    def identity_env(self, principal: str) -> dict[str, str]:
+        return {"WEBOS_CREDENTIAL_FILE": str(self.credentials_dir / f"{principal}.nk"), "WEBOS_PRINCIPAL": principal}
 
     @property
     def log_dir(self) -> Path:
@@ -78,7 +94,8 @@ class StackPlan:
         shared = self.shared_env()
         return [
             Component(name, "service", self.base_port + offset, [sys.executable, "-m", package],
-                      {**shared, "WEBOS_PORT": str(self.base_port + offset), "WEBOS_SERVICE_NAME": name})
+                      {**shared, **self.identity_env(name), "WEBOS_PORT": str(self.base_port + offset),
+                       "WEBOS_SERVICE_NAME": name})
             for name, (package, offset) in SERVICES.items()
         ]
 
@@ -89,7 +106,8 @@ class StackPlan:
         return [
             Component(f"module:{name}", "module", self.base_port + MODULE_OFFSET + i,
                       [sys.executable, "-m", "webos_modulehost", name],
-                      {**shared, "WEBOS_PORT": str(self.base_port + MODULE_OFFSET + i), "WEBOS_SERVICE_NAME": name})
+                      {**shared, **self.identity_env(name), "WEBOS_PORT": str(self.base_port + MODULE_OFFSET + i),
+                       "WEBOS_SERVICE_NAME": name})
             for i, name in enumerate(names)
         ]
 
@@ -98,6 +116,7 @@ class StackPlan:
         shared = self.shared_env()
         found = []
         for ep in entry_points(group="webos.workers"):
-            found.append(Component(f"worker:{ep.name}", "worker", None,
-                                   [sys.executable, "-m", ep.value], {**shared, "WEBOS_SERVICE_NAME": ep.name}))
+            found.append(Component(f"worker:{ep.name}", "worker", None, [sys.executable, "-m", ep.value],
+                                   {**shared, **self.identity_env(f"{ep.name}-worker"),
+                                    "WEBOS_SERVICE_NAME": ep.name}))
         return found

@@ -8,15 +8,19 @@ started — so nothing else on the machine is touched.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from webos_cli import creds
 from webos_cli.plan import Component, StackPlan
 from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
 from webos_common.infra.process import pid_alive, port_open, stop_pid
@@ -84,11 +88,14 @@ def probe(url: str, path: str, timeout: float = 1.0) -> tuple[int, Any]:
         return 0, None
 
 
-def _start_infra(plan: StackPlan) -> dict[str, Record]:
+def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
+    """MongoDB and S3 at once; NATS once the modules' declarations are in its auth.conf, then
+    its streams and buckets (with the operator's credential)."""
     logs = plan.log_dir
     servers: dict[str, Any] = {
         "mongodb": MongoServer(plan.data_dir / "mongo", port=plan.mongo_port, log_path=logs / "mongodb.log"),
-        "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log"),
+        "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log",
+                           auth_dir=plan.credentials_dir),
         "s3": S3Server(logs / "s3.log", port=plan.s3_port),
     }
     records: dict[str, Record] = {}
@@ -96,7 +103,11 @@ def _start_infra(plan: StackPlan) -> dict[str, Record]:
     def start(name: str) -> None:
         server = servers[name]
         try:
+            if name == "nats":
+                _settle(declared)
             pid = server.start()
+            if name == "nats":
+                asyncio.run(_provision(plan))
         except Exception as exc:
             tail = server.process.log_tail() if server.process else ""
             if server.process:
@@ -112,6 +123,26 @@ def _start_infra(plan: StackPlan) -> dict[str, Record]:
             stop_pid(rec.pid)
         raise failed[0]
     return records
+
+
+async def _provision(plan: StackPlan) -> None:
+    import nats
+
+    from webos_common.messaging import connect_options
+    from webos_common.provision import provision
+
+    nc = await nats.connect(f"nats://127.0.0.1:{plan.nats_port}", connect_timeout=5, **connect_options(
+        name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR))
+    try:
+        await provision(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+def _reload_nats(plan: StackPlan, record: Record) -> None:
+    """A running NATS re-reads auth.conf (new or changed principals)."""
+    os.kill(record.pid, signal.SIGHUP)
+    asyncio.run(_provision(plan))
 
 
 def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProcess]:
@@ -144,6 +175,13 @@ def wait_ready(records: list[Record], procs: dict[str, ManagedProcess], timeout:
         )
 
 
+def _settle(declared: Future[None]) -> None:
+    try:
+        declared.result()
+    except creds.DeclarationError as exc:
+        raise StackError(str(exc)) from exc
+
+
 def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
     """Start whatever is not running yet; return every component's record.
 
@@ -158,19 +196,28 @@ def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
 
 def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     current = {n: r for n, r in load_state(plan).items() if is_running(r)}
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    components = plan.services() + plan.modules() + plan.workers()
+    store = creds.issue_keys(plan, components)  # every seed file exists before a process reads it
+    with ThreadPoolExecutor(max_workers=2) as pool:
         infra = None
-        if {"mongodb", "nats", "s3"} - set(current):
+        fresh = {"mongodb", "nats", "s3"} - set(current)
+        if fresh:
             for rec in current.values():
                 stop_pid(rec.pid)
             current = {}
+        modules = [c for c in components if c.kind == "module" and c.name not in current]
+        declared = pool.submit(creds.declare_modules, store, modules)
+        if fresh:
             # Services spend their first seconds importing; infrastructure starts
             # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
-            infra = pool.submit(_start_infra, plan)
+            infra = pool.submit(_start_infra, plan, declared)
+        else:
+            _settle(declared)
+            _reload_nats(plan, current["nats"])
         procs: dict[str, ManagedProcess] = {}
         started: list[Record] = []
         try:
-            for component in plan.services() + plan.modules() + plan.workers():
+            for component in components:
                 if component.name in current:
                     continue
                 if component.port and port_open(component.port):

@@ -58,6 +58,12 @@ class WebOSSettings(BaseSettings):
         return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
 
     @property
+    def may_provision(self) -> bool:
+        """Without its own (least-privilege) credential a process connects as an operator or the
+        test user and may create the streams and buckets it uses; with one it only waits for them."""
+        return self.credential_file is None
+
+    @property
     def principal_name(self) -> str:
         return self.principal or self.service_name
 

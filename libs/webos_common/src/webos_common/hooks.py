@@ -133,6 +133,12 @@ class WebOSHookSpec:
         """Handlers by topic (`entity:action`); each gets the event envelope."""
 
     @hookspec
+    def webos_declare_emitted_events(self) -> Sequence[str]:
+        """Topics of other owners this module publishes (e.g. `notification:send`). Its own
+        entities' events and the topics its package registers need no declaration; anything
+        else it may not publish (its NATS credential's permissions follow this list)."""
+
+    @hookspec
     def webos_register_tasks(self) -> Sequence[ScheduledJob | Callable[..., Any]]:
         """Scheduled jobs, and background task functions, beyond `tasks.py`."""
 

@@ -1,18 +1,57 @@
-"""A NATS connection that keeps trying: at start until a deadline, then
-reconnecting for ever once connected."""
+"""A NATS connection that authenticates and keeps trying: at start until a
+deadline, then reconnecting for ever once connected.
+
+Every connection presents the process's nkey credential (its seed file)
+and uses its own inbox prefix (`_INBOX.<principal>`), the only one its
+permissions let it receive replies on. A refused credential is not retried:
+the start fails at once with a message that names NATS and the file.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
+from typing import Any
 
 import nats
 from loguru import logger
 from nats.aio.client import Client as NATS
 
+from webos_common.security.nats_permissions import inbox_prefix
+from webos_common.security.principals import CredentialError, read_seed
 
-async def connect_nats(url: str, *, name: str, deadline: float = 30.0) -> NATS:
-    """Connect to NATS, retrying for up to `deadline` seconds."""
+_REFUSED = ("authorization violation", "authentication", "user authentication expired", "account authentication")
+
+
+class NatsAuthError(ConnectionError):
+    """NATS refused this process's credential (missing, wrong, rotated or revoked)."""
+
+
+def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None) -> dict[str, Any]:
+    """nats-py options for this process's identity (also used by the task broker's own connections)."""
+    options: dict[str, Any] = {"name": name}
+    if credential_file:
+        read_seed(credential_file)  # fails here, naming the file, if it is missing or not a seed
+        options["nkeys_seed"] = str(credential_file)
+        options["inbox_prefix"] = inbox_prefix(principal or name)
+    return options
+
+
+def refused(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(word in text for word in _REFUSED)
+
+
+async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credential_file: str | Path | None = None,
+                       principal: str | None = None) -> NATS:
+    """Connect to NATS as this process's principal, retrying for up to `deadline` seconds
+    while the server is unreachable; a refused credential fails at once."""
+    try:
+        options = connect_options(name=name, credential_file=credential_file, principal=principal)
+    except CredentialError as exc:
+        raise NatsAuthError(f"NATS at {url}: {exc}") from exc
+    violations: set[str] = set()
 
     async def _disconnected() -> None:
         logger.warning("NATS disconnected ({})", name)
@@ -21,17 +60,29 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0) -> NATS:
         logger.info("NATS reconnected ({})", name)
 
     async def _error(exc: Exception) -> None:
-        logger.debug("NATS error ({}): {}", name, exc)
+        text = str(exc)
+        if "permissions violation" in text.lower():
+            if text not in violations:  # once per subject: the server repeats it on every attempt
+                violations.add(text)
+                logger.warning("NATS refused a subject to {}: {}", name, text)
+        elif refused(exc):
+            logger.error("NATS at {} refused the credential of {} ({}): {}", url, name, credential_file, text)
+        else:
+            logger.debug("NATS error ({}): {}", name, exc)
 
     give_up = time.monotonic() + deadline
     while True:
         try:
             return await nats.connect(
-                servers=[url], name=name, connect_timeout=2, allow_reconnect=True,
+                servers=[url], connect_timeout=2, allow_reconnect=True,
                 max_reconnect_attempts=-1, reconnect_time_wait=0.5,
                 disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error,
+                **options,
             )
         except Exception as exc:
+            if refused(exc):
+                which = f"the credential {credential_file}" if credential_file else "a connection without credential"
+                raise NatsAuthError(f"NATS at {url} refused {which} for {name}: {exc}") from exc
             if time.monotonic() > give_up:
                 raise ConnectionError(f"NATS at {url} not reachable within {deadline:.0f}s: {exc}") from exc
             await asyncio.sleep(0.3)

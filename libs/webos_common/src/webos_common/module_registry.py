@@ -16,9 +16,10 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
 
+from webos_common.bus.streams import open_key_value
 from webos_common.manifest import ModuleManifest
 
 BUCKET = "webos_modules"
@@ -26,20 +27,18 @@ DEFAULT_TTL = 10.0
 
 
 class ModuleRegistry:
-    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET, ttl: float = DEFAULT_TTL) -> None:
+    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET, ttl: float = DEFAULT_TTL,
+                 create: bool = True) -> None:
         self.js = js
+        self.create = create  # False in services: their credential may only use the provisioned bucket
         self.bucket = bucket
         self.ttl = ttl
         self._kv: KeyValue | None = None
 
     async def open(self) -> KeyValue:
         if self._kv is None:
-            try:
-                self._kv = await self.js.key_value(self.bucket)
-            except BucketNotFoundError:
-                self._kv = await self.js.create_key_value(
-                    KeyValueConfig(bucket=self.bucket, history=1, limit_marker_ttl=1.0)
-                )
+            self._kv = await open_key_value(
+                self.js, KeyValueConfig(bucket=self.bucket, history=1, limit_marker_ttl=1.0), create=self.create)
         return self._kv
 
     # -- hosts ----------------------------------------------------------------

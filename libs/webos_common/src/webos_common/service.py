@@ -106,13 +106,14 @@ def create_service_app(
             resources.checks.setdefault("mongodb", lambda: db.ping(mongo))
             await db.init_documents(mongo, settings.mongo_db, documents)
         if use_nats:
-            resources.nats = await connect_nats(settings.nats_url, name=name)
+            resources.nats = await connect_nats(settings.nats_url, name=name, credential_file=settings.credential_file,
+                                                principal=settings.principal or name)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
             log_sink = await install_log_sink(nc, name, level=settings.log_level)
             if resources.verifier is not None:  # tests may have swapped it
                 await resources.verifier.follow(nc)  # sign-outs and revoked keys apply at once
-            resources.bus = EventBus(nc, service=name)
+            resources.bus = EventBus(nc, service=settings.principal or name)  # events go out under its NATS name
             await resources.bus.start()
         for hook in on_startup:
             await hook(app)

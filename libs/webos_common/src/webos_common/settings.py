@@ -9,7 +9,7 @@
 Not to be confused with `webos_common.config` (a process's own environment
 configuration). Answers are kept in memory (a read is a dict lookup) until
 `settings:changed` names them: the client subscribes with core NATS to the
-topic's subject `webos.events.settings.changed` — the same subject the bus
+topic's subject `webos.events.settings.settings.changed` — the same subject the bus
 uses, so it hears changes however the service emitted them, on every
 replica (a broadcast, not a shared consumer). `ttl` bounds staleness should
 an event be lost while NATS is away.
@@ -50,7 +50,7 @@ from webos_common.config import WebOSSettings
 from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
 from webos_common.security.service_auth import ServiceCredentials
 
-CHANGED_SUBJECT = "webos.events.settings.changed"
+CHANGED_SUBJECT = "webos.events.settings.settings.changed"  # settings:changed, published by settings
 MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version", "explicit"}
 SYSTEM_SUBJECT = "webos.settings.system"  # likewise for a system section (platform services only)
 USER_SUBJECT = "webos.settings.user"  # request body {"module", "user_id"}: one person's values

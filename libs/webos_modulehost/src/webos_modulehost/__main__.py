@@ -8,8 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    declare = "--declare" in args
+    args = [a for a in args if a != "--declare"]
     if len(args) != 1 or args[0].startswith("-"):
-        print("usage: webos-module-host <module-name>", file=sys.stderr)
+        print("usage: webos-module-host <module-name> [--declare]", file=sys.stderr)
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
@@ -20,10 +22,17 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = ModuleHostSettings()
     try:
-        load(args[0], modules_dir=settings.modules_dir)  # fail fast, without a server traceback
+        mod = load(args[0], modules_dir=settings.modules_dir)  # fail fast, without a server traceback
     except ModuleLoadError as exc:
         print(f"webos-module-host: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
+    if declare:  # what its NATS credential must allow (read by `webos up` / `webos creds`)
+        import json
+
+        from webos_modulehost.principal import declaration
+
+        print(json.dumps(declaration(mod)))
+        return
     run_service("webos_modulehost.app:create_app", settings)
 
 

@@ -30,6 +30,7 @@ from webos_common.settings import ModuleSettings
 from webos_modulehost import manifest as manifests
 from webos_modulehost import migrations
 from webos_modulehost.discovery import LoadedModule, load
+from webos_modulehost.principal import uses_tasks
 from webos_modulehost.scheduler import Scheduler
 from webos_modulehost.settings import ModuleHostSettings
 
@@ -121,15 +122,15 @@ class _Host:
     async def _start_tasks(self) -> None:
         from webos_common import tasks
 
-        module = getattr(self.mod.package, "tasks", None)
-        functions = vars(module).values() if module is not None else ()
-        if any(getattr(fn, "broker", None) is tasks.broker for fn in functions):
-            await tasks.start(self.settings.nats_url)
+        if uses_tasks(self.mod):
+            await tasks.start(self.settings.nats_url, credential_file=self.settings.credential_file,
+                              principal=self.settings.principal or self.mod.name)
             self.tasks_started = True
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:
         assert resources.nats is not None
         self.registry = ModuleRegistry(resources.nats.jetstream(), bucket=self.settings.registry_bucket,
+                                       create=self.settings.may_provision,
                                        ttl=self.settings.heartbeat_ttl)
         manifest = manifests.build(self.mod, app, self.settings, self.instance)
         app.state.manifest = manifest

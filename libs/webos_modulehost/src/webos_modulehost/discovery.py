@@ -71,6 +71,7 @@ class LoadedModule:
     migrations_dir: Path | None = None
     static_dir: Path | None = None
     reads: list[str] = field(default_factory=list)
+    declared_events: list[str] = field(default_factory=list)  # other owners' topics it publishes
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -160,6 +161,7 @@ def _hooks(mod: LoadedModule) -> None:
         if not isinstance(component, ShellComponent):
             raise ModuleLoadError(f"module {mod.name!r}: webos_register_shell_components returned "
                                   f"{component!r}, not a ShellComponent")
+    mod.declared_events = [str(topic) for topic in collect(hook.webos_declare_emitted_events())]
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
     for job in collect(hook.webos_register_tasks()):

@@ -9,12 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from webos_common.bus import registered_events
 from webos_common.manifest import Collection, ModuleManifest
 from webos_modulehost.discovery import LoadedModule
+from webos_modulehost.principal import emitted
 from webos_modulehost.settings import ModuleHostSettings
-
-STANDARD_ACTIONS = ("created", "updated", "deleted", "restored", "bulk_updated", "purged")
 
 
 def instance_id() -> str:
@@ -55,8 +53,6 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
     has_search = any(route["path"] == search and "GET" in route["methods"] for route in routes)
     public = [f"{prefix}/{part}" for part, present in (("public", mod.public_router), ("static", mod.static_dir))
               if present]  # routed by the gateway without sign-in
-    emitted = {f"{svc.entity}:{action}" for svc in mod.services for action in STANDARD_ACTIONS}
-    emitted |= set(registered_events())
     return ModuleManifest(
         name=name, version=mod.version, description=mod.description, instance_id=instance,
         base_url=base_url(settings), public_prefixes=public,
@@ -65,5 +61,5 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         collections=collections, ui_components=[c.entry() for c in mod.shell_components],
         search_endpoint=search if has_search else None, reads=mod.reads,
         settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
-        models=models, events_emitted=sorted(emitted), events_consumed=sorted(mod.handlers),
+        models=models, events_emitted=emitted(mod), events_consumed=sorted(mod.handlers),
     )

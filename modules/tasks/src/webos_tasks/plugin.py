@@ -27,6 +27,10 @@ def webos_register_commands() -> list[PaletteCommand]:
     ]
 
 
+def webos_declare_emitted_events() -> list[str]:
+    return ["notification:send"]  # due-date reminders to each task's owner
+
+
 def webos_register_settings() -> type[BaseModel]:
     return TaskSettings
 

@@ -15,7 +15,11 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-SUBJECTS = ("webos.events.notification.created", "webos.events.task.>")
+from webos_common.bus.topics import event_subject, topic_filter
+
+# notifications come only from the events service (the subject names the publisher); task events from
+# whoever runs or queues tasks
+SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
 QUEUE_SIZE = 1000
 
 

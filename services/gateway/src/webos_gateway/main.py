@@ -54,7 +54,8 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
 
     async def startup(app: FastAPI) -> None:
         nats = app.state.resources.nats
-        registry = ModuleRegistry(nats.jetstream(), bucket=settings.registry_bucket)
+        registry = ModuleRegistry(nats.jetstream(), bucket=settings.registry_bucket,
+                                  create=settings.may_provision)
         gw.table = ModuleTable(registry, backoff=settings.instance_backoff)
         gw.session = make_session(pool_size=settings.upstream_pool_size,
                                   connect_timeout=settings.upstream_connect_timeout,

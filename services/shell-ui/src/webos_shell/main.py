@@ -40,7 +40,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
         rt.verifier, rt.nats = resources.verifier, resources.nats
-        rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream()))
+        rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision))
         await rt.registry.start()
         await rt.live.start(resources.nats)
         await theming.follow_brand_changes(resources.nats)

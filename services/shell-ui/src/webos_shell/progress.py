@@ -37,11 +37,11 @@ def panel(user: User) -> None:
     async def cancel(task_id: str) -> None:
         if rt.nats is None:
             return
-        record = await TaskStore(rt.nats.jetstream()).get(task_id)
+        record = await TaskStore(rt.nats.jetstream(), create=rt.settings.may_provision).get(task_id)
         if record is None or (record.user_id != user.id and not user.is_admin):
             ui.notify("No such task", type="negative")
             return
-        await request_cancel(TaskStore(rt.nats.jetstream()), rt.nats, task_id)
+        await request_cancel(TaskStore(rt.nats.jetstream(), create=rt.settings.may_provision), rt.nats, task_id)
         ui.notify("Cancel requested")
 
     def draw() -> None:

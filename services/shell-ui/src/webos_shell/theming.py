@@ -10,12 +10,12 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.settings import CHANGED_SUBJECT
 from webos_shell import endpoints, runtime
 from webos_shell.gateway import ApiError
 from webos_shell.theme import dark_of, theme_from_settings
 
 BRAND_TTL = 60.0
-CHANGED_SUBJECT = "webos.events.settings.changed"
 
 
 def brand_changed(data: bytes) -> bool:

@@ -23,11 +23,11 @@ from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from webos_common import metrics, tracing
-from webos_common.bus.deadletter import DeadLetter, Reason, publish_dead_letter, replay_subject
+from webos_common.bus.deadletter import REPLAY_FOR, DeadLetter, Reason, publish_dead_letter
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.topics import safe_name, topic_to_subject
+from webos_common.bus.topics import REPLAY_SOURCE, safe_name, source_of, topic_filter
 from webos_common.bus.wire import handler_scope
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
@@ -61,7 +61,7 @@ class Subscription:
                  max_deliver: int | None = None, validate: bool = True) -> None:
         self.topic = topic
         self.validate = validate
-        self.subject = topic_to_subject(topic)
+        self.subject = topic_filter(topic)
         self.handler = handler
         self.service = service
         self.name = name or handler_name(handler)
@@ -88,12 +88,13 @@ class Subscription:
     # -- lifecycle ------------------------------------------------------------
     async def start(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
         config = ConsumerConfig(
+            name=self.durable,  # with one filter, NATS puts both in the API subject: permissions can check them
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.NEW,
             ack_wait=cfg.ack_wait,
             max_deliver=-1,  # the bus dead-letters itself, so nothing is dropped silently
-            filter_subjects=[self.subject, replay_subject(self.durable)],
+            filter_subject=self.subject,
             max_ack_pending=10_000,
         )
         try:
@@ -149,6 +150,16 @@ class Subscription:
             envelope = EventEnvelope.from_json(msg.data)
         except ValidationFailed as exc:
             await self._dead_letter(js, cfg, msg, None, "invalid_envelope", exc, attempt)
+            return
+        source = source_of(msg.subject)
+        if source == REPLAY_SOURCE:
+            replay_for = (msg.headers or {}).get(REPLAY_FOR)
+            if replay_for and replay_for != self.durable:  # another consumer's dead letter
+                await msg.ack()
+                return
+        elif source != envelope.source:
+            await self._dead_letter(js, cfg, msg, envelope, "forged_source", PermissionError(
+                f"envelope says source {envelope.source!r} but {source!r} published it"), attempt)
             return
         if attempt > max_deliver:
             await self._dead_letter(js, cfg, msg, envelope, "max_deliver_exceeded",

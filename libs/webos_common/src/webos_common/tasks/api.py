@@ -29,15 +29,16 @@ broker.add_middlewares(ContextMiddleware())
 Task = AsyncTaskiqDecoratedTask[Any, Any]
 
 
-def configure(nats_url: str) -> WebOSBroker:
-    """Point the process-wide broker at NATS (before `start` or the worker)."""
-    return broker.configure(nats_url)
+def configure(nats_url: str, *, credential_file: str | None = None, principal: str = "tasks") -> WebOSBroker:
+    """Point the process-wide broker at NATS, as this process's principal (before `start` or the worker)."""
+    return broker.configure(nats_url, credential_file=credential_file, principal=principal)
 
 
-async def start(nats_url: str | None = None) -> WebOSBroker:
+async def start(nats_url: str | None = None, *, credential_file: str | None = None,
+                principal: str = "tasks") -> WebOSBroker:
     """Connect this process as a task client (a service that kicks tasks)."""
     if nats_url:
-        configure(nats_url)
+        configure(nats_url, credential_file=credential_file, principal=principal)
     if not broker.started:
         await broker.startup()
     return broker

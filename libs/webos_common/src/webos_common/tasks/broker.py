@@ -1,7 +1,9 @@
 """The TaskIQ broker: a JetStream work queue, results in a NATS object store.
 
-One process-wide `broker`; `configure(nats_url)` points it at a server
-before `start()` (services) or the worker (`webos_common.tasks.worker`).
+One process-wide `broker`; `configure(nats_url, …)` points it at a server,
+as this process's principal, before `start()` (services) or the worker
+(`webos_common.tasks.worker`). A task is queued on `webos.tasks.run.<principal>`:
+the subject names who queued it (each principal may publish only its own).
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from taskiq import BrokerMessage
 from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
 
 from webos_common.bus import EventBus
-from webos_common.bus.streams import ensure_streams
+from webos_common.bus.streams import wait_streams
+from webos_common.messaging import connect_options
 from webos_common.tasks.status import CANCEL_PREFIX, TaskStore
 
 STREAM = "WEBOS_TASKS"
-SUBJECT = "webos.tasks.run"
+SUBJECT = "webos.tasks.run"  # .<principal>
 DURABLE = "webos-workers"
 RESULTS_BUCKET = "webos_task_results"
 ACK_WAIT = 15 * 60.0  # a task running longer than this is handed to another worker
+
+
+def stream_config() -> StreamConfig:
+    """The work queue: every `webos.tasks.run.<principal>` subject."""
+    return StreamConfig(name=STREAM, subjects=[f"{SUBJECT}.>"], retention=RetentionPolicy.WORK_QUEUE,
+                        storage=StorageType.FILE)
 
 
 class WebOSBroker(PullBasedJetStreamBroker):
@@ -33,20 +43,20 @@ class WebOSBroker(PullBasedJetStreamBroker):
     def __init__(self) -> None:
         super().__init__(
             servers=[],
-            subject=SUBJECT,
+            subject=f"{SUBJECT}.>",
             stream_name=STREAM,
             durable=DURABLE,
-            stream_config=StreamConfig(
-                name=STREAM, subjects=[SUBJECT], retention=RetentionPolicy.WORK_QUEUE,
-                storage=StorageType.FILE,
-            ),
+            stream_config=stream_config(),
             consumer_config=ConsumerConfig(
                 durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_deliver=3,
+                filter_subject=f"{SUBJECT}.>",
             ),
             pull_consume_batch=1,
             pull_consume_timeout=5.0,
             name="webos-tasks",
         )
+        self.principal = "tasks"
+        self.may_provision = True
         self.started = False
         self.store: TaskStore | None = None
         self.bus: EventBus | None = None
@@ -54,21 +64,33 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.cancelled: set[str] = set()
         self._cancel_sub: Subscription | None = None
 
-    def configure(self, nats_url: str) -> WebOSBroker:
+    def configure(self, nats_url: str, *, credential_file: str | None = None, principal: str = "tasks") -> WebOSBroker:
+        """Where NATS is, and who this process is there (its credential and principal name)."""
         object.__setattr__(self, "servers", [nats_url])
-        backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET)
+        self.principal = principal
+        self.may_provision = credential_file is None
+        options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal)
+        object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
+        backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
         self.with_result_backend(backend)
         return self
+
+    async def kick(self, message: BrokerMessage) -> None:
+        await self.js.publish(f"{SUBJECT}.{self.principal}", payload=message.message, headers=message.labels)
+
+    async def _startup_consumer(self) -> None:
+        if self.is_worker_process:  # a process that only queues tasks needs no consumer
+            await super()._startup_consumer()
 
     async def startup(self) -> None:
         if not self.servers:
             raise RuntimeError("tasks broker not configured: call webos_common.tasks.configure(nats_url)")
         object.__setattr__(self, "client", Client())  # a fresh connection for this event loop
         await super().startup()
-        self.store = TaskStore(self.js)
+        self.store = TaskStore(self.js, create=self.may_provision)
         await self.store.open()
-        self.bus = EventBus(self.client, service="tasks")
-        await ensure_streams(self.bus.js, self.bus.settings)
+        self.bus = EventBus(self.client, service=self.principal)
+        await wait_streams(self.bus.js, self.bus.settings)
         if self.is_worker_process:
             self._cancel_sub = await self.client.subscribe(f"{CANCEL_PREFIX}.*", cb=self._on_cancel)
         self.started = True

@@ -17,10 +17,11 @@ from croniter import croniter
 from loguru import logger
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 from taskiq import ScheduledTask, ScheduleSource
 
+from webos_common.bus.streams import open_key_value
 from webos_common.tasks.api import Task, broker
 from webos_common.tasks.middleware import CONTEXT_LABEL
 
@@ -28,42 +29,38 @@ BUCKET = "webos_schedules"
 
 
 class NatsScheduleSource(ScheduleSource):
-    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET) -> None:
+    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET, create: bool = True) -> None:
         self.js = js
+        self.create = create  # False in the worker: its credential may only use the provisioned buckets
         self.bucket = bucket
         self.kv: KeyValue | None = None
         self.fired: KeyValue | None = None
 
     async def startup(self) -> None:
-        await self._open()
+        await self.open()
 
-    async def _open(self) -> KeyValue:
+    async def open(self) -> KeyValue:
         if self.kv is None:
-            try:
-                self.kv = await self.js.key_value(self.bucket)
-            except BucketNotFoundError:
-                self.kv = await self.js.create_key_value(KeyValueConfig(bucket=self.bucket, history=1))
+            self.kv = await open_key_value(self.js, KeyValueConfig(bucket=self.bucket, history=1), create=self.create)
         return self.kv
 
-    async def _open_fired(self) -> KeyValue:
+    async def open_fired(self) -> KeyValue:
         if self.fired is None:
             name = f"{self.bucket}_fired"
-            try:
-                self.fired = await self.js.key_value(name)
-            except BucketNotFoundError:
-                self.fired = await self.js.create_key_value(KeyValueConfig(bucket=name, history=1, ttl=2 * 86400))
+            self.fired = await open_key_value(self.js, KeyValueConfig(bucket=name, history=1, ttl=2 * 86400),
+                                              create=self.create)
         return self.fired
 
     async def add_schedule(self, schedule: ScheduledTask) -> None:
-        kv = await self._open()
+        kv = await self.open()
         await kv.put(f"schedule.{schedule.schedule_id}", schedule.model_dump_json().encode())
 
     async def delete_schedule(self, schedule_id: str) -> None:
-        kv = await self._open()
+        kv = await self.open()
         await kv.delete(f"schedule.{schedule_id}")
 
     async def get_schedules(self) -> list[ScheduledTask]:
-        kv = await self._open()
+        kv = await self.open()
         try:
             keys = await kv.keys()
         except NoKeysError:
@@ -82,7 +79,7 @@ class NatsScheduleSource(ScheduleSource):
 
     async def claim(self, schedule_id: str, slot: str) -> bool:
         """True for exactly one caller per (schedule, slot)."""
-        kv = await self._open_fired()
+        kv = await self.open_fired()
         try:
             await kv.create(f"fired.{schedule_id}.{slot}", b"1")
             return True

@@ -15,9 +15,11 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, Field
+
+from webos_common.bus.streams import open_key_value
 
 BUCKET = "webos_tasks"
 KEEP_SECONDS = 7 * 86400
@@ -68,19 +70,17 @@ def json_safe(value: Any) -> Any:
 
 
 class TaskStore:
-    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET) -> None:
+    def __init__(self, js: JetStreamContext, *, bucket: str = BUCKET, create: bool = True) -> None:
         self.js = js
+        self.create = create  # False in services: their credential may only use the provisioned bucket
         self.bucket = bucket
         self._kv: KeyValue | None = None
 
     async def open(self) -> KeyValue:
         if self._kv is None:
-            try:
-                self._kv = await self.js.key_value(self.bucket)
-            except BucketNotFoundError:
-                self._kv = await self.js.create_key_value(
-                    KeyValueConfig(bucket=self.bucket, history=1, ttl=KEEP_SECONDS, storage=StorageType.FILE)
-                )
+            self._kv = await open_key_value(
+                self.js, KeyValueConfig(bucket=self.bucket, history=1, ttl=KEEP_SECONDS, storage=StorageType.FILE),
+                create=self.create)
         return self._kv
 
     async def get(self, task_id: str) -> TaskRecord | None:

@@ -40,15 +40,16 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 
 @asynccontextmanager
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
-                         schedules: bool = True) -> AsyncIterator[None]:
+                         schedules: bool = True, credential_file: str | None = None,
+                         principal: str = "tasks-worker") -> AsyncIterator[None]:
     """Run a worker in this event loop for the duration of the block."""
-    configure(nats_url)
+    configure(nats_url, credential_file=credential_file, principal=principal)
     load_task_modules(modules)
     broker.is_worker_process = True
     await broker.startup()
     jobs = [asyncio.create_task(run_receiver_task(broker, max_async_tasks=max_async_tasks))]
     if schedules:
-        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js))))
+        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js, create=broker.may_provision))))
     try:
         yield
     finally:
@@ -74,7 +75,8 @@ async def serve(settings: WebOSSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running_worker(settings.nats_url):
+    async with running_worker(settings.nats_url, credential_file=settings.credential_file,
+                              principal=settings.principal_name):
         logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
         await stop.wait()
     logger.info("task worker stopped")

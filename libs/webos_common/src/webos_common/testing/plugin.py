@@ -4,10 +4,19 @@ ports in temporary folders, and a fresh database name for every test.
 Fixtures: `mongo_server`, `nats_server`, `s3_server` (session; started only
 when a test asks), `mongo_url`, `nats_url`, `s3_url`, `db_name` and `nc` (a NATS client) per test,
 `webos_env` (per test: the `WEBOS_*` variables pointing at all of it).
+
+NATS requires authentication here as everywhere: the session's server takes
+the principals of `nats_credentials` (nkeys with their derived permissions),
+plus one password user with every permission whose name and password are in
+`nats_url` — the test's own tools (fixtures, clients that play an operator).
+A test that proves least privilege issues a principal (`nats_credentials.issue`,
+then `nats_server.reload()`/`wait_credential`) and connects with its seed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +26,11 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from webos_common.infra import MongoServer, NatsServer, S3Server
+from webos_common.messaging import connect_options
+from webos_common.provision import provision
+from webos_common.security.credentials import CredentialStore
+
+TEST_USER = "webos-test"
 
 
 @pytest.fixture(scope="session")
@@ -33,11 +47,58 @@ def mongo_server(infra_dir: Path) -> Iterator[MongoServer]:
 
 
 @pytest.fixture(scope="session")
-def nats_server(infra_dir: Path) -> Iterator[NatsServer]:
-    server = NatsServer(infra_dir / "nats", log_path=infra_dir / "nats.log", die_with_parent=True)
+def nats_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def nats_credentials(infra_dir: Path, nats_password: str) -> CredentialStore:
+    """The session's principals (start empty) and the test user, rendered into the server's auth.conf."""
+    store = CredentialStore(infra_dir / "nats-auth", extra_users=[{"user": TEST_USER, "password": nats_password}])
+    store.render()
+    return store
+
+
+@pytest.fixture(scope="session")
+def nats_server(infra_dir: Path, nats_credentials: CredentialStore, nats_password: str) -> Iterator[NatsServer]:
+    server = NatsServer(infra_dir / "nats", log_path=infra_dir / "nats.log", die_with_parent=True,
+                        auth_dir=nats_credentials.directory)
     server.start()
+
+    async def provisioned() -> None:
+        client = await nats.connect(_authed(server.url, nats_password))
+        try:
+            await provision(client.jetstream())
+        finally:
+            await client.close()
+
+    asyncio.run(provisioned())
     yield server
     server.stop()
+
+
+def _authed(url: str, password: str) -> str:
+    return url.replace("nats://", f"nats://{TEST_USER}:{password}@", 1)
+
+
+async def wait_credential(url: str, seed_file: Path, *, principal: str, accepted: bool = True,
+                          within: float = 5.0) -> None:
+    """Wait until the server (after a reload) accepts — or refuses — a credential."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            client = await nats.connect(url, allow_reconnect=False, connect_timeout=1,
+                                        **connect_options(name=principal, credential_file=seed_file,
+                                                          principal=principal))
+            await client.close()
+            ok = True
+        except Exception:  # noqa: BLE001 - refused (or not yet reloaded)
+            ok = False
+        if ok == accepted:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"NATS still {'refuses' if accepted else 'accepts'} {seed_file}")
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +115,9 @@ def mongo_url(mongo_server: MongoServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def nats_url(nats_server: NatsServer) -> str:
-    return nats_server.url
+def nats_url(nats_server: NatsServer, nats_password: str) -> str:
+    """The server's address with the test user's name and password (every permission)."""
+    return _authed(nats_server.url, nats_password)
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ MAX_SCAN = 10_000
 def _store(resources: ServiceResources) -> TaskStore:
     if resources.nats is None:
         raise Unavailable("events service has no NATS connection")
-    return TaskStore(resources.nats.jetstream())
+    return TaskStore(resources.nats.jetstream(), create=resources.settings.may_provision)
 
 
 async def _visible(resources: ServiceResources, user: User, task_id: str) -> TaskRecord:

@@ -2,7 +2,7 @@
 
 Through the bus (`resources.bus.emit`) once a service has one; until then
 (or in a process without it) as the same envelope on the topic's subject
-`webos.events.settings.changed` with core NATS. Clients that only need to
+`webos.events.settings.settings.changed` with core NATS. Clients that only need to
 drop a cache listen with a plain core subscription on that subject, so
 every replica hears every change (a shared durable consumer would hand
 each event to one replica only).
@@ -16,10 +16,11 @@ from loguru import logger
 from pydantic import BaseModel
 
 from webos_common.bus import register_event
+from webos_common.bus.topics import event_subject
 from webos_common.envelope import EventEnvelope
 
 TOPIC = "settings:changed"
-SUBJECT = "webos.events.settings.changed"
+SUBJECT = event_subject(TOPIC, "settings")
 
 
 class SettingsChanged(BaseModel):

@@ -3,7 +3,7 @@
 `ResourcesBus` hands events to the shared bus (`resources.bus`, the
 `webos_common` bus: `await bus.emit(topic, payload)`) when the app has one;
 until then it publishes an `EventEnvelope` on the bus's NATS subject
-(`webos.events.<entity>.<action>`). `RecordingBus` keeps what was emitted,
+(`webos.events.storage.<entity>.<action>`). `RecordingBus` keeps what was emitted,
 for unit tests of the service.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from loguru import logger
 
+from webos_common.bus.topics import event_subject
 from webos_common.envelope import EventEnvelope
 
 
@@ -36,9 +37,8 @@ class ResourcesBus:
         if nats is None:
             logger.debug("no bus: dropped {}", topic)
             return
-        entity, _, action = topic.partition(":")
         envelope = EventEnvelope.create(topic, payload, source=self.source)
-        await nats.publish(f"webos.events.{entity}.{action}", envelope.to_json())
+        await nats.publish(event_subject(topic, self.source), envelope.to_json())
 
 
 class RecordingBus:

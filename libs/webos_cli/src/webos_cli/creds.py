@@ -1,0 +1,72 @@
+"""Credentials of a stack: one nkey per process, issued before anything connects.
+
+`webos up` calls `ensure_stack` on every start: kernel services and workers
+get their role, each module host the declaration its own package makes
+(`webos-module-host <name> --declare`, run as a command: the CLI never
+imports a module). Keys are kept across starts; declarations are refreshed,
+so a module that starts handling a new topic gets the permission with it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from webos_cli.plan import Component, StackPlan
+from webos_common.security.credentials import CredentialStore
+from webos_common.security.nats_permissions import KERNEL_CONSUMERS
+
+OPERATOR = "operator"
+
+
+class DeclarationError(RuntimeError):
+    """A module could not say what it declares (it would not start either)."""
+
+
+def module_declaration(name: str, *, python: str = sys.executable, env: dict[str, str] | None = None,
+                       timeout: float = 60.0) -> dict[str, Any]:
+    """What module `name` declares on the bus, asked of its own package."""
+    done = subprocess.run([python, "-m", "webos_modulehost", name, "--declare"], capture_output=True,
+                          text=True, timeout=timeout, env=env, check=False)
+    if done.returncode != 0:
+        raise DeclarationError(f"module {name}: {done.stderr.strip()[-2000:] or 'no declaration'}")
+    declared: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return declared
+
+
+def issue_component(store: CredentialStore, component: Component, declared: dict[str, Any] | None = None) -> Path:
+    name = component.principal
+    if component.kind == "module":
+        declared = declared or {}
+        return store.issue(name, "module", emits=declared.get("emits", ()), consumes=declared.get("consumes", ()),
+                           consumers=declared.get("consumers", ()))
+    if component.kind == "worker":
+        return store.issue(name, "worker")
+    consumers, consumes = KERNEL_CONSUMERS.get(name, ([], []))
+    return store.issue(name, "service", consumers=consumers, consumes=consumes)
+
+
+def issue_keys(plan: StackPlan, components: list[Component]) -> CredentialStore:
+    """Every seed file exists before any process reads it: the operator's and each component's
+    (a module keeps what it declared last time until `declare_modules` refreshes it)."""
+    store = CredentialStore(plan.credentials_dir)
+    store.issue(OPERATOR, "operator")
+    known = store.registry().principals
+    for component in components:
+        previous = known.get(component.principal)
+        issue_component(store, component, previous.model_dump() if previous else None)
+    return store
+
+
+def declare_modules(store: CredentialStore, modules: list[Component]) -> None:
+    """Refresh each module's permissions from what its package declares now (in parallel)."""
+    if not modules:
+        return
+    with ThreadPoolExecutor(max_workers=len(modules)) as pool:
+        declared = list(pool.map(lambda c: module_declaration(c.principal, env=c.env), modules))
+    for component, declaration in zip(modules, declared, strict=True):
+        issue_component(store, component, declaration)

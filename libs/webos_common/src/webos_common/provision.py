@@ -1,0 +1,40 @@
+"""Create (or bring up to date) every JetStream stream and bucket WebOS uses.
+
+Run once per deployment, before the services start, with the operator's
+credential: `webos up` and the test fixtures call it, `webos nats provision`
+does it for compose and Kubernetes (an init job). The services' own
+credentials may only look these up and use them — none of them may create,
+change or delete a stream.
+"""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.errors import BucketNotFoundError
+
+from webos_common.bus.settings import BusSettings
+from webos_common.bus.streams import ensure_stream, ensure_streams
+from webos_common.module_registry import BUCKET as REGISTRY_BUCKET
+from webos_common.module_registry import ModuleRegistry
+from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
+from webos_common.tasks.schedule import NatsScheduleSource
+from webos_common.tasks.status import TaskStore
+
+
+async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
+                    registry_bucket: str = REGISTRY_BUCKET) -> list[str]:
+    """Ensure every stream and bucket; return their names."""
+    bus = bus or BusSettings()
+    await ensure_streams(js, bus)
+    await ensure_stream(js, stream_config())
+    await ModuleRegistry(js, bucket=registry_bucket, create=True).open()
+    await TaskStore(js).open()
+    schedules = NatsScheduleSource(js)
+    await schedules.open()
+    await schedules.open_fired()
+    try:
+        await js.object_store(RESULTS_BUCKET)
+    except BucketNotFoundError:
+        await js.create_object_store(RESULTS_BUCKET)
+    return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", registry_bucket, "webos_tasks", schedules.bucket,
+            f"{schedules.bucket}_fired", RESULTS_BUCKET]

@@ -1,0 +1,196 @@
+"""NATS as an attacker meets it: anonymous clients refused, each credential
+held to what its principal declared, rotated keys shut out (real nats-server)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import nats
+import pytest
+from loguru import logger
+from nats.aio.client import Client as NATS
+
+from webos_common.bus import BusSettings, EventBus
+from webos_common.bus.topics import event_subject, topic_filter
+from webos_common.envelope import EventEnvelope
+from webos_common.infra import NatsServer
+from webos_common.messaging import NatsAuthError, connect_nats, connect_options
+from webos_common.security.credentials import CredentialStore
+from webos_common.testing.plugin import wait_credential
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+async def _issue(store: CredentialStore, server: NatsServer, name: str, kind: str, **declared: list[str]) -> Path:
+    seed = store.issue(name, kind, **declared)  # type: ignore[arg-type]
+    server.reload()
+    await wait_credential(server.url, seed, principal=name)
+    return seed
+
+
+class Connection:
+    """A client as one principal, remembering the permission errors the server sent it."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.nc: NATS | None = None
+
+    async def open(self, url: str, seed: Path, principal: str) -> NATS:
+        async def on_error(exc: Exception) -> None:
+            self.errors.append(str(exc).lower())
+
+        self.nc = await nats.connect(url, error_cb=on_error, allow_reconnect=False,
+                                     **connect_options(name=principal, credential_file=seed, principal=principal))
+        return self.nc
+
+    async def refused(self, subject: str, *, kind: str = "publish") -> bool:
+        assert self.nc is not None
+        await self.nc.flush()
+        for _ in range(40):
+            if any(f"{kind} to \"{subject.lower()}\"" in e or f"{kind} to {subject.lower()}" in e
+                   for e in self.errors):
+                return True
+            await asyncio.sleep(0.025)
+        return False
+
+
+async def test_an_anonymous_client_is_refused(nats_server: NatsServer) -> None:
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        await nats.connect(nats_server.url, allow_reconnect=False, connect_timeout=2)
+
+
+async def test_a_module_publishes_only_its_declared_events_under_its_own_name(
+        nats_server: NatsServer, nats_credentials: CredentialStore, nc: NATS) -> None:
+    name = _name("mod")
+    seed = await _issue(nats_credentials, nats_server, name, "module", emits=["order:paid"])
+    conn = Connection()
+    client = await conn.open(nats_server.url, seed, name)
+    try:
+        js = client.jetstream()
+        ack = await js.publish(event_subject("order:paid", name), b"{}")  # its own, declared: stored
+        assert ack.stream == "WEBOS_EVENTS"
+        forbidden = [
+            event_subject("order:paid", "billing"),        # as another principal
+            event_subject("notification:send", name),      # a topic it did not declare
+            "webos.auth.revoked",                          # sign anybody out
+            "$KV.webos_modules.enabled.tasks",             # switch a module off
+            "$KV.webos_modules.manifest.tasks.rogue",      # take another module's traffic
+            "$JS.API.STREAM.DELETE.WEBOS_EVENTS",          # drop the event log
+        ]
+        for subject in forbidden:
+            await client.publish(subject, b"{}")
+            assert await conn.refused(subject), subject
+        await client.publish(f"$KV.webos_modules.manifest.{name}.i1", b"{}")  # its own registry key
+        await client.flush()
+        assert not [e for e in conn.errors if f"manifest.{name}" in e]
+    finally:
+        await client.close()
+
+
+async def test_a_module_cannot_ask_for_secrets_contacts_or_others_settings(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    name = _name("mod")
+    seed = await _issue(nats_credentials, nats_server, name, "module")
+    conn = Connection()
+    client = await conn.open(nats_server.url, seed, name)
+    try:
+        for subject in ("webos.settings.system.smtp", "webos.settings.module.tasks", "webos.settings.user",
+                        "webos.auth.users.contacts"):
+            with pytest.raises(nats.errors.TimeoutError):  # the request never leaves: nobody could answer
+                await client.request(subject, b"{}", timeout=0.3)
+            assert await conn.refused(subject), subject
+    finally:
+        await client.close()
+
+
+async def test_a_module_cannot_listen_to_what_it_did_not_declare(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    name = _name("mod")
+    durable = f"{name}--on_paid"
+    seed = await _issue(nats_credentials, nats_server, name, "module", consumes=["order:paid"], consumers=[durable])
+    conn = Connection()
+    client = await conn.open(nats_server.url, seed, name)
+    try:
+        for subject in ("webos.events.>", "_INBOX.>", "webos.logs.>"):  # everything, others' replies, logs
+            await client.subscribe(subject)
+            assert await conn.refused(subject, kind="subscription"), subject
+        bus = EventBus(client, service=name, settings=BusSettings(publish_timeout=1))
+        await bus.start()
+        received: list[EventEnvelope] = []
+
+        async def on_paid(event: EventEnvelope) -> None:
+            received.append(event)
+
+        bus.subscribe("order:paid", on_paid, name="on_paid")  # its declared consumer: allowed
+        await bus.wait_ready()
+        with pytest.raises(Exception):  # noqa: B017 - a consumer on every event is refused (no answer)
+            js = client.jetstream(timeout=0.5)
+            from nats.js.api import ConsumerConfig
+            await js.add_consumer("WEBOS_EVENTS", ConsumerConfig(name=durable, durable_name=durable,
+                                                                  filter_subject=topic_filter(">")))
+        await bus.close()
+    finally:
+        await client.close()
+
+
+async def test_a_rotated_credential_stops_working(nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    name = _name("svc")
+    old = await _issue(nats_credentials, nats_server, name, "module")
+    old_seed = old.read_text()
+    conn = Connection()
+    client = await conn.open(nats_server.url, old, name)
+    kept = Path(str(old) + ".old")
+    kept.write_text(old_seed)
+    kept.chmod(0o600)
+    new = nats_credentials.rotate(name)
+    nats_server.reload()
+    await wait_credential(nats_server.url, kept, principal=name, accepted=False)  # the old key: refused
+    await wait_credential(nats_server.url, new, principal=name)  # the new one: in
+    for _ in range(100):  # and the connection made with the old key was closed by the server
+        if not client.is_connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not client.is_connected
+    await client.close()
+    nats_credentials.revoke(name)
+    nats_server.reload()
+    await wait_credential(nats_server.url, new, principal=name, accepted=False)
+
+
+async def test_a_missing_or_refused_credential_stops_the_start_at_once_naming_both(
+        nats_server: NatsServer, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.nk"
+    with pytest.raises(NatsAuthError, match=r"NATS at .*nope\.nk"):
+        await connect_nats(nats_server.url, name="svc", credential_file=missing)
+    stranger = tmp_path / "stranger.nk"
+    CredentialStore(tmp_path / "elsewhere").issue("stranger", "module").rename(stranger)
+    started = time.monotonic()
+    with pytest.raises(NatsAuthError, match=r"NATS at .* refused the credential .*stranger\.nk"):
+        await connect_nats(nats_server.url, name="stranger", credential_file=stranger, deadline=30)
+    assert time.monotonic() - started < 5  # refused is final: no retrying until the deadline
+    with pytest.raises(NatsAuthError, match="without credential"):
+        await connect_nats(nats_server.url, name="svc")
+
+
+async def test_a_refused_subject_is_logged_once_with_the_subject(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    name = _name("mod")
+    seed = await _issue(nats_credentials, nats_server, name, "module")
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), level="WARNING")
+    client = await connect_nats(nats_server.url, name=name, credential_file=seed, principal=name)
+    try:
+        for _ in range(3):
+            await client.publish("webos.auth.revoked", b"{}")
+            await client.flush()
+        await asyncio.sleep(0.3)
+    finally:
+        await client.close()
+        logger.remove(sink)
+    refused = [line for line in lines if "webos.auth.revoked" in line]
+    assert len(refused) == 1 and "NATS refused a subject" in refused[0]
