@@ -153,3 +153,25 @@ def test_introspection_url_sits_next_to_the_jwks() -> None:
     assert direct.introspector.url == "http://auth:8701/introspect"
     assert isinstance(gateway.introspector, HttpKeyIntrospector)
     assert gateway.introspector.url == "http://gw/api/auth/introspect"
+
+
+async def test_a_service_accepts_the_peoples_audience_and_its_own_only() -> None:
+    storage = ISSUER.verifier("storage")
+    person = await storage.verify(ISSUER.token("ann"))
+    service = await storage.verify(ISSUER.token("svc:tasks", aud="storage", principal="tasks", roles=("service",)))
+    assert person.id == "ann" and service.extra == {"principal": "tasks"}
+    with pytest.raises(Unauthorized, match="audience"):
+        await ISSUER.verifier("settings").verify(ISSUER.token("svc:tasks", aud="storage"))
+    with pytest.raises(Unauthorized, match="audience"):
+        await storage.verify(ISSUER.token("a", aud=None))  # no audience fits none
+    assert (await storage.verify(ISSUER.token("b", aud=["other", "storage"]))).id == "b"
+
+
+async def test_bus_tokens_are_no_bearer_and_exchanged_tokens_name_their_actor() -> None:
+    verifier = ISSUER.verifier("storage")
+    with pytest.raises(Unauthorized, match="Not an access token"):
+        await verifier.verify(ISSUER.token("ann", aud="storage", typ="bus"))
+    bus = await verifier.claims(ISSUER.token("ann", aud="webos-bus", typ="bus"), typ="bus", audiences=["webos-bus"])
+    assert bus["sub"] == "ann"
+    acting = await verifier.verify(ISSUER.token("ann", aud="storage", azp="tasks", act={"sub": "svc:tasks"}))
+    assert acting.id == "ann" and acting.extra == {"actor": "tasks"}

@@ -7,6 +7,7 @@ import base64
 import secrets
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -21,7 +22,7 @@ from jose import jwk, jwt
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
-from webos_auth.testing import auth_settings
+from webos_auth.testing import Accounts, auth_settings
 from webos_common.testing import lifespan_client, serve_app
 
 
@@ -34,6 +35,18 @@ def settings(webos_env: dict[str, str]) -> AuthSettings:
 async def client(settings: AuthSettings) -> AsyncIterator[httpx.AsyncClient]:
     async with lifespan_client(create_app(settings)) as c:
         yield c
+
+
+@pytest.fixture
+def accounts(webos_env: dict[str, str], tmp_path: Path) -> Accounts:
+    """Service accounts: a module `tasks` (storage.files.read/write), services `storage`, `settings`
+    and `auth`, and the task `worker`."""
+    found = Accounts(tmp_path / "credentials")
+    found.add("tasks", "module", ["storage.files.read", "storage.files.write"])
+    for service in ("storage", "settings", "auth"):
+        found.add(service, "service")
+    found.add("worker", "worker", ["storage.files.read"])
+    return found
 
 
 # --- a real OpenID Connect provider on loopback, for the SSO tests ----------

@@ -42,7 +42,7 @@ def open_app(webos_env: dict[str, str], issuer: TestIssuer
     async def _open(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         overrides.setdefault("settings_watch_registry", False)
         app = create_app(SettingsSettings(**overrides))
-        app.state.resources.verifier = issuer.verifier()
+        app.state.resources.verifier = issuer.verifier("settings")  # as create_service_app: people + its own
         async with lifespan_client(app) as client:
             client.app = app  # type: ignore[attr-defined]
             yield client

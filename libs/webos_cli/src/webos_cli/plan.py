@@ -68,6 +68,11 @@ class StackPlan:
     def identity_env(self, principal: str) -> dict[str, str]:
         return {"WEBOS_CREDENTIAL_FILE": str(self.credentials_dir / f"{principal}.nk"), "WEBOS_PRINCIPAL": principal}
 
+    def _extra_env(self, service: str) -> dict[str, str]:
+        if service == "auth":  # service accounts: the principals' public keys
+            return {"WEBOS_AUTH_PRINCIPALS_FILE": str(self.credentials_dir / "principals.json")}
+        return {}
+
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
@@ -94,8 +99,8 @@ class StackPlan:
         shared = self.shared_env()
         return [
             Component(name, "service", self.base_port + offset, [sys.executable, "-m", package],
-                      {**shared, **self.identity_env(name), "WEBOS_PORT": str(self.base_port + offset),
-                       "WEBOS_SERVICE_NAME": name})
+                      {**shared, **self.identity_env(name), **self._extra_env(name),
+                       "WEBOS_PORT": str(self.base_port + offset), "WEBOS_SERVICE_NAME": name})
             for name, (package, offset) in SERVICES.items()
         ]
 

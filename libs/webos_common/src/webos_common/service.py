@@ -29,6 +29,7 @@ from webos_common.messaging import connect_nats
 from webos_common.metrics import HttpMetrics
 from webos_common.middleware import RequestContextMiddleware
 from webos_common.security import HttpJWKS, TokenVerifier
+from webos_common.security.service_auth import ServiceCredentials
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 Check = Callable[[], Awaitable[None]]
@@ -45,6 +46,7 @@ class ServiceResources:
     checks: dict[str, Check] = field(default_factory=dict)
     verifier: TokenVerifier | None = None
     bus: EventBus | None = None
+    credentials: ServiceCredentials | None = None  # to call other services as itself (service_auth.py)
 
     @property
     def db(self) -> Any:
@@ -86,10 +88,12 @@ def create_service_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     settings = settings or WebOSSettings(service_name=name)
+    # people's tokens (`webos`), and service tokens auth issued for calls to this service (its name)
     verifier = TokenVerifier(
-        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=(settings.jwt_audience, name)
     )
-    resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}), verifier=verifier)
+    resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}), verifier=verifier,
+                                 credentials=ServiceCredentials.from_settings(settings))
     metrics = HttpMetrics(name)
 
     @asynccontextmanager
@@ -132,6 +136,8 @@ def create_service_app(
                 await resources.nats.drain()
             if resources.mongo is not None:
                 await resources.mongo.close()
+            if resources.credentials is not None:
+                await resources.credentials.aclose()
 
     app = FastAPI(title=f"WebOS {name}", version=version, lifespan=lifespan, **fastapi_options)
     app.state.resources = resources

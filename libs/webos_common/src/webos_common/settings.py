@@ -14,11 +14,14 @@ uses, so it hears changes however the service emitted them, on every
 replica (a broadcast, not a shared consumer). `ttl` bounds staleness should
 an event be lost while NATS is away.
 
-A module reads its own settings with `ModuleSettings` instead: over NATS
-request/reply from the settings service (no token: NATS is the platform's
-internal network, as for the bus), secrets in clear, kept current by the
-same `settings:changed` events. The module host starts one for a module
-whose `webos_register_settings` names a model.
+A module reads its own settings with `ModuleSettings` instead: over HTTP
+from the settings service with its service token (audience `settings`,
+principal = the module), which is the only token besides an operator's
+that reveals the module's secrets; kept current by the same
+`settings:changed` events (they carry no values, only what changed). The
+module host starts one for a module whose `webos_register_settings` names a
+model. Without a credential (tests, old deployments) it falls back to NATS
+request/reply, where the secrets travel in clear to whoever may listen.
 
 Secrets come back in clear only when the token holds `settings.secrets.read`
 (or for the user's own user-layer secrets); otherwise the typed object
@@ -45,6 +48,7 @@ from pydantic import BaseModel, ValidationError
 
 from webos_common.config import WebOSSettings
 from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
+from webos_common.security.service_auth import ServiceCredentials
 
 CHANGED_SUBJECT = "webos.events.settings.settings.changed"  # settings:changed, published by settings
 MODULE_SUBJECT = "webos.settings.module"  # request `<MODULE_SUBJECT>.<module>` → {"values", "version", "explicit"}
@@ -150,12 +154,15 @@ class SettingsClient:
         answer = await self._request("PUT", f"/schemas/{module}", json=body)
         return bool(answer["changed"])
 
-    async def _fetch(self, key: _Key) -> dict[str, Any]:
-        layer, name, user_id = key
+    async def read(self, layer: str, name: str, user_id: str | None = None) -> dict[str, Any]:
+        """The service's whole answer for one scope (`values`, `explicit`, `version`,
+        `secrets_revealed`), not cached."""
         path = {"system": f"/system/{name}", "module": f"/modules/{name}"}.get(layer) or (
             f"/users/{user_id}/{name}" if user_id else f"/me/{name}")
-        answer = await self._request("GET", path, params={"reveal": "true" if self.reveal else "false"})
-        values: dict[str, Any] = answer["values"]
+        return await self._request("GET", path, params={"reveal": "true" if self.reveal else "false"})
+
+    async def _fetch(self, key: _Key) -> dict[str, Any]:
+        values: dict[str, Any] = (await self.read(*key))["values"]
         return values
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -274,11 +281,19 @@ class LiveSettings(Generic[M]):
     def get(self) -> M:
         return self._value
 
+    async def _ask(self) -> dict[str, Any]:
+        """The settings service's answer: `{"values", "explicit", "version"}` or `{"error"}`."""
+        msg = await self.nc.request(self.subject, b"", timeout=self.timeout)
+        answer: dict[str, Any] = json.loads(msg.data)
+        return answer
+
     async def refresh(self) -> bool:
         """Ask the settings service now; True when a value was loaded."""
         try:
-            msg = await self.nc.request(self.subject, b"", timeout=self.timeout)
-            answer = json.loads(msg.data)
+            answer = await self._ask()
+        except WebOSError as exc:  # not registered yet (404), refused (401/403), unreachable
+            logger.info("{} settings {}: not loaded ({})", self.layer, self.name, exc.message)
+            return False
         except Exception as exc:  # noqa: BLE001 - no responder, timeout, garbage: keep what we have
             logger.debug("{} settings {}: not loaded yet ({!r})", self.layer, self.name, exc)
             return False
@@ -335,13 +350,37 @@ class LiveSettings(Generic[M]):
 
 
 class ModuleSettings(LiveSettings[M]):
-    """A module's own settings (the module host keeps one for its module)."""
+    """A module's own settings (the module host keeps one for its module), read over HTTP
+    with the module's service token when the process has `credentials`."""
 
     layer = "module"
+
+    def __init__(self, nc: NATS, name: str, model: type[M], *, credentials: ServiceCredentials | None = None,
+                 settings_url: str = "http://127.0.0.1:8703", http: httpx.AsyncClient | None = None,
+                 timeout: float = 2.0, retry: float = 5.0) -> None:
+        super().__init__(nc, name, model, timeout=timeout, retry=retry)
+        self.http: SettingsClient | None = None
+        if credentials is not None:
+            async def token() -> str:
+                return await credentials.token("settings")
+
+            self.http = SettingsClient(settings_url, token=token, http=http, timeout=timeout)
 
     @property
     def module(self) -> str:
         return self.name
+
+    async def _ask(self) -> dict[str, Any]:
+        if self.http is None:
+            # Fallback without a credential (tests without one): NATS request/reply, secrets in
+            # clear on the wire. With a credential, only the module's own token reveals them.
+            return await super()._ask()
+        return await self.http.read("module", self.name)
+
+    async def close(self) -> None:
+        await super().close()
+        if self.http is not None:
+            await self.http.close()
 
 
 class SystemSettings(LiveSettings[M]):

@@ -102,7 +102,8 @@ class _Host:
                 bus.subscribe(topic, handler)
         await self._start_tasks()
         if mod.settings_model is not None and resources.nats is not None:
-            self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model)
+            self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model,  # over HTTP with a credential
+                                         credentials=resources.credentials, settings_url=self.settings.settings_url)
             await self.config.start()
             self.services.register(ModuleSettings, self.config)
         self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services,

@@ -8,6 +8,7 @@ from typing import Any
 
 from webos_auth.actions import ActionTokens
 from webos_auth.apikeys import ApiKeys
+from webos_auth.clients import AssertionLedger, PrincipalDirectory
 from webos_auth.events import Events
 from webos_auth.keys import KeyStore
 from webos_auth.mail import Mailer, OutboxMailer, SmtpMailer
@@ -34,9 +35,11 @@ class Container:
     mailer: Mailer
     outbox: OutboxMailer
     events: Events
+    principals: PrincipalDirectory
+    assertions: AssertionLedger
 
     async def ensure(self) -> None:
-        for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle):
+        for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle, self.assertions):
             await part.ensure_indexes()
         await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
         await self.roles.ensure()
@@ -74,4 +77,6 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         mailer=mailer or default_mailer(settings, outbox),
         outbox=outbox,
         events=Events(resources),
+        principals=PrincipalDirectory(settings.auth_principals_file),
+        assertions=AssertionLedger(db["auth_assertion_jtis"]),
     )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from loguru import logger
 
 from webos_auth import service
-from webos_auth.api import me, public, roles, session, sso, users
+from webos_auth.api import me, public, roles, session, sso, token, users
 from webos_auth.container import build
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
 from webos_auth.settings import AuthSettings
@@ -54,7 +54,7 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         await container.ensure()
         app.state.auth = container
         resources.verifier = TokenVerifier(container.keys, issuer=settings.jwt_issuer,
-                                           audience=settings.jwt_audience,
+                                           audience=(settings.jwt_audience, "auth"),
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         if resources.nats is not None:
             await resources.verifier.follow(resources.nats)
@@ -79,5 +79,5 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
 
     return create_service_app(
         "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
-        routers=[public.router, session.router, me.router, users.router, roles.router, sso.router],
+        routers=[public.router, session.router, token.router, me.router, users.router, roles.router, sso.router],
     )

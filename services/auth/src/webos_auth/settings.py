@@ -26,6 +26,9 @@ class AuthSettings(WebOSSettings):
     key_rotation_days: int = 30
     key_encryption_secret: SecretStr = SecretStr("changeme")  # encrypts private signing keys at rest
     cookie_secure: bool = False
+    # service accounts: the principal registry (public keys; see webos_common.security.principals),
+    # re-read when it changes. Unset: no process can get a service token.
+    auth_principals_file: str | None = None
 
     # users
     registration: Literal["open", "invite", "closed"] = "open"

@@ -1,14 +1,21 @@
-"""Helpers for tests that run a real auth service: cheap-argon2 settings and
-small builders (register, sign in, bearer headers)."""
+"""Helpers for tests that run a real auth service: cheap-argon2 settings,
+small builders (register, sign in, bearer headers) and `Accounts`, a
+principal registry of service accounts with their seeds."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from webos_auth.settings import AuthSettings
+from webos_common.security.principals import Kind, Principal, PrincipalRegistry, new_seed, public_key_of
+from webos_common.security.service_auth import ServiceCredentials, client_assertion
+from webos_common.testing import lifespan_client
 
 ADMIN_PASSWORD = "Adm1n-Passw0rd!"  # noqa: S105 - test credential
 PASSWORD = "Corr3ct-Horse-Battery"  # noqa: S105 - test credential
@@ -48,3 +55,43 @@ async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
 async def user_headers(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
     user = await register(client)
     return user, bearer(await login(client, user["username"]))
+
+
+class Accounts:
+    """A `principals.json` in a directory, the seeds of its principals, and auth apps that use it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / "principals.json"
+        self.seeds: dict[str, str] = {}
+
+    def add(self, name: str, kind: Kind = "service", permissions: list[str] | None = None) -> str:
+        registry = PrincipalRegistry.load(self.path)
+        seed = self.seeds[name] = new_seed()
+        registry.principals[name] = Principal(name=name, kind=kind, public_key=public_key_of(seed),
+                                              permissions=permissions or [])
+        registry.save(self.path)
+        return seed
+
+    def remove(self, name: str) -> None:
+        registry = PrincipalRegistry.load(self.path)
+        registry.principals.pop(name, None)
+        registry.save(self.path)
+
+    def settings(self, **overrides: Any) -> AuthSettings:
+        return auth_settings(auth_principals_file=str(self.path), **overrides)
+
+    @asynccontextmanager
+    async def auth(self, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        """Auth in-process (its client's `app` attribute is the app)."""
+        from webos_auth.main import create_app
+
+        app = create_app(self.settings(**overrides))
+        async with lifespan_client(app) as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+    def assertion(self, name: str, **claims: Any) -> str:
+        return client_assertion(name, self.seeds.get(name) or new_seed(), **claims)
+
+    def credentials(self, name: str, auth_url: str, *, http: httpx.AsyncClient | None = None) -> ServiceCredentials:
+        return ServiceCredentials(name, self.seeds[name], auth_url, http=http)

@@ -17,6 +17,8 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/auth/login", "/api/auth/register", "/api/auth/refresh", "/api/auth/logout",
     "/api/auth/verify-email", "/api/auth/password/", "/api/auth/.well-known/",
     "/api/auth/sso/", "/api/auth/introspect",
+    # service accounts: the client assertion is the credential (auth checks it)
+    "/api/auth/token",
     # storage's signed share links are the credential themselves (storage checks the signature)
     "/api/storage/shares/",
 ]

@@ -49,5 +49,6 @@ class TestIssuer:
     def headers(self, user_id: str = "u1", **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user_id, **kwargs)}"}
 
-    def verifier(self) -> TokenVerifier:
-        return TokenVerifier(StaticJWKS(self.jwks), issuer=self.issuer, audience=self.audience)
+    def verifier(self, *services: str) -> TokenVerifier:
+        """A verifier trusting this issuer, for the people's audience and `services`' own."""
+        return TokenVerifier(StaticJWKS(self.jwks), issuer=self.issuer, audience=(self.audience, *services))

@@ -7,12 +7,18 @@ against auth (see `introspect.py`) and cached for `key_cache_ttl` seconds.
 
 A verifier that `follow`s NATS applies auth's revocations (`revocation.py`)
 at once: sign-out, disabled accounts and revoked keys do not wait for the
-expiry. The cached path stays a dict lookup: revocations purge the cache."""
+expiry. The cached path stays a dict lookup: revocations purge the cache.
+
+A verifier accepts several audiences: the people's (`WEBOS_JWT_AUDIENCE`)
+and, in a service, the service's own name — the audience of the service
+tokens auth issues for calls to it (`service_auth.py`). A token for
+`storage` works at storage and nowhere else."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from jose import jwt
@@ -39,8 +45,26 @@ def user_from_claims(claims: dict[str, Any]) -> User:
         email=claims.get("email"),
         roles=tuple(claims.get("roles") or ()),
         permissions=tuple(claims.get("permissions") or ()),
-        extra={"api_key": str(claims["key_id"])} if claims.get("key_id") else {},
+        extra=_extra(claims),
     )
+
+
+def _extra(claims: dict[str, Any]) -> dict[str, str]:
+    """Who else is in the token: the API key, the principal of a service token,
+    the principal acting for the person in an exchanged one."""
+    extra: dict[str, str] = {}
+    if claims.get("key_id"):
+        extra["api_key"] = str(claims["key_id"])
+    if claims.get("principal"):
+        extra["principal"] = str(claims["principal"])
+    if isinstance(claims.get("act"), dict) and claims.get("azp"):
+        extra["actor"] = str(claims["azp"])
+    return extra
+
+
+def audiences_of(claims: dict[str, Any]) -> set[str]:
+    aud = claims.get("aud")
+    return {aud} if isinstance(aud, str) else {str(a) for a in aud} if isinstance(aud, list) else set()
 
 
 def issued_at(claims: dict[str, Any]) -> float:
@@ -51,7 +75,7 @@ def issued_at(claims: dict[str, Any]) -> float:
 
 
 class TokenVerifier:
-    def __init__(self, jwks: JWKSSource, *, issuer: str, audience: str, leeway: int = 5,
+    def __init__(self, jwks: JWKSSource, *, issuer: str, audience: str | Sequence[str], leeway: int = 5,
                  cache_size: int = 10_000, introspector: KeyIntrospector | None = None,
                  key_cache_ttl: float = 30.0) -> None:
         self.jwks = jwks
@@ -60,7 +84,8 @@ class TokenVerifier:
         self.introspector = introspector
         self.key_cache_ttl = key_cache_ttl
         self.issuer = issuer
-        self.audience = audience
+        self.audiences = (audience,) if isinstance(audience, str) else tuple(audience)
+        self.audience = self.audiences[0]  # the people's
         self.leeway = leeway
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, User]] = OrderedDict()
@@ -79,7 +104,7 @@ class TokenVerifier:
         if is_api_key(token):
             return await self._verify_key(token)
         claims = await self.claims(token)
-        self._check_revoked(claims)
+        self.check_revoked(claims)
         user = user_from_claims(claims)
         self._remember(token, float(claims["exp"]), user)
         if claims.get("jti"):
@@ -123,7 +148,8 @@ class TokenVerifier:
             self.forget(token)
         return len(gone)
 
-    def _check_revoked(self, claims: dict[str, Any]) -> None:
+    def check_revoked(self, claims: dict[str, Any]) -> None:
+        """`Unauthorized` when a revocation this verifier heard of covers the token."""
         jti = claims.get("jti")
         if jti and jti in self._revoked_jti:
             raise Unauthorized("This token was revoked (signed out)")
@@ -144,7 +170,10 @@ class TokenVerifier:
 
         self._revocations = await nc.subscribe(REVOKED_SUBJECT, cb=on_revoked)
 
-    async def claims(self, token: str) -> dict[str, Any]:
+    async def claims(self, token: str, *, typ: str = "access",
+                     audiences: Sequence[str] | None = None) -> dict[str, Any]:
+        """The verified claims of a JWT of type `typ` for one of `audiences` (default: this
+        verifier's). Checks the signature, issuer, expiry and audience, not revocations."""
         try:
             header = jwt.get_unverified_header(token)
         except JOSEError as exc:
@@ -157,14 +186,16 @@ class TokenVerifier:
             raise Unauthorized("Token signed by an unknown key")
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=ALGORITHMS, audience=self.audience, issuer=self.issuer,
+                token, key, algorithms=ALGORITHMS, issuer=self.issuer,
                 options={"require_exp": True, "require_sub": True, "require_iat": False,
-                         "leeway": self.leeway},
+                         "verify_aud": False, "leeway": self.leeway},
             )
         except JOSEError as exc:
             raise Unauthorized(f"Invalid token: {exc}") from exc
-        if claims.get("typ") != "access":  # ID tokens, refresh or other JWTs signed by the same key
-            raise Unauthorized("Not an access token")
+        if not audiences_of(claims) & set(audiences or self.audiences):  # a token without `aud` fits none
+            raise Unauthorized("Invalid token: not meant for this service (audience)")
+        if claims.get("typ") != typ:  # ID, bus, refresh or other JWTs signed by the same key
+            raise Unauthorized("Not an access token" if typ == "access" else f"Not a {typ} token")
         return claims
 
     def _remember(self, token: str, exp: float, user: User) -> None:

@@ -8,8 +8,11 @@
 
 Secrets come back in clear only on request (`reveal`) and only for a caller
 granted `settings.secrets.read` explicitly (a wildcard grant such as
-`settings.*` or `*` counts; the admin role alone does not), or for a user's
-own user-layer secrets.
+`settings.*` or `*` counts; the admin role alone does not), for a user's
+own user-layer secrets, or for a module's own process: a service token
+whose principal is the module (the module host reading its settings). Any
+other process asking to reveal is refused (403); a person asking without
+the permission gets the masked view.
 """
 
 from __future__ import annotations
@@ -78,3 +81,13 @@ def can_reveal(user: User) -> bool:
 
 def may_reveal(scope: Scope, user: User) -> bool:
     return can_reveal(user) or (scope.layer == "user" and scope.user_id == user.id)
+
+
+def owns(scope: Scope, user: User) -> bool:
+    """The module's own process (a service token auth issued to the principal named like it)."""
+    return scope.layer == "module" and user.extra.get("principal") == scope.name
+
+
+def check_reveal(scope: Scope, user: User) -> None:
+    if user.extra.get("principal") and not (owns(scope, user) or can_reveal(user)):
+        raise Forbidden(f"Only module {scope.name!r} itself or a holder of {REVEAL!r} reads its secrets")
