@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import nats
 import pytest
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel
@@ -18,16 +17,9 @@ from webos_common.bus.topics import event_subject
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
+from webos_common.testing.bus import dead_letters, eventually
 
 FAST = BusSettings(backoff=[0.05, 0.1], max_deliver=3)
-
-
-async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -48,24 +40,6 @@ async def buses(nc: NATS) -> AsyncIterator[Callable[[str], EventBus]]:
     yield make
     for bus in made:
         await bus.close()
-
-
-async def dead_letters(nc: NATS, consumer_prefix: str) -> list[tuple[int, DeadLetter]]:
-    js = nc.jetstream()
-    sub = await js.pull_subscribe("webos.dlq.>", stream=FAST.dlq_stream)
-    found: list[tuple[int, DeadLetter]] = []
-    try:
-        while True:
-            msgs = await sub.fetch(100, timeout=0.3)
-            for msg in msgs:
-                if not msg.subject.startswith(f"webos.dlq.{consumer_prefix}"):
-                    continue
-                found.append((msg.metadata.sequence.stream, DeadLetter.model_validate_json(msg.data)))
-                await msg.ack()
-    except (TimeoutError, nats.errors.TimeoutError):
-        pass
-    await sub.unsubscribe()
-    return found
 
 
 async def test_handler_gets_the_envelope_with_the_emitters_user_and_trace(buses, entity) -> None:

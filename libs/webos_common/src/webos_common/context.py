@@ -22,6 +22,9 @@ current_user: ContextVar[User | None] = ContextVar("webos_current_user", default
 trace_id: ContextVar[str | None] = ContextVar("webos_trace_id", default=None)
 span_id: ContextVar[str | None] = ContextVar("webos_span_id", default=None)
 request_id: ContextVar[str | None] = ContextVar("webos_request_id", default=None)
+# the person's own credential behind `current_user` (bearer token, API key, or the verified bus token of
+# the event being handled): what the bus exchanges for an identity token; never sent anywhere itself
+credential: ContextVar[str | None] = ContextVar("webos_credential", default=None)
 
 TRACEPARENT = "traceparent"
 REQUEST_ID = "x-request-id"

@@ -25,7 +25,9 @@ from loguru import logger
 from pydantic import BaseModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from webos_common import context
 from webos_common.bus import EventBus
+from webos_common.bus.identity import BusIdentity
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.topics import topic_to_subject
 from webos_common.bus.wire import current_user_snapshot
@@ -38,8 +40,11 @@ class Outbox:
     """Stages events in `<service>_outbox` inside the caller's transaction."""
 
     def __init__(self, db: Any, *, service: str, collection: str | None = None,
-                 keep_sent_seconds: int = 7 * 86400) -> None:
+                 keep_sent_seconds: int = 7 * 86400, identity: BusIdentity | None = None) -> None:
         self.db = db
+        # the person's identity token is obtained when the row is written (in the person's request)
+        # and relayed with it: the relay runs later, with no person in its context
+        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
         self.service = service
         self.collection = db[collection or f"{service}_outbox"]
         self.keep_sent_seconds = keep_sent_seconds
@@ -49,21 +54,30 @@ class Outbox:
         await self.collection.create_index([("status", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)])
         await self.collection.create_index("sent_at", expireAfterSeconds=self.keep_sent_seconds)
 
-    def envelope(self, topic: str, payload: BaseModel | dict[str, Any] | None) -> EventEnvelope:
+    def envelope(self, topic: str, payload: BaseModel | dict[str, Any] | None,
+                 identity: str | None = None) -> EventEnvelope:
         topic_to_subject(topic)
-        return EventEnvelope.create(topic, validate_payload(topic, payload), source=self.service)
+        envelope = EventEnvelope.create(topic, validate_payload(topic, payload), source=self.service)
+        if identity is None and self.identity.required and envelope.user_id:
+            envelope.user_id = None  # no proof of the person: the event is the process's own
+        return envelope
+
+    async def identity_token(self) -> str | None:
+        """The identity token of the context's person (None: no person, or no proof of one)."""
+        return await self.identity.token(context.current_user.get())
 
     async def stage(self, session: AsyncClientSession, topic: str,
                     payload: BaseModel | dict[str, Any] | None = None) -> EventEnvelope:
         """Insert an outbox row in `session`'s transaction; return its envelope."""
-        envelope = self.envelope(topic, payload)
-        await self.collection.insert_one(self._row(envelope), session=session)
+        identity = await self.identity_token()
+        envelope = self.envelope(topic, payload, identity)
+        await self.collection.insert_one(self._row(envelope, identity), session=session)
         return envelope
 
-    def _row(self, envelope: EventEnvelope) -> dict[str, Any]:
+    def _row(self, envelope: EventEnvelope, identity: str | None = None) -> dict[str, Any]:
         return {
             "_id": envelope.id, "envelope": envelope.model_dump(mode="json"), "user": current_user_snapshot(),
-            "status": PENDING, "created_at": datetime.now(UTC), "attempts": 0,
+            "identity": identity, "status": PENDING, "created_at": datetime.now(UTC), "attempts": 0,
         }
 
     @asynccontextmanager
@@ -87,10 +101,12 @@ class OutboxTransaction:
         self.session = session
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, topic: str, payload: BaseModel | dict[str, Any] | None = None) -> EventEnvelope:
-        """Stage an event (validated now; written at commit with the documents)."""
-        envelope = self.outbox.envelope(topic, payload)
-        self.rows.append(self.outbox._row(envelope))
+    def add(self, topic: str, payload: BaseModel | dict[str, Any] | None = None, *,
+            identity: str | None = None) -> EventEnvelope:
+        """Stage an event (validated now; written at commit with the documents); `identity` is
+        `await outbox.identity_token()`, taken before the transaction."""
+        envelope = self.outbox.envelope(topic, payload, identity)
+        self.rows.append(self.outbox._row(envelope, identity))
         return envelope
 
 
@@ -109,7 +125,7 @@ class OutboxRelay:
         done = 0
         for row in await self.outbox.pending(self.batch):
             envelope = EventEnvelope.model_validate(row["envelope"])
-            await self.bus.publish(envelope, user=row.get("user"))
+            await self.bus.publish(envelope, user=row.get("user"), identity=row.get("identity"))
             await self.outbox.collection.update_one(
                 {"_id": row["_id"]},
                 {"$set": {"status": SENT, "sent_at": datetime.now(UTC)}, "$inc": {"attempts": 1}},

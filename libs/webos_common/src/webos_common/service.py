@@ -20,7 +20,8 @@ from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 
 from webos_common import db, tracing
-from webos_common.bus import EventBus
+from webos_common.bus import BusSettings, EventBus, identity
+from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
 from webos_common.log_sink import NatsLogSink, install_log_sink
@@ -113,7 +114,8 @@ def create_service_app(
             log_sink = await install_log_sink(nc, name, level=settings.log_level)
             if resources.verifier is not None:  # tests may have swapped it
                 await resources.verifier.follow(nc)  # sign-outs and revoked keys apply at once
-            resources.bus = EventBus(nc, service=settings.principal or name)  # events go out under its NATS name
+            resources.bus = EventBus(nc, service=settings.principal or name,  # events go out under its NATS name
+                                     identity=bus_identity(resources))
             await resources.bus.start()
         for hook in on_startup:
             await hook(app)
@@ -155,6 +157,21 @@ def create_service_app(
 async def _nats_connected(nc: NATS) -> None:
     if not nc.is_connected:
         raise ConnectionError("NATS not connected")
+
+
+def bus_identity(resources: ServiceResources) -> BusIdentity:
+    """Signed identity on this process's bus: bus tokens from auth by exchanging the person's
+    credential, checked against auth's keys; required wherever the process has its own credential."""
+    settings, credentials = resources.settings, resources.credentials
+    exchange = None
+    if credentials is not None:
+        def exchange_for_bus(credential: str) -> Awaitable[str]:
+            return credentials.exchange(credential, identity.AUDIENCE)
+        exchange = exchange_for_bus
+    jwks = resources.verifier.jwks if resources.verifier is not None else HttpJWKS(settings.effective_jwks_url)
+    grace = BusSettings().identity_grace
+    verifier = TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=identity.AUDIENCE, leeway=int(grace))
+    return BusIdentity(exchange=exchange, verifier=verifier, required=not settings.may_provision, grace=grace)
 
 
 def _health_router(resources: ServiceResources, metrics: HttpMetrics) -> APIRouter:

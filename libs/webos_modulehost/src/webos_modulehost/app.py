@@ -88,7 +88,7 @@ class _Host:
         await db.init_documents(resources.mongo, self.settings.mongo_db, mod.documents)
         for document in mod.documents:
             documents.register(document)
-        outbox = Outbox(database, service=mod.name)
+        outbox = Outbox(database, service=mod.name, identity=resources.bus.identity if resources.bus else None)
         await outbox.ensure_indexes()
         self.services.register(EventPublisher, OutboxPublisher(outbox))
         self.services.register(Outbox, outbox)

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from webos_common import metrics, tracing
 from webos_common.bus.deadletter import REPLAY_FOR, DeadLetter, Reason, publish_dead_letter
+from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
@@ -31,6 +32,7 @@ from webos_common.bus.topics import REPLAY_SOURCE, safe_name, source_of, topic_f
 from webos_common.bus.wire import handler_scope
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
+from webos_common.identity import User
 
 Handler = Callable[[Any], Awaitable[Any]]
 
@@ -86,7 +88,9 @@ class Subscription:
         return envelope
 
     # -- lifecycle ------------------------------------------------------------
-    async def start(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
+    async def start(self, nc: NATS, js: JetStreamContext, cfg: BusSettings,
+                    identity: BusIdentity | None = None) -> None:
+        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
         config = ConsumerConfig(
             name=self.durable,  # with one filter, NATS puts both in the API subject: permissions can check them
             durable_name=self.durable,
@@ -158,8 +162,13 @@ class Subscription:
                 await msg.ack()
                 return
         elif source != envelope.source:
-            await self._dead_letter(js, cfg, msg, envelope, "forged_source", PermissionError(
+            await self._refuse(js, cfg, msg, envelope, "forged_source", PermissionError(
                 f"envelope says source {envelope.source!r} but {source!r} published it"), attempt)
+            return
+        try:
+            verified = await self.identity.check(envelope, msg.headers or {}, envelope.source)
+        except IdentityRefused as exc:
+            await self._refuse(js, cfg, msg, envelope, "forged_identity", exc, attempt)
             return
         if attempt > max_deliver:
             await self._dead_letter(js, cfg, msg, envelope, "max_deliver_exceeded",
@@ -172,7 +181,7 @@ class Subscription:
             return
         started = time.perf_counter()
         try:
-            await self._run_handler(msg, envelope, argument)
+            await self._run_handler(msg, envelope, argument, verified)
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried
             if attempt >= max_deliver:
                 logger.warning("bus handler {} gave up on {} after {} attempts: {!r}",
@@ -189,16 +198,22 @@ class Subscription:
         self._metric_ok.inc()
         await msg.ack()
 
-    async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any) -> None:
+    async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, verified: User | None) -> None:
         self._busy = [msg, time.monotonic()]
         try:
-            with handler_scope(envelope, msg.headers), tracing.maybe_span(
+            with handler_scope(envelope, msg.headers, verified), tracing.maybe_span(
                 f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
                 attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
             ):
                 await self.handler(argument)
         finally:
             self._busy = None
+
+    async def _refuse(self, js: JetStreamContext, cfg: BusSettings, msg: Msg, envelope: EventEnvelope,
+                      reason: Reason, exc: BaseException, attempts: int) -> None:
+        """A security refusal: one WARNING line, the event in dead letters, the handler never runs."""
+        logger.warning("security: {} refused {} {} from {}: {}", self.durable, reason, envelope.id, msg.subject, exc)
+        await self._dead_letter(js, cfg, msg, envelope, reason, exc, attempts)
 
     async def _dead_letter(self, js: JetStreamContext, cfg: BusSettings, msg: Msg,
                            envelope: EventEnvelope | None, reason: Reason, exc: BaseException,

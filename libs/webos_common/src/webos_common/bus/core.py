@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from webos_common import context, metrics, tracing
 from webos_common.bus.consumer import Handler, Subscription
+from webos_common.bus.identity import BusIdentity
 from webos_common.bus.publisher import AckPublisher
 from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
@@ -51,12 +52,14 @@ def _construct(values: dict[str, Any]) -> EventEnvelope:
 
 
 class EventBus:
-    def __init__(self, nc: NATS, *, service: str, settings: BusSettings | None = None) -> None:
+    def __init__(self, nc: NATS, *, service: str, settings: BusSettings | None = None,
+                 identity: BusIdentity | None = None) -> None:
         if not service:
             raise ValueError("service name is required")
         event_subject("bus:check", service)  # the name is a subject token: the NATS user may publish under it
         self.nc = nc
         self.service = service
+        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
         self.settings = settings or BusSettings()
         self.js: JetStreamContext = nc.jetstream(timeout=self.settings.publish_timeout)
         self.publisher = AckPublisher(nc, timeout=self.settings.publish_timeout)
@@ -69,7 +72,7 @@ class EventBus:
         """Wait for the (provisioned) streams, then start a consumer for every handler so far (and later)."""
         await wait_streams(self.js, self.settings)
         self._started = True
-        await asyncio.gather(*(s.start(self.nc, self.js, self.settings) for s in self.subscriptions))
+        await asyncio.gather(*(s.start(self.nc, self.js, self.settings, self.identity) for s in self.subscriptions))
 
     async def wait_ready(self) -> None:
         """Wait until consumers of handlers subscribed after `start` exist."""
@@ -100,22 +103,28 @@ class EventBus:
 
     async def _emit(self, topic: str, subject: str, data: dict[str, Any], id: str | None) -> EventEnvelope:
         user = context.current_user.get()
+        token = await self.identity.token(user) if user is not None else None
+        if token is None and user is not None and self.identity.required:
+            user = None  # no proof of the person: the event goes out as this process's own
         # every field is built here from checked parts: skip re-validating them (hot path)
         envelope = _construct({
             "id": id or uuid.uuid4().hex, "topic": topic, "payload": data, "source": self.service,
             "trace_id": context.trace_id.get(), "span_id": context.span_id.get(),
             "user_id": user.id if user else None, "timestamp": datetime.now(UTC),
         })
-        await self._publish(subject, envelope, user)
+        await self._publish(subject, envelope, user, token)
         metrics.event_published(topic)
         return envelope
 
-    async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None) -> bool:
-        """Publish a ready envelope (the outbox relay). False if it was a duplicate."""
-        return await self._publish(event_subject(envelope.topic, self.service), envelope, user)
+    async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None,
+                      identity: str | None = None) -> bool:
+        """Publish a ready envelope (the outbox relay) with the identity token obtained when it was
+        written. False if it was a duplicate."""
+        return await self._publish(event_subject(envelope.topic, self.service), envelope, user, identity)
 
-    async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None) -> bool:
-        headers = envelope_header_block(envelope, user)
+    async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
+                       identity: str | None = None) -> bool:
+        headers = envelope_header_block(envelope, user, identity)
         stored = await (await self.publisher.publish(subject, envelope.to_json(), headers))
         if not stored:
             logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
@@ -135,7 +144,7 @@ class EventBus:
             raise ValueError(f"handler {sub.name!r} already subscribed in {self.service}")
         self.subscriptions.append(sub)
         if self._started:
-            task = asyncio.create_task(sub.start(self.nc, self.js, self.settings))
+            task = asyncio.create_task(sub.start(self.nc, self.js, self.settings, self.identity))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
         return sub

@@ -23,6 +23,9 @@ class BusSettings(BaseSettings):
     ack_wait: float = Field(30.0, gt=0)
     fetch_batch: int = Field(64, ge=1)
     publish_timeout: float = Field(5.0, gt=0)
+    identity_grace: float = Field(24 * 3600.0, gt=0, description=(
+        "seconds after its identity token expired that a user-scoped event may still be delivered "
+        "(redeliveries, a consumer that was down); the token must have been valid when the event was emitted"))
 
     def delay(self, attempt: int) -> float:
         """Back-off before redelivering after failed attempt number `attempt` (1-based)."""

@@ -64,8 +64,9 @@ def _value(raw: str) -> bytes:
     return raw.strip().encode()
 
 
-def envelope_header_block(envelope: EventEnvelope, user: User | Mapping[str, Any] | None = None) -> bytes:
-    """`header_block(envelope_headers(envelope, user))`, written straight (every emit)."""
+def envelope_header_block(envelope: EventEnvelope, user: User | Mapping[str, Any] | None = None,
+                          identity: str | None = None) -> bytes:
+    """`header_block(envelope_headers(envelope, user))` plus the identity token, written straight (every emit)."""
     out = bytearray(b"NATS/1.0\r\nNats-Msg-Id: ")
     out += _value(envelope.id)
     out += b"\r\nwebos-source: "
@@ -84,6 +85,9 @@ def envelope_header_block(envelope: EventEnvelope, user: User | Mapping[str, Any
     if envelope.user_id:
         out += b"\r\nwebos-user-id: "
         out += _value(envelope.user_id)
+    if identity:
+        out += b"\r\nwebos-identity: "
+        out += _value(identity)
     out += b"\r\n\r\n"
     return bytes(out)
 
@@ -122,11 +126,13 @@ class handler_scope:
     """Run a handler as the emitter: its user, its trace (a new span), its request id.
     A class, not a generator: it is entered once per delivered event."""
 
-    __slots__ = ("envelope", "headers", "tokens")
+    __slots__ = ("envelope", "headers", "tokens", "verified")
 
-    def __init__(self, envelope: EventEnvelope, headers: Mapping[str, str] | None) -> None:
+    def __init__(self, envelope: EventEnvelope, headers: Mapping[str, str] | None,
+                 verified: User | None = None) -> None:
         self.envelope = envelope
         self.headers = headers or {}
+        self.verified = verified  # the person the identity token proved (else the headers' word, unchecked)
 
     def __enter__(self) -> None:
         envelope, headers = self.envelope, self.headers
@@ -134,16 +140,19 @@ class handler_scope:
         if trace is None:
             parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
             trace = parsed[0] if parsed else context.new_trace_id()
+        verified = self.verified
         self.tokens = (
-            context.current_user.set(handler_user(envelope, headers)),
+            context.current_user.set(verified if verified is not None else handler_user(envelope, headers)),
+            context.credential.set(headers.get("webos-identity") if verified is not None else None),
             context.trace_id.set(trace),
             context.span_id.set(context.new_span_id()),
             context.request_id.set(headers.get(context.REQUEST_ID)),
         )
 
     def __exit__(self, *exc: object) -> None:
-        user, trace, span, request = self.tokens
+        user, credential, trace, span, request = self.tokens
         context.request_id.reset(request)
+        context.credential.reset(credential)
         context.span_id.reset(span)
         context.trace_id.reset(trace)
         context.current_user.reset(user)

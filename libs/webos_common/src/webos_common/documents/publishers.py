@@ -27,8 +27,9 @@ class OutboxPublisher:
         if session is not None:
             await self.outbox.stage(session, topic, dict(payload))
             return
+        identity = await self.outbox.identity_token()  # before the transaction: it may ask auth
         async with self.outbox.transaction() as tx:
-            tx.add(topic, dict(payload))
+            tx.add(topic, dict(payload), identity=identity)
 
 
 class BusPublisher:

@@ -35,6 +35,7 @@ async def optional_user(request: Request) -> User | None:
         return None
     user = await _verifier(request).verify(token)
     context.current_user.set(user)
+    context.credential.set(token)  # what the bus exchanges for the person's signed identity
     return user
 
 

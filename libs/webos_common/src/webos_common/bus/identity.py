@@ -1,0 +1,123 @@
+"""Identity nobody can forge: who an event acts for, signed by auth.
+
+An event emitted for a person carries, in the `webos-identity` header, a
+*bus token*: a short-lived JWT that auth signs (RS256, its JWKS) when the
+emitting process exchanges the person's own credential for it
+(`ServiceCredentials.exchange(credential, "webos-bus")`). It names the
+person (`sub`, roles, permissions — never more than the person has), the
+process it was issued to (`azp`) and carries `typ: bus`, so no HTTP service
+takes it as a bearer token.
+
+A consumer runs a handler for a person only when
+
+* the token's signature, issuer, audience and type check out,
+* its `sub` is the envelope's `user_id`, and
+* its `azp` is the principal that published the event — which the subject
+  proves, because NATS lets each principal publish only under its own name.
+
+So a listener who copies a token cannot use it (it cannot publish as the
+emitter), an emitter cannot act for someone whose credential it never held,
+and nothing a header says about a user is believed. Verification is cached
+per token: a cached event costs two dictionary look-ups, no signature
+(asymmetric signatures per event would cost ~140 µs here; see
+docs/security.md).
+
+An event with no person (`user_id` empty) needs no token: the emitting
+principal acts as itself, within its NATS permissions. A process that
+cannot obtain a token (no credential of the person in its context: a
+scheduled job, a sign-in before a token exists) emits as itself too, with
+the person named only in the payload.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from loguru import logger
+
+from webos_common import context
+from webos_common.envelope import EventEnvelope
+from webos_common.errors import Unauthorized
+from webos_common.identity import User
+from webos_common.security.verifier import TokenVerifier, user_from_claims
+
+HEADER = "webos-identity"
+AUDIENCE = "webos-bus"
+TYPE = "bus"
+
+Exchange = Callable[[str], Awaitable[str]]
+
+
+class IdentityRefused(Exception):
+    """A user-scoped event whose identity is missing, forged, expired or not the emitter's."""
+
+
+class BusIdentity:
+    """Obtains bus tokens for the events this process emits, and checks the ones it consumes.
+
+    `exchange` turns the person's credential (an access token, an API key or an incoming bus
+    token) into a bus token for this process; `verifier` trusts auth's keys. `required` decides
+    what an unsigned user-scoped event is: refused (every process that has its own credential)
+    or, in a process without one (tests, an operator's tools), run with the user it names."""
+
+    def __init__(self, *, exchange: Exchange | None, verifier: TokenVerifier | None, required: bool,
+                 grace: float = 24 * 3600.0, cache_size: int = 10_000) -> None:
+        self.exchange = exchange
+        self.verifier = verifier
+        self.required = required
+        self.grace = grace
+        self.cache_size = cache_size
+        self._checked: OrderedDict[str, tuple[float, str, str | None, User]] = OrderedDict()
+
+    # -- emitting ---------------------------------------------------------------
+    async def token(self, user: User | None) -> str | None:
+        """A bus token for `user` from the context's credential, or None (emit as the process)."""
+        credential = context.credential.get()
+        if user is None or credential is None or self.exchange is None or user.id == "system":
+            return None
+        try:
+            return await self.exchange(credential)
+        except Exception as exc:  # noqa: BLE001 - the event still goes out, as the process's own
+            logger.warning("bus: no identity token for {} ({}); the event goes out unsigned", user.id, exc)
+            return None
+
+    # -- consuming --------------------------------------------------------------
+    async def check(self, envelope: EventEnvelope, headers: Mapping[str, str], publisher: str) -> User | None:
+        """The verified person an event acts for; None for an event of no person, or (when not
+        `required`) an unsigned one. Raises `IdentityRefused`."""
+        if not envelope.user_id:
+            return None
+        token = headers.get(HEADER)
+        if not token:
+            if self.required:
+                raise IdentityRefused(f"no identity token for user {envelope.user_id}")
+            return None
+        exp, sub, azp, user = await self._claims(token)
+        if sub != envelope.user_id:
+            raise IdentityRefused(f"the identity token names {sub}, the event {envelope.user_id}")
+        if azp != publisher:
+            raise IdentityRefused(f"the identity token was issued to {azp}, the event published by {publisher}")
+        if envelope.timestamp.timestamp() > exp + 5:
+            raise IdentityRefused("the event was emitted after its identity token expired")
+        return user
+
+    async def _claims(self, token: str) -> tuple[float, str, str | None, User]:
+        hit = self._checked.get(token)
+        if hit is not None:
+            if hit[0] + self.grace > time.time():
+                return hit
+            del self._checked[token]
+        if self.verifier is None:
+            raise IdentityRefused("this process cannot verify identity tokens")
+        try:
+            claims: dict[str, Any] = await self.verifier.claims(token, typ=TYPE, audiences=[AUDIENCE])
+        except Unauthorized as exc:
+            raise IdentityRefused(f"identity token refused: {exc.message}") from exc
+        entry = (float(claims["exp"]), str(claims["sub"]), claims.get("azp"), user_from_claims(claims))
+        self._checked[token] = entry
+        if len(self._checked) > self.cache_size:
+            self._checked.popitem(last=False)
+        return entry
