@@ -197,7 +197,7 @@ def _publish(platform: Any, subject: str, data: bytes) -> None:
 
     async def publish() -> None:  # as the stack's operator: every connection needs a credential
         nc = await nats.connect(platform.nats_url, **connect_options(
-            name="e2e", credential_file=platform.state / "credentials" / "operator.nk", principal="operator"))
+            name="e2e", credential_file=platform.state_dir / "credentials" / "operator.nk", principal="operator"))
         await nc.publish(subject, data)
         await nc.drain()
 

@@ -88,6 +88,7 @@ async def test_a_module_publishes_only_its_declared_events_under_its_own_name(
         await client.publish(f"$KV.webos_modules.manifest.{name}.i1", b"{}")  # its own registry key
         await client.flush()
         assert not [e for e in conn.errors if f"manifest.{name}" in e]
+        await (await nc.jetstream().key_value("webos_modules")).purge(f"manifest.{name}.i1")
     finally:
         await client.close()
 

@@ -11,6 +11,7 @@ import nats
 
 from webos_common.bus import EventBus
 from webos_common.envelope import EventEnvelope
+from webos_common.settings import CHANGED_SUBJECT
 
 
 async def test_bad_value_is_a_422_naming_the_field_and_changes_nothing(client: Any, admin: Any, mongo: Any) -> None:
@@ -115,7 +116,7 @@ async def test_every_change_emits_settings_changed(client: Any, admin: Any, issu
     async def on_msg(msg: Any) -> None:
         await got.put(json.loads(msg.data))
 
-    await nc.subscribe("webos.events.settings.changed", cb=on_msg)
+    await nc.subscribe(CHANGED_SUBJECT, cb=on_msg)
     await nc.flush()
     try:
         await client.patch("/system/smtp", headers=admin, json={"host": "mail"})

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from loguru import logger
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
 from nats.js.errors import KeyNotFoundError, NoKeysError
@@ -75,8 +76,15 @@ class ModuleRegistry:
     async def live(self) -> dict[str, list[ModuleManifest]]:
         """Every live instance, by module name (disabled modules included)."""
         found: dict[str, list[ModuleManifest]] = {}
-        for raw in (await self._entries("manifest.>")).values():
-            manifest = ModuleManifest.model_validate_json(raw)
+        for key, raw in (await self._entries("manifest.>")).items():
+            try:
+                manifest = ModuleManifest.model_validate_json(raw)
+            except ValueError:  # a broken (or hostile) host's entry must not hide every other module
+                logger.warning("module registry: ignoring an invalid manifest at {}", key)
+                continue
+            if key.split(".")[1:2] != [manifest.name]:  # a module may write only its own keys
+                logger.warning("module registry: ignoring {} announced under {}", manifest.name, key)
+                continue
             found.setdefault(manifest.name, []).append(manifest)
         return found
 

@@ -10,6 +10,7 @@ import nats
 import pytest
 
 from webos_common import context
+from webos_common.bus.topics import topic_filter
 from webos_common.clients.storage import StorageClient
 from webos_common.errors import BadRequest, Forbidden, NotFound
 
@@ -62,7 +63,7 @@ async def test_client_forwards_the_trace(storage_app, nats_url) -> None:
     async def on_event(msg) -> None:
         envelopes.append(json.loads(msg.data))
 
-    await nc.subscribe("webos.events.file.created", cb=on_event)
+    await nc.subscribe(topic_filter("file:created"), cb=on_event)
     trace = context.new_trace_id()
     try:
         async with storage_app(served=True) as h:

@@ -11,6 +11,7 @@ import time
 import nats
 import pytest
 
+from webos_common.bus.topics import topic_filter
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.shares import ShareSigner
 
@@ -34,8 +35,8 @@ async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, k
     async def on_progress(msg) -> None:
         progress.append(json.loads(msg.data)["payload"])
 
-    await nc.subscribe("webos.events.task.progress", cb=on_progress)
-    await nc.subscribe("webos.events.task.status", cb=on_progress)
+    await nc.subscribe(topic_filter("task:progress"), cb=on_progress)
+    await nc.subscribe(topic_filter("task:status"), cb=on_progress)
     try:
         async with storage_app(kind, storage_background_bytes=1024 * 1024) as h:
             await h.put("fs://main/big/data.bin", data)
@@ -96,7 +97,7 @@ async def test_file_events_are_published(storage_app, nats_url) -> None:
         envelope = json.loads(msg.data)
         seen.append((envelope["topic"], envelope["payload"]))
 
-    await nc.subscribe("webos.events.file.>", cb=on_event)
+    await nc.subscribe(topic_filter("file:>"), cb=on_event)
     try:
         async with storage_app() as h:
             await h.put("fs://main/e.txt", b"1")
