@@ -44,7 +44,7 @@ class Outbox:
         self.db = db
         # the person's identity token is obtained when the row is written (in the person's request)
         # and relayed with it: the relay runs later, with no person in its context
-        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
+        self.identity = identity or BusIdentity.unchecked()
         self.service = service
         self.collection = db[collection or f"{service}_outbox"]
         self.keep_sent_seconds = keep_sent_seconds

@@ -90,7 +90,7 @@ class Subscription:
     # -- lifecycle ------------------------------------------------------------
     async def start(self, nc: NATS, js: JetStreamContext, cfg: BusSettings,
                     identity: BusIdentity | None = None) -> None:
-        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
+        self.identity = identity or BusIdentity.unchecked()
         config = ConsumerConfig(
             name=self.durable,  # with one filter, NATS puts both in the API subject: permissions can check them
             durable_name=self.durable,

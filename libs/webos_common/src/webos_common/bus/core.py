@@ -59,7 +59,7 @@ class EventBus:
         event_subject("bus:check", service)  # the name is a subject token: the NATS user may publish under it
         self.nc = nc
         self.service = service
-        self.identity = identity or BusIdentity(exchange=None, verifier=None, required=False)
+        self.identity = identity or BusIdentity.unchecked()
         self.settings = settings or BusSettings()
         self.js: JetStreamContext = nc.jetstream(timeout=self.settings.publish_timeout)
         self.publisher = AckPublisher(nc, timeout=self.settings.publish_timeout)

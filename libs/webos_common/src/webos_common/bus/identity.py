@@ -72,6 +72,11 @@ class BusIdentity:
         self.cache_size = cache_size
         self._checked: OrderedDict[str, tuple[float, str, str | None, User]] = OrderedDict()
 
+    @classmethod
+    def unchecked(cls) -> BusIdentity:
+        """No tokens out, none required in: a process without its own credential (tests, tools)."""
+        return cls(exchange=None, verifier=None, required=False)
+
     # -- emitting ---------------------------------------------------------------
     async def token(self, user: User | None) -> str | None:
         """A bus token for `user` from the context's credential, or None (emit as the process)."""
