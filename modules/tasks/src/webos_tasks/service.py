@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from webos_common import context
 from webos_common.documents import BaseService, Page
 from webos_common.errors import ValidationFailed
 from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
@@ -35,8 +36,13 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
     async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,
                      due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
-                     limit: int | None = None) -> Page[TaskRead]:
+                     limit: int | None = None, assigned_to_me: bool = False, mine: bool = False) -> Page[TaskRead]:
         filters: dict[str, Any] = {}
+        me = context.current_user.get()
+        if assigned_to_me and me is not None:
+            filters["assignees"] = me.id
+        if mine and me is not None:
+            filters["owner_id"] = me.id
         if status:
             filters["status"] = status.value
         if priority:
