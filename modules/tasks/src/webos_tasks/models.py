@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJs
 
 from webos_common.bus import register_event
 from webos_common.documents import CreateModel, OwnedDocument, OwnedReadModel, UpdateModel
-from webos_common.documents.sharing import RecordRule
+from webos_common.documents.sharing import RecordRule, UserRef
 
 
 class TaskStatus(StrEnum):
@@ -70,6 +70,7 @@ class TaskCreate(CreateModel):
     due_date: UtcDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     attachment: FileUrn | None = None
+    assignees: list[UserRef] = Field(default_factory=list, max_length=20)  # each is notified
 
 
 class TaskUpdate(UpdateModel):
@@ -79,6 +80,7 @@ class TaskUpdate(UpdateModel):
     due_date: UtcDatetime | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     attachment: FileUrn | None = None
+    assignees: list[UserRef] | None = Field(default=None, max_length=20)
 
 
 class TaskRead(OwnedReadModel):

@@ -13,6 +13,8 @@ from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
 def webos_register_ui() -> list[NavEntry | Widget]:
     return [
         NavEntry(label="Tasks", path="/m/tasks", icon="task_alt", permission="tasks.read", order=20),
+        NavEntry(label="Assigned to me", path="/m/tasks?assigned=me", icon="assignment_ind",
+                 permission="tasks.read", order=21),
         Widget(id="tasks.open", title="My open tasks", kind="list", endpoint="/api/tasks/widget",
                permission="tasks.read"),
     ]

@@ -3,11 +3,13 @@ bulk status, stats and due-tomorrow reminders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webos_common import context
 from webos_common.documents import BaseService, Page
+from webos_common.documents.sharing import AssigneesIn
 from webos_common.errors import ValidationFailed
 from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
 
@@ -32,6 +34,24 @@ def parse_sort(sort: str | None) -> list[tuple[str, int]]:
 class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
     module, entity = "tasks", "task"
     document, read_schema = Task, TaskRead
+
+    async def create(self, data_in: TaskCreate) -> TaskRead:
+        """A task, then its assignees (checked against the directory, each notified)."""
+        assignees = data_in.assignees
+        if assignees:
+            self.can_write()
+            await self._check_known([("user", a) for a in assignees], "assignees")
+        created = await super().create(data_in.model_copy(update={"assignees": []}))
+        return await self.assign(created.id, AssigneesIn(assignees=assignees)) if assignees else created
+
+    async def update(self, id: Any, data_in: TaskUpdate | Mapping[str, Any]) -> TaskRead:
+        changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, TaskUpdate) else dict(data_in)
+        assignees = changes.pop("assignees", None)
+        updated = await super().update(id, changes) if changes or assignees is None else None
+        if assignees is not None:
+            return await self.assign(id, AssigneesIn(assignees=assignees))
+        assert updated is not None
+        return updated
 
     async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,

@@ -11,16 +11,21 @@ are checked against auth's directory (`Directory`), an unknown one is a 404."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from webos_common.errors import Unavailable
 from webos_common.identity import User
 
 Access = Literal["read", "write"]
 PersonId = Field(min_length=1, max_length=200)
+# fields that name a person or a role: the shell's AutoForm offers the user or role picker
+UserRef = Annotated[str, StringConstraints(min_length=1, max_length=200),
+                    WithJsonSchema({"type": "string", "format": "user-id", "title": "Person"})]
+RoleRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$"),
+                    WithJsonSchema({"type": "string", "format": "role-name", "title": "Role"})]
 
 
 class Share(BaseModel):

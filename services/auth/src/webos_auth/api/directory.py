@@ -24,7 +24,7 @@ def person(doc: dict[str, Any]) -> dict[str, Any]:
 @router.get("/people")
 async def people(c: Auth, _: CurrentUser, q: Annotated[str | None, Query(max_length=100)] = None,
                  ids: Annotated[list[str] | None, Query(max_length=200)] = None,
-                 limit: Annotated[int, Query(ge=1, le=50)] = 20) -> dict[str, Any]:
+                 limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     """Active people whose name matches `q` (literal text), or those with the given `ids`."""
     query: dict[str, Any] = {"active": True}
     if ids:
