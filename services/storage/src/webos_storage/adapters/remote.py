@@ -10,11 +10,12 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from webos_common.afs import RESERVED_PREFIXES, FileMetadata, basename
 
 CHUNK = 1024 * 1024
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TMP = ".webos-tmp"
 
 
@@ -36,7 +37,7 @@ def guess_type(path: str) -> str:
 
 
 def file_meta(path: str, *, size: int, modified: datetime | None, etag: str | None = None) -> FileMetadata:
-    stamp = int(modified.timestamp() * 1e6) if modified else 0
+    stamp = (modified - EPOCH) // timedelta(microseconds=1) if modified else 0
     return FileMetadata(path=path, name=basename(path), is_dir=False, size=size, modified=modified,
                         etag=etag or f'"{size:x}-{stamp:x}"', content_type=guess_type(path))
 
