@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 
 def ftp(args: argparse.Namespace) -> None:
@@ -54,9 +55,21 @@ def sftp(args: argparse.Namespace) -> None:
     asyncio.run(main())
 
 
+def _destination_parse(url: str, scheme: str = "", allow_fragments: bool = True) -> Any:
+    """WsgiDAV 4.4 percent-decodes `Destination` before splitting it, so a name
+    with `?` is cut at it; this parse keeps everything after the host as the path."""
+    from urllib.parse import ParseResult, urlsplit
+
+    parts = urlsplit(url.replace("?", "\uf03f"), scheme, allow_fragments=False)
+    return ParseResult(parts.scheme, parts.netloc, parts.path.replace("\uf03f", "?"), "", "", "")
+
+
 def webdav(args: argparse.Namespace) -> None:
     from cheroot import wsgi
+    from wsgidav import request_server
     from wsgidav.wsgidav_app import WsgiDAVApp
+
+    request_server.urlparse = _destination_parse  # type: ignore[attr-defined]
 
     app = WsgiDAVApp({
         "provider_mapping": {"/": args.root},
