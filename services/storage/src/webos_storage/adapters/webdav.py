@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # types only; parsing goes through defusedxml
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+import defusedxml.ElementTree as SafeET
 import httpx
 
 from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
@@ -101,7 +102,7 @@ class WebDavDataSource:
         if response.status_code != 207:
             raise SourceDown(f"PROPFIND answered {response.status_code}")
         out = []
-        for node in ET.fromstring(response.content).iter(f"{DAV}response"):
+        for node in SafeET.fromstring(response.content).iter(f"{DAV}response"):
             href = unquote(urlsplit(node.findtext(f"{DAV}href") or "").path)
             prop = next((ps.find(f"{DAV}prop") for ps in node.iter(f"{DAV}propstat")
                          if "200" in (ps.findtext(f"{DAV}status") or "")), None)
