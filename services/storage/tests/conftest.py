@@ -7,6 +7,7 @@ cross-source moves), plus `local` for homes, and a mount `/mnt/reports`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -48,6 +49,14 @@ class Harness:
 
     async def get(self, urn: str, user: str = "alice", **kwargs: Any) -> httpx.Response:
         return await self.client.get("/files/content", params={"urn": urn}, headers=self.as_user(user, **kwargs))
+
+    async def wait_job(self, job_id: str, user: str = "alice") -> dict[str, Any]:
+        """A transfer job once it finished (polled; the test's timeout bounds it)."""
+        while True:
+            job: dict[str, Any] = (await self.client.get(f"/jobs/{job_id}", headers=self.as_user(user))).json()
+            if job["state"] in ("succeeded", "failed"):
+                return job
+            await asyncio.sleep(0.05)
 
     async def snapshot(self, source_id: str) -> dict[str, tuple[int, str]]:
         """Every file of a source (path → size, sha256), read from the source itself."""

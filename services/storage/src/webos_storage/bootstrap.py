@@ -113,11 +113,11 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
-        timeouts = {c.id: c.timeout for c in configs}
+        limits = {c.id: {"timeout": c.timeout, "retry_seconds": c.retry_seconds} for c in configs}
         candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
         sources = {}
         for source in candidates:
-            guarded = GuardedSource(source, timeout=timeouts.get(source.id, 15.0))
+            guarded = GuardedSource(source, **limits.get(source.id, {}))
             sources[source.id] = guarded  # one that does not connect answers 503 until it does
             try:
                 await guarded.connect()

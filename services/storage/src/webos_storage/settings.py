@@ -44,6 +44,7 @@ class SourceConfig(BaseModel):
     ca_file: str | None = None  # ftps/webdav/gdrive: a CA bundle to trust (self-signed servers)
     read_only: bool = False  # changes answer 405 not_supported
     timeout: float = Field(default=15.0, gt=0, le=300)  # one call to the source; slower is a 503
+    retry_seconds: float = Field(default=5.0, ge=0, le=3600)  # an unavailable source is tried again after this
     read_permission: str | None = None
     write_permission: str | None = None
 
