@@ -42,6 +42,16 @@ if ! command -v kubectl >/dev/null; then
   fi
 fi
 
+# Samba's smbd for the SMB source's tests (started by them on a high port,
+# as whichever user runs them).
+if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba >/dev/null
+  else
+    echo "smbd missing: run 'sudo apt-get install samba' for the SMB storage tests" >&2
+  fi
+fi
+
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
