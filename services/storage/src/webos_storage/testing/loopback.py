@@ -143,3 +143,12 @@ class Loopback:
             common.update(endpoint_url=f"http://127.0.0.1:{self.port}", token_uri=f"http://127.0.0.1:{self.port}/token",
                           client_id=self.user, client_secret=self.password, refresh_token=self.token)
         return SourceConfig.model_validate(common)
+
+
+def revealed(config: SourceConfig) -> dict[str, Any]:
+    """A source config as JSON for `WEBOS_STORAGE_SOURCES`, secrets included."""
+    data: dict[str, Any] = config.model_dump(mode="json", exclude_none=True)
+    for name in ("password", "private_key", "client_secret", "refresh_token"):
+        if getattr(config, name) is not None:
+            data[name] = config.secret(name)
+    return data
