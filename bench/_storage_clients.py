@@ -135,17 +135,23 @@ class WebDav(Ftp):
 
     def upload(self, local: Path, name: str) -> float:
         def go() -> int:
-            with self._client() as client:
+            client = self._client()
+            try:
                 client.put(f"{self.folder}/{name}", content=_blocks(local)).raise_for_status()
+            finally:
+                client.close()
             return local.stat().st_size
         return _timed(go)
 
     def download(self, name: str) -> float:
         def go() -> int:
-            size = 0
-            with self._client() as client, client.stream("GET", f"{self.folder}/{name}") as response:
-                for block in response.iter_raw(MB):
-                    size += len(block)
+            size, client = 0, self._client()
+            try:
+                with client.stream("GET", f"{self.folder}/{name}") as response:
+                    for block in response.iter_raw(MB):
+                        size += len(block)
+            finally:
+                client.close()
             return size
         return _timed(go)
 
@@ -173,11 +179,13 @@ class Drive(Ftp):
 
         def go() -> int:
             client, folder = self._client()
-            with client:
+            try:
                 session = client.post("/upload/drive/v3/files", params={"uploadType": "resumable"},
                                       json={"name": name, "parents": [folder]})
                 client.put(session.headers["location"], content=_blocks(local),
                            headers={"Content-Range": f"bytes 0-{size - 1}/{size}"}).raise_for_status()
+            finally:
+                client.close()
             return size
         return _timed(go)
 
@@ -185,12 +193,14 @@ class Drive(Ftp):
         def go() -> int:
             client, folder = self._client()
             size = 0
-            with client:
+            try:
                 found = client.get("/drive/v3/files", params={"q": f"'{folder}' in parents and name = '{name}'"})
                 file_id = found.json()["files"][0]["id"]
                 with client.stream("GET", f"/drive/v3/files/{file_id}", params={"alt": "media"}) as response:
                     for block in response.iter_raw(MB):
                         size += len(block)
+            finally:
+                client.close()
             return size
         return _timed(go)
 

@@ -142,18 +142,19 @@ class FtpDataSource:
         """The bytes from `offset` (REST). A data connection that ends before the
         file does (uvloop's TLS can drop the last records when the server closes
         first) is resumed where it stopped, as FTP clients do; twice at most."""
+        to_end = length is None
         if length is None:
             length = (await self.get_stat(path)).size - offset
         sent = 0
         for _ in range(3):
-            async for block in self._retrieve(path, offset + sent, length - sent):
+            async for block in self._retrieve(path, offset + sent, length - sent, to_end=to_end):
                 sent += len(block)
                 yield block
             if sent >= length:
                 return
         raise SourceDown(f"the download of {path} kept ending early ({sent} of {length} bytes)")
 
-    async def _retrieve(self, path: str, offset: int, length: int) -> ByteStream:
+    async def _retrieve(self, path: str, offset: int, length: int, *, to_end: bool) -> ByteStream:
         client = self._idle.pop() if self._idle else await self._open_client()
         reusable = False
         try:
@@ -164,12 +165,19 @@ class FtpDataSource:
                 if _missing(exc):
                     raise FileMissing(f"No such file: {path}", details={"path": path}) from exc
                 raise SourceDown(f"download refused: {exc.info}") from exc
-            left = length
+            left, pending = length, bytearray()  # socket reads are ~64 KiB: passed on in 1 MiB blocks
             async for block in stream.iter_by_block(CHUNK):
                 block, left = block[:left], left - min(left, len(block))
-                yield block
+                pending += block
+                if len(pending) >= CHUNK or left == 0:
+                    yield bytes(pending)
+                    pending.clear()
                 if left == 0:
-                    return  # stopped early: this connection is mid-transfer, so it is dropped
+                    break
+            if pending:
+                yield bytes(pending)
+            if left == 0 and not to_end:
+                return  # stopped inside the file: this connection is mid-transfer, so it is dropped
             await stream.finish()
             reusable = True
         finally:
@@ -192,11 +200,15 @@ class FtpDataSource:
                 raise FileExists(f"A file is in the way of {path}", details={"path": path}) from None
             await client.make_directory(remote_parent(tmp))
             try:
-                sent = 0
+                sent, pending = 0, bytearray()  # fewer, larger writes: one per MiB, not per socket read
                 async with client.upload_stream(tmp) as stream:
                     async for chunk in chunks:
-                        await stream.write(chunk)
+                        pending += chunk
                         sent += len(chunk)
+                        if len(pending) >= CHUNK:
+                            await stream.write(bytes(pending))
+                            pending.clear()
+                    await stream.write(bytes(pending))
                 stored = int((await client.stat(tmp)).get("size", -1))
                 if stored != sent:  # a data connection cut short is not a file
                     raise SourceDown(f"the server stored {stored} of {sent} bytes")
