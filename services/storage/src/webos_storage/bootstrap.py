@@ -25,7 +25,7 @@ from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.adapters.bus import ResourcesBus
 from webos_storage.adapters.guard import GuardedSource
-from webos_storage.adapters.kinds import REMOTE, read_only
+from webos_storage.adapters.kinds import REMOTE
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.adapters.mongo import MongoFileIndex, MongoTrashStore
 from webos_storage.adapters.s3 import S3DataSource
@@ -86,8 +86,7 @@ class Container:
 
 def make_source(config: SourceConfig, settings: StorageSettings) -> DataSource:
     if config.kind in REMOTE:
-        source = REMOTE[config.kind](config)
-        return read_only(source) if config.read_only else source
+        return REMOTE[config.kind](config)
     if config.kind == "local":
         return LocalDataSource(config.id, Path(config.root or Path(settings.state_dir) / "files" / config.id))
     access_key, secret_key = settings.s3_credentials()
@@ -113,7 +112,8 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
-        limits = {c.id: {"timeout": c.timeout, "retry_seconds": c.retry_seconds} for c in configs}
+        limits = {c.id: {"timeout": c.timeout, "retry_seconds": c.retry_seconds, "read_only": c.read_only}
+                  for c in configs}
         candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
         sources = {}
         for source in candidates:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -47,8 +48,10 @@ BASE_ERRORS: tuple[type[BaseException], ...] = (SourceDown, OSError, EOFError, a
 
 
 class GuardedSource:
-    def __init__(self, inner: DataSource, *, retry_seconds: float = 5.0, timeout: float = 15.0) -> None:
+    def __init__(self, inner: DataSource, *, retry_seconds: float = 5.0, timeout: float = 15.0,
+                 read_only: bool = False) -> None:
         self.inner = inner
+        self.read_only = read_only
         self.id = inner.id
         self.retry_seconds, self.timeout = retry_seconds, timeout
         self.reason: str | None = None
@@ -61,7 +64,10 @@ class GuardedSource:
         return self.reason is None
 
     def capabilities(self) -> Capabilities:
-        return self.inner.capabilities()
+        caps = self.inner.capabilities()
+        if self.read_only:
+            return dataclasses.replace(caps, write=False, delete=False, move=False, mkdir=False)
+        return caps
 
     def status(self) -> dict[str, Any]:
         return {"available": self.available, "reason": self.reason}

@@ -63,12 +63,3 @@ REMOTE: dict[str, Callable[[SourceConfig], DataSource]] = {
     "ftp": _ftp, "ftps": _ftp, "sftp": _sftp, "smb": _smb, "webdav": _webdav, "gdrive": _gdrive,
 }
 
-
-def read_only(source: DataSource) -> DataSource:
-    """Mark a source read-only in its capabilities (the guard then refuses changes)."""
-    import dataclasses
-
-    caps = source.capabilities()
-    source.capabilities = lambda: dataclasses.replace(  # type: ignore[method-assign]
-        caps, write=False, delete=False, move=False, mkdir=False)
-    return source
