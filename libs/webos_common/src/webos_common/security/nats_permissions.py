@@ -161,9 +161,7 @@ def _kernel(name: str) -> Permissions:
                      f"$JS.ACK.{DLQ_STREAM}.>", f"$JS.FC.{DLQ_STREAM}.>"},
             subscribe={event_subject("notification:created", "events"), topic_filter("task:>")})).add(
             task_client("events")),
-        # the admin panel's module switch (the shell checks the person is an admin first)
-        "shell-ui": kv_reader(REGISTRY_BUCKET).add(kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
-            task_client("shell-ui")).add(
+        "shell-ui": kv_reader(REGISTRY_BUCKET).add(task_client("shell-ui")).add(
             Permissions(
                 subscribe={"webos.logs.>", event_subject("notification:created", "events"),
                            topic_filter("task:>")})),
