@@ -44,7 +44,8 @@ async def startup(app: FastAPI) -> None:
     hub = LiveHub()
     await hub.start(resources.nats)
     app.state.live = hub
-    smtp = SystemSettings(resources.nats, "smtp", SmtpSection)  # an admin's SMTP server sends the digests
+    smtp = SystemSettings(resources.nats, "smtp", SmtpSection,  # an admin's SMTP server sends the digests
+                          credentials=resources.credentials, settings_url=resources.settings.settings_url)
     await smtp.start()
     app.state.smtp_settings = smtp
     app.state.digest = asyncio.create_task(digest_loop(
