@@ -125,7 +125,8 @@ class WebOSBroker(PullBasedJetStreamBroker):
             return True
         token = message.labels.get(IDENTITY_LABEL)
         try:
-            verified = await self.identity.verify(str(user["id"]), str(token) if token else None, publisher)
+            verified = await self.identity.verify(str(user["id"]), str(token) if token else None, publisher,
+                                                  msg.metadata.timestamp.timestamp())
         except IdentityRefused as exc:
             logger.warning("security: task {} {} queued by {} refused: {}", message.task_name, message.task_id,
                            publisher, exc)
@@ -163,6 +164,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         await wait_streams(self.bus.js, self.bus.settings)
         if self.is_worker_process:
             self._cancel_sub = await self.client.subscribe(f"{CANCEL_PREFIX}.*", cb=self._on_cancel)
+            await self.identity.follow(self.client)  # a person signed out everywhere: their queued tasks stop
         self.started = True
 
     async def _on_cancel(self, msg: Msg) -> None:
