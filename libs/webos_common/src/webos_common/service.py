@@ -109,7 +109,7 @@ def create_service_app(
             await db.init_documents(mongo, settings.mongo_db, documents)
         if use_nats:
             resources.nats = await connect_nats(settings.nats_url, name=name, credential_file=settings.credential_file,
-                                                principal=settings.principal or name)
+                                                principal=settings.principal or name, ca_file=settings.nats_ca_file)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
             log_sink = await install_log_sink(nc, name, level=settings.log_level)

@@ -79,14 +79,15 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.verified: dict[str, tuple[User | None, str | None]] = {}  # task id -> proven person, token
 
     def configure(self, nats_url: str, *, credential_file: str | None = None, principal: str = "tasks",
-                  identity: BusIdentity | None = None) -> WebOSBroker:
+                  identity: BusIdentity | None = None, ca_file: str | None = None) -> WebOSBroker:
         """Where NATS is, and who this process is there (its credential and principal name);
         `identity` signs the person of each task queued and checks those a worker runs."""
         object.__setattr__(self, "servers", [nats_url])
         self.principal = principal
         self.identity = identity or BusIdentity.unchecked()
         self.may_provision = credential_file is None
-        options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal)
+        options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal,
+                                  ca_file=ca_file)
         object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
         backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
         self.with_result_backend(backend)
