@@ -211,6 +211,7 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     current = {n: r for n, r in load_state(plan).items() if is_running(r)}
     components = plan.services() + plan.modules() + plan.workers()
     store = creds.issue_keys(plan, components)  # every seed file exists before a process reads it
+    ensure_server_tls(plan.tls_dir)  # and the CA every process trusts (read as it starts)
     with ThreadPoolExecutor(max_workers=2) as pool:
         infra = None
         fresh = {"mongodb", "nats", "s3"} - set(current)

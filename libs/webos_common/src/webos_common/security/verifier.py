@@ -57,7 +57,8 @@ def _extra(claims: dict[str, Any]) -> dict[str, str]:
         extra["api_key"] = str(claims["key_id"])
     if claims.get("principal"):
         extra["principal"] = str(claims["principal"])
-        extra["principal_kind"] = str(claims.get("principal_kind") or "")
+        if claims.get("principal_kind"):
+            extra["principal_kind"] = str(claims["principal_kind"])
     if isinstance(claims.get("act"), dict) and claims.get("azp"):
         extra["actor"] = str(claims["azp"])
     return extra
