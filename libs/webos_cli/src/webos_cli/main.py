@@ -1,4 +1,4 @@
-"""`webos`: up, down, status, logs."""
+"""`webos`: up, down, status, logs; `webos new module`; `webos deploy secrets`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import scaffold, stack
+from webos_cli import deploy, scaffold, stack
 from webos_cli.plan import StackPlan
 
 app = typer.Typer(help="Run WebOS on this machine.", no_args_is_help=True, add_completion=False)
 new_app = typer.Typer(help="Create things from templates.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
+deploy_app = typer.Typer(help="Prepare a compose or Kubernetes deployment.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
                         help="Where data, logs and PIDs live.")
@@ -91,6 +93,47 @@ def new_module(name: str = typer.Argument(..., help="Module name: lowercase, dig
     if install:
         scaffold.install(path)
     typer.echo(f"created {path} — test it: pytest {path} -q; run it: webos-module-host {name}")
+
+
+@deploy_app.command("secrets")
+def deploy_secrets(
+    out: Path = typer.Option(Path(".webos/deploy"), "--out", help="Where credentials and manifests are written."),
+    values: list[Path] = typer.Option([], "--values", "-f", help="Chart values file(s) naming the modules."),
+    declaration: list[str] = typer.Option([], "--declaration", help="MODULE=FILE: the output of "
+                                          "`docker run IMAGE MODULE --declare`, for a module not installed here."),
+    rotate: list[str] = typer.Option([], "--rotate", help="Give this principal a new key."),
+    namespace: str = typer.Option("webos", help="Namespace of the WebOS Secrets."),
+    nats_namespace: str = typer.Option("nats", help="Namespace of the NATS server (its auth.conf Secret)."),
+) -> None:
+    """Issue every process's NATS credential (kept across runs) and write them as Kubernetes
+    Secrets and as files for docker-compose, with NATS's auth.conf and a CA for compose's TLS."""
+    env_modules, workers = deploy.installed(_plan(Path(".webos"), 8700))
+    named = deploy.modules_from_values(values)
+    modules = env_modules if named is None else named
+    try:
+        given = dict(_pair(item) for item in declaration)
+        declared = deploy.declare(modules, given)
+        target = deploy.Deployment(modules=modules, workers=workers, namespace=namespace,
+                                   nats_namespace=nats_namespace)
+        store = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
+    except (deploy.creds.DeclarationError, ValueError, OSError) as exc:
+        typer.echo(f"webos deploy secrets: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    manifests = out / "kubernetes" / "secrets.yaml"
+    manifests.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    manifests.write_text(deploy.kubernetes_manifests(store, target))
+    manifests.chmod(0o600)
+    compose = deploy.compose_files(store, out / "compose")
+    typer.echo(f"{len(store.registry().principals)} principals ({', '.join(sorted(store.registry().principals))})")
+    typer.echo(f"kubernetes: kubectl apply -f {manifests}")
+    typer.echo(f"compose:    {compose} (WEBOS_COMPOSE_SECRETS in .env, docs/deploy.md)")
+
+
+def _pair(item: str) -> tuple[str, Path]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise ValueError(f"--declaration {item!r}: expected MODULE=FILE")
+    return name, Path(path)
 
 
 if __name__ == "__main__":

@@ -38,3 +38,25 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
         await js.create_object_store(RESULTS_BUCKET)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", registry_bucket, "webos_tasks", schedules.bucket,
             f"{schedules.bucket}_fired", RESULTS_BUCKET]
+
+
+async def _main() -> None:
+    """`python -m webos_common.provision`: provision with this process's settings (the operator's
+    credential in compose's `nats-provision` and the chart's pre-install Job)."""
+    from webos_common.config import WebOSSettings
+    from webos_common.messaging import connect_nats
+
+    settings = WebOSSettings()
+    nc = await connect_nats(settings.nats_url, name="webos-provision", credential_file=settings.credential_file,
+                            principal=settings.principal_name)
+    try:
+        made = await provision(nc.jetstream())
+    finally:
+        await nc.close()
+    print("provisioned: " + ", ".join(made))  # noqa: T201 - the job's one line of output
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(_main())
