@@ -107,7 +107,7 @@ securityContext:
   emptyDir: {sizeLimit: 1Gi}
 - name: credential
   secret:
-    secretName: {{ printf "%s%s" .root.Values.secrets.credentialPrefix .principal }}
+    secretName: {{ printf "%s%s" .root.Values.secrets.credentialPrefix (.principal | replace "_" "-") }}
     defaultMode: 0400
 {{- if .root.Values.tls.enabled }}
 - name: tls

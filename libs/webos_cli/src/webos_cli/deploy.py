@@ -93,7 +93,7 @@ def kubernetes_manifests(store: CredentialStore, deployment: Deployment) -> str:
     docs: list[dict[str, Any]] = []
     registry = store.registry()
     for name in sorted(registry.principals):
-        docs.append(_secret(f"{deployment.credential_prefix}{name}", deployment.namespace,
+        docs.append(_secret(f"{deployment.credential_prefix}{name.replace('_', '-')}", deployment.namespace,
                             {CREDENTIAL_KEY: store.seed_file(name).read_text().strip()}))
     docs.append(_secret(deployment.principals_secret, deployment.namespace,
                         {"principals.json": store.registry_path.read_text()}))
