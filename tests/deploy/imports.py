@@ -41,7 +41,8 @@ def _guarded(tree: ast.AST) -> set[int]:
         if isinstance(node, ast.Try) and any(
                 isinstance(h.type, ast.Name) and h.type.id in {"ImportError", "ModuleNotFoundError"}
                 for h in node.handlers):
-            lines |= {n.lineno for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Import | ast.ImportFrom)}
+            lines |= {n.lineno for stmt in node.body for n in ast.walk(stmt)
+                      if isinstance(n, ast.Import | ast.ImportFrom)}
     return lines
 
 

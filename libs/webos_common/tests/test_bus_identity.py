@@ -116,6 +116,17 @@ async def test_a_forged_identity_is_a_dead_letter_and_the_handler_never_runs(
     assert [(dl.reason, dl.envelope["id"]) for _, dl in letters] == [("forged_identity", event_id)]
 
 
+async def test_an_event_of_no_person_never_takes_a_user_from_its_headers(
+        nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
+    """No `user_id`, so no token is asked for: a `webos-user` header claiming a superadmin is not
+    believed either — the handler runs as nobody."""
+    _bus, seen, topic = consumer
+    forged = User(id="alice", roles=("superadmin",), permissions=("*",)).model_dump_json()
+    event_id = await _publish(nc, topic, names("svca"), None, {context.USER: forged})
+    await eventually(lambda: any(e == event_id for e, _ in seen))
+    assert [user for e, user in seen if e == event_id] == [None]
+
+
 async def test_an_envelope_naming_another_source_is_a_dead_letter(
         nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
     bus, seen, topic = consumer

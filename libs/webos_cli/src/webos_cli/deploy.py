@@ -40,13 +40,13 @@ class Deployment:
     namespace: str = "webos"
     nats_namespace: str = "nats"
     credential_prefix: str = "webos-cred-"
-    principals_secret: str = "webos-principals"
-    nats_auth_secret: str = "webos-nats-auth"
+    principals_secret: str = "webos-principals"  # noqa: S105 - a Secret's name, not its value
+    nats_auth_secret: str = "webos-nats-auth"  # noqa: S105 - a Secret's name
 
     def components(self) -> list[Component]:
-        found = [Component(name, "service", None) for name in SERVICES]
-        found += [Component(f"module:{name}", "module", None) for name in self.modules]
-        found += [Component(f"worker:{w.removesuffix('-worker')}", "worker", None) for w in self.workers]
+        found = [creds.principal_component(name, "service") for name in SERVICES]
+        found += [creds.principal_component(name, "module") for name in self.modules]
+        found += [creds.principal_component(name, "worker") for name in self.workers]
         return found
 
 

@@ -145,6 +145,17 @@ def _reload_nats(plan: StackPlan, record: Record) -> None:
     asyncio.run(_provision(plan))
 
 
+def reload_credentials(plan: StackPlan) -> bool:
+    """After `webos creds` changed the registry: a running NATS of this stack applies it now
+    (a rotated or revoked key stops working; connections made with it are closed). False when
+    no NATS of this stack runs (the change applies at its next start)."""
+    record = load_state(plan).get("nats")
+    if record is None or not is_running(record):
+        return False
+    _reload_nats(plan, record)
+    return True
+
+
 def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProcess]:
     log_path = plan.log_dir / f"{component.name.replace(':', '-')}.log"
     proc = ManagedProcess(component.name, component.argv, log_path=log_path, env=component.env)

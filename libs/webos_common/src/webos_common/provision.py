@@ -53,7 +53,7 @@ async def _main() -> None:
         made = await provision(nc.jetstream())
     finally:
         await nc.close()
-    print("provisioned: " + ", ".join(made))  # noqa: T201 - the job's one line of output
+    print("provisioned: " + ", ".join(made))
 
 
 if __name__ == "__main__":

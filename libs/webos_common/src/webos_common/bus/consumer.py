@@ -201,7 +201,8 @@ class Subscription:
     async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, verified: User | None) -> None:
         self._busy = [msg, time.monotonic()]
         try:
-            with handler_scope(envelope, msg.headers, verified), tracing.maybe_span(
+            scope = handler_scope(envelope, msg.headers, verified, trust_headers=not self.identity.required)
+            with scope, tracing.maybe_span(
                 f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
                 attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
             ):

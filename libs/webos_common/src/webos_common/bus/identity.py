@@ -95,18 +95,25 @@ class BusIdentity:
         `required`) an unsigned one. Raises `IdentityRefused`."""
         if not envelope.user_id:
             return None
-        token = headers.get(HEADER)
+        return await self.verify(envelope.user_id, headers.get(HEADER), publisher,
+                                 envelope.timestamp.timestamp())
+
+    async def verify(self, user_id: str, token: str | None, publisher: str, sent_at: float | None = None,
+                     ) -> User | None:
+        """The person `token` proves, when it names `user_id` and was issued to `publisher` (whom
+        the NATS subject proves) before `sent_at`; None for no token when tokens are not
+        `required`. The same check for events and for queued tasks. Raises `IdentityRefused`."""
         if not token:
             if self.required:
-                raise IdentityRefused(f"no identity token for user {envelope.user_id}")
+                raise IdentityRefused(f"no identity token for user {user_id}")
             return None
         exp, sub, azp, user = await self._claims(token)
-        if sub != envelope.user_id:
-            raise IdentityRefused(f"the identity token names {sub}, the event {envelope.user_id}")
+        if sub != user_id:
+            raise IdentityRefused(f"the identity token names {sub}, the message {user_id}")
         if azp != publisher:
-            raise IdentityRefused(f"the identity token was issued to {azp}, the event published by {publisher}")
-        if envelope.timestamp.timestamp() > exp + 5:
-            raise IdentityRefused("the event was emitted after its identity token expired")
+            raise IdentityRefused(f"the identity token was issued to {azp}, the message published by {publisher}")
+        if sent_at is not None and sent_at > exp + 5:
+            raise IdentityRefused("the message was sent after its identity token expired")
         return user
 
     async def _claims(self, token: str) -> tuple[float, str, str | None, User]:
