@@ -89,11 +89,19 @@ def test_every_process_runs_from_the_one_dockerfile() -> None:
         args = services[name]["build"]["args"]
         assert services[name]["build"]["dockerfile"] == "docker/Dockerfile"
         assert args == {"PACKAGE": f"services/{name}", "MAIN": package, "PORT": str(8700 + offset)}, name
-    for module in module_names():
-        args = services[f"module-{module}"]["build"]["args"]
-        assert args == {"PACKAGE": f"modules/{module}", "MAIN": "webos_modulehost", "PORT": "8710"}
+    check_compose_matches_modules(services, ROOT)
+
+
+def check_compose_matches_modules(services: dict[str, dict], root: Path) -> None:
+    """Every module of `root/modules` has its compose service, image and credential, and is in
+    the worker's image (re-run by the scaffold test in a throw-away checkout)."""
+    for module in module_names(root):
+        svc = services[f"module-{module}"]
+        assert svc["build"]["args"] == {"PACKAGE": f"modules/{module}", "MAIN": "webos_modulehost", "PORT": "8710"}
+        assert svc["command"] == [module] and svc["environment"]["WEBOS_PRINCIPAL"] == module
     worker = services[WORKER]["build"]["args"]["PACKAGE"].split()
-    assert worker == ["services/events", *[f"modules/{m}" for m in module_names()]], "the worker imports every module"
+    assert sorted(worker) == sorted(["services/events", *[f"modules/{m}" for m in module_names(root)]]), (
+        "the worker imports every module")
 
 
 def test_every_process_is_in_compose_with_make_up_names(shared_names, env_example_names) -> None:

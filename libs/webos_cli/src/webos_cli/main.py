@@ -92,6 +92,12 @@ def new_module(name: str = typer.Argument(..., help="Module name: lowercase, dig
     """Generate a working module (models, routers, admin, a task, a migration, tests)."""
     try:
         path = scaffold.create_module(name, modules_dir=modules_dir)
+        values = scaffold.deployment_file(modules_dir, scaffold.CHART_VALUES)
+        if values is not None and scaffold.add_chart_entry(name, values):
+            typer.echo(f"added module {name} to {values} (Helm chart: image webos/module-{name.replace('_', '-')})")
+        compose_file = scaffold.deployment_file(modules_dir, scaffold.COMPOSE_FILE)
+        if compose_file is not None and scaffold.add_compose_service(name, compose_file):
+            typer.echo(f"added service module-{name} to {compose_file}")
     except scaffold.ScaffoldError as exc:
         typer.echo(f"webos new module: {exc}", err=True)
         raise typer.Exit(2) from exc

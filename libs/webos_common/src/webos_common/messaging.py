@@ -66,11 +66,11 @@ def refused(exc: BaseException) -> bool:
 
 
 async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credential_file: str | Path | None = None,
-                       principal: str | None = None) -> NATS:
+                       principal: str | None = None, ca_file: str | Path | None = None) -> NATS:
     """Connect to NATS as this process's principal, retrying for up to `deadline` seconds
     while the server is unreachable; a refused credential fails at once."""
     try:
-        options = connect_options(name=name, credential_file=credential_file, principal=principal)
+        options = connect_options(name=name, credential_file=credential_file, principal=principal, ca_file=ca_file)
     except CredentialError as exc:
         raise NatsAuthError(f"NATS at {url}: {exc}") from exc
     violations: set[str] = set()

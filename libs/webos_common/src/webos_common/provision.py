@@ -1,8 +1,10 @@
 """Create (or bring up to date) every JetStream stream and bucket WebOS uses.
 
 Run once per deployment, before the services start, with the operator's
-credential: `webos up` and the test fixtures call it, `webos nats provision`
-does it for compose and Kubernetes (an init job). The services' own
+credential: `webos up` and the test fixtures call it; compose's
+`nats-provision` service and the Helm chart's pre-install/pre-upgrade Job run
+`python -m webos_common.provision`. On a NATS older than 2.11 the module
+registry's bucket (per-message TTL) cannot be made, and this fails. The services' own
 credentials may only look these up and use them — none of them may create,
 change or delete a stream.
 """
