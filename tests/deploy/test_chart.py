@@ -203,3 +203,16 @@ def test_values_switch_tls_digests_and_the_namespace() -> None:
     gateway = _workloads(docs)["gateway"]["spec"]["template"]["spec"]
     assert gateway["containers"][0]["image"] == "webos/gateway@sha256:" + "a" * 64
     assert "tls" not in {v["name"] for v in gateway["volumes"]}
+
+
+@pytest.mark.parametrize(("values", "field"), [
+    ({"modules": {"inventory": {"replicas": {"min": "two", "max": 4}}}}, "/modules/inventory/replicas/min"),
+    ({"modules": {"Inventory": {}}}, "Inventory"),
+    ({"modules": {"inventory": {"replica": {"min": 1, "max": 2}}}}, "replica"),
+    ({"image": {"registry": "webos", "digests": {"gateway": "latest"}}}, "/image/digests/gateway"),
+    ({"migrations": {"timeoutSeconds": 5}}, "/migrations/timeoutSeconds"),
+])
+def test_bad_values_are_refused_naming_the_field(values: dict, field: str) -> None:
+    helm = pytest.importorskip("helm_python")
+    with pytest.raises(helm.HelmValuesError, match=field):
+        render(values)

@@ -163,3 +163,20 @@ def test_ports_match_the_launcher_layout() -> None:
 def test_infra_values_files_parse() -> None:
     for path in (ROOT / "deploy/infra").glob("*.yaml"):
         assert list(yaml.safe_load_all(path.read_text())), path.name
+
+
+def test_every_process_has_the_principal_make_up_gives_it() -> None:
+    """The credential a workload mounts is the one `webos up` (and `webos deploy secrets`) issues."""
+    plan = StackPlan(state_dir=Path("/tmp/unused"))
+    expected = {}
+    for component in plan.services() + plan.modules() + plan.workers():
+        kind, _, name = component.name.partition(":")
+        workload = {"module": f"module-{name}", "worker": WORKER if name == "tasks" else name}.get(kind, component.name)
+        expected[workload] = component.principal
+    services = compose()["services"]
+    deployments = by_kind(render(), "Deployment")
+    for workload, principal in expected.items():
+        assert services[workload]["environment"]["WEBOS_PRINCIPAL"] == principal, workload
+        container = deployments[workload]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["WEBOS_PRINCIPAL"] == principal, workload
