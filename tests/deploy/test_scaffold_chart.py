@@ -17,6 +17,7 @@ from webos_cli.main import app as cli
 from webos_cli.scaffold import ScaffoldError, add_chart_entry
 
 from .conftest import CHART, ROOT, by_kind, render
+from .imports import undeclared
 from .test_consistency import check_chart_matches_modules, check_compose_matches_modules
 
 
@@ -53,6 +54,7 @@ def test_a_new_module_gets_a_chart_entry_that_renders(checkout: Path) -> None:
     assert "added service module-stock_count" in result.output
     services = yaml.safe_load((checkout / "docker-compose.yml").read_text())["services"]
     check_compose_matches_modules(services, checkout)
+    assert not undeclared(checkout / "modules/stock_count"), "its image would miss an import"
 
 
 def test_the_entry_is_added_once_and_only_to_a_trailing_modules_map(tmp_path: Path) -> None:
