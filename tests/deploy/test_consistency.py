@@ -165,6 +165,18 @@ def test_infra_values_files_parse() -> None:
         assert list(yaml.safe_load_all(path.read_text())), path.name
 
 
+def test_the_nats_chart_values_pin_2_11_with_auth_and_tls() -> None:
+    values = yaml.safe_load((ROOT / "deploy/infra/nats-values.yaml").read_text())
+    major, minor = (int(x) for x in values["container"]["image"]["tag"].split(".")[:2])
+    assert (major, minor) >= (2, 11), "per-message TTL (the module registry) needs NATS 2.11"
+    assert values["config"]["nats"]["tls"] == {"enabled": True, "secretName": "nats-server-tls"}
+    certificate = by_kind(render(), "Certificate")["nats-server-tls"]
+    assert certificate["spec"]["secretName"] == "nats-server-tls" and certificate["metadata"]["namespace"] == "nats"
+    assert values["config"]["merge"]["$include"] == "../webos-auth/auth.conf"
+    volumes = [p["value"] for p in values["podTemplate"]["patch"]]
+    assert {"name": "webos-auth", "secret": {"secretName": "webos-nats-auth"}} in volumes
+
+
 def test_every_process_has_the_principal_make_up_gives_it() -> None:
     """The credential a workload mounts is the one `webos up` (and `webos deploy secrets`) issues."""
     plan = StackPlan(state_dir=Path("/tmp/unused"))
