@@ -48,7 +48,7 @@ def test_nats_is_2_11_or_later_with_auth_and_tls(services) -> None:
         assert version >= MIN_NATS, f"{name}: {image}"
         assert services[name]["command"][:2] == ["--config", "/etc/nats/nats.conf"], name
         mounts = {_target(v) for v in services[name]["volumes"]}
-        assert {"/etc/nats/auth.conf", "/etc/nats/tls/server.crt", "/etc/nats/tls/server.key"} <= mounts, name
+        assert {"/etc/nats/auth.conf", "/etc/nats/tls/nats.pem", "/etc/nats/tls/nats-key.pem"} <= mounts, name
     conf = (ROOT / "deploy/compose/nats.conf").read_text()
     assert 'include "auth.conf"' in conf and "tls {" in conf
     provision = services["nats-provision"]

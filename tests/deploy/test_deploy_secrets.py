@@ -83,7 +83,7 @@ def test_every_file_compose_mounts_is_issued(issued) -> None:
             match = re.match(r"\$\{WEBOS_COMPOSE_SECRETS:-[^}]+\}/([^:]+):", volume)
             if match:
                 mounted.add(match.group(1))
-    assert {"auth.conf", "tls/ca.crt", "tls/server.crt", "tls/server.key", "operator.nk", "principals.json"} <= mounted
+    assert {"auth.conf", "tls/ca.pem", "tls/nats.pem", "tls/nats-key.pem", "operator.nk", "principals.json"} <= mounted
     for name in mounted - {"inventory.nk"}:
         assert (generated / name).is_file(), name
 
@@ -132,7 +132,7 @@ def compose_nats(issued, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
 
 async def test_only_issued_keys_over_tls_with_the_generated_ca(compose_nats) -> None:
     url, generated = compose_nats["url"], compose_nats["dir"]
-    ca = str(generated / "tls/ca.crt")
+    ca = str(generated / "tls/ca.pem")
     nc = await connect_nats(url, name="gateway", credential_file=generated / "gateway.nk", principal="gateway",
                             deadline=10, ca_file=ca)
     try:
@@ -150,7 +150,7 @@ async def test_only_issued_keys_over_tls_with_the_generated_ca(compose_nats) -> 
 def test_provision_makes_the_registry_with_per_message_ttl(compose_nats) -> None:
     generated = compose_nats["dir"]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")},
-           "WEBOS_NATS_URL": str(compose_nats["url"]), "WEBOS_NATS_CA_FILE": str(generated / "tls/ca.crt"),
+           "WEBOS_NATS_URL": str(compose_nats["url"]), "WEBOS_NATS_CA_FILE": str(generated / "tls/ca.pem"),
            "WEBOS_CREDENTIAL_FILE": str(generated / "operator.nk"), "WEBOS_PRINCIPAL": "operator"}
     done = subprocess.run([sys.executable, "-m", "webos_common.provision"], env=env, capture_output=True, text=True,
                           timeout=60, check=False)

@@ -99,7 +99,8 @@ def test_an_operator_issues_rotates_and_revokes_a_credential_on_the_running_stac
         path.write_text(seed_text)
         path.chmod(0o600)
         try:
-            nc = await connect_nats(platform.nats_url, name=name, deadline=5, credential_file=path, principal=name)
+            nc = await connect_nats(platform.nats_url, name=name, deadline=5, credential_file=path, principal=name,
+                                    ca_file=platform.nats_ca)
         except NatsAuthError:
             return False
         finally:
@@ -126,3 +127,26 @@ def test_an_operator_issues_rotates_and_revokes_a_credential_on_the_running_stac
 
     wrong = webos("issue", "not-a-service", "--kind", "service")
     assert wrong.returncode == 2 and "no kernel service is called 'not-a-service'" in wrong.stderr
+
+
+def test_nats_takes_only_tls_connections_verified_with_the_stacks_ca(platform: Any, tmp_path: Any) -> None:
+    import asyncio
+
+    from webos_common.messaging import connect_nats
+    from webos_common.security.tls import ensure_server_tls
+
+    operator = platform.state_dir / "credentials" / "operator.nk"
+
+    async def connect(ca_file: Any) -> str:
+        try:
+            nc = await connect_nats(platform.nats_url, name="e2e-tls", deadline=2, credential_file=operator,
+                                    principal="operator", ca_file=ca_file)
+        except Exception as exc:
+            return f"refused: {exc}"
+        await nc.close()
+        return "connected"
+
+    assert asyncio.run(connect(platform.nats_ca)) == "connected"
+    assert asyncio.run(connect(None)).startswith("refused")  # plain text, even with a valid key
+    impostor = ensure_server_tls(tmp_path / "other-ca")  # a CA the stack never used: a spoofed server
+    assert asyncio.run(connect(impostor.ca_file)).startswith("refused")

@@ -6,7 +6,8 @@ never written by hand.
     <out>/credentials/   seeds (0600), principals.json, auth.conf  — CredentialStore, kept across runs
     <out>/kubernetes/secrets.yaml   one Secret per process, principals, NATS's auth.conf
     <out>/compose/       the same for docker-compose (readable by the containers' user),
-                         plus a CA and NATS's server certificate (TLS on client connections)
+                         plus tls/: a CA and NATS's server certificate (webos_common.security.tls,
+                         as `webos up` makes its own): ca.pem, ca-key.pem, nats.pem, nats-key.pem
 
 Run it again after adding a module or changing what one declares: keys are
 kept, permissions follow; `--rotate NAME` gives one process a new key.
@@ -23,9 +24,10 @@ from typing import Any
 
 import yaml
 
-from webos_cli import creds, tlsgen
+from webos_cli import creds
 from webos_cli.plan import SERVICES, Component, StackPlan
 from webos_common.security.credentials import CredentialStore
+from webos_common.security.tls import ensure_server_tls
 
 CREDENTIAL_KEY = "credential.nk"
 NATS_HOSTS = ("nats", "nats-1", "nats-2", "nats-3", "localhost", "127.0.0.1")
@@ -109,9 +111,9 @@ def _secret(name: str, namespace: str, data: dict[str, str]) -> dict[str, Any]:
 
 
 def compose_files(store: CredentialStore, target: Path) -> Path:
-    """`target/`: each seed as `<principal>.nk`, principals.json, auth.conf and `tls/` (CA, NATS
-    server certificate). Bind-mounted files keep their mode, so they are readable by the
-    containers' user; the folder itself is the owner's only (0700)."""
+    """`target/`: each seed as `<principal>.nk`, principals.json, auth.conf and `tls/` (the CA and
+    NATS's server certificate for the compose host names). Bind-mounted files keep their mode, so
+    they are readable by the containers' user; the folder itself is the owner's only (0700)."""
     target.mkdir(parents=True, exist_ok=True)
     target.chmod(0o700)
     names = [*store.registry().principals]
@@ -119,7 +121,7 @@ def compose_files(store: CredentialStore, target: Path) -> Path:
         _copy(store.seed_file(name), target / f"{name}.nk")
     _copy(store.registry_path, target / "principals.json")
     _copy(store.auth_path, target / "auth.conf")
-    tlsgen.ensure_server_tls(target / "tls", hosts=NATS_HOSTS)
+    ensure_server_tls(target / "tls", hosts=NATS_HOSTS)
     return target
 
 

@@ -24,6 +24,7 @@ from webos_cli import creds
 from webos_cli.plan import Component, StackPlan
 from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
 from webos_common.infra.process import pid_alive, port_open, stop_pid
+from webos_common.security.tls import ensure_server_tls
 
 
 class StackError(RuntimeError):
@@ -95,7 +96,7 @@ def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
     servers: dict[str, Any] = {
         "mongodb": MongoServer(plan.data_dir / "mongo", port=plan.mongo_port, log_path=logs / "mongodb.log"),
         "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log",
-                           auth_dir=plan.credentials_dir),
+                           auth_dir=plan.credentials_dir, tls=ensure_server_tls(plan.tls_dir)),
         "s3": S3Server(logs / "s3.log", port=plan.s3_port),
     }
     records: dict[str, Record] = {}
@@ -132,7 +133,8 @@ async def _provision(plan: StackPlan) -> None:
     from webos_common.provision import provision
 
     nc = await nats.connect(f"nats://127.0.0.1:{plan.nats_port}", connect_timeout=5, **connect_options(
-        name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR))
+        name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR,
+        ca_file=plan.tls_dir / "ca.pem"))
     try:
         await provision(nc.jetstream())
     finally:

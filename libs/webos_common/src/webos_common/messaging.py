@@ -6,16 +6,14 @@ and uses its own inbox prefix (`_INBOX.<principal>`), the only one its
 permissions let it receive replies on. A refused credential is not retried:
 the start fails at once with a message that names NATS and the file.
 
-TLS: a `tls://` server URL encrypts the connection; the server's
-certificate is checked against the system's roots, or against the CA in
-`WEBOS_NATS_CA_FILE` (compose's generated CA, cert-manager's in Kubernetes).
+TLS: with a CA file (`WEBOS_NATS_CA_FILE`: `webos up`'s own CA, the one
+`webos deploy secrets` makes for compose, cert-manager's in Kubernetes) the
+connection is encrypted and the server's certificate verified against it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from nats.aio.client import Client as NATS
 
 from webos_common.security.nats_permissions import inbox_prefix
 from webos_common.security.principals import CredentialError, read_seed
+from webos_common.security.tls import client_context
 
 _REFUSED = ("authorization violation", "authentication", "user authentication expired", "account authentication")
 
@@ -34,25 +33,13 @@ class NatsAuthError(ConnectionError):
     """NATS refused this process's credential (missing, wrong, rotated or revoked)."""
 
 
-def tls_context(ca_file: str | Path | None = None) -> ssl.SSLContext | None:
-    """The TLS context NATS connections verify the server with: the CA of `ca_file` (default:
-    WEBOS_NATS_CA_FILE), or None for nats-py's default (system roots, only on `tls://` URLs)."""
-    ca_file = ca_file or os.environ.get("WEBOS_NATS_CA_FILE") or None
-    if ca_file is None:
-        return None
-    try:
-        return ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError) as exc:
-        raise CredentialError(f"NATS CA file {ca_file} cannot be used: {exc}") from exc
-
-
 def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None,
                     ca_file: str | Path | None = None) -> dict[str, Any]:
-    """nats-py options for this process's identity (also used by the task broker's own connections)."""
+    """nats-py options for this process's identity (also used by the task broker's own connections);
+    with `ca_file`, TLS verified against that CA (`webos_common.security.tls`)."""
     options: dict[str, Any] = {"name": name}
-    context = tls_context(ca_file)
-    if context is not None:
-        options["tls"] = context
+    if ca_file:
+        options["tls"] = client_context(ca_file)
     if credential_file:
         read_seed(credential_file)  # fails here, naming the file, if it is missing or not a seed
         options["nkeys_seed"] = str(credential_file)

@@ -50,7 +50,7 @@ async def _main() -> None:
 
     settings = WebOSSettings()
     nc = await connect_nats(settings.nats_url, name="webos-provision", credential_file=settings.credential_file,
-                            principal=settings.principal_name)
+                            principal=settings.principal_name, ca_file=settings.nats_ca_file)
     try:
         made = await provision(nc.jetstream())
     finally:

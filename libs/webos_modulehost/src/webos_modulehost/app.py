@@ -126,7 +126,8 @@ class _Host:
         if uses_tasks(self.mod):  # tasks queued for a person carry the bus's identity token for them
             await tasks.start(self.settings.nats_url, credential_file=self.settings.credential_file,
                               principal=self.settings.principal or self.mod.name,
-                              identity=bus.identity if bus is not None else None)
+                              identity=bus.identity if bus is not None else None,
+                              ca_file=self.settings.nats_ca_file)
             self.tasks_started = True
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:

@@ -166,7 +166,7 @@ class Subscription:
                 f"envelope says source {envelope.source!r} but {source!r} published it"), attempt)
             return
         try:
-            verified = await self.identity.check(envelope, msg.headers or {}, envelope.source)
+            verified = await self.identity.check(envelope, msg.headers or {}, envelope.source, _stored_at(msg))
         except IdentityRefused as exc:
             await self._refuse(js, cfg, msg, envelope, "forged_identity", exc, attempt)
             return
@@ -230,6 +230,15 @@ class Subscription:
         await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
         self._metric_dead.inc()
         await msg.ack()
+
+
+def _stored_at(msg: Msg) -> float | None:
+    """When the server stored `msg` (seconds), off its reply subject: the time an event was really
+    sent, which its emitter cannot backdate."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9 and tokens[7].isdigit():
+        return int(tokens[7]) / 1e9
+    return None
 
 
 def _delivered(msg: Msg) -> int:

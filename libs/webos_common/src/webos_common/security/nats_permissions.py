@@ -146,14 +146,14 @@ def _kernel(name: str) -> Permissions:
     roles: dict[str, Permissions] = {
         "gateway": kv_reader(REGISTRY_BUCKET),
         "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in"]).add(
-            Permissions(publish={"webos.auth.revoked", "webos.settings.system.*"},
+            Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
         "storage": emitter("storage", ["file:*", *TASK_TOPICS]),
         "settings": emitter("settings", ["settings:changed"]).add(kv_reader(REGISTRY_BUCKET)).add(
             kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
             Permissions(subscribe={"webos.settings.>"}, responds=True)),
         "events": emitter("events", ["notification:created"]).add(Permissions(
-            publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts", "webos.settings.system.*",
+            publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts",
                      "webos.settings.user", _api("CONSUMER.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.CREATE", DLQ_STREAM), _api("CONSUMER.DURABLE.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.INFO", DLQ_STREAM, "*"), _api("CONSUMER.MSG.NEXT", DLQ_STREAM, "*"),

@@ -31,17 +31,19 @@ Task = AsyncTaskiqDecoratedTask[Any, Any]
 
 
 def configure(nats_url: str, *, credential_file: str | None = None, principal: str = "tasks",
-              identity: BusIdentity | None = None) -> WebOSBroker:
+              identity: BusIdentity | None = None, ca_file: str | None = None) -> WebOSBroker:
     """Point the process-wide broker at NATS, as this process's principal (before `start` or the
     worker); `identity` signs who each task acts for (and, in the worker, checks it)."""
-    return broker.configure(nats_url, credential_file=credential_file, principal=principal, identity=identity)
+    return broker.configure(nats_url, credential_file=credential_file, principal=principal, identity=identity,
+                            ca_file=ca_file)
 
 
 async def start(nats_url: str | None = None, *, credential_file: str | None = None,
-                principal: str = "tasks", identity: BusIdentity | None = None) -> WebOSBroker:
+                principal: str = "tasks", identity: BusIdentity | None = None, ca_file: str | None = None,
+                ) -> WebOSBroker:
     """Connect this process as a task client (a service that kicks tasks)."""
     if nats_url:
-        configure(nats_url, credential_file=credential_file, principal=principal, identity=identity)
+        configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     if not broker.started:
         await broker.startup()
     return broker

@@ -79,14 +79,15 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.verified: dict[str, tuple[User | None, str | None]] = {}  # task id -> proven person, token
 
     def configure(self, nats_url: str, *, credential_file: str | None = None, principal: str = "tasks",
-                  identity: BusIdentity | None = None) -> WebOSBroker:
+                  identity: BusIdentity | None = None, ca_file: str | None = None) -> WebOSBroker:
         """Where NATS is, and who this process is there (its credential and principal name);
         `identity` signs the person of each task queued and checks those a worker runs."""
         object.__setattr__(self, "servers", [nats_url])
         self.principal = principal
         self.identity = identity or BusIdentity.unchecked()
         self.may_provision = credential_file is None
-        options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal)
+        options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal,
+                                  ca_file=ca_file)
         object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
         backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
         self.with_result_backend(backend)
@@ -125,7 +126,8 @@ class WebOSBroker(PullBasedJetStreamBroker):
             return True
         token = message.labels.get(IDENTITY_LABEL)
         try:
-            verified = await self.identity.verify(str(user["id"]), str(token) if token else None, publisher)
+            verified = await self.identity.verify(str(user["id"]), str(token) if token else None, publisher,
+                                                  msg.metadata.timestamp.timestamp())
         except IdentityRefused as exc:
             logger.warning("security: task {} {} queued by {} refused: {}", message.task_name, message.task_id,
                            publisher, exc)
@@ -163,6 +165,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         await wait_streams(self.bus.js, self.bus.settings)
         if self.is_worker_process:
             self._cancel_sub = await self.client.subscribe(f"{CANCEL_PREFIX}.*", cb=self._on_cancel)
+            await self.identity.follow(self.client)  # a person signed out everywhere: their queued tasks stop
         self.started = True
 
     async def _on_cancel(self, msg: Msg) -> None:

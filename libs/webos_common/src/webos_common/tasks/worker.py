@@ -45,10 +45,10 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
                          principal: str = "tasks-worker", identity: BusIdentity | None = None,
-                         ) -> AsyncIterator[None]:
+                         ca_file: str | None = None) -> AsyncIterator[None]:
     """Run a worker in this event loop for the duration of the block; `identity` checks who each
     task acts for (and signs the events tasks emit for that person)."""
-    configure(nats_url, credential_file=credential_file, principal=principal, identity=identity)
+    configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     load_task_modules(modules)
     broker.is_worker_process = True
     await broker.startup()
@@ -83,7 +83,8 @@ async def serve(settings: WebOSSettings) -> None:
     credentials = ServiceCredentials.from_settings(settings)
     try:
         async with running_worker(settings.nats_url, credential_file=settings.credential_file,
-                                  principal=settings.principal_name, identity=identity_for(settings, credentials)):
+                                  principal=settings.principal_name, identity=identity_for(settings, credentials),
+                                  ca_file=settings.nats_ca_file):
             logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
             await stop.wait()
     finally:
