@@ -103,9 +103,31 @@ def test_keys_are_kept_across_runs_and_rotated_on_request(issued, tmp_path: Path
     assert read_seed(out / "compose/gateway.nk") == after["gateway"], "compose gets the new key too"
 
 
-def test_a_bad_declaration_argument_is_refused(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["deploy", "secrets", "--out", str(tmp_path), "--declaration", "inventory"])
-    assert result.exit_code == 2 and "expected MODULE=FILE" in result.output
+def test_a_module_taken_out_of_the_values_loses_its_credential(tmp_path: Path) -> None:
+    declaration = tmp_path / "inventory.json"
+    declaration.write_text(json.dumps(INVENTORY))
+    values = tmp_path / "values.yaml"
+    out = tmp_path / "out"
+    args = ["deploy", "secrets", "--out", str(out), "-f", str(values), "--declaration", f"inventory={declaration}"]
+    values.write_text(yaml.safe_dump({"modules": {"inventory": {}}}))
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert (out / "compose/inventory.nk").is_file()
+    values.write_text(yaml.safe_dump({"modules": {}}))
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0 and "revoked (no longer in the deployment): inventory" in result.output
+    assert not (out / "compose/inventory.nk").exists() and not (out / "credentials/inventory.nk").exists()
+    assert "webos-cred-inventory" not in (out / "kubernetes/secrets.yaml").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--declaration", "inventory"], "expected MODULE=FILE"),
+    (["--rotate", "nosuch"], "no principal called 'nosuch'"),
+])
+def test_bad_arguments_are_refused_naming_them(tmp_path: Path, args: list[str], message: str) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"modules": {}}))
+    result = CliRunner().invoke(cli, ["deploy", "secrets", "--out", str(tmp_path / "out"), "-f", str(values), *args])
+    assert result.exit_code == 2 and message in result.output
 
 
 # -- the compose NATS, for real ---------------------------------------------------------------

@@ -10,7 +10,8 @@ never written by hand.
                          as `webos up` makes its own): ca.pem, ca-key.pem, nats.pem, nats-key.pem
 
 Run it again after adding a module or changing what one declares: keys are
-kept, permissions follow; `--rotate NAME` gives one process a new key.
+kept, permissions follow; a module no longer named loses its credential;
+`--rotate NAME` gives one process a new key.
 """
 
 from __future__ import annotations
@@ -65,16 +66,23 @@ def modules_from_values(files: list[Path]) -> list[str] | None:
 
 
 def issue(out: Path, deployment: Deployment, *, declarations: dict[str, dict[str, Any]],
-          rotate: tuple[str, ...] = ()) -> CredentialStore:
-    """Issue (or refresh) every credential under `out/credentials`; return the store."""
+          rotate: tuple[str, ...] = ()) -> tuple[CredentialStore, list[str]]:
+    """Issue (or refresh) every credential under `out/credentials` and revoke those of processes
+    no longer in the deployment (a module taken out of the values); return the store and the
+    names revoked."""
     store = CredentialStore(out / "credentials")
     store.issue(creds.OPERATOR, "operator")
+    wanted = {creds.OPERATOR}
     for component in deployment.components():
         declared = declarations.get(component.principal) if component.kind == "module" else None
         creds.issue_component(store, component, declared)
+        wanted.add(component.principal)
     for name in rotate:
         store.rotate(name)
-    return store
+    gone = sorted(set(store.registry().principals) - wanted)
+    for name in gone:
+        store.revoke(name)
+    return store, gone
 
 
 def declare(modules: list[str], given: dict[str, Path]) -> dict[str, dict[str, Any]]:
@@ -117,6 +125,9 @@ def compose_files(store: CredentialStore, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     target.chmod(0o700)
     names = [*store.registry().principals]
+    for stale in target.glob("*.nk"):
+        if stale.stem not in names:
+            stale.unlink()
     for name in names:
         _copy(store.seed_file(name), target / f"{name}.nk")
     _copy(store.registry_path, target / "principals.json")

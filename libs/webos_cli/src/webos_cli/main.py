@@ -126,8 +126,8 @@ def deploy_secrets(
         declared = deploy.declare(modules, given)
         target = deploy.Deployment(modules=modules, workers=workers, namespace=namespace,
                                    nats_namespace=nats_namespace)
-        store = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
-    except (creds.DeclarationError, ValueError, OSError) as exc:
+        store, revoked = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
+    except (creds.DeclarationError, CredentialError, ValueError, OSError) as exc:
         typer.echo(f"webos deploy secrets: {exc}", err=True)
         raise typer.Exit(2) from exc
     manifests = out / "kubernetes" / "secrets.yaml"
@@ -136,6 +136,8 @@ def deploy_secrets(
     manifests.chmod(0o600)
     compose = deploy.compose_files(store, out / "compose")
     typer.echo(f"{len(store.registry().principals)} principals ({', '.join(sorted(store.registry().principals))})")
+    if revoked:
+        typer.echo(f"revoked (no longer in the deployment): {', '.join(revoked)}")
     typer.echo(f"kubernetes: kubectl apply -f {manifests}")
     typer.echo(f"compose:    {compose} (WEBOS_COMPOSE_SECRETS in .env, docs/deploy.md)")
 
