@@ -21,6 +21,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "webos"
 THREE_MODULES = Path(__file__).with_name("three-modules.values.yaml")
+PRODUCTION = ROOT / "deploy" / "helm" / "examples" / "production.yaml"
 
 
 def tool(name: str, *candidates: Path) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from .conftest import CHART, THREE_MODULES, by_kind, render
+from .conftest import CHART, PRODUCTION, THREE_MODULES, by_kind, render
 
 KUBERNETES_VERSION = "1.31.0"
-CASES = {"default": None, "three-modules": THREE_MODULES}
+CASES = {"default": None, "three-modules": THREE_MODULES, "production": PRODUCTION}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
@@ -125,9 +125,10 @@ def test_only_the_gateway_is_reachable_from_outside(rendered) -> None:
 
 
 def test_the_ingress_exposes_only_the_gateways_public_routes(rendered) -> None:
-    _, docs = rendered
+    case, docs = rendered
     ingress = by_kind(docs, "Ingress")["gateway"]["spec"]
-    assert ingress["tls"] == [{"hosts": ["webos.example.com"], "secretName": "webos-tls"}]
+    host = "webos.corp.example" if case == "production" else "webos.example.com"
+    assert ingress["tls"] == [{"hosts": [host], "secretName": "webos-tls"}]
     paths = {p["path"]: (p["pathType"], p["backend"]["service"]["name"]) for p in ingress["rules"][0]["http"]["paths"]}
     assert paths.pop("/") == ("Prefix", "gateway")
     for private in ("/metrics", "/api/docs", "/api/openapi.json"):
@@ -139,7 +140,7 @@ def test_the_ingress_exposes_only_the_gateways_public_routes(rendered) -> None:
 
 def test_module_hosts_come_from_the_modules_list(rendered) -> None:
     case, docs = rendered
-    expected = {"tasks"} if case == "default" else {"tasks", "inventory", "field_notes"}
+    expected = {"tasks", "inventory", "field_notes"} if case == "three-modules" else {"tasks"}
     modules = {d["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"]: d for d in _workloads(docs).values()
                if d["spec"]["template"]["metadata"]["labels"]["webos.io/tier"] == "module"}
     assert set(modules) == expected
@@ -169,7 +170,7 @@ def test_migrations_run_in_hook_jobs_with_their_own_deadline(rendered) -> None:
     provision = jobs.pop("webos-provision")
     assert provision["spec"]["template"]["spec"]["containers"][0]["command"] == [
         "python", "-m", "webos_common.provision"]
-    expected = {"webos-migrate-tasks"} if case == "default" else {"webos-migrate-tasks", "webos-migrate-inventory"}
+    expected = {"webos-migrate-tasks"} | ({"webos-migrate-inventory"} if case == "three-modules" else set())
     assert set(jobs) == expected, "field_notes opted out of migrations"
     for name, job in {**jobs, "webos-provision": provision}.items():
         notes = job["metadata"]["annotations"]
@@ -216,3 +217,15 @@ def test_bad_values_are_refused_naming_the_field(values: dict, field: str) -> No
     helm = pytest.importorskip("helm_python")
     with pytest.raises(helm.HelmValuesError, match=field):
         render(values)
+
+
+def test_production_values_pin_every_image_by_digest() -> None:
+    docs = render(PRODUCTION)
+    workloads = [*by_kind(docs, "Deployment").values(), *by_kind(docs, "Job").values()]
+    pods = [d["spec"]["template"]["spec"] for d in workloads]
+    images = {c["image"] for pod in pods for c in pod["containers"]}
+    assert images and all("@sha256:" in i and i.startswith("registry.corp.example/webos/") for i in images), images
+    gateway = by_kind(docs, "HorizontalPodAutoscaler")["gateway"]["spec"]
+    assert (gateway["minReplicas"], gateway["maxReplicas"]) == (3, 20)
+    account = by_kind(docs, "ServiceAccount")["storage"]["metadata"]["annotations"]
+    assert account["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
