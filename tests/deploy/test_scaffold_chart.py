@@ -6,7 +6,11 @@ the consistency checks hold for both."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +70,38 @@ def test_the_entry_is_added_once_and_only_to_a_trailing_modules_map(tmp_path: Pa
     values.write_text("modules: {}\nimage: {tag: x}\n")
     with pytest.raises(ScaffoldError, match="must be the last key"):
         add_chart_entry("inventory", values)
+
+
+def test_the_new_module_gets_its_credential_from_its_own_environment(checkout: Path, tmp_path: Path) -> None:
+    """The module installed into a virtual environment of its own (the workspace's packages
+    visible through a .pth, nothing added to the workspace's): `webos deploy secrets --python`
+    asks that environment what the module declares, and issues the Secret its chart entry mounts."""
+    result = CliRunner().invoke(cli, ["new", "module", "stock_count", "--modules-dir", str(checkout / "modules"),
+                                      "--no-install"])
+    assert result.exit_code == 0, result.output
+    venv = tmp_path / "venv"
+    uv = str(Path(sys.executable).with_name("uv"))
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, timeout=120)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    workspace_sites = [p for p in sys.path if p.endswith("site-packages")]  # with their own .pth (editables)
+    (site / "_workspace.pth").write_text("".join(f"import site; site.addsitedir({p!r})\n" for p in workspace_sites))
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), "--no-deps", "-e",
+                    str(checkout / "modules/stock_count")], check=True, timeout=300)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["deploy", "secrets", "--out", str(out), "-f",
+                                      str(checkout / "deploy/helm/webos/values.yaml"),
+                                      "--python", str(venv / "bin/python")])
+    assert result.exit_code == 0, result.output
+    principals = json.loads((out / "credentials/principals.json").read_text())["principals"]
+    assert principals["stock_count"]["kind"] == "module"
+    own = subprocess.run([str(venv / "bin/python"), "-m", "webos_modulehost", "stock_count", "--declare"],
+                         capture_output=True, text=True, check=True, timeout=120)
+    declared = json.loads(own.stdout.strip().splitlines()[-1])
+    assert declared["emits"], "the template emits its item events"
+    assert principals["stock_count"]["emits"] == sorted(declared["emits"])
+    secrets = {d["metadata"]["name"] for d in yaml.safe_load_all((out / "kubernetes/secrets.yaml").read_text())}
+    mounted = by_kind(render(chart=checkout / "deploy/helm/webos"), "Deployment")["module-stock-count"]
+    volume = {v["name"]: v for v in mounted["spec"]["template"]["spec"]["volumes"]}["credential"]
+    assert volume["secret"]["secretName"] in secrets
+    workspace = {ep.name for ep in importlib.metadata.entry_points(group="webos.modules")}
+    assert "stock_count" not in workspace, "the workspace's environment is untouched"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,15 +86,16 @@ def issue(out: Path, deployment: Deployment, *, declarations: dict[str, dict[str
     return store, gone
 
 
-def declare(modules: list[str], given: dict[str, Path]) -> dict[str, dict[str, Any]]:
+def declare(modules: list[str], given: dict[str, Path], *, python: str = sys.executable,
+            ) -> dict[str, dict[str, Any]]:
     """Each module's bus declaration: from a file (`docker run IMAGE NAME --declare` output) or
-    asked of its installed package, as `webos up` does."""
+    asked of its package installed for `python`, as `webos up` does."""
     found = {}
     for name in modules:
         if name in given:
             found[name] = json.loads(given[name].read_text().strip().splitlines()[-1])
         else:
-            found[name] = creds.module_declaration(name)
+            found[name] = creds.module_declaration(name, python=python)
     return found
 
 

@@ -113,6 +113,8 @@ def deploy_secrets(
     declaration: list[str] = typer.Option([], "--declaration", help="MODULE=FILE: the output of "
                                           "`docker run IMAGE MODULE --declare`, for a module not installed here."),
     rotate: list[str] = typer.Option([], "--rotate", help="Give this principal a new key."),
+    python: str = typer.Option(sys.executable, "--python", help="The interpreter the modules are installed for "
+                               "(asked `-m webos_modulehost NAME --declare`)."),
     namespace: str = typer.Option("webos", help="Namespace of the WebOS Secrets."),
     nats_namespace: str = typer.Option("nats", help="Namespace of the NATS server (its auth.conf Secret)."),
 ) -> None:
@@ -123,7 +125,7 @@ def deploy_secrets(
     modules = env_modules if named is None else named
     try:
         given = dict(_pair(item) for item in declaration)
-        declared = deploy.declare(modules, given)
+        declared = deploy.declare(modules, given, python=python)
         target = deploy.Deployment(modules=modules, workers=workers, namespace=namespace,
                                    nats_namespace=nats_namespace)
         store, revoked = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
