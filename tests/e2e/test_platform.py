@@ -141,7 +141,7 @@ def test_nats_takes_only_tls_connections_verified_with_the_stacks_ca(platform: A
         try:
             nc = await connect_nats(platform.nats_url, name="e2e-tls", deadline=2, credential_file=operator,
                                     principal="operator", ca_file=ca_file)
-        except Exception as exc:  # noqa: BLE001 - which failure is the point
+        except Exception as exc:
             return f"refused: {exc}"
         await nc.close()
         return "connected"

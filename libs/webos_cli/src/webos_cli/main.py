@@ -1,4 +1,4 @@
-"""`webos`: up, down, status, logs, new, creds."""
+"""`webos`: up, down, status, logs, new, creds; `webos deploy secrets`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, scaffold, stack
+from webos_cli import creds, deploy, scaffold, stack
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -17,6 +17,8 @@ from webos_common.security.principals import CredentialError
 app = typer.Typer(help="Run WebOS on this machine.", no_args_is_help=True, add_completion=False)
 new_app = typer.Typer(help="Create things from templates.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
+deploy_app = typer.Typer(help="Prepare a compose or Kubernetes deployment.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
 creds_app = typer.Typer(help="NATS credentials: one nkey per service, module host and worker.", no_args_is_help=True)
 app.add_typer(creds_app, name="creds")
 
@@ -90,12 +92,63 @@ def new_module(name: str = typer.Argument(..., help="Module name: lowercase, dig
     """Generate a working module (models, routers, admin, a task, a migration, tests)."""
     try:
         path = scaffold.create_module(name, modules_dir=modules_dir)
+        values = scaffold.deployment_file(modules_dir, scaffold.CHART_VALUES)
+        if values is not None and scaffold.add_chart_entry(name, values):
+            typer.echo(f"added module {name} to {values} (Helm chart: image webos/module-{name.replace('_', '-')})")
+        compose_file = scaffold.deployment_file(modules_dir, scaffold.COMPOSE_FILE)
+        if compose_file is not None and scaffold.add_compose_service(name, compose_file):
+            typer.echo(f"added service module-{name} to {compose_file}")
     except scaffold.ScaffoldError as exc:
         typer.echo(f"webos new module: {exc}", err=True)
         raise typer.Exit(2) from exc
     if install:
         scaffold.install(path)
     typer.echo(f"created {path} — test it: pytest {path} -q; run it: webos-module-host {name}")
+
+
+@deploy_app.command("secrets")
+def deploy_secrets(
+    out: Path = typer.Option(Path(".webos/deploy"), "--out", help="Where credentials and manifests are written."),
+    values: list[Path] = typer.Option([], "--values", "-f", help="Chart values file(s) naming the modules."),
+    declaration: list[str] = typer.Option([], "--declaration", help="MODULE=FILE: the output of "
+                                          "`docker run IMAGE MODULE --declare`, for a module not installed here."),
+    rotate: list[str] = typer.Option([], "--rotate", help="Give this principal a new key."),
+    python: str = typer.Option(sys.executable, "--python", help="The interpreter the modules are installed for "
+                               "(asked `-m webos_modulehost NAME --declare`)."),
+    namespace: str = typer.Option("webos", help="Namespace of the WebOS Secrets."),
+    nats_namespace: str = typer.Option("nats", help="Namespace of the NATS server (its auth.conf Secret)."),
+) -> None:
+    """Issue every process's NATS credential (kept across runs) and write them as Kubernetes
+    Secrets and as files for docker-compose, with NATS's auth.conf and a CA for compose's TLS."""
+    env_modules, workers = deploy.installed(_plan(Path(".webos"), 8700))
+    named = deploy.modules_from_values(values)
+    modules = env_modules if named is None else named
+    try:
+        given = dict(_pair(item) for item in declaration)
+        declared = deploy.declare(modules, given, python=python)
+        target = deploy.Deployment(modules=modules, workers=workers, namespace=namespace,
+                                   nats_namespace=nats_namespace)
+        store, revoked = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
+    except (creds.DeclarationError, CredentialError, ValueError, OSError) as exc:
+        typer.echo(f"webos deploy secrets: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    manifests = out / "kubernetes" / "secrets.yaml"
+    manifests.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    manifests.write_text(deploy.kubernetes_manifests(store, target))
+    manifests.chmod(0o600)
+    compose = deploy.compose_files(store, out / "compose")
+    typer.echo(f"{len(store.registry().principals)} principals ({', '.join(sorted(store.registry().principals))})")
+    if revoked:
+        typer.echo(f"revoked (no longer in the deployment): {', '.join(revoked)}")
+    typer.echo(f"kubernetes: kubectl apply -f {manifests}")
+    typer.echo(f"compose:    {compose} (WEBOS_COMPOSE_SECRETS in .env, docs/deploy.md)")
+
+
+def _pair(item: str) -> tuple[str, Path]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise ValueError(f"--declaration {item!r}: expected MODULE=FILE")
+    return name, Path(path)
 
 
 CredentialsDir = typer.Option(None, "--dir", help="A credentials folder (default: the stack's, under --state-dir); "

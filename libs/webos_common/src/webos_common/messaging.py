@@ -5,6 +5,10 @@ Every connection presents the process's nkey credential (its seed file)
 and uses its own inbox prefix (`_INBOX.<principal>`), the only one its
 permissions let it receive replies on. A refused credential is not retried:
 the start fails at once with a message that names NATS and the file.
+
+TLS: with a CA file (`WEBOS_NATS_CA_FILE`: `webos up`'s own CA, the one
+`webos deploy secrets` makes for compose, cert-manager's in Kubernetes) the
+connection is encrypted and the server's certificate verified against it.
 """
 
 from __future__ import annotations
