@@ -166,7 +166,8 @@ class Subscription:
                 f"envelope says source {envelope.source!r} but {source!r} published it"), attempt)
             return
         try:
-            verified = await self.identity.check(envelope, msg.headers or {}, envelope.source, _stored_at(msg))
+            verified = None if not envelope.user_id else await self.identity.check(
+                envelope, msg.headers or {}, envelope.source, _stored_at(msg))
         except IdentityRefused as exc:
             await self._refuse(js, cfg, msg, envelope, "forged_identity", exc, attempt)
             return
