@@ -44,6 +44,7 @@ requirements/dev.txt: requirements/base.in requirements/dev.in
 	  --no-header --no-emit-index-url --no-annotate
 
 bench: install
+	./scripts/bootstrap.sh --bench
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: down

@@ -45,6 +45,15 @@ if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
   fi
 fi
 
+# nginx: the yardstick the gateway and storage benchmarks measure against (`make bench`).
+if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  else
+    echo "nginx missing: run 'sudo apt-get install nginx-light' for the benchmarks" >&2
+  fi
+fi
+
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
