@@ -19,6 +19,7 @@ from loguru import logger
 from taskiq.api import run_receiver_task
 
 from webos_common.config import WebOSSettings
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.logging import configure_logging
 from webos_common.tasks.api import broker, configure
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
@@ -53,21 +54,9 @@ async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_asyn
     try:
         yield
     finally:
-        await _cancel_all(jobs)
+        await cancel_and_wait(jobs, what="task worker")  # TaskIQ's receiver can swallow a cancel
         await broker.shutdown()
         broker.is_worker_process = False
-
-
-async def _cancel_all(jobs: list[asyncio.Task[None]]) -> None:
-    """Cancel, repeating: TaskIQ's receiver can swallow a cancel that lands mid-fetch."""
-    pending = set(jobs)
-    for _ in range(10):
-        for job in pending:
-            job.cancel()
-        _, pending = await asyncio.wait(pending, timeout=0.5)
-        if not pending:
-            return
-    logger.warning("task worker: {} job(s) did not stop", len(pending))
 
 
 async def serve(settings: WebOSSettings) -> None:
