@@ -84,3 +84,11 @@ async def test_nats_unreachable_fails_the_start_naming_nats(log_lines) -> None:
 def test_redact_hides_only_the_password() -> None:
     assert redact("mongodb://u:p%40ss@h:1/?x=y") == "mongodb://u:***@h:1/?x=y"
     assert redact("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222"
+
+
+async def test_every_process_exposes_process_and_build_info_metrics() -> None:
+    app = create_service_app("metered", use_mongo=False, use_nats=False)
+    async with lifespan_client(app) as client:
+        text = (await client.get("/metrics")).text
+    assert "process_resident_memory_bytes" in text
+    assert 'webos_build_info{python="' in text

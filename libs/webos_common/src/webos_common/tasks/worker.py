@@ -21,6 +21,7 @@ from taskiq.api import run_receiver_task
 from webos_common.config import WebOSSettings
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.logging import configure_logging
+from webos_common.messaging import wait_for_nats
 from webos_common.tasks.api import broker, configure
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
 
@@ -42,8 +43,11 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 @asynccontextmanager
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
-                         principal: str = "tasks-worker") -> AsyncIterator[None]:
-    """Run a worker in this event loop for the duration of the block."""
+                         principal: str = "tasks-worker", startup_deadline: float = 20.0) -> AsyncIterator[None]:
+    """Run a worker in this event loop for the duration of the block (NATS must answer within
+    `startup_deadline` seconds, else `DependencyUnreachable` naming it)."""
+    await wait_for_nats(nats_url, name=principal, deadline=startup_deadline, credential_file=credential_file,
+                        principal=principal)
     configure(nats_url, credential_file=credential_file, principal=principal)
     load_task_modules(modules)
     broker.is_worker_process = True
@@ -62,10 +66,19 @@ async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_asyn
 async def serve(settings: WebOSSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not started:  # still reaching NATS: leave now, not after the deadline
+            logger.warning("{} during start-up: exiting", sig.name)
+            raise SystemExit(128 + sig)
+        stop.set()
+
+    started = False
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     async with running_worker(settings.nats_url, credential_file=settings.credential_file,
-                              principal=settings.principal_name):
+                              principal=settings.principal_name, startup_deadline=settings.startup_deadline):
+        started = True
         logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
         await stop.wait()
     logger.info("task worker stopped")
