@@ -9,26 +9,28 @@ the subject names who queued it (each principal may publish only its own).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from loguru import logger
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
-from taskiq import BrokerMessage
+from taskiq import AckableMessage, BrokerMessage
 from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
 
 from webos_common.bus import EventBus
 from webos_common.bus.streams import wait_streams
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.messaging import connect_options
-from webos_common.tasks.status import CANCEL_PREFIX, TaskStore
+from webos_common.tasks.status import CANCEL_PREFIX, MAX_DELIVERIES, TaskStore, ack_wait
 
 STREAM = "WEBOS_TASKS"
 SUBJECT = "webos.tasks.run"  # .<principal>
 DURABLE = "webos-workers"
 RESULTS_BUCKET = "webos_task_results"
-ACK_WAIT = 15 * 60.0  # a task running longer than this is handed to another worker
 
 
 def stream_config() -> StreamConfig:
@@ -48,7 +50,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
             durable=DURABLE,
             stream_config=stream_config(),
             consumer_config=ConsumerConfig(
-                durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_deliver=3,
+                durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ack_wait(), max_deliver=MAX_DELIVERIES,
                 filter_subject=f"{SUBJECT}.>",
             ),
             pull_consume_batch=1,
@@ -63,6 +65,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.running: dict[str, asyncio.Task[Any]] = {}
         self.cancelled: set[str] = set()
         self._cancel_sub: Subscription | None = None
+        self._beats: set[asyncio.Task[None]] = set()
 
     def configure(self, nats_url: str, *, credential_file: str | None = None, principal: str = "tasks") -> WebOSBroker:
         """Where NATS is, and who this process is there (its credential and principal name)."""
@@ -74,6 +77,37 @@ class WebOSBroker(PullBasedJetStreamBroker):
         backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
         self.with_result_backend(backend)
         return self
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Each task message with a keep-alive: while a worker holds it, an in-progress beat every
+        third of the ack wait; a worker that dies stops beating and JetStream redelivers the task
+        within the ack wait (30 s) instead of after a long timeout."""
+        while True:
+            try:
+                fetched = await self.consumer.fetch(batch=self.pull_consume_batch, timeout=self.pull_consume_timeout)
+            except NatsTimeoutError:
+                continue
+            for msg in fetched:
+                yield AckableMessage(data=msg.data, ack=self._kept_alive(msg))
+
+    def _kept_alive(self, msg: Msg) -> Callable[[], Awaitable[None]]:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(ack_wait() / 3)
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # noqa: BLE001 - redelivery settles it
+                    logger.debug("task keep-alive failed: {}", exc)
+
+        beating = asyncio.create_task(beat(), name="task-keep-alive")
+        self._beats.add(beating)
+        beating.add_done_callback(self._beats.discard)
+
+        async def ack() -> None:
+            await cancel_and_wait(beating, what="task keep-alive")
+            await msg.ack()
+
+        return ack
 
     async def kick(self, message: BrokerMessage) -> None:
         await self.js.publish(f"{SUBJECT}.{self.principal}", payload=message.message, headers=message.labels)
@@ -105,6 +139,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
 
     async def shutdown(self) -> None:
         self.started = False
+        await cancel_and_wait(list(self._beats), what="task keep-alives")
         if self._cancel_sub is not None:
             await self._cancel_sub.unsubscribe()
             self._cancel_sub = None
