@@ -1,4 +1,4 @@
-"""`webos`: up, down, status, logs."""
+"""`webos`: up, down, status, logs; the operator's backup, restore, modules, events."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import scaffold, stack
+from webos_cli import ops, scaffold, stack
 from webos_cli.plan import StackPlan
 
 app = typer.Typer(help="Run WebOS on this machine.", no_args_is_help=True, add_completion=False)
 new_app = typer.Typer(help="Create things from templates.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
+app.add_typer(ops.modules_app, name="modules")
+app.add_typer(ops.events_app, name="events")
+app.command("backup")(ops.backup_command)
+app.command("restore")(ops.restore_command)
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
                         help="Where data, logs and PIDs live.")
