@@ -47,6 +47,19 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
 
 
 @app.command()
+def restart(component: str = typer.Argument(..., help="A service, `module:<name>` or `worker:<name>`."),
+            state_dir: Path = StateDir, base_port: int = BasePort,
+            timeout: float = typer.Option(60.0, help="Seconds to wait for it to be ready.")) -> None:
+    """Stop one component and start it again; wait until it is ready."""
+    try:
+        rec = stack.restart(_plan(state_dir, base_port), component, timeout=timeout)
+    except stack.StackError as exc:
+        typer.echo(f"webos restart failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"  {rec.name:<18} pid {rec.pid:<8} {rec.url or '-'}")
+
+
+@app.command()
 def down(state_dir: Path = StateDir, base_port: int = BasePort) -> None:
     """Stop every process `webos up` started."""
     stopped = stack.down(_plan(state_dir, base_port))
@@ -63,7 +76,7 @@ def status(state_dir: Path = StateDir, base_port: int = BasePort) -> None:
     typer.echo(f"{'COMPONENT':<18} {'PID':<8} {'PORT':<6} STATE")
     for row in rows:
         typer.echo(f"{row['name']:<18} {row['pid']:<8} {row['port'] or '-':<6} {row['state']}")
-    if any(row["state"] != "ready" for row in rows):
+    if any(not row["state"].startswith("ready") for row in rows):
         raise typer.Exit(1)
 
 
