@@ -92,3 +92,24 @@ async def test_every_process_exposes_process_and_build_info_metrics() -> None:
         text = (await client.get("/metrics")).text
     assert "process_resident_memory_bytes" in text
     assert 'webos_build_info{python="' in text
+
+
+def test_one_json_log_shape_for_services_and_the_gateway(capsys) -> None:
+    import json
+
+    from loguru import logger
+
+    from webos_common import context
+    from webos_common.logging import configure_logging
+
+    configure_logging("shape", fmt="json")
+    try:
+        with context.use({"trace_id": "t" * 32}):
+            logger.warning("NATS at {} not reachable", "nats://x")
+    finally:
+        configure_logging("shape")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert {k: line[k] for k in ("level", "service", "trace_id", "user_id", "message")} == {
+        "level": "WARNING", "service": "shape", "trace_id": "t" * 32, "user_id": "-",
+        "message": "NATS at nats://x not reachable"}
+    assert line["time"].endswith("Z")
