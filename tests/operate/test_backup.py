@@ -73,6 +73,10 @@ async def test_backup_then_restore_into_an_empty_platform(mongo_url, nats_url, d
         assert _digests(restored_files) == _digests(files)
         with pytest.raises(BackupError, match="empty platform"):  # never merges into live data
             await restore(archive, mongo=mongo, db_name=restored_db, nc=nc2)
+        await target["auth_users"].insert_one({"_id": "written-after-the-backup"})
+        await restore(archive, mongo=mongo, db_name=restored_db, nc=nc2, replace=True)  # the drill's way
+        assert await target["auth_users"].count_documents({}) == 25
+        assert (await js2.stream_info(stream)).state.messages == 10
     finally:
         await nc2.close()
         await mongo.close()

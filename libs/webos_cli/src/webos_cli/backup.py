@@ -116,17 +116,27 @@ def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 async def restore(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, nc: NATS,
-                  files: dict[str, Path] | None = None, progress: Progress = _noop) -> dict[str, Any]:
-    """Restore the archive into an empty platform; return its manifest."""
+                  files: dict[str, Path] | None = None, progress: Progress = _noop,
+                  replace: bool = False) -> dict[str, Any]:
+    """Restore the archive into an empty platform; return its manifest. `replace`: first drop
+    the collections and delete the streams the archive holds (a freshly started platform has
+    created some of them already)."""
     manifest, members = read_archive(archive)
     db, js = mongo[db_name], nc.jetstream()
     collections = list(manifest["counts"]["collections"])
     streams = list(manifest["counts"]["streams"])
-    busy = [c for c in collections if await db[c].estimated_document_count()]
     existing = {i.config.name for i in await js.streams_info()}
+    if replace:
+        for name in collections:
+            await db[name].drop()
+        for stream in streams:
+            if stream in existing:
+                await js.delete_stream(stream)
+        existing -= set(streams)
+    busy = [c for c in collections if await db[c].estimated_document_count()]
     busy += [f"stream {s}" for s in streams if s in existing]
     if busy:
-        raise BackupError(f"restore needs an empty platform; already holds: {', '.join(busy[:10])}")
+        raise BackupError(f"restore needs an empty platform (or --replace); already holds: {', '.join(busy[:10])}")
     for name in collections:
         raw = members[f"mongo/{name}.bson"]
         docs = bson.decode_all(raw)

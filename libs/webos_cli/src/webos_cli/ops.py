@@ -102,6 +102,8 @@ def _archive_command(restoring: bool) -> Callable[..., None]:
     def command(path: Path = typer.Argument(..., help="The archive (.tar.gz)."),
                 files: list[str] = typer.Option([], "--files", help="SOURCE=FOLDER of a local AFS source; "
                                                 "default: the local stack's `local` source."),
+                replace: bool = typer.Option(False, "--replace", hidden=not restoring,
+                                             help="Drop the collections and streams the archive holds first."),
                 state_dir: Path = StateDir, base_port: int = BasePort, nats_url: str | None = NatsUrl,
                 mongo_url: str | None = MongoUrl, db_name: str = MongoDb, creds: Path | None = Creds) -> None:
         t = target(state_dir, base_port, nats_url, mongo_url, db_name, creds)
@@ -117,9 +119,11 @@ def _archive_command(restoring: bool) -> Callable[..., None]:
                         def progress(what: str, n: int) -> None:
                             bar.update(step, description=what, advance=n)
 
-                        act = archive.restore if restoring else archive.backup
-                        return await act(path, mongo=mongo, db_name=t.db_name, nc=nc, files=sources,
-                                         progress=progress)
+                        if restoring:
+                            return await archive.restore(path, mongo=mongo, db_name=t.db_name, nc=nc,
+                                                         files=sources, progress=progress, replace=replace)
+                        return await archive.backup(path, mongo=mongo, db_name=t.db_name, nc=nc, files=sources,
+                                                    progress=progress)
             finally:
                 await mongo.close()
 
