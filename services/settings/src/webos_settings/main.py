@@ -95,11 +95,14 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
                 await resources.nats.subscribe(f"{prefix}.*", queue="settings", cb=on_read)
             await resources.nats.subscribe(USER_SUBJECT, queue="settings", cb=on_read)
         app.state.registry_task = None
-        if settings.settings_watch_registry and resources.nats is not None:
+        app.state.module_registry = None
+        if resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
-            # stopped by the service app within its shutdown deadline, even when the cancel is lost
-            # (it hung shutdown: see webos_common.lifecycle)
-            app.state.registry_task = resources.spawn(follow_registry(service, registry), name="registry")
+            app.state.module_registry = registry  # the module switch (PUT /modules/{module}/enabled)
+            if settings.settings_watch_registry:
+                # stopped by the service app within its shutdown deadline, even when the cancel is lost
+                # (it hung shutdown: see webos_common.lifecycle)
+                app.state.registry_task = resources.spawn(follow_registry(service, registry), name="registry")
 
     return create_service_app("settings", settings=settings, use_mongo=True, routers=[router],
                               on_startup=[start])

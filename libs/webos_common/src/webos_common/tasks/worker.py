@@ -18,10 +18,13 @@ from importlib.metadata import entry_points
 from loguru import logger
 from taskiq.api import run_receiver_task
 
+from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.logging import configure_logging
 from webos_common.messaging import wait_for_nats
+from webos_common.security.service_auth import ServiceCredentials
+from webos_common.service import identity_for
 from webos_common.tasks.api import broker, configure
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
 
@@ -43,12 +46,14 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 @asynccontextmanager
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
-                         principal: str = "tasks-worker", startup_deadline: float = 20.0) -> AsyncIterator[None]:
-    """Run a worker in this event loop for the duration of the block (NATS must answer within
-    `startup_deadline` seconds, else `DependencyUnreachable` naming it)."""
+                         principal: str = "tasks-worker", identity: BusIdentity | None = None,
+                         ca_file: str | None = None, startup_deadline: float = 20.0) -> AsyncIterator[None]:
+    """Run a worker in this event loop for the duration of the block; `identity` checks who each
+    task acts for (and signs the events tasks emit for that person). NATS must answer within
+    `startup_deadline` seconds, else `DependencyUnreachable` naming it."""
     await wait_for_nats(nats_url, name=principal, deadline=startup_deadline, credential_file=credential_file,
-                        principal=principal)
-    configure(nats_url, credential_file=credential_file, principal=principal)
+                        principal=principal, ca_file=ca_file)
+    configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     load_task_modules(modules)
     broker.is_worker_process = True
     await broker.startup()
@@ -76,11 +81,17 @@ async def serve(settings: WebOSSettings) -> None:
     started = False
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal, sig)
-    async with running_worker(settings.nats_url, credential_file=settings.credential_file,
-                              principal=settings.principal_name, startup_deadline=settings.startup_deadline):
-        started = True
-        logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
-        await stop.wait()
+    credentials = ServiceCredentials.from_settings(settings)
+    try:
+        async with running_worker(settings.nats_url, credential_file=settings.credential_file,
+                                  principal=settings.principal_name, identity=identity_for(settings, credentials),
+                                  ca_file=settings.nats_ca_file, startup_deadline=settings.startup_deadline):
+            started = True
+            logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
+            await stop.wait()
+    finally:
+        if credentials is not None:
+            await credentials.aclose()
     logger.info("task worker stopped")
 
 
