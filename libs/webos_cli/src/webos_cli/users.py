@@ -22,20 +22,27 @@ Admin = typer.Option("admin", "--admin", help="Sign in as this admin (password: 
 BasePort = typer.Option(int(os.environ.get("WEBOS_BASE_PORT", "8700")), "--base-port")
 
 
-class _Auth:
-    def __init__(self, url: str | None, token: str | None, admin: str, base_port: int) -> None:
-        default = f"http://127.0.0.1:{StackPlan(Path('.'), base_port).base_port + SERVICES['auth'][1]}"
-        self.client = httpx.Client(base_url=(url or default).rstrip("/"), timeout=15)
+def local_url(service: str, base_port: int) -> str:
+    return f"http://127.0.0.1:{StackPlan(Path('.'), base_port).base_port + SERVICES[service][1]}"
+
+
+class AdminHttp:
+    """An admin's HTTP session with one service (`url`); signs in at auth (`auth_url`) unless a
+    token is given."""
+
+    def __init__(self, url: str, token: str | None, admin: str, auth_url: str) -> None:
         if token is None:
             password = os.environ.get("WEBOS_ADMIN_PASSWORD") or typer.prompt(f"password of {admin}", hide_input=True)
+            self.client = httpx.Client(base_url=auth_url.rstrip("/"), timeout=15)
             token = self.call("POST", "/login", json={"login": admin, "password": password})["access_token"]
-        self.client.headers["authorization"] = f"Bearer {token}"
+        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=30,
+                                   headers={"authorization": f"Bearer {token}"})
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, *, raw: bool = False, **kwargs: Any) -> Any:
         try:
             resp = self.client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            typer.echo(f"error: cannot reach auth at {self.client.base_url}: {exc}", err=True)
+            typer.echo(f"error: cannot reach {self.client.base_url}: {exc}", err=True)
             raise typer.Exit(3) from exc
         if resp.status_code >= 400:
             try:
@@ -46,6 +53,8 @@ class _Auth:
                 text = resp.text[:500]
             typer.echo(f"error: {resp.status_code} {text}", err=True)
             raise typer.Exit(1)
+        if raw:
+            return resp.text
         return resp.json() if resp.content else None
 
     def user_id(self, login: str) -> str:
@@ -55,6 +64,11 @@ class _Auth:
             typer.echo(f"error: no single user {login!r}", err=True)
             raise typer.Exit(1)
         return str(exact[0]["id"])
+
+
+def _Auth(url: str | None, token: str | None, admin: str, base_port: int) -> AdminHttp:
+    auth_url = url or local_url("auth", base_port)
+    return AdminHttp(auth_url, token, admin, auth_url)
 
 
 def _new_password(password: str | None) -> str:
