@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, deploy, ops, scaffold, settings_cmd, stack, users
+from webos_cli import creds, deploy, fs, ops, scaffold, settings_cmd, stack, users
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -25,6 +25,7 @@ app.add_typer(creds_app, name="creds")
 app.add_typer(ops.modules_app, name="modules")
 app.add_typer(users.user_app, name="user")
 app.add_typer(settings_cmd.settings_app, name="settings")
+app.add_typer(fs.fs_app, name="fs")
 app.add_typer(ops.events_app, name="events")
 app.command("backup")(ops.backup_command)
 app.command("restore")(ops.restore_command)
