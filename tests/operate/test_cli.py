@@ -100,3 +100,14 @@ def test_backup_and_restore_commands_round_trip(mongo_url, nats_url, db_name, tm
     assert (tmp_path / "back" / "a.txt").read_text() == "a"
     with MongoClient(mongo_url) as client:
         assert client[f"{db_name}_r"]["auth_users"].find_one({"_id": "admin"})["username"] == "admin"
+
+
+def test_migrate_lists_then_applies_each_modules_pending_migrations(mongo_url, db_name) -> None:
+    args = ["migrate", "--module", "tasks", "--mongo-url", mongo_url, "--db", db_name]
+    dry = _webos(*args, "--dry-run", env={})
+    assert "module tasks: would apply 0001" in dry
+    assert "module tasks: applied 0001" in _webos(*args, env={})
+    assert "module tasks: applied nothing (up to date)" in _webos(*args, env={})
+    assert "module tasks: would apply nothing" in _webos(*args, "--dry-run", env={})
+    refused = runner.invoke(app, ["migrate", "--module", "nope"])
+    assert refused.exit_code == 2 and "not installed" in refused.output

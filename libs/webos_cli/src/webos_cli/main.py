@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, deploy, fs, ops, scaffold, settings_cmd, stack, users
+from webos_cli import creds, deploy, fs, migrate, ops, scaffold, settings_cmd, stack, users
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -28,6 +28,7 @@ app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(fs.fs_app, name="fs")
 app.add_typer(ops.events_app, name="events")
 app.command("backup")(ops.backup_command)
+app.command("migrate")(migrate.migrate)
 app.command("restore")(ops.restore_command)
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
