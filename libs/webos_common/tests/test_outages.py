@@ -113,3 +113,13 @@ def test_one_json_log_shape_for_services_and_the_gateway(capsys) -> None:
         "level": "WARNING", "service": "shape", "trace_id": "t" * 32, "user_id": "-",
         "message": "NATS at nats://x not reachable"}
     assert line["time"].endswith("Z")
+
+
+async def test_an_unreachable_jwks_is_an_outage_not_a_forged_token(log_lines) -> None:
+    from webos_common.errors import Unavailable
+    from webos_common.security import HttpJWKS
+
+    jwks = HttpJWKS(f"http://127.0.0.1:{free_port()}/.well-known/jwks.json", timeout=1.0)
+    with pytest.raises(Unavailable, match="JWKS"):
+        await jwks.get_key("some-kid")
+    assert any(line.startswith("WARNING") and "JWKS at http://127.0.0.1" in line for line in log_lines)
