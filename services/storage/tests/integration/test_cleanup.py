@@ -11,8 +11,8 @@ from webos_storage.adapters.local import TMP
 
 async def test_a_restart_sweeps_temp_files_and_aborts_open_multipart_uploads(storage_app, tmp_path) -> None:
     async with storage_app("local") as h:  # creates the sources: main (local), other (S3)
-        bucket = h.container.sources["other"].bucket
-        s3_url = h.container.sources["other"].endpoint_url
+        s3 = getattr(h.container.sources["other"], "inner", h.container.sources["other"])  # behind its guard
+        bucket, s3_url = s3.bucket, s3.endpoint_url
         sources = h.app.state.resources.settings.storage_sources
     (tmp_path / "main" / TMP / "3f2a-interrupted").write_bytes(b"x" * 80_000)  # what a crash leaves
     session = aioboto3.Session(aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1")
