@@ -1,4 +1,4 @@
-"""The alert rules and the dashboard in deploy/observability/ use only metrics that exist,
+"""The alert rules and the dashboard in deploy/helm/webos/files/ use only metrics that exist,
 and every alert links a runbook section that exists in docs/operations.md."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from webos_common.testing import lifespan_client
 
 from .conftest import ROOT
 
-FOLDER = ROOT / "deploy" / "observability"
+FOLDER = ROOT / "deploy" / "helm" / "webos" / "files"
 EXTERNAL = {  # exported by others, named here on purpose
     "up",  # Prometheus, per scrape target
     "nats_consumer_num_pending",  # prometheus-nats-exporter (-jsz), JetStream consumer lag
@@ -86,3 +86,16 @@ def test_the_dashboard_is_valid_grafana_json_on_real_metrics(exported) -> None:
         assert panel["targets"], panel["title"]
         for target in panel["targets"]:
             _check(target["expr"], exported)
+
+
+def test_the_chart_installs_the_same_alerts_and_dashboard_when_asked() -> None:
+    from .conftest import render
+
+    assert not [d for d in render() if d["kind"] in ("PrometheusRule",) or d["metadata"]["name"].endswith("-dashboard")]
+    docs = render({"monitoring": {"prometheusRule": {"enabled": True}, "grafanaDashboard": {"enabled": True}}})
+    rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+    assert rule["spec"] == yaml.safe_load((FOLDER / "prometheusrule.yaml").read_text())["spec"]
+    board = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard"))
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    shipped = json.loads((FOLDER / "grafana-dashboard.json").read_text())
+    assert json.loads(board["data"]["webos-overview.json"]) == shipped
