@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 
 from webos_auth.main import create_app
-from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, register, user_headers
+from webos_auth.testing import (PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register,
+                                user_headers)
 from webos_common.testing import lifespan_client
 
 
@@ -127,7 +128,7 @@ async def test_registration_by_invitation_only(webos_env: dict[str, str]) -> Non
         admin = await admin_headers(client)
         invited = await client.post("/users/invite", headers=admin, json={"email": "tess@example.com"})
         assert invited.status_code == 202
-        token = (await client.get("/dev/mail", params={"to": "tess@example.com"})).json()[0]["token"]
+        token = (await mail_to(client, "tess@example.com"))[0]["token"]
         wrong_email = await client.post("/register", json={**body, "email": "other@example.com", "invite": token})
         assert wrong_email.status_code == 400
         weak = await client.post("/register", json={**body, "password": "weak", "invite": token})

@@ -26,7 +26,7 @@ async def register(body: RegisterIn, c: Auth) -> dict[str, Any]:
 @router.post("/login")
 async def login(body: LoginIn, request: Request, response: Response, c: Auth) -> dict[str, Any]:
     user, pair = await service.login(c, login=body.login, password=body.password, address=client_address(request))
-    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     return {**pair.as_dict(), "user": public(user)}
 
 
@@ -36,7 +36,7 @@ async def refresh(request: Request, response: Response, c: Auth, body: RefreshIn
     if not token:
         raise Unauthorized("No refresh token", details={"field": "refresh_token"})
     pair = await service.refresh(c, token)
-    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     return pair.as_dict()
 
 
