@@ -6,8 +6,7 @@ from __future__ import annotations
 import httpx
 
 from webos_auth.main import create_app
-from webos_auth.testing import (PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register,
-                                user_headers)
+from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register, user_headers
 from webos_common.testing import lifespan_client
 
 

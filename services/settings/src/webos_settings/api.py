@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webos_common.errors import Forbidden, NotFound, PayloadTooLarge
 from webos_common.identity import User
-from webos_common.security import CurrentUser
+from webos_common.security import CurrentUser, area_permission
 from webos_settings import as_code
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
 from webos_settings.domain.scope import ADMIN, Scope
@@ -39,7 +39,7 @@ class RollbackIn(BaseModel):
     version: int
 
 
-router = APIRouter(tags=["settings"])
+router = APIRouter(tags=["settings"], dependencies=[area_permission("settings")])
 
 
 def _add_scope_routes(path: str, scope_of: Callable[..., Awaitable[Scope]]) -> None:

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query
 
 from webos_common.errors import Forbidden, NotFound, Unavailable
 from webos_common.identity import User
-from webos_common.security import CurrentUser
+from webos_common.security import CurrentUser, area_permission
 from webos_common.service import ServiceResources
 from webos_common.tasks import TaskRecord, TaskStore
 from webos_common.tasks.status import request_cancel
 from webos_events.models import Page
 from webos_events.routes.deps import PagingDep, Resources
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[area_permission("events")])
 
 MAX_SCAN = 10_000
 
