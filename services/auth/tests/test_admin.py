@@ -7,6 +7,7 @@ import httpx
 
 from webos_auth.main import create_app
 from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register, user_headers
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.testing import lifespan_client
 
 
@@ -85,12 +86,12 @@ async def test_roles_grant_permissions_into_tokens(client: httpx.AsyncClient) ->
     user = await register(client, "quinn")
     await client.patch(f"/users/{user['id']}", headers=admin, json={"roles": ["user", "clerk"]})
     me = (await client.get("/me", headers=bearer(await login(client, "quinn")))).json()
-    assert me["roles"] == ["clerk", "user"] and me["permissions"] == ["inventory.*"]
+    assert me["roles"] == ["clerk", "user"] and me["permissions"] == sorted(["inventory.*", *PERSON_PERMISSIONS])
     assert (await client.delete("/roles/user", headers=admin)).status_code == 403
     assert (await client.patch("/roles/superadmin", headers=admin, json={"permissions": []})).status_code == 403
     assert (await client.delete("/roles/clerk", headers=admin)).status_code == 200
     me = (await client.get("/me", headers=bearer(await login(client, "quinn")))).json()
-    assert me["roles"] == ["user"] and me["permissions"] == []
+    assert me["roles"] == ["user"] and me["permissions"] == sorted(PERSON_PERMISSIONS)
 
 
 async def test_only_superadmin_grants_admin(client: httpx.AsyncClient) -> None:

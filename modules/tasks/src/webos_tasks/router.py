@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from webos_common.documents import EventPublisher, Page
+from webos_common.paging import Limit, Skip
 from webos_common.registry import app_registry, provide
 from webos_common.settings import ModuleSettings
 from webos_tasks.models import (
@@ -39,8 +40,8 @@ Service = Annotated[TaskService, Depends(tasks_service)]
 async def list_tasks(service: Service, status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
                      priority: Priority | None = None, tag: str | None = None, q: str | None = None,
                      due_before: datetime | None = None, due_after: datetime | None = None,
-                     sort: str | None = None, skip: Annotated[int, Query(ge=0)] = 0,
-                     limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+                     sort: str | None = None, skip: Skip = 0,
+                     limit: Limit = 50) -> Page[TaskRead]:
     return await service.search(status=status_, priority=priority, tag=tag, q=q, due_before=due_before,
                                 due_after=due_after, sort=sort, skip=skip, limit=limit)
 
@@ -61,8 +62,7 @@ async def stats(service: Service) -> Stats:
 
 
 @router.get("/tasks/trash", response_model=Page[TaskRead])
-async def trash(service: Service, skip: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+async def trash(service: Service, skip: Skip = 0, limit: Limit = 50) -> Page[TaskRead]:
     return await service.trash(skip=skip, limit=limit)
 
 

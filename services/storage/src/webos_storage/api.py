@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from webos_common.afs import safe_name
 from webos_common.errors import BadRequest, NotFound
+from webos_common.paging import Skip
 from webos_common.security import CurrentUser, area_permission
 from webos_storage.bootstrap import Container
 from webos_storage.http_files import not_modified_or_range, stream_response
@@ -21,7 +22,6 @@ from webos_storage.http_files import not_modified_or_range, stream_response
 router = APIRouter(tags=["storage"], dependencies=[area_permission("storage")])
 shares_router = APIRouter(tags=["storage"])  # a signed share link is its own credential
 Urn = Annotated[str, Query(min_length=1, max_length=8192, description="fs://<source>/<path>")]
-Skip = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
