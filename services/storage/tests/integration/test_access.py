@@ -50,8 +50,11 @@ async def test_traversal_corpus_is_rejected_and_touches_nothing(storage_app, kin
             ]
             for call in calls:
                 response = await call
-                assert response.status_code == 400, (urn, response.request.method, response.text)
-                assert response.json()["error"]["details"]["field"] in ("path", "urn", "name")
+                # a NUL in a query parameter is refused before storage (422), the rest by storage (400)
+                assert response.status_code in (400, 422), (urn, response.request.method, response.text)
+                details = response.json()["error"]["details"]
+                fields = {d["field"] for d in details} if isinstance(details, list) else {details["field"]}
+                assert fields & {"path", "urn", "name"}, details
         assert await h.snapshot("main") == before
         await h.assert_index_matches("main")
     assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
