@@ -4,8 +4,9 @@ Starts its own pieces on loopback — NATS (module registry), a trivial
 FastAPI backend (one uvicorn worker) announced as module `bench`, nginx as
 reverse proxy (own config), and `python -m webos_gateway` — then measures
 with wrk: saturated (32 connections) and unloaded (1 connection), requests/s
-and p50/p99, with ratios to direct. Goal: gateway >= 0.40x direct saturated
-and <= +0.5 ms p50 unloaded.
+and p50/p99, with ratios to direct. Goal, with the edge policy on (headers,
+CSRF, trusted proxies): gateway >= 0.70x direct saturated and <= +0.3 ms
+p50 unloaded.
 
 Run: `.venv/bin/python bench/gateway.py [--seconds 5]`
 """
@@ -31,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _support import wrk
 from _support.nginx import start_nginx
 
+from webos_common.bus import BusSettings
+from webos_common.bus.streams import ensure_streams
 from webos_common.infra import NatsServer
 from webos_common.infra.process import ManagedProcess, free_port, wait_port
 from webos_common.manifest import ModuleManifest
@@ -140,6 +143,7 @@ async def main(seconds: int, rounds: int) -> None:
         procs.append(start_backend(root, backend_port, jwks))
         procs.append(start_nginx(root / "nginx", port=nginx_port, backend_port=backend_port))
         nc, beat = await announce(nats_server.url, bucket, backend_port)
+        await ensure_streams(nc.jetstream(), BusSettings())  # as `webos up` provisions: the gateway waits for them
         procs.append(start_gateway(root, gateway_port, nats_server.url, backend_port, bucket))
         backend, nginx_proc, gateway = procs[0].pid, procs[1].pid, procs[2].pid
         assert backend and nginx_proc and gateway
@@ -180,8 +184,8 @@ def report(results: dict[str, dict[str, wrk.Result]], rounds: int, cpu: dict[str
     gw = results["gateway+jwt"]
     sat = gw["saturated"].rps / base["saturated"].rps
     extra = gw["unloaded"].p50_ms - base["unloaded"].p50_ms
-    print(f"\ngoal saturated >= 0.40x direct: {sat:.2f}x {'MET' if sat >= 0.40 else 'NOT MET'}")
-    print(f"goal unloaded p50 <= +0.5 ms:   {extra:+.3f} ms {'MET' if extra <= 0.5 else 'NOT MET'}")
+    print(f"\ngoal saturated >= 0.70x direct: {sat:.2f}x {'MET' if sat >= 0.70 else 'NOT MET'}")
+    print(f"goal unloaded p50 <= +0.3 ms:   {extra:+.3f} ms {'MET' if extra <= 0.3 else 'NOT MET'}")
 
 
 if __name__ == "__main__":

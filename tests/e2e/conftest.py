@@ -84,7 +84,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     base = free_port_range()
     args = ["--state-dir", str(state), "--base-port", str(base)]
     # Short-lived access tokens, so the suite lives through silent refreshes.
-    env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL)}
+    # The API fuzz run (test_api_fuzz.py) sends a few thousand requests per user: above the default rate limit.
+    env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL), "WEBOS_RATE_LIMIT_USER": "1000/second"}
     up = subprocess.run([*WEBOS, "up", *args, "--timeout", "120"], capture_output=True, text=True, timeout=240,
                         env=env)
     try:

@@ -130,6 +130,8 @@ async def test_bad_bodies_are_422_naming_the_field(client: httpx.AsyncClient, al
         ("post", f"{API}/{task['id']}/move", {"status": "later"}, "status"),
         ("post", f"{API}/bulk/status", {"ids": [], "status": "done"}, "ids"),
         ("post", f"{API}/bulk/status", {"ids": [task["id"]]}, "status"),
+        *[("patch", f"{API}/{task['id']}", {name: None}, name) for name in ("title", "description", "tags",
+                                                                          "priority")],
     ]
     for method, url, body, field in cases:
         resp = await client.request(method, url, json=body, headers=alice)
@@ -140,6 +142,10 @@ async def test_bad_bodies_are_422_naming_the_field(client: httpx.AsyncClient, al
     assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "sort"
     resp = await client.get(API, params={"status": "nope"}, headers=alice)
     assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "status"
+    for params, field in (({"skip": 2**64}, "skip"), ({"limit": 2**64}, "limit"), ({"q": "a\x00"}, "q")):
+        for url in (API, f"{API}/trash"):
+            resp = await client.get(url, params=params, headers=alice)
+            assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == field, resp.text
     page = (await client.get(API, headers=alice)).json()
     assert page["total"] == 1 and page["items"][0]["title"] == "t"  # nothing partial was written
 

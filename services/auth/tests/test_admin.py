@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 
 from webos_auth.main import create_app
-from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, register, user_headers
+from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register, user_headers
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.testing import lifespan_client
 
 
@@ -85,12 +86,12 @@ async def test_roles_grant_permissions_into_tokens(client: httpx.AsyncClient) ->
     user = await register(client, "quinn")
     await client.patch(f"/users/{user['id']}", headers=admin, json={"roles": ["user", "clerk"]})
     me = (await client.get("/me", headers=bearer(await login(client, "quinn")))).json()
-    assert me["roles"] == ["clerk", "user"] and me["permissions"] == ["inventory.*"]
+    assert me["roles"] == ["clerk", "user"] and me["permissions"] == sorted(["inventory.*", *PERSON_PERMISSIONS])
     assert (await client.delete("/roles/user", headers=admin)).status_code == 403
     assert (await client.patch("/roles/superadmin", headers=admin, json={"permissions": []})).status_code == 403
     assert (await client.delete("/roles/clerk", headers=admin)).status_code == 200
     me = (await client.get("/me", headers=bearer(await login(client, "quinn")))).json()
-    assert me["roles"] == ["user"] and me["permissions"] == []
+    assert me["roles"] == ["user"] and me["permissions"] == sorted(PERSON_PERMISSIONS)
 
 
 async def test_only_superadmin_grants_admin(client: httpx.AsyncClient) -> None:
@@ -127,7 +128,7 @@ async def test_registration_by_invitation_only(webos_env: dict[str, str]) -> Non
         admin = await admin_headers(client)
         invited = await client.post("/users/invite", headers=admin, json={"email": "tess@example.com"})
         assert invited.status_code == 202
-        token = (await client.get("/dev/mail", params={"to": "tess@example.com"})).json()[0]["token"]
+        token = (await mail_to(client, "tess@example.com"))[0]["token"]
         wrong_email = await client.post("/register", json={**body, "email": "other@example.com", "invite": token})
         assert wrong_email.status_code == 400
         weak = await client.post("/register", json={**body, "password": "weak", "invite": token})

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from nats.aio.client import Client as NATS
 
-from webos_auth.testing import admin_headers, bearer, declare, login, register, user_headers
+from webos_auth.testing import admin_headers, bearer, declare, login, mail_to, register, user_headers
 from webos_common.manifest import ModuleManifest, PermissionSpec
 from webos_common.module_registry import ModuleRegistry
 
@@ -40,7 +40,7 @@ async def test_kernel_permissions_are_listed_with_group_and_description(client: 
     listed = (await client.get("/permissions", headers=headers)).json()
     by_name = {p["name"]: p for p in listed}
     assert by_name["auth.users.write"]["group"] == "auth" and by_name["auth.users.write"]["description"]
-    assert by_name["storage.files.read"]["group"] == "storage"
+    assert by_name["storage.read"]["group"] == "storage" and by_name["storage.read"]["default"] is True
     assert (await client.get("/permissions")).status_code == 401
 
 
@@ -149,7 +149,7 @@ async def test_admin_signs_a_person_out_everywhere_and_sends_a_reset(client: htt
     refreshed = await client.post("/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert refreshed.json()["error"]["message"] == "An administrator signed you out everywhere"
     assert (await client.post(f"/users/{person['id']}/reset-password", headers=admin)).status_code == 202
-    mail = (await client.get("/dev/mail", params={"to": person["email"]})).json()
+    mail = await mail_to(client, person["email"])
     assert any(m["kind"] == "reset" for m in mail)
     listed = (await client.get(f"/users/{person['id']}", headers=admin)).json()
     assert listed["last_login"] is not None

@@ -11,7 +11,7 @@ from pymongo import AsyncMongoClient
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
-from webos_auth.testing import PASSWORD, admin_headers, bearer, login, register
+from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register, user_headers
 from webos_common.testing import lifespan_client
 
 
@@ -156,7 +156,7 @@ async def test_logout_revokes_refresh_token(client: httpx.AsyncClient) -> None:
 
 async def test_verify_email_with_mailed_token(client: httpx.AsyncClient) -> None:
     await register(client, "frank")
-    mail = (await client.get("/dev/mail", params={"to": "frank@example.com"})).json()
+    mail = await mail_to(client, "frank@example.com")
     assert len(mail) == 1 and mail[0]["kind"] == "verify"
     ok = await client.post("/verify-email", json={"token": mail[0]["token"]})
     assert ok.status_code == 200 and ok.json()["verified"] is True
@@ -173,8 +173,8 @@ async def test_forgot_and_reset_password(client: httpx.AsyncClient) -> None:
     unknown = await client.post("/password/forgot", json={"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
-    assert (await client.get("/dev/mail", params={"to": "nobody@example.com"})).json() == []
-    mail = [m for m in (await client.get("/dev/mail", params={"to": "gina@example.com"})).json()
+    assert await mail_to(client, "nobody@example.com") == []
+    mail = [m for m in await mail_to(client, "gina@example.com")
             if m["kind"] == "reset"]
     weak = await client.post("/password/reset", json={"token": mail[0]["token"], "new_password": "weak"})
     assert weak.status_code == 422 and weak.json()["error"]["details"][0]["field"] == "new_password"
@@ -209,3 +209,17 @@ async def test_expired_refresh_token_is_refused(client: httpx.AsyncClient, setti
     await mongo.close()
     resp = await client.post("/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert resp.status_code == 401 and resp.json()["error"]["code"] == "unauthorized"
+
+
+async def test_the_development_outbox_is_for_admins_in_development_only(webos_env: dict[str, str]) -> None:
+    app = create_app(auth_settings())
+    async with lifespan_client(app) as client:
+        await register(client, "hank")
+        _, someone = await user_headers(client)
+        anonymous = await client.get("/dev/mail", params={"to": "hank@example.com"})
+        ordinary = await client.get("/dev/mail", params={"to": "hank@example.com"}, headers=someone)
+        assert (anonymous.status_code, ordinary.status_code) == (401, 403)
+        assert [m["kind"] for m in await mail_to(client, "hank@example.com")] == ["verify"]
+        admin = await admin_headers(client)
+        app.state.auth.settings.env = "production"
+        assert (await client.get("/dev/mail", headers=admin)).status_code == 404

@@ -11,6 +11,7 @@ import pytest
 
 from webos_auth.main import create_app
 from webos_auth.testing import admin_headers, auth_settings, declare
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.testing import lifespan_client
 
 
@@ -44,7 +45,8 @@ async def test_first_sign_in_creates_the_user_with_mapped_claims(sso_client: htt
     assert done.status_code == 302 and done.headers["location"] == "/home"
     me = (await sso_client.get("/me")).json()  # signed in by the cookie
     assert me["username"] == "wendy" and me["email"] == "wendy@corp.example.com" and me["sso"] is True
-    assert me["roles"] == ["clerk", "user"] and me["permissions"] == ["inventory.*"] and me["verified"] is True
+    assert me["roles"] == ["clerk", "user"] and me["verified"] is True
+    assert me["permissions"] == sorted(["inventory.*", *PERSON_PERMISSIONS])
     assert me["profile"]["display_name"] == "Wendy W."
 
     sso_client.cookies.clear()

@@ -16,6 +16,7 @@ from webos_auth.main import create_app
 from webos_auth.testing import ADMIN_PASSWORD, Accounts, bearer, declare, login, register
 from webos_common.config import WebOSSettings
 from webos_common.errors import BadRequest
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.security import CurrentUser, require_permission
 from webos_common.security.service_auth import ASSERTION_TYPE, TOKEN_EXCHANGE
 from webos_common.service import create_service_app
@@ -25,7 +26,7 @@ from webos_common.testing import lifespan_client, serve_app
 async def _clerk(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
     """A person holding storage.files.read and tasks.read (role clerk), and their sign-in."""
     admin = bearer(await login(client, "root", ADMIN_PASSWORD))
-    await declare(client, admin, "tasks.read")
+    await declare(client, admin, "tasks.read", "storage.files.read")
     await client.post("/roles", headers=admin, json={"name": "clerk",
                                                      "permissions": ["storage.files.read", "tasks.read"]})
     user = await register(client)
@@ -47,7 +48,8 @@ async def test_an_exchanged_token_carries_the_persons_permissions_and_the_actor(
     claims = jwt.get_unverified_claims(answer.json()["access_token"])
     person = jwt.get_unverified_claims(session["access_token"])
     assert claims["sub"] == user["id"] and claims["preferred_username"] == user["username"]
-    assert claims["permissions"] == ["storage.files.read", "tasks.read"] and claims["roles"] == ["clerk", "user"]
+    assert claims["roles"] == ["clerk", "user"]
+    assert claims["permissions"] == sorted(["storage.files.read", "tasks.read", *PERSON_PERMISSIONS])
     assert claims["aud"] == "storage" and claims["typ"] == "access"
     assert claims["azp"] == "tasks" and claims["act"] == {"sub": "svc:tasks"}
     assert claims["exp"] - claims["iat"] <= 300 and claims["exp"] <= person["exp"]

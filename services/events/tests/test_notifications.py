@@ -74,3 +74,15 @@ async def test_notifications_have_the_seed_indexes_with_a_30_day_ttl(client, app
     assert (("user_id", 1), ("created_at", -1)) in keys
     assert (("user_id", 1), ("read", 1)) in keys
     assert keys[(("created_at", 1),)]["expireAfterSeconds"] == 30 * 86400
+
+
+async def test_an_api_key_does_no_more_than_its_scopes(client, issuer) -> None:
+    """A key scoped to another area neither lists nor marks notifications; `events.read` only lists."""
+    tasks_only = issuer.headers("alice", roles=(), permissions=("tasks.read",))
+    reader = issuer.headers("alice", roles=(), permissions=("events.read",))
+    for headers in (tasks_only, reader):
+        marked = await client.post("/notifications/read-all", headers=headers)
+        assert marked.status_code == 403
+        assert marked.json()["error"]["details"]["permission"] == "events.write"
+    assert (await client.get("/notifications", headers=tasks_only)).status_code == 403
+    assert (await client.get("/notifications", headers=reader)).status_code == 200

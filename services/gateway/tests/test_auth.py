@@ -33,7 +33,7 @@ async def test_missing_expired_tampered_and_foreign_tokens_are_401(rig: Rig) -> 
 
 
 async def test_valid_token_reaches_the_service_with_the_same_user(rig: Rig) -> None:
-    headers = rig.issuer.headers("alice", roles=("user",), permissions=("tasks.read",))
+    headers = rig.issuer.headers("alice", roles=("editor",), permissions=("tasks.read",))
     async with httpx.AsyncClient(base_url=rig.url) as client:
         resp = await client.get("/api/events/x", headers={**headers, "webos-user-id": "mallory",
                                                             "webos-user": '{"id":"mallory"}'})

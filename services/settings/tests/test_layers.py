@@ -178,3 +178,18 @@ async def test_two_replicas_racing_both_land(open_app: Any, admin: Any, mongo: A
     assert codes == [200] * 8  # a write conflict between replicas is redone
     doc = await mongo["settings_values"].find_one({"_id": "system/smtp"})
     assert doc["version"] == 8 == await mongo["settings_history"].count_documents({"scope": "system/smtp"})
+
+
+async def test_an_api_key_does_no_more_than_its_scopes(client: Any, issuer: Any) -> None:
+    """A key scoped to another area neither reads nor patches settings; `settings.read` only reads."""
+    tasks_only = issuer.headers("kim", roles=(), permissions=("tasks.read",))
+    reader = issuer.headers("kim", roles=(), permissions=("settings.read",))
+    person = issuer.headers("kim")
+    assert (await client.patch("/me/shell", json={"theme": "dark"}, headers=person)).status_code == 200
+    for headers in (tasks_only, reader):
+        patched = await client.patch("/me/shell", json={"theme": "light"}, headers=headers)
+        assert patched.status_code == 403
+        assert patched.json()["error"]["details"]["permission"] == "settings.write"
+    assert (await client.get("/me/shell", headers=tasks_only)).status_code == 403
+    read = await client.get("/me/shell", headers=reader)
+    assert read.status_code == 200 and read.json()["values"]["theme"] == "dark"

@@ -29,6 +29,10 @@ class WebOSSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8700
     public_url: str | None = None
+    # Addresses (or CIDR ranges) of the proxies whose X-Forwarded-For/-Proto are believed; the
+    # client address (rate limits, sign-in throttles, logs) is the nearest one not in this list.
+    # Default: this machine (the embedded `webos up`, where the gateway is local); `[]` trusts none.
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
 
     mongo_url: str = "mongodb://127.0.0.1:8720/?replicaSet=rs0&directConnection=true"
     mongo_db: str = "webos"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+from bson.errors import InvalidDocument
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -185,7 +186,17 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal_error", "Internal server error", {"request_id": rid})
 
 
+async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+    """Input MongoDB cannot store (a NUL or `$` in a field name, an integer beyond 64 bits) that
+    got past a model: the caller's fault, so a 422, never a 500."""
+    logger.warning("input MongoDB cannot store: {}", exc)
+    return error_response(422, "validation_failed", f"Invalid input: {str(exc)[:200]}",
+                          [{"field": "input", "location": "body", "message": str(exc)[:200], "type": "unstorable"}])
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(InvalidDocument, _unstorable)
+    app.add_exception_handler(OverflowError, _unstorable)
     app.add_exception_handler(WebOSError, _webos_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -9,6 +9,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 ADMIN_ROLES = frozenset({"admin", "superadmin"})
+# What every person may do in the kernel's own areas (auth's built-in `user` role holds them):
+# storage, settings and events check `<area>.read` / `<area>.write` for people and API keys alike,
+# so a key scoped to `tasks.read` touches no file, setting or notification.
+PERSON_PERMISSIONS = ("storage.read", "storage.write", "settings.read", "settings.write",
+                      "events.read", "events.write")
 
 
 def permission_matches(granted: str, wanted: str) -> bool:

@@ -3,12 +3,17 @@
 Reads or creates `x-request-id` and the W3C `traceparent`, sets the
 context variables for the request, answers with both headers, records
 metrics per route template and logs one line per request.
+
+A NUL character in the path or a query parameter is refused up front (422
+naming the parameter): no store or regular expression downstream takes it.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +56,10 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            bad = _nul_field(scope)
+            if bad is not None and scope["type"] == "http":
+                await _refuse_nul(send_with_headers, *bad)
+                return
             await self.app(scope, receive, send_with_headers)
         finally:
             if scope["type"] == "http":
@@ -68,3 +77,25 @@ class RequestContextMiddleware:
             "{} {} -> {} in {:.1f} ms user={}", scope["method"], path, status, seconds * 1000,
             user.id if user else "-",
         )
+
+
+def _nul_field(scope: Scope) -> tuple[str, str] | None:
+    """(location, name) of a path or query parameter holding a NUL character."""
+    if "\x00" in scope["path"]:
+        return "path", "path"
+    query: bytes = scope.get("query_string") or b""
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return "query", unquote(name).replace("\x00", "")[:100] or "query"
+    return None
+
+
+async def _refuse_nul(send: Send, location: str, name: str) -> None:
+    body = json.dumps({"error": {"code": "validation_failed", "message": f"Invalid input: {name}", "details": [
+        {"field": name, "location": location, "message": "must not contain NUL characters",
+         "type": "string_nul"}]}}).encode()
+    await send({"type": "http.response.start", "status": 422,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -13,7 +13,7 @@ started the task); without one either, nothing is sent.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,7 +36,8 @@ class Notification(BaseModel):
     message: str = Field("", max_length=5000)
     level: Level = "info"
     link: str | None = Field(None, max_length=2000)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00$][^\x00]*$")], Any] = Field(
+        default_factory=dict)  # keys become MongoDB field names: no NUL, no leading '$'
 
     @classmethod
     def checked(cls, **fields: Any) -> Notification:

@@ -22,6 +22,7 @@ from loguru import logger
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 from uvicorn import server as uvicorn_server
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from webos_common import db, tracing
 from webos_common.bus import BusSettings, EventBus, identity
@@ -165,6 +166,8 @@ def create_service_app(
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     if tracing.active():  # spans only when exported: ~0.4 ms per request otherwise spent for nothing
         tracing.instrument_app(app)  # after the context middleware: server spans join the request's trace
+    # outermost: every layer below sees the real client, as believed from trusted proxies only
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     app.include_router(_health_router(resources, metrics))
     for router in routers:
@@ -235,7 +238,7 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     config = uvicorn.Config(
         factory, factory=True, host=settings.host, port=settings.port,
         log_config=None, log_level=settings.log_level.lower(), access_log=False,
-        proxy_headers=True, forwarded_allow_ips="*",
+        proxy_headers=False,  # the app's own ProxyHeadersMiddleware believes only trusted proxies
     )
     server = _Server(config)
     server.run()

@@ -74,6 +74,8 @@ class TaskCreate(CreateModel):
 
 
 class TaskUpdate(UpdateModel):
+    clearable = frozenset({"due_date", "attachment"})
+
     title: Title | None = None
     description: str | None = Field(default=None, max_length=10_000)
     priority: Priority | None = None

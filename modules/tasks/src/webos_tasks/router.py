@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from webos_common.documents import EventPublisher, Page
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRules, SharesIn
+from webos_common.paging import Limit, Skip
 from webos_common.registry import app_registry, provide
 from webos_common.settings import ModuleSettings
 from webos_tasks.models import (
@@ -41,8 +42,8 @@ Service = Annotated[TaskService, Depends(tasks_service)]
 async def list_tasks(service: Service, status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
                      priority: Priority | None = None, tag: str | None = None, q: str | None = None,
                      due_before: datetime | None = None, due_after: datetime | None = None,
-                     sort: str | None = None, skip: Annotated[int, Query(ge=0)] = 0,
-                     limit: Annotated[int, Query(ge=1)] = 50,
+                     sort: str | None = None, skip: Skip = 0,
+                     limit: Limit = 50,
                      assigned: Annotated[Literal["me"] | None, Query()] = None,
                      mine: bool = False) -> Page[TaskRead]:
     """The tasks one may see; `assigned=me` only those assigned to one ("Assigned to me"),
@@ -68,8 +69,7 @@ async def stats(service: Service) -> Stats:
 
 
 @router.get("/tasks/trash", response_model=Page[TaskRead])
-async def trash(service: Service, skip: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+async def trash(service: Service, skip: Skip = 0, limit: Limit = 50) -> Page[TaskRead]:
     return await service.trash(skip=skip, limit=limit)
 
 

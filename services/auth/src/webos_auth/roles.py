@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from webos_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from webos_common.identity import PERSON_PERMISSIONS
 
 PERMISSION_RE = re.compile(r"^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$")
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 
 BUILTIN_ROLES: dict[str, dict[str, Any]] = {
-    "user": {"description": "Every signed-up person", "permissions": []},
+    "user": {"description": "Every signed-up person", "permissions": list(PERSON_PERMISSIONS)},
     "admin": {"description": "Manages users, roles and modules", "permissions": ["*"]},
     "superadmin": {"description": "Everything, including admins and signing keys", "permissions": ["*"]},
 }
@@ -33,6 +34,11 @@ class Roles:
                                   "created_at": now}, "$set": {"builtin": True}},
                 upsert=True,
             )
+        # installations from before the kernel areas checked permissions: grant them once
+        await self.roles.update_one(
+            {"_id": "user", "person_permissions": {"$ne": 1}},
+            {"$addToSet": {"permissions": {"$each": list(PERSON_PERMISSIONS)}}, "$set": {"person_permissions": 1}},
+        )
 
     async def list(self) -> list[dict[str, Any]]:
         return [doc async for doc in self.roles.find({}, sort=[("_id", 1)])]

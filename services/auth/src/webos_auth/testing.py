@@ -62,6 +62,14 @@ async def declare(client: httpx.AsyncClient, headers: dict[str, str], *names: st
         assert resp.status_code == 204, resp.text
 
 
+async def mail_to(client: httpx.AsyncClient, to: str) -> list[dict[str, Any]]:
+    """The development outbox's mail to `to`, read as the admin (nobody else may)."""
+    answer = await client.get("/dev/mail", params={"to": to}, headers=await admin_headers(client))
+    assert answer.status_code == 200, answer.text
+    mail: list[dict[str, Any]] = answer.json()
+    return mail
+
+
 async def user_headers(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
     user = await register(client)
     return user, bearer(await login(client, user["username"]))

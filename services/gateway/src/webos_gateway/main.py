@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from webos_common import tracing
 from webos_common.module_registry import ModuleRegistry
@@ -33,6 +34,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = _service_app(settings or GatewaySettings())
     app.add_middleware(ProxyMiddleware, gateway=app.state.gateway)
     _add_cors(app, app.state.gateway.settings)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=app.state.gateway.settings.trusted_proxies)
     return app
 
 
@@ -44,7 +46,8 @@ def create_edge(settings: GatewaySettings | None = None) -> Any:
         edge = tracing.instrument_asgi(edge)
     if settings.cors_origins:
         edge = CORSMiddleware(edge, **_cors_options(settings))
-    return edge
+    # outermost: the client address (rate limits, X-Forwarded-For upstream) believes trusted proxies only
+    return ProxyHeadersMiddleware(edge, trusted_hosts=settings.trusted_proxies)
 
 
 def _service_app(settings: GatewaySettings) -> FastAPI:

@@ -42,11 +42,26 @@ class ProxyMiddleware:
             return
         route = classify(scope["path"])
         if route is OWN:
-            await self.app(scope, receive, send)
+            await self.own(scope, receive, send)
         elif kind == "http":
             await self.http(scope, receive, send, route)
         elif kind == "websocket":
             await proxy_websocket(self.gw, scope, receive, send, route)
+
+    async def own(self, scope: Scope, receive: Any, send: Any) -> None:
+        """The gateway's own endpoints (FastAPI), with the same policy headers."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        page = scope["path"] == "/api/docs"
+        https = scope.get("scheme") == "https"
+
+        async def send_with_policy(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self.gw.headers.add(list(message.get("headers", [])), page=page, https=https)
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
 
     async def http(self, scope: Scope, receive: Any, send: Any, route: Route) -> None:
         started = time.perf_counter()
@@ -54,6 +69,7 @@ class ProxyMiddleware:
         req = gw.inspect(scope)
         status, user_id = 500, "-"
         try:
+            gw.check_origin(scope, req)
             user = await gw.authenticate(scope, route, req)
             user_id = user.id if user else "-"
             await gw.check_limits(scope, route, user)
@@ -63,7 +79,7 @@ class ProxyMiddleware:
             status = await self.forward(scope, receive, send, route, req, user, limit)
         except Refused as exc:
             status = exc.status
-            await send_error(send, req, exc)
+            await send_error(send, req, exc, gw.headers.add(list(req.response_headers), page=False, https=req.https))
         except ClientGone:
             status = 499
         finally:
@@ -109,14 +125,15 @@ class ProxyMiddleware:
                 gw.metrics.upstream_error(route.label, "protocol")
                 raise Refused(502, "bad_gateway", f"{route.name} failed: {exc}", {"upstream": route.name}) from exc
             try:
-                return await self.relay(resp, send, req, receive, watch=not streamed)
+                return await self.relay(resp, send, req, receive, watch=not streamed, page=route.kind == "shell")
             finally:
                 resp.release()
         raise Refused(*gw.unavailable(route, "no live instance"))
 
-    async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool) -> int:
+    async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool, page: bool) -> int:
         headers = [(k, v) for k, v in resp.headers if k not in DROP_RESPONSE]
         headers += req.response_headers
+        self.gw.headers.add(headers, page=page, https=req.https)
         length = resp.content_length
         if length is not None and length <= SMALL_BODY:
             data = await resp.read() if length else b""
@@ -177,11 +194,11 @@ async def stream_body(receive: Any, limit: int, sent: list[int]) -> Any:
             return
 
 
-async def send_error(send: Any, req: RequestInfo, exc: Refused) -> None:
+async def send_error(send: Any, req: RequestInfo, exc: Refused, extra: list[tuple[bytes, bytes]]) -> None:
     body = exc.body()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += exc.headers
-    headers += req.response_headers
+    headers += extra
     with contextlib.suppress(Exception):
         await send({"type": "http.response.start", "status": exc.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -52,6 +52,9 @@ class GatewaySettings(WebOSSettings):
     cors_origins: list[str] = Field(default_factory=list)
     cors_allow_credentials: bool = True
     cors_max_age: int = 600
+    # origins besides this host (and public_url, cors_origins) whose pages may send cookie-authenticated
+    # state changes and open WebSockets; everything else is refused as cross-site (CSRF)
+    trusted_origins: list[str] = Field(default_factory=list)
 
     # upstream client
     upstream_connect_timeout: float = 5.0

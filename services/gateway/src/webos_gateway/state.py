@@ -15,6 +15,7 @@ from webos_common import context, tracing
 from webos_common.errors import Unauthorized, WebOSError
 from webos_common.identity import User
 from webos_common.service import ServiceResources
+from webos_gateway.policy import OriginCheck, SecurityHeaders
 from webos_gateway.ratelimit import RateLimits
 from webos_gateway.rawclient import RawPool
 from webos_gateway.refusal import Refused
@@ -38,6 +39,10 @@ class RequestInfo:
     span: str
     request_id: str
     host: bytes | None = None
+    https: bool = False
+    cookie_auth: bool = False  # cookies sent and no bearer token: a browser's ambient credential
+    origin: bytes | None = None
+    fetch_site: bytes | None = None
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
@@ -54,6 +59,9 @@ class Gateway:
         self.core = {name: url.rstrip("/") for name, url in self.core.items()}
         self.shell = settings.shell_url.rstrip("/")
         self._identity: dict[str, list[tuple[bytes, bytes]]] = {}
+        self.headers = SecurityHeaders()
+        own = [o for o in (settings.public_url, settings.gateway_url) if o]
+        self.origins = OriginCheck([*settings.cors_origins, *settings.trusted_origins, *own])
         # set by main at build and at startup
         self.resources: ServiceResources
         self.metrics: GatewayMetrics
@@ -64,9 +72,13 @@ class Gateway:
                                     service=settings.service_name)
 
     # -- request -------------------------------------------------------------
+    def check_origin(self, scope: dict[str, Any], req: RequestInfo) -> None:
+        self.origins.check(method=scope.get("method", "GET"), cookie_auth=req.cookie_auth, origin=req.origin,
+                           fetch_site=req.fetch_site, host=req.host, websocket=scope["type"] == "websocket")
+
     def inspect(self, scope: dict[str, Any]) -> RequestInfo:
         forward: list[tuple[bytes, bytes]] = []
-        auth = cookie = traceparent = rid = length = encoding = host = xff = None
+        auth = cookie = traceparent = rid = length = encoding = host = origin = fetch_site = None
         websocket = scope["type"] == "websocket"
         for name, value in scope["headers"]:
             if name in DROP_REQUEST:
@@ -78,8 +90,6 @@ class Gateway:
                     encoding = value
                 elif name == b"host":
                     host = value
-                elif name == b"x-forwarded-for":
-                    xff = value
                 continue
             if websocket and name in _WS_DROP:
                 continue
@@ -89,6 +99,10 @@ class Gateway:
                 cookie = value
             elif name == b"content-length":
                 length = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"sec-fetch-site":
+                fetch_site = value
             forward.append((name, value))
         parsed = context.parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
         trace = parsed[0] if parsed else f"{getrandbits(128):032x}"
@@ -106,21 +120,23 @@ class Gateway:
         tp = context.format_traceparent(trace, span)
         tp_bytes = tp.encode()
         rid_bytes = request_id.encode()
-        client = scope.get("client")
+        client = scope.get("client")  # the real client: ProxyHeadersMiddleware believed trusted proxies only
         client_ip = client[0].encode() if client else b"unknown"
+        https = scope.get("scheme") in ("https", "wss")
         forward += (
             (b"traceparent", tp_bytes), (b"x-request-id", rid_bytes),
-            (b"x-forwarded-for", xff + b", " + client_ip if xff else client_ip),
-            (b"x-forwarded-proto", b"https" if scope.get("scheme") in ("https", "wss") else b"http"),
+            (b"x-forwarded-for", client_ip), (b"x-forwarded-proto", b"https" if https else b"http"),
         )
         if host:
             forward.append((b"x-forwarded-host", host))
         content_length = int(length) if length and length.isdigit() else None
-        token = _bearer(auth) or (_cookie_token(cookie) if cookie else None)
+        bearer = _bearer(auth)
+        token = bearer or (_cookie_token(cookie) if cookie else None)
         return RequestInfo(
             headers=forward, token=token, content_length=content_length,
             has_body=bool(encoding) or bool(content_length), trace=trace, span=span, request_id=request_id,
-            host=host,
+            host=host, https=https, cookie_auth=bearer is None and cookie is not None, origin=origin,
+            fetch_site=fetch_site,
             response_headers=[(b"x-request-id", rid_bytes), (b"traceparent", tp_bytes)],
         )
 

@@ -27,6 +27,7 @@ async def proxy_websocket(gw: Gateway, scope: dict[str, Any], receive: Any, send
     try:
         if (await receive())["type"] != "websocket.connect":
             return
+        gw.check_origin(scope, req)
         user = await gw.authenticate(scope, route, req)
         user_id = user.id if user else "-"
         await gw.check_limits(scope, route, user)

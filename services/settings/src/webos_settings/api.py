@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webos_common.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable
 from webos_common.identity import User
-from webos_common.security import CurrentUser
+from webos_common.paging import Skip
+from webos_common.security import CurrentUser, area_permission
 from webos_settings import as_code
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
 from webos_settings.domain.scope import ADMIN, Scope
@@ -40,7 +41,7 @@ class RollbackIn(BaseModel):
     version: int
 
 
-router = APIRouter(tags=["settings"])
+router = APIRouter(tags=["settings"], dependencies=[area_permission("settings")])
 
 
 def _add_scope_routes(path: str, scope_of: Callable[..., Awaitable[Scope]]) -> None:
@@ -58,7 +59,7 @@ def _add_scope_routes(path: str, scope_of: Callable[..., Awaitable[Scope]]) -> N
         return await service.write(scope, values, user=user, merge=True, expected_version=expected_version)
 
     async def history(scope: ScopeDep, user: CurrentUser, service: Service,
-                      skip: Annotated[int, Query(ge=0)] = 0,
+                      skip: Skip = 0,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
         return await service.history(scope, user=user, skip=skip, limit=limit)
 

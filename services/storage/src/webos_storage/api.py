@@ -14,13 +14,14 @@ from pydantic import BaseModel, Field
 
 from webos_common.afs import safe_name
 from webos_common.errors import BadRequest, NotFound, PayloadTooLarge
-from webos_common.security import CurrentUser
+from webos_common.paging import Skip
+from webos_common.security import CurrentUser, area_permission
 from webos_storage.bootstrap import Container
 from webos_storage.http_files import not_modified_or_range, stream_response
 
-router = APIRouter(tags=["storage"])
+router = APIRouter(tags=["storage"], dependencies=[area_permission("storage")])
+shares_router = APIRouter(tags=["storage"])  # a signed share link is its own credential
 Urn = Annotated[str, Query(min_length=1, max_length=8192, description="fs://<source>/<path>")]
-Skip = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -191,7 +192,7 @@ async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str,
     return {**result, "path": f"/shares/{result['token']}"}
 
 
-@router.api_route("/shares/{token}", methods=["GET", "HEAD"], response_model=None)
+@shares_router.api_route("/shares/{token}", methods=["GET", "HEAD"], response_model=None)
 async def shared(request: Request, token: str, download: bool = False) -> Response:
     c = storage(request)
     target = c.service.shared_target(token)

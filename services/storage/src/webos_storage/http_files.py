@@ -1,4 +1,10 @@
-"""HTTP details of downloads: `Range`, `ETag`/`If-None-Match`, headers."""
+"""HTTP details of downloads: `Range`, `ETag`/`If-None-Match`, headers.
+
+User content is never active on the platform's origin: every download (and
+share link) says `nosniff` and `Content-Security-Policy: sandbox`, and only
+types that cannot carry script (raster images, PDF, plain text) are shown
+inline; everything else — HTML, SVG, XML, scripts — is an attachment.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,11 @@ from fastapi.responses import StreamingResponse
 from webos_common.afs import ByteStream, FileMetadata
 from webos_common.errors import error_response
 
+INLINE_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/x-icon",
+    "application/pdf", "text/plain",
+})
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -42,9 +53,14 @@ def etag_matches(header: str | None, etag: str | None) -> bool:
     return "*" in tags or etag in tags
 
 
-def base_headers(meta: FileMetadata, *, download: bool) -> dict[str, str]:
-    disposition = "attachment" if download else "inline"
-    headers = {"Accept-Ranges": "bytes", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta.name)}"}
+def inline_safe(content_type: str) -> bool:
+    return content_type.split(";", 1)[0].strip().lower() in INLINE_TYPES
+
+
+def base_headers(meta: FileMetadata, content_type: str, *, download: bool) -> dict[str, str]:
+    disposition = "inline" if not download and inline_safe(content_type) else "attachment"
+    headers = {"Accept-Ranges": "bytes", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta.name)}",
+               "X-Content-Type-Options": "nosniff", "Content-Security-Policy": FILE_CSP}
     if meta.etag:
         headers["ETag"] = meta.etag
     if meta.modified:
@@ -70,7 +86,8 @@ def not_modified_or_range(request: Request, meta: FileMetadata) -> Response | tu
 def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteStream | None,
                     wanted: tuple[int, int] | None, *, download: bool) -> Response:
     """The download answer; with no `stream` (a HEAD request) the same headers and no body."""
-    headers = base_headers(meta, download=download)
+    media_type = content_type or meta.content_type or "application/octet-stream"
+    headers = base_headers(meta, media_type, download=download)
     if wanted is None:
         headers["Content-Length"] = str(meta.size)
         status = 200
@@ -79,7 +96,6 @@ def stream_response(meta: FileMetadata, content_type: str | None, stream: ByteSt
         headers["Content-Length"] = str(length)
         headers["Content-Range"] = f"bytes {start}-{start + length - 1}/{meta.size}"
         status = 206
-    media_type = content_type or meta.content_type or "application/octet-stream"
     if stream is None:
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(stream, status_code=status, headers=headers, media_type=media_type)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from webos_common.service import create_service_app
 from webos_storage import bootstrap
-from webos_storage.api import router
+from webos_storage.api import router, shares_router
 from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads
 from webos_storage.settings import StorageSettings
 
@@ -32,5 +32,5 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
         if container is not None:
             await container.close()
 
-    return create_service_app("storage", settings=settings, use_mongo=True, routers=[router],
+    return create_service_app("storage", settings=settings, use_mongo=True, routers=[router, shares_router],
                               on_startup=[start], on_shutdown=[stop])

@@ -5,9 +5,9 @@ returns. These bases carry what every read schema shares."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 
 def _to_str(value: Any) -> Any:
@@ -24,9 +24,18 @@ class CreateModel(BaseModel):
 
 
 class UpdateModel(BaseModel):
-    """A partial change: only the fields sent are applied."""
+    """A partial change: only the fields sent are applied. `null` clears only the
+    fields named in `clearable`; elsewhere it is a 422 naming the field."""
 
     model_config = ConfigDict(extra="forbid")
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("may not be null (leave the field out to keep its value)")
+        return value
 
 
 class ReadModel(BaseModel):

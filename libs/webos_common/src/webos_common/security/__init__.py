@@ -5,7 +5,7 @@ service code (seed 002 §10.4)."""
 from webos_common.security.deps import CurrentUser, OptionalUser, current_user, optional_user
 from webos_common.security.introspect import API_KEY_PREFIX, HttpKeyIntrospector, KeyIntrospector
 from webos_common.security.jwks import HttpJWKS, JWKSSource, StaticJWKS
-from webos_common.security.permissions import check_permission, require_permission
+from webos_common.security.permissions import area_permission, check_permission, require_permission
 from webos_common.security.verifier import TokenVerifier
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "OptionalUser",
     "StaticJWKS",
     "TokenVerifier",
+    "area_permission",
     "check_permission",
     "current_user",
     "optional_user",

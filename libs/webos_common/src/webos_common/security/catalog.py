@@ -12,6 +12,13 @@ def _group(group: str, *items: tuple[str, str]) -> list[PermissionSpec]:
     return [PermissionSpec(name=name, description=text, group=group) for name, text in items]
 
 
+def _areas(*areas: tuple[str, str]) -> list[PermissionSpec]:
+    """The kernel areas every person uses (`area_permission`): reads need `<area>.read`,
+    changes `<area>.write`; granted to the `user` role by default (`PERSON_PERMISSIONS`)."""
+    return [PermissionSpec(name=f"{area}.{action}", description=f"{verb} {text}", group=area, default=True)
+            for area, text in areas for action, verb in (("read", "Read"), ("write", "Change"))]
+
+
 KERNEL_PERMISSIONS: list[PermissionSpec] = [
     *_group("auth",
             ("auth.users.read", "See people, their roles and last sign-in"),
@@ -21,10 +28,8 @@ KERNEL_PERMISSIONS: list[PermissionSpec] = [
             ("auth.permissions.write", "Declare permissions on behalf of a module"),
             ("auth.keys.rotate", "Rotate the token signing keys"),
             ("auth.mail.read", "Read the outgoing mail outbox (development mail backend)")),
-    *_group("storage",
-            ("storage.files.read", "Read files in the file system"),
-            ("storage.files.write", "Upload and change files"),
-            ("storage.files.delete", "Delete files")),
+    *_areas(("storage", "one's files in the file system"), ("settings", "one's own settings"),
+            ("events", "one's notifications, event log and task progress")),
     *_group("settings",
             ("settings.admin", "Read and change system and every module's settings"),
             ("settings.secrets.read", "Reveal secret settings in clear")),

@@ -3,7 +3,7 @@ the person whose request or event it handles.
 
     credentials = resources.credentials                   # None without WEBOS_CREDENTIAL_FILE
     token = await credentials.token("storage")            # aud=storage, the principal's permissions
-    token = await credentials.exchange(person_token, "storage", scope="storage.files.read")
+    token = await credentials.exchange(person_token, "storage", scope="storage.read")
 
 The process proves who it is to auth's `POST /token` with a client
 assertion (RFC 7523): a short JWT signed with its nkey seed — the same

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.verifier import TokenVerifier
 
@@ -40,6 +41,10 @@ class TestIssuer:
 
     def token(self, user_id: str = "u1", *, roles: tuple[str, ...] = ("user",),
               permissions: tuple[str, ...] = (), expires_in: int = 300, **claims: Any) -> str:
+        """Like auth's tokens, a person's (`roles` holding `user`) also carries that role's
+        permissions; pass `roles=()` for a credential holding only `permissions` (an API key)."""
+        if "user" in roles:
+            permissions = (*PERSON_PERMISSIONS, *permissions)
         now = int(time.time())
         body = {"sub": user_id, "iss": self.issuer, "aud": self.audience, "iat": now, "nbf": now,
                 "exp": now + expires_in, "roles": list(roles), "permissions": list(permissions),

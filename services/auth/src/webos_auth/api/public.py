@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query
 
 from webos_auth import service
 from webos_auth.api.deps import Auth
 from webos_auth.schemas import IntrospectIn
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
-from webos_common.security import OptionalUser, require_permission
+from webos_common.security import CurrentUser, require_permission
 
 router = APIRouter()
 
@@ -51,13 +51,13 @@ async def rotate(c: Auth, user: Annotated[User, Depends(require_permission("auth
 
 
 @router.get("/dev/mail", tags=["dev"])
-async def outbox(request: Request, c: Auth, user: OptionalUser, to: str | None = None,
-                 limit: int = 20) -> list[dict[str, Any]]:
-    """Stored outgoing mail (outbox backend). Open in development and test,
-    admin-only otherwise."""
-    if c.settings.mail_backend != "outbox":
-        raise NotFound("Mail is sent by SMTP; there is no outbox")
-    if not c.settings.is_development and (user is None or not user.has_permission("auth.mail.read")):
-        raise Forbidden("Reading the mail outbox needs auth.mail.read")
+async def outbox(c: Auth, user: CurrentUser, to: Annotated[str | None, Query(max_length=320)] = None,
+                 limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict[str, Any]]:
+    """Stored outgoing mail (outbox backend), for admins in development only: the
+    messages hold password-reset and invitation links, so nobody else reads them."""
+    if not c.settings.is_development or c.settings.mail_backend != "outbox":
+        raise NotFound("There is no mail outbox here (development only)")
+    if not user.is_admin:
+        raise Forbidden("Only an admin reads the development mail outbox")
     return [{"id": m["_id"], "to": m["to"], "subject": m["subject"], "body": m["body"], "kind": m["kind"],
-             "token": m.get("token"), "sent_at": m["sent_at"]} for m in await c.outbox.list(to, min(limit, 100))]
+             "token": m.get("token"), "sent_at": m["sent_at"]} for m in await c.outbox.list(to, limit)]

@@ -27,7 +27,7 @@ async def register(body: RegisterIn, c: Auth) -> dict[str, Any]:
 async def login(body: LoginIn, request: Request, response: Response, c: Auth) -> dict[str, Any]:
     user, pair = await service.login(c, login=body.login, password=body.password, address=client_address(request),
                                      otp=body.otp)
-    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     required = await service.otp_setup_required(c, user)
     return {**pair.as_dict(), "user": public(user), "otp_setup_required": required}
 
@@ -38,7 +38,7 @@ async def refresh(request: Request, response: Response, c: Auth, body: RefreshIn
     if not token:
         raise Unauthorized("No refresh token", details={"field": "refresh_token"})
     pair = await service.refresh(c, token)
-    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     return pair.as_dict()
 
 

@@ -45,5 +45,5 @@ async def callback(request: Request, c: Auth, code: Annotated[str, Query(max_len
     claims, next_path = await _oidc(request, c).finish(code, state)
     _, pair = await sso_accounts.sso_sign_in(c, claims)
     response = RedirectResponse(next_path, status_code=302)
-    set_session_cookies(response, pair, secure=c.settings.cookie_secure)
+    set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     return response

@@ -16,6 +16,7 @@ from webos_auth.schemas import InviteIn, UserCreate, UserUpdate
 from webos_auth.users import public
 from webos_common.errors import Forbidden, ValidationFailed
 from webos_common.identity import User
+from webos_common.paging import Skip
 from webos_common.security import require_permission
 from webos_common.security.revocation import user_revocation
 
@@ -58,7 +59,7 @@ def _roles_changed_reason(roles: list[str]) -> str:
 @router.get("")
 async def list_users(c: Auth, _: Reader, q: Annotated[str | None, Query(max_length=100)] = None,
                      role: str | None = None, active: bool | None = None,
-                     skip: Annotated[int, Query(ge=0)] = 0,
+                     skip: Skip = 0,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
     items, total = await c.users.search(q=q, role=role, active=active, skip=skip, limit=limit)
     return {"items": [public(u) for u in items], "total": total, "skip": skip, "limit": limit,

@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from webos_common.security import area_permission
 from webos_events import deadletters
 from webos_events.models import DeadLetterRead, Page, ReplayResult
 from webos_events.routes.deps import AdminUser, PagingDep, Resources, bus_js
 
-router = APIRouter(prefix="/dead-letters", tags=["dead letters"])
+router = APIRouter(prefix="/dead-letters", tags=["dead letters"], dependencies=[area_permission("events")])
 
 
 @router.get("", response_model=Page[DeadLetterRead])

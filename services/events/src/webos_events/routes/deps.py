@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
 from webos_common.errors import Forbidden, Unavailable
 from webos_common.identity import User
+from webos_common.paging import Limit, Skip
 from webos_common.security import CurrentUser
 from webos_common.service import ServiceResources, get_resources
 
@@ -38,8 +39,7 @@ class Paging:
                 "has_more": self.skip + len(items) < total}
 
 
-def paging(request: Request, skip: Annotated[int, Query(ge=0)] = 0,
-           limit: Annotated[int, Query(ge=1)] = 50) -> Paging:
+def paging(request: Request, skip: Skip = 0, limit: Limit = 50) -> Paging:
     cap: int = getattr(request.app.state.resources.settings, "events_max_page", 200)
     return Paging(skip=skip, limit=min(limit, cap))
 

@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from webos_common.security import CurrentUser
+from webos_common.security import CurrentUser, area_permission
 from webos_events import eventlog
 from webos_events.models import EventRead, Page
 from webos_events.routes.deps import PagingDep, Resources
 
-router = APIRouter(prefix="/events", tags=["event log"])
+router = APIRouter(prefix="/events", tags=["event log"], dependencies=[area_permission("events")])
 
 
 @router.get("", response_model=Page[EventRead])

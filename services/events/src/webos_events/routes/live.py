@@ -32,6 +32,9 @@ async def live(websocket: WebSocket) -> None:
     except WebOSError:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid token")
         return
+    if not user.has_permission("events.read"):  # an API key without the scope
+        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="missing permission events.read")
+        return
     hub = websocket.app.state.live
     queue = hub.connect(user.id)
     await websocket.accept()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from webos_common.security import CurrentUser, require_permission
+from webos_common.security import CurrentUser, area_permission, require_permission
 from webos_events import notifications
 from webos_events.models import NotificationIn, NotificationRead, Page, UnreadCount
 from webos_events.routes.deps import PagingDep, Resources
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[area_permission("events")])
 
 
 @router.post("", response_model=NotificationRead, status_code=201,

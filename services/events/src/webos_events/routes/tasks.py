@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from webos_common.errors import Forbidden, NotFound, Unavailable
 from webos_common.identity import User
-from webos_common.security import CurrentUser
+from webos_common.security import CurrentUser, area_permission
 from webos_common.service import ServiceResources
 from webos_common.tasks import TaskRecord, TaskStore
 from webos_common.tasks.status import request_cancel
 from webos_events.models import Page
 from webos_events.routes.deps import PagingDep, Resources
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[area_permission("events")])
 
 MAX_SCAN = 10_000
+# a task id is a key in the task KV bucket: only what a NATS key token holds
+TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 
 
 def _store(resources: ServiceResources) -> TaskStore:
@@ -46,12 +48,12 @@ async def list_tasks(resources: Resources, user: CurrentUser, paging: PagingDep,
 
 
 @router.get("/{task_id}", response_model=TaskRecord)
-async def get_task(task_id: str, resources: Resources, user: CurrentUser) -> TaskRecord:
+async def get_task(task_id: TaskId, resources: Resources, user: CurrentUser) -> TaskRecord:
     return await _visible(resources, user, task_id)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskRecord)
-async def cancel_task(task_id: str, resources: Resources, user: CurrentUser) -> TaskRecord:
+async def cancel_task(task_id: TaskId, resources: Resources, user: CurrentUser) -> TaskRecord:
     await _visible(resources, user, task_id)
     assert resources.nats is not None
     record = await request_cancel(_store(resources), resources.nats, task_id)

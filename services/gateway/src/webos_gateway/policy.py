@@ -1,0 +1,79 @@
+"""The edge's browser policy: the security headers every answer carries, and
+the cross-site requests it refuses (OWASP Secure Headers, ASVS V3/V4).
+
+Headers: `nosniff`, a Referrer-Policy, framing refused (`frame-ancestors
+'none'` and `X-Frame-Options`), a CSP — strict for API answers, as strict as
+NiceGUI allows for shell pages (Vue compiles templates at run time, Quasar
+styles inline) — and HSTS when the request came over HTTPS. A header an
+upstream already set is kept (storage's `sandbox` CSP for user files), so
+each header is sent once.
+
+CSRF: a state-changing request that carries cookies and no bearer token, and
+every WebSocket upgrade, must come from the platform's own origin: `Origin`
+(or, without it, `Sec-Fetch-Site`) must name this host or a configured
+origin. Calls with a bearer token and non-browser clients (neither header)
+are unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from webos_gateway.refusal import Refused
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+PAGE_CSP = (b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+            b"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+            b"connect-src 'self'; worker-src 'self' blob:; media-src 'self' blob:; object-src 'none'; "
+            b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+_COMMON = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
+           (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"))
+
+
+class SecurityHeaders:
+    def __init__(self) -> None:
+        self.api = (*_COMMON, (b"content-security-policy", API_CSP))
+        self.page = (*_COMMON, (b"content-security-policy", PAGE_CSP))
+
+    def add(self, headers: list[tuple[bytes, bytes]], *, page: bool, https: bool) -> list[tuple[bytes, bytes]]:
+        """`headers` (lower-case names) plus every policy header they lack."""
+        present = {name for name, _ in headers}
+        for name, value in self.page if page else self.api:
+            if name not in present:
+                headers.append((name, value))
+        if https and HSTS[0] not in present:
+            headers.append(HSTS)
+        return headers
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class OriginCheck:
+    def __init__(self, allowed: Iterable[str]) -> None:
+        self.allowed = frozenset(_origin_of(o) for o in allowed if o and o != "*")
+
+    def same_site(self, origin: bytes | None, fetch_site: bytes | None, host: bytes | None) -> bool:
+        if origin is not None:
+            text = origin.decode("latin-1").strip().lower()
+            if text in self.allowed:
+                return True
+            return bool(host) and text != "null" and urlsplit(text).netloc == host.decode("latin-1").lower()
+        if fetch_site is not None:
+            return fetch_site in (b"same-origin", b"none")
+        return True  # not a browser: no ambient credential to abuse
+
+    def check(self, *, method: str, cookie_auth: bool, origin: bytes | None, fetch_site: bytes | None,
+              host: bytes | None, websocket: bool = False) -> None:
+        if not websocket and (method in SAFE_METHODS or not cookie_auth):
+            return
+        if not self.same_site(origin, fetch_site, host):
+            shown = origin.decode("latin-1")[:200] if origin else (fetch_site or b"").decode("latin-1")
+            raise Refused(403, "cross_site_refused",
+                          "Cross-site request refused: it must come from this platform's own pages",
+                          {"origin": shown})

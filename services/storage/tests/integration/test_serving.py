@@ -1,0 +1,38 @@
+"""User content is never active on the platform's origin: nosniff and a
+sandbox CSP on every download and share link; only inert types inline."""
+
+from __future__ import annotations
+
+import pytest
+
+SCRIPT = b"<html><script>fetch('/api/auth/api-keys', {method: 'POST'})</script></html>"
+
+
+@pytest.mark.parametrize(("name", "ctype", "inline"), [
+    ("page.html", "text/html", False),
+    ("logo.svg", "image/svg+xml", False),
+    ("data.xml", "application/xml", False),
+    ("photo.png", "image/png", True),
+    ("report.pdf", "application/pdf", True),
+    ("notes.txt", "text/plain; charset=utf-8", True),
+])
+async def test_downloads_and_share_links_are_served_inert(storage_app, name, ctype, inline) -> None:
+    async with storage_app() as h:
+        urn = f"fs://local/home/alice/{name}"
+        put = await h.client.put("/files/content", params={"urn": urn}, content=SCRIPT,
+                                 headers={**h.as_user("alice"), "content-type": ctype})
+        assert put.status_code == 201, put.text
+        direct = await h.get(urn)
+        share = await h.client.post("/shares", json={"urn": urn}, headers=h.as_user("alice"))
+        shared = await h.client.get(share.json()["path"])
+        forced = await h.client.get("/files/content", params={"urn": urn, "download": "true"},
+                                    headers=h.as_user("alice"))
+    for resp in (direct, shared, forced):
+        assert resp.status_code == 200
+        assert resp.headers["x-content-type-options"] == "nosniff"
+        assert resp.headers["content-security-policy"].startswith("sandbox")
+        assert resp.content == SCRIPT
+    expected = "inline" if inline else "attachment"
+    assert direct.headers["content-disposition"].startswith(expected)
+    assert shared.headers["content-disposition"].startswith(expected)
+    assert forced.headers["content-disposition"].startswith("attachment")
