@@ -16,10 +16,12 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from webos_common.bus.topics import event_subject, topic_filter
+from webos_common.security.nats_permissions import TASK_TOPICS
 
 # notifications come only from the events service (the subject names the publisher); task events from
 # whoever runs or queues tasks
-SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
+# (only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone)
+SUBJECTS = (event_subject("notification:created", "events"), *(topic_filter(t) for t in TASK_TOPICS))
 QUEUE_SIZE = 1000
 
 

@@ -1,9 +1,11 @@
-"""Live push inside the shell: one core-NATS subscription per process to
-the notification and task events (the same subjects the events service's
-push uses), handed to the open pages of the person they belong to."""
+"""Live push inside the shell: core-NATS subscriptions to the notification
+and background-task events (the same subjects the events service's push
+uses), held only while a signed-in person has a page open, and handed to
+the open pages of the person they belong to."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections import defaultdict
@@ -16,10 +18,12 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from webos_common.bus.topics import event_subject, topic_filter
+from webos_common.security.nats_permissions import TASK_TOPICS
 
 # notifications come only from the events service (the subject names the publisher); task events from
 # whoever runs or queues tasks
-SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
+# (only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone)
+SUBJECTS = (event_subject("notification:created", "events"), *(topic_filter(t) for t in TASK_TOPICS))
 Listener = Callable[[dict[str, Any]], Any]
 
 
@@ -41,22 +45,60 @@ class LiveFeed:
     def __init__(self) -> None:
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self._subs: list[Subscription] = []
+        self._nc: NATS | None = None
+        self._changing: asyncio.Task[None] | None = None
 
     async def start(self, nc: NATS) -> None:
-        for subject in SUBJECTS:
-            self._subs.append(await nc.subscribe(subject, cb=self._received))
+        self._nc = nc
+        if self.listeners:
+            await self._subscribe()
 
     async def stop(self) -> None:
-        for sub in self._subs:
+        self._nc = None
+        await self._unsubscribe()
+
+    @property
+    def subscribed(self) -> bool:
+        return bool(self._subs)
+
+    async def _subscribe(self) -> None:
+        if self._nc is not None and not self._subs:
+            for subject in SUBJECTS:
+                self._subs.append(await self._nc.subscribe(subject, cb=self._received))
+
+    async def _unsubscribe(self) -> None:
+        subs, self._subs = self._subs, []
+        for sub in subs:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
-        self._subs.clear()
+
+    def _follow(self) -> None:
+        """Subscribe when the first person listens, unsubscribe when the last one leaves."""
+        async def change() -> None:
+            await (self._subscribe() if any(self.listeners.values()) else self._unsubscribe())
+
+        previous = self._changing
+
+        async def after() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await change()
+
+        with contextlib.suppress(RuntimeError):  # no running loop: start() subscribes
+            self._changing = asyncio.get_running_loop().create_task(after())
 
     def listen(self, user_id: str, listener: Listener) -> Callable[[], None]:
         self.listeners[user_id].add(listener)
+        if not self._subs:
+            self._follow()
 
         def forget() -> None:
-            self.listeners.get(user_id, set()).discard(listener)
+            listeners = self.listeners.get(user_id, set())
+            listeners.discard(listener)
+            if not listeners:
+                self.listeners.pop(user_id, None)
+            if not self.listeners:
+                self._follow()
 
         return forget
 
