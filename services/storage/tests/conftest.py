@@ -1,15 +1,16 @@
 """Fixtures: a storage app on real MongoDB / NATS / S3, with a test token issuer.
 
-`storage_app(kind)` serves two sources: `main` of the given kind (local or
-S3, the contract suite runs on both) and `other` of the other kind (for
+`storage_app(kind)` serves two sources: `main` of the given kind (local,
+S3, or a remote kind on its loopback server: the contract suite runs on all) and `other` of the other kind (for
 cross-source moves), plus `local` for homes, and a mount `/mnt/reports`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client, serve_app
 from webos_storage.main import create_app
 from webos_storage.settings import MountConfig, SourceConfig, StorageSettings
+from webos_storage.testing.loopback import KINDS, Loopback
 
 
 @dataclass
@@ -47,6 +49,14 @@ class Harness:
 
     async def get(self, urn: str, user: str = "alice", **kwargs: Any) -> httpx.Response:
         return await self.client.get("/files/content", params={"urn": urn}, headers=self.as_user(user, **kwargs))
+
+    async def wait_job(self, job_id: str, user: str = "alice") -> dict[str, Any]:
+        """A transfer job once it finished (polled; the test's timeout bounds it)."""
+        while True:
+            job: dict[str, Any] = (await self.client.get(f"/jobs/{job_id}", headers=self.as_user(user))).json()
+            if job["state"] in ("succeeded", "failed"):
+                return job
+            await asyncio.sleep(0.05)
 
     async def snapshot(self, source_id: str) -> dict[str, tuple[int, str]]:
         """Every file of a source (path → size, sha256), read from the source itself."""
@@ -77,14 +87,34 @@ class Harness:
             assert (await source.get_stat(folder.path)).is_dir, folder
 
 
-def sources_for(kind: str, tmp_path: Path, s3_url: str) -> list[SourceConfig]:
+def sources_for(kind: str, tmp_path: Path, s3_url: str,
+                servers: Callable[[str], Loopback] | None = None) -> list[SourceConfig]:
     def make(source_id: str, source_kind: str) -> SourceConfig:
         if source_kind == "local":
             return SourceConfig(id=source_id, kind="local", root=str(tmp_path / source_id))
+        if source_kind in KINDS:
+            assert servers is not None
+            return servers(source_kind).source(source_id, f"t-{uuid.uuid4().hex[:12]}")
         return SourceConfig(id=source_id, kind="s3", bucket=f"b-{uuid.uuid4().hex[:12]}", endpoint_url=s3_url)
 
     other = "s3" if kind == "local" else "local"
     return [make("main", kind), make("other", other), make("local", "local")]
+
+
+@pytest.fixture(scope="session")
+def loopback_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Loopback]]:
+    """One real server per remote kind, started when a test first needs it; a
+    test gets a fresh folder on it (`Loopback.source`)."""
+    started: dict[str, Loopback] = {}
+
+    def get(kind: str) -> Loopback:
+        if kind not in started:
+            started[kind] = Loopback(kind, tmp_path_factory.mktemp(f"{kind}-server")).start()
+        return started[kind]
+
+    yield get
+    for server in started.values():
+        server.stop()
 
 
 @pytest.fixture
@@ -93,12 +123,13 @@ def issuer() -> TestIssuer:
 
 
 @pytest.fixture
-def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str,
-                issuer: TestIssuer) -> Callable[..., Any]:
+def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str, issuer: TestIssuer,
+                request: pytest.FixtureRequest) -> Callable[..., Any]:
     @asynccontextmanager
     async def make(kind: str = "local", *, served: bool = False, adapters: dict[str, Any] | None = None,
                    **settings: Any) -> AsyncIterator[Harness]:
-        settings.setdefault("storage_sources", sources_for(kind, tmp_path, s3_url))
+        servers = request.getfixturevalue("loopback_servers") if kind in KINDS else None
+        settings.setdefault("storage_sources", sources_for(kind, tmp_path, s3_url, servers))
         settings.setdefault("storage_mounts", [MountConfig(path="/mnt/reports", target="fs://main/reports/",
                                                            read_permission="reports.read",
                                                            write_permission="reports.write")])

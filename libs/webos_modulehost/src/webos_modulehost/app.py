@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from loguru import logger
 
 from webos_common import db
+from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
 from webos_common.hooks import ModuleContext
@@ -100,7 +101,7 @@ class _Host:
             self.relay.start()
             for topic, handler in mod.handlers.items():
                 bus.subscribe(topic, handler)
-        await self._start_tasks()
+        await self._start_tasks(bus)
         if mod.settings_model is not None and resources.nats is not None:
             self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model,  # over HTTP with a credential
                                          credentials=resources.credentials, settings_url=self.settings.settings_url)
@@ -119,12 +120,14 @@ class _Host:
         if resources.nats is not None:
             await self._announce(app, resources)
 
-    async def _start_tasks(self) -> None:
+    async def _start_tasks(self, bus: EventBus | None) -> None:
         from webos_common import tasks
 
-        if uses_tasks(self.mod):
+        if uses_tasks(self.mod):  # tasks queued for a person carry the bus's identity token for them
             await tasks.start(self.settings.nats_url, credential_file=self.settings.credential_file,
-                              principal=self.settings.principal or self.mod.name)
+                              principal=self.settings.principal or self.mod.name,
+                              identity=bus.identity if bus is not None else None,
+                              ca_file=self.settings.nats_ca_file)
             self.tasks_started = True
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:

@@ -1,4 +1,6 @@
-"""One contract, run against local disk and S3 (moto) with the same assertions."""
+"""One contract, run with the same assertions against local disk, S3 (moto) and
+every remote kind on a real loopback server: FTP and FTPS (pyftpdlib), SFTP
+(asyncssh), SMB (Samba's smbd), WebDAV (WsgiDAV) and the Drive v3 subset."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 
 from webos_common.afs import FileMissing
 
-pytestmark = pytest.mark.parametrize("kind", ["local", "s3"])
+pytestmark = pytest.mark.parametrize("kind", ["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"])
 
 
 async def test_upload_stat_list_download(storage_app, kind) -> None:
