@@ -57,7 +57,7 @@ from webos_common.infra.process import free_port_range
 
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
 ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
-PASSWORD = "Bench-Passw0rd!"  # noqa: S105 - throwaway people of a throwaway platform
+PASSWORD = "Bench-Passw0rd!"
 GOALS = {"list": 3.3, "get": 1.7, "update": 4.6, "create": 3.9}
 LUA = Path(__file__).resolve().parent / "_support" / "crud.lua"
 

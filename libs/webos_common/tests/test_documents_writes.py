@@ -159,7 +159,7 @@ async def test_a_key_in_flight_is_409_and_a_lapsed_claim_is_taken_over(service: 
 
 async def test_a_failed_create_gives_its_key_back(service: CardService) -> None:
     with context.as_user(User(id="alice", permissions=("race.read",))):
-        with pytest.raises(Exception):  # noqa: B017,PT011 - no write permission
+        with pytest.raises(Exception):  # noqa: B017 - no write permission
             await service.create(CardCreate(title="x"), idempotency_key="k-2")
     with context.as_user(ALICE):
         made = await service.create(CardCreate(title="x"), idempotency_key="k-2")

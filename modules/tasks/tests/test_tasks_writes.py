@@ -50,7 +50,8 @@ async def test_etag_if_none_match_and_if_match(client: httpx.AsyncClient, alice:
     assert saved.status_code == 200 and saved.headers["etag"] == '"2"'
     stale = await client.patch(url, json={"title": "lost"}, headers={**alice, "If-Match": '"1"'})
     assert stale.status_code == 412 and stale.headers["etag"] == '"2"'
-    assert stale.json()["error"]["details"]["version"] == 2 and stale.json()["error"]["details"]["updated_by"] == "alice"
+    details = stale.json()["error"]["details"]
+    assert details["version"] == 2 and details["updated_by"] == "alice"
     for attempt in (client.post(f"{url}/move", json={"status": "done"}, headers={**alice, "If-Match": '"1"'}),
                     client.delete(url, headers={**alice, "If-Match": '"1"'}),
                     client.patch(url, json={"title": "x"}, headers={**alice, "If-Match": "W/\"2\""})):
