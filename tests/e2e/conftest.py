@@ -192,6 +192,14 @@ def admin(browser: Any, platform: Platform, admin_state: Any, request: pytest.Fi
         yield Shell(page, platform)
 
 
+@pytest.fixture
+def second_admin(browser: Any, platform: Platform, admin_state: Any, request: pytest.FixtureRequest
+                 ) -> Iterator[Shell]:
+    """Another page signed in as the admin (another tab, with its own copy of the data)."""
+    for page in _page(browser, request, admin_state):
+        yield Shell(page, platform)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield

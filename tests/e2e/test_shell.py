@@ -120,6 +120,34 @@ def test_edit_a_task_in_the_grid(admin: Any, platform: Any, admin_token: str, ta
     admin.shot("grid-edit")
 
 
+def test_two_pages_save_one_task_and_the_second_sees_the_conflict(
+        admin: Any, second_admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    task = _task(platform, admin_token, f"race {tag}")
+    cells = []
+    for shell in (admin, second_admin):
+        shell.open(f"/m/tasks?q=race%20{tag}")
+        cells.append(shell.page.locator(".ag-row", has_text=f"race {tag}").locator('[col-id="title"]'))
+        cells[-1].wait_for()
+    title = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
+    for shell, cell, text in ((admin, cells[0], f"first {tag}"), (second_admin, cells[1], f"second {tag}")):
+        cell.dblclick()
+        editor = shell.page.locator(".ag-cell-inline-editing input")
+        editor.fill(text)
+        editor.press("Enter")
+        if shell is admin:
+            assert platform.until(lambda: title() == f"first {tag}"), title()
+    dialog = second_admin.page.get_by_test_id("conflict-dialog")
+    dialog.wait_for()
+    expect(dialog.get_by_test_id("conflict-who")).to_contain_text("changed this record at")
+    assert title() == f"first {tag}"  # the second save wrote nothing
+    dialog.get_by_test_id("conflict-review").click()
+    expect(dialog.get_by_test_id("conflict-diff")).to_contain_text(f"first {tag}")
+    second_admin.shot("grid-conflict")
+    dialog.get_by_test_id("conflict-overwrite").click()
+    assert platform.until(lambda: title() == f"second {tag}"), title()
+
+
 def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
     tasks = [_task(platform, admin_token, f"bulk {tag} {n}") for n in range(3)]

@@ -142,9 +142,10 @@ async def test_service_checks_permissions_emits_events_and_pages(mongo: object) 
     service = NoteService(events=events)
     with context.as_user(ALICE):
         created = [await service.create(NoteCreate(title=f"n{i}")) for i in range(7)]
-        page = await service.list(limit=5, sort=[("title", 1)])
+        page = await service.list(limit=5, sort=[("title", 1)], total=True)
         assert isinstance(page, Page)
         assert (page.total, page.skip, page.limit, page.has_more) == (7, 0, 5, True)
+        assert (await service.list(limit=5)).total is None  # not asked for, not known: not counted
         assert [n.title for n in page.items] == ["n0", "n1", "n2", "n3", "n4"]
         last = await service.list(skip=5, limit=1000)
         assert last.limit == 100 and last.has_more is False and len(last.items) == 2

@@ -97,29 +97,44 @@ def test_max_queue_must_be_positive() -> None:
         NatsLogSink(None, "x", max_queue=0)  # type: ignore[arg-type]
 
 
-async def test_service_hooks_publish_a_service_apps_logs(nats_url) -> None:
+async def test_service_hooks_publish_a_service_apps_logs_but_not_access_lines(nats_url) -> None:
+    from fastapi import APIRouter
+    from loguru import logger
+
     from webos_common.config import WebOSSettings
     from webos_common.log_sink import service_hooks
     from webos_common.service import create_service_app
     from webos_common.testing import lifespan_client
 
+    router = APIRouter()
+
+    @router.get("/say/{word}")
+    async def say(word: str) -> dict[str, str]:
+        logger.warning("said {}", word)
+        return {}
+
     start, stop = service_hooks("hooked")
     app = create_service_app("hooked", settings=WebOSSettings(env="test", nats_url=nats_url), use_mongo=False,
-                             on_startup=[start], on_shutdown=[stop])
+                             on_startup=[start], on_shutdown=[stop], routers=[router])
     nc = await nats.connect(nats_url)
-    access: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+    records: list[dict] = []
+    second: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def on_msg(msg) -> None:
-        record = json.loads(msg.data)
-        if "/nowhere" in record["message"] and not access.done():
-            access.set_result(record)
+        records.append(json.loads(msg.data))
+        if records[-1]["message"] == "said second" and not second.done():
+            second.set_result(None)
 
     try:
         sub = await nc.subscribe("webos.logs.hooked", cb=on_msg)
         async with lifespan_client(app) as client:
-            await client.get("/nowhere", headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"})
-            record = await asyncio.wait_for(access, 5)
+            await client.get("/say/first", headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"})
+            await client.get("/say/second")
+            await asyncio.wait_for(second, 5)  # the sink keeps order: the first access line would be here
         await sub.unsubscribe()
     finally:
         await nc.close()
+    messages = [r["message"] for r in records]
+    assert "said first" in messages and not any(" -> " in m for m in messages), messages
+    record = next(r for r in records if r["message"] == "said first")
     assert record["service"] == "hooked" and record["trace_id"] == TRACE

@@ -148,7 +148,7 @@ def test_otlp_exporter_when_the_endpoint_is_set() -> None:
     provider = tracing.setup_tracing("svc", env=env)
     try:
         (processor,) = provider._active_span_processor._span_processors
-        assert isinstance(processor, BatchSpanProcessor)
+        assert isinstance(processor, tracing.KeepSome) and isinstance(processor.inner, BatchSpanProcessor)
         assert provider.resource.attributes["service.name"] == "renamed"
     finally:
         provider.shutdown()
@@ -211,3 +211,30 @@ async def test_instrument_asgi_wraps_a_plain_asgi_app(spans) -> None:
     assert _hex_trace(server) == CLIENT_TRACE
     # the app sees the server span as its parent: what it forwards continues the trace
     assert seen["traceparent"] == f"00-{CLIENT_TRACE}-{format(server.context.span_id, '016x')}-01"
+
+
+def test_sampling_keeps_a_share_and_every_failed_or_slow_span() -> None:
+    import time as _time
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import Status, StatusCode
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(tracing.KeepSome(SimpleSpanProcessor(exported), ratio=0.0, slow_ms=20))
+    tracer = provider.get_tracer("t")
+    for _ in range(20):
+        with tracer.start_as_current_span("quick"):
+            pass
+    with tracer.start_as_current_span("failed") as span:
+        span.set_status(Status(StatusCode.ERROR))
+    with tracer.start_as_current_span("slow"):
+        _time.sleep(0.03)
+    assert sorted(s.name for s in exported.get_finished_spans()) == ["failed", "slow"]
+    everything = InMemorySpanExporter()
+    all_provider = TracerProvider()
+    all_provider.add_span_processor(tracing.KeepSome(SimpleSpanProcessor(everything), ratio=1.0))
+    with all_provider.get_tracer("t").start_as_current_span("quick"):
+        pass
+    assert [s.name for s in everything.get_finished_spans()] == ["quick"]

@@ -13,10 +13,11 @@ from typing import Any, ClassVar
 from bson.errors import InvalidDocument
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from webos_common import context
 
@@ -59,6 +60,26 @@ class NotFound(WebOSError):
 
 class Conflict(WebOSError):
     status, code = 409, "conflict"
+
+
+class PreconditionFailed(WebOSError):
+    """`If-Match` named a version that is no longer current (RFC 9110 §13.1.1): nothing was written."""
+
+    status, code = 412, "precondition_failed"
+
+    def __init__(self, message: str, *, etag: str | None = None, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.etag = etag
+
+
+class NotModified(WebOSError):
+    """`If-None-Match` names the current version: 304, no body (RFC 9110 §15.4.5)."""
+
+    status, code = 304, "not_modified"
+
+    def __init__(self, etag: str) -> None:
+        super().__init__("Not modified")
+        self.etag = etag
 
 
 class PayloadTooLarge(WebOSError):
@@ -139,7 +160,7 @@ def field_error(err: dict[str, Any]) -> dict[str, Any]:
 
 _STATUS_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    405: "method_not_allowed", 409: "conflict", 412: "precondition_failed", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
     503: "unavailable",
 }
@@ -151,10 +172,14 @@ def error_response(status: int, code: str, message: str, details: Any = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def _webos_error(_: Request, exc: Exception) -> JSONResponse:
+async def _webos_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebOSError)
     retry_after = getattr(exc, "retry_after", None)
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    if isinstance(exc, NotModified):
+        return Response(status_code=304, headers={"ETag": exc.etag})
+    if isinstance(exc, PreconditionFailed) and exc.etag:
+        headers = {"ETag": exc.etag}
     return error_response(exc.status, exc.code, exc.message, exc.details, headers)
 
 
@@ -178,12 +203,49 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {}) or None)
 
 
+def log_unexpected(exc: BaseException) -> None:
+    """One line per unexpected error: its type, where it was raised, the request and trace ids. Never the
+    message (it may quote input) nor the frames' local variables (they hold tokens and personal data)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "?"
+    logger.error("unhandled {} at {} (request {})", type(exc).__name__, where, context.request_id.get())
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if dependency_of(exc) is not None:  # raised through middleware or wrapped in a group
         return await _dependency_down(request, exc)
-    rid = context.request_id.get()
-    logger.opt(exception=exc).error("unhandled error (request {})", rid)
-    return error_response(500, "internal_error", "Internal server error", {"request_id": rid})
+    log_unexpected(exc)
+    return error_response(500, "internal_error", "Internal server error", {"request_id": context.request_id.get()})
+
+
+class UnexpectedErrors:
+    """Answers an unexpected exception with the 500 shape and logs it once. Starlette's own handler
+    re-raises after answering, so the server logged every error a second time with its traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the last stop: answered and logged here
+            if started:
+                log_unexpected(exc)
+                return
+            response = await _unexpected(Request(scope), exc)  # a dependency's outage stays a 503
+            await response(scope, receive, send)
 
 
 async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
@@ -204,3 +266,4 @@ def install_error_handlers(app: FastAPI) -> None:
         for cls in classes:
             app.add_exception_handler(cls, _dependency_down)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(UnexpectedErrors)

@@ -28,6 +28,7 @@ from loguru import logger
 from nats.aio.client import Client as NATS
 
 from webos_common.lifecycle import cancel_and_wait
+from webos_common.logging import not_access
 
 SUBJECT_PREFIX = "webos.logs"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -98,7 +99,9 @@ class NatsLogSink:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._task = self._loop.create_task(self._publish(), name=f"log-sink {self.subject}")
-        self._handler_id = logger.add(self, level=level, format="{message}", catch=True)
+        # no locals (diagnose), and no access lines: one per request would double the bus traffic of a busy host
+        self._handler_id = logger.add(self, level=level, format="{message}", catch=True, diagnose=False,
+                                      backtrace=False, filter=not_access)
 
     async def _publish(self) -> None:
         while True:

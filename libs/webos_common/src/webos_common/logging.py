@@ -74,9 +74,9 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "text") -
     logger.remove()
     logger.configure(patcher=_patch, extra={"service": service})
     if fmt == "json":
-        logger.add(_json_sink, level=level, enqueue=False)
+        logger.add(_json_sink, level=level, enqueue=False, diagnose=False, backtrace=False)
     else:
-        logger.add(sys.stderr, level=level, format=TEXT_FORMAT, colorize=False)
+        logger.add(sys.stderr, level=level, format=TEXT_FORMAT, colorize=False, diagnose=False, backtrace=False)
     std_logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)
     for noisy in ("pymongo", "nats", "asyncio", "httpx", "httpcore", "botocore", "aiobotocore"):
         std_logging.getLogger(noisy).setLevel(std_logging.WARNING)
@@ -84,5 +84,13 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "text") -
 
 
 def add_sink(sink: Any, **options: Any) -> int:
-    """Add another sink (a callable taking the formatted message)."""
+    """Add another sink (a callable taking the formatted message). `diagnose` is off unless asked:
+    it renders every local variable of every frame of a traceback (passwords, tokens, personal data)."""
+    options.setdefault("diagnose", False)
+    options.setdefault("backtrace", False)
     return logger.add(sink, **options)
+
+
+def not_access(record: Any) -> bool:
+    """A sink filter that leaves out the per-request access lines (the metrics already count them)."""
+    return "access" not in record["extra"]

@@ -22,6 +22,7 @@ from webos_common import context
 from webos_common.metrics import HttpMetrics
 
 _QUIET = {"/healthz", "/readyz", "/metrics"}
+_access = logger.bind(access=True)  # stderr keeps these lines; the bus log sink leaves them out
 
 
 class RequestContextMiddleware:
@@ -73,7 +74,7 @@ class RequestContextMiddleware:
         if path in _QUIET:
             return
         user = context.current_user.get()
-        logger.info(
+        _access.info(
             "{} {} -> {} in {:.1f} ms user={}", scope["method"], path, status, seconds * 1000,
             user.id if user else "-",
         )

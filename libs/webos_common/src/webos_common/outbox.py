@@ -112,7 +112,14 @@ class OutboxTransaction:
 
 
 class OutboxRelay:
-    """Publishes pending rows in order and marks them sent."""
+    """Publishes pending rows in order, a batch at a time, and marks them sent.
+
+    A batch is sent in order without waiting, then its acknowledgements are
+    gathered, and the rows acknowledged before the first failure are marked
+    sent in one write. Rows after a failure stay pending: the next round
+    sends them again and the stream drops the copies it already has (the
+    envelope id is the `Nats-Msg-Id`), so a record's events keep their order
+    and none is lost or delivered twice."""
 
     def __init__(self, outbox: Outbox, bus: EventBus, *, interval: float = 0.5, batch: int = 100) -> None:
         self.outbox = outbox
@@ -123,15 +130,29 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Relay what is pending now; return how many rows were published."""
+        rows = await self.outbox.pending(self.batch)
+        acks: list[asyncio.Future[bool]] = []
+        failure: BaseException | None = None
+        for row in rows:
+            try:
+                envelope = EventEnvelope.model_validate(row["envelope"])
+                acks.append(await self.bus.send(envelope, user=row.get("user"), identity=row.get("identity")))
+            except Exception as exc:  # noqa: BLE001 - the rows sent so far still count
+                failure = exc
+                break
+        results = await asyncio.gather(*acks, return_exceptions=True)
         done = 0
-        for row in await self.outbox.pending(self.batch):
-            envelope = EventEnvelope.model_validate(row["envelope"])
-            await self.bus.publish(envelope, user=row.get("user"), identity=row.get("identity"))
-            await self.outbox.collection.update_one(
-                {"_id": row["_id"]},
-                {"$set": {"status": SENT, "sent_at": datetime.now(UTC)}, "$inc": {"attempts": 1}},
-            )
+        for result in results:
+            if isinstance(result, BaseException):
+                failure = failure or result
+                break
             done += 1
+        if done:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": [row["_id"] for row in rows[:done]]}},
+                {"$set": {"status": SENT, "sent_at": datetime.now(UTC)}, "$inc": {"attempts": 1}})
+        if failure is not None:
+            raise failure
         return done
 
     async def run(self) -> None:

@@ -107,7 +107,7 @@ def provide(key: Key) -> Any:
 
         def tasks(events: EventPublisher = provide(EventPublisher)) -> TaskService: ...
     """
-    def dependency(request: Request) -> Any:
+    async def dependency(request: Request) -> Any:  # async: a plain def would run in the thread pool
         return app_registry(request.app).get(key)
 
     return Depends(dependency)

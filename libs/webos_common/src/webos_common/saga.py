@@ -31,6 +31,7 @@ from typing import Any
 from loguru import logger
 
 from webos_common import context
+from webos_common.transactions import retry_transient
 
 Action = Callable[["SagaContext"], Awaitable[Any]]
 
@@ -84,8 +85,11 @@ class SagaStore:
         self.runs = db[collection]
 
     async def save(self, run: SagaRun) -> None:
+        """Store a transition; a transient MongoDB error (a step-down, a write conflict) is retried here,
+        with the library's one policy, instead of failing the saga."""
         run.updated_at = datetime.now(UTC)
-        await self.runs.replace_one({"_id": run.id}, run.to_doc(), upsert=True)
+        doc = run.to_doc()
+        await retry_transient(lambda: self.runs.replace_one({"_id": run.id}, doc, upsert=True))
 
     async def get(self, run_id: str) -> SagaRun | None:
         doc = await self.runs.find_one({"_id": run_id})

@@ -84,7 +84,7 @@ def setup_tracing(
     if exporter is not None:
         processor = SimpleSpanProcessor(exporter)
     elif (otlp := _exporter_from_env(env)) is not None:
-        processor = BatchSpanProcessor(otlp)
+        processor = KeepSome(BatchSpanProcessor(otlp), **_keep_options(env))
     if processor is not None:
         provider.add_span_processor(processor)
     previous: TracerProvider | None = _state["provider"]
@@ -92,6 +92,43 @@ def setup_tracing(
     if previous is None and not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)
     return provider
+
+
+def _keep_options(env: Mapping[str, str]) -> dict[str, float]:
+    production = env.get("WEBOS_ENV", "development") == "production"
+    return {"ratio": float(env.get("WEBOS_TRACE_SAMPLE", "0.05" if production else "1")),
+            "slow_ms": float(env.get("WEBOS_TRACE_SLOW_MS", "500"))}
+
+
+class KeepSome(SpanProcessor):
+    """Exports a share of the spans (`WEBOS_TRACE_SAMPLE`, by trace id, so a kept trace keeps all of its
+    spans of this process), and always those that failed or took at least `WEBOS_TRACE_SLOW_MS`.
+    Production default: 5 %; development: everything."""
+
+    def __init__(self, inner: SpanProcessor, *, ratio: float = 1.0, slow_ms: float = 500.0) -> None:
+        self.inner = inner
+        self.bound = int(max(0.0, min(1.0, ratio)) * (1 << 64))
+        self.slow_ns = int(slow_ms * 1_000_000)
+
+    def on_start(self, span: Any, parent_context: Context | None = None) -> None:
+        self.inner.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: Any) -> None:
+        if self.keeps(span):
+            self.inner.on_end(span)
+
+    def keeps(self, span: Any) -> bool:
+        if (span.context.trace_id & 0xFFFFFFFFFFFFFFFF) < self.bound:
+            return True
+        if span.status.status_code is trace.StatusCode.ERROR:
+            return True
+        return bool(span.end_time and span.start_time and span.end_time - span.start_time >= self.slow_ns)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return bool(self.inner.force_flush(timeout_millis))
 
 
 def active() -> bool:

@@ -103,6 +103,7 @@ class TaskMove(CreateModel):
 class BulkStatus(CreateModel):
     ids: list[str] = Field(min_length=1, max_length=500)
     status: TaskStatus
+    versions: dict[str, int] | None = None  # id -> the version the change was made against
 
 
 class Board(BaseModel):
@@ -136,6 +137,7 @@ class TaskMoved(BaseModel):
     owner_id: str
     from_status: TaskStatus
     to_status: TaskStatus
+    version: int = 0
 
 
 register_event("task:moved", TaskMoved)

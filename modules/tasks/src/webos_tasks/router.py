@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from webos_common.documents import EventPublisher, Page
+from webos_common.documents import Conditional, EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRules, SharesIn
 from webos_common.paging import Limit, Skip
 from webos_common.registry import app_registry, provide
@@ -39,23 +39,24 @@ Service = Annotated[TaskService, Depends(tasks_service)]
 
 
 @router.get("/tasks", response_model=Page[TaskRead])
-async def list_tasks(service: Service, status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
+async def list_tasks(service: Service, view: ListView,
+                     status_: Annotated[TaskStatus | None, Query(alias="status")] = None,
                      priority: Priority | None = None, tag: str | None = None, q: str | None = None,
                      due_before: datetime | None = None, due_after: datetime | None = None,
-                     sort: str | None = None, skip: Skip = 0,
-                     limit: Limit = 50,
+                     sort: str | None = None,
                      assigned: Annotated[Literal["me"] | None, Query()] = None,
-                     mine: bool = False) -> Page[TaskRead]:
+                     mine: bool = False) -> Response:
     """The tasks one may see; `assigned=me` only those assigned to one ("Assigned to me"),
-    `mine=true` only one's own."""
-    return await service.search(status=status_, priority=priority, tag=tag, q=q, due_before=due_before,
-                                due_after=due_after, sort=sort, skip=skip, limit=limit,
-                                assigned_to_me=assigned == "me", mine=mine)
+    `mine=true` only one's own. `?meta=total` counts every row; `?fields=a,b` returns only those fields."""
+    return view.respond(await service.search(status=status_, priority=priority, tag=tag, q=q,
+                                             due_before=due_before, due_after=due_after, sort=sort,
+                                             assigned_to_me=assigned == "me", mine=mine, **view.options))
 
 
 @router.post("/tasks", response_model=TaskRead, status_code=status.HTTP_201_CREATED)
-async def create_task(task_in: TaskCreate, service: Service) -> TaskRead:
-    return await service.create(task_in)
+async def create_task(task_in: TaskCreate, service: Service, cond: Conditional,
+                      key: IdempotencyKey = None) -> TaskRead:
+    return cond.respond(await service.create(task_in, idempotency_key=key))
 
 
 @router.get("/tasks/board", response_model=Board)
@@ -75,17 +76,20 @@ async def trash(service: Service, skip: Skip = 0, limit: Limit = 50) -> Page[Tas
 
 @router.post("/tasks/bulk/status")
 async def bulk_status(body: BulkStatus, service: Service) -> dict[str, int]:
-    return {"modified": await service.bulk_status(body.ids, body.status)}
+    """With `versions` (id -> version) every row or none: 412 naming the stale ones."""
+    return {"modified": await service.bulk_status(body.ids, body.status, versions=body.versions)}
 
 
 @router.get("/tasks/{task_id}", response_model=TaskRead)
-async def get_task(task_id: str, service: Service) -> TaskRead:
-    return await service.get(task_id)
+async def get_task(task_id: str, service: Service, cond: Conditional) -> TaskRead:
+    """`ETag` is the version; `If-None-Match` with it is a 304."""
+    return cond.respond(await service.get(task_id))
 
 
 @router.patch("/tasks/{task_id}", response_model=TaskRead)
-async def update_task(task_id: str, task_in: TaskUpdate, service: Service) -> TaskRead:
-    return await service.update(task_id, task_in)
+async def update_task(task_id: str, task_in: TaskUpdate, service: Service, cond: Conditional) -> TaskRead:
+    """`If-Match: "<version>"` writes only over that version (412 with the current one otherwise)."""
+    return cond.respond(await service.update(task_id, task_in, version=cond.version))
 
 
 @router.put("/tasks/{task_id}/shares", response_model=TaskRead)
@@ -101,18 +105,18 @@ async def assign_task(task_id: str, body: AssigneesIn, service: Service) -> Task
 
 
 @router.post("/tasks/{task_id}/move", response_model=TaskRead)
-async def move_task(task_id: str, body: TaskMove, service: Service) -> TaskRead:
-    return await service.move(task_id, body.status)
+async def move_task(task_id: str, body: TaskMove, service: Service, cond: Conditional) -> TaskRead:
+    return cond.respond(await service.move(task_id, body.status, version=cond.version))
 
 
 @router.delete("/tasks/{task_id}", response_model=TaskRead)
-async def delete_task(task_id: str, service: Service) -> TaskRead:
-    return await service.delete(task_id)
+async def delete_task(task_id: str, service: Service, cond: Conditional) -> TaskRead:
+    return cond.respond(await service.delete(task_id, version=cond.version))
 
 
 @router.post("/tasks/{task_id}/restore", response_model=TaskRead)
-async def restore_task(task_id: str, service: Service) -> TaskRead:
-    return await service.restore(task_id)
+async def restore_task(task_id: str, service: Service, cond: Conditional) -> TaskRead:
+    return cond.respond(await service.restore(task_id, version=cond.version))
 
 
 @router.delete("/tasks/{task_id}/purge", status_code=status.HTTP_204_NO_CONTENT)

@@ -35,19 +35,23 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
     module, entity = "tasks", "task"
     document, read_schema = Task, TaskRead
 
-    async def create(self, data_in: TaskCreate) -> TaskRead:
-        """A task, then its assignees (checked against the directory, each notified)."""
+    async def create(self, data_in: TaskCreate, *, idempotency_key: str | None = None) -> TaskRead:
+        """A task, then its assignees (checked against the directory, each notified); a retried
+        `idempotency_key` assigns nobody twice (the assignees are unchanged, so nobody is notified)."""
         assignees = data_in.assignees
         if assignees:
             self.can_write()
             await self._check_known([("user", a) for a in assignees], "assignees")
-        created = await super().create(data_in.model_copy(update={"assignees": []}))
+        created = await super().create(data_in.model_copy(update={"assignees": []}), idempotency_key=idempotency_key)
         return await self.assign(created.id, AssigneesIn(assignees=assignees)) if assignees else created
 
-    async def update(self, id: Any, data_in: TaskUpdate | Mapping[str, Any]) -> TaskRead:
+    async def update(self, id: Any, data_in: TaskUpdate | Mapping[str, Any], *,
+                     version: int | None = None) -> TaskRead:
+        """The change (at `version`, when given: 412 otherwise), then the assignees, if named."""
         changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, TaskUpdate) else dict(data_in)
         assignees = changes.pop("assignees", None)
-        updated = await super().update(id, changes) if changes or assignees is None else None
+        wanted = changes or assignees is None or version is not None
+        updated = await super().update(id, changes, version=version) if wanted else None
         if assignees is not None:
             return await self.assign(id, AssigneesIn(assignees=assignees))
         assert updated is not None
@@ -56,7 +60,8 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
     async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,
                      due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
-                     limit: int | None = None, assigned_to_me: bool = False, mine: bool = False) -> Page[TaskRead]:
+                     limit: int | None = None, total: bool = False, fields: list[str] | None = None,
+                     assigned_to_me: bool = False, mine: bool = False) -> Page[TaskRead]:
         filters: dict[str, Any] = {}
         me = context.current_user.get()
         if assigned_to_me and me is not None:
@@ -78,7 +83,7 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             due["$gte"] = due_after
         if due:
             filters["due_date"] = due
-        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort))
+        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort), total=total, fields=fields)
 
     async def board(self, *, per_column: int = 100) -> Board:
         self.can_read()
@@ -89,23 +94,27 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             columns[status.value] = [self.read(d) for d in docs]
         return Board(**columns)
 
-    async def move(self, id: str, to: TaskStatus) -> TaskRead:
+    async def move(self, id: str, to: TaskStatus, *, version: int | None = None) -> TaskRead:
         self.can_write()
-        async with self.events.transaction() as session:
-            before = await self.repo.get(id)
+
+        async def work(session: Any) -> Task:
+            before = await self.repo.get(id, session=session)  # in the transaction: `from_status` is exact
             changes: dict[str, Any] = {"status": to.value}
             changes["completed_at"] = datetime.now(UTC) if to is TaskStatus.done else None
-            doc = await self.repo.update(id, changes, session=session)
-            moved = TaskMoved(id=str(doc.id), title=doc.title, owner_id=doc.owner_id,
-                              from_status=before.status, to_status=to).model_dump(mode="json")
+            doc = await self.repo.update(id, changes, version=version, session=session)
+            moved = TaskMoved(id=str(doc.id), title=doc.title, owner_id=doc.owner_id, from_status=before.status,
+                              to_status=to, version=doc.version).model_dump(mode="json")
             await self.events.emit("task:moved", moved, session=session)
             if to is TaskStatus.done and before.status is not TaskStatus.done:
                 await self.events.emit("task:completed", moved, session=session)
-        return self.read(doc)
+            return doc
 
-    async def bulk_status(self, ids: list[str], status: TaskStatus) -> int:
+        return self.read(await self.events.atomically(work, what="The task"))
+
+    async def bulk_status(self, ids: list[str], status: TaskStatus, *,
+                          versions: dict[str, int] | None = None) -> int:
         done_at = datetime.now(UTC) if status is TaskStatus.done else None
-        return await self.bulk_update(ids, {"status": status.value, "completed_at": done_at})
+        return await self.bulk_update(ids, {"status": status.value, "completed_at": done_at}, versions=versions)
 
     async def stats(self) -> Stats:
         self.can_read()
@@ -126,16 +135,19 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
         sent = 0
         while batch := await self.repo.find(due, limit=100):
             for task in batch:
-                async with self.events.transaction() as session:
-                    await self.repo.update(task.id, {"reminded_for": day}, session=session)
-                    await self.events.emit(NOTIFY_TOPIC, {
-                        "user_id": task.owner_id, "type": "task_reminder", "title": "Task due tomorrow",
-                        "message": f"Your task '{task.title}' is due tomorrow", "level": "info",
-                        "link": f"/m/tasks?id={task.id}",
-                        "metadata": {"task_id": str(task.id), "module": "tasks", "due_date": day},
-                    }, session=session)
+                await self.events.atomically(lambda session, task=task: self._remind(task, day, session))
                 sent += 1
         return sent
+
+
+    async def _remind(self, task: Task, day: str, session: Any) -> None:
+        await self.repo.update(task.id, {"reminded_for": day}, session=session)
+        await self.events.emit(NOTIFY_TOPIC, {
+            "user_id": task.owner_id, "type": "task_reminder", "title": "Task due tomorrow",
+            "message": f"Your task '{task.title}' is due tomorrow", "level": "info",
+            "link": f"/m/tasks?id={task.id}",
+            "metadata": {"task_id": str(task.id), "module": "tasks", "due_date": day},
+        }, session=session)
 
 
 def _escape(text: str) -> str:

@@ -14,18 +14,23 @@ from webos_common.lifecycle import cancel_and_wait
 from webos_common.mail import SmtpSection, smtp_from
 from webos_common.service import ServiceResources
 from webos_common.settings import SystemSettings
-from webos_events import deadletters, eventlog, notifications
+from webos_events import deadletters, notifications
 from webos_events.digest import digest_loop
+from webos_events.eventlog_writer import EventLogWriter
 from webos_events.live import LiveHub
 from webos_events.models import NotificationIn
 from webos_events.settings import EventsSettings
-from webos_events.store import ensure_indexes
+from webos_events.store import LOG, ensure_indexes
+
+LOG_CONCURRENCY = 64  # events handled side by side, and so written in one insert_many
 
 
 def subscribe(bus: EventBus, db: Any) -> None:
-    @bus.on(">", name="event-log", validate=False)
+    writer = EventLogWriter(db[LOG])
+
+    @bus.on(">", name="event-log", validate=False, concurrency=LOG_CONCURRENCY)
     async def log_event(event: EventEnvelope) -> None:
-        await eventlog.record(db, event)
+        await writer.record(event)
 
     @bus.on(notifications.SEND, name="notify")
     async def deliver(event: EventEnvelope) -> None:

@@ -1,4 +1,4 @@
-"""The event log: every event on the bus, kept for `events_log_ttl`."""
+"""The event log: every event on the bus, kept for `events_log_ttl` (written by `eventlog_writer`)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,10 @@ from typing import Any
 
 import pymongo
 
-from webos_common.envelope import EventEnvelope
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
 from webos_events.models import EventRead
 from webos_events.store import LOG, page
-
-
-async def record(db: Any, envelope: EventEnvelope) -> None:
-    doc = envelope.model_dump()
-    doc["_id"] = doc.pop("id")
-    await db[LOG].update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
 
 
 def _read(doc: dict[str, Any]) -> EventRead:

@@ -106,7 +106,8 @@ async def apply(service: SettingsService, doc: dict[str, Any], *, user: User, dr
     _require_admin(user)
     scopes = _scopes(doc)
     overrides = {str(m): _schema_entry(m, s) for m, s in _mapping(doc, "schemas").items()}
-    async with service.store.transaction() as session:
+
+    async def work(session: Any) -> tuple[list[str], list[Any]]:
         changed_schemas = []
         for module, entry in overrides.items():
             current = await service.store.get_schema(module, session)
@@ -132,6 +133,9 @@ async def apply(service: SettingsService, doc: dict[str, Any], *, user: User, dr
             for pending in pendings:
                 if pending.changes:
                     await service.commit(pending, by=user.id, action="apply", session=session)
+        return changed_schemas, pendings
+
+    changed_schemas, pendings = await service.store.atomically(work)
     if not dry_run:
         for module in changed_schemas:
             await service.announce_schema(module)

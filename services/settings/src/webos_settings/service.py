@@ -4,13 +4,13 @@ schemas. Export/apply live in `as_code.py`; permissions in `domain.scope`."""
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from webos_common.errors import Conflict, NotFound
 from webos_common.identity import User
+from webos_common.transactions import backoff
 from webos_settings.adapters.mongo import MongoSettingsStore, Session
 from webos_settings.domain import schema as schemas
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
@@ -160,20 +160,22 @@ class SettingsService:
     async def write(self, scope: Scope, values: dict[str, Any], *, user: User, merge: bool = False,
                     expected_version: int | None = None) -> dict[str, Any]:
         check_write(scope, user)
+        async def work(session: Session) -> Pending:
+            pending = await self.prepare(scope, values, merge=merge, session=session, expected=expected_version)
+            if pending.changes:
+                await self.commit(pending, by=user.id, action="merge" if merge else "replace", session=session)
+            return pending
+
         attempts = 1 if expected_version is not None else WRITE_ATTEMPTS
-        for attempt in range(attempts):  # without an expected version, a lost race is simply redone
+        for attempt in range(attempts):  # a first write of a scope racing another (duplicate key) is redone
             try:
-                async with self._lock(scope), self.store.transaction() as session:
-                    pending = await self.prepare(scope, values, merge=merge, session=session,
-                                                 expected=expected_version)
-                    if pending.changes:
-                        await self.commit(pending, by=user.id, action="merge" if merge else "replace",
-                                          session=session)
+                async with self._lock(scope):
+                    pending = await self.store.atomically(work)  # transient conflicts are retried inside
                 break
             except Conflict:
                 if attempt == attempts - 1:
                     raise
-                await asyncio.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
+                await asyncio.sleep(backoff(attempt))
         await self.announce([pending])
         return await self.read(scope, user=user)
 
@@ -182,10 +184,13 @@ class SettingsService:
         entry = await self.store.history_entry(scope, version)
         if entry is None:
             raise NotFound(f"{scope.label()} has no version {version}")
-        async with self.store.transaction() as session:
+        async def work(session: Session) -> Pending:
             pending = await self.prepare(scope, decrypt_all(self.keyring, entry["values"]), session=session)
             if pending.changes:
                 await self.commit(pending, by=user.id, action=f"rollback:{version}", session=session)
+            return pending
+
+        pending = await self.store.atomically(work)
         await self.announce([pending])
         return await self.read(scope, user=user)
 

@@ -61,7 +61,18 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
                 return
             ids = [tabular.row_id(r) for r in rows]
             method, path, body = explorer.api.bulk(ids, state["field"], state["value"])
-            result = await explorer._call(method, path, body=body)
+            if all(i in explorer.versions for i in ids):  # all or nothing: a row changed since is a 412
+                body["versions"] = {i: explorer.versions[i] for i in ids}
+
+            def conflicted(details: Any) -> None:
+                stale = details.get("stale", []) if isinstance(details, dict) else []
+                who = ", ".join(sorted({str(s.get("updated_by") or "someone") for s in stale}))
+                ui.notify(f"{len(stale)} row(s) changed meanwhile (by {who}); nothing was saved — reloaded",
+                          type="warning")
+                dialog.close()
+                ui.timer(0.01, explorer.load, once=True)
+
+            result = await explorer._call(method, path, body=body, conflict=conflicted)
             if result is not None:
                 dialog.close()
                 ui.notify(f"Updated {len(ids)} row(s)", type="positive")

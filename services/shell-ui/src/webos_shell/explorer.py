@@ -1,6 +1,7 @@
 """DataExplorer: AG Grid over a module collection. Paging, sort and
 filters run on the server (`skip/limit/sort/q/<field>`); a cell edit is
-checked against the schema, then PATCHed; a bulk edit shows its preview
+checked against the schema, then PATCHed over the version the page read
+(`If-Match`; a 412 opens the conflict dialog); a bulk edit shows its preview
 and goes out as one request; delete goes to the trash and can be undone;
 the current page exports to CSV.
 
@@ -17,8 +18,14 @@ from nicegui import app, ui
 from webos_common.identity import User
 from webos_shell import forms, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
+from webos_shell.conflict import open_conflict
 from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.schema_fields import fields_from_schema, validate
+
+
+def _details(exc: ApiError) -> Any:
+    body = exc.body if isinstance(getattr(exc, "body", None), dict) else {}
+    return (body.get("error") or {}).get("details")
 
 
 class DataExplorer:
@@ -36,6 +43,7 @@ class DataExplorer:
         self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
                                       "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
         self.rows: list[dict[str, Any]] = []
+        self.versions: dict[str, int] = {}  # row id -> the version this page last saw (sent as If-Match)
         self._toolbar()
         self.grid = ui.aggrid({
             "columnDefs": columns,
@@ -91,28 +99,35 @@ class DataExplorer:
         s = self.state
         params = tabular.page_query(page=s["page"], size=s["size"], sort=s["sort"], descending=s["desc"],
                                     filters=s["filters"], search=s["q"])
+        params["meta"] = "total"  # the pager shows the count: ask for it (lists count only on request)
         path = f"{self.endpoint}/trash" if s["trash"] else self.endpoint
         body = await self._call("GET", path, params=params)
         if body is None:
             return
         self.rows = body.get("items", []) if isinstance(body, dict) else list(body)
-        s["total"] = body.get("total", len(self.rows)) if isinstance(body, dict) else len(self.rows)
+        s["total"] = (body.get("total") if isinstance(body, dict) else None) or len(self.rows)
+        self.versions = {tabular.row_id(r): int(r["version"]) for r in self.rows if "version" in r}
         self.grid.options["rowData"] = self.rows
         self.grid.update()
         pages = max(1, -(-s["total"] // s["size"]))
         self.page_label.text = f"Page {s['page'] + 1} of {pages} · {s['total']} rows"
 
-    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None) -> Any:
+    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+                    headers: dict[str, str] | None = None, conflict: Any = None) -> Any:
+        """One call; a 412 goes to `conflict(details)` when given (the save lost a race)."""
         gateway = runtime.get().gateway
         try:
             if method == "GET":
                 return await gateway.request(app.storage.user, "GET", path, params=params)
-            result = await gateway.send(app.storage.user, method, path, body)
+            result = await gateway.send(app.storage.user, method, path, body, headers=headers)
             return {} if result is None else result
         except SessionExpired:
             ui.navigate.to("/login")
         except ApiError as exc:
-            ui.notify(str(exc), type="negative")
+            if exc.status == 412 and conflict is not None:
+                conflict(_details(exc))
+            else:
+                ui.notify(str(exc), type="negative")
         return None
 
     async def _set(self, key: str, value: Any) -> None:
@@ -161,12 +176,23 @@ class DataExplorer:
             return
         if spec and spec.kind in ("integer", "number") and value is not None:
             value = int(value) if spec.kind == "integer" else float(value)
-        method, path, body = self.api.update(tabular.row_id(row), field, value)
-        result = await self._call(method, path, body=body)
+        await self._save(tabular.row_id(row), field, value, self.versions.get(tabular.row_id(row)))
+
+    async def _save(self, rid: str, field: str, value: Any, version: int | None) -> None:
+        """Save one field over `version` (If-Match); a 412 opens the conflict dialog."""
+        method, path, body = self.api.update(rid, field, value)
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+
+        def conflicted(details: Any) -> None:
+            open_conflict(details, body, current=lambda: self._call("GET", f"{self.endpoint}/{rid}"),
+                          reload=self.load, overwrite=lambda v: self._save(rid, field, value, v))
+
+        result = await self._call(method, path, body=body, headers=headers, conflict=conflicted)
         if result is None:
-            await self.load()
-        else:
-            ui.notify(f"Saved {field}", type="positive")
+            return
+        if isinstance(result, dict) and "version" in result:
+            self.versions[rid] = int(result["version"])
+        ui.notify(f"Saved {field}", type="positive")
 
     async def _create(self) -> None:
         async def created(_: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,10 +22,12 @@ async def open_create(module: str, collection: str | None,
     with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="create-dialog"'):
         ui.label(f"New {ref.collection.label.rstrip('s').lower()}").classes("text-lg font-semibold")
         form = AutoForm(ref.schema("create"))
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # one per dialog: a double click or a retry makes one record
 
         async def save() -> None:
             endpoint = ref.collection.endpoint
-            created = await form.submit(lambda body: rt.gateway.send(app.storage.user, "POST", endpoint, body))
+            created = await form.submit(
+                lambda body: rt.gateway.send(app.storage.user, "POST", endpoint, body, headers=key))
             if created is not None:
                 dialog.close()
                 ui.notify(f"{ref.collection.label}: created", type="positive")

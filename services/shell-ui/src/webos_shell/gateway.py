@@ -124,5 +124,6 @@ class Gateway:
     async def get(self, tokens: Tokens, path: str, **params: Any) -> Any:
         return await self.request(tokens, "GET", path, params=params or None)
 
-    async def send(self, tokens: Tokens, method: str, path: str, body: Any = None) -> Any:
-        return await self.request(tokens, method, path, json=body)
+    async def send(self, tokens: Tokens, method: str, path: str, body: Any = None, *,
+                   headers: dict[str, str] | None = None) -> Any:
+        return await self.request(tokens, method, path, json=body, headers=headers)

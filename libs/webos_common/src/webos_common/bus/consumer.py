@@ -61,7 +61,10 @@ class Subscription:
     """A topic pattern, its handler and the durable consumer that feeds it."""
 
     def __init__(self, topic: str, handler: Handler, *, service: str, name: str | None = None,
-                 max_deliver: int | None = None, validate: bool = True) -> None:
+                 max_deliver: int | None = None, validate: bool = True, concurrency: int = 1) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency  # > 1: handled side by side, acked as each finishes (no order kept)
         self.topic = topic
         self.validate = validate
         self.subject = topic_filter(topic)
@@ -78,6 +81,7 @@ class Subscription:
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._busy: list[Any] | None = None  # [message, last sign of life] while the handler runs
+        self._inflight: set[asyncio.Task[None]] = set()
 
     def argument(self, envelope: EventEnvelope) -> Any:
         """What the handler receives; raises ValidationFailed on a bad payload."""
@@ -112,6 +116,10 @@ class Subscription:
     async def stop(self) -> None:
         await cancel_and_wait([self._task, self._watchdog], what=f"bus consumer {self.durable}")
         self._task = self._watchdog = None
+        if self._inflight:  # what is not acked yet is redelivered
+            await asyncio.wait(list(self._inflight), timeout=2.0)
+            for task in list(self._inflight):
+                task.cancel()
 
     async def _keep_alive(self, beat: float) -> None:
         """Tell JetStream a slow handler is still working (`+WPI`) at least every `beat`
@@ -130,19 +138,33 @@ class Subscription:
     async def _run(self, nc: NATS, js: JetStreamContext, cfg: BusSettings) -> None:
         while True:
             try:
+                slots = asyncio.Semaphore(self.concurrency)
                 async for msg in pull_messages(nc, stream=cfg.stream, durable=self.durable,
                                                batch=cfg.fetch_batch):
-                    try:
-                        await self.dispatch(js, cfg, msg)
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:  # noqa: BLE001 - never kill the consumer loop
-                        logger.exception("bus consumer {} failed to settle a message", self.durable)
+                    if self.concurrency == 1:
+                        await self._settle(js, cfg, msg)
+                        continue
+                    await slots.acquire()
+                    task = asyncio.create_task(self._settle(js, cfg, msg, slots))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - reconnects, server restarts
                 logger.warning("bus consumer {} pull failed: {}", self.durable, exc)
                 await asyncio.sleep(0.5)
+
+    async def _settle(self, js: JetStreamContext, cfg: BusSettings, msg: Msg,
+                      slots: asyncio.Semaphore | None = None) -> None:
+        try:
+            await self.dispatch(js, cfg, msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - never kill the consumer loop
+            logger.exception("bus consumer {} failed to settle a message", self.durable)
+        finally:
+            if slots is not None:
+                slots.release()
 
     # -- one message ----------------------------------------------------------
     async def dispatch(self, js: JetStreamContext, cfg: BusSettings, msg: Msg) -> None:

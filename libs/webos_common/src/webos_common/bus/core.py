@@ -122,6 +122,13 @@ class EventBus:
         written. False if it was a duplicate."""
         return await self._publish(event_subject(envelope.topic, self.service), envelope, user, identity)
 
+    async def send(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None,
+                   identity: str | None = None) -> asyncio.Future[bool]:
+        """Send a ready envelope now and return the future of the stream's answer (False: a duplicate):
+        a batch is sent in order, then its acknowledgements are awaited together."""
+        headers = envelope_header_block(envelope, user, identity)
+        return await self.publisher.publish(event_subject(envelope.topic, self.service), envelope.to_json(), headers)
+
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
                        identity: str | None = None) -> bool:
         headers = envelope_header_block(envelope, user, identity)
@@ -132,14 +139,14 @@ class EventBus:
 
     # -- subscribing ----------------------------------------------------------
     def subscribe(self, topic: str, handler: Handler, *, name: str | None = None,
-                  max_deliver: int | None = None, validate: bool = True) -> Subscription:
+                  max_deliver: int | None = None, validate: bool = True, concurrency: int = 1) -> Subscription:
         """Run `handler` for every event matching `topic` (once per service).
 
         `validate=False` hands over payloads even when they fail their schema
         (an audit log wants them all).
         """
         sub = Subscription(topic, handler, service=self.service, name=name, max_deliver=max_deliver,
-                           validate=validate)
+                           validate=validate, concurrency=concurrency)
         if any(s.durable == sub.durable for s in self.subscriptions):
             raise ValueError(f"handler {sub.name!r} already subscribed in {self.service}")
         self.subscriptions.append(sub)
@@ -150,11 +157,12 @@ class EventBus:
         return sub
 
     def on(self, topic: str, *, name: str | None = None, max_deliver: int | None = None,
-           validate: bool = True) -> Callable[[H], H]:
+           validate: bool = True, concurrency: int = 1) -> Callable[[H], H]:
         """Decorator form of `subscribe`."""
 
         def decorate(handler: H) -> H:
-            self.subscribe(topic, handler, name=name, max_deliver=max_deliver, validate=validate)
+            self.subscribe(topic, handler, name=name, max_deliver=max_deliver, validate=validate,
+                           concurrency=concurrency)
             return handler
 
         return decorate

@@ -24,8 +24,10 @@ from loguru import logger
 
 from webos_common.bus.identity import HEADER, BusIdentity, IdentityRefused
 from webos_common.bus.topics import event_subject, source_of, topic_filter
+from webos_common.security.nats_permissions import TASK_TOPICS
 
-SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
+# only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone
+SUBJECTS = (event_subject("notification:created", "events"), *(topic_filter(t) for t in TASK_TOPICS))
 Message = dict[str, Any]
 
 

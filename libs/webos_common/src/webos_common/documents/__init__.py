@@ -1,10 +1,13 @@
 """Documents and services for modules: `CoreDocument` (audit fields, soft
 delete), `OwnedDocument` (owner isolation on every query unless admin),
 the repository port and its Beanie adapter, `BaseService`, schema bases,
-string-named links, and the pagination shape."""
+string-named links, the pagination shape, and what generated routes share
+(conditional requests, `Idempotency-Key`, list options)."""
 
 from webos_common.documents.base import CoreDocument, OwnedDocument, collection_name, module_of, utcnow
-from webos_common.documents.beanie_repository import BeanieRepository, object_id
+from webos_common.documents.beanie_repository import BeanieRepository, etag, object_id
+from webos_common.documents.http import Conditional, IdempotencyKey, ListView
+from webos_common.documents.idempotency import IdempotencyStore
 from webos_common.documents.links import DocumentRegistry, Link, LinkValue, documents
 from webos_common.documents.ports import (
     DEFAULT_LIMIT,
@@ -21,8 +24,9 @@ from webos_common.documents.schemas import CreateModel, IdStr, OwnedReadModel, R
 from webos_common.documents.service import BaseService
 
 __all__ = [
-    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BusPublisher", "CoreDocument",
-    "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "Link", "LinkValue", "NullPublisher",
+    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BusPublisher", "Conditional", "CoreDocument",
+    "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "IdempotencyKey", "IdempotencyStore", "Link",
+    "LinkValue", "ListView", "NullPublisher",
     "OutboxPublisher", "OwnedDocument", "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository",
-    "UpdateModel", "cap_limit", "collection_name", "documents", "module_of", "object_id", "utcnow",
+    "UpdateModel", "cap_limit", "collection_name", "documents", "etag", "module_of", "object_id", "utcnow",
 ]

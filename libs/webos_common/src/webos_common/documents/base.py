@@ -19,6 +19,7 @@ from beanie.odm.fields import ExpressionField
 from bson import ObjectId
 from pydantic import BaseModel, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
 def utcnow() -> datetime:
@@ -101,6 +102,18 @@ def _restore_field_defaults(cls: type[BaseModel]) -> None:
                 break
 
 
+def _list_indexes(cls: type) -> list[IndexModel]:
+    """The index that serves the default list (the person's live rows, newest first, `_id` breaking ties)
+    without a sort in memory; `Settings.list_index = False` leaves it out."""
+    settings = cls.__dict__.get("Settings")
+    if settings is not None and getattr(settings, "list_index", True) is False:
+        return []
+    keys = [("deleted_at", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+    if "owner_id" in getattr(cls, "model_fields", {}):
+        keys.insert(0, ("owner_id", ASCENDING))
+    return [IndexModel(keys, name="webos_list")]
+
+
 class CoreDocument(Document):
     """Audit fields filled from the context user, and soft delete."""
 
@@ -115,6 +128,7 @@ class CoreDocument(Document):
     updated_by: str | None = None
     deleted_at: datetime | None = None
     deleted_by: str | None = None
+    version: int = 0  # each write adds one; the ETag, and what If-Match compares (0: written before versions)
 
     class Settings:
         use_state_management = False
@@ -135,6 +149,9 @@ class CoreDocument(Document):
             if settings is not None:
                 attrs.update({k: v for k, v in vars(settings).items() if not k.startswith("__")})
         attrs["name"] = collection_name(cls)
+        own = [i for i in attrs.get("indexes", [])
+               if not (isinstance(i, IndexModel) and i.document["name"] == "webos_list")]
+        attrs["indexes"] = [*own, *_list_indexes(cls)]
         cls.Settings = type("Settings", (), attrs)  # type: ignore[misc,assignment]
         # pydantic wraps model_post_init once per subclass level; one flat init instead.
         privates = cls.__private_attributes__.items()

@@ -27,14 +27,14 @@ from webos_common import context
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
 from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
 from webos_common.documents.sharing import RecordRule, access_clauses
-from webos_common.errors import Forbidden, NotFound, Unauthorized
+from webos_common.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
 from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 
 # changed only by their own use cases (sharing and assigning go through `set_access`)
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by",
-                        "shares", "assignees"})
+                        "shares", "assignees", "version"})
 
 
 _ATOMS = (str, int, float, bool, datetime, ObjectId, type(None))
@@ -69,6 +69,41 @@ def _set_id(doc: CoreDocument, new_id: ObjectId) -> None:
     """Set the id without Beanie's validate-on-assignment (the server made it)."""
     object.__getattribute__(doc, "__dict__")["id"] = new_id
     object.__getattribute__(doc, "__pydantic_fields_set__").add("id")
+
+
+def etag(version: int) -> str:
+    """The strong entity tag of a row at `version` (RFC 9110 §8.8.3)."""
+    return f'"{version}"'
+
+
+def _version_filter(version: int | None) -> dict[str, Any]:
+    """Rows at `version`; 0 is a row written before versions existed (no field yet)."""
+    if version is None:
+        return {"version": -1}  # no version given for this row: it cannot match
+    return {"version": version} if version else {"version": {"$in": [0, None]}}
+
+
+def _current(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Who last changed a row, when, and its version: what a 412 tells the person who lost the race."""
+    updated = row.get("updated_at")
+    return {"id": str(row["_id"]), "version": int(row.get("version") or 0), "updated_by": row.get("updated_by"),
+            "updated_at": updated.isoformat() if isinstance(updated, datetime) else updated}
+
+
+def _with_tiebreak(sort: Sort | None) -> list[tuple[str, int]] | None:
+    """A stable order across pages: `_id` breaks ties of the sort key (and keeps to its index)."""
+    if not sort:
+        return None
+    keys = list(sort)
+    if all(name != "_id" for name, _ in keys):
+        keys.append(("_id", keys[-1][1]))
+    return keys
+
+
+def _renamed_id(row: dict[str, Any]) -> dict[str, Any]:
+    if "_id" in row:
+        row["id"] = str(row.pop("_id"))
+    return row
 
 
 def object_id(value: Any) -> ObjectId:
@@ -132,7 +167,8 @@ class BeanieRepository(Generic[D]):
         data.pop("revision_id", None)
         if data.get("_id") is None:
             data.pop("_id", None)
-        stamp: dict[str, Any] = {"created_at": now, "created_by": uid, "updated_at": now, "updated_by": uid}
+        stamp: dict[str, Any] = {"created_at": now, "created_by": uid, "updated_at": now, "updated_by": uid,
+                                 "version": 1}
         if self.owned and uid and not (data.get(OWNER_FIELD) and user and user.is_admin):
             stamp[OWNER_FIELD] = uid
         data.update(stamp)
@@ -163,22 +199,46 @@ class BeanieRepository(Generic[D]):
         data["updated_by"] = user.id if user else None
         return data
 
-    async def update(self, id: Any, changes: Mapping[str, Any], *, session: Any = None) -> D:
-        return await self._find_and_set(id, self._changes(changes), session=session)
+    async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
+                     session: Any = None) -> D:
+        return await self._find_and_set(id, self._changes(changes), version=version, session=session)
 
-    async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *, session: Any = None) -> int:
-        query = self.scoped({"_id": {"$in": [object_id(i) for i in ids]}}, write=True)
-        result = await self.collection.update_many(query, {"$set": self._changes(changes)}, session=session)
+    async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
+                          versions: Mapping[str, int] | None = None, session: Any = None) -> int:
+        """Change every row of `ids`; with `versions` (id -> version) all of them or, when one is stale,
+        none (412 naming the stale rows; the caller's transaction aborts)."""
+        values = self._changes(changes)
+        oids = [object_id(i) for i in ids]
+        if versions is None:
+            query = self.scoped({"_id": {"$in": oids}}, write=True)
+            result = await self.collection.update_many(
+                query, {"$set": values, "$inc": {"version": 1}}, session=session)
+            return int(result.modified_count)
+        stale = await self._stale(oids, versions, session=session)  # in the caller's transaction
+        if stale:
+            raise PreconditionFailed(f"{len(stale)} {self.label} rows changed since they were read",
+                                     details={"stale": stale})
+        wanted = {str(oid): _version_filter(versions.get(str(oid))) for oid in oids}
+        query = self.scoped({"$or": [{"_id": oid, **wanted[str(oid)]} for oid in oids]}, write=True)
+        result = await self.collection.update_many(query, {"$set": values, "$inc": {"version": 1}},
+                                                   session=session)
         return int(result.modified_count)
 
-    async def delete(self, id: Any, *, session: Any = None) -> D:
+    async def _stale(self, oids: Sequence[ObjectId], versions: Mapping[str, int], *,
+                     session: Any = None) -> list[dict[str, Any]]:
+        cursor = self.collection.find(self.scoped({"_id": {"$in": list(oids)}}),
+                                      {"version": 1, "updated_at": 1, "updated_by": 1}, session=session)
+        return [_current(row) for row in await cursor.to_list(None)
+                if int(row.get("version") or 0) != versions.get(str(row["_id"]), -1)]
+
+    async def delete(self, id: Any, *, version: int | None = None, session: Any = None) -> D:
         user = context.current_user.get()
         return await self._find_and_set(
-            id, {"deleted_at": utcnow(), "deleted_by": user.id if user else None}, session=session)
+            id, {"deleted_at": utcnow(), "deleted_by": user.id if user else None}, version=version, session=session)
 
-    async def restore(self, id: Any, *, session: Any = None) -> D:
+    async def restore(self, id: Any, *, version: int | None = None, session: Any = None) -> D:
         return await self._find_and_set(id, {"deleted_at": None, "deleted_by": None}, deleted=True,
-                                        session=session)
+                                        version=version, session=session)
 
     async def purge(self, id: Any, *, session: Any = None) -> None:
         user = self.user()
@@ -199,18 +259,32 @@ class BeanieRepository(Generic[D]):
         return await self._find_and_set(id, values, session=session)
 
     async def _find_and_set(self, id: Any, values: dict[str, Any], *, deleted: bool = False,
-                            session: Any = None) -> D:
+                            version: int | None = None, session: Any = None) -> D:
         query = self.scoped({"_id": object_id(id)}, deleted=deleted, write=True)
+        if version is not None:
+            query.update(_version_filter(version))
         raw = await self.collection.find_one_and_update(
-            query, {"$set": values}, return_document=ReturnDocument.AFTER, session=session)
+            query, {"$set": values, "$inc": {"version": 1}}, return_document=ReturnDocument.AFTER, session=session)
         if raw is None:
+            if version is not None:
+                await self._precondition(id, version, deleted=deleted, session=session)
             raise NotFound(f"No {self.label} with id {id}")
         doc: D = self.document.__pydantic_validator__.validate_python(raw)
         return doc
 
+    async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:
+        """Raise 412 naming the current version when the row exists but `version` is not it."""
+        row = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted),
+                                             {"version": 1, "updated_at": 1, "updated_by": 1}, session=session)
+        if row is not None:
+            current = _current(row)
+            raise PreconditionFailed(
+                f"{self.label} {id} is at version {current['version']}, not {version}: it changed since it was read",
+                etag=etag(current["version"]), details=current)
+
     # -- reads ------------------------------------------------------------
-    async def get(self, id: Any, *, deleted: bool = False) -> D:
-        raw = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted))
+    async def get(self, id: Any, *, deleted: bool = False, session: Any = None) -> D:
+        raw = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted), session=session)
         if raw is None:
             raise NotFound(f"No {self.label} with id {id}")
         doc: D = self.document.__pydantic_validator__.validate_python(raw)
@@ -219,25 +293,41 @@ class BeanieRepository(Generic[D]):
     async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False) -> list[D]:
         limit = cap_limit(limit, self.max_limit)
-        cursor = self.collection.find(self.scoped(filter, deleted=deleted), skip=max(0, skip), limit=limit,
-                                      sort=list(sort) if sort else None)
-        rows = await cursor.to_list(limit)
+        rows = await self._rows(filter, skip=skip, limit=limit, sort=sort, deleted=deleted)
         validate = self.document.__pydantic_validator__.validate_python
         return [validate(raw) for raw in rows]
+
+    async def _rows(self, filter: Filter | None, *, skip: int, limit: int, sort: Sort | None, deleted: bool,
+                    fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        projection = {("_id" if f == "id" else f): 1 for f in fields} if fields else None
+        cursor = self.collection.find(self.scoped(filter, deleted=deleted), projection, skip=max(0, skip),
+                                      limit=limit, sort=_with_tiebreak(sort))
+        rows: list[dict[str, Any]] = await cursor.to_list(limit)
+        return rows
 
     async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
         return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted)))
 
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
-                   sort: Sort | None = None, deleted: bool = False) -> Page[D]:
+                   sort: Sort | None = None, deleted: bool = False, total: bool = False,
+                   fields: Sequence[str] | None = None) -> Page[Any]:
+        """One page: `limit + 1` rows fetched to know `has_more`; the exact `total` counted only when asked
+        (or known: the last page). With `fields`, items are those fields of the rows, unvalidated dicts."""
         limit = cap_limit(limit, self.max_limit)
         skip = max(0, skip)
-        items = await self.find(filter, skip=skip, limit=limit, sort=sort, deleted=deleted)
-        if skip == 0 and len(items) < limit:
-            total = len(items)
+        rows = await self._rows(filter, skip=skip, limit=limit + 1, sort=sort, deleted=deleted, fields=fields)
+        has_more = len(rows) > limit
+        del rows[limit:]
+        items: list[Any]
+        if fields:
+            items = [_renamed_id(row) for row in rows]
         else:
-            total = await self.count(filter, deleted=deleted)
-        return Page[D].of(items, total=total, skip=skip, limit=limit)
+            validate = self.document.__pydantic_validator__.validate_python
+            items = [validate(raw) for raw in rows]
+        count: int | None = skip + len(items) if not has_more else None
+        if total and count is None:
+            count = await self.count(filter, deleted=deleted)
+        return Page[Any](items=items, total=count, skip=skip, limit=limit, has_more=has_more)
 
     async def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         stages = [{"$match": self.scope()}, *pipeline]

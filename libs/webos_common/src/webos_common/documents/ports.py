@@ -3,7 +3,7 @@ publisher its events leave through, and the page every list returns."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -19,10 +19,11 @@ MAX_LIMIT = 100
 
 
 class Page(BaseModel, Generic[T]):
-    """`{items, total, skip, limit, has_more}` — the one list shape."""
+    """`{items, total, skip, limit, has_more}` — the one list shape. `total` is null unless it was asked
+    for (`?meta=total`) or is known anyway (the last page): counting every time costs a scan of every row."""
 
     items: list[T]
-    total: int
+    total: int | None
     skip: int
     limit: int
     has_more: bool
@@ -44,17 +45,19 @@ class Repository(Protocol[D]):
 
     async def insert(self, doc: D, *, session: Any = None) -> D: ...
     async def insert_many(self, docs: Sequence[D], *, session: Any = None) -> list[D]: ...
-    async def get(self, id: Any, *, deleted: bool = False) -> D: ...
+    async def get(self, id: Any, *, deleted: bool = False, session: Any = None) -> D: ...
     async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False) -> list[D]: ...
     async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int: ...
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
-                   sort: Sort | None = None, deleted: bool = False) -> Page[D]: ...
-    async def update(self, id: Any, changes: Mapping[str, Any], *, session: Any = None) -> D: ...
+                   sort: Sort | None = None, deleted: bool = False, total: bool = False,
+                   fields: Sequence[str] | None = None) -> Page[Any]: ...
+    async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
+                     session: Any = None) -> D: ...
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
-                          session: Any = None) -> int: ...
-    async def delete(self, id: Any, *, session: Any = None) -> D: ...
-    async def restore(self, id: Any, *, session: Any = None) -> D: ...
+                          versions: Mapping[str, int] | None = None, session: Any = None) -> int: ...
+    async def delete(self, id: Any, *, version: int | None = None, session: Any = None) -> D: ...
+    async def restore(self, id: Any, *, version: int | None = None, session: Any = None) -> D: ...
     async def purge(self, id: Any, *, session: Any = None) -> None: ...
     async def set_access(self, id: Any, *, shares: list[dict[str, str]] | None = None,
                          assignees: list[str] | None = None, session: Any = None) -> D: ...
@@ -69,6 +72,11 @@ class EventPublisher(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
+    async def atomically(self, work: Callable[[Any], Awaitable[T]], *, what: str = "The record") -> T:
+        """`work(session)` in a transaction with the events it emits, run again when the transaction
+        loses a race (so `work` reads what decides its writes with `session`)."""
+        ...
+
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None: ...
 
 
@@ -80,6 +88,9 @@ async def no_transaction() -> AsyncIterator[Any]:
 class NullPublisher:
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         return no_transaction()
+
+    async def atomically(self, work: Callable[[Any], Awaitable[T]], *, what: str = "The record") -> T:
+        return await work(None)
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         return None
@@ -93,6 +104,9 @@ class RecordingPublisher:
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         return no_transaction()
+
+    async def atomically(self, work: Callable[[Any], Awaitable[T]], *, what: str = "The record") -> T:
+        return await work(None)
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         self.events.append((topic, dict(payload)))

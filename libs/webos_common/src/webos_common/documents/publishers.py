@@ -4,12 +4,15 @@ directly (for code without a transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from webos_common.bus import EventBus
 from webos_common.outbox import Outbox
+from webos_common.transactions import run_transaction
+
+T = TypeVar("T")
 
 
 class OutboxPublisher:
@@ -22,6 +25,11 @@ class OutboxPublisher:
         async with self.outbox.db.client.start_session() as session, await session.start_transaction():
             yield session
         self.outbox.committed.set()
+
+    async def atomically(self, work: Callable[[Any], Awaitable[T]], *, what: str = "The record") -> T:
+        result = await run_transaction(self.outbox.db.client, work, what=what)
+        self.outbox.committed.set()
+        return result
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         if session is not None:
@@ -41,6 +49,9 @@ class BusPublisher:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         yield None
+
+    async def atomically(self, work: Callable[[Any], Awaitable[T]], *, what: str = "The record") -> T:
+        return await work(None)
 
     async def emit(self, topic: str, payload: Mapping[str, Any], *, session: Any = None) -> None:
         await self.bus.emit(topic, dict(payload))

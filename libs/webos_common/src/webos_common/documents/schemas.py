@@ -47,6 +47,7 @@ class ReadModel(BaseModel):
     updated_at: datetime
     updated_by: str | None = None
     deleted_at: datetime | None = None
+    version: int = 0
 
 
 class OwnedReadModel(ReadModel):

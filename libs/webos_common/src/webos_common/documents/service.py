@@ -15,11 +15,13 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from webos_common import context
 from webos_common.documents.base import CoreDocument
 from webos_common.documents.beanie_repository import BeanieRepository
+from webos_common.documents.idempotency import Claim, IdempotencyStore
 from webos_common.documents.ports import EventPublisher, Filter, NullPublisher, Page, Repository, Sort
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRule, SharesIn
-from webos_common.errors import Forbidden, NotFound, Unavailable
+from webos_common.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from webos_common.security.permissions import check_permission
 
 NOTIFY_TOPIC = "notification:send"
@@ -38,10 +40,19 @@ class BaseService(Generic[D, C, U, R]):
 
     def __init__(self, repository: Repository[D] | None = None, *,
                  events: EventPublisher | None = None, directory: Directory | None = None,
-                 rules: Callable[[], Sequence[RecordRule]] | None = None) -> None:
+                 rules: Callable[[], Sequence[RecordRule]] | None = None,
+                 idempotency: IdempotencyStore | None = None) -> None:
         self.repo: Repository[D] = repository or BeanieRepository(self.document, rules=rules)
         self.events: EventPublisher = events or NullPublisher()
         self.directory = directory
+        self._idempotency = idempotency
+
+    @property
+    def idempotency(self) -> IdempotencyStore | None:
+        """Where `Idempotency-Key`s are kept: `<module>_idempotency` beside the documents."""
+        if self._idempotency is None and isinstance(self.repo, BeanieRepository):
+            self._idempotency = IdempotencyStore(self.repo.collection.database[f"{self.module}_idempotency"])
+        return self._idempotency
 
     # -- permissions and events --------------------------------------------
     def can_read(self) -> None:
@@ -63,67 +74,117 @@ class BaseService(Generic[D, C, U, R]):
         await self.events.emit(f"{self.entity}:{action}", payload, session=session)
 
     # -- use cases ----------------------------------------------------------
-    async def create(self, data_in: C) -> R:
+    async def create(self, data_in: C, *, idempotency_key: str | None = None) -> R:
+        """A new row and its `created` event; with `idempotency_key`, once per key (see `idempotency`)."""
         self.can_write()
-        doc = self.document(**data_in.model_dump())
-        async with self.events.transaction() as session:
-            doc = await self.repo.insert(doc, session=session)
+        claim = None
+        if idempotency_key is not None and self.idempotency is not None:
+            user = context.current_user.get()
+            found = await self.idempotency.claim(f"{user.id if user else '-'}:{self.entity}:{idempotency_key}",
+                                                 data_in.model_dump_json())
+            if not isinstance(found, Claim):
+                replay: R = self.read_schema.model_validate(found)
+                return replay
+            claim = found
+        values = data_in.model_dump()
+
+        async def work(session: Any) -> R:
+            doc = await self.repo.insert(self.document(**values), session=session)
             await self.emit("created", doc, session=session)
-        return self.read(doc)
+            read = self.read(doc)
+            if claim is not None:
+                assert self.idempotency is not None
+                await self.idempotency.complete(claim, read.model_dump(mode="json"), session=session)
+            return read
+
+        try:
+            return await self.events.atomically(work, what=f"The {self.entity}")
+        except BaseException:
+            if claim is not None:
+                assert self.idempotency is not None
+                await self.idempotency.release(claim)
+            raise
 
     async def get(self, id: Any) -> R:
         self.can_read()
         return self.read(await self.repo.get(id))
 
     async def list(self, filters: Filter | None = None, *, skip: int = 0, limit: int | None = None,
-                   sort: Sort | None = None) -> Page[R]:
+                   sort: Sort | None = None, total: bool = False, fields: Sequence[str] | None = None) -> Page[R]:
         self.can_read()
-        page = await self.repo.page(filters, skip=skip, limit=limit, sort=sort)
+        page = await self.repo.page(filters, skip=skip, limit=limit, sort=sort, total=total,
+                                    fields=self.projection(fields))
         return self._page(page)
+
+    def projection(self, fields: Sequence[str] | None) -> Sequence[str] | None:
+        """The read fields asked for, and the id (422 naming an unknown one); the rows come back unvalidated."""
+        if not fields:
+            return None
+        known = self.read_schema.model_fields
+        unknown = [f for f in fields if f not in known]
+        if unknown:
+            raise ValidationFailed(f"Invalid input: fields (unknown {', '.join(unknown)})", details=[
+                {"field": "fields", "location": "query", "type": "enum",
+                 "message": f"unknown field(s) {unknown}; one of {sorted(known)}"}])
+        return sorted({*fields, "id"})
 
     async def trash(self, *, skip: int = 0, limit: int | None = None) -> Page[R]:
         self.can_read()
         page = await self.repo.page(None, skip=skip, limit=limit, sort=[("deleted_at", -1)], deleted=True)
         return self._page(page)
 
-    async def update(self, id: Any, data_in: U | Mapping[str, Any]) -> R:
+    async def update(self, id: Any, data_in: U | Mapping[str, Any], *, version: int | None = None) -> R:
+        """Apply the change (only when the row is at `version`, if given: 412 otherwise)."""
         self.can_write()
         changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, BaseModel) else dict(data_in)
-        async with self.events.transaction() as session:
-            doc = await self.repo.update(id, changes, session=session)
-            await self.emit("updated", doc, session=session, changed=sorted(changes))
-        return self.read(doc)
 
-    async def bulk_update(self, ids: Sequence[Any], data_in: U | Mapping[str, Any]) -> int:
+        async def work(session: Any) -> D:
+            doc = await self.repo.update(id, changes, version=version, session=session)
+            await self.emit("updated", doc, session=session, changed=sorted(changes))
+            return doc
+
+        return self.read(await self.events.atomically(work, what=f"The {self.entity}"))
+
+    async def bulk_update(self, ids: Sequence[Any], data_in: U | Mapping[str, Any], *,
+                          versions: Mapping[str, int] | None = None) -> int:
+        """The same change on many rows; with `versions` (id -> version) on all of them or none (412)."""
         self.can_write()
         changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, BaseModel) else dict(data_in)
-        async with self.events.transaction() as session:
-            modified = await self.repo.update_many(ids, changes, session=session)
+
+        async def work(session: Any) -> int:
+            modified = await self.repo.update_many(ids, changes, versions=versions, session=session)
             await self.events.emit(f"{self.entity}:bulk_updated", {
                 "ids": [str(i) for i in ids], "changed": sorted(changes), "modified": modified}, session=session)
-        return modified
+            return modified
 
-    async def delete(self, id: Any) -> R:
-        self.can_write()
-        async with self.events.transaction() as session:
-            doc = await self.repo.delete(id, session=session)
-            await self.emit("deleted", doc, session=session)
-        return self.read(doc)
+        return await self.events.atomically(work, what=f"A {self.entity}")
 
-    async def restore(self, id: Any) -> R:
+    async def delete(self, id: Any, *, version: int | None = None) -> R:
         self.can_write()
-        async with self.events.transaction() as session:
-            doc = await self.repo.restore(id, session=session)
-            await self.emit("restored", doc, session=session)
-        return self.read(doc)
+        return self.read(await self._change("deleted", self.repo.delete, id, version))
+
+    async def restore(self, id: Any, *, version: int | None = None) -> R:
+        self.can_write()
+        return self.read(await self._change("restored", self.repo.restore, id, version))
+
+    async def _change(self, action: str, write: Any, id: Any, version: int | None) -> D:
+        async def work(session: Any) -> D:
+            doc: D = await write(id, version=version, session=session)
+            await self.emit(action, doc, session=session)
+            return doc
+
+        return await self.events.atomically(work, what=f"The {self.entity}")
 
     async def purge(self, id: Any) -> None:
         user = check_permission(f"{self.module}.write")
         if not user.is_admin:
             raise Forbidden("Only an admin may purge", details={"permission": "admin"})
-        async with self.events.transaction() as session:
+
+        async def work(session: Any) -> None:
             await self.repo.purge(id, session=session)
             await self.events.emit(f"{self.entity}:purged", {"id": str(id)}, session=session)
+
+        await self.events.atomically(work, what=f"The {self.entity}")
 
     # -- sharing and assignment (owned documents) ------------------------------
     async def share(self, id: Any, shares_in: SharesIn) -> R:
@@ -160,13 +221,16 @@ class BaseService(Generic[D, C, U, R]):
     async def _set_access(self, id: Any, **changes: Any) -> tuple[D, D]:
         """(before, after); a record one may read but not write is a 403, an unseen one a 404."""
         before = await self.repo.get(id)
-        async with self.events.transaction() as session:
+
+        async def work(session: Any) -> D:
             try:
-                doc = await self.repo.set_access(id, session=session, **changes)
+                doc: D = await self.repo.set_access(id, session=session, **changes)
             except NotFound:
                 raise Forbidden(f"You cannot share or assign a {self.entity} you cannot change") from None
             await self.emit("access_changed", doc, session=session, changed=sorted(changes))
-        return before, doc
+            return doc
+
+        return before, await self.events.atomically(work, what=f"The {self.entity}")
 
     async def _notify(self, doc: D, people: Sequence[str], action: str, title: str) -> None:
         label = str(getattr(doc, "title", None) or getattr(doc, "name", None) or doc.id)
@@ -176,6 +240,7 @@ class BaseService(Generic[D, C, U, R]):
                 "level": "info", "link": f"/m/{self.module}?id={doc.id}",
                 "metadata": {"module": self.module, "id": str(doc.id)}})
 
-    def _page(self, page: Page[D]) -> Page[R]:
-        items = [self.read(doc) for doc in page.items]
-        return Page[Any].of(items, total=page.total, skip=page.skip, limit=page.limit)
+
+    def _page(self, page: Page[Any]) -> Page[R]:
+        items = [item if isinstance(item, dict) else self.read(item) for item in page.items]
+        return Page[Any](items=items, total=page.total, skip=page.skip, limit=page.limit, has_more=page.has_more)

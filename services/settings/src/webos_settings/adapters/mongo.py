@@ -14,20 +14,21 @@ number is the optimistic lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from webos_common.errors import Conflict
+from webos_common.transactions import run_transaction
 from webos_settings.domain.crypto import Keyring
 from webos_settings.domain.scope import Scope
 
 Session = AsyncClientSession | None
+T = TypeVar("T")
 
 
 class MongoSettingsStore:
@@ -41,16 +42,10 @@ class MongoSettingsStore:
         await self.history_col.create_index([("scope", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.values.create_index([("layer", ASCENDING), ("name", ASCENDING)])
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncClientSession]:
-        """One transaction; a write conflict with a concurrent writer is a 409, not a 500."""
-        try:
-            async with self.client.start_session() as session, await session.start_transaction():
-                yield session
-        except (OperationFailure, ConnectionFailure) as exc:
-            if exc.has_error_label("TransientTransactionError") or getattr(exc, "code", None) == 112:
-                raise Conflict("The settings changed concurrently; read and retry") from exc
-            raise
+    async def atomically(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """`work(session)` in one transaction, run again when it loses a race with a concurrent writer
+        (the library's one retry policy); a 409, never a 500, when the retries run out."""
+        return await run_transaction(self.client, work, what="The settings")
 
     # -- values -----------------------------------------------------------------
     async def load(self, scope: Scope, session: Session = None) -> tuple[dict[str, Any], int]:
