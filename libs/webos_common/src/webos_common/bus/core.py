@@ -31,7 +31,7 @@ from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
-from webos_common.bus.wire import envelope_header_block
+from webos_common.bus.wire import envelope_body, envelope_header_block
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
 
@@ -125,7 +125,7 @@ class EventBus:
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
                        identity: str | None = None) -> bool:
         headers = envelope_header_block(envelope, user, identity)
-        stored = await (await self.publisher.publish(subject, envelope.to_json(), headers))
+        stored = await (await self.publisher.publish(subject, envelope_body(envelope), headers))
         if not stored:
             logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
         return stored
