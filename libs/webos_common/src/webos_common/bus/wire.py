@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import functools
 import json
-from urllib.parse import unquote
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 from pydantic_core import from_json, to_json

@@ -39,7 +39,8 @@ class ResourcesBus:
             logger.debug("no bus: dropped {}", topic)
             return
         envelope = EventEnvelope.create(topic, payload, source=self.source)
-        await nats.publish(event_subject(topic, self.source), envelope_body(envelope), headers=envelope_headers(envelope))
+        await nats.publish(event_subject(topic, self.source), envelope_body(envelope),
+                           headers=envelope_headers(envelope))
 
 
 class RecordingBus:
