@@ -29,16 +29,14 @@ from webos_common.identity import User
 EXTENSION = r"^[a-z0-9]{1,20}$"  # CloudEvents 1.0 attribute naming rule (20 chars: the spec's SHOULD)
 
 
-async def _capture(nats_url: str, entity: str, count: int) -> tuple[list[Msg], Any]:
+async def _read_stored(nats_url: str, entity: str, count: int) -> list[Msg]:
+    """The stored events of `entity`, read back with plain nats-py (an ordered consumer)."""
     nc = await nats.connect(nats_url)
-    seen: list[Msg] = []
-
-    async def keep(msg: Msg) -> None:
-        seen.append(msg)
-
-    await nc.subscribe(f"webos.events.*.{entity}.*", cb=keep)
-    await nc.flush()
-    return seen, nc
+    try:
+        sub = await nc.jetstream().subscribe(f"webos.events.*.{entity}.*", ordered_consumer=True)
+        return [await sub.next_msg(timeout=10) for _ in range(count)]
+    finally:
+        await nc.close()
 
 
 async def test_every_published_event_reads_with_the_cloudevents_sdk(nc, nats_url: str) -> None:
@@ -46,7 +44,6 @@ async def test_every_published_event_reads_with_the_cloudevents_sdk(nc, nats_url
 
     entity = f"ce{uuid.uuid4().hex[:10]}"
     service = f"shop{uuid.uuid4().hex[:6]}"
-    seen, reader = await _capture(nats_url, entity, 3)
     bus = EventBus(nc, service=service, settings=BusSettings(backoff=[0.05], max_deliver=2))
     try:
         plain = await bus.emit(f"{entity}:created", {"n": 1, "note": "50% off"})
@@ -60,14 +57,10 @@ async def test_every_published_event_reads_with_the_cloudevents_sdk(nc, nats_url
         letter = DeadLetter(service=service, consumer=f"{service}--x", subject="s", reason="handler_failed",
                             error="boom", attempts=2, envelope=plain.model_dump(mode="json"))
         await replay_dead_letter(nc.jetstream(), letter)
-        for _ in range(200):
-            if len(seen) >= 3:
-                break
-            await asyncio.sleep(0.02)
     finally:
-        await reader.close()
+        await bus.close()
 
-    assert len(seen) == 3
+    seen = await _read_stored(nats_url, entity, 3)
     by_id: dict[str, Any] = {}
     for msg in seen:
         headers = dict(msg.headers or {})

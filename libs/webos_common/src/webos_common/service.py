@@ -19,7 +19,7 @@ from loguru import logger
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 
-from webos_common import db, tracing
+from webos_common import db, openapi, tracing
 from webos_common.bus import BusSettings, EventBus, identity
 from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
@@ -152,6 +152,7 @@ def create_service_app(
     app.include_router(_health_router(resources, metrics))
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 
