@@ -203,14 +203,21 @@ class Subscription:
         self._busy = [msg, time.monotonic()]
         try:
             scope = handler_scope(envelope, msg.headers, verified, trust_headers=not self.identity.required)
-            with scope, tracing.maybe_span(
-                f"{envelope.topic} process", kind=SpanKind.CONSUMER,
-                carrier={context.TRACEPARENT: (msg.headers or {}).get(TRACEPARENT) or ""},
-                attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
-            ):
+            with scope, self._span(msg, envelope):
                 await self.handler(argument)
         finally:
             self._busy = None
+
+    def _span(self, msg: Msg, envelope: EventEnvelope) -> Any:
+        """The CONSUMER span of one delivery, child of the publisher's (`ce-traceparent`)."""
+        if not tracing.active():
+            return tracing.maybe_span("")
+        return tracing.start_span(
+            f"{envelope.topic} process", kind=SpanKind.CONSUMER,
+            carrier={context.TRACEPARENT: (msg.headers or {}).get(TRACEPARENT) or ""},
+            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
+                        "messaging.operation.type": "process", "messaging.operation.name": "process",
+                        "messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id})
 
     async def _refuse(self, js: JetStreamContext, cfg: BusSettings, msg: Msg, envelope: EventEnvelope,
                       reason: Reason, exc: BaseException, attempts: int) -> None:

@@ -97,8 +97,7 @@ class EventBus:
         if is_pattern(topic):
             raise ValueError(f"cannot emit to a pattern: {topic!r}")
         data = validate_payload(topic, payload)
-        with tracing.maybe_span(f"{topic} publish", kind=SpanKind.PRODUCER,
-                                attributes={"messaging.system": "nats", "messaging.destination.name": subject}):
+        with tracing.maybe_span(f"{topic} publish", kind=SpanKind.PRODUCER, attributes=_sending(subject)):
             return await self._emit(topic, subject, data, id)
 
     async def _emit(self, topic: str, subject: str, data: dict[str, Any], id: str | None) -> EventEnvelope:
@@ -119,8 +118,20 @@ class EventBus:
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None,
                       identity: str | None = None) -> bool:
         """Publish a ready envelope (the outbox relay) with the identity token obtained when it was
-        written. False if it was a duplicate."""
-        return await self._publish(event_subject(envelope.topic, self.service), envelope, user, identity)
+        written. False if it was a duplicate.
+
+        Traced as a PRODUCER span child of the span that wrote the event (its envelope's trace), and
+        the event goes out naming that PRODUCER span as its parent: the consumer joins the tree."""
+        subject = event_subject(envelope.topic, self.service)
+        if not tracing.active():
+            return await self._publish(subject, envelope, user, identity)
+        carrier = {context.TRACEPARENT: context.format_traceparent(
+            envelope.trace_id, envelope.span_id or context.new_span_id())} if envelope.trace_id else None
+        attributes = {**_sending(subject), "messaging.message.id": envelope.id}
+        with tracing.maybe_span(f"{envelope.topic} publish", kind=SpanKind.PRODUCER, carrier=carrier,
+                                attributes=attributes):
+            traced = envelope.model_copy(update={"trace_id": context.trace_id.get(), "span_id": context.span_id.get()})
+            return await self._publish(subject, traced, user, identity)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
                        identity: str | None = None) -> bool:
@@ -158,3 +169,9 @@ class EventBus:
             return handler
 
         return decorate
+
+
+def _sending(subject: str) -> dict[str, str]:
+    """OpenTelemetry messaging attributes of a publish (semantic conventions, messaging)."""
+    return {"messaging.system": "nats", "messaging.destination.name": subject,
+            "messaging.operation.type": "send", "messaging.operation.name": "publish"}
