@@ -17,7 +17,8 @@ HOP_BY_HOP = frozenset({
 GATEWAY_SET = frozenset({b"webos-user-id", b"webos-user", b"traceparent", b"x-request-id",
                          b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 DROP_REQUEST = HOP_BY_HOP | GATEWAY_SET
-DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server"}
+# the gateway answers with its own trace headers: the upstream's copies would repeat them
+DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server", b"traceparent", b"x-request-id"}
 
 
 def make_session(*, pool_size: int, connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
