@@ -243,7 +243,30 @@ async def main() -> int:
           f"signed identity required on the WebOS side)")
     print(f"at {RATE} ev/s webos/raw: p50 {web_paced['p50'] / raw_paced['p50']:.2f}x, "
           f"p99 {web_paced['p99'] / raw_paced['p99']:.2f}x; webos p99 {web_paced['p99']:.3f} ms (goal <= 2 ms)")
+    encode, decode = wire_cost()
+    print(f"CloudEvents binary wire form per event: encode {encode:.2f} us (headers + data), "
+          f"decode {decode:.2f} us (headers + data -> envelope)")
     return 0
+
+
+def wire_cost(n: int = 20_000) -> tuple[float, float]:
+    """Microseconds to write one event's CloudEvents headers and body, and to read them back."""
+    from webos_common.bus.wire import envelope_body, envelope_header_block, envelope_of, header_block
+
+    user = User(id="u-1", username="ann", roles=["user"])
+    envelope = EventEnvelope(topic="order:paid", payload={"order": "o-1", "total": 12.5}, source="shop",
+                             trace_id="a" * 32, span_id="b" * 16, user_id=user.id)
+    started = time.perf_counter()
+    for _ in range(n):
+        block, body = envelope_header_block(envelope, user, "header.payload.signature"), envelope_body(envelope)
+    encode = (time.perf_counter() - started) / n * 1e6
+    lines = block.decode().split("\r\n")[1:-2]
+    headers = dict(item.split(": ", 1) for item in lines)
+    assert header_block(headers) == block
+    started = time.perf_counter()
+    for _ in range(n):
+        envelope_of(headers, body)
+    return encode, (time.perf_counter() - started) / n * 1e6
 
 
 if __name__ == "__main__":

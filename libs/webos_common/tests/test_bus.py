@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from webos_common import context
 from webos_common.bus import BusSettings, DeadLetter, EventBus, register_event, replay_dead_letter
 from webos_common.bus.topics import event_subject
+from webos_common.bus.wire import envelope_of
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
@@ -207,7 +208,7 @@ async def test_a_lone_event_is_not_held_back_until_the_batch_fills(nc, entity) -
     msg = await asyncio.wait_for(first, timeout=10)  # far less than the 30 s the request lives
     await msg.ack()
     await pulled.aclose()
-    assert EventEnvelope.from_json(msg.data).id == sent.id
+    assert envelope_of(msg.headers, msg.data).id == sent.id
 
 
 async def _append(items: list[str], value: str) -> None:

@@ -19,7 +19,9 @@ REQUIRED = BusIdentity(exchange=None, required=True,
 
 
 def wire(topic: str, payload: dict[str, object], user_id: str | None = None) -> bytes:
-    return json.dumps({"id": "e1", "topic": topic, "user_id": user_id, "payload": payload,
+    # the JSON-envelope body of events stored before the CloudEvents wire form (still read); every
+    # envelope ever written names its source
+    return json.dumps({"id": "e1", "topic": topic, "source": "x", "user_id": user_id, "payload": payload,
                        "timestamp": datetime.now(UTC).isoformat()}).encode()
 
 

@@ -105,13 +105,14 @@ def test_the_emit_header_block_is_the_header_dict_on_the_wire() -> None:
                              user_id=user.id)
     token = context.request_id.set("req 7\n")
     try:
-        block = envelope_header_block(envelope, user)
-        assert block == header_block(envelope_headers(envelope, user))
+        block = envelope_header_block(envelope, user, "tok")
+        assert block == header_block(envelope_headers(envelope, user, "tok"))
     finally:
         context.request_id.reset(token)
     assert block.startswith(b"NATS/1.0\r\nNats-Msg-Id: ") and block.endswith(b"\r\n\r\n")
-    assert block.count(b"\r\n") == 8  # status line, 6 headers, blank line: no value broke a line
-    assert envelope_header_block(EventEnvelope(topic="a:b", source="s")).count(b"\r\n") == 4
+    # status line, msg id, 6 CloudEvents headers, 6 extensions, blank line: no value broke a line
+    assert block.count(b"\r\n") == 15
+    assert envelope_header_block(EventEnvelope(topic="a:b", source="s")).count(b"\r\n") == 9
 
 
 async def test_the_delivery_count_is_read_off_the_reply_subject(nc: NATS, stream: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from nats.aio.client import Client as NATS
@@ -11,6 +10,7 @@ from nats.aio.client import Client as NATS
 from webos_common import context
 from webos_common.bus import EventBus
 from webos_common.bus.topics import topic_filter
+from webos_common.bus.wire import envelope_of
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
 from webos_common.notify import Messenger
@@ -22,7 +22,7 @@ async def test_the_messenger_tells_the_current_user_or_the_one_named(nc: NATS) -
     seen: list[dict] = []
 
     async def on_msg(msg) -> None:  # type: ignore[no-untyped-def]
-        seen.append(json.loads(msg.data))
+        seen.append(envelope_of(msg.headers, msg.data).model_dump(mode="json"))
 
     await nc.subscribe(topic_filter("notification:send"), cb=on_msg)
     await nc.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import nats
@@ -11,6 +10,7 @@ import pytest
 
 from webos_common import context
 from webos_common.bus.topics import topic_filter
+from webos_common.bus.wire import envelope_of
 from webos_common.identity import User
 from webos_common.tasks import TaskState, cancel, chain, progress, run_bg, task, wait
 from webos_common.tasks.worker import running_worker
@@ -105,7 +105,7 @@ async def test_progress_arrives_in_order_and_the_final_status_is_right(worker, n
     seen: list[dict] = []
 
     async def on_msg(msg) -> None:
-        seen.append(json.loads(msg.data))
+        seen.append(envelope_of(msg.headers, msg.data).model_dump(mode="json"))
 
     await nc.subscribe(topic_filter("task:*"), cb=on_msg)
     await nc.flush()  # the server knows the subscription before `queued` goes out
@@ -200,7 +200,7 @@ async def test_a_notify_task_tells_whoever_started_it_how_it_ended(worker, nats_
     notes: list[dict] = []
 
     async def on_msg(msg) -> None:
-        notes.append(json.loads(msg.data)["payload"])
+        notes.append(envelope_of(msg.headers, msg.data).payload)
 
     await nc.subscribe(topic_filter("notification:send"), cb=on_msg)
     await nc.flush()

@@ -238,3 +238,41 @@ def test_sampling_keeps_a_share_and_every_failed_or_slow_span() -> None:
     with all_provider.get_tracer("t").start_as_current_span("quick"):
         pass
     assert [s.name for s in everything.get_finished_spans()] == ["quick"]
+
+
+async def test_a_relayed_event_makes_a_producer_span_the_consumer_span_hangs_under(spans, nc) -> None:
+    """The outbox relay's `publish` of a stored envelope: PRODUCER child of the span that wrote the
+    event, CONSUMER child of the PRODUCER, both with the messaging semantic-convention attributes."""
+    import uuid
+
+    from webos_common.bus import BusSettings, EventBus
+    from webos_common.envelope import EventEnvelope
+
+    entity = f"tr{uuid.uuid4().hex[:10]}"
+    bus = EventBus(nc, service=f"svc{uuid.uuid4().hex[:6]}", settings=BusSettings(backoff=[0.05], max_deliver=2))
+    done = asyncio.Event()
+
+    async def handle(event: EventEnvelope) -> None:
+        done.set()
+
+    bus.subscribe(f"{entity}:written", handle, name="handle")
+    await bus.start()
+    try:
+        stored = EventEnvelope(topic=f"{entity}:written", source=bus.service, trace_id=CLIENT_TRACE,
+                               span_id=CLIENT_SPAN)
+        assert await bus.publish(stored)
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        await bus.close()
+    tracing.provider().force_flush()
+    finished = spans.get_finished_spans()
+    producer = next(s for s in finished if s.name == f"{entity}:written publish")
+    consumer = next(s for s in finished if s.name == f"{entity}:written process")
+    assert producer.kind is SpanKind.PRODUCER and consumer.kind is SpanKind.CONSUMER
+    assert _hex_trace(producer) == _hex_trace(consumer) == CLIENT_TRACE
+    assert format(producer.parent.span_id, "016x") == CLIENT_SPAN
+    assert consumer.parent.span_id == producer.context.span_id
+    for span, operation in ((producer, "send"), (consumer, "process")):
+        assert span.attributes["messaging.system"] == "nats"
+        assert span.attributes["messaging.operation.type"] == operation
+        assert span.attributes["messaging.destination.name"].startswith("webos.events.")

@@ -30,6 +30,15 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
     app = FastAPI(title=f"echo {label}")
     app.state.healthy = True
 
+    @app.middleware("http")
+    async def trace_headers(request: Request, call_next: Any) -> Response:
+        """Answer with the trace headers it was sent, as every WebOS service's middleware does."""
+        response: Response = await call_next(request)
+        for name in ("traceparent", "x-request-id"):
+            if name in request.headers:
+                response.headers[name] = request.headers[name]
+        return response
+
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Response:
         return Response(status_code=200 if app.state.healthy else 503)

@@ -38,8 +38,9 @@ def test_merge_prefixes_paths_and_renames_components() -> None:
     assert get["operationId"] == "storage.list_items" and get["tags"] == ["storage"]
     schema = get["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/storage.Item"}
-    assert doc["components"]["schemas"]["storage.Item"] == {"type": "object"}
-    assert doc["components"]["schemas"]["tasks.Item"] == {"type": "string"}
+    # titles named apart too, so a client generator keeps both
+    assert doc["components"]["schemas"]["storage.Item"] == {"type": "object", "title": "storage.Item"}
+    assert doc["components"]["schemas"]["tasks.Item"] == {"type": "string", "title": "tasks.Item"}
     assert doc["x-webos-sources"] == {"storage": "ok", "tasks": "ok", "events": "unavailable"}
 
 

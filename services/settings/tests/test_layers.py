@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
 import nats
 
 from webos_common.bus import EventBus
+from webos_common.bus.wire import envelope_of
 from webos_common.envelope import EventEnvelope
 from webos_common.settings import CHANGED_SUBJECT
 
@@ -114,7 +114,7 @@ async def test_every_change_emits_settings_changed(client: Any, admin: Any, issu
     got: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     async def on_msg(msg: Any) -> None:
-        await got.put(json.loads(msg.data))
+        await got.put(envelope_of(msg.headers, msg.data).model_dump(mode="json"))
 
     await nc.subscribe(CHANGED_SUBJECT, cb=on_msg)
     await nc.flush()

@@ -188,7 +188,7 @@ def events_tail(subject: str = typer.Argument(f"{EVENTS_PREFIX}.>", help="A subj
                 count: int = typer.Option(0, "--count", "-n", help="Stop after this many (0: until Ctrl-C)."),
                 state_dir: Path = StateDir, base_port: int = BasePort, nats_url: str | None = NatsUrl,
                 creds: Path | None = Creds) -> None:
-    """Print events as JSON lines (subject, then the envelope) as they arrive."""
+    """Print events as JSON lines (subject, CloudEvents attributes, data) as they arrive."""
     t = target(state_dir, base_port, nats_url, None, "webos", creds)
     if not subject.startswith(EVENTS_PREFIX):
         raise typer.BadParameter(f"must start with {EVENTS_PREFIX}", param_hint="SUBJECT")
@@ -204,7 +204,9 @@ def events_tail(subject: str = typer.Argument(f"{EVENTS_PREFIX}.>", help="A subj
                     body: Any = json.loads(msg.data)
                 except ValueError:
                     body = msg.data.decode(errors="replace")
-                typer.echo(json.dumps({"subject": msg.subject, "event": body}, default=str))
+                # CloudEvents binary mode: the body is the data, the attributes are the ce-* headers
+                attributes = {k[3:]: v for k, v in (msg.headers or {}).items() if k.startswith("ce-")}
+                typer.echo(json.dumps({"subject": msg.subject, "attributes": attributes, "event": body}, default=str))
                 seen += 1
                 if count and seen >= count:
                     return

@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient
 from uvicorn import server as uvicorn_server
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from webos_common import db, tracing
+from webos_common import db, openapi, tracing
 from webos_common.bus import BusSettings, EventBus, identity
 from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
@@ -172,6 +172,7 @@ def create_service_app(
     app.include_router(_health_router(resources, metrics))
     for router in routers:
         app.include_router(router)
+    openapi.install(app)
     return app
 
 

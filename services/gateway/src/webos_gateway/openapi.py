@@ -6,7 +6,9 @@ services' `Item` do not collide. Cached until the registry changes."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +40,8 @@ class OpenAPIMerger:
         sources += [(name, m.base_url.rstrip("/") + m.openapi_path)
                     for name, m in sorted(self.gw.table.manifests().items())]
         fetched = await asyncio.gather(*(self._fetch(url) for _, url in sources))
-        doc = merge([(name, spec) for (name, _), spec in zip(sources, fetched, strict=True)])
+        doc = merge([(name, spec) for (name, _), spec in zip(sources, fetched, strict=True)],
+                    public=self.gw.is_public_path)
         self._cached = (version, time.monotonic(), doc)
         return doc
 
@@ -53,7 +56,11 @@ class OpenAPIMerger:
             return None
 
 
-def merge(specs: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
+def merge(specs: list[tuple[str, dict[str, Any] | None]],
+          public: Callable[[str], bool] = lambda path: False) -> dict[str, Any]:
+    """One document: each source's paths under `/api/<name>`, its components renamed `<name>.<key>`
+    (titles too, so a client generator names every schema apart), `security: []` on the paths the
+    gateway lets through without a token."""
     paths: dict[str, Any] = {}
     components: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
@@ -66,10 +73,12 @@ def merge(specs: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
         spec = _rename_refs(spec, name)
         for path, item in (spec.get("paths") or {}).items():
             full = path if path == prefix or path.startswith(prefix + "/") else prefix + path
-            paths[full] = _tag(item, name)
+            paths[full] = _tag(item, name, public=public(_template_prefix(full)))
         for kind, entries in (spec.get("components") or {}).items():
             target = components.setdefault(kind, {})
             for key, value in (entries or {}).items():
+                if kind == "schemas" and isinstance(value, dict):
+                    value = {**value, "title": f"{name}.{key}"}
                 target[f"{name}.{key}"] = value
     components.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer",
                                                                "bearerFormat": "JWT"}
@@ -85,12 +94,19 @@ def merge(specs: list[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
     }
 
 
-def _tag(item: dict[str, Any], name: str) -> dict[str, Any]:
+def _template_prefix(path: str) -> str:
+    """The literal part of a path template (`/api/storage/shares/{token}` → `/api/storage/shares/x`)."""
+    return re.sub(r"\{[^}/]+\}", "x", path)
+
+
+def _tag(item: dict[str, Any], name: str, *, public: bool = False) -> dict[str, Any]:
     out = dict(item)
     for method, op in item.items():
         if method in METHODS and isinstance(op, dict):
             op = dict(op)
             op["tags"] = [name]
+            if public:
+                op["security"] = []
             if "operationId" in op:
                 op["operationId"] = f"{name}.{op['operationId']}"
             out[method] = op
@@ -120,6 +136,7 @@ def openapi_router(merger: OpenAPIMerger) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/api/openapi.json")
+    @router.get("/openapi.json")  # where generators look first: the platform's, not the shell's
     async def merged_openapi() -> JSONResponse:
         return JSONResponse(await merger.document())
 

@@ -23,7 +23,7 @@ from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
 from webos_gateway.settings import CORE_SERVICES
 
-OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/openapi.json", "/api/docs"})
+OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/openapi.json", "/openapi.json", "/api/docs"})
 
 
 @dataclass(frozen=True, slots=True)

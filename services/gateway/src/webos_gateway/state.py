@@ -164,6 +164,14 @@ class Gateway:
         req.headers.extend(self.identity_headers(req.token, user))
         return user
 
+    def is_public_path(self, path: str) -> bool:
+        """`is_public` for a path alone (the merged OpenAPI document marks these `security: []`)."""
+        if path in self.public_exact or path.startswith(self.public_prefixes):
+            return True
+        parts = path.split("/", 3)
+        prefixes = self.table.public.get(parts[2]) if len(parts) > 2 and parts[1] == "api" else None
+        return prefixes is not None and path.startswith(prefixes)
+
     def is_public(self, path: str, route: Route) -> bool:
         if path in self.public_exact or path.startswith(self.public_prefixes):
             return True

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from loguru import logger
 from nats.aio.msg import Msg
 
-from webos_common.errors import NotFound, WebOSError
+from webos_common.bus.wire import envelope_of
+from webos_common.errors import NotFound, ValidationFailed, WebOSError
 from webos_common.identity import User
 from webos_common.module_registry import ModuleRegistry
 from webos_common.service import create_service_app
@@ -28,10 +30,10 @@ def keyring_from(settings: SettingsSettings) -> Keyring:
     return Keyring(settings.settings_master_key.get_secret_value(), settings.old_master_keys())
 
 
-def _forget_changed(service: SettingsService, data: bytes) -> None:
+def _forget_changed(service: SettingsService, data: bytes, headers: Mapping[str, str] | None = None) -> None:
     try:
-        payload = json.loads(data).get("payload") or {}
-    except (ValueError, AttributeError):
+        payload = envelope_of(headers, data).payload
+    except ValidationFailed:
         service.forget_schema()
         return
     if payload.get("schema_changed"):
@@ -83,7 +85,7 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
         app.state.settings_service = service
         if resources.nats is not None:  # another replica changed a schema: drop our copy
             async def on_changed(msg: Msg) -> None:
-                _forget_changed(service, msg.data)
+                _forget_changed(service, msg.data, msg.headers)
 
             await resources.nats.subscribe(SUBJECT, cb=on_changed)
 

@@ -4,12 +4,14 @@ light/dark choice, kept in their settings and cached in their storage."""
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.bus.wire import envelope_of
+from webos_common.errors import ValidationFailed
 from webos_common.settings import CHANGED_SUBJECT
 from webos_shell import endpoints, runtime
 from webos_shell.gateway import ApiError
@@ -18,11 +20,11 @@ from webos_shell.theme import dark_of, theme_from_settings
 BRAND_TTL = 60.0
 
 
-def brand_changed(data: bytes) -> bool:
-    """True when a `settings:changed` envelope concerns the shell's module layer (the branding)."""
+def brand_changed(data: bytes, headers: Mapping[str, str] | None = None) -> bool:
+    """True when a `settings:changed` event concerns the shell's module layer (the branding)."""
     try:
-        payload = json.loads(data).get("payload") or {}
-    except (ValueError, AttributeError):
+        payload = envelope_of(headers, data).payload
+    except ValidationFailed:
         return False
     return payload.get("layer") == "module" and payload.get("module") == "shell"
 
@@ -32,7 +34,7 @@ async def follow_brand_changes(nc: Any) -> None:
     rt = runtime.get()
 
     async def received(msg: Any) -> None:
-        if brand_changed(msg.data):
+        if brand_changed(msg.data, msg.headers):
             rt.extras.pop("brand_at", None)
 
     await nc.subscribe(CHANGED_SUBJECT, cb=received)

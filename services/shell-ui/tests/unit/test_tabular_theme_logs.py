@@ -110,17 +110,19 @@ def test_module_shipped_components_load_by_name_and_a_bad_one_is_none() -> None:
 
 
 def test_only_shell_module_setting_changes_drop_the_brand() -> None:
-    import json
-
+    from webos_common.bus.wire import envelope_body, envelope_headers
+    from webos_common.envelope import EventEnvelope
     from webos_shell.theming import brand_changed
 
-    def wire(**payload: str) -> bytes:
-        return json.dumps({"topic": "settings:changed", "payload": payload}).encode()
+    def changed(**payload: str) -> bool:  # the event as it is on the wire (CloudEvents binary mode)
+        envelope = EventEnvelope(topic="settings:changed", payload=payload, source="settings")
+        return brand_changed(envelope_body(envelope), envelope_headers(envelope))
 
-    assert brand_changed(wire(layer="module", module="shell"))
-    assert not brand_changed(wire(layer="user", module="shell"))
-    assert not brand_changed(wire(layer="module", module="tasks"))
+    assert changed(layer="module", module="shell")
+    assert not changed(layer="user", module="shell")
+    assert not changed(layer="module", module="tasks")
     assert not brand_changed(b"garbage")
+    assert not brand_changed(b"garbage", {"ce-specversion": "1.0"})
 
 
 async def _broken_component(ctx: object) -> None:

@@ -85,13 +85,19 @@ def refuse_too_large(request: Request) -> None:
                               details={"field": "content-length", "limit": limit})
 
 
-@router.put("/files/content", status_code=201, dependencies=[Depends(refuse_too_large)])
+@router.put("/files/content", status_code=201, dependencies=[Depends(refuse_too_large)], openapi_extra={
+    "requestBody": {
+        "required": True, "description": "The file's bytes (streamed; Content-Type is stored with it)",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def upload_raw(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
     ctype = request.headers.get("content-type")
     return await storage(request).service.upload(user, urn, request.stream(), content_type=ctype)
 
 
-@router.post("/files/upload", status_code=201, dependencies=[Depends(refuse_too_large)])
+@router.post("/files/upload", status_code=201, dependencies=[Depends(refuse_too_large)], openapi_extra={
+    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    }}}}})
 async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
     """Multipart form: every file part is stored in the folder `urn` under its file name."""
     service = storage(request).service

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 
 import nats
 import pytest
 
 from webos_common import context
 from webos_common.bus.topics import topic_filter
+from webos_common.bus.wire import envelope_of
 from webos_common.clients.storage import StorageClient
 from webos_common.errors import BadRequest, Forbidden, NotFound
 
@@ -61,7 +61,7 @@ async def test_client_forwards_the_trace(storage_app, nats_url) -> None:
     envelopes: list[dict] = []
 
     async def on_event(msg) -> None:
-        envelopes.append(json.loads(msg.data))
+        envelopes.append(envelope_of(msg.headers, msg.data).model_dump(mode="json"))
 
     await nc.subscribe(topic_filter("file:created"), cb=on_event)
     trace = context.new_trace_id()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import time
 
@@ -12,6 +11,7 @@ import nats
 import pytest
 
 from webos_common.bus.topics import topic_filter
+from webos_common.bus.wire import envelope_of
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.shares import ShareSigner
 
@@ -28,7 +28,7 @@ async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, k
     progress: list[dict] = []
 
     async def on_progress(msg) -> None:
-        progress.append(json.loads(msg.data)["payload"])
+        progress.append(envelope_of(msg.headers, msg.data).payload)
 
     await nc.subscribe(topic_filter("task:progress"), cb=on_progress)
     await nc.subscribe(topic_filter("task:status"), cb=on_progress)
@@ -89,7 +89,7 @@ async def test_file_events_are_published(storage_app, nats_url) -> None:
     seen: list[tuple[str, dict]] = []
 
     async def on_event(msg) -> None:
-        envelope = json.loads(msg.data)
+        envelope = envelope_of(msg.headers, msg.data).model_dump(mode="json")
         seen.append((envelope["topic"], envelope["payload"]))
 
     await nc.subscribe(topic_filter("file:>"), cb=on_event)

@@ -22,14 +22,14 @@ from nats.js.errors import BadRequestError
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import metrics, tracing
+from webos_common import context, metrics, tracing
 from webos_common.bus.deadletter import REPLAY_FOR, DeadLetter, Reason, publish_dead_letter
 from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import REPLAY_SOURCE, safe_name, source_of, topic_filter
-from webos_common.bus.wire import handler_scope
+from webos_common.bus.wire import TRACEPARENT, envelope_of, handler_scope
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
@@ -171,7 +171,7 @@ class Subscription:
         attempt = _delivered(msg)
         max_deliver = self.max_deliver or cfg.max_deliver
         try:
-            envelope = EventEnvelope.from_json(msg.data)
+            envelope = envelope_of(msg.headers, msg.data)
         except ValidationFailed as exc:
             await self._dead_letter(js, cfg, msg, None, "invalid_envelope", exc, attempt)
             return
@@ -223,13 +223,21 @@ class Subscription:
         self._busy = [msg, time.monotonic()]
         try:
             scope = handler_scope(envelope, msg.headers, verified, trust_headers=not self.identity.required)
-            with scope, tracing.maybe_span(
-                f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
-                attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
-            ):
+            with scope, self._span(msg, envelope):
                 await self.handler(argument)
         finally:
             self._busy = None
+
+    def _span(self, msg: Msg, envelope: EventEnvelope) -> Any:
+        """The CONSUMER span of one delivery, child of the publisher's (`ce-traceparent`)."""
+        if not tracing.active():
+            return tracing.maybe_span("")
+        return tracing.start_span(
+            f"{envelope.topic} process", kind=SpanKind.CONSUMER,
+            carrier={context.TRACEPARENT: (msg.headers or {}).get(TRACEPARENT) or ""},
+            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject,
+                        "messaging.operation.type": "process", "messaging.operation.name": "process",
+                        "messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id})
 
     async def _refuse(self, js: JetStreamContext, cfg: BusSettings, msg: Msg, envelope: EventEnvelope,
                       reason: Reason, exc: BaseException, attempts: int) -> None:

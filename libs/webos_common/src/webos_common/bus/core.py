@@ -31,7 +31,7 @@ from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
-from webos_common.bus.wire import envelope_header_block
+from webos_common.bus.wire import envelope_body, envelope_header_block
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
 
@@ -97,8 +97,7 @@ class EventBus:
         if is_pattern(topic):
             raise ValueError(f"cannot emit to a pattern: {topic!r}")
         data = validate_payload(topic, payload)
-        with tracing.maybe_span(f"{topic} publish", kind=SpanKind.PRODUCER,
-                                attributes={"messaging.system": "nats", "messaging.destination.name": subject}):
+        with tracing.maybe_span(f"{topic} publish", kind=SpanKind.PRODUCER, attributes=_sending(subject)):
             return await self._emit(topic, subject, data, id)
 
     async def _emit(self, topic: str, subject: str, data: dict[str, Any], id: str | None) -> EventEnvelope:
@@ -118,21 +117,40 @@ class EventBus:
 
     async def publish(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None,
                       identity: str | None = None) -> bool:
-        """Publish a ready envelope (the outbox relay) with the identity token obtained when it was
-        written. False if it was a duplicate."""
-        return await self._publish(event_subject(envelope.topic, self.service), envelope, user, identity)
+        """Publish a ready envelope with the identity token obtained when it was written (the
+        outbox relay's one row; `send` for a batch). False if it was a duplicate."""
+        return await self._stored(await self.send(envelope, user=user, identity=identity), envelope)
 
     async def send(self, envelope: EventEnvelope, *, user: User | dict[str, Any] | None = None,
                    identity: str | None = None) -> asyncio.Future[bool]:
         """Send a ready envelope now and return the future of the stream's answer (False: a duplicate):
-        a batch is sent in order, then its acknowledgements are awaited together."""
+        a batch is sent in order, then its acknowledgements are awaited together.
+
+        Traced as a PRODUCER span child of the span that wrote the event (its envelope's trace), and
+        the event goes out naming that PRODUCER span as its parent: the consumer joins the tree."""
+        subject = event_subject(envelope.topic, self.service)
+        if not tracing.active():
+            return await self._send(subject, envelope, user, identity)
+        carrier = {context.TRACEPARENT: context.format_traceparent(
+            envelope.trace_id, envelope.span_id or context.new_span_id())} if envelope.trace_id else None
+        attributes = {**_sending(subject), "messaging.message.id": envelope.id}
+        with tracing.maybe_span(f"{envelope.topic} publish", kind=SpanKind.PRODUCER, carrier=carrier,
+                                attributes=attributes):
+            traced = envelope.model_copy(update={"trace_id": context.trace_id.get(), "span_id": context.span_id.get()})
+            return await self._send(subject, traced, user, identity)
+
+    async def _send(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
+                    identity: str | None = None) -> asyncio.Future[bool]:
         headers = envelope_header_block(envelope, user, identity)
-        return await self.publisher.publish(event_subject(envelope.topic, self.service), envelope.to_json(), headers)
+        return await self.publisher.publish(subject, envelope_body(envelope), headers)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
                        identity: str | None = None) -> bool:
-        headers = envelope_header_block(envelope, user, identity)
-        stored = await (await self.publisher.publish(subject, envelope.to_json(), headers))
+        return await self._stored(await self._send(subject, envelope, user, identity), envelope)
+
+    @staticmethod
+    async def _stored(ack: asyncio.Future[bool], envelope: EventEnvelope) -> bool:
+        stored = await ack
         if not stored:
             logger.debug("bus: duplicate event {} dropped by the stream", envelope.id)
         return stored
@@ -166,3 +184,9 @@ class EventBus:
             return handler
 
         return decorate
+
+
+def _sending(subject: str) -> dict[str, str]:
+    """OpenTelemetry messaging attributes of a publish (semantic conventions, messaging)."""
+    return {"messaging.system": "nats", "messaging.destination.name": subject,
+            "messaging.operation.type": "send", "messaging.operation.name": "publish"}

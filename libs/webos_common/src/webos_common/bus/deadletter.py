@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
 from webos_common.bus.topics import DLQ_PREFIX, REPLAY_SOURCE, event_subject
-from webos_common.bus.wire import MSG_ID, envelope_headers
+from webos_common.bus.wire import MSG_ID, envelope_body, envelope_headers
 from webos_common.envelope import EventEnvelope
 
 Reason = Literal["handler_failed", "invalid_payload", "invalid_envelope", "max_deliver_exceeded", "forged_source",
@@ -75,7 +75,7 @@ async def replay_dead_letter(js: JetStreamContext, letter: DeadLetter, *, to_sub
     headers[MSG_ID] = f"{envelope.id}-replay-{uuid.uuid4().hex[:12]}"
     if not to_subject:
         headers[REPLAY_FOR] = letter.consumer
-    await js.publish(event_subject(envelope.topic, REPLAY_SOURCE), envelope.to_json(), headers=headers)
+    await js.publish(event_subject(envelope.topic, REPLAY_SOURCE), envelope_body(envelope), headers=headers)
 
 
 def parse_dead_letter(data: bytes) -> DeadLetter:

@@ -1,6 +1,6 @@
 """Identity nobody can forge: who an event acts for, signed by auth.
 
-An event emitted for a person carries, in the `webos-identity` header, a
+An event emitted for a person carries, in the `ce-webosidentity` header (a CloudEvents extension), a
 *bus token*: a short-lived JWT that auth signs (RS256, its JWKS) when the
 emitting process exchanges the person's own credential for it
 (`ServiceCredentials.exchange(credential, "webos-bus")`). It names the
@@ -45,7 +45,7 @@ from webos_common.errors import Unauthorized
 from webos_common.identity import User
 from webos_common.security.verifier import TokenVerifier, issued_at, user_from_claims
 
-HEADER = "webos-identity"
+HEADER = "ce-webosidentity"  # a CloudEvents extension attribute (bus/wire.py)
 AUDIENCE = "webos-bus"
 TYPE = "bus"
 

@@ -15,15 +15,15 @@ one person's open pages. Who that person is must be proven, not claimed:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from loguru import logger
 
 from webos_common.bus.identity import HEADER, BusIdentity, IdentityRefused
 from webos_common.bus.topics import event_subject, source_of, topic_filter
+from webos_common.bus.wire import envelope_of
+from webos_common.errors import ValidationFailed
 from webos_common.security.nats_permissions import TASK_TOPICS
 
 # only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone
@@ -36,16 +36,15 @@ async def recipient(subject: str, data: bytes, headers: Mapping[str, str] | None
     """(user id, {"type", "id", "data"}) for a live-pushed event, or None when it is for nobody
     provable (dropped; a refused identity is logged as a security line)."""
     try:
-        envelope = json.loads(data)
-        payload = envelope.get("payload") or {}
-        topic = str(envelope["topic"])
-    except (ValueError, KeyError, TypeError, AttributeError):
+        envelope = envelope_of(headers, data)
+    except ValidationFailed:
         return None
-    message = {"type": topic, "id": envelope.get("id"), "data": payload}
+    payload, topic = envelope.payload, envelope.topic
+    message = {"type": topic, "id": envelope.id, "data": payload}
     if topic.startswith("notification:"):
         user_id = payload.get("user_id")
         return (str(user_id), message) if user_id else None
-    user_id = envelope.get("user_id")
+    user_id = envelope.user_id
     if not identity.required:
         user_id = payload.get("user_id") or user_id
         return (str(user_id), message) if user_id else None
@@ -54,13 +53,10 @@ async def recipient(subject: str, data: bytes, headers: Mapping[str, str] | None
     publisher = source_of(subject)
     if publisher is None:
         return None
-    try:
-        sent_at = datetime.fromisoformat(str(envelope.get("timestamp"))).timestamp()
-    except ValueError:
-        sent_at = None
+    sent_at = envelope.timestamp.timestamp()
     try:
         await identity.verify(str(user_id), (headers or {}).get(HEADER), publisher, sent_at)
     except IdentityRefused as exc:
-        logger.warning("security: live push refused {} {} from {}: {}", topic, envelope.get("id"), subject, exc)
+        logger.warning("security: live push refused {} {} from {}: {}", topic, envelope.id, subject, exc)
         return None
     return str(user_id), message

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from webos_common.bus import register_event
 from webos_common.bus.topics import event_subject
+from webos_common.bus.wire import envelope_body, envelope_headers
 from webos_common.envelope import EventEnvelope
 
 TOPIC = "settings:changed"
@@ -53,7 +54,7 @@ class ChangePublisher:
             if nc is None:
                 return
             envelope = EventEnvelope.create(TOPIC, payload, source=self.source)
-            await nc.publish(SUBJECT, envelope.to_json(), headers={"webos-topic": TOPIC})
+            await nc.publish(SUBJECT, envelope_body(envelope), headers=envelope_headers(envelope))
             await nc.flush()
         except Exception:  # noqa: BLE001 - the write has committed; a lost event only delays caches
             logger.exception("settings: could not publish {}", TOPIC)

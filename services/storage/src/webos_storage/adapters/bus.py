@@ -14,6 +14,7 @@ from typing import Any
 from loguru import logger
 
 from webos_common.bus.topics import event_subject
+from webos_common.bus.wire import envelope_body, envelope_headers
 from webos_common.envelope import EventEnvelope
 
 
@@ -38,7 +39,8 @@ class ResourcesBus:
             logger.debug("no bus: dropped {}", topic)
             return
         envelope = EventEnvelope.create(topic, payload, source=self.source)
-        await nats.publish(event_subject(topic, self.source), envelope.to_json())
+        await nats.publish(event_subject(topic, self.source), envelope_body(envelope),
+                           headers=envelope_headers(envelope))
 
 
 class RecordingBus:
