@@ -51,6 +51,7 @@ class StorageSettings(WebOSSettings):
     storage_background_bytes: int = 64 * 1024 * 1024
     storage_share_secret: SecretStr = SecretStr("changeme")
     storage_share_max_seconds: int = 7 * 24 * 3600
+    storage_module_source_timeout: float = 15.0  # seconds a module's data source may take per call
 
     s3_endpoint_url: str | None = None
     s3_bucket: str = "webos"

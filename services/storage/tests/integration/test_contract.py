@@ -1,4 +1,5 @@
-"""One contract, run against local disk and S3 (moto) with the same assertions."""
+"""One contract, run against local disk, S3 (moto) and a module's source served
+over NATS by its host (`remote`), with the same assertions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from webos_common.afs import FileMissing
 
-pytestmark = pytest.mark.parametrize("kind", ["local", "s3"])
+pytestmark = pytest.mark.parametrize("kind", ["local", "s3", "remote"])
 
 
 async def test_upload_stat_list_download(storage_app, kind) -> None:
