@@ -48,6 +48,10 @@ def create_app(name: str | None = None, *, settings: ModuleHostSettings | None =
     app.state.services = host.services
     app.state.module = mod
     _mount(app, mod)
+    if mod.shell_components and settings.module_ui:
+        from webos_modulehost import ui
+
+        ui.mount(app, mod, settings)
     return app
 
 
@@ -178,3 +182,6 @@ class _Host:
             from webos_common import tasks
 
             await tasks.stop()
+        http = getattr(app.state, "ui_http", None)
+        if http is not None:
+            await http.aclose()
