@@ -44,7 +44,8 @@ requirements/dev.txt: requirements/base.in requirements/dev.in
 	  --no-header --no-emit-index-url --no-annotate
 
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	./scripts/bootstrap.sh --bench
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: down
 	rm -rf .webos

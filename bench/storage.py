@@ -9,12 +9,20 @@ every target); each is run 3 times, the best MB/s is kept. Peak RSS of the
 serving process (nginx: master + workers) is sampled with psutil during the
 transfers. Goal: downloads >= 0.5x nginx, memory flat at any size.
 
-Run: `.venv/bin/python bench/storage.py [--mb 256] [--runs 3]`
+Remote sources: each kind (FTP, FTPS, SFTP, SMB, WebDAV, Drive subset) runs
+its loopback server (`webos_storage.testing.loopback`), and a `--remote-mb`
+file goes up and down twice: with that protocol's own client straight to
+the server (aioftp, asyncssh, smbclient, httpx for WebDAV and Drive), and
+with curl through the gateway to `fs://<kind>/…`. Goal: gateway >= 0.5x
+of the client.
+
+Run: `.venv/bin/python bench/storage.py [--mb 256] [--runs 3] [--remote-mb 64] [--kinds ftp,sftp,…]`
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -26,11 +34,17 @@ import time
 from pathlib import Path
 
 import httpx
+import nats as nats_client
 import psutil
 
 from webos_common.infra import MongoServer, NatsServer
 from webos_common.infra.process import ManagedProcess, free_port, wait_port
+from webos_common.provision import provision
 from webos_common.security.testing import TestIssuer
+from webos_storage.testing.loopback import KINDS, Loopback, revealed
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _storage_clients import CLIENTS
 
 PYTHON = sys.executable
 MB = 1024 * 1024
@@ -125,12 +139,14 @@ def measure(targets: list[Target], runs: int) -> dict[str, tuple[float, int, int
     return results
 
 
-def start_storage(root: Path, port: int, mongo: str, nats: str, jwks_url: str, files: Path) -> ManagedProcess:
+def start_storage(root: Path, port: int, mongo: str, nats: str, jwks_url: str, files: Path,
+                  remotes: dict[str, Loopback]) -> ManagedProcess:
     env = {
         "WEBOS_ENV": "test", "WEBOS_PORT": str(port), "WEBOS_MONGO_URL": mongo, "WEBOS_MONGO_DB": "bench_storage",
         "WEBOS_NATS_URL": nats, "WEBOS_JWKS_URL": jwks_url, "WEBOS_LOG_LEVEL": "WARNING",
         "WEBOS_STATE_DIR": str(root / "state"),
-        "WEBOS_STORAGE_SOURCES": json.dumps([{"id": "local", "kind": "local", "root": str(files)}]),
+        "WEBOS_STORAGE_SOURCES": json.dumps([{"id": "local", "kind": "local", "root": str(files)}] + [
+            revealed(server.source(kind, "bench")) for kind, server in remotes.items()]),
     }
     proc = ManagedProcess("storage", [PYTHON, "-m", "webos_storage"], log_path=root / "storage.log", env=env)
     proc.start()
@@ -151,6 +167,15 @@ def start_gateway(root: Path, port: int, nats: str, jwks_url: str, storage_port:
     return proc
 
 
+async def provision_nats(url: str) -> None:
+    """The streams and buckets the services expect, as `webos up` makes them."""
+    nc = await nats_client.connect(url)
+    try:
+        await provision(nc.jetstream(), registry_bucket=f"bench_storage_{os.getpid()}")
+    finally:
+        await nc.close()
+
+
 def make_file(path: Path, size_mb: int) -> None:
     block = os.urandom(MB)
     with path.open("wb") as handle:
@@ -162,7 +187,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--remote-mb", type=int, default=64)
+    parser.add_argument("--kinds", default=",".join(KINDS), help="remote kinds to measure ('' for none)")
     options = parser.parse_args()
+    kinds = [k for k in options.kinds.split(",") if k]
     nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx_bin).exists():
         raise SystemExit("nginx is missing: apt-get install -y nginx-light")
@@ -181,15 +209,19 @@ def main() -> None:
     mongo = MongoServer(root / "mongo", log_path=root / "mongod.log", die_with_parent=True)
     nats = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     procs: list[ManagedProcess] = []
+    remotes: dict[str, Loopback] = {}
     try:
+        for kind in kinds:
+            remotes[kind] = Loopback(kind, root / f"{kind}-server").start()
         mongo.start()
         nats.start()
+        asyncio.run(provision_nats(nats.url))
         nginx = ManagedProcess("nginx", [nginx_bin, "-c", str(root / "nginx.conf"), "-p", str(root / "nginx")],
                                log_path=root / "nginx.out")
         nginx.start()
         procs.append(nginx)
         wait_port(ports["nginx"], timeout=10, proc=nginx.proc)
-        storage = start_storage(root, ports["storage"], mongo.url, nats.url, jwks_url, files)
+        storage = start_storage(root, ports["storage"], mongo.url, nats.url, jwks_url, files, remotes)
         procs.append(storage)
         base = f"http://127.0.0.1:{ports['storage']}"
         for _ in range(200):
@@ -206,12 +238,17 @@ def main() -> None:
         except Exception as exc:  # the gateway is optional in this bench
             print(f"gateway did not start ({exc}); skipping it")
         run(options, files, ports, auth, storage, nginx, gateway)
+        if gateway is not None and remotes:
+            run_remotes(options, root, ports, auth, remotes)
     finally:
         for proc in reversed(procs):
             proc.stop()
+        for server in remotes.values():
+            server.stop()
         nats.stop()
         mongo.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def run(options: argparse.Namespace, files: Path, ports: dict[str, int], auth: str,
@@ -244,6 +281,34 @@ def report(results: dict[str, tuple[float, int, int]]) -> None:
         reference = results["nginx down" if name.endswith("down") else "nginx up"][0]
         print(f"{name:<16} {speed:>8.0f} {speed / reference:>7.2f}x {baseline / MB:>12.0f} {peak / MB:>12.0f} "
               f"{(peak - baseline) / MB:>10.0f}")
+
+
+def run_remotes(options: argparse.Namespace, root: Path, ports: dict[str, int], auth: str,
+                remotes: dict[str, Loopback]) -> None:
+    """Per remote kind: its own client straight to the server vs curl through the gateway."""
+    local = root / "remote.bin"
+    make_file(local, options.remote_mb)
+    gateway_url = f"http://127.0.0.1:{ports['gateway']}/api/storage/files/content"
+    print(f"\nremote sources: {options.remote_mb} MB file, best of {options.runs} runs")
+    rows = []
+    for kind, server in remotes.items():
+        client = CLIENTS[kind](server, "bench")
+        speeds: dict[str, list[float]] = {"client up": [], "client down": [], "gateway up": [], "gateway down": []}
+        for run_no in range(options.runs):
+            speeds["client up"].append(client.upload(local, f"client-{run_no}.bin"))
+            speeds["client down"].append(client.download(f"client-{run_no}.bin"))
+            up_urn = f"urn=fs%3A%2F%2F{kind}%2Fgw-{run_no}.bin"
+            speeds["gateway up"].append(curl(["-T", str(local), "-H", auth, f"{gateway_url}?{up_urn}"]))
+            speeds["gateway down"].append(curl(["-H", auth, f"{gateway_url}?{up_urn}"]))
+        best = {name: max(values) for name, values in speeds.items()}
+        print(f"  {kind:<7} " + "  ".join(f"{n} {v:6.0f}" for n, v in best.items()), flush=True)
+        rows.append((kind, best))
+    print(f"\n{'source':<8} {'client down':>12} {'gateway down':>13} {'ratio':>6} {'client up':>10} "
+          f"{'gateway up':>11} {'ratio':>6}   (MB/s)")
+    for kind, best in rows:
+        print(f"{kind:<8} {best['client down']:>12.0f} {best['gateway down']:>13.0f} "
+              f"{best['gateway down'] / best['client down']:>5.2f}x {best['client up']:>10.0f} "
+              f"{best['gateway up']:>11.0f} {best['gateway up'] / best['client up']:>5.2f}x")
 
 
 if __name__ == "__main__":

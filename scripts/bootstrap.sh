@@ -25,20 +25,32 @@ for d in libs/*/ services/*/ modules/*/; do
 done
 "$UV" pip install -q --no-deps "${pkgs[@]}"
 
-# Static-check tools of tests/deploy (hadolint comes with requirements/dev.txt):
-# checkov in its own virtualenv, because it pins many packages of its own,
-# and kubectl (Debian's kubernetes-client) for `kubectl kustomize`.
+# Static-check tools of tests/deploy (hadolint, Helm's engine, the Kubernetes
+# and compose schemas come with requirements/dev.txt): checkov in its own
+# virtualenv, because it pins many packages of its own.
 CHECKOV_VERSION=3.3.30
 TOOLS=.venv-tools
 if ! ls -d "$TOOLS"/lib/python3*/site-packages/checkov-"$CHECKOV_VERSION".dist-info >/dev/null 2>&1; then
   [ -x "$TOOLS/bin/python" ] || "$PY" -m venv "$TOOLS"
   "$UV" pip install -q --python "$TOOLS/bin/python" "checkov==$CHECKOV_VERSION"
 fi
-if ! command -v kubectl >/dev/null; then
+
+# Samba's smbd for the SMB source's tests (started by them on a high port,
+# as whichever user runs them).
+if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq samba >/dev/null
   else
-    echo "kubectl missing: run 'sudo apt-get install kubernetes-client' for the deployment tests" >&2
+    echo "smbd missing: run 'sudo apt-get install samba' for the SMB storage tests" >&2
+  fi
+fi
+
+# nginx: the yardstick the gateway and storage benchmarks measure against (`make bench`).
+if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  else
+    echo "nginx missing: run 'sudo apt-get install nginx-light' for the benchmarks" >&2
   fi
 fi
 

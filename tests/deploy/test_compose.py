@@ -1,16 +1,21 @@
-"""docker-compose.yml, checked on paper (no Docker engine here): the
-infrastructure the issue names, hardened WebOS containers, one public port,
-and the 3-node NATS profile."""
+"""docker-compose.yml, checked on paper (no Docker engine here): valid
+against the compose specification's schema, the infrastructure (NATS >= 2.11
+with auth and TLS, provisioned once), hardened WebOS containers each with
+its own credential, one public port, and the 3-node NATS profile. The NATS
+configuration itself runs for real in test_deploy_secrets.py."""
 
 from __future__ import annotations
 
+import json
 import re
+from importlib.resources import files
 
 import pytest
 
 from .conftest import ROOT, compose
 
-INFRA = {"mongo", "mongo-init", "nats", "nats-1", "nats-2", "nats-3", "minio", "minio-init"}
+INFRA = {"mongo", "mongo-init", "nats", "nats-1", "nats-2", "nats-3", "nats-provision", "minio", "minio-init"}
+MIN_NATS = (2, 11)  # per-message TTL: the module registry needs it
 
 
 @pytest.fixture(scope="module")
@@ -22,6 +27,46 @@ def _webos(services: dict[str, dict]) -> dict[str, dict]:
     return {n: s for n, s in services.items() if n not in INFRA}
 
 
+def _target(volume: str) -> str:
+    """The container path of a short-syntax volume (`source:target[:mode]`, source may be `${X:-y}`)."""
+    return re.sub(r"\$\{[^}]*\}", "SRC", volume).split(":")[1]
+
+
+def test_the_file_is_valid_compose() -> None:
+    """The compose specification's JSON schema (vendored by check-jsonschema: offline)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_file = files("check_jsonschema") / "builtin_schemas" / "vendor" / "compose-spec.json"
+    validator = jsonschema.Draft7Validator(json.loads(schema_file.read_text()))
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose())]
+    assert not errors, "\n".join(errors)
+
+
+def test_nats_is_2_11_or_later_with_auth_and_tls(services) -> None:
+    for name in ("nats", "nats-1", "nats-2", "nats-3"):
+        image = services[name]["image"]
+        version = tuple(int(x) for x in re.match(r"nats:(\d+)\.(\d+)\.\d+", image).groups())
+        assert version >= MIN_NATS, f"{name}: {image}"
+        assert services[name]["command"][:2] == ["--config", "/etc/nats/nats.conf"], name
+        mounts = {_target(v) for v in services[name]["volumes"]}
+        assert {"/etc/nats/auth.conf", "/etc/nats/tls/nats.pem", "/etc/nats/tls/nats-key.pem"} <= mounts, name
+    conf = (ROOT / "deploy/compose/nats.conf").read_text()
+    assert 'include "auth.conf"' in conf and "tls {" in conf
+    provision = services["nats-provision"]
+    assert provision["entrypoint"] == ["python", "-m", "webos_common.provision"]
+    assert provision["environment"]["WEBOS_PRINCIPAL"] == "operator"
+    assert provision["depends_on"]["nats"]["condition"] == "service_healthy"
+
+
+def test_each_process_mounts_only_its_own_credential(services) -> None:
+    for name, svc in _webos(services).items():
+        env = svc["environment"]
+        assert env["WEBOS_NATS_URL"].startswith("${WEBOS_COMPOSE_NATS_URL:-tls://"), name
+        assert env["WEBOS_NATS_CA_FILE"] == "/etc/webos/tls/ca.crt", name
+        credentials = [v for v in svc["volumes"] if _target(v) == "/etc/webos/credential/credential.nk"]
+        assert len(credentials) == 1, name
+        assert credentials[0].endswith(f"/{env['WEBOS_PRINCIPAL']}.nk:/etc/webos/credential/credential.nk:ro"), name
+
+
 def test_infrastructure(services) -> None:
     assert "--replSet" in services["mongo"]["command"]
     init = " ".join(services["mongo-init"]["command"])
@@ -29,7 +74,7 @@ def test_infrastructure(services) -> None:
     assert "--jetstream" in services["nats"]["command"]
     assert services["minio"]["command"][:2] == ["server", "/data"]
     assert "mc mb --ignore-existing" in services["minio-init"]["command"][0]
-    for name in INFRA - {"mongo-init", "minio-init"}:
+    for name in INFRA - {"mongo-init", "minio-init", "nats-provision"}:
         assert services[name]["healthcheck"]["test"], name
 
 
@@ -46,6 +91,7 @@ def test_webos_containers_are_hardened(services) -> None:
         assert deps["mongo-init"]["condition"] == "service_completed_successfully", name
         assert deps["nats"]["condition"] == "service_healthy", name
         assert deps["minio-init"]["condition"] == "service_completed_successfully", name
+        assert deps["nats-provision"]["condition"] == "service_completed_successfully", name
 
 
 def test_only_the_gateway_publishes_a_port(services) -> None:
@@ -73,5 +119,5 @@ def test_configuration_comes_from_env_example(services) -> None:
 
 def test_no_secret_value_is_written_into_the_file() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
-    for match in re.finditer(r"(PASSWORD|SECRET[A-Z_]*):\s*(\S+)", text):
+    for match in re.finditer(r"^\s*[A-Z_]*(PASSWORD|SECRET[A-Z_]*):\s*(\S+)", text, re.M):
         assert match.group(2).startswith("${"), f"{match.group(0)} must come from the environment"

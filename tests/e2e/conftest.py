@@ -42,6 +42,11 @@ class Platform:
     def nats_url(self) -> str:
         return f"nats://127.0.0.1:{self.base_port + 21}"
 
+    @property
+    def nats_ca(self) -> Path:
+        """The stack's own CA: NATS takes TLS connections only, verified with it."""
+        return self.state_dir / "credentials" / "tls" / "ca.pem"
+
     def api(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)

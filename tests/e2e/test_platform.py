@@ -76,3 +76,77 @@ def test_mail_goes_through_the_smtp_server_an_admin_saves(platform: Any, admin_t
             client.put("/api/settings/system/smtp", json={})  # back to the development outbox
             asyncio.run_coroutine_threadsafe(sink.__aexit__(None, None, None), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)
+
+
+def test_an_operator_issues_rotates_and_revokes_a_credential_on_the_running_stack(platform: Any) -> None:
+    """`webos creds` changes who NATS lets in, at once (the running server reloads)."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from webos_common.messaging import NatsAuthError, connect_nats
+
+    args = ["--state-dir", str(platform.state_dir), "--base-port", str(platform.base_port)]
+    name = f"e2e{uuid.uuid4().hex[:6]}-worker"
+    seed = platform.state_dir / "credentials" / f"{name}.nk"
+
+    def webos(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "webos_cli.main", "creds", *argv, *args],
+                              capture_output=True, text=True, timeout=60)
+
+    async def connects(seed_text: str) -> bool:
+        path = platform.state_dir / f"{name}.probe.nk"
+        path.write_text(seed_text)
+        path.chmod(0o600)
+        try:
+            nc = await connect_nats(platform.nats_url, name=name, deadline=5, credential_file=path, principal=name,
+                                    ca_file=platform.nats_ca)
+        except NatsAuthError:
+            return False
+        finally:
+            path.unlink()
+        await nc.close()
+        return True
+
+    issued = webos("issue", name, "--kind", "worker")
+    assert issued.returncode == 0 and "NATS reloaded" in issued.stdout, issued.stdout + issued.stderr
+    assert (seed.stat().st_mode & 0o777) == 0o600
+    first = seed.read_text()
+    assert asyncio.run(connects(first))
+    listed = webos("list")
+    assert listed.returncode == 0 and name in listed.stdout and "worker" in listed.stdout
+
+    assert webos("rotate", name).returncode == 0
+    second = seed.read_text()
+    assert second != first
+    assert not asyncio.run(connects(first)) and asyncio.run(connects(second))
+
+    assert webos("revoke", name).returncode == 0
+    assert not seed.exists() and not asyncio.run(connects(second))
+    assert name not in webos("list").stdout
+
+    wrong = webos("issue", "not-a-service", "--kind", "service")
+    assert wrong.returncode == 2 and "no kernel service is called 'not-a-service'" in wrong.stderr
+
+
+def test_nats_takes_only_tls_connections_verified_with_the_stacks_ca(platform: Any, tmp_path: Any) -> None:
+    import asyncio
+
+    from webos_common.messaging import connect_nats
+    from webos_common.security.tls import ensure_server_tls
+
+    operator = platform.state_dir / "credentials" / "operator.nk"
+
+    async def connect(ca_file: Any) -> str:
+        try:
+            nc = await connect_nats(platform.nats_url, name="e2e-tls", deadline=2, credential_file=operator,
+                                    principal="operator", ca_file=ca_file)
+        except Exception as exc:
+            return f"refused: {exc}"
+        await nc.close()
+        return "connected"
+
+    assert asyncio.run(connect(platform.nats_ca)) == "connected"
+    assert asyncio.run(connect(None)).startswith("refused")  # plain text, even with a valid key
+    impostor = ensure_server_tls(tmp_path / "other-ca")  # a CA the stack never used: a spoofed server
+    assert asyncio.run(connect(impostor.ca_file)).startswith("refused")

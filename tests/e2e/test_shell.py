@@ -188,7 +188,8 @@ def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_toke
     admin.page.get_by_test_id("notification-list").get_by_text(title).wait_for()
 
 
-def _publish(platform: Any, subject: str, data: bytes) -> None:
+def _publish(platform: Any, subject: str, data: bytes, headers: dict[str, str] | None = None,
+             principal: str = "operator") -> None:
     """One message on the platform's NATS (from a thread: Playwright's sync API owns this one's loop)."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
@@ -197,30 +198,74 @@ def _publish(platform: Any, subject: str, data: bytes) -> None:
 
     from webos_common.messaging import connect_options
 
-    async def publish() -> None:  # as the stack's operator: every connection needs a credential
+    async def publish() -> None:  # as a principal of the stack: every connection needs a credential
         nc = await nats.connect(platform.nats_url, **connect_options(
-            name="e2e", credential_file=platform.state_dir / "credentials" / "operator.nk", principal="operator"))
-        await nc.publish(subject, data)
+            name="e2e", credential_file=platform.state_dir / "credentials" / f"{principal}.nk", principal=principal,
+            ca_file=platform.nats_ca))
+        await nc.publish(subject, data, headers=headers)
         await nc.drain()
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, publish()).result(timeout=10)
 
 
+def _task_reporter(platform: Any, person_token: str) -> tuple[str, str]:
+    """(principal, bus token) of a worker credential issued on the running stack by `webos creds`,
+    and a bus token auth exchanged for it from the person's own token: what a real worker holds."""
+    import asyncio
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webos_common.bus.identity import AUDIENCE
+    from webos_common.security.principals import read_seed
+    from webos_common.security.service_auth import ServiceCredentials
+
+    name = f"e2e{uuid.uuid4().hex[:6]}-worker"
+    issued = subprocess.run([sys.executable, "-m", "webos_cli.main", "creds", "issue", name, "--kind", "worker",
+                             "--state-dir", str(platform.state_dir), "--base-port", str(platform.base_port)],
+                            capture_output=True, text=True, timeout=60)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    seed = read_seed(platform.state_dir / "credentials" / f"{name}.nk")
+
+    async def exchange() -> str:
+        credentials = ServiceCredentials(name, seed, f"{platform.url}/api/auth")
+        try:
+            return await credentials.exchange(person_token, AUDIENCE)
+        finally:
+            await credentials.aclose()
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
+        return name, pool.submit(asyncio.run, exchange()).result(timeout=30)
+
+
 def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -> None:
+    """Task events reach the person their identity token proves, from a worker's credential."""
+    from webos_common.bus.identity import HEADER
     from webos_common.bus.topics import event_subject
+    from webos_common.bus.wire import MSG_ID
     from webos_common.envelope import EventEnvelope
 
     me = _get(platform, admin_token, "/api/auth/me")
+    worker, bus_token = _task_reporter(platform, admin_token)
     task_id = uuid.uuid4().hex
     admin.open("/")
     admin.page.get_by_test_id("task-progress").wait_for()
     admin.page.wait_for_timeout(500)  # the page's live listener is registered
 
-    def report(topic: str, **state: Any) -> None:
-        envelope = EventEnvelope(topic=topic, source="e2e", user_id=me["id"],
-                                 payload={"task_id": task_id, "name": "export report", "user_id": me["id"], **state})
-        _publish(platform, event_subject(topic, "e2e"), envelope.to_json())
+    def report(topic: str, token: str | None = bus_token, task: str = task_id, **state: Any) -> None:
+        envelope = EventEnvelope(topic=topic, source=worker, user_id=me["id"],
+                                 payload={"task_id": task, "name": "export report", "user_id": me["id"], **state})
+        headers = {MSG_ID: envelope.id, **({HEADER: token} if token else {})}
+        _publish(platform, event_subject(topic, worker), envelope.to_json(), headers, principal=worker)
+
+    forged = uuid.uuid4().hex
+    report("task:status", token=None, task=forged, state="running", percent=0)  # proves nobody: dropped
+    report("task:status", state="running", percent=0)
+    report("task:progress", state="running", percent=40, message="halfway there")
+    row = admin.page.get_by_test_id(f"task-{task_id}")
+    row.get_by_text("halfway there").wait_for()
+    assert admin.page.get_by_test_id(f"task-{forged}").count() == 0  # sent first, on the same subject
 
     report("task:status", state="running", percent=0)
     report("task:progress", state="running", percent=40, message="halfway there")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -116,6 +117,17 @@ async def test_a_forged_identity_is_a_dead_letter_and_the_handler_never_runs(
     assert [(dl.reason, dl.envelope["id"]) for _, dl in letters] == [("forged_identity", event_id)]
 
 
+async def test_an_event_of_no_person_never_takes_a_user_from_its_headers(
+        nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
+    """No `user_id`, so no token is asked for: a `webos-user` header claiming a superadmin is not
+    believed either — the handler runs as nobody."""
+    _bus, seen, topic = consumer
+    forged = User(id="alice", roles=("superadmin",), permissions=("*",)).model_dump_json()
+    event_id = await _publish(nc, topic, names("svca"), None, {context.USER: forged})
+    await eventually(lambda: any(e == event_id for e, _ in seen))
+    assert [user for e, user in seen if e == event_id] == [None]
+
+
 async def test_an_envelope_naming_another_source_is_a_dead_letter(
         nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
     bus, seen, topic = consumer
@@ -163,3 +175,51 @@ async def test_a_token_is_verified_once_then_served_from_the_cache() -> None:
     for _ in range(100):
         assert (await identity.check(envelope, {HEADER: token}, "svca")).id == "alice"  # type: ignore[union-attr]
     assert Counting.calls == 1  # one signature check, then a dictionary look-up per event
+
+
+async def test_a_person_revoked_since_the_token_was_issued_is_refused_even_from_the_cache() -> None:
+    """Signed out everywhere (or disabled, or roles changed): a bus token issued before that proves
+    nothing sent after it, cached or not; what was sent before still stands."""
+    import time
+
+    from webos_common.bus.identity import IdentityRefused
+    from webos_common.security.revocation import Revocation
+
+    identity = checking()
+    token = bus_token("alice", "svca")
+    sent_before = time.time()
+    assert (await identity.verify("alice", token, "svca", sent_before)) is not None  # now cached
+    revoked_at = time.time() + 0.5
+    identity.revocations.revoke(Revocation(user_id="alice", before=revoked_at, until=revoked_at + 600))
+    assert (await identity.verify("alice", token, "svca", sent_before)) is not None  # sent before the sign-out
+    with pytest.raises(IdentityRefused, match="revoked"):
+        await identity.verify("alice", token, "svca", revoked_at + 1)
+    with pytest.raises(IdentityRefused, match="revoked"):
+        await identity.verify("alice", token, "svca")  # live push: no server time, so now
+    bob = bus_token("bob", "svca")
+    assert (await identity.verify("bob", bob, "svca", revoked_at + 1)) is not None  # only alice's
+
+
+async def test_an_event_stored_after_a_revocation_is_a_dead_letter(
+        nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
+    """The server's own store time decides, not the envelope's (an emitter could backdate it)."""
+    import time
+
+    from webos_common.security.revocation import Revocation
+
+    bus, seen, topic = consumer
+    source = names("svca")
+    token = bus_token("alice", source)
+    first = await _publish(nc, topic, source, "alice", {HEADER: token})
+    await eventually(lambda: any(e == first for e, _ in seen))
+    now = time.time()
+    bus.identity.revocations.revoke(Revocation(user_id="alice", before=now, until=now + 600))
+    backdated = EventEnvelope(topic=topic, source=source, user_id="alice", payload={"n": 2},
+                              timestamp=datetime.fromtimestamp(now - 60, UTC))
+    await nc.jetstream().publish(event_subject(topic, source), backdated.to_json(),
+                                 headers={MSG_ID: backdated.id, HEADER: token})
+    other = await _publish(nc, topic, source, None, {})
+    await eventually(lambda: any(e == other for e, _ in seen))
+    assert all(e != backdated.id for e, _ in seen)
+    letters = await dead_letters(nc, bus.subscriptions[0].durable)
+    assert [(dl.reason, dl.envelope["id"]) for _, dl in letters] == [("forged_identity", backdated.id)]

@@ -141,6 +141,27 @@ async def test_a_module_cannot_listen_to_what_it_did_not_declare(
         await client.close()
 
 
+async def test_the_shell_and_modules_queue_tasks_only_as_themselves_and_never_flip_modules(
+        nats_server: NatsServer, nats_credentials: CredentialStore, nc: NATS) -> None:
+    """The module switch goes through the settings API; the task queue subject names who queued."""
+    name = _name("mod")
+    seeds = {"shell-ui": await _issue(nats_credentials, nats_server, "shell-ui", "service"),
+             name: await _issue(nats_credentials, nats_server, name, "module", emits=["task:status"])}
+    for principal, seed in seeds.items():
+        conn = Connection()
+        client = await conn.open(nats_server.url, seed, principal)
+        try:
+            for subject in ("$KV.webos_modules.enabled.tasks", "webos.tasks.run.tasks-worker",
+                            "webos.tasks.run.billing"):
+                await client.publish(subject, b"{}")
+                assert await conn.refused(subject), (principal, subject)
+            ack = await client.jetstream().publish(f"webos.tasks.run.{principal}", b"not a task")
+            assert ack.stream == "WEBOS_TASKS"
+            await nc.jetstream().delete_msg("WEBOS_TASKS", ack.seq)  # no worker should see it
+        finally:
+            await client.close()
+
+
 async def test_a_rotated_credential_stops_working(nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
     name = _name("svc")
     old = await _issue(nats_credentials, nats_server, name, "module")

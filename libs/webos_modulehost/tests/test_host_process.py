@@ -68,3 +68,21 @@ async def test_manifest_expires_after_the_host_is_killed(webos_env: dict[str, st
             proc.wait(10)
         log.close()
         await nc.close()
+
+
+def test_migrate_applies_pending_migrations_and_exits(webos_env: dict[str, str], modules_dir: Path,
+                                                      make_module: Callable[..., str]) -> None:
+    """`--migrate` (the chart's pre-upgrade Job): migrations once, no server, exit 0; a broken
+    migration exits 1 naming it."""
+    name = make_module()
+    env = {**os.environ, **webos_env, "WEBOS_MODULES_DIR": str(modules_dir)}
+    argv = [sys.executable, "-m", "webos_modulehost", name, "--migrate"]
+    first = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=90, check=False)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert f"module {name}: applied 0001_count_runs" in first.stdout
+    again = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=90, check=False)
+    assert again.returncode == 0 and "nothing (up to date)" in again.stdout
+    (modules_dir / name / "src" / f"webos_{name}" / "migrations" / "0002_broken.py").write_text(
+        "async def up(db):\n    raise RuntimeError('boom')\n")
+    broken = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=90, check=False)
+    assert broken.returncode == 1 and "migration 0002_broken failed: RuntimeError: boom" in broken.stderr

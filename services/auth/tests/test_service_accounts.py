@@ -150,7 +150,8 @@ async def test_service_to_service_calls_hold_to_audience_and_permissions(account
             delete = await storage.delete("/files", headers=bearer)  # tasks does not hold storage.files.delete
             elsewhere = await settings.get("/files", headers=bearer)  # aud=storage
         await tasks.aclose()
-    assert read.status_code == 200 and read.json() == {"user": "svc:tasks", "extra": {"principal": "tasks"}}
+    assert read.status_code == 200
+    assert read.json() == {"user": "svc:tasks", "extra": {"principal": "tasks", "principal_kind": "module"}}
     assert delete.status_code == 403
     assert elsewhere.status_code == 401
 

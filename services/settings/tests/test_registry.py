@@ -65,3 +65,27 @@ async def test_a_schema_change_reaches_the_other_replica(open_app: Any, admin: A
         while (await first.get("/modules/tasks", headers=alice)).json()["values"]["page_size"] != 10:
             assert time.monotonic() < deadline, "the other replica kept its stale schema"
             await asyncio.sleep(0.02)
+
+
+async def test_only_an_admin_switches_a_module_and_the_registry_follows(client: Any, issuer: Any, admin: Any,
+                                                                        nats_url: str) -> None:
+    """The module switch is an admin's HTTP request; this service alone writes `enabled.*` on NATS."""
+    name = f"mod{uuid.uuid4().hex[:6]}"
+    nc = await nats.connect(nats_url)
+    registry = ModuleRegistry(nc.jetstream())
+    try:
+        refused = await client.put(f"/modules/{name}/enabled", headers=issuer.headers("alice"), json={"enabled": False})
+        assert refused.status_code == 403 and "settings.admin" in refused.text
+        assert name not in await registry.enabled_flags()
+        bad = await client.put("/modules/Not A Module/enabled", headers=admin, json={"enabled": False})
+        assert bad.status_code == 422
+        missing = await client.put(f"/modules/{name}/enabled", headers=admin, json={})
+        assert missing.status_code == 422 and "enabled" in missing.text
+        off = await client.put(f"/modules/{name}/enabled", headers=admin, json={"enabled": False})
+        assert off.status_code == 200 and off.json() == {"module": name, "enabled": False}
+        assert (await registry.enabled_flags())[name] is False
+        assert (await client.put(f"/modules/{name}/enabled", headers=admin, json={"enabled": True})).status_code == 200
+        assert (await registry.enabled_flags())[name] is True
+    finally:
+        await (await nc.jetstream().key_value("webos_modules")).purge(f"enabled.{name}")
+        await nc.close()

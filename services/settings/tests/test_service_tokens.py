@@ -122,3 +122,48 @@ async def test_module_settings_over_http_with_the_modules_service_token(accounts
                 await reports.aclose()
                 await credentials.aclose()
                 await nc.close()
+
+
+async def test_a_system_section_reaches_only_the_kernel_services_named_for_it(accounts: Accounts,
+                                                                             nats_url: str) -> None:
+    """`smtp` (its password included) goes to auth and events over HTTP with their own tokens; a
+    module asking gets 403, and a service that may read a section still may not change it."""
+    from webos_common.mail import SmtpSection
+    from webos_common.settings import SystemSettings
+
+    accounts.add("settings", "service")
+    accounts.add("events", "service")
+    accounts.add("gateway", "service")
+    accounts.add("snoop", "module")
+    async with serve_app(create_auth(accounts.settings())) as auth_url, \
+            serve_app(create_app(SettingsSettings(auth_url=auth_url, settings_watch_registry=False))) as settings_url:
+        async with httpx.AsyncClient(base_url=auth_url) as auth:
+            admin = bearer(await login(auth, "root", ADMIN_PASSWORD))
+        async with httpx.AsyncClient(base_url=settings_url, headers=admin) as people:
+            saved = await people.put("/system/smtp", json={"host": "mail.example.com", "password": "smtp-s3cret"})
+            assert saved.status_code == 200, saved.text
+        nc = await nats.connect(nats_url)
+        events = accounts.credentials("events", auth_url)
+        smtp = SystemSettings(nc, "smtp", SmtpSection, credentials=events, settings_url=settings_url, timeout=2)
+        others = {name: accounts.credentials(name, auth_url) for name in ("gateway", "snoop")}
+        try:
+            await smtp.start()
+            assert smtp.http is not None and smtp.loaded
+            assert smtp.get().host == "mail.example.com" and smtp.get().password == "smtp-s3cret"
+            for credentials in others.values():  # a kernel service not named for smtp, a module
+                client = SettingsClient(settings_url, token=lambda c=credentials: c.token("settings"))
+                try:
+                    with pytest.raises(Forbidden):
+                        await client.read("system", "smtp")
+                finally:
+                    await client.close()
+            token = await events.token("settings")
+            async with httpx.AsyncClient(base_url=settings_url, headers={"Authorization": f"Bearer {token}"}) as svc:
+                changed = await svc.put("/system/smtp", json={"host": "evil.example.com"})
+                assert changed.status_code == 403
+        finally:
+            await smtp.close()
+            await events.aclose()
+            for credentials in others.values():
+                await credentials.aclose()
+            await nc.close()

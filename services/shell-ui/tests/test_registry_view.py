@@ -58,7 +58,8 @@ async def test_heartbeats_and_our_own_echo_do_not_redraw(nats_url: str) -> None:
         settled = view.version
         for _ in range(3):
             await registry.announce(manifest)  # what the heartbeat does
-        await view.set_enabled("tasks", False)
+        await registry.set_enabled("tasks", False)  # what the settings service does for the admin
+        view.note_enabled("tasks", False)
         after_switch = view.version
         assert after_switch == settled + 1
         marker = ModuleManifest(name="marker", instance_id="m1", base_url="http://127.0.0.1:2")

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from webos_cli.plan import Component, StackPlan
+from webos_common.security import nats_permissions
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.nats_permissions import KERNEL_CONSUMERS
+from webos_common.security.principals import CredentialError
 
 OPERATOR = "operator"
 
@@ -48,6 +50,17 @@ def issue_component(store: CredentialStore, component: Component, declared: dict
         return store.issue(name, "worker")
     consumers, consumes = KERNEL_CONSUMERS.get(name, ([], []))
     return store.issue(name, "service", consumers=consumers, consumes=consumes)
+
+
+def principal_component(name: str, kind: str) -> Component:
+    """A component standing for principal `name` of `kind`, for issuing its credential alone."""
+    if kind == "service" and name not in nats_permissions.KERNEL_SERVICES:
+        raise CredentialError(f"no kernel service is called {name!r} ({', '.join(nats_permissions.KERNEL_SERVICES)})")
+    if kind == "worker":
+        if not name.endswith("-worker"):
+            raise CredentialError(f"a worker's principal is <name>-worker, not {name!r}")
+        return Component(f"worker:{name.removesuffix('-worker')}", "worker", None)
+    return Component(name, kind, None)
 
 
 def issue_keys(plan: StackPlan, components: list[Component]) -> CredentialStore:

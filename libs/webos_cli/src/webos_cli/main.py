@@ -1,19 +1,26 @@
-"""`webos`: up, down, status, logs."""
+"""`webos`: up, down, status, logs, new, creds; `webos deploy secrets`."""
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 import typer
 
-from webos_cli import scaffold, stack
+from webos_cli import creds, deploy, scaffold, stack
 from webos_cli.plan import StackPlan
+from webos_common.security.credentials import CredentialStore
+from webos_common.security.principals import CredentialError
 
 app = typer.Typer(help="Run WebOS on this machine.", no_args_is_help=True, add_completion=False)
 new_app = typer.Typer(help="Create things from templates.", no_args_is_help=True)
 app.add_typer(new_app, name="new")
+deploy_app = typer.Typer(help="Prepare a compose or Kubernetes deployment.", no_args_is_help=True)
+app.add_typer(deploy_app, name="deploy")
+creds_app = typer.Typer(help="NATS credentials: one nkey per service, module host and worker.", no_args_is_help=True)
+app.add_typer(creds_app, name="creds")
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
                         help="Where data, logs and PIDs live.")
@@ -85,12 +92,149 @@ def new_module(name: str = typer.Argument(..., help="Module name: lowercase, dig
     """Generate a working module (models, routers, admin, a task, a migration, tests)."""
     try:
         path = scaffold.create_module(name, modules_dir=modules_dir)
+        values = scaffold.deployment_file(modules_dir, scaffold.CHART_VALUES)
+        if values is not None and scaffold.add_chart_entry(name, values):
+            typer.echo(f"added module {name} to {values} (Helm chart: image webos/module-{name.replace('_', '-')})")
+        compose_file = scaffold.deployment_file(modules_dir, scaffold.COMPOSE_FILE)
+        if compose_file is not None and scaffold.add_compose_service(name, compose_file):
+            typer.echo(f"added service module-{name} to {compose_file}")
     except scaffold.ScaffoldError as exc:
         typer.echo(f"webos new module: {exc}", err=True)
         raise typer.Exit(2) from exc
     if install:
         scaffold.install(path)
     typer.echo(f"created {path} — test it: pytest {path} -q; run it: webos-module-host {name}")
+
+
+@deploy_app.command("secrets")
+def deploy_secrets(
+    out: Path = typer.Option(Path(".webos/deploy"), "--out", help="Where credentials and manifests are written."),
+    values: list[Path] = typer.Option([], "--values", "-f", help="Chart values file(s) naming the modules."),
+    declaration: list[str] = typer.Option([], "--declaration", help="MODULE=FILE: the output of "
+                                          "`docker run IMAGE MODULE --declare`, for a module not installed here."),
+    rotate: list[str] = typer.Option([], "--rotate", help="Give this principal a new key."),
+    python: str = typer.Option(sys.executable, "--python", help="The interpreter the modules are installed for "
+                               "(asked `-m webos_modulehost NAME --declare`)."),
+    namespace: str = typer.Option("webos", help="Namespace of the WebOS Secrets."),
+    nats_namespace: str = typer.Option("nats", help="Namespace of the NATS server (its auth.conf Secret)."),
+) -> None:
+    """Issue every process's NATS credential (kept across runs) and write them as Kubernetes
+    Secrets and as files for docker-compose, with NATS's auth.conf and a CA for compose's TLS."""
+    env_modules, workers = deploy.installed(_plan(Path(".webos"), 8700))
+    named = deploy.modules_from_values(values)
+    modules = env_modules if named is None else named
+    try:
+        given = dict(_pair(item) for item in declaration)
+        declared = deploy.declare(modules, given, python=python)
+        target = deploy.Deployment(modules=modules, workers=workers, namespace=namespace,
+                                   nats_namespace=nats_namespace)
+        store, revoked = deploy.issue(out, target, declarations=declared, rotate=tuple(rotate))
+    except (creds.DeclarationError, CredentialError, ValueError, OSError) as exc:
+        typer.echo(f"webos deploy secrets: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    manifests = out / "kubernetes" / "secrets.yaml"
+    manifests.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    manifests.write_text(deploy.kubernetes_manifests(store, target))
+    manifests.chmod(0o600)
+    compose = deploy.compose_files(store, out / "compose")
+    typer.echo(f"{len(store.registry().principals)} principals ({', '.join(sorted(store.registry().principals))})")
+    if revoked:
+        typer.echo(f"revoked (no longer in the deployment): {', '.join(revoked)}")
+    typer.echo(f"kubernetes: kubectl apply -f {manifests}")
+    typer.echo(f"compose:    {compose} (WEBOS_COMPOSE_SECRETS in .env, docs/deploy.md)")
+
+
+def _pair(item: str) -> tuple[str, Path]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise ValueError(f"--declaration {item!r}: expected MODULE=FILE")
+    return name, Path(path)
+
+
+CredentialsDir = typer.Option(None, "--dir", help="A credentials folder (default: the stack's, under --state-dir); "
+                              "a deployment keeps its own and mounts the seed files as secrets.")
+
+
+def _store(state_dir: Path, base_port: int, directory: Path | None) -> tuple[CredentialStore, StackPlan | None]:
+    if directory is not None:
+        return CredentialStore(directory.resolve()), None
+    plan = _plan(state_dir, base_port)
+    return CredentialStore(plan.credentials_dir), plan
+
+
+def _applied(plan: StackPlan | None, store: CredentialStore) -> None:
+    if plan is not None and stack.reload_credentials(plan):
+        typer.echo("NATS reloaded: the change applies now")
+    else:
+        typer.echo(f"NATS applies {store.auth_path} when it next starts or reloads (SIGHUP)")
+
+
+@creds_app.command("list")
+def creds_list(state_dir: Path = StateDir, base_port: int = BasePort, directory: Path = CredentialsDir) -> None:
+    """Every principal: kind, public key, what it declares."""
+    store, _ = _store(state_dir, base_port, directory)
+    principals = store.registry().principals
+    if not principals:
+        typer.echo(f"no credentials in {store.directory} (webos up or webos creds issue makes them)")
+        raise typer.Exit(3)
+    typer.echo(f"{'PRINCIPAL':<20} {'KIND':<9} {'PUBLIC KEY':<16} DECLARES")
+    for p in sorted(principals.values(), key=lambda p: p.name):
+        declares = ", ".join(f"{k} {len(v)}" for k, v in (("emits", p.emits), ("consumes", p.consumes),
+                                                          ("consumers", p.consumers)) if v) or "-"
+        seed = "" if store.seed_file(p.name).exists() else "  (no seed file here)"
+        typer.echo(f"{p.name:<20} {p.kind:<9} {p.public_key[:12]}…   {declares}{seed}")
+
+
+@creds_app.command("issue")
+def creds_issue(name: str = typer.Argument(..., help="The principal: a kernel service, a module or <name>-worker."),
+                kind: str = typer.Option("module", help="module | service | worker | operator"),
+                python: str = typer.Option(sys.executable, help="The module's own Python (its environment "
+                                           "answers `python -m webos_modulehost NAME --declare`)."),
+                state_dir: Path = StateDir, base_port: int = BasePort, directory: Path = CredentialsDir) -> None:
+    """A credential for a new module, service or worker (kept if it exists; declarations refreshed)."""
+    store, plan = _store(state_dir, base_port, directory)
+    try:
+        if kind == "operator":
+            seed = store.issue(name, "operator")
+        else:
+            if kind not in ("module", "service", "worker"):
+                raise CredentialError(f"kind must be module, service, worker or operator, not {kind!r}")
+            declared = creds.module_declaration(name, python=python) if kind == "module" else None
+            seed = creds.issue_component(store, creds.principal_component(name, kind), declared)
+    except (CredentialError, creds.DeclarationError) as exc:
+        typer.echo(f"webos creds issue: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{name}: seed file {seed} (mode 0600); give the process WEBOS_CREDENTIAL_FILE={seed} "
+               f"WEBOS_PRINCIPAL={name}")
+    _applied(plan, store)
+
+
+@creds_app.command("rotate")
+def creds_rotate(name: str, state_dir: Path = StateDir, base_port: int = BasePort,
+                 directory: Path = CredentialsDir) -> None:
+    """A new key for NAME; the old one stops working once NATS reloads. Restart the process after."""
+    store, plan = _store(state_dir, base_port, directory)
+    try:
+        seed = store.rotate(name)
+    except CredentialError as exc:
+        typer.echo(f"webos creds rotate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{name}: new key in {seed}")
+    _applied(plan, store)
+
+
+@creds_app.command("revoke")
+def creds_revoke(name: str, state_dir: Path = StateDir, base_port: int = BasePort,
+                 directory: Path = CredentialsDir) -> None:
+    """NAME can no longer connect to NATS nor get service tokens from auth."""
+    store, plan = _store(state_dir, base_port, directory)
+    try:
+        store.revoke(name)
+    except CredentialError as exc:
+        typer.echo(f"webos creds revoke: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"{name}: revoked")
+    _applied(plan, store)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,11 @@ class StackPlan:
         """One nkey seed per process (0600), principals.json and NATS's auth.conf."""
         return self.state_dir / "credentials"
 
+    @property
+    def tls_dir(self) -> Path:
+        """NATS's TLS: the stack's own CA (`ca.pem`, trusted by every process) and server certificate."""
+        return self.credentials_dir / "tls"
+
     def identity_env(self, principal: str) -> dict[str, str]:
         return {"WEBOS_CREDENTIAL_FILE": str(self.credentials_dir / f"{principal}.nk"), "WEBOS_PRINCIPAL": principal}
 
@@ -87,6 +92,7 @@ class StackPlan:
             "WEBOS_STATE_DIR": str(self.state_dir),
             "WEBOS_MONGO_URL": f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=rs0&directConnection=true",
             "WEBOS_NATS_URL": f"nats://127.0.0.1:{self.nats_port}",
+            "WEBOS_NATS_CA_FILE": str(self.tls_dir / "ca.pem"),  # TLS on every NATS connection
             "WEBOS_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_port}",
             "WEBOS_PUBLIC_URL": f"http://127.0.0.1:{self.base_port}",
         }

@@ -24,6 +24,7 @@ from webos_cli import creds
 from webos_cli.plan import Component, StackPlan
 from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
 from webos_common.infra.process import pid_alive, port_open, stop_pid
+from webos_common.security.tls import ensure_server_tls
 
 
 class StackError(RuntimeError):
@@ -95,7 +96,7 @@ def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
     servers: dict[str, Any] = {
         "mongodb": MongoServer(plan.data_dir / "mongo", port=plan.mongo_port, log_path=logs / "mongodb.log"),
         "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log",
-                           auth_dir=plan.credentials_dir),
+                           auth_dir=plan.credentials_dir, tls=ensure_server_tls(plan.tls_dir)),
         "s3": S3Server(logs / "s3.log", port=plan.s3_port),
     }
     records: dict[str, Record] = {}
@@ -132,7 +133,8 @@ async def _provision(plan: StackPlan) -> None:
     from webos_common.provision import provision
 
     nc = await nats.connect(f"nats://127.0.0.1:{plan.nats_port}", connect_timeout=5, **connect_options(
-        name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR))
+        name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR,
+        ca_file=plan.tls_dir / "ca.pem"))
     try:
         await provision(nc.jetstream())
     finally:
@@ -143,6 +145,17 @@ def _reload_nats(plan: StackPlan, record: Record) -> None:
     """A running NATS re-reads auth.conf (new or changed principals)."""
     os.kill(record.pid, signal.SIGHUP)
     asyncio.run(_provision(plan))
+
+
+def reload_credentials(plan: StackPlan) -> bool:
+    """After `webos creds` changed the registry: a running NATS of this stack applies it now
+    (a rotated or revoked key stops working; connections made with it are closed). False when
+    no NATS of this stack runs (the change applies at its next start)."""
+    record = load_state(plan).get("nats")
+    if record is None or not is_running(record):
+        return False
+    _reload_nats(plan, record)
+    return True
 
 
 def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProcess]:
@@ -198,6 +211,7 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     current = {n: r for n, r in load_state(plan).items() if is_running(r)}
     components = plan.services() + plan.modules() + plan.workers()
     store = creds.issue_keys(plan, components)  # every seed file exists before a process reads it
+    ensure_server_tls(plan.tls_dir)  # and the CA every process trusts (read as it starts)
     with ThreadPoolExecutor(max_workers=2) as pool:
         infra = None
         fresh = {"mongodb", "nats", "s3"} - set(current)

@@ -37,6 +37,8 @@ class WebOSSettings(BaseSettings):
     # it authenticates to NATS and, as a signed client assertion, to auth for service tokens.
     credential_file: str | None = None
     principal: str | None = None  # the name the credential is registered under; default: service_name
+    # the CA that signed the NATS server's certificate: with it, NATS connections use TLS and verify it
+    nats_ca_file: str | None = None
 
     gateway_url: str = "http://127.0.0.1:8700"
     auth_url: str = "http://127.0.0.1:8701"

@@ -5,6 +5,10 @@ Every connection presents the process's nkey credential (its seed file)
 and uses its own inbox prefix (`_INBOX.<principal>`), the only one its
 permissions let it receive replies on. A refused credential is not retried:
 the start fails at once with a message that names NATS and the file.
+
+TLS: with a CA file (`WEBOS_NATS_CA_FILE`: `webos up`'s own CA, the one
+`webos deploy secrets` makes for compose, cert-manager's in Kubernetes) the
+connection is encrypted and the server's certificate verified against it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from nats.aio.client import Client as NATS
 
 from webos_common.security.nats_permissions import inbox_prefix
 from webos_common.security.principals import CredentialError, read_seed
+from webos_common.security.tls import client_context
 
 _REFUSED = ("authorization violation", "authentication", "user authentication expired", "account authentication")
 
@@ -28,9 +33,13 @@ class NatsAuthError(ConnectionError):
     """NATS refused this process's credential (missing, wrong, rotated or revoked)."""
 
 
-def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None) -> dict[str, Any]:
-    """nats-py options for this process's identity (also used by the task broker's own connections)."""
+def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None,
+                    ca_file: str | Path | None = None) -> dict[str, Any]:
+    """nats-py options for this process's identity (also used by the task broker's own connections);
+    with `ca_file`, TLS verified against that CA (`webos_common.security.tls`)."""
     options: dict[str, Any] = {"name": name}
+    if ca_file:
+        options["tls"] = client_context(ca_file)
     if credential_file:
         read_seed(credential_file)  # fails here, naming the file, if it is missing or not a seed
         options["nkeys_seed"] = str(credential_file)
@@ -44,11 +53,11 @@ def refused(exc: BaseException) -> bool:
 
 
 async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credential_file: str | Path | None = None,
-                       principal: str | None = None) -> NATS:
+                       principal: str | None = None, ca_file: str | Path | None = None) -> NATS:
     """Connect to NATS as this process's principal, retrying for up to `deadline` seconds
     while the server is unreachable; a refused credential fails at once."""
     try:
-        options = connect_options(name=name, credential_file=credential_file, principal=principal)
+        options = connect_options(name=name, credential_file=credential_file, principal=principal, ca_file=ca_file)
     except CredentialError as exc:
         raise NatsAuthError(f"NATS at {url}: {exc}") from exc
     violations: set[str] = set()

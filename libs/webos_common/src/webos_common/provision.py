@@ -1,8 +1,10 @@
 """Create (or bring up to date) every JetStream stream and bucket WebOS uses.
 
 Run once per deployment, before the services start, with the operator's
-credential: `webos up` and the test fixtures call it, `webos nats provision`
-does it for compose and Kubernetes (an init job). The services' own
+credential: `webos up` and the test fixtures call it; compose's
+`nats-provision` service and the Helm chart's pre-install/pre-upgrade Job run
+`python -m webos_common.provision`. On a NATS older than 2.11 the module
+registry's bucket (per-message TTL) cannot be made, and this fails. The services' own
 credentials may only look these up and use them — none of them may create,
 change or delete a stream.
 """
@@ -38,3 +40,25 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
         await js.create_object_store(RESULTS_BUCKET)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", registry_bucket, "webos_tasks", schedules.bucket,
             f"{schedules.bucket}_fired", RESULTS_BUCKET]
+
+
+async def _main() -> None:
+    """`python -m webos_common.provision`: provision with this process's settings (the operator's
+    credential in compose's `nats-provision` and the chart's pre-install Job)."""
+    from webos_common.config import WebOSSettings
+    from webos_common.messaging import connect_nats
+
+    settings = WebOSSettings()
+    nc = await connect_nats(settings.nats_url, name="webos-provision", credential_file=settings.credential_file,
+                            principal=settings.principal_name, ca_file=settings.nats_ca_file)
+    try:
+        made = await provision(nc.jetstream())
+    finally:
+        await nc.close()
+    print("provisioned: " + ", ".join(made))
+
+
+if __name__ == "__main__":
+    import asyncio
+
+    asyncio.run(_main())

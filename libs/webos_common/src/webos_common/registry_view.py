@@ -140,7 +140,7 @@ class RegistryView:
     def known(self) -> list[str]:
         return sorted(set(self.instances) | set(self.enabled))
 
-    async def set_enabled(self, name: str, enabled: bool) -> None:
-        await self.registry.set_enabled(name, enabled)
+    def note_enabled(self, name: str, enabled: bool) -> None:
+        """What the settings service just wrote for the admin, shown before the watch brings it."""
         self.enabled[name] = enabled
         self._bump()

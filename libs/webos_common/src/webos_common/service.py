@@ -30,6 +30,7 @@ from webos_common.messaging import connect_nats
 from webos_common.metrics import HttpMetrics
 from webos_common.middleware import RequestContextMiddleware
 from webos_common.security import HttpJWKS, TokenVerifier
+from webos_common.security.jwks import JWKSSource
 from webos_common.security.service_auth import ServiceCredentials
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -108,7 +109,7 @@ def create_service_app(
             await db.init_documents(mongo, settings.mongo_db, documents)
         if use_nats:
             resources.nats = await connect_nats(settings.nats_url, name=name, credential_file=settings.credential_file,
-                                                principal=settings.principal or name)
+                                                principal=settings.principal or name, ca_file=settings.nats_ca_file)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
             log_sink = await install_log_sink(nc, name, level=settings.log_level)
@@ -160,18 +161,27 @@ async def _nats_connected(nc: NATS) -> None:
 
 
 def bus_identity(resources: ServiceResources) -> BusIdentity:
-    """Signed identity on this process's bus: bus tokens from auth by exchanging the person's
-    credential, checked against auth's keys; required wherever the process has its own credential."""
-    settings, credentials = resources.settings, resources.credentials
+    """Signed identity on this process's bus (see `identity_for`), sharing its verifier's keys."""
+    verifier = resources.verifier
+    return identity_for(resources.settings, resources.credentials, verifier.jwks if verifier else None,
+                        revocations=verifier)  # the service's verifier follows auth's revocations
+
+
+def identity_for(settings: WebOSSettings, credentials: ServiceCredentials | None,
+                 jwks: JWKSSource | None = None, *, revocations: TokenVerifier | None = None) -> BusIdentity:
+    """Bus tokens from auth by exchanging the person's credential (when the process has its own
+    credential), checked against auth's keys; required wherever the process has its own credential.
+    Services, module hosts and the task worker all build theirs here."""
     exchange = None
     if credentials is not None:
         def exchange_for_bus(credential: str) -> Awaitable[str]:
             return credentials.exchange(credential, identity.AUDIENCE)
         exchange = exchange_for_bus
-    jwks = resources.verifier.jwks if resources.verifier is not None else HttpJWKS(settings.effective_jwks_url)
     grace = BusSettings().identity_grace
-    verifier = TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=identity.AUDIENCE, leeway=int(grace))
-    return BusIdentity(exchange=exchange, verifier=verifier, required=not settings.may_provision, grace=grace)
+    verifier = TokenVerifier(jwks or HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer,
+                             audience=identity.AUDIENCE, leeway=int(grace))
+    return BusIdentity(exchange=exchange, verifier=verifier, required=not settings.may_provision, grace=grace,
+                       revocations=revocations)
 
 
 def _health_router(resources: ServiceResources, metrics: HttpMetrics) -> APIRouter:

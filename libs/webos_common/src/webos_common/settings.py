@@ -253,8 +253,12 @@ class LiveSettings(Generic[M]):
         await settings.start()
         settings.get().remind_due_tomorrow          # a TaskSettings
 
-    Read over NATS from the settings service (`webos.settings.<layer>.<name>`,
-    secrets in clear: for the platform's own processes). Until it answers
+    Read over HTTP from the settings service with the process's service token
+    when it has `credentials` (secrets revealed only to a caller entitled to
+    them: a module's own process, a kernel service named for a system
+    section); without one (tests, tools) over NATS request/reply
+    (`webos.settings.<layer>.<name>`), which a credentialed deployment
+    closes to every caller. Until it answers
     (it may start later, or the schema may not be registered yet) `get()` is
     the model's defaults and `explicit` is empty, and a retry runs every
     `retry` seconds. A `settings:changed` for this scope (its values or its
@@ -263,10 +267,17 @@ class LiveSettings(Generic[M]):
 
     layer = "module"
 
-    def __init__(self, nc: NATS, name: str, model: type[M], *, timeout: float = 2.0,
-                 retry: float = 5.0) -> None:
+    def __init__(self, nc: NATS, name: str, model: type[M], *, credentials: ServiceCredentials | None = None,
+                 settings_url: str = "http://127.0.0.1:8703", http: httpx.AsyncClient | None = None,
+                 timeout: float = 2.0, retry: float = 5.0) -> None:
         self.nc, self.name, self.model = nc, name, model
         self.timeout, self.retry = timeout, retry
+        self.http: SettingsClient | None = None
+        if credentials is not None:
+            async def token() -> str:
+                return await credentials.token("settings")
+
+            self.http = SettingsClient(settings_url, token=token, http=http, timeout=timeout)
         self.version: int | None = None
         self.explicit: dict[str, Any] = {}  # what an admin saved (the rest are defaults)
         self.loaded = False
@@ -283,6 +294,8 @@ class LiveSettings(Generic[M]):
 
     async def _ask(self) -> dict[str, Any]:
         """The settings service's answer: `{"values", "explicit", "version"}` or `{"error"}`."""
+        if self.http is not None:
+            return await self.http.read(self.layer, self.name)
         msg = await self.nc.request(self.subject, b"", timeout=self.timeout)
         answer: dict[str, Any] = json.loads(msg.data)
         return answer
@@ -347,43 +360,25 @@ class LiveSettings(Generic[M]):
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
+        if self.http is not None:
+            await self.http.close()
 
 
 class ModuleSettings(LiveSettings[M]):
     """A module's own settings (the module host keeps one for its module), read over HTTP
-    with the module's service token when the process has `credentials`."""
+    with the module's service token when the process has `credentials`: only the module's
+    own token reveals its secrets."""
 
     layer = "module"
-
-    def __init__(self, nc: NATS, name: str, model: type[M], *, credentials: ServiceCredentials | None = None,
-                 settings_url: str = "http://127.0.0.1:8703", http: httpx.AsyncClient | None = None,
-                 timeout: float = 2.0, retry: float = 5.0) -> None:
-        super().__init__(nc, name, model, timeout=timeout, retry=retry)
-        self.http: SettingsClient | None = None
-        if credentials is not None:
-            async def token() -> str:
-                return await credentials.token("settings")
-
-            self.http = SettingsClient(settings_url, token=token, http=http, timeout=timeout)
 
     @property
     def module(self) -> str:
         return self.name
 
-    async def _ask(self) -> dict[str, Any]:
-        if self.http is None:
-            # Fallback without a credential (tests without one): NATS request/reply, secrets in
-            # clear on the wire. With a credential, only the module's own token reveals them.
-            return await super()._ask()
-        return await self.http.read("module", self.name)
-
-    async def close(self) -> None:
-        await super().close()
-        if self.http is not None:
-            await self.http.close()
-
 
 class SystemSettings(LiveSettings[M]):
-    """A system section (`smtp`, `storage`, …) for a platform service."""
+    """A system section (`smtp`, `storage`, …) for a platform service; with `credentials`, the
+    settings service answers only the kernel services named for the section
+    (`webos_settings.domain.scope.SYSTEM_READERS`)."""
 
     layer = "system"

@@ -8,10 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    declare = "--declare" in args
-    args = [a for a in args if a != "--declare"]
+    declare, migrate = "--declare" in args, "--migrate" in args
+    args = [a for a in args if a not in ("--declare", "--migrate")]
     if len(args) != 1 or args[0].startswith("-"):
-        print("usage: webos-module-host <module-name> [--declare]", file=sys.stderr)
+        print("usage: webos-module-host <module-name> [--declare | --migrate]", file=sys.stderr)
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
@@ -33,6 +33,18 @@ def main(argv: list[str] | None = None) -> None:
         from webos_modulehost.principal import declaration
 
         print(json.dumps(declaration(mod)))
+        return
+    if migrate:  # apply pending migrations and exit (the chart's pre-upgrade Job)
+        import asyncio
+
+        from webos_modulehost.migrations import MigrationError, run_standalone
+
+        try:
+            applied = asyncio.run(run_standalone(mod.name, mod.migrations_dir, settings.mongo_url, settings.mongo_db))
+        except MigrationError as exc:
+            print(f"webos-module-host: {exc}", file=sys.stderr)
+            raise SystemExit(1) from exc
+        print(f"module {mod.name}: applied {', '.join(applied) if applied else 'nothing (up to date)'}")
         return
     run_service("webos_modulehost.app:create_app", settings)
 

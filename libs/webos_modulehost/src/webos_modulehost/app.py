@@ -19,6 +19,7 @@ from loguru import logger
 
 from webos_common import db
 from webos_common.afs_remote import SourceServer
+from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
 from webos_common.hooks import ModuleContext
@@ -106,7 +107,7 @@ class _Host:
             self.relay.start()
             for topic, handler in mod.handlers.items():
                 bus.subscribe(topic, handler)
-        await self._start_tasks()
+        await self._start_tasks(bus)
         if mod.settings_model is not None and resources.nats is not None:
             self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model,  # over HTTP with a credential
                                          credentials=resources.credentials, settings_url=self.settings.settings_url)
@@ -135,12 +136,14 @@ class _Host:
         self.sources = SourceServer(resources.nats, self.mod.name, self.instance, self.mod.data_sources)
         await self.sources.start()
 
-    async def _start_tasks(self) -> None:
+    async def _start_tasks(self, bus: EventBus | None) -> None:
         from webos_common import tasks
 
-        if uses_tasks(self.mod):
+        if uses_tasks(self.mod):  # tasks queued for a person carry the bus's identity token for them
             await tasks.start(self.settings.nats_url, credential_file=self.settings.credential_file,
-                              principal=self.settings.principal or self.mod.name)
+                              principal=self.settings.principal or self.mod.name,
+                              identity=bus.identity if bus is not None else None,
+                              ca_file=self.settings.nats_ca_file)
             self.tasks_started = True
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:

@@ -86,3 +86,15 @@ async def _lock(records: Any, wait: float) -> None:
             if asyncio.get_running_loop().time() > deadline:
                 raise MigrationError("another host holds the migration lock for too long") from None
             await asyncio.sleep(0.2)
+
+
+async def run_standalone(module: str, folder: Path | None, mongo_url: str, db_name: str) -> list[str]:
+    """`webos-module-host <name> --migrate`: apply the pending migrations and return, with no
+    server and no probe (the Helm chart's pre-upgrade Job, under its own deadline)."""
+    from webos_common import db
+
+    client = db.mongo_client(mongo_url, appname=f"{module}-migrations")
+    try:
+        return await run_pending(module, folder, client[db_name])
+    finally:
+        await client.close()

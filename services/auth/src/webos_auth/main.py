@@ -64,7 +64,8 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
 
             await resources.nats.subscribe(CONTACTS_SUBJECT, queue="auth", cb=on_contacts)
             if mailer is None:  # the admin's SMTP settings win over the environment's mailer
-                smtp = SystemSettings(resources.nats, "smtp", SmtpSection)
+                smtp = SystemSettings(resources.nats, "smtp", SmtpSection, credentials=resources.credentials,
+                                      settings_url=settings.settings_url)  # over HTTP with its own token
                 await smtp.start()
                 app.state.smtp_settings = smtp
                 container.mailer = SettingsMailer(container.mailer, smtp)

@@ -42,9 +42,10 @@ async def startup(app: FastAPI) -> None:
     app.state.dead_letter_intake = asyncio.create_task(
         deadletters.intake(db, resources.nats, resources.bus.settings), name="dead-letter-intake")
     hub = LiveHub()
-    await hub.start(resources.nats)
+    await hub.start(resources.nats, resources.bus.identity)
     app.state.live = hub
-    smtp = SystemSettings(resources.nats, "smtp", SmtpSection)  # an admin's SMTP server sends the digests
+    smtp = SystemSettings(resources.nats, "smtp", SmtpSection,  # an admin's SMTP server sends the digests
+                          credentials=resources.credentials, settings_url=resources.settings.settings_url)
     await smtp.start()
     app.state.smtp_settings = smtp
     app.state.digest = asyncio.create_task(digest_loop(

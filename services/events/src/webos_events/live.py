@@ -1,12 +1,11 @@
 """Live push: each replica listens (core NATS, not a shared consumer) to
 notifications and task events and forwards them to the sockets of the
-user they belong to."""
+user they belong to (`webos_common.bus.live` says who that is, proven)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import defaultdict
 from typing import Any
 
@@ -15,11 +14,9 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from webos_common.bus.topics import event_subject, topic_filter
+from webos_common.bus import live
+from webos_common.bus.identity import BusIdentity
 
-# notifications come only from the events service (the subject names the publisher); task events from
-# whoever runs or queues tasks
-SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
 QUEUE_SIZE = 1000
 
 
@@ -27,9 +24,12 @@ class LiveHub:
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
         self._subs: list[Subscription] = []
+        self.identity = BusIdentity.unchecked()
 
-    async def start(self, nc: NATS) -> None:
-        for subject in SUBJECTS:
+    async def start(self, nc: NATS, identity: BusIdentity | None = None) -> None:
+        """`identity` proves whom a task event is for (the process's bus identity)."""
+        self.identity = identity or BusIdentity.unchecked()
+        for subject in live.SUBJECTS:
             self._subs.append(await nc.subscribe(subject, cb=self._on_message))
 
     async def stop(self) -> None:
@@ -52,17 +52,9 @@ class LiveHub:
         return len(self._queues.get(user_id, ()))
 
     async def _on_message(self, msg: Msg) -> None:
-        try:
-            envelope = json.loads(msg.data)
-            payload = envelope.get("payload") or {}
-            topic = envelope["topic"]
-        except (ValueError, KeyError, TypeError):
-            return
-        user_id = payload.get("user_id") if topic.startswith("notification:") else (
-            payload.get("user_id") or envelope.get("user_id"))
-        if not user_id:
-            return
-        self.publish(user_id, {"type": topic, "id": envelope.get("id"), "data": payload})
+        found = await live.recipient(msg.subject, msg.data, msg.headers, self.identity)
+        if found is not None:
+            self.publish(*found)
 
     def publish(self, user_id: str, message: dict[str, Any]) -> None:
         for queue in list(self._queues.get(user_id, ())):

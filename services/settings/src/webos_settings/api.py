@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
+from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from webos_common.errors import Forbidden, NotFound, PayloadTooLarge
+from webos_common.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable
 from webos_common.identity import User
 from webos_common.security import CurrentUser
 from webos_settings import as_code
@@ -91,6 +92,26 @@ _add_scope_routes("/system/{section}", _system)
 _add_scope_routes("/modules/{module}", _module)
 _add_scope_routes("/users/{user_id}/{module}", _user)
 _add_scope_routes("/me/{module}", _me)
+
+
+class EnabledIn(BaseModel):
+    enabled: bool
+
+
+@router.put("/modules/{module}/enabled")
+async def set_module_enabled(module: str, body: EnabledIn, request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Switch a module on or off for the whole platform (the registry's `enabled.<module>` flag,
+    which only this service may write on NATS): the gateway stops routing to a disabled module
+    and the shell hides it. Needs `settings.admin`."""
+    Scope("module", module)  # a valid module name, or 422 naming it
+    if not user.has_permission(ADMIN):
+        raise Forbidden(f"Switching a module needs {ADMIN!r}")
+    registry = getattr(request.app.state, "module_registry", None)
+    if registry is None:
+        raise Unavailable("the module registry is unavailable")
+    await registry.set_enabled(module, body.enabled)
+    logger.info("module {} {} by {}", module, "enabled" if body.enabled else "disabled", user.id)
+    return {"module": module, "enabled": body.enabled}
 
 
 @router.get("/schemas")

@@ -96,9 +96,12 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
                 await resources.nats.subscribe(f"{prefix}.*", queue="settings", cb=on_read)
             await resources.nats.subscribe(USER_SUBJECT, queue="settings", cb=on_read)
         app.state.registry_task = None
-        if settings.settings_watch_registry and resources.nats is not None:
+        app.state.module_registry = None
+        if resources.nats is not None:
             registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
-            app.state.registry_task = asyncio.create_task(follow_registry(service, registry))
+            app.state.module_registry = registry  # the module switch (PUT /modules/{module}/enabled)
+            if settings.settings_watch_registry:
+                app.state.registry_task = asyncio.create_task(follow_registry(service, registry))
 
     async def stop(app: FastAPI) -> None:
         task = getattr(app.state, "registry_task", None)

@@ -15,7 +15,16 @@ from webos_settings.adapters.mongo import MongoSettingsStore, Session
 from webos_settings.domain import schema as schemas
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
 from webos_settings.domain.crypto import Keyring
-from webos_settings.domain.scope import Scope, can_reveal, check_read, check_reveal, check_write, may_reveal, owns
+from webos_settings.domain.scope import (
+    Scope,
+    can_reveal,
+    check_read,
+    check_reveal,
+    check_write,
+    entitled,
+    may_reveal,
+    owns,
+)
 from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciphertext, restore_masked
 
 WRITE_ATTEMPTS = 8
@@ -126,7 +135,7 @@ class SettingsService:
             check_reveal(scope, user)
         schema, inherits = await self.resolve(scope)
         stored, version = await self.store.load(scope)
-        reveal_all = reveal and (can_reveal(user) or owns(scope, user))  # a module layer has nothing beneath
+        reveal_all = reveal and (can_reveal(user) or owns(scope, user) or entitled(scope, user))  # nothing beneath
         reveal_own = reveal and not reveal_all and may_reveal(scope, user)  # never the module's beneath
         # Masked reads decrypt nothing: cheaper, and they work even without the old key mid-rotation.
         explicit = decrypt_all(self.keyring, stored) if reveal_all or reveal_own else mask_ciphertext(stored)

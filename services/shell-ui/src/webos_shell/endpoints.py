@@ -16,6 +16,7 @@ ROLES = "/api/auth/roles"
 SETTINGS_SCHEMAS = "/api/settings/schemas"
 SYSTEM_SETTINGS = "/api/settings/system/{section}"
 MODULE_SETTINGS = "/api/settings/modules/{module}"
+MODULE_ENABLED = "/api/settings/modules/{module}/enabled"  # the admin's module switch
 SHELL_SETTINGS = "/api/settings/modules/shell"  # brand name and colours (module layer of `shell`)
 MY_SHELL_SETTINGS = "/api/settings/me/shell"  # the person's theme: light, dark or system
 

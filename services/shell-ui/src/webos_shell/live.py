@@ -1,11 +1,11 @@
 """Live push inside the shell: one core-NATS subscription per process to
-the notification and task events (the same subjects the events service's
-push uses), handed to the open pages of the person they belong to."""
+the notification and task events (the same subjects and routing as the
+events service's push: `webos_common.bus.live`), handed to the open pages
+of the person they belong to."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -15,35 +15,22 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
-from webos_common.bus.topics import event_subject, topic_filter
+from webos_common.bus import live
+from webos_common.bus.identity import BusIdentity
 
-# notifications come only from the events service (the subject names the publisher); task events from
-# whoever runs or queues tasks
-SUBJECTS = (event_subject("notification:created", "events"), topic_filter("task:>"))
 Listener = Callable[[dict[str, Any]], Any]
-
-
-def message_of(data: bytes) -> tuple[str, dict[str, Any]] | None:
-    """(user id, {"type", "id", "data"}) of an event envelope on the wire, or None."""
-    try:
-        envelope = json.loads(data)
-        payload = envelope.get("payload") or {}
-        topic = str(envelope["topic"])
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    user_id = payload.get("user_id") or (None if topic.startswith("notification:") else envelope.get("user_id"))
-    if not user_id:
-        return None
-    return str(user_id), {"type": topic, "id": envelope.get("id"), "data": payload}
 
 
 class LiveFeed:
     def __init__(self) -> None:
         self.listeners: dict[str, set[Listener]] = defaultdict(set)
         self._subs: list[Subscription] = []
+        self.identity = BusIdentity.unchecked()
 
-    async def start(self, nc: NATS) -> None:
-        for subject in SUBJECTS:
+    async def start(self, nc: NATS, identity: BusIdentity | None = None) -> None:
+        """`identity` proves whom a task event is for (the process's bus identity)."""
+        self.identity = identity or BusIdentity.unchecked()
+        for subject in live.SUBJECTS:
             self._subs.append(await nc.subscribe(subject, cb=self._received))
 
     async def stop(self) -> None:
@@ -61,7 +48,7 @@ class LiveFeed:
         return forget
 
     async def _received(self, msg: Msg) -> None:
-        found = message_of(msg.data)
+        found = await live.recipient(msg.subject, msg.data, msg.headers, self.identity)
         if found is None:
             return
         user_id, message = found

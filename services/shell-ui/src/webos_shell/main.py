@@ -43,7 +43,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
         rt.verifier, rt.nats = resources.verifier, resources.nats
         rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision))
         await rt.registry.start()
-        await rt.live.start(resources.nats)
+        await rt.live.start(resources.nats, resources.bus.identity if resources.bus else None)
         await theming.follow_brand_changes(resources.nats)
 
     async def shutdown(app: FastAPI) -> None:

@@ -87,18 +87,9 @@ def test_masked_secrets_are_not_sent_back() -> None:
     assert changed_only({"smtp_password": "new"}, original, {"smtp_password"}) == {"smtp_password": "new"}
 
 
-def test_live_messages_name_their_user_and_task_events_fold_into_state() -> None:
-    import json
-
-    from webos_shell.live import message_of
+def test_task_events_fold_into_state() -> None:
     from webos_shell.progress import merge
 
-    wire = json.dumps({"id": "e1", "topic": "notification:created", "user_id": "sender",
-                       "payload": {"user_id": "u1", "title": "Hi"}}).encode()
-    assert message_of(wire) == ("u1", {"type": "notification:created", "id": "e1",
-                                       "data": {"user_id": "u1", "title": "Hi"}})
-    assert message_of(b"not json") is None
-    assert message_of(json.dumps({"topic": "notification:created", "payload": {}}).encode()) is None
     tasks: dict = {}
     assert merge(tasks, {"type": "task:status", "data": {"task_id": "t1", "name": "export", "state": "running"}})
     assert merge(tasks, {"type": "task:progress", "data": {"task_id": "t1", "percent": 40, "message": None}})

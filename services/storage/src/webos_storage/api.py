@@ -51,7 +51,8 @@ def storage(request: Request) -> Container:
 @router.get("/sources")
 async def list_sources(request: Request, user: CurrentUser) -> dict[str, Any]:
     c = storage(request)
-    sources = [{"id": s.id, "urn": f"fs://{s.id}/", **vars(s.capabilities())} for s in c.sources.values()]
+    sources = [{"id": s.id, "urn": f"fs://{s.id}/", **vars(s.capabilities()), **c.source_status(s.id)}
+               for s in c.sources.values()]
     mounts = [{"path": f"/mnt/{m.name}", "name": m.name, "target": str(m.target),
                "read_permission": m.read_permission, "write_permission": m.write_permission}
               for m in c.access.mounts.values()]

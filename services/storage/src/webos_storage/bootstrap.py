@@ -24,6 +24,8 @@ from webos_common.afs import DataSource, parse_urn
 from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.adapters.bus import ResourcesBus
+from webos_storage.adapters.guard import GuardedSource
+from webos_storage.adapters.kinds import REMOTE
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.adapters.mongo import MongoFileIndex, MongoTrashStore
 from webos_storage.adapters.s3 import S3DataSource
@@ -45,12 +47,21 @@ class Container:
     jobs: JobRunner
     sources: dict[str, DataSource]
     access: Access
-    unavailable: dict[str, str] = field(default_factory=dict)  # configured sources that did not connect
+    unavailable: dict[str, str] = field(default_factory=dict)  # sources that failed to load (not guarded)
+
+    def source_status(self, source_id: str) -> dict[str, Any]:
+        source = self.sources.get(source_id)
+        if isinstance(source, GuardedSource):
+            return source.status()
+        return {"available": source_id not in self.unavailable, "reason": self.unavailable.get(source_id)}
 
     async def check_sources(self) -> None:
-        """Readiness: every configured source connected."""
-        if self.unavailable:
-            raise ConnectionError("sources not connected: " + ", ".join(sorted(self.unavailable)))
+        """Readiness: the home source answers. Another source being down is shown
+        in discovery and answers 503 for itself; the rest of the AFS keeps serving."""
+        home = self.access.home_source
+        status = self.source_status(home) if home in self.sources else {"available": False, "reason": "missing"}
+        if not status["available"]:
+            raise ConnectionError(f"home source {home} unavailable: {status['reason']}")
 
     async def close(self) -> None:
         await self.jobs.close()
@@ -62,6 +73,8 @@ class Container:
 
 
 def make_source(config: SourceConfig, settings: StorageSettings) -> DataSource:
+    if config.kind in REMOTE:
+        return REMOTE[config.kind](config)
     if config.kind == "local":
         return LocalDataSource(config.id, Path(config.root or Path(settings.state_dir) / "files" / config.id))
     access_key, secret_key = settings.s3_credentials()
@@ -87,15 +100,17 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
+        limits = {c.id: {"timeout": c.timeout, "retry_seconds": c.retry_seconds, "read_only": c.read_only}
+                  for c in configs}
         candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
         sources = {}
         for source in candidates:
+            guarded = GuardedSource(source, **limits.get(source.id, {}))
+            sources[source.id] = guarded  # one that does not connect answers 503 until it does
             try:
-                await source.connect()
-                sources[source.id] = source
-            except Exception as exc:  # noqa: BLE001 - an unreachable source is left out, and /readyz says so
-                logger.exception("data source {} could not connect", source.id)
-                unavailable[source.id] = f"{type(exc).__name__}: {exc}"
+                await guarded.connect()
+            except Exception as exc:  # noqa: BLE001 - shown by /sources, retried on use
+                logger.warning("data source {} could not connect: {}", source.id, exc)
     rules = {c.id: SourceRules(c.read_permission, c.write_permission) for c in configs}
     mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission) for m in settings.mounts()]
     mounts = [m for m in mounts if m.target.source in sources]

@@ -16,17 +16,41 @@ from pydantic import BaseModel, Field, SecretStr
 
 from webos_common.config import WebOSSettings
 
+SourceKind = Literal["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"]
+
 
 class SourceConfig(BaseModel):
+    """One source. Secrets (`password`, `private_key`, `client_secret`,
+    `refresh_token`) are `SecretStr`: never logged, never listed by `/sources`."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    kind: Literal["local", "s3"]
-    root: str | None = None  # local: folder
+    kind: SourceKind
+    root: str | None = None  # local: folder; ftp/sftp/smb/webdav/gdrive: folder on the server ("" = its root)
     bucket: str | None = None  # s3
     prefix: str = ""  # s3: key prefix inside the bucket
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # s3; webdav: the collection's URL; gdrive: API base (default Google's)
     region: str = "us-east-1"
+    host: str | None = None  # ftp, ftps, sftp, smb
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    private_key: SecretStr | None = None  # sftp: an OpenSSH private key (instead of or beside the password)
+    known_hosts: str | None = None  # sftp: a known_hosts file; none = the server's key is not checked
+    share: str | None = None  # smb: the share name
+    token_uri: str | None = None  # gdrive: OAuth token endpoint (default Google's)
+    client_id: str | None = None  # gdrive
+    client_secret: SecretStr | None = None  # gdrive
+    refresh_token: SecretStr | None = None  # gdrive: the account's offline grant
+    ca_file: str | None = None  # ftps/webdav/gdrive: a CA bundle to trust (self-signed servers)
+    read_only: bool = False  # changes answer 405 not_supported
+    timeout: float = Field(default=15.0, gt=0, le=300)  # one call to the source; slower is a 503
+    retry_seconds: float = Field(default=5.0, ge=0, le=3600)  # an unavailable source is tried again after this
     read_permission: str | None = None
     write_permission: str | None = None
+
+    def secret(self, name: str) -> str | None:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else None
 
 
 class MountConfig(BaseModel):

@@ -29,7 +29,7 @@ async def test_default_sources_with_s3(webos_env, s3_url, tmp_path, monkeypatch)
     assert (tmp_path / "state" / "files" / "hello.txt").read_bytes() == b"hi"
 
 
-async def test_unreachable_source_is_left_out_and_not_ready(webos_env, tmp_path, monkeypatch) -> None:
+async def test_unreachable_source_is_unavailable_and_the_rest_serves(webos_env, tmp_path, monkeypatch) -> None:
     from webos_common.infra.process import free_port
 
     monkeypatch.setenv("WEBOS_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
@@ -38,8 +38,9 @@ async def test_unreachable_source_is_left_out_and_not_ready(webos_env, tmp_path,
     app.state.resources.verifier = issuer.verifier()
     async with lifespan_client(app) as client:
         ready = await client.get("/readyz")
-        assert ready.status_code == 503 and "s3" in ready.json()["checks"]["sources"]
+        assert ready.status_code == 200  # the home source serves; s3 answers for itself
         body = (await client.get("/sources", headers=issuer.headers("alice"))).json()
-        assert [s["id"] for s in body["sources"]] == ["local"]
+        status = {s["id"]: (s["available"], bool(s["reason"])) for s in body["sources"]}
+        assert status == {"local": (True, False), "s3": (False, True)}
         missing = await client.get("/files", params={"urn": "fs://s3/"}, headers=issuer.headers("alice"))
-        assert missing.status_code == 404 and "s3" in missing.json()["error"]["message"]
+        assert missing.status_code == 503 and missing.json()["error"]["details"]["source"] == "s3"

@@ -17,15 +17,10 @@ from webos_storage.shares import ShareSigner
 
 
 async def wait_job(h, job_id: str, user: str = "alice") -> dict:
-    for _ in range(600):
-        job = (await h.client.get(f"/jobs/{job_id}", headers=h.as_user(user))).json()
-        if job["state"] in ("succeeded", "failed"):
-            return job
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
+    return await h.wait_job(job_id, user)
 
 
-@pytest.mark.parametrize("kind", ["local", "s3"])
+@pytest.mark.parametrize("kind", ["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"])
 async def test_cross_source_move_keeps_bytes_and_reports_progress(storage_app, kind, nats_url) -> None:
     data = os.urandom(3 * 1024 * 1024 + 123)
     digest = hashlib.sha256(data).hexdigest()

@@ -166,7 +166,8 @@ class Subscription:
                 f"envelope says source {envelope.source!r} but {source!r} published it"), attempt)
             return
         try:
-            verified = await self.identity.check(envelope, msg.headers or {}, envelope.source)
+            verified = None if not envelope.user_id else await self.identity.check(
+                envelope, msg.headers or {}, envelope.source, _stored_at(msg))
         except IdentityRefused as exc:
             await self._refuse(js, cfg, msg, envelope, "forged_identity", exc, attempt)
             return
@@ -201,7 +202,8 @@ class Subscription:
     async def _run_handler(self, msg: Msg, envelope: EventEnvelope, argument: Any, verified: User | None) -> None:
         self._busy = [msg, time.monotonic()]
         try:
-            with handler_scope(envelope, msg.headers, verified), tracing.maybe_span(
+            scope = handler_scope(envelope, msg.headers, verified, trust_headers=not self.identity.required)
+            with scope, tracing.maybe_span(
                 f"{envelope.topic} process", kind=SpanKind.CONSUMER, carrier=msg.headers or {},
                 attributes={"messaging.consumer.group.name": self.durable, "messaging.message.id": envelope.id},
             ):
@@ -229,6 +231,15 @@ class Subscription:
         await publish_dead_letter(js, letter, stream=cfg.dlq_stream)
         self._metric_dead.inc()
         await msg.ack()
+
+
+def _stored_at(msg: Msg) -> float | None:
+    """When the server stored `msg` (seconds), off its reply subject: the time an event was really
+    sent, which its emitter cannot backdate."""
+    tokens = (msg.reply or "").split(".")
+    if len(tokens) == 9 and tokens[7].isdigit():
+        return int(tokens[7]) / 1e9
+    return None
 
 
 def _delivered(msg: Msg) -> int:

@@ -37,12 +37,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from loguru import logger
+from nats.aio.client import Client as NATS
 
 from webos_common import context
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import Unauthorized
 from webos_common.identity import User
-from webos_common.security.verifier import TokenVerifier, user_from_claims
+from webos_common.security.verifier import TokenVerifier, issued_at, user_from_claims
 
 HEADER = "webos-identity"
 AUDIENCE = "webos-bus"
@@ -64,13 +65,22 @@ class BusIdentity:
     or, in a process without one (tests, an operator's tools), run with the user it names."""
 
     def __init__(self, *, exchange: Exchange | None, verifier: TokenVerifier | None, required: bool,
-                 grace: float = 24 * 3600.0, cache_size: int = 10_000) -> None:
+                 grace: float = 24 * 3600.0, cache_size: int = 10_000,
+                 revocations: TokenVerifier | None = None) -> None:
         self.exchange = exchange
         self.verifier = verifier
         self.required = required
         self.grace = grace
         self.cache_size = cache_size
-        self._checked: OrderedDict[str, tuple[float, str, str | None, User]] = OrderedDict()
+        # who tells of revoked people (auth's `webos.auth.revoked`): the process's own verifier, which
+        # follows them already, or this one's once `follow` is called
+        self.revocations = revocations or verifier
+        self._checked: OrderedDict[str, tuple[float, str, str | None, User, float]] = OrderedDict()
+
+    async def follow(self, nc: NATS) -> None:
+        """Hear auth's revocations (when no other verifier of this process does)."""
+        if self.revocations is not None:
+            await self.revocations.follow(nc)
 
     @classmethod
     def unchecked(cls) -> BusIdentity:
@@ -90,26 +100,40 @@ class BusIdentity:
             return None
 
     # -- consuming --------------------------------------------------------------
-    async def check(self, envelope: EventEnvelope, headers: Mapping[str, str], publisher: str) -> User | None:
+    async def check(self, envelope: EventEnvelope, headers: Mapping[str, str], publisher: str,
+                    stored_at: float | None = None) -> User | None:
         """The verified person an event acts for; None for an event of no person, or (when not
-        `required`) an unsigned one. Raises `IdentityRefused`."""
+        `required`) an unsigned one. `stored_at` is when the server stored the event (the
+        envelope's own timestamp is the emitter's word, used only without it). Raises
+        `IdentityRefused`."""
         if not envelope.user_id:
             return None
-        token = headers.get(HEADER)
+        sent_at = stored_at if stored_at is not None else envelope.timestamp.timestamp()
+        return await self.verify(envelope.user_id, headers.get(HEADER), publisher, sent_at)
+
+    async def verify(self, user_id: str, token: str | None, publisher: str, sent_at: float | None = None,
+                     ) -> User | None:
+        """The person `token` proves, when it names `user_id` and was issued to `publisher` (whom
+        the NATS subject proves) before `sent_at`; None for no token when tokens are not
+        `required`. The same check for events and for queued tasks. Raises `IdentityRefused`."""
         if not token:
             if self.required:
-                raise IdentityRefused(f"no identity token for user {envelope.user_id}")
+                raise IdentityRefused(f"no identity token for user {user_id}")
             return None
-        exp, sub, azp, user = await self._claims(token)
-        if sub != envelope.user_id:
-            raise IdentityRefused(f"the identity token names {sub}, the event {envelope.user_id}")
+        exp, sub, azp, user, issued = await self._claims(token)
+        if sub != user_id:
+            raise IdentityRefused(f"the identity token names {sub}, the message {user_id}")
         if azp != publisher:
-            raise IdentityRefused(f"the identity token was issued to {azp}, the event published by {publisher}")
-        if envelope.timestamp.timestamp() > exp + 5:
-            raise IdentityRefused("the event was emitted after its identity token expired")
+            raise IdentityRefused(f"the identity token was issued to {azp}, the message published by {publisher}")
+        if sent_at is not None and sent_at > exp + 5:
+            raise IdentityRefused("the message was sent after its identity token expired")
+        if self.revocations is not None:
+            revoked = self.revocations.revoked_before(sub, issued)
+            if revoked is not None and (sent_at is None or sent_at >= revoked):
+                raise IdentityRefused(f"the tokens of {sub} were revoked before the message was sent")
         return user
 
-    async def _claims(self, token: str) -> tuple[float, str, str | None, User]:
+    async def _claims(self, token: str) -> tuple[float, str, str | None, User, float]:
         hit = self._checked.get(token)
         if hit is not None:
             if hit[0] + self.grace > time.time():
@@ -121,7 +145,8 @@ class BusIdentity:
             claims: dict[str, Any] = await self.verifier.claims(token, typ=TYPE, audiences=[AUDIENCE])
         except Unauthorized as exc:
             raise IdentityRefused(f"identity token refused: {exc.message}") from exc
-        entry = (float(claims["exp"]), str(claims["sub"]), claims.get("azp"), user_from_claims(claims))
+        entry = (float(claims["exp"]), str(claims["sub"]), claims.get("azp"), user_from_claims(claims),
+                 issued_at(claims))
         self._checked[token] = entry
         if len(self._checked) > self.cache_size:
             self._checked.popitem(last=False)

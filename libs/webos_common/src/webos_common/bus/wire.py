@@ -126,13 +126,16 @@ class handler_scope:
     """Run a handler as the emitter: its user, its trace (a new span), its request id.
     A class, not a generator: it is entered once per delivered event."""
 
-    __slots__ = ("envelope", "headers", "tokens", "verified")
+    __slots__ = ("envelope", "headers", "tokens", "trust_headers", "verified")
 
     def __init__(self, envelope: EventEnvelope, headers: Mapping[str, str] | None,
-                 verified: User | None = None) -> None:
+                 verified: User | None = None, *, trust_headers: bool = True) -> None:
         self.envelope = envelope
         self.headers = headers or {}
-        self.verified = verified  # the person the identity token proved (else the headers' word, unchecked)
+        self.verified = verified  # the person the identity token proved
+        # without a proof, the headers' word is taken only where identity is not required (tests,
+        # tools); elsewhere an unproven event runs as nobody, whatever its `webos-user` header says
+        self.trust_headers = trust_headers
 
     def __enter__(self) -> None:
         envelope, headers = self.envelope, self.headers
@@ -141,9 +144,11 @@ class handler_scope:
             parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
             trace = parsed[0] if parsed else context.new_trace_id()
         verified = self.verified
+        if verified is None and self.trust_headers:
+            verified = handler_user(envelope, headers)
         self.tokens = (
-            context.current_user.set(verified if verified is not None else handler_user(envelope, headers)),
-            context.credential.set(headers.get("webos-identity") if verified is not None else None),
+            context.current_user.set(verified),
+            context.credential.set(headers.get("webos-identity") if self.verified is not None else None),
             context.trace_id.set(trace),
             context.span_id.set(context.new_span_id()),
             context.request_id.set(headers.get(context.REQUEST_ID)),

@@ -5,7 +5,8 @@ which includes `<auth_dir>/auth.conf` — the `authorization` block written from
 the principal registry (`webos_common.security.credentials`): every client
 must then present an nkey the block names, and gets that key's permissions.
 `reload()` makes a running server re-read it (rotated and revoked keys are
-disconnected, changed permissions apply at once).
+disconnected, changed permissions apply at once). With `tls` as well, clients
+must connect with TLS (`WEBOS_NATS_CA_FILE` names the CA they verify it with).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 
 from webos_common.infra.process import ManagedProcess, free_port, wait_port
+from webos_common.security.tls import ServerTls
 
 
 def nats_binary() -> Path:
@@ -32,9 +34,10 @@ def nats_binary() -> Path:
 
 class NatsServer:
     def __init__(self, store_dir: Path, *, port: int | None = None, log_path: Path | None = None,
-                 die_with_parent: bool = False, auth_dir: Path | None = None) -> None:
+                 die_with_parent: bool = False, auth_dir: Path | None = None, tls: ServerTls | None = None) -> None:
         self.die_with_parent = die_with_parent
         self.auth_dir = Path(auth_dir) if auth_dir else None
+        self.tls = tls  # with auth_dir: every client connection is TLS with this certificate
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.log_path = log_path or self.store_dir.parent / "nats.log"
@@ -57,6 +60,9 @@ class NatsServer:
         config = (f"host: 127.0.0.1\nport: {self.port}\n"
                   f"jetstream: {json.dumps({'store_dir': str(self.store_dir.resolve())})}\n"
                   'include "auth.conf"\n')
+        if self.tls is not None:
+            config += "tls: " + json.dumps({"cert_file": str(self.tls.cert_file.resolve()),
+                                            "key_file": str(self.tls.key_file.resolve()), "timeout": 5}) + "\n"
         (self.auth_dir / "server.conf").write_text(config)
 
     def reload(self) -> None:

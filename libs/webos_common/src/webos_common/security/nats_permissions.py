@@ -117,16 +117,17 @@ def bus_consumers(principal: Principal) -> Permissions:
     return perms
 
 
-def task_client() -> Permissions:
-    """Queue tasks, follow their status and results, ask for a cancel."""
+def task_client(name: str) -> Permissions:
+    """Queue tasks (under its own name only: the worker knows who queued each), follow their
+    status and results, ask for a cancel."""
     return stream_user(TASKS_STREAM).add(Permissions(publish={
         _api("STREAM.CREATE", TASKS_STREAM),  # taskiq re-declares the (provisioned) stream: idempotent
-        "webos.tasks.run.*", "webos.tasks.cancel.*"})).add(
+        f"webos.tasks.run.{name}", "webos.tasks.cancel.*"})).add(
         kv_reader(TASKS_BUCKET)).add(kv_writer(TASKS_BUCKET, "task.*")).add(object_store(RESULTS_BUCKET))
 
 
-def task_worker() -> Permissions:
-    perms = task_client().add(consumer(TASKS_STREAM, "webos-workers", []))
+def task_worker(name: str) -> Permissions:
+    perms = task_client(name).add(consumer(TASKS_STREAM, "webos-workers", []))
     perms.publish |= {_api("CONSUMER.DURABLE.CREATE", TASKS_STREAM, "webos-workers"), _api("STREAM.NAMES")}
     perms.subscribe.add("webos.tasks.cancel.*")
     for bucket in (SCHEDULES_BUCKET, f"{SCHEDULES_BUCKET}_fired"):
@@ -148,7 +149,7 @@ def _kernel(name: str) -> Permissions:
     roles: dict[str, Permissions] = {
         "gateway": kv_reader(REGISTRY_BUCKET),
         "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in"]).add(
-            Permissions(publish={"webos.auth.revoked", "webos.settings.system.*"},
+            Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
         # modules' data sources: it follows the registry and calls their hosts
         "storage": emitter("storage", ["file:*", *TASK_TOPICS]).add(kv_reader(REGISTRY_BUCKET)).add(
@@ -157,16 +158,15 @@ def _kernel(name: str) -> Permissions:
             kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
             Permissions(subscribe={"webos.settings.>"}, responds=True)),
         "events": emitter("events", ["notification:created"]).add(Permissions(
-            publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts", "webos.settings.system.*",
+            publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts",
                      "webos.settings.user", _api("CONSUMER.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.CREATE", DLQ_STREAM), _api("CONSUMER.DURABLE.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.INFO", DLQ_STREAM, "*"), _api("CONSUMER.MSG.NEXT", DLQ_STREAM, "*"),
                      _api("STREAM.MSG.GET", DLQ_STREAM), _api("DIRECT.GET", DLQ_STREAM, ">"),
                      f"$JS.ACK.{DLQ_STREAM}.>", f"$JS.FC.{DLQ_STREAM}.>"},
             subscribe={event_subject("notification:created", "events"), topic_filter("task:>")})).add(
-            task_client()),
-        # the admin panel's module switch (the shell checks the person is an admin first)
-        "shell-ui": kv_reader(REGISTRY_BUCKET).add(kv_writer(REGISTRY_BUCKET, "enabled.*")).add(task_client()).add(
+            task_client("events")),
+        "shell-ui": kv_reader(REGISTRY_BUCKET).add(task_client("shell-ui")).add(
             Permissions(
                 subscribe={"webos.logs.>", event_subject("notification:created", "events"),
                            topic_filter("task:>")})),
@@ -198,12 +198,12 @@ def permissions_for(principal: Principal) -> Permissions | None:
     if principal.kind == "service":
         return perms.add(_kernel(name))
     if principal.kind == "worker":
-        return perms.add(task_worker()).add(emitter(name, [*TASK_TOPICS, "notification:send"]))
+        return perms.add(task_worker(name)).add(emitter(name, [*TASK_TOPICS, "notification:send"]))
     # a module host
     perms.add(emitter(name, principal.emits)).add(kv_writer(REGISTRY_BUCKET, f"manifest.{name}.*"))
     perms.publish.add(f"webos.settings.module.{name}")
     if any(t in principal.emits for t in TASK_TOPICS):  # it queues tasks
-        perms.add(task_client())
+        perms.add(task_client(name))
     return perms.add(data_source_server(name, principal.data_sources))
 
 

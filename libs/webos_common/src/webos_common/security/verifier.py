@@ -57,6 +57,8 @@ def _extra(claims: dict[str, Any]) -> dict[str, str]:
         extra["api_key"] = str(claims["key_id"])
     if claims.get("principal"):
         extra["principal"] = str(claims["principal"])
+        if claims.get("principal_kind"):
+            extra["principal_kind"] = str(claims["principal_kind"])
     if isinstance(claims.get("act"), dict) and claims.get("azp"):
         extra["actor"] = str(claims["azp"])
     return extra
@@ -156,6 +158,12 @@ class TokenVerifier:
         revoked = self._revoked_users.get(str(claims.get("sub")))
         if revoked is not None and issued_at(claims) < revoked[0]:
             raise Unauthorized("This token was revoked; sign in again")
+
+    def revoked_before(self, user_id: str, issued: float) -> float | None:
+        """When the person's tokens issued at `issued` were revoked (sign-out everywhere, a
+        disabled account, changed roles), or None. Derived tokens (bus tokens) are checked with it."""
+        revoked = self._revoked_users.get(user_id)
+        return revoked[0] if revoked is not None and issued < revoked[0] else None
 
     async def follow(self, nc: NATS) -> None:
         """Apply every revocation auth broadcasts (`webos.auth.revoked`)."""

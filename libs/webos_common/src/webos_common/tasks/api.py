@@ -12,6 +12,7 @@ from typing import Any
 
 from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
 
+from webos_common.bus.identity import BusIdentity
 from webos_common.tasks.broker import WebOSBroker
 from webos_common.tasks.middleware import (
     CHAIN_LABEL,
@@ -29,16 +30,20 @@ broker.add_middlewares(ContextMiddleware())
 Task = AsyncTaskiqDecoratedTask[Any, Any]
 
 
-def configure(nats_url: str, *, credential_file: str | None = None, principal: str = "tasks") -> WebOSBroker:
-    """Point the process-wide broker at NATS, as this process's principal (before `start` or the worker)."""
-    return broker.configure(nats_url, credential_file=credential_file, principal=principal)
+def configure(nats_url: str, *, credential_file: str | None = None, principal: str = "tasks",
+              identity: BusIdentity | None = None, ca_file: str | None = None) -> WebOSBroker:
+    """Point the process-wide broker at NATS, as this process's principal (before `start` or the
+    worker); `identity` signs who each task acts for (and, in the worker, checks it)."""
+    return broker.configure(nats_url, credential_file=credential_file, principal=principal, identity=identity,
+                            ca_file=ca_file)
 
 
 async def start(nats_url: str | None = None, *, credential_file: str | None = None,
-                principal: str = "tasks") -> WebOSBroker:
+                principal: str = "tasks", identity: BusIdentity | None = None, ca_file: str | None = None,
+                ) -> WebOSBroker:
     """Connect this process as a task client (a service that kicks tasks)."""
     if nats_url:
-        configure(nats_url, credential_file=credential_file, principal=principal)
+        configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     if not broker.started:
         await broker.startup()
     return broker

@@ -23,6 +23,9 @@ CONTEXT_LABEL = "webos_context"
 USER_LABEL = "webos_user_id"
 CHAIN_LABEL = "webos_chain"
 NOTIFY_LABEL = "webos_notify"  # `@task(notify=True)`: tell whoever started it when it ends
+# a bus token (see webos_common.bus.identity) proving the person in the context label, issued to the
+# principal that queued the task; the worker checks it before the task runs
+IDENTITY_LABEL = "webos_identity"
 
 current_task_id: ContextVar[str | None] = ContextVar("webos_current_task_id", default=None)
 _spans: dict[str, Span] = {}  # task id -> its open "run" span, between pre_ and post_execute
@@ -56,6 +59,14 @@ class ContextMiddleware(TaskiqMiddleware):
                 message.labels[CONTEXT_LABEL] = json.dumps(context.capture(), separators=(",", ":"))
         snapshot = json.loads(message.labels[CONTEXT_LABEL])
         user = snapshot.get("user") or {}
+        message.labels.pop(IDENTITY_LABEL, None)
+        if user.get("id"):
+            token = await self._identity_token(str(user["id"]))
+            if token is not None:
+                message.labels[IDENTITY_LABEL] = token
+            elif self.webos.identity.required:  # no proof of the person: the task runs as nobody
+                snapshot["user"], user = None, {}
+                message.labels[CONTEXT_LABEL] = json.dumps(snapshot, separators=(",", ":"))
         message.labels[USER_LABEL] = user.get("id") or ""
         store = self.webos.store
         if store is not None:
@@ -66,11 +77,26 @@ class ContextMiddleware(TaskiqMiddleware):
                 await announce(self.webos, record)
         return message
 
+    async def _identity_token(self, user_id: str) -> str | None:
+        """A bus token for the person queuing the task, when the context holds their credential."""
+        current = context.current_user.get()
+        if current is None or current.id != user_id:
+            return None
+        return await self.webos.identity.token(current)
+
     async def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
-        """Worker side: restore the caller's context for the task's run."""
+        """Worker side: restore the caller's context for the task's run, with the person the
+        broker proved when the message arrived (`WebOSBroker.admit`), never the label's word
+        alone where identity is required."""
         raw = message.labels.get(CONTEXT_LABEL)
         snapshot = json.loads(raw) if isinstance(raw, str) and raw else {}
         context.restore(snapshot)
+        verified, token = self.webos.verified.pop(message.task_id, (None, None))
+        if verified is not None:
+            context.current_user.set(verified)
+            context.credential.set(token)  # what the task's own events are signed from
+        elif self.webos.identity.required:
+            context.current_user.set(None)
         current_task_id.set(message.task_id)
         if tracing.active():
             _spans[message.task_id] = tracing.open_span(f"{message.task_name} run", kind=SpanKind.CONSUMER)

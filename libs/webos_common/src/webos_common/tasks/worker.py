@@ -18,8 +18,11 @@ from importlib.metadata import entry_points
 from loguru import logger
 from taskiq.api import run_receiver_task
 
+from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
 from webos_common.logging import configure_logging
+from webos_common.security.service_auth import ServiceCredentials
+from webos_common.service import identity_for
 from webos_common.tasks.api import broker, configure
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
 
@@ -41,9 +44,11 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 @asynccontextmanager
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
-                         principal: str = "tasks-worker") -> AsyncIterator[None]:
-    """Run a worker in this event loop for the duration of the block."""
-    configure(nats_url, credential_file=credential_file, principal=principal)
+                         principal: str = "tasks-worker", identity: BusIdentity | None = None,
+                         ca_file: str | None = None) -> AsyncIterator[None]:
+    """Run a worker in this event loop for the duration of the block; `identity` checks who each
+    task acts for (and signs the events tasks emit for that person)."""
+    configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     load_task_modules(modules)
     broker.is_worker_process = True
     await broker.startup()
@@ -75,10 +80,16 @@ async def serve(settings: WebOSSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running_worker(settings.nats_url, credential_file=settings.credential_file,
-                              principal=settings.principal_name):
-        logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
-        await stop.wait()
+    credentials = ServiceCredentials.from_settings(settings)
+    try:
+        async with running_worker(settings.nats_url, credential_file=settings.credential_file,
+                                  principal=settings.principal_name, identity=identity_for(settings, credentials),
+                                  ca_file=settings.nats_ca_file):
+            logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
+            await stop.wait()
+    finally:
+        if credentials is not None:
+            await credentials.aclose()
     logger.info("task worker stopped")
 
 

@@ -10,9 +10,11 @@ Secrets come back in clear only on request (`reveal`) and only for a caller
 granted `settings.secrets.read` explicitly (a wildcard grant such as
 `settings.*` or `*` counts; the admin role alone does not), for a user's
 own user-layer secrets, or for a module's own process: a service token
-whose principal is the module (the module host reading its settings). Any
-other process asking to reveal is refused (403); a person asking without
-the permission gets the masked view.
+whose principal is the module (the module host reading its settings). A
+system section is read (secrets included) by the kernel services named for
+it in `SYSTEM_READERS` with their service tokens (auth and events send mail
+with `smtp`), never written by them. Any other process asking to reveal is
+refused (403); a person asking without the permission gets the masked view.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ ADMIN = "settings.admin"
 REVEAL = "settings.secrets.read"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 USER_ID = re.compile(r"^[A-Za-z0-9_.@:+-]{1,128}$")
+# system sections a kernel service reads with its own service token (and nothing else of the layer)
+SYSTEM_READERS: dict[str, frozenset[str]] = {"smtp": frozenset({"auth", "events"})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,14 @@ def _hidden(scope: Scope) -> NotFound:
     return NotFound(f"No {scope.layer} settings {scope.name!r} for this user")
 
 
+def entitled(scope: Scope, user: User) -> bool:
+    """A kernel service's own process (its service token) reading a system section it needs."""
+    return (scope.layer == "system" and user.extra.get("principal_kind") == "service"
+            and user.extra.get("principal", "") in SYSTEM_READERS.get(scope.name, frozenset()))
+
+
 def check_read(scope: Scope, user: User) -> None:
-    if scope.layer == "system" and not user.has_permission(ADMIN):
+    if scope.layer == "system" and not (user.has_permission(ADMIN) or entitled(scope, user)):
         raise Forbidden(f"Reading system settings needs {ADMIN!r}")
     if scope.layer == "user" and scope.user_id != user.id and not user.has_permission(ADMIN):
         raise _hidden(scope)
@@ -68,6 +78,8 @@ def check_read(scope: Scope, user: User) -> None:
 
 def check_write(scope: Scope, user: User) -> None:
     check_read(scope, user)
+    if scope.layer == "system" and not user.has_permission(ADMIN):
+        raise Forbidden(f"Changing system settings needs {ADMIN!r}")
     if scope.layer == "system" or scope.layer == "user":
         return
     if not (user.has_permission(ADMIN) or user.has_permission(f"{scope.name}.settings.write")):
@@ -89,5 +101,5 @@ def owns(scope: Scope, user: User) -> bool:
 
 
 def check_reveal(scope: Scope, user: User) -> None:
-    if user.extra.get("principal") and not (owns(scope, user) or can_reveal(user)):
+    if user.extra.get("principal") and not (owns(scope, user) or entitled(scope, user) or can_reveal(user)):
         raise Forbidden(f"Only module {scope.name!r} itself or a holder of {REVEAL!r} reads its secrets")

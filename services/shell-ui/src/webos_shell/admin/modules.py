@@ -1,12 +1,15 @@
 """Module manager: every known module, its instances, health and version,
-and the enable/disable switch (the registry's `enabled.<module>` flag)."""
+and the enable/disable switch (the registry's `enabled.<module>` flag, which
+the settings service writes for the signed-in admin: the shell itself may
+not write it on NATS)."""
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import runtime
+from webos_shell import endpoints, runtime
+from webos_shell.gateway import ApiError
 
 
 async def render(user: User) -> None:
@@ -36,7 +39,14 @@ async def render(user: User) -> None:
 
     async def toggle(name: str, enabled: bool) -> None:
         before = registry.version
-        await registry.set_enabled(name, enabled)
+        try:
+            await runtime.get().gateway.send(app.storage.user, "PUT", endpoints.MODULE_ENABLED.format(module=name),
+                                             {"enabled": enabled})
+        except ApiError as exc:
+            ui.notify(f"{name}: {exc}", type="negative")
+            table.refresh()  # the switch goes back to what the registry says
+            return
+        registry.note_enabled(name, enabled)
         if seen["version"] == before:  # the switch already shows it: no redraw under the pointer
             seen["version"] = registry.version
         ui.notify(f"{name} {'enabled' if enabled else 'disabled'}", type="positive")

@@ -1,0 +1,54 @@
+"""What the remote adapters (FTP, SFTP, SMB, WebDAV, Drive) share.
+
+Writes go to `<root>/.webos-tmp/<random>` and are renamed into place at
+the end, so nothing is visible at the path until every byte arrived; the
+reserved top-level names are never listed.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from webos_common.afs import RESERVED_PREFIXES, FileMetadata, basename
+
+CHUNK = 1024 * 1024
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TMP = ".webos-tmp"
+
+
+def remote_path(root: str, path: str) -> str:
+    """The server-side path of `path` (a `safe_path` result) under `root`."""
+    return posixpath.join(root, path) if path else root or "."
+
+
+def tmp_path(root: str) -> str:
+    return remote_path(root, f"{TMP}/{uuid.uuid4().hex}")
+
+
+def hidden(parent: str, name: str) -> bool:
+    return name in (".", "..") or (not parent and name in RESERVED_PREFIXES)
+
+
+def guess_type(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def file_meta(path: str, *, size: int, modified: datetime | None, etag: str | None = None) -> FileMetadata:
+    stamp = (modified - EPOCH) // timedelta(microseconds=1) if modified else 0
+    return FileMetadata(path=path, name=basename(path), is_dir=False, size=size, modified=modified,
+                        etag=etag or f'"{size:x}-{stamp:x}"', content_type=guess_type(path))
+
+
+def dir_meta(path: str, *, modified: datetime | None = None) -> FileMetadata:
+    return FileMetadata(path=path, name=basename(path), is_dir=True, modified=modified)
+
+
+def sort_entries(entries: list[FileMetadata]) -> list[FileMetadata]:
+    return sorted(entries, key=lambda m: (not m.is_dir, m.name))
+
+
+def remote_parent(full: str) -> str:
+    return posixpath.dirname(full) or "."
