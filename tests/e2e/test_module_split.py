@@ -87,6 +87,7 @@ class SplitStack:
                "WEBOS_SERVICE_NAME": name, "WEBOS_PRINCIPAL": name,
                "WEBOS_CREDENTIAL_FILE": str(self.store.seed_file(name)), "PYTHONPATH": ""}
         env.pop("WEBOS_S3_ENDPOINT_URL", None)  # files on local disk only: no S3 in this test
+        env.pop("WEBOS_NATS_CA_FILE", None)  # the test session's NATS speaks plain TCP on loopback
         if port is not None:
             env["WEBOS_PORT"] = str(port)
         if name == "auth":
