@@ -149,7 +149,7 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     admin.open("/m/tasks/board")
     # the tasks module's own component (webos_tasks/shell.py), rendered by its host in the shell's frame
     board = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
-    board.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for()
+    board.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for(timeout=45_000)
     card = board.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
     card.drag_to(board.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
     status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
