@@ -22,7 +22,9 @@ from webos_common.afs_remote import SourceServer
 from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
+from webos_common.documents.sharing import AuthDirectory, Directory, RecordRules
 from webos_common.hooks import ModuleContext
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.module_registry import ModuleRegistry
 from webos_common.outbox import Outbox, OutboxRelay
 from webos_common.registry import ServiceRegistry
@@ -113,6 +115,9 @@ class _Host:
                                          credentials=resources.credentials, settings_url=self.settings.settings_url)
             await self.config.start()
             self.services.register(ModuleSettings, self.config)
+        self.services.register(RecordRules, RecordRules(self.config))
+        if resources.credentials is not None:  # who may be shared with or assigned: auth's directory
+            self.services.register(Directory, AuthDirectory(self.settings.auth_url, resources.credentials))
         self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services,
                                  config=self.config)
         self.scheduler = Scheduler(mod.name, mod.jobs, database, ctx=self.ctx, poll=self.settings.job_poll,
@@ -159,8 +164,7 @@ class _Host:
 
     async def stop(self, app: FastAPI) -> None:
         if self.heartbeat is not None:
-            self.heartbeat.cancel()
-            await asyncio.gather(self.heartbeat, return_exceptions=True)
+            await cancel_and_wait(self.heartbeat, what="module heartbeat")
         if self.registry is not None:
             with contextlib.suppress(Exception):
                 await self.registry.withdraw(self.mod.name, self.instance)

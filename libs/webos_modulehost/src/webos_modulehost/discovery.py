@@ -42,7 +42,7 @@ from webos_common.hooks import (
     installed_modules,
     load_module,
 )
-from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, Widget
+from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_common.shell_sdk import ShellComponent
 
 
@@ -74,6 +74,7 @@ class LoadedModule:
     reads: list[str] = field(default_factory=list)
     declared_events: list[str] = field(default_factory=list)  # other owners' topics it publishes
     data_sources: list[Any] = field(default_factory=list)  # served to storage over NATS (afs_remote)
+    permissions: list[PermissionSpec] = field(default_factory=list)
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -165,6 +166,7 @@ def _hooks(mod: LoadedModule, settings: Any) -> None:
             raise ModuleLoadError(f"module {mod.name!r}: webos_register_shell_components returned "
                                   f"{component!r}, not a ShellComponent")
     mod.declared_events = [str(topic) for topic in collect(hook.webos_declare_emitted_events())]
+    mod.permissions = _permissions(mod, collect(hook.webos_declare_permissions()))
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
     mod.data_sources = collect(hook.webos_register_data_sources(settings=settings))
@@ -175,3 +177,19 @@ def _hooks(mod: LoadedModule, settings: Any) -> None:
     for job in collect(hook.webos_register_tasks()):
         if isinstance(job, ScheduledJob):
             mod.jobs.append(job)
+
+
+def _permissions(mod: LoadedModule, declared: list[Any]) -> list[PermissionSpec]:
+    """The module's declared permissions (each named `<module>.…`), or the three it always had."""
+    if not declared:
+        label = mod.name.capitalize()
+        return [PermissionSpec(name=f"{mod.name}.{action}", description=f"{text} {label}", group=mod.name)
+                for action, text in (("read", "See"), ("write", "Create and change"), ("admin", "Administer"))]
+    specs = []
+    for item in declared:
+        spec = PermissionSpec.model_validate(item)
+        if not spec.name.startswith(f"{mod.name}."):
+            raise ModuleLoadError(f"module {mod.name!r} declares permission {spec.name!r}: "
+                                  f"a module's permissions are named {mod.name}.<action>")
+        specs.append(spec.model_copy(update={"group": spec.group or mod.name}))
+    return specs

@@ -11,6 +11,7 @@ from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
 from webos_storage import bootstrap
 from webos_storage.api import router
+from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads
 from webos_storage.module_sources import ModuleSources
 from webos_storage.settings import StorageSettings
 
@@ -23,6 +24,11 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
         resources = app.state.resources
         app.state.storage = await bootstrap.build(settings, db=resources.db, resources=resources, **adapters)
         resources.checks["sources"] = app.state.storage.check_sources
+        sources, stale = app.state.storage.sources, settings.storage_stale_upload_seconds
+        await sweep_stale_uploads(sources, older_than=stale)  # a crash's temp files, open multipart uploads
+        resources.spawn(sweep_periodically(sources, older_than=stale, interval=settings.storage_sweep_interval),
+                        name="upload-sweeper")
+        app.state.max_upload_bytes = settings.storage_max_upload_bytes
         if resources.nats is not None:  # modules' data sources, served by their hosts
             view = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=settings.may_provision))
             app.state.module_sources = ModuleSources(view, resources.nats, app.state.storage.sources,
