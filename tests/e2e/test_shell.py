@@ -175,26 +175,28 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     tag = uuid.uuid4().hex[:6]
     task = _task(platform, admin_token, f"board {tag}")
     admin.open("/m/tasks/board")
-    # the tasks module's own component (webos_tasks/shell.py), not the shell's generic board
-    admin.page.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for()
-    card = admin.page.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
-    card.drag_to(admin.page.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
+    # the tasks module's own component (webos_tasks/shell.py), rendered by its host in the shell's frame
+    board = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
+    board.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for(timeout=45_000)
+    card = board.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
+    card.drag_to(board.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
     status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
     assert platform.until(lambda: status() == "in_progress"), status()
-    admin.page.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
+    board.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
     admin.shot("kanban")
-    added = admin.page.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
+    added = board.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
     added.fill(f"quick {tag}")
     added.press("Enter")  # created through the module's component, with the person's token
-    admin.page.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
+    board.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
     mine = _get(platform, admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
     assert [item["label"] for item in mine] == [f"quick {tag}"]
     # the module's sidebar piece (a `slot="sidebar"` component), on every page
     stats = _get(platform, admin_token, "/api/tasks/tasks/stats")
     admin.open("/")
-    counter = admin.page.get_by_test_id("tasks-open-count")
+    sidebar = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="open_count"]')
+    counter = sidebar.get_by_test_id("tasks-open-count")
     expect(counter).to_contain_text(f"{stats['todo'] + stats['in_progress']} open task")
-    counter.click()
+    counter.click()  # navigates the whole shell, not the frame
     admin.page.wait_for_url(re.compile(r"/m/tasks\?status=todo$"))
 
 

@@ -13,6 +13,8 @@ import pytest
 from loguru import logger
 from nats.aio.client import Client as NATS
 
+from webos_common.afs import Capabilities, FileMetadata, FileMissing
+from webos_common.afs_remote import RemoteDataSource, SourceServer
 from webos_common.bus import BusSettings, EventBus
 from webos_common.bus.topics import event_subject, topic_filter
 from webos_common.envelope import EventEnvelope
@@ -216,3 +218,58 @@ async def test_a_refused_subject_is_logged_once_with_the_subject(
         logger.remove(sink)
     refused = [line for line in lines if "webos.auth.revoked" in line]
     assert len(refused) == 1 and "NATS refused a subject" in refused[0]
+
+
+class _Shelf:
+    """A one-file data source: what a module serves in the test below."""
+
+    def __init__(self, source_id: str) -> None:
+        self.id = source_id
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(write=False, delete=False, move=False, mkdir=False, kind="shelf")
+
+    async def connect(self) -> None: ...
+
+    async def disconnect(self) -> None: ...
+
+    async def get_stat(self, path: str) -> FileMetadata:
+        if path != "book.txt":
+            raise FileMissing(f"No {path}")
+        return FileMetadata(path="book.txt", name="book.txt", is_dir=False, size=4)
+
+    async def list_dir(self, path: str) -> list[FileMetadata]:
+        return [await self.get_stat("book.txt")]
+
+
+async def test_only_storage_calls_a_modules_data_source_and_only_that_module_answers(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    owner, other, source = _name("mod"), _name("mod"), _name("shelf")
+    owner_seed = await _issue(nats_credentials, nats_server, owner, "module", data_sources=[source])
+    other_seed = await _issue(nats_credentials, nats_server, other, "module", data_sources=["own-shelf"])
+    storage_seed = await _issue(nats_credentials, nats_server, "storage", "service")
+    owner_conn, other_conn, storage_conn = Connection(), Connection(), Connection()
+    owner_nc = await owner_conn.open(nats_server.url, owner_seed, owner)
+    other_nc = await other_conn.open(nats_server.url, other_seed, other)
+    storage_nc = await storage_conn.open(nats_server.url, storage_seed, "storage")
+    server = SourceServer(owner_nc, owner, "i1", [_Shelf(source)])  # type: ignore[list-item]
+    await server.start()
+    try:
+        remote = RemoteDataSource(storage_nc, owner, server.entries()[0], timeout=2)
+        assert (await remote.get_stat("book.txt")).size == 4  # storage asks, the owner answers
+        with pytest.raises(FileMissing):  # its errors arrive as themselves
+            await remote.get_stat("nope.txt")
+        assert remote.capabilities().kind == "shelf" and not remote.capabilities().write
+        asked = f"webos.afs.{owner}.q.{source}.stat"
+        with pytest.raises(nats.errors.TimeoutError):  # another module may not call it ...
+            await other_nc.request(asked, b"", timeout=0.3)
+        assert await other_conn.refused(asked)
+        for subject in (f"webos.afs.{owner}.q.{source}.*", f"webos.afs.{owner}.s.*.*",  # ... nor answer for it
+                        f"webos.afs.{other}.q.undeclared.*"):  # nor serve a source it did not declare
+            await other_nc.subscribe(subject, queue=f"webos-afs-{owner}")
+            assert await other_conn.refused(subject, kind="subscription"), subject
+        assert (await remote.get_stat("book.txt")).size == 4  # still only the owner answers
+    finally:
+        await server.stop()
+        for client in (owner_nc, other_nc, storage_nc):
+            await client.close()

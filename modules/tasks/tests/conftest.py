@@ -19,6 +19,7 @@ def issuer() -> TestIssuer:
 async def app(webos_env: dict[str, str], issuer: TestIssuer,
               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[object]:
     monkeypatch.setenv("WEBOS_SCHEDULER", "false")  # tests drive the scheduler themselves
+    monkeypatch.setenv("WEBOS_MODULE_UI", "false")  # its views run in a browser: tests/e2e
     app = create_app("tasks")
     app.state.resources.verifier = issuer.verifier()
     yield app

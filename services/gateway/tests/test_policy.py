@@ -4,6 +4,7 @@ headers believed from trusted proxies only."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -105,3 +106,26 @@ async def test_a_trusted_proxy_names_the_client(rig: Rig) -> None:
                 for i in range(3)]
     assert [r.status_code for r in seen] == [200, 200, 200]  # a bucket per real client
     assert seen[1].json()["headers"]["x-forwarded-for"] == "10.9.9.1"  # the nearest untrusted hop, alone
+
+
+async def test_only_a_modules_views_may_be_framed_and_only_by_this_origin(rig: Rig) -> None:
+    """The shell frames `/api/<module>/ui/<view>`: those answers allow `frame-ancestors 'self'`
+    (and `SAMEORIGIN`); the module's API and everything else still refuse every framer."""
+    await rig.start_module("gallery")
+    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
+        for _ in range(50):
+            view = await client.get("/api/gallery/ui/wall")
+            if view.status_code == 200:
+                break
+            await asyncio.sleep(0.1)
+        api = await client.get("/api/gallery/ui-not-a-view")
+        prefix_only = await client.get("/api/gallery/ui")
+    assert view.status_code == 200, view.text
+    _once(view, *POLICY)
+    assert view.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in view.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" not in view.headers["content-security-policy"]
+    for resp in (api, prefix_only):
+        assert resp.status_code == 200
+        assert resp.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]

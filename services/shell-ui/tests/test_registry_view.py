@@ -6,7 +6,7 @@ import asyncio
 from webos_common.manifest import ModuleManifest
 from webos_common.messaging import connect_nats
 from webos_common.module_registry import ModuleRegistry
-from webos_shell.registry_view import RegistryView
+from webos_common.registry_view import RegistryView
 
 
 async def _until(predicate, timeout: float = 5.0) -> None:

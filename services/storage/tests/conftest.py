@@ -1,13 +1,15 @@
 """Fixtures: a storage app on real MongoDB / NATS / S3, with a test token issuer.
 
 `storage_app(kind)` serves two sources: `main` of the given kind (local,
-S3, or a remote kind on its loopback server: the contract suite runs on all) and `other` of the other kind (for
+S3, a remote kind on its loopback server, or `module`: a folder a module host serves over
+NATS, mounted from the registry; the contract suite runs on all) and `other` of the other kind (for
 cross-source moves), plus `local` for homes, and a mount `/mnt/reports`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +23,7 @@ import pytest
 
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client, serve_app
+from webos_storage.adapters.local import LocalDataSource
 from webos_storage.main import create_app
 from webos_storage.settings import MountConfig, SourceConfig, StorageSettings
 from webos_storage.testing.loopback import KINDS, Loopback
@@ -98,7 +101,52 @@ def sources_for(kind: str, tmp_path: Path, s3_url: str,
         return SourceConfig(id=source_id, kind="s3", bucket=f"b-{uuid.uuid4().hex[:12]}", endpoint_url=s3_url)
 
     other = "s3" if kind == "local" else "local"
-    return [make("main", kind), make("other", other), make("local", "local")]
+    main = [] if kind == "module" else [make("main", kind)]
+    return [*main, make("other", other), make("local", "local")]
+
+
+@asynccontextmanager
+async def module_host_source(nats_url: str, source: Any, module: str | None = None) -> AsyncIterator[str]:
+    """`source` served as a module host serves it (`SourceServer`) and announced in the registry."""
+    import nats
+
+    from webos_common.afs_remote import SourceServer, wire
+    from webos_common.manifest import ModuleManifest
+    from webos_common.module_registry import ModuleRegistry
+
+    module = module or f"m{uuid.uuid4().hex[:10]}"
+    await source.connect()
+    nc = await nats.connect(nats_url)
+    server = SourceServer(nc, module, "i1", [source])
+    await server.start()
+    registry = ModuleRegistry(nc.jetstream(), ttl=60)
+    manifest = ModuleManifest(name=module, instance_id="i1", base_url="http://127.0.0.1:9",
+                              data_sources=[wire.entry(source.id, source.capabilities())])
+    await registry.announce(manifest)
+    try:
+        yield module
+    finally:
+        await registry.withdraw(module, "i1")
+        await server.stop()
+        await nc.close()
+
+
+@pytest.fixture
+def module_source(webos_env: dict[str, str]) -> Callable[..., Any]:
+    """`async with module_source(source) as module:` a data source served by a module host."""
+    return lambda source, module=None: module_host_source(webos_env["WEBOS_NATS_URL"], source, module)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Any]:
+    return until
+
+
+async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := check()) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -135,11 +183,19 @@ def storage_app(webos_env: dict[str, str], tmp_path: Path, s3_url: str, issuer: 
                                                            write_permission="reports.write")])
         app = create_app(StorageSettings(**settings), **(adapters or {}))
         app.state.resources.verifier = issuer.verifier()
-        if not served:
-            async with lifespan_client(app) as client:
-                yield Harness(client, app, issuer, tmp_path)
-            return
-        async with serve_app(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as client:
-            yield Harness(client, app, issuer, tmp_path, base)
+        async with contextlib.AsyncExitStack() as stack:
+            if kind == "module":  # `main` is a module's: served over NATS, mounted from the registry
+                await stack.enter_async_context(module_host_source(
+                    webos_env["WEBOS_NATS_URL"], LocalDataSource("main", tmp_path / "main")))
+            if not served:
+                client = await stack.enter_async_context(lifespan_client(app))
+                harness = Harness(client, app, issuer, tmp_path)
+            else:
+                base = await stack.enter_async_context(serve_app(app))
+                client = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=60))
+                harness = Harness(client, app, issuer, tmp_path, base)
+            if kind == "module":
+                assert await until(lambda: "main" in app.state.storage.sources), "the module's source never mounted"
+            yield harness
 
     return make

@@ -45,7 +45,7 @@ def issue_component(store: CredentialStore, component: Component, declared: dict
     if component.kind == "module":
         declared = declared or {}
         return store.issue(name, "module", emits=declared.get("emits", ()), consumes=declared.get("consumes", ()),
-                           consumers=declared.get("consumers", ()))
+                           consumers=declared.get("consumers", ()), data_sources=declared.get("data_sources", ()))
     if component.kind == "worker":
         return store.issue(name, "worker")
     consumers, consumes = KERNEL_CONSUMERS.get(name, ([], []))

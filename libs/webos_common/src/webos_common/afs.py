@@ -127,19 +127,20 @@ class DataSource(Protocol):
     async def mkdir(self, path: str) -> None: ...
 
 
-def safe_path(raw: str) -> str:
+def safe_path(raw: str, *, allow_reserved: bool = False) -> str:
     """Check a user-given path inside a source, or raise `PathRejected`.
 
     A URN's path is taken literally (HTTP already decoded the query once), so
     `a%20b` names a file called `a%20b`. Percent-encoded dots, slashes,
     backslashes, NULs and percents (`%2e%2e`, `%252e`) are refused outright:
     they only appear in traversal attempts. A trailing slash is allowed and
-    dropped; the root is `""`.
+    dropped; the root is `""`. `allow_reserved` lets storage itself name its
+    trash and temporary folders (a module host serving storage's calls).
     """
     if not isinstance(raw, str):
         raise PathRejected("Path must be a string", details={"field": "path"})
     problem = _path_problem(raw)
-    if problem:
+    if problem and not (allow_reserved and problem == "reserved name"):
         raise PathRejected(f"Rejected path: {problem}", details={"field": "path", "reason": problem})
     return raw.rstrip("/")
 

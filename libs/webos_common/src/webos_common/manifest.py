@@ -73,6 +73,13 @@ class Collection(BaseModel):
     trash: bool = True
 
 
+class DataSourceEntry(BaseModel):
+    """A data source the module's host serves to storage (`webos_common.afs_remote`)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    capabilities: dict[str, Any] = Field(default_factory=dict)
+
+
 class ModuleManifest(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")
     version: str = "0.1.0"
@@ -96,6 +103,7 @@ class ModuleManifest(BaseModel):
     search_endpoint: str | None = None
     ui_components: list[str] = Field(default_factory=list)
     reads: list[str] = Field(default_factory=list)  # read grants: other modules' collections it reads
+    data_sources: list[DataSourceEntry] = Field(default_factory=list)  # mounted by storage, served by the host
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @field_validator("permissions", mode="before")

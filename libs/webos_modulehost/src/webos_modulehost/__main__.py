@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = ModuleHostSettings()
     try:
-        mod = load(args[0], modules_dir=settings.modules_dir)  # fail fast, without a server traceback
+        # fail fast, without a server traceback
+        mod = load(args[0], modules_dir=settings.modules_dir, settings=settings)
     except ModuleLoadError as exc:
         print(f"webos-module-host: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc

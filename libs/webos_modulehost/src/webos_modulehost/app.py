@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from loguru import logger
 
 from webos_common import db
+from webos_common.afs_remote import SourceServer
 from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
@@ -43,13 +44,17 @@ def create_app(name: str | None = None, *, settings: ModuleHostSettings | None =
     if not name:
         raise RuntimeError("which module? pass a name (webos-module-host <name>) or set WEBOS_MODULE")
     settings = settings or ModuleHostSettings(module=name, service_name=name)
-    mod = load(name, modules_dir=settings.modules_dir)
+    mod = load(name, modules_dir=settings.modules_dir, settings=settings)
     host = _Host(mod, settings)
     app = create_service_app(name, settings=settings, documents=(), on_startup=[host.start],
                              on_shutdown=[host.stop], version=mod.version)
     app.state.services = host.services
     app.state.module = mod
     _mount(app, mod)
+    if mod.shell_components and settings.module_ui:
+        from webos_modulehost import ui
+
+        ui.mount(app, mod, settings)
     return app
 
 
@@ -80,6 +85,7 @@ class _Host:
         self.ctx: ModuleContext | None = None
         self.tasks_started = False
         self.config: ModuleSettings[Any] | None = None
+        self.sources: SourceServer | None = None
 
     async def start(self, app: FastAPI) -> None:
         resources: ServiceResources = app.state.resources
@@ -123,7 +129,17 @@ class _Host:
             if asyncio.iscoroutine(result):
                 await result
         if resources.nats is not None:
+            await self._serve_sources(resources)
             await self._announce(app, resources)
+
+    async def _serve_sources(self, resources: ServiceResources) -> None:
+        """Answer storage's calls to the module's data sources (before the manifest says they exist)."""
+        if not self.mod.data_sources or resources.nats is None:
+            return
+        for source in self.mod.data_sources:
+            await source.connect()
+        self.sources = SourceServer(resources.nats, self.mod.name, self.instance, self.mod.data_sources)
+        await self.sources.start()
 
     async def _start_tasks(self, bus: EventBus | None) -> None:
         from webos_common import tasks
@@ -152,6 +168,11 @@ class _Host:
         if self.registry is not None:
             with contextlib.suppress(Exception):
                 await self.registry.withdraw(self.mod.name, self.instance)
+        if self.sources is not None:
+            await self.sources.stop()
+            for source in self.mod.data_sources:
+                with contextlib.suppress(Exception):
+                    await source.disconnect()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.config is not None:
@@ -168,3 +189,6 @@ class _Host:
             from webos_common import tasks
 
             await tasks.stop()
+        http = getattr(app.state, "ui_http", None)
+        if http is not None:
+            await http.aclose()

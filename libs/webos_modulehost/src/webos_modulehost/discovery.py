@@ -28,6 +28,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from webos_common.afs import DataSource
 from webos_common.documents import BaseService, CoreDocument
 from webos_common.documents.grants import parse_grants
 from webos_common.errors import ValidationFailed
@@ -72,6 +73,7 @@ class LoadedModule:
     static_dir: Path | None = None
     reads: list[str] = field(default_factory=list)
     declared_events: list[str] = field(default_factory=list)  # other owners' topics it publishes
+    data_sources: list[Any] = field(default_factory=list)  # served to storage over NATS (afs_remote)
     permissions: list[PermissionSpec] = field(default_factory=list)
 
 
@@ -98,8 +100,9 @@ def _optional(package: str, sub: str) -> ModuleType | None:
     return importlib.import_module(full)
 
 
-def load(name: str, *, modules_dir: str | Path = "modules") -> LoadedModule:
-    """Load module `name`: validate its hooks, then gather its contributions."""
+def load(name: str, *, modules_dir: str | Path = "modules", settings: Any = None) -> LoadedModule:
+    """Load module `name`: validate its hooks, then gather its contributions
+    (`settings`, the host's, go to `webos_register_data_sources`)."""
     plugin_path = installed_modules().get(name) or _folder_plugin(name, Path(modules_dir))
     if plugin_path is None:
         raise ModuleLoadError(f"module {name!r} not found: no {ENTRY_POINT_GROUP!r} entry point and no "
@@ -111,7 +114,7 @@ def load(name: str, *, modules_dir: str | Path = "modules") -> LoadedModule:
                        version=str(getattr(package, "__version__", "0.1.0")),
                        description=(package.__doc__ or "").strip().split("\n")[0])
     _conventions(mod, package_name)
-    _hooks(mod)
+    _hooks(mod, settings)
     return mod
 
 
@@ -141,7 +144,7 @@ def _conventions(mod: LoadedModule, package: str) -> None:
     mod.static_dir = static if static.is_dir() else None
 
 
-def _hooks(mod: LoadedModule) -> None:
+def _hooks(mod: LoadedModule, settings: Any) -> None:
     hook = mod.pm.hook
     for doc in collect(hook.webos_register_db_models()):
         if doc not in mod.documents:
@@ -166,6 +169,11 @@ def _hooks(mod: LoadedModule) -> None:
     mod.permissions = _permissions(mod, collect(hook.webos_declare_permissions()))
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
+    mod.data_sources = collect(hook.webos_register_data_sources(settings=settings))
+    for source in mod.data_sources:
+        if not isinstance(source, DataSource):
+            raise ModuleLoadError(f"module {mod.name!r}: webos_register_data_sources returned {source!r}, "
+                                  "not a webos_common.afs.DataSource")
     for job in collect(hook.webos_register_tasks()):
         if isinstance(job, ScheduledJob):
             mod.jobs.append(job)

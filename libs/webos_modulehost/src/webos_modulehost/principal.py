@@ -6,7 +6,8 @@ The same declaration goes into the manifest the host announces, so what an
 admin reads there is what the module's credential allows: it publishes its
 own entities' events, the topics its package registers and the topics it
 declares (`webos_declare_emitted_events`); it consumes exactly the topics of
-its handlers, through one durable consumer each.
+its handlers, through one durable consumer each; it answers storage's calls
+for the data sources it serves (`webos_register_data_sources`), no others.
 """
 
 from __future__ import annotations
@@ -49,4 +50,4 @@ def consumers(mod: LoadedModule) -> list[str]:
 
 def declaration(mod: LoadedModule) -> dict[str, Any]:
     return {"name": mod.name, "kind": "module", "emits": emitted(mod), "consumes": sorted(mod.handlers),
-            "consumers": consumers(mod)}
+            "consumers": consumers(mod), "data_sources": sorted(source.id for source in mod.data_sources)}

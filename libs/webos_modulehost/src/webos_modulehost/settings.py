@@ -14,3 +14,5 @@ class ModuleHostSettings(WebOSSettings):
     registry_bucket: str = "webos_modules"
     scheduler: bool = True  # run the module's scheduled jobs in this host
     job_poll: float = 15.0  # longest sleep between scheduler checks, seconds
+    module_ui: bool = True  # serve the module's own shell views (NiceGUI) at /api/<module>/ui
+    ui_api_timeout: float = 10.0  # seconds a view's call through the gateway may take

@@ -2,9 +2,10 @@
 the cross-site requests it refuses (OWASP Secure Headers, ASVS V3/V4).
 
 Headers: `nosniff`, a Referrer-Policy, framing refused (`frame-ancestors
-'none'` and `X-Frame-Options`), a CSP — strict for API answers, as strict as
-NiceGUI allows for shell pages (Vue compiles templates at run time, Quasar
-styles inline) — and HSTS when the request came over HTTPS. A header an
+'none'` and `X-Frame-Options`) except for a module's views, which the shell
+frames from this origin only (`frame-ancestors 'self'`, `SAMEORIGIN`), a CSP —
+strict for API answers, as strict as NiceGUI allows for shell pages and module
+views (Vue compiles templates at run time, Quasar styles inline) — and HSTS when the request came over HTTPS. A header an
 upstream already set is kept (storage's `sandbox` CSP for user files), so
 each header is sent once.
 
@@ -28,20 +29,25 @@ PAGE_CSP = (b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval
             b"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
             b"connect-src 'self'; worker-src 'self' blob:; media-src 'self' blob:; object-src 'none'; "
             b"base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+FRAMED_CSP = PAGE_CSP.replace(b"frame-ancestors 'none'", b"frame-ancestors 'self'")
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _COMMON = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-           (b"x-frame-options", b"DENY"), (b"cross-origin-opener-policy", b"same-origin"))
+           (b"cross-origin-opener-policy", b"same-origin"))
+_DENY = (b"x-frame-options", b"DENY")
 
 
 class SecurityHeaders:
     def __init__(self) -> None:
-        self.api = (*_COMMON, (b"content-security-policy", API_CSP))
-        self.page = (*_COMMON, (b"content-security-policy", PAGE_CSP))
+        self.api = (*_COMMON, _DENY, (b"content-security-policy", API_CSP))
+        self.page = (*_COMMON, _DENY, (b"content-security-policy", PAGE_CSP))
+        self.framed = (*_COMMON, (b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", FRAMED_CSP))
 
-    def add(self, headers: list[tuple[bytes, bytes]], *, page: bool, https: bool) -> list[tuple[bytes, bytes]]:
-        """`headers` (lower-case names) plus every policy header they lack."""
+    def add(self, headers: list[tuple[bytes, bytes]], *, page: bool, https: bool,
+            framed: bool = False) -> list[tuple[bytes, bytes]]:
+        """`headers` (lower-case names) plus every policy header they lack; `framed`: a module's
+        view, which only this origin's shell may frame."""
         present = {name for name, _ in headers}
-        for name, value in self.page if page else self.api:
+        for name, value in self.framed if framed else self.page if page else self.api:
             if name not in present:
                 headers.append((name, value))
         if https and HSTS[0] not in present:

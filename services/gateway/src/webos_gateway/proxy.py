@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from webos_common.identity import User
+from webos_common.shell_frame import ui_prefix
 from webos_gateway.rawclient import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from webos_gateway.refusal import Refused
 from webos_gateway.routing import OWN, Route, classify
@@ -24,6 +25,11 @@ from webos_gateway.websocket import proxy_websocket
 
 Scope = dict[str, Any]
 SMALL_BODY = 64 * 1024
+
+
+def _view(route: Route, path: str) -> bool:
+    """A module's view, which the shell frames (`webos_common.shell_frame`)."""
+    return route.kind == "module" and path.startswith(ui_prefix(route.name) + "/")
 
 
 class ClientGone(Exception):
@@ -125,15 +131,17 @@ class ProxyMiddleware:
                 gw.metrics.upstream_error(route.label, "protocol")
                 raise Refused(502, "bad_gateway", f"{route.name} failed: {exc}", {"upstream": route.name}) from exc
             try:
-                return await self.relay(resp, send, req, receive, watch=not streamed, page=route.kind == "shell")
+                return await self.relay(resp, send, req, receive, watch=not streamed, page=route.kind == "shell",
+                                        framed=_view(route, scope["path"]))
             finally:
                 resp.release()
         raise Refused(*gw.unavailable(route, "no live instance"))
 
-    async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool, page: bool) -> int:
+    async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool, page: bool,
+                    framed: bool = False) -> int:
         headers = [(k, v) for k, v in resp.headers if k not in DROP_RESPONSE]
         headers += req.response_headers
-        self.gw.headers.add(headers, page=page, https=req.https)
+        self.gw.headers.add(headers, page=page, https=req.https, framed=framed)
         length = resp.content_length
         if length is not None and length <= SMALL_BODY:
             data = await resp.read() if length else b""

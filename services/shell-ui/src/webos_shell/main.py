@@ -10,11 +10,11 @@ from nicegui import ui
 
 from webos_common import log_sink
 from webos_common.module_registry import ModuleRegistry
+from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
-from webos_shell import admin, runtime, theming
+from webos_shell import admin, frames, runtime, theming
 from webos_shell.gateway import Gateway
 from webos_shell.pages import account, auth, dashboard, files, modules
-from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
 
 _registered = False
@@ -30,6 +30,7 @@ def _pages() -> None:
     account.register()
     files.register()
     admin.register()
+    frames.register()
     _registered = True
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 
+from webos_common.registry_view import RegistryView
 from webos_common.security import TokenVerifier
 from webos_shell.gateway import Gateway
 from webos_shell.live import LiveFeed
-from webos_shell.registry_view import RegistryView
 from webos_shell.settings import ShellSettings
 from webos_shell.theme import Theme
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
 from webos_shell import tabular
 from webos_shell.admin.logs import passes, record_of
@@ -98,15 +97,12 @@ def test_task_events_fold_into_state() -> None:
     assert not merge(tasks, {"type": "notification:created", "data": {"task_id": "x"}})
 
 
-def test_module_shipped_components_load_by_name_and_a_bad_one_is_none() -> None:
+def test_the_shell_loads_built_in_views_only() -> None:
     from webos_shell.components import load
     from webos_shell.components.kanban import render
-    from webos_tasks.shell import board
 
     assert load("kanban") is render
-    assert load("webos_tasks.shell:board") is board
-    assert load("no_such_package.shell:board") is None
-    assert load("webos_shell.components.kanban:no_such_function") is None
+    assert load("webos_tasks.shell:board") is None  # a module's own view runs in its host, never here
 
 
 def test_only_shell_module_setting_changes_drop_the_brand() -> None:
@@ -125,33 +121,14 @@ def test_only_shell_module_setting_changes_drop_the_brand() -> None:
     assert not brand_changed(b"garbage", {"ce-specversion": "1.0"})
 
 
-async def _broken_component(ctx: object) -> None:
-    raise RuntimeError("module bug")
+def test_a_module_view_is_a_frame_through_the_shell() -> None:
+    from webos_common import shell_frame
 
-
-async def test_a_failing_module_component_is_contained(monkeypatch: Any) -> None:
-    from webos_common.identity import User
-    from webos_common.manifest import ModuleManifest
-    from webos_shell import components
-
-    shown: list[str] = []
-
-    class Label:
-        def __init__(self, text: str) -> None:
-            shown.append(text)
-
-        def classes(self, *_: Any) -> Label:
-            return self
-
-        def props(self, *_: Any) -> Label:
-            return self
-
-    monkeypatch.setattr(components.ui, "label", Label)
-    monkeypatch.setattr(type(components.app.storage), "user", property(lambda self: {}))
-    view = components.parse(f"board={__name__}:_broken_component")
-    manifest = ModuleManifest(name="demo", version="1", instance_id="i", base_url="http://x")
-    assert await components.render(view, None, User(id="u"), {}, manifest) is True
-    assert shown == ["The demo module's view 'board' failed: RuntimeError"]
+    assert shell_frame.frame_src("tasks", "board", "tag=x") == "/_frame/tasks/board?tag=x"
+    assert shell_frame.ui_prefix("tasks") == "/api/tasks/ui"
+    assert shell_frame.valid("tasks", "board") and shell_frame.valid("my-mod", "open_count")
+    for module, name in (("../auth", "x"), ("tasks", "a/b"), ("Tasks", "board"), ("tasks", "")):
+        assert not shell_frame.valid(module, name), (module, name)
 
 
 def test_slot_components_are_not_page_views() -> None:

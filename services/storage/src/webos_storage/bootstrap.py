@@ -2,11 +2,12 @@
 
 Every adapter is a keyword argument with a real default, so tests pass
 their own (an in-memory bus, a prepared source) instead of patching.
-Sources come from the settings, from every installed module's
-`webos_register_data_sources(settings)` hook, and from entry points in the
-group `webos.data_sources` (for packages that are not modules; each is a
-callable taking the settings and returning data sources). One that fails to
-load or connect is logged and left out, not fatal.
+Sources come from the settings and from entry points in the group
+`webos.data_sources` (packages installed into storage's own image that are
+not modules; each is a callable taking the settings and returning data
+sources). One that fails to load or connect is logged and left out, not
+fatal. Modules' sources are never imported here: their hosts serve them
+over NATS and `module_sources.ModuleSources` mounts them from the registry.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 from loguru import logger
 
 from webos_common.afs import DataSource, parse_urn
-from webos_common.hooks import collect, installed_modules, load_module
 from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.adapters.bus import ResourcesBus
@@ -38,18 +38,6 @@ from webos_storage.shares import ShareSigner
 from webos_storage.transfer import Transfers
 
 ENTRY_POINT_GROUP = "webos.data_sources"
-
-
-def _module_sources(settings: StorageSettings) -> list[DataSource]:
-    """What every installed module returns from its `webos_register_data_sources` hook."""
-    found: list[DataSource] = []
-    for name in sorted(installed_modules()):
-        try:
-            pm, _ = load_module(name)
-            found += collect(pm.hook.webos_register_data_sources(settings=settings))
-        except Exception:  # noqa: BLE001 - a broken module is logged, not fatal
-            logger.exception("module {} failed to contribute data sources", name)
-    return found
 
 
 @dataclass
@@ -96,7 +84,7 @@ def make_source(config: SourceConfig, settings: StorageSettings) -> DataSource:
 
 
 def contributed_sources(settings: StorageSettings) -> list[DataSource]:
-    found: list[DataSource] = _module_sources(settings)
+    found: list[DataSource] = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             made = point.load()(settings)
@@ -137,5 +125,5 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
                              share_max_seconds=settings.storage_share_max_seconds)
     jobs = JobRunner(bus)
     transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
-    return Container(service=service, transfers=transfers, jobs=jobs, sources=dict(sources), access=access,
+    return Container(service=service, transfers=transfers, jobs=jobs, sources=access.sources, access=access,
                      unavailable=unavailable)

@@ -6,10 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from webos_common.module_registry import ModuleRegistry
+from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
 from webos_storage import bootstrap
 from webos_storage.api import router, shares_router
 from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads
+from webos_storage.module_sources import ModuleSources
 from webos_storage.settings import StorageSettings
 
 
@@ -26,8 +29,15 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
         resources.spawn(sweep_periodically(sources, older_than=stale, interval=settings.storage_sweep_interval),
                         name="upload-sweeper")
         app.state.max_upload_bytes = settings.storage_max_upload_bytes
+        if resources.nats is not None:  # modules' data sources, served by their hosts
+            view = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=settings.may_provision))
+            app.state.module_sources = ModuleSources(view, resources.nats, app.state.storage.sources,
+                                                     timeout=settings.storage_module_source_timeout)
+            await app.state.module_sources.start()
 
     async def stop(app: FastAPI) -> None:
+        if getattr(app.state, "module_sources", None) is not None:
+            await app.state.module_sources.stop()
         container = getattr(app.state, "storage", None)
         if container is not None:
             await container.close()

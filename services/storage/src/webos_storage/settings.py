@@ -75,6 +75,7 @@ class StorageSettings(WebOSSettings):
     storage_background_bytes: int = 64 * 1024 * 1024
     storage_share_secret: SecretStr = SecretStr("changeme")
     storage_share_max_seconds: int = 7 * 24 * 3600
+    storage_module_source_timeout: float = 15.0  # seconds a module's data source may take per call
     # Cleanup: upload leftovers (local temp files, open S3 multipart uploads) untouched this long
     # are removed at start and every `storage_sweep_interval` seconds; a live upload writes
     # constantly, so another replica's is never taken.

@@ -1,6 +1,7 @@
 """One contract, run with the same assertions against local disk, S3 (moto) and
 every remote kind on a real loopback server: FTP and FTPS (pyftpdlib), SFTP
-(asyncssh), SMB (Samba's smbd), WebDAV (WsgiDAV) and the Drive v3 subset."""
+(asyncssh), SMB (Samba's smbd), WebDAV (WsgiDAV) the Drive v3 subset, and a
+module's folder served over NATS by its host (`module`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 from webos_common.afs import FileMissing
 
-pytestmark = pytest.mark.parametrize("kind", ["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"])
+pytestmark = pytest.mark.parametrize(
+    "kind", ["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive", "module"])
 
 
 async def test_upload_stat_list_download(storage_app, kind) -> None:

@@ -54,7 +54,8 @@ class CredentialStore:
         return seed_path(self.directory, name)
 
     def issue(self, name: str, kind: Kind, *, emits: Iterable[str] = (), consumes: Iterable[str] = (),
-              consumers: Iterable[str] = (), permissions: Iterable[str] = (), rotate: bool = False) -> Path:
+              consumers: Iterable[str] = (), permissions: Iterable[str] = (), data_sources: Iterable[str] = (),
+              rotate: bool = False) -> Path:
         """Make sure `name` has a credential and these declarations; return its seed file.
 
         An existing key is kept (declarations may change: the permissions follow)
@@ -67,7 +68,8 @@ class CredentialStore:
         registry = self.registry()
         registry.principals[name] = Principal(
             name=name, kind=kind, public_key=public_key_of(seed), emits=sorted(set(emits)),
-            consumes=sorted(set(consumes)), consumers=sorted(set(consumers)), permissions=sorted(set(permissions)))
+            consumes=sorted(set(consumes)), consumers=sorted(set(consumers)), permissions=sorted(set(permissions)),
+            data_sources=sorted(set(data_sources)))
         self._save(registry)
         return path
 
@@ -75,7 +77,8 @@ class CredentialStore:
         """A new key for `name`, same declarations."""
         current = self._get(name)
         return self.issue(name, current.kind, emits=current.emits, consumes=current.consumes,
-                          consumers=current.consumers, permissions=current.permissions, rotate=True)
+                          consumers=current.consumers, permissions=current.permissions,
+                          data_sources=current.data_sources, rotate=True)
 
     def revoke(self, name: str) -> None:
         """Remove `name` from the registry and delete its seed file."""

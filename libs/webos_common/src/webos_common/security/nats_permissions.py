@@ -13,6 +13,8 @@ Each principal may
   checks when the consumer is created);
 * receive replies only on its own inbox prefix (`_INBOX.<name>.>`): a reply
   carrying a secret reaches the one who asked and nobody else;
+* answer storage's calls only for the data sources it declared
+  (`webos.afs.<module>.…`, `webos_common.afs_remote`); only storage calls them;
 * write only its own registry keys (`manifest.<module>.*`); only settings
   flips `enabled.*`, only auth publishes revocations, only settings answers
   settings requests and only auth answers contact look-ups.
@@ -33,6 +35,7 @@ from webos_common.security.principals import Principal, PrincipalRegistry
 EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TASKS"
 REGISTRY_BUCKET, TASKS_BUCKET, SCHEDULES_BUCKET = "webos_modules", "webos_tasks", "webos_schedules"
 RESULTS_BUCKET = "webos_task_results"
+AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.afs_remote`
 TASK_TOPICS = ("task:status", "task:progress")  # what queueing or running a task announces
 
 
@@ -150,7 +153,9 @@ def _kernel(name: str) -> Permissions:
             kv_reader(REGISTRY_BUCKET)).add(  # the permissions modules declare in their manifests
             Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
-        "storage": emitter("storage", ["file:*", *TASK_TOPICS]),
+        # modules' data sources: it follows the registry and calls their hosts
+        "storage": emitter("storage", ["file:*", *TASK_TOPICS]).add(kv_reader(REGISTRY_BUCKET)).add(
+            Permissions(publish={f"{AFS_PREFIX}.>"})),
         "settings": emitter("settings", ["settings:changed"]).add(kv_reader(REGISTRY_BUCKET)).add(
             kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
             Permissions(subscribe={"webos.settings.>"}, responds=True)),
@@ -201,7 +206,16 @@ def permissions_for(principal: Principal) -> Permissions | None:
     perms.publish.add(f"webos.settings.module.{name}")
     if any(t in principal.emits for t in TASK_TOPICS):  # it queues tasks
         perms.add(task_client(name))
-    return perms
+    return perms.add(data_source_server(name, principal.data_sources))
+
+
+def data_source_server(module: str, sources: list[str]) -> Permissions:
+    """Answer storage's calls to the sources it declared (one queue group), and its own uploads."""
+    if not sources:
+        return Permissions()
+    subscribe = {f"{AFS_PREFIX}.{module}.q.{source}.*" for source in sources}
+    subscribe.add(f"{AFS_PREFIX}.{module}.s.*.*")
+    return Permissions(subscribe=subscribe, responds=True)
 
 
 def authorization(registry: PrincipalRegistry, extra_users: list[dict[str, object]] | None = None,

@@ -53,6 +53,7 @@ class Principal(BaseModel):
     emits: list[str] = Field(default_factory=list)  # event topics it may publish
     consumes: list[str] = Field(default_factory=list)  # event topic patterns its handlers subscribe to
     consumers: list[str] = Field(default_factory=list)  # its durable consumer names on the events stream
+    data_sources: list[str] = Field(default_factory=list)  # ids of the data sources it serves to storage
     issued_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -3,25 +3,21 @@
 An entry is a built-in (`kanban`, `kanban:<field>`: the shell's generic
 board) or a component the module ships, `"<name>=<package.module>:<function>"`
 with `;label=…;icon=…;collection=…;permission=…` options
-(`webos_common.shell_sdk.ShellComponent.entry`). The shell imports a
-shipped component by that name (never from its own code) and calls
-`await function(ctx)` with a `PageContext`: the person, the collection,
-the page's query parameters and the person's authenticated calls."""
+(`webos_common.shell_sdk.ShellComponent.entry`). The shell never imports
+a shipped component: the module's host renders it, and the shell shows it
+in an iframe inside its frame (`webos_shell.frames`)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from loguru import logger
-from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_common.manifest import Collection, ModuleManifest
+from webos_common.manifest import ModuleManifest
 from webos_common.shell_sdk import ShellComponent
-from webos_shell import runtime
+from webos_shell import frames, runtime
 from webos_shell.collections_ui import CollectionRef
 
 BuiltIn = Callable[[CollectionRef, User, str | None], Awaitable[None]]
@@ -85,68 +81,23 @@ async def render_slot(slot: str, user: User) -> None:
 
 
 def load(target: str) -> Callable[..., Awaitable[None]] | None:
+    """A built-in view's function; None for anything else (the shell runs no module code)."""
     if target == "kanban":
         from webos_shell.components import kanban
 
         return kanban.render
-    module_name, _, attr = target.partition(":")
-    try:
-        found: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError):
-        logger.exception("module component {} cannot be loaded", target)
-        return None
-    return found if callable(found) else None
-
-
-class PageContext:
-    """`webos_common.shell_sdk.ShellContext` for one page view, calling the
-    gateway with the signed-in person's tokens (kept in their session)."""
-
-    def __init__(self, user: User, manifest: ModuleManifest, collection: Collection | None,
-                 params: dict[str, str]) -> None:
-        self.user = user
-        self.module = manifest.name
-        self.collection = collection
-        self.params = params
-        self._tokens = app.storage.user
-
-    @property
-    def endpoint(self) -> str:
-        return self.collection.endpoint if self.collection else f"/api/{self.module}"
-
-    async def get(self, path: str, **params: Any) -> Any:
-        return await runtime.get().gateway.get(self._tokens, path, **params)
-
-    async def send(self, method: str, path: str, body: Any = None) -> Any:
-        return await runtime.get().gateway.send(self._tokens, method.upper(), path, body)
-
-    def notify(self, message: str, *, level: str = "info") -> None:
-        ui.notify(message, type=level if level in {"info", "positive", "negative", "warning", "ongoing"}
-                  else "info")
-
-    def navigate(self, path: str) -> None:
-        ui.navigate.to(path)
-
-    def static_url(self, name: str) -> str:
-        return f"/api/{self.module}/static/{name.lstrip('/')}"
+    return None
 
 
 async def render(view: View, ref: CollectionRef | None, user: User, params: dict[str, str],
                  manifest: ModuleManifest) -> bool:
-    """Draw `view` into the current page; False when it cannot be loaded
-    (a built-in needs a collection; a shipped view gets `collection=None` without one)."""
-    function = load(view.target)
-    if function is None or (view.built_in and ref is None):
-        return False
-    if view.built_in:
-        await function(ref, user, view.option)
+    """Draw `view` into the current page; False when it cannot be drawn (a built-in
+    needs a collection). A shipped view is its module host's page, in a frame."""
+    if not view.built_in:
+        frames.frame(manifest.name, view.name, params, slot=view.slot)
         return True
-    try:
-        await function(PageContext(user, manifest, ref.collection if ref else None, params))
-    except Exception as exc:  # noqa: BLE001 - a module's bug must not take the shell's page down
-        logger.exception("module component {} failed", view.target)
-        ui.label(f"The {manifest.name} module's view {view.name!r} failed: {type(exc).__name__}").classes(
-            "text-negative").props('data-testid="component-failed"')
+    function = load(view.target)
+    if function is None or ref is None:
+        return False
+    await function(ref, user, view.option)
     return True

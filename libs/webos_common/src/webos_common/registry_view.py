@@ -1,6 +1,7 @@
-"""The shell's live view of the module registry (NATS KV): manifests and
-enabled flags, kept current by a watch so a module that starts appears
-and a disabled one disappears without a shell restart. `version` grows
+"""A live view of the module registry (NATS KV): manifests and enabled
+flags, kept current by a watch so a module that starts appears and a
+disabled one disappears without a restart — in the shell (navigation,
+pages) and in storage (modules' data sources). `version` grows
 on every change a page could show; open pages compare it to know when to
 redraw. Heartbeats (the same manifest re-written every few seconds) and the
 echo of our own enable switch are not changes: redrawing on them would
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import nats.errors
 from loguru import logger
@@ -27,6 +30,8 @@ class RegistryView:
         self.version = 0
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.listeners: list[Callable[[], Any]] = []  # called after every change (sync or async)
+        self._pending: set[asyncio.Future[Any]] = set()
 
     async def start(self) -> None:
         await self.load()
@@ -42,11 +47,23 @@ class RegistryView:
         live = await self.registry.live()
         self.instances = {name: {m.instance_id: m for m in ms} for name, ms in live.items()}
         self.enabled = await self.registry.enabled_flags()
-        self.version += 1
+        self._bump()
 
     def apply(self, key: str, value: bytes | None) -> None:
         if self._changed(key, value):
-            self.version += 1
+            self._bump()
+
+    def _bump(self) -> None:
+        self.version += 1
+        for listener in self.listeners:
+            try:
+                result = listener()
+                if asyncio.iscoroutine(result):
+                    task = asyncio.ensure_future(result)
+                    self._pending.add(task)
+                    task.add_done_callback(self._pending.discard)
+            except Exception:  # noqa: BLE001 - one listener's bug must not stop the watch
+                logger.exception("registry listener failed")
 
     def _changed(self, key: str, value: bytes | None) -> bool:
         kind, _, rest = key.partition(".")
@@ -67,7 +84,14 @@ class RegistryView:
             if not known:
                 self.instances.pop(name, None)
             return True
-        manifest = ModuleManifest.model_validate_json(value)
+        try:
+            manifest = ModuleManifest.model_validate_json(value)
+        except ValueError:
+            logger.warning("module registry: ignoring an invalid manifest at {}", key)
+            return False
+        if manifest.name != name:  # a module may announce only under its own keys
+            logger.warning("module registry: ignoring {} announced under {}", manifest.name, key)
+            return False
         if known.get(instance) == manifest:
             return False
         self.instances.setdefault(name, {})[instance] = manifest
@@ -86,7 +110,7 @@ class RegistryView:
             try:
                 while not self._stopping:
                     try:
-                        entry = await watcher.updates(timeout=0.5)
+                        entry = await watcher.updates(timeout=0.5)  # type: ignore[no-untyped-call]
                     except nats.errors.TimeoutError:
                         continue
                     if entry is not None:
@@ -99,7 +123,7 @@ class RegistryView:
                         await self.load()
             finally:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(watcher.stop(), timeout=1.0)
+                    await asyncio.wait_for(watcher.stop(), timeout=1.0)  # type: ignore[no-untyped-call]
 
     # -- readers --------------------------------------------------------------
     def is_enabled(self, name: str) -> bool:
@@ -119,4 +143,4 @@ class RegistryView:
     def note_enabled(self, name: str, enabled: bool) -> None:
         """What the settings service just wrote for the admin, shown before the watch brings it."""
         self.enabled[name] = enabled
-        self.version += 1
+        self._bump()

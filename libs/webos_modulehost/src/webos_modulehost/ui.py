@@ -1,0 +1,161 @@
+"""The module's own NiceGUI views, served by its host inside the shell's frame.
+
+`mount` runs NiceGUI on the host's app at `/api/<module>/ui` (the gateway
+routes it on the shell's origin, taking the person's token from the cookie
+the shell set, `webos_common.shell_frame`). `/api/<module>/ui/<name>` draws
+the component `name` of `webos_register_shell_components` — a page, the
+`admin` view, a layout slot's piece — with a `HostContext`: the person
+(verified here from that token), the collection, the query parameters, and
+calls through the gateway as that person. NiceGUI is imported only when the
+module ships views.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from loguru import logger
+
+from webos_common import shell_frame
+from webos_common.errors import WebOSError
+from webos_common.identity import User
+from webos_common.manifest import Collection
+from webos_common.shell_sdk import Render, ShellApiError, ShellComponent
+from webos_modulehost.discovery import LoadedModule
+from webos_modulehost.settings import ModuleHostSettings
+
+ADMIN = "admin"  # the component the shell's admin panel shows: for admins only
+FRAME_PARAM = "_frame"  # the iframe's id, for messages to the shell; not one of the view's parameters
+
+
+class HostContext:
+    """`webos_common.shell_sdk.ShellContext` in the module's own host."""
+
+    def __init__(self, user: User, token: str, module: str, collection: Collection | None, params: dict[str, str],
+                 http: httpx.AsyncClient, frame: str) -> None:
+        self.user, self.module, self.collection, self.params = user, module, collection, params
+        self._token, self._http, self._frame = token, http, frame
+
+    @property
+    def endpoint(self) -> str:
+        return self.collection.endpoint if self.collection else f"/api/{self.module}"
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return await self._call("GET", path, params=params or None)
+
+    async def send(self, method: str, path: str, body: Any = None) -> Any:
+        return await self._call(method.upper(), path, json=body)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"},
+                                            **kwargs)
+        body: Any = None
+        if response.content:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"detail": response.text[:300]}
+        if response.status_code == 401:
+            self._ui().run_javascript(shell_frame.expired_js(self._frame))  # the shell reloads us, fresh token
+        if response.status_code >= 400:
+            raise ShellApiError(response.status_code, body)
+        return body
+
+    def notify(self, message: str, *, level: str = "info") -> None:
+        self._ui().notify(message, type=level if level in {"info", "positive", "negative", "warning", "ongoing"}
+                          else "info")
+
+    def navigate(self, path: str) -> None:
+        if not path.startswith("/") or path.startswith("//"):
+            return  # only the platform's own pages
+        self._ui().run_javascript(f"window.top.location.href = {_js(path)}")
+
+    def static_url(self, name: str) -> str:
+        return f"/api/{self.module}/static/{name.lstrip('/')}"
+
+    @staticmethod
+    def _ui() -> Any:
+        from nicegui import ui
+
+        return ui
+
+
+def _js(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def load_render(component: ShellComponent) -> Render | None:
+    if not isinstance(component.target, str):
+        return component.target
+    module_name, _, attr = component.target.partition(":")
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        logger.exception("shell component {} cannot be loaded", component.target)
+        return None
+    return found if callable(found) else None
+
+
+async def _person(app: FastAPI, request: Request) -> tuple[User, str] | None:
+    token = request.cookies.get(shell_frame.COOKIE)
+    verifier = app.state.resources.verifier
+    if not token or verifier is None:
+        return None
+    try:
+        return await verifier.verify(token), token
+    except WebOSError:
+        return None
+
+
+def _collection(app: FastAPI, component: ShellComponent) -> Collection | None:
+    manifest = getattr(app.state, "manifest", None)
+    collections = list(manifest.collections) if manifest else []
+    wanted = component.collection
+    return next((c for c in collections if c.name == wanted), collections[0] if collections and not wanted else None)
+
+
+def mount(app: FastAPI, mod: LoadedModule, settings: ModuleHostSettings) -> None:
+    from nicegui import ui
+
+    components = {c.name: c for c in mod.shell_components}
+    http = httpx.AsyncClient(base_url=settings.gateway_url.rstrip("/"), timeout=settings.ui_api_timeout)
+
+    @ui.page("/{name}")
+    async def view(request: Request, name: str) -> None:
+        params = {k: v for k, v in request.query_params.items() if k != FRAME_PARAM}
+        frame = request.query_params.get(FRAME_PARAM, name)
+        ui.add_body_html(shell_frame.child_script(frame))
+        ui.query(".nicegui-content").classes("p-0")
+        ui.query("body").style("background: transparent")
+        component, person = components.get(name), await _person(app, request)
+        if person is None:
+            ui.label("Your session ended: sign in again.").props('data-testid="frame-signed-out"')
+            ui.run_javascript(shell_frame.expired_js(frame))
+            return
+        user, token = person
+        if component is None or (component.permission and not user.has_permission(component.permission)) or (
+                name == ADMIN and not user.is_admin):
+            ui.label(f"No view {name!r} here for you.").classes("text-negative").props('data-testid="frame-missing"')
+            return
+        render = load_render(component)
+        if render is None:
+            ui.label(f"The view {name!r} cannot be loaded.").classes("text-negative")
+            return
+        ctx = HostContext(user, token, mod.name, _collection(app, component), params, http, frame)
+        try:
+            await render(ctx)
+        except Exception as exc:  # noqa: BLE001 - the view's bug: named on the page, logged here
+            logger.exception("shell component {} failed", component.path)
+            ui.label(f"The {mod.name} module's view {name!r} failed: {type(exc).__name__}").classes(
+                "text-negative").props('data-testid="component-failed"')
+
+    app.state.ui_http = http
+    ui.run_with(app, mount_path=shell_frame.ui_prefix(mod.name), title=mod.name, show_welcome_message=False,
+                reconnect_timeout=10)

@@ -1,0 +1,59 @@
+"""Module views in the shell's frame, served by the module's own host
+(`webos_common.shell_frame`): an iframe per view, and `/_frame/…`, which
+hands the person's (refreshed) token to the module's UI path as a cookie
+and redirects there. The shell imports no module code."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import time
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from nicegui import app, ui
+
+from webos_common import shell_frame
+from webos_shell import session
+
+SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160}
+
+
+def frame(module: str, name: str, params: dict[str, str], *, slot: str | None = None) -> None:
+    """An iframe showing the view `name` of `module`, sized by its content."""
+    frame_id = f"{module}-{name}-{secrets.token_hex(4)}"
+    src = shell_frame.frame_src(module, name, urlencode({**params, "_frame": frame_id}))
+    height = SLOT_HEIGHT.get(slot or "", 480)
+    ui.add_body_html(shell_frame.PARENT_SCRIPT)
+    ui.element("iframe").props(f'src="{src}" data-src="{src}" data-frame-id="{frame_id}" '
+                               f'data-testid="module-frame" data-module="{module}" data-view="{name}"').style(
+        f"width: 100%; height: {height}px; border: 0; display: block").classes("module-frame")
+
+
+def _seconds_left(token: str) -> int:
+    """The token's remaining lifetime (it was just verified; this only reads `exp`)."""
+    try:
+        body = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return max(0, int(claims["exp"] - time.time()))
+    except (IndexError, KeyError, ValueError, TypeError):
+        return 60
+
+
+def register() -> None:
+    @app.get(shell_frame.FRAME_PREFIX + "/{module}/{name}", include_in_schema=False)
+    async def open_frame(request: Request, module: str, name: str) -> Response:
+        if not shell_frame.valid(module, name):
+            return Response("No such view", status_code=404)
+        user = await session.current_user()  # refreshes an expired access token
+        token = session.tokens().get("access_token")
+        if user is None or not token:
+            return Response("Your session ended: sign in again.", status_code=401)
+        target = f"{shell_frame.ui_prefix(module)}/{name}" + (f"?{request.url.query}" if request.url.query else "")
+        response = RedirectResponse(target, status_code=303)
+        secure = request.headers.get("x-forwarded-proto", request.url.scheme) == "https"
+        response.set_cookie(shell_frame.COOKIE, token, max_age=_seconds_left(token), path=shell_frame.ui_prefix(module),
+                            httponly=True, samesite="strict", secure=secure)
+        return response
