@@ -33,7 +33,7 @@ def test_refusals_name_why() -> None:
     history = [{"action": "submit", "by": "w"}]
     with pytest.raises(Unauthorized):
         FLOW.apply("draft", "submit")
-    with context.as_user(WRITER), pytest.raises(Forbidden, match="docs.approve"):
+    with context.as_user(WRITER), pytest.raises(Forbidden, match=r"docs\.approve"):
         FLOW.apply("pending", "approve", history=history)
     with context.as_user(BOTH), pytest.raises(Forbidden, match="submit"):
         FLOW.apply("pending", "approve", history=history)
