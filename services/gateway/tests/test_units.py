@@ -80,3 +80,18 @@ def test_access_log_line_has_status_latency_user_and_module() -> None:
     assert record["status"] == 201 and record["user_id"] == "alice" and record["module"] == "module:tasks"
     with pytest.raises(ValueError, match="access log"):
         AccessLog(mode="verbose")
+
+
+def test_access_log_json_has_the_services_log_shape() -> None:
+    import io
+    import json
+    from types import SimpleNamespace
+
+    from webos_gateway.telemetry import AccessLog
+
+    js = io.StringIO()
+    AccessLog(stream=js, fmt="json").write("GET", "/x", 200, 0.001, "bob", "service:auth",
+                                           SimpleNamespace(trace="b" * 32, request_id="r2"))
+    record = json.loads(js.getvalue())
+    assert {"time", "level", "service", "trace_id", "request_id", "user_id", "message"} <= set(record)
+    assert record["time"].endswith("Z") and record["message"] == "GET /x -> 200"

@@ -1,4 +1,5 @@
-"""`webos`: up, down, status, logs, new, creds; `webos deploy secrets`."""
+"""`webos`: up, down, status, logs, restart, new, creds; `webos deploy secrets`; the operator's backup,
+restore, modules, events."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, deploy, scaffold, stack
+from webos_cli import creds, deploy, fs, migrate, ops, scaffold, settings_cmd, stack, users
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -21,6 +22,14 @@ deploy_app = typer.Typer(help="Prepare a compose or Kubernetes deployment.", no_
 app.add_typer(deploy_app, name="deploy")
 creds_app = typer.Typer(help="NATS credentials: one nkey per service, module host and worker.", no_args_is_help=True)
 app.add_typer(creds_app, name="creds")
+app.add_typer(ops.modules_app, name="modules")
+app.add_typer(users.user_app, name="user")
+app.add_typer(settings_cmd.settings_app, name="settings")
+app.add_typer(fs.fs_app, name="fs")
+app.add_typer(ops.events_app, name="events")
+app.command("backup")(ops.backup_command)
+app.command("migrate")(migrate.migrate)
+app.command("restore")(ops.restore_command)
 
 StateDir = typer.Option(Path(os.environ.get("WEBOS_STATE_DIR", ".webos")), "--state-dir",
                         help="Where data, logs and PIDs live.")
@@ -50,6 +59,19 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
 
 
 @app.command()
+def restart(component: str = typer.Argument(..., help="A service, `module:<name>` or `worker:<name>`."),
+            state_dir: Path = StateDir, base_port: int = BasePort,
+            timeout: float = typer.Option(60.0, help="Seconds to wait for it to be ready.")) -> None:
+    """Stop one component and start it again; wait until it is ready."""
+    try:
+        rec = stack.restart(_plan(state_dir, base_port), component, timeout=timeout)
+    except stack.StackError as exc:
+        typer.echo(f"webos restart failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"  {rec.name:<18} pid {rec.pid:<8} {rec.url or '-'}")
+
+
+@app.command()
 def down(state_dir: Path = StateDir, base_port: int = BasePort) -> None:
     """Stop every process `webos up` started."""
     stopped = stack.down(_plan(state_dir, base_port))
@@ -66,7 +88,7 @@ def status(state_dir: Path = StateDir, base_port: int = BasePort) -> None:
     typer.echo(f"{'COMPONENT':<18} {'PID':<8} {'PORT':<6} STATE")
     for row in rows:
         typer.echo(f"{row['name']:<18} {row['pid']:<8} {row['port'] or '-':<6} {row['state']}")
-    if any(row["state"] != "ready" for row in rows):
+    if any(not row["state"].startswith("ready") for row in rows):
         raise typer.Exit(1)
 
 

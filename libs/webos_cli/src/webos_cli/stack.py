@@ -1,5 +1,7 @@
 """Bring the stack up and down on this machine, and say how it is.
 
+Services, module hosts and workers run under a supervisor (`webos_cli.supervise`)
+that restarts a crashed one with backoff; `status` shows the restarts.
 State (PIDs, ports, log files) lives in `<state_dir>/state.json`; data in
 `<state_dir>/data`, so it survives `down` / `up`. `down` stops exactly the
 PIDs that `up` recorded — after checking each is still the process it
@@ -12,6 +14,7 @@ import asyncio
 import json
 import os
 import signal
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +25,7 @@ from typing import Any
 
 from webos_cli import creds
 from webos_cli.plan import Component, StackPlan
+from webos_cli.supervise import read_status
 from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
 from webos_common.infra.process import pid_alive, port_open, stop_pid
 from webos_common.security.tls import ensure_server_tls
@@ -29,6 +33,10 @@ from webos_common.security.tls import ensure_server_tls
 
 class StackError(RuntimeError):
     """A component did not come up; the message names it and shows its log."""
+
+
+class PartialStart(StackError):
+    """Some services did not come up; the others (and the infrastructure) are left running."""
 
 
 @dataclass
@@ -158,34 +166,56 @@ def reload_credentials(plan: StackPlan) -> bool:
     return True
 
 
+def supervisor_file(plan: StackPlan, name: str) -> Path:
+    return plan.state_dir / "supervisor" / f"{name.replace(':', '-')}.json"
+
+
 def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProcess]:
+    """Start a component under its supervisor (restarts it with backoff when it crashes)."""
     log_path = plan.log_dir / f"{component.name.replace(':', '-')}.log"
-    proc = ManagedProcess(component.name, component.argv, log_path=log_path, env=component.env)
+    status = supervisor_file(plan, component.name)
+    status.parent.mkdir(parents=True, exist_ok=True)
+    status.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "webos_cli.supervise", str(status), "--", *component.argv]
+    proc = ManagedProcess(component.name, argv, log_path=log_path, env=component.env)
     pid = proc.start()
-    return Record(component.name, component.kind, pid, component.port, str(proc.log_path), component.argv[0]), proc
+    return Record(component.name, component.kind, pid, component.port, str(proc.log_path), argv[0]), proc
 
 
-def wait_ready(records: list[Record], procs: dict[str, ManagedProcess], timeout: float) -> None:
+def _crashed(plan: StackPlan | None, name: str) -> int | None:
+    """The exit code of a supervised component that crashed at least once, else None."""
+    if plan is None:
+        return None
+    status = read_status(supervisor_file(plan, name))
+    return status.get("last_exit") if status.get("restarts") else None
+
+
+def wait_ready(records: list[Record], procs: dict[str, ManagedProcess], timeout: float,
+               plan: StackPlan | None = None) -> dict[str, str]:
+    """Wait for every record's /readyz; return what failed (name → why, with its log)."""
     pending = {r.name: r for r in records if r.url}
+    failed: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     last: dict[str, Any] = {}
     while pending and time.monotonic() < deadline:
         for name, rec in list(pending.items()):
             proc = procs.get(name)
-            if proc is not None and not proc.alive():
-                raise StackError(f"{name} exited during start\n--- {name} log ---\n{proc.log_tail()}")
+            code = _crashed(plan, name)
+            if (proc is not None and not proc.alive()) or code is not None:
+                tail = proc.log_tail() if proc else ""
+                failed[name] = f"exited during start (status {code})\n--- {name} log ---\n{tail}"
+                del pending[name]
+                continue
             status, body = probe(rec.url or "", "/readyz")
             last[name] = body
             if status == 200:
                 del pending[name]
         time.sleep(0.1)
-    if pending:
-        name = next(iter(pending))
+    for name in pending:
         proc = procs.get(name)
-        raise StackError(
-            f"{name} not ready after {timeout:.0f}s (last /readyz: {last.get(name)})\n"
-            f"--- {name} log ---\n{proc.log_tail() if proc else ''}"
-        )
+        failed[name] = (f"not ready after {timeout:.0f}s (last /readyz: {last.get(name)})\n"
+                        f"--- {name} log ---\n{proc.log_tail() if proc else ''}")
+    return failed
 
 
 def _settle(declared: Future[None]) -> None:
@@ -198,10 +228,13 @@ def _settle(declared: Future[None]) -> None:
 def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
     """Start whatever is not running yet; return every component's record.
 
-    On any failure everything is stopped again, so a failed `up` leaves
-    nothing behind."""
+    When the infrastructure fails everything is stopped again; when a service or module
+    fails (its port is taken, it crashes at start), the healthy ones stay up and
+    `PartialStart` says what to fix (`webos restart <name>` once it is)."""
     try:
         return _up(plan, timeout)
+    except PartialStart:
+        raise
     except StackError:
         down(plan)
         raise
@@ -230,12 +263,15 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
             _reload_nats(plan, current["nats"])
         procs: dict[str, ManagedProcess] = {}
         started: list[Record] = []
+        problems: dict[str, str] = {}
         try:
             for component in components:
                 if component.name in current:
                     continue
                 if component.port and port_open(component.port):
-                    raise StackError(f"{component.name}: port {component.port} is taken by another process")
+                    problems[component.name] = (f"port {component.port} is taken by another process: free it, "
+                                                f"or start the stack with another --base-port")
+                    continue
                 rec, proc = _launch(component, plan)
                 current[rec.name], procs[rec.name] = rec, proc
                 started.append(rec)
@@ -244,8 +280,39 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
             if infra is not None:
                 current.update(infra.result())  # raises the infrastructure's StackError, if any
                 _save_state(plan, current)
-    wait_ready(started, procs, timeout)
+    problems.update(wait_ready(started, procs, timeout, plan))
+    if problems:
+        for name in problems:  # a failed one is not left restarting in a loop
+            rec = current.pop(name, None)
+            if rec is not None and is_running(rec):
+                stop_pid(rec.pid)
+        _save_state(plan, current)
+        text = "\n".join(f"{name}: {why}" for name, why in problems.items())
+        raise PartialStart(f"{len(problems)} component(s) did not start; the others are running.\n{text}")
     return current
+
+
+def restart(plan: StackPlan, name: str, *, timeout: float = 60.0) -> Record:
+    """Stop one service, module host or worker and start it again (infrastructure: `down`/`up`)."""
+    components = {c.name: c for c in plan.services() + plan.modules() + plan.workers()}
+    if name not in components:
+        raise StackError(f"no component {name!r}; one of: {', '.join(sorted(components))}")
+    current = load_state(plan)
+    if not {"mongodb", "nats"} <= {n for n, r in current.items() if is_running(r)}:
+        raise StackError("the stack is not running: `webos up` first")
+    old = current.get(name)
+    if old is not None and is_running(old):
+        stop_pid(old.pid, timeout=15)
+    component = components[name]
+    if component.port and port_open(component.port):
+        raise StackError(f"{name}: port {component.port} is taken by another process")
+    rec, proc = _launch(component, plan)
+    current[name] = rec
+    _save_state(plan, current)
+    failed = wait_ready([rec], {name: proc}, timeout, plan)
+    if failed:
+        raise StackError(f"{name}: {failed[name]}")
+    return rec
 
 
 def down(plan: StackPlan) -> list[str]:
@@ -273,6 +340,11 @@ def status(plan: StackPlan) -> list[dict[str, Any]]:
             ready = "ready" if code == 200 else f"not ready ({code or 'no answer'})"
         else:
             ready = "ready" if rec.port is None or port_open(rec.port) else "no port"
+        supervised = read_status(supervisor_file(plan, rec.name))
+        restarts = int(supervised.get("restarts") or 0)
+        if restarts:
+            last = f"last exit {supervised.get('last_exit')} at {supervised.get('last_restart')}"
+            ready += f" (restarted {restarts}x, {last})"
         rows.append({"name": rec.name, "kind": rec.kind, "pid": rec.pid, "port": rec.port,
-                     "url": rec.url, "state": ready, "log": rec.log})
+                     "url": rec.url, "state": ready, "log": rec.log, "restarts": restarts})
     return rows

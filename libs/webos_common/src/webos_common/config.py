@@ -51,6 +51,14 @@ class WebOSSettings(BaseSettings):
     jwt_audience: str = "webos"
     jwks_url: str | None = None  # default: <auth_url>/.well-known/jwks.json
 
+    # Failing fast: each dependency (MongoDB, NATS, S3) must answer within `startup_deadline`
+    # seconds at start or the process exits non-zero naming it; an outage afterwards answers 503
+    # once MongoDB stayed unselectable for `mongo_timeout` seconds; background tasks get
+    # `shutdown_deadline` seconds to stop.
+    startup_deadline: float = 20.0
+    mongo_timeout: float = 1.0
+    shutdown_deadline: float = 5.0
+
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     state_dir: str = ".webos"

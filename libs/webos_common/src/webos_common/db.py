@@ -9,10 +9,15 @@ from typing import Any
 import pymongo
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+from webos_common.startup import redact, retry_until
 
 
-def mongo_client(url: str, **options: Any) -> AsyncMongoClient[Any]:
-    options.setdefault("serverSelectionTimeoutMS", 5000)
+def mongo_client(url: str, *, timeout: float = 1.0, **options: Any) -> AsyncMongoClient[Any]:
+    """`timeout`: how long an operation waits to find a server before it fails (an outage then
+    answers 503 through the shared error handling instead of hanging the request)."""
+    options.setdefault("serverSelectionTimeoutMS", int(timeout * 1000))
     options.setdefault("tz_aware", True)
     options.setdefault("uuidRepresentation", "standard")
     return AsyncMongoClient(url, **options)
@@ -28,3 +33,10 @@ async def ping(client: AsyncMongoClient[Any], seconds: float = 1.0) -> None:
     """Raise unless the server answers within `seconds`."""
     with pymongo.timeout(seconds):
         await client.admin.command("ping")
+
+
+async def wait_for_mongo(client: AsyncMongoClient[Any], url: str, *, deadline: float) -> None:
+    """Ping until MongoDB answers; each failure logged at WARNING naming it, then
+    `DependencyUnreachable` after `deadline` seconds."""
+    await retry_until(lambda: ping(client, 2.0), what=f"MongoDB at {redact(url)}", deadline=deadline,
+                      retry_on=(PyMongoError,))

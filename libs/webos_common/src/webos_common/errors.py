@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from webos_common import context
 
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
+RETRY_AFTER = 5  # seconds a client should wait after a 503 for a dependency outage
 
 
 class WebOSError(Exception):
@@ -88,7 +89,41 @@ class RateLimited(WebOSError):
 
 
 class Unavailable(WebOSError):
+    """A dependency is down: clients and retries can tell it from a bug (`Retry-After`)."""
+
     status, code = 503, "unavailable"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None,
+                 retry_after: int = RETRY_AFTER) -> None:
+        super().__init__(message, details=details, code=code)
+        self.retry_after = retry_after
+
+
+def _dependency_errors() -> tuple[tuple[tuple[type[Exception], ...], str], ...]:
+    """Which exception classes mean a dependency is out of reach (not a bug): one mapping."""
+    import httpx
+    from nats import errors as nats_errors
+    from nats.js import errors as js_errors
+    from pymongo import errors as mongo_errors
+
+    return (
+        ((mongo_errors.ConnectionFailure,), "MongoDB"),  # selection/network timeouts, AutoReconnect
+        ((nats_errors.NoRespondersError, nats_errors.TimeoutError, nats_errors.ConnectionClosedError,
+          nats_errors.NoServersError, nats_errors.StaleConnectionError, js_errors.ServiceUnavailableError),
+         "NATS"),
+        ((httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout), "an upstream service"),
+    )
+
+
+DEPENDENCY_ERRORS = _dependency_errors()
+
+
+def dependency_of(exc: BaseException) -> str | None:
+    """The dependency an exception says is unreachable, or None when it is something else."""
+    for classes, name in DEPENDENCY_ERRORS:
+        if isinstance(exc, classes):
+            return name
+    return None
 
 
 def field_error(err: dict[str, Any]) -> dict[str, Any]:
@@ -117,8 +152,17 @@ def error_response(status: int, code: str, message: str, details: Any = None,
 
 async def _webos_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WebOSError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return error_response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+async def _dependency_down(_: Request, exc: Exception) -> JSONResponse:
+    name = dependency_of(exc) or "a dependency"
+    rid = context.request_id.get()
+    logger.warning("{} unavailable (request {}): {}: {}", name, rid, type(exc).__name__, str(exc)[:200])
+    return error_response(503, Unavailable.code, f"{name} is unavailable; retry later",
+                          {"dependency": name, "request_id": rid}, {"Retry-After": str(RETRY_AFTER)})
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -133,7 +177,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), None, dict(exc.headers or {}) or None)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if dependency_of(exc) is not None:  # raised through middleware or wrapped in a group
+        return await _dependency_down(request, exc)
     rid = context.request_id.get()
     logger.opt(exception=exc).error("unhandled error (request {})", rid)
     return error_response(500, "internal_error", "Internal server error", {"request_id": rid})
@@ -143,4 +189,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WebOSError, _webos_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for classes, _ in DEPENDENCY_ERRORS:
+        for cls in classes:
+            app.add_exception_handler(cls, _dependency_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -27,6 +27,8 @@ from typing import Any
 from loguru import logger
 from nats.aio.client import Client as NATS
 
+from webos_common.lifecycle import cancel_and_wait
+
 SUBJECT_PREFIX = "webos.logs"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -123,9 +125,7 @@ class NatsLogSink:
         if self.nc.is_connected and not self._task.done():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._idle.wait(), grace)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task, what="log sink")
         self._task = None
 
 

@@ -8,8 +8,11 @@ Extra sinks (the NATS log stream of the live log viewer) are added with
 
 from __future__ import annotations
 
+import json
 import logging as std_logging
 import sys
+import traceback
+from datetime import UTC, datetime
 from typing import Any
 
 from loguru import logger
@@ -22,6 +25,29 @@ TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> <level>{level: <7}</level> "
     "<cyan>{extra[service]}</cyan> trace={extra[trace_id]} user={extra[user_id]} | {message}"
 )
+
+
+def json_record(*, time: float, level: str, service: str, message: str, trace_id: str = "-",
+                request_id: str = "-", user_id: str = "-", **fields: Any) -> dict[str, Any]:
+    """The one JSON log line of every process (services' logs and the gateway's access log):
+    flat, time in UTC ISO 8601, the trace, request and user ids, then the line's own fields."""
+    stamp = datetime.fromtimestamp(time, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"time": stamp, "level": level, "service": service, "trace_id": trace_id, "request_id": request_id,
+            "user_id": user_id, "message": message, **fields}
+
+
+def _json_sink(message: Any) -> None:
+    record = message.record
+    extra = record["extra"]
+    fields = {k: v for k, v in extra.items() if k not in ("service", "trace_id", "request_id", "user_id")}
+    fields["logger"] = record["name"]
+    if record["exception"] is not None:
+        fields["exception"] = "".join(traceback.format_exception(*record["exception"]))[-8000:]
+    line = json_record(time=record["time"].timestamp(), level=record["level"].name,
+                       service=extra.get("service", "webos"), message=record["message"],
+                       trace_id=extra.get("trace_id", "-"), request_id=extra.get("request_id", "-"),
+                       user_id=extra.get("user_id", "-"), **fields)
+    sys.stderr.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
 
 
 def _patch(record: Any) -> None:
@@ -48,7 +74,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "text") -
     logger.remove()
     logger.configure(patcher=_patch, extra={"service": service})
     if fmt == "json":
-        logger.add(sys.stderr, level=level, serialize=True, enqueue=False)
+        logger.add(_json_sink, level=level, enqueue=False)
     else:
         logger.add(sys.stderr, level=level, format=TEXT_FORMAT, colorize=False)
     std_logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)

@@ -1,20 +1,20 @@
 """A NATS connection that authenticates and keeps trying: at start until a
-deadline, then reconnecting for ever once connected.
+deadline (each failed attempt a WARNING naming NATS, then
+`DependencyUnreachable`), then reconnecting for ever once connected.
+
+TLS: with a CA file (`WEBOS_NATS_CA_FILE`: `webos up`'s own CA, the one
+`webos deploy secrets` makes for compose, cert-manager's in Kubernetes) the
+connection is encrypted and the server's certificate verified against it.
 
 Every connection presents the process's nkey credential (its seed file)
 and uses its own inbox prefix (`_INBOX.<principal>`), the only one its
 permissions let it receive replies on. A refused credential is not retried:
 the start fails at once with a message that names NATS and the file.
-
-TLS: with a CA file (`WEBOS_NATS_CA_FILE`: `webos up`'s own CA, the one
-`webos deploy secrets` makes for compose, cert-manager's in Kubernetes) the
-connection is encrypted and the server's certificate verified against it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from nats.aio.client import Client as NATS
 from webos_common.security.nats_permissions import inbox_prefix
 from webos_common.security.principals import CredentialError, read_seed
 from webos_common.security.tls import client_context
+from webos_common.startup import redact, retry_until
 
 _REFUSED = ("authorization violation", "authentication", "user authentication expired", "account authentication")
 
@@ -52,14 +53,44 @@ def refused(exc: BaseException) -> bool:
     return any(word in text for word in _REFUSED)
 
 
-async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credential_file: str | Path | None = None,
-                       principal: str | None = None, ca_file: str | Path | None = None) -> NATS:
-    """Connect to NATS as this process's principal, retrying for up to `deadline` seconds
-    while the server is unreachable; a refused credential fails at once."""
+async def wait_for_nats(url: str, *, name: str, deadline: float = 20.0, credential_file: str | Path | None = None,
+                        principal: str | None = None, ca_file: str | Path | None = None) -> dict[str, Any]:
+    """Wait until NATS accepts this process (each failed attempt a WARNING naming NATS); a refused
+    credential fails at once. Returns the connect options for this identity."""
     try:
         options = connect_options(name=name, credential_file=credential_file, principal=principal, ca_file=ca_file)
     except CredentialError as exc:
         raise NatsAuthError(f"NATS at {url}: {exc}") from exc
+
+    async def quiet(exc: Exception) -> None:  # the attempt's failure is logged once, by retry_until
+        return None
+
+    async def probe() -> None:
+        # Without reconnects (nats-py would retry a refused credential for ever) and with a bound:
+        # nats-py's first connect loops over its server pool for ever unless max_reconnect_attempts
+        # is positive, whatever allow_reconnect says (the start-up that never gave up).
+        try:
+            async with asyncio.timeout(5.0):
+                client = await nats.connect(servers=[url], connect_timeout=2, allow_reconnect=False,
+                                            max_reconnect_attempts=1, reconnect_time_wait=0.1, error_cb=quiet,
+                                            **options)
+        except Exception as exc:
+            if refused(exc):
+                which = f"the credential {credential_file}" if credential_file else "a connection without credential"
+                raise NatsAuthError(f"NATS at {url} refused {which} for {name}: {exc}") from exc
+            raise
+        await client.close()
+
+    await retry_until(probe, what=f"NATS at {redact(url)}", deadline=deadline, fatal=(NatsAuthError,))
+    return options
+
+
+async def connect_nats(url: str, *, name: str, deadline: float = 20.0, credential_file: str | Path | None = None,
+                       principal: str | None = None, ca_file: str | Path | None = None) -> NATS:
+    """Connect to NATS as this process's principal, retrying for up to `deadline` seconds
+    while the server is unreachable; a refused credential fails at once."""
+    options = await wait_for_nats(url, name=name, deadline=deadline, credential_file=credential_file,
+                                  principal=principal, ca_file=ca_file)
     violations: set[str] = set()
     refusals: list[str] = []
 
@@ -84,19 +115,6 @@ async def connect_nats(url: str, *, name: str, deadline: float = 30.0, credentia
         else:
             logger.debug("NATS error ({}): {}", name, exc)
 
-    give_up = time.monotonic() + deadline
-    while True:  # a probe without reconnects: nats-py would retry a refused credential for ever
-        try:
-            probe = await nats.connect(servers=[url], connect_timeout=2, allow_reconnect=False, **options)
-            await probe.close()
-            break
-        except Exception as exc:
-            if refused(exc):
-                which = f"the credential {credential_file}" if credential_file else "a connection without credential"
-                raise NatsAuthError(f"NATS at {url} refused {which} for {name}: {exc}") from exc
-            if time.monotonic() > give_up:
-                raise ConnectionError(f"NATS at {url} not reachable within {deadline:.0f}s: {exc}") from exc
-            await asyncio.sleep(0.3)
     return await nats.connect(
         servers=[url], connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
         disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error, **options,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info, ProcessCollector, generate_latest
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -20,6 +23,21 @@ EVENT_HANDLER_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS, registry=PROCESS,
 )
 _published_children: dict[str, Counter] = {}
+
+# Every process: its CPU, memory, open files and start time (`process_*`), and what runs
+# (`webos_build_info{version, python}`), for the dashboards and the alert rules.
+ProcessCollector(registry=PROCESS)
+BUILD = Info("webos_build", "The running build", registry=PROCESS)
+
+
+def _version() -> str:
+    try:
+        return version("webos-common")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+BUILD.info({"version": _version(), "python": platform.python_version()})
 
 
 def event_published(topic: str) -> None:

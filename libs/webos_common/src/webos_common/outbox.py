@@ -32,6 +32,7 @@ from webos_common.bus.schemas import validate_payload
 from webos_common.bus.topics import topic_to_subject
 from webos_common.bus.wire import current_user_snapshot
 from webos_common.envelope import EventEnvelope
+from webos_common.lifecycle import cancel_and_wait
 
 PENDING, SENT = "pending", "sent"
 
@@ -152,6 +153,5 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task, what="outbox relay")
             self._task = None

@@ -8,9 +8,12 @@ MongoDB ping, NATS connected, plus its own checks) and `/metrics`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -18,12 +21,14 @@ from fastapi.responses import JSONResponse, Response
 from loguru import logger
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
+from uvicorn import server as uvicorn_server
 
 from webos_common import db, tracing
 from webos_common.bus import BusSettings, EventBus, identity
 from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.log_sink import NatsLogSink, install_log_sink
 from webos_common.logging import configure_logging
 from webos_common.messaging import connect_nats
@@ -49,6 +54,14 @@ class ServiceResources:
     verifier: TokenVerifier | None = None
     bus: EventBus | None = None
     credentials: ServiceCredentials | None = None  # to call other services as itself (service_auth.py)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `coro` for the service's lifetime; cancelled at shutdown within `shutdown_deadline`."""
+        task = asyncio.create_task(coro, name=f"{self.name}:{name}")
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     @property
     def db(self) -> Any:
@@ -103,13 +116,15 @@ def create_service_app(
         configure_logging(name, level=settings.log_level, fmt=settings.log_format)
         log_sink: NatsLogSink | None = None
         if use_mongo:
-            resources.mongo = db.mongo_client(settings.mongo_url, appname=name)
+            resources.mongo = db.mongo_client(settings.mongo_url, timeout=settings.mongo_timeout, appname=name)
             mongo = resources.mongo
             resources.checks.setdefault("mongodb", lambda: db.ping(mongo))
+            await db.wait_for_mongo(mongo, settings.mongo_url, deadline=settings.startup_deadline)
             await db.init_documents(mongo, settings.mongo_db, documents)
         if use_nats:
             resources.nats = await connect_nats(settings.nats_url, name=name, credential_file=settings.credential_file,
-                                                principal=settings.principal or name, ca_file=settings.nats_ca_file)
+                                                principal=settings.principal or name, ca_file=settings.nats_ca_file,
+                                                deadline=settings.startup_deadline)
             nc = resources.nats
             resources.checks.setdefault("nats", lambda: _nats_connected(nc))
             log_sink = await install_log_sink(nc, name, level=settings.log_level)
@@ -131,6 +146,8 @@ def create_service_app(
                     await hook(app)
                 except Exception:  # noqa: BLE001 - shutdown goes on
                     logger.exception("shutdown hook failed")
+            await cancel_and_wait(list(resources.background), deadline=settings.shutdown_deadline,
+                                  what=f"{name} shutdown")
             if resources.bus is not None:
                 await resources.bus.close()
             if log_sink is not None:
@@ -206,7 +223,8 @@ def _health_router(resources: ServiceResources, metrics: HttpMetrics) -> APIRout
 
 
 def run_service(factory: str, settings: WebOSSettings) -> None:
-    """Serve `module:create_app` with uvicorn on the settings' host and port."""
+    """Serve `module:create_app` with uvicorn on the settings' host and port; exit non-zero when
+    the start fails (a dependency out of reach within `startup_deadline`) or is interrupted."""
     import uvicorn
 
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
@@ -214,8 +232,23 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     tracing.setup_tracing(settings.service_name)
     if tracing.active():
         tracing.instrument_httpx()
-    uvicorn.run(
+    config = uvicorn.Config(
         factory, factory=True, host=settings.host, port=settings.port,
         log_config=None, log_level=settings.log_level.lower(), access_log=False,
         proxy_headers=True, forwarded_allow_ips="*",
     )
+    server = _Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's own code for a failed start-up
+
+
+class _Server(uvicorn_server.Server):
+    """uvicorn notes SIGTERM during start-up but waits for the app's start (up to every
+    dependency's deadline) before acting on it: here the start is abandoned at once."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if not self.started:
+            logger.warning("{} during start-up: exiting", signal.Signals(sig).name)
+            raise SystemExit(128 + sig)

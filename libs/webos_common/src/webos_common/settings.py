@@ -48,6 +48,7 @@ from pydantic import BaseModel, ValidationError
 
 from webos_common.config import WebOSSettings
 from webos_common.errors import Forbidden, NotFound, Unauthorized, Unavailable, ValidationFailed, WebOSError
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.security.service_auth import ServiceCredentials
 
 CHANGED_SUBJECT = "webos.events.settings.settings.changed"  # settings:changed, published by settings
@@ -353,9 +354,7 @@ class LiveSettings(Generic[M]):
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks), what="live settings")
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()

@@ -8,10 +8,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    declare, migrate = "--declare" in args, "--migrate" in args
-    args = [a for a in args if a not in ("--declare", "--migrate")]
-    if len(args) != 1 or args[0].startswith("-"):
-        print("usage: webos-module-host <module-name> [--declare | --migrate]", file=sys.stderr)
+    declare, migrate, dry_run = "--declare" in args, "--migrate" in args, "--dry-run" in args
+    args = [a for a in args if a not in ("--declare", "--migrate", "--dry-run")]
+    if len(args) != 1 or args[0].startswith("-") or (dry_run and not migrate):
+        print("usage: webos-module-host <module-name> [--declare | --migrate [--dry-run]]", file=sys.stderr)
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
@@ -39,11 +39,13 @@ def main(argv: list[str] | None = None) -> None:
         from webos_modulehost.migrations import MigrationError, run_standalone
 
         try:
-            applied = asyncio.run(run_standalone(mod.name, mod.migrations_dir, settings.mongo_url, settings.mongo_db))
+            applied = asyncio.run(run_standalone(mod.name, mod.migrations_dir, settings.mongo_url, settings.mongo_db,
+                                                 dry_run=dry_run))
         except MigrationError as exc:
             print(f"webos-module-host: {exc}", file=sys.stderr)
             raise SystemExit(1) from exc
-        print(f"module {mod.name}: applied {', '.join(applied) if applied else 'nothing (up to date)'}")
+        verb = "would apply" if dry_run else "applied"
+        print(f"module {mod.name}: {verb} {', '.join(applied) if applied else 'nothing (up to date)'}")
         return
     run_service("webos_modulehost.app:create_app", settings)
 

@@ -22,6 +22,7 @@ from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
 from webos_common.hooks import ModuleContext
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.module_registry import ModuleRegistry
 from webos_common.outbox import Outbox, OutboxRelay
 from webos_common.registry import ServiceRegistry
@@ -143,8 +144,7 @@ class _Host:
 
     async def stop(self, app: FastAPI) -> None:
         if self.heartbeat is not None:
-            self.heartbeat.cancel()
-            await asyncio.gather(self.heartbeat, return_exceptions=True)
+            await cancel_and_wait(self.heartbeat, what="module heartbeat")
         if self.registry is not None:
             with contextlib.suppress(Exception):
                 await self.registry.withdraw(self.mod.name, self.instance)

@@ -88,13 +88,22 @@ async def _lock(records: Any, wait: float) -> None:
             await asyncio.sleep(0.2)
 
 
-async def run_standalone(module: str, folder: Path | None, mongo_url: str, db_name: str) -> list[str]:
-    """`webos-module-host <name> --migrate`: apply the pending migrations and return, with no
-    server and no probe (the Helm chart's pre-upgrade Job, under its own deadline)."""
+async def pending(module: str, folder: Path | None, db: Any) -> list[str]:
+    """The ids of the migrations not applied yet, in the order they would run."""
+    done = {row["_id"] async for row in db[f"{module}_migrations"].find({"_id": {"$ne": LOCK_ID}}, {"_id": 1})}
+    return [p.stem for p in discover(folder) if p.stem not in done]
+
+
+async def run_standalone(module: str, folder: Path | None, mongo_url: str, db_name: str, *,
+                         dry_run: bool = False) -> list[str]:
+    """`webos-module-host <name> --migrate [--dry-run]`: apply (or only list) the pending migrations
+    and return, with no server and no probe (the Helm chart's pre-upgrade Job, `webos migrate`)."""
     from webos_common import db
 
-    client = db.mongo_client(mongo_url, appname=f"{module}-migrations")
+    client = db.mongo_client(mongo_url, timeout=10.0, appname=f"{module}-migrations")
     try:
+        if dry_run:
+            return await pending(module, folder, client[db_name])
         return await run_pending(module, folder, client[db_name])
     finally:
         await client.close()

@@ -16,6 +16,7 @@ from pymongo.errors import DuplicateKeyError
 from webos_common import context
 from webos_common.hooks import ModuleContext, ScheduledJob
 from webos_common.identity import SYSTEM_USER
+from webos_common.lifecycle import cancel_and_wait
 
 
 def next_run(job: ScheduledJob, after: datetime) -> datetime:
@@ -78,6 +79,5 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait(self._task, what=f"scheduler {self.module}")
             self._task = None

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from webos_common.bus import EventBus
 from webos_common.envelope import EventEnvelope
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.mail import SmtpSection, smtp_from
 from webos_common.service import ServiceResources
 from webos_common.settings import SystemSettings
@@ -56,9 +57,7 @@ async def startup(app: FastAPI) -> None:
 async def shutdown(app: FastAPI) -> None:
     for name in ("dead_letter_intake", "digest"):
         task = getattr(app.state, name, None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task, what=f"events {name}")
     smtp = getattr(app.state, "smtp_settings", None)
     if smtp is not None:
         await smtp.close()

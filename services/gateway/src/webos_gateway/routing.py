@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from loguru import logger
 from pydantic import ValidationError
 
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
 from webos_gateway.settings import CORE_SERVICES
@@ -93,9 +94,7 @@ class ModuleTable:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task, what="gateway module watch")
 
     async def _run(self) -> None:
         while True:
@@ -206,9 +205,7 @@ class HealthChecker:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task, what="gateway health checks")
 
     async def _run(self) -> None:
         while True:

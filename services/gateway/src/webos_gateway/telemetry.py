@@ -13,6 +13,7 @@ import orjson
 from loguru import logger
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from webos_common.logging import json_record
 from webos_common.metrics import LATENCY_BUCKETS
 
 
@@ -73,9 +74,10 @@ class AccessLog:
             return
         now = time.time()
         if self.fmt == "json":
-            line = orjson.dumps({"time": now, "level": "INFO", "service": self.service, "trace_id": req.trace,
-                                 "request_id": req.request_id, "user_id": user, "method": method, "path": path,
-                                 "status": status, "ms": round(seconds * 1000, 2), "module": route}).decode()
+            record = json_record(time=now, level="INFO", service=self.service, trace_id=req.trace,
+                                 request_id=req.request_id, user_id=user, message=f"{method} {path} -> {status}",
+                                 method=method, path=path, status=status, ms=round(seconds * 1000, 2), module=route)
+            line = orjson.dumps(record).decode()
         else:
             second = int(now)
             if second != self._second:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
+from webos_common.lifecycle import cancel_and_wait
 from webos_gateway.refusal import Refused
 from webos_gateway.routing import Route
 
@@ -106,8 +107,4 @@ async def _pump(upstream: aiohttp.ClientWebSocketResponse, receive: Any, send: A
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(tasks, what="websocket relay")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 
@@ -101,14 +100,9 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
             registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
             app.state.module_registry = registry  # the module switch (PUT /modules/{module}/enabled)
             if settings.settings_watch_registry:
-                app.state.registry_task = asyncio.create_task(follow_registry(service, registry))
-
-    async def stop(app: FastAPI) -> None:
-        task = getattr(app.state, "registry_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                # stopped by the service app within its shutdown deadline, even when the cancel is lost
+                # (it hung shutdown: see webos_common.lifecycle)
+                app.state.registry_task = resources.spawn(follow_registry(service, registry), name="registry")
 
     return create_service_app("settings", settings=settings, use_mongo=True, routers=[router],
-                              on_startup=[start], on_shutdown=[stop])
+                              on_startup=[start])

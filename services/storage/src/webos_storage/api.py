@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from webos_common.afs import safe_name
-from webos_common.errors import BadRequest, NotFound
+from webos_common.errors import BadRequest, NotFound, PayloadTooLarge
 from webos_common.security import CurrentUser
 from webos_storage.bootstrap import Container
 from webos_storage.http_files import not_modified_or_range, stream_response
@@ -74,13 +74,23 @@ async def mkdir(request: Request, user: CurrentUser, body: MkdirIn) -> dict[str,
     return await storage(request).service.mkdir(user, body.urn)
 
 
-@router.put("/files/content", status_code=201)
+def refuse_too_large(request: Request) -> None:
+    """Before a byte of the body is read (uvicorn answers `Expect: 100-continue` only when the
+    body is first read, so such a client never sends it): 413 when it cannot fit."""
+    limit = getattr(request.app.state, "max_upload_bytes", 0)
+    announced = request.headers.get("content-length")
+    if limit and announced and announced.isdigit() and int(announced) > limit:
+        raise PayloadTooLarge(f"Upload of {announced} bytes exceeds the limit of {limit} bytes",
+                              details={"field": "content-length", "limit": limit})
+
+
+@router.put("/files/content", status_code=201, dependencies=[Depends(refuse_too_large)])
 async def upload_raw(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
     ctype = request.headers.get("content-type")
     return await storage(request).service.upload(user, urn, request.stream(), content_type=ctype)
 
 
-@router.post("/files/upload", status_code=201)
+@router.post("/files/upload", status_code=201, dependencies=[Depends(refuse_too_large)])
 async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
     """Multipart form: every file part is stored in the folder `urn` under its file name."""
     service = storage(request).service

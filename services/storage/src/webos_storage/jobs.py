@@ -11,13 +11,13 @@ does not run on the shared TaskIQ workers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from loguru import logger
 
 from webos_common.errors import NotFound
+from webos_common.lifecycle import cancel_and_wait
 from webos_storage.domain.model import Job
 from webos_storage.ports import EventBus
 
@@ -89,8 +89,4 @@ class JobRunner:
             self.jobs.pop(job.id, None)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await cancel_and_wait(list(self._tasks), what="storage jobs")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from webos_common.service import create_service_app
 from webos_storage import bootstrap
 from webos_storage.api import router
+from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads
 from webos_storage.settings import StorageSettings
 
 
@@ -20,6 +21,11 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
         resources = app.state.resources
         app.state.storage = await bootstrap.build(settings, db=resources.db, resources=resources, **adapters)
         resources.checks["sources"] = app.state.storage.check_sources
+        sources, stale = app.state.storage.sources, settings.storage_stale_upload_seconds
+        await sweep_stale_uploads(sources, older_than=stale)  # a crash's temp files, open multipart uploads
+        resources.spawn(sweep_periodically(sources, older_than=stale, interval=settings.storage_sweep_interval),
+                        name="upload-sweeper")
+        app.state.max_upload_bytes = settings.storage_max_upload_bytes
 
     async def stop(app: FastAPI) -> None:
         container = getattr(app.state, "storage", None)

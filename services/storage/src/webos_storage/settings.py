@@ -75,6 +75,14 @@ class StorageSettings(WebOSSettings):
     storage_background_bytes: int = 64 * 1024 * 1024
     storage_share_secret: SecretStr = SecretStr("changeme")
     storage_share_max_seconds: int = 7 * 24 * 3600
+    # Cleanup: upload leftovers (local temp files, open S3 multipart uploads) untouched this long
+    # are removed at start and every `storage_sweep_interval` seconds; a live upload writes
+    # constantly, so another replica's is never taken.
+    storage_stale_upload_seconds: float = 600.0
+    storage_sweep_interval: float = 3600.0
+    # Uploads announcing more bytes than this (Content-Length) are refused with 413 before the
+    # body is read — a client sending `Expect: 100-continue` never sends it. 0: no limit.
+    storage_max_upload_bytes: int = 0
 
     s3_endpoint_url: str | None = None
     s3_bucket: str = "webos"

@@ -33,6 +33,7 @@ from webos_common.bus.wire import handler_scope
 from webos_common.envelope import EventEnvelope
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
+from webos_common.lifecycle import cancel_and_wait
 
 Handler = Callable[[Any], Awaitable[Any]]
 
@@ -109,10 +110,7 @@ class Subscription:
         self._watchdog = asyncio.create_task(self._keep_alive(cfg.ack_wait / 2), name=f"bus:{self.durable}:wpi")
 
     async def stop(self) -> None:
-        for task in (self._task, self._watchdog):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait([self._task, self._watchdog], what=f"bus consumer {self.durable}")
         self._task = self._watchdog = None
 
     async def _keep_alive(self, beat: float) -> None:

@@ -36,6 +36,8 @@ from nats.errors import (
 )
 from nats.js.errors import APIError, NoStreamResponseError
 
+from webos_common.lifecycle import cancel_and_wait
+
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
 _ERROR = b'"error"'
 
@@ -139,8 +141,7 @@ class AckPublisher:
                 await self._sub.unsubscribe()
         self._sub = None
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+            await cancel_and_wait(self._sweeper, what="bus ack sweeper")
             self._sweeper = None
         for future in self._futures.values():
             if not future.done():

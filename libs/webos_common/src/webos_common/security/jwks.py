@@ -10,6 +10,9 @@ import time
 from typing import Any, Protocol
 
 import httpx
+from loguru import logger
+
+from webos_common.errors import Unavailable
 
 
 class JWKSSource(Protocol):
@@ -39,6 +42,7 @@ class HttpJWKS:
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
+        self.unreachable: str | None = None  # why the last fetch failed
 
     async def get_key(self, kid: str) -> dict[str, Any] | None:
         key = self._keys.get(kid)
@@ -47,7 +51,10 @@ class HttpJWKS:
         async with self._lock:
             if kid not in self._keys and time.monotonic() - self._fetched_at >= self.min_refetch_interval:
                 await self._fetch()
-        return self._keys.get(kid)
+        key = self._keys.get(kid)
+        if key is None and self.unreachable is not None:  # an outage, not a forged token: 503, not 401
+            raise Unavailable(f"auth's JWKS at {self.url} is unreachable", details={"dependency": "auth JWKS"})
+        return key
 
     async def _fetch(self) -> None:
         self._fetched_at = time.monotonic()
@@ -56,5 +63,9 @@ class HttpJWKS:
                 resp = await client.get(self.url)
                 resp.raise_for_status()
                 self._keys = {k["kid"]: k for k in resp.json().get("keys", []) if "kid" in k}
-        except (httpx.HTTPError, ValueError, KeyError):
+            self.unreachable = None
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:  # at most once per refetch interval
+            self.unreachable = f"{type(exc).__name__}: {exc}"
+            logger.warning("auth's JWKS at {} not reachable: {}", self.url, self.unreachable)
+        except (ValueError, KeyError):
             return

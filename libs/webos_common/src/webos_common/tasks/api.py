@@ -8,11 +8,14 @@ import functools
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from loguru import logger
 from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
 
 from webos_common.bus.identity import BusIdentity
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.tasks.broker import WebOSBroker
 from webos_common.tasks.middleware import (
     CHAIN_LABEL,
@@ -22,7 +25,7 @@ from webos_common.tasks.middleware import (
     announce,
     current_task_id,
 )
-from webos_common.tasks.status import TaskRecord, TaskState, request_cancel
+from webos_common.tasks.status import TaskRecord, TaskState, request_cancel, stale_after
 
 broker = WebOSBroker()
 broker.add_middlewares(ContextMiddleware())
@@ -62,8 +65,13 @@ def _store() -> Any:
 
 # -- defining tasks -------------------------------------------------------------
 def task(func: Callable[..., Any] | None = None, *, name: str | None = None, retries: int = 0,
-         retry_delay: float = 1.0, timeout: float | None = None, notify: bool = False) -> Any:
+         retry_delay: float = 1.0, timeout: float | None = None, notify: bool = False,
+         rerun_safe: bool = True) -> Any:
     """Register a function as a task: `@task` or `@task(retries=3, retry_delay=0.5)`.
+
+    A worker that dies mid-task hands it to another (within the ack wait); the task then
+    runs again from the start, so its side effects must be safe to repeat. `rerun_safe=False`
+    declares they are not: such a task fails cleanly ("interrupted") instead of running twice.
 
     Retries back off exponentially (retry_delay, ×2, ×4, …) inside the worker.
     `notify=True`: the person who started it gets a notification when it ends
@@ -76,7 +84,7 @@ def task(func: Callable[..., Any] | None = None, *, name: str | None = None, ret
             labels["timeout"] = timeout
         if notify:
             labels[NOTIFY_LABEL] = "true"
-        runner = _runner(fn, retries=retries, retry_delay=retry_delay)
+        runner = _runner(fn, retries=retries, retry_delay=retry_delay, rerun_safe=rerun_safe)
         return broker.register_task(runner, task_name=name or f"{fn.__module__}:{fn.__qualname__}", **labels)
 
     return register(func) if func is not None else register
@@ -88,7 +96,12 @@ async def _call(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, A
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-def _runner(fn: Callable[..., Any], *, retries: int, retry_delay: float) -> Callable[..., Awaitable[Any]]:
+class Interrupted(Exception):
+    """A task that is not safe to re-run was redelivered after its worker vanished."""
+
+
+def _runner(fn: Callable[..., Any], *, retries: int, retry_delay: float,
+            rerun_safe: bool) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(fn)
     async def run(*args: Any, **kwargs: Any) -> Any:
         task_id = current_task_id.get() or ""
@@ -96,29 +109,54 @@ def _runner(fn: Callable[..., Any], *, retries: int, retry_delay: float) -> Call
             record = await broker.store.get(task_id)
             if record is not None and record.cancel_requested:
                 raise TaskCancelled("cancelled before it started")
-        attempt = 0
-        while True:
-            inner = asyncio.ensure_future(_call(fn, args, kwargs))
-            broker.running[task_id] = inner
-            try:
-                return await inner
-            except asyncio.CancelledError:
-                if task_id in broker.cancelled:
-                    raise TaskCancelled("cancelled") from None
-                raise
-            except TaskCancelled:
-                raise
-            except Exception:
-                if attempt >= retries:
-                    raise
-                attempt += 1
-                await _mark_retrying(task_id)
-                await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
-            finally:
-                broker.running.pop(task_id, None)
-                broker.cancelled.discard(task_id)
+            if record is not None and record.deliveries > 1 and not rerun_safe:
+                raise Interrupted("its worker stopped mid-run and the task is not safe to re-run")
+        beating = asyncio.create_task(_heartbeat(task_id), name=f"task-heartbeat:{task_id}")
+        try:
+            return await _attempts(fn, args, kwargs, task_id, retries=retries, retry_delay=retry_delay)
+        finally:
+            await cancel_and_wait(beating, what="task heartbeat")
 
     return run
+
+
+async def _heartbeat(task_id: str) -> None:
+    """The running worker's sign of life on the task record (readers show a silent one as interrupted)."""
+    def beat(record: TaskRecord) -> None:
+        record.heartbeat_at = datetime.now(UTC)
+
+    while broker.store is not None:
+        await asyncio.sleep(stale_after() / 3)
+        try:
+            await broker.store.update(task_id, beat)
+        except Exception as exc:  # noqa: BLE001 - the next beat may get through
+            logger.debug("task {} heartbeat failed: {}", task_id, exc)
+
+
+async def _attempts(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], task_id: str, *,
+                    retries: int, retry_delay: float) -> Any:
+    attempt = 0
+    while True:
+        inner = asyncio.ensure_future(_call(fn, args, kwargs))
+        broker.running[task_id] = inner
+        try:
+            return await inner
+        except asyncio.CancelledError:
+            if task_id in broker.cancelled:
+                raise TaskCancelled("cancelled") from None
+            raise
+        except TaskCancelled:
+            raise
+        except Exception:
+            if attempt >= retries:
+                raise
+            attempt += 1
+            await _mark_retrying(task_id)
+            await asyncio.sleep(retry_delay * 2 ** (attempt - 1))
+        finally:
+            broker.running.pop(task_id, None)
+            broker.cancelled.discard(task_id)
+
 
 
 async def _mark_retrying(task_id: str) -> None:

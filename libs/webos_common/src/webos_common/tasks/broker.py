@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from loguru import logger
@@ -33,14 +33,14 @@ from webos_common.bus import EventBus
 from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.streams import wait_streams
 from webos_common.identity import User
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.messaging import connect_options
-from webos_common.tasks.status import CANCEL_PREFIX, TaskRecord, TaskState, TaskStore
+from webos_common.tasks.status import CANCEL_PREFIX, MAX_DELIVERIES, TaskRecord, TaskState, TaskStore, ack_wait
 
 STREAM = "WEBOS_TASKS"
 SUBJECT = "webos.tasks.run"  # .<principal>
 DURABLE = "webos-workers"
 RESULTS_BUCKET = "webos_task_results"
-ACK_WAIT = 15 * 60.0  # a task running longer than this is handed to another worker
 
 
 def stream_config() -> StreamConfig:
@@ -60,7 +60,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
             durable=DURABLE,
             stream_config=stream_config(),
             consumer_config=ConsumerConfig(
-                durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT, max_deliver=3,
+                durable_name=DURABLE, ack_policy=AckPolicy.EXPLICIT, ack_wait=ack_wait(), max_deliver=MAX_DELIVERIES,
                 filter_subject=f"{SUBJECT}.>",
             ),
             pull_consume_batch=1,
@@ -75,6 +75,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.running: dict[str, asyncio.Task[Any]] = {}
         self.cancelled: set[str] = set()
         self._cancel_sub: Subscription | None = None
+        self._beats: set[asyncio.Task[None]] = set()
         self.identity = BusIdentity.unchecked()
         self.verified: dict[str, tuple[User | None, str | None]] = {}  # task id -> proven person, token
 
@@ -93,11 +94,32 @@ class WebOSBroker(PullBasedJetStreamBroker):
         self.with_result_backend(backend)
         return self
 
+    def _kept_alive(self, msg: Msg) -> Callable[[], Awaitable[None]]:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(ack_wait() / 3)
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # noqa: BLE001 - redelivery settles it
+                    logger.debug("task keep-alive failed: {}", exc)
+
+        beating = asyncio.create_task(beat(), name="task-keep-alive")
+        self._beats.add(beating)
+        beating.add_done_callback(self._beats.discard)
+
+        async def ack() -> None:
+            await cancel_and_wait(beating, what="task keep-alive")
+            await msg.ack()
+
+        return ack
+
     async def kick(self, message: BrokerMessage) -> None:
         await self.js.publish(f"{SUBJECT}.{self.principal}", payload=message.message, headers=message.labels)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        """Worker side: each queued message, once `admit` let it in."""
+        """Worker side: each queued message, once `admit` let it in, with a keep-alive: while a
+        worker holds it, an in-progress beat every third of the ack wait; a worker that dies stops
+        beating and JetStream redelivers the task within the ack wait (30 s), not after a long timeout."""
         while True:
             try:
                 batch = await self.consumer.fetch(batch=self.pull_consume_batch, timeout=self.pull_consume_timeout)
@@ -105,7 +127,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
                 continue
             for msg in batch:
                 if await self.admit(msg):
-                    yield AckableMessage(data=msg.data, ack=msg.ack)
+                    yield AckableMessage(data=msg.data, ack=self._kept_alive(msg))
 
     async def admit(self, msg: Msg) -> bool:
         """Check the person a queued task acts for: a token auth issued for that person to the
@@ -178,6 +200,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
 
     async def shutdown(self) -> None:
         self.started = False
+        await cancel_and_wait(list(self._beats), what="task keep-alives")
         if self._cancel_sub is not None:
             await self._cancel_sub.unsubscribe()
             self._cancel_sub = None

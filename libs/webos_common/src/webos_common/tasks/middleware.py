@@ -108,7 +108,9 @@ class ContextMiddleware(TaskiqMiddleware):
                 if record.state is not TaskState.cancelled:
                     record.state = TaskState.running
                 record.started_at = record.started_at or datetime.now(UTC)
+                record.heartbeat_at = datetime.now(UTC)
                 record.attempts += 1
+                record.deliveries += 1
 
             record = await store.update(message.task_id, running, default=default)
             if record is not None:

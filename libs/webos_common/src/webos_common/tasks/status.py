@@ -7,6 +7,7 @@ read by the events service's `/tasks` API.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +24,17 @@ from webos_common.bus.streams import open_key_value
 
 BUCKET = "webos_tasks"
 KEEP_SECONDS = 7 * 86400
+MAX_DELIVERIES = 3  # deliveries of one task to workers (a worker that vanished counts as one)
+
+
+def ack_wait() -> float:
+    """Seconds JetStream waits for a worker's ack or in-progress beat before redelivering."""
+    return float(os.environ.get("WEBOS_TASKS_ACK_WAIT", "30"))
+
+
+def stale_after() -> float:
+    """A running task whose worker has not beaten for this long is shown as interrupted."""
+    return float(os.environ.get("WEBOS_TASKS_STALE_AFTER", str(ack_wait())))
 
 
 class TaskState(StrEnum):
@@ -58,6 +70,24 @@ class TaskRecord(BaseModel):
     result: Any = None
     error: str | None = None
     cancel_requested: bool = False
+    deliveries: int = 0  # times a worker received it; > 1: an earlier worker vanished mid-run
+    heartbeat_at: datetime | None = None  # the running worker's last sign of life
+
+
+def observed(record: TaskRecord, now: datetime | None = None) -> TaskRecord:
+    """The record as a reader should see it: `running` whose worker stopped beating is
+    `retrying` (JetStream redelivers it within the ack wait), or `failed` after the last delivery."""
+    if record.state is not TaskState.running:
+        return record
+    beat = record.heartbeat_at or record.started_at
+    now = now or _now()
+    if beat is None or (now - beat).total_seconds() < stale_after():
+        return record
+    if record.deliveries < MAX_DELIVERIES:
+        return record.model_copy(update={"state": TaskState.retrying,
+                                         "message": "its worker stopped; handed to another worker"})
+    return record.model_copy(update={"state": TaskState.failed, "finished_at": beat,
+                                     "error": f"its worker stopped during the last of {MAX_DELIVERIES} attempts"})
 
 
 def json_safe(value: Any) -> Any:
@@ -89,7 +119,7 @@ class TaskStore:
             entry = await kv.get(f"task.{task_id}")
         except KeyNotFoundError:
             return None
-        return TaskRecord.model_validate_json(entry.value) if entry.value else None
+        return observed(TaskRecord.model_validate_json(entry.value)) if entry.value else None
 
     async def put(self, record: TaskRecord) -> None:
         kv = await self.open()
@@ -135,7 +165,7 @@ class TaskStore:
                 continue
             if not entry.value:
                 continue
-            record = TaskRecord.model_validate_json(entry.value)
+            record = observed(TaskRecord.model_validate_json(entry.value))
             if user_id is None or record.user_id == user_id:
                 records.append(record)
         records.sort(key=lambda r: r.created_at, reverse=True)

@@ -20,7 +20,9 @@ from taskiq.api import run_receiver_task
 
 from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
+from webos_common.lifecycle import cancel_and_wait
 from webos_common.logging import configure_logging
+from webos_common.messaging import wait_for_nats
 from webos_common.security.service_auth import ServiceCredentials
 from webos_common.service import identity_for
 from webos_common.tasks.api import broker, configure
@@ -45,9 +47,12 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
                          principal: str = "tasks-worker", identity: BusIdentity | None = None,
-                         ca_file: str | None = None) -> AsyncIterator[None]:
+                         ca_file: str | None = None, startup_deadline: float = 20.0) -> AsyncIterator[None]:
     """Run a worker in this event loop for the duration of the block; `identity` checks who each
-    task acts for (and signs the events tasks emit for that person)."""
+    task acts for (and signs the events tasks emit for that person). NATS must answer within
+    `startup_deadline` seconds, else `DependencyUnreachable` naming it."""
+    await wait_for_nats(nats_url, name=principal, deadline=startup_deadline, credential_file=credential_file,
+                        principal=principal, ca_file=ca_file)
     configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     load_task_modules(modules)
     broker.is_worker_process = True
@@ -58,33 +63,30 @@ async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_asyn
     try:
         yield
     finally:
-        await _cancel_all(jobs)
+        await cancel_and_wait(jobs, what="task worker")  # TaskIQ's receiver can swallow a cancel
         await broker.shutdown()
         broker.is_worker_process = False
-
-
-async def _cancel_all(jobs: list[asyncio.Task[None]]) -> None:
-    """Cancel, repeating: TaskIQ's receiver can swallow a cancel that lands mid-fetch."""
-    pending = set(jobs)
-    for _ in range(10):
-        for job in pending:
-            job.cancel()
-        _, pending = await asyncio.wait(pending, timeout=0.5)
-        if not pending:
-            return
-    logger.warning("task worker: {} job(s) did not stop", len(pending))
 
 
 async def serve(settings: WebOSSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if not started:  # still reaching NATS: leave now, not after the deadline
+            logger.warning("{} during start-up: exiting", sig.name)
+            raise SystemExit(128 + sig)
+        stop.set()
+
+    started = False
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     credentials = ServiceCredentials.from_settings(settings)
     try:
         async with running_worker(settings.nats_url, credential_file=settings.credential_file,
                                   principal=settings.principal_name, identity=identity_for(settings, credentials),
-                                  ca_file=settings.nats_ca_file):
+                                  ca_file=settings.nats_ca_file, startup_deadline=settings.startup_deadline):
+            started = True
             logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
             await stop.wait()
     finally:

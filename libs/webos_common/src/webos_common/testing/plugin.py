@@ -1,7 +1,7 @@
 """pytest plugin: real infrastructure, started once per test session on free
 ports in temporary folders, and a fresh database name for every test.
 
-Fixtures: `mongo_server`, `nats_server`, `s3_server` (session; started only
+Fixtures: `log_lines` (loguru lines of the test), `mongo_server`, `nats_server`, `s3_server` (session; started only
 when a test asks), `mongo_url`, `nats_url`, `s3_url`, `db_name` and `nc` (a NATS client) per test,
 `webos_env` (per test: the `WEBOS_*` variables pointing at all of it).
 
@@ -153,3 +153,14 @@ def webos_env(monkeypatch: pytest.MonkeyPatch, mongo_url: str, nats_url: str, db
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    """Every loguru line logged during the test, as `LEVEL message`."""
+    from loguru import logger
+
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(f"{m.record['level'].name} {m.record['message']}"), level="DEBUG")
+    yield lines
+    logger.remove(sink)

@@ -86,6 +86,14 @@ class GuardedSource:
     async def disconnect(self) -> None:
         await self.inner.disconnect()
 
+    async def sweep_stale_uploads(self, older_than: float) -> int:
+        """The inner source's cleanup of interrupted uploads, if it keeps any (see cleanup.py)."""
+        sweep = getattr(self.inner, "sweep_stale_uploads", None)
+        if sweep is None:
+            return 0
+        removed: int = await self._call(lambda: sweep(older_than), slow=True)
+        return removed
+
     def _message(self) -> str:
         return f"Source '{self.id}' is unavailable: {self.reason}"
 

@@ -8,9 +8,11 @@ go to `<root>/.webos-tmp/` first and are renamed into place at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mimetypes
 import os
 import shutil
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,19 @@ class LocalDataSource:
 
     async def disconnect(self) -> None:
         return None
+
+    async def sweep_stale_uploads(self, older_than: float) -> int:
+        """Remove temp files of uploads nobody has written for `older_than` seconds (a crash's)."""
+        def sweep() -> int:
+            cutoff, removed = time.time() - older_than, 0
+            for path in (self.root / TMP).iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    if path.is_file() and path.stat().st_mtime <= cutoff:
+                        path.unlink()
+                        removed += 1
+            return removed
+
+        return await asyncio.to_thread(sweep)
 
     def _resolve(self, path: str) -> Path:
         """The real path for `path`, refusing anything that lands outside the root."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import mimetypes
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aioboto3
@@ -72,6 +73,20 @@ class S3DataSource:
 
     async def disconnect(self) -> None:
         await self._stack.aclose()
+
+    async def sweep_stale_uploads(self, older_than: float) -> int:
+        """Abort multipart uploads under this source begun more than `older_than` seconds ago
+        (a crash mid-upload leaves them open, and real S3 bills their parts)."""
+        cutoff, aborted = datetime.now(UTC) - timedelta(seconds=older_than), 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] <= cutoff:
+                    with contextlib.suppress(ClientError):  # finished or aborted meanwhile
+                        await self._client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                                  UploadId=upload["UploadId"])
+                        aborted += 1
+        return aborted
 
     def _key(self, path: str) -> str:
         return join(self.prefix, path)

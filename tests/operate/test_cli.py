@@ -1,0 +1,113 @@
+"""The operator's commands against the real MongoDB and NATS, as `webos …` runs them."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import nats
+from typer.testing import CliRunner
+
+from webos_cli.main import app
+from webos_common.bus.settings import BusSettings
+from webos_common.module_registry import ModuleRegistry
+
+runner = CliRunner()
+
+
+def _webos(*args: str, env: dict[str, str]):
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _enabled(nats_url: str, name: str) -> bool:
+    async def check() -> bool:
+        nc = await nats.connect(nats_url)
+        try:
+            return await ModuleRegistry(nc.jetstream()).is_enabled(name)
+        finally:
+            await nc.close()
+
+    return asyncio.run(check())
+
+
+def test_modules_enable_disable_and_list(nats_url, db_name) -> None:
+    env = {"WEBOS_NATS_URL": nats_url}
+    name = f"m{db_name[-8:]}"
+    assert f"module {name} disabled" in _webos("modules", "disable", name, env=env)
+    assert _enabled(nats_url, name) is False
+    line = next(ln for ln in _webos("modules", "list", env=env).splitlines() if ln.startswith(name))
+    assert line.split()[1] == "false"
+    _webos("modules", "enable", name, env=env)
+    assert _enabled(nats_url, name) is True
+
+
+def test_events_tail_prints_stored_events_as_json_lines(nats_url, db_name) -> None:
+    subject = f"webos.events.cli{db_name[-8:]}.done"
+
+    async def publish() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            for i in range(2):
+                await nc.jetstream().publish(subject, json.dumps({"n": i}).encode(), stream=BusSettings().stream)
+        finally:
+            await nc.close()
+
+    asyncio.run(publish())
+    done = subprocess.run([sys.executable, "-m", "webos_cli.main", "events", "tail", subject, "--from-start",
+                           "-n", "2"], env={"WEBOS_NATS_URL": nats_url, "PATH": ""}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["event"]["n"] for line in lines] == [0, 1]
+
+
+def test_backup_and_restore_commands_refuse_a_bad_files_option(nats_url) -> None:
+    result = runner.invoke(app, ["backup", "x.tar.gz", "--files", "nofolder"], env={"WEBOS_NATS_URL": nats_url})
+    assert result.exit_code == 2
+    assert "--files" in result.output
+
+
+def test_unreachable_platform_is_said_plainly(tmp_path) -> None:
+    result = runner.invoke(app, ["modules", "list", "--nats-url", "nats://127.0.0.1:1"])
+    assert result.exit_code == 3
+    assert "cannot reach the platform" in result.output
+
+
+def test_backup_and_restore_commands_round_trip(mongo_url, nats_url, db_name, tmp_path) -> None:
+    from pymongo import MongoClient
+
+    from webos_common.infra import NatsServer
+
+    with MongoClient(mongo_url) as client:
+        client[db_name]["auth_users"].insert_one({"_id": "admin", "username": "admin"})
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "a.txt").write_text("a")
+    archive = str(tmp_path / "b.tar.gz")
+    out = _webos("backup", archive, "--files", f"local={files}", "--mongo-url", mongo_url, "--db", db_name,
+                 env={"WEBOS_NATS_URL": nats_url})
+    assert "backed up to" in out and "1 files" in out
+    fresh = NatsServer(tmp_path / "nats2", log_path=tmp_path / "nats2.log", die_with_parent=True)
+    fresh.start()
+    try:
+        out = _webos("restore", archive, "--files", f"local={tmp_path / 'back'}", "--mongo-url", mongo_url,
+                     "--db", f"{db_name}_r", "--nats-url", fresh.url, env={})
+    finally:
+        fresh.stop()
+    assert "restored from" in out
+    assert (tmp_path / "back" / "a.txt").read_text() == "a"
+    with MongoClient(mongo_url) as client:
+        assert client[f"{db_name}_r"]["auth_users"].find_one({"_id": "admin"})["username"] == "admin"
+
+
+def test_migrate_lists_then_applies_each_modules_pending_migrations(mongo_url, db_name) -> None:
+    args = ["migrate", "--module", "tasks", "--mongo-url", mongo_url, "--db", db_name]
+    dry = _webos(*args, "--dry-run", env={})
+    assert "module tasks: would apply 0001" in dry
+    assert "module tasks: applied 0001" in _webos(*args, env={})
+    assert "module tasks: applied nothing (up to date)" in _webos(*args, env={})
+    assert "module tasks: would apply nothing" in _webos(*args, "--dry-run", env={})
+    refused = runner.invoke(app, ["migrate", "--module", "nope"])
+    assert refused.exit_code == 2 and "not installed" in refused.output
