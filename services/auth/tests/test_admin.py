@@ -146,6 +146,10 @@ async def test_closed_registration(webos_env: dict[str, str]) -> None:
 
 async def test_delegated_role_manager_cannot_grant_more_than_they_hold(client: httpx.AsyncClient) -> None:
     root = await admin_headers(client)
+    await client.post("/permissions", headers=root, json={"module": "tasks", "permissions": [
+        {"name": "tasks.read"}, {"name": "tasks.write"}]})
+    await client.post("/permissions", headers=root, json={"module": "inventory", "permissions": [
+        {"name": "inventory.read"}]})
     await client.post("/roles", headers=root, json={"name": "rolemgr",
                                                     "permissions": ["auth.roles.*", "tasks.*"]})
     manager = await register(client, "vera")

@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
-from webos_auth.testing import admin_headers, auth_settings, bearer, login, register, user_headers
+from webos_auth.testing import admin_headers, auth_settings, bearer, declare, login, register, user_headers
 from webos_common.config import WebOSSettings
 from webos_common.security import CurrentUser, require_permission
 from webos_common.service import create_service_app
@@ -22,6 +22,7 @@ from webos_common.testing import lifespan_client, serve_app
 
 async def _clerk(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
     admin = await admin_headers(client)
+    await declare(client, admin, "inventory.read", "inventory.write", "tasks.read")
     await client.post("/roles", headers=admin, json={"name": "clerk", "permissions": ["inventory.*", "tasks.read"]})
     user = await register(client)
     await client.patch(f"/users/{user['id']}", headers=admin, json={"roles": ["user", "clerk"]})

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from webos_auth.main import create_app
-from webos_auth.testing import admin_headers, auth_settings
+from webos_auth.testing import admin_headers, auth_settings, declare
 from webos_common.testing import lifespan_client
 
 
@@ -36,6 +36,7 @@ async def _sign_in(client: httpx.AsyncClient, next_path: str = "/home") -> httpx
 async def test_first_sign_in_creates_the_user_with_mapped_claims(sso_client: httpx.AsyncClient,
                                                                  oidc_provider: Any) -> None:
     admin = await admin_headers(sso_client)
+    await declare(sso_client, admin, "inventory.read")
     await sso_client.post("/roles", headers=admin, json={"name": "clerk", "permissions": ["inventory.*"]})
     oidc_provider.next_claims = {"sub": "ext-42", "email": "wendy@corp.example.com", "email_verified": True,
                                  "preferred_username": "wendy", "name": "Wendy W.", "groups": ["clerk", "nope"]}

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from jose import jwt
 
 from webos_auth.main import create_app
-from webos_auth.testing import ADMIN_PASSWORD, Accounts, bearer, login, register
+from webos_auth.testing import ADMIN_PASSWORD, Accounts, bearer, declare, login, register
 from webos_common.config import WebOSSettings
 from webos_common.errors import BadRequest
 from webos_common.security import CurrentUser, require_permission
@@ -25,6 +25,7 @@ from webos_common.testing import lifespan_client, serve_app
 async def _clerk(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
     """A person holding storage.files.read and tasks.read (role clerk), and their sign-in."""
     admin = bearer(await login(client, "root", ADMIN_PASSWORD))
+    await declare(client, admin, "tasks.read")
     await client.post("/roles", headers=admin, json={"name": "clerk",
                                                      "permissions": ["storage.files.read", "tasks.read"]})
     user = await register(client)

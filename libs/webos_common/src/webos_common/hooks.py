@@ -26,7 +26,7 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, Widget
+from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_common.shell_sdk import ShellComponent
 
 PROJECT = "webos"
@@ -137,6 +137,12 @@ class WebOSHookSpec:
         """Topics of other owners this module publishes (e.g. `notification:send`). Its own
         entities' events and the topics its package registers need no declaration; anything
         else it may not publish (its NATS credential's permissions follow this list)."""
+
+    @hookspec
+    def webos_declare_permissions(self) -> Sequence[PermissionSpec]:
+        """The module's permissions with a description and group; those marked `default` are
+        granted to the `user` role (every registered person). Without this hook a module
+        declares `<name>.read`, `<name>.write` and `<name>.admin`, none by default."""
 
     @hookspec
     def webos_register_tasks(self) -> Sequence[ScheduledJob | Callable[..., Any]]:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+
+class PermissionSpec(BaseModel):
+    """A permission a kernel service or module declares: auth lists it to admins (grouped by
+    `group`, with its description) and, when `default`, grants it to the `user` role the first
+    time it is seen, so a newly registered person can use the module at once."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$", max_length=100)
+    description: str = Field(default="", max_length=300)
+    group: str = Field(default="", max_length=64)
+    default: bool = False
 
 
 class NavEntry(BaseModel):
@@ -72,7 +83,7 @@ class ModuleManifest(BaseModel):
     health_path: str = "/readyz"
     public_prefixes: list[str] = Field(default_factory=list)  # gateway paths open without sign-in
     routes: list[dict[str, Any]] = Field(default_factory=list)
-    permissions: list[str] = Field(default_factory=list)
+    permissions: list[PermissionSpec] = Field(default_factory=list)
     nav: list[NavEntry] = Field(default_factory=list)
     commands: list[PaletteCommand] = Field(default_factory=list)
     widgets: list[Widget] = Field(default_factory=list)
@@ -86,3 +97,11 @@ class ModuleManifest(BaseModel):
     ui_components: list[str] = Field(default_factory=list)
     reads: list[str] = Field(default_factory=list)  # read grants: other modules' collections it reads
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("permissions", mode="before")
+    @classmethod
+    def _names_are_specs(cls, value: Any) -> Any:
+        """A bare name (an older host's manifest) is a permission without a description."""
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value

@@ -21,6 +21,7 @@ from webos_common import db
 from webos_common.bus import EventBus
 from webos_common.documents import EventPublisher, OutboxPublisher, documents
 from webos_common.documents.grants import ReadGrants
+from webos_common.documents.sharing import AuthDirectory, Directory, RecordRules
 from webos_common.hooks import ModuleContext
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.module_registry import ModuleRegistry
@@ -108,6 +109,9 @@ class _Host:
                                          credentials=resources.credentials, settings_url=self.settings.settings_url)
             await self.config.start()
             self.services.register(ModuleSettings, self.config)
+        self.services.register(RecordRules, RecordRules(self.config))
+        if resources.credentials is not None:  # who may be shared with or assigned: auth's directory
+            self.services.register(Directory, AuthDirectory(self.settings.auth_url, resources.credentials))
         self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services,
                                  config=self.config)
         self.scheduler = Scheduler(mod.name, mod.jobs, database, ctx=self.ctx, poll=self.settings.job_poll,

@@ -41,7 +41,7 @@ from webos_common.hooks import (
     installed_modules,
     load_module,
 )
-from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, Widget
+from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_common.shell_sdk import ShellComponent
 
 
@@ -72,6 +72,7 @@ class LoadedModule:
     static_dir: Path | None = None
     reads: list[str] = field(default_factory=list)
     declared_events: list[str] = field(default_factory=list)  # other owners' topics it publishes
+    permissions: list[PermissionSpec] = field(default_factory=list)
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -162,8 +163,25 @@ def _hooks(mod: LoadedModule) -> None:
             raise ModuleLoadError(f"module {mod.name!r}: webos_register_shell_components returned "
                                   f"{component!r}, not a ShellComponent")
     mod.declared_events = [str(topic) for topic in collect(hook.webos_declare_emitted_events())]
+    mod.permissions = _permissions(mod, collect(hook.webos_declare_permissions()))
     for handlers in hook.webos_register_event_handlers():
         mod.handlers.update(handlers or {})
     for job in collect(hook.webos_register_tasks()):
         if isinstance(job, ScheduledJob):
             mod.jobs.append(job)
+
+
+def _permissions(mod: LoadedModule, declared: list[Any]) -> list[PermissionSpec]:
+    """The module's declared permissions (each named `<module>.…`), or the three it always had."""
+    if not declared:
+        label = mod.name.capitalize()
+        return [PermissionSpec(name=f"{mod.name}.{action}", description=f"{text} {label}", group=mod.name)
+                for action, text in (("read", "See"), ("write", "Create and change"), ("admin", "Administer"))]
+    specs = []
+    for item in declared:
+        spec = PermissionSpec.model_validate(item)
+        if not spec.name.startswith(f"{mod.name}."):
+            raise ModuleLoadError(f"module {mod.name!r} declares permission {spec.name!r}: "
+                                  f"a module's permissions are named {mod.name}.<action>")
+        specs.append(spec.model_copy(update={"group": spec.group or mod.name}))
+    return specs

@@ -56,7 +56,7 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
     return ModuleManifest(
         name=name, version=mod.version, description=mod.description, instance_id=instance,
         base_url=base_url(settings), public_prefixes=public,
-        routes=routes, permissions=[f"{name}.read", f"{name}.write", f"{name}.admin"],
+        routes=routes, permissions=mod.permissions,
         nav=mod.nav, commands=mod.commands, widgets=mod.widgets, admin_pages=mod.admin_pages,
         collections=collections, ui_components=[c.entry() for c in mod.shell_components],
         search_endpoint=search if has_search else None, reads=mod.reads,

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJs
 
 from webos_common.bus import register_event
 from webos_common.documents import CreateModel, OwnedDocument, OwnedReadModel, UpdateModel
+from webos_common.documents.sharing import RecordRule, UserRef
 
 
 class TaskStatus(StrEnum):
@@ -56,6 +57,8 @@ class Task(OwnedDocument):
             [("owner_id", 1), ("status", 1)],
             [("owner_id", 1), ("due_date", 1)],
             [("due_date", 1), ("status", 1)],
+            [("assignees", 1), ("status", 1)],
+            [("shares.id", 1)],
         ]
 
 
@@ -67,6 +70,7 @@ class TaskCreate(CreateModel):
     due_date: UtcDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     attachment: FileUrn | None = None
+    assignees: list[UserRef] = Field(default_factory=list, max_length=20)  # each is notified
 
 
 class TaskUpdate(UpdateModel):
@@ -76,6 +80,7 @@ class TaskUpdate(UpdateModel):
     due_date: UtcDatetime | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
     attachment: FileUrn | None = None
+    assignees: list[UserRef] | None = Field(default=None, max_length=20)
 
 
 class TaskRead(OwnedReadModel):
@@ -119,6 +124,8 @@ class TaskSettings(BaseModel):
     remind_due_tomorrow: bool = True
     widget_limit: int = Field(default=5, ge=1, le=20)
     widget_show_done: bool = False
+    # e.g. {"role": "manager", "access": "read", "where": {"tags": "team-a"}}: managers read team-a's tasks
+    record_rules: list[RecordRule] = Field(default_factory=list, max_length=50)
 
 
 class TaskMoved(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from webos_common.hooks import CollectionSpec
-from webos_common.manifest import NavEntry, PaletteCommand, Widget
+from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_common.shell_sdk import ShellComponent
 from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
 
@@ -13,6 +13,8 @@ from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
 def webos_register_ui() -> list[NavEntry | Widget]:
     return [
         NavEntry(label="Tasks", path="/m/tasks", icon="task_alt", permission="tasks.read", order=20),
+        NavEntry(label="Assigned to me", path="/m/tasks?assigned=me", icon="assignment_ind",
+                 permission="tasks.read", order=21),
         Widget(id="tasks.open", title="My open tasks", kind="list", endpoint="/api/tasks/widget",
                permission="tasks.read"),
     ]
@@ -24,6 +26,17 @@ def webos_register_commands() -> list[PaletteCommand]:
                        collection="tasks", permission="tasks.write"),
         PaletteCommand(id="tasks.mine", label="My open tasks", keywords=["todo", "open", "list"],
                        action="navigate", path="/m/tasks?status=todo", permission="tasks.read"),
+    ]
+
+
+def webos_declare_permissions() -> list[PermissionSpec]:
+    # every registered person may keep their own task list from the first day
+    return [
+        PermissionSpec(name="tasks.read", description="See one's own tasks and those shared with or assigned "
+                       "to one", default=True),
+        PermissionSpec(name="tasks.write", description="Create tasks and change, share and assign the ones "
+                       "one may write", default=True),
+        PermissionSpec(name="tasks.admin", description="Administer the tasks module (its admin page)"),
     ]
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from webos_common.documents import EventPublisher, Page
+from webos_common.documents.sharing import AssigneesIn, Directory, RecordRules, SharesIn
 from webos_common.registry import app_registry, provide
 from webos_common.settings import ModuleSettings
 from webos_tasks.models import (
@@ -28,8 +29,9 @@ from webos_tasks.service import TaskService
 router = APIRouter()
 
 
-def tasks_service(events: EventPublisher = provide(EventPublisher)) -> TaskService:
-    return TaskService(events=events)
+def tasks_service(request: Request, events: EventPublisher = provide(EventPublisher)) -> TaskService:
+    services = app_registry(request.app)
+    return TaskService(events=events, directory=services.find(Directory), rules=services.find(RecordRules))
 
 
 Service = Annotated[TaskService, Depends(tasks_service)]
@@ -40,9 +42,14 @@ async def list_tasks(service: Service, status_: Annotated[TaskStatus | None, Que
                      priority: Priority | None = None, tag: str | None = None, q: str | None = None,
                      due_before: datetime | None = None, due_after: datetime | None = None,
                      sort: str | None = None, skip: Annotated[int, Query(ge=0)] = 0,
-                     limit: Annotated[int, Query(ge=1)] = 50) -> Page[TaskRead]:
+                     limit: Annotated[int, Query(ge=1)] = 50,
+                     assigned: Annotated[Literal["me"] | None, Query()] = None,
+                     mine: bool = False) -> Page[TaskRead]:
+    """The tasks one may see; `assigned=me` only those assigned to one ("Assigned to me"),
+    `mine=true` only one's own."""
     return await service.search(status=status_, priority=priority, tag=tag, q=q, due_before=due_before,
-                                due_after=due_after, sort=sort, skip=skip, limit=limit)
+                                due_after=due_after, sort=sort, skip=skip, limit=limit,
+                                assigned_to_me=assigned == "me", mine=mine)
 
 
 @router.post("/tasks", response_model=TaskRead, status_code=status.HTTP_201_CREATED)
@@ -79,6 +86,18 @@ async def get_task(task_id: str, service: Service) -> TaskRead:
 @router.patch("/tasks/{task_id}", response_model=TaskRead)
 async def update_task(task_id: str, task_in: TaskUpdate, service: Service) -> TaskRead:
     return await service.update(task_id, task_in)
+
+
+@router.put("/tasks/{task_id}/shares", response_model=TaskRead)
+async def share_task(task_id: str, body: SharesIn, service: Service) -> TaskRead:
+    """Share with people or roles (read or write); the list replaces the old one."""
+    return await service.share(task_id, body)
+
+
+@router.put("/tasks/{task_id}/assignees", response_model=TaskRead)
+async def assign_task(task_id: str, body: AssigneesIn, service: Service) -> TaskRead:
+    """Assign to people (each new one is notified); the list replaces the old one."""
+    return await service.assign(task_id, body)
 
 
 @router.post("/tasks/{task_id}/move", response_model=TaskRead)

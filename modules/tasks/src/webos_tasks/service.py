@@ -3,10 +3,13 @@ bulk status, stats and due-tomorrow reminders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from webos_common import context
 from webos_common.documents import BaseService, Page
+from webos_common.documents.sharing import AssigneesIn
 from webos_common.errors import ValidationFailed
 from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
 
@@ -32,11 +35,34 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
     module, entity = "tasks", "task"
     document, read_schema = Task, TaskRead
 
+    async def create(self, data_in: TaskCreate) -> TaskRead:
+        """A task, then its assignees (checked against the directory, each notified)."""
+        assignees = data_in.assignees
+        if assignees:
+            self.can_write()
+            await self._check_known([("user", a) for a in assignees], "assignees")
+        created = await super().create(data_in.model_copy(update={"assignees": []}))
+        return await self.assign(created.id, AssigneesIn(assignees=assignees)) if assignees else created
+
+    async def update(self, id: Any, data_in: TaskUpdate | Mapping[str, Any]) -> TaskRead:
+        changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, TaskUpdate) else dict(data_in)
+        assignees = changes.pop("assignees", None)
+        updated = await super().update(id, changes) if changes or assignees is None else None
+        if assignees is not None:
+            return await self.assign(id, AssigneesIn(assignees=assignees))
+        assert updated is not None
+        return updated
+
     async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,
                      due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
-                     limit: int | None = None) -> Page[TaskRead]:
+                     limit: int | None = None, assigned_to_me: bool = False, mine: bool = False) -> Page[TaskRead]:
         filters: dict[str, Any] = {}
+        me = context.current_user.get()
+        if assigned_to_me and me is not None:
+            filters["assignees"] = me.id
+        if mine and me is not None:
+            filters["owner_id"] = me.id
         if status:
             filters["status"] = status.value
         if priority:

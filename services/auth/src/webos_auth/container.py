@@ -8,6 +8,7 @@ from typing import Any
 
 from webos_auth.actions import ActionTokens
 from webos_auth.apikeys import ApiKeys
+from webos_auth.audit import Audit
 from webos_auth.clients import AssertionLedger, PrincipalDirectory
 from webos_auth.events import Events
 from webos_auth.keys import KeyStore
@@ -17,6 +18,7 @@ from webos_auth.roles import Roles
 from webos_auth.settings import AuthSettings
 from webos_auth.throttle import LoginThrottle
 from webos_auth.tokens import Tokens
+from webos_auth.twofactor import TwoFactor
 from webos_auth.users import Users
 
 
@@ -37,9 +39,12 @@ class Container:
     events: Events
     principals: PrincipalDirectory
     assertions: AssertionLedger
+    audit: Audit
+    twofactor: TwoFactor
 
     async def ensure(self) -> None:
-        for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle, self.assertions):
+        for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle, self.assertions,
+                     self.audit):
             await part.ensure_indexes()
         await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
         await self.roles.ensure()
@@ -59,9 +64,10 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
     keys = KeyStore(db["auth_signing_keys"], secret=settings.key_encryption_secret.get_secret_value(),
                     token_ttl=settings.access_token_ttl, rotation_days=settings.key_rotation_days)
     outbox = OutboxMailer(db["auth_outbox"])
+    users = Users(db["auth_users"])
     return Container(
         settings=settings, db=db,
-        users=Users(db["auth_users"]),
+        users=users,
         roles=Roles(db["auth_roles"], db["auth_permissions"]),
         keys=keys,
         tokens=Tokens(keys, db["auth_refresh_tokens"], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
@@ -79,4 +85,6 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         events=Events(resources),
         principals=PrincipalDirectory(settings.auth_principals_file),
         assertions=AssertionLedger(db["auth_assertion_jtis"]),
+        audit=Audit(db["auth_audit"]),
+        twofactor=TwoFactor(users),
     )

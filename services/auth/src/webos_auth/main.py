@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from loguru import logger
 
 from webos_auth import service
-from webos_auth.api import me, public, roles, session, sso, token, users
+from webos_auth.api import directory, me, public, roles, session, sso, token, users
 from webos_auth.container import build
+from webos_auth.declarations import Declarations
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
 from webos_auth.settings import AuthSettings
 from webos_common.clients.auth import CONTACTS_SUBJECT
+from webos_common.module_registry import ModuleRegistry
 from webos_common.security import TokenVerifier
 from webos_common.service import create_service_app
 from webos_common.settings import SystemSettings
@@ -56,6 +58,11 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         resources.verifier = TokenVerifier(container.keys, issuer=settings.jwt_issuer,
                                            audience=(settings.jwt_audience, "auth"),
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
+        registry = None
+        if resources.nats is not None:
+            registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
+        app.state.declarations = Declarations(container.roles, container.audit, registry)
+        await app.state.declarations.start()
         if resources.nats is not None:
             await resources.verifier.follow(resources.nats)
 
@@ -74,11 +81,15 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
             logger.info("created superuser {} <{}>", created["username"], created["email"])
 
     async def stop(app: FastAPI) -> None:
+        declarations = getattr(app.state, "declarations", None)
+        if declarations is not None:
+            await declarations.stop()
         smtp = getattr(app.state, "smtp_settings", None)
         if smtp is not None:
             await smtp.close()
 
     return create_service_app(
         "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
-        routers=[public.router, session.router, token.router, me.router, users.router, roles.router, sso.router],
+        routers=[public.router, session.router, token.router, me.router, users.router, roles.router, sso.router,
+                 directory.router],
     )

@@ -37,6 +37,15 @@ class LoginIn(Body):
     login: Annotated[str, StringConstraints(min_length=1, max_length=254)] = Field(
         validation_alias=AliasChoices("login", "email", "username"))
     password: Secret
+    otp: Annotated[str, StringConstraints(min_length=6, max_length=20)] | None = None  # a TOTP or recovery code
+
+
+class OtpIn(Body):
+    code: Annotated[str, StringConstraints(min_length=6, max_length=20)]
+
+
+class PasswordConfirm(Body):
+    password: Secret
 
 
 class RefreshIn(Body):
@@ -95,21 +104,31 @@ class RoleCreate(Body):
     name: RoleName
     description: Annotated[str, StringConstraints(max_length=300)] = ""
     permissions: list[Permission] = []
+    require_2fa: bool = False
 
 
 class RoleUpdate(Body):
+    name: RoleName | None = None  # a new name: renames the role and every person's grant of it
     description: Annotated[str, StringConstraints(max_length=300)] | None = None
     permissions: list[Permission] | None = None
+    require_2fa: bool | None = None  # its holders must sign in with a second factor
 
 
 class PermissionDecl(Body):
     name: Permission
     description: Annotated[str, StringConstraints(max_length=300)] = ""
+    group: Annotated[str, StringConstraints(max_length=64)] = ""
+    default: bool = False
 
 
 class PermissionsDeclare(Body):
     module: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
     permissions: list[PermissionDecl]
+
+
+class AccessRequest(Body):
+    message: Annotated[str, StringConstraints(max_length=1000)] = ""
+    permissions: list[Permission] = Field(default=[], max_length=50)
 
 
 class ApiKeyCreate(Body):

@@ -6,24 +6,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from webos_auth import twofactor
 from webos_auth.apikeys import covered
 from webos_auth.container import Container
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN, USER_UPDATED
 from webos_auth.mail import Mail
+from webos_auth.roles import PRIVILEGED_ROLES
 from webos_auth.tokens import TokenPair
 from webos_auth.users import public
 from webos_common.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from webos_common.security.revocation import user_revocation
 
 GENERIC_LOGIN_ERROR = "Wrong email/username or password"
+NOTIFY = "notification:send"
 
 
 async def permissions_of(c: Container, user: dict[str, Any]) -> list[str]:
     return await c.roles.permissions_for(user.get("roles", []))
 
 
+async def otp_setup_required(c: Container, user: dict[str, Any]) -> list[str]:
+    """The person's roles that require two-factor sign-in, when they have not set it up."""
+    return [] if twofactor.enabled(user) else await c.roles.requiring_2fa(user.get("roles", []))
+
+
 async def issue_tokens(c: Container, user: dict[str, Any], *, family: str | None = None,
                        parent: str | None = None) -> TokenPair:
+    """Tokens with the person's roles and permissions; none of either while a role requires a
+    second factor they have not set up (they may only reach My account to set it up)."""
+    if await otp_setup_required(c, user):
+        return await c.tokens.issue({**user, "roles": []}, [], family=family, parent=parent)
     return await c.tokens.issue(user, await permissions_of(c, user), family=family, parent=parent)
 
 
@@ -60,7 +72,8 @@ async def register(c: Container, *, email: str, username: str, password: str,
     return user
 
 
-async def login(c: Container, *, login: str, password: str, address: str) -> tuple[dict[str, Any], TokenPair]:
+async def login(c: Container, *, login: str, password: str, address: str,
+                otp: str | None = None) -> tuple[dict[str, Any], TokenPair]:
     user = await c.users.find_login(login)
     account = user["_id"] if user else f"name:{login.strip().lower()}"
     await c.throttle.check(account, address)
@@ -70,6 +83,14 @@ async def login(c: Container, *, login: str, password: str, address: str) -> tup
         raise Unauthorized(GENERIC_LOGIN_ERROR, code="invalid_credentials")
     if not user.get("active", True):
         raise Forbidden("This account is disabled", code="account_disabled")
+    if twofactor.enabled(user):
+        if not otp:
+            raise Unauthorized("Enter the code from your authenticator app", code="otp_required",
+                               details={"field": "otp"})
+        if not await c.twofactor.check(user, otp):
+            await c.throttle.failed(account, address)
+            raise Unauthorized("That code is wrong or was already used", code="otp_invalid",
+                               details={"field": "otp"})
     await c.throttle.succeeded(account)
     if c.passwords.needs_rehash(user["password_hash"]):
         await c.users.update(user["_id"], {"password_hash": await c.passwords.ahash(password)})
@@ -132,6 +153,24 @@ async def invite(c: Container, *, email: str, roles: list[str]) -> None:
     token = await c.actions.create("invite", c.settings.invite_token_ttl, email=email.lower(), roles=roles)
     await c.mailer.send(Mail(to=email, subject="You are invited to WebOS", kind="invite", link_token=token,
                              body=f"Create your account: {c.settings.base_url}/register?invite={token}\n"))
+
+
+async def request_access(c: Container, user_id: str, *, message: str, permissions: list[str]) -> int:
+    """Notify every active admin that `user_id` asks for access; how many were told."""
+    who = await c.users.get(user_id)
+    asked = f" ({', '.join(permissions)})" if permissions else ""
+    told = 0
+    async for admin in c.users.collection.find({"roles": {"$in": sorted(PRIVILEGED_ROLES)}, "active": True},
+                                               {"_id": 1}):
+        await c.events.emit(NOTIFY, {
+            "user_id": admin["_id"], "type": "access_request", "title": f"{who['username']} asks for access",
+            "message": (message or "No message") + asked, "level": "info",
+            "link": f"/admin/users?q={who['username']}",
+            "metadata": {"user_id": user_id, "permissions": permissions}})
+        told += 1
+    await c.audit.record(None, "user.access_requested", f"user:{user_id}", username=who["username"],
+                         permissions=permissions, message=message)
+    return told
 
 
 async def introspect(c: Container, key: str) -> dict[str, Any]:

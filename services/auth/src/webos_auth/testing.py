@@ -52,6 +52,16 @@ async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return bearer(await login(client, "root", ADMIN_PASSWORD))
 
 
+async def declare(client: httpx.AsyncClient, headers: dict[str, str], *names: str) -> None:
+    """Declare permissions as a module would (grouped by their first part), so roles may hold them."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for name in names:
+        groups.setdefault(name.split(".", 1)[0], []).append({"name": name})
+    for module, items in groups.items():
+        resp = await client.post("/permissions", headers=headers, json={"module": module, "permissions": items})
+        assert resp.status_code == 204, resp.text
+
+
 async def user_headers(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, str]]:
     user = await register(client)
     return user, bearer(await login(client, user["username"]))

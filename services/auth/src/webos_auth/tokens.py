@@ -88,6 +88,8 @@ class Tokens:
         if doc is not None:
             return doc["user_id"], doc["family"], token_id
         old = await self.refresh.find_one({"_id": token_id})
+        if old is not None and old.get("revoked_reason"):  # an admin's change: the person is told why
+            raise Unauthorized(old["revoked_reason"], code="signed_out_by_admin")
         if old is None or old["used_at"] is None:
             raise Unauthorized("Invalid, expired or revoked refresh token")
         if await self._raced(old, now):
@@ -112,5 +114,9 @@ class Tokens:
         if doc is not None:
             await self.revoke_family(doc["family"])
 
-    async def revoke_user(self, user_id: str) -> None:
-        await self.refresh.update_many({"user_id": user_id}, {"$set": {"revoked": True}})
+    async def revoke_user(self, user_id: str, reason: str | None = None) -> None:
+        """Every session of the person; `reason` is what their next refresh answers."""
+        changes: dict[str, Any] = {"revoked": True}
+        if reason:
+            changes["revoked_reason"] = reason
+        await self.refresh.update_many({"user_id": user_id, "revoked": False}, {"$set": changes})

@@ -20,6 +20,7 @@ def public(user: dict[str, Any]) -> dict[str, Any]:
     """What the API shows of a user: never the hash or lockout internals."""
     out = {"id": user["_id"], **{k: user.get(k) for k in PUBLIC_FIELDS}}
     out["sso"] = bool(user.get("sso"))
+    out["two_factor"] = bool((user.get("totp") or {}).get("secret"))
     return out
 
 

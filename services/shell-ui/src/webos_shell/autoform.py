@@ -66,6 +66,9 @@ class AutoForm:
             bind(ui.input(label, password=True, password_toggle_button=True))
         elif spec.kind == "text":
             bind(ui.textarea(label))
+        elif spec.kind == "list" and spec.item is not None and spec.item.kind == "link":
+            target[spec.name] = list(target.get(spec.name) or [])
+            self._link(spec.item, target, label, bind, name=spec.name, multiple=True)
         elif spec.kind == "list":
             target[spec.name] = list(target.get(spec.name) or [])
             options = spec.item.options if spec.item and spec.item.kind == "enum" else list(target[spec.name])
@@ -93,13 +96,16 @@ class AutoForm:
         if spec.description and spec.kind != "object":
             ui.label(spec.description).classes("text-xs text-gray-500 -mt-2")
 
-    def _link(self, spec: FieldSpec, target: dict[str, Any], label: str, bind: Callable[[Any], Any]) -> None:
+    def _link(self, spec: FieldSpec, target: dict[str, Any], label: str, bind: Callable[[Any], Any], *,
+              name: str | None = None, multiple: bool = False) -> None:
+        """A searchable picker over the link's endpoint (the user and role pickers among them)."""
         assert spec.link is not None
         endpoint = spec.link.get("endpoint", "")
         shown, key = spec.link.get("label", "name"), spec.link.get("value", "id")
-        current = target.get(spec.name)
-        select = bind(ui.select({current: str(current)} if current else {}, label=label, with_input=True,
-                                clearable=True).props("use-input"))
+        current = target.get(name or spec.name)
+        known = {str(v): str(v) for v in (current if isinstance(current, list) else [current]) if v}
+        select = bind(ui.select(known, label=label, with_input=True, clearable=True, multiple=multiple).props(
+            "use-input" + (" use-chips" if multiple else "")))
 
         async def load() -> None:
             try:

@@ -62,6 +62,8 @@ class DataExplorer:
                           on_click=lambda: self._filter(field.value, value.value)).props("flat dense")
             self.chips = ui.row().classes("gap-1")
             ui.space()
+            if self.writable and "shares" in (self.ref.schema().get("properties") or {}):
+                ui.button("Share", icon="share", on_click=self._share).props('flat data-testid="explorer-share"')
             if self.writable:
                 ui.button("Bulk edit", icon="edit_note", on_click=self._bulk).props('flat data-testid="bulk-edit"')
                 self.delete_button = ui.button("Delete", icon="delete", on_click=self._delete).props(
@@ -184,6 +186,13 @@ class DataExplorer:
         rows = await self._selected()
         if rows:
             await open_bulk_dialog(self, rows)
+
+    async def _share(self) -> None:
+        from webos_shell.sharing import open_share_dialog
+
+        rows = await self._selected()
+        if rows:
+            await open_share_dialog(self.endpoint, rows[0], self.load)
 
     async def _delete(self) -> None:
         rows = await self._selected()

@@ -24,6 +24,11 @@ class SessionExpired(ApiError):
     pass
 
 
+def error_code(exc: ApiError) -> str | None:
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) and error.get("code") else None
+
+
 def _body(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -41,11 +46,13 @@ class Gateway:
         await self.http.aclose()
 
     # -- sign-in --------------------------------------------------------------
-    async def login(self, tokens: Tokens, login: str, password: str) -> None:
-        response = await self.http.post(endpoints.LOGIN, json={"login": login, "password": password})
+    async def login(self, tokens: Tokens, login: str, password: str, otp: str | None = None) -> None:
+        body = {"login": login, "password": password, **({"otp": otp} if otp else {})}
+        response = await self.http.post(endpoints.LOGIN, json=body)
         if response.status_code != 200:
             raise ApiError(response.status_code, _body(response))
         self._keep(tokens, response.json())
+        tokens.pop("signed_out_reason", None)
 
     async def refresh(self, tokens: Tokens, *, stale: str | None = None) -> bool:
         """Swap the refresh token for a new pair. Concurrent callers share one
@@ -60,6 +67,9 @@ class Gateway:
                 return True  # another call refreshed while this one waited
             response = await self.http.post(endpoints.REFRESH, json={"refresh_token": used})
             if response.status_code != 200:
+                error = ApiError(response.status_code, _body(response))
+                if error_code(error) == "signed_out_by_admin":  # told on the sign-in page
+                    tokens["signed_out_reason"] = error.message
                 return False
             self._keep(tokens, response.json())
         self._locks.pop(used, None)

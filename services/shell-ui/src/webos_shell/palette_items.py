@@ -42,7 +42,8 @@ SHELL_PAGES = (
                 keywords=("profile", "password", "api keys", "preferences"), icon="manage_accounts"),
 )
 ADMIN_PAGES = (
-    ("admin", "Admin dashboard"), ("admin/users", "Users and roles"), ("admin/modules", "Module manager"),
+    ("admin", "Admin dashboard"), ("admin/users", "Users"), ("admin/roles", "Roles and permissions"),
+    ("admin/audit", "Audit trail of roles"), ("admin/modules", "Module manager"),
     ("admin/settings", "Settings editor"), ("admin/logs", "Live logs"), ("admin/events", "Event log and dead letters"),
 )
 

@@ -6,7 +6,9 @@ Links: a string property with `"x-link": {"endpoint": "/api/auth/users",
 "label": "username", "value": "id"}` (or `"x-link": "<endpoint>"`) gets a
 picker over that endpoint. Files: `"format": "fs-urn"` (or `"x-file": true`)
 is a `fs://…` URN chosen from the person's files. Secrets: `"format":
-"password"`, `"writeOnly"` or `"x-secret": true` are shown masked.
+"password"`, `"writeOnly"` or `"x-secret": true` are shown masked. People and roles: `"format": "user-id"` and
+`"format": "role-name"` (`webos_common.documents.sharing.UserRef`/`RoleRef`) get the
+system user and role pickers (searchable, over auth's directory).
 """
 
 from __future__ import annotations
@@ -72,15 +74,21 @@ def _unwrap_nullable(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict
     return schema, False
 
 
+PICKERS = {  # the system pickers: a person (by id) or a role (by name)
+    "user-id": {"endpoint": "/api/auth/directory/people", "label": "display_name", "value": "id"},
+    "role-name": {"endpoint": "/api/auth/directory/roles", "label": "name", "value": "name"},
+}
+
+
 def field_spec(name: str, schema: dict[str, Any], root: dict[str, Any], *, path: str = "",
                required: bool = False) -> FieldSpec:
     schema, nullable = _unwrap_nullable(_resolve(schema, root), root)
     spec = FieldSpec(name=name, path=path or name, kind="string", label=_label(name, schema),
                      required=required, nullable=nullable, default=schema.get("default"),
                      description=str(schema.get("description", "")), read_only=bool(schema.get("readOnly")))
-    link = schema.get("x-link")
     kind = schema.get("type")
     fmt = schema.get("format")
+    link = schema.get("x-link") or PICKERS.get(str(fmt))
     if link:
         spec.kind = "link"
         spec.link = {"endpoint": link} if isinstance(link, str) else {k: str(v) for k, v in link.items()}

@@ -12,7 +12,7 @@ from typing import Any
 from webos_shell.schema_fields import FieldSpec
 
 HIDDEN = {"id", "_id", "owner_id", "deleted_at", "created_by", "updated_by", "revision_id", "created_at",
-          "completed_at"}
+          "completed_at", "shares", "assignees"}
 
 
 def row_id(row: dict[str, Any]) -> str:

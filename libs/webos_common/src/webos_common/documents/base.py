@@ -163,9 +163,13 @@ class CoreDocument(Document):
 
 
 class OwnedDocument(CoreDocument):
-    """A row that belongs to one user; non-admins only ever see their own."""
+    """A row that belongs to one user, who may share it (`shares`: `{kind: user|role, id,
+    access: read|write}`) and assign it to people (`assignees`). Non-admins see only what
+    they own or what is shared with or assigned to them (see `documents.sharing`)."""
 
     owner_id: Annotated[str, Indexed()] = ""
+    shares: list[dict[str, str]] = Field(default_factory=list)
+    assignees: Annotated[list[str], Indexed()] = Field(default_factory=list)
 
 
 OWNER_FIELD = "owner_id"

@@ -4,13 +4,16 @@ Beanie registers the documents (collections, indexes); the hot paths talk
 to the PyMongo collection directly — one round trip, one validation — so
 the scoping costs a filter, not an ODM. Every query carries the scope:
 `deleted_at: None` (or not None for the trash) and, for an `OwnedDocument`
-read by a non-admin, `owner_id: <context user>`. Another user's row is
-simply not found (404), never forbidden.
+used by a non-admin, what that person may reach (`documents.sharing`): their
+own rows, rows shared with them or one of their roles, rows assigned to them,
+and rows a record rule of one of their roles covers — for a write, only
+those shared with write access. Any other row is simply not found (404),
+never forbidden.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from types import UnionType
@@ -23,12 +26,15 @@ from pymongo import ReturnDocument
 from webos_common import context
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
 from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
+from webos_common.documents.sharing import RecordRule, access_clauses
 from webos_common.errors import Forbidden, NotFound, Unauthorized
 from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 
-_PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by"})
+# changed only by their own use cases (sharing and assigning go through `set_access`)
+_PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by",
+                        "shares", "assignees"})
 
 
 _ATOMS = (str, int, float, bool, datetime, ObjectId, type(None))
@@ -76,11 +82,13 @@ def object_id(value: Any) -> ObjectId:
 
 
 class BeanieRepository(Generic[D]):
-    def __init__(self, document: type[D], *, max_limit: int = MAX_LIMIT) -> None:
+    def __init__(self, document: type[D], *, max_limit: int = MAX_LIMIT,
+                 rules: Callable[[], Sequence[RecordRule]] | None = None) -> None:
         self.document = document
         self.owned = issubclass(document, OwnedDocument)
         self.max_limit = max_limit
         self.label = document.__name__
+        self.rules = rules  # the record rules in force now (an admin may change them at any time)
 
     @property
     def collection(self) -> Any:
@@ -93,16 +101,22 @@ class BeanieRepository(Generic[D]):
             raise Unauthorized("Sign-in required")
         return user
 
-    def scope(self, *, deleted: bool = False) -> dict[str, Any]:
+    def scope(self, *, deleted: bool = False, write: bool = False) -> dict[str, Any]:
         user = self.user()
         scope: dict[str, Any] = {"deleted_at": {"$ne": None}} if deleted else {"deleted_at": None}
         if self.owned and user is not None and not user.is_admin:
-            scope[OWNER_FIELD] = user.id
+            scope["$or"] = access_clauses(user, write=write, rules=self.rules() if self.rules else ())
         return scope
 
-    def scoped(self, filter: Filter | None, *, deleted: bool = False) -> dict[str, Any]:
+    def scoped(self, filter: Filter | None, *, deleted: bool = False, write: bool = False) -> dict[str, Any]:
         query = dict(filter or {})
-        query.update(self.scope(deleted=deleted))
+        scope = self.scope(deleted=deleted, write=write)
+        reach = scope.pop("$or", None)
+        query.update(scope)
+        if reach is not None:
+            if "$or" in query:  # the caller's own alternatives and the access rule must both hold
+                return {"$and": [query, {"$or": reach}]}
+            query["$or"] = reach
         return query
 
     # -- writes -----------------------------------------------------------
@@ -153,7 +167,7 @@ class BeanieRepository(Generic[D]):
         return await self._find_and_set(id, self._changes(changes), session=session)
 
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *, session: Any = None) -> int:
-        query = self.scoped({"_id": {"$in": [object_id(i) for i in ids]}})
+        query = self.scoped({"_id": {"$in": [object_id(i) for i in ids]}}, write=True)
         result = await self.collection.update_many(query, {"$set": self._changes(changes)}, session=session)
         return int(result.modified_count)
 
@@ -174,9 +188,19 @@ class BeanieRepository(Generic[D]):
         if result.deleted_count == 0:
             raise NotFound(f"No {self.label} with id {id}")
 
+    async def set_access(self, id: Any, *, shares: list[dict[str, str]] | None = None,
+                         assignees: list[str] | None = None, session: Any = None) -> D:
+        """Replace the row's shares and/or assignees (needs write access to it)."""
+        values: dict[str, Any] = self._changes({})
+        if shares is not None:
+            values["shares"] = shares
+        if assignees is not None:
+            values["assignees"] = assignees
+        return await self._find_and_set(id, values, session=session)
+
     async def _find_and_set(self, id: Any, values: dict[str, Any], *, deleted: bool = False,
                             session: Any = None) -> D:
-        query = self.scoped({"_id": object_id(id)}, deleted=deleted)
+        query = self.scoped({"_id": object_id(id)}, deleted=deleted, write=True)
         raw = await self.collection.find_one_and_update(
             query, {"$set": values}, return_document=ReturnDocument.AFTER, session=session)
         if raw is None:

@@ -42,3 +42,5 @@ class ReadModel(BaseModel):
 
 class OwnedReadModel(ReadModel):
     owner_id: str
+    shares: list[dict[str, str]] = []
+    assignees: list[str] = []

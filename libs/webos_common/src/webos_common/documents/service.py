@@ -10,17 +10,20 @@ module host: each write and its event commit in one transaction), capped paginat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
 from webos_common.documents.base import CoreDocument
 from webos_common.documents.beanie_repository import BeanieRepository
 from webos_common.documents.ports import EventPublisher, Filter, NullPublisher, Page, Repository, Sort
-from webos_common.errors import Forbidden
+from webos_common.documents.sharing import AssigneesIn, Directory, RecordRule, SharesIn
+from webos_common.errors import Forbidden, NotFound, Unavailable
 from webos_common.security.permissions import check_permission
 
+NOTIFY_TOPIC = "notification:send"
+Target = tuple[Literal["user", "role"], str]
 D = TypeVar("D", bound=CoreDocument)
 C = TypeVar("C", bound=BaseModel)
 U = TypeVar("U", bound=BaseModel)
@@ -34,9 +37,11 @@ class BaseService(Generic[D, C, U, R]):
     read_schema: ClassVar[type[Any]]
 
     def __init__(self, repository: Repository[D] | None = None, *,
-                 events: EventPublisher | None = None) -> None:
-        self.repo: Repository[D] = repository or BeanieRepository(self.document)
+                 events: EventPublisher | None = None, directory: Directory | None = None,
+                 rules: Callable[[], Sequence[RecordRule]] | None = None) -> None:
+        self.repo: Repository[D] = repository or BeanieRepository(self.document, rules=rules)
         self.events: EventPublisher = events or NullPublisher()
+        self.directory = directory
 
     # -- permissions and events --------------------------------------------
     def can_read(self) -> None:
@@ -119,6 +124,57 @@ class BaseService(Generic[D, C, U, R]):
         async with self.events.transaction() as session:
             await self.repo.purge(id, session=session)
             await self.events.emit(f"{self.entity}:purged", {"id": str(id)}, session=session)
+
+    # -- sharing and assignment (owned documents) ------------------------------
+    async def share(self, id: Any, shares_in: SharesIn) -> R:
+        """Replace the record's shares; new people it is shared with are notified."""
+        user = check_permission(f"{self.module}.write")
+        await self._check_known([(s.kind, s.id) for s in shares_in.shares], "shares")
+        shares = [s.model_dump() for s in shares_in.shares]
+        before, doc = await self._set_access(id, shares=shares)
+        old = {s.get("id") for s in getattr(before, "shares", []) if s.get("kind") == "user"}
+        new = [s["id"] for s in shares if s["kind"] == "user" and s["id"] not in old and s["id"] != user.id]
+        await self._notify(doc, new, "shared", f"{user.username or 'Someone'} shared a {self.entity} with you")
+        return self.read(doc)
+
+    async def assign(self, id: Any, assignees_in: AssigneesIn) -> R:
+        """Replace the record's assignees; each new one is notified."""
+        user = check_permission(f"{self.module}.write")
+        await self._check_known([("user", a) for a in assignees_in.assignees], "assignees")
+        before, doc = await self._set_access(id, assignees=assignees_in.assignees)
+        old = set(getattr(before, "assignees", []))
+        new = [a for a in assignees_in.assignees if a not in old and a != user.id]
+        await self._notify(doc, new, "assigned", f"{user.username or 'Someone'} assigned a {self.entity} to you")
+        return self.read(doc)
+
+    async def _check_known(self, targets: Sequence[Target], field: str) -> None:
+        if not targets:
+            return
+        if self.directory is None:
+            raise Unavailable("No directory to check people and roles against")
+        for kind, target in dict.fromkeys(targets):
+            if not await self.directory.exists(kind, target):
+                raise NotFound(f"No {'person' if kind == 'user' else 'role'} {target}",
+                               details={"field": field, "id": target})
+
+    async def _set_access(self, id: Any, **changes: Any) -> tuple[D, D]:
+        """(before, after); a record one may read but not write is a 403, an unseen one a 404."""
+        before = await self.repo.get(id)
+        async with self.events.transaction() as session:
+            try:
+                doc = await self.repo.set_access(id, session=session, **changes)
+            except NotFound:
+                raise Forbidden(f"You cannot share or assign a {self.entity} you cannot change") from None
+            await self.emit("access_changed", doc, session=session, changed=sorted(changes))
+        return before, doc
+
+    async def _notify(self, doc: D, people: Sequence[str], action: str, title: str) -> None:
+        label = str(getattr(doc, "title", None) or getattr(doc, "name", None) or doc.id)
+        for person in people:
+            await self.events.emit(NOTIFY_TOPIC, {
+                "user_id": person, "type": f"{self.entity}_{action}", "title": title, "message": label,
+                "level": "info", "link": f"/m/{self.module}?id={doc.id}",
+                "metadata": {"module": self.module, "id": str(doc.id)}})
 
     def _page(self, page: Page[D]) -> Page[R]:
         items = [self.read(doc) for doc in page.items]

@@ -145,7 +145,9 @@ def base(name: str) -> Permissions:
 def _kernel(name: str) -> Permissions:
     roles: dict[str, Permissions] = {
         "gateway": kv_reader(REGISTRY_BUCKET),
-        "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in"]).add(
+        "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in",
+                                 "notification:send"]).add(  # access requests reach the admins
+            kv_reader(REGISTRY_BUCKET)).add(  # the permissions modules declare in their manifests
             Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
         "storage": emitter("storage", ["file:*", *TASK_TOPICS]),

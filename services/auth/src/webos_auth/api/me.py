@@ -11,8 +11,9 @@ from fastapi import APIRouter
 from webos_auth import apikeys, service
 from webos_auth.api.deps import Auth, SessionUser
 from webos_auth.events import USER_UPDATED
-from webos_auth.schemas import ApiKeyCreate, MeUpdate, PasswordChange
+from webos_auth.schemas import AccessRequest, ApiKeyCreate, MeUpdate, OtpIn, PasswordChange, PasswordConfirm
 from webos_auth.users import public
+from webos_common.errors import BadRequest
 from webos_common.security import CurrentUser
 from webos_common.security.revocation import Revocation
 
@@ -22,7 +23,38 @@ router = APIRouter(prefix="/me", tags=["me"])
 @router.get("")
 async def me(user: CurrentUser, c: Auth) -> dict[str, Any]:
     doc = await c.users.get(user.id)
-    return {**public(doc), "permissions": list(user.permissions), "via_api_key": bool(user.extra.get("api_key"))}
+    return {**public(doc), "permissions": list(user.permissions), "via_api_key": bool(user.extra.get("api_key")),
+            "otp_setup_required": await service.otp_setup_required(c, doc)}
+
+
+@router.post("/2fa/setup")
+async def otp_setup(user: SessionUser, c: Auth) -> dict[str, str]:
+    """A new TOTP secret (and its otpauth:// URI for a QR code); on once `enable` gets a code."""
+    return await c.twofactor.setup(await c.users.get(user.id))
+
+
+@router.post("/2fa/enable")
+async def otp_enable(body: OtpIn, user: SessionUser, c: Auth) -> dict[str, Any]:
+    """Turn two-factor sign-in on with a code from the app; the recovery codes are shown once.
+    The session goes on (its next refresh carries what a role requiring it grants); the next
+    sign-in asks for a code."""
+    codes = await c.twofactor.enable(await c.users.get(user.id), body.code)
+    return {"status": "enabled", "recovery_codes": codes}
+
+
+@router.post("/2fa/disable")
+async def otp_disable(body: PasswordConfirm, user: SessionUser, c: Auth) -> dict[str, str]:
+    doc = await c.users.get(user.id)
+    if not await c.passwords.averify(doc.get("password_hash"), body.password):
+        raise BadRequest("The password is wrong", details={"field": "password"})
+    await c.twofactor.disable(doc, required=await c.roles.requiring_2fa(doc.get("roles", [])))
+    return {"status": "disabled"}
+
+
+@router.post("/2fa/recovery-codes")
+async def otp_recovery_codes(body: OtpIn, user: SessionUser, c: Auth) -> dict[str, Any]:
+    """New recovery codes (the old ones stop working), against a current code."""
+    return {"recovery_codes": await c.twofactor.regenerate(await c.users.get(user.id), body.code)}
 
 
 @router.patch("")
@@ -64,3 +96,11 @@ async def revoke_key(key_id: str, user: CurrentUser, c: Auth) -> dict[str, Any]:
     revoked = await c.apikeys.revoke(user.id, key_id)
     await c.events.revoke(Revocation(key_id=key_id, until=time.time() + 3600))  # out of every key cache now
     return apikeys.public(revoked)
+
+
+@router.post("/access-request", status_code=202)
+async def request_access(body: AccessRequest, user: SessionUser, c: Auth) -> dict[str, Any]:
+    """Ask the administrators for access: each is notified, with a link to the person's page."""
+    await c.roles.check_known(body.permissions)
+    told = await service.request_access(c, user.id, message=body.message, permissions=body.permissions)
+    return {"status": "requested", "notified": told}

@@ -25,9 +25,11 @@ async def register(body: RegisterIn, c: Auth) -> dict[str, Any]:
 
 @router.post("/login")
 async def login(body: LoginIn, request: Request, response: Response, c: Auth) -> dict[str, Any]:
-    user, pair = await service.login(c, login=body.login, password=body.password, address=client_address(request))
+    user, pair = await service.login(c, login=body.login, password=body.password, address=client_address(request),
+                                     otp=body.otp)
     set_session_cookies(response, pair, secure=c.settings.cookie_secure)
-    return {**pair.as_dict(), "user": public(user)}
+    required = await service.otp_setup_required(c, user)
+    return {**pair.as_dict(), "user": public(user), "otp_setup_required": required}
 
 
 @router.post("/refresh")

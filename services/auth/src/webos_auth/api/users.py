@@ -39,6 +39,22 @@ def _guard_target(target: dict[str, Any], caller: User) -> None:
         raise Forbidden("Only a superadmin manages admin accounts")
 
 
+async def _guard_role_change(c: Any, target: dict[str, Any], roles: list[str] | None, active: bool | None,
+                             caller: User) -> None:
+    """Nobody removes the last active superadmin, nor their own admin role."""
+    before = set(target.get("roles", []))
+    after = set(roles) if roles is not None else before
+    if target["_id"] == caller.id and PRIVILEGED_ROLES & before - after:
+        raise Forbidden("You cannot remove your own admin role", details={"field": "roles"})
+    losing = "superadmin" in before and ("superadmin" not in after or active is False)
+    if losing and target.get("active", True) and await c.users.count_with_role("superadmin") <= 1:
+        raise Forbidden("The last superadmin cannot lose that role", details={"field": "roles"})
+
+
+def _roles_changed_reason(roles: list[str]) -> str:
+    return f"An administrator changed your roles (now: {', '.join(roles)}); please sign in again"
+
+
 @router.get("")
 async def list_users(c: Auth, _: Reader, q: Annotated[str | None, Query(max_length=100)] = None,
                      role: str | None = None, active: bool | None = None,
@@ -59,6 +75,8 @@ async def create_user(body: UserCreate, c: Auth, caller: Writer) -> dict[str, An
                                 verified=body.verified)
     if not body.active:
         user = await c.users.update(user["_id"], {"active": False})
+    await c.audit.record(caller, "user.created", f"user:{user['_id']}", username=user["username"],
+                         after=user["roles"])
     await c.events.emit(USER_CREATED, public(user))
     return public(user)
 
@@ -67,6 +85,7 @@ async def create_user(body: UserCreate, c: Auth, caller: Writer) -> dict[str, An
 async def invite(body: InviteIn, c: Auth, caller: Writer) -> dict[str, str]:
     await _check_roles(c, body.roles, caller)
     await service.invite(c, email=body.email, roles=body.roles)
+    await c.audit.record(caller, "user.invited", f"email:{body.email.lower()}", after=sorted(set(body.roles)))
     return {"status": "invited"}
 
 
@@ -86,6 +105,7 @@ async def update_user(user_id: str, body: UserUpdate, c: Auth, caller: Writer) -
         changes["roles"] = sorted(set(body.roles))
     if body.active is False and user_id == caller.id:
         raise Forbidden("You cannot disable your own account")
+    await _guard_role_change(c, target, changes.get("roles"), body.active, caller)
     if body.password is not None:
         c.passwords.check(body.password, username=body.username or target["username"],
                           email=body.email or target["email"])
@@ -93,8 +113,12 @@ async def update_user(user_id: str, body: UserUpdate, c: Auth, caller: Writer) -
     if body.profile is not None:
         changes["profile"] = {**(target.get("profile") or {}), **body.profile.model_dump(exclude_unset=True)}
     user = await c.users.update(user_id, changes)
-    if body.active is False or body.password is not None or body.roles is not None:
-        await c.tokens.revoke_user(user_id)
+    roles_changed = body.roles is not None and set(body.roles) != set(target.get("roles", []))
+    if roles_changed:
+        await c.audit.record(caller, "user.roles_changed", f"user:{user_id}", username=user["username"],
+                             before=sorted(target.get("roles", [])), after=user["roles"])
+    if body.active is False or body.password is not None or roles_changed:
+        await c.tokens.revoke_user(user_id, reason=_roles_changed_reason(user["roles"]) if roles_changed else None)
         # tokens already out carry the old roles (or a disabled account): refused everywhere now
         await c.events.revoke(user_revocation(user_id, max_token_age=c.settings.access_token_ttl))
     await c.events.emit(USER_UPDATED, public(user))
@@ -105,7 +129,9 @@ async def update_user(user_id: str, body: UserUpdate, c: Auth, caller: Writer) -
 async def delete_user(user_id: str, c: Auth, caller: Writer) -> dict[str, str]:
     if user_id == caller.id:
         raise Forbidden("You cannot delete your own account here")
-    _guard_target(await c.users.get(user_id), caller)
+    target = await c.users.get(user_id)
+    _guard_target(target, caller)
+    await _guard_role_change(c, target, [], False, caller)
     user = await c.users.delete(user_id)
     await c.tokens.revoke_user(user_id)
     await c.apikeys.revoke_user(user_id)
@@ -119,3 +145,21 @@ async def unlock_user(user_id: str, c: Auth, _: Writer) -> dict[str, str]:
     await c.users.get(user_id)
     await c.throttle.unlock(user_id)
     return {"status": "unlocked"}
+
+
+@router.post("/{user_id}/sign-out")
+async def sign_out_everywhere(user_id: str, c: Auth, caller: Writer) -> dict[str, str]:
+    """End every session of the person now (their tokens are refused at once everywhere)."""
+    _guard_target(await c.users.get(user_id), caller)
+    await c.tokens.revoke_user(user_id, reason="An administrator signed you out everywhere")
+    await c.events.revoke(user_revocation(user_id, max_token_age=c.settings.access_token_ttl))
+    return {"status": "signed_out"}
+
+
+@router.post("/{user_id}/reset-password", status_code=202)
+async def send_password_reset(user_id: str, c: Auth, caller: Writer) -> dict[str, str]:
+    """Mail the person a link to choose a new password (the admin never learns it)."""
+    target = await c.users.get(user_id)
+    _guard_target(target, caller)
+    await service.forgot_password(c, target["email"])
+    return {"status": "reset_sent"}

@@ -15,7 +15,8 @@ from webos_shell import layout, runtime, session
 Render = Callable[[User], Awaitable[None]]
 
 PAGES: list[tuple[str, str]] = [
-    ("/admin", "Admin dashboard"), ("/admin/users", "Users and roles"), ("/admin/modules", "Modules"),
+    ("/admin", "Admin dashboard"), ("/admin/users", "Users"), ("/admin/roles", "Roles"),
+    ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
     ("/admin/settings", "Settings"), ("/admin/logs", "Live logs"), ("/admin/events", "Events and dead letters"),
 ]
 
@@ -60,10 +61,11 @@ def admin_page(path: str, title: str, render: Render) -> None:
 
 
 def register() -> None:
-    from webos_shell.admin import dashboard, events, logs, module_pages, modules, settings_editor, users
+    from webos_shell.admin import audit, dashboard, events, logs, module_pages, modules, roles, settings_editor, users
 
     renders: dict[str, Render] = {
-        "/admin": dashboard.render, "/admin/users": users.render, "/admin/modules": modules.render,
+        "/admin": dashboard.render, "/admin/users": users.render, "/admin/roles": roles.render,
+        "/admin/audit": audit.render, "/admin/modules": modules.render,
         "/admin/settings": settings_editor.render, "/admin/logs": logs.render, "/admin/events": events.render,
     }
     for path, title in PAGES:

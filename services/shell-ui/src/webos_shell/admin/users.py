@@ -1,4 +1,8 @@
-"""Users and roles: auth's admin API in two grids; roles of a user edited inline."""
+"""People: auth's admin API in a grid (last sign-in shown); invite or create a person with
+roles chosen in the role picker (never typed); per person: roles, disable, reset password,
+unlock, sign out everywhere. Refusals (the last superadmin, one's own admin role) are shown
+as auth words them, and the grid is redrawn from the server, never left showing a value
+that was not saved."""
 
 from __future__ import annotations
 
@@ -11,38 +15,99 @@ from webos_shell import endpoints, runtime
 from webos_shell.gateway import ApiError
 
 
-async def _list(path: str) -> list[dict[str, Any]]:
+async def load(path: str, **params: Any) -> list[dict[str, Any]]:
     try:
-        body = await runtime.get().gateway.get(app.storage.user, path, limit=100)
+        body = await runtime.get().gateway.get(app.storage.user, path, **params)
     except (ApiError, OSError) as exc:
-        ui.label(f"unavailable: {exc}").classes("text-negative")
+        ui.notify(f"unavailable: {exc}", type="negative")
         return []
-    return body.get("items", []) if isinstance(body, dict) else body or []
+    return list(body.get("items", []) if isinstance(body, dict) else body or [])
+
+
+async def call(method: str, path: str, body: Any = None, done: str = "Saved") -> bool:
+    try:
+        await runtime.get().gateway.send(app.storage.user, method, path, body)
+    except ApiError as exc:
+        ui.notify(exc.message, type="negative", multi_line=True)
+        return False
+    ui.notify(done, type="positive")
+    return True
+
+
+def role_picker(names: list[str], value: list[str], testid: str) -> ui.select:
+    """The role picker: a choice among the roles that exist, several at once, searchable."""
+    return ui.select(names, value=sorted(value), label="Roles", multiple=True, with_input=True).props(
+        f'use-chips data-testid="{testid}"').classes("w-full")
+
+
+def _row(u: dict[str, Any]) -> dict[str, Any]:
+    return {"id": u["id"], "username": u["username"], "email": u["email"], "roles": ", ".join(u.get("roles", [])),
+            "active": u.get("active", True), "two_factor": u.get("two_factor", False),
+            "last_login": (u.get("last_login") or "never")[:19].replace("T", " ")}
 
 
 async def render(user: User) -> None:
-    rt = runtime.get()
-    users = await _list(endpoints.USERS)
-    ui.label("Users").classes("text-lg font-medium")
-    grid = ui.aggrid({
-        "columnDefs": [{"field": "username"}, {"field": "email"},
-                       {"field": "roles", "editable": True}, {"field": "active", "editable": True}],
-        "rowData": [{**u, "roles": ", ".join(u.get("roles", []))} for u in users],
-    }, theme="quartz").classes("w-full h-72").props('data-testid="users-grid"')
+    roles = [r["name"] for r in await load(endpoints.ROLES)]
 
-    async def edited(event: Any) -> None:
-        row, field, value = event.args["data"], event.args["colId"], event.args["newValue"]
-        if field == "roles":
-            value = [r.strip() for r in str(value).split(",") if r.strip()]
-        try:
-            await rt.gateway.send(app.storage.user, "PATCH", f"{endpoints.USERS}/{row.get('id')}", {field: value})
-            ui.notify("Saved", type="positive")
-        except ApiError as exc:
-            ui.notify(str(exc), type="negative")
+    @ui.refreshable
+    async def people() -> None:
+        rows = [_row(u) for u in await load(endpoints.USERS, limit=200)]
+        grid = ui.aggrid({
+            "columnDefs": [{"field": "username"}, {"field": "email"}, {"field": "roles"}, {"field": "active"},
+                           {"field": "two_factor", "headerName": "2FA"}, {"field": "last_login",
+                                                                           "headerName": "Last sign-in"}],
+            "rowData": rows, "rowSelection": "single",
+        }, theme="quartz").classes("w-full h-72").props('data-testid="users-grid"')
+        grid.on("cellClicked", lambda e: edit(e.args["data"]))
 
-    grid.on("cellValueChanged", edited)
-    roles = await _list(endpoints.ROLES)
-    ui.label("Roles").classes("text-lg font-medium")
-    ui.aggrid({"columnDefs": [{"field": "name"}, {"field": "permissions"}],
-               "rowData": [{**r, "permissions": ", ".join(r.get("permissions", []))} for r in roles]},
-              theme="quartz").classes("w-full h-60")
+    def edit(row: dict[str, Any]) -> None:
+        path = f"{endpoints.USERS}/{row['id']}"
+        with ui.dialog(value=True) as dialog, ui.card().classes("w-[32rem]").props('data-testid="user-dialog"'):
+            ui.label(row["username"]).classes("text-lg font-medium")
+            ui.label(f"{row['email']} · last sign-in {row['last_login']}").classes("text-sm text-gray-500")
+            picker = role_picker(roles, [r for r in row["roles"].split(", ") if r], "user-roles")
+            active = ui.switch("Active", value=row["active"]).props('data-testid="user-active"')
+
+            async def save() -> None:
+                if await call("PATCH", path, {"roles": picker.value, "active": active.value}):
+                    dialog.close()
+                people.refresh()
+
+            with ui.row().classes("w-full gap-1"):
+                ui.button("Save", on_click=save).props('data-testid="user-save"')
+                ui.button("Reset password", on_click=lambda: call("POST", f"{path}/reset-password",
+                                                                  done="Reset link sent")).props("flat")
+                ui.button("Unlock", on_click=lambda: call("POST", f"{path}/unlock", done="Unlocked")).props("flat")
+                ui.button("Sign out everywhere", on_click=lambda: call("POST", f"{path}/sign-out",
+                                                                       done="Signed out")).props("flat")
+
+    with ui.row().classes("w-full gap-4 items-start"):
+        with ui.card().classes("w-96").props('data-testid="invite-card"'):
+            ui.label("Invite by e-mail").classes("font-medium")
+            email = ui.input("E-mail").props('type=email data-testid="invite-email"').classes("w-full")
+            invite_roles = role_picker(roles, ["user"], "invite-roles")
+
+            async def invite() -> None:
+                if await call("POST", f"{endpoints.USERS}/invite", {"email": email.value, "roles": invite_roles.value},
+                              done="Invitation sent"):
+                    email.value = ""
+
+            ui.button("Send invitation", on_click=invite).props('data-testid="invite-send"')
+        with ui.card().classes("w-96").props('data-testid="create-card"'):
+            ui.label("Create a person").classes("font-medium")
+            fields = {"email": ui.input("E-mail").classes("w-full").props('data-testid="create-email"'),
+                      "username": ui.input("User name").classes("w-full").props('data-testid="create-username"'),
+                      "password": ui.input("Password", password=True).classes("w-full").props(
+                          'data-testid="create-password"')}
+            create_roles = role_picker(roles, ["user"], "create-roles")
+
+            async def create() -> None:
+                body = {k: f.value for k, f in fields.items()} | {"roles": create_roles.value}
+                if await call("POST", endpoints.USERS, body, done="Created"):
+                    for f in fields.values():
+                        f.value = ""
+                    people.refresh()
+
+            ui.button("Create", on_click=create).props('data-testid="create-submit"')
+    ui.label("People (click a row to manage)").classes("text-lg font-medium")
+    await people()

@@ -1,7 +1,7 @@
 """My account (`/account`): the signed-in person's own profile, password,
 API keys and preferences, over auth's `/api/auth/me…` and the settings
 service's `/api/settings/me/…`, called with the person's own token.
-`?tab=profile|password|keys|preferences` opens a section."""
+`?tab=profile|password|twofactor|keys|preferences` opens a section."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from nicegui import app, ui
 from webos_shell import layout, runtime, session
 from webos_shell.autoform import AutoForm
 from webos_shell.gateway import ApiError
+from webos_shell.pages import twofactor
 from webos_shell.pages.auth import field_errors, set_errors
 from webos_shell.tabular import parse_moment, when
 
@@ -29,7 +30,7 @@ SETTINGS_SCHEMAS = "/api/settings/schemas"
 MY_SETTINGS = "/api/settings/me/{module}"
 
 TABS = {"profile": ("Profile", "person"), "password": ("Password", "password"),
-        "keys": ("API keys", "key"), "preferences": ("Preferences", "tune")}
+        "twofactor": ("Two-factor", "security"), "keys": ("API keys", "key"), "preferences": ("Preferences", "tune")}
 PROFILE_FIELDS = ("display_name", "avatar_url", "bio")  # auth's `Profile`
 THEMES = {"system": "Follow the browser", "light": "Light", "dark": "Dark"}
 MAX_KEY_DAYS = 3650
@@ -460,6 +461,8 @@ async def render(user: Any, tab: str) -> None:
                 _profile(me)
             with ui.tab_panel("password"):
                 _password()
+            with ui.tab_panel("twofactor"):
+                twofactor.section(me)
             with ui.tab_panel("keys"):
                 await _api_keys(me)
             with ui.tab_panel("preferences"):

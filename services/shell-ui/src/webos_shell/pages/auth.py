@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from webos_shell import endpoints, runtime, session
-from webos_shell.gateway import ApiError
+from webos_shell.gateway import ApiError, error_code
 from webos_shell.schema_fields import server_errors
 
 
@@ -72,8 +72,14 @@ def register() -> None:
                 error.text = "Enter your user name and password"
                 return
             try:
-                await rt.gateway.login(app.storage.user, name.value, password.value)
+                await rt.gateway.login(app.storage.user, name.value, password.value, otp.value or None)
             except ApiError as exc:
+                code = error_code(exc)
+                if code in ("otp_required", "otp_invalid"):  # the password was right: ask for the code
+                    otp.set_visibility(True)
+                    otp.run_method("focus")
+                    error.text = exc.message if code == "otp_invalid" or otp.value else ""
+                    return
                 error.text = str(exc) if exc.status != 401 else "Wrong user name or password"
                 return
             except OSError as exc:
@@ -84,12 +90,18 @@ def register() -> None:
         with ui.card().classes("absolute-center w-96 p-6").props('data-testid="login-card"'):
             ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
             ui.label("Sign in to continue").classes("text-gray-500")
-            if notice in session.NOTICES:  # a fixed text by key: nothing from the URL is shown as such
+            reason = app.storage.user.pop("signed_out_reason", None)  # auth's words, kept from the refresh
+            if reason:
+                ui.label(str(reason)).classes("text-sm text-warning").props('data-testid="login-reason"')
+            elif notice in session.NOTICES:  # a fixed text by key: nothing from the URL is shown as such
                 ui.label(session.NOTICES[notice]).classes("text-sm text-positive").props(
                     'data-testid="login-notice"')
             name = ui.input("User name or email").props('autofocus data-testid="login-name"').classes("w-full")
             password = ui.input("Password", password=True, password_toggle_button=True).props(
                 'data-testid="login-password"').classes("w-full").on("keydown.enter", submit)
+            otp = ui.input("Code from your authenticator app (or a recovery code)").props(
+                'autocomplete=one-time-code data-testid="login-otp"').classes("w-full").on("keydown.enter", submit)
+            otp.set_visibility(False)
             error = ui.label("").classes("text-negative text-sm").props('data-testid="login-error"')
             ui.button("Sign in", on_click=submit).classes("w-full").props('data-testid="login-submit"')
             options = await _sign_in_options()

@@ -13,6 +13,7 @@ from webos_common.identity import User
 from webos_common.manifest import Widget
 from webos_shell import components, layout, permissions, progress, runtime, session, slots
 from webos_shell.gateway import ApiError
+from webos_shell.pages import first_day
 
 
 def _widget(widget: Widget) -> None:
@@ -65,6 +66,7 @@ async def render(user: User) -> None:
     rt = runtime.get()
     async with layout.frame(user, "Dashboard"):
         ui.label(f"Welcome, {user.username or user.id}").classes("text-lg").props('data-testid="welcome"')
+        await first_day.panel(user)
         with ui.row().classes("w-full gap-4").props('data-testid="widgets"'):
             for _, widget in permissions.widgets(user, rt.registry.modules() if rt.registry else []):
                 _widget(widget)

@@ -1,0 +1,33 @@
+"""The kernel services' permissions, declared in one place (as the NATS role table in
+`nats_permissions` says what each does on the bus): auth lists them with the modules'
+declarations at `/api/auth/permissions` and grants the `default` ones to the `user` role.
+A service that checks a new permission declares it here."""
+
+from __future__ import annotations
+
+from webos_common.manifest import PermissionSpec
+
+
+def _group(group: str, *items: tuple[str, str]) -> list[PermissionSpec]:
+    return [PermissionSpec(name=name, description=text, group=group) for name, text in items]
+
+
+KERNEL_PERMISSIONS: list[PermissionSpec] = [
+    *_group("auth",
+            ("auth.users.read", "See people, their roles and last sign-in"),
+            ("auth.users.write", "Invite, create, disable and sign out people; reset passwords; assign roles"),
+            ("auth.roles.read", "See roles, their permissions and the audit trail of changes"),
+            ("auth.roles.write", "Create, rename and delete roles and choose their permissions"),
+            ("auth.permissions.write", "Declare permissions on behalf of a module"),
+            ("auth.keys.rotate", "Rotate the token signing keys"),
+            ("auth.mail.read", "Read the outgoing mail outbox (development mail backend)")),
+    *_group("storage",
+            ("storage.files.read", "Read files in the file system"),
+            ("storage.files.write", "Upload and change files"),
+            ("storage.files.delete", "Delete files")),
+    *_group("settings",
+            ("settings.admin", "Read and change system and every module's settings"),
+            ("settings.secrets.read", "Reveal secret settings in clear")),
+    *_group("events",
+            ("notifications.send", "Send notifications to other people")),
+]

@@ -1,0 +1,101 @@
+"""Two-factor sign-in: TOTP (RFC 6238, `pyotp`) with single-use recovery codes.
+
+The secret is stored on the person's record once they prove their authenticator
+works (`enable` with a code); until then it waits as `totp_pending`. A code is
+accepted one time step either side of now and never twice (the step last used is
+kept). Recovery codes are random, shown once, and stored as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+
+from webos_auth.users import Users
+from webos_common.errors import BadRequest, Conflict, Forbidden
+
+ISSUER = "WebOS"
+RECOVERY_CODES = 10
+STEP = 30
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
+
+
+def _step_of(secret: str, code: str, now: float) -> int | None:
+    """The time step `code` belongs to (now, or one either side), or None."""
+    totp = pyotp.TOTP(secret)
+    code = code.strip().replace(" ", "")
+    for offset in (0, -1, 1):
+        at = now + offset * STEP
+        if hmac.compare_digest(totp.at(int(at)), code):
+            return int(at // STEP)
+    return None
+
+
+def new_recovery_codes() -> tuple[list[str], list[str]]:
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    return codes, [_digest(c) for c in codes]
+
+
+def enabled(user: dict[str, Any]) -> bool:
+    return bool((user.get("totp") or {}).get("secret"))
+
+
+class TwoFactor:
+    def __init__(self, users: Users) -> None:
+        self.users = users
+
+    async def setup(self, user: dict[str, Any]) -> dict[str, str]:
+        if enabled(user):
+            raise Conflict("Two-factor sign-in is already on; turn it off first", details={"field": "totp"})
+        secret = pyotp.random_base32()
+        await self.users.update(user["_id"], {"totp_pending": secret})
+        uri = pyotp.TOTP(secret).provisioning_uri(name=user["email"], issuer_name=ISSUER)
+        return {"secret": secret, "otpauth_uri": uri}
+
+    async def enable(self, user: dict[str, Any], code: str) -> list[str]:
+        pending = user.get("totp_pending")
+        if not pending:
+            raise BadRequest("Start the set-up first", details={"field": "code"})
+        step = _step_of(pending, code, time.time())
+        if step is None:
+            raise BadRequest("That code is wrong; check the time on your device", details={"field": "code"})
+        codes, digests = new_recovery_codes()
+        await self.users.update(user["_id"], {"totp": {"secret": pending, "enabled_at": datetime.now(UTC),
+                                                       "last_step": step, "recovery": digests},
+                                              "totp_pending": None})
+        return codes
+
+    async def disable(self, user: dict[str, Any], *, required: list[str]) -> None:
+        if required:
+            raise Forbidden(f"Your role(s) {', '.join(required)} require two-factor sign-in",
+                            details={"field": "totp"})
+        await self.users.update(user["_id"], {"totp": None, "totp_pending": None})
+
+    async def regenerate(self, user: dict[str, Any], code: str) -> list[str]:
+        if not await self.check(user, code):
+            raise BadRequest("That code is wrong", details={"field": "code"})
+        codes, digests = new_recovery_codes()
+        await self.users.collection.update_one({"_id": user["_id"]}, {"$set": {"totp.recovery": digests}})
+        return codes
+
+    async def check(self, user: dict[str, Any], code: str) -> bool:
+        """A current code (not used before) or an unused recovery code, which is then spent."""
+        totp = user.get("totp") or {}
+        if not totp.get("secret") or not code:
+            return False
+        step = _step_of(totp["secret"], code, time.time())
+        if step is not None:
+            used = await self.users.collection.update_one(  # atomically: a code replayed loses the race
+                {"_id": user["_id"], "totp.last_step": {"$not": {"$gte": step}}}, {"$set": {"totp.last_step": step}})
+            return bool(used.modified_count)
+        spent = await self.users.collection.update_one({"_id": user["_id"], "totp.recovery": _digest(code)},
+                                                       {"$pull": {"totp.recovery": _digest(code)}})
+        return bool(spent.modified_count)

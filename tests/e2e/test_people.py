@@ -1,0 +1,95 @@
+"""The first day in the browser: a new person signs up and creates a task at once; an
+admin creates a role by checkbox and grants it with the role picker and the person's nav
+changes; a task assigned to a colleague is in their "Assigned to me"; 2FA set up and
+used at sign-in."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pyotp
+
+PASSWORD = "first-day-pass-1234"
+
+
+def _sign_up(platform: Any) -> tuple[str, str]:
+    name = f"p{uuid.uuid4().hex[:8]}"
+    with platform.api() as client:
+        made = client.post("/api/auth/register", json={"email": f"{name}@example.com", "username": name,
+                                                       "password": PASSWORD})
+    assert made.status_code == 201, made.text
+    return name, made.json()["id"]
+
+
+def test_a_new_person_creates_a_task_at_once(shell: Any, platform: Any, tasks_api: str) -> None:
+    name, _ = _sign_up(platform)
+    shell.sign_in(name, PASSWORD)
+    shell.page.get_by_test_id("nav").get_by_text("Tasks", exact=True).click()
+    shell.page.get_by_test_id("explorer-new").click()
+    dialog = shell.page.get_by_test_id("create-dialog")
+    shell.page.locator('[data-field="title"]').fill("My first day")
+    dialog.get_by_test_id("create-submit").click()
+    dialog.wait_for(state="hidden")
+    shell.page.locator(".ag-row", has_text="My first day").wait_for()
+    shell.shot("first-day-task")
+
+
+def test_admin_grants_a_role_by_checkbox_and_picker(admin: Any, browser: Any, platform: Any,
+                                                    admin_token: str) -> None:
+    name, _ = _sign_up(platform)
+    role = f"r{uuid.uuid4().hex[:6]}"
+    admin.open("/admin/roles")
+    admin.page.get_by_test_id("role-new").click()
+    dialog = admin.page.get_by_test_id("role-dialog")
+    dialog.get_by_test_id("role-name").fill(role)
+    for permission in ("auth.users.read", "auth.roles.read", "storage.files.read"):
+        dialog.locator(f'[data-permission="{permission}"]').click()
+    dialog.get_by_test_id("role-save").click()
+    admin.page.get_by_test_id(f"role-{role}").wait_for()
+    with platform.api(admin_token) as client:
+        assert client.get(f"/api/auth/roles/{role}").json()["permissions"] == [
+            "auth.roles.read", "auth.users.read", "storage.files.read"]
+    admin.open("/admin/users")
+    admin.page.get_by_test_id("users-grid").locator(".ag-row", has_text=name).click()
+    picker = admin.page.get_by_test_id("user-roles")
+    picker.click()
+    admin.page.locator(".q-menu .q-item", has_text=role).click()
+    admin.page.keyboard.press("Escape")
+    admin.page.get_by_test_id("user-save").click()
+    admin.page.get_by_test_id("user-dialog").wait_for(state="hidden")
+    with platform.api(admin_token) as client:
+        found = client.get("/api/auth/users", params={"q": name}).json()["items"][0]
+    assert role in found["roles"]
+    trail = platform.api(admin_token).get("/api/auth/audit", params={"target": f"user:{found['id']}"}).json()
+    assert trail["items"][0]["action"] == "user.roles_changed"
+
+
+def test_assigned_to_me_and_two_factor_sign_in(shell: Any, platform: Any, tasks_api: str) -> None:
+    ann, _ = _sign_up(platform)
+    bob, bob_id = _sign_up(platform)
+    token = platform.login(ann, PASSWORD)
+    title = f"call {uuid.uuid4().hex[:6]}"
+    with platform.api(token) as client:
+        made = client.post("/api/tasks/tasks", json={"title": title, "assignees": [bob_id]})
+        assert made.status_code == 201, made.text
+    shell.sign_in(bob, PASSWORD)
+    shell.page.get_by_test_id("nav").get_by_text("Assigned to me").click()
+    shell.page.locator(".ag-row", has_text=title).wait_for()
+    shell.shot("assigned-to-me")
+    shell.goto("/account?tab=twofactor")
+    shell.page.get_by_test_id("twofactor-start").click()
+    secret = shell.page.get_by_test_id("twofactor-secret").inner_text().strip()
+    shell.page.get_by_test_id("twofactor-code").fill(pyotp.TOTP(secret).now())
+    shell.page.get_by_test_id("twofactor-enable").click()
+    shell.page.get_by_test_id("twofactor-recovery").wait_for()
+    shell.goto("/logout")
+    shell.page.get_by_test_id("login-name").fill(bob)
+    shell.page.get_by_test_id("login-password").fill(PASSWORD)
+    shell.page.get_by_test_id("login-submit").click()
+    otp = shell.page.get_by_test_id("login-otp")
+    otp.wait_for()
+    otp.fill(pyotp.TOTP(secret).at(int(time.time()) + 30))  # the current step was spent enabling
+    shell.page.get_by_test_id("login-submit").click()
+    shell.page.get_by_test_id("page-title").wait_for()
