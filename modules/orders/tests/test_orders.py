@@ -155,3 +155,9 @@ async def test_paid_orders_are_reserved_across_module_hosts_or_refunded(
 
 async def _is(value: Any, expected: str) -> bool:
     return bool(await value == expected)
+
+
+async def test_the_manifest_declares_the_approval_permission(client: httpx.AsyncClient, app: Any) -> None:
+    declared = {p.name: p for p in app.state.manifest.permissions}
+    assert {"orders.read", "orders.write", "orders.approve", "orders.admin"} <= set(declared)
+    assert not declared["orders.approve"].default, "approving is granted by an admin, not to every user"

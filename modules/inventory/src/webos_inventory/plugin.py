@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from webos_common.documents import EventPublisher
 from webos_common.hooks import CollectionSpec, ModuleContext
-from webos_common.manifest import NavEntry, PaletteCommand, Widget
+from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_inventory import models
 
 
@@ -38,3 +38,12 @@ def webos_startup(ctx: ModuleContext) -> None:
     from webos_inventory import handlers
 
     handlers.SERVICES["events"] = ctx.services.get(EventPublisher)
+
+
+def webos_declare_permissions() -> list[PermissionSpec]:
+    # granted by an admin: the catalogue and its stock are the warehouse's
+    return [
+        PermissionSpec(name="inventory.read", description="See the catalogue and stock", group="Inventory"),
+        PermissionSpec(name="inventory.write", description="Add items and receive stock", group="Inventory"),
+        PermissionSpec(name="inventory.admin", description="Inventory administration", group="Inventory"),
+    ]

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from webos_common.documents import EventPublisher
 from webos_common.hooks import CollectionSpec, ModuleContext
-from webos_common.manifest import NavEntry, PaletteCommand
+from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec
 from webos_common.saga import SagaStore
 from webos_orders import models
 
@@ -47,3 +47,15 @@ def webos_startup(ctx: ModuleContext) -> None:
 
     SERVICES.update(events=ctx.services.get(EventPublisher), payments=SimulatedProvider(ctx.resources.db),
                     sagas=SagaStore(ctx.resources.db, collection="orders_sagas"))
+
+
+def webos_declare_permissions() -> list[PermissionSpec]:
+    # granted by an admin: orders are company business, not every person's
+    return [
+        PermissionSpec(name="orders.read", description="See sales orders", group="Orders"),
+        PermissionSpec(name="orders.write", description="Place, submit, cancel and pay orders", group="Orders"),
+        PermissionSpec(name="orders.approve", description="Approve or reject orders others submitted",
+                       group="Orders"),
+        PermissionSpec(name="orders.admin", description="See order statistics and payment saga runs",
+                       group="Orders"),
+    ]
