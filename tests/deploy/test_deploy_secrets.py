@@ -30,18 +30,19 @@ from webos_common.infra.process import ManagedProcess, wait_port
 from webos_common.messaging import NatsAuthError, connect_nats, connect_options
 from webos_common.security.principals import read_seed
 
-from .conftest import ROOT, by_kind, compose, render
+from .conftest import CHART, ROOT, by_kind, compose, render
 
 INVENTORY = {"emits": ["item:created"], "consumes": ["task:status"], "consumers": ["inventory--stock"]}
 
 
 @pytest.fixture(scope="module")
 def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A deployment of two modules: tasks (installed: asked of its package) and inventory (not
-    installed: its declaration from a file, as `docker run IMAGE inventory --declare` prints it)."""
+    """A deployment of the chart's modules (installed: each asked of its package), one of them,
+    inventory, declared by a file instead (as `docker run IMAGE inventory --declare` prints it)."""
     work = tmp_path_factory.mktemp("deploy")
     values = work / "values.yaml"
-    values.write_text(yaml.safe_dump({"modules": {"tasks": {}, "inventory": {"replicas": {"min": 1, "max": 2}}}}))
+    modules = yaml.safe_load((CHART / "values.yaml").read_text())["modules"]
+    values.write_text(yaml.safe_dump({"modules": {**modules, "inventory": {"replicas": {"min": 1, "max": 2}}}}))
     declaration = work / "inventory.json"
     declaration.write_text(json.dumps(INVENTORY))
     out = work / "out"

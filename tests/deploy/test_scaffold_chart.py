@@ -61,6 +61,20 @@ def test_a_new_module_gets_a_chart_entry_that_renders(checkout: Path) -> None:
     assert not undeclared(checkout / "modules/stock_count"), "its image would miss an import"
 
 
+def test_two_new_modules_in_a_row_each_get_a_compose_service_like_the_existing_ones(checkout: Path) -> None:
+    for name in ("stock_count", "stock_audit"):
+        result = CliRunner().invoke(cli, ["new", "module", name, "--modules-dir", str(checkout / "modules"),
+                                          "--no-install"])
+        assert result.exit_code == 0, result.output
+        assert f"added service module-{name}" in result.output
+    compose = yaml.safe_load((checkout / "docker-compose.yml").read_text())
+    check_compose_matches_modules(compose["services"], checkout)
+    assert {"module-stock_count-state", "module-stock_audit-state"} <= set(compose["volumes"])
+    # the CA mount is the file the stack's secrets hold, the same as the existing module's
+    ca = [v for v in compose["services"]["module-tasks"]["volumes"] if v.endswith("/etc/webos/tls/ca.crt:ro")]
+    assert ca and ca[0] in compose["services"]["module-stock_audit"]["volumes"]
+
+
 def test_the_entry_is_added_once_and_only_to_a_trailing_modules_map(tmp_path: Path) -> None:
     values = tmp_path / "values.yaml"
     values.write_text("image: {tag: x}\nmodules: {}\n")

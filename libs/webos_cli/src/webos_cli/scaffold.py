@@ -35,7 +35,7 @@ COMPOSE_SERVICE = """  module-{name}:
     volumes:
       - module-{name}-state:/var/lib/webos
       - ${{WEBOS_COMPOSE_SECRETS:-./.webos/deploy/compose}}/{name}.nk:/etc/webos/credential/credential.nk:ro
-      - ${{WEBOS_COMPOSE_SECRETS:-./.webos/deploy/compose}}/tls/ca.crt:/etc/webos/tls/ca.crt:ro
+      - ${{WEBOS_COMPOSE_SECRETS:-./.webos/deploy/compose}}/tls/ca.pem:/etc/webos/tls/ca.crt:ro
 
 """
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -123,7 +123,7 @@ def add_compose_service(name: str, compose_file: Path) -> bool:
     text = compose_file.read_text()
     if f"module-{name}" in (yaml.safe_load(text).get("services") or {}):
         return False
-    if WORKER_MARK not in text or not text.rstrip().endswith("worker-state: {}"):
+    if WORKER_MARK not in text or not re.search(r"\n  [a-z0-9_-]+-state: \{\}$", text.rstrip()):
         raise ScaffoldError(f"{compose_file}: no worker section or volumes list to add module {name!r} to")
     text = text.replace(WORKER_MARK, COMPOSE_SERVICE.format(name=name, image=name.replace("_", "-")) + WORKER_MARK, 1)
     text = re.sub(r"(args: \{PACKAGE: [^,}]*)(, MAIN: webos_events\.worker)", rf"\1 modules/{name}\2", text, count=1)

@@ -1,0 +1,3 @@
+"""Inventory: a WebOS module."""
+
+__version__ = "0.1.0"

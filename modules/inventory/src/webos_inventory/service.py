@@ -1,0 +1,96 @@
+"""Item use cases (CRUD, trash and restore from BaseService), receipts, and reservations
+against orders: all of an order's lines or none, once per order, `stock:low` when what is
+available falls under an item's reorder level."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from webos_common.documents import BaseService
+from webos_common.errors import Conflict
+from webos_inventory.models import Item, ItemCreate, ItemRead, ItemUpdate, Reservation
+
+
+class ItemService(BaseService[Item, ItemCreate, ItemUpdate, ItemRead]):
+    module, entity = "inventory", "item"
+    document, read_schema = Item, ItemRead
+
+    async def create(self, data_in: ItemCreate) -> ItemRead:
+        if await self.repo.count({"sku": data_in.sku}):
+            raise Conflict(f"SKU {data_in.sku} exists", details={"field": "sku"})
+        return await super().create(data_in)
+
+    async def receive(self, id: str, quantity: int) -> ItemRead:
+        """A receipt: `quantity` more on hand."""
+        self.can_write()
+        async with self.events.transaction() as session:
+            item = await self.repo.get(id)
+            doc = await self.repo.update(id, {"on_hand": item.on_hand + quantity}, session=session)
+            await self.emit("received", doc, session=session, quantity=quantity)
+        return self.read(doc)
+
+    async def reserve(self, order_id: str, lines: list[dict[str, Any]]) -> Reservation:
+        """Reserve every line (`item_id`, `quantity`) for `order_id`, or none; emits `stock:reserved`
+        or `stock:reservation_failed`. Repeating it for the same order returns the first outcome."""
+        self.can_write()
+        existing = await Reservation.find_one(Reservation.order_id == order_id)
+        if existing is not None:
+            return existing
+        items: dict[str, Item] = {}
+        reason = None
+        for line in lines:
+            oid = _oid(line["item_id"])
+            item = None if oid is None else await Item.find_one({"_id": oid, "deleted_at": None})
+            if item is None:
+                reason = f"no item {line['item_id']}"
+                break
+            items[line["item_id"]] = item
+            if item.on_hand - item.reserved < int(line["quantity"]):
+                reason = f"not enough {item.sku}: {item.on_hand - item.reserved} available, {line['quantity']} asked"
+                break
+        clean = [{"item_id": str(line["item_id"]), "quantity": int(line["quantity"])} for line in lines]
+        async with self.events.transaction() as session:
+            reservation = Reservation(order_id=order_id, lines=clean, state="failed" if reason else "reserved",
+                                      reason=reason)
+            await reservation.insert(session=session)
+            if reason:
+                await self.events.emit("stock:reservation_failed", {"order_id": order_id, "reason": reason},
+                                       session=session)
+                return reservation
+            for line in clean:
+                item = items[str(line["item_id"])]
+                item.reserved += int(line["quantity"])
+                await self.repo.update(item.id, {"reserved": item.reserved}, session=session)
+                available = item.on_hand - item.reserved
+                if available < item.reorder_level:
+                    await self.events.emit("stock:low", {"item_id": str(item.id), "sku": item.sku,
+                                                         "available": available,
+                                                         "reorder_level": item.reorder_level}, session=session)
+            await self.events.emit("stock:reserved", {"order_id": order_id, "lines": clean}, session=session)
+        return reservation
+
+    async def valuation(self) -> dict[str, float]:
+        """Stock value (on hand × price) over the catalogue."""
+        self.can_read()
+        rows = await self.repo.aggregate([{"$group": {"_id": None, "value": {"$sum": {"$multiply": [
+            "$on_hand", "$price"]}}, "units": {"$sum": "$on_hand"}}}])
+        row = rows[0] if rows else {"value": 0.0, "units": 0}
+        return {"value": float(row["value"]), "units": float(row["units"])}
+
+    async def purge_old_trash(self, days: int = 30) -> int:
+        """Delete for good what has been in the trash for more than `days` (admin/system only)."""
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        old = await self.repo.find({"deleted_at": {"$lt": cutoff}}, deleted=True, limit=100)
+        for item in old:
+            await self.purge(item.id)
+        return len(old)
+
+
+def _oid(value: Any) -> PydanticObjectId | None:
+    try:
+        return PydanticObjectId(str(value))
+    except Exception:  # noqa: BLE001 - a malformed id names no item
+        return None

@@ -1,0 +1,3 @@
+"""Orders: a WebOS module."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,79 @@
+"""Sales orders: lines priced from inventory's catalogue, a workflow state with its history,
+the payment that charged it, and the events it publishes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from webos_common.bus import register_event
+from webos_common.documents import CoreDocument, CreateModel, ReadModel
+
+
+class Order(CoreDocument):
+    """Visible to everyone with `orders.read` (approvers see others' orders); `owner_id` is who placed it."""
+
+    owner_id: str = ""
+    lines: list[dict[str, Any]] = Field(default_factory=list)  # item_id, sku, quantity, unit_price
+    total: float = 0.0
+    payment_method: str = "card"
+    state: str = "draft"
+    history: list[dict[str, Any]] = Field(default_factory=list)
+    payment_id: str | None = None
+    failure: str | None = None
+
+    class Settings:
+        name = "orders"  # -> orders_orders
+        indexes = [[("state", 1), ("created_at", -1)], [("owner_id", 1)]]
+
+
+class LineIn(BaseModel):
+    item_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=100_000)
+
+
+class OrderCreate(CreateModel):
+    lines: list[LineIn] = Field(min_length=1, max_length=200)
+    # the simulated payment provider declines `declined` (for tests and demos)
+    payment_method: Literal["card", "declined"] = "card"
+
+
+class OrderRead(ReadModel):
+    owner_id: str
+    lines: list[dict[str, Any]]
+    total: float
+    payment_method: str
+    state: str
+    history: list[dict[str, Any]]
+    payment_id: str | None = None
+    failure: str | None = None
+    actions: list[str] = Field(default_factory=list)  # what the reader may do now
+
+
+class OrderEvent(BaseModel):
+    id: str
+    owner_id: str
+    state: str
+    total: float
+    by: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+
+class OrderPaid(BaseModel):
+    order_id: str
+    amount: float
+    lines: list[dict[str, Any]]
+
+
+class OrdersSettings(BaseModel):
+    """The module's settings (announced as JSON Schema; the settings service stores them)."""
+
+    purge_trash_after_days: int = Field(default=30, ge=1, le=3650)
+
+
+for _action in ("submitted", "approved", "rejected", "cancelled", "fulfilled", "refunded"):
+    register_event(f"order:{_action}", OrderEvent)
+register_event("order:paid", OrderPaid)

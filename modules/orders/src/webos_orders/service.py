@@ -1,0 +1,139 @@
+"""Order use cases. The workflow (draft → submitted → approved / rejected → paid → fulfilled,
+or cancelled / refunded) is declared once in `ORDER`; each transition is a method here that
+checks it, records who and when, and emits `order:<transition>`. Paying is a saga: charge
+(compensated by a refund) then record the payment and announce `order:paid`; inventory
+reserves the lines and answers `stock:reserved` (→ fulfilled) or `stock:reservation_failed`
+(→ the charge is refunded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beanie import PydanticObjectId
+
+from webos_common import context
+from webos_common.documents import BaseService, UpdateModel
+from webos_common.documents.grants import ReadGrants
+from webos_common.errors import Conflict, ValidationFailed
+from webos_common.saga import Saga, SagaContext, SagaFailed, SagaStore
+from webos_common.workflow import Transition, Workflow, not_by_whoever
+from webos_orders.models import Order, OrderCreate, OrderRead
+from webos_orders.payments import PaymentProvider
+
+ORDER = Workflow("order", initial="draft", transitions=[
+    Transition("submit", {"draft"}, "submitted", "orders.write"),
+    Transition("approve", {"submitted"}, "approved", "orders.approve", guard=not_by_whoever("submit")),
+    Transition("reject", {"submitted"}, "rejected", "orders.approve", guard=not_by_whoever("submit")),
+    Transition("cancel", {"draft", "submitted", "approved"}, "cancelled", "orders.write"),
+    Transition("pay", {"approved"}, "paid", "orders.write"),
+    Transition("fulfil", {"paid"}, "fulfilled", "orders.fulfil"),   # the module itself, on stock:reserved
+    Transition("refund", {"paid"}, "refunded", "orders.fulfil"),    # the module itself, on a failed reservation
+])
+PAST = {"submit": "submitted", "approve": "approved", "reject": "rejected", "cancel": "cancelled",
+        "fulfil": "fulfilled", "refund": "refunded"}
+
+
+class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
+    module, entity = "orders", "order"
+    document, read_schema = Order, OrderRead
+
+    def __init__(self, *, events: Any = None, grants: ReadGrants | None = None,
+                 payments: PaymentProvider | None = None, sagas: SagaStore | None = None) -> None:
+        super().__init__(events=events)
+        self.grants, self.payments, self.sagas = grants, payments, sagas
+
+    def read(self, doc: Order) -> OrderRead:
+        out = super().read(doc)
+        out.actions = [a for a in ORDER.available(doc.state, history=doc.history) if a not in ("fulfil", "refund")]
+        return out
+
+    async def create(self, data_in: OrderCreate) -> OrderRead:
+        """Price each line from inventory's catalogue (read grant `inventory.items`)."""
+        self.can_write()
+        assert self.grants is not None
+        items = self.grants.collection("inventory.items")
+        lines = []
+        for n, line in enumerate(data_in.lines):
+            try:
+                oid = PydanticObjectId(line.item_id)
+            except Exception:  # noqa: BLE001 - any malformed id is bad input
+                oid = None
+            item = None if oid is None else await items.find_one({"_id": oid})
+            if item is None:
+                raise ValidationFailed(f"Invalid input: lines.{n}.item_id (no such item)", details=[
+                    {"field": f"lines.{n}.item_id", "message": "no such inventory item", "type": "reference"}])
+            lines.append({"item_id": line.item_id, "sku": item["sku"], "quantity": line.quantity,
+                          "unit_price": float(item["price"])})
+        user = context.current_user.get()
+        doc = Order(owner_id=user.id if user else "", lines=lines, payment_method=data_in.payment_method,
+                    total=round(sum(x["quantity"] * x["unit_price"] for x in lines), 2))
+        async with self.events.transaction() as session:
+            doc = await self.repo.insert(doc, session=session)
+            await self.emit("created", doc, session=session)
+        return self.read(doc)
+
+    async def transition(self, id: str, action: str, *, reason: str | None = None,
+                         extra: dict[str, Any] | None = None) -> OrderRead:
+        """Apply workflow transition `action`, record it, emit `order:<past tense>`."""
+        self.can_read()
+        doc = await self.repo.get(id)
+        state, entry = ORDER.apply(doc.state, action, history=doc.history)
+        if reason:
+            entry["reason"] = reason
+        async with self.events.transaction() as session:
+            changes = {"state": state, "history": [*doc.history, entry], **(extra or {})}
+            doc = await self.repo.update(id, changes, session=session)
+            await self.events.emit(f"order:{PAST[action]}", {
+                "id": str(doc.id), "owner_id": doc.owner_id, "state": state, "total": doc.total,
+                "by": entry["by"], "at": entry["at"].isoformat(), "reason": reason}, session=session)
+        return self.read(doc)
+
+    async def pay(self, id: str) -> OrderRead:
+        """The payment saga: charge, then record the payment and announce `order:paid` in one
+        transaction; when recording fails the charge is refunded. A declined card is a 409."""
+        self.can_read()
+        doc = await self.repo.get(id)
+        ORDER.apply(doc.state, "pay", history=doc.history)  # refuse early, before any charge
+        assert self.payments is not None
+        payments = self.payments
+
+        async def charge(ctx: SagaContext) -> str:
+            return await payments.charge(f"order:{ctx.data['order_id']}", ctx.data["amount"], ctx.data["method"])
+
+        async def refund(ctx: SagaContext) -> None:
+            await payments.refund(ctx.results["charge"])
+
+        async def record(ctx: SagaContext) -> None:
+            fresh = await self.repo.get(id)
+            state, entry = ORDER.apply(fresh.state, "pay", history=fresh.history)
+            async with self.events.transaction() as session:
+                await self.repo.update(id, {"state": state, "history": [*fresh.history, entry],
+                                            "payment_id": ctx.results["charge"], "failure": None}, session=session)
+                await self.events.emit("order:paid", {"order_id": id, "amount": fresh.total,
+                                                      "lines": fresh.lines}, session=session)
+
+        saga = Saga("order_payment", store=self.sagas).step("charge", charge, compensate=refund)
+        saga.step("record", record)
+        try:
+            await saga.run({"order_id": id, "amount": doc.total, "method": doc.payment_method},
+                           run_id=f"pay-{id}-{len(doc.history)}")
+        except SagaFailed as exc:
+            await self.repo.update(id, {"failure": f"payment failed: {exc.error}"})
+            raise Conflict(f"Payment failed: {exc.error}", details={"field": "payment_method",
+                                                                    "saga": exc.run.id}) from exc
+        return self.read(await self.repo.get(id))
+
+    async def on_reserved(self, order_id: str) -> None:
+        doc = await self.repo.get(order_id)
+        if doc.state == "paid":
+            await self.transition(order_id, "fulfil")
+
+    async def on_reservation_failed(self, order_id: str, reason: str) -> None:
+        """The compensation: refund the charge, then record the refund (and why)."""
+        doc = await self.repo.get(order_id)
+        if doc.state != "paid":
+            return  # already compensated (a redelivered event)
+        assert self.payments is not None
+        if doc.payment_id:
+            await self.payments.refund(doc.payment_id)
+        await self.transition(order_id, "refund", reason=reason, extra={"failure": f"reservation failed: {reason}"})

@@ -1,0 +1,1 @@
+"""Scheduled jobs: none yet (payments and reservations are driven by the workflow and the bus)."""
