@@ -3,9 +3,10 @@ the cross-site requests it refuses (OWASP Secure Headers, ASVS V3/V4).
 
 Headers: `nosniff`, a Referrer-Policy, framing refused (`frame-ancestors
 'none'` and `X-Frame-Options`) except for a module's views, which the shell
-frames from this origin only (`frame-ancestors 'self'`, `SAMEORIGIN`), a CSP —
-strict for API answers, as strict as NiceGUI allows for shell pages and module
-views (Vue compiles templates at run time, Quasar styles inline) — and HSTS when the request came over HTTPS. A header an
+frames from this origin only (`frame-ancestors 'self'`, `SAMEORIGIN`), a
+CSP (strict for API answers, as strict as NiceGUI allows for shell pages
+and module views: Vue compiles templates at run time, Quasar styles inline)
+and HSTS when the request came over HTTPS. A header an
 upstream already set is kept (storage's `sandbox` CSP for user files), so
 each header is sent once.
 
