@@ -45,12 +45,19 @@ if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
   fi
 fi
 
-# nginx: the yardstick the gateway and storage benchmarks measure against (`make bench`).
-if [ "${1:-}" = "--bench" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
-  else
-    echo "nginx missing: run 'sudo apt-get install nginx-light' for the benchmarks" >&2
+# nginx and wrk: the yardstick the gateway and storage benchmarks measure against, and the
+# load generator of the gateway and CRUD benchmarks (`make bench`).
+if [ "${1:-}" = "--bench" ]; then
+  missing=""
+  { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing=" nginx-light"
+  command -v wrk >/dev/null || missing="$missing wrk"
+  if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+      # shellcheck disable=SC2086  # the package names are meant to split
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    else
+      echo "missing for the benchmarks: run 'sudo apt-get install$missing'" >&2
+    fi
   fi
 fi
 
