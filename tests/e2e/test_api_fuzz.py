@@ -45,5 +45,6 @@ def test_the_api_gives_no_server_error_and_keeps_its_schema(platform: Any, admin
         token = _api_key(platform, platform.login(*member), ["tasks.*", *PERSON_PERMISSIONS])
     run = _fuzz(platform, token, tmp_path)
     summary = run.stdout[-3000:]
-    assert run.returncode == 0, summary
+    failures = run.stdout.partition("FAILURES")[2].partition("SUMMARY")[0][:6000]  # which operation, what curl
+    assert run.returncode == 0, failures or summary
     assert " passed" in summary and "ST101" not in summary, summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Protocol
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
@@ -20,10 +21,12 @@ from webos_common.errors import Unavailable
 from webos_common.identity import User
 
 Access = Literal["read", "write"]
-PersonId = Field(min_length=1, max_length=200)
+ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"  # what auth issues as ids: nothing to escape in a URL
+PersonId = Field(pattern=ID_PATTERN)
 # fields that name a person or a role: the shell's AutoForm offers the user or role picker
-UserRef = Annotated[str, StringConstraints(min_length=1, max_length=200),
-                    WithJsonSchema({"type": "string", "format": "user-id", "title": "Person"})]
+UserRef = Annotated[str, StringConstraints(pattern=ID_PATTERN),
+                    WithJsonSchema({"type": "string", "format": "user-id", "title": "Person",
+                                    "pattern": ID_PATTERN})]
 RoleRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$"),
                     WithJsonSchema({"type": "string", "format": "role-name", "title": "Role"})]
 
@@ -49,13 +52,11 @@ class AssigneesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    assignees: list[str] = Field(max_length=50)
+    assignees: list[UserRef] = Field(max_length=50)
 
     @field_validator("assignees")
     @classmethod
     def _ids(cls, value: list[str]) -> list[str]:
-        if any(not v or len(v) > 200 for v in value):
-            raise ValueError("each assignee is a person id")
         return list(dict.fromkeys(value))
 
 
@@ -117,7 +118,8 @@ class AuthDirectory:
         try:
             token = await self.credentials.token("auth")
             async with httpx.AsyncClient(timeout=self.timeout) as http:
-                answer = await http.get(f"{self.base}/{path}/{id}", headers={"Authorization": f"Bearer {token}"})
+                answer = await http.get(f"{self.base}/{path}/{quote(id, safe='')}",
+                                        headers={"Authorization": f"Bearer {token}"})
         except Exception as exc:  # auth away: a fast 503, never a guess
             raise Unavailable(f"auth's directory did not answer: {exc!r}") from exc
         if answer.status_code == 404:
