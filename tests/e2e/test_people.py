@@ -44,13 +44,13 @@ def test_admin_grants_a_role_by_checkbox_and_picker(admin: Any, browser: Any, pl
     admin.page.get_by_test_id("role-new").click()
     dialog = admin.page.get_by_test_id("role-dialog")
     dialog.get_by_test_id("role-name").fill(role)
-    for permission in ("auth.users.read", "auth.roles.read", "storage.files.read"):
+    for permission in ("auth.users.read", "auth.roles.read", "auth.mail.read"):
         dialog.locator(f'[data-permission="{permission}"]').click()
     dialog.get_by_test_id("role-save").click()
     admin.page.get_by_test_id(f"role-{role}").wait_for()
     with platform.api(admin_token) as client:
         assert client.get(f"/api/auth/roles/{role}").json()["permissions"] == [
-            "auth.roles.read", "auth.users.read", "storage.files.read"]
+            "auth.mail.read", "auth.roles.read", "auth.users.read"]
     admin.open("/admin/users")
     admin.page.get_by_test_id("users-grid").locator(".ag-row", has_text=name).click()
     picker = admin.page.get_by_test_id("user-roles")
