@@ -28,6 +28,7 @@ class WebOSSettings(BaseSettings):
     service_name: str = "webos"
     host: str = "127.0.0.1"
     port: int = 8700
+    health_port: int | None = None  # a process without an HTTP API (the task worker): its probes' port
     public_url: str | None = None
     # Addresses (or CIDR ranges) of the proxies whose X-Forwarded-For/-Proto are believed; the
     # client address (rate limits, sign-in throttles, logs) is the nearest one not in this list.
