@@ -184,7 +184,7 @@ def await_jwks(resources: ServiceResources) -> None:
     outage no longer matters here: the keys are cached."""
     jwks = resources.verifier.jwks if resources.verifier is not None else None
     if isinstance(jwks, HttpJWKS) and resources.settings.awaits_jwks:
-        gate = Gate(f"auth's JWKS at {jwks.url}", jwks.load)
+        gate = Gate(f"auth's JWKS at {jwks.url}", jwks.load, max_wait=2.0)  # a cheap GET: ready soon after auth
         resources.checks.setdefault("jwks", gate.check)
         resources.spawn(gate.wait(), name="jwks-gate")
 
