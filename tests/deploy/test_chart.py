@@ -98,6 +98,16 @@ def test_pods_are_probed_limited_non_root_and_read_only(rendered) -> None:
             assert {"/tmp", "/var/lib/webos"} <= {m["mountPath"] for m in c["volumeMounts"]}, name
 
 
+def test_the_worker_is_probed_on_its_own_probe_port_not_through_nats(rendered) -> None:
+    _, docs = rendered
+    worker = _workloads(docs)["worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert worker["ports"] == [{"name": "probes", "containerPort": 8790}]
+    assert {"name": "WEBOS_HEALTH_PORT", "value": "8790"} in worker["env"]
+    assert worker["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "probes"}
+    assert worker["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "probes"}
+    assert "Service" not in {d["kind"] for d in docs if d["metadata"]["name"] == "worker"}, "probes only, no API"
+
+
 def test_scaling_objects_cover_every_workload(rendered) -> None:
     _, docs = rendered
     deployments = _workloads(docs)

@@ -1,4 +1,4 @@
-"""`webos backup` of a platform with records, stream messages, KV keys and files, restored
+"""`webos backup` of a platform with records, stream messages, KV keys and files (local and S3), restored
 into a fresh MongoDB database and a fresh NATS server: everything is back, byte for byte."""
 
 import hashlib
@@ -10,7 +10,9 @@ import nats
 import pytest
 from nats.js.api import KeyValueConfig, StreamConfig
 
+from webos_cli import buckets
 from webos_cli.backup import BackupError, backup, restore
+from webos_cli.buckets import Bucket
 from webos_common import db
 from webos_common.infra import NatsServer
 
@@ -102,4 +104,43 @@ async def test_a_corrupted_archive_is_refused_before_anything_is_written(mongo_u
         assert f"{db_name}_x" not in await mongo.list_database_names()
     finally:
         await nc.close()
+        await mongo.close()
+
+
+async def test_s3_source_files_are_backed_up_and_restored(mongo_url, nats_url, db_name, s3_url, tmp_path,
+                                                          fresh_nats) -> None:
+    keys = {"endpoint_url": s3_url, "access_key": "k", "secret_key": "s"}
+    source, target = Bucket(f"b{db_name[2:]}", prefix="afs", **keys), Bucket(f"r{db_name[2:]}", **keys)
+    objects = {"afs/docs/report.pdf": bytes(range(256)) * 4000, "afs/docs/": b"", "afs/notes.txt": b"hello",
+               "elsewhere.txt": b"not this source's"}
+    async with buckets.client(source) as s3:
+        await s3.create_bucket(Bucket=source.bucket)
+        for key, data in objects.items():
+            await s3.put_object(Bucket=source.bucket, Key=key, Body=data)
+    mongo = db.mongo_client(mongo_url)
+    nc = await nats.connect(nats_url)
+    archive = tmp_path / "platform.tar.gz"
+    try:
+        manifest = await backup(archive, mongo=mongo, db_name=db_name, nc=nc, s3={"s3": source})
+    finally:
+        await nc.close()
+    assert manifest["counts"]["s3"] == {"s3": 3}
+
+    nc2 = await nats.connect(fresh_nats)
+    try:
+        await restore(archive, mongo=mongo, db_name=f"{db_name}_r", nc=nc2, s3={"s3": target})
+        async with buckets.client(target) as s3:
+            restored = {key: hashlib.sha256(await buckets.read(s3, target, key)).hexdigest()
+                        for key in await buckets.keys(s3, target)}
+            assert restored == {key[len("afs/"):]: hashlib.sha256(data).hexdigest()
+                                for key, data in objects.items() if key.startswith("afs/")}
+            await s3.put_object(Bucket=target.bucket, Key="written-after.txt", Body=b"late")
+            with pytest.raises(BackupError, match=f"s3 source s3 \\(s3://{target.bucket}/\\)"):
+                await restore(archive, mongo=mongo, db_name=f"{db_name}_r", nc=nc2, s3={"s3": target},
+                              replace=False)
+            await restore(archive, mongo=mongo, db_name=f"{db_name}_r", nc=nc2, s3={"s3": target}, replace=True)
+            assert "written-after.txt" not in await buckets.keys(s3, target)
+            assert len(await buckets.keys(s3, target)) == 3
+    finally:
+        await nc2.close()
         await mongo.close()

@@ -111,3 +111,30 @@ def test_migrate_lists_then_applies_each_modules_pending_migrations(mongo_url, d
     assert "module tasks: would apply nothing" in _webos(*args, "--dry-run", env={})
     refused = runner.invoke(app, ["migrate", "--module", "nope"])
     assert refused.exit_code == 2 and "not installed" in refused.output
+
+
+def test_backup_and_restore_commands_carry_s3_files(mongo_url, nats_url, db_name, s3_url, tmp_path) -> None:
+    import boto3
+
+    from webos_common.infra import NatsServer
+
+    s3 = boto3.client("s3", endpoint_url=s3_url, aws_access_key_id="k", aws_secret_access_key="s",
+                      region_name="us-east-1")
+    source, target = f"c{db_name[2:]}", f"d{db_name[2:]}"
+    s3.create_bucket(Bucket=source)
+    s3.put_object(Bucket=source, Key="reports/q1.csv", Body=b"a,b\n1,2\n")
+    env = {"WEBOS_S3_ACCESS_KEY": "k", "WEBOS_S3_SECRET_KEY": "s", "WEBOS_S3_ENDPOINT_URL": s3_url}
+    archive = str(tmp_path / "b.tar.gz")
+    out = _webos("backup", archive, "--s3", f"s3=s3://{source}", "--mongo-url", mongo_url, "--db", db_name,
+                 env={**env, "WEBOS_NATS_URL": nats_url})
+    assert "1 S3 objects" in out
+    fresh = NatsServer(tmp_path / "nats2", log_path=tmp_path / "nats2.log", die_with_parent=True)
+    fresh.start()
+    try:
+        out = _webos("restore", archive, "--s3", f"s3=s3://{target}", "--mongo-url", mongo_url,
+                     "--db", f"{db_name}_r", "--nats-url", fresh.url, env=env)
+    finally:
+        fresh.stop()
+    assert s3.get_object(Bucket=target, Key="reports/q1.csv")["Body"].read() == b"a,b\n1,2\n"
+    bad = runner.invoke(app, ["backup", "x.tar.gz", "--s3", "s3=bucket-without-scheme"], env={})
+    assert bad.exit_code == 2 and "--s3" in bad.output

@@ -49,13 +49,14 @@ async def _until(check, what: str, within: float = 60.0):
     raise AssertionError(f"not {what} within {within}s")
 
 
-async def _killed_mid_run(nats_url: str, tmp_path: Path, kicked) -> tuple[str, Path, subprocess.Popen[bytes]]:
+async def _killed_mid_run(nats_url: str, tmp_path: Path, kicked, *, after: str = "start",
+                         arg: float = 6.0) -> tuple[str, Path, subprocess.Popen[bytes]]:
     journal = tmp_path / "journal"
     journal.touch()
     first = _worker(nats_url, tmp_path / "worker-1.log")
     try:
-        handle = await kicked(str(journal), 6.0)
-        await _until(lambda: _async(journal.read_text().count("start") == 1), "started")
+        handle = await kicked(str(journal), arg)
+        await _until(lambda: _async(journal.read_text().count(after) == 1), f"at {after!r}")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -99,3 +100,21 @@ async def test_a_task_not_safe_to_rerun_fails_cleanly(client, nats_url, tmp_path
     assert record.state is TaskState.failed
     assert "not safe to re-run" in (record.error or "")
     assert journal.read_text().split() == ["start"]
+
+
+async def test_a_task_not_safe_to_rerun_resumes_from_its_checkpoint(client, nats_url, tmp_path) -> None:
+    task_id, journal, second = await _killed_mid_run(nats_url, tmp_path, jobs.stepped.kiq, after="step 1", arg=6)
+    try:
+        record = await _until(lambda: _finished(task_id), "finished")
+    finally:
+        second.terminate()
+        second.wait(30)
+    assert record.state is TaskState.succeeded, record
+    assert record.checkpoint == {"next": 6} and record.percent == 100
+    lines = journal.read_text().split()
+    begins = [i for i, word in enumerate(lines) if word == "begin"]
+    assert len(begins) == 2 and lines[begins[0] + 1] == "0", lines
+    resumed_at = int(lines[begins[1] + 1])
+    assert resumed_at >= 1, lines  # from its checkpoint, not from the start
+    second_run = lines[begins[1] + 2:]
+    assert second_run == [w for i in range(resumed_at, 6) for w in ("step", str(i))], lines

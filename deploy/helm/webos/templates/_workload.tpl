@@ -1,7 +1,7 @@
 {{/*
 One WebOS process: Deployment, ServiceAccount, Service, HPA, PDB, NetworkPolicy.
 (dict "root" $ "name" … "tier" service|module|worker "principal" … "image" …
-      "port" <int or nil> "command" <list or nil> "args" <list or nil>
+      "port" <int or nil> "probePort" <int or nil: no API, only probes> "command" <list or nil> "args" <list or nil>
       "replicas" {min,max} "resources" … "from" [...] "public" bool "env" [...]
       "principals" bool)
 */}}
@@ -87,16 +87,25 @@ spec:
             httpGet: {path: /healthz, port: http}
             periodSeconds: 2
             failureThreshold: 30
-          {{- else }}
+          {{- else if .probePort }}
+          # no API, only its probes (the task worker: webos_common/tasks/health.py), answered by its
+          # event loop: a loop a task blocks, or a queue receiver that ended, fails liveness
+          ports:
+            - name: probes
+              containerPort: {{ .probePort }}
           readinessProbe:
-            exec: {command: ["python", "/usr/local/lib/webos/healthcheck.py"]}
+            httpGet: {path: /readyz, port: probes}
             periodSeconds: 10
             timeoutSeconds: 5
           livenessProbe:
-            exec: {command: ["python", "/usr/local/lib/webos/healthcheck.py"]}
+            httpGet: {path: /healthz, port: probes}
             periodSeconds: 20
             timeoutSeconds: 5
             failureThreshold: 3
+          startupProbe:
+            httpGet: {path: /healthz, port: probes}
+            periodSeconds: 2
+            failureThreshold: 30
           {{- end }}
           resources:
             {{- toYaml $resources | nindent 12 }}

@@ -1,7 +1,8 @@
 """`webos backup` / `webos restore`: one archive holding a platform's MongoDB
 collections (documents as BSON, with their indexes), its JetStream streams —
 the KV buckets (module registry, schedules, task records) are streams too —
-with configuration and every message, and the files of local AFS sources.
+with configuration and every message, and the files of AFS sources: local folders
+and S3 buckets (every object under the source's prefix).
 
 `manifest.json` lists every member with its sha256; restore checks them all
 before it writes anything, and restores only into an empty platform (no
@@ -17,6 +18,7 @@ import io
 import json
 import tarfile
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,9 @@ from nats.aio.client import Client as NATS
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 from pymongo import AsyncMongoClient
+
+from webos_cli import buckets
+from webos_cli.buckets import Bucket
 
 FORMAT = "webos-backup/1"
 Progress = Callable[[str, int], None]  # (what, how many more) — the CLI draws a bar from it
@@ -53,9 +58,11 @@ class _Writer:
 
 
 async def backup(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, nc: NATS,
-                 files: dict[str, Path] | None = None, progress: Progress = _noop) -> dict[str, Any]:
-    """Write the archive; return its manifest."""
-    counts: dict[str, Any] = {"collections": {}, "streams": {}, "files": {}}
+                 files: dict[str, Path] | None = None, s3: dict[str, Bucket] | None = None,
+                 progress: Progress = _noop) -> dict[str, Any]:
+    """Write the archive; return its manifest. `files`: local sources' folders by source id;
+    `s3`: S3 sources' buckets by source id."""
+    counts: dict[str, Any] = {"collections": {}, "streams": {}, "files": {}, "s3": {}}
     with tarfile.open(archive, "w:gz") as tar:
         out = _Writer(tar)
         db = mongo[db_name]
@@ -89,6 +96,13 @@ async def backup(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, n
                 out.add(f"files/{source}/{path.relative_to(root).as_posix()}", path.read_bytes())
             counts["files"][source] = len(paths)
             progress(f"files {source}", len(paths))
+        for source, where in (s3 or {}).items():
+            async with buckets.client(where) as client:
+                found = [key for key in await buckets.keys(client, where) if where.relative(key)]
+                for key in found:
+                    out.add(f"s3/{source}/{where.relative(key)}", await buckets.read(client, where, key))
+                    progress(f"s3 {source}", 1)
+            counts["s3"][source] = len(found)
         manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), "database": db_name,
                     "counts": counts, "sha256": out.members}
         out.add("manifest.json", json.dumps(manifest, indent=1).encode())
@@ -116,12 +130,23 @@ def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 async def restore(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, nc: NATS,
-                  files: dict[str, Path] | None = None, progress: Progress = _noop,
-                  replace: bool = False) -> dict[str, Any]:
+                  files: dict[str, Path] | None = None, s3: dict[str, Bucket] | None = None,
+                  progress: Progress = _noop, replace: bool = False) -> dict[str, Any]:
     """Restore the archive into an empty platform; return its manifest. `replace`: first drop
-    the collections and delete the streams the archive holds (a freshly started platform has
-    created some of them already)."""
+    the collections, delete the streams and empty the buckets the archive holds (a freshly
+    started platform has created some of them already)."""
     manifest, members = read_archive(archive)
+    async with AsyncExitStack() as stack:
+        clients = {source: await stack.enter_async_context(buckets.client(where))
+                   for source, where in (s3 or {}).items() if source in manifest["counts"].get("s3", {})}
+        return await _restore(manifest, members, mongo=mongo, db_name=db_name, nc=nc, files=files,
+                              s3={s: (w, clients[s]) for s, w in (s3 or {}).items() if s in clients},
+                              progress=progress, replace=replace)
+
+
+async def _restore(manifest: dict[str, Any], members: dict[str, bytes], *, mongo: AsyncMongoClient[Any],
+                   db_name: str, nc: NATS, files: dict[str, Path] | None, s3: dict[str, tuple[Bucket, Any]],
+                   progress: Progress, replace: bool) -> dict[str, Any]:
     db, js = mongo[db_name], nc.jetstream()
     collections = list(manifest["counts"]["collections"])
     streams = list(manifest["counts"]["streams"])
@@ -134,9 +159,14 @@ async def restore(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, 
                 await js.delete_stream(stream)
         existing -= set(streams)
     busy = [c for c in collections if await db[c].estimated_document_count()]
+    for source, (where, client) in s3.items():
+        if await buckets.prepare(client, where, replace=replace):
+            busy.append(f"s3 source {source} (s3://{where.bucket}/{where.prefix})")
     busy += [f"stream {s}" for s in streams if s in existing]
     if busy:
-        raise BackupError(f"restore needs an empty platform (or --replace); already holds: {', '.join(busy[:10])}")
+        more = f" and {len(busy) - 10} more" if len(busy) > 10 else ""
+        raise BackupError("restore needs an empty platform (or --replace); already holds: "
+                          f"{', '.join(busy[:10])}{more}")
     for name in collections:
         raw = members[f"mongo/{name}.bson"]
         docs = bson.decode_all(raw)
@@ -169,4 +199,9 @@ async def restore(archive: Path, *, mongo: AsyncMongoClient[Any], db_name: str, 
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(members[name])
         progress(f"files {source}", len(names))
+    for source, (where, client) in s3.items():
+        prefix = f"s3/{source}/"
+        for name in (n for n in members if n.startswith(prefix)):
+            await buckets.write(client, where, where.key(name[len(prefix):]), members[name])
+            progress(f"s3 {source}", 1)
     return manifest

@@ -24,6 +24,7 @@ from nats.js.api import DeliverPolicy
 from rich.progress import Progress
 
 from webos_cli import backup as archive
+from webos_cli.buckets import Bucket
 from webos_cli.creds import OPERATOR
 from webos_cli.plan import StackPlan
 from webos_common import db
@@ -53,6 +54,7 @@ class Target:
     db_name: str
     creds: Path | None
     files: dict[str, Path]
+    s3: dict[str, Bucket]  # the local stack's S3 source; none by default for a remote platform
 
 
 def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str | None, db_name: str,
@@ -60,9 +62,17 @@ def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str
     plan = StackPlan(state_dir=state_dir.resolve(), base_port=base_port)
     env = plan.shared_env()
     local = plan.credentials_dir / f"{OPERATOR}.nk"
+    here = nats_url is None and mongo_url is None
+    s3 = {"s3": Bucket(os.environ.get("WEBOS_S3_BUCKET", "webos"), endpoint_url=env["WEBOS_S3_ENDPOINT_URL"],
+                       **_s3_keys())} if here else {}
     return Target(nats_url=nats_url or env["WEBOS_NATS_URL"], mongo_url=mongo_url or env["WEBOS_MONGO_URL"],
                   db_name=db_name, creds=creds or (local if local.exists() else None),
-                  files={"local": plan.state_dir / "files"})
+                  files={"local": plan.state_dir / "files"}, s3=s3)
+
+
+def _s3_keys() -> dict[str, str | None]:
+    """The S3 credentials storage uses (`WEBOS_S3_ACCESS_KEY`/`_SECRET_KEY`), else boto's own chain."""
+    return {"access_key": os.environ.get("WEBOS_S3_ACCESS_KEY"), "secret_key": os.environ.get("WEBOS_S3_SECRET_KEY")}
 
 
 @asynccontextmanager
@@ -98,16 +108,38 @@ def _files(pairs: list[str], default: dict[str, Path]) -> dict[str, Path]:
     return out
 
 
+def _buckets(pairs: list[str], endpoint_url: str | None, default: dict[str, Bucket]) -> dict[str, Bucket]:
+    if not pairs:
+        return default
+    out = {}
+    for pair in pairs:
+        name, sep, url = pair.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError(f"{pair!r}: expected SOURCE=s3://BUCKET[/PREFIX]")
+            out[name] = Bucket.parse(url, endpoint_url=endpoint_url, **_s3_keys())
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--s3") from exc
+    return out
+
+
 def _archive_command(restoring: bool) -> Callable[..., None]:
     def command(path: Path = typer.Argument(..., help="The archive (.tar.gz)."),
                 files: list[str] = typer.Option([], "--files", help="SOURCE=FOLDER of a local AFS source; "
                                                 "default: the local stack's `local` source."),
+                s3: list[str] = typer.Option([], "--s3", help="SOURCE=s3://BUCKET[/PREFIX] of an S3 AFS source; "
+                                             "default: the local stack's `s3` source."),
+                s3_endpoint_url: str | None = typer.Option(None, "--s3-endpoint-url",
+                                                           envvar="WEBOS_S3_ENDPOINT_URL",
+                                                           help="S3-compatible endpoint (MinIO); default AWS."),
                 replace: bool = typer.Option(False, "--replace", hidden=not restoring,
-                                             help="Drop the collections and streams the archive holds first."),
+                                             help="Drop the collections, streams and S3 objects the archive "
+                                                  "holds first."),
                 state_dir: Path = StateDir, base_port: int = BasePort, nats_url: str | None = NatsUrl,
                 mongo_url: str | None = MongoUrl, db_name: str = MongoDb, creds: Path | None = Creds) -> None:
         t = target(state_dir, base_port, nats_url, mongo_url, db_name, creds)
         sources = _files(files, t.files)
+        bucket_sources = _buckets(s3, s3_endpoint_url, t.s3 if not files else {})
 
         async def work() -> dict[str, Any]:
             mongo = db.mongo_client(t.mongo_url, timeout=10.0)
@@ -121,9 +153,10 @@ def _archive_command(restoring: bool) -> Callable[..., None]:
 
                         if restoring:
                             return await archive.restore(path, mongo=mongo, db_name=t.db_name, nc=nc,
-                                                         files=sources, progress=progress, replace=replace)
+                                                         files=sources, s3=bucket_sources, progress=progress,
+                                                         replace=replace)
                         return await archive.backup(path, mongo=mongo, db_name=t.db_name, nc=nc, files=sources,
-                                                    progress=progress)
+                                                    s3=bucket_sources, progress=progress)
             finally:
                 await mongo.close()
 
@@ -132,10 +165,11 @@ def _archive_command(restoring: bool) -> Callable[..., None]:
         typer.echo(f"{'restored from' if restoring else 'backed up to'} {path}: "
                    f"{sum(counts['collections'].values())} documents in {len(counts['collections'])} collections, "
                    f"{sum(counts['streams'].values())} messages in {len(counts['streams'])} streams, "
-                   f"{sum(counts['files'].values())} files")
+                   f"{sum(counts['files'].values())} files, "
+                   f"{sum(counts.get('s3', {}).values())} S3 objects")
 
     command.__doc__ = ("Restore an archive into an empty platform (checksums checked first)." if restoring else
-                       "Back up MongoDB, JetStream streams and KV buckets, and local files into one archive.")
+                       "Back up MongoDB, JetStream streams and KV buckets, local and S3 files into one archive.")
     return command
 
 

@@ -20,6 +20,7 @@ SERVICES = {  # name -> (python package, port offset)
     "shell-ui": ("webos_shell", 5),
 }
 S3_OFFSET, MODULE_OFFSET, MONGO_OFFSET, NATS_OFFSET = 9, 10, 20, 21
+WORKER_OFFSETS = (8, 7, 6)  # the workers' probe ports (no API): the free slots below S3
 
 
 @dataclass
@@ -123,11 +124,13 @@ class StackPlan:
         ]
 
     def workers(self) -> list[Component]:
-        """Background processes with no HTTP port (task worker, scheduler), once they exist."""
+        """Background processes with no API (the task worker): each serves only its probes
+        (`/healthz`, `/readyz`, `/metrics` on `WEBOS_HEALTH_PORT`), which `up` and `status` read."""
         shared = self.shared_env()
         found = []
-        for ep in entry_points(group="webos.workers"):
-            found.append(Component(f"worker:{ep.name}", "worker", None, [sys.executable, "-m", ep.value],
+        for ep, offset in zip(entry_points(group="webos.workers"), WORKER_OFFSETS, strict=False):
+            port = self.base_port + offset
+            found.append(Component(f"worker:{ep.name}", "worker", port, [sys.executable, "-m", ep.value],
                                    {**shared, **self.identity_env(f"{ep.name}-worker"),
-                                    "WEBOS_SERVICE_NAME": ep.name}))
+                                    "WEBOS_SERVICE_NAME": ep.name, "WEBOS_HEALTH_PORT": str(port)}))
         return found

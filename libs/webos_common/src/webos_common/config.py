@@ -28,6 +28,7 @@ class WebOSSettings(BaseSettings):
     service_name: str = "webos"
     host: str = "127.0.0.1"
     port: int = 8700
+    health_port: int | None = None  # a process without an HTTP API (the task worker): its probes' port
     public_url: str | None = None
     # Addresses (or CIDR ranges) of the proxies whose X-Forwarded-For/-Proto are believed; the
     # client address (rate limits, sign-in throttles, logs) is the nearest one not in this list.
@@ -60,6 +61,9 @@ class WebOSSettings(BaseSettings):
     # once MongoDB stayed unselectable for `mongo_timeout` seconds; background tasks get
     # `shutdown_deadline` seconds to stop.
     startup_deadline: float = 20.0
+    # Auth's JWKS is awaited in the background: readiness fails naming it until it answered once
+    # (None: yes, except with env=test, whose in-process apps use a test issuer's keys).
+    await_jwks: bool | None = None
     mongo_timeout: float = 1.0
     shutdown_deadline: float = 5.0
 
@@ -70,6 +74,10 @@ class WebOSSettings(BaseSettings):
     @property
     def effective_jwks_url(self) -> str:
         return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
+
+    @property
+    def awaits_jwks(self) -> bool:
+        return self.await_jwks if self.await_jwks is not None else self.env != "test"
 
     @property
     def may_provision(self) -> bool:

@@ -38,6 +38,7 @@ from webos_common.middleware import RequestContextMiddleware
 from webos_common.security import HttpJWKS, TokenVerifier
 from webos_common.security.jwks import JWKSSource
 from webos_common.security.service_auth import ServiceCredentials
+from webos_common.startup import Gate
 
 Hook = Callable[[FastAPI], Awaitable[None]]
 Check = Callable[[], Awaitable[None]]
@@ -134,6 +135,7 @@ def create_service_app(
             resources.bus = EventBus(nc, service=settings.principal or name,  # events go out under its NATS name
                                      identity=bus_identity(resources))
             await resources.bus.start()
+        await_jwks(resources)
         for hook in on_startup:
             await hook(app)
         if resources.bus is not None:
@@ -174,6 +176,17 @@ def create_service_app(
         app.include_router(router)
     openapi.install(app)
     return app
+
+
+def await_jwks(resources: ServiceResources) -> None:
+    """Tokens cannot be checked before auth's keys are in: until then the service is not ready
+    (`/readyz` names auth's JWKS) while a background loop fetches them. Once they came, an auth
+    outage no longer matters here: the keys are cached."""
+    jwks = resources.verifier.jwks if resources.verifier is not None else None
+    if isinstance(jwks, HttpJWKS) and resources.settings.awaits_jwks:
+        gate = Gate(f"auth's JWKS at {jwks.url}", jwks.load, max_wait=2.0)  # a cheap GET: ready soon after auth
+        resources.checks.setdefault("jwks", gate.check)
+        resources.spawn(gate.wait(), name="jwks-gate")
 
 
 async def _nats_connected(nc: NATS) -> None:

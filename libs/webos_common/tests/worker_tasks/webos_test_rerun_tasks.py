@@ -3,7 +3,7 @@
 import asyncio
 from pathlib import Path
 
-from webos_common.tasks import task
+from webos_common.tasks import checkpoint, resume_point, task
 
 
 async def _slow(journal: str, seconds: float) -> str:
@@ -24,3 +24,18 @@ async def slow_safe(journal: str, seconds: float) -> str:
 @task(name="rerun:unsafe", rerun_safe=False)
 async def slow_unsafe(journal: str, seconds: float) -> str:
     return await _slow(journal, seconds)
+
+
+@task(name="rerun:resumable", rerun_safe=False)
+async def stepped(journal: str, steps: int) -> str:
+    """Not safe to re-run, but it checkpoints after each step: a new worker goes on from there."""
+    path = Path(journal)
+    done = (await resume_point() or {}).get("next", 0)
+    with path.open("a") as f:
+        f.write(f"begin {done}\n")
+    for step in range(done, steps):
+        await asyncio.sleep(1.0)
+        with path.open("a") as f:
+            f.write(f"step {step}\n")
+        await checkpoint({"next": step + 1}, percent=100 * (step + 1) / steps, message=f"step {step}")
+    return "done"

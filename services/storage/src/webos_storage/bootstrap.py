@@ -12,7 +12,10 @@ over NATS and `module_sources.ModuleSources` mounts them from the registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,10 +24,12 @@ from typing import Any
 from loguru import logger
 
 from webos_common.afs import DataSource, parse_urn
+from webos_common.lifecycle import cancel_and_wait
+from webos_common.startup import Gate
 from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.adapters.bus import ResourcesBus
-from webos_storage.adapters.guard import GuardedSource
+from webos_storage.adapters.guard import GuardedSource, SourceUnavailable
 from webos_storage.adapters.kinds import REMOTE
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.adapters.mongo import MongoFileIndex, MongoTrashStore
@@ -48,6 +53,7 @@ class Container:
     sources: dict[str, DataSource]
     access: Access
     unavailable: dict[str, str] = field(default_factory=dict)  # sources that failed to load (not guarded)
+    _retry: asyncio.Task[None] | None = None
 
     def source_status(self, source_id: str) -> dict[str, Any]:
         source = self.sources.get(source_id)
@@ -56,20 +62,42 @@ class Container:
         return {"available": source_id not in self.unavailable, "reason": self.unavailable.get(source_id)}
 
     async def check_sources(self) -> None:
-        """Readiness: the home source answers. Another source being down is shown
-        in discovery and answers 503 for itself; the rest of the AFS keeps serving."""
+        """Readiness: the home source answers — when it is down, a check has it tried again in
+        the background (after its `retry_seconds`), so a storage taken out of rotation comes
+        back without traffic. Another source being down is shown in discovery and answers 503
+        for itself; the rest of the AFS keeps serving."""
         home = self.access.home_source
-        status = self.source_status(home) if home in self.sources else {"available": False, "reason": "missing"}
+        source = self.sources.get(home)
+        if isinstance(source, GuardedSource):
+            if not source.available:
+                if self._retry is None or self._retry.done():  # a connect may take longer than a check
+                    self._retry = asyncio.create_task(_quietly(source.ready()), name=f"retry:{home}")
+                raise ConnectionError(f"home {source.describe()} unavailable: {source.reason}")
+            return
+        status = self.source_status(home) if source is not None else {"available": False, "reason": "missing"}
         if not status["available"]:
             raise ConnectionError(f"home source {home} unavailable: {status['reason']}")
 
+    def gates(self, *, then: Callable[[GuardedSource], Awaitable[object]]) -> list[Gate]:
+        """For each source that did not connect at start: a background loop trying it until it
+        does (each failed attempt a WARNING naming it), then `then(source)`."""
+        return [Gate(source.describe(), source.reconnect, timeout=source.timeout,
+                     then=functools.partial(then, source))
+                for source in self.sources.values() if isinstance(source, GuardedSource) and not source.available]
+
     async def close(self) -> None:
+        await cancel_and_wait(self._retry, what="storage source retry")
         await self.jobs.close()
         for source in self.sources.values():
             try:
                 await source.disconnect()
             except Exception:  # noqa: BLE001 - shutdown goes on
                 logger.exception("disconnecting source {} failed", source.id)
+
+
+async def _quietly(attempt: Awaitable[None]) -> None:
+    with contextlib.suppress(SourceUnavailable):  # the reason stays on the source
+        await attempt
 
 
 def make_source(config: SourceConfig, settings: StorageSettings) -> DataSource:
@@ -110,7 +138,7 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
             try:
                 await guarded.connect()
             except Exception as exc:  # noqa: BLE001 - shown by /sources, retried on use
-                logger.warning("data source {} could not connect: {}", source.id, exc)
+                logger.warning("{} could not connect: {}", guarded.describe(), exc)
     rules = {c.id: SourceRules(c.read_permission, c.write_permission) for c in configs}
     mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission) for m in settings.mounts()]
     mounts = [m for m in mounts if m.target.source in sources]

@@ -15,8 +15,8 @@ async def sweep_stale_uploads(sources: Mapping[str, DataSource], *, older_than: 
     removed: dict[str, int] = {}
     for source in sources.values():
         sweep = getattr(source, "sweep_stale_uploads", None)
-        if sweep is None:
-            continue
+        if sweep is None or getattr(source, "available", True) is False:
+            continue  # a source that is down is swept once it is back (main.py)
         try:
             removed[source.id] = count = await sweep(older_than)
         except Exception as exc:  # noqa: BLE001 - the next sweep tries again

@@ -28,6 +28,12 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
         await sweep_stale_uploads(sources, older_than=stale)  # a crash's temp files, open multipart uploads
         resources.spawn(sweep_periodically(sources, older_than=stale, interval=settings.storage_sweep_interval),
                         name="upload-sweeper")
+
+        async def swept(source: Any) -> None:  # a source that was down at start is swept once it is up
+            await sweep_stale_uploads({source.id: source}, older_than=stale)
+
+        for gate in app.state.storage.gates(then=swept):
+            resources.spawn(gate.wait(), name=f"gate:{gate.what}")
         app.state.max_upload_bytes = settings.storage_max_upload_bytes
         if resources.nats is not None:  # modules' data sources, served by their hosts
             view = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=settings.may_provision))

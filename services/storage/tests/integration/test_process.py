@@ -13,7 +13,6 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import aioboto3
 import httpx
@@ -21,38 +20,9 @@ import psutil
 import pytest
 
 from webos_common.infra.process import ManagedProcess, free_port
-from webos_common.security.testing import TestIssuer
+from webos_common.security.testing import JwksServer, TestIssuer
 
 MB = 1024 * 1024
-
-
-class JwksServer(threading.Thread):
-    """A JWKS document on loopback, served from a thread (the service fetches it)."""
-
-    def __init__(self, jwks: dict) -> None:
-        super().__init__(daemon=True)
-        body = json.dumps(jwks).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
-
-    def run(self) -> None:
-        self.server.serve_forever()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """What every service client shares: the base URL (the service itself, or
 `<gateway>/api/<service>`), the bearer token, the context's `traceparent` and
 request id on every call, and error answers raised as the matching
-`WebOSError` (a 422 as `ValidationFailed` with the server's field details)."""
+`WebOSError` (a 422 as `ValidationFailed` with the server's field details); a service
+out of reach, or one that died mid-request, as `Unavailable` naming it."""
 
 from __future__ import annotations
 
@@ -66,9 +67,19 @@ class ServiceClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return {**headers, **(extra or {})}
 
+    def _gone(self, exc: httpx.TransportError) -> Unavailable:
+        """The service could not be reached, or went away mid-request (a crash or restart): an
+        outage to retry, said as one — not a raw socket error."""
+        return Unavailable(f"{self.service} did not answer ({type(exc).__name__}: {exc or 'connection lost'}); "
+                           "the request may not have taken effect: retry it",
+                           details={"dependency": self.service, "cause": type(exc).__name__})
+
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        response = await self._http.request(method, url, headers=self._headers(kwargs.pop("headers", None)),
-                                            **kwargs)
+        try:
+            response = await self._http.request(method, url, headers=self._headers(kwargs.pop("headers", None)),
+                                                **kwargs)
+        except httpx.TransportError as exc:
+            raise self._gone(exc) from exc
         raise_for_error(response, service=self.service)
         return response.json() if response.content else None
 

@@ -117,7 +117,10 @@ class StorageClient(ServiceClient):
             extra = {"range": f"bytes={offset}-{end}"}
         request = self._http.build_request("GET", "/files/content", params={"urn": urn},
                                            headers=self._headers(extra))
-        response = await self._http.send(request, stream=True)
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise self._gone(exc) from exc
         try:
             if response.status_code >= 400:
                 raise_for_error(response, await response.aread(), service=self.service)

@@ -56,7 +56,16 @@ class HttpJWKS:
             raise Unavailable(f"auth's JWKS at {self.url} is unreachable", details={"dependency": "auth JWKS"})
         return key
 
-    async def _fetch(self) -> None:
+    async def load(self) -> None:
+        """Fetch the keys now; ConnectionError (naming why) while auth's JWKS does not answer."""
+        async with self._lock:
+            await self._fetch(log=False)  # the caller's retry loop says it, once an attempt
+        if self.unreachable is not None:
+            raise ConnectionError(self.unreachable)
+        if not self._keys:
+            raise ConnectionError(f"auth's JWKS at {self.url} holds no key")
+
+    async def _fetch(self, *, log: bool = True) -> None:
         self._fetched_at = time.monotonic()
         try:
             async with httpx.AsyncClient(timeout=self.timeout, verify=_ssl_context()) as client:
@@ -66,6 +75,7 @@ class HttpJWKS:
             self.unreachable = None
         except (httpx.TransportError, httpx.HTTPStatusError) as exc:  # at most once per refetch interval
             self.unreachable = f"{type(exc).__name__}: {exc}"
-            logger.warning("auth's JWKS at {} not reachable: {}", self.url, self.unreachable)
+            if log:
+                logger.warning("auth's JWKS at {} not reachable: {}", self.url, self.unreachable)
         except (ValueError, KeyError):
             return

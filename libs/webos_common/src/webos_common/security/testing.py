@@ -3,8 +3,11 @@ and a verifier that trusts it — so a service's tests need no auth service."""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -57,3 +60,33 @@ class TestIssuer:
     def verifier(self, *services: str) -> TokenVerifier:
         """A verifier trusting this issuer, for the people's audience and `services`' own."""
         return TokenVerifier(StaticJWKS(self.jwks), issuer=self.issuer, audience=(self.audience, *services))
+
+
+class JwksServer(threading.Thread):
+    """A JWKS document on loopback, served from a thread, as auth serves it to a service that
+    runs as its own process (`port`: a fixed one, to bring it up after the service)."""
+
+    def __init__(self, jwks: dict[str, Any], *, port: int = 0) -> None:
+        super().__init__(daemon=True)
+        body = json.dumps(jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/jwks.json"
+
+    def run(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -16,8 +16,10 @@ from webos_common.tasks.api import (
     broker,
     cancel,
     chain,
+    checkpoint,
     configure,
     progress,
+    resume_point,
     run_bg,
     start,
     status,
@@ -29,6 +31,6 @@ from webos_common.tasks.middleware import TaskCancelled, current_task_id
 from webos_common.tasks.status import TaskRecord, TaskState, TaskStore
 
 __all__ = [
-    "Chain", "TaskCancelled", "TaskRecord", "TaskState", "TaskStore", "broker", "cancel", "chain", "configure",
-    "current_task_id", "progress", "run_bg", "start", "status", "stop", "task", "wait",
+    "Chain", "TaskCancelled", "TaskRecord", "TaskState", "TaskStore", "broker", "cancel", "chain", "checkpoint",
+    "configure", "current_task_id", "progress", "resume_point", "run_bg", "start", "status", "stop", "task", "wait",
 ]

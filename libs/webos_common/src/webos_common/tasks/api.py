@@ -1,5 +1,5 @@
-"""What services and modules call: `@task`, `run_bg`, `progress`, `cancel`,
-`chain`, `status`, `wait`."""
+"""What services and modules call: `@task`, `run_bg`, `progress`, `checkpoint`,
+`resume_point`, `cancel`, `chain`, `status`, `wait`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from webos_common.tasks.middleware import (
     announce,
     current_task_id,
 )
-from webos_common.tasks.status import TaskRecord, TaskState, request_cancel, stale_after
+from webos_common.tasks.status import TaskRecord, TaskState, json_safe, request_cancel, stale_after
 
 broker = WebOSBroker()
 broker.add_middlewares(ContextMiddleware())
@@ -71,7 +71,9 @@ def task(func: Callable[..., Any] | None = None, *, name: str | None = None, ret
 
     A worker that dies mid-task hands it to another (within the ack wait); the task then
     runs again from the start, so its side effects must be safe to repeat. `rerun_safe=False`
-    declares they are not: such a task fails cleanly ("interrupted") instead of running twice.
+    declares they are not: such a task fails cleanly ("interrupted") instead of running twice —
+    unless it saved a `checkpoint(state)`: then it runs again and `resume_point()` gives it the
+    last state saved, to go on from there.
 
     Retries back off exponentially (retry_delay, ×2, ×4, …) inside the worker.
     `notify=True`: the person who started it gets a notification when it ends
@@ -109,7 +111,7 @@ def _runner(fn: Callable[..., Any], *, retries: int, retry_delay: float,
             record = await broker.store.get(task_id)
             if record is not None and record.cancel_requested:
                 raise TaskCancelled("cancelled before it started")
-            if record is not None and record.deliveries > 1 and not rerun_safe:
+            if record is not None and record.deliveries > 1 and not rerun_safe and record.checkpoint is None:
                 raise Interrupted("its worker stopped mid-run and the task is not safe to re-run")
         beating = asyncio.create_task(_heartbeat(task_id), name=f"task-heartbeat:{task_id}")
         try:
@@ -192,6 +194,33 @@ async def progress(percent: float, message: str = "") -> None:
     if record.cancel_requested:
         raise TaskCancelled("cancelled")
     await announce(broker, record, topic="task:progress")
+
+
+async def checkpoint(state: Any, *, percent: float | None = None, message: str = "") -> None:
+    """Save how far the running task got (JSON-able `state`, e.g. `{"next_row": 5000}`), with
+    its progress if given. A later delivery of the task (its worker died) gets it back from
+    `resume_point()`; a task not safe to re-run resumes from it instead of failing."""
+    task_id = current_task_id.get()
+    if task_id is None:
+        raise RuntimeError("checkpoint() called outside a task")
+    saved = json_safe(state)
+
+    def keep(record: TaskRecord) -> None:
+        record.checkpoint = saved
+        record.heartbeat_at = datetime.now(UTC)
+
+    await _store().update(task_id, keep)
+    if percent is not None:
+        await progress(percent, message)
+
+
+async def resume_point() -> Any:
+    """The last `checkpoint` an earlier delivery of the running task saved, or None (a first run)."""
+    task_id = current_task_id.get()
+    if task_id is None:
+        raise RuntimeError("resume_point() called outside a task")
+    record = await _store().get(task_id)
+    return None if record is None else record.checkpoint
 
 
 # -- from a caller ---------------------------------------------------------------

@@ -72,6 +72,7 @@ class TaskRecord(BaseModel):
     cancel_requested: bool = False
     deliveries: int = 0  # times a worker received it; > 1: an earlier worker vanished mid-run
     heartbeat_at: datetime | None = None  # the running worker's last sign of life
+    checkpoint: Any = None  # how far a run got (`tasks.checkpoint`): where a later delivery resumes
 
 
 def observed(record: TaskRecord, now: datetime | None = None) -> TaskRecord:

@@ -26,6 +26,7 @@ from webos_common.messaging import wait_for_nats
 from webos_common.security.service_auth import ServiceCredentials
 from webos_common.service import identity_for
 from webos_common.tasks.api import broker, configure
+from webos_common.tasks.health import WorkerHealth
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules
 
 
@@ -47,23 +48,32 @@ def load_task_modules(extra: Iterable[str] = ()) -> list[str]:
 async def running_worker(nats_url: str, *, modules: Iterable[str] = (), max_async_tasks: int = 50,
                          schedules: bool = True, credential_file: str | None = None,
                          principal: str = "tasks-worker", identity: BusIdentity | None = None,
-                         ca_file: str | None = None, startup_deadline: float = 20.0) -> AsyncIterator[None]:
+                         ca_file: str | None = None, startup_deadline: float = 20.0,
+                         health: tuple[str, int] | None = None) -> AsyncIterator[None]:
     """Run a worker in this event loop for the duration of the block; `identity` checks who each
     task acts for (and signs the events tasks emit for that person). NATS must answer within
-    `startup_deadline` seconds, else `DependencyUnreachable` naming it."""
+    `startup_deadline` seconds, else `DependencyUnreachable` naming it. `health`: (host, port)
+    to serve the probes on (see `health.py`)."""
     await wait_for_nats(nats_url, name=principal, deadline=startup_deadline, credential_file=credential_file,
                         principal=principal, ca_file=ca_file)
     configure(nats_url, credential_file=credential_file, principal=principal, identity=identity, ca_file=ca_file)
     load_task_modules(modules)
     broker.is_worker_process = True
     await broker.startup()
-    jobs = [asyncio.create_task(run_receiver_task(broker, max_async_tasks=max_async_tasks))]
+    jobs = {"receiver": asyncio.create_task(run_receiver_task(broker, max_async_tasks=max_async_tasks),
+                                            name="task-receiver")}
     if schedules:
-        jobs.append(asyncio.create_task(run_schedules(NatsScheduleSource(broker.js, create=broker.may_provision))))
+        jobs["schedules"] = asyncio.create_task(
+            run_schedules(NatsScheduleSource(broker.js, create=broker.may_provision)), name="task-schedules")
+    probes = None
+    if health is not None:
+        probes = await WorkerHealth(jobs, connected=lambda: broker.client.is_connected).serve(*health)
     try:
         yield
     finally:
-        await cancel_and_wait(jobs, what="task worker")  # TaskIQ's receiver can swallow a cancel
+        if probes is not None:
+            probes.close()
+        await cancel_and_wait(jobs.values(), what="task worker")  # TaskIQ's receiver can swallow a cancel
         await broker.shutdown()
         broker.is_worker_process = False
 
@@ -85,7 +95,8 @@ async def serve(settings: WebOSSettings) -> None:
     try:
         async with running_worker(settings.nats_url, credential_file=settings.credential_file,
                                   principal=settings.principal_name, identity=identity_for(settings, credentials),
-                                  ca_file=settings.nats_ca_file, startup_deadline=settings.startup_deadline):
+                                  ca_file=settings.nats_ca_file, startup_deadline=settings.startup_deadline,
+                                  health=(settings.host, settings.health_port) if settings.health_port else None):
             started = True
             logger.info("task worker started ({} tasks)", len(broker.get_all_tasks()))
             await stop.wait()

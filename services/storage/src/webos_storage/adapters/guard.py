@@ -86,6 +86,23 @@ class GuardedSource:
     async def disconnect(self) -> None:
         await self.inner.disconnect()
 
+    async def reconnect(self) -> None:
+        """Connect again now if the source is down (SourceUnavailable while it stays down)."""
+        async with self._lock:
+            if self.reason is None:
+                return
+            with contextlib.suppress(Exception):  # whatever was left of the old connection
+                await self.inner.disconnect()
+            await self.connect()
+
+    def describe(self) -> str:
+        """The source as an operator knows it: its id and where it is (no credentials)."""
+        where = getattr(self.inner, "endpoint_url", None) or getattr(self.inner, "root", None)
+        bucket = getattr(self.inner, "bucket", None)
+        kind = self.inner.capabilities().kind
+        return f"data source {self.id} ({kind}" + (f" bucket {bucket}" if bucket else "") + \
+            (f" at {where}" if where else "") + ")"
+
     async def sweep_stale_uploads(self, older_than: float) -> int:
         """The inner source's cleanup of interrupted uploads, if it keeps any (see cleanup.py)."""
         sweep = getattr(self.inner, "sweep_stale_uploads", None)
@@ -101,6 +118,10 @@ class GuardedSource:
         self.reason = _describe(exc)
         return SourceUnavailable(self._message(), details={"source": self.id, "reason": self.reason})
 
+    async def ready(self) -> None:
+        """Raise SourceUnavailable while the source is down; after `retry_seconds` try it again."""
+        await self._ready()
+
     async def _ready(self) -> None:
         if self.reason is None:
             return
@@ -109,9 +130,7 @@ class GuardedSource:
                 return
             if time.monotonic() - self._last_try < self.retry_seconds:
                 raise SourceUnavailable(self._message(), details={"source": self.id, "reason": self.reason})
-            with contextlib.suppress(Exception):  # whatever was left of the old connection
-                await self.inner.disconnect()
-            await self.connect()
+        await self.reconnect()
 
     async def _call(self, make: Callable[[], Awaitable[T]], *, slow: bool = False) -> T:
         await self._ready()
