@@ -92,6 +92,28 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncC
     assert ok.status_code == 200
 
 
+async def test_refresh_reuse_stops_the_familys_access_tokens_at_once(client: httpx.AsyncClient) -> None:
+    """RFC 6819 5.2.2.3 / OAuth 2.1: a rotated refresh token presented again means someone else
+    holds a copy; every access token of that sign-in stops now, not at its expiry."""
+    await register(client, "stolen")
+    first = await login(client, "stolen")
+    client.cookies.clear()
+    second = (await client.post("/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    client.cookies.clear()
+    third = (await client.post("/refresh", json={"refresh_token": second["refresh_token"]})).json()
+    client.cookies.clear()  # the family moved on: `first` coming back now is a reuse, not a race
+    other = await login(client, "stolen")  # another sign-in of the same person
+    for tokens in (first, second, third, other):
+        assert (await client.get("/me", headers=bearer(tokens))).status_code == 200  # verified and cached
+    reused = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_reused"
+    client.cookies.clear()
+    for tokens in (first, second, third):
+        refused = await client.get("/me", headers=bearer(tokens))
+        assert refused.status_code == 401 and "reused" in refused.json()["error"]["message"], refused.text
+    assert (await client.get("/me", headers=bearer(other))).status_code == 200  # the other sign-in stays
+
+
 async def test_two_tabs_refreshing_with_the_same_token_both_keep_the_session(client: httpx.AsyncClient) -> None:
     await register(client, "tabs")
     first = await login(client, "tabs")
