@@ -41,6 +41,39 @@ async def test_duplicate_email_or_username_is_409_naming_the_field(client: httpx
     assert same_name.status_code == 409 and same_name.json()["error"]["details"]["field"] == "username"
 
 
+async def test_names_and_addresses_are_unique_regardless_of_case(client: httpx.AsyncClient) -> None:
+    await register(client, "Casey")
+    clash = await client.post("/register", json={"email": "c2@example.com", "username": "cASEY", "password": PASSWORD})
+    assert clash.status_code == 409 and clash.json()["error"]["details"]["field"] == "username"
+    someone, headers = await user_headers(client)
+    renamed = await client.patch("/me", json={"username": "ROOT"}, headers=headers)
+    assert renamed.status_code == 409 and renamed.json()["error"]["details"]["field"] == "username"
+    readdressed = await client.patch(f"/users/{someone['id']}", json={"email": "CASEY@Example.com"},
+                                     headers=await admin_headers(client))
+    assert readdressed.status_code == 409 and readdressed.json()["error"]["details"]["field"] == "email"
+    client.cookies.clear()
+    assert (await login(client, "CASEY"))["user"]["username"] == "Casey"  # either spelling finds the account
+
+
+async def test_old_names_that_clash_by_case_are_renamed_before_the_index_swap(settings: AuthSettings) -> None:
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    users = mongo[settings.mongo_db]["auth_users"]
+    await users.create_index("username", unique=True)  # the case-sensitive index of earlier versions
+    now = datetime.now(UTC)
+    for n, name in enumerate(("dana", "DANA", "Dana")):
+        await users.insert_one({"_id": f"old-{n}", "username": name, "email": f"d{n}@example.com",
+                                "password_hash": None, "roles": ["user"], "created_at": now + timedelta(seconds=n),
+                                "active": True, "verified": True})
+    try:
+        async with lifespan_client(create_app(settings)):
+            names = {d["_id"]: d["username"] async for d in users.find({"_id": {"$regex": "^old-"}})}
+            indexes = await users.index_information()
+    finally:
+        await mongo.close()
+    assert names == {"old-0": "dana", "old-1": "DANA-2", "old-2": "Dana-3"}  # the oldest keeps the name
+    assert "username_caseless" in indexes and "username_1" not in indexes
+
+
 async def test_password_policy_messages(client: httpx.AsyncClient) -> None:
     resp = await client.post("/register", json={"email": "p@example.com", "username": "carol", "password": "short"})
     assert resp.status_code == 422
