@@ -52,21 +52,21 @@ async def register(c: Container, *, email: str, username: str, password: str,
     mode = c.settings.registration
     if mode == "closed":
         raise Forbidden("Sign-up is closed; ask an administrator for an account")
+    if mode == "invite" and not invite:
+        raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
     roles = ["user"]
-    if mode == "invite":
-        if not invite:
-            raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
+    if invite:  # honoured in every open mode: its roles, its address verified, and used up
         doc = await c.actions.peek("invite", invite)
         if doc is None or doc.get("email") != email.lower():
             raise BadRequest("The invitation is invalid, used, expired or for another address",
                              details={"field": "invite"})
         roles = doc.get("roles") or roles
     c.passwords.check(password, username=username, email=email)
-    if invite and mode == "invite":
+    if invite:
         await c.actions.consume("invite", invite, field="invite", email=email.lower())
     user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
                                 roles=roles, profile={"display_name": display_name or username},
-                                verified=mode == "invite")
+                                verified=bool(invite))
     await c.events.emit(USER_CREATED, public(user))
     if not user["verified"]:
         await send_verification(c, user)
