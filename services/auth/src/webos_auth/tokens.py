@@ -84,7 +84,8 @@ class Tokens:
             "created_at": now, "expires_at": now + timedelta(seconds=self.refresh_ttl),
             "used_at": None, "revoked": False, **({"parent": parent} if parent else {}),
         })
-        return TokenPair(await self.access_token(user, permissions, sid=family), refresh, self.access_ttl, self.refresh_ttl)
+        access = await self.access_token(user, permissions, sid=family)
+        return TokenPair(access, refresh, self.access_ttl, self.refresh_ttl)
 
     async def consume(self, refresh: str) -> tuple[str, str, str]:
         """Mark a refresh token used and return (user_id, family, token id).
