@@ -23,6 +23,8 @@ class FileIndex(Protocol):
     async def search(self, *, name: str | None, tag: str | None, owner: str | None,
                      skip: int, limit: int) -> tuple[list[IndexEntry], int]: ...
     async def all_in(self, source: str, path: str) -> list[IndexEntry]: ...
+    async def usage(self, owner: str) -> int:
+        """Bytes of the files `owner` owns, in every source."""
 
 
 class TrashStore(Protocol):

@@ -36,6 +36,12 @@ class MongoFileIndex:
         await self.files.create_index("tags")
         await self.files.create_index("owner")
 
+    async def usage(self, owner: str) -> int:
+        cursor = await self.files.aggregate([{"$match": {"owner": owner}},
+                                             {"$group": {"_id": None, "bytes": {"$sum": "$size"}}}])
+        found = await cursor.to_list(1)
+        return int(found[0]["bytes"]) if found else 0
+
     async def get(self, urn: str) -> IndexEntry | None:
         doc = await self.files.find_one({"_id": urn})
         return _entry(doc) if doc else None
