@@ -157,21 +157,27 @@ class StorageService:
         await target.source.move(target.urn.path, trash_path)
         entries = await self.index.remove_tree(target.urn.source, target.urn.path)
         item = TrashItem(id=item_id, urn=str(target.urn), trash_path=trash_path, is_dir=meta.is_dir,
-                         deleted_by=user.id, deleted_at=now(), entries=[e.__dict__ for e in entries])
+                         deleted_by=user.id, deleted_at=now(), entries=[e.__dict__ for e in entries],
+                         owners=sorted({e.owner for e in entries if e.owner}))
         await self.trash.add(item)
         await self.bus.emit("file:deleted", {"urn": str(target.urn), "is_dir": meta.is_dir,
                                              "trash_id": item_id, "by": user.id})
         return {"trash_id": item_id, "urn": str(target.urn)}
 
     async def list_trash(self, user: User) -> list[dict[str, Any]]:
-        items = await self.trash.list(deleted_by=None if user.is_admin else user.id)
+        items = await self.trash.list(visible_to=None if user.is_admin else user.id)
         return [{"id": i.id, "urn": i.urn, "is_dir": i.is_dir, "deleted_by": i.deleted_by,
                  "deleted_at": i.deleted_at.isoformat()} for i in items]
 
-    async def restore(self, user: User, item_id: str) -> dict[str, Any]:
+    async def _trash_item(self, user: User, item_id: str) -> TrashItem:
+        """A trash item the caller may restore or purge: an admin, who deleted it, or who owned it."""
         item = await self.trash.get(item_id)
-        if item is None or not (user.is_admin or item.deleted_by == user.id):
+        if item is None or not (user.is_admin or item.deleted_by == user.id or user.id in item.owners):
             raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        return item
+
+    async def restore(self, user: User, item_id: str) -> dict[str, Any]:
+        item = await self._trash_item(user, item_id)
         target = self.target(user, item.urn, write=True)
         if await _exists(target):
             raise FileExists(f"Something is already at {item.urn}", details={"urn": item.urn})
@@ -186,9 +192,7 @@ class StorageService:
 
     async def purge(self, user: User, item_id: str) -> None:
         """Delete a trash item for good."""
-        item = await self.trash.get(item_id)
-        if item is None or not (user.is_admin or item.deleted_by == user.id):
-            raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        item = await self._trash_item(user, item_id)
         target = self.access.resolve(item.urn)
         try:
             await target.source.delete(parent(item.trash_path))

@@ -102,7 +102,7 @@ class MongoTrashStore:
     async def remove(self, item_id: str) -> None:
         await self.items.delete_one({"_id": item_id})
 
-    async def list(self, *, deleted_by: str | None) -> list[TrashItem]:
-        query = {} if deleted_by is None else {"deleted_by": deleted_by}
+    async def list(self, *, visible_to: str | None) -> list[TrashItem]:
+        query = {} if visible_to is None else {"$or": [{"deleted_by": visible_to}, {"owners": visible_to}]}
         cursor = self.items.find(query).sort("deleted_at", ASCENDING)
         return [TrashItem(**{k: v for k, v in d.items() if k != "_id"}) async for d in cursor]
