@@ -43,6 +43,21 @@ async def test_a_user_revocation_refuses_older_tokens_only() -> None:
     assert (await verifier.verify(fresh)).id == "bob"
 
 
+async def test_a_sign_in_revocation_refuses_every_token_of_that_sign_in_only() -> None:
+    """A reused refresh token revokes its family: the access tokens carrying its `sid`."""
+    verifier = ISSUER.verifier()
+    cached = ISSUER.token("fay", jti="a", sid="fam-1")
+    later = ISSUER.token("fay", jti="b", sid="fam-1")
+    elsewhere = ISSUER.token("fay", jti="c", sid="fam-2")
+    await verifier.verify(cached)
+    await verifier.verify(elsewhere)
+    assert verifier.revoke(Revocation(sid="fam-1", until=time.time() + 60)) == 1
+    for token in (cached, later):
+        with pytest.raises(Unauthorized, match="reused"):
+            await verifier.verify(token)
+    assert (await verifier.verify(elsewhere)).id == "fay"
+
+
 class CountingIntrospector:
     def __init__(self) -> None:
         self.calls = 0

@@ -139,6 +139,26 @@ async def test_registration_by_invitation_only(webos_env: dict[str, str]) -> Non
         assert again.status_code == 400
 
 
+async def test_an_invitation_is_honoured_while_registration_is_open(client: httpx.AsyncClient) -> None:
+    """Open sign-up does not make an invitation void: its roles apply and it is used up."""
+    admin = await admin_headers(client)
+    invited = await client.post("/users/invite", headers=admin, json={"email": "olga@example.com",
+                                                                      "roles": ["user", "admin"]})
+    assert invited.status_code == 202
+    token = (await mail_to(client, "olga@example.com"))[0]["token"]
+    body = {"email": "olga@example.com", "username": "olga", "password": PASSWORD}
+    forged = await client.post("/register", json={**body, "invite": "not-a-real-invitation"})
+    assert forged.status_code == 400 and forged.json()["error"]["details"]["field"] == "invite"
+    ok = await client.post("/register", json={**body, "invite": token})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["roles"] == ["admin", "user"] and ok.json()["verified"] is True
+    again = await client.post("/register", json={**body, "email": "olga@example.com", "username": "olga2",
+                                                  "invite": token})
+    assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "invite"  # used up
+    plain = await client.post("/register", json={"email": "pat@example.com", "username": "pat", "password": PASSWORD})
+    assert plain.status_code == 201 and plain.json()["roles"] == ["user"]  # open sign-up as before
+
+
 async def test_closed_registration(webos_env: dict[str, str]) -> None:
     async with lifespan_client(create_app(auth_settings(registration="closed"))) as client:
         resp = await client.post("/register", json={"email": "u@example.com", "username": "uma", "password": PASSWORD})

@@ -41,6 +41,39 @@ async def test_duplicate_email_or_username_is_409_naming_the_field(client: httpx
     assert same_name.status_code == 409 and same_name.json()["error"]["details"]["field"] == "username"
 
 
+async def test_names_and_addresses_are_unique_regardless_of_case(client: httpx.AsyncClient) -> None:
+    await register(client, "Casey")
+    clash = await client.post("/register", json={"email": "c2@example.com", "username": "cASEY", "password": PASSWORD})
+    assert clash.status_code == 409 and clash.json()["error"]["details"]["field"] == "username"
+    someone, headers = await user_headers(client)
+    renamed = await client.patch("/me", json={"username": "ROOT"}, headers=headers)
+    assert renamed.status_code == 409 and renamed.json()["error"]["details"]["field"] == "username"
+    readdressed = await client.patch(f"/users/{someone['id']}", json={"email": "CASEY@Example.com"},
+                                     headers=await admin_headers(client))
+    assert readdressed.status_code == 409 and readdressed.json()["error"]["details"]["field"] == "email"
+    client.cookies.clear()
+    assert (await login(client, "CASEY"))["user"]["username"] == "Casey"  # either spelling finds the account
+
+
+async def test_old_names_that_clash_by_case_are_renamed_before_the_index_swap(settings: AuthSettings) -> None:
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    users = mongo[settings.mongo_db]["auth_users"]
+    await users.create_index("username", unique=True)  # the case-sensitive index of earlier versions
+    now = datetime.now(UTC)
+    for n, name in enumerate(("dana", "DANA", "Dana")):
+        await users.insert_one({"_id": f"old-{n}", "username": name, "email": f"d{n}@example.com",
+                                "password_hash": None, "roles": ["user"], "created_at": now + timedelta(seconds=n),
+                                "active": True, "verified": True})
+    try:
+        async with lifespan_client(create_app(settings)):
+            names = {d["_id"]: d["username"] async for d in users.find({"_id": {"$regex": "^old-"}})}
+            indexes = await users.index_information()
+    finally:
+        await mongo.close()
+    assert names == {"old-0": "dana", "old-1": "DANA-2", "old-2": "Dana-3"}  # the oldest keeps the name
+    assert "username_caseless" in indexes and "username_1" not in indexes
+
+
 async def test_password_policy_messages(client: httpx.AsyncClient) -> None:
     resp = await client.post("/register", json={"email": "p@example.com", "username": "carol", "password": "short"})
     assert resp.status_code == 422
@@ -90,6 +123,28 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncC
     other_session = await login(client, "dave")  # a separate sign-in is untouched
     ok = await client.post("/refresh", json={"refresh_token": other_session["refresh_token"]})
     assert ok.status_code == 200
+
+
+async def test_refresh_reuse_stops_the_familys_access_tokens_at_once(client: httpx.AsyncClient) -> None:
+    """RFC 6819 5.2.2.3 / OAuth 2.1: a rotated refresh token presented again means someone else
+    holds a copy; every access token of that sign-in stops now, not at its expiry."""
+    await register(client, "stolen")
+    first = await login(client, "stolen")
+    client.cookies.clear()
+    second = (await client.post("/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    client.cookies.clear()
+    third = (await client.post("/refresh", json={"refresh_token": second["refresh_token"]})).json()
+    client.cookies.clear()  # the family moved on: `first` coming back now is a reuse, not a race
+    other = await login(client, "stolen")  # another sign-in of the same person
+    for tokens in (first, second, third, other):
+        assert (await client.get("/me", headers=bearer(tokens))).status_code == 200  # verified and cached
+    reused = await client.post("/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401 and reused.json()["error"]["code"] == "refresh_reused"
+    client.cookies.clear()
+    for tokens in (first, second, third):
+        refused = await client.get("/me", headers=bearer(tokens))
+        assert refused.status_code == 401 and "reused" in refused.json()["error"]["message"], refused.text
+    assert (await client.get("/me", headers=bearer(other))).status_code == 200  # the other sign-in stays
 
 
 async def test_two_tabs_refreshing_with_the_same_token_both_keep_the_session(client: httpx.AsyncClient) -> None:

@@ -52,6 +52,16 @@ async def test_tokens_carry_the_claims_the_verifier_checks(client: httpx.AsyncCl
     assert discovery["issuer"] == settings.jwt_issuer and discovery["jwks_uri"].endswith("/.well-known/jwks.json")
 
 
+async def test_discovery_names_urls_that_answer_behind_the_gateway(webos_env: dict[str, str]) -> None:
+    """Behind the gateway auth lives under /api/auth: the discovery's URLs say so."""
+    async with lifespan_client(create_app(auth_settings(public_url="https://webos.example.com/"))) as client:
+        discovery = (await client.get("/.well-known/openid-configuration")).json()
+    api = "https://webos.example.com/api/auth"
+    assert discovery["jwks_uri"] == f"{api}/.well-known/jwks.json"
+    assert discovery["token_endpoint"] == f"{api}/login" and discovery["userinfo_endpoint"] == f"{api}/me"
+    assert discovery["authorization_endpoint"] == f"{api}/sso/login"
+
+
 async def test_private_keys_are_encrypted_at_rest(client: httpx.AsyncClient, settings: AuthSettings) -> None:
     from pymongo import AsyncMongoClient
 

@@ -86,6 +86,12 @@ class PayloadTooLarge(WebOSError):
     status, code = 413, "payload_too_large"
 
 
+class InsufficientStorage(WebOSError):
+    """507 (RFC 4918): the request would exceed a storage quota."""
+
+    status, code = 507, "insufficient_storage"
+
+
 class ValidationFailed(WebOSError):
     status, code = 422, "validation_failed"
 

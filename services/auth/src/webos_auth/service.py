@@ -4,6 +4,7 @@ errors and emit events, the routers only parse and answer."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from webos_auth import twofactor
@@ -12,10 +13,10 @@ from webos_auth.container import Container
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN, USER_UPDATED
 from webos_auth.mail import Mail
 from webos_auth.roles import PRIVILEGED_ROLES
-from webos_auth.tokens import TokenPair
+from webos_auth.tokens import RefreshReused, TokenPair
 from webos_auth.users import public
 from webos_common.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from webos_common.security.revocation import user_revocation
+from webos_common.security.revocation import Revocation, user_revocation
 
 GENERIC_LOGIN_ERROR = "Wrong email/username or password"
 NOTIFY = "notification:send"
@@ -51,21 +52,21 @@ async def register(c: Container, *, email: str, username: str, password: str,
     mode = c.settings.registration
     if mode == "closed":
         raise Forbidden("Sign-up is closed; ask an administrator for an account")
+    if mode == "invite" and not invite:
+        raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
     roles = ["user"]
-    if mode == "invite":
-        if not invite:
-            raise Forbidden("Sign-up is by invitation only", details={"field": "invite"})
+    if invite:  # honoured in every open mode: its roles, its address verified, and used up
         doc = await c.actions.peek("invite", invite)
         if doc is None or doc.get("email") != email.lower():
             raise BadRequest("The invitation is invalid, used, expired or for another address",
                              details={"field": "invite"})
         roles = doc.get("roles") or roles
     c.passwords.check(password, username=username, email=email)
-    if invite and mode == "invite":
+    if invite:
         await c.actions.consume("invite", invite, field="invite", email=email.lower())
     user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
                                 roles=roles, profile={"display_name": display_name or username},
-                                verified=mode == "invite")
+                                verified=bool(invite))
     await c.events.emit(USER_CREATED, public(user))
     if not user["verified"]:
         await send_verification(c, user)
@@ -100,7 +101,11 @@ async def login(c: Container, *, login: str, password: str, address: str,
 
 
 async def refresh(c: Container, refresh_token: str) -> TokenPair:
-    user_id, family, parent = await c.tokens.consume(refresh_token)
+    try:
+        user_id, family, parent = await c.tokens.consume(refresh_token)
+    except RefreshReused as reused:  # the family's access tokens stop now, not at their expiry
+        await c.events.revoke(Revocation(sid=reused.family, until=time.time() + c.settings.access_token_ttl))
+        raise
     user = await c.users.collection.find_one({"_id": user_id})
     if user is None or not user.get("active", True):
         await c.tokens.revoke_family(family)

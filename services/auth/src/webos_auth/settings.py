@@ -78,3 +78,9 @@ class AuthSettings(WebOSSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or self.auth_url).rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """Where auth's API answers from outside: under `/api/auth` at the gateway's public
+        address, or auth's own address when no public one is set."""
+        return f"{self.public_url.rstrip('/')}/api/auth" if self.public_url else self.auth_url.rstrip("/")

@@ -50,6 +50,6 @@ async def _free_username(c: Container, claims: dict[str, Any], subject: str) -> 
     raw = str(claims.get("preferred_username") or claims.get("email", "").split("@")[0] or subject)
     base = re.sub(r"[^A-Za-z0-9_.-]", "_", raw)[:24].ljust(3, "_")
     name = base
-    while await c.users.collection.find_one({"username": name}, {"_id": 1}):
+    while await c.users.find_username(name):
         name = f"{base}-{secrets.token_hex(2)}"
     return name

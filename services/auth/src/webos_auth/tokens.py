@@ -1,5 +1,9 @@
 """Access tokens (RS256 JWT, short-lived) and refresh tokens (opaque, stored
-as SHA-256, rotated on every use; presenting a used one revokes its family)."""
+as SHA-256, rotated on every use; presenting a used one revokes its family).
+
+A family is one sign-in: every refresh token rotated from the first one and
+every access token issued with them, which carry the family as `sid`. So a
+reuse can stop the family's access tokens too, not only its refresh tokens."""
 
 from __future__ import annotations
 
@@ -31,6 +35,14 @@ class TokenPair:
                 "token_type": "bearer", "expires_in": self.expires_in}
 
 
+class RefreshReused(Unauthorized):
+    """A rotated refresh token came back: its family (`sid`) is revoked."""
+
+    def __init__(self, family: str) -> None:
+        super().__init__("Refresh token reused; every session of this sign-in was revoked", code="refresh_reused")
+        self.family = family
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -49,7 +61,7 @@ class Tokens:
         await self.refresh.create_index("parent", sparse=True)
         await self.refresh.create_index("expires_at", expireAfterSeconds=0)
 
-    async def access_token(self, user: dict[str, Any], permissions: list[str]) -> str:
+    async def access_token(self, user: dict[str, Any], permissions: list[str], *, sid: str | None = None) -> str:
         precise = time.time()
         now = int(precise)
         claims = {
@@ -58,6 +70,7 @@ class Tokens:
             "exp": now + self.access_ttl, "jti": uuid.uuid4().hex, "typ": "access",
             "preferred_username": user["username"], "email": user["email"],
             "roles": list(user.get("roles", [])), "permissions": permissions,
+            **({"sid": sid} if sid else {}),
         }
         return await self.keys.sign(claims)
 
@@ -65,12 +78,14 @@ class Tokens:
                     parent: str | None = None) -> TokenPair:
         refresh = "wrt_" + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
+        family = family or uuid.uuid4().hex
         await self.refresh.insert_one({
-            "_id": digest(refresh), "family": family or uuid.uuid4().hex, "user_id": user["_id"],
+            "_id": digest(refresh), "family": family, "user_id": user["_id"],
             "created_at": now, "expires_at": now + timedelta(seconds=self.refresh_ttl),
             "used_at": None, "revoked": False, **({"parent": parent} if parent else {}),
         })
-        return TokenPair(await self.access_token(user, permissions), refresh, self.access_ttl, self.refresh_ttl)
+        access = await self.access_token(user, permissions, sid=family)
+        return TokenPair(access, refresh, self.access_ttl, self.refresh_ttl)
 
     async def consume(self, refresh: str) -> tuple[str, str, str]:
         """Mark a refresh token used and return (user_id, family, token id).
@@ -95,8 +110,7 @@ class Tokens:
         if await self._raced(old, now):
             return old["user_id"], old["family"], token_id
         await self.revoke_family(old["family"])
-        raise Unauthorized("Refresh token reused; every session of this sign-in was revoked",
-                           code="refresh_reused")
+        raise RefreshReused(old["family"])
 
     async def _raced(self, old: dict[str, Any], now: datetime) -> bool:
         if self.reuse_grace <= 0 or old["revoked"] or _aware(old["expires_at"]) <= now:

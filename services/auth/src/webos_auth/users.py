@@ -1,5 +1,15 @@
 """Users in `auth_users` (seed 004 shape): email and username unique,
-roles, profile, created/updated/last_login, active, verified."""
+roles, profile, created/updated/last_login, active, verified.
+
+Uniqueness ignores case: e-mail addresses are stored lower-cased, user names
+as typed under a unique index with a case-insensitive collation (ICU `en`,
+strength 2), so `ADMIN` cannot sit beside `admin` and either spelling finds
+the account. Lookups by name pass the same collation (and so use the index).
+
+Installations from before kept a case-sensitive index and may hold names that
+clash by case. `ensure_indexes` renames the later-created of such accounts
+(`name-2`, …; they still sign in by e-mail), logs each rename, then swaps the
+indexes — an index build never fails half-way on old rows."""
 
 from __future__ import annotations
 
@@ -8,6 +18,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from loguru import logger
+from pymongo.collation import Collation
 from pymongo.errors import DuplicateKeyError
 
 from webos_common.errors import Conflict, NotFound
@@ -24,8 +36,13 @@ def public(user: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+CASELESS = Collation(locale="en", strength=2)
+USERNAME_INDEX = "username_caseless"
+
+
 def _duplicate(exc: DuplicateKeyError) -> Conflict:
-    field = "email" if "email" in str(exc) else "username"
+    pattern = (exc.details or {}).get("keyPattern") or {}
+    field = "email" if "email" in pattern else "username"
     return Conflict(f"That {field} is already taken", details={"field": field})
 
 
@@ -35,9 +52,38 @@ class Users:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index("email", unique=True)
-        await self.collection.create_index("username", unique=True)
+        await self._caseless_usernames()
         await self.collection.create_index("roles")
         await self.collection.create_index([("sso.provider", 1), ("sso.subject", 1)], sparse=True)
+
+    async def _caseless_usernames(self) -> None:
+        if USERNAME_INDEX in await self.collection.index_information():
+            return
+        clashes = self.collection.aggregate(
+            [{"$sort": {"created_at": 1, "_id": 1}},
+             {"$group": {"_id": "$username", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},
+             {"$match": {"n": {"$gt": 1}}}], collation=CASELESS)
+        async for clash in await clashes:
+            for later in clash["ids"][1:]:
+                doc = await self.collection.find_one({"_id": later}, {"username": 1})
+                renamed = await self._free_name(doc["username"])
+                await self.collection.update_one({"_id": later}, {"$set": {"username": renamed}})
+                logger.warning("auth: user {} renamed {!r} → {!r}: names are unique regardless of case now",
+                               later, doc["username"], renamed)
+        await self.collection.create_index("username", unique=True, collation=CASELESS, name=USERNAME_INDEX)
+        if "username_1" in await self.collection.index_information():
+            await self.collection.drop_index("username_1")
+
+    async def _free_name(self, name: str) -> str:
+        for n in range(2, 10_000):
+            candidate = f"{name}-{n}"
+            if await self.find_username(candidate) is None:
+                return candidate
+        return f"{name}-{uuid.uuid4().hex[:8]}"
+
+    async def find_username(self, username: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] | None = await self.collection.find_one({"username": username}, collation=CASELESS)
+        return doc
 
     async def create(self, *, email: str, username: str, password_hash: str | None, roles: list[str],
                      profile: dict[str, Any] | None = None, verified: bool = False,
@@ -62,9 +108,9 @@ class Users:
 
     async def find_login(self, login: str) -> dict[str, Any] | None:
         login = login.strip()
-        query = {"email": login.lower()} if "@" in login else {"username": login}
-        doc: dict[str, Any] | None = await self.collection.find_one(query)
-        return doc
+        if "@" in login:
+            return await self.find_email(login)
+        return await self.find_username(login)
 
     async def find_email(self, email: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.collection.find_one({"email": email.strip().lower()})

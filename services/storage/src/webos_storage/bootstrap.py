@@ -150,7 +150,8 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     bus = bus or ResourcesBus(resources)
     service = StorageService(access=access, index=index, trash=trash or MongoTrashStore(db), bus=bus,
                              signer=ShareSigner(settings.storage_share_secret.get_secret_value()),
-                             share_max_seconds=settings.storage_share_max_seconds)
+                             share_max_seconds=settings.storage_share_max_seconds,
+                             user_quota=settings.storage_user_quota_bytes)
     jobs = JobRunner(bus)
     transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
     return Container(service=service, transfers=transfers, jobs=jobs, sources=access.sources, access=access,

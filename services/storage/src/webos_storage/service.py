@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webos_common.afs import ByteStream, FileExists, FileMetadata, FileMissing, Urn, basename, join, parent
-from webos_common.errors import BadRequest
+from webos_common.errors import BadRequest, InsufficientStorage
 from webos_common.identity import User
 from webos_storage.access import Access, Target
 from webos_storage.domain.model import IndexEntry, TrashItem, now
@@ -37,21 +37,27 @@ class Download:
 class HashingStream:
     """Wrap a byte stream, counting and hashing what passes through."""
 
-    def __init__(self, chunks: ByteStream) -> None:
+    def __init__(self, chunks: ByteStream, *, room: int | None = None) -> None:
         self.chunks, self.size, self.digest = chunks, 0, hashlib.sha256()
+        self.room = room  # bytes the owner's quota still allows; None: no quota
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self.chunks:
             self.size += len(chunk)
+            if self.room is not None and self.size > self.room:  # the source drops its partial write
+                raise InsufficientStorage("The upload exceeds the owner's storage quota "
+                                          "(WEBOS_STORAGE_USER_QUOTA_BYTES)",
+                                          details={"field": "quota", "room": max(self.room, 0)})
             self.digest.update(chunk)
             yield chunk
 
 
 class StorageService:
     def __init__(self, *, access: Access, index: FileIndex, trash: TrashStore, bus: EventBus,
-                 signer: ShareSigner, share_max_seconds: int) -> None:
+                 signer: ShareSigner, share_max_seconds: int, user_quota: int = 0) -> None:
         self.access, self.index, self.trash, self.bus = access, index, trash, bus
         self.signer, self.share_max_seconds = signer, share_max_seconds
+        self.user_quota = user_quota  # bytes a person may own across sources; 0: no quota
 
     def target(self, user: User, urn: str, *, write: bool) -> Target:
         target = self.access.resolve(urn)
@@ -94,7 +100,7 @@ class StorageService:
         await self._no_file_above(target)
         before = await self.index.get(str(target.urn))
         existed = before is not None or await _exists(target)
-        hashed = HashingStream(chunks)
+        hashed = HashingStream(chunks, room=await self._room(before.owner if before else user.id, before))
         meta = await target.source.write_file(target.urn.path, hashed.__aiter__(), content_type=content_type)
         entry = IndexEntry(
             urn=str(target.urn), source=target.urn.source, path=target.urn.path, name=basename(target.urn.path),
@@ -104,6 +110,13 @@ class StorageService:
         await self.index.put(entry)
         await self._emit("file:updated" if existed else "file:created", entry, user)
         return item_view(target.urn.source, meta, entry)
+
+    async def _room(self, owner: str, replaced: IndexEntry | None) -> int | None:
+        """What `owner`'s quota still allows (the file being replaced no longer counts)."""
+        if not self.user_quota:
+            return None
+        used = await self.index.usage(owner)
+        return self.user_quota - used + (replaced.size if replaced is not None else 0)
 
     async def _no_file_above(self, target: Target) -> None:
         folder = parent(target.urn.path)
@@ -144,21 +157,27 @@ class StorageService:
         await target.source.move(target.urn.path, trash_path)
         entries = await self.index.remove_tree(target.urn.source, target.urn.path)
         item = TrashItem(id=item_id, urn=str(target.urn), trash_path=trash_path, is_dir=meta.is_dir,
-                         deleted_by=user.id, deleted_at=now(), entries=[e.__dict__ for e in entries])
+                         deleted_by=user.id, deleted_at=now(), entries=[e.__dict__ for e in entries],
+                         owners=sorted({e.owner for e in entries if e.owner}))
         await self.trash.add(item)
         await self.bus.emit("file:deleted", {"urn": str(target.urn), "is_dir": meta.is_dir,
                                              "trash_id": item_id, "by": user.id})
         return {"trash_id": item_id, "urn": str(target.urn)}
 
     async def list_trash(self, user: User) -> list[dict[str, Any]]:
-        items = await self.trash.list(deleted_by=None if user.is_admin else user.id)
+        items = await self.trash.list(visible_to=None if user.is_admin else user.id)
         return [{"id": i.id, "urn": i.urn, "is_dir": i.is_dir, "deleted_by": i.deleted_by,
                  "deleted_at": i.deleted_at.isoformat()} for i in items]
 
-    async def restore(self, user: User, item_id: str) -> dict[str, Any]:
+    async def _trash_item(self, user: User, item_id: str) -> TrashItem:
+        """A trash item the caller may restore or purge: an admin, who deleted it, or who owned it."""
         item = await self.trash.get(item_id)
-        if item is None or not (user.is_admin or item.deleted_by == user.id):
+        if item is None or not (user.is_admin or item.deleted_by == user.id or user.id in item.owners):
             raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        return item
+
+    async def restore(self, user: User, item_id: str) -> dict[str, Any]:
+        item = await self._trash_item(user, item_id)
         target = self.target(user, item.urn, write=True)
         if await _exists(target):
             raise FileExists(f"Something is already at {item.urn}", details={"urn": item.urn})
@@ -173,9 +192,7 @@ class StorageService:
 
     async def purge(self, user: User, item_id: str) -> None:
         """Delete a trash item for good."""
-        item = await self.trash.get(item_id)
-        if item is None or not (user.is_admin or item.deleted_by == user.id):
-            raise FileMissing(f"No trash item {item_id}", details={"trash_id": item_id})
+        item = await self._trash_item(user, item_id)
         target = self.access.resolve(item.urn)
         try:
             await target.source.delete(parent(item.trash_path))

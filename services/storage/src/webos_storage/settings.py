@@ -84,6 +84,9 @@ class StorageSettings(WebOSSettings):
     # Uploads announcing more bytes than this (Content-Length) are refused with 413 before the
     # body is read — a client sending `Expect: 100-continue` never sends it. 0: no limit.
     storage_max_upload_bytes: int = 0
+    # Bytes each person may own across every source (the index's sizes); an upload past it is
+    # refused with 507 and nothing of it is kept. 0: no quota.
+    storage_user_quota_bytes: int = Field(0, ge=0)
 
     s3_endpoint_url: str | None = None
     s3_bucket: str = "webos"

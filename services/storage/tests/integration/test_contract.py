@@ -98,6 +98,26 @@ async def test_etag_if_none_match(storage_app, kind) -> None:
         assert changed.status_code == 200 and changed.content == b"hello, changed"
 
 
+async def test_the_owner_restores_what_someone_else_deleted(storage_app, kind) -> None:
+    """A deleted file went to the deleter's trash only; its owner could not get it back."""
+    async with storage_app(kind) as h:
+        await h.put("fs://main/shared/plan.txt", b"plan", user="alice")
+        gone = await h.client.delete("/files", params={"urn": "fs://main/shared/plan.txt"}, headers=h.as_user("bob"))
+        assert gone.status_code == 200
+        trash_id = gone.json()["trash_id"]
+        assert (await h.client.get("/trash", headers=h.as_user("carol"))).json()["items"] == []
+        refused = await h.client.post(f"/trash/{trash_id}/restore", headers=h.as_user("carol"))
+        assert refused.status_code == 404  # neither owner nor deleter
+        mine = (await h.client.get("/trash", headers=h.as_user("alice"))).json()["items"]
+        assert [(i["urn"], i["deleted_by"]) for i in mine] == [("fs://main/shared/plan.txt", "bob")]
+        restored = await h.client.post(f"/trash/{trash_id}/restore", headers=h.as_user("alice"))
+        assert restored.status_code == 200, restored.text
+        assert (await h.get("fs://main/shared/plan.txt", user="alice")).content == b"plan"
+        stat = await h.client.get("/files/stat", params={"urn": "fs://main/shared/plan.txt"},
+                                  headers=h.as_user("alice"))
+        assert stat.json()["owner"] == "alice"
+
+
 async def test_delete_to_trash_and_restore(storage_app, kind) -> None:
     async with storage_app(kind) as h:
         await h.put("fs://main/t/keep.txt", b"keep")

@@ -10,7 +10,10 @@ follows it drops what it cached and refuses, from then on:
 * `jti`: that one access token (sign-out);
 * `user_id` + `before`: every access token of that user issued before that
   moment (account disabled or deleted, password or roles changed);
-* `key_id`: that API key (introspected afresh next time).
+* `key_id`: that API key (introspected afresh next time);
+* `sid`: every access token of one sign-in (the `sid` claim, the refresh-token
+  family), when a refresh token was reused (RFC 6819 5.2.2.3: someone else
+  holds a copy, so the whole family is signed out at once).
 
 A process that was away when a revocation went out keeps the old rule: the
 token ends at its expiry (15 minutes by default).
@@ -31,12 +34,13 @@ class Revocation(BaseModel):
     user_id: str | None = None
     before: float | None = None  # epoch seconds; with user_id
     key_id: str | None = None
+    sid: str | None = None  # a sign-in: its refresh-token family
     until: float = 0.0  # epoch seconds after which remembering it is pointless (the tokens expired)
 
     @model_validator(mode="after")
     def _names_something(self) -> Revocation:
-        if not (self.jti or self.key_id or (self.user_id and self.before is not None)):
-            raise ValueError("a revocation names a jti, a key_id, or a user_id with before")
+        if not (self.jti or self.key_id or self.sid or (self.user_id and self.before is not None)):
+            raise ValueError("a revocation names a jti, a key_id, a sid, or a user_id with before")
         return self
 
 

@@ -92,6 +92,8 @@ class TokenVerifier:
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, User]] = OrderedDict()
         self._jti: dict[str, str] = {}  # token → jti, for the cached JWTs
+        self._sid: dict[str, str] = {}  # token → sid (its sign-in), for the cached JWTs
+        self._revoked_sid: dict[str, float] = {}  # sid → until
         self._revoked_jti: dict[str, float] = {}  # jti → until
         self._revoked_users: dict[str, tuple[float, float]] = {}  # user id → (before, until)
         self._revocations: Subscription | None = None
@@ -111,6 +113,8 @@ class TokenVerifier:
         self._remember(token, float(claims["exp"]), user)
         if claims.get("jti"):
             self._jti[token] = str(claims["jti"])
+        if claims.get("sid"):
+            self._sid[token] = str(claims["sid"])
         return user
 
     async def _verify_key(self, key: str) -> User:
@@ -130,6 +134,7 @@ class TokenVerifier:
         """Drop one cached verification (e.g. a key just revoked locally)."""
         self._cache.pop(token, None)
         self._jti.pop(token, None)
+        self._sid.pop(token, None)
 
     # -- revocation -----------------------------------------------------------
     def revoke(self, revocation: Revocation) -> int:
@@ -138,12 +143,16 @@ class TokenVerifier:
         now = time.time()
         self._revoked_jti = {j: u for j, u in self._revoked_jti.items() if u > now}
         self._revoked_users = {k: v for k, v in self._revoked_users.items() if v[1] > now}
+        self._revoked_sid = {s: u for s, u in self._revoked_sid.items() if u > now}
         if revocation.jti:
             self._revoked_jti[revocation.jti] = max(revocation.until, now + 3600)
+        if revocation.sid:
+            self._revoked_sid[revocation.sid] = max(revocation.until, now + 3600)
         if revocation.user_id and revocation.before is not None:
             self._revoked_users[revocation.user_id] = (revocation.before, max(revocation.until, now + 3600))
         gone = [token for token, (_, user) in self._cache.items()
                 if (revocation.jti and self._jti.get(token) == revocation.jti)
+                or (revocation.sid and self._sid.get(token) == revocation.sid)
                 or (revocation.key_id and user.extra.get("api_key") == revocation.key_id)
                 or (revocation.user_id and revocation.before is not None and user.id == revocation.user_id)]
         for token in gone:
@@ -155,6 +164,9 @@ class TokenVerifier:
         jti = claims.get("jti")
         if jti and jti in self._revoked_jti:
             raise Unauthorized("This token was revoked (signed out)")
+        sid = claims.get("sid")
+        if sid and sid in self._revoked_sid:
+            raise Unauthorized("This sign-in was revoked (its refresh token was reused); sign in again")
         revoked = self._revoked_users.get(str(claims.get("sub")))
         if revoked is not None and issued_at(claims) < revoked[0]:
             raise Unauthorized("This token was revoked; sign in again")

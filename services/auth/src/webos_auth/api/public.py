@@ -24,7 +24,7 @@ async def jwks(c: Auth) -> dict[str, Any]:
 
 @router.get("/.well-known/openid-configuration", tags=["discovery"])
 async def openid_configuration(c: Auth) -> dict[str, Any]:
-    base = c.settings.base_url
+    base = c.settings.api_url  # the endpoints are auth's API, under /api/auth behind the gateway
     return {
         "issuer": c.settings.jwt_issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
         "token_endpoint": f"{base}/login", "userinfo_endpoint": f"{base}/me",

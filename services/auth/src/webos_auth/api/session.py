@@ -58,8 +58,9 @@ async def logout(request: Request, response: Response, c: Auth, body: RefreshIn 
             claims = await request.app.state.resources.verifier.claims(access)
         except WebOSError:
             claims = {}
-        if claims.get("jti"):
-            await c.events.revoke(Revocation(jti=str(claims["jti"]), until=float(claims["exp"])))
+        if claims.get("jti"):  # with its sign-in: the family's other access tokens (other tabs) too
+            await c.events.revoke(Revocation(jti=str(claims["jti"]), sid=claims.get("sid"),
+                                             until=float(claims["exp"])))
     clear_session_cookies(response)
     return {"status": "signed_out"}
 

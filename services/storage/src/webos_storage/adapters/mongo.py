@@ -36,6 +36,12 @@ class MongoFileIndex:
         await self.files.create_index("tags")
         await self.files.create_index("owner")
 
+    async def usage(self, owner: str) -> int:
+        cursor = await self.files.aggregate([{"$match": {"owner": owner}},
+                                             {"$group": {"_id": None, "bytes": {"$sum": "$size"}}}])
+        found = await cursor.to_list(1)
+        return int(found[0]["bytes"]) if found else 0
+
     async def get(self, urn: str) -> IndexEntry | None:
         doc = await self.files.find_one({"_id": urn})
         return _entry(doc) if doc else None
@@ -96,7 +102,7 @@ class MongoTrashStore:
     async def remove(self, item_id: str) -> None:
         await self.items.delete_one({"_id": item_id})
 
-    async def list(self, *, deleted_by: str | None) -> list[TrashItem]:
-        query = {} if deleted_by is None else {"deleted_by": deleted_by}
+    async def list(self, *, visible_to: str | None) -> list[TrashItem]:
+        query = {} if visible_to is None else {"$or": [{"deleted_by": visible_to}, {"owners": visible_to}]}
         cursor = self.items.find(query).sort("deleted_at", ASCENDING)
         return [TrashItem(**{k: v for k, v in d.items() if k != "_id"}) async for d in cursor]

@@ -65,6 +65,7 @@ class TrashItem:
     deleted_by: str | None
     deleted_at: datetime
     entries: list[dict[str, Any]]  # index entries to put back on restore
+    owners: list[str] = field(default_factory=list)  # who owned what was deleted: they may restore it
 
 
 @dataclass
