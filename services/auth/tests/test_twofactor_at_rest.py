@@ -21,7 +21,7 @@ from webos_common.testing import lifespan_client
 async def _stored(settings: AuthSettings, user_id: str) -> dict[str, Any]:
     mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
     try:
-        doc = await mongo[settings.mongo_db]["auth_users"].find_one({"_id": user_id})
+        doc: dict[str, Any] | None = await mongo[settings.mongo_db]["auth_users"].find_one({"_id": user_id})
         assert doc is not None
         return doc
     finally:
