@@ -133,3 +133,29 @@ def test_the_nav_follows_a_change_of_permissions(shell: Any, platform: Any, admi
     _set_roles(platform, admin_token, user_id, ["user"])
     _signed_out_then_in(shell, name)
     assert _nav_has(shell, "Tasks")
+
+
+def test_an_admin_adds_a_record_rule_and_the_role_sees_the_team_s_tasks(
+        admin: Any, shell: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    ann, _ = _sign_up(platform)
+    bob, bob_id = _sign_up(platform)
+    role, team = f"r{uuid.uuid4().hex[:6]}", f"team-{uuid.uuid4().hex[:6]}"
+    with platform.api(admin_token) as client:
+        assert client.post("/api/auth/roles", json={"name": role, "permissions": ["tasks.read"]}).status_code == 201
+    _set_roles(platform, admin_token, bob_id, ["user", role])
+    title = f"team work {uuid.uuid4().hex[:6]}"
+    with platform.api(platform.login(ann, PASSWORD)) as client:
+        assert client.post("/api/tasks/tasks", json={"title": title, "tags": [team]}).status_code == 201
+    with platform.api(platform.login(bob, PASSWORD)) as client:
+        assert title not in client.get("/api/tasks/tasks", params={"limit": 200}).text  # not his yet
+    admin.open("/admin/record-rules")
+    card = admin.page.get_by_test_id("record-rules-tasks")
+    card.get_by_test_id("rule-role-tasks").click()
+    admin.page.locator(".q-menu .q-item", has_text=role).click()
+    card.get_by_test_id("rule-field-tasks").fill("tags")
+    card.get_by_test_id("rule-value-tasks").fill(team)
+    card.get_by_test_id("rule-add-tasks").click()
+    card.get_by_text(f"{role} may read: tags = {team}").wait_for()
+    admin.shot("record-rules")
+    shell.sign_in(bob, PASSWORD, "/m/tasks")
+    shell.page.locator(".ag-row", has_text=title).wait_for()  # the rule covers it at once
