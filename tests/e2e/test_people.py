@@ -93,3 +93,69 @@ def test_assigned_to_me_and_two_factor_sign_in(shell: Any, platform: Any, tasks_
     otp.fill(pyotp.TOTP(secret).at(int(time.time()) + 30))  # the current step was spent enabling
     shell.page.get_by_test_id("login-submit").click()
     shell.page.get_by_test_id("page-title").wait_for()
+
+
+def _nav_has(shell: Any, label: str) -> bool:
+    nav = shell.page.get_by_test_id("nav")
+    nav.wait_for()
+    return nav.get_by_text(label, exact=True).count() > 0
+
+
+def _set_roles(platform: Any, admin_token: str, user_id: str, roles: list[str]) -> None:
+    with platform.api(admin_token) as client:
+        changed = client.patch(f"/api/auth/users/{user_id}", json={"roles": roles})
+    assert changed.status_code == 200, changed.text
+
+
+def _signed_out_then_in(shell: Any, name: str) -> None:
+    """The open session is ended with the reason shown; the person signs in again."""
+    shell.goto("/")
+    reason = shell.page.get_by_test_id("login-reason")
+    reason.wait_for()
+    assert "changed your roles" in reason.inner_text()
+    shell.page.get_by_test_id("login-name").fill(name)
+    shell.page.get_by_test_id("login-password").fill(PASSWORD)
+    shell.page.get_by_test_id("login-submit").click()
+    shell.page.get_by_test_id("page-title").wait_for()
+
+
+def test_the_nav_follows_a_change_of_permissions(shell: Any, platform: Any, admin_token: str,
+                                                 tasks_api: str) -> None:
+    name, user_id = _sign_up(platform)
+    shell.sign_in(name, PASSWORD)
+    assert _nav_has(shell, "Tasks")  # the `user` role's defaults include tasks.read
+    _set_roles(platform, admin_token, user_id, [])
+    _signed_out_then_in(shell, name)
+    assert not _nav_has(shell, "Tasks") and not _nav_has(shell, "Assigned to me")
+    shell.page.get_by_test_id("first-day").wait_for()  # nothing to do: what the platform offers
+    shell.page.wait_for_timeout(600)
+    shell.shot("nav-without-tasks")
+    _set_roles(platform, admin_token, user_id, ["user"])
+    _signed_out_then_in(shell, name)
+    assert _nav_has(shell, "Tasks")
+
+
+def test_an_admin_adds_a_record_rule_and_the_role_sees_the_team_s_tasks(
+        admin: Any, shell: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    ann, _ = _sign_up(platform)
+    bob, bob_id = _sign_up(platform)
+    role, team = f"r{uuid.uuid4().hex[:6]}", f"team-{uuid.uuid4().hex[:6]}"
+    with platform.api(admin_token) as client:
+        assert client.post("/api/auth/roles", json={"name": role, "permissions": ["tasks.read"]}).status_code == 201
+    _set_roles(platform, admin_token, bob_id, ["user", role])
+    title = f"team work {uuid.uuid4().hex[:6]}"
+    with platform.api(platform.login(ann, PASSWORD)) as client:
+        assert client.post("/api/tasks/tasks", json={"title": title, "tags": [team]}).status_code == 201
+    with platform.api(platform.login(bob, PASSWORD)) as client:
+        assert title not in client.get("/api/tasks/tasks", params={"limit": 200}).text  # not his yet
+    admin.open("/admin/record-rules")
+    card = admin.page.get_by_test_id("record-rules-tasks")
+    card.get_by_test_id("rule-role-tasks").click()
+    admin.page.locator(".q-menu .q-item", has_text=role).click()
+    card.get_by_test_id("rule-field-tasks").fill("tags")
+    card.get_by_test_id("rule-value-tasks").fill(team)
+    card.get_by_test_id("rule-add-tasks").click()
+    card.get_by_text(f"{role} may read: tags = {team}").wait_for()
+    admin.shot("record-rules")
+    shell.sign_in(bob, PASSWORD, "/m/tasks")
+    shell.page.locator(".ag-row", has_text=title).wait_for()  # the rule covers it at once

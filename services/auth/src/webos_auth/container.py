@@ -20,6 +20,7 @@ from webos_auth.throttle import LoginThrottle
 from webos_auth.tokens import Tokens
 from webos_auth.twofactor import TwoFactor
 from webos_auth.users import Users
+from webos_common.security.keyring import Keyring
 
 
 @dataclass
@@ -49,6 +50,13 @@ class Container:
         await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
         await self.roles.ensure()
         await self.keys.ensure()
+        await self.twofactor.seal_stored()
+
+
+def sealing(settings: AuthSettings, context: bytes) -> Keyring:
+    """The platform's keyring under auth's `key_encryption_secret`, bound to one purpose."""
+    return Keyring(settings.key_encryption_secret.get_secret_value(), settings.old_key_secrets(),
+                   context=context, old_keys_setting="WEBOS_OLD_KEY_ENCRYPTION_SECRETS")
 
 
 def default_mailer(settings: AuthSettings, outbox: OutboxMailer) -> Mailer:
@@ -61,7 +69,8 @@ def default_mailer(settings: AuthSettings, outbox: OutboxMailer) -> Mailer:
 
 
 def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | None = None) -> Container:
-    keys = KeyStore(db["auth_signing_keys"], secret=settings.key_encryption_secret.get_secret_value(),
+    keys = KeyStore(db["auth_signing_keys"], keyring=sealing(settings, b"webos-auth-signing-keys"),
+                    legacy_secrets=[settings.key_encryption_secret.get_secret_value(), *settings.old_key_secrets()],
                     token_ttl=settings.access_token_ttl, rotation_days=settings.key_rotation_days)
     outbox = OutboxMailer(db["auth_outbox"])
     users = Users(db["auth_users"])
@@ -86,5 +95,5 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         principals=PrincipalDirectory(settings.auth_principals_file),
         assertions=AssertionLedger(db["auth_assertion_jtis"]),
         audit=Audit(db["auth_audit"]),
-        twofactor=TwoFactor(users),
+        twofactor=TwoFactor(users, sealing(settings, b"webos-auth-totp")),
     )

@@ -1,7 +1,11 @@
 """Signing keys in MongoDB (`auth_signing_keys`): RSA 2048, the private half
-encrypted with a key derived from `key_encryption_secret`. The newest active
-key signs; a rotated-out key stays in the JWKS until every token it signed
-has expired (retired_at + access-token lifetime)."""
+sealed with `webos_common.security.keyring` under `key_encryption_secret`. The
+newest active key signs; a rotated-out key stays in the JWKS until every token
+it signed has expired (retired_at + access-token lifetime).
+
+Private halves stored by earlier versions (Fernet under a SHA-256 of the
+secret) still open, and `ensure` re-seals them, and those under an older
+secret, with the current keyring at start."""
 
 from __future__ import annotations
 
@@ -13,16 +17,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
+from webos_common.security.keyring import Keyring, is_ciphertext
+
 REFRESH_EVERY = 30.0  # seconds between reloads, so a rotation on another replica is picked up
 
 
-def _fernet(secret: str) -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"webos-signing-keys:" + secret.encode()).digest()))
+def _legacy_fernet(secrets: list[str]) -> MultiFernet:
+    """How private halves were sealed before the keyring (read only, to migrate them)."""
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"webos-signing-keys:" + s.encode()).digest()))
+                        for s in secrets])
 
 
 def _public_jwk(public_pem: str, kid: str) -> dict[str, Any]:
@@ -32,9 +40,10 @@ def _public_jwk(public_pem: str, kid: str) -> dict[str, Any]:
 
 
 class KeyStore:
-    def __init__(self, collection: Any, *, secret: str, token_ttl: int, rotation_days: int) -> None:
-        self.collection = collection
-        self.fernet = _fernet(secret)
+    def __init__(self, collection: Any, *, keyring: Keyring, legacy_secrets: list[str], token_ttl: int,
+                 rotation_days: int) -> None:
+        self.collection, self.keyring = collection, keyring
+        self.legacy = _legacy_fernet(legacy_secrets)
         self.token_ttl = token_ttl
         self.rotation = timedelta(days=rotation_days)
         self._signing: tuple[str, Any] | None = None  # (kid, jose key; parsing a PEM per token is slow)
@@ -45,6 +54,7 @@ class KeyStore:
     async def ensure(self) -> None:
         """Load the keys; create the first one, or rotate an over-age one."""
         await self.collection.create_index([("retired_at", 1)])
+        await self.seal_stored()
         await self.load()
         active = await self._active_doc()
         if active is None or active["created_at"] + self.rotation < datetime.now(UTC):
@@ -61,12 +71,30 @@ class KeyStore:
         now = datetime.now(UTC)
         await self.collection.insert_one({
             "_id": kid, "created_at": now, "retired_at": None,
-            "private_key": self.fernet.encrypt(private_pem).decode(),
+            "private_key": self.keyring.encrypt(private_pem.decode()),
             "public_jwk": _public_jwk(public_pem, kid),
         })
         await self.collection.update_many({"_id": {"$ne": kid}, "retired_at": None}, {"$set": {"retired_at": now}})
         await self.load()
         return kid
+
+    def _open(self, stored: str) -> str:
+        if is_ciphertext(stored):
+            return str(self.keyring.decrypt(stored))
+        return self.legacy.decrypt(stored.encode()).decode()
+
+    async def seal_stored(self) -> int:
+        """Re-seal every private half not under the keyring's current key; how many. Conditional
+        on the value read, so replicas starting together do not clash."""
+        changed = 0
+        async for doc in self.collection.find({}, {"private_key": 1}):
+            stored = doc["private_key"]
+            if is_ciphertext(stored) and not self.keyring.needs_rotation(stored):
+                continue
+            done = await self.collection.update_one({"_id": doc["_id"], "private_key": stored},
+                                                    {"$set": {"private_key": self.keyring.encrypt(self._open(stored))}})
+            changed += done.modified_count
+        return changed
 
     async def _active_doc(self) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.collection.find_one({"retired_at": None}, sort=[("created_at", -1)])
@@ -84,7 +112,7 @@ class KeyStore:
                 if self._signing is not None and self._signing[0] == doc["_id"]:
                     signing = self._signing
                 else:
-                    pem = self.fernet.decrypt(doc["private_key"].encode()).decode()
+                    pem = self._open(doc["private_key"])
                     signing = (doc["_id"], jwk.construct(pem, "RS256"))
         self._public, self._signing, self._loaded_at = published, signing, time.monotonic()
 

@@ -24,7 +24,11 @@ class AuthSettings(WebOSSettings):
     # 0: any second use revokes the family
     refresh_reuse_grace: float = Field(10, ge=0, le=300)
     key_rotation_days: int = 30
-    key_encryption_secret: SecretStr = SecretStr("changeme")  # encrypts private signing keys at rest
+    # seals private signing keys and TOTP secrets at rest (webos_common.security.keyring)
+    key_encryption_secret: SecretStr = SecretStr("changeme")
+    # earlier secrets, comma-separated: what was sealed under them still opens, and auth re-seals
+    # them under the current one at start
+    old_key_encryption_secrets: SecretStr | None = None
     cookie_secure: bool = False
     # service accounts: the principal registry (public keys; see webos_common.security.principals),
     # re-read when it changes. Unset: no process can get a service token.
@@ -70,6 +74,10 @@ class AuthSettings(WebOSSettings):
     oidc_default_roles: list[str] = ["user"]
     oidc_redirect_url: str | None = None  # default: <public_url or auth_url>/sso/callback
     oidc_provider_name: str = "oidc"
+
+    def old_key_secrets(self) -> list[str]:
+        raw = self.old_key_encryption_secrets.get_secret_value() if self.old_key_encryption_secrets else ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
 
     @property
     def sso_enabled(self) -> bool:

@@ -14,12 +14,12 @@ from webos_common.bus.wire import envelope_of
 from webos_common.errors import NotFound, ValidationFailed, WebOSError
 from webos_common.identity import User
 from webos_common.module_registry import ModuleRegistry
+from webos_common.security.keyring import Keyring
 from webos_common.service import create_service_app
 from webos_common.settings import MODULE_SUBJECT, SYSTEM_SUBJECT, USER_SUBJECT
 from webos_settings.adapters.events import SUBJECT, ChangePublisher
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.api import router
-from webos_settings.domain.crypto import Keyring
 from webos_settings.domain.scope import Scope
 from webos_settings.manifests import follow_registry
 from webos_settings.service import SettingsService

@@ -10,11 +10,11 @@ from typing import Any, Protocol
 
 from webos_common.errors import Conflict, NotFound
 from webos_common.identity import User
+from webos_common.security.keyring import Keyring
 from webos_common.transactions import backoff
 from webos_settings.adapters.mongo import MongoSettingsStore, Session
 from webos_settings.domain import schema as schemas
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
-from webos_settings.domain.crypto import Keyring
 from webos_settings.domain.scope import (
     Scope,
     can_reveal,

@@ -23,8 +23,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from webos_common.errors import Conflict
+from webos_common.security.keyring import Keyring
 from webos_common.transactions import run_transaction
-from webos_settings.domain.crypto import Keyring
 from webos_settings.domain.scope import Scope
 
 Session = AsyncClientSession | None

@@ -16,7 +16,7 @@ Render = Callable[[User], Awaitable[None]]
 
 PAGES: list[tuple[str, str]] = [
     ("/admin", "Admin dashboard"), ("/admin/users", "Users"), ("/admin/roles", "Roles"),
-    ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
+    ("/admin/record-rules", "Record rules"), ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
     ("/admin/settings", "Settings"), ("/admin/logs", "Live logs"), ("/admin/events", "Events and dead letters"),
 ]
 
@@ -61,11 +61,22 @@ def admin_page(path: str, title: str, render: Render) -> None:
 
 
 def register() -> None:
-    from webos_shell.admin import audit, dashboard, events, logs, module_pages, modules, roles, settings_editor, users
+    from webos_shell.admin import (
+        audit,
+        dashboard,
+        events,
+        logs,
+        module_pages,
+        modules,
+        record_rules,
+        roles,
+        settings_editor,
+        users,
+    )
 
     renders: dict[str, Render] = {
         "/admin": dashboard.render, "/admin/users": users.render, "/admin/roles": roles.render,
-        "/admin/audit": audit.render, "/admin/modules": modules.render,
+        "/admin/record-rules": record_rules.render, "/admin/audit": audit.render, "/admin/modules": modules.render,
         "/admin/settings": settings_editor.render, "/admin/logs": logs.render, "/admin/events": events.render,
     }
     for path, title in PAGES:

@@ -1,10 +1,12 @@
-"""Secret values at rest: AES-256-GCM under a master key, with key ids.
+"""Secrets at rest: AES-256-GCM under a master key, with key ids — the one mechanism every
+service uses (secret settings in the settings service, TOTP secrets in auth).
 
 A stored secret is one string, `enc:v1:<kid>:<base64url(nonce ‖ ciphertext)>`,
 the JSON of the clear value encrypted with a fresh 96-bit nonce. `kid` names
 the key (the first 8 hex digits of its SHA-256), so after a rotation the
 keyring can still read values written under an old key until
-`rotate-key` has re-encrypted them under the current one.
+they have been re-encrypted under the current one. `context` is bound to each ciphertext as
+associated data, so a value sealed for one purpose does not open as another.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from webos_common.errors import Unavailable
 
 PREFIX = "enc:v1:"
-_AAD = b"webos-settings"
+_SALT = b"webos-settings"  # the HKDF salt (kept: it fixes the key and key id of every passphrase)
 
 
 class SecretKeyMissing(Unavailable):
-    """A value was encrypted under a key this keyring does not hold."""
+    """A value was encrypted under a key this keyring does not hold (or does not authenticate)."""
 
 
 def derive_key(master: str) -> bytes:
@@ -40,7 +42,7 @@ def derive_key(master: str) -> bytes:
             return raw
     except (binascii.Error, ValueError):
         pass
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_AAD, info=b"master-key").derive(master.encode())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=b"master-key").derive(master.encode())
 
 
 def key_id(key: bytes) -> str:
@@ -54,7 +56,9 @@ def is_ciphertext(value: Any) -> bool:
 class Keyring:
     """The current key (encrypts) and older keys (still decrypt)."""
 
-    def __init__(self, current: str, old: Iterable[str] = ()) -> None:
+    def __init__(self, current: str, old: Iterable[str] = (), *, context: bytes = b"webos-settings",
+                 old_keys_setting: str = "WEBOS_SETTINGS_OLD_MASTER_KEYS") -> None:
+        self.context, self.old_keys_setting = context, old_keys_setting
         key = derive_key(current)
         self.current_kid = key_id(key)
         self._keys = {key_id(k): AESGCM(k) for k in (derive_key(o) for o in old if o)}
@@ -62,17 +66,17 @@ class Keyring:
 
     def encrypt(self, value: Any) -> str:
         nonce = os.urandom(12)
-        sealed = self._keys[self.current_kid].encrypt(nonce, json.dumps(value).encode(), _AAD)
+        sealed = self._keys[self.current_kid].encrypt(nonce, json.dumps(value).encode(), self.context)
         return f"{PREFIX}{self.current_kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str) -> Any:
         kid, _, body = token[len(PREFIX):].partition(":")
         aes = self._keys.get(kid)
         if aes is None:
-            raise SecretKeyMissing(f"no key {kid!r} in the keyring (set WEBOS_SETTINGS_OLD_MASTER_KEYS)")
+            raise SecretKeyMissing(f"no key {kid!r} in the keyring (set {self.old_keys_setting})")
         raw = base64.urlsafe_b64decode(body)
         try:
-            return json.loads(aes.decrypt(raw[:12], raw[12:], _AAD))
+            return json.loads(aes.decrypt(raw[:12], raw[12:], self.context))
         except InvalidTag as exc:
             raise SecretKeyMissing(f"secret under key {kid!r} does not authenticate") from exc
 
