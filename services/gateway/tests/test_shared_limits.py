@@ -1,0 +1,92 @@
+"""Rate limits with two gateway replicas: counted in a shared JetStream KV
+bucket they hold one limit in total; in each replica's memory, twice it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import nats
+import pytest
+
+from webos_common.security.testing import TestIssuer
+from webos_common.testing import serve_app
+from webos_gateway.main import create_app
+from webos_gateway.settings import GatewaySettings
+
+from .conftest import _core_app
+
+LIMIT = 10
+
+
+@contextlib.asynccontextmanager
+async def replicas(nats_url: str, issuer: TestIssuer, store: str, count: int = 2) -> AsyncIterator[list[str]]:
+    suffix = uuid.uuid4().hex[:10]
+    async with contextlib.AsyncExitStack() as stack:
+        core = await stack.enter_async_context(serve_app(_core_app()))
+        urls = []
+        for _ in range(count):
+            settings = GatewaySettings(
+                env="test", nats_url=nats_url, registry_bucket=f"gw_{suffix}", rate_limit_bucket=f"rl_{suffix}",
+                rate_limit_store=store, rate_limit_user=f"{LIMIT}/minute", rate_limit_module="",
+                auth_url=core, storage_url=core, settings_url=core, events_url=core, shell_url=core)
+            app = create_app(settings)
+            app.state.resources.verifier = issuer.verifier()
+            urls.append(await stack.enter_async_context(serve_app(app)))
+        yield urls
+        nc = await nats.connect(nats_url)
+        with contextlib.suppress(Exception):
+            await nc.jetstream().delete_key_value(f"rl_{suffix}")
+        await nc.close()
+
+
+async def _spread(urls: list[str], headers: dict[str, str], n: int) -> list[int]:
+    """`n` requests of one user, round-robin over the replicas (as a load balancer would)."""
+    codes = []
+    async with httpx.AsyncClient() as client:
+        for url in itertools.islice(itertools.cycle(urls), n):
+            codes.append((await client.get(f"{url}/api/storage/x", headers=headers)).status_code)
+    return codes
+
+
+async def test_two_replicas_share_one_limit(nats_url: str) -> None:
+    issuer = TestIssuer()
+    async with replicas(nats_url, issuer, "nats") as urls:
+        codes = await _spread(urls, issuer.headers("alice"), 3 * LIMIT)
+        assert codes.count(200) == LIMIT
+        assert set(codes[LIMIT:]) == {429}
+        # another user has a counter of their own
+        assert await _spread(urls, issuer.headers("bob"), 2) == [200, 200]
+
+
+async def test_memory_counters_allow_the_limit_per_replica(nats_url: str) -> None:
+    """The baseline the shared store fixes: each replica counts alone."""
+    issuer = TestIssuer()
+    async with replicas(nats_url, issuer, "memory") as urls:
+        codes = await _spread(urls, issuer.headers("alice"), 3 * LIMIT)
+        assert codes.count(200) == 2 * LIMIT
+
+
+async def test_concurrent_hits_on_two_replicas_count_exactly(nats_url: str) -> None:
+    """Compare-and-set on the key's revision: racing increments from both replicas are all counted."""
+    issuer = TestIssuer()
+    async with replicas(nats_url, issuer, "nats") as urls:
+        headers = issuer.headers("carol")
+        async with httpx.AsyncClient() as client:
+            async def one(url: str) -> int:
+                return (await client.get(f"{url}/api/storage/x", headers=headers)).status_code
+            codes = await asyncio.gather(*(one(urls[i % 2]) for i in range(2 * LIMIT)))
+        assert codes.count(200) == LIMIT
+        assert codes.count(429) == LIMIT
+
+
+def test_shared_counters_refuse_strategies_a_kv_cannot_count() -> None:
+    from webos_gateway.ratelimit import RateLimits
+    with pytest.raises(ValueError, match="fixed windows only"):
+        RateLimits(user="1/second", module="", strategy="moving-window", shared=True)
+
+
