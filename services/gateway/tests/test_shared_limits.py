@@ -13,9 +13,17 @@ import httpx
 import nats
 import pytest
 
+from webos_common.bus.streams import open_key_value
+from webos_common.infra import NatsServer
+from webos_common.messaging import connect_nats
+from webos_common.provision import rate_limit_bucket
+from webos_common.security.credentials import CredentialStore
+from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import serve_app
+from webos_common.testing.plugin import wait_credential
 from webos_gateway.main import create_app
+from webos_gateway.ratelimit import NatsKVStorage, RateLimits
 from webos_gateway.settings import GatewaySettings
 
 from .conftest import _core_app
@@ -85,8 +93,37 @@ async def test_concurrent_hits_on_two_replicas_count_exactly(nats_url: str) -> N
 
 
 def test_shared_counters_refuse_strategies_a_kv_cannot_count() -> None:
-    from webos_gateway.ratelimit import RateLimits
     with pytest.raises(ValueError, match="fixed windows only"):
         RateLimits(user="1/second", module="", strategy="moving-window", shared=True)
 
 
+
+
+async def test_the_gateways_own_credential_counts_in_the_provisioned_bucket(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    """Least privilege holds: the gateway principal may read and write the counters, a module may not."""
+    seeds = {}
+    for name, kind in (("gateway", "service"), (f"mod-{uuid.uuid4().hex[:6]}", "module")):
+        seeds[name] = nats_credentials.issue(name, kind)  # type: ignore[arg-type]
+    nats_server.reload()
+    for name, seed in seeds.items():
+        await wait_credential(nats_server.url, seed, principal=name)
+    gateway = await connect_nats(nats_server.url, name="gateway", credential_file=seeds["gateway"],
+                                 principal="gateway")
+    try:
+        kv = await open_key_value(gateway.jetstream(), rate_limit_bucket(), create=False)
+        storage = NatsKVStorage(kv)
+        key = f"test/{uuid.uuid4().hex}"
+        assert [await storage.incr(key, 60) for _ in range(3)] == [1, 2, 3]
+        assert await storage.get(key) == 3
+        await storage.clear(key)
+        assert await storage.get(key) == 0
+    finally:
+        await gateway.close()
+    module = next(n for n in seeds if n != "gateway")
+    intruder = await connect_nats(nats_server.url, name=module, credential_file=seeds[module], principal=module)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - refused: a permissions violation or a timeout
+            await intruder.jetstream().publish(f"$KV.{RATE_LIMIT_BUCKET}.x", b"0 0", timeout=1.0)
+    finally:
+        await intruder.close()
