@@ -127,3 +127,17 @@ async def test_the_gateways_own_credential_counts_in_the_provisioned_bucket(
             await intruder.jetstream().publish(f"$KV.{RATE_LIMIT_BUCKET}.x", b"0 0", timeout=1.0)
     finally:
         await intruder.close()
+
+
+async def test_an_unreachable_bucket_falls_back_to_this_replicas_counters(nats_url: str) -> None:
+    """The bus gone: limits still hold, counted per replica, and a hit answers at once (no hang)."""
+    nc = await nats.connect(nats_url)
+    bucket = f"rl_{uuid.uuid4().hex[:10]}"
+    kv = await open_key_value(nc.jetstream(), rate_limit_bucket(bucket), create=True)
+    limits = RateLimits(user="2/minute", module="", shared=True)
+    limits.share(kv)
+    assert [await limits.check_user("dan") for _ in range(2)] == [None, None]
+    await nc.jetstream().delete_key_value(bucket)
+    await nc.close()
+    waits = [await asyncio.wait_for(limits.check_user("dan"), 5) for _ in range(3)]
+    assert waits[:2] == [None, None] and waits[2] is not None and waits[2] > 0
