@@ -49,6 +49,8 @@ class NatsKVStorage(Storage):
     def __init__(self, kv: KeyValue) -> None:
         super().__init__()
         self.kv = kv
+        self._queued: dict[str, list[tuple[int, asyncio.Future[int]]]] = {}
+        self._writers: dict[str, asyncio.Task[None]] = {}  # one write in flight per key
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -71,6 +73,34 @@ class NatsKVStorage(Storage):
         return int(count), float(expires), entry.revision
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Hits on one key while a write to it is in flight wait and go in the next write together:
+        a hot key (one user's burst, a module's limit) costs one compare-and-set per round trip
+        instead of a retry storm between this replica's own requests."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queued.setdefault(key, []).append((amount, done))
+        if key not in self._writers:
+            self._writers[key] = asyncio.create_task(self._write(key, expiry))
+        return await done
+
+    async def _write(self, key: str, expiry: int) -> None:
+        try:
+            while queue := self._queued.pop(key, None):
+                try:
+                    count = await self._add(key, expiry, sum(amount for amount, _ in queue))
+                except Exception as exc:  # noqa: BLE001 - every waiter gets it (and falls back)
+                    for _, done in queue:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for amount, done in queue:
+                    count += amount
+                    if not done.done():
+                        done.set_result(count)
+        finally:
+            self._writers.pop(key, None)
+
+    async def _add(self, key: str, expiry: int, amount: int) -> int:
+        """Add `amount` to the counter by compare-and-set; return its value before."""
         for _ in range(self.attempts):
             count, expires, revision = await self._read(key)
             if not count:
@@ -83,7 +113,7 @@ class NatsKVStorage(Storage):
                     await asyncio.wait_for(self.kv.update(self._key(key), value, last=revision), self.timeout)
             except KeyWrongLastSequenceError:
                 continue  # another replica counted first: read again
-            return count + amount
+            return count
         raise SharedCounterError(f"counter {key!r} kept changing under {self.attempts} attempts")
 
     async def get(self, key: str) -> int:
