@@ -118,6 +118,7 @@ async def test_the_gateways_own_credential_counts_in_the_provisioned_bucket(
         assert await storage.get(key) == 3
         await storage.clear(key)
         assert await storage.get(key) == 0
+        assert await storage.incr(key, 60) == 1  # a cleared (deleted) key counts afresh
     finally:
         await gateway.close()
     module = next(n for n in seeds if n != "gateway")
