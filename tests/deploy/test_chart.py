@@ -245,3 +245,12 @@ def test_production_values_pin_every_image_by_digest() -> None:
     assert (gateway["minReplicas"], gateway["maxReplicas"]) == (3, 20)
     account = by_kind(docs, "ServiceAccount")["storage"]["metadata"]["annotations"]
     assert account["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+
+
+def test_replicated_gateways_count_rate_limits_in_the_shared_bucket(rendered) -> None:
+    """Two or more gateway pods: rate limits counted per replica would allow N times the limit."""
+    _, docs = rendered
+    gateway = _workloads(docs)["gateway"]
+    env = {e["name"]: e.get("value") for e in gateway["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["WEBOS_RATE_LIMIT_STORE"] == "nats"
+    assert env["WEBOS_SERVICE_NAME"] == "gateway"

@@ -121,3 +121,8 @@ def test_no_secret_value_is_written_into_the_file() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     for match in re.finditer(r"^\s*[A-Z_]*(PASSWORD|SECRET[A-Z_]*):\s*(\S+)", text, re.M):
         assert match.group(2).startswith("${"), f"{match.group(0)} must come from the environment"
+
+
+def test_gateway_replicas_share_rate_limit_counters() -> None:
+    """`docker compose up --scale gateway=N` keeps one limit: counters live in NATS KV."""
+    assert compose()["services"]["gateway"]["environment"]["WEBOS_RATE_LIMIT_STORE"] == "nats"

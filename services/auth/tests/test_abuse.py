@@ -93,3 +93,21 @@ async def test_lock_ends_by_itself(client: httpx.AsyncClient, settings: Any) -> 
     await locks.update_many({}, {"$set": {"until": datetime.now(UTC) - timedelta(seconds=1)}})  # time passes
     await mongo.close()
     await login(client, "pia")
+
+
+async def test_two_auth_replicas_share_the_lockout_and_the_address_limit(webos_env: dict[str, str]) -> None:
+    """Failures are counted in MongoDB: spread over two replicas they add up to one lockout."""
+    settings = auth_settings(login_ip_max_failures=6, login_max_failures=3)
+    async with lifespan_client(create_app(settings)) as one, lifespan_client(create_app(settings)) as two:
+        await register(one, "olga")
+        codes = [(await replica.post("/login", json={"login": "olga", "password": "Wrong-passw0rd!"})).status_code
+                 for replica in (one, two, one)]
+        assert codes == [401, 401, 401]
+        for replica in (two, one):  # locked on both, right password or not
+            locked = await replica.post("/login", json={"login": "olga", "password": PASSWORD})
+            assert locked.status_code == 429 and locked.json()["error"]["code"] == "account_locked"
+        for i, replica in enumerate((two, one, two)):  # other accounts, same address: 6 failures in all
+            assert (await replica.post("/login", json={"login": f"b{i}", "password": "x"})).status_code == 401
+        await register(two, "pia")
+        limited = await one.post("/login", json={"login": "pia", "password": PASSWORD})
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"

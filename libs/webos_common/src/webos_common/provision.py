@@ -12,15 +12,24 @@ change or delete a stream.
 from __future__ import annotations
 
 from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig
 from nats.js.errors import BucketNotFoundError
 
 from webos_common.bus.settings import BusSettings
-from webos_common.bus.streams import ensure_stream, ensure_streams
+from webos_common.bus.streams import ensure_stream, ensure_streams, open_key_value
 from webos_common.module_registry import BUCKET as REGISTRY_BUCKET
 from webos_common.module_registry import ModuleRegistry
+from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
 from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
 from webos_common.tasks.schedule import NatsScheduleSource
 from webos_common.tasks.status import TaskStore
+
+RATE_LIMIT_TTL = 86400  # counters outlive their window; a window longer than a day resets early
+
+
+def rate_limit_bucket(bucket: str = RATE_LIMIT_BUCKET) -> KeyValueConfig:
+    """The gateway replicas' shared rate limit counters (one key per counter and window)."""
+    return KeyValueConfig(bucket=bucket, history=1, ttl=RATE_LIMIT_TTL)
 
 
 async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
@@ -34,12 +43,13 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     schedules = NatsScheduleSource(js)
     await schedules.open()
     await schedules.open_fired()
+    await open_key_value(js, rate_limit_bucket(), create=True)
     try:
         await js.object_store(RESULTS_BUCKET)
     except BucketNotFoundError:
         await js.create_object_store(RESULTS_BUCKET)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", registry_bucket, "webos_tasks", schedules.bucket,
-            f"{schedules.bucket}_fired", RESULTS_BUCKET]
+            f"{schedules.bucket}_fired", RATE_LIMIT_BUCKET, RESULTS_BUCKET]
 
 
 async def _main() -> None:

@@ -18,7 +18,9 @@ from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from webos_common import tracing
+from webos_common.bus.streams import open_key_value
 from webos_common.module_registry import ModuleRegistry
+from webos_common.provision import rate_limit_bucket
 from webos_common.service import create_service_app
 from webos_gateway.openapi import OpenAPIMerger, openapi_router
 from webos_gateway.proxy import ProxyMiddleware
@@ -60,6 +62,9 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
         registry = ModuleRegistry(nats.jetstream(), bucket=settings.registry_bucket,
                                   create=settings.may_provision)
         gw.table = ModuleTable(registry, backoff=settings.instance_backoff)
+        if gw.limits.shared:
+            gw.limits.share(await open_key_value(nats.jetstream(), rate_limit_bucket(settings.rate_limit_bucket),
+                                                 create=settings.may_provision))
         gw.session = make_session(pool_size=settings.upstream_pool_size,
                                   connect_timeout=settings.upstream_connect_timeout,
                                   read_timeout=settings.upstream_read_timeout)

@@ -6,6 +6,8 @@ Lists and dicts are read from the environment as JSON, e.g.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from webos_common.config import WebOSSettings
@@ -43,6 +45,10 @@ class GatewaySettings(WebOSSettings):
     rate_limit_module: str = "2000/second"
     rate_limit_modules: dict[str, str] = Field(default_factory=dict)  # per-module override
     rate_limit_strategy: str = "fixed-window"  # or "moving-window", "sliding-window-counter"
+    # where counters live: "memory" (this replica's) or "nats" (a JetStream KV bucket every replica
+    # shares, so N replicas hold one limit; fixed windows only). Set "nats" whenever replicas > 1.
+    rate_limit_store: Literal["memory", "nats"] = "memory"
+    rate_limit_bucket: str = "webos_ratelimits"
 
     # request body limit in bytes; per gateway path prefix overrides (0 = unlimited)
     max_body_bytes: int = 10 * 1024 * 1024

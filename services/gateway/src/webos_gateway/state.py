@@ -50,7 +50,8 @@ class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.limits = RateLimits(user=settings.rate_limit_user, module=settings.rate_limit_module,
-                                 overrides=settings.rate_limit_modules, strategy=settings.rate_limit_strategy)
+                                 overrides=settings.rate_limit_modules, strategy=settings.rate_limit_strategy,
+                                 shared=settings.rate_limit_store == "nats")
         self.public_exact = frozenset(p.rstrip("/") for p in settings.public_paths)
         self.public_prefixes = tuple(p if p.endswith("/") else p + "/" for p in settings.public_paths)
         self.body_limits = sorted(settings.body_limits.items(), key=lambda kv: -len(kv[0]))

@@ -35,6 +35,7 @@ from webos_common.security.principals import Principal, PrincipalRegistry
 EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TASKS"
 REGISTRY_BUCKET, TASKS_BUCKET, SCHEDULES_BUCKET = "webos_modules", "webos_tasks", "webos_schedules"
 RESULTS_BUCKET = "webos_task_results"
+RATE_LIMIT_BUCKET = "webos_ratelimits"  # the gateway replicas' shared rate limit counters
 AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.afs_remote`
 TASK_TOPICS = ("task:status", "task:progress")  # what queueing or running a task announces
 
@@ -147,7 +148,8 @@ def base(name: str) -> Permissions:
 # -- the kernel's roles -----------------------------------------------------------------------
 def _kernel(name: str) -> Permissions:
     roles: dict[str, Permissions] = {
-        "gateway": kv_reader(REGISTRY_BUCKET),
+        "gateway": kv_reader(REGISTRY_BUCKET).add(kv_reader(RATE_LIMIT_BUCKET)).add(
+            kv_writer(RATE_LIMIT_BUCKET, ">")),
         "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in",
                                  "notification:send"]).add(  # access requests reach the admins
             kv_reader(REGISTRY_BUCKET)).add(  # the permissions modules declare in their manifests
