@@ -195,3 +195,35 @@ async def test_a_person_asks_for_access_and_every_admin_is_notified(client: http
     assert body["type"] == "access_request" and person["username"] in body["title"]
     assert (await client.post("/me/access-request", json={})).status_code == 401
 
+
+
+async def test_a_declaration_cannot_hand_everyone_a_wildcard_or_anothers_permission(
+        client: httpx.AsyncClient, nc: NATS) -> None:
+    """`default` grants a declared permission to every person: a declaration of `*`, a wildcard,
+    another module's or a kernel service's permission would make everyone an admin."""
+    admin = await admin_headers(client)
+    before = (await client.get("/roles/user", headers=admin)).json()["permissions"]
+    for module, name, field in (("ledger", "*", "permissions.0.name"), ("ledger", "ledger.*", "permissions.0.name"),
+                                ("ledger", "auth.users.write", "permissions"), ("ledger", "tasks.admin", "permissions"),
+                                ("auth", "auth.keys.rotate", "module")):
+        refused = await client.post("/permissions", headers=admin, json={
+            "module": module, "permissions": [{"name": name, "default": True}]})
+        assert refused.status_code == 422, (module, name, refused.text)
+        assert [d["field"] for d in refused.json()["error"]["details"]] == [field], refused.json()
+    # the same through the registry: a module's manifest naming what is not its own
+    name = f"m{uuid.uuid4().hex[:8]}"
+    await ModuleRegistry(nc.jetstream()).announce(ModuleManifest(
+        name=name, instance_id="i1", base_url="http://127.0.0.1:1", permissions=[
+            PermissionSpec(name=f"{name}.read", default=True),
+            PermissionSpec(name="auth.users.write", default=True)]))
+
+    async def declared() -> list[dict[str, Any]]:
+        return list((await client.get("/permissions", headers=admin, params={"module": name})).json())
+
+    async def granted() -> set[str]:
+        return set((await client.get("/roles/user", headers=admin)).json()["permissions"]) - set(before)
+
+    assert await _until(granted) == {f"{name}.read"}  # the grant follows the declaration
+    assert [p["name"] for p in await declared()] == [f"{name}.read"]
+    owner = {p["name"]: p["module"] for p in (await client.get("/permissions", headers=admin)).json()}
+    assert owner["auth.users.write"] == "auth"

@@ -13,6 +13,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 
+def owns(module: str, permission: str) -> bool:
+    """A module declares only its own permissions, named `<module>.<action>`: never a
+    wildcard, another module's or a kernel service's (which `default` would hand to everyone)."""
+    return permission.startswith(f"{module}.") and "*" not in permission
+
+
 class PermissionSpec(BaseModel):
     """A permission a kernel service or module declares: auth lists it to admins (grouped by
     `group`, with its description) and, when `default`, grants it to the `user` role the first

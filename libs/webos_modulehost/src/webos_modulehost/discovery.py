@@ -42,7 +42,7 @@ from webos_common.hooks import (
     installed_modules,
     load_module,
 )
-from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget
+from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget, owns
 from webos_common.shell_sdk import ShellComponent
 
 
@@ -188,7 +188,7 @@ def _permissions(mod: LoadedModule, declared: list[Any]) -> list[PermissionSpec]
     specs = []
     for item in declared:
         spec = PermissionSpec.model_validate(item)
-        if not spec.name.startswith(f"{mod.name}."):
+        if not owns(mod.name, spec.name):
             raise ModuleLoadError(f"module {mod.name!r} declares permission {spec.name!r}: "
                                   f"a module's permissions are named {mod.name}.<action>")
         specs.append(spec.model_copy(update={"group": spec.group or mod.name}))

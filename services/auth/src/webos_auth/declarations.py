@@ -13,9 +13,9 @@ from loguru import logger
 
 from webos_auth.audit import Audit
 from webos_auth.roles import Roles
-from webos_common.manifest import ModuleManifest, PermissionSpec
+from webos_common.manifest import ModuleManifest, PermissionSpec, owns
 from webos_common.module_registry import ModuleRegistry
-from webos_common.security.catalog import KERNEL_PERMISSIONS
+from webos_common.security.catalog import KERNEL_PERMISSIONS, KERNEL_PREFIXES
 
 
 class Declarations:
@@ -56,8 +56,16 @@ class Declarations:
             manifest = ModuleManifest.model_validate_json(value)
         except ValueError:
             return
-        if key.split(".")[1:2] == [manifest.name]:  # a module declares only under its own keys
-            await self.declare(manifest.name, manifest.permissions)
+        if key.split(".")[1:2] != [manifest.name]:  # a module declares only under its own keys
+            return
+        if manifest.name in KERNEL_PREFIXES:
+            logger.warning("module {} takes a kernel service's name: its permissions are ignored", manifest.name)
+            return
+        own = [spec for spec in manifest.permissions if owns(manifest.name, spec.name)]
+        if len(own) < len(manifest.permissions):
+            logger.warning("module {} declares permissions not its own; ignored: {}", manifest.name,
+                           sorted({s.name for s in manifest.permissions} - {s.name for s in own}))
+        await self.declare(manifest.name, own)
 
     async def _follow(self) -> None:
         """Every manifest now, then every change (polling, so `stop` ends it cleanly)."""

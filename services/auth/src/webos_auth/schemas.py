@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo,
+                      field_validator)
+
+from webos_common.manifest import owns
+from webos_common.security.catalog import KERNEL_PREFIXES
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]
 Permission = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$",
@@ -115,7 +119,7 @@ class RoleUpdate(Body):
 
 
 class PermissionDecl(Body):
-    name: Permission
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$", max_length=100)]
     description: Annotated[str, StringConstraints(max_length=300)] = ""
     group: Annotated[str, StringConstraints(max_length=64)] = ""
     default: bool = False
@@ -123,7 +127,23 @@ class PermissionDecl(Body):
 
 class PermissionsDeclare(Body):
     module: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
-    permissions: list[PermissionDecl]
+    permissions: list[PermissionDecl] = Field(max_length=200)
+
+    @field_validator("module")
+    @classmethod
+    def _not_kernel(cls, value: str) -> str:
+        if value in KERNEL_PREFIXES:
+            raise ValueError(f"{value} is a kernel service: its permissions are declared by the platform")
+        return value
+
+    @field_validator("permissions")
+    @classmethod
+    def _own(cls, value: list[PermissionDecl], info: ValidationInfo) -> list[PermissionDecl]:
+        module = info.data.get("module")
+        foreign = [p.name for p in value if module and not owns(module, p.name)]
+        if foreign:  # (a refused module name is named on its own)
+            raise ValueError(f"a module declares only permissions named {module}.<action>, not {foreign}")
+        return value
 
 
 class AccessRequest(Body):

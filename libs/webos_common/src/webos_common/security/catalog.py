@@ -36,3 +36,6 @@ KERNEL_PERMISSIONS: list[PermissionSpec] = [
     *_group("events",
             ("notifications.send", "Send notifications to other people")),
 ]
+
+# The first parts of the kernel's permission names: no module may declare under them.
+KERNEL_PREFIXES: frozenset[str] = frozenset(spec.name.split(".", 1)[0] for spec in KERNEL_PERMISSIONS)
