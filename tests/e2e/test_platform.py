@@ -47,6 +47,20 @@ def test_a_signed_out_token_is_refused_by_the_gateway_at_once(platform: Any, tas
         assert platform.until(lambda: client.get(tasks_api, params={"limit": 1}).status_code == 401, timeout=3)
 
 
+def test_the_issuer_is_the_url_its_openid_discovery_answers_under(platform: Any, admin_token: str) -> None:
+    """An OIDC client fetches `<iss>/.well-known/openid-configuration`: on the running stack the
+    tokens' issuer is that URL at the gateway, and every URL the discovery names answers."""
+    from jose import jwt
+
+    issuer = jwt.get_unverified_claims(admin_token)["iss"]
+    assert issuer == f"{platform.url}/api/auth"
+    with platform.api(admin_token) as client:
+        discovery = client.get(f"{issuer}/.well-known/openid-configuration")
+        assert discovery.status_code == 200 and discovery.json()["issuer"] == issuer
+        assert client.get(discovery.json()["jwks_uri"]).json()["keys"]
+        assert client.get(discovery.json()["userinfo_endpoint"]).status_code == 200
+
+
 def test_mail_goes_through_the_smtp_server_an_admin_saves(platform: Any, admin_token: str) -> None:
     """System settings → auth, over NATS, no restart: the next mail uses the saved server."""
     import asyncio

@@ -29,7 +29,7 @@ def _b64(data: dict[str, Any]) -> str:
 
 def _claims(settings: AuthSettings, **overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"sub": "someone", "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now, "nbf": now,
+    base = {"sub": "someone", "iss": settings.issuer, "aud": settings.jwt_audience, "iat": now, "nbf": now,
             "exp": now + 300, "typ": "access", "roles": ["superadmin"], "permissions": ["*"]}
     return {**base, **overrides}
 
@@ -43,13 +43,13 @@ async def test_tokens_carry_the_claims_the_verifier_checks(client: httpx.AsyncCl
     jwks = (await client.get("/.well-known/jwks.json")).json()
     assert header["alg"] == "RS256" and header["kid"] in {k["kid"] for k in jwks["keys"]}
     assert claims["sub"] == user["id"] and claims["typ"] == "access" and claims["roles"] == ["user"]
-    assert claims["iss"] == settings.jwt_issuer and claims["aud"] == settings.jwt_audience
+    assert claims["iss"] == settings.issuer and claims["aud"] == settings.jwt_audience
     assert claims["exp"] - claims["iat"] == settings.access_token_ttl
     assert all("d" not in k and "p" not in k for k in jwks["keys"])  # public halves only
-    verifier = TokenVerifier(StaticJWKS(jwks), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    verifier = TokenVerifier(StaticJWKS(jwks), issuer=settings.issuer, audience=settings.jwt_audience)
     assert (await verifier.verify(tokens["access_token"])).id == user["id"]
     discovery = (await client.get("/.well-known/openid-configuration")).json()
-    assert discovery["issuer"] == settings.jwt_issuer and discovery["jwks_uri"].endswith("/.well-known/jwks.json")
+    assert discovery["issuer"] == settings.issuer and discovery["jwks_uri"].endswith("/.well-known/jwks.json")
 
 
 async def test_discovery_names_urls_that_answer_behind_the_gateway(webos_env: dict[str, str]) -> None:
@@ -57,6 +57,7 @@ async def test_discovery_names_urls_that_answer_behind_the_gateway(webos_env: di
     async with lifespan_client(create_app(auth_settings(public_url="https://webos.example.com/"))) as client:
         discovery = (await client.get("/.well-known/openid-configuration")).json()
     api = "https://webos.example.com/api/auth"
+    assert discovery["issuer"] == api  # an issuer is the URL its discovery answers under
     assert discovery["jwks_uri"] == f"{api}/.well-known/jwks.json"
     assert discovery["token_endpoint"] == f"{api}/login" and discovery["userinfo_endpoint"] == f"{api}/me"
     assert discovery["authorization_endpoint"] == f"{api}/sso/login"

@@ -52,7 +52,10 @@ class WebOSSettings(BaseSettings):
     events_url: str = "http://127.0.0.1:8704"
     shell_url: str = "http://127.0.0.1:8705"
 
-    jwt_issuer: str = "webos"
+    # `iss` of every token auth signs and every verifier expects. Default: auth's public address
+    # (`<public_url>/api/auth`, where its OpenID discovery answers, as OIDC requires of an issuer),
+    # or "webos" for a process that knows no public address (in-process tests).
+    jwt_issuer: str | None = None
     jwt_audience: str = "webos"
     jwks_url: str | None = None  # default: <auth_url>/.well-known/jwks.json
 
@@ -70,6 +73,12 @@ class WebOSSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     state_dir: str = ".webos"
+
+    @property
+    def issuer(self) -> str:
+        if self.jwt_issuer:
+            return self.jwt_issuer
+        return f"{self.public_url.rstrip('/')}/api/auth" if self.public_url else "webos"
 
     @property
     def effective_jwks_url(self) -> str:

@@ -107,7 +107,7 @@ def create_service_app(
     settings = settings or WebOSSettings(service_name=name)
     # people's tokens (`webos`), and service tokens auth issued for calls to this service (its name)
     verifier = TokenVerifier(
-        HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer, audience=(settings.jwt_audience, name)
+        HttpJWKS(settings.effective_jwks_url), issuer=settings.issuer, audience=(settings.jwt_audience, name)
     )
     resources = ServiceResources(name=name, settings=settings, checks=dict(checks or {}), verifier=verifier,
                                  credentials=ServiceCredentials.from_settings(settings))
@@ -212,7 +212,7 @@ def identity_for(settings: WebOSSettings, credentials: ServiceCredentials | None
             return credentials.exchange(credential, identity.AUDIENCE)
         exchange = exchange_for_bus
     grace = BusSettings().identity_grace
-    verifier = TokenVerifier(jwks or HttpJWKS(settings.effective_jwks_url), issuer=settings.jwt_issuer,
+    verifier = TokenVerifier(jwks or HttpJWKS(settings.effective_jwks_url), issuer=settings.issuer,
                              audience=identity.AUDIENCE, leeway=int(grace))
     return BusIdentity(exchange=exchange, verifier=verifier, required=not settings.may_provision, grace=grace,
                        revocations=revocations)

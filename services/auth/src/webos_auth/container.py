@@ -79,7 +79,7 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         users=users,
         roles=Roles(db["auth_roles"], db["auth_permissions"]),
         keys=keys,
-        tokens=Tokens(keys, db["auth_refresh_tokens"], issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+        tokens=Tokens(keys, db["auth_refresh_tokens"], issuer=settings.issuer, audience=settings.jwt_audience,
                       access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl,
                       reuse_grace=settings.refresh_reuse_grace),
         apikeys=ApiKeys(db["auth_api_keys"]),

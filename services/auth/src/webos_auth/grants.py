@@ -97,7 +97,7 @@ async def service_token(c: Container, *, principal: Principal, audience: str, sc
     check_audience(c, audience)
     permissions = narrow(principal.permissions, parse_scope(scope))
     now, now_ms = _now()
-    claims = {"sub": f"svc:{principal.name}", "iss": c.settings.jwt_issuer, "aud": audience, "iat": now,
+    claims = {"sub": f"svc:{principal.name}", "iss": c.settings.issuer, "aud": audience, "iat": now,
               "nbf": now, "iat_ms": now_ms, "exp": now + SERVICE_TOKEN_TTL, "jti": uuid.uuid4().hex,
               "typ": "access", "roles": ["service"], "permissions": permissions,
               "principal": principal.name, "principal_kind": principal.kind}
@@ -121,7 +121,7 @@ async def exchange(c: Container, verifier: TokenVerifier, *, principal: Principa
     if isinstance(person.get("act"), dict):  # a chain: who acted before
         actor["act"] = person["act"]
     bus = audience == BUS_AUDIENCE
-    claims = {"sub": person["sub"], "iss": c.settings.jwt_issuer, "aud": audience, "iat": now, "nbf": now,
+    claims = {"sub": person["sub"], "iss": c.settings.issuer, "aud": audience, "iat": now, "nbf": now,
               "iat_ms": now_ms, "exp": exp, "jti": uuid.uuid4().hex, "typ": "bus" if bus else "access",
               "preferred_username": person.get("preferred_username", ""), "email": person.get("email"),
               # a scope is the whole grant: admin roles would bypass it, so they stay behind

@@ -55,7 +55,7 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         container = build(settings, resources.db, resources, mailer=mailer)
         await container.ensure()
         app.state.auth = container
-        resources.verifier = TokenVerifier(container.keys, issuer=settings.jwt_issuer,
+        resources.verifier = TokenVerifier(container.keys, issuer=settings.issuer,
                                            audience=(settings.jwt_audience, "auth"),
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         registry = None

@@ -26,7 +26,7 @@ async def jwks(c: Auth) -> dict[str, Any]:
 async def openid_configuration(c: Auth) -> dict[str, Any]:
     base = c.settings.api_url  # the endpoints are auth's API, under /api/auth behind the gateway
     return {
-        "issuer": c.settings.jwt_issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
+        "issuer": c.settings.issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
         "token_endpoint": f"{base}/login", "userinfo_endpoint": f"{base}/me",
         "introspection_endpoint": f"{base}/introspect",
         "authorization_endpoint": f"{base}/sso/login",
