@@ -63,8 +63,8 @@ def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str
     env = plan.shared_env()
     local = plan.credentials_dir / f"{OPERATOR}.nk"
     here = nats_url is None and mongo_url is None
-    s3 = {"s3": Bucket(os.environ.get("WEBOS_S3_BUCKET", "webos"), endpoint_url=env["WEBOS_S3_ENDPOINT_URL"],
-                       **_s3_keys())} if here else {}
+    bucket = f"s3://{os.environ.get('WEBOS_S3_BUCKET', 'webos')}"
+    s3 = {"s3": Bucket.parse(bucket, endpoint_url=env["WEBOS_S3_ENDPOINT_URL"], **_s3_keys())} if here else {}
     return Target(nats_url=nats_url or env["WEBOS_NATS_URL"], mongo_url=mongo_url or env["WEBOS_MONGO_URL"],
                   db_name=db_name, creds=creds or (local if local.exists() else None),
                   files={"local": plan.state_dir / "files"}, s3=s3)

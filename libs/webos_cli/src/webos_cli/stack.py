@@ -283,9 +283,9 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     problems.update(wait_ready(started, procs, timeout, plan))
     if problems:
         for name in problems:  # a failed one is not left restarting in a loop
-            rec = current.pop(name, None)
-            if rec is not None and is_running(rec):
-                stop_pid(rec.pid)
+            gone = current.pop(name, None)
+            if gone is not None and is_running(gone):
+                stop_pid(gone.pid)
         _save_state(plan, current)
         text = "\n".join(f"{name}: {why}" for name, why in problems.items())
         raise PartialStart(f"{len(problems)} component(s) did not start; the others are running.\n{text}")
