@@ -96,3 +96,18 @@ async def test_the_nightly_valuation_job(client: httpx.AsyncClient, app: Any, an
                                                      services=app.state.services))
     assert value == {"value": 10.0, "units": 4.0}
     assert await app.state.resources.db["inventory_valuations"].count_documents({"value": 10.0}) == 1
+
+
+async def test_a_retried_create_answers_the_first_response_and_lists_are_bounded(
+        client: httpx.AsyncClient, ann: dict[str, str]) -> None:
+    """A client that lost the answer sends the create again with its Idempotency-Key: the SKU
+    check does not refuse the retry as a conflict, and one item exists."""
+    key = {**ann, "Idempotency-Key": "item-7"}
+    first = await client.post(f"{API}/items", json={"sku": "R-7", "name": "Rivet"}, headers=key)
+    again = await client.post(f"{API}/items", json={"sku": "R-7", "name": "Rivet"}, headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    other = await client.post(f"{API}/items", json={"sku": "R-8", "name": "Rivet"}, headers=key)
+    assert other.status_code == 422 and other.json()["error"]["details"][0]["field"] == "Idempotency-Key"
+    assert len((await client.get(f"{API}/items", params={"sku": "R-7"}, headers=ann)).json()["items"]) == 1
+    huge = await client.get(f"{API}/items", params={"limit": 2**70}, headers=ann)
+    assert huge.status_code == 422 and huge.json()["error"]["details"][0]["field"] == "limit"

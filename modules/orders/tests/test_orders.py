@@ -69,6 +69,21 @@ async def test_lines_are_priced_from_the_catalogue(client: httpx.AsyncClient, ap
     assert resp.status_code == 422 and "lines" in resp.text
 
 
+async def test_a_retried_order_is_created_once_and_a_bad_one_holds_no_key(
+        client: httpx.AsyncClient, app: Any, ann: dict[str, str]) -> None:
+    bolt = await stock(app, price=2.5)
+    key = {**ann, "Idempotency-Key": "order-1"}
+    refused = await client.post(API, json={"lines": [{"item_id": str(ObjectId()), "quantity": 1}]}, headers=key)
+    assert refused.status_code == 422  # refused input leaves the key free for the corrected request
+    first = await client.post(API, json={"lines": [{"item_id": bolt, "quantity": 2}]}, headers=key)
+    again = await client.post(API, json={"lines": [{"item_id": bolt, "quantity": 2}]}, headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert await app.state.resources.db["orders_orders"].count_documents({}) == 1
+    assert (await topics(app)).count("order:created") == 1
+    huge = await client.get(API, params={"skip": 2**70}, headers=ann)
+    assert huge.status_code == 422 and huge.json()["error"]["details"][0]["field"] == "skip"
+
+
 async def test_approval_needs_the_permission_and_another_person(client: httpx.AsyncClient, app: Any,
                                                                 ann: dict[str, str], ben: dict[str, str],
                                                                 carol: dict[str, str], issuer: Any) -> None:

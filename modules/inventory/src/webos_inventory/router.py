@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
-from webos_common.documents import EventPublisher, Page
+from webos_common.documents import EventPublisher, IdempotencyKey, Page
+from webos_common.paging import Limit, Skip
 from webos_common.registry import provide
 from webos_inventory.models import ItemCreate, ItemRead, ItemUpdate, Receipt
 from webos_inventory.service import ItemService
@@ -19,8 +20,6 @@ def item_service(events: EventPublisher = provide(EventPublisher)) -> ItemServic
 
 
 Service = Annotated[ItemService, Depends(item_service)]
-Skip = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1)]
 
 
 @router.get("/items", response_model=Page[ItemRead])
@@ -30,8 +29,8 @@ async def list_items(service: Service, sku: str | None = None, skip: Skip = 0, l
 
 
 @router.post("/items", response_model=ItemRead, status_code=status.HTTP_201_CREATED)
-async def create_item(item_in: ItemCreate, service: Service) -> ItemRead:
-    return await service.create(item_in)
+async def create_item(item_in: ItemCreate, service: Service, key: IdempotencyKey = None) -> ItemRead:
+    return await service.create(item_in, idempotency_key=key)
 
 
 @router.get("/items/trash", response_model=Page[ItemRead])

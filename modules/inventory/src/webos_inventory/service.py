@@ -18,10 +18,10 @@ class ItemService(BaseService[Item, ItemCreate, ItemUpdate, ItemRead]):
     module, entity = "inventory", "item"
     document, read_schema = Item, ItemRead
 
-    async def create(self, data_in: ItemCreate) -> ItemRead:
+    async def new_document(self, data_in: ItemCreate) -> Item:
         if await self.repo.count({"sku": data_in.sku}):
             raise Conflict(f"SKU {data_in.sku} exists", details={"field": "sku"})
-        return await super().create(data_in)
+        return await super().new_document(data_in)
 
     async def receive(self, id: str, quantity: int) -> ItemRead:
         """A receipt: `quantity` more on hand."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
-from webos_common.documents import EventPublisher, Page
+from webos_common.documents import EventPublisher, IdempotencyKey, Page
 from webos_common.documents.grants import ReadGrants
+from webos_common.paging import Limit, Skip
 from webos_common.registry import provide
 from webos_orders.handlers import SERVICES
 from webos_orders.models import OrderCreate, OrderRead
@@ -23,8 +24,6 @@ def order_service(events: EventPublisher = provide(EventPublisher),
 
 
 Service = Annotated[OrderService, Depends(order_service)]
-Skip = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1)]
 
 
 class TransitionIn(BaseModel):
@@ -40,8 +39,8 @@ async def list_orders(service: Service, state: str | None = None, skip: Skip = 0
 
 
 @router.post("/orders", response_model=OrderRead, status_code=status.HTTP_201_CREATED)
-async def create_order(order_in: OrderCreate, service: Service) -> OrderRead:
-    return await service.create(order_in)
+async def create_order(order_in: OrderCreate, service: Service, key: IdempotencyKey = None) -> OrderRead:
+    return await service.create(order_in, idempotency_key=key)
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead)

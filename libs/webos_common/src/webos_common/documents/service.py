@@ -86,10 +86,9 @@ class BaseService(Generic[D, C, U, R]):
                 replay: R = self.read_schema.model_validate(found)
                 return replay
             claim = found
-        values = data_in.model_dump()
 
         async def work(session: Any) -> R:
-            doc = await self.repo.insert(self.document(**values), session=session)
+            doc = await self.repo.insert(built.model_copy(), session=session)  # a fresh copy per attempt
             await self.emit("created", doc, session=session)
             read = self.read(doc)
             if claim is not None:
@@ -98,12 +97,18 @@ class BaseService(Generic[D, C, U, R]):
             return read
 
         try:
+            built = await self.new_document(data_in)
             return await self.events.atomically(work, what=f"The {self.entity}")
         except BaseException:
             if claim is not None:
                 assert self.idempotency is not None
                 await self.idempotency.release(claim)
             raise
+
+    async def new_document(self, data_in: C) -> D:
+        """The row `create` inserts, checked before the transaction (after a repeated
+        `Idempotency-Key` is answered): a service that checks or derives fields overrides it."""
+        return self.document(**data_in.model_dump())
 
     async def get(self, id: Any) -> R:
         self.can_read()
