@@ -24,11 +24,11 @@ from webos_common.testing import lifespan_client, serve_app
 
 
 async def _clerk(client: httpx.AsyncClient) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A person holding storage.files.read and tasks.read (role clerk), and their sign-in."""
+    """A person holding archive.files.read and tasks.read (role clerk), and their sign-in."""
     admin = bearer(await login(client, "root", ADMIN_PASSWORD))
-    await declare(client, admin, "tasks.read", "storage.files.read")
+    await declare(client, admin, "tasks.read", "archive.files.read")
     await client.post("/roles", headers=admin, json={"name": "clerk",
-                                                     "permissions": ["storage.files.read", "tasks.read"]})
+                                                     "permissions": ["archive.files.read", "tasks.read"]})
     user = await register(client)
     await client.patch(f"/users/{user['id']}", headers=admin, json={"roles": ["user", "clerk"]})
     return user, await login(client, user["username"])
@@ -49,7 +49,7 @@ async def test_an_exchanged_token_carries_the_persons_permissions_and_the_actor(
     person = jwt.get_unverified_claims(session["access_token"])
     assert claims["sub"] == user["id"] and claims["preferred_username"] == user["username"]
     assert claims["roles"] == ["clerk", "user"]
-    assert claims["permissions"] == sorted(["storage.files.read", "tasks.read", *PERSON_PERMISSIONS])
+    assert claims["permissions"] == sorted(["archive.files.read", "tasks.read", *PERSON_PERMISSIONS])
     assert claims["aud"] == "storage" and claims["typ"] == "access"
     assert claims["azp"] == "tasks" and claims["act"] == {"sub": "svc:tasks"}
     assert claims["exp"] - claims["iat"] <= 300 and claims["exp"] <= person["exp"]
@@ -60,11 +60,11 @@ async def test_an_exchange_narrows_and_never_widens_the_persons_grant(accounts: 
     async with accounts.auth() as client:
         _, session = await _clerk(client)
         narrow = await client.post("/token", data=_exchange(accounts, session["access_token"],
-                                                            scope="storage.files.read"))
+                                                            scope="archive.files.read"))
         wider = await client.post("/token", data=_exchange(accounts, session["access_token"],
                                                            scope="storage.files.write"))
     claims = jwt.get_unverified_claims(narrow.json()["access_token"])
-    assert claims["permissions"] == ["storage.files.read"] and claims["roles"] == []
+    assert claims["permissions"] == ["archive.files.read"] and claims["roles"] == []
     # tasks itself holds storage.files.write; acting for the clerk it does not
     assert wider.status_code == 400 and wider.json()["error"]["code"] == "invalid_scope"
 
@@ -75,7 +75,7 @@ async def test_an_api_key_is_exchanged_for_no_more_than_its_scope(accounts: Acco
         key = (await client.post("/me/api-keys", headers=bearer(session),
                                  json={"name": "ci", "permissions": ["tasks.read"]})).json()["key"]
         answer = await client.post("/token", data=_exchange(accounts, key))
-        wider = await client.post("/token", data=_exchange(accounts, key, scope="storage.files.read"))
+        wider = await client.post("/token", data=_exchange(accounts, key, scope="archive.files.read"))
     claims = jwt.get_unverified_claims(answer.json()["access_token"])
     assert claims["sub"] == user["id"] and claims["permissions"] == ["tasks.read"] and claims["roles"] == []
     assert wider.status_code == 400 and wider.json()["error"]["code"] == "invalid_scope"
@@ -113,7 +113,7 @@ async def test_what_auth_would_refuse_the_person_cannot_be_exchanged(accounts: A
 def _app(name: str, auth_url: str) -> Any:
     router = APIRouter()
 
-    @router.get("/files", dependencies=[Depends(require_permission("storage.files.read"))])
+    @router.get("/files", dependencies=[Depends(require_permission("archive.files.read"))])
     async def files(user: CurrentUser) -> dict[str, Any]:
         return {"user": user.id, "extra": user.extra}
 
@@ -132,7 +132,7 @@ async def test_exchanged_tokens_work_at_their_audience_only_and_bus_tokens_nowhe
         as_outsider = await tasks.exchange(outsider_session["access_token"], "storage")
         for_bus = await tasks.exchange(session["access_token"], "webos-bus")
         worker = accounts.credentials("worker", auth_url)
-        from_bus = await worker.exchange(for_bus, "storage", scope="storage.files.read")
+        from_bus = await worker.exchange(for_bus, "storage", scope="archive.files.read")
         async with lifespan_client(_app("storage", auth_url)) as storage, \
                 lifespan_client(_app("settings", auth_url)) as settings:
             ok = await storage.get("/files", headers={"Authorization": f"Bearer {as_person}"})
@@ -144,7 +144,7 @@ async def test_exchanged_tokens_work_at_their_audience_only_and_bus_tokens_nowhe
         await worker.aclose()
     assert ok.status_code == 200 and ok.json() == {"user": user["id"], "extra": {"actor": "tasks"}}
     assert elsewhere.status_code == 401
-    assert lacking.status_code == 403  # the person does not hold storage.files.read, so neither does tasks for them
+    assert lacking.status_code == 403  # the person does not hold archive.files.read, so neither does tasks for them
     bus = jwt.get_unverified_claims(for_bus)
     assert bus["typ"] == "bus" and bus["aud"] == "webos-bus" and bus_as_bearer.status_code == 401
     chained = jwt.get_unverified_claims(from_bus)
