@@ -5,6 +5,8 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PKG_FILES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml modules/*/pyproject.toml)
+# every package's sources (the module template holds only templates)
+TYPED := $(filter-out modules/template/src,$(wildcard libs/*/src services/*/src modules/*/src))
 
 .PHONY: install up down status logs test lint unit bench clean
 
@@ -28,7 +30,7 @@ logs: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy libs/webos_common/src
+	$(BIN)/mypy $(TYPED)
 	$(BIN)/lint-imports
 
 test: install lint

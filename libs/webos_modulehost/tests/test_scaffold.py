@@ -32,6 +32,10 @@ def test_generated_module_tests_pass(tmp_path: Path) -> None:
                          env=env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "5 passed" in run.stdout
+    project = Path(__file__).resolve().parents[3] / "pyproject.toml"  # `make lint`: strict types everywhere
+    typed = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(project), str(root / "src")],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert typed.returncode == 0, typed.stdout[-4000:]
 
 
 def test_bad_names_and_existing_folders_are_refused(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ class ItemService(BaseService[Item, ItemCreate, ItemUpdate, ItemRead]):
         """Reserve every line (`item_id`, `quantity`) for `order_id`, or none; emits `stock:reserved`
         or `stock:reservation_failed`. Repeating it for the same order returns the first outcome."""
         self.can_write()
-        existing = await Reservation.find_one(Reservation.order_id == order_id)
+        existing: Reservation | None = await Reservation.find_one(Reservation.order_id == order_id)
         if existing is not None:
             return existing
         items: dict[str, Item] = {}
@@ -51,10 +51,11 @@ class ItemService(BaseService[Item, ItemCreate, ItemUpdate, ItemRead]):
             if item.on_hand - item.reserved < int(line["quantity"]):
                 reason = f"not enough {item.sku}: {item.on_hand - item.reserved} available, {line['quantity']} asked"
                 break
-        clean = [{"item_id": str(line["item_id"]), "quantity": int(line["quantity"])} for line in lines]
+        clean: list[dict[str, Any]] = [{"item_id": str(line["item_id"]), "quantity": int(line["quantity"])}
+                                       for line in lines]
         async with self.events.transaction() as session:
-            reservation = Reservation(order_id=order_id, lines=clean, state="failed" if reason else "reserved",
-                                      reason=reason)
+            reservation: Reservation = Reservation(order_id=order_id, lines=clean,
+                                                   state="failed" if reason else "reserved", reason=reason)
             await reservation.insert(session=session)
             if reason:
                 await self.events.emit("stock:reservation_failed", {"order_id": order_id, "reason": reason},

@@ -64,8 +64,9 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
             lines.append({"item_id": line.item_id, "sku": item["sku"], "quantity": line.quantity,
                           "unit_price": float(item["price"])})
         user = context.current_user.get()
-        return Order(owner_id=user.id if user else "", lines=lines, payment_method=data_in.payment_method,
-                     total=round(sum(x["quantity"] * x["unit_price"] for x in lines), 2))
+        doc: Order = Order(owner_id=user.id if user else "", lines=lines, payment_method=data_in.payment_method,
+                           total=round(sum(x["quantity"] * x["unit_price"] for x in lines), 2))
+        return doc
 
     async def transition(self, id: str, action: str, *, reason: str | None = None,
                          extra: dict[str, Any] | None = None) -> OrderRead:

@@ -3,6 +3,7 @@ bulk status, stats and due-tomorrow reminders."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,7 +136,7 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
         sent = 0
         while batch := await self.repo.find(due, limit=100):
             for task in batch:
-                await self.events.atomically(lambda session, task=task: self._remind(task, day, session))
+                await self.events.atomically(functools.partial(self._remind, task, day))
                 sent += 1
         return sent
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from loguru import logger
 from pymongo.errors import DuplicateKeyError
@@ -120,7 +120,7 @@ def check_assertion(assertion: str, directory: PrincipalDirectory, *, now: float
     return Assertion(principal, jti, int(exp))
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -80,7 +80,7 @@ class Declarations:
             try:
                 while not self._stopping:
                     try:
-                        entry = await watcher.updates(timeout=0.5)
+                        entry = await watcher.updates(timeout=0.5)  # type: ignore[no-untyped-call]
                     except nats.errors.TimeoutError:
                         continue
                     if entry is not None:

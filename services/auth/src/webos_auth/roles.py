@@ -40,7 +40,7 @@ class Roles:
             {"$addToSet": {"permissions": {"$each": list(PERSON_PERMISSIONS)}}, "$set": {"person_permissions": 1}},
         )
 
-    async def list(self) -> list[dict[str, Any]]:
+    async def every(self) -> list[dict[str, Any]]:
         return [doc async for doc in self.roles.find({}, sort=[("_id", 1)])]
 
     async def get(self, name: str) -> dict[str, Any]:

@@ -70,7 +70,9 @@ class OriginCheck:
             text = origin.decode("latin-1").strip().lower()
             if text in self.allowed:
                 return True
-            return bool(host) and text != "null" and urlsplit(text).netloc == host.decode("latin-1").lower()
+            if not host or text == "null":
+                return False
+            return urlsplit(text).netloc == host.decode("latin-1").lower()
         if fetch_site is not None:
             return fetch_site in (b"same-origin", b"none")
         return True  # not a browser: no ambient credential to abuse

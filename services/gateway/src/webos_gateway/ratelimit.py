@@ -65,8 +65,8 @@ class NatsKVStorage(Storage):
         try:
             entry = await asyncio.wait_for(self.kv.get(self._key(key)), self.timeout)
         except KeyNotFoundError as missing:  # also a deleted key: its revision is the tombstone's
-            entry = getattr(missing, "entry", None)
-            return 0, 0.0, entry.revision if entry is not None else None
+            tombstone = getattr(missing, "entry", None)
+            return 0, 0.0, tombstone.revision if tombstone is not None else None
         count, expires = (entry.value or b"0 0").split()
         if float(expires) <= time.time():
             return 0, 0.0, entry.revision

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from nicegui import ui
+from nicegui.elements.mixins.value_element import ValueElement
 
 from webos_shell import tabular
 from webos_shell.schema_fields import validate
@@ -43,6 +44,7 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
             state["value"] = None
             spec = by_name.get(state["field"])
             with value_box:
+                el: ValueElement[Any]
                 if spec and spec.kind == "enum":
                     el = ui.select(spec.options, label="New value")
                 elif spec and spec.kind == "boolean":

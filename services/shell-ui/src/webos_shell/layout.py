@@ -59,6 +59,7 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
     await theming.apply()
     theme = runtime.get().theme
     ui.page_title(f"{title} · {theme.brand_name}")
+    drawer: ui.left_drawer  # made below the header, whose menu button toggles it
     with ui.header().classes(theme.header_classes()):
         ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round color=white")
         ui.link(theme.brand_name, "/").classes("text-lg font-semibold text-white no-underline")

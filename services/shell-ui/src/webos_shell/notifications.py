@@ -4,7 +4,7 @@ over the events service's notification API."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from nicegui import app, context, ui
 
@@ -12,7 +12,8 @@ from webos_common.identity import User
 from webos_shell import endpoints, runtime
 from webos_shell.gateway import ApiError, SessionExpired
 
-_LEVELS = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}
+Level = Literal["positive", "negative", "warning", "info"]
+_LEVELS: dict[str, Level] = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}
 
 
 def _items(body: Any) -> tuple[list[dict[str, Any]], int]:  # a page or a bare list

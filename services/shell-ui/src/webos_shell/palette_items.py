@@ -67,11 +67,11 @@ def build(user: User, manifests: Iterable[ModuleManifest], recent: Iterable[dict
                   for m in manifests for page in m.admin_pages
                   if not page.permission or user.has_permission(page.permission)]
     seen = {item.path for item in items}
-    for entry in recent:
-        if entry.get("path") and entry["path"] not in seen and not (
-                entry["path"].startswith("/admin") and not user.is_admin):
-            items.append(PaletteItem(f"recent:{entry['path']}", entry.get("label", entry["path"]), "Recent",
-                                     path=entry["path"], icon="history"))
+    for visit in recent:
+        if visit.get("path") and visit["path"] not in seen and not (
+                visit["path"].startswith("/admin") and not user.is_admin):
+            items.append(PaletteItem(f"recent:{visit['path']}", visit.get("label", visit["path"]), "Recent",
+                                     path=visit["path"], icon="history"))
     return items
 
 

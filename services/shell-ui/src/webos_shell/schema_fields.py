@@ -184,7 +184,7 @@ def validate(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, str]:
     """Field path → message for every value that the schema refuses."""
     errors: dict[str, str] = {}
     for spec in specs:
-        value = values.get(spec.name)
+        value: Any = values.get(spec.name)
         if _empty(value):
             if spec.required and not spec.nullable and spec.default is None and spec.kind != "boolean":
                 errors[spec.path] = "Required"
@@ -208,7 +208,7 @@ def coerce(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
     """The request body: numbers as numbers, empty optional values left out."""
     body: dict[str, Any] = {}
     for spec in specs:
-        value = values.get(spec.name)
+        value: Any = values.get(spec.name)
         if _empty(value) and spec.kind != "boolean":
             continue
         if spec.kind == "integer":

@@ -128,12 +128,13 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
-        limits = {c.id: {"timeout": c.timeout, "retry_seconds": c.retry_seconds, "read_only": c.read_only}
-                  for c in configs}
+        configured = {c.id: c for c in configs}
         candidates = [make_source(c, settings) for c in configs] + contributed_sources(settings)
         sources = {}
         for source in candidates:
-            guarded = GuardedSource(source, **limits.get(source.id, {}))
+            c = configured.get(source.id)
+            guarded = GuardedSource(source) if c is None else GuardedSource(
+                source, timeout=c.timeout, retry_seconds=c.retry_seconds, read_only=c.read_only)
             sources[source.id] = guarded  # one that does not connect answers 503 until it does
             try:
                 await guarded.connect()

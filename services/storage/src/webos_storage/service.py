@@ -100,7 +100,8 @@ class StorageService:
         await self._no_file_above(target)
         before = await self.index.get(str(target.urn))
         existed = before is not None or await _exists(target)
-        hashed = HashingStream(chunks, room=await self._room(before.owner if before else user.id, before))
+        hashed = HashingStream(chunks, room=await self._room(before.owner if before and before.owner else user.id,
+                                                            before))
         meta = await target.source.write_file(target.urn.path, hashed.__aiter__(), content_type=content_type)
         entry = IndexEntry(
             urn=str(target.urn), source=target.urn.source, path=target.urn.path, name=basename(target.urn.path),

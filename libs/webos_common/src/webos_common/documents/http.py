@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
 
@@ -27,6 +27,8 @@ from webos_common.errors import NotModified, PreconditionFailed
 from webos_common.paging import Limit, Skip
 
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, min_length=1, max_length=200)]
+
+T = TypeVar("T")
 
 
 def _tags(value: str) -> list[str]:
@@ -53,7 +55,7 @@ class _Conditional:
         raise PreconditionFailed("If-Match names no version of this record (expected an ETag such as \"3\")",
                                  details={"field": "If-Match", "location": "header"})
 
-    def respond(self, item: Any) -> Any:
+    def respond(self, item: T) -> T:
         """Tag the answer with the item's version; a GET whose If-None-Match has it is a 304."""
         tag = etag(int(getattr(item, "version", 0) or 0))
         if self.method in ("GET", "HEAD") and self.if_none_match is not None:

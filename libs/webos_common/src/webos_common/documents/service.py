@@ -108,7 +108,8 @@ class BaseService(Generic[D, C, U, R]):
     async def new_document(self, data_in: C) -> D:
         """The row `create` inserts, checked before the transaction (after a repeated
         `Idempotency-Key` is answered): a service that checks or derives fields overrides it."""
-        return self.document(**data_in.model_dump())
+        doc: D = self.document(**data_in.model_dump())
+        return doc
 
     async def get(self, id: Any) -> R:
         self.can_read()

@@ -43,7 +43,7 @@ async def one_person(user_id: str, c: Auth, _: CurrentUser) -> dict[str, Any]:
 
 @router.get("/roles")
 async def roles(c: Auth, _: CurrentUser) -> dict[str, Any]:
-    return {"items": [{"name": d["_id"], "description": d.get("description", "")} for d in await c.roles.list()]}
+    return {"items": [{"name": d["_id"], "description": d.get("description", "")} for d in await c.roles.every()]}
 
 
 @router.get("/roles/{name}")

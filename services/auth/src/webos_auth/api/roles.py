@@ -34,7 +34,7 @@ def _role(doc: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/roles")
 async def list_roles(c: Auth, _: Reader) -> list[dict[str, Any]]:
-    return [_role(d) for d in await c.roles.list()]
+    return [_role(d) for d in await c.roles.every()]
 
 
 @router.post("/roles", status_code=201)

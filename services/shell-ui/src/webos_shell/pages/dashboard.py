@@ -25,6 +25,7 @@ def _widget(widget: Widget) -> None:
     async def fill() -> None:
         try:
             data: Any = await runtime.get().gateway.get(app.storage.user, widget.endpoint)
+            failure: ApiError | OSError | None
         except (ApiError, OSError) as exc:
             data, failure = None, exc
         else:

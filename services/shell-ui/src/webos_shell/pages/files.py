@@ -481,8 +481,12 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
                 'flat round data-testid="files-home"').tooltip("Home")
             if options:
                 here = chosen_option(folder or "", options) if folder and not (q or view) else None
-                ui.select(options, value=here, label="Source",
-                          on_change=lambda e: e.value and ui.navigate.to(files_url(e.value))).classes("w-48").props(
+
+                def pick_source(event: Any) -> None:
+                    if event.value:
+                        ui.navigate.to(files_url(event.value))
+
+                ui.select(options, value=here, label="Source", on_change=pick_source).classes("w-48").props(
                     'dense data-testid="files-source"')
             search = ui.input("Search by name", value=q or "").classes("w-64").props(
                 'dense clearable data-testid="files-search"')

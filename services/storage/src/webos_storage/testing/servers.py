@@ -69,7 +69,7 @@ def webdav(args: argparse.Namespace) -> None:
     from wsgidav import request_server
     from wsgidav.wsgidav_app import WsgiDAVApp
 
-    request_server.urlparse = _destination_parse  # type: ignore[attr-defined]
+    request_server.urlparse = _destination_parse
 
     app = WsgiDAVApp({
         "provider_mapping": {"/": args.root},
