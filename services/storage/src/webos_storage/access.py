@@ -5,6 +5,7 @@ also written `/mnt/reports/x`); both resolve to a canonical location. Read
 and write need the source's permissions and those of every mount covering
 the location, however it was addressed. `fs://<home>/home/<user>/…` is that
 user's alone (and admins'): anyone else gets a 404, as if it did not exist.
+Outside the homes, folder ACLs narrow this further (`rights.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from webos_common.afs import DataSource, FileMissing, Urn, parse_urn, safe_path
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
+from webos_storage.domain.acl import strictest
 from webos_storage.domain.model import Mount, SourceRules
 
 HOME = "home"
@@ -55,6 +57,14 @@ class Access:
         parts = urn.path.split("/")
         return parts[1] if len(parts) >= 2 and parts[0] == HOME else None
 
+    def in_homes(self, urn: Urn) -> bool:
+        """`urn` is the homes folder or inside it: no folder ACLs there."""
+        return urn.source == self.home_source and (urn.path == HOME or urn.path.startswith(HOME + "/"))
+
+    def default_access(self, urn: Urn) -> str:
+        """What holders of the permissions may do where no folder ACL applies."""
+        return strictest([r.default_access for r in self._rules(urn)])
+
     def can_see(self, user: User, urn: Urn) -> bool:
         owner = self.home_owner(urn)
         return owner is None or owner == user.id or user.is_admin
@@ -70,9 +80,12 @@ class Access:
             if not user.has_permission(permission):
                 raise Forbidden(f"Missing permission {permission}", details={"permission": permission})
 
-    def _permissions(self, urn: Urn, *, write: bool) -> list[str]:
+    def _rules(self, urn: Urn) -> list[SourceRules | Mount]:
         rules: list[SourceRules | Mount] = [self.rules.get(urn.source, SourceRules())]
-        rules += [m for m in self.mounts.values() if m.covers(urn)]
+        return rules + [m for m in self.mounts.values() if m.covers(urn)]
+
+    def _permissions(self, urn: Urn, *, write: bool) -> list[str]:
+        rules = self._rules(urn)
         wanted = [r.write_permission if write else r.read_permission for r in rules]
         return [p for p in wanted if p]
 

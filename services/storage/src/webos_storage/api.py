@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from webos_common.afs import safe_name
+from webos_common.documents.sharing import ID_PATTERN, Share
 from webos_common.errors import BadRequest, NotFound, PayloadTooLarge
 from webos_common.paging import Skip
 from webos_common.security import CurrentUser, area_permission
@@ -42,6 +43,17 @@ class TagsIn(BaseModel):
 class ShareIn(BaseModel):
     urn: str = Field(min_length=1, max_length=8192)
     expires_in: int = Field(default=3600, ge=1)
+
+
+class AclIn(BaseModel):
+    """A folder's complete ACL; `entries: null` drops it (the parent's applies again)."""
+
+    urn: str = Field(min_length=1, max_length=8192)
+    entries: list[Share] | None = Field(max_length=100)
+
+
+class QuotaIn(BaseModel):
+    bytes: int | None = Field(ge=0, description="bytes the person may own (0: no quota); null: the default")
 
 
 def storage(request: Request) -> Container:
@@ -206,3 +218,30 @@ async def shared(request: Request, token: str, download: bool = False) -> Respon
     if meta.is_dir:
         raise BadRequest("Shared item is a folder", details={"field": "token"})
     return _send(request, target, meta, await c.service.index.get(str(target.urn)), download=download)
+
+
+@router.get("/acl")
+async def get_acl(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
+    """A folder's own ACL, the one that applies to it (`inherited_from`) and the caller's access."""
+    return await storage(request).acls.get(user, urn)
+
+
+@router.put("/acl")
+async def put_acl(request: Request, user: CurrentUser, body: AclIn) -> dict[str, Any]:
+    """Replace a folder's ACL (its owner, the owner of the folder whose ACL applies, or an admin)."""
+    return await storage(request).acls.put(user, body.urn, body.entries)
+
+
+Person = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+@router.get("/quotas/{person}")
+async def get_quota(request: Request, user: CurrentUser, person: Person) -> dict[str, Any]:
+    """A person's quota and usage (their own, or anyone's for an admin)."""
+    return await storage(request).acls.quota(user, person)
+
+
+@router.put("/quotas/{person}")
+async def put_quota(request: Request, user: CurrentUser, person: Person, body: QuotaIn) -> dict[str, Any]:
+    """An admin sets one person's quota beside the default (`WEBOS_STORAGE_USER_QUOTA_BYTES`)."""
+    return await storage(request).acls.set_quota(user, person, body.bytes)

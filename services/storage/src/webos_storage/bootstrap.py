@@ -24,19 +24,21 @@ from typing import Any
 from loguru import logger
 
 from webos_common.afs import DataSource, parse_urn
+from webos_common.documents.sharing import AuthDirectory, Directory
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.startup import Gate
 from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
+from webos_storage.acls import Acls
 from webos_storage.adapters.bus import ResourcesBus
 from webos_storage.adapters.guard import GuardedSource, SourceUnavailable
 from webos_storage.adapters.kinds import REMOTE
 from webos_storage.adapters.local import LocalDataSource
-from webos_storage.adapters.mongo import MongoFileIndex, MongoTrashStore
+from webos_storage.adapters.mongo import MongoFileIndex, MongoQuotaStore, MongoTrashStore
 from webos_storage.adapters.s3 import S3DataSource
 from webos_storage.domain.model import Mount, SourceRules
 from webos_storage.jobs import JobRunner
-from webos_storage.ports import EventBus, FileIndex, TrashStore
+from webos_storage.ports import EventBus, FileIndex, QuotaStore, TrashStore
 from webos_storage.service import StorageService
 from webos_storage.settings import SourceConfig, StorageSettings
 from webos_storage.shares import ShareSigner
@@ -52,6 +54,7 @@ class Container:
     jobs: JobRunner
     sources: dict[str, DataSource]
     access: Access
+    acls: Acls
     unavailable: dict[str, str] = field(default_factory=dict)  # sources that failed to load (not guarded)
     _retry: asyncio.Task[None] | None = None
 
@@ -124,7 +127,8 @@ def contributed_sources(settings: StorageSettings) -> list[DataSource]:
 
 async def build(settings: StorageSettings, *, db: Any = None, resources: Any = None,
                 sources: Mapping[str, DataSource] | None = None, index: FileIndex | None = None,
-                trash: TrashStore | None = None, bus: EventBus | None = None) -> Container:
+                trash: TrashStore | None = None, bus: EventBus | None = None, quotas: QuotaStore | None = None,
+                directory: Directory | None = None) -> Container:
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
@@ -140,8 +144,9 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
                 await guarded.connect()
             except Exception as exc:  # noqa: BLE001 - shown by /sources, retried on use
                 logger.warning("{} could not connect: {}", guarded.describe(), exc)
-    rules = {c.id: SourceRules(c.read_permission, c.write_permission) for c in configs}
-    mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission) for m in settings.mounts()]
+    rules = {c.id: SourceRules(c.read_permission, c.write_permission, c.default_access) for c in configs}
+    mounts = [Mount(m.name, parse_urn(m.target), m.read_permission, m.write_permission, m.default_access)
+              for m in settings.mounts()]
     mounts = [m for m in mounts if m.target.source in sources]
     access = Access(sources, mounts, rules, settings.storage_home_source)
     if index is None:
@@ -152,8 +157,11 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     service = StorageService(access=access, index=index, trash=trash or MongoTrashStore(db), bus=bus,
                              signer=ShareSigner(settings.storage_share_secret.get_secret_value()),
                              share_max_seconds=settings.storage_share_max_seconds,
-                             user_quota=settings.storage_user_quota_bytes)
+                             user_quota=settings.storage_user_quota_bytes, quotas=quotas or MongoQuotaStore(db))
+    credentials = getattr(resources, "credentials", None)
+    if directory is None and credentials is not None:  # who an ACL or a quota may name: auth's directory
+        directory = AuthDirectory(settings.auth_url, credentials)
     jobs = JobRunner(bus)
     transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
     return Container(service=service, transfers=transfers, jobs=jobs, sources=access.sources, access=access,
-                     unavailable=unavailable)
+                     acls=Acls(service, directory), unavailable=unavailable)

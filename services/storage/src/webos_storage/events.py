@@ -5,6 +5,8 @@ consumers of the bus get validated data:
   restore, `copied_from` after a copy)
 * `file:moved` — `FileMoved` (`from`, `to`)
 * `file:deleted` — `FileDeleted` (went to the trash as `trash_id`)
+* `file:acl_changed` — `FileAclChanged` (a folder's ACL; `acl` None: dropped, inherited again)
+* `storage:quota_changed` — `QuotaChanged` (a person's own quota; `bytes` None: the default again)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from webos_common.bus import register_event
 
 FILE_CREATED, FILE_UPDATED, FILE_MOVED, FILE_DELETED = "file:created", "file:updated", "file:moved", "file:deleted"
+FILE_ACL_CHANGED, QUOTA_CHANGED = "file:acl_changed", "storage:quota_changed"
 
 
 class FileChanged(BaseModel):
@@ -43,7 +46,22 @@ class FileDeleted(BaseModel):
     by: str | None = None
 
 
+class FileAclChanged(BaseModel):
+    urn: str
+    owner: str | None = None
+    acl: list[dict[str, str]] | None = None
+    by: str | None = None
+
+
+class QuotaChanged(BaseModel):
+    person: str
+    bytes: int | None = None
+    by: str | None = None
+
+
 register_event(FILE_CREATED, FileChanged)
 register_event(FILE_UPDATED, FileChanged)
 register_event(FILE_MOVED, FileMoved)
 register_event(FILE_DELETED, FileDeleted)
+register_event(FILE_ACL_CHANGED, FileAclChanged)
+register_event(QUOTA_CHANGED, QuotaChanged)

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from webos_common.afs import DataSource
 from webos_storage.domain.model import IndexEntry, TrashItem
 
-__all__ = ["DataSource", "EventBus", "FileIndex", "TrashStore"]
+__all__ = ["DataSource", "EventBus", "FileIndex", "QuotaStore", "TrashStore"]
 
 
 class FileIndex(Protocol):
@@ -33,6 +33,14 @@ class TrashStore(Protocol):
     async def remove(self, item_id: str) -> None: ...
     async def list(self, *, visible_to: str | None) -> list[TrashItem]:
         """Everything (None), or what `visible_to` deleted or owned."""
+
+
+class QuotaStore(Protocol):
+    """The quotas an admin set for single persons (beside the default for everyone)."""
+
+    async def get(self, person: str) -> int | None: ...
+    async def set(self, person: str, limit: int | None) -> None:
+        """`limit` bytes (0: none), or None: back to the default."""
 
 
 class EventBus(Protocol):

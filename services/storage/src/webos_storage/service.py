@@ -19,8 +19,10 @@ from webos_common.afs import ByteStream, FileExists, FileMetadata, FileMissing, 
 from webos_common.errors import BadRequest, InsufficientStorage
 from webos_common.identity import User
 from webos_storage.access import Access, Target
+from webos_storage.domain.acl import Level
 from webos_storage.domain.model import IndexEntry, TrashItem, now
-from webos_storage.ports import EventBus, FileIndex, TrashStore
+from webos_storage.ports import EventBus, FileIndex, QuotaStore, TrashStore
+from webos_storage.rights import Rights
 from webos_storage.shares import ShareSigner
 from webos_storage.views import item_view
 
@@ -46,7 +48,7 @@ class HashingStream:
             self.size += len(chunk)
             if self.room is not None and self.size > self.room:  # the source drops its partial write
                 raise InsufficientStorage("The upload exceeds the owner's storage quota "
-                                          "(WEBOS_STORAGE_USER_QUOTA_BYTES)",
+                                          "(WEBOS_STORAGE_USER_QUOTA_BYTES or the person's own, PUT /quotas)",
                                           details={"field": "quota", "room": max(self.room, 0)})
             self.digest.update(chunk)
             yield chunk
@@ -54,22 +56,40 @@ class HashingStream:
 
 class StorageService:
     def __init__(self, *, access: Access, index: FileIndex, trash: TrashStore, bus: EventBus,
-                 signer: ShareSigner, share_max_seconds: int, user_quota: int = 0) -> None:
+                 signer: ShareSigner, share_max_seconds: int, user_quota: int = 0,
+                 quotas: QuotaStore | None = None) -> None:
         self.access, self.index, self.trash, self.bus = access, index, trash, bus
+        self.rights = Rights(access, index)
         self.signer, self.share_max_seconds = signer, share_max_seconds
         self.user_quota = user_quota  # bytes a person may own across sources; 0: no quota
+        self.quotas = quotas  # a person's own quota, set by an admin, instead of `user_quota`
 
-    def target(self, user: User, urn: str, *, write: bool) -> Target:
+    async def target(self, user: User, urn: str, *, need: Level) -> Target:
+        """Where `urn` points, once the permissions and the folder ACLs allow `need` there."""
         target = self.access.resolve(urn)
-        self.access.check(user, target.urn, write=write)
+        self.access.check(user, target.urn, write=need >= Level.WRITE)
+        await self.rights.require(user, target.urn, need)
         return target
 
+    async def readable(self, user: User, urns: list[Urn]) -> set[Urn]:
+        """Those of `urns` that `user` may read (the permissions and the ACLs)."""
+        levels = await self.rights.levels(user, urns)
+        return {u for u in urns if levels[u] >= Level.READ and self._permitted(user, u)}
+
+    def _permitted(self, user: User, urn: Urn) -> bool:
+        try:
+            self.access.check(user, urn, write=False)
+        except Exception:  # noqa: BLE001 - not readable, whatever the reason
+            return False
+        return True
+
     async def list_dir(self, user: User, urn: str, *, skip: int, limit: int) -> dict[str, Any]:
-        target = self.target(user, urn, write=False)
+        target = await self.target(user, urn, need=Level.READ)
         if target.urn == self.access.home_of(user):  # a home exists from its first look
             await target.source.mkdir(target.urn.path)
-        entries = [m for m in await target.source.list_dir(target.urn.path)
-                   if self.access.can_see(user, Urn(target.urn.source, m.path))]
+        children = await target.source.list_dir(target.urn.path)
+        seen = await self.readable(user, [Urn(target.urn.source, m.path) for m in children])
+        entries = [m for m in children if Urn(target.urn.source, m.path) in seen]
         page = entries[skip: skip + limit]
         known = await self.index.get_many([str(Urn(target.urn.source, m.path)) for m in page])
         items = [item_view(target.urn.source, m, known.get(str(Urn(target.urn.source, m.path)))) for m in page]
@@ -77,13 +97,13 @@ class StorageService:
                 "has_more": skip + len(page) < len(entries)}
 
     async def stat(self, user: User, urn: str) -> dict[str, Any]:
-        target = self.target(user, urn, write=False)
+        target = await self.target(user, urn, need=Level.READ)
         meta = await target.source.get_stat(target.urn.path)
         return item_view(target.urn.source, meta, await self.index.get(str(target.urn)))
 
     async def mkdir(self, user: User, urn: str) -> dict[str, Any]:
         """Make a folder, and index it (owner, tags, search by name)."""
-        target = self.target(user, urn, write=True)
+        target = await self.target(user, urn, need=Level.WRITE)
         await target.source.mkdir(target.urn.path)
         meta = await target.source.get_stat(target.urn.path)
         entry = await self.index.get(str(target.urn))
@@ -94,14 +114,13 @@ class StorageService:
         return item_view(target.urn.source, meta, entry)
 
     async def upload(self, user: User, urn: str, chunks: ByteStream, *, content_type: str | None) -> dict[str, Any]:
-        target = self.target(user, urn, write=True)
+        target = await self.target(user, urn, need=Level.WRITE)
         if not target.urn.path:
             raise BadRequest("Cannot upload onto a source's root", details={"field": "urn"})
         await self._no_file_above(target)
         before = await self.index.get(str(target.urn))
         existed = before is not None or await _exists(target)
-        hashed = HashingStream(chunks, room=await self._room(before.owner if before and before.owner else user.id,
-                                                            before))
+        hashed = HashingStream(chunks, room=await self.room((before.owner if before else None) or user.id, before))
         meta = await target.source.write_file(target.urn.path, hashed.__aiter__(), content_type=content_type)
         entry = IndexEntry(
             urn=str(target.urn), source=target.urn.source, path=target.urn.path, name=basename(target.urn.path),
@@ -112,12 +131,18 @@ class StorageService:
         await self._emit("file:updated" if existed else "file:created", entry, user)
         return item_view(target.urn.source, meta, entry)
 
-    async def _room(self, owner: str, replaced: IndexEntry | None) -> int | None:
+    async def room(self, owner: str, replaced: IndexEntry | None) -> int | None:
         """What `owner`'s quota still allows (the file being replaced no longer counts)."""
-        if not self.user_quota:
+        quota = await self.quota_of(owner)
+        if not quota:
             return None
         used = await self.index.usage(owner)
-        return self.user_quota - used + (replaced.size if replaced is not None else 0)
+        return quota - used + (replaced.size if replaced is not None else 0)
+
+    async def quota_of(self, owner: str) -> int:
+        """Bytes `owner` may own: their own quota when an admin set one, else the default."""
+        own = await self.quotas.get(owner) if self.quotas is not None else None
+        return self.user_quota if own is None else own
 
     async def _no_file_above(self, target: Target) -> None:
         folder = parent(target.urn.path)
@@ -132,10 +157,10 @@ class StorageService:
             return
 
     async def open(self, user: User, urn: str, *, offset: int = 0, length: int | None = None) -> Download:
-        return await self._open(self.target(user, urn, write=False), offset=offset, length=length)
+        return await self._open(await self.target(user, urn, need=Level.READ), offset=offset, length=length)
 
     async def stat_for_read(self, user: User, urn: str) -> tuple[Target, FileMetadata, IndexEntry | None]:
-        target = self.target(user, urn, write=False)
+        target = await self.target(user, urn, need=Level.READ)
         meta = await target.source.get_stat(target.urn.path)
         if meta.is_dir:
             raise BadRequest(f"{target.urn} is a folder", details={"field": "urn"})
@@ -149,7 +174,7 @@ class StorageService:
         return Download(meta, await self.index.get(str(target.urn)), stream)
 
     async def delete(self, user: User, urn: str) -> dict[str, Any]:
-        target = self.target(user, urn, write=True)
+        target = await self.target(user, urn, need=Level.MANAGE)
         if not target.urn.path:
             raise BadRequest("Cannot delete a source's root", details={"field": "urn"})
         meta = await target.source.get_stat(target.urn.path)
@@ -179,7 +204,12 @@ class StorageService:
 
     async def restore(self, user: User, item_id: str) -> dict[str, Any]:
         item = await self._trash_item(user, item_id)
-        target = self.target(user, item.urn, write=True)
+        # who owned what was deleted takes it back wherever it was; anyone else needs write there
+        if user.is_admin or user.id in item.owners:
+            target = self.access.resolve(item.urn)
+            self.access.check(user, target.urn, write=True)
+        else:
+            target = await self.target(user, item.urn, need=Level.WRITE)
         if await _exists(target):
             raise FileExists(f"Something is already at {item.urn}", details={"urn": item.urn})
         await target.source.move(item.trash_path, target.urn.path)
@@ -202,7 +232,7 @@ class StorageService:
         await self.trash.remove(item_id)
 
     async def set_tags(self, user: User, urn: str, tags: list[str]) -> dict[str, Any]:
-        target = self.target(user, urn, write=True)
+        target = await self.target(user, urn, need=Level.WRITE)
         entry = await self.index.set_tags(str(target.urn), sorted(set(tags)))
         if entry is None and target.urn.path and (await target.source.get_stat(target.urn.path)).is_dir:
             # a folder an upload made on the way: indexed from its first tag
@@ -216,20 +246,14 @@ class StorageService:
     async def search(self, user: User, *, name: str | None, tag: str | None, owner: str | None,
                      skip: int, limit: int) -> dict[str, Any]:
         entries, _ = await self.index.search(name=name, tag=tag, owner=owner, skip=0, limit=10_000)
-        visible = [e for e in entries if self._readable(user, Urn(e.source, e.path))]
+        seen = await self.readable(user, [Urn(e.source, e.path) for e in entries])
+        visible = [e for e in entries if Urn(e.source, e.path) in seen]
         page = visible[skip: skip + limit]
         items = [item_view(e.source, FileMetadata(path=e.path, name=e.name, is_dir=e.is_dir, size=e.size,
                                                   modified=e.modified, content_type=e.content_type), e)
                  for e in page]
         return {"items": items, "total": len(visible), "skip": skip, "limit": limit,
                 "has_more": skip + len(page) < len(visible)}
-
-    def _readable(self, user: User, urn: Urn) -> bool:
-        try:
-            self.access.check(user, urn, write=False)
-        except Exception:  # noqa: BLE001 - not readable, whatever the reason
-            return False
-        return True
 
     async def share(self, user: User, urn: str, *, expires_in: int) -> dict[str, Any]:
         if not 0 < expires_in <= self.share_max_seconds:

@@ -16,6 +16,10 @@ from pydantic import BaseModel, Field, SecretStr
 
 from webos_common.config import WebOSSettings
 
+# what holders of a source's (and its mounts') permissions may do where no folder ACL applies:
+# `full` read, write and delete anything (as before ACLs); `write` read and write, delete only
+# their own; `read` only read; `none` nothing — owners and admins always may (domain/acl.py)
+DefaultAccess = Literal["none", "read", "write", "full"]
 SourceKind = Literal["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"]
 
 
@@ -47,6 +51,7 @@ class SourceConfig(BaseModel):
     retry_seconds: float = Field(default=5.0, ge=0, le=3600)  # an unavailable source is tried again after this
     read_permission: str | None = None
     write_permission: str | None = None
+    default_access: DefaultAccess = "full"  # where no folder ACL applies (webos_storage.domain.acl)
 
     def secret(self, name: str) -> str | None:
         value = getattr(self, name)
@@ -58,6 +63,7 @@ class MountConfig(BaseModel):
     target: str  # fs://s3/reports/
     read_permission: str | None = None
     write_permission: str | None = None
+    default_access: DefaultAccess = "full"
 
     @property
     def name(self) -> str:

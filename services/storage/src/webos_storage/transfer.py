@@ -14,9 +14,10 @@ from typing import Any
 from loguru import logger
 
 from webos_common.afs import FileExists, FileMissing, Urn, basename, is_within, join
-from webos_common.errors import BadRequest
+from webos_common.errors import BadRequest, InsufficientStorage
 from webos_common.identity import User
 from webos_storage.access import Target
+from webos_storage.domain.acl import Level
 from webos_storage.domain.model import IndexEntry, Job, now
 from webos_storage.jobs import JobRunner, Progress
 from webos_storage.service import HashingStream, StorageService
@@ -28,8 +29,9 @@ class Transfers:
 
     async def transfer(self, user: User, src: str, dst: str, *, keep_source: bool) -> dict[str, Any]:
         """Move (or copy, with `keep_source`); returns `{"job": …}` and whether it runs in the background."""
-        source = self.service.target(user, src, write=not keep_source)
-        target = self.service.target(user, dst, write=True)
+        # a copy reads; a move takes the item away, which is its owner's or an admin's (domain/acl.py)
+        source = await self.service.target(user, src, need=Level.READ if keep_source else Level.MANAGE)
+        target = await self.service.target(user, dst, need=Level.WRITE)
         if not source.urn.path or not target.urn.path:
             raise BadRequest("Cannot move or copy a source's root", details={"field": "src"})
         if source.urn.source == target.urn.source and is_within(target.urn.path, source.urn.path):
@@ -39,10 +41,15 @@ class Transfers:
             raise FileExists(f"Already exists: {target.urn}", details={"urn": str(target.urn)})
         except FileMissing:
             pass
-        files = await self._walk(user, source, source.urn.path)
+        files = await self._walk(user, source, source.urn.path, readable_only=keep_source)
         kind = "copy" if keep_source else "move"
         job = Job(kind=kind, src=str(source.urn), dst=str(target.urn), owner=user.id,
                   bytes_total=sum(size for _, size in files))
+        if keep_source:  # a copy that cannot fit is refused before a byte travels
+            room = await self.service.room(user.id, None)
+            if room is not None and job.bytes_total > room:
+                raise InsufficientStorage(f"The copy ({job.bytes_total} bytes) exceeds your storage quota",
+                                          details={"field": "quota", "room": max(room, 0)})
 
         if not keep_source and source.urn.source == target.urn.source:
             return {"job": (await self.jobs.run_inline(job, lambda p: self._rename(user, source, target, p))).to_dict(),
@@ -55,16 +62,21 @@ class Transfers:
             return {"job": self.jobs.start(job, work).to_dict(), "background": True}
         return {"job": (await self.jobs.run_inline(job, work)).to_dict(), "background": False}
 
-    async def _walk(self, user: User, target: Target, path: str) -> list[tuple[str, int]]:
-        """Every file under `path` that `user` may see (a copy of `home/` holds only their own)."""
+    async def _walk(self, user: User, target: Target, path: str, *, readable_only: bool) -> list[tuple[str, int]]:
+        """Every file under `path` that `user` may see (a copy of `home/` holds only their own; a
+        copy leaves out what folder ACLs hide from them, a move takes the whole folder)."""
         meta = await target.source.get_stat(path)
         if not meta.is_dir:
             return [(path, meta.size)]
+        children = [c for c in await target.source.list_dir(path)
+                    if self.service.access.can_see(user, Urn(target.urn.source, c.path))]
+        if readable_only:
+            seen = await self.service.readable(user, [Urn(target.urn.source, c.path) for c in children])
+            children = [c for c in children if Urn(target.urn.source, c.path) in seen]
         out: list[tuple[str, int]] = []
-        for child in await target.source.list_dir(path):
-            if not self.service.access.can_see(user, Urn(target.urn.source, child.path)):
-                continue
-            out += await self._walk(user, target, child.path) if child.is_dir else [(child.path, child.size)]
+        for child in children:
+            out += (await self._walk(user, target, child.path, readable_only=readable_only) if child.is_dir
+                    else [(child.path, child.size)])
         return out
 
     async def _rename(self, user: User, source: Target, target: Target, progress: Progress) -> None:
@@ -103,9 +115,11 @@ class Transfers:
     async def _copy_folder_entries(self, user: User, source: Target, target: Target, *, keep_source: bool) -> None:
         """The indexed folders of the tree, at their new place (a copy's belong to its maker)."""
         index = self.service.index
-        for old in await index.all_in(source.urn.source, source.urn.path):
-            if not old.is_dir:
-                continue
+        folders = [e for e in await index.all_in(source.urn.source, source.urn.path) if e.is_dir]
+        if keep_source:  # not those the copy left out
+            seen = await self.service.readable(user, [Urn(e.source, e.path) for e in folders])
+            folders = [e for e in folders if Urn(e.source, e.path) in seen]
+        for old in folders:
             rest = old.path[len(source.urn.path):].lstrip("/")
             dst = Urn(target.urn.source, join(target.urn.path, rest))
             entry = dataclasses.replace(old, urn=str(dst), source=dst.source, path=dst.path, name=basename(dst.path),
@@ -140,7 +154,10 @@ class Transfers:
                 yield chunk
 
         old = await self.service.index.get(str(src))
-        hashed = HashingStream(counted())
+        moved_owner = old.owner if old is not None and not keep_source else None
+        # the bytes count against who will own them (a move's owner no longer has them at the source)
+        room = await self.service.room(moved_owner or user.id, old if moved_owner else None)
+        hashed = HashingStream(counted(), room=room)
         meta = await target.source.write_file(dst.path, hashed.__aiter__(),
                                               content_type=old.content_type if old else None)
         base = old or IndexEntry(urn="", source="", path="", name="", size=0, sha256=None,

@@ -1,5 +1,6 @@
-"""`MongoFileIndex` and `MongoTrashStore`: the metadata index and the trash
-records in MongoDB (PyMongo's async client; plain documents keyed by URN)."""
+"""`MongoFileIndex`, `MongoTrashStore` and `MongoQuotaStore`: the metadata index (folder
+ACLs included), the trash records and persons' own quotas in MongoDB (PyMongo's async
+client; plain documents keyed by URN)."""
 
 from __future__ import annotations
 
@@ -106,3 +107,18 @@ class MongoTrashStore:
         query = {} if visible_to is None else {"$or": [{"deleted_by": visible_to}, {"owners": visible_to}]}
         cursor = self.items.find(query).sort("deleted_at", ASCENDING)
         return [TrashItem(**{k: v for k, v in d.items() if k != "_id"}) async for d in cursor]
+
+
+class MongoQuotaStore:
+    def __init__(self, db: Any, collection: str = "storage_quotas") -> None:
+        self.quotas = db[collection]
+
+    async def get(self, person: str) -> int | None:
+        doc = await self.quotas.find_one({"_id": person})
+        return int(doc["bytes"]) if doc else None
+
+    async def set(self, person: str, limit: int | None) -> None:
+        if limit is None:
+            await self.quotas.delete_one({"_id": person})
+        else:
+            await self.quotas.replace_one({"_id": person}, {"bytes": limit}, upsert=True)

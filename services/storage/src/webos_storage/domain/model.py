@@ -32,16 +32,21 @@ class IndexEntry:
     modified: datetime = field(default_factory=now)
     tags: list[str] = field(default_factory=list)
     is_dir: bool = False
+    # a folder's ACL (`{"kind": "user"|"role", "id", "access": "read"|"write"}`, see `domain/acl.py`);
+    # None: the folder has none and inherits its parent's
+    acl: list[dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
 class Mount:
-    """`/mnt/<name>` shows `target` (a folder URN), guarded by permissions."""
+    """`/mnt/<name>` shows `target` (a folder URN), guarded by permissions; `default_access`
+    is what holders of them may do where no folder ACL applies (`domain/acl.py`)."""
 
     name: str
     target: Urn
     read_permission: str | None = None
     write_permission: str | None = None
+    default_access: str = "full"
 
     def covers(self, location: Urn) -> bool:
         return location.source == self.target.source and is_within(location.path, self.target.path)
@@ -54,6 +59,7 @@ class Mount:
 class SourceRules:
     read_permission: str | None = None
     write_permission: str | None = None
+    default_access: str = "full"
 
 
 @dataclass
