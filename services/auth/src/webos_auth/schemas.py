@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo,
-                      field_validator)
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from webos_common.manifest import owns
 from webos_common.security.catalog import KERNEL_PREFIXES
@@ -149,6 +157,12 @@ class PermissionsDeclare(Body):
 class AccessRequest(Body):
     message: Annotated[str, StringConstraints(max_length=1000)] = ""
     permissions: list[Permission] = Field(default=[], max_length=50)
+
+
+class AccessGrant(Body):
+    """The roles an admin grants in answer to an access request (added to the person's)."""
+
+    roles: list[RoleName] = Field(min_length=1, max_length=20)
 
 
 class ApiKeyCreate(Body):
