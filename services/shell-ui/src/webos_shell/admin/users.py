@@ -1,8 +1,8 @@
 """People: auth's admin API in a grid (last sign-in shown); invite or create a person with
-roles chosen in the role picker (never typed); per person: roles, disable, reset password,
-unlock, sign out everywhere. Refusals (the last superadmin, one's own admin role) are shown
-as auth words them, and the grid is redrawn from the server, never left showing a value
-that was not saved."""
+roles chosen in the role picker (never typed); pending access requests (`access_requests`);
+per person: roles, disable, reset password, unlock, sign out everywhere. Refusals (the last
+superadmin, one's own admin role) are shown as auth words them, and the grid is redrawn from
+the server, never left showing a value that was not saved."""
 
 from __future__ import annotations
 
@@ -109,5 +109,11 @@ async def render(user: User) -> None:
                     people.refresh()
 
             ui.button("Create", on_click=create).props('data-testid="create-submit"')
+    from webos_shell.admin import access_requests
+
+    async def redraw_people() -> None:
+        people.refresh()
+
+    await access_requests.render(roles, redraw_people)
     ui.label("People (click a row to manage)").classes("text-lg font-medium")
     await people()
