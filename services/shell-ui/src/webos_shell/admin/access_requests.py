@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import ui
 
 from webos_shell import endpoints
-from webos_shell.admin.users import call, load, role_picker
+from webos_shell.admin.calls import call, load, role_picker
 
 
 async def render(roles: list[str], on_change: Any) -> None:
