@@ -155,7 +155,7 @@ def browser(playwright_session: Any) -> Iterator[Any]:
     chromium.close()
 
 
-def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None) -> Iterator[Any]:
+def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None, who: str = "") -> Iterator[Any]:
     if state is not None:
         state = {k: v for k, v in state.items() if k != "signed_in_at"}
     context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state)
@@ -164,7 +164,7 @@ def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None) -> It
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"))
+        page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}{who}.png"))
     context.close()
 
 
@@ -252,3 +252,10 @@ class Shell:
 @pytest.fixture
 def shell(page: Any, platform: Platform) -> Shell:
     return Shell(page, platform)
+
+
+@pytest.fixture
+def other(browser: Any, platform: Platform, request: pytest.FixtureRequest) -> Iterator[Shell]:
+    """A second signed-out browser with its own cookies: another person beside `shell`."""
+    for page in _page(browser, request, who="-other"):
+        yield Shell(page, platform)

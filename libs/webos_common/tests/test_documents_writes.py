@@ -21,12 +21,13 @@ from webos_common.documents import (
     OwnedReadModel,
     UpdateModel,
 )
-from webos_common.errors import Conflict, PreconditionFailed, ValidationFailed
+from webos_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from webos_common.identity import User
 from webos_common.outbox import Outbox
 from webos_common.transactions import ATTEMPTS, run_transaction
 
 ALICE = User(id="alice", permissions=("race.*",))
+BOB = User(id="bob", permissions=("race.*",))
 
 
 class Card(OwnedDocument):
@@ -108,6 +109,20 @@ async def test_a_stale_if_match_is_412_with_the_current_version_and_writes_nothi
     assert stale.value.details["updated_by"] == "alice"
     assert after.title == "first" and after.version == 2 and after.deleted_at is None
     assert await topics(outbox) == ["card:created", "card:updated"]
+
+
+async def test_a_reader_s_current_if_match_is_not_a_conflict(service: CardService) -> None:
+    """A row shared for reading is not written; its version did not change, so no 412."""
+    with context.as_user(ALICE):
+        card = await service.create(CardCreate(title="read only"))
+        await service.repo.set_access(card.id, shares=[{"kind": "user", "id": "bob", "access": "read"}])
+    with context.as_user(BOB):
+        seen = await service.get(card.id)
+        with pytest.raises(NotFound):
+            await service.update(card.id, {"title": "mine"}, version=seen.version)
+        with pytest.raises(PreconditionFailed):  # a stale one still is
+            await service.update(card.id, {"title": "mine"}, version=seen.version - 1)
+        assert (await service.get(card.id)).title == "read only"
 
 
 async def test_bulk_update_with_versions_is_all_or_nothing(service: CardService, outbox: Outbox) -> None:

@@ -197,6 +197,39 @@ async def test_a_person_asks_for_access_and_every_admin_is_notified(client: http
 
 
 
+async def test_an_admin_approves_one_access_request_with_a_role_and_denies_another(
+        client: httpx.AsyncClient) -> None:
+    admin = await admin_headers(client)
+    role = f"r{uuid.uuid4().hex[:6]}"
+    assert (await client.post("/roles", headers=admin, json={"name": role, "permissions": []})).status_code == 201
+    ann, ann_h = await user_headers(client)
+    bob, bob_h = await user_headers(client)
+    await client.post("/me/access-request", headers=ann_h, json={"message": "first"})
+    await client.post("/me/access-request", headers=ann_h, json={"message": "the stock room"})  # replaces it
+    await client.post("/me/access-request", headers=bob_h, json={"message": "me too"})
+    assert (await client.get("/access-requests", headers=ann_h)).status_code == 403
+    pending = {r["username"]: r for r in (await client.get("/access-requests", headers=admin)).json()["items"]}
+    assert pending[ann["username"]]["message"] == "the stock room" and bob["username"] in pending
+    ann_req, bob_req = pending[ann["username"]]["id"], pending[bob["username"]]["id"]
+
+    unknown = await client.post(f"/access-requests/{ann_req}/approve", headers=admin, json={"roles": ["nope"]})
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "roles"
+    none = await client.post(f"/access-requests/{ann_req}/approve", headers=admin, json={"roles": []})
+    assert none.status_code == 422
+    approved = await client.post(f"/access-requests/{ann_req}/approve", headers=admin, json={"roles": [role]})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["granted"] == [role]
+    assert sorted((await client.get(f"/users/{ann['id']}", headers=admin)).json()["roles"]) == sorted(
+        ["user", role])
+    assert (await client.post(f"/access-requests/{bob_req}/deny", headers=bob_h)).status_code == 403
+    assert (await client.post(f"/access-requests/{bob_req}/deny", headers=admin)).json()["status"] == "denied"
+    assert (await client.get(f"/users/{bob['id']}", headers=admin)).json()["roles"] == ["user"]
+    left = [r["id"] for r in (await client.get("/access-requests", headers=admin)).json()["items"]]
+    assert ann_req not in left and bob_req not in left
+    again = await client.post(f"/access-requests/{ann_req}/approve", headers=admin, json={"roles": [role]})
+    assert again.status_code == 404  # answered already
+
+
 async def test_a_declaration_cannot_hand_everyone_a_wildcard_or_anothers_permission(
         client: httpx.AsyncClient, nc: NATS) -> None:
     """`default` grants a declared permission to every person: a declaration of `*`, a wildcard,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from webos_auth.access_requests import AccessRequests
 from webos_auth.actions import ActionTokens
 from webos_auth.apikeys import ApiKeys
 from webos_auth.audit import Audit
@@ -42,10 +43,11 @@ class Container:
     assertions: AssertionLedger
     audit: Audit
     twofactor: TwoFactor
+    access_requests: AccessRequests
 
     async def ensure(self) -> None:
         for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle, self.assertions,
-                     self.audit):
+                     self.audit, self.access_requests):
             await part.ensure_indexes()
         await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
         await self.roles.ensure()
@@ -96,4 +98,5 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         assertions=AssertionLedger(db["auth_assertion_jtis"]),
         audit=Audit(db["auth_audit"]),
         twofactor=TwoFactor(users, sealing(settings, b"webos-auth-totp")),
+        access_requests=AccessRequests(db["auth_access_requests"]),
     )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from loguru import logger
 
 from webos_auth import service
-from webos_auth.api import directory, me, public, roles, session, sso, token, users
+from webos_auth.api import access_requests, directory, me, public, roles, session, sso, token, users
 from webos_auth.container import build
 from webos_auth.declarations import Declarations
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
@@ -90,6 +90,6 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
 
     return create_service_app(
         "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
-        routers=[public.router, session.router, token.router, me.router, users.router, roles.router, sso.router,
-                 directory.router],
+        routers=[public.router, session.router, token.router, me.router, users.router, access_requests.router,
+                 roles.router, sso.router, directory.router],
     )

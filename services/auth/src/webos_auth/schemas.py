@@ -159,6 +159,12 @@ class AccessRequest(Body):
     permissions: list[Permission] = Field(default=[], max_length=50)
 
 
+class AccessGrant(Body):
+    """The roles an admin grants in answer to an access request (added to the person's)."""
+
+    roles: list[RoleName] = Field(min_length=1, max_length=20)
+
+
 class ApiKeyCreate(Body):
     name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     permissions: list[Permission] = Field(min_length=1)

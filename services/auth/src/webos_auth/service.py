@@ -5,7 +5,7 @@ errors and emit events, the routers only parse and answer."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from webos_auth import twofactor
 from webos_auth.apikeys import covered
@@ -16,6 +16,7 @@ from webos_auth.roles import PRIVILEGED_ROLES
 from webos_auth.tokens import RefreshReused, TokenPair
 from webos_auth.users import public
 from webos_common.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from webos_common.identity import User
 from webos_common.security.revocation import Revocation, user_revocation
 
 GENERIC_LOGIN_ERROR = "Wrong email/username or password"
@@ -161,8 +162,11 @@ async def invite(c: Container, *, email: str, roles: list[str]) -> None:
 
 
 async def request_access(c: Container, user_id: str, *, message: str, permissions: list[str]) -> int:
-    """Notify every active admin that `user_id` asks for access; how many were told."""
+    """Keep the request (pending until an admin approves or denies it) and notify every
+    active admin; how many were told."""
     who = await c.users.get(user_id)
+    await c.access_requests.open(user_id=user_id, username=who["username"], message=message,
+                                 permissions=permissions)
     asked = f" ({', '.join(permissions)})" if permissions else ""
     told = 0
     async for admin in c.users.collection.find({"roles": {"$in": sorted(PRIVILEGED_ROLES)}, "active": True},
@@ -176,6 +180,20 @@ async def request_access(c: Container, user_id: str, *, message: str, permission
     await c.audit.record(None, "user.access_requested", f"user:{user_id}", username=who["username"],
                          permissions=permissions, message=message)
     return told
+
+
+async def answer_access_request(c: Container, request: dict[str, Any], *, approved: bool,
+                                roles: list[str], by: User) -> dict[str, Any]:
+    """Close a pending request and tell the person what was decided."""
+    status: Literal["approved", "denied"] = "approved" if approved else "denied"
+    doc = await c.access_requests.close(request["_id"], status=status, by=by, roles=roles)
+    message = f"You now have: {', '.join(roles)}" if approved else "Ask an administrator if you need more"
+    await c.events.emit(NOTIFY, {
+        "user_id": request["user_id"], "type": f"access_{status}", "title": f"Your access request was {status}",
+        "message": message, "level": "success" if approved else "warning", "link": "/"})
+    await c.audit.record(by, f"user.access_{status}", f"user:{request['user_id']}", username=request["username"],
+                         after=roles)
+    return doc
 
 
 async def introspect(c: Container, key: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ FORGOT_PATH = "/api/auth/password/forgot"
 RESET_PATH = "/api/auth/password/reset"
 USERS = "/api/auth/users"
 ROLES = "/api/auth/roles"
+ACCESS_REQUESTS = "/api/auth/access-requests"  # pending; POST {id}/approve (roles) or {id}/deny
 
 SETTINGS_SCHEMAS = "/api/settings/schemas"
 SYSTEM_SETTINGS = "/api/settings/system/{section}"

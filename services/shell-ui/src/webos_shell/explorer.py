@@ -28,6 +28,17 @@ def _details(exc: ApiError) -> Any:
     return (body.get("error") or {}).get("details")
 
 
+def refusal(exc: ApiError, *, seen: bool) -> str:
+    """Why a save was refused. A row one may read but not change answers 404 like one never
+    seen (sharing shows nothing of what it does not share), so the grid, which still lists
+    it, tells the two apart."""
+    if exc.status != 404:
+        return f"Not saved: {exc}"
+    if seen:
+        return "Not saved: you may read this record but not change it"
+    return "Not saved: this record is gone (deleted, or no longer shared with you)"
+
+
 class DataExplorer:
     def __init__(self, ref: CollectionRef, user: User, *, filters: dict[str, Any] | None = None,
                  page_size: int = 25) -> None:
@@ -113,8 +124,9 @@ class DataExplorer:
         self.page_label.text = f"Page {s['page'] + 1} of {pages} · {s['total']} rows"
 
     async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
-                    headers: dict[str, str] | None = None, conflict: Any = None) -> Any:
-        """One call; a 412 goes to `conflict(details)` when given (the save lost a race)."""
+                    headers: dict[str, str] | None = None, conflict: Any = None, refused: Any = None) -> Any:
+        """One call; a 412 goes to `conflict(details)` when given (the save lost a race), any
+        other refusal to `await refused(exc)` when given, else to a notification."""
         gateway = runtime.get().gateway
         try:
             if method == "GET":
@@ -126,6 +138,8 @@ class DataExplorer:
         except ApiError as exc:
             if exc.status == 412 and conflict is not None:
                 conflict(_details(exc))
+            elif refused is not None:
+                await refused(exc)
             else:
                 ui.notify(str(exc), type="negative")
         return None
@@ -187,7 +201,11 @@ class DataExplorer:
             open_conflict(details, body, current=lambda: self._call("GET", f"{self.endpoint}/{rid}"),
                           reload=self.load, overwrite=lambda v: self._save(rid, field, value, v))
 
-        result = await self._call(method, path, body=body, headers=headers, conflict=conflicted)
+        async def refused(exc: ApiError) -> None:
+            await self.load()  # the grid shows what is saved, not the refused value
+            ui.notify(refusal(exc, seen=any(tabular.row_id(r) == rid for r in self.rows)), type="negative")
+
+        result = await self._call(method, path, body=body, headers=headers, conflict=conflicted, refused=refused)
         if result is None:
             return
         if isinstance(result, dict) and "version" in result:

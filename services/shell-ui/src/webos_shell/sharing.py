@@ -29,6 +29,8 @@ async def open_share_dialog(endpoint: str, row: dict[str, Any], done: Any = None
         writers = await user_picker("People who may change it", _with(shares, "user", "write"), multiple=True,
                                     testid="share-writers")
         roles = await role_picker("Roles who may read", _with(shares, "role", "read"), testid="share-roles")
+        role_writers = await role_picker("Roles who may change it", _with(shares, "role", "write"),
+                                         testid="share-role-writers")
         assignees = await user_picker("Assigned to", list(row.get("assignees") or []), multiple=True,
                                       testid="share-assignees")
 
@@ -36,7 +38,7 @@ async def open_share_dialog(endpoint: str, row: dict[str, Any], done: Any = None
             body = [{"kind": "user", "id": i, "access": "read"} for i in readers.value or []]
             body += [{"kind": "user", "id": i, "access": "write"} for i in writers.value or []]
             body += [{"kind": "role", "id": r, "access": "read"} for r in roles.value or []]
-            body += [s for s in shares if s.get("kind") == "role" and s.get("access") == "write"]
+            body += [{"kind": "role", "id": r, "access": "write"} for r in role_writers.value or []]
             gateway, tokens = runtime.get().gateway, app.storage.user
             try:
                 await gateway.send(tokens, "PUT", f"{endpoint}/{row['id']}/shares", {"shares": body})

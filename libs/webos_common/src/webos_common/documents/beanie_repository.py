@@ -273,10 +273,11 @@ class BeanieRepository(Generic[D]):
         return doc
 
     async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:
-        """Raise 412 naming the current version when the row exists but `version` is not it."""
+        """Raise 412 naming the current version when the row exists but `version` is not it (a
+        row at `version` that one may read but not write is left to the caller's 404)."""
         row = await self.collection.find_one(self.scoped({"_id": object_id(id)}, deleted=deleted),
                                              {"version": 1, "updated_at": 1, "updated_by": 1}, session=session)
-        if row is not None:
+        if row is not None and int(row.get("version") or 0) != version:
             current = _current(row)
             raise PreconditionFailed(
                 f"{self.label} {id} is at version {current['version']}, not {version}: it changed since it was read",

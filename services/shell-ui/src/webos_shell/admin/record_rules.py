@@ -12,7 +12,7 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_shell import endpoints, pickers, runtime
-from webos_shell.admin.users import call
+from webos_shell.admin.calls import call
 from webos_shell.gateway import ApiError
 
 

@@ -10,7 +10,7 @@ from nicegui import ui
 
 from webos_common.identity import User
 from webos_shell import endpoints
-from webos_shell.admin.users import call, load
+from webos_shell.admin.calls import call, load
 
 PERMISSIONS = "/api/auth/permissions"
 

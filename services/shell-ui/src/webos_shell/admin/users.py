@@ -1,43 +1,19 @@
 """People: auth's admin API in a grid (last sign-in shown); invite or create a person with
-roles chosen in the role picker (never typed); per person: roles, disable, reset password,
-unlock, sign out everywhere. Refusals (the last superadmin, one's own admin role) are shown
-as auth words them, and the grid is redrawn from the server, never left showing a value
-that was not saved."""
+roles chosen in the role picker (never typed); pending access requests (`access_requests`);
+per person: roles, disable, reset password, unlock, sign out everywhere. Refusals (the last
+superadmin, one's own admin role) are shown as auth words them, and the grid is redrawn from
+the server, never left showing a value that was not saved."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, runtime
-from webos_shell.gateway import ApiError
-
-
-async def load(path: str, **params: Any) -> list[dict[str, Any]]:
-    try:
-        body = await runtime.get().gateway.get(app.storage.user, path, **params)
-    except (ApiError, OSError) as exc:
-        ui.notify(f"unavailable: {exc}", type="negative")
-        return []
-    return list(body.get("items", []) if isinstance(body, dict) else body or [])
-
-
-async def call(method: str, path: str, body: Any = None, done: str = "Saved") -> bool:
-    try:
-        await runtime.get().gateway.send(app.storage.user, method, path, body)
-    except ApiError as exc:
-        ui.notify(exc.message, type="negative", multi_line=True)
-        return False
-    ui.notify(done, type="positive")
-    return True
-
-
-def role_picker(names: list[str], value: list[str], testid: str) -> ui.select:
-    """The role picker: a choice among the roles that exist, several at once, searchable."""
-    return ui.select(names, value=sorted(value), label="Roles", multiple=True, with_input=True).props(
-        f'use-chips data-testid="{testid}"').classes("w-full")
+from webos_shell import endpoints
+from webos_shell.admin import access_requests
+from webos_shell.admin.calls import call, load, role_picker
 
 
 def _row(u: dict[str, Any]) -> dict[str, Any]:
@@ -109,5 +85,9 @@ async def render(user: User) -> None:
                     people.refresh()
 
             ui.button("Create", on_click=create).props('data-testid="create-submit"')
+    async def redraw_people() -> None:
+        people.refresh()
+
+    await access_requests.render(roles, redraw_people)
     ui.label("People (click a row to manage)").classes("text-lg font-medium")
     await people()

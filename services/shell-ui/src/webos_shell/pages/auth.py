@@ -58,6 +58,15 @@ def set_errors(inputs: dict[str, Any], errors: dict[str, str]) -> None:
         field.error = errors.get(name)
 
 
+async def _signed_in(name: str, password: str) -> bool:
+    """Sign in to this browser's session; False when auth does not let the person in yet."""
+    try:
+        await runtime.get().gateway.login(app.storage.user, name, password)
+    except (ApiError, OSError):
+        return False
+    return True
+
+
 def register() -> None:
     @ui.page("/login")
     async def login(next: str = "/", notice: str | None = None) -> None:
@@ -147,6 +156,9 @@ def register() -> None:
                     note.text = f"Sign-up is unavailable: {exc}"
                     return
                 set_errors(fields, {})
+                if invite and await _signed_in(body["username"], body["password"]):
+                    ui.navigate.to("/")  # the invitation vouched for the address: straight in
+                    return
                 note.text = "Account created. We sent you a mail to confirm your address; you can sign in now."
                 note.classes(replace="text-sm text-positive")
 

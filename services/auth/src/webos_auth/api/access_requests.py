@@ -1,0 +1,38 @@
+"""Access requests for admins: the pending ones (asked on the first-day page), approved by
+granting roles (added to the person's, as a role change through `PATCH /users/{id}`: audited,
+and the person signs in again with them) or denied. Either way the person is notified."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from webos_auth import service
+from webos_auth.access_requests import public
+from webos_auth.api.deps import Auth
+from webos_auth.api.users import Reader, Writer, update_user
+from webos_auth.schemas import AccessGrant, UserUpdate
+
+router = APIRouter(prefix="/access-requests", tags=["users"])
+
+
+@router.get("")
+async def pending(c: Auth, _: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    return {"items": [public(d) for d in await c.access_requests.pending(limit=limit)]}
+
+
+@router.post("/{request_id}/approve")
+async def approve(request_id: str, body: AccessGrant, c: Auth, caller: Writer) -> dict[str, Any]:
+    request = await c.access_requests.get_pending(request_id)
+    person = await c.users.get(request["user_id"])
+    roles = sorted(set(person.get("roles", [])) | set(body.roles))
+    await update_user(person["_id"], UserUpdate(roles=roles), c, caller)
+    granted = sorted(set(body.roles))
+    return public(await service.answer_access_request(c, request, approved=True, roles=granted, by=caller))
+
+
+@router.post("/{request_id}/deny")
+async def deny(request_id: str, c: Auth, caller: Writer) -> dict[str, Any]:
+    request = await c.access_requests.get_pending(request_id)
+    return public(await service.answer_access_request(c, request, approved=False, roles=[], by=caller))

@@ -1,0 +1,36 @@
+"""What every admin page does with auth's admin API: load a list, send a change (its refusal
+shown as auth words it), and the role picker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import app, ui
+
+from webos_shell import runtime
+from webos_shell.gateway import ApiError
+
+
+async def load(path: str, **params: Any) -> list[dict[str, Any]]:
+    try:
+        body = await runtime.get().gateway.get(app.storage.user, path, **params)
+    except (ApiError, OSError) as exc:
+        ui.notify(f"unavailable: {exc}", type="negative")
+        return []
+    return list(body.get("items", []) if isinstance(body, dict) else body or [])
+
+
+async def call(method: str, path: str, body: Any = None, done: str = "Saved") -> bool:
+    try:
+        await runtime.get().gateway.send(app.storage.user, method, path, body)
+    except ApiError as exc:
+        ui.notify(exc.message, type="negative", multi_line=True)
+        return False
+    ui.notify(done, type="positive")
+    return True
+
+
+def role_picker(names: list[str], value: list[str], testid: str) -> ui.select:
+    """The role picker: a choice among the roles that exist, several at once, searchable."""
+    return ui.select(names, value=sorted(value), label="Roles", multiple=True, with_input=True).props(
+        f'use-chips data-testid="{testid}"').classes("w-full")
