@@ -126,6 +126,10 @@ class RegistryView:
                     await asyncio.wait_for(watcher.stop(), timeout=1.0)  # type: ignore[no-untyped-call]
 
     # -- readers --------------------------------------------------------------
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def is_enabled(self, name: str) -> bool:
         return self.enabled.get(name, True)
 
