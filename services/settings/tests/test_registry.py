@@ -34,12 +34,16 @@ async def test_manifest_schemas_are_registered(client: Any, issuer: Any, nats_ur
             await asyncio.sleep(0.05)
         assert r.json()["values"] == {"font": "serif"}
         await registry.announce(_manifest("broken", {"type": "string"}))  # refused, logged, not fatal
+        kv = await registry.open()  # a module writing its key with another module's schema in it
+        await kv.put("manifest.intruder.i1", _manifest("notes", {"type": "object", "properties": {
+            "font": {"type": "string", "default": "comic"}}}).model_dump_json().encode())
         await registry.announce(_manifest("wiki", {"type": "object", "properties": {}}))
         while (await client.get("/schemas/wiki", headers=alice)).status_code == 404:
             assert time.monotonic() < deadline
             await asyncio.sleep(0.05)
         assert (await client.get("/schemas/broken", headers=alice)).status_code == 404
         assert (await client.get("/schemas/notes", headers=alice)).json()["source"] == "manifest"
+        assert (await client.get("/modules/notes", headers=alice)).json()["values"] == {"font": "serif"}
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

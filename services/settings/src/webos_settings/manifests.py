@@ -31,9 +31,14 @@ async def follow_registry(service: SettingsService, registry: ModuleRegistry) ->
                 if raw is None or not key.startswith("manifest."):
                     continue
                 try:
-                    await register_from(service, ModuleManifest.model_validate_json(raw))
+                    manifest = ModuleManifest.model_validate_json(raw)
                 except ValidationError:
                     logger.warning("settings: unreadable manifest at {}", key)
+                    continue
+                if key.split(".")[1:2] != [manifest.name]:  # a module registers only its own schema
+                    logger.warning("settings: ignoring {} announced under {}", manifest.name, key)
+                    continue
+                await register_from(service, manifest)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep following after a NATS hiccup
