@@ -221,3 +221,31 @@ async def test_a_notify_task_tells_whoever_started_it_how_it_ended(worker, nats_
                                                                      "task")
     assert (failed["level"], failed["title"]) == ("error", "monthly report failed")
     assert "no data for March" in failed["message"]
+
+
+async def test_a_process_that_may_not_provision_waits_for_the_results_bucket(nats_url, nc) -> None:
+    """`webos up` starts the worker while NATS is being provisioned: its results backend waits
+    for the bucket (its credential may not create one) and opens it once provisioning made it."""
+    import uuid
+
+    from nats.js.errors import BucketNotFoundError
+
+    from webos_common.tasks.broker import ResultBackend
+
+    bucket = f"results_{uuid.uuid4().hex[:8]}"
+    backend = ResultBackend(servers=[nats_url], bucket_name=bucket, create=False)
+    starting = asyncio.create_task(backend.startup())
+    try:
+        await asyncio.sleep(0.6)
+        assert not starting.done()  # waiting, not failing
+        js = nc.jetstream()
+        with pytest.raises(BucketNotFoundError):
+            await js.object_store(bucket)  # and it made nothing itself
+        await js.create_object_store(bucket)  # provisioning
+        await asyncio.wait_for(starting, timeout=5)
+        assert backend.object_store is not None
+    finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        if starting.done() and not starting.cancelled() and starting.exception() is None:
+            await backend.shutdown()

@@ -20,6 +20,7 @@ import json
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
+import nats
 from loguru import logger
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -31,7 +32,7 @@ from taskiq_nats import NATSObjectStoreResultBackend, PullBasedJetStreamBroker
 
 from webos_common.bus import EventBus
 from webos_common.bus.identity import BusIdentity, IdentityRefused
-from webos_common.bus.streams import wait_streams
+from webos_common.bus.streams import provisioned, wait_streams
 from webos_common.identity import User
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.messaging import connect_options
@@ -41,6 +42,26 @@ STREAM = "WEBOS_TASKS"
 SUBJECT = "webos.tasks.run"  # .<principal>
 DURABLE = "webos-workers"
 RESULTS_BUCKET = "webos_task_results"
+
+
+class ResultBackend(NATSObjectStoreResultBackend[Any]):
+    """taskiq-nats's object-store results; a process that may not provision (its credential
+    only uses the bucket) waits for provisioning to make the bucket, as for every stream and KV
+    bucket (`provisioned`), instead of trying to create it: `webos up` starts the processes while
+    NATS is being provisioned, and a worker that came first exited on a permissions violation."""
+
+    def __init__(self, *args: Any, create: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.create = create
+
+    async def startup(self) -> None:
+        if self.create:
+            await super().startup()
+            return
+        self.nats_client = await nats.connect(servers=self.servers, **self.connect_options)
+        self.nats_jetstream = self.nats_client.jetstream()
+        self.object_store = await provisioned(lambda: self.nats_jetstream.object_store(self.bucket_name),
+                                              f"object store {self.bucket_name}")
 
 
 def stream_config() -> StreamConfig:
@@ -90,7 +111,7 @@ class WebOSBroker(PullBasedJetStreamBroker):
         options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal,
                                   ca_file=ca_file)
         object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
-        backend = NATSObjectStoreResultBackend[Any](servers=[nats_url], bucket_name=RESULTS_BUCKET, **options)
+        backend = ResultBackend(servers=[nats_url], bucket_name=RESULTS_BUCKET, create=self.may_provision, **options)
         self.with_result_backend(backend)
         return self
 
