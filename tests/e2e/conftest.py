@@ -236,6 +236,14 @@ class Shell:
         box.wait_for()
         box.fill(query)
 
+    def choose(self, picker: Any, option: str) -> None:
+        """Pick `option` in a searchable select: typing narrows the menu first, since a long
+        list (roles made by earlier tests) renders only the options scrolled into view."""
+        picker.click()
+        self.page.keyboard.press("Control+a")  # whatever an earlier choice left typed is replaced
+        self.page.keyboard.type(option)
+        self.page.locator(".q-menu .q-item").get_by_text(option, exact=True).click()
+
     def shot(self, name: str) -> Path:
         """A screenshot once Quasar's animations settle, kept as a test artefact
         (and copied to $WEBOS_SHELL_DOCS_SCREENSHOTS when set)."""

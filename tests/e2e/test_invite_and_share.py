@@ -61,12 +61,10 @@ def test_an_invited_person_registers_and_has_the_role(admin: Any, shell: Any, pl
     admin.open("/admin/users")
     card = admin.page.get_by_test_id("invite-card")
     card.get_by_test_id("invite-email").fill(email)
-    card.get_by_test_id("invite-roles").click()
-    menu = admin.page.locator(".q-menu")
-    menu.locator(".q-item").get_by_text("user", exact=True).click()  # only the new role
-    menu.locator(".q-item").get_by_text(role, exact=True).click()
+    admin.choose(card.get_by_test_id("invite-roles"), "user")  # taken off: only the new role
+    admin.choose(card.get_by_test_id("invite-roles"), role)
     card.get_by_text("Invite by e-mail").click()  # away from the menu: it closes
-    expect(menu).to_be_hidden()
+    expect(admin.page.locator(".q-menu")).to_be_hidden()
     admin.shot("invite")
     card.get_by_test_id("invite-send").click()
     admin.page.locator(".q-notification", has_text="Invitation sent").wait_for()
@@ -94,13 +92,9 @@ def _task_row(shell: Any, title: str) -> Any:
     return shell.page.locator(".ag-center-cols-container .ag-row", has_text=title)
 
 
-def _pick(shell: Any, testid: str, option: str, *, search: bool = False) -> None:
+def _pick(shell: Any, testid: str, option: str) -> None:
     dialog = shell.page.get_by_test_id("share-dialog")
-    picker = dialog.get_by_test_id(testid)
-    picker.click()
-    if search:  # the person picker searches auth's directory as one types
-        shell.page.keyboard.type(option)
-    shell.page.locator(".q-menu .q-item").get_by_text(option, exact=True).click()
+    shell.choose(dialog.get_by_test_id(testid), option)  # the person picker searches the directory as one types
     dialog.get_by_text("Share and assign").click()  # away from the menu: it closes (Escape might shut the dialog)
     expect(shell.page.locator(".q-menu")).to_be_hidden()
 
@@ -148,7 +142,7 @@ def test_an_owner_shares_a_task_for_read_revokes_it_and_shares_it_with_a_role_fo
     shell.sign_in(ann, PASSWORD, f"/m/tasks?q={title.replace(' ', '%20')}")
     _task_row(shell, title).wait_for()
     _share_dialog(shell, task["id"])
-    _pick(shell, "share-readers", bob, search=True)
+    _pick(shell, "share-readers", bob)
     shell.shot("share-dialog")
     _save_shares(shell)
     assert _shares(platform, ann_token, task["id"]) == [{"kind": "user", "id": bob_id, "access": "read"}]
@@ -163,7 +157,7 @@ def test_an_owner_shares_a_task_for_read_revokes_it_and_shares_it_with_a_role_fo
         assert client.get(f"/api/tasks/tasks/{task['id']}").json()["title"] == title
 
     _share_dialog(shell, task["id"])
-    _pick(shell, "share-readers", bob, search=True)  # chosen again: taken off
+    _pick(shell, "share-readers", bob)  # chosen again: taken off
     _save_shares(shell)
     assert _shares(platform, ann_token, task["id"]) == []
     other.page.reload()
@@ -202,8 +196,7 @@ def test_an_admin_approves_an_access_request_with_a_role_and_denies_another(
     admin.open("/admin/users")
     request = admin.page.get_by_test_id(f"request-{ann}")
     expect(request).to_contain_text("I keep the team's task list")
-    request.get_by_test_id(f"request-roles-{ann}").click()
-    admin.page.locator(".q-menu .q-item").get_by_text(role, exact=True).click()
+    admin.choose(request.get_by_test_id(f"request-roles-{ann}"), role)
     request.get_by_text("I keep the team's task list").click()  # away from the menu: it closes
     expect(admin.page.locator(".q-menu")).to_be_hidden()
     admin.shot("access-requests")

@@ -53,9 +53,7 @@ def test_admin_grants_a_role_by_checkbox_and_picker(admin: Any, browser: Any, pl
             "auth.mail.read", "auth.roles.read", "auth.users.read"]
     admin.open("/admin/users")
     admin.page.get_by_test_id("users-grid").locator(".ag-row", has_text=name).click()
-    picker = admin.page.get_by_test_id("user-roles")
-    picker.click()
-    admin.page.locator(".q-menu .q-item", has_text=role).click()
+    admin.choose(admin.page.get_by_test_id("user-roles"), role)
     admin.page.keyboard.press("Escape")
     admin.page.get_by_test_id("user-save").click()
     admin.page.get_by_test_id("user-dialog").wait_for(state="hidden")
@@ -150,8 +148,7 @@ def test_an_admin_adds_a_record_rule_and_the_role_sees_the_team_s_tasks(
         assert title not in client.get("/api/tasks/tasks", params={"limit": 200}).text  # not his yet
     admin.open("/admin/record-rules")
     card = admin.page.get_by_test_id("record-rules-tasks")
-    card.get_by_test_id("rule-role-tasks").click()
-    admin.page.locator(".q-menu .q-item", has_text=role).click()
+    admin.choose(card.get_by_test_id("rule-role-tasks"), role)
     card.get_by_test_id("rule-field-tasks").fill("tags")
     card.get_by_test_id("rule-value-tasks").fill(team)
     card.get_by_test_id("rule-add-tasks").click()
