@@ -181,7 +181,7 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     card = board.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
     # NiceGUI holds events back until its socket's handshake and then sends each one when its own
     # 10 ms poll fires, so a drag made earlier can deliver `drop` before `dragstart`: drag once it is live
-    frame = admin.page.get_by_test_id("module-frame").element_handle().content_frame()
+    frame = admin.page.locator('[data-testid="module-frame"][data-view="board"]').element_handle().content_frame()
     frame.wait_for_function("() => window.did_handshake === true")
     card.drag_to(board.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
     status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
