@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import (AliasChoices, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo,
-                      field_validator)
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from webos_common.manifest import owns
 from webos_common.security.catalog import KERNEL_PREFIXES
