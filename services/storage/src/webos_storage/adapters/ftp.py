@@ -36,6 +36,7 @@ from webos_storage.adapters.remote import (
 
 IDLE = 4
 IO_TIMEOUT = 30  # seconds a control or data connection may stay silent
+WRITE_AHEAD = 4 * CHUNK  # bytes of an upload queued for the data connection before waiting for it
 
 
 def _modified(info: dict[str, Any]) -> datetime | None:
@@ -205,6 +206,9 @@ class FtpDataSource:
             try:
                 sent = 0  # a list of socket reads per write (writelines): fewer, larger sends, no joining copy
                 async with client.upload_stream(tmp) as stream:
+                    # drain() waits only while more than WRITE_AHEAD is queued: the body keeps arriving
+                    # (and being hashed) while the last MiBs go out, instead of stalling on each one
+                    stream.writer.transport.set_write_buffer_limits(high=WRITE_AHEAD)
                     async for group in batches(chunks):
                         stream.writer.writelines(group)
                         sent += sum(map(len, group))
