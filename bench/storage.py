@@ -17,6 +17,7 @@ with curl through the gateway to `fs://<kind>/…`. Goal: gateway >= 0.5x
 of the client.
 
 Run: `.venv/bin/python bench/storage.py [--mb 256] [--runs 3] [--remote-mb 64] [--kinds ftp,sftp,…]`
+(`--mb 0` skips the local rows, `--kinds ftp,smb` measures only those sources).
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ def make_file(path: Path, size_mb: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mb", type=int, default=256)
+    parser.add_argument("--mb", type=int, default=256, help="local file size (0: skip the local rows)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--remote-mb", type=int, default=64)
     parser.add_argument("--kinds", default=",".join(KINDS), help="remote kinds to measure ('' for none)")
@@ -198,7 +199,8 @@ def main() -> None:
     files = root / "files"
     (files / "upload").mkdir(parents=True)
     (root / "nginx").mkdir()
-    make_file(files / "big.bin", options.mb)
+    if options.mb:
+        make_file(files / "big.bin", options.mb)
     issuer = TestIssuer()
     (files / "jwks.json").write_text(json.dumps(issuer.jwks))
     auth = f"Authorization: Bearer {issuer.token('bench', expires_in=3600)}"
@@ -237,7 +239,8 @@ def main() -> None:
             procs.append(gateway)
         except Exception as exc:  # the gateway is optional in this bench
             print(f"gateway did not start ({exc}); skipping it")
-        run(options, files, ports, auth, storage, nginx, gateway)
+        if options.mb:
+            run(options, files, ports, auth, storage, nginx, gateway)
         if gateway is not None and remotes:
             run_remotes(options, root, ports, auth, remotes)
     finally:

@@ -264,7 +264,8 @@ class LiveSettings(Generic[M]):
     the model's defaults and `explicit` is empty, and a retry runs every
     `retry` seconds. A `settings:changed` for this scope (its values or its
     schema) reloads it; a value that no longer fits the model keeps the
-    previous one and logs why."""
+    previous one and logs why. Each of `listeners` is awaited after every
+    load (the first and each reload), to act on the new value."""
 
     layer = "module"
 
@@ -283,6 +284,7 @@ class LiveSettings(Generic[M]):
         self.explicit: dict[str, Any] = {}  # what an admin saved (the rest are defaults)
         self.loaded = False
         self._value: M = model()
+        self.listeners: list[Callable[[M], Awaitable[None]]] = []
         self._sub: Subscription | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -322,6 +324,11 @@ class LiveSettings(Generic[M]):
             return False
         self.version, self.loaded = answer.get("version"), True
         self.explicit = dict(answer.get("explicit") or {})
+        for listener in self.listeners:
+            try:
+                await listener(self._value)
+            except Exception:  # noqa: BLE001 - one listener's failure is its own
+                logger.exception("{} settings {}: a listener failed", self.layer, self.name)
         return True
 
     async def start(self) -> None:

@@ -9,11 +9,13 @@ from fastapi import FastAPI
 from webos_common.module_registry import ModuleRegistry
 from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
+from webos_common.settings import SystemSettings
 from webos_storage import bootstrap
 from webos_storage.api import router, shares_router
 from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads
 from webos_storage.module_sources import ModuleSources
-from webos_storage.settings import StorageSettings
+from webos_storage.settings import SourcesSection, StorageSettings
+from webos_storage.settings_sources import SettingsSources
 
 
 def create_app(settings: StorageSettings | None = None, **adapters: Any) -> FastAPI:
@@ -40,8 +42,13 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
             app.state.module_sources = ModuleSources(view, resources.nats, app.state.storage.sources,
                                                      timeout=settings.storage_module_source_timeout)
             await app.state.module_sources.start()
+            await _settings_sources(app, settings)
 
     async def stop(app: FastAPI) -> None:
+        live = getattr(app.state, "sources_settings", None)
+        if live is not None:
+            await live.close()
+            await app.state.settings_sources.close()
         if getattr(app.state, "module_sources", None) is not None:
             await app.state.module_sources.stop()
         container = getattr(app.state, "storage", None)
@@ -50,3 +57,15 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
 
     return create_service_app("storage", settings=settings, use_mongo=True, routers=[router, shares_router],
                               on_startup=[start], on_shutdown=[stop])
+
+
+async def _settings_sources(app: FastAPI, settings: StorageSettings) -> None:
+    """Mount the sources an admin defines in the settings service's `storage` section, read with
+    storage's own service token (their secrets in clear only for it), and follow their changes."""
+    resources, container = app.state.resources, app.state.storage
+    mounted = SettingsSources(container.access, lambda config: bootstrap.make_source(config, settings))
+    live = SystemSettings(resources.nats, "storage", SourcesSection, credentials=resources.credentials,
+                          settings_url=settings.settings_url)
+    live.listeners.append(mounted.sync)
+    app.state.settings_sources, app.state.sources_settings = mounted, live
+    await live.start()

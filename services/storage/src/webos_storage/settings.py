@@ -128,3 +128,10 @@ class StorageSettings(WebOSSettings):
             [SourceConfig.model_validate(s) for s in data.get("sources", [])],
             [MountConfig.model_validate(m) for m in data.get("mounts", [])],
         )
+
+
+class SourcesSection(BaseModel):
+    """The `storage` system section of the settings service, as far as storage reads it: sources an
+    admin defines there, their credentials kept as encrypted secrets (`SettingsSources`)."""
+
+    sources: list[SourceConfig] = Field(default_factory=list)

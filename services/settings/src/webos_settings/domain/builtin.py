@@ -29,11 +29,42 @@ class StorageBackend(BaseModel):
     secret_key: SecretStr | None = None
 
 
+class StorageSource(BaseModel):
+    """One source the storage service serves (its `SourceConfig`): the credentials are
+    secrets, kept encrypted and shown masked to everyone but the storage service."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    kind: Literal["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"]
+    root: str | None = None
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    share: str | None = None
+    endpoint_url: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    region: str = "us-east-1"
+    username: str | None = None
+    password: SecretStr | None = None
+    private_key: SecretStr | None = None
+    known_hosts: str | None = None
+    token_uri: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    ca_file: str | None = None
+    read_only: bool = False
+    timeout: float = Field(default=15.0, gt=0, le=300)
+    retry_seconds: float = Field(default=5.0, ge=0, le=3600)
+    read_permission: str | None = None
+    write_permission: str | None = None
+
+
 class StorageSettings(BaseModel):
-    """Data sources the storage service mounts."""
+    """Data sources the storage service mounts (beside those of its own configuration)."""
 
     default_backend: str = "local"
     backends: list[StorageBackend] = Field(default_factory=list)
+    sources: list[StorageSource] = Field(default_factory=list)
 
 
 class ApiKeysSettings(BaseModel):

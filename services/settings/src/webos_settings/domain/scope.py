@@ -13,8 +13,9 @@ own user-layer secrets, or for a module's own process: a service token
 whose principal is the module (the module host reading its settings). A
 system section is read (secrets included) by the kernel services named for
 it in `SYSTEM_READERS` with their service tokens (auth and events send mail
-with `smtp`), never written by them. Any other process asking to reveal is
-refused (403); a person asking without the permission gets the masked view.
+with `smtp`, storage mounts the sources of `storage`), never written by them.
+Any other process asking to reveal is refused (403); a person asking without
+the permission gets the masked view.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ REVEAL = "settings.secrets.read"
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 USER_ID = re.compile(r"^[A-Za-z0-9_.@:+-]{1,128}$")
 # system sections a kernel service reads with its own service token (and nothing else of the layer)
-SYSTEM_READERS: dict[str, frozenset[str]] = {"smtp": frozenset({"auth", "events"})}
+SYSTEM_READERS: dict[str, frozenset[str]] = {"smtp": frozenset({"auth", "events"}), "storage": frozenset({"storage"})}
 
 
 @dataclass(frozen=True, slots=True)

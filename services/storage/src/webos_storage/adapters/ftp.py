@@ -10,6 +10,7 @@ and are renamed into place.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import posixpath
 import ssl
@@ -23,6 +24,7 @@ from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata,
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import (
     CHUNK,
+    batches,
     dir_meta,
     file_meta,
     hidden,
@@ -33,6 +35,8 @@ from webos_storage.adapters.remote import (
 )
 
 IDLE = 4
+IO_TIMEOUT = 30  # seconds a control or data connection may stay silent
+WRITE_AHEAD = 4 * CHUNK  # bytes of an upload queued for the data connection before waiting for it
 
 
 def _modified(info: dict[str, Any]) -> datetime | None:
@@ -63,7 +67,7 @@ class FtpDataSource:
                             extra={"host": self.host, "atomic_move": "true", "server_copy": "false"})
 
     async def _open_client(self) -> aioftp.Client:
-        client = aioftp.Client(socket_timeout=30, path_timeout=30, encoding="utf-8")
+        client = aioftp.Client(socket_timeout=IO_TIMEOUT, path_timeout=IO_TIMEOUT, encoding="utf-8")
         try:
             await client.connect(self.host, self.port)
             if self.tls:
@@ -165,17 +169,17 @@ class FtpDataSource:
                 if _missing(exc):
                     raise FileMissing(f"No such file: {path}", details={"path": path}) from exc
                 raise SourceDown(f"download refused: {exc.info}") from exc
-            left, pending = length, bytearray()  # socket reads are ~64 KiB: passed on in 1 MiB blocks
-            async for block in stream.iter_by_block(CHUNK):
-                block, left = block[:left], left - min(left, len(block))
-                pending += block
-                if len(pending) >= CHUNK or left == 0:
-                    yield bytes(pending)
-                    pending.clear()
-                if left == 0:
+            left, reader = length, stream.reader
+            while left:  # whole MiBs from asyncio's buffer: one copy each, and few chunks to pass on
+                try:
+                    async with asyncio.timeout(IO_TIMEOUT):
+                        block = await reader.readexactly(min(CHUNK, left))
+                except asyncio.IncompleteReadError as end:  # the data connection closed: the file ended
+                    block = end.partial
+                if not block:
                     break
-            if pending:
-                yield bytes(pending)
+                left -= len(block)
+                yield block
             if left == 0 and not to_end:
                 return  # stopped inside the file: this connection is mid-transfer, so it is dropped
             await stream.finish()
@@ -200,15 +204,16 @@ class FtpDataSource:
                 raise FileExists(f"A file is in the way of {path}", details={"path": path}) from None
             await client.make_directory(remote_parent(tmp))
             try:
-                sent, pending = 0, bytearray()  # fewer, larger writes: one per MiB, not per socket read
+                sent = 0  # a list of socket reads per write (writelines): fewer, larger sends, no joining copy
                 async with client.upload_stream(tmp) as stream:
-                    async for chunk in chunks:
-                        pending += chunk
-                        sent += len(chunk)
-                        if len(pending) >= CHUNK:
-                            await stream.write(bytes(pending))
-                            pending.clear()
-                    await stream.write(bytes(pending))
+                    # drain() waits only while more than WRITE_AHEAD is queued: the body keeps arriving
+                    # (and being hashed) while the last MiBs go out, instead of stalling on each one
+                    stream.writer.transport.set_write_buffer_limits(high=WRITE_AHEAD)
+                    async for group in batches(chunks):
+                        stream.writer.writelines(group)
+                        sent += sum(map(len, group))
+                        async with asyncio.timeout(IO_TIMEOUT):
+                            await stream.writer.drain()
                 stored = int((await client.stat(tmp)).get("size", -1))
                 if stored != sent:  # a data connection cut short is not a file
                     raise SourceDown(f"the server stored {stored} of {sent} bytes")

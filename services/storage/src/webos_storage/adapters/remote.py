@@ -10,13 +10,31 @@ from __future__ import annotations
 import mimetypes
 import posixpath
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-from webos_common.afs import RESERVED_PREFIXES, FileMetadata, basename
+from webos_common.afs import RESERVED_PREFIXES, ByteStream, FileMetadata, basename
 
 CHUNK = 1024 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TMP = ".webos-tmp"
+
+
+async def batches(chunks: ByteStream, size: int = CHUNK) -> AsyncIterator[list[bytes]]:
+    """The body's pieces (a socket read each, ~64 KiB) grouped until they hold
+    `size` bytes, the last group possibly shorter and never empty. Grouping, not
+    joining: a writer that takes a list (`writelines`) sends them without a copy."""
+    group: list[bytes] = []
+    held = 0
+    async for chunk in chunks:
+        if chunk:
+            group.append(chunk)
+            held += len(chunk)
+        if held >= size:
+            yield group
+            group, held = [], 0
+    if group:
+        yield group
 
 
 def remote_path(root: str, path: str) -> str:

@@ -27,6 +27,7 @@ from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata,
 from webos_storage.adapters.remote import (
     CHUNK,
     EPOCH,
+    batches,
     dir_meta,
     file_meta,
     hidden,
@@ -75,6 +76,32 @@ def _in_the_way(path: str) -> Iterator[None]:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EEXIST):
             raise FileExists(f"A file is in the way of {path}", details={"path": path}) from None
         raise
+
+
+def _want(left: int | None) -> int:
+    return CHUNK if left is None else max(0, min(CHUNK, left))
+
+
+def _write_all(handle: Any, data: bytes) -> None:
+    """Unbuffered SMB writes may take less than offered (the credits at hand): write the rest."""
+    view, done = memoryview(data), 0
+    while done < len(data):
+        done += handle.write(data if done == 0 else view[done:])
+
+
+async def _write_pipelined(handle: Any, chunks: ByteStream) -> None:
+    """The body in MiB writes, each in a worker thread while the next MiB is received and
+    hashed: the SMB round trip (send, the server's write, its answer) overlaps the HTTP side."""
+    writing: asyncio.Future[None] | None = None
+    try:
+        async for group in batches(chunks):
+            data = b"".join(group)
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(asyncio.to_thread(_write_all, handle, data))
+    finally:
+        if writing is not None:
+            await writing
 
 
 class SmbDataSource:
@@ -156,13 +183,17 @@ class SmbDataSource:
             if offset:
                 await asyncio.to_thread(handle.seek, offset)
             left = length
-            while left is None or left > 0:
-                chunk = await asyncio.to_thread(handle.read, CHUNK if left is None else min(CHUNK, left))
-                if not chunk:
-                    return
-                if left is not None:
-                    left -= len(chunk)
-                yield chunk
+            # one read ahead: the next MiB crosses the network while this one is passed on
+            ahead = asyncio.ensure_future(asyncio.to_thread(handle.read, _want(left)))
+            try:
+                while chunk := await ahead:
+                    if left is not None:
+                        left -= len(chunk)
+                    ahead = asyncio.ensure_future(asyncio.to_thread(handle.read, _want(left)))
+                    yield chunk
+            finally:
+                with contextlib.suppress(Exception):
+                    await ahead  # the thread finishes its read before the handle closes
         finally:
             await asyncio.to_thread(handle.close)
 
@@ -179,13 +210,7 @@ class SmbDataSource:
         handle = await self._run(smbclient.open_file, self._unc_full(tmp), mode="wb", buffering=0)
         try:
             try:
-                buffer = bytearray()
-                async for chunk in chunks:
-                    buffer += chunk
-                    if len(buffer) >= CHUNK:
-                        await asyncio.to_thread(handle.write, bytes(buffer))
-                        buffer.clear()
-                await asyncio.to_thread(handle.write, bytes(buffer))
+                await _write_pipelined(handle, chunks)
             finally:
                 await asyncio.to_thread(handle.close)
             await self._run(smbclient.replace, self._unc_full(tmp), self._unc(path))

@@ -1,0 +1,66 @@
+"""How upload bodies are grouped, hashed and written: groups keep every byte in order,
+the SHA-256 hashed beside the event loop is the whole body's, the quota still stops an
+upload, and an SMB write the server takes in parts is completed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+from webos_common.errors import InsufficientStorage
+from webos_storage.adapters.remote import CHUNK, batches
+from webos_storage.adapters.smb import _write_all
+from webos_storage.service import HashingStream
+
+
+async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+@pytest.mark.parametrize("length", [0, 1, CHUNK - 1, CHUNK, 3 * CHUNK + 12345])
+async def test_batches_keep_every_byte_in_groups_of_at_least_a_chunk(length: int) -> None:
+    data = os.urandom(length)
+    groups = [group async for group in batches(pieces(data, 65536))]
+    assert b"".join(b"".join(g) for g in groups) == data
+    assert all(sum(map(len, g)) >= CHUNK for g in groups[:-1])
+    assert all(groups)  # never an empty group (an empty body gives none)
+
+
+async def test_the_digest_hashed_in_a_thread_is_the_whole_bodys() -> None:
+    data = os.urandom(5 * CHUNK + 777)
+    hashed = HashingStream(pieces(data, 70000))
+    passed = b"".join([chunk async for chunk in hashed])
+    assert passed == data and hashed.size == len(data)
+    assert hashed.digest.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+async def test_the_quota_stops_the_stream_past_the_room() -> None:
+    hashed = HashingStream(pieces(os.urandom(3 * CHUNK), 65536), room=CHUNK)
+    taken = 0
+    with pytest.raises(InsufficientStorage):
+        async for chunk in hashed:
+            taken += len(chunk)
+    assert taken <= CHUNK
+
+
+class Stingy:
+    """An unbuffered SMB file that takes at most `most` bytes a call (few credits)."""
+
+    def __init__(self, most: int) -> None:
+        self.most, self.data = most, bytearray()
+
+    def write(self, b: bytes | memoryview) -> int:
+        taken = bytes(b[:self.most])
+        self.data += taken
+        return len(taken)
+
+
+def test_a_short_smb_write_is_completed() -> None:
+    data = os.urandom(CHUNK)
+    handle = Stingy(100_000)
+    _write_all(handle, data)
+    assert bytes(handle.data) == data
