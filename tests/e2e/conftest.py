@@ -61,6 +61,15 @@ class Platform:
                 return result
             time.sleep(0.2)
 
+    def sign_up(self, password: str) -> tuple[str, str]:
+        """A new person, registered as anyone may: (user name, id)."""
+        name = f"p{uuid.uuid4().hex[:8]}"
+        with self.api() as client:
+            made = client.post("/api/auth/register", json={"email": f"{name}@example.com", "username": name,
+                                                           "password": password})
+        assert made.status_code == 201, made.text
+        return name, str(made.json()["id"])
+
     def login(self, name: str, password: str) -> str:
         with self.api() as client:
             response = client.post("/api/auth/login", json={"login": name, "password": password})

@@ -16,13 +16,6 @@ from playwright.sync_api import expect
 PASSWORD = "invited-pass-1234"
 
 
-def _person(platform: Any) -> tuple[str, str]:
-    name = f"p{uuid.uuid4().hex[:8]}"
-    with platform.api() as client:
-        made = client.post("/api/auth/register", json={"email": f"{name}@example.com", "username": name,
-                                                       "password": PASSWORD})
-    assert made.status_code == 201, made.text
-    return name, made.json()["id"]
 
 
 def _role(platform: Any, token: str, permissions: list[str]) -> str:
@@ -127,8 +120,8 @@ def _shares(platform: Any, token: str, task_id: str) -> list[dict[str, str]]:
 
 def test_an_owner_shares_a_task_for_read_revokes_it_and_shares_it_with_a_role_for_write(
         shell: Any, other: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    ann, _ = _person(platform)
-    bob, bob_id = _person(platform)
+    ann, _ = platform.sign_up(PASSWORD)
+    bob, bob_id = platform.sign_up(PASSWORD)
     role = _role(platform, admin_token, ["tasks.read"])
     with platform.api(admin_token) as client:
         assert client.patch(f"/api/auth/users/{bob_id}", json={"roles": ["user", role]}).status_code == 200
@@ -177,7 +170,7 @@ def test_an_owner_shares_a_task_for_read_revokes_it_and_shares_it_with_a_role_fo
 
 def _ask_for_access(shell: Any, platform: Any, admin_token: str, message: str) -> tuple[str, str]:
     """A person with no roles (nothing in their nav) asks on the first-day page."""
-    name, user_id = _person(platform)
+    name, user_id = platform.sign_up(PASSWORD)
     with platform.api(admin_token) as client:
         assert client.patch(f"/api/auth/users/{user_id}", json={"roles": []}).status_code == 200
     shell.sign_in(name, PASSWORD)

@@ -14,17 +14,10 @@ import pyotp
 PASSWORD = "first-day-pass-1234"
 
 
-def _sign_up(platform: Any) -> tuple[str, str]:
-    name = f"p{uuid.uuid4().hex[:8]}"
-    with platform.api() as client:
-        made = client.post("/api/auth/register", json={"email": f"{name}@example.com", "username": name,
-                                                       "password": PASSWORD})
-    assert made.status_code == 201, made.text
-    return name, made.json()["id"]
 
 
 def test_a_new_person_creates_a_task_at_once(shell: Any, platform: Any, tasks_api: str) -> None:
-    name, _ = _sign_up(platform)
+    name, _ = platform.sign_up(PASSWORD)
     shell.sign_in(name, PASSWORD)
     shell.page.get_by_test_id("nav").get_by_text("Tasks", exact=True).click()
     shell.page.get_by_test_id("explorer-new").click()
@@ -38,7 +31,7 @@ def test_a_new_person_creates_a_task_at_once(shell: Any, platform: Any, tasks_ap
 
 def test_admin_grants_a_role_by_checkbox_and_picker(admin: Any, browser: Any, platform: Any,
                                                     admin_token: str) -> None:
-    name, _ = _sign_up(platform)
+    name, _ = platform.sign_up(PASSWORD)
     role = f"r{uuid.uuid4().hex[:6]}"
     admin.open("/admin/roles")
     admin.page.get_by_test_id("role-new").click()
@@ -65,8 +58,8 @@ def test_admin_grants_a_role_by_checkbox_and_picker(admin: Any, browser: Any, pl
 
 
 def test_assigned_to_me_and_two_factor_sign_in(shell: Any, platform: Any, tasks_api: str) -> None:
-    ann, _ = _sign_up(platform)
-    bob, bob_id = _sign_up(platform)
+    ann, _ = platform.sign_up(PASSWORD)
+    bob, bob_id = platform.sign_up(PASSWORD)
     token = platform.login(ann, PASSWORD)
     title = f"call {uuid.uuid4().hex[:6]}"
     with platform.api(token) as client:
@@ -119,7 +112,7 @@ def _signed_out_then_in(shell: Any, name: str) -> None:
 
 def test_the_nav_follows_a_change_of_permissions(shell: Any, platform: Any, admin_token: str,
                                                  tasks_api: str) -> None:
-    name, user_id = _sign_up(platform)
+    name, user_id = platform.sign_up(PASSWORD)
     shell.sign_in(name, PASSWORD)
     assert _nav_has(shell, "Tasks")  # the `user` role's defaults include tasks.read
     _set_roles(platform, admin_token, user_id, [])
@@ -135,8 +128,8 @@ def test_the_nav_follows_a_change_of_permissions(shell: Any, platform: Any, admi
 
 def test_an_admin_adds_a_record_rule_and_the_role_sees_the_team_s_tasks(
         admin: Any, shell: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    ann, _ = _sign_up(platform)
-    bob, bob_id = _sign_up(platform)
+    ann, _ = platform.sign_up(PASSWORD)
+    bob, bob_id = platform.sign_up(PASSWORD)
     role, team = f"r{uuid.uuid4().hex[:6]}", f"team-{uuid.uuid4().hex[:6]}"
     with platform.api(admin_token) as client:
         assert client.post("/api/auth/roles", json={"name": role, "permissions": ["tasks.read"]}).status_code == 201
