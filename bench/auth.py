@@ -32,6 +32,9 @@ from webos_common.security import TokenVerifier
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support.provisioning import provision_nats
+
 ARGON2 = {"time_cost": 3, "memory_kib": 65536, "parallelism": 4}
 PASSWORD = "Bench-Passw0rd-123"
 
@@ -88,6 +91,7 @@ async def login_rate(root: Path, seconds: float, concurrency: int = 4) -> tuple[
     nats_server = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     mongo.start()
     nats_server.start()
+    await provision_nats(nats_server.url)
     port = free_port()
     env = {
         "WEBOS_ENV": "development", "WEBOS_PORT": str(port), "WEBOS_MONGO_URL": mongo.url,

@@ -34,6 +34,9 @@ from webos_common.testing import serve_app
 from webos_settings.main import create_app
 from webos_settings.settings import SettingsSettings
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _support.provisioning import provision_nats
+
 ROUNDS = 5
 ROUND_SECONDS = 0.6
 SCHEMA = {"type": "object", "properties": {
@@ -125,6 +128,7 @@ def main() -> int:
         mongo.start()
         nats_server.start()
         try:
+            asyncio.run(provision_nats(nats_server.url))
             started = time.perf_counter()
             asyncio.run(bench_settings(mongo.url, nats_server.url, root / "state"))
             asyncio.run(bench_cache(root / "state"))

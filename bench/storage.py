@@ -35,17 +35,16 @@ import time
 from pathlib import Path
 
 import httpx
-import nats as nats_client
 import psutil
 
 from webos_common.infra import MongoServer, NatsServer
 from webos_common.infra.process import ManagedProcess, free_port, wait_port
-from webos_common.provision import provision
 from webos_common.security.testing import TestIssuer
 from webos_storage.testing.loopback import KINDS, Loopback, revealed
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _storage_clients import CLIENTS
+from _support.provisioning import provision_nats
 
 PYTHON = sys.executable
 MB = 1024 * 1024
@@ -168,15 +167,6 @@ def start_gateway(root: Path, port: int, nats: str, jwks_url: str, storage_port:
     return proc
 
 
-async def provision_nats(url: str) -> None:
-    """The streams and buckets the services expect, as `webos up` makes them."""
-    nc = await nats_client.connect(url)
-    try:
-        await provision(nc.jetstream(), registry_bucket=f"bench_storage_{os.getpid()}")
-    finally:
-        await nc.close()
-
-
 def make_file(path: Path, size_mb: int) -> None:
     block = os.urandom(MB)
     with path.open("wb") as handle:
@@ -217,7 +207,7 @@ def main() -> None:
             remotes[kind] = Loopback(kind, root / f"{kind}-server").start()
         mongo.start()
         nats.start()
-        asyncio.run(provision_nats(nats.url))
+        asyncio.run(provision_nats(nats.url, registry_bucket=f"bench_storage_{os.getpid()}"))
         nginx = ManagedProcess("nginx", [nginx_bin, "-c", str(root / "nginx.conf"), "-p", str(root / "nginx")],
                                log_path=root / "nginx.out")
         nginx.start()
