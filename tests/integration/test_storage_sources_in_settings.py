@@ -59,6 +59,9 @@ async def test_a_source_defined_in_settings_with_its_password_as_a_secret(
                     httpx.AsyncClient(base_url=auth_url) as auth:
                 admin = bearer(await login(auth, "root", ADMIN_PASSWORD))
                 async with httpx.AsyncClient(base_url=settings_url, headers=admin, timeout=15) as people:
+                    disk = await people.put("/system/storage", json={"sources": [
+                        {"id": "host", "kind": "local", "root": "/"}]})  # the storage host's own disk
+                    assert disk.status_code == 422 and disk.json()["error"]["details"][0]["field"].endswith("kind")
                     saved = await people.put("/system/storage", json={"sources": [source]})
                     assert saved.status_code == 200, saved.text
                     shown = (await people.get("/system/storage")).json()

@@ -42,6 +42,9 @@ class SettingsSources:
                 if source_id in self.access.sources:
                     logger.warning("settings define data source {}, which is taken: ignored", source_id)
                     continue
+                if config.kind == "local":  # this host's disk: only the operator's configuration mounts it
+                    logger.warning("settings define data source {} on storage's own disk: ignored", source_id)
+                    continue
                 await self._mount(config)
 
     async def _mount(self, config: SourceConfig) -> None:

@@ -31,10 +31,12 @@ class StorageBackend(BaseModel):
 
 class StorageSource(BaseModel):
     """One source the storage service serves (its `SourceConfig`): the credentials are
-    secrets, kept encrypted and shown masked to everyone but the storage service."""
+    secrets, kept encrypted and shown masked to everyone but the storage service. Never the
+    storage host's own disk (`local`): that only the operator's configuration mounts, or an
+    admin in the browser could read the processes' credentials off it."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
-    kind: Literal["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"]
+    kind: Literal["s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive"]
     root: str | None = None
     host: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
@@ -57,6 +59,7 @@ class StorageSource(BaseModel):
     retry_seconds: float = Field(default=5.0, ge=0, le=3600)
     read_permission: str | None = None
     write_permission: str | None = None
+    default_access: Literal["none", "read", "write", "full"] = "full"  # where no folder ACL applies
 
 
 class StorageSettings(BaseModel):
