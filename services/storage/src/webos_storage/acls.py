@@ -43,9 +43,7 @@ class Acls:
             raise BadRequest("An ACL belongs to a folder; a file follows its folder's", details={"field": "urn"})
         acl = None if entries is None else list({(e.kind, e.id): e.model_dump() for e in entries}.values())
         await self._known(acl or [])
-        entry = await self.service.index.get(str(target.urn)) or folder_entry(target.urn, owner=user.id)
-        entry.owner, entry.acl = entry.owner or user.id, acl
-        await self.service.index.put(entry)
+        entry = await self.service.index.set_acl(folder_entry(target.urn, owner=user.id), acl)
         await self.service.bus.emit(FILE_ACL_CHANGED, {"urn": entry.urn, "owner": entry.owner, "acl": acl,
                                                        "by": user.id})
         return await self.get(user, urn)

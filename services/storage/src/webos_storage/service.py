@@ -135,9 +135,9 @@ class StorageService:
         meta = await target.source.get_stat(target.urn.path)
         entry = await self.index.get(str(target.urn))
         if entry is None and target.urn.path:
-            entry = folder_entry(target.urn, owner=user.id)
-            await self.index.put(entry)
-            await self._emit("file:created", entry, user)
+            entry, made = await self.index.add(folder_entry(target.urn, owner=user.id))  # two at once: first owns it
+            if made:
+                await self._emit("file:created", entry, user)
         return item_view(target.urn.source, meta, entry)
 
     async def upload(self, user: User, urn: str, chunks: ByteStream, *, content_type: str | None) -> dict[str, Any]:

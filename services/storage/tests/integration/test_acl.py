@@ -222,3 +222,29 @@ async def test_a_persons_own_quota_and_copies_that_pass_it(storage_app, auth: Au
         assert (await h.client.get(f"/quotas/{bob_id}", headers=h.as_user(ann_id))).status_code == 403
         await h.client.put(quota, json={"bytes": None}, headers=admin)  # the default again: none
         await h.put("fs://main/b.bin", b"abcdef", user=ann_id)
+
+
+async def test_an_acl_set_while_the_folder_is_tagged_or_made_keeps_both(storage_app, auth: Auth) -> None:
+    """An ACL changes the folder's ACL alone: tags set at the same moment stay, and two people
+    making the folder at once leave one owner whose ACL holds."""
+    import asyncio
+
+    role = await auth.role()
+    async with storage_app("local", adapters={"directory": auth.directory}) as h:
+        ann, bob = h.as_user("ann"), h.as_user("bob")
+        made = await asyncio.gather(*(h.client.post("/files/mkdir", json={"urn": "fs://main/plans"}, headers=who)
+                                      for who in (ann, bob, ann, bob)))
+        assert {r.status_code for r in made} == {201}
+        owner = (await h.client.get("/acl", params={"urn": "fs://main/plans"}, headers=ann)).json()["owner"]
+        assert owner in ("ann", "bob")
+        who = ann if owner == "ann" else bob
+        for n in range(5):
+            entries = [{"kind": "role", "id": role, "access": "read" if n % 2 else "write"}]
+            acl, tags = await asyncio.gather(
+                set_acl(h, who, "fs://main/plans", entries),
+                h.client.put("/files/tags", json={"urn": "fs://main/plans", "tags": [f"t{n}"]}, headers=who))
+            assert acl.status_code == 200 and tags.status_code == 200, (acl.text, tags.text)
+            now = (await h.client.get("/acl", params={"urn": "fs://main/plans"}, headers=who)).json()
+            assert now["acl"] == entries and now["owner"] == owner
+            found = await h.client.get("/search", params={"tag": f"t{n}"}, headers=who)
+            assert [i["urn"].rstrip("/") for i in found.json()["items"]] == ["fs://main/plans"]

@@ -70,6 +70,25 @@ class MongoFileIndex:
             entry.urn, entry.name = str(Urn(dst_source, entry.path)), basename(entry.path)
             await self.put(entry)
 
+    async def set_acl(self, entry: IndexEntry, acl: list[dict[str, str]] | None) -> IndexEntry:
+        rest = {k: v for k, v in dataclasses.asdict(entry).items() if k != "acl"}
+        doc = await self.files.find_one_and_update(
+            {"_id": entry.urn}, {"$set": {"acl": acl}, "$setOnInsert": rest},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        if doc.get("owner") is None and entry.owner is not None:
+            doc = await self.files.find_one_and_update(
+                {"_id": entry.urn, "owner": None}, {"$set": {"owner": entry.owner}},
+                return_document=ReturnDocument.AFTER) or await self.files.find_one({"_id": entry.urn})
+        return _entry(doc)
+
+    async def add(self, entry: IndexEntry) -> tuple[IndexEntry, bool]:
+        done = await self.files.update_one({"_id": entry.urn}, {"$setOnInsert": dataclasses.asdict(entry)},
+                                           upsert=True)
+        if done.upserted_id is not None:
+            return entry, True
+        found = await self.get(entry.urn)
+        return (found or entry), False
+
     async def set_tags(self, urn: str, tags: list[str]) -> IndexEntry | None:
         doc = await self.files.find_one_and_update(
             {"_id": urn}, {"$set": {"tags": tags}}, return_document=ReturnDocument.AFTER)
