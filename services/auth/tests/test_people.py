@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from nats.aio.client import Client as NATS
 
 from webos_auth.testing import admin_headers, bearer, declare, login, mail_to, register, user_headers
@@ -25,6 +27,19 @@ async def _until(check: Any, timeout: float = 10.0) -> Any:
         if result or asyncio.get_running_loop().time() > deadline:
             return result
         await asyncio.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+async def _withdrawn(nc: NATS) -> AsyncIterator[None]:
+    """Manifests a test announced leave the shared registry with it: another test's auth would
+    otherwise grant their defaults to its `user` role."""
+    registry = ModuleRegistry(nc.jetstream())
+    before = set((await registry.live()).keys())
+    yield
+    for name, manifests in (await registry.live()).items():
+        if name not in before:
+            for manifest in manifests:
+                await registry.withdraw(name, manifest.instance_id)
 
 
 async def _announce(nc: NATS, name: str) -> None:
