@@ -30,6 +30,8 @@ KERNEL_PERMISSIONS: list[PermissionSpec] = [
             ("auth.mail.read", "Read the outgoing mail outbox (development mail backend)")),
     *_areas(("storage", "one's files in the file system"), ("settings", "one's own settings"),
             ("events", "one's notifications, event log and task progress")),
+    *_group("storage",
+            ("storage.admin", "See and set any person's storage quota")),
     *_group("settings",
             ("settings.admin", "Read and change system and every module's settings"),
             ("settings.secrets.read", "Reveal secret settings in clear")),
