@@ -149,6 +149,8 @@ async def test_an_invitation_is_honoured_while_registration_is_open(client: http
     body = {"email": "olga@example.com", "username": "olga", "password": PASSWORD}
     forged = await client.post("/register", json={**body, "invite": "not-a-real-invitation"})
     assert forged.status_code == 400 and forged.json()["error"]["details"]["field"] == "invite"
+    taken = await client.post("/register", json={**body, "username": "root", "invite": token})
+    assert taken.status_code == 409  # the user name is taken: the invitation is not used up
     ok = await client.post("/register", json={**body, "invite": token})
     assert ok.status_code == 201, ok.text
     assert ok.json()["roles"] == ["admin", "user"] and ok.json()["verified"] is True

@@ -32,6 +32,11 @@ class ActionTokens:
             raise BadRequest(f"The {kind} link is invalid, used or expired", details={"field": field})
         return doc
 
+    async def restore(self, doc: dict[str, Any]) -> None:
+        """Put back what `consume` took, when what it was consumed for failed (a taken user name
+        must not use up an invitation)."""
+        await self.collection.insert_one(doc)
+
     async def peek(self, kind: str, token: str) -> dict[str, Any] | None:
         doc: dict[str, Any] | None = await self.collection.find_one(
             {"_id": digest(token), "kind": kind, "expires_at": {"$gt": datetime.now(UTC)}})

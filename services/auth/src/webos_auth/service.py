@@ -63,11 +63,15 @@ async def register(c: Container, *, email: str, username: str, password: str,
                              details={"field": "invite"})
         roles = doc.get("roles") or roles
     c.passwords.check(password, username=username, email=email)
-    if invite:
-        await c.actions.consume("invite", invite, field="invite", email=email.lower())
-    user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
-                                roles=roles, profile={"display_name": display_name or username},
-                                verified=bool(invite))
+    used = await c.actions.consume("invite", invite, field="invite", email=email.lower()) if invite else None
+    try:
+        user = await c.users.create(email=email, username=username, password_hash=await c.passwords.ahash(password),
+                                    roles=roles, profile={"display_name": display_name or username},
+                                    verified=bool(invite))
+    except BaseException:
+        if used is not None:  # e.g. the user name is taken: the invitation stays usable
+            await c.actions.restore(used)
+        raise
     await c.events.emit(USER_CREATED, public(user))
     if not user["verified"]:
         await send_verification(c, user)
