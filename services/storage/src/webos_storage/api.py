@@ -213,7 +213,7 @@ async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str,
 @shares_router.api_route("/shares/{token}", methods=["GET", "HEAD"], response_model=None)
 async def shared(request: Request, token: str, download: bool = False) -> Response:
     c = storage(request)
-    target = c.service.shared_target(token)
+    target = await c.service.shared_target(token)
     meta = await target.source.get_stat(target.urn.path)
     if meta.is_dir:
         raise BadRequest("Shared item is a folder", details={"field": "token"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webos_common.afs import ByteStream, FileExists, FileMetadata, FileMissing, Urn, basename, join, parent
-from webos_common.errors import BadRequest, InsufficientStorage
+from webos_common.errors import BadRequest, InsufficientStorage, NotFound
 from webos_common.identity import User
 from webos_storage.access import Access, Target
 from webos_storage.domain.acl import Level
@@ -290,8 +290,17 @@ class StorageService:
         return {"urn": str(target.urn), "token": self.signer.sign(str(target.urn), expires_at),
                 "expires_at": expires_at}
 
-    def shared_target(self, token: str) -> Target:
-        return self.access.resolve(self.signer.verify(token))
+    async def shared_target(self, token: str) -> Target:
+        """The file a share link opens. A link made before an ACL change on a folder above
+        the file no longer opens: whoever shared it may have lost read access, and a
+        link must never outlive the right it was made with."""
+        urn, made_at = self.signer.verify(token)
+        target = self.access.resolve(urn)
+        if not self.access.in_homes(target.urn):
+            _, folders = await self.rights.path(target.urn)
+            if any((f.acl_changed or 0) > made_at for f in folders):
+                raise NotFound("Share link was revoked by a change of access", code="share_not_found")
+        return target
 
     async def _emit(self, topic: str, entry: IndexEntry, user: User) -> None:
         await self.bus.emit(topic, {"urn": entry.urn, "size": entry.size, "sha256": entry.sha256,

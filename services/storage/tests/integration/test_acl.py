@@ -248,3 +248,39 @@ async def test_an_acl_set_while_the_folder_is_tagged_or_made_keeps_both(storage_
             assert now["acl"] == entries and now["owner"] == owner
             found = await h.client.get("/search", params={"tag": f"t{n}"}, headers=who)
             assert [i["urn"].rstrip("/") for i in found.json()["items"]] == ["fs://main/plans"]
+
+
+async def test_an_acl_change_revokes_share_links_made_before_it(storage_app, auth: Auth) -> None:
+    """Bob shares a file while he may read it; when the owner then closes the folder to him,
+    his link must stop opening. Links made after the change, and links under other folders,
+    keep working."""
+    role = await auth.role()
+    async with storage_app("local", adapters={"directory": auth.directory}) as h:
+        ann, bob = h.as_user("ann"), h.as_user("bob")
+        for folder in ("fs://main/plans", "fs://main/public"):
+            assert (await h.client.post("/files/mkdir", json={"urn": folder}, headers=ann)).status_code == 201
+        await h.put("fs://main/plans/deep/secret.txt", b"plan", user="ann")
+        await h.put("fs://main/public/menu.txt", b"menu", user="ann")
+
+        async def link(who: dict[str, str], urn: str) -> str:
+            made = await h.client.post("/shares", json={"urn": urn, "expires_in": 600}, headers=who)
+            assert made.status_code == 201, made.text
+            return str(made.json()["path"])
+
+        bobs, bobs_menu = await link(bob, "fs://main/plans/deep/secret.txt"), await link(bob, "fs://main/public/menu.txt")
+        assert (await h.client.get(bobs)).content == b"plan"
+
+        closed = await set_acl(h, ann, "fs://main/plans", [{"kind": "role", "id": role, "access": "read"}])
+        assert closed.status_code == 200, closed.text
+        gone = await h.client.get(bobs)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "share_not_found"
+        assert (await h.client.get(bobs_menu)).content == b"menu"  # another folder's ACL: untouched
+        assert (await h.client.post("/shares", json={"urn": "fs://main/plans/deep/secret.txt"},
+                                    headers=bob)).status_code == 404  # and he cannot make a new one
+        anns = await link(ann, "fs://main/plans/deep/secret.txt")
+        assert (await h.client.get(anns)).content == b"plan"  # made after the change: opens
+
+        reopened = await set_acl(h, ann, "fs://main/plans", None)  # removing an ACL is a change too
+        assert reopened.status_code == 200, reopened.text
+        assert (await h.client.get(anns)).status_code == 404
+        assert (await h.client.get(bobs)).status_code == 404  # revoked stays revoked

@@ -33,8 +33,8 @@ def test_etag_matching() -> None:
 
 def test_share_tokens() -> None:
     signer = ShareSigner("s3cret")
-    token = signer.sign("fs://local/a.txt", int(time.time()) + 60)
-    assert signer.verify(token) == "fs://local/a.txt"
+    token = signer.sign("fs://local/a.txt", int(time.time()) + 60, made_at=1234.5)
+    assert signer.verify(token) == ("fs://local/a.txt", 1234.5)
     for bad in (token + "x", "x" + token, signer.sign("fs://local/a.txt", int(time.time()) - 1),
                 ShareSigner("other").sign("fs://local/a.txt", int(time.time()) + 60), "nonsense", ""):
         with pytest.raises(NotFound):

@@ -5,6 +5,7 @@ client; plain documents keyed by URN)."""
 from __future__ import annotations
 
 import dataclasses
+import time
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -71,9 +72,9 @@ class MongoFileIndex:
             await self.put(entry)
 
     async def set_acl(self, entry: IndexEntry, acl: list[dict[str, str]] | None) -> IndexEntry:
-        rest = {k: v for k, v in dataclasses.asdict(entry).items() if k != "acl"}
+        rest = {k: v for k, v in dataclasses.asdict(entry).items() if k not in ("acl", "acl_changed")}
         doc = await self.files.find_one_and_update(
-            {"_id": entry.urn}, {"$set": {"acl": acl}, "$setOnInsert": rest},
+            {"_id": entry.urn}, {"$set": {"acl": acl, "acl_changed": time.time()}, "$setOnInsert": rest},
             upsert=True, return_document=ReturnDocument.AFTER)
         if doc.get("owner") is None and entry.owner is not None:
             doc = await self.files.find_one_and_update(

@@ -35,6 +35,9 @@ class IndexEntry:
     # a folder's ACL (`{"kind": "user"|"role", "id", "access": "read"|"write"}`, see `domain/acl.py`);
     # None: the folder has none and inherits its parent's
     acl: list[dict[str, str]] | None = None
+    # when the ACL was last set or removed (seconds since the epoch): share links made
+    # under the folder before then no longer open (`StorageService.shared_target`)
+    acl_changed: float | None = None
 
 
 @dataclass(frozen=True)
