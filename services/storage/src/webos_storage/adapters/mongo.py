@@ -5,8 +5,8 @@ client; plain documents keyed by URN)."""
 from __future__ import annotations
 
 import dataclasses
-import time
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
