@@ -14,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from nats.aio.client import Client as NATS
+from pymongo import AsyncMongoClient
 
 from webos_auth.testing import admin_headers, bearer, declare, login, mail_to, register, user_headers
+from webos_auth.users import Users
+from webos_common.errors import Conflict, NotFound
 from webos_common.manifest import ModuleManifest, PermissionSpec
 from webos_common.module_registry import ModuleRegistry
 
@@ -247,6 +250,25 @@ async def test_an_admin_approves_one_access_request_with_a_role_and_denies_anoth
     assert ann_req not in left and bob_req not in left
     again = await client.post(f"/access-requests/{ann_req}/approve", headers=admin, json={"roles": [role]})
     assert again.status_code == 404  # answered already
+
+
+async def test_a_role_change_decided_on_roles_changed_meanwhile_writes_nothing(
+        client: httpx.AsyncClient, settings: Any) -> None:
+    """Approving merges the granted roles into the person's. Read-then-write would let another
+    admin's change made in between be lost; the write is conditional on the roles it read."""
+    person, _ = await user_headers(client)
+    mongo: AsyncMongoClient[Any] = AsyncMongoClient(settings.mongo_url)
+    users = Users(mongo[settings.mongo_db]["auth_users"])
+    try:
+        with pytest.raises(Conflict):  # decided on ["user"], but it is ["user", "x"] by now
+            await users.collection.update_one({"_id": person["id"]}, {"$set": {"roles": ["user", "x"]}})
+            await users.update(person["id"], {"roles": ["stale"]}, unchanged={"roles": ["user"]})
+        assert (await users.get(person["id"]))["roles"] == ["user", "x"]
+        with pytest.raises(NotFound):
+            await users.update("nobody", {"roles": []}, unchanged={"roles": []})
+        await users.collection.update_one({"_id": person["id"]}, {"$set": {"roles": ["user"]}})
+    finally:
+        await mongo.close()
 
 
 async def test_a_declaration_cannot_hand_everyone_a_wildcard_or_anothers_permission(

@@ -121,17 +121,22 @@ class Users:
                                                                      "sso.subject": subject})
         return doc
 
-    async def update(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    async def update(self, user_id: str, changes: dict[str, Any], *,
+                     unchanged: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`unchanged`: fields whose values the caller decided on; when another write changed
+        them meanwhile, nothing is written and the answer is 409."""
         changes = {**changes, "updated_at": datetime.now(UTC)}
         if "email" in changes:
             changes["email"] = changes["email"].lower()
         try:
             doc: dict[str, Any] | None = await self.collection.find_one_and_update(
-                {"_id": user_id}, {"$set": changes}, return_document=True)
+                {**(unchanged or {}), "_id": user_id}, {"$set": changes}, return_document=True)
         except DuplicateKeyError as exc:
             raise _duplicate(exc) from exc
         if doc is None:
-            raise NotFound("No such user")
+            await self.get(user_id)  # NotFound when the account is gone
+            raise Conflict("This person was changed by someone else at the same moment; reload and try again",
+                           details={"field": next(iter(unchanged or {}), None)})
         return doc
 
     async def touch_login(self, user_id: str) -> None:

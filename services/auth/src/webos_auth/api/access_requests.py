@@ -13,8 +13,10 @@ from webos_auth.access_requests import public
 from webos_auth.api.deps import Auth
 from webos_auth.api.users import Reader, Writer, update_user
 from webos_auth.schemas import AccessGrant, UserUpdate
+from webos_common.errors import Conflict
 
 router = APIRouter(prefix="/access-requests", tags=["users"])
+_MERGE_ATTEMPTS = 3
 
 
 @router.get("")
@@ -25,9 +27,15 @@ async def pending(c: Auth, _: Reader, limit: Annotated[int, Query(ge=1, le=200)]
 @router.post("/{request_id}/approve")
 async def approve(request_id: str, body: AccessGrant, c: Auth, caller: Writer) -> dict[str, Any]:
     request = await c.access_requests.get_pending(request_id)
-    person = await c.users.get(request["user_id"])
-    roles = sorted(set(person.get("roles", [])) | set(body.roles))
-    await update_user(person["_id"], UserUpdate(roles=roles), c, caller)
+    for attempt in range(_MERGE_ATTEMPTS):  # the roles are merged: another admin's change meanwhile is re-read
+        person = await c.users.get(request["user_id"])
+        roles = sorted(set(person.get("roles", [])) | set(body.roles))
+        try:
+            await update_user(person["_id"], UserUpdate(roles=roles), c, caller)
+            break
+        except Conflict:
+            if attempt == _MERGE_ATTEMPTS - 1:
+                raise
     granted = sorted(set(body.roles))
     return public(await service.answer_access_request(c, request, approved=True, roles=granted, by=caller))
 

@@ -113,7 +113,9 @@ async def update_user(user_id: str, body: UserUpdate, c: Auth, caller: Writer) -
         changes["password_hash"] = await c.passwords.ahash(body.password)
     if body.profile is not None:
         changes["profile"] = {**(target.get("profile") or {}), **body.profile.model_dump(exclude_unset=True)}
-    user = await c.users.update(user_id, changes)
+    # the guards above judged the roles read here: a role change made meanwhile is a 409, not lost
+    guard = {"roles": target["roles"]} if "roles" in changes and "roles" in target else None
+    user = await c.users.update(user_id, changes, unchanged=guard)
     roles_changed = body.roles is not None and set(body.roles) != set(target.get("roles", []))
     if roles_changed:
         await c.audit.record(caller, "user.roles_changed", f"user:{user_id}", username=user["username"],
