@@ -138,3 +138,51 @@ def test_backup_and_restore_commands_carry_s3_files(mongo_url, nats_url, db_name
     assert s3.get_object(Bucket=target, Key="reports/q1.csv")["Body"].read() == b"a,b\n1,2\n"
     bad = runner.invoke(app, ["backup", "x.tar.gz", "--s3", "s3=bucket-without-scheme"], env={})
     assert bad.exit_code == 2 and "--s3" in bad.output
+
+
+def _max_rss_mib(args: list[str], env: dict[str, str]) -> float:
+    """Run `webos ARGS` in its own process; its peak resident memory (MiB)."""
+    import os
+    from pathlib import Path
+
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "webos"), *args], env={**os.environ, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        raise
+    output = proc.stdout.read().decode() if proc.stdout else ""
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    return usage.ru_maxrss / 1024
+
+
+def test_backup_and_restore_stream_a_large_file_with_flat_memory(mongo_url, nats_url, db_name, tmp_path) -> None:
+    """A 256 MiB file through `webos backup` and `webos restore`: neither process holds it."""
+    import hashlib
+
+    from webos_common.infra import NatsServer
+
+    files, back = tmp_path / "files", tmp_path / "back"
+    files.mkdir()
+    size = 256 << 20
+    with (files / "big.bin").open("wb") as f:
+        f.truncate(size)  # zeros: quick to compress, as large in memory as any other bytes
+    archive = str(tmp_path / "b.tar.gz")
+    peak = _max_rss_mib(["backup", archive, "--files", f"local={files}", "--mongo-url", mongo_url, "--db", db_name],
+                        {"WEBOS_NATS_URL": nats_url})
+    assert peak < 200, f"backup peaked at {peak:.0f} MiB for a {size >> 20} MiB file"
+    fresh = NatsServer(tmp_path / "nats2", log_path=tmp_path / "nats2.log", die_with_parent=True)
+    fresh.start()
+    try:
+        peak = _max_rss_mib(["restore", archive, "--files", f"local={back}", "--mongo-url", mongo_url,
+                             "--db", f"{db_name}_r", "--nats-url", fresh.url], {})
+    finally:
+        fresh.stop()
+    assert peak < 200, f"restore peaked at {peak:.0f} MiB for a {size >> 20} MiB file"
+    digest = hashlib.sha256()
+    with (back / "big.bin").open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    assert (back / "big.bin").stat().st_size == size
+    assert digest.hexdigest() == hashlib.sha256(bytes(size)).hexdigest()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import aioboto3
 from botocore.config import Config
@@ -62,10 +62,16 @@ async def keys(s3: Any, where: Bucket) -> list[str]:
 
 
 async def read(s3: Any, where: Bucket, key: str) -> bytes:
-    response = await s3.get_object(Bucket=where.bucket, Key=key)
-    async with response["Body"] as body:
-        data: bytes = await body.read()
-    return data
+    return b"".join([chunk async for chunk in read_chunks(s3, where, key)])
+
+
+async def read_chunks(s3: Any, where: Bucket, key: str, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    body = (await s3.get_object(Bucket=where.bucket, Key=key))["Body"]
+    try:
+        while chunk := await body.read(size):
+            yield chunk
+    finally:
+        body.close()
 
 
 async def prepare(s3: Any, where: Bucket, *, replace: bool) -> list[str]:
@@ -83,5 +89,6 @@ async def prepare(s3: Any, where: Bucket, *, replace: bool) -> list[str]:
     return present
 
 
-async def write(s3: Any, where: Bucket, key: str, data: bytes) -> None:
-    await s3.put_object(Bucket=where.bucket, Key=key, Body=data)
+async def write_stream(s3: Any, where: Bucket, key: str, stream: IO[bytes]) -> None:
+    """Upload from a file object: multipart in parts of a few MiB when large, memory flat."""
+    await s3.upload_fileobj(stream, where.bucket, key)
