@@ -55,6 +55,7 @@ class Target:
     creds: Path | None
     files: dict[str, Path]
     s3: dict[str, Bucket]  # the local stack's S3 source; none by default for a remote platform
+    ca_file: Path | None = None  # the CA NATS's certificate is verified with (TLS)
 
 
 def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str | None, db_name: str,
@@ -65,9 +66,12 @@ def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str
     here = nats_url is None and mongo_url is None
     bucket = f"s3://{os.environ.get('WEBOS_S3_BUCKET', 'webos')}"
     s3 = {"s3": Bucket.parse(bucket, endpoint_url=env["WEBOS_S3_ENDPOINT_URL"], **_s3_keys())} if here else {}
+    stack_ca = plan.tls_dir / "ca.pem"
+    given_ca = os.environ.get("WEBOS_NATS_CA_FILE")
+    ca = Path(given_ca) if given_ca else stack_ca if nats_url is None and stack_ca.exists() else None
     return Target(nats_url=nats_url or env["WEBOS_NATS_URL"], mongo_url=mongo_url or env["WEBOS_MONGO_URL"],
                   db_name=db_name, creds=creds or (local if local.exists() else None),
-                  files={"local": plan.state_dir / "files"}, s3=s3)
+                  files={"local": plan.state_dir / "files"}, s3=s3, ca_file=ca)
 
 
 def _s3_keys() -> dict[str, str | None]:
@@ -78,7 +82,8 @@ def _s3_keys() -> dict[str, str | None]:
 @asynccontextmanager
 async def operator_nats(t: Target) -> AsyncIterator[NATS]:
     nc = await nats.connect(t.nats_url, connect_timeout=5, max_reconnect_attempts=1,
-                            **connect_options(name="webos-cli", credential_file=t.creds, principal=OPERATOR))
+                            **connect_options(name="webos-cli", credential_file=t.creds, principal=OPERATOR,
+                                              ca_file=t.ca_file))
     try:
         yield nc
     finally:
