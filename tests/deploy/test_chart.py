@@ -106,6 +106,8 @@ def test_the_worker_is_probed_on_its_own_probe_port_not_through_nats(rendered) -
     assert worker["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "probes"}
     assert worker["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "probes"}
     assert "Service" not in {d["kind"] for d in docs if d["metadata"]["name"] == "worker"}, "probes only, no API"
+    annotations = _workloads(docs)["worker"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": "8790"}  # its task metrics
 
 
 def test_scaling_objects_cover_every_workload(rendered) -> None:
@@ -129,7 +131,9 @@ def test_only_the_gateway_is_reachable_from_outside(rendered) -> None:
                 assert name == "gateway", f"{name} must only admit named peers"
             else:
                 assert all(set(peer) <= {"podSelector", "namespaceSelector"} for peer in rule["from"])
-    assert policies["worker"]["spec"]["ingress"] == [], "the worker has no port"
+    monitoring = [{"namespaceSelector": {"matchLabels": {"webos.io/monitoring": "true"}}}]
+    assert policies["worker"]["spec"]["ingress"] == [{"from": monitoring, "ports": [
+        {"port": 8790, "protocol": "TCP"}]}], "the worker has no API: only Prometheus reaches its probe port"
     shell = policies["shell-ui"]["spec"]["ingress"][0]["from"]
     assert shell == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]
 

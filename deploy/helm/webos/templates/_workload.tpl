@@ -32,10 +32,9 @@ spec:
       labels:
         {{- $labels | nindent 8 }}
       annotations:
-        prometheus.io/scrape: {{ ternary "true" "false" (not (empty .port)) | quote }}
-        {{- if .port }}
-        prometheus.io/port: {{ .port | quote }}
-        {{- end }}
+        {{- /* /metrics on the API port, or on the probe port of a process without an API (the worker) */}}
+        prometheus.io/scrape: "true"
+        prometheus.io/port: {{ .port | default .probePort | quote }}
     spec:
       serviceAccountName: {{ .name }}
       terminationGracePeriodSeconds: 30
@@ -204,7 +203,12 @@ spec:
       app.kubernetes.io/name: {{ .name }}
   policyTypes: [Ingress]
   {{- if not .port }}
-  ingress: []                # no port: nobody connects to it
+  ingress:                   # no API: only Prometheus, for /metrics on the probe port
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              {{- toYaml $root.Values.monitoring.namespaceLabel | nindent 14 }}
+      ports: [{port: {{ .probePort }}, protocol: TCP}]
   {{- else }}
   ingress:
     {{- if .public }}
