@@ -169,7 +169,7 @@ async def copy(request: Request, response: Response, user: CurrentUser, body: Tr
 
 @router.get("/jobs/{job_id}")
 async def job(request: Request, user: CurrentUser, job_id: str) -> dict[str, Any]:
-    found = storage(request).jobs.get(job_id)
+    found = await storage(request).jobs.get(job_id)
     if found.owner != user.id and not user.is_admin:
         raise NotFound(f"No job {job_id}", details={"job": job_id})
     return found.to_dict()

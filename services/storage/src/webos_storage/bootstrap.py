@@ -34,11 +34,11 @@ from webos_storage.adapters.bus import ResourcesBus
 from webos_storage.adapters.guard import GuardedSource, SourceUnavailable
 from webos_storage.adapters.kinds import REMOTE
 from webos_storage.adapters.local import LocalDataSource
-from webos_storage.adapters.mongo import MongoFileIndex, MongoQuotaStore, MongoTrashStore
+from webos_storage.adapters.mongo import MongoFileIndex, MongoJobStore, MongoQuotaStore, MongoTrashStore
 from webos_storage.adapters.s3 import S3DataSource
 from webos_storage.domain.model import Mount, SourceRules
 from webos_storage.jobs import JobRunner
-from webos_storage.ports import EventBus, FileIndex, QuotaStore, TrashStore
+from webos_storage.ports import EventBus, FileIndex, JobStore, QuotaStore, TrashStore
 from webos_storage.service import StorageService
 from webos_storage.settings import SourceConfig, StorageSettings
 from webos_storage.shares import ShareSigner
@@ -128,7 +128,7 @@ def contributed_sources(settings: StorageSettings) -> list[DataSource]:
 async def build(settings: StorageSettings, *, db: Any = None, resources: Any = None,
                 sources: Mapping[str, DataSource] | None = None, index: FileIndex | None = None,
                 trash: TrashStore | None = None, bus: EventBus | None = None, quotas: QuotaStore | None = None,
-                directory: Directory | None = None) -> Container:
+                directory: Directory | None = None, job_store: JobStore | None = None) -> Container:
     configs = settings.sources()
     unavailable: dict[str, str] = {}
     if sources is None:
@@ -161,7 +161,11 @@ async def build(settings: StorageSettings, *, db: Any = None, resources: Any = N
     credentials = getattr(resources, "credentials", None)
     if directory is None and credentials is not None:  # who an ACL or a quota may name: auth's directory
         directory = AuthDirectory(settings.auth_url, credentials)
-    jobs = JobRunner(bus)
+    if job_store is None and db is not None:  # shared: every replica answers for every transfer
+        mongo_jobs = MongoJobStore(db)
+        await mongo_jobs.ensure_indexes()
+        job_store = mongo_jobs
+    jobs = JobRunner(bus, store=job_store)
     transfers = Transfers(service, jobs, background_bytes=settings.storage_background_bytes)
     return Container(service=service, transfers=transfers, jobs=jobs, sources=access.sources, access=access,
                      acls=Acls(service, directory), unavailable=unavailable)

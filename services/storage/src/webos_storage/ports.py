@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from webos_common.afs import DataSource
-from webos_storage.domain.model import IndexEntry, TrashItem
+from webos_storage.domain.model import IndexEntry, Job, TrashItem
 
-__all__ = ["DataSource", "EventBus", "FileIndex", "QuotaStore", "TrashStore"]
+__all__ = ["DataSource", "EventBus", "FileIndex", "JobStore", "QuotaStore", "TrashStore"]
 
 
 class FileIndex(Protocol):
@@ -53,3 +53,10 @@ class QuotaStore(Protocol):
 
 class EventBus(Protocol):
     async def emit(self, topic: str, payload: dict[str, Any]) -> None: ...
+
+
+class JobStore(Protocol):
+    """Where transfer jobs are kept, so that every replica answers for every job."""
+
+    async def save(self, job: Job) -> None: ...
+    async def get(self, job_id: str) -> Job | None: ...

@@ -59,7 +59,7 @@ class Transfers:
             await self._stream_all(user, source, target, files, progress, keep_source=keep_source)
 
         if job.bytes_total > self.background_bytes:
-            return {"job": self.jobs.start(job, work).to_dict(), "background": True}
+            return {"job": (await self.jobs.start(job, work)).to_dict(), "background": True}
         return {"job": (await self.jobs.run_inline(job, work)).to_dict(), "background": False}
 
     async def _walk(self, user: User, target: Target, path: str, *, readable_only: bool) -> list[tuple[str, int]]:

@@ -167,3 +167,30 @@ async def test_failed_transfer_takes_back_what_it_wrote(storage_app, tmp_path) -
         assert await h.snapshot("other") == {}
         await h.assert_index_matches("main")
         await h.assert_index_matches("other")
+
+
+async def test_every_replica_answers_for_a_transfer_job_and_a_lost_one_reads_interrupted(storage_app) -> None:
+    """Two storage replicas on one database: the job a move started on one is followed on the
+    other; a job whose replica was killed (no save for a minute) reads as failed, not running."""
+    from datetime import UTC, datetime, timedelta
+
+    from webos_storage.domain.model import Job
+
+    async with storage_app("local", storage_background_bytes=1024) as one, \
+            storage_app("local", storage_background_bytes=1024) as two:
+        await one.put("fs://main/big/a.bin", os.urandom(300_000))
+        started = await one.client.post("/files/copy", json={"src": "fs://main/big", "dst": "fs://local/big"},
+                                        headers=one.as_user("alice"))
+        assert started.status_code == 202, started.text
+        job_id = started.json()["job"]["id"]
+        seen = await two.client.get(f"/jobs/{job_id}", headers=two.as_user("alice"))
+        assert seen.status_code == 200, seen.text  # saved before the first replica answered
+        assert (await two.client.get(f"/jobs/{job_id}", headers=two.as_user("mallory"))).status_code == 404
+        done = await two.wait_job(job_id)
+        assert done["state"] == "succeeded" and done["bytes_done"] == 300_000 and done["progress"][-1] == 100
+        lost = Job(kind="copy", src="fs://main/x", dst="fs://local/x", owner="alice", state="running",
+                   bytes_total=10, updated=datetime.now(UTC) - timedelta(minutes=5))
+        await one.container.jobs.store.save(lost)
+        interrupted = (await two.client.get(f"/jobs/{lost.id}", headers=two.as_user("alice"))).json()
+        assert interrupted["state"] == "failed" and "interrupted" in interrupted["error"]
+        assert (await two.client.get("/jobs/nope", headers=two.as_user("alice"))).status_code == 404

@@ -8,12 +8,13 @@ import dataclasses
 import re
 import time
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
 from webos_common.afs import Urn, basename, join
-from webos_storage.domain.model import IndexEntry, TrashItem
+from webos_storage.domain.model import IndexEntry, Job, TrashItem
 
 _FIELDS = {f.name for f in dataclasses.fields(IndexEntry)}
 
@@ -142,3 +143,29 @@ class MongoQuotaStore:
             await self.quotas.delete_one({"_id": person})
         else:
             await self.quotas.replace_one({"_id": person}, {"bytes": limit}, upsert=True)
+
+
+class MongoJobStore:
+    """Transfer jobs in `storage_jobs`, kept a week after they finish."""
+
+    def __init__(self, db: Any, collection: str = "storage_jobs", *, keep_seconds: int = 7 * 86400) -> None:
+        self.jobs = db[collection]
+        self.keep_seconds = keep_seconds
+
+    async def ensure_indexes(self) -> None:
+        await self.jobs.create_index("finished", expireAfterSeconds=self.keep_seconds)
+
+    async def save(self, job: Job) -> None:
+        doc = dataclasses.asdict(job)
+        doc["_id"] = doc.pop("id")
+        await self.jobs.replace_one({"_id": job.id}, doc, upsert=True)
+
+    async def get(self, job_id: str) -> Job | None:
+        doc = await self.jobs.find_one({"_id": job_id})
+        if doc is None:
+            return None
+        doc["id"] = doc.pop("_id")
+        for key in ("created", "finished", "updated"):
+            if doc.get(key) is not None and doc[key].tzinfo is None:
+                doc[key] = doc[key].replace(tzinfo=UTC)
+        return Job(**doc)

@@ -93,6 +93,7 @@ class Job:
     error: str | None = None
     created: datetime = field(default_factory=now)
     finished: datetime | None = None
+    updated: datetime = field(default_factory=now)  # last saved by the replica running it
 
     @property
     def percent(self) -> int:
