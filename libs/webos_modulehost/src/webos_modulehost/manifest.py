@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from webos_common.afs_remote import wire as afs_remote
+from webos_common.bus.schemas import payload_schemas
 from webos_common.manifest import Collection, ModuleManifest
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.principal import emitted
@@ -63,5 +64,6 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         search_endpoint=search if has_search else None, reads=mod.reads,
         settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
         models=models, events_emitted=emitted(mod), events_consumed=sorted(mod.handlers),
+        event_schemas=payload_schemas(emitted(mod)),
         data_sources=[afs_remote.entry(source.id, source.capabilities()) for source in mod.data_sources],
     )
