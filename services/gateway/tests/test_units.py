@@ -42,6 +42,7 @@ def test_merge_prefixes_paths_and_renames_components() -> None:
     assert doc["components"]["schemas"]["storage.Item"] == {"type": "object", "title": "storage.Item"}
     assert doc["components"]["schemas"]["tasks.Item"] == {"type": "string", "title": "tasks.Item"}
     assert doc["x-webos-sources"] == {"storage": "ok", "tasks": "ok", "events": "unavailable"}
+    assert doc["externalDocs"]["url"] == "/api/events/asyncapi.json"  # the docs page links the event catalogue
 
 
 def test_rate_limits_config_and_counting() -> None:
