@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,14 +53,37 @@ def _upstream_template(route: Route) -> str:
     return "/{path}" if route.kind != "module" else f"/api/{route.name}/{{path}}"
 
 
-@contextmanager
+Headers = list[tuple[bytes, bytes]]
+
+
+class _Untraced:
+    """What `upstream_call` is without exported spans: no span, the headers as they are (a plain
+    object rather than a generator: it is on every proxied request)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, headers: Headers) -> None:
+        self.value: tuple[Span | None, Headers] = (None, headers)
+
+    def __enter__(self) -> tuple[Span | None, Headers]:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def upstream_call(method: str, base: str, target: str, route: Route,
-                  headers: list[tuple[bytes, bytes]]) -> Iterator[tuple[Span | None, list[tuple[bytes, bytes]]]]:
+                  headers: Headers) -> AbstractContextManager[tuple[Span | None, Headers]]:
     """A CLIENT span around one upstream call and the headers to send with it (their `traceparent`
-    names the span). Without exported spans: no span, the headers as they are."""
+    names the span)."""
     if not tracing.active():
-        yield None, headers
-        return
+        return _Untraced(headers)
+    return _traced_call(method, base, target, route, headers)
+
+
+@contextmanager
+def _traced_call(method: str, base: str, target: str, route: Route,
+                 headers: Headers) -> Iterator[tuple[Span | None, Headers]]:
     url = urlsplit(base)
     template = _upstream_template(route)
     method = method if method in METHODS else "_OTHER"
