@@ -25,6 +25,7 @@ def test_the_event_catalogue_describes_the_running_platform(platform: Platform) 
     messages, operations = doc["components"]["messages"], doc["operations"]
     # kernel payloads come from each service's own endpoint, modules' from their manifests
     assert messages["file.created"]["payload"] == {"$ref": "#/components/schemas/storage.FileChanged"}
+    assert "storage.send.storage.quota_changed" in operations  # declared, so its credential allows it
     assert messages["user.created"]["payload"] == {"$ref": "#/components/schemas/auth.UserEvent"}
     assert messages["settings.changed"]["payload"] == {"$ref": "#/components/schemas/settings.SettingsChanged"}
     assert messages["order.paid"]["payload"] == {"$ref": "#/components/schemas/orders.OrderPaid"}

@@ -158,7 +158,7 @@ class BusRole:
 KERNEL_EVENTS: dict[str, BusRole] = {
     "auth": BusRole(["user:created", "user:updated", "user:deleted", "user:logged_in",
                      "notification:send"]),  # access requests reach the admins
-    "storage": BusRole(["file:*", *TASK_TOPICS]),
+    "storage": BusRole(["file:*", "storage:quota_changed", *TASK_TOPICS]),
     "settings": BusRole(["settings:changed"]),
     "events": BusRole(["notification:created"], [">", "notification:send", "task:>"]),  # the log, the bell
     "shell-ui": BusRole([], ["notification:created", "task:>"]),  # pushed live to open pages
