@@ -26,6 +26,7 @@ def test_the_event_catalogue_describes_the_running_platform(platform: Platform) 
     # kernel payloads come from each service's own endpoint, modules' from their manifests
     assert messages["file.created"]["payload"] == {"$ref": "#/components/schemas/storage.FileChanged"}
     assert "storage.send.storage.quota_changed" in operations  # declared, so its credential allows it
+    assert messages["task.created"]["payload"] == {"$ref": "#/components/schemas/tasks.TaskRead"}  # a record event
     assert messages["user.created"]["payload"] == {"$ref": "#/components/schemas/auth.UserEvent"}
     assert messages["settings.changed"]["payload"] == {"$ref": "#/components/schemas/settings.SettingsChanged"}
     assert messages["order.paid"]["payload"] == {"$ref": "#/components/schemas/orders.OrderPaid"}
