@@ -16,7 +16,7 @@ SCHEMA = Path(__file__).resolve().parents[2] / "services/events/tests/asyncapi/a
 
 def test_the_event_catalogue_describes_the_running_platform(platform: Platform) -> None:
     with platform.api() as client:  # no token: public, like /api/openapi.json
-        doc = platform.until(lambda: _complete(client.get("/api/events/asyncapi.json").json()), timeout=30)
+        doc = platform.until(lambda: _complete(client.get("/api/events/asyncapi.json").json()), timeout=45)
         linked = client.get("/api/openapi.json").json()["externalDocs"]["url"]
     assert doc, "the catalogue never had every source"
     assert linked == "/api/events/asyncapi.json"
