@@ -64,6 +64,12 @@ async def test_server_span_carries_the_clients_trace_id(spans) -> None:
     work = next(s for s in finished if s.name == "work")
     assert _hex_trace(work) == CLIENT_TRACE
     assert work.parent.span_id == server[0].context.span_id  # a real child, not a sibling
+    # the stable HTTP semantic conventions, not the legacy attributes
+    attributes = server[0].attributes or {}
+    assert (server[0].name, attributes["http.route"]) == ("GET /work", "/work")
+    assert (attributes["http.request.method"], attributes["url.path"], attributes["http.response.status_code"]) == (
+        "GET", "/work", 200)
+    assert "http.method" not in attributes and "http.status_code" not in attributes
 
 
 async def test_request_without_traceparent_uses_one_trace_for_spans_and_context(spans) -> None:
@@ -134,6 +140,9 @@ async def test_httpx_client_span_is_the_parent_of_the_server_span(spans) -> None
     server_span = next(s for s in finished if s.kind == SpanKind.SERVER)
     assert {_hex_trace(client_span), _hex_trace(server_span)} == {CLIENT_TRACE}
     assert server_span.parent.span_id == client_span.context.span_id
+    attributes = client_span.attributes or {}
+    assert (attributes["http.request.method"], attributes["http.response.status_code"]) == ("GET", 200)
+    assert attributes["url.full"] == f"{base_url}/work" and "http.url" not in attributes
 
 
 def test_nothing_is_exported_without_an_endpoint() -> None:

@@ -47,10 +47,20 @@ async def test_proxied_requests_get_a_server_span_in_the_clients_trace(nats_url:
         assert resp.status_code == 200
         seen = context.parse_traceparent(resp.json()["headers"]["traceparent"])
         spans = exporter.get_finished_spans()
-        server = next(s for s in spans if s.kind == SpanKind.SERVER and s.name == "POST /api/auth/login")
+        # named by route template (bounded), with the stable HTTP attributes
+        server = next(s for s in spans if s.kind == SpanKind.SERVER and s.name == "POST /api/auth/{path}")
+        assert server.attributes["http.route"] == "/api/auth/{path}"
+        assert server.attributes["http.request.method"] == "POST" and "http.method" not in server.attributes
         assert format(server.context.trace_id, "032x") == CLIENT_TRACE
+        assert format(server.parent.span_id, "016x") == "00f067aa0ba902b7"  # the edge continues the client's
+        # one CLIENT span for the upstream call, under the server span; the upstream continues it
+        (upstream,) = [s for s in spans if s.kind == SpanKind.CLIENT]
+        assert upstream.parent.span_id == server.context.span_id
+        assert upstream.attributes["http.response.status_code"] == 200
+        assert upstream.attributes["url.full"] == f"{core_url}/login"
         assert seen is not None and seen[0] == CLIENT_TRACE
-        assert seen[1] == format(server.context.span_id, "016x")  # the upstream continues the edge's span
-        assert format(server.parent.span_id, "016x") == "00f067aa0ba902b7"  # ... which continues the client's
+        assert seen[1] == format(upstream.context.span_id, "016x")
+        assert resp.headers.get_list("traceparent") == [resp.headers["traceparent"]]  # each trace header once
+        assert len(resp.headers.get_list("x-request-id")) == 1
     finally:
         tracing.setup_tracing("gateway", env={})  # back to no exporter: the hot path stays span-free

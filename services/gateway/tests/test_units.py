@@ -42,6 +42,7 @@ def test_merge_prefixes_paths_and_renames_components() -> None:
     assert doc["components"]["schemas"]["storage.Item"] == {"type": "object", "title": "storage.Item"}
     assert doc["components"]["schemas"]["tasks.Item"] == {"type": "string", "title": "tasks.Item"}
     assert doc["x-webos-sources"] == {"storage": "ok", "tasks": "ok", "events": "unavailable"}
+    assert doc["externalDocs"]["url"] == "/api/events/asyncapi.json"  # the docs page links the event catalogue
 
 
 def test_rate_limits_config_and_counting() -> None:
@@ -96,3 +97,19 @@ def test_access_log_json_has_the_services_log_shape() -> None:
     record = json.loads(js.getvalue())
     assert {"time", "level", "service", "trace_id", "request_id", "user_id", "message"} <= set(record)
     assert record["time"].endswith("Z") and record["message"] == "GET /x -> 200"
+
+
+def test_span_names_are_route_templates_of_bounded_cardinality() -> None:
+    from webos_gateway.spans import route_template, server_span_details
+
+    live = {"tasks"}
+    assert route_template("/api/storage/files/123/content", live) == "/api/storage/{path}"
+    assert route_template("/api/tasks/tasks/abc", live) == "/api/tasks/{path}"
+    assert route_template("/api/nosuch1/x", live) == route_template("/api/nosuch2/y", live) == "/api/{module}/{path}"
+    assert route_template("/m/tasks/board", live) == "/{path}"
+    assert route_template("/api/openapi.json", live) == "/api/openapi.json"
+    assert route_template("/api/docs/assets/swagger-ui.css", live) == "/api/docs/assets/{name}"
+    details = server_span_details(lambda: live)
+    assert details({"method": "GET", "path": "/api/tasks/tasks/1"}) == (
+        "GET /api/tasks/{path}", {"http.route": "/api/tasks/{path}"})
+    assert details({"method": "BREW", "path": "/x"})[0] == "HTTP /{path}"

@@ -106,6 +106,7 @@ class ModuleManifest(BaseModel):
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
     events_emitted: list[str] = Field(default_factory=list)
     events_consumed: list[str] = Field(default_factory=list)
+    event_schemas: dict[str, dict[str, Any]] = Field(default_factory=dict)  # payload JSON Schema by emitted topic
     search_endpoint: str | None = None
     ui_components: list[str] = Field(default_factory=list)
     reads: list[str] = Field(default_factory=list)  # read grants: other modules' collections it reads

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote
 from loguru import logger
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from webos_common import context
+from webos_common import context, tracing
 from webos_common.metrics import HttpMetrics
 
 _QUIET = {"/healthz", "/readyz", "/metrics"}
@@ -37,7 +37,10 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
         trace = parsed[0] if parsed else context.new_trace_id()
-        span = context.new_span_id()
+        # the server span, when spans are exported: what the request's events (the outbox stores the
+        # ids) name as their parent, so their PRODUCER span hangs under a span that exists
+        recorded = tracing.recorded_span_ids()
+        span = recorded[1] if recorded is not None and recorded[0] == trace else context.new_span_id()
         rid = headers.get(context.REQUEST_ID) or context.new_request_id()
         context.trace_id.set(trace)
         context.span_id.set(span)

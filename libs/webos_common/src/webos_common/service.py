@@ -2,7 +2,8 @@
 
 Every service gets the same middleware (request id, traceparent, context),
 error handlers, `/healthz`, `/readyz` (the dependencies it declares:
-MongoDB ping, NATS connected, plus its own checks) and `/metrics`.
+MongoDB ping, NATS connected, plus its own checks), `/metrics` and
+`/event-schemas.json` (the payload schemas of the events it emits).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from webos_common import db, openapi, tracing
 from webos_common.bus import BusSettings, EventBus, identity
 from webos_common.bus.identity import BusIdentity
+from webos_common.bus.schemas import payload_schemas
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
 from webos_common.lifecycle import cancel_and_wait
@@ -37,6 +39,7 @@ from webos_common.metrics import HttpMetrics
 from webos_common.middleware import RequestContextMiddleware
 from webos_common.security import HttpJWKS, TokenVerifier
 from webos_common.security.jwks import JWKSSource
+from webos_common.security.nats_permissions import KERNEL_EVENTS
 from webos_common.security.service_auth import ServiceCredentials
 from webos_common.startup import Gate
 
@@ -231,6 +234,13 @@ def _health_router(resources: ServiceResources, metrics: HttpMetrics) -> APIRout
         ready = all(v == "ok" for v in results.values())
         body = {"status": "ready" if ready else "not_ready", "service": resources.name, "checks": results}
         return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/event-schemas.json")
+    async def event_schemas() -> dict[str, Any]:
+        """The payload schemas of the events this service emits, by topic (the events service's
+        catalogue merges them: it cannot import another service's models)."""
+        role = KERNEL_EVENTS.get(resources.name)
+        return payload_schemas(role.emits) if role is not None else {}
 
     @router.get("/metrics")
     async def metrics_endpoint() -> Response:

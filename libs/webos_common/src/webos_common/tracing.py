@@ -7,7 +7,8 @@ propagate, but nothing leaves the process. `OTEL_SDK_DISABLED=true` turns
 the SDK off entirely.
 
 `instrument_app(app)` adds the FastAPI server spans, `instrument_httpx()`
-the client spans (and `traceparent` on every outgoing httpx request).
+the client spans (and `traceparent` on every outgoing httpx request), both
+with the stable HTTP semantic conventions.
 
 For the bus and the task queue, which have no instrumentation of their own:
 
@@ -27,7 +28,7 @@ For the bus and the task queue, which have no instrumentation of their own:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
@@ -192,6 +193,14 @@ class _SpanTraceparent:
         await self.app(scope, receive, send)
 
 
+def stable_http_conventions() -> None:
+    """Make the HTTP instrumentations write the stable semantic conventions (`http.request.method`,
+    `url.path`, `http.response.status_code`, …) rather than the legacy ones (`http.method`, …).
+    They read `OTEL_SEMCONV_STABILITY_OPT_IN` once per process, when the first of them is built, so
+    every `instrument_*` here sets it first; a value the operator set is kept."""
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+
+
 def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics") -> None:
     """Server spans for every request of a FastAPI app (probes and scrapes excluded).
 
@@ -200,17 +209,26 @@ def instrument_app(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics"
 
     if getattr(app.state, "webos_traced", False):
         return
+    stable_http_conventions()
     app.state.webos_traced = True
     app.add_middleware(_SpanTraceparent)
     FastAPIInstrumentor.instrument_app(app, tracer_provider=provider(), excluded_urls=excluded_urls)
 
 
-def instrument_asgi(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics") -> Any:
+SpanDetails = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def instrument_asgi(app: Any, *, excluded_urls: str = "/healthz,/readyz,/metrics",
+                    span_details: SpanDetails | None = None) -> Any:
     """Server spans around a plain ASGI app (e.g. the gateway's edge, which is not a
-    FastAPI app): returns the wrapped app, with the same span → traceparent bridge."""
+    FastAPI app): returns the wrapped app, with the same span → traceparent bridge.
+    `span_details(scope)` gives the span's name and extra attributes (the default names
+    it by the raw path: pass one that names it by route template)."""
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
-    return OpenTelemetryMiddleware(_SpanTraceparent(app), tracer_provider=provider(), excluded_urls=excluded_urls)
+    stable_http_conventions()
+    return OpenTelemetryMiddleware(_SpanTraceparent(app), tracer_provider=provider(), excluded_urls=excluded_urls,
+                                   default_span_details=span_details)
 
 
 class _ContextTracer(trace.Tracer):
@@ -244,6 +262,7 @@ def instrument_httpx(client: Any = None) -> None:
     call made from a bus handler or a task stays in the caller's trace."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+    stable_http_conventions()
     if client is not None:
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=_ContextTracerProvider())
     elif not _state["httpx"]:

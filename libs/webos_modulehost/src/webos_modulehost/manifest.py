@@ -8,8 +8,10 @@ import uuid
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from webos_common.afs_remote import wire as afs_remote
+from webos_common.bus.schemas import payload_schemas
 from webos_common.manifest import Collection, ModuleManifest
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.principal import emitted
@@ -31,6 +33,23 @@ def base_url(settings: ModuleHostSettings) -> str:
         return public
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     return f"http://{host}:{settings.port}"
+
+
+RECORD_ACTIONS = ("created", "updated", "deleted", "restored")  # BaseService.emit: the record's read shape
+PURGED = {"title": "Purged", "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+
+
+def event_schemas(mod: LoadedModule) -> dict[str, dict[str, Any]]:
+    """The payload schema of each topic it emits: its services' record events (the read model, plus
+    `changed` on `updated`), then every model registered with `register_event` (which wins)."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for svc in mod.services:
+        read = getattr(svc, "read_schema", None)
+        if isinstance(read, type) and issubclass(read, BaseModel):
+            schema = read.model_json_schema(mode="serialization")
+            schemas |= {f"{svc.entity}:{action}": schema for action in RECORD_ACTIONS}
+        schemas[f"{svc.entity}:purged"] = PURGED
+    return schemas | payload_schemas(emitted(mod))
 
 
 def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instance: str) -> ModuleManifest:
@@ -63,5 +82,6 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         search_endpoint=search if has_search else None, reads=mod.reads,
         settings_schema=mod.settings_model.model_json_schema() if mod.settings_model else None,
         models=models, events_emitted=emitted(mod), events_consumed=sorted(mod.handlers),
+        event_schemas=event_schemas(mod),
         data_sources=[afs_remote.entry(source.id, source.capabilities()) for source in mod.data_sources],
     )

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from webos_common.service import create_service_app
 from webos_events import consumers
-from webos_events.routes import deadletters, events, live, notifications, tasks
+from webos_events.routes import catalogue, deadletters, events, live, notifications, tasks
 from webos_events.settings import EventsSettings
 
 
@@ -12,6 +12,6 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     settings = settings or EventsSettings()
     return create_service_app(
         "events", settings=settings, use_mongo=True, use_nats=True,
-        routers=[events.router, deadletters.router, notifications.router, tasks.router, live.router],
+        routers=[catalogue.router, events.router, deadletters.router, notifications.router, tasks.router, live.router],
         on_startup=[consumers.startup], on_shutdown=[consumers.shutdown],
     )

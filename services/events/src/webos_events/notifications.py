@@ -17,6 +17,7 @@ SEND = "notification:send"
 CREATED = "notification:created"
 
 register_event(SEND, NotificationIn)
+register_event(CREATED, NotificationRead)
 
 
 def _read(doc: dict[str, Any]) -> NotificationRead:

@@ -22,6 +22,7 @@ from webos_common.bus.streams import open_key_value
 from webos_common.module_registry import ModuleRegistry
 from webos_common.provision import rate_limit_bucket
 from webos_common.service import create_service_app
+from webos_gateway import spans
 from webos_gateway.openapi import OpenAPIMerger, openapi_router
 from webos_gateway.proxy import ProxyMiddleware
 from webos_gateway.rawclient import RawPool
@@ -45,7 +46,9 @@ def create_edge(settings: GatewaySettings | None = None) -> Any:
     app = _service_app(settings)
     edge: Any = ProxyMiddleware(app, gateway=app.state.gateway)
     if tracing.active():  # proxied requests never reach the FastAPI app's own instrumentation
-        edge = tracing.instrument_asgi(edge)
+        gw = app.state.gateway  # spans named by route template: modules the registry knows by name
+        edge = tracing.instrument_asgi(edge, span_details=spans.server_span_details(
+            lambda: getattr(getattr(gw, "table", None), "instances", ())))
     if settings.cors_origins:
         edge = CORSMiddleware(edge, **_cors_options(settings))
     # outermost: the client address (rate limits, X-Forwarded-For upstream) believes trusted proxies only

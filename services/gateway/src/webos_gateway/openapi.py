@@ -1,7 +1,8 @@
 """One OpenAPI document for the whole platform: every core service's and
 every live module's `/openapi.json`, paths under their gateway prefix,
 component names prefixed by their owner (`tasks.TaskRead`) so that two
-services' `Item` do not collide. Cached until the registry changes."""
+services' `Item` do not collide. Cached until the registry changes. It links
+the event catalogue (AsyncAPI), which Swagger UI shows at the top of `/api/docs`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from webos_gateway.state import Gateway
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+EVENT_CATALOGUE = "/api/events/asyncapi.json"  # served by the events service
 
 
 class OpenAPIMerger:
@@ -84,8 +86,10 @@ def merge(specs: list[tuple[str, dict[str, Any] | None]],
                                                                "bearerFormat": "JWT"}
     return {
         "openapi": "3.1.0",
-        "info": {"title": "WebOS API", "version": "1",
-                 "description": "Every core service and live module, through the gateway."},
+        "info": {"title": "WebOS API", "version": "1", "description": (
+            "Every core service and live module, through the gateway. The events they publish on the bus "
+            f"are in the event catalogue, an AsyncAPI 3.0 document: [{EVENT_CATALOGUE}]({EVENT_CATALOGUE}).")},
+        "externalDocs": {"description": "Event catalogue (AsyncAPI 3.0)", "url": EVENT_CATALOGUE},
         "paths": dict(sorted(paths.items())),
         "components": components,
         "security": [{"bearer": []}],

@@ -16,6 +16,7 @@ from typing import Any
 
 from webos_common.identity import User
 from webos_common.shell_frame import ui_prefix
+from webos_gateway import spans
 from webos_gateway.rawclient import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from webos_gateway.refusal import Refused
 from webos_gateway.routing import OWN, Route, classify
@@ -113,28 +114,34 @@ class ProxyMiddleware:
         sent = [0]
         for index, (base, instance) in enumerate(bases):
             data = stream_body(receive, limit, sent) if streamed else body
-            try:
-                resp = await gw.pool.request(scope["method"], base, target, req.headers, data,
-                                             content_length=req.content_length, host=req.host)
-            except UpstreamConnectError as exc:
-                gw.metrics.upstream_error(route.label, "connect")
-                if instance is not None:
-                    gw.table.mark_down(route.name, instance)
-                if index + 1 < len(bases) and sent[0] == 0:
-                    continue
-                raise Refused(*gw.unavailable(route, str(exc))) from exc
-            except UpstreamTimeout as exc:
-                gw.metrics.upstream_error(route.label, "timeout")
-                raise Refused(504, "upstream_timeout", f"{route.name} did not answer in time",
-                              {"upstream": route.name}) from exc
-            except UpstreamError as exc:
-                gw.metrics.upstream_error(route.label, "protocol")
-                raise Refused(502, "bad_gateway", f"{route.name} failed: {exc}", {"upstream": route.name}) from exc
-            try:
-                return await self.relay(resp, send, req, receive, watch=not streamed, page=route.kind == "shell",
-                                        framed=_view(route, scope["path"]))
-            finally:
-                resp.release()
+            with spans.upstream_call(scope["method"], base, target, route, req.headers) as (span, headers):
+                try:
+                    resp = await gw.pool.request(scope["method"], base, target, headers, data,
+                                                 content_length=req.content_length, host=req.host)
+                except UpstreamConnectError as exc:
+                    spans.failed(span, "connect")
+                    gw.metrics.upstream_error(route.label, "connect")
+                    if instance is not None:
+                        gw.table.mark_down(route.name, instance)
+                    if index + 1 < len(bases) and sent[0] == 0:
+                        continue
+                    raise Refused(*gw.unavailable(route, str(exc))) from exc
+                except UpstreamTimeout as exc:
+                    spans.failed(span, "timeout")
+                    gw.metrics.upstream_error(route.label, "timeout")
+                    raise Refused(504, "upstream_timeout", f"{route.name} did not answer in time",
+                                  {"upstream": route.name}) from exc
+                except UpstreamError as exc:
+                    spans.failed(span, "protocol")
+                    gw.metrics.upstream_error(route.label, "protocol")
+                    raise Refused(502, "bad_gateway", f"{route.name} failed: {exc}",
+                                  {"upstream": route.name}) from exc
+                spans.answered(span, int(resp.status))
+                try:
+                    return await self.relay(resp, send, req, receive, watch=not streamed,
+                                            page=route.kind == "shell", framed=_view(route, scope["path"]))
+                finally:
+                    resp.release()
         raise Refused(*gw.unavailable(route, "no live instance"))
 
     async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool, page: bool,

@@ -23,6 +23,8 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/auth/token",
     # storage's signed share links are the credential themselves (storage checks the signature)
     "/api/storage/shares/",
+    # the event catalogue, readable like the platform's OpenAPI document
+    "/api/events/asyncapi.json",
 ]
 
 

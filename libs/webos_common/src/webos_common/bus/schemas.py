@@ -6,6 +6,7 @@ validates again before its handler runs and dead-letters what fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -36,6 +37,17 @@ def schema_for(topic: str) -> type[BaseModel] | None:
 
 def registered_events() -> dict[str, type[BaseModel]]:
     return dict(_SCHEMAS)
+
+
+def payload_schemas(patterns: Iterable[str] = (">",), *, packages: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+    """The JSON Schema (as sent: serialization mode) of every registered topic under `patterns`,
+    only those whose model is defined in one of `packages` when given (the event catalogue's input)."""
+    from webos_common.bus.topics import topic_matches
+
+    wanted = list(patterns)
+    return {topic: model.model_json_schema(mode="serialization") for topic, model in sorted(_SCHEMAS.items())
+            if any(topic_matches(p, topic) for p in wanted)
+            and (not packages or model.__module__.split(".", 1)[0] in packages)}
 
 
 def validate_payload(topic: str, payload: BaseModel | dict[str, Any] | None) -> dict[str, Any]:

@@ -146,22 +146,42 @@ def base(name: str) -> Permissions:
 
 
 # -- the kernel's roles -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class BusRole:
+    """What a kernel process does with events: the topics it emits (its credential allows exactly
+    these) and the topic patterns it receives, durably or live. The event catalogue reads it too."""
+
+    emits: list[str]
+    receives: list[str] = field(default_factory=list)
+
+
+KERNEL_EVENTS: dict[str, BusRole] = {
+    "auth": BusRole(["user:created", "user:updated", "user:deleted", "user:logged_in",
+                     "notification:send"]),  # access requests reach the admins
+    "storage": BusRole(["file:*", "storage:quota_changed", *TASK_TOPICS]),
+    "settings": BusRole(["settings:changed"]),
+    "events": BusRole(["notification:created"], [">", "notification:send", "task:>"]),  # the log, the bell
+    "shell-ui": BusRole([], ["notification:created", "task:>"]),  # pushed live to open pages
+}
+WORKER_EVENTS = BusRole([*TASK_TOPICS, "notification:send"])  # every task worker (`<name>-worker`)
+
+
 def _kernel(name: str) -> Permissions:
     roles: dict[str, Permissions] = {
         "gateway": kv_reader(REGISTRY_BUCKET).add(kv_reader(RATE_LIMIT_BUCKET)).add(
             kv_writer(RATE_LIMIT_BUCKET, ">")),
-        "auth": emitter("auth", ["user:created", "user:updated", "user:deleted", "user:logged_in",
-                                 "notification:send"]).add(  # access requests reach the admins
+        "auth": emitter("auth", KERNEL_EVENTS["auth"].emits).add(
             kv_reader(REGISTRY_BUCKET)).add(  # the permissions modules declare in their manifests
             Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
         # modules' data sources: it follows the registry and calls their hosts
-        "storage": emitter("storage", ["file:*", *TASK_TOPICS]).add(kv_reader(REGISTRY_BUCKET)).add(
+        "storage": emitter("storage", KERNEL_EVENTS["storage"].emits).add(kv_reader(REGISTRY_BUCKET)).add(
             Permissions(publish={f"{AFS_PREFIX}.>"})),
-        "settings": emitter("settings", ["settings:changed"]).add(kv_reader(REGISTRY_BUCKET)).add(
+        "settings": emitter("settings", KERNEL_EVENTS["settings"].emits).add(kv_reader(REGISTRY_BUCKET)).add(
             kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
             Permissions(subscribe={"webos.settings.>"}, responds=True)),
-        "events": emitter("events", ["notification:created"]).add(Permissions(
+        "events": emitter("events", KERNEL_EVENTS["events"].emits).add(  # the catalogue reads manifests
+            kv_reader(REGISTRY_BUCKET)).add(Permissions(
             publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts",
                      "webos.settings.user", _api("CONSUMER.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.CREATE", DLQ_STREAM), _api("CONSUMER.DURABLE.CREATE", DLQ_STREAM, ">"),
@@ -202,7 +222,7 @@ def permissions_for(principal: Principal) -> Permissions | None:
     if principal.kind == "service":
         return perms.add(_kernel(name))
     if principal.kind == "worker":
-        return perms.add(task_worker(name)).add(emitter(name, [*TASK_TOPICS, "notification:send"]))
+        return perms.add(task_worker(name)).add(emitter(name, WORKER_EVENTS.emits))
     # a module host
     perms.add(emitter(name, principal.emits)).add(kv_writer(REGISTRY_BUCKET, f"manifest.{name}.*"))
     perms.publish.add(f"webos.settings.module.{name}")

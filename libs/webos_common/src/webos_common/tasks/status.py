@@ -18,9 +18,11 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from webos_common.bus.schemas import register_event
 from webos_common.bus.streams import open_key_value
+from webos_common.security.nats_permissions import TASK_TOPICS
 
 BUCKET = "webos_tasks"
 KEEP_SECONDS = 7 * 86400
@@ -73,6 +75,26 @@ class TaskRecord(BaseModel):
     deliveries: int = 0  # times a worker received it; > 1: an earlier worker vanished mid-run
     heartbeat_at: datetime | None = None  # the running worker's last sign of life
     checkpoint: Any = None  # how far a run got (`tasks.checkpoint`): where a later delivery resumes
+
+
+class TaskAnnouncement(BaseModel):
+    """The payload of `task:status` and `task:progress` (`middleware.announce`): registered so the
+    event catalogue describes it; every field optional, so no announcement is ever refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    task_id: str | None = None
+    name: str | None = None
+    state: TaskState | None = None
+    percent: float | None = None
+    message: str | None = None
+    error: str | None = None
+    attempts: int | None = None
+    user_id: str | None = None
+
+
+for _topic in TASK_TOPICS:
+    register_event(_topic, TaskAnnouncement)
 
 
 def observed(record: TaskRecord, now: datetime | None = None) -> TaskRecord:

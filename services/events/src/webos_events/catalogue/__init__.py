@@ -1,0 +1,13 @@
+"""The event catalogue: an AsyncAPI 3.0 document of every event type on the bus
+(`GET /asyncapi.json`, through the gateway `/api/events/asyncapi.json`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webos_common.service import ServiceResources
+from webos_events.catalogue import document, sources
+
+
+async def asyncapi(resources: ServiceResources) -> dict[str, Any]:
+    return document.build(await sources.gather(resources), nats_url=resources.settings.nats_url)
