@@ -15,7 +15,7 @@ Keys = Sequence[tuple[str, int]]
 def _compare(a: Any, b: Any) -> int:
     if a is None or b is None:
         return (a is not None) - (b is not None)
-    return (a > b) - (a < b)
+    return int(a > b) - int(a < b)
 
 
 def _value(row: dict[str, Any], field: str) -> Any:

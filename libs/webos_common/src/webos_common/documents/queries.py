@@ -100,7 +100,8 @@ def query_indexes(document: type) -> list[IndexModel]:
     return list(seen.values())
 
 
-def index_for(document: type, clause: Mapping[str, Any], equal: Iterable[str], order: Keys) -> Keys | None:
+def index_for(document: type, clause: Mapping[str, Any], equal: Iterable[str],
+              order: Sequence[tuple[str, int]]) -> Keys | None:
     """The keys of the index that serves the branch `clause` of the scope (a reach path), rows equal
     on the fields `equal`, in `order`: the declared query of that order matching most of `equal`."""
     lead = next((keys for _, keys, _ in _OWNED_PATHS if keys[0][0] in clause), None)
