@@ -195,3 +195,17 @@ async def test_a_cursor_of_another_order_is_422(jobs: BeanieRepository[Job]) -> 
         with pytest.raises(ValidationFailed) as bad:
             await jobs.page(None, sort=[("due", 1)], cursor=page.next_cursor)
     assert bad.value.details[0]["field"] == "cursor"
+
+
+async def test_an_index_already_there_under_another_name_is_kept(mongo_url: str, db_name: str) -> None:
+    """A deployment made `webos_list` (the same keys) before lists were declared: the host still starts."""
+    client = db.mongo_client(mongo_url)
+    try:
+        keys = [("owner_id", 1), ("deleted_at", 1), ("created_at", -1), ("_id", -1)]
+        await client[db_name]["list_jobs"].create_index(keys, name="webos_list")
+        await db.init_documents(client, db_name, [Job])
+        names = await Job.get_pymongo_collection().index_information()
+    finally:
+        await client.close()
+    assert "webos_list" in names and "webos_owner:-created_at" not in names
+    assert "webos_owner:state:due,title" in names and len(names) == 9
