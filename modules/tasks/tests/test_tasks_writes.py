@@ -128,3 +128,18 @@ async def test_cursor_pages_an_estimate_and_a_bad_cursor(client: httpx.AsyncClie
     assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "skip"
     estimated = (await client.get(API, params={"limit": 1, "meta": "estimate"}, headers=admin)).json()
     assert estimated["total"] >= 7 and estimated["has_more"] is True
+
+
+async def test_the_hand_made_indexes_are_dropped_and_the_declared_ones_made(client: httpx.AsyncClient,
+                                                                           app: Any) -> None:
+    """An install from before declared lists: the migration drops what served nothing but cost writes."""
+    from importlib import import_module
+
+    items = app.state.resources.db["tasks_items"]
+    await items.create_index([("owner_id", 1), ("status", 1)])
+    await items.create_index([("shares.id", 1)])
+    await import_module("webos_tasks.migrations.0002_declared_list_indexes").up(app.state.resources.db)
+    await import_module("webos_tasks.migrations.0002_declared_list_indexes").up(app.state.resources.db)  # twice: ok
+    names = set(await items.index_information())
+    assert not names & {"owner_id_1_status_1", "shares.id_1", "owner_id_1"}
+    assert {"webos_owner:-created_at", "webos_share:status:-priority,due_date", "webos_all:due_date"} <= names

@@ -15,5 +15,5 @@ async def up(db: Any) -> None:
         try:
             await items.drop_index(name)
         except OperationFailure as exc:
-            if exc.code != 27:  # IndexNotFound: a new install never had it
+            if exc.code not in (26, 27):  # NamespaceNotFound / IndexNotFound: a new install never had it
                 raise
