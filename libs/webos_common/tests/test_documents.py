@@ -74,7 +74,7 @@ class NoteService(BaseService[Note, NoteCreate, NoteUpdate, NoteRead]):
 @pytest.fixture
 async def mongo(mongo_url: str, db_name: str) -> AsyncIterator[object]:
     client = db.mongo_client(mongo_url)
-    await init_beanie(database=client[db_name], document_models=[Note, Page_])
+    await db.init_documents(client, db_name, [Note, Page_])
     yield client[db_name]
     await client.close()
 
@@ -85,9 +85,14 @@ def test_collection_names_carry_the_module_prefix() -> None:
     assert Note.Settings.use_state_management is False
 
 
-async def test_owner_index_exists(mongo: object) -> None:
+async def test_the_default_list_is_indexed_along_every_path_it_reaches_rows_by(mongo: object) -> None:
     info = await Note.get_pymongo_collection().index_information()
-    assert any(spec["key"] == [("owner_id", 1)] for spec in info.values())
+    keys = {tuple(k for k, _ in spec["key"]): spec.get("partialFilterExpression") for spec in info.values()}
+    tail = ("deleted_at", "created_at", "_id")
+    assert keys[("owner_id", *tail)] is None and keys[tail] is None
+    assert keys[("assignees", *tail)] == {"assignees": {"$gt": ""}}  # only rows assigned to someone
+    assert keys[("shares.id", *tail)] == {"shares.id": {"$gt": ""}}
+    assert len(info) == 5  # and the _id index: nothing else costs a write
 
 
 async def test_audit_fields_and_owner_come_from_the_context(mongo: object) -> None:

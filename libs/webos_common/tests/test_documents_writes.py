@@ -1,6 +1,6 @@
 """Writes that hold under contention, against a real MongoDB replica set:
 retried transactions, versions and If-Match, bulk updates with versions,
-idempotent creates, and lists served by their index."""
+and idempotent creates (lists: test_documents_lists)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from beanie import init_beanie
 from pymongo.errors import OperationFailure
 
 from webos_common import context, db
@@ -61,7 +60,7 @@ class CardService(BaseService[Card, CardCreate, CardUpdate, CardRead]):
 @pytest.fixture
 async def mongo(mongo_url: str, db_name: str) -> AsyncIterator[object]:
     client = db.mongo_client(mongo_url)
-    await init_beanie(database=client[db_name], document_models=[Card])
+    await db.init_documents(client, db_name, [Card])
     yield client[db_name]
     await client.close()
 
@@ -200,24 +199,3 @@ async def test_transient_errors_are_retried_then_a_409(mongo: object) -> None:
     with pytest.raises(Conflict) as exhausted:
         await run_transaction(client, hopeless, what="The card")
     assert exhausted.value.details == {"attempts": ATTEMPTS} and "The card" in exhausted.value.message
-
-
-async def test_the_default_list_is_served_by_its_index(service: CardService) -> None:
-    with context.as_user(ALICE):
-        for i in range(30):
-            await service.create(CardCreate(title=f"n{i}", body="x" * 100))
-        first = await service.list(limit=10, sort=[("created_at", -1)])
-        hitsed = await service.list(limit=10, sort=[("created_at", -1)], total=True)
-        slim = await service.list(limit=10, sort=[("created_at", -1)], fields=["title"])
-        with pytest.raises(ValidationFailed) as bad:
-            await service.list(fields=["nope"])
-    query = {"owner_id": "alice", "deleted_at": None}
-    plan = await Card.get_pymongo_collection().find(query).sort([("created_at", -1), ("_id", -1)]).limit(11).explain()
-    stats = plan["executionStats"]
-    winner = str(plan["queryPlanner"]["winningPlan"])
-    assert "'stage': 'SORT'" not in winner and "webos_list" in winner  # no sort in memory
-    assert stats["totalDocsExamined"] == 11
-    assert (first.has_more, first.total, hitsed.total) == (True, None, 30)
-    assert [c.title for c in first.items] == [f"n{i}" for i in range(29, 19, -1)]
-    assert slim.items[0] == {"id": first.items[0].id, "title": "n29"}
-    assert bad.value.details[0]["field"] == "fields"

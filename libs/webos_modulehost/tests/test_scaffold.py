@@ -31,7 +31,7 @@ def test_generated_module_tests_pass(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "pytest", str(root), "-q", "-p", "no:randomly"], cwd=tmp_path,
                          env=env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "5 passed" in run.stdout
+    assert "6 passed" in run.stdout
     project = Path(__file__).resolve().parents[3] / "pyproject.toml"  # `make lint`: strict types everywhere
     typed = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(project), str(root / "src")],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)

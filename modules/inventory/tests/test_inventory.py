@@ -111,3 +111,19 @@ async def test_a_retried_create_answers_the_first_response_and_lists_are_bounded
     assert len((await client.get(f"{API}/items", params={"sku": "R-7"}, headers=ann)).json()["items"]) == 1
     huge = await client.get(f"{API}/items", params={"limit": 2**70}, headers=ann)
     assert huge.status_code == 422 and huge.json()["error"]["details"][0]["field"] == "limit"
+
+
+async def test_the_catalogue_pages_by_sku_with_a_cursor_and_fields(client: httpx.AsyncClient,
+                                                                   ann: dict[str, str]) -> None:
+    for sku in ("C-3", "A-1", "B-2"):
+        await item(client, ann, sku=sku)
+    first = (await client.get(f"{API}/items", params={"limit": 2, "fields": "sku"}, headers=ann)).json()
+    rest = (await client.get(f"{API}/items", params={"limit": 2, "fields": "sku", "cursor": first["next_cursor"]},
+                             headers=ann)).json()
+    assert [i["sku"] for i in first["items"] + rest["items"]] == ["A-1", "B-2", "C-3"]
+    assert rest["has_more"] is False and rest["next_cursor"] is None
+    bad = await client.get(f"{API}/items", params={"fields": "sku,secret"}, headers=ann)
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "fields"
+    counted = (await client.get(f"{API}/items", params={"limit": 1, "meta": "total"}, headers=ann)).json()
+    assert counted["total"] == 3 and counted["skip"] == 0
+    assert (await client.get(f"{API}/items", params={"skip": 2}, headers=ann)).json()["items"][0]["sku"] == "C-3"

@@ -176,3 +176,15 @@ async def test_the_manifest_declares_the_approval_permission(client: httpx.Async
     declared = {p.name: p for p in app.state.manifest.permissions}
     assert {"orders.read", "orders.write", "orders.approve", "orders.admin"} <= set(declared)
     assert not declared["orders.approve"].default, "approving is granted by an admin, not to every user"
+
+
+async def test_orders_page_newest_first_with_a_cursor(client: httpx.AsyncClient, app: Any,
+                                                      ann: dict[str, str]) -> None:
+    bolt = await stock(app)
+    made = [(await order(client, ann, [{"item_id": bolt, "quantity": n}]))["id"] for n in (1, 2, 3)]
+    first = (await client.get(API, params={"limit": 2, "fields": "total"}, headers=ann)).json()
+    rest = (await client.get(API, params={"limit": 2, "cursor": first["next_cursor"]}, headers=ann)).json()
+    assert [o["id"] for o in first["items"] + rest["items"]] == made[::-1]
+    assert first["items"][0] == {"id": made[2], "total": 7.5}
+    bad = await client.get(API, params={"cursor": "x" * 30}, headers=ann)
+    assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "cursor"

@@ -101,3 +101,45 @@ async def test_list_has_more_meta_total_and_fields(client: httpx.AsyncClient, al
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "fields"
     bad = await client.get(API, params={"meta": "everything"}, headers=alice)
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "meta"
+
+
+async def test_cursor_pages_an_estimate_and_a_bad_cursor(client: httpx.AsyncClient, alice: dict[str, str],
+                                                         admin: dict[str, str]) -> None:
+    """Pages joined by `next_cursor` are the list once, in order; a cursor that is not one, or one
+    given with `skip`, is a 422 naming it; `meta=estimate` counts from the collection's metadata."""
+    for i in range(7):
+        await make(client, alice, title=f"c{i}")
+    params: dict[str, Any] = {"limit": 3, "fields": "title"}
+    seen, page = [], (await client.get(API, params=params, headers=alice)).json()
+    seen += [t["title"] for t in page["items"]]
+    while page["next_cursor"]:
+        resp = await client.get(API, params={**params, "cursor": page["next_cursor"]}, headers=alice)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        seen += [t["title"] for t in page["items"]]
+    assert seen == [f"c{i}" for i in range(6, -1, -1)] and page["has_more"] is False
+    first = (await client.get(API, params={"limit": 3}, headers=alice)).json()
+    resp = await client.get(API, params={"limit": 3, "sort": "title", "cursor": first["next_cursor"]}, headers=alice)
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "cursor"
+    for bad in ("not-a-cursor", "AAAA"):
+        resp = await client.get(API, params={"cursor": bad}, headers=alice)
+        assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "cursor", resp.text
+    resp = await client.get(API, params={"cursor": first["next_cursor"], "skip": 3}, headers=alice)
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "skip"
+    estimated = (await client.get(API, params={"limit": 1, "meta": "estimate"}, headers=admin)).json()
+    assert estimated["total"] >= 7 and estimated["has_more"] is True
+
+
+async def test_the_hand_made_indexes_are_dropped_and_the_declared_ones_made(client: httpx.AsyncClient,
+                                                                           app: Any) -> None:
+    """An install from before declared lists: the migration drops what served nothing but cost writes."""
+    from importlib import import_module
+
+    items = app.state.resources.db["tasks_items"]
+    await items.create_index([("owner_id", 1), ("status", 1)])
+    await items.create_index([("shares.id", 1)])
+    await import_module("webos_tasks.migrations.0002_declared_list_indexes").up(app.state.resources.db)
+    await import_module("webos_tasks.migrations.0002_declared_list_indexes").up(app.state.resources.db)  # twice: ok
+    names = set(await items.index_information())
+    assert not names & {"owner_id_1_status_1", "shares.id_1", "owner_id_1"}
+    assert {"webos_owner:-created_at", "webos_share:status:-priority,due_date", "webos_all:due_date"} <= names

@@ -24,9 +24,14 @@ def mongo_client(url: str, *, timeout: float = 1.0, **options: Any) -> AsyncMong
 
 
 async def init_documents(client: AsyncMongoClient[Any], db_name: str, documents: Sequence[type]) -> None:
-    """Register the service's Beanie documents (creates their indexes)."""
+    """Register the service's Beanie documents and create their indexes, those of the lists they
+    declare included (`documents.queries`)."""
     if documents:
+        from webos_common.documents.queries import ensure_query_indexes
+
         await init_beanie(database=client[db_name], document_models=list(documents))
+        for document in documents:
+            await ensure_query_indexes(document)
 
 
 async def ping(client: AsyncMongoClient[Any], seconds: float = 1.0) -> None:

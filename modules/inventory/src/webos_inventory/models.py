@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from webos_common.bus import register_event
-from webos_common.documents import CoreDocument, CreateModel, ReadModel, UpdateModel
+from webos_common.documents import CoreDocument, CreateModel, ListQuery, ReadModel, UpdateModel
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -25,7 +25,7 @@ class Item(CoreDocument):
 
     class Settings:
         name = "items"  # -> inventory_items
-        indexes = [[("sku", 1)]]
+        queries = [ListQuery(sort=["sku"])]  # the catalogue by SKU (and one SKU: its prefix)
 
 
 class Reservation(CoreDocument):
@@ -39,6 +39,7 @@ class Reservation(CoreDocument):
     class Settings:
         name = "reservations"  # -> inventory_reservations
         indexes = [[("order_id", 1)]]
+        queries: list[ListQuery] = []  # never listed
 
 
 class ItemCreate(CreateModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
-from webos_common.documents import EventPublisher, IdempotencyKey, Page
+from webos_common.documents import EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.paging import Limit, Skip
 from webos_common.registry import provide
 from webos_inventory.models import ItemCreate, ItemRead, ItemUpdate, Receipt
@@ -23,9 +23,10 @@ Service = Annotated[ItemService, Depends(item_service)]
 
 
 @router.get("/items", response_model=Page[ItemRead])
-async def list_items(service: Service, sku: str | None = None, skip: Skip = 0, limit: Limit = 50) -> Page[ItemRead]:
+async def list_items(service: Service, view: ListView, sku: str | None = None) -> Response:
+    """By SKU; `?cursor=` the page after, `?meta=total` counts every row, `?fields=a,b` only those fields."""
     filters = {} if sku is None else {"sku": sku}
-    return await service.list(filters, skip=skip, limit=limit, sort=[("sku", 1)])
+    return view.respond(await service.list(filters, sort=[("sku", 1)], **view.options))
 
 
 @router.post("/items", response_model=ItemRead, status_code=status.HTTP_201_CREATED)

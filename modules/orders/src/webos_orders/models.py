@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from webos_common.bus import register_event
-from webos_common.documents import CoreDocument, CreateModel, ReadModel
+from webos_common.documents import CoreDocument, CreateModel, ListQuery, ReadModel
 
 
 class Order(CoreDocument):
@@ -26,7 +26,8 @@ class Order(CoreDocument):
 
     class Settings:
         name = "orders"  # -> orders_orders
-        indexes = [[("state", 1), ("created_at", -1)], [("owner_id", 1)]]
+        indexes = [[("owner_id", 1)]]
+        queries = [ListQuery(), ListQuery(filter=["state"])]  # newest first, of every state or of one
 
 
 class LineIn(BaseModel):

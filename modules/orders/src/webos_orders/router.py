@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
-from webos_common.documents import EventPublisher, IdempotencyKey, Page
+from webos_common.documents import EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.documents.grants import ReadGrants
-from webos_common.paging import Limit, Skip
 from webos_common.registry import provide
 from webos_orders.handlers import SERVICES
 from webos_orders.models import OrderCreate, OrderRead
@@ -32,10 +31,10 @@ class TransitionIn(BaseModel):
 
 
 @router.get("/orders", response_model=Page[OrderRead])
-async def list_orders(service: Service, state: str | None = None, skip: Skip = 0,
-                      limit: Limit = 50) -> Page[OrderRead]:
+async def list_orders(service: Service, view: ListView, state: str | None = None) -> Response:
+    """Newest first; `?cursor=` the page after, `?meta=total` counts every row, `?fields=a,b` only those."""
     filters = {} if state is None else {"state": state}
-    return await service.list(filters, skip=skip, limit=limit, sort=[("created_at", -1)])
+    return view.respond(await service.list(filters, sort=[("created_at", -1)], **view.options))
 
 
 @router.post("/orders", response_model=OrderRead, status_code=status.HTTP_201_CREATED)

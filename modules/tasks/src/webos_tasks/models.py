@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 
 from webos_common.bus import register_event
-from webos_common.documents import CreateModel, OwnedDocument, OwnedReadModel, UpdateModel
+from webos_common.documents import CreateModel, ListQuery, OwnedDocument, OwnedReadModel, UpdateModel
 from webos_common.documents.sharing import RecordRule, UserRef
 
 
@@ -53,12 +53,10 @@ class Task(OwnedDocument):
 
     class Settings:
         name = "items"  # -> tasks_items
-        indexes = [
-            [("owner_id", 1), ("status", 1)],
-            [("owner_id", 1), ("due_date", 1)],
-            [("due_date", 1), ("status", 1)],
-            [("assignees", 1), ("status", 1)],
-            [("shares.id", 1)],
+        queries = [  # each gets its indexes (`webos_common.documents.queries`)
+            ListQuery(),                                                   # the list: newest first
+            ListQuery(filter=["status"], sort=["-priority", "due_date"]),  # a board column
+            ListQuery(sort=["due_date"]),                                  # next due: widget, reminders
         ]
 
 

@@ -62,7 +62,8 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,
                      due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
                      limit: int | None = None, total: bool = False, fields: list[str] | None = None,
-                     assigned_to_me: bool = False, mine: bool = False) -> Page[TaskRead]:
+                     assigned_to_me: bool = False, mine: bool = False, cursor: str | None = None,
+                     estimate: bool = False) -> Page[TaskRead]:
         filters: dict[str, Any] = {}
         me = context.current_user.get()
         if assigned_to_me and me is not None:
@@ -84,7 +85,8 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             due["$gte"] = due_after
         if due:
             filters["due_date"] = due
-        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort), total=total, fields=fields)
+        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort), total=total, fields=fields,
+                               cursor=cursor, estimate=estimate)
 
     async def board(self, *, per_column: int = 100) -> Board:
         self.can_read()

@@ -1,8 +1,9 @@
 """Documents and services for modules: `CoreDocument` (audit fields, soft
 delete), `OwnedDocument` (owner isolation on every query unless admin),
 the repository port and its Beanie adapter, `BaseService`, schema bases,
-string-named links, the pagination shape, and what generated routes share
-(conditional requests, `Idempotency-Key`, list options)."""
+string-named links, the pagination shape (keyset cursors), the lists a document declares and
+the indexes made from them, and what generated routes share (conditional requests,
+`Idempotency-Key`, list options)."""
 
 from webos_common.documents.base import CoreDocument, OwnedDocument, collection_name, module_of, utcnow
 from webos_common.documents.beanie_repository import BeanieRepository, etag, object_id
@@ -20,13 +21,15 @@ from webos_common.documents.ports import (
     cap_limit,
 )
 from webos_common.documents.publishers import BusPublisher, OutboxPublisher
+from webos_common.documents.queries import ListQuery, declared_queries, ensure_query_indexes, scan_stages
 from webos_common.documents.schemas import CreateModel, IdStr, OwnedReadModel, ReadModel, UpdateModel
 from webos_common.documents.service import BaseService
 
 __all__ = [
     "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BusPublisher", "Conditional", "CoreDocument",
     "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "IdempotencyKey", "IdempotencyStore", "Link",
-    "LinkValue", "ListView", "NullPublisher",
+    "LinkValue", "ListQuery", "ListView", "NullPublisher",
     "OutboxPublisher", "OwnedDocument", "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository",
-    "UpdateModel", "cap_limit", "collection_name", "documents", "etag", "module_of", "object_id", "utcnow",
+    "UpdateModel", "cap_limit", "collection_name", "declared_queries", "documents", "ensure_query_indexes", "etag",
+    "module_of", "object_id", "scan_stages", "utcnow",
 ]

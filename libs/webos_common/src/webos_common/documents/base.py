@@ -14,12 +14,11 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from beanie import Document, Indexed, PydanticObjectId
+from beanie import Document, PydanticObjectId
 from beanie.odm.fields import ExpressionField
 from bson import ObjectId
 from pydantic import BaseModel, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
-from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
 def utcnow() -> datetime:
@@ -102,18 +101,6 @@ def _restore_field_defaults(cls: type[BaseModel]) -> None:
                 break
 
 
-def _list_indexes(cls: type) -> list[IndexModel]:
-    """The index that serves the default list (the person's live rows, newest first, `_id` breaking ties)
-    without a sort in memory; `Settings.list_index = False` leaves it out."""
-    settings = cls.__dict__.get("Settings")
-    if settings is not None and getattr(settings, "list_index", True) is False:
-        return []
-    keys = [("deleted_at", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
-    if "owner_id" in getattr(cls, "model_fields", {}):
-        keys.insert(0, ("owner_id", ASCENDING))
-    return [IndexModel(keys, name="webos_list")]
-
-
 class CoreDocument(Document):
     """Audit fields filled from the context user, and soft delete."""
 
@@ -149,9 +136,6 @@ class CoreDocument(Document):
             if settings is not None:
                 attrs.update({k: v for k, v in vars(settings).items() if not k.startswith("__")})
         attrs["name"] = collection_name(cls)
-        own = [i for i in attrs.get("indexes", [])
-               if not (isinstance(i, IndexModel) and i.document["name"] == "webos_list")]
-        attrs["indexes"] = [*own, *_list_indexes(cls)]
         cls.Settings = type("Settings", (), attrs)  # type: ignore[misc,assignment]
         # pydantic wraps model_post_init once per subclass level; one flat init instead.
         privates = cls.__private_attributes__.items()
@@ -184,9 +168,9 @@ class OwnedDocument(CoreDocument):
     access: read|write}`) and assign it to people (`assignees`). Non-admins see only what
     they own or what is shared with or assigned to them (see `documents.sharing`)."""
 
-    owner_id: Annotated[str, Indexed()] = ""
+    owner_id: str = ""  # indexed by the declared queries (`documents.queries`), each led by it
     shares: list[dict[str, str]] = Field(default_factory=list)
-    assignees: Annotated[list[str], Indexed()] = Field(default_factory=list)
+    assignees: list[str] = Field(default_factory=list)
 
 
 OWNER_FIELD = "owner_id"

@@ -13,6 +13,7 @@ never forbidden.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -21,16 +22,23 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from loguru import logger
 from pymongo import ReturnDocument
+from pymongo.errors import OperationFailure
 
 from webos_common import context
+from webos_common.documents import keyset
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
+from webos_common.documents.merge import merged
 from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
+from webos_common.documents.queries import index_for
 from webos_common.documents.sharing import RecordRule, access_clauses
 from webos_common.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
 from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
+_BAD_VALUE = 2  # what a hint naming no index gets
+Path = tuple[dict[str, Any], list[tuple[str, int]] | None]  # a query and the keys of its index (None: any)
 
 # changed only by their own use cases (sharing and assigning go through `set_access`)
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by",
@@ -100,6 +108,15 @@ def _with_tiebreak(sort: Sort | None) -> list[tuple[str, int]] | None:
     return keys
 
 
+def _projection(fields: Sequence[str] | None, order: Sort | None) -> dict[str, int] | None:
+    """The fields asked for, and the sort keys (the next page's cursor is made of them)."""
+    if not fields:
+        return None
+    wanted = {("_id" if f == "id" else f): 1 for f in fields}
+    wanted.update({name: 1 for name, _ in order or ()})
+    return wanted
+
+
 def _renamed_id(row: dict[str, Any]) -> dict[str, Any]:
     if "_id" in row:
         row["id"] = str(row.pop("_id"))
@@ -153,6 +170,19 @@ class BeanieRepository(Generic[D]):
                 return {"$and": [query, {"$or": reach}]}
             query["$or"] = reach
         return query
+
+    def paths(self, filter: Filter | None, *, sort: Sort | None, deleted: bool = False) -> list[Path]:
+        """A sorted read as one query per path the scope reaches rows by, each with the index that
+        serves it in order (`documents.queries`): MongoDB plans the branches of one `$or` without
+        the sort, so one query would pick an index per branch that may not keep the order."""
+        query = dict(filter or {})
+        scope = self.scope(deleted=deleted)
+        reach = scope.pop("$or", None)
+        query.update(scope)
+        if reach is None or not sort:
+            return [(self.scoped(filter, deleted=deleted), None)]
+        keys = [k for k, v in query.items() if not k.startswith("$") and not isinstance(v, dict)]
+        return [(keyset.combine(query, clause), index_for(self.document, clause, keys, sort)) for clause in reach]
 
     # -- writes -----------------------------------------------------------
     def _stamp(self, doc: D, user: User | None, now: datetime) -> dict[str, Any]:
@@ -298,37 +328,86 @@ class BeanieRepository(Generic[D]):
         validate = self.document.__pydantic_validator__.validate_python
         return [validate(raw) for raw in rows]
 
+    def _queries(self, filter: Filter | None, *, sort: Sort | None, deleted: bool,
+                 cursor: str | None = None) -> tuple[list[Path], list[tuple[str, int]] | None]:
+        """The queries of a read and its order (`cursor`: only the rows after that position)."""
+        order = _with_tiebreak(sort or ([("_id", 1)] if cursor else None))
+        if cursor is not None:
+            assert order is not None
+            filter = keyset.combine(filter or {}, keyset.after(order, keyset.decode(cursor, order)))
+        return self.paths(filter, sort=order, deleted=deleted), order
+
     async def _rows(self, filter: Filter | None, *, skip: int, limit: int, sort: Sort | None, deleted: bool,
-                    fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        projection = {("_id" if f == "id" else f): 1 for f in fields} if fields else None
-        cursor = self.collection.find(self.scoped(filter, deleted=deleted), projection, skip=max(0, skip),
-                                      limit=limit, sort=_with_tiebreak(sort))
-        rows: list[dict[str, Any]] = await cursor.to_list(limit)
+                    fields: Sequence[str] | None = None, cursor: str | None = None) -> list[dict[str, Any]]:
+        queries, order = self._queries(filter, sort=sort, deleted=deleted, cursor=cursor)
+        projection = _projection(fields, order)
+        if len(queries) == 1:
+            query, hint = queries[0]
+            return await self._find(query, projection, skip=max(0, skip), limit=limit, sort=order, hint=hint)
+        assert order is not None
+        found = await asyncio.gather(*(self._find(query, projection, skip=0, limit=skip + limit, sort=order,
+                                                  hint=hint) for query, hint in queries))
+        return merged(order, found, skip=skip, limit=limit)
+
+    async def _find(self, query: dict[str, Any], projection: dict[str, int] | None, *, skip: int, limit: int,
+                    sort: list[tuple[str, int]] | None, hint: Any) -> list[dict[str, Any]]:
+        options: dict[str, Any] = {"hint": hint} if hint else {}
+        try:
+            rows: list[dict[str, Any]] = await self.collection.find(
+                query, projection, skip=skip, limit=limit, sort=sort, **options).to_list(limit)
+        except OperationFailure as exc:
+            if not hint or exc.code != _BAD_VALUE:
+                raise
+            logger.warning("{}: no index {} (a declared query's): read without it", self.label, hint)
+            return await self._find(query, projection, skip=skip, limit=limit, sort=sort, hint=None)
         return rows
+
+    async def explain(self, filter: Filter | None = None, *, sort: Sort | None = None, limit: int = 21,
+                      deleted: bool = False, cursor: str | None = None) -> list[dict[str, Any]]:
+        """MongoDB's plans of the queries a page with these options runs (see `queries.scan_stages`)."""
+        queries, order = self._queries(filter, sort=sort, deleted=deleted, cursor=cursor)
+        return [await self.collection.find(query, sort=order, limit=limit, **({"hint": hint} if hint else {})
+                                           ).explain() for query, hint in queries]
 
     async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
         return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted)))
 
+    async def estimate(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
+        """The collection's row count from its metadata when the list is every row of it (no filter,
+        nobody's scope); the exact count otherwise."""
+        if not filter and not deleted and self.scope().keys() == {"deleted_at"}:
+            return int(await self.collection.estimated_document_count())
+        return await self.count(filter, deleted=deleted)
+
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False, total: bool = False,
-                   fields: Sequence[str] | None = None) -> Page[Any]:
-        """One page: `limit + 1` rows fetched to know `has_more`; the exact `total` counted only when asked
-        (or known: the last page). With `fields`, items are those fields of the rows, unvalidated dicts."""
+                   fields: Sequence[str] | None = None, cursor: str | None = None,
+                   estimate: bool = False) -> Page[Any]:
+        """One page: `limit + 1` rows fetched to know `has_more`, and `next_cursor` (the rows after
+        this page, see `keyset`). `total` is counted only when asked (`estimate`: from the collection's
+        metadata where it can be) or known (the last page). With `fields`, items are those fields of
+        the rows, unvalidated dicts."""
         limit = cap_limit(limit, self.max_limit)
         skip = max(0, skip)
-        rows = await self._rows(filter, skip=skip, limit=limit + 1, sort=sort, deleted=deleted, fields=fields)
+        rows = await self._rows(filter, skip=skip, limit=limit + 1, sort=sort, deleted=deleted, fields=fields,
+                                cursor=cursor)
         has_more = len(rows) > limit
         del rows[limit:]
-        items: list[Any]
+        order = _with_tiebreak(sort)
+        following = keyset.encode(order, rows[-1]) if has_more and rows and order else None
+        items = self._items(rows, fields)
+        count: int | None = skip + len(items) if not has_more and cursor is None else None
+        if (total or estimate) and count is None:
+            count = await (self.count(filter, deleted=deleted) if total else self.estimate(filter, deleted=deleted))
+        return Page[Any](items=items, total=count, skip=skip, limit=limit, has_more=has_more,
+                         next_cursor=following)
+
+    def _items(self, rows: list[dict[str, Any]], fields: Sequence[str] | None) -> list[Any]:
         if fields:
-            items = [_renamed_id(row) for row in rows]
-        else:
-            validate = self.document.__pydantic_validator__.validate_python
-            items = [validate(raw) for raw in rows]
-        count: int | None = skip + len(items) if not has_more else None
-        if total and count is None:
-            count = await self.count(filter, deleted=deleted)
-        return Page[Any](items=items, total=count, skip=skip, limit=limit, has_more=has_more)
+            wanted = {"_id" if f == "id" else f for f in fields}
+            return [_renamed_id({k: v for k, v in row.items() if k in wanted}) for row in rows]
+        validate = self.document.__pydantic_validator__.validate_python
+        return [validate(raw) for raw in rows]
 
     async def aggregate(self, pipeline: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         stages = [{"$match": self.scope()}, *pipeline]

@@ -23,7 +23,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from webos_common.documents.beanie_repository import etag
 from webos_common.documents.idempotency import HEADER
 from webos_common.documents.ports import Page
-from webos_common.errors import NotModified, PreconditionFailed
+from webos_common.errors import NotModified, PreconditionFailed, ValidationFailed
 from webos_common.paging import Limit, Skip
 
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, min_length=1, max_length=200)]
@@ -74,7 +74,9 @@ Conditional = Annotated[_Conditional, Depends(_conditional)]
 
 
 class _ListView:
-    """`skip`, `limit`, `meta=total` (count the rows: costs a scan) and `fields=a,b` (only those fields)."""
+    """`skip` or `cursor` (a page's `next_cursor`: the rows after it, as cheap as the first page),
+    `limit`, `meta=total` (count the rows: costs a scan; `meta=estimate`: from the collection's
+    metadata where it can be) and `fields=a,b` (only those fields)."""
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
@@ -85,9 +87,14 @@ class _ListView:
 
 
 async def _list_view(skip: Skip = 0, limit: Limit = 50,
-                     meta: Annotated[str | None, Query(pattern="^total$")] = None,
-                     fields: Annotated[str | None, Query(max_length=1000)] = None) -> _ListView:
-    return _ListView({"skip": skip, "limit": limit, "total": meta == "total",
+                     meta: Annotated[str | None, Query(pattern="^(total|estimate)$")] = None,
+                     fields: Annotated[str | None, Query(max_length=1000)] = None,
+                     cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None) -> _ListView:
+    if cursor is not None and skip:
+        raise ValidationFailed("Invalid input: skip (a cursor already says where the page starts)", details=[
+            {"field": "skip", "location": "query", "type": "value_error", "message": "give skip or cursor"}])
+    return _ListView({"skip": skip, "limit": limit, "total": meta == "total", "estimate": meta == "estimate",
+                      "cursor": cursor,
                       "fields": [f.strip() for f in fields.split(",") if f.strip()] if fields else None})
 
 

@@ -19,14 +19,16 @@ MAX_LIMIT = 100
 
 
 class Page(BaseModel, Generic[T]):
-    """`{items, total, skip, limit, has_more}` — the one list shape. `total` is null unless it was asked
-    for (`?meta=total`) or is known anyway (the last page): counting every time costs a scan of every row."""
+    """`{items, total, skip, limit, has_more, next_cursor}` — the one list shape. `total` is null unless it
+    was asked for (`?meta=total`) or is known anyway (the last page): counting every time costs a scan of
+    every row. `next_cursor` (sorted lists) asks for the rows after this page (`?cursor=`)."""
 
     items: list[T]
     total: int | None
     skip: int
     limit: int
     has_more: bool
+    next_cursor: str | None = None
 
     @classmethod
     def of(cls, items: list[Any], *, total: int, skip: int, limit: int) -> Page[Any]:
@@ -51,7 +53,8 @@ class Repository(Protocol[D]):
     async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int: ...
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False, total: bool = False,
-                   fields: Sequence[str] | None = None) -> Page[Any]: ...
+                   fields: Sequence[str] | None = None, cursor: str | None = None,
+                   estimate: bool = False) -> Page[Any]: ...
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D: ...
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,

@@ -116,10 +116,12 @@ class BaseService(Generic[D, C, U, R]):
         return self.read(await self.repo.get(id))
 
     async def list(self, filters: Filter | None = None, *, skip: int = 0, limit: int | None = None,
-                   sort: Sort | None = None, total: bool = False, fields: Sequence[str] | None = None) -> Page[R]:
+                   sort: Sort | None = None, total: bool = False, fields: Sequence[str] | None = None,
+                   cursor: str | None = None, estimate: bool = False) -> Page[R]:
+        """A page of the rows one may read; `cursor` (a page's `next_cursor`) for the rows after it."""
         self.can_read()
         page = await self.repo.page(filters, skip=skip, limit=limit, sort=sort, total=total,
-                                    fields=self.projection(fields))
+                                    fields=self.projection(fields), cursor=cursor, estimate=estimate)
         return self._page(page)
 
     def projection(self, fields: Sequence[str] | None) -> Sequence[str] | None:
@@ -249,4 +251,5 @@ class BaseService(Generic[D, C, U, R]):
 
     def _page(self, page: Page[Any]) -> Page[R]:
         items = [item if isinstance(item, dict) else self.read(item) for item in page.items]
-        return Page[Any](items=items, total=page.total, skip=page.skip, limit=page.limit, has_more=page.has_more)
+        return Page[Any](items=items, total=page.total, skip=page.skip, limit=page.limit, has_more=page.has_more,
+                         next_cursor=page.next_cursor)

@@ -86,10 +86,12 @@ def access_clauses(user: User, *, write: bool, rules: Sequence[RecordRule] = ())
     by_role: dict[str, Any] = {"kind": "role", "id": {"$in": list(user.roles)}}
     if write:
         share["access"] = by_role["access"] = "write"
-    clauses: list[dict[str, Any]] = [{"owner_id": user.id}, {"assignees": user.id},
-                                     {"shares": {"$elemMatch": share}}]
-    if user.roles:
-        clauses.append({"shares": {"$elemMatch": by_role}})
+    # one clause for every share (one query on the partial `shares.id` index, which the
+    # `shares.id` beside the `$elemMatch` lets the planner use)
+    ids = [user.id, *user.roles]
+    clauses: list[dict[str, Any]] = [{"owner_id": user.id}, {"assignees": user.id}, {
+        "shares.id": ids[0] if len(ids) == 1 else {"$in": ids},
+        "shares": {"$elemMatch": {"$or": [share, by_role]} if user.roles else share}}]
     for rule in rules:
         if rule.role in user.roles and (rule.access == "write" or not write):
             clauses.append(dict(rule.where))

@@ -1,0 +1,158 @@
+"""The lists a document serves, declared once, and the indexes derived from them (seed 004).
+
+    class Task(OwnedDocument):
+        class Settings:
+            queries = [ListQuery(),                                   # the default list: newest first
+                       ListQuery(filter=["status"], sort=["-priority", "due_date"])]
+
+A query is equality `filter` fields and a `sort` (`"-created_at"`: descending). Without a
+declaration a document serves the default list. Each query gets one index per path the
+repository's scope reaches rows by: everyone's live rows (admins, and documents nobody owns),
+and for an `OwnedDocument` also the person's own rows, the rows assigned to them and the rows
+shared with them or their roles (partial indexes: only rows that have assignees or shares).
+The repository repeats the scope in every branch of its `$or`, so each branch walks its index
+in sort order and MongoDB merges them (`SORT_MERGE`): no collection scan, no sort in memory.
+`ensure_query_indexes` creates them (the module host does at start, through `db.init_documents`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import OperationFailure
+
+Keys = list[tuple[str, int]]
+
+_CONFLICT = {85, 86}  # IndexOptionsConflict / IndexKeySpecsConflict: the same keys under another name
+# (name, leading keys, partial filter): the reach paths of `documents.sharing.access_clauses`
+_OWNED_PATHS: tuple[tuple[str, Keys, dict[str, Any] | None], ...] = (
+    ("owner", [("owner_id", ASCENDING)], None),
+    ("assignee", [("assignees", ASCENDING)], {"assignees": {"$gt": ""}}),
+    ("share", [("shares.id", ASCENDING)], {"shares.id": {"$gt": ""}}),
+)
+_EVERYONE: tuple[str, Keys, dict[str, Any] | None] = ("all", [], None)
+
+
+def sort_keys(sort: Iterable[str]) -> Keys:
+    """`["-due_date", "title"]` -> `[("due_date", -1), ("title", 1)]`."""
+    return [(s[1:], DESCENDING) if s.startswith("-") else (s, ASCENDING) for s in sort]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A list a document serves: rows equal on `filter`, in `sort` order (`_id` breaks ties)."""
+
+    sort: tuple[str, ...] = ("-created_at",)
+    filter: tuple[str, ...] = ()
+
+    def __init__(self, *, sort: Sequence[str] = ("-created_at",), filter: Sequence[str] = ()) -> None:
+        if isinstance(sort, str) or isinstance(filter, str):
+            raise TypeError("sort and filter are lists of field names")
+        if not sort:
+            raise ValueError("a list query needs a sort")
+        object.__setattr__(self, "sort", tuple(sort))
+        object.__setattr__(self, "filter", tuple(filter))
+
+    @property
+    def keys(self) -> Keys:
+        """The sort with the `_id` tie-break the repository adds."""
+        keys = sort_keys(self.sort)
+        return keys if keys[-1][0] == "_id" else [*keys, ("_id", keys[-1][1])]
+
+    def describe(self) -> str:
+        return f"filter {list(self.filter)} sort {list(self.sort)}"
+
+
+def declared_queries(document: type) -> list[ListQuery]:
+    """`Settings.queries`, or the default list (newest first) when a document declares none."""
+    settings = getattr(document, "Settings", None)
+    queries = getattr(settings, "queries", None)
+    return [ListQuery()] if queries is None else list(queries)
+
+
+def _owned(document: type) -> bool:
+    from webos_common.documents.base import OwnedDocument
+
+    return isinstance(document, type) and issubclass(document, OwnedDocument)
+
+
+def _keys(lead: Keys, query: ListQuery) -> Keys:
+    return [*lead, ("deleted_at", ASCENDING), *((f, ASCENDING) for f in query.filter), *query.keys]
+
+
+def query_indexes(document: type) -> list[IndexModel]:
+    """One index per declared query and reach path (identical key patterns once)."""
+    paths = (_EVERYONE, *_OWNED_PATHS) if _owned(document) else (_EVERYONE,)
+    seen: dict[tuple[tuple[str, int], ...], IndexModel] = {}
+    for query in declared_queries(document):
+        for name, lead, partial in paths:
+            keys = _keys(lead, query)
+            if tuple(keys) in seen:
+                continue
+            options: dict[str, Any] = {"name": _name(name, query)}
+            if partial is not None:
+                options["partialFilterExpression"] = partial
+            seen[tuple(keys)] = IndexModel(keys, **options)
+    return list(seen.values())
+
+
+def index_for(document: type, clause: Mapping[str, Any], equal: Iterable[str],
+              order: Sequence[tuple[str, int]]) -> Keys | None:
+    """The keys of the index that serves the branch `clause` of the scope (a reach path), rows equal
+    on the fields `equal`, in `order`: the declared query of that order matching most of `equal`."""
+    lead = next((keys for _, keys, _ in _OWNED_PATHS if keys[0][0] in clause), None)
+    fields = set(equal)
+    fitting = [q for q in declared_queries(document) if q.keys == list(order) and fields.issuperset(q.filter)]
+    if lead is None or not fitting:
+        return None
+    return _keys(lead, max(fitting, key=lambda q: len(q.filter)))
+
+
+def _name(path: str, query: ListQuery) -> str:
+    where = "+".join(query.filter)
+    return f"webos_{path}{':' + where if where else ''}:{','.join(query.sort)}"
+
+
+async def ensure_query_indexes(document: type) -> list[str]:
+    """Create the indexes of `document`'s declared queries (a no-op for those that exist);
+    an index already there with the same keys under another name is kept. Their names."""
+    collection = document.get_pymongo_collection()  # type: ignore[attr-defined]
+    models = query_indexes(document)
+    if not models:
+        return []
+    try:
+        return list(await collection.create_indexes(models))
+    except OperationFailure as exc:
+        if exc.code not in _CONFLICT:
+            raise
+    made = []
+    for model in models:  # one by one, keeping what exists under an older name
+        try:
+            made += await collection.create_indexes([model])
+        except OperationFailure as exc:
+            if exc.code not in _CONFLICT:
+                raise
+            logger.info("{}: index {} exists under another name", collection.name, model.document["name"])
+    return made
+
+
+def scan_stages(explain: Mapping[str, Any]) -> list[str]:
+    """The stages of an explained query's winning plan that read every row (`COLLSCAN`) or
+    sort in memory (`SORT`); empty when indexes serve it."""
+    planner = explain.get("queryPlanner", explain)
+    winning = planner.get("winningPlan", {})
+    found: list[str] = []
+    _walk(winning.get("queryPlan", winning), found)
+    return found
+
+
+def _walk(stage: Mapping[str, Any], found: list[str]) -> None:
+    if stage.get("stage") in ("COLLSCAN", "SORT"):
+        found.append(str(stage["stage"]))
+    for child in [stage.get("inputStage"), *stage.get("inputStages", [])]:
+        if isinstance(child, Mapping):
+            _walk(child, found)
