@@ -31,6 +31,7 @@ from webos_common.bus.identity import BusIdentity
 from webos_common.bus.schemas import payload_schemas
 from webos_common.config import WebOSSettings
 from webos_common.errors import Unavailable, install_error_handlers
+from webos_common.heap import tune_allocator
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.log_sink import NatsLogSink, install_log_sink
 from webos_common.logging import configure_logging
@@ -255,6 +256,7 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     import uvicorn
 
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
+    tune_allocator()  # streamed bodies: no mmap/munmap per chunk (see webos_common.heap)
     # A service process: spans exported when OTEL_EXPORTER_OTLP_ENDPOINT is set, httpx calls traced.
     tracing.setup_tracing(settings.service_name)
     if tracing.active():

@@ -19,6 +19,7 @@ from webos_common.paging import Skip
 from webos_common.security import CurrentUser, area_permission
 from webos_storage.bootstrap import Container
 from webos_storage.http_files import not_modified_or_range, stream_response
+from webos_storage.multipart import MultipartStream
 
 router = APIRouter(tags=["storage"], dependencies=[area_permission("storage")])
 shares_router = APIRouter(tags=["storage"])  # a signed share link is its own credential
@@ -111,21 +112,16 @@ async def upload_raw(request: Request, user: CurrentUser, urn: Urn) -> dict[str,
         "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
     }}}}})
 async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dict[str, Any]:
-    """Multipart form: every file part is stored in the folder `urn` under its file name."""
+    """Multipart form: every file part is stored in the folder `urn` under its file name, streamed
+    to its source as it arrives (no temporary file); other fields are ignored."""
     service = storage(request).service
     stored = []
-    async with request.form(max_files=100, max_fields=100) as form:
-        for _, part in form.multi_items():
-            if isinstance(part, str):
-                continue
-            name = safe_name(part.filename or "")  # one segment, no traversal, not overlong
-
-            async def chunks(upload: Any = part) -> Any:
-                while chunk := await upload.read(1024 * 1024):
-                    yield chunk
-
-            target = urn.rstrip("/") + "/" + name
-            stored.append(await service.upload(user, target, chunks(), content_type=part.content_type))
+    form = MultipartStream(request.headers.get("content-type"), request.stream())
+    async for part, chunks in form.parts():
+        if part.filename is None:
+            continue
+        target = urn.rstrip("/") + "/" + safe_name(part.filename)  # one segment, no traversal, not overlong
+        stored.append(await service.upload(user, target, chunks, content_type=part.content_type))
     if not stored:
         raise BadRequest("No file part in the form", details={"field": "file"})
     return {"items": stored}

@@ -1,5 +1,6 @@
-"""The service as a real process (uvicorn): memory stays flat on 200 MB, and
-an upload cut off midway leaves nothing visible."""
+"""The service as a real process (uvicorn): memory stays flat on 200 MB up and
+down and on a 1 GB streamed upload (whose sha256 is right), and an upload cut
+off midway leaves nothing visible."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aioboto3
 import httpx
@@ -120,6 +122,49 @@ async def test_200_mb_up_and_down_keeps_rss_flat(service, client) -> None:
     growth = peak - baseline
     print(f"storage RSS: baseline {baseline / MB:.0f} MB, peak {peak / MB:.0f} MB")
     assert growth < 100 * MB, f"RSS grew by {growth / MB:.0f} MB"
+
+
+@pytest.mark.slow
+async def test_a_1_gb_streamed_upload_keeps_rss_flat_and_its_sha256_right(service, client) -> None:
+    """The body goes to disk as it arrives (no temp copy, no buffering of the whole), hashed on
+    the way: the process holds a few MiB whatever the size, and the index has the body's sha256."""
+    headers, total = service["headers"], 1024
+    blocks = [os.urandom(MB) for _ in range(4)]
+    urn = "fs://local/big/1gb.bin"
+    baseline = psutil.Process(service["pid"]).memory_info().rss
+    sampler = PeakRss(service["pid"])
+    sampler.start()
+    reference = hashlib.sha256()
+
+    async def body() -> AsyncIterator[bytes]:
+        for index in range(total):
+            block = blocks[index % len(blocks)]
+            reference.update(block)
+            yield block
+
+    try:
+        put = await client.put("/files/content", params={"urn": urn}, content=body(), headers=headers,
+                               timeout=280)
+    finally:
+        peak = sampler.stop()
+    assert put.status_code == 201, put.text
+    stored = service["root"] / "big" / "1gb.bin"
+    try:
+        assert put.json()["size"] == stored.stat().st_size == total * MB
+        assert put.json()["sha256"] == reference.hexdigest() == await asyncio.to_thread(_sha256_of, stored)
+    finally:
+        stored.unlink()
+    growth = peak - baseline
+    print(f"storage RSS over 1 GB: baseline {baseline / MB:.0f} MB, peak {peak / MB:.0f} MB")
+    assert growth < 64 * MB, f"RSS grew by {growth / MB:.0f} MB"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(4 * MB):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def cut_upload(port: int, token: str, urn: str, declared: int, sent: int) -> None:

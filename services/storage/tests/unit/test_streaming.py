@@ -1,6 +1,7 @@
 """How upload bodies are grouped, hashed and written: groups keep every byte in order,
 the SHA-256 hashed beside the event loop is the whole body's, the quota still stops an
-upload, and an SMB write the server takes in parts is completed."""
+upload, an SMB write the server takes in parts is completed, and the write-behind to
+disk keeps every byte in order with one group in flight."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from webos_common.errors import InsufficientStorage
-from webos_storage.adapters.remote import CHUNK, batches
+from webos_storage.adapters import local
+from webos_storage.adapters.remote import CHUNK, batches, write_behind
 from webos_storage.adapters.smb import _write_all
 from webos_storage.service import HashingStream
 
@@ -64,3 +66,25 @@ def test_a_short_smb_write_is_completed() -> None:
     handle = Stingy(100_000)
     _write_all(handle, data)
     assert bytes(handle.data) == data
+
+
+@pytest.mark.parametrize("piece", [1000, 65536, 300_000])  # 1000: more pieces a MiB than one writev takes
+async def test_the_write_behind_to_disk_keeps_every_byte_in_order(tmp_path, piece: int) -> None:
+    data = os.urandom(3 * CHUNK + 4321)
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    in_flight, most = 0, 0
+
+    def write(group: list[bytes]) -> None:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        local._write_all(fd, group)
+        in_flight -= 1
+
+    try:
+        await write_behind(pieces(data, piece), write)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == data
+    assert most == 1

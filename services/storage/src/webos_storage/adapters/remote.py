@@ -1,4 +1,5 @@
-"""What the remote adapters (FTP, SFTP, SMB, WebDAV, Drive) share.
+"""What the remote adapters (FTP, SFTP, SMB, WebDAV, Drive) share, and the
+body grouping and write-behind that local disk uses too.
 
 Writes go to `<root>/.webos-tmp/<random>` and are renamed into place at
 the end, so nothing is visible at the path until every byte arrived; the
@@ -7,10 +8,11 @@ reserved top-level names are never listed.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import posixpath
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from webos_common.afs import RESERVED_PREFIXES, ByteStream, FileMetadata, basename
@@ -35,6 +37,21 @@ async def batches(chunks: ByteStream, size: int = CHUNK) -> AsyncIterator[list[b
             group, held = [], 0
     if group:
         yield group
+
+
+async def write_behind(chunks: ByteStream, write: Callable[[list[bytes]], object]) -> None:
+    """`write` (blocking) each group of the body in a worker thread while the next group is
+    received and hashed: the disk or the server takes one MiB while the HTTP side brings the
+    next, at most one group in flight (memory stays bounded)."""
+    writing: asyncio.Future[object] | None = None
+    try:
+        async for group in batches(chunks):
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(asyncio.to_thread(write, group))
+    finally:
+        if writing is not None:
+            await writing
 
 
 def remote_path(root: str, path: str) -> str:

@@ -27,7 +27,6 @@ from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata,
 from webos_storage.adapters.remote import (
     CHUNK,
     EPOCH,
-    batches,
     dir_meta,
     file_meta,
     hidden,
@@ -35,6 +34,7 @@ from webos_storage.adapters.remote import (
     remote_path,
     sort_entries,
     tmp_path,
+    write_behind,
 )
 
 T = TypeVar("T")
@@ -87,21 +87,6 @@ def _write_all(handle: Any, data: bytes) -> None:
     view, done = memoryview(data), 0
     while done < len(data):
         done += handle.write(data if done == 0 else view[done:])
-
-
-async def _write_pipelined(handle: Any, chunks: ByteStream) -> None:
-    """The body in MiB writes, each in a worker thread while the next MiB is received and
-    hashed: the SMB round trip (send, the server's write, its answer) overlaps the HTTP side."""
-    writing: asyncio.Future[None] | None = None
-    try:
-        async for group in batches(chunks):
-            data = b"".join(group)
-            if writing is not None:
-                await writing
-            writing = asyncio.ensure_future(asyncio.to_thread(_write_all, handle, data))
-    finally:
-        if writing is not None:
-            await writing
 
 
 class SmbDataSource:
@@ -210,7 +195,7 @@ class SmbDataSource:
         handle = await self._run(smbclient.open_file, self._unc_full(tmp), mode="wb", buffering=0)
         try:
             try:
-                await _write_pipelined(handle, chunks)
+                await write_behind(chunks, lambda group: _write_all(handle, b"".join(group)))
             finally:
                 await asyncio.to_thread(handle.close)
             await self._run(smbclient.replace, self._unc_full(tmp), self._unc(path))
