@@ -292,6 +292,12 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
             # Services spend their first seconds importing; infrastructure starts
             # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
             infra = pool.submit(_start_infra, plan, declared)
+            if plan.cluster:
+                # Twenty processes importing at once starve the modules' declarations, which NATS
+                # waits for, past the services' start-up deadline: a cluster starts them after.
+                current.update(infra.result())
+                _save_state(plan, current)
+                infra = None
         else:
             _settle(declared)
             _reload_nats(plan, _nats_records(current))
