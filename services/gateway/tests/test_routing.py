@@ -52,6 +52,7 @@ async def test_killed_module_answers_503_naming_it(rig: Rig) -> None:
         resp = await _poll(client, "/api/crm/x", 503)
         assert resp.status_code == 503
         assert resp.json()["error"]["details"]["module"] == "crm"
+        assert resp.headers["retry-after"] == "5"  # an outage: the client may come back
 
 
 async def test_disabled_module_is_503_and_comes_back_when_enabled(rig: Rig) -> None:
@@ -121,6 +122,7 @@ async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> Non
         host.app.state.healthy = False  # its /readyz now answers 503
         resp = await _poll(client, "/api/mail/x", 503)
         assert resp.json()["error"]["details"] == {"module": "mail", "reason": "no healthy instance"}
+        assert resp.headers["retry-after"] == "5"
         host.app.state.healthy = True
         assert (await _poll(client, "/api/mail/x", 200)).status_code == 200
 
