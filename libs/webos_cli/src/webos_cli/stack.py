@@ -360,7 +360,7 @@ def down(plan: StackPlan) -> list[str]:
     records = load_state(plan)
     order = sorted(records.values(), key=lambda r: r.kind == "infra")
     stopped = []
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=max(8, len(records))) as pool:  # all at once: each may take seconds
         for group in ([r for r in order if r.kind != "infra"], [r for r in order if r.kind == "infra"]):
             running = [r for r in group if is_running(r)]
             list(pool.map(lambda r: stop_pid(r.pid, timeout=15), running))
