@@ -45,12 +45,20 @@ if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
   fi
 fi
 
-# nginx and wrk: the yardstick the gateway and storage benchmarks measure against, and the
-# load generator of the gateway and CRUD benchmarks (`make bench`).
+# nginx (Debian's nginx-light): the load balancer of `webos up --cluster`, and the yardstick
+# the gateway and storage benchmarks measure against.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+  else
+    echo "nginx missing: run 'sudo apt-get install nginx-light' for webos up --cluster" >&2
+  fi
+fi
+
+# wrk: the load generator of the gateway and CRUD benchmarks (`make bench`).
 if [ "${1:-}" = "--bench" ]; then
   missing=""
-  { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || missing=" nginx-light"
-  command -v wrk >/dev/null || missing="$missing wrk"
+  command -v wrk >/dev/null || missing=" wrk"
   if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
       # shellcheck disable=SC2086  # the package names are meant to split

@@ -149,3 +149,15 @@ async def test_retired_key_leaves_jwks_after_its_tokens_expire(webos_env: dict[s
                                            {"$set": {"retired_at": datetime.now(UTC) - timedelta(minutes=5)}})
         await c.keys.load()
         assert first not in {k["kid"] for k in (await c.keys.jwks())["keys"]}
+
+
+async def test_a_key_another_replica_made_is_published_within_a_second(webos_env: dict[str, str]) -> None:
+    """Two replicas starting together may each make a key; each must publish the other's
+    at once, or a token signed by one is refused by whoever fetched the JWKS from the other."""
+    settings = auth_settings()
+    async with lifespan_client(create_app(settings)) as one, lifespan_client(create_app(settings)) as two:
+        other = two._transport.app.state.auth  # type: ignore[attr-defined]
+        assert (await one.get("/.well-known/jwks.json")).status_code == 200  # loaded now, before the new key
+        kid = await other.keys.rotate()
+        time.sleep(1.1)
+        assert kid in {k["kid"] for k in (await one.get("/.well-known/jwks.json")).json()["keys"]}

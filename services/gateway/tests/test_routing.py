@@ -52,6 +52,7 @@ async def test_killed_module_answers_503_naming_it(rig: Rig) -> None:
         resp = await _poll(client, "/api/crm/x", 503)
         assert resp.status_code == 503
         assert resp.json()["error"]["details"]["module"] == "crm"
+        assert resp.headers["retry-after"] == "5"  # an outage: the client may come back
 
 
 async def test_disabled_module_is_503_and_comes_back_when_enabled(rig: Rig) -> None:
@@ -121,6 +122,7 @@ async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> Non
         host.app.state.healthy = False  # its /readyz now answers 503
         resp = await _poll(client, "/api/mail/x", 503)
         assert resp.json()["error"]["details"] == {"module": "mail", "reason": "no healthy instance"}
+        assert resp.headers["retry-after"] == "5"
         host.app.state.healthy = True
         assert (await _poll(client, "/api/mail/x", 200)).status_code == 200
 
@@ -152,3 +154,35 @@ async def test_heartbeats_are_not_changes(rig: Rig) -> None:
             break
         await asyncio.sleep(0.05)
     assert table.version == settled + 2
+
+
+async def test_an_instance_dying_mid_request_fails_no_read(rig: Rig) -> None:
+    """An instance that takes a request and closes the connection without answering (killed
+    mid-request): a read goes to the next instance; a write is answered 502, never replayed."""
+    headers = rig.issuer.headers("alice")
+    alive = await rig.start_module("ledger")
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b"/readyz" in head.split(b"\r\n", 1)[0]:  # healthy to the gateway's checks
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+            await writer.drain()
+        writer.close()
+
+    dying = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = dying.sockets[0].getsockname()[1]
+    try:
+        await rig.registry.announce(alive.manifest.model_copy(
+            update={"instance_id": "dying", "base_url": f"http://127.0.0.1:{port}"}))
+        table = rig.app.state.gateway.table
+        for _ in range(100):
+            if len(table.instances.get("ledger", {})) == 2:
+                break
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+            reads = [(await client.get("/api/ledger/x")).status_code for _ in range(6)]
+            write = await client.post("/api/ledger/x", json={})
+        assert reads == [200] * 6
+        assert write.status_code in (200, 502)  # 502 when the write went to the dying one
+    finally:
+        dying.close()

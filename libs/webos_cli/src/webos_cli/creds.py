@@ -76,7 +76,9 @@ def issue_keys(plan: StackPlan, components: list[Component]) -> CredentialStore:
 
 
 def declare_modules(store: CredentialStore, modules: list[Component]) -> None:
-    """Refresh each module's permissions from what its package declares now (in parallel)."""
+    """Refresh each module's permissions from what its package declares now (in parallel; once
+    per module, however many hosts it has)."""
+    modules = list({c.principal: c for c in reversed(modules)}.values())
     if not modules:
         return
     with ThreadPoolExecutor(max_workers=len(modules)) as pool:

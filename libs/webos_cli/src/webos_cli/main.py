@@ -38,15 +38,19 @@ BasePort = typer.Option(int(os.environ.get("WEBOS_BASE_PORT", "8700")), "--base-
 
 
 def _plan(state_dir: Path, base_port: int) -> StackPlan:
-    return StackPlan(state_dir=state_dir.resolve(), base_port=base_port)
+    """The plan of the stack in `state_dir` (in cluster mode if it was started so)."""
+    return StackPlan.recorded(state_dir.resolve(), base_port)
 
 
 @app.command()
 def up(state_dir: Path = StateDir, base_port: int = BasePort,
-       timeout: float = typer.Option(60.0, help="Seconds to wait for every component to be ready.")) -> None:
+       timeout: float = typer.Option(60.0, help="Seconds to wait for every component to be ready."),
+       cluster: bool = typer.Option(False, "--cluster", help="Three NATS nodes, a three-member MongoDB replica "
+                                    "set, two replicas of every service, module host and worker, behind nginx "
+                                    "(docs/deploy.md).")) -> None:
     """Start MongoDB, NATS, S3 and every service and module; wait until all are ready."""
     started = time.monotonic()
-    plan = _plan(state_dir, base_port)
+    plan = StackPlan(state_dir=state_dir.resolve(), base_port=base_port, cluster=cluster)
     try:
         records = stack.up(plan, timeout=timeout)
     except stack.StackError as exc:
@@ -54,7 +58,7 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
         raise typer.Exit(1) from exc
     for rec in records.values():
         where = rec.url or (f"127.0.0.1:{rec.port}" if rec.port else "-")
-        typer.echo(f"  {rec.name:<18} pid {rec.pid:<8} {where}")
+        typer.echo(f"  {rec.name:<20} pid {rec.pid:<8} {where}")
     typer.echo(f"WebOS is up in {time.monotonic() - started:.1f}s — open http://127.0.0.1:{base_port}/")
 
 
@@ -85,9 +89,9 @@ def status(state_dir: Path = StateDir, base_port: int = BasePort) -> None:
     if not rows:
         typer.echo("WebOS is not running (webos up starts it)")
         raise typer.Exit(3)
-    typer.echo(f"{'COMPONENT':<18} {'PID':<8} {'PORT':<6} STATE")
+    typer.echo(f"{'COMPONENT':<20} {'PID':<8} {'PORT':<6} STATE")
     for row in rows:
-        typer.echo(f"{row['name']:<18} {row['pid']:<8} {row['port'] or '-':<6} {row['state']}")
+        typer.echo(f"{row['name']:<20} {row['pid']:<8} {row['port'] or '-':<6} {row['state']}")
     if any(not row["state"].startswith("ready") for row in rows):
         raise typer.Exit(1)
 
@@ -142,7 +146,7 @@ def deploy_secrets(
 ) -> None:
     """Issue every process's NATS credential (kept across runs) and write them as Kubernetes
     Secrets and as files for docker-compose, with NATS's auth.conf and a CA for compose's TLS."""
-    env_modules, workers = deploy.installed(_plan(Path(".webos"), 8700))
+    env_modules, workers = deploy.installed(StackPlan(Path(".webos").resolve(), 8700))
     named = deploy.modules_from_values(values)
     modules = env_modules if named is None else named
     try:

@@ -30,7 +30,7 @@ from webos_cli.plan import StackPlan
 from webos_common import db
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import EVENTS_PREFIX
-from webos_common.messaging import connect_options
+from webos_common.messaging import connect_options, nats_servers
 from webos_common.module_registry import ModuleRegistry
 
 T = TypeVar("T")
@@ -60,7 +60,7 @@ class Target:
 
 def target(state_dir: Path, base_port: int, nats_url: str | None, mongo_url: str | None, db_name: str,
            creds: Path | None) -> Target:
-    plan = StackPlan(state_dir=state_dir.resolve(), base_port=base_port)
+    plan = StackPlan.recorded(state_dir.resolve(), base_port)
     env = plan.shared_env()
     local = plan.credentials_dir / f"{OPERATOR}.nk"
     here = nats_url is None and mongo_url is None
@@ -81,7 +81,7 @@ def _s3_keys() -> dict[str, str | None]:
 
 @asynccontextmanager
 async def operator_nats(t: Target) -> AsyncIterator[NATS]:
-    nc = await nats.connect(t.nats_url, connect_timeout=5, max_reconnect_attempts=1,
+    nc = await nats.connect(nats_servers(t.nats_url), connect_timeout=5, max_reconnect_attempts=1,
                             **connect_options(name="webos-cli", credential_file=t.creds, principal=OPERATOR,
                                               ca_file=t.ca_file))
     try:

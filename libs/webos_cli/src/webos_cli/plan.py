@@ -2,10 +2,18 @@
 
 Every port derives from one base (default 8700) so a second stack — a test,
 a benchmark — can run beside the first by picking another base.
+
+Cluster mode (`webos up --cluster`) keeps every URL a process is given: the
+balancer (nginx) listens on the single-node ports of the gateway and the kernel
+services (base+0 … base+5), and replica k (1 or 2) of a service, module host or
+worker listens at base + 30·k + its single-node offset. MongoDB's members are at
+base+20, +22, +23; NATS's client ports at base+21, +24, +25 and its routes at
+base+26, +27, +28. The whole range is base … base+89.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -21,6 +29,10 @@ SERVICES = {  # name -> (python package, port offset)
 }
 S3_OFFSET, MODULE_OFFSET, MONGO_OFFSET, NATS_OFFSET = 9, 10, 20, 21
 WORKER_OFFSETS = (8, 7, 6)  # the workers' probe ports (no API): the free slots below S3
+# cluster mode (see the module's docstring)
+REPLICAS, REPLICA_STRIDE = 2, 30
+MONGO_OFFSETS, NATS_OFFSETS, ROUTE_OFFSETS = (20, 22, 23), (21, 24, 25), (26, 27, 28)
+CLUSTER_SPAN = REPLICA_STRIDE * (REPLICAS + 1)
 
 
 @dataclass
@@ -37,17 +49,71 @@ class Component:
 
     @property
     def principal(self) -> str:
-        """Its name on NATS and at auth: the service, the module, or `<name>-worker`."""
-        kind, _, name = self.name.partition(":")
+        """Its name on NATS and at auth: the service, the module, or `<name>-worker` (replicas
+        `<name>.<k>` share their component's)."""
+        base = self.name.partition(".")[0]
+        kind, _, name = base.partition(":")
         if kind == "worker":
             return f"{name}-worker"
-        return name or self.name
+        return name or base
 
 
 @dataclass
 class StackPlan:
     state_dir: Path
     base_port: int = 8700
+    cluster: bool = False  # replicas of everything behind a balancer (module docstring)
+
+    @classmethod
+    def recorded(cls, state_dir: Path, base_port: int) -> StackPlan:
+        """The plan of the stack running from `state_dir`: in cluster mode if it was started so."""
+        try:
+            cluster = bool(json.loads((state_dir / "state.json").read_text()).get("cluster"))
+        except (OSError, ValueError):
+            cluster = False
+        return cls(state_dir=state_dir, base_port=base_port, cluster=cluster)
+
+    def replicas(self, offset: int) -> list[tuple[str, int]]:
+        """(name suffix, port) of each replica of the component at `offset`."""
+        if not self.cluster:
+            return [("", self.base_port + offset)]
+        return [(f".{k}", self.base_port + REPLICA_STRIDE * k + offset) for k in range(1, REPLICAS + 1)]
+
+    @property
+    def mongo_ports(self) -> list[int]:
+        return [self.base_port + o for o in (MONGO_OFFSETS if self.cluster else MONGO_OFFSETS[:1])]
+
+    @property
+    def nats_ports(self) -> list[int]:
+        return [self.base_port + o for o in (NATS_OFFSETS if self.cluster else NATS_OFFSETS[:1])]
+
+    @property
+    def route_ports(self) -> list[int]:
+        return [self.base_port + o for o in ROUTE_OFFSETS] if self.cluster else []
+
+    @property
+    def infra_names(self) -> set[str]:
+        """What `up` starts before anything else, and without which nothing runs."""
+        if not self.cluster:
+            return {"mongodb", "nats", "s3"}
+        return {"s3", "balancer", *(f"mongodb.{k}" for k in (1, 2, 3)), *(f"nats.{k}" for k in (1, 2, 3))}
+
+    @property
+    def nats_url(self) -> str:
+        """Every NATS node, comma-separated (`webos_common.messaging.nats_servers` splits them)."""
+        return ",".join(f"nats://127.0.0.1:{port}" for port in self.nats_ports)
+
+    @property
+    def mongo_url(self) -> str:
+        if not self.cluster:
+            return f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=rs0&directConnection=true"
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.mongo_ports)
+        return f"mongodb://{hosts}/?replicaSet=rs0&w=majority&retryWrites=true&retryReads=true"
+
+    def balanced(self) -> dict[str, tuple[int, list[int]]]:
+        """Cluster mode: each balanced service's (port the balancer listens on, its replicas' ports)."""
+        return {name: (self.base_port + offset, [port for _, port in self.replicas(offset)])
+                for name, (_, offset) in SERVICES.items()}
 
     @property
     def mongo_port(self) -> int:
@@ -91,8 +157,8 @@ class StackPlan:
         env = {
             "WEBOS_ENV": "development",
             "WEBOS_STATE_DIR": str(self.state_dir),
-            "WEBOS_MONGO_URL": f"mongodb://127.0.0.1:{self.mongo_port}/?replicaSet=rs0&directConnection=true",
-            "WEBOS_NATS_URL": f"nats://127.0.0.1:{self.nats_port}",
+            "WEBOS_MONGO_URL": self.mongo_url,
+            "WEBOS_NATS_URL": self.nats_url,
             "WEBOS_NATS_CA_FILE": str(self.tls_dir / "ca.pem"),  # TLS on every NATS connection
             "WEBOS_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_port}",
             "WEBOS_PUBLIC_URL": f"http://127.0.0.1:{self.base_port}",
@@ -100,15 +166,17 @@ class StackPlan:
         for name, (_, offset) in SERVICES.items():
             key = "SHELL" if name == "shell-ui" else name.upper()
             env[f"WEBOS_{key}_URL"] = f"http://127.0.0.1:{self.base_port + offset}"
+        if self.cluster:  # streams and buckets R3 (provisioning), the rate limits shared by the gateways
+            env |= {"WEBOS_BUS_REPLICAS": str(len(self.nats_ports)), "WEBOS_RATE_LIMIT_STORE": "nats"}
         return env
 
     def services(self) -> list[Component]:
         shared = self.shared_env()
         return [
-            Component(name, "service", self.base_port + offset, [sys.executable, "-m", package],
+            Component(name + suffix, "service", port, [sys.executable, "-m", package],
                       {**shared, **self.identity_env(name), **self._extra_env(name),
-                       "WEBOS_PORT": str(self.base_port + offset), "WEBOS_SERVICE_NAME": name})
-            for name, (package, offset) in SERVICES.items()
+                       "WEBOS_PORT": str(port), "WEBOS_SERVICE_NAME": name})
+            for name, (package, offset) in SERVICES.items() for suffix, port in self.replicas(offset)
         ]
 
     def modules(self) -> list[Component]:
@@ -116,11 +184,9 @@ class StackPlan:
         shared = self.shared_env()
         names = sorted({ep.name for ep in entry_points(group="webos.modules")})
         return [
-            Component(f"module:{name}", "module", self.base_port + MODULE_OFFSET + i,
-                      [sys.executable, "-m", "webos_modulehost", name],
-                      {**shared, **self.identity_env(name), "WEBOS_PORT": str(self.base_port + MODULE_OFFSET + i),
-                       "WEBOS_SERVICE_NAME": name})
-            for i, name in enumerate(names)
+            Component(f"module:{name}{suffix}", "module", port, [sys.executable, "-m", "webos_modulehost", name],
+                      {**shared, **self.identity_env(name), "WEBOS_PORT": str(port), "WEBOS_SERVICE_NAME": name})
+            for i, name in enumerate(names) for suffix, port in self.replicas(MODULE_OFFSET + i)
         ]
 
     def workers(self) -> list[Component]:
@@ -129,8 +195,8 @@ class StackPlan:
         shared = self.shared_env()
         found = []
         for ep, offset in zip(entry_points(group="webos.workers"), WORKER_OFFSETS, strict=False):
-            port = self.base_port + offset
-            found.append(Component(f"worker:{ep.name}", "worker", port, [sys.executable, "-m", ep.value],
-                                   {**shared, **self.identity_env(f"{ep.name}-worker"),
-                                    "WEBOS_SERVICE_NAME": ep.name, "WEBOS_HEALTH_PORT": str(port)}))
+            for suffix, port in self.replicas(offset):
+                found.append(Component(f"worker:{ep.name}{suffix}", "worker", port, [sys.executable, "-m", ep.value],
+                                       {**shared, **self.identity_env(f"{ep.name}-worker"),
+                                        "WEBOS_SERVICE_NAME": ep.name, "WEBOS_HEALTH_PORT": str(port)}))
         return found

@@ -23,16 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webos_cli import creds
+from webos_cli import creds, infra
 from webos_cli.plan import Component, StackPlan
 from webos_cli.supervise import read_status
-from webos_common.infra import ManagedProcess, MongoServer, NatsServer, S3Server
-from webos_common.infra.process import pid_alive, port_open, stop_pid
+from webos_common.infra import ManagedProcess
+from webos_common.infra.process import pid_alive, port_open, stop_pid, wait_port
 from webos_common.security.tls import ensure_server_tls
 
 
 class StackError(RuntimeError):
     """A component did not come up; the message names it and shows its log."""
+
+
+class Refused(StackError):
+    """`up` would mix two stacks in one state directory; nothing was started or stopped."""
 
 
 class PartialStart(StackError):
@@ -67,10 +71,15 @@ def load_state(plan: StackPlan) -> dict[str, Record]:
 
 def _save_state(plan: StackPlan, records: dict[str, Record]) -> None:
     plan.state_dir.mkdir(parents=True, exist_ok=True)
-    body = {"base_port": plan.base_port, "components": {n: r.__dict__ for n, r in records.items()}}
+    body = {"base_port": plan.base_port, "cluster": plan.cluster,
+            "components": {n: r.__dict__ for n, r in records.items()}}
     tmp = _state_file(plan).with_suffix(".tmp")
     tmp.write_text(json.dumps(body, indent=2))
     tmp.replace(_state_file(plan))
+
+
+def _recorded_cluster(plan: StackPlan) -> bool:
+    return StackPlan.recorded(plan.state_dir, plan.base_port).cluster
 
 
 def is_running(rec: Record) -> bool:
@@ -81,7 +90,8 @@ def is_running(rec: Record) -> bool:
         cmdline = Path(f"/proc/{rec.pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(cmdline) and cmdline[0].decode(errors="replace") == rec.argv0
+    first = cmdline[0].decode(errors="replace") if cmdline else ""
+    return first == rec.argv0 or first.startswith(rec.argv0 + " ")  # nginx's master shows a title before its argv
 
 
 def probe(url: str, path: str, timeout: float = 1.0) -> tuple[int, Any]:
@@ -97,34 +107,37 @@ def probe(url: str, path: str, timeout: float = 1.0) -> tuple[int, Any]:
         return 0, None
 
 
+def _is_nats(name: str) -> bool:
+    return name.partition(".")[0] == "nats"
+
+
 def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
     """MongoDB and S3 at once; NATS once the modules' declarations are in its auth.conf, then
-    its streams and buckets (with the operator's credential)."""
-    logs = plan.log_dir
-    servers: dict[str, Any] = {
-        "mongodb": MongoServer(plan.data_dir / "mongo", port=plan.mongo_port, log_path=logs / "mongodb.log"),
-        "nats": NatsServer(plan.data_dir / "nats", port=plan.nats_port, log_path=logs / "nats.log",
-                           auth_dir=plan.credentials_dir, tls=ensure_server_tls(plan.tls_dir)),
-        "s3": S3Server(logs / "s3.log", port=plan.s3_port),
-    }
+    (from the first node, once every node listens) its streams and buckets, with the
+    operator's credential."""
+    servers = infra.servers(plan)
     records: dict[str, Record] = {}
+    provisioner = next(n for n in servers if _is_nats(n))
 
     def start(name: str) -> None:
         server = servers[name]
         try:
-            if name == "nats":
+            if _is_nats(name):
                 _settle(declared)
             pid = server.start()
-            if name == "nats":
+            if name == provisioner:
+                for port in plan.nats_ports:
+                    wait_port(port, timeout=15)
                 asyncio.run(_provision(plan))
         except Exception as exc:
             tail = server.process.log_tail() if server.process else ""
             if server.process:
                 server.process.stop()
             raise StackError(f"{name} did not start: {exc}\n--- {name} log ---\n{tail}") from exc
-        records[name] = Record(name, "infra", pid, server.port, str(server.log_path), server.argv()[0])
+        argv0 = getattr(server, "title", None) or server.argv()[0]  # what /proc/<pid>/cmdline starts with
+        records[name] = Record(name, "infra", pid, server.port, str(server.log_path), argv0)
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
         errors = [f.exception() for f in [pool.submit(start, n) for n in servers]]
     failed = [e for e in errors if e is not None]
     if failed:
@@ -134,24 +147,43 @@ def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
     return records
 
 
-async def _provision(plan: StackPlan) -> None:
+async def _provision(plan: StackPlan, deadline: float = 30.0) -> None:
+    """Streams and buckets, at one copy per NATS node; a new cluster answers "JetStream
+    temporarily unavailable" until it has elected its meta leader, which is waited for."""
     import nats
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeoutError
+    from nats.js.errors import ServiceUnavailableError
 
-    from webos_common.messaging import connect_options
+    from webos_common.bus.settings import BusSettings
+    from webos_common.messaging import connect_options, nats_servers
     from webos_common.provision import provision
 
-    nc = await nats.connect(f"nats://127.0.0.1:{plan.nats_port}", connect_timeout=5, **connect_options(
+    nc = await nats.connect(nats_servers(plan.nats_url), connect_timeout=5, **connect_options(
         name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR,
         ca_file=plan.tls_dir / "ca.pem"))
+    give_up = time.monotonic() + deadline
     try:
-        await provision(nc.jetstream())
+        while True:
+            try:
+                await provision(nc.jetstream(timeout=10), bus=BusSettings(replicas=len(plan.nats_ports)))
+                return
+            except (ServiceUnavailableError, NoRespondersError, NatsTimeoutError):
+                if time.monotonic() > give_up:
+                    raise
+                await asyncio.sleep(0.2)
     finally:
         await nc.close()
 
 
-def _reload_nats(plan: StackPlan, record: Record) -> None:
-    """A running NATS re-reads auth.conf (new or changed principals)."""
-    os.kill(record.pid, signal.SIGHUP)
+def _nats_records(records: dict[str, Record]) -> list[Record]:
+    return [r for n, r in records.items() if r.kind == "infra" and _is_nats(n) and is_running(r)]
+
+
+def _reload_nats(plan: StackPlan, records: list[Record]) -> None:
+    """A running NATS (every node) re-reads auth.conf (new or changed principals)."""
+    for record in records:
+        os.kill(record.pid, signal.SIGHUP)
     asyncio.run(_provision(plan))
 
 
@@ -159,10 +191,10 @@ def reload_credentials(plan: StackPlan) -> bool:
     """After `webos creds` changed the registry: a running NATS of this stack applies it now
     (a rotated or revoked key stops working; connections made with it are closed). False when
     no NATS of this stack runs (the change applies at its next start)."""
-    record = load_state(plan).get("nats")
-    if record is None or not is_running(record):
+    records = _nats_records(load_state(plan))
+    if not records:
         return False
-    _reload_nats(plan, record)
+    _reload_nats(plan, records)
     return True
 
 
@@ -233,7 +265,7 @@ def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
     `PartialStart` says what to fix (`webos restart <name>` once it is)."""
     try:
         return _up(plan, timeout)
-    except PartialStart:
+    except (PartialStart, Refused):
         raise
     except StackError:
         down(plan)
@@ -242,12 +274,14 @@ def up(plan: StackPlan, *, timeout: float = 60.0) -> dict[str, Record]:
 
 def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
     current = {n: r for n, r in load_state(plan).items() if is_running(r)}
+    if current and _recorded_cluster(plan) != plan.cluster:
+        raise Refused("a stack of the other mode runs from this state directory: `webos down` it first")
     components = plan.services() + plan.modules() + plan.workers()
     store = creds.issue_keys(plan, components)  # every seed file exists before a process reads it
     ensure_server_tls(plan.tls_dir)  # and the CA every process trusts (read as it starts)
     with ThreadPoolExecutor(max_workers=2) as pool:
         infra = None
-        fresh = {"mongodb", "nats", "s3"} - set(current)
+        fresh = plan.infra_names - set(current)
         if fresh:
             for rec in current.values():
                 stop_pid(rec.pid)
@@ -258,9 +292,15 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
             # Services spend their first seconds importing; infrastructure starts
             # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
             infra = pool.submit(_start_infra, plan, declared)
+            if plan.cluster:
+                # Twenty processes importing at once starve the modules' declarations, which NATS
+                # waits for, past the services' start-up deadline: a cluster starts them after.
+                current.update(infra.result())
+                _save_state(plan, current)
+                infra = None
         else:
             _settle(declared)
-            _reload_nats(plan, current["nats"])
+            _reload_nats(plan, _nats_records(current))
         procs: dict[str, ManagedProcess] = {}
         started: list[Record] = []
         problems: dict[str, str] = {}
@@ -298,7 +338,7 @@ def restart(plan: StackPlan, name: str, *, timeout: float = 60.0) -> Record:
     if name not in components:
         raise StackError(f"no component {name!r}; one of: {', '.join(sorted(components))}")
     current = load_state(plan)
-    if not {"mongodb", "nats"} <= {n for n, r in current.items() if is_running(r)}:
+    if not {"mongodb", "nats"} <= {n.partition(".")[0] for n, r in current.items() if is_running(r)}:
         raise StackError("the stack is not running: `webos up` first")
     old = current.get(name)
     if old is not None and is_running(old):
@@ -320,7 +360,7 @@ def down(plan: StackPlan) -> list[str]:
     records = load_state(plan)
     order = sorted(records.values(), key=lambda r: r.kind == "infra")
     stopped = []
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=max(8, len(records))) as pool:  # all at once: each may take seconds
         for group in ([r for r in order if r.kind != "infra"], [r for r in order if r.kind == "infra"]):
             running = [r for r in group if is_running(r)]
             list(pool.map(lambda r: stop_pid(r.pid, timeout=15), running))

@@ -34,6 +34,12 @@ class NatsAuthError(ConnectionError):
     """NATS refused this process's credential (missing, wrong, rotated or revoked)."""
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers of a NATS URL that may name several, comma-separated (the nodes of a cluster,
+    as Go's and the CLI's clients accept them); nats-py wants them as a list."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 def connect_options(*, name: str, credential_file: str | Path | None, principal: str | None,
                     ca_file: str | Path | None = None) -> dict[str, Any]:
     """nats-py options for this process's identity (also used by the task broker's own connections);
@@ -71,7 +77,7 @@ async def wait_for_nats(url: str, *, name: str, deadline: float = 20.0, credenti
         # is positive, whatever allow_reconnect says (the start-up that never gave up).
         try:
             async with asyncio.timeout(5.0):
-                client = await nats.connect(servers=[url], connect_timeout=2, allow_reconnect=False,
+                client = await nats.connect(servers=nats_servers(url), connect_timeout=2, allow_reconnect=False,
                                             max_reconnect_attempts=1, reconnect_time_wait=0.1, error_cb=quiet,
                                             **options)
         except Exception as exc:
@@ -116,6 +122,6 @@ async def connect_nats(url: str, *, name: str, deadline: float = 20.0, credentia
             logger.debug("NATS error ({}): {}", name, exc)
 
     return await nats.connect(
-        servers=[url], connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-        disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error, **options,
+        servers=nats_servers(url), connect_timeout=2, allow_reconnect=True, max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5, disconnected_cb=_disconnected, reconnected_cb=_reconnected, error_cb=_error, **options,
     )

@@ -7,9 +7,15 @@ credential: `webos up` and the test fixtures call it; compose's
 registry's bucket (per-message TTL) cannot be made, and this fails. The services' own
 credentials may only look these up and use them — none of them may create,
 change or delete a stream.
+
+Every stream and bucket is kept at `WEBOS_BUS_REPLICAS` copies (3 on a three-node
+cluster, `webos up --cluster`): the buckets are made by their owners' code at one
+copy, then raised with the streams (a bucket is a stream too).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig
@@ -37,7 +43,7 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     """Ensure every stream and bucket; return their names."""
     bus = bus or BusSettings()
     await ensure_streams(js, bus)
-    await ensure_stream(js, stream_config())
+    await ensure_stream(js, replace(stream_config(), num_replicas=bus.replicas))
     await ModuleRegistry(js, bucket=registry_bucket, create=True).open()
     await TaskStore(js).open()
     schedules = NatsScheduleSource(js)
@@ -48,8 +54,17 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
         await js.object_store(RESULTS_BUCKET)
     except BucketNotFoundError:
         await js.create_object_store(RESULTS_BUCKET)
-    return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", registry_bucket, "webos_tasks", schedules.bucket,
-            f"{schedules.bucket}_fired", RATE_LIMIT_BUCKET, RESULTS_BUCKET]
+    buckets = [registry_bucket, "webos_tasks", schedules.bucket, f"{schedules.bucket}_fired", RATE_LIMIT_BUCKET]
+    await replicate(js, [f"KV_{b}" for b in buckets] + [f"OBJ_{RESULTS_BUCKET}"], bus.replicas)
+    return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", *buckets, RESULTS_BUCKET]
+
+
+async def replicate(js: JetStreamContext, streams: list[str], replicas: int) -> None:
+    """Each of `streams` (a bucket's stream: `KV_<bucket>`, `OBJ_<bucket>`) at `replicas` copies."""
+    for name in streams:
+        config = (await js.stream_info(name)).config
+        if config.num_replicas != replicas:
+            await js.update_stream(replace(config, num_replicas=replicas))
 
 
 async def _main() -> None:

@@ -25,6 +25,9 @@ from jose import jwk, jwt
 from webos_common.security.keyring import Keyring, is_ciphertext
 
 REFRESH_EVERY = 30.0  # seconds between reloads, so a rotation on another replica is picked up
+# the published set and an unknown key id are looked up again after this long: a key another
+# replica made (replicas starting together each make one) is served within a second, not 30
+PUBLISH_FRESH = 1.0
 
 
 def _legacy_fernet(secrets: list[str]) -> MultiFernet:
@@ -116,19 +119,19 @@ class KeyStore:
                     signing = (doc["_id"], jwk.construct(pem, "RS256"))
         self._public, self._signing, self._loaded_at = published, signing, time.monotonic()
 
-    async def _fresh(self) -> None:
-        if time.monotonic() - self._loaded_at > REFRESH_EVERY:
+    async def _fresh(self, max_age: float = REFRESH_EVERY) -> None:
+        if time.monotonic() - self._loaded_at > max_age:
             async with self._lock:
-                if time.monotonic() - self._loaded_at > REFRESH_EVERY:
+                if time.monotonic() - self._loaded_at > max_age:
                     await self.load()
 
     async def jwks(self) -> dict[str, Any]:
-        await self._fresh()
+        await self._fresh(PUBLISH_FRESH)
         return {"keys": list(self._public.values())}
 
     async def get_key(self, kid: str) -> dict[str, Any] | None:
         """`JWKSSource` for auth's own verifier."""
-        await self._fresh()
+        await self._fresh(REFRESH_EVERY if kid in self._public else PUBLISH_FRESH)
         return self._public.get(kid)
 
     async def sign(self, claims: dict[str, Any]) -> str:

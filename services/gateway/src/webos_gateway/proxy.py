@@ -26,6 +26,7 @@ from webos_gateway.websocket import proxy_websocket
 
 Scope = dict[str, Any]
 SMALL_BODY = 64 * 1024
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # retried on another instance when one dies mid-request
 
 
 def _view(route: Route, path: str) -> bool:
@@ -134,6 +135,9 @@ class ProxyMiddleware:
                 except UpstreamError as exc:
                     spans.failed(span, "protocol")
                     gw.metrics.upstream_error(route.label, "protocol")
+                    if instance is not None and scope["method"] in SAFE_METHODS and index + 1 < len(bases):
+                        gw.table.mark_down(route.name, instance)  # it died mid-request: a read goes to the next
+                        continue
                     raise Refused(502, "bad_gateway", f"{route.name} failed: {exc}",
                                   {"upstream": route.name}) from exc
                 spans.answered(span, int(resp.status))

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from webos_common import context, tracing
-from webos_common.errors import Unauthorized, WebOSError
+from webos_common.errors import RETRY_AFTER, Unauthorized, WebOSError
 from webos_common.identity import User
 from webos_common.service import ServiceResources
 from webos_gateway.policy import OriginCheck, SecurityHeaders
@@ -233,11 +233,15 @@ class Gateway:
             raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
         return [(m.base_url.rstrip("/"), m.instance_id) for m in candidates]
 
-    def unavailable(self, route: Route, reason: str) -> tuple[int, str, str, dict[str, Any]]:
+    def unavailable(self, route: Route, reason: str
+                    ) -> tuple[int, str, str, dict[str, Any], list[tuple[bytes, bytes]]]:
+        """A 503 for an upstream out of reach, with the platform's Retry-After (an outage, not a bug)."""
+        retry = [(b"retry-after", str(RETRY_AFTER).encode())]
         if route.kind == "module":
             return (503, "module_unavailable", f"Module {route.name} is not available",
-                    {"module": route.name, "reason": reason})
-        return 503, "unavailable", f"{route.name} is not available", {"service": route.name, "reason": reason}
+                    {"module": route.name, "reason": reason}, retry)
+        return (503, "unavailable", f"{route.name} is not available", {"service": route.name, "reason": reason},
+                retry)
 
 
 def _rate_limited(what: str, wait: int, module: str | None) -> Refused:

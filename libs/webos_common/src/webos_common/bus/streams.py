@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from loguru import logger
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 
 from webos_common.bus.settings import BusSettings
@@ -71,13 +73,14 @@ T = TypeVar("T")
 async def provisioned(lookup: Callable[[], Awaitable[T]], what: str, *, deadline: float = 30.0) -> T:
     """`lookup()` once the stream or bucket exists. A service may not create one (its credential
     allows only using it): while the deployment's provisioning has not run yet — `webos up`
-    does it as NATS starts — wait, then fail naming what is missing."""
+    does it as NATS starts — or JetStream does not answer yet, wait, then fail naming what is missing."""
     give_up = time.monotonic() + deadline
     warned = False
     while True:
         try:
             return await lookup()
-        except NotFoundError:
+        except (NotFoundError, ServiceUnavailableError, NoRespondersError, NatsTimeoutError):
+            # missing, or JetStream not answering yet (a new cluster electing its meta leader)
             if time.monotonic() > give_up:
                 raise RuntimeError(f"JetStream {what} does not exist: provision it (`webos nats provision`)") from None
             if not warned:

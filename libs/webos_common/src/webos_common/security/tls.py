@@ -70,8 +70,9 @@ def _ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
 
 
 def ensure_server_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
-                      name: str = "nats") -> ServerTls:
-    """The CA and a current certificate for the server at `hosts` (made or renewed as needed)."""
+                      name: str = "nats", *, client_auth: bool = False) -> ServerTls:
+    """The CA and a current certificate for the server at `hosts` (made or renewed as needed);
+    `client_auth`: usable as a client certificate too (both ends of a NATS cluster route)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca_cert, ca_key = _ca(directory)
     cert_path, key_path = directory / f"{name}.pem", directory / f"{name}-key.pem"
@@ -81,6 +82,7 @@ def ensure_server_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "l
         if current.not_valid_after_utc - now > RENEW_BEFORE and current.issuer == ca_cert.subject:
             return ServerTls(directory / "ca.pem", cert_path, key_path)
     key = ec.generate_private_key(ec.SECP256R1())
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH] if client_auth else []
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:
@@ -92,7 +94,7 @@ def ensure_server_tls(directory: Path, hosts: tuple[str, ...] = ("127.0.0.1", "l
             .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=397))
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, *usages]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(ca_key, hashes.SHA256()))
     _write(key_path, _key_pem(key), 0o600)

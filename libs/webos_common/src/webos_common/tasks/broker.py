@@ -35,7 +35,7 @@ from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.streams import provisioned, wait_streams
 from webos_common.identity import User
 from webos_common.lifecycle import cancel_and_wait
-from webos_common.messaging import connect_options
+from webos_common.messaging import connect_options, nats_servers
 from webos_common.tasks.status import CANCEL_PREFIX, MAX_DELIVERIES, TaskRecord, TaskState, TaskStore, ack_wait
 
 STREAM = "WEBOS_TASKS"
@@ -104,14 +104,15 @@ class WebOSBroker(PullBasedJetStreamBroker):
                   identity: BusIdentity | None = None, ca_file: str | None = None) -> WebOSBroker:
         """Where NATS is, and who this process is there (its credential and principal name);
         `identity` signs the person of each task queued and checks those a worker runs."""
-        object.__setattr__(self, "servers", [nats_url])
+        object.__setattr__(self, "servers", nats_servers(nats_url))
         self.principal = principal
         self.identity = identity or BusIdentity.unchecked()
         self.may_provision = credential_file is None
         options = connect_options(name=f"{principal}-tasks", credential_file=credential_file, principal=principal,
                                   ca_file=ca_file)
         object.__setattr__(self, "connection_kwargs", options)  # Final in taskiq-nats; set late like servers
-        backend = ResultBackend(servers=[nats_url], bucket_name=RESULTS_BUCKET, create=self.may_provision, **options)
+        backend = ResultBackend(servers=self.servers, bucket_name=RESULTS_BUCKET, create=self.may_provision,
+                                **options)
         self.with_result_backend(backend)
         return self
 
