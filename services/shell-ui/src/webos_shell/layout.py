@@ -66,9 +66,9 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         ui.space()
         slots.render("header", user)
         await components.render_slot("header", user)
-        open_palette = palette.install(user)
-        ui.button("Search  Ctrl+K", icon="search", on_click=open_palette).props(
-            'flat no-caps color=white data-testid="palette-button"')
+        palette.install(user)
+        ui.button("Search  Ctrl+K", icon="search").props(
+            'flat no-caps color=white data-testid="palette-button"').on("click", js_handler=palette.OPEN)
         notifications.bell(user)
         _user_menu(user)
     with ui.left_drawer(value=True).classes("bg-gray-50 dark:bg-gray-900") as drawer:
