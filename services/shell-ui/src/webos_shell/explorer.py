@@ -78,7 +78,8 @@ class DataExplorer:
                 field = ui.select(filterable, label="Filter field").props("dense outlined").classes("w-36")
                 value = ui.input("value").props("dense outlined").classes("w-32")
                 ui.button(icon="filter_alt",
-                          on_click=lambda: self._filter(field.value, value.value)).props("flat dense")
+                          on_click=lambda: self._filter(field.value, value.value)).props(
+                    'flat dense aria-label="Add the filter"')
             self.chips = ui.row().classes("gap-1")
             ui.space()
             if self.writable and "shares" in (self.ref.schema().get("properties") or {}):
@@ -93,9 +94,10 @@ class DataExplorer:
 
     def _pager(self) -> None:
         with ui.row().classes("items-center gap-2"):
-            ui.button(icon="chevron_left", on_click=lambda: self._page(-1)).props("flat dense")
+            ui.button(icon="chevron_left", on_click=lambda: self._page(-1)).props(
+                'flat dense aria-label="Previous page"')
             self.page_label = ui.label("").props('data-testid="explorer-page"')
-            ui.button(icon="chevron_right", on_click=lambda: self._page(1)).props("flat dense")
+            ui.button(icon="chevron_right", on_click=lambda: self._page(1)).props('flat dense aria-label="Next page"')
             ui.select([10, 25, 50, 100], value=self.state["size"], label="Rows").props("dense").on_value_change(
                 lambda e: self._set("size", e.value))
 

@@ -51,7 +51,7 @@ async def _module(name: str) -> None:
             with ui.row().classes("items-center gap-2").props(f'data-testid="rule-{name}-{i}"'):
                 ui.label(_describe(rule))
                 ui.button(icon="delete", on_click=lambda i=i: save(current[:i] + current[i + 1:])).props(
-                    f'flat dense color=negative data-testid="rule-delete-{name}-{i}"')
+                    f'flat dense color=negative aria-label="Delete this rule" data-testid="rule-delete-{name}-{i}"')
         with ui.row().classes("items-end gap-2 w-full").props(f'data-testid="rule-new-{name}"'):
             role = await pickers.role_picker("Role", multiple=False, testid=f"rule-role-{name}")
             role.classes(replace="min-w-[12rem]")

@@ -357,7 +357,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
                         "w-full font-mono") as field:
                     with field.add_slot("append"):
                         ui.button(icon="content_copy", on_click=copy).props(
-                            'flat round dense data-testid="api-key-copy"')
+                            'flat round dense aria-label="Copy the key" data-testid="api-key-copy"')
                 ui.button("I have copied it", on_click=hide).props('flat data-testid="api-key-hide"')
             created.set_visibility(True)
 

@@ -1,0 +1,63 @@
+"""axe-core (bundled by axe-playwright-python: nothing fetched at run time)
+over every shell page, signed in as an admin so the admin pages count too,
+and over the signed-out pages: no serious or critical violation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from webos_shell.pages.account import TABS
+from webos_shell.palette_items import ADMIN_PAGES, SHELL_PAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIGNED_IN = [
+    *(page.path for page in SHELL_PAGES if page.path),
+    "/files?view=trash",
+    *(f"/account?tab={tab}" for tab in TABS),
+    "/m/tasks", "/m/tasks/board", "/m/inventory", "/m/orders",
+    *(f"/{path}" for path, _ in ADMIN_PAGES),
+    "/admin/record-rules", "/admin/m/tasks",
+]
+SIGNED_OUT = ["/login", "/register", "/password/forgot"]
+GRAVE = {"serious", "critical"}
+
+
+def _grave(page: Any) -> list[str]:
+    """Each serious or critical violation on the page as it is now: rule, impact, where."""
+    found = Axe().run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]} {v['nodes'][0]['html'][:160]}"
+            for v in found if v["impact"] in GRAVE]
+
+
+def _a_file_in_the_home(platform: Any, token: str) -> None:
+    """So Files shows a row with its actions."""
+    with platform.api(token) as client:
+        home = client.get("/api/storage/sources").json()["home"]
+        put = client.put("/api/storage/files/content", params={"urn": f"{home}a11y-{uuid.uuid4().hex[:6]}.txt"},
+                         content=b"axe", headers={"Content-Type": "text/plain"})
+    assert put.status_code in (200, 201), put.text
+
+
+def test_every_signed_in_page_has_no_serious_violation(admin: Any, platform: Any, admin_token: str,
+                                                      tasks_api: str) -> None:
+    _a_file_in_the_home(platform, admin_token)
+    report = {}
+    for path in SIGNED_IN:
+        admin.open(path)
+        admin.page.wait_for_load_state("networkidle")
+        report[path] = _grave(admin.page)
+    assert not any(report.values()), {path: found for path, found in report.items() if found}
+
+
+def test_the_signed_out_pages_have_no_serious_violation(shell: Any) -> None:
+    report = {}
+    for path in SIGNED_OUT:
+        shell.goto(path)
+        shell.page.locator(".q-card").first.wait_for()
+        report[path] = _grave(shell.page)
+    assert not any(report.values()), {path: found for path, found in report.items() if found}
