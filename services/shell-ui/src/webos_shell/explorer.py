@@ -58,6 +58,7 @@ class DataExplorer:
         self._toolbar()
         self.grid = ui.aggrid({
             "columnDefs": columns,
+            "defaultColDef": {"minWidth": 110},  # a phone scrolls the grid sideways, never squeezes it
             "rowData": [], "rowSelection": tabular.ROW_SELECTION,
             "stopEditingWhenCellsLoseFocus": True, ":getRowId": "(params) => String(params.data.id)",
         }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')

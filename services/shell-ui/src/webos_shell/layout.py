@@ -78,8 +78,9 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         slots.render("header", user)
         await components.render_slot("header", user)
         palette.install(user)
-        ui.button("Search  Ctrl+K", icon="search").props(
-            'flat no-caps color=white data-testid="palette-button"').on("click", js_handler=palette.OPEN)
+        with ui.button(icon="search").props('flat no-caps color=white aria-label="Search (Ctrl+K)" '
+                                            'data-testid="palette-button"').on("click", js_handler=palette.OPEN):
+            ui.label("Search  Ctrl+K").classes("ml-2 max-sm:hidden")  # a phone shows the icon alone
         notifications.bell(user)
         _user_menu(user)
     # Open beside the content on a wide screen; closed (and over the content when opened) below PHONE_BREAKPOINT.

@@ -453,7 +453,8 @@ async def render(user: Any, tab: str) -> None:
             ui.label(f"Your account is unavailable: {failure}").classes("text-negative").props(
                 'data-testid="account-unavailable"')
             return
-        with ui.tabs().props('align=left data-testid="account-tabs"') as tabs:
+        with ui.tabs().props('align=left outside-arrows mobile-arrows data-testid="account-tabs"').classes(
+                "w-full") as tabs:
             for name, (label, icon) in TABS.items():
                 ui.tab(name, label=label, icon=icon).props(f'data-testid="account-tab-{name}"')
         with ui.tab_panels(tabs, value=tab if tab in TABS else "profile").classes("w-full bg-transparent"):

@@ -215,7 +215,9 @@ class FilesPage:
     # -- the list ---------------------------------------------------------------
     def table(self, items: list[dict[str, Any]], *, location: bool = False) -> None:
         headers = ["Name", *(["Folder"] if location else []), "Size", "Modified", "Tags", ""]
-        with ui.element("table").classes("w-full text-left border-collapse").props('data-testid="files-table"'):
+        # scrolls sideways by itself on a narrow screen (a phone), never the page
+        with ui.element("div").classes("w-full overflow-x-auto").props('tabindex=0 role=region aria-label="Files"'), \
+                ui.element("table").classes("w-full text-left border-collapse").props('data-testid="files-table"'):
             with ui.element("thead"), ui.element("tr").classes("border-b"):
                 for header in headers:
                     with ui.element("th").classes("px-2 py-1 text-sm text-gray-500 font-medium"):
