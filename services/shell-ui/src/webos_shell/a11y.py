@@ -1,12 +1,14 @@
-"""Accessibility settings shared by every page: readable colours (links and
-"positive" green reach 4.5:1 on light and dark backgrounds) and the fixes
-in `a11y.js` for what Quasar renders without a name. Installed once."""
+"""Accessibility shared by every page: real headings (`heading`), readable
+colours (links and "positive" green reach 4.5:1 on light and dark
+backgrounds) and the fixes in `a11y.js` for what Quasar renders without a
+name (`install`, once per process)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from nicegui import ui
+from nicegui.elements.mixins.text_element import TextElement
 
 # In NiceGUI's `overrides` layer: an !important there outranks Quasar's (a later layer).
 CSS = """
@@ -16,8 +18,17 @@ CSS = """
   .text-positive { color: #1b7a33 !important; }
   .body--dark .text-positive { color: #6ee79a !important; }
   .bg-positive { background: #1b7a33 !important; }
+  .text-warning { color: #8a5300 !important; }
+  .body--dark .text-warning { color: #f2c037 !important; }
+  .body--dark .text-negative { color: #ff8a8a !important; }
 }
 """
+
+
+def heading(text: str, level: int = 2) -> TextElement:
+    """A real heading (`<h1>` is the page's title, its sections `<h2>`), styled like the labels around it."""
+    size = {1: "text-2xl", 2: "text-lg"}.get(level, "text-base")
+    return TextElement(tag=f"h{level}", text=text).classes(f"{size} font-semibold m-0 leading-normal tracking-normal")
 
 
 def install() -> None:

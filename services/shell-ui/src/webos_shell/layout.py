@@ -8,18 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from nicegui import ui
-from nicegui.elements.mixins.text_element import TextElement
 
 from webos_common.identity import User
-from webos_shell import components, notifications, palette, permissions, runtime, slots, theming
+from webos_shell import a11y, components, notifications, palette, permissions, runtime, slots, theming
 
 PHONE_BREAKPOINT = 768  # px: narrower screens get the drawer closed
-
-
-def heading(text: str, level: int = 2) -> TextElement:
-    """A real heading (`<h1>` is the page's title, sections are `<h2>`), styled like the labels around it."""
-    size = {1: "text-2xl", 2: "text-lg"}.get(level, "text-base")
-    return TextElement(tag=f"h{level}", text=text).classes(f"{size} font-semibold m-0 leading-normal tracking-normal")
 
 
 def _sidebar(user: User) -> None:
@@ -89,7 +82,7 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         _sidebar(user)
         await components.render_slot("sidebar", user)
     with ui.column().classes("w-full p-4 gap-4"):
-        heading(title, 1).props('data-testid="page-title"')
+        a11y.heading(title, 1).props('data-testid="page-title"')
         yield
     slots.render("footer", user)
     await components.render_slot("footer", user)

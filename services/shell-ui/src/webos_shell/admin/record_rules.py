@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, pickers, runtime
+from webos_shell import a11y, endpoints, pickers, runtime
 from webos_shell.admin.calls import call
 from webos_shell.gateway import ApiError
 
@@ -67,7 +67,7 @@ async def _module(name: str) -> None:
             ui.button("Add rule", icon="add", on_click=add).props(f'data-testid="rule-add-{name}"')
 
     with ui.card().classes("w-full").props(f'data-testid="record-rules-{name}"'):
-        ui.label(name).classes("text-lg font-medium")
+        a11y.heading(name)
         await rules()
 
 

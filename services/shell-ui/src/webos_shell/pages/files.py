@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, events, ui
 
-from webos_shell import endpoints, layout, runtime, session
+from webos_shell import a11y, endpoints, layout, runtime, session
 from webos_shell.gateway import ApiError
 from webos_shell.tabular import when
 
@@ -276,7 +276,7 @@ class FilesPage:
     def _dialog(self, testid: str, title: str) -> tuple[ui.dialog, ui.card]:
         with self.holder, ui.dialog() as dialog, ui.card().classes("min-w-96") as card:
             card.props(f'data-testid="{testid}"')
-            ui.label(title).classes("text-lg font-medium")
+            a11y.heading(title)
         dialog.on("hide", dialog.delete)  # closed dialogs do not pile up
         return dialog, card
 
@@ -512,7 +512,7 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
                     'flat data-testid="files-trash-open"')
         page = FilesPage(store, home, holder)
         if view == "trash":
-            ui.label("Trash").classes("text-lg font-medium")
+            a11y.heading("Trash")
             await page.trash()
         elif q:
             await page.search(q)
