@@ -130,6 +130,8 @@ def install(user: User) -> None:
         await run(item)
 
     async def enter() -> None:
+        if (box.value or "") != state["query"]:  # typed and Enter at once: rank what the box holds now
+            refresh(box.value or "")
         if state["results"]:
             await choose(state["results"][state["selected"]])
 
