@@ -25,6 +25,7 @@ SIGNED_IN = [
     *(f"/{path}" for path, _ in ADMIN_PAGES),
     "/admin/record-rules", "/admin/m/tasks",
 ]
+DARK = ["/", "/m/tasks", "/files", "/account?tab=keys", "/admin/users", "/admin/modules"]
 SIGNED_OUT = ["/login", "/register", "/password/forgot"]
 GRAVE = {"serious", "critical"}
 
@@ -62,6 +63,27 @@ def test_every_signed_in_page_has_no_serious_violation(admin: Any, platform: Any
         admin.open(path)
         admin.page.wait_for_timeout(800)  # the grid and the module frames settle
         report[path] = _grave_here_and_in_frames(admin.page)
+    assert not any(report.values()), {path: found for path, found in report.items() if found}
+
+
+def test_dark_pages_have_no_serious_violation(admin: Any, tasks_api: str) -> None:
+    admin.open("/")
+    toggled = "body--dark" not in (admin.page.locator("body").get_attribute("class") or "")
+    report = {}
+    try:
+        if toggled:
+            admin.page.get_by_test_id("user-menu").click()
+            admin.page.get_by_text("Light / dark").click()
+            admin.page.locator("body.body--dark").wait_for()
+        for path in DARK:
+            admin.open(path)
+            admin.page.wait_for_timeout(800)
+            report[path] = _grave(admin.page)
+    finally:
+        if toggled:  # the admin's theme as it was
+            admin.page.get_by_test_id("user-menu").click()
+            admin.page.get_by_text("Light / dark").click()
+            admin.page.locator("body.body--light").wait_for()
     assert not any(report.values()), {path: found for path, found in report.items() if found}
 
 

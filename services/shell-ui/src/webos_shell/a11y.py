@@ -1,6 +1,6 @@
 """Accessibility shared by every page: real headings (`heading`), readable
-colours (links and "positive" green reach 4.5:1 on light and dark
-backgrounds) and the fixes in `a11y.js` for what Quasar renders without a
+colours (links, "positive" green, grey and, when dark, primary text reach
+4.5:1 on light and dark backgrounds) and the fixes in `a11y.js` for what Quasar renders without a
 name (`install`, once per process)."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ CSS = """
   .text-warning { color: #8a5300 !important; }
   .body--dark .text-warning { color: #f2c037 !important; }
   .body--dark .text-negative { color: #ff8a8a !important; }
+  .body--dark .text-gray-500 { color: #9ca3af; }
+  .body--dark .text-primary { color: color-mix(in srgb, var(--q-primary) 45%, white) !important; }
 }
 """
 
