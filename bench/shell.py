@@ -7,9 +7,11 @@ free port range), then measures, median of 10 each:
   welcome line being visible (goal ≤ 1.5 s); baselines measured in the
   same run: auth's `POST /api/auth/login` alone (password hashing is most
   of a sign-in) and loading the sign-in page itself;
-* Ctrl+K → palette visible: from the key press to the palette's input
-  being visible (goal ≤ 150 ms); the baseline is one plain NiceGUI server
-  round trip (a button click whose handler changes a label) on the same page.
+* Ctrl+K → palette ready to type: in the page, from the key's `keydown` to
+  the palette's input taking the focus (goal ≤ 50 ms); the baseline is the
+  same dialog opened by the server, as it was before the browser opened it
+  itself: one NiceGUI round trip (`emitEvent` → the server opens the dialog
+  → Quasar focuses the input), timed the same way on the same page.
 
 Usage: .venv/bin/python bench/shell.py [--url http://127.0.0.1:8700] [--runs 10]
 Loopback only; bounded (< 2 min on this machine)."""
@@ -79,23 +81,37 @@ def sign_in_runs(new_page: Callable[[], Page], url: str, runs: int) -> tuple[lis
     return login[1:], dashboard[1:]
 
 
+_PROBE_JS = """() => {
+  window.__probe = {};
+  window.addEventListener('keydown', (e) => {
+    if (e.ctrlKey && e.key === 'k') window.__probe.start = performance.now();
+  }, true);
+  document.addEventListener('focusin', (e) => {
+    if (e.target.matches('input[data-testid="palette-input"]')) window.__probe.ready = performance.now();
+  }, true);
+}"""
+
+
+def _ready_after(page: Page, start: Callable[[], None]) -> float:
+    """Seconds from the probe's start to the palette's input having the focus, then closed again."""
+    page.evaluate("() => { window.__probe = {}; }")
+    start()
+    page.wait_for_function("() => window.__probe.ready !== undefined", timeout=10_000)
+    took = page.evaluate("() => window.__probe.ready - window.__probe.start") / 1000
+    page.keyboard.press("Escape")
+    page.get_by_test_id("palette-input").wait_for(state="hidden")
+    page.wait_for_timeout(300)
+    return float(took)
+
+
 def palette_runs(page: Page, runs: int) -> tuple[list[float], list[float]]:
-    page.evaluate("""() => { window.__probe = 0; }""")
+    page.evaluate(_PROBE_JS)
     palette, roundtrip = [], []
-    box = page.get_by_test_id("palette-input")
-    title = page.get_by_test_id("page-title")
     for _ in range(runs + 1):
-        palette.append(timed(lambda: page.keyboard.press("Control+k"), lambda: box.wait_for(state="visible")))
-        page.keyboard.press("Escape")
-        box.wait_for(state="hidden")
-        page.wait_for_timeout(300)
-        # Baseline: the user menu opens through one server round trip as well.
-        roundtrip.append(timed(lambda: page.get_by_test_id("user-menu").click(),
-                               lambda: page.get_by_text("Sign out").wait_for(state="visible")))
-        page.keyboard.press("Escape")
-        page.get_by_text("Sign out").wait_for(state="hidden")
-        title.wait_for()
-        page.wait_for_timeout(300)
+        palette.append(_ready_after(page, lambda: page.keyboard.press("Control+k")))
+        # Baseline: the server opens it (what Ctrl+K did before): one NiceGUI round trip.
+        roundtrip.append(_ready_after(page, lambda: page.evaluate(
+            "() => { window.__probe.start = performance.now(); emitEvent('webos_palette'); }")))
     return palette[1:], roundtrip[1:]
 
 
@@ -140,7 +156,7 @@ def main() -> None:
     print(f"runs: {options.runs} each, median reported; load average {os.getloadavg()[0]:.1f}")
     report("sign-in -> dashboard rendered", dashboard, 1.5, "POST /api/auth/login alone", api_login)
     print(f"  (sign-in page load, cold browser context: median {statistics.median(login) * 1000:.0f} ms)")
-    report("Ctrl+K -> palette visible", palette, 0.150, "user menu open (one round trip)", roundtrip)
+    report("Ctrl+K -> palette input focused", palette, 0.050, "opened by the server (one round trip)", roundtrip)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ through the gateway with that person's token (refreshed silently).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -127,3 +128,12 @@ class ShellComponent:
         return cls(name=name.strip(), target=target.strip(), label=extra.get("label", ""),
                    icon=extra.get("icon", "widgets"), collection=extra.get("collection") or None,
                    permission=extra.get("permission") or None, slot=extra.get("slot") or None)
+
+
+def focus_when_drawn(selector: str, within_ms: int = 2000) -> str:
+    """JavaScript for `ui.run_javascript` that gives the focus to the element `selector` finds as soon as
+    it is drawn (polled every 50 ms, for `within_ms` at most): after a redraw, such as a kanban card moved
+    with the keyboard, the focus stays with what the person moved."""
+    return (f"(() => {{ const sel = {json.dumps(selector)}; let left = {max(within_ms // 50, 1)};"
+            " const poll = setInterval(() => { const el = document.querySelector(sel);"
+            " if (el) { el.focus(); clearInterval(poll); } else if (--left <= 0) clearInterval(poll); }, 50); })()")

@@ -158,4 +158,4 @@ def mount(app: FastAPI, mod: LoadedModule, settings: ModuleHostSettings) -> None
 
     app.state.ui_http = http
     ui.run_with(app, mount_path=shell_frame.ui_prefix(mod.name), title=mod.name, show_welcome_message=False,
-                reconnect_timeout=10)
+                reconnect_timeout=10, language="en-US")

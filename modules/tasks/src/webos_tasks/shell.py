@@ -5,20 +5,23 @@ The shell imports this file (the module host never does) and calls
 signed-in person: `GET /api/tasks/tasks/board` for the columns,
 `POST …/{id}/move` when a card is dropped on another column, `POST
 /api/tasks/tasks` for the quick-add box. `?tag=x` shows one tag's cards.
+A card takes the focus (Tab) and the arrow keys move it a column left or right.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from nicegui import ui
 
-from webos_common.shell_sdk import ShellApiError, ShellContext
+from webos_common.shell_sdk import ShellApiError, ShellContext, focus_when_drawn
 from webos_tasks.models import TaskStatus
 
 TITLES = {TaskStatus.todo: "To do", TaskStatus.in_progress: "In progress", TaskStatus.done: "Done"}
-PRIORITY_COLOURS = {"low": "grey", "medium": "blue", "high": "orange", "urgent": "red"}
+# shades dark enough for small text on white (4.5:1)
+PRIORITY_COLOURS = {"low": "grey-8", "medium": "blue-9", "high": "deep-orange-10", "urgent": "red-9"}
 
 
 def columns(body: Any, *, tag: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -48,7 +51,8 @@ async def board(ctx: ShellContext) -> None:
     with ui.row().classes("w-full items-center gap-2"):
         ui.label(f"Tag: {tag}" if tag else "All my tasks").classes("text-sm text-gray-500")
         ui.space()
-        ui.button(icon="refresh", on_click=lambda: draw()).props('flat round data-testid="board-refresh"')
+        ui.button(icon="refresh", on_click=lambda: draw()).props(
+            'flat round aria-label="Refresh the board" data-testid="board-refresh"')
     area = ui.row().classes("w-full gap-4 items-start no-wrap overflow-x-auto").props(
         'data-testid="kanban" data-component="webos_tasks.shell"')
 
@@ -62,6 +66,16 @@ async def board(ctx: ShellContext) -> None:
         except ShellApiError as exc:
             ctx.notify(exc.message, level="negative")
         await draw()
+
+    async def shift(card: dict[str, Any], by: int) -> None:
+        order = [status.value for status in TITLES]
+        at = order.index(card["status"]) + by if card.get("status") in order else -1
+        if 0 <= at < len(order):
+            dragged["card"] = card
+            client = ui.context.client  # the card (this handler's slot) is gone once drawn again
+            await move(order[at])
+            client.run_javascript(focus_when_drawn(  # the moved card keeps the focus
+                f'[data-column="{order[at]}"] [data-id="{card["id"]}"]'))
 
     async def add(field: Any) -> None:
         title = str(field.value or "").strip()
@@ -95,26 +109,33 @@ async def board(ctx: ShellContext) -> None:
                             'dense outlined data-testid="board-add"').classes("w-full")
                         field.on("keydown.enter", lambda _, f=field: add(f))
                     for card in cards:
-                        _card(card, dragged)
+                        _card(card, dragged, shift)
                 column.on("dragover.prevent", lambda: None)
                 column.on("drop", lambda _, s=status: move(s))
 
     await draw()
 
 
-def _card(card: dict[str, Any], dragged: dict[str, Any]) -> None:
+def _card(card: dict[str, Any], dragged: dict[str, Any], shift: Callable[[dict[str, Any], int], Awaitable[None]]
+          ) -> None:
+    """A card: dragged with a mouse, or focused (Tab) and moved a column left or right with the arrow keys."""
     due, overdue = due_text(card)
+    title = str(card.get("title") or card.get("id")).replace('"', "'")
     with ui.card().classes("w-full cursor-grab p-2 gap-1").props(
-            f'draggable data-testid="kanban-card" data-id="{card.get("id")}"') as view:
+            f'draggable tabindex=0 role=group aria-keyshortcuts="ArrowLeft ArrowRight" '
+            f'aria-label="{title}: the arrow keys move it" '
+            f'data-testid="kanban-card" data-id="{card.get("id")}"') as view:
         ui.label(str(card.get("title") or card.get("id"))).classes("font-medium")
         with ui.row().classes("gap-1 items-center"):
             priority = str(card.get("priority") or "medium")
-            ui.badge(priority, color=PRIORITY_COLOURS.get(priority, "grey")).props("outline")
+            ui.badge(priority, color=PRIORITY_COLOURS.get(priority, "grey-8")).props("outline")
             for tag in card.get("tags") or []:
-                ui.badge(tag, color="grey").props("outline")
+                ui.badge(tag, color="grey-8").props("outline")
             if due:
                 ui.label(due).classes("text-xs " + ("text-negative" if overdue else "text-gray-500"))
     view.on("dragstart", lambda _, c=card: dragged.update(card=c))
+    view.on("keydown.left.prevent", lambda _, c=card: shift(c, -1))
+    view.on("keydown.right.prevent", lambda _, c=card: shift(c, 1))
 
 
 async def open_count(ctx: ShellContext) -> None:
@@ -130,5 +151,5 @@ async def open_count(ctx: ShellContext) -> None:
         ui.icon("task_alt").classes("text-gray-500")
         ui.label(f"{open_now} open task{'s' if open_now != 1 else ''}")
         if overdue:
-            ui.badge(f"{overdue} overdue", color="red").props("outline")
+            ui.badge(f"{overdue} overdue", color="red-9").props("outline")
     line.on("click", lambda: ctx.navigate("/m/tasks?status=todo"))

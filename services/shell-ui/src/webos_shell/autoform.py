@@ -90,7 +90,8 @@ class AutoForm:
                     await open_picker(chosen)
 
                 ui.button(icon="folder_open", on_click=browse).props(
-                    f'flat round data-testid="file-browse" data-for="{spec.path}"').tooltip("Choose a file")
+                    f'flat round aria-label="Choose a file" data-testid="file-browse" data-for="{spec.path}"').tooltip(
+                    "Choose a file")
         else:
             bind(ui.input(label))
         if spec.description and spec.kind != "object":

@@ -16,6 +16,11 @@ Request = tuple[str, str, dict[str, Any]]
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
+def record_noun(collection: Collection) -> str:
+    """What one record of the collection is called: "Tasks" -> "task"."""
+    return collection.label.rstrip("s").lower()
+
+
 def _shape(path: str) -> str:
     return _PARAM.sub("{}", path.rstrip("/"))
 

@@ -58,6 +58,7 @@ class DataExplorer:
         self._toolbar()
         self.grid = ui.aggrid({
             "columnDefs": columns,
+            "defaultColDef": {"minWidth": 110},  # a phone scrolls the grid sideways, never squeezes it
             "rowData": [], "rowSelection": tabular.ROW_SELECTION,
             "stopEditingWhenCellsLoseFocus": True, ":getRowId": "(params) => String(params.data.id)",
         }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
@@ -78,7 +79,8 @@ class DataExplorer:
                 field = ui.select(filterable, label="Filter field").props("dense outlined").classes("w-36")
                 value = ui.input("value").props("dense outlined").classes("w-32")
                 ui.button(icon="filter_alt",
-                          on_click=lambda: self._filter(field.value, value.value)).props("flat dense")
+                          on_click=lambda: self._filter(field.value, value.value)).props(
+                    'flat dense aria-label="Add the filter"')
             self.chips = ui.row().classes("gap-1")
             ui.space()
             if self.writable and "shares" in (self.ref.schema().get("properties") or {}):
@@ -93,9 +95,10 @@ class DataExplorer:
 
     def _pager(self) -> None:
         with ui.row().classes("items-center gap-2"):
-            ui.button(icon="chevron_left", on_click=lambda: self._page(-1)).props("flat dense")
+            ui.button(icon="chevron_left", on_click=lambda: self._page(-1)).props(
+                'flat dense aria-label="Previous page"')
             self.page_label = ui.label("").props('data-testid="explorer-page"')
-            ui.button(icon="chevron_right", on_click=lambda: self._page(1)).props("flat dense")
+            ui.button(icon="chevron_right", on_click=lambda: self._page(1)).props('flat dense aria-label="Next page"')
             ui.select([10, 25, 50, 100], value=self.state["size"], label="Rows").props("dense").on_value_change(
                 lambda e: self._set("size", e.value))
 

@@ -10,6 +10,7 @@ from nicegui import app, ui
 
 from webos_shell import collections_ui, runtime
 from webos_shell.autoform import AutoForm
+from webos_shell.collection_api import record_noun
 
 
 async def open_create(module: str, collection: str | None,
@@ -20,7 +21,7 @@ async def open_create(module: str, collection: str | None,
         return
     rt = runtime.get()
     with ui.dialog() as dialog, ui.card().classes("w-[32rem] max-w-full").props('data-testid="create-dialog"'):
-        ui.label(f"New {ref.collection.label.rstrip('s').lower()}").classes("text-lg font-semibold")
+        ui.label(f"New {record_noun(ref.collection)}").classes("text-lg font-semibold")
         form = AutoForm(ref.schema("create"))
         key = {"Idempotency-Key": uuid.uuid4().hex}  # one per dialog: a double click or a retry makes one record
 

@@ -22,12 +22,13 @@ SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160}
 
 
 def frame(module: str, name: str, params: dict[str, str], *, slot: str | None = None) -> None:
-    """An iframe showing the view `name` of `module`, sized by its content."""
+    """An iframe showing the view `name` of `module`, sized by its content (its title names both)."""
+    title = f"{module.capitalize()}: {name.replace('_', ' ')}"
     frame_id = f"{module}-{name}-{secrets.token_hex(4)}"
     src = shell_frame.frame_src(module, name, urlencode({**params, "_frame": frame_id}))
     height = SLOT_HEIGHT.get(slot or "", 480)
     ui.add_body_html(shell_frame.PARENT_SCRIPT)
-    ui.element("iframe").props(f'src="{src}" data-src="{src}" data-frame-id="{frame_id}" '
+    ui.element("iframe").props(f'src="{src}" data-src="{src}" data-frame-id="{frame_id}" title="{title}" '
                                f'data-testid="module-frame" data-module="{module}" data-view="{name}"').style(
         f"width: 100%; height: {height}px; border: 0; display: block").classes("module-frame")
 

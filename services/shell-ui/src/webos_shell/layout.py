@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import components, notifications, palette, permissions, runtime, slots, theming
+from webos_shell import a11y, components, notifications, palette, permissions, runtime, slots, theming
+
+PHONE_BREAKPOINT = 768  # px: narrower screens get the drawer closed
 
 
 def _sidebar(user: User) -> None:
@@ -18,7 +20,7 @@ def _sidebar(user: User) -> None:
 
     @ui.refreshable
     def nav() -> None:
-        with ui.column().classes("w-full gap-0").props('data-testid="nav"'):
+        with ui.list().props('dense aria-label="Navigation" data-testid="nav"').classes("w-full"):
             ui.item("Dashboard", on_click=lambda: ui.navigate.to("/")).props("clickable dense")
             for entry in permissions.navigation(user, rt.registry.modules() if rt.registry else []):
                 with ui.item(on_click=lambda p=entry.path: ui.navigate.to(p)).props("clickable dense"):
@@ -28,7 +30,7 @@ def _sidebar(user: User) -> None:
             ui.item("Notifications", on_click=lambda: ui.navigate.to("/notifications")).props("clickable dense")
             ui.item("Files", on_click=lambda: ui.navigate.to("/files")).props('clickable dense data-testid="nav-files"')
             if user.is_admin:
-                ui.separator()
+                ui.separator().props("role=none aria-hidden=true")
                 ui.item("Admin", on_click=lambda: ui.navigate.to("/admin")).props("clickable dense")
             slots.render("sidebar", user)
 
@@ -45,7 +47,8 @@ def _sidebar(user: User) -> None:
 
 
 def _user_menu(user: User) -> None:
-    with ui.button(icon="account_circle").props('flat round color=white data-testid="user-menu"'):
+    with ui.button(icon="account_circle").props('flat round color=white aria-label="Account menu" '
+                                                'data-testid="user-menu"'):
         with ui.menu():
             ui.menu_item(user.username or user.id).props("disable")
             ui.menu_item("My account", on_click=lambda: ui.navigate.to("/account")).props('data-testid="menu-account"')
@@ -61,21 +64,25 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
     ui.page_title(f"{title} · {theme.brand_name}")
     drawer: ui.left_drawer  # made below the header, whose menu button toggles it
     with ui.header().classes(theme.header_classes()):
-        ui.button(icon="menu", on_click=lambda: drawer.toggle()).props("flat round color=white")
+        ui.button(icon="menu", on_click=lambda: drawer.toggle()).props(
+            'flat round color=white aria-label="Show or hide the navigation" data-testid="menu-button"')
         ui.link(theme.brand_name, "/").classes("text-lg font-semibold text-white no-underline")
         ui.space()
         slots.render("header", user)
         await components.render_slot("header", user)
-        open_palette = palette.install(user)
-        ui.button("Search  Ctrl+K", icon="search", on_click=open_palette).props(
-            'flat no-caps color=white data-testid="palette-button"')
+        palette.install(user)
+        with ui.button(icon="search").props('flat no-caps color=white aria-label="Search (Ctrl+K)" '
+                                            'data-testid="palette-button"').on("click", js_handler=palette.OPEN):
+            ui.label("Search  Ctrl+K").classes("ml-2 max-sm:hidden")  # a phone shows the icon alone
         notifications.bell(user)
         _user_menu(user)
-    with ui.left_drawer(value=True).classes("bg-gray-50 dark:bg-gray-900") as drawer:
+    # Open beside the content on a wide screen; closed (and over the content when opened) below PHONE_BREAKPOINT.
+    with ui.left_drawer(value=None).props(f'breakpoint={PHONE_BREAKPOINT} data-testid="drawer"').classes(
+            "bg-gray-50 dark:bg-gray-900") as drawer:
         _sidebar(user)
         await components.render_slot("sidebar", user)
     with ui.column().classes("w-full p-4 gap-4"):
-        ui.label(title).classes("text-2xl font-semibold").props('data-testid="page-title"')
+        a11y.heading(title, 1).props('data-testid="page-title"')
         yield
     slots.render("footer", user)
     await components.render_slot("footer", user)

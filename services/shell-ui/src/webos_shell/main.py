@@ -12,7 +12,7 @@ from webos_common import log_sink
 from webos_common.module_registry import ModuleRegistry
 from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
-from webos_shell import admin, frames, runtime, theming
+from webos_shell import a11y, admin, frames, runtime, theming
 from webos_shell.gateway import Gateway
 from webos_shell.pages import account, auth, dashboard, files, modules
 from webos_shell.settings import ShellSettings
@@ -31,6 +31,7 @@ def _pages() -> None:
     files.register()
     admin.register()
     frames.register()
+    a11y.install()
     _registered = True
 
 
@@ -58,6 +59,6 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
     _pages()
     ui.run_with(
         app, title="WebOS", storage_secret=settings.shell_storage_secret.get_secret_value(),
-        show_welcome_message=False, reconnect_timeout=10,
+        show_welcome_message=False, reconnect_timeout=10, language="en-US",
     )
     return app

@@ -41,7 +41,7 @@ def bell(user: User) -> None:
     pushed live to this person, and a slow poll that keeps the count true."""
     rt = runtime.get()
     with ui.button(icon="notifications", on_click=lambda: ui.navigate.to("/notifications")).props(
-            'flat round color=white data-testid="bell"') as button:
+            'flat round color=white aria-label="Notifications" data-testid="bell"') as button:
         badge = ui.badge("", color="red").props('floating data-testid="bell-count"')
         badge.set_visibility(False)
 

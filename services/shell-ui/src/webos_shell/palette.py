@@ -5,28 +5,21 @@ without a mouse. Records come from modules that declare a search endpoint."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import palette_items, permissions, runtime
+from webos_shell import palette_items, permissions, runtime, theming
 from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.palette_items import PaletteItem
 
-_HOTKEY_JS = """
-if (!window.__webosPalette) {
-  window.__webosPalette = true;
-  document.addEventListener('keydown', (e) => {
-    if ((e.ctrlKey || e.metaKey) && (e.key === 'k' || e.key === 'K')) {
-      e.preventDefault();
-      emitEvent('webos_palette');
-    }
-  });
-}
-"""
+_OPEN_JS = (Path(__file__).parent / "palette.js").read_text()
+# The dialog's closing (Escape, a click outside) is also kept in the browser at once, so Ctrl+K reopens it.
+_CLOSED_JS = "(open) => { mounted_app.elements[window.webosPalette.dialog].props['model-value'] = open; }"
+OPEN = "() => webosOpenPalette()"
 
 
 def _searches(user: User) -> list[tuple[str, str, str]]:
@@ -74,6 +67,8 @@ async def run(item: PaletteItem) -> None:
         from webos_shell import forms
 
         await forms.open_create(item.module, item.collection)
+    elif item.action == "theme":
+        await theming.toggle_dark()
     elif item.action == "api" and item.path:
         try:
             await rt.gateway.send(store, item.method, item.path)
@@ -84,8 +79,8 @@ async def run(item: PaletteItem) -> None:
             ui.notify(f"{item.label}: {exc}", type="negative")
 
 
-def install(user: User) -> Callable[[], None]:
-    """Add the palette to the page; returns the function that opens it."""
+def install(user: User) -> None:
+    """Add the palette to the page; the browser opens it (Ctrl+K, or `OPEN` as a click's handler)."""
     rt = runtime.get()
     state: dict[str, Any] = {"items": [], "results": [], "selected": 0, "query": ""}
 
@@ -135,6 +130,8 @@ def install(user: User) -> Callable[[], None]:
         await run(item)
 
     async def enter() -> None:
+        if (box.value or "") != state["query"]:  # typed and Enter at once: rank what the box holds now
+            refresh(box.value or "")
         if state["results"]:
             await choose(state["results"][state["selected"]])
 
@@ -147,20 +144,24 @@ def install(user: User) -> Callable[[], None]:
         modules = rt.registry.modules() if rt.registry else []
         state["items"] = palette_items.build(user, modules, app.storage.user.get("recent", []))
         state["built"] = rt.registry.version if rt.registry else 0
-        refresh("")
+        refresh(state["query"])
 
-    def open_palette() -> None:
-        # Built with the page; rebuilt only when the registry changed, so opening is one round trip.
+    def opened() -> None:
+        # The browser has opened it already; rebuilt only when the registry changed, so opening costs nothing.
         if state.get("built") != (rt.registry.version if rt.registry else 0):
             rebuild()
-        if box.value:
-            box.value = ""
-        elif state["selected"]:
-            refresh("")
         dialog.open()
 
-    rebuild()
+    def closed(open_: bool) -> None:
+        if open_:
+            return
+        if box.value:
+            box.value = ""  # ready for the next opening; the browser keeps what is typed from then on
+        elif state["selected"] or state["query"]:
+            refresh("")
 
-    ui.on("webos_palette", open_palette)
-    ui.add_body_html(f"<script>{_HOTKEY_JS}</script>")
-    return open_palette
+    rebuild()
+    dialog.on_value_change(lambda e: closed(bool(e.value)))
+    dialog.on("update:model-value", js_handler=_CLOSED_JS)
+    ui.on("webos_palette", opened)
+    ui.add_body_html(f"<script>window.webosPalette = {{dialog: {dialog.id}, box: {box.id}}};\n{_OPEN_JS}</script>")

@@ -56,7 +56,8 @@ def panel(user: User) -> None:
                     ui.linear_progress(float(task.get("percent") or 0) / 100, show_value=False).classes("flex-1")
                     ui.label(str(task.get("message") or state)).classes("text-xs w-40 truncate")
                     if state not in FINISHED:
-                        ui.button(icon="cancel", on_click=lambda t=task_id: cancel(t)).props("flat dense")
+                        ui.button(icon="cancel", on_click=lambda t=task_id: cancel(t)).props(
+                            'flat dense aria-label="Cancel the task"')
                     elif state == "failed":
                         ui.label(str(task.get("error") or "failed")).classes("text-negative text-xs")
                     else:

@@ -71,3 +71,25 @@ def test_palette_offers_files_to_everyone_and_module_admin_pages_to_admins_allow
     limited = User(id="l", roles=("admin",))  # admins hold every permission
     found = palette_items.search("tasks overview", palette_items.build(limited, [manifest]))
     assert found[0].path == "/admin/m/tasks" and found[0].group == "Admin"
+
+
+def test_kernel_commands_theme_sign_out_and_a_new_record_of_each_writable_collection() -> None:
+    from webos_common.manifest import Collection
+
+    manifest = MANIFEST.model_copy(update={"collections": [
+        Collection(name="tasks", label="Tasks", endpoint="/api/tasks/tasks", model="T", create_model="C",
+                   permission_write="tasks.write"),
+        Collection(name="notes", label="Notes", endpoint="/api/tasks/notes", model="N", create_model="NC",
+                   permission_write="tasks.write"),
+        Collection(name="logs", label="Logs", endpoint="/api/tasks/logs", model="L")]})  # nothing to create with
+    labels = [i.label for i in palette_items.build(WRITER, [manifest])]
+    assert labels.count("New task") == 1  # the module's own command, not a second one
+    assert "New note" in labels and "New log" not in labels
+    assert "New note" not in {i.label for i in palette_items.build(READER, [manifest])}
+    note = palette_items.search("new note", palette_items.build(WRITER, [manifest]))[0]
+    assert (note.action, note.module, note.collection) == ("form", "tasks", "notes")
+    theme = palette_items.search("dark", palette_items.build(NOBODY, []))[0]
+    assert theme.action == "theme"
+    sign_out = palette_items.search("sign uot", palette_items.build(NOBODY, []))[0]  # a typo
+    assert (sign_out.label, sign_out.path) == ("Sign out", "/logout")
+    assert palette_items.remember([], "/logout", "Sign out") == []

@@ -10,7 +10,7 @@ import httpx
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, runtime
+from webos_shell import a11y, endpoints, runtime
 from webos_shell.admin import module_pages, rates
 from webos_shell.gateway import ApiError
 
@@ -70,7 +70,7 @@ async def render(user: User) -> None:
                               "Gateway requests by status")).classes("w-[32rem] h-72")
     pages = module_pages.visible_pages(user, rt.registry.modules() if rt.registry else [])
     if pages:
-        ui.label("Module admin pages").classes("text-lg font-medium")
+        a11y.heading("Module admin pages")
         with ui.row().classes("w-full gap-2").props('data-testid="admin-module-pages"'):
             for module, page in pages:
                 ui.button(f"{page.label} ({module})", icon="extension",

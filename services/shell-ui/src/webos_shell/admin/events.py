@@ -7,7 +7,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, runtime
+from webos_shell import a11y, endpoints, runtime
 from webos_shell.gateway import ApiError
 
 
@@ -23,7 +23,7 @@ async def _items(path: str, **params: Any) -> list[dict[str, Any]] | None:
 async def render(user: User) -> None:
     rt = runtime.get()
     topic = {"value": ""}
-    ui.label("Event log").classes("text-lg font-medium")
+    a11y.heading("Event log")
     ui.input("Topic").bind_value(topic, "value").props("dense clearable").on("keydown.enter", lambda: log.refresh())
 
     @ui.refreshable
@@ -34,7 +34,7 @@ async def render(user: User) -> None:
                        "rowData": items}, theme="quartz").classes("w-full h-72")
 
     await log()
-    ui.label("Dead letters").classes("text-lg font-medium")
+    a11y.heading("Dead letters")
 
     @ui.refreshable
     async def dead() -> None:

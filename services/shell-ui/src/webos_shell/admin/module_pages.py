@@ -20,7 +20,7 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_common.manifest import AdminPage, ModuleManifest
-from webos_shell import components, layout, runtime
+from webos_shell import a11y, components, layout, runtime
 from webos_shell.admin import require_admin, tabs
 from webos_shell.gateway import ApiError
 
@@ -91,7 +91,7 @@ async def _fetch(path: str) -> Any:
 def _card(manifest: ModuleManifest, path: str, body: Any) -> None:
     name = path.rsplit("/", 1)[-1] or "admin"
     with ui.card().classes("w-full max-w-3xl").props(f'data-testid="admin-api-{name}"'):
-        ui.label(route_title(manifest, path)).classes("text-lg font-medium")
+        a11y.heading(route_title(manifest, path))
         ui.label(f"GET {path}").classes("text-xs text-gray-500 font-mono")
         if isinstance(body, ApiError):
             ui.label(f"{body.message} (HTTP {body.status})").classes("text-negative").props(

@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, pickers, runtime
+from webos_shell import a11y, endpoints, pickers, runtime
 from webos_shell.admin.calls import call
 from webos_shell.gateway import ApiError
 
@@ -51,7 +51,7 @@ async def _module(name: str) -> None:
             with ui.row().classes("items-center gap-2").props(f'data-testid="rule-{name}-{i}"'):
                 ui.label(_describe(rule))
                 ui.button(icon="delete", on_click=lambda i=i: save(current[:i] + current[i + 1:])).props(
-                    f'flat dense color=negative data-testid="rule-delete-{name}-{i}"')
+                    f'flat dense color=negative aria-label="Delete this rule" data-testid="rule-delete-{name}-{i}"')
         with ui.row().classes("items-end gap-2 w-full").props(f'data-testid="rule-new-{name}"'):
             role = await pickers.role_picker("Role", multiple=False, testid=f"rule-role-{name}")
             role.classes(replace="min-w-[12rem]")
@@ -67,7 +67,7 @@ async def _module(name: str) -> None:
             ui.button("Add rule", icon="add", on_click=add).props(f'data-testid="rule-add-{name}"')
 
     with ui.card().classes("w-full").props(f'data-testid="record-rules-{name}"'):
-        ui.label(name).classes("text-lg font-medium")
+        a11y.heading(name)
         await rules()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import endpoints, runtime
+from webos_shell import a11y, endpoints, runtime
 from webos_shell.autoform import AutoForm
 from webos_shell.gateway import ApiError
 
@@ -53,10 +53,10 @@ async def render(user: User) -> None:
     except (ApiError, OSError) as exc:
         ui.label(f"The settings service is unavailable: {exc}").classes("text-negative")
         schemas = {}
-    ui.label("System").classes("text-lg font-medium")
+    a11y.heading("System")
     for section, schema in (schemas.get("system") or {}).items():
         await _editor(section, schema, endpoints.SYSTEM_SETTINGS.format(section=section))
-    ui.label("Modules").classes("text-lg font-medium")
+    a11y.heading("Modules")
     modules = {name: entry.get("schema") for name, entry in (schemas.get("modules") or {}).items()}
     for manifest in rt.registry.modules() if rt.registry else []:
         modules.setdefault(manifest.name, manifest.settings_schema)

@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import endpoints
+from webos_shell import a11y, endpoints
 from webos_shell.admin import access_requests
 from webos_shell.admin.calls import call, load, role_picker
 
@@ -89,5 +89,5 @@ async def render(user: User) -> None:
         people.refresh()
 
     await access_requests.render(roles, redraw_people)
-    ui.label("People (click a row to manage)").classes("text-lg font-medium")
+    a11y.heading("People (click a row to manage)")
     await people()

@@ -1,6 +1,7 @@
 """A kanban board over a module collection: one column per value of an
 enum field (the tasks module's `status`), cards dragged between columns
-PATCH that field. A module turns it on with `ui_components: ["kanban"]`
+PATCH that field; a focused card (Tab) moves a column left or right with
+the arrow keys. A module turns it on with `ui_components: ["kanban"]`
 (or `"kanban:<field>"`) or by serving `GET <collection>/board`; it may
 also ship its own NiceGUI component instead."""
 
@@ -11,6 +12,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
+from webos_common.shell_sdk import focus_when_drawn
 from webos_shell import permissions, runtime
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.gateway import ApiError
@@ -48,6 +50,16 @@ async def render(ref: CollectionRef, user: User, option: str | None = None) -> N
             ui.notify(str(exc), type="negative")
         await draw()
 
+    async def shift(row: dict[str, Any], by: int) -> None:
+        order = list(spec.options)
+        at = order.index(row.get(spec.name)) + by if row.get(spec.name) in order else -1
+        if 0 <= at < len(order):
+            dragged["row"] = row
+            client = ui.context.client  # the card (this handler's slot) is gone once drawn again
+            await drop(order[at])
+            client.run_javascript(focus_when_drawn(  # the moved card keeps the focus
+                f'[data-column="{order[at]}"] [data-id="{row.get("id")}"]'))
+
     async def draw() -> None:
         board_path = ref.api.board
         try:
@@ -68,10 +80,15 @@ async def render(ref: CollectionRef, user: User, option: str | None = None) -> N
                         f'data-testid="kanban-column" data-column="{column}"') as col:
                     ui.label(f"{column} ({len(cards)})").classes("font-medium")
                     for row in cards:
+                        title = str(row.get("title") or row.get("name") or row.get("id"))
                         with ui.card().classes("w-full cursor-grab p-2").props(
-                                f'draggable data-testid="kanban-card" data-id="{row.get("id")}"') as card:
-                            ui.label(str(row.get("title") or row.get("name") or row.get("id")))
+                                f'draggable tabindex=0 role=group aria-keyshortcuts="ArrowLeft ArrowRight" '
+                                f'aria-label="{title.replace(chr(34), chr(39))}: the arrow keys move it" '
+                                f'data-testid="kanban-card" data-id="{row.get("id")}"') as card:
+                            ui.label(title)
                         card.on("dragstart", lambda _, r=row: dragged.update(row=r))
+                        card.on("keydown.left.prevent", lambda _, r=row: shift(r, -1))
+                        card.on("keydown.right.prevent", lambda _, r=row: shift(r, 1))
                 col.on("dragover.prevent", lambda: None)
                 col.on("drop", lambda _, c=column: drop(c))
 

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from webos_shell import layout, runtime, session
+from webos_shell import a11y, layout, runtime, session
 from webos_shell.autoform import AutoForm
 from webos_shell.gateway import ApiError
 from webos_shell.pages import twofactor
@@ -273,7 +273,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
     held = [str(p) for p in me.get("permissions") or []]
     with ui.column().classes("w-full max-w-3xl gap-4") as section:
         with ui.card().classes("w-full gap-2").props('data-testid="api-key-form"'):
-            ui.label("New API key").classes("text-lg font-medium")
+            a11y.heading("New API key")
             ui.label("A key acts as you, with only the permissions you give it (never more than you hold). "
                      + (f"You hold: {', '.join(held)}." if held else "You hold no permission a key could carry.")
                      ).classes("text-sm text-gray-500").props('data-testid="api-key-held"')
@@ -346,7 +346,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
         def reveal(key: str, name: str) -> None:
             created.clear()
             with created:
-                ui.label(f"Your new API key “{name}”").classes("text-lg font-medium")
+                a11y.heading(f"Your new API key “{name}”")
                 ui.label("Copy it now: it is shown only this once and cannot be read again.").classes(
                     "text-warning font-medium").props('data-testid="api-key-warning"')
                 def copy() -> None:
@@ -357,7 +357,7 @@ async def _api_keys(me: dict[str, Any]) -> None:
                         "w-full font-mono") as field:
                     with field.add_slot("append"):
                         ui.button(icon="content_copy", on_click=copy).props(
-                            'flat round dense data-testid="api-key-copy"')
+                            'flat round dense aria-label="Copy the key" data-testid="api-key-copy"')
                 ui.button("I have copied it", on_click=hide).props('flat data-testid="api-key-hide"')
             created.set_visibility(True)
 
@@ -380,14 +380,14 @@ async def _api_keys(me: dict[str, Any]) -> None:
             listing.refresh()
 
         create_button.on_click(create)
-        ui.label("Your API keys").classes("text-lg font-medium")
+        a11y.heading("Your API keys")
         await listing()
 
 
 async def _preferences(schemas: Any, notifications: Any, shell: Any, failure: str | None) -> None:
     rt, store = runtime.get(), app.storage.user
     with ui.card().classes("w-full max-w-2xl gap-2").props('data-testid="prefs-notifications"'):
-        ui.label("Notifications").classes("text-lg font-medium")
+        a11y.heading("Notifications")
         modules = (schemas.get("modules") or {}) if isinstance(schemas, dict) else {}
         entry = modules.get("notifications") or {}
         schema = entry.get("user_schema") or entry.get("schema")  # no user schema: the module's, per person
@@ -425,7 +425,7 @@ async def _preferences(schemas: Any, notifications: Any, shell: Any, failure: st
             ui.button("Save", icon="save", on_click=save).props('data-testid="prefs-save"')
 
     with ui.card().classes("w-full max-w-2xl gap-2").props('data-testid="prefs-appearance"'):
-        ui.label("Appearance").classes("text-lg font-medium")
+        a11y.heading("Appearance")
         values = (shell.get("values") or {}) if isinstance(shell, dict) else {}
         chosen = str(values.get("theme") or store.get("theme") or "system")
         theme = ui.select(THEMES, value=chosen if chosen in THEMES else "system", label="Theme").classes(
@@ -453,7 +453,8 @@ async def render(user: Any, tab: str) -> None:
             ui.label(f"Your account is unavailable: {failure}").classes("text-negative").props(
                 'data-testid="account-unavailable"')
             return
-        with ui.tabs().props('align=left data-testid="account-tabs"') as tabs:
+        with ui.tabs().props('align=left outside-arrows mobile-arrows data-testid="account-tabs"').classes(
+                "w-full") as tabs:
             for name, (label, icon) in TABS.items():
                 ui.tab(name, label=label, icon=icon).props(f'data-testid="account-tab-{name}"')
         with ui.tab_panels(tabs, value=tab if tab in TABS else "profile").classes("w-full bg-transparent"):

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from webos_shell import endpoints, runtime, session
+from webos_shell import a11y, endpoints, runtime, session
 from webos_shell.gateway import ApiError, error_code
 from webos_shell.schema_fields import server_errors
 
@@ -47,7 +47,7 @@ def _card(title: str, subtitle: str, testid: str) -> ui.card:
     ui.colors(primary=rt.theme.primary)
     card = ui.card().classes("absolute-center w-96 p-6 gap-3").props(f'data-testid="{testid}"')
     with card:
-        ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
+        a11y.heading(rt.theme.brand_name, 1)
         ui.label(subtitle).classes("text-gray-500")
     return card
 
@@ -97,7 +97,7 @@ def register() -> None:
             ui.navigate.to(target)
 
         with ui.card().classes("absolute-center w-96 p-6").props('data-testid="login-card"'):
-            ui.label(rt.theme.brand_name).classes("text-2xl font-semibold")
+            a11y.heading(rt.theme.brand_name, 1)
             ui.label("Sign in to continue").classes("text-gray-500")
             reason = app.storage.user.pop("signed_out_reason", None)  # auth's words, kept from the refresh
             if reason:

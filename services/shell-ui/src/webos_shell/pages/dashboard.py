@@ -11,7 +11,7 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_common.manifest import Widget
-from webos_shell import components, layout, permissions, progress, runtime, session, slots
+from webos_shell import a11y, components, layout, permissions, progress, runtime, session, slots
 from webos_shell.gateway import ApiError
 from webos_shell.pages import first_day
 
@@ -73,7 +73,7 @@ async def render(user: User) -> None:
                 _widget(widget)
             slots.render("dashboard", user)
             await components.render_slot("dashboard", user)
-        ui.label("Background tasks").classes("text-lg font-medium")
+        a11y.heading("Background tasks")
         progress.panel(user)
 
 

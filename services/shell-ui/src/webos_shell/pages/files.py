@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, events, ui
 
-from webos_shell import endpoints, layout, runtime, session
+from webos_shell import a11y, endpoints, layout, runtime, session
 from webos_shell.gateway import ApiError
 from webos_shell.tabular import when
 
@@ -215,7 +215,9 @@ class FilesPage:
     # -- the list ---------------------------------------------------------------
     def table(self, items: list[dict[str, Any]], *, location: bool = False) -> None:
         headers = ["Name", *(["Folder"] if location else []), "Size", "Modified", "Tags", ""]
-        with ui.element("table").classes("w-full text-left border-collapse").props('data-testid="files-table"'):
+        # scrolls sideways by itself on a narrow screen (a phone), never the page
+        with ui.element("div").classes("w-full overflow-x-auto").props('tabindex=0 role=region aria-label="Files"'), \
+                ui.element("table").classes("w-full text-left border-collapse").props('data-testid="files-table"'):
             with ui.element("thead"), ui.element("tr").classes("border-b"):
                 for header in headers:
                     with ui.element("th").classes("px-2 py-1 text-sm text-gray-500 font-medium"):
@@ -251,15 +253,18 @@ class FilesPage:
                 for tag in item.get("tags") or []:
                     ui.badge(tag, color="primary").props('outline data-testid="file-tag"')
             with ui.element("td").classes(cell + " text-right whitespace-nowrap"):
-                if not item.get("is_dir"):
-                    ui.button(icon="download", on_click=lambda i=item: self.download(i)).props(
-                        'flat round dense data-testid="file-download"').tooltip("Download")
-                ui.button(icon="drive_file_rename_outline", on_click=lambda i=item: self.rename(i)).props(
-                    'flat round dense data-testid="file-rename"').tooltip("Rename or move")
-                ui.button(icon="sell", on_click=lambda i=item: self.edit_tags(i)).props(
-                    'flat round dense data-testid="file-tags"').tooltip("Tags")
-                ui.button(icon="delete", on_click=lambda i=item: self.delete(i)).props(
-                    'flat round dense color=negative data-testid="file-delete"').tooltip("Move to the trash")
+                name = str(item.get("name") or "").replace('"', "'")
+                for icon, what, act, testid in self.actions(item):
+                    ui.button(icon=icon, on_click=lambda i=item, a=act: a(i)).props(
+                        f'flat round dense aria-label="{what}: {name}" data-testid="{testid}"'
+                        + (" color=negative" if icon == "delete" else "")).tooltip(what)
+
+    def actions(self, item: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+        """A row's buttons: (icon, what it does, handler, test id)."""
+        download = [] if item.get("is_dir") else [("download", "Download", self.download, "file-download")]
+        return [*download, ("drive_file_rename_outline", "Rename or move", self.rename, "file-rename"),
+                ("sell", "Tags", self.edit_tags, "file-tags"),
+                ("delete", "Move to the trash", self.delete, "file-delete")]
 
     # -- per item ---------------------------------------------------------------
     async def download(self, item: dict[str, Any]) -> None:
@@ -271,7 +276,7 @@ class FilesPage:
     def _dialog(self, testid: str, title: str) -> tuple[ui.dialog, ui.card]:
         with self.holder, ui.dialog() as dialog, ui.card().classes("min-w-96") as card:
             card.props(f'data-testid="{testid}"')
-            ui.label(title).classes("text-lg font-medium")
+            a11y.heading(title)
         dialog.on("hide", dialog.delete)  # closed dialogs do not pile up
         return dialog, card
 
@@ -478,7 +483,7 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
         options = source_options(sources)
         with ui.row().classes("w-full items-center gap-2"):
             ui.button(icon="home", on_click=lambda: ui.navigate.to(files_url(home))).props(
-                'flat round data-testid="files-home"').tooltip("Home")
+                'flat round aria-label="Home folder" data-testid="files-home"').tooltip("Home")
             if options:
                 here = chosen_option(folder or "", options) if folder and not (q or view) else None
 
@@ -496,7 +501,8 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
                 ui.navigate.to(files_url(q=text) if text else files_url(folder))
 
             search.on("keydown.enter", find)
-            ui.button(icon="search", on_click=find).props('flat round data-testid="files-search-go"')
+            ui.button(icon="search", on_click=find).props(
+                'flat round aria-label="Search" data-testid="files-search-go"')
             ui.space()
             if view == "trash":
                 ui.button("Back to files", icon="folder", on_click=lambda: ui.navigate.to(files_url(folder))).props(
@@ -506,7 +512,7 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
                     'flat data-testid="files-trash-open"')
         page = FilesPage(store, home, holder)
         if view == "trash":
-            ui.label("Trash").classes("text-lg font-medium")
+            a11y.heading("Trash")
             await page.trash()
         elif q:
             await page.search(q)

@@ -10,7 +10,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_shell import permissions, runtime
+from webos_shell import a11y, permissions, runtime
 from webos_shell.gateway import ApiError
 
 ME, PERMISSIONS, REQUEST = "/api/auth/me", "/api/auth/permissions", "/api/auth/me/access-request"
@@ -35,7 +35,7 @@ async def panel(user: User) -> None:
         return
     declared = await _get(PERMISSIONS) or []
     with ui.card().classes("w-full").props('data-testid="first-day"'):
-        ui.label("You have no access to any module yet").classes("text-lg font-medium")
+        a11y.heading("You have no access to any module yet")
         ui.label("This is what the platform offers; ask an administrator for what you need.").classes(
             "text-sm text-gray-500")
         groups: dict[str, list[dict[str, Any]]] = {}

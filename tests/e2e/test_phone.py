@@ -1,0 +1,40 @@
+"""The shell on a phone (390×844): the navigation drawer starts closed and
+opens from the menu button, and no page is wider than the screen (grids and
+the Files table scroll sideways inside themselves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {"width": 390, "height": 844}
+PAGES = ["/", "/m/tasks", "/m/tasks/board", "/m/inventory", "/notifications", "/files", "/files?view=trash",
+         "/account", "/account?tab=keys", "/admin", "/admin/users", "/admin/modules", "/admin/settings", "/admin/logs"]
+
+
+def _width(shell: Any) -> int:
+    return int(shell.page.evaluate("document.scrollingElement.scrollWidth"))
+
+
+def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, tasks_api: str) -> None:
+    phone = admin
+    phone.page.set_viewport_size(PHONE)
+    too_wide = {}
+    for path in PAGES:
+        phone.open(path)
+        phone.page.wait_for_timeout(500)  # the grid and the frames settle
+        expect(phone.page.get_by_test_id("nav")).not_to_be_in_viewport()
+        if _width(phone) > PHONE["width"]:
+            too_wide[path] = _width(phone)
+    assert not too_wide, too_wide
+    phone.open("/m/tasks")
+    phone.page.get_by_test_id("menu-button").click()
+    expect(phone.page.get_by_test_id("nav")).to_be_in_viewport()
+    phone.page.get_by_test_id("nav-files").click()
+    phone.page.wait_for_url("**/files")
+    expect(phone.page.get_by_test_id("nav")).not_to_be_in_viewport()
+    phone.shot("phone-files")
