@@ -61,6 +61,15 @@ def test_rate_limits_config_and_counting() -> None:
     assert results[5:] == [None] * 5
 
 
+async def test_memory_counters_count_exactly_and_start_afresh_after_the_window() -> None:
+    limits = RateLimits(user="5/second", module="")
+    burst = await asyncio.gather(*(limits.check_user("bob") for _ in range(8)))
+    assert burst.count(None) == 5  # hits in flight together are each counted once
+    assert await limits.check_user("carol") is None  # counters are per key
+    await asyncio.sleep(1.1)
+    assert await limits.check_user("bob") is None  # the window passed: a fresh counter
+
+
 def test_access_log_line_has_status_latency_user_and_module() -> None:
     import io
     import json
