@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from webos_gateway.openapi import merge
-from webos_gateway.ratelimit import RateLimits
+from webos_gateway.ratelimit import KeyedFixedWindow, RateLimits
 from webos_gateway.routing import OWN, SHELL, classify
 
 
@@ -68,6 +68,17 @@ async def test_memory_counters_count_exactly_and_start_afresh_after_the_window()
     assert await limits.check_user("carol") is None  # counters are per key
     await asyncio.sleep(1.1)
     assert await limits.check_user("bob") is None  # the window passed: a fresh counter
+
+
+async def test_keyed_window_counts_on_when_its_key_cache_is_cleared() -> None:
+    limits = RateLimits(user="2/minute", module="")
+    limiter = limits.limiter
+    assert isinstance(limiter, KeyedFixedWindow)
+    limiter.max_keys = 1  # every new user clears the cache
+    for who in ("alice", "bob", "alice", "bob"):
+        assert await limits.check_user(who) is None
+    assert await limits.check_user("alice") is not None
+    assert await limits.check_user("bob") is not None
 
 
 def test_access_log_line_has_status_latency_user_and_module() -> None:
