@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from webos_gateway.openapi import merge
-from webos_gateway.ratelimit import RateLimits
+from webos_gateway.ratelimit import KeyedFixedWindow, RateLimits
 from webos_gateway.routing import OWN, SHELL, classify
 
 
@@ -60,6 +60,26 @@ def test_rate_limits_config_and_counting() -> None:
     assert results[:2] == [None, None] and results[2] is not None and 1 <= results[2] <= 60
     assert results[3] is None and results[4] is not None
     assert results[5:] == [None] * 5
+
+
+async def test_memory_counters_count_exactly_and_start_afresh_after_the_window() -> None:
+    limits = RateLimits(user="5/second", module="")
+    burst = await asyncio.gather(*(limits.check_user("bob") for _ in range(8)))
+    assert burst.count(None) == 5  # hits in flight together are each counted once
+    assert await limits.check_user("carol") is None  # counters are per key
+    await asyncio.sleep(1.1)
+    assert await limits.check_user("bob") is None  # the window passed: a fresh counter
+
+
+async def test_keyed_window_counts_on_when_its_key_cache_is_cleared() -> None:
+    limits = RateLimits(user="2/minute", module="")
+    limiter = limits.limiter
+    assert isinstance(limiter, KeyedFixedWindow)
+    limiter.max_keys = 1  # every new user clears the cache
+    for who in ("alice", "bob", "alice", "bob"):
+        assert await limits.check_user(who) is None
+    assert await limits.check_user("alice") is not None
+    assert await limits.check_user("bob") is not None
 
 
 def test_access_log_line_has_status_latency_user_and_module() -> None:

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from webos_common.identity import User
-from webos_common.shell_frame import ui_prefix
 from webos_gateway import spans
 from webos_gateway.rawclient import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from webos_gateway.refusal import Refused
@@ -27,11 +26,6 @@ from webos_gateway.websocket import proxy_websocket
 Scope = dict[str, Any]
 SMALL_BODY = 64 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # retried on another instance when one dies mid-request
-
-
-def _view(route: Route, path: str) -> bool:
-    """A module's view, which the shell frames (`webos_common.shell_frame`)."""
-    return route.kind == "module" and path.startswith(ui_prefix(route.name) + "/")
 
 
 class ClientGone(Exception):
@@ -143,7 +137,7 @@ class ProxyMiddleware:
                 spans.answered(span, int(resp.status))
                 try:
                     return await self.relay(resp, send, req, receive, watch=not streamed,
-                                            page=route.kind == "shell", framed=_view(route, scope["path"]))
+                                            page=route.kind == "shell", framed=route.is_view(scope["path"]))
                 finally:
                     resp.release()
         raise Refused(*gw.unavailable(route, "no live instance"))

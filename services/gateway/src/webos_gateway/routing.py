@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loguru import logger
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
+from webos_common.shell_frame import ui_prefix
 from webos_gateway.settings import CORE_SERVICES
 
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/openapi.json", "/openapi.json", "/api/docs"})
@@ -31,10 +32,17 @@ class Route:
     kind: str  # "own" | "core" | "module" | "shell"
     name: str  # service or module name; "shell"; "gateway"
     prefix_len: int = 0  # bytes stripped from the path before proxying (core services)
+    # built once (routes are shared), not on every request
+    label: str = field(init=False, compare=False)  # metrics and access log: "module:tasks"
+    views: str = field(init=False, compare=False)  # a module's views, which the shell frames ("" for others)
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind}:{self.name}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.kind}:{self.name}")
+        object.__setattr__(self, "views", ui_prefix(self.name) + "/" if self.kind == "module" else "")
+
+    def is_view(self, path: str) -> bool:
+        """A module's view (`webos_common.shell_frame`)."""
+        return bool(self.views) and path.startswith(self.views)
 
 
 SHELL = Route("shell", "shell")

@@ -1,0 +1,83 @@
+"""The HTTP server protocol `python -m webos_gateway` runs: uvicorn's
+httptools protocol whose small writes in one event-loop iteration leave in
+one send.
+
+uvicorn writes a response's status line and headers when the app sends
+`http.response.start` and its body on `http.response.body`: two `send`
+system calls for every small answer (on loopback the sender's call also
+runs the receiver's TCP path). The proxy sends both messages back to back,
+so holding a small write until the next one, or at most until the end of
+the loop iteration, makes one system call of the two without delaying any
+byte past the iteration that produced it. Large writes (streamed bodies)
+go out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+COALESCE_MAX = 16 * 1024  # a response head, a small body or an event: held for the next write
+
+
+class CoalescingTransport:
+    """A transport whose small `write`s within one loop iteration go out joined with the next."""
+
+    __slots__ = ("_loop", "_pending", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: bytes | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        pending = self._pending
+        if pending is not None:  # typically a body after its head: both in one send
+            self._pending = None
+            self._transport.write(pending + data)
+        elif len(data) > COALESCE_MAX:
+            self._transport.write(data)
+        else:
+            self._pending = bytes(data)
+            self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            if not self._transport.is_closing():  # a lost connection drops it, as a direct write would
+                self._transport.write(pending)
+
+    def writelines(self, chunks: Any) -> None:
+        self.write(b"".join(chunks))
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.flush()
+        self._transport.set_protocol(protocol)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending = None
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + len(self._pending or b"")
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the real transport's
+        return getattr(self._transport, name)
+
+
+class GatewayHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol on a `CoalescingTransport` (`uvicorn.run(http=GatewayHttpProtocol)`)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
