@@ -127,6 +127,27 @@ async def test_unhealthy_instance_leaves_routing_and_comes_back(rig: Rig) -> Non
         assert (await _poll(client, "/api/mail/x", 200)).status_code == 200
 
 
+async def test_a_module_back_is_served_at_once_not_at_the_next_health_round(rig: Rig) -> None:
+    """Every instance left out by the last round: the next request probes again instead of
+    answering 503 until the next round (a module that became ready just after it)."""
+    headers = rig.issuer.headers("alice")
+    gw = rig.app.state.gateway
+    async with httpx.AsyncClient(base_url=rig.url, headers=headers) as client:
+        host = await rig.start_module("post")
+        assert (await _poll(client, "/api/post/x", 200)).status_code == 200
+        assert gw.health is not None
+        gw.health.interval = 3600.0  # no further rounds of their own: only requests probe again
+        await gw.health.stop()
+        host.app.state.healthy = False
+        await gw.health.check_all()
+        assert not gw.table.candidates("post")
+        refused = await client.get("/api/post/x")
+        assert refused.status_code == 503 and refused.json()["error"]["details"]["reason"] == "no healthy instance"
+        host.app.state.healthy = True
+        await asyncio.sleep(gw.health.RECHECK_EVERY)
+        assert (await client.get("/api/post/x")).status_code == 200
+
+
 async def test_heartbeats_are_not_changes(rig: Rig) -> None:
     """The merged OpenAPI cache keys on the table's version: a heartbeat (the
     same manifest again) must not move it; a real change must."""

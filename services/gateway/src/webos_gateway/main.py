@@ -76,6 +76,7 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
                           max_idle_per_upstream=settings.upstream_pool_size)
         await gw.table.start()
         checker.table = gw.table
+        gw.health = checker
         checker.start()
 
     async def shutdown(app: FastAPI) -> None:

@@ -92,7 +92,7 @@ class ProxyMiddleware:
     async def forward(self, scope: Scope, receive: Any, send: Any, route: Route, req: RequestInfo,
                       user: User | None, limit: int) -> int:
         gw = self.gw
-        bases = gw.upstreams(route)
+        bases = await gw.live_upstreams(route)
         await gw.check_module_limit(route)
         raw_path = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string")

@@ -201,11 +201,14 @@ class HealthChecker:
     """Polls every live instance's `health_path`; an instance that does not
     answer 2xx is left out of routing until it does again."""
 
+    RECHECK_EVERY = 1.0  # seconds: how often a request may ask a left-out module's instances again
+
     def __init__(self, table: ModuleTable, probe: Callable[[str], Awaitable[bool]], *, interval: float) -> None:
         self.table = table
         self.probe = probe
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._rechecked: dict[str, float] = {}
 
     def start(self) -> None:
         if self.interval > 0:
@@ -221,10 +224,22 @@ class HealthChecker:
             with contextlib.suppress(Exception):
                 await self.check_all()
 
-    async def check_all(self) -> None:
-        targets = [(name, m) for name, insts in list(self.table.instances.items()) for m in insts.values()]
+    async def recheck(self, name: str) -> bool:
+        """Probe a module whose every instance failed its last check, now rather than at the next
+        round (at most once a second per module); True when one is healthy again."""
+        now = time.monotonic()
+        if now - self._rechecked.get(name, -1e9) >= self.RECHECK_EVERY:
+            self._rechecked[name] = now
+            await self.check_all(only=name)
+        return bool(self.table.candidates(name))
+
+    async def check_all(self, only: str | None = None) -> None:
+        targets = [(name, m) for name, insts in list(self.table.instances.items()) for m in insts.values()
+                   if only is None or name == only]
         results = await asyncio.gather(*(self.probe(m.base_url.rstrip("/") + m.health_path) for _, m in targets))
         bad = {(name, m.instance_id) for (name, m), ok in zip(targets, results, strict=True) if not ok}
+        if only is not None:  # the other modules' standing is kept as the last round found it
+            bad |= {key for key in self.table.unhealthy if key[0] != only}
         if bad != self.table.unhealthy:
             for name, instance in bad - self.table.unhealthy:
                 logger.warning("module {} instance {} is unhealthy; not routing to it", name, instance)

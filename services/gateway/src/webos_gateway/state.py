@@ -19,7 +19,7 @@ from webos_gateway.policy import OriginCheck, SecurityHeaders
 from webos_gateway.ratelimit import RateLimits
 from webos_gateway.rawclient import RawPool
 from webos_gateway.refusal import Refused
-from webos_gateway.routing import ModuleTable, Route
+from webos_gateway.routing import HealthChecker, ModuleTable, Route
 from webos_gateway.settings import GatewaySettings
 from webos_gateway.telemetry import AccessLog, GatewayMetrics
 from webos_gateway.upstream import DROP_REQUEST
@@ -67,6 +67,7 @@ class Gateway:
         self.resources: ServiceResources
         self.metrics: GatewayMetrics
         self.table: ModuleTable
+        self.health: HealthChecker | None = None  # asked again when every instance failed its last check
         self.session: aiohttp.ClientSession
         self.pool: RawPool
         self.access_log = AccessLog(mode=settings.access_log, fmt=settings.log_format,
@@ -232,6 +233,19 @@ class Gateway:
                 raise Refused(*self.unavailable(route, "no live instance"))
             raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
         return [(m.base_url.rstrip("/"), m.instance_id) for m in candidates]
+
+    async def live_upstreams(self, route: Route) -> list[tuple[str, str | None]]:
+        """`upstreams`, except that a module whose every instance failed its last health check
+        is probed again first: one back since then is served now, not at the next round."""
+        try:
+            return self.upstreams(route)
+        except Refused as exc:
+            recovered = (route.kind == "module" and self.health is not None
+                         and (exc.details or {}).get("reason") == "no healthy instance"
+                         and await self.health.recheck(route.name))
+            if not recovered:
+                raise
+            return self.upstreams(route)
 
     def unavailable(self, route: Route, reason: str
                     ) -> tuple[int, str, str, dict[str, Any], list[tuple[bytes, bytes]]]:

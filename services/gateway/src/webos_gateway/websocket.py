@@ -58,7 +58,7 @@ async def _connect(gw: Gateway, scope: dict[str, Any], route: Route, req: Any) -
     query = (scope.get("query_string") or b"").decode("latin-1")
     target = path + ("?" + query if query else "")
     last: Exception | None = None
-    bases = gw.upstreams(route)
+    bases = await gw.live_upstreams(route)
     await gw.check_module_limit(route)
     for base, instance in bases:
         url = "ws" + base[4:] if base.startswith("http") else base
