@@ -43,3 +43,14 @@ def test_a_slot_component_round_trips_and_a_bad_slot_is_refused() -> None:
     assert ShellComponent.from_entry(counter.entry()) == counter
     with pytest.raises(ValueError, match="slot must be one of"):
         ShellComponent(name="count", target="m.shell:count", slot="nowhere")
+
+
+def test_a_keyboard_move_lands_in_the_next_column_and_never_off_the_board() -> None:
+    from webos_common.shell_sdk import board_shift, focus_card
+
+    columns = ["todo", "in_progress", "done"]
+    assert board_shift(columns, "todo", 1) == "in_progress"
+    assert board_shift(columns, "done", -1) == "in_progress"
+    assert board_shift(columns, "done", 1) is None and board_shift(columns, "todo", -1) is None
+    assert board_shift(columns, "archived", 1) is None  # a card in no column stays put
+    assert '[data-column=\\"done\\"] [data-id=\\"t1\\"]' in focus_card("done", "t1")

@@ -10,6 +10,7 @@ all three on the generated document; `install` wires it into an app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -35,6 +36,20 @@ ERROR_STATUSES = {
     "422": "Invalid input (the field is named in details)", "503": "A dependency is unavailable",
 }
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
+
+
+def rewrite_refs(node: Any, rewrite: Callable[[str], str | None]) -> Any:
+    """A copy of a JSON Schema or OpenAPI tree whose `$ref`s are rewritten (`rewrite` answers None
+    to keep one): how a service's or a model's schemas move into a merged document."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            new = rewrite(value) if key == "$ref" and isinstance(value, str) else None
+            out[key] = new if new is not None else rewrite_refs(value, rewrite)
+        return out
+    if isinstance(node, list):
+        return [rewrite_refs(v, rewrite) for v in node]
+    return node
 
 
 def conform(doc: dict[str, Any]) -> dict[str, Any]:

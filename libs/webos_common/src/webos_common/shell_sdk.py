@@ -137,3 +137,15 @@ def focus_when_drawn(selector: str, within_ms: int = 2000) -> str:
     return (f"(() => {{ const sel = {json.dumps(selector)}; let left = {max(within_ms // 50, 1)};"
             " const poll = setInterval(() => { const el = document.querySelector(sel);"
             " if (el) { el.focus(); clearInterval(poll); } else if (--left <= 0) clearInterval(poll); }, 50); })()")
+
+
+def board_shift(columns: list[str], current: Any, by: int) -> str | None:
+    """The column a card in `current` lands in when moved `by` columns with the keyboard (None:
+    off the board, or a card in no column)."""
+    at = columns.index(current) + by if current in columns else -1
+    return columns[at] if 0 <= at < len(columns) else None
+
+
+def focus_card(column: str, card_id: Any) -> str:
+    """`focus_when_drawn` for a board card (`data-column` / `data-id`), once it is drawn in `column`."""
+    return focus_when_drawn(f'[data-column="{column}"] [data-id="{card_id}"]')

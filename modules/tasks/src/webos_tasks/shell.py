@@ -16,7 +16,7 @@ from typing import Any
 
 from nicegui import ui
 
-from webos_common.shell_sdk import ShellApiError, ShellContext, focus_when_drawn
+from webos_common.shell_sdk import ShellApiError, ShellContext, board_shift, focus_card
 from webos_tasks.models import TaskStatus
 
 TITLES = {TaskStatus.todo: "To do", TaskStatus.in_progress: "In progress", TaskStatus.done: "Done"}
@@ -68,14 +68,12 @@ async def board(ctx: ShellContext) -> None:
         await draw()
 
     async def shift(card: dict[str, Any], by: int) -> None:
-        order = [status.value for status in TITLES]
-        at = order.index(card["status"]) + by if card.get("status") in order else -1
-        if 0 <= at < len(order):
+        column = board_shift([status.value for status in TITLES], card.get("status"), by)
+        if column is not None:
             dragged["card"] = card
             client = ui.context.client  # the card (this handler's slot) is gone once drawn again
-            await move(order[at])
-            client.run_javascript(focus_when_drawn(  # the moved card keeps the focus
-                f'[data-column="{order[at]}"] [data-id="{card["id"]}"]'))
+            await move(column)
+            client.run_javascript(focus_card(column, card["id"]))  # the moved card keeps the focus
 
     async def add(field: Any) -> None:
         title = str(field.value or "").strip()

@@ -19,6 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from swagger_ui_bundle import swagger_ui_path
 
+from webos_common.openapi import rewrite_refs
 from webos_gateway.routing import DOCS_ASSETS
 
 if TYPE_CHECKING:
@@ -118,18 +119,13 @@ def _tag(item: dict[str, Any], name: str, *, public: bool = False) -> dict[str, 
 
 
 def _rename_refs(node: Any, name: str) -> Any:
-    if isinstance(node, dict):
-        out = {}
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
-                kind, _, ref = value[len("#/components/"):].partition("/")
-                out[key] = f"#/components/{kind}/{name}.{ref}"
-            else:
-                out[key] = _rename_refs(value, name)
-        return out
-    if isinstance(node, list):
-        return [_rename_refs(v, name) for v in node]
-    return node
+    def renamed(ref: str) -> str | None:
+        if not ref.startswith("#/components/"):
+            return None
+        kind, _, rest = ref[len("#/components/"):].partition("/")
+        return f"#/components/{kind}/{name}.{rest}"
+
+    return rewrite_refs(node, renamed)
 
 
 SWAGGER_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",

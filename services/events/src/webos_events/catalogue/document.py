@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from webos_common.bus.topics import EVENTS_PREFIX, is_pattern, topic_matches, topic_to_subject
+from webos_common.openapi import rewrite_refs
 from webos_events.catalogue.headers import HEADERS, headers_for
 from webos_events.catalogue.sources import Participant, Sources
 
@@ -104,17 +105,9 @@ def _payload(sources: Sources, topic: str, schemas: dict[str, Any]) -> dict[str,
 
 def _relocate(node: Any, owner: str) -> Any:
     """The schema with its local refs (`#/$defs/X`) pointing at `#/components/schemas/<owner>.X`."""
-    if isinstance(node, dict):
-        out = {}
-        for k, v in node.items():
-            if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/"):
-                out[k] = f"#/components/schemas/{owner}.{v[len('#/$defs/'):]}"
-            else:
-                out[k] = _relocate(v, owner)
-        return out
-    if isinstance(node, list):
-        return [_relocate(v, owner) for v in node]
-    return node
+    prefix = "#/$defs/"
+    return rewrite_refs(node, lambda ref: f"#/components/schemas/{owner}.{ref[len(prefix):]}"
+                        if ref.startswith(prefix) else None)
 
 
 def _operations(participants: list[Participant], topics: list[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.identity import User
-from webos_common.shell_sdk import focus_when_drawn
+from webos_common.shell_sdk import board_shift, focus_card
 from webos_shell import permissions, runtime
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.gateway import ApiError
@@ -51,14 +51,12 @@ async def render(ref: CollectionRef, user: User, option: str | None = None) -> N
         await draw()
 
     async def shift(row: dict[str, Any], by: int) -> None:
-        order = list(spec.options)
-        at = order.index(row.get(spec.name)) + by if row.get(spec.name) in order else -1
-        if 0 <= at < len(order):
+        column = board_shift(list(spec.options), row.get(spec.name), by)
+        if column is not None:
             dragged["row"] = row
             client = ui.context.client  # the card (this handler's slot) is gone once drawn again
-            await drop(order[at])
-            client.run_javascript(focus_when_drawn(  # the moved card keeps the focus
-                f'[data-column="{order[at]}"] [data-id="{row.get("id")}"]'))
+            await drop(column)
+            client.run_javascript(focus_card(column, row.get("id")))  # the moved card keeps the focus
 
     async def draw() -> None:
         board_path = ref.api.board
