@@ -5,10 +5,7 @@ and redirects there. The shell imports no module code."""
 
 from __future__ import annotations
 
-import base64
-import json
 import secrets
-import time
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -33,14 +30,7 @@ def frame(module: str, name: str, params: dict[str, str], *, slot: str | None = 
         f"width: 100%; height: {height}px; border: 0; display: block").classes("module-frame")
 
 
-def _seconds_left(token: str) -> int:
-    """The token's remaining lifetime (it was just verified; this only reads `exp`)."""
-    try:
-        body = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return max(0, int(claims["exp"] - time.time()))
-    except (IndexError, KeyError, ValueError, TypeError):
-        return 60
+FRESH_FOR = 10  # seconds: a token with less left is refreshed before a frame gets it (it may expire mid-load)
 
 
 def register() -> None:
@@ -48,13 +38,12 @@ def register() -> None:
     async def open_frame(request: Request, module: str, name: str) -> Response:
         if not shell_frame.valid(module, name):
             return Response("No such view", status_code=404)
-        user = await session.current_user()  # refreshes an expired access token
-        token = session.tokens().get("access_token")
-        if user is None or not token:
+        token = await session.fresh_access_token(FRESH_FOR)
+        if not token:
             return Response("Your session ended: sign in again.", status_code=401)
         target = f"{shell_frame.ui_prefix(module)}/{name}" + (f"?{request.url.query}" if request.url.query else "")
         response = RedirectResponse(target, status_code=303)
         secure = request.headers.get("x-forwarded-proto", request.url.scheme) == "https"
-        response.set_cookie(shell_frame.COOKIE, token, max_age=_seconds_left(token), path=shell_frame.ui_prefix(module),
-                            httponly=True, samesite="strict", secure=secure)
+        response.set_cookie(shell_frame.COOKIE, token, max_age=session.seconds_left(token),
+                            path=shell_frame.ui_prefix(module), httponly=True, samesite="strict", secure=secure)
         return response

@@ -4,6 +4,10 @@ expired), and the guard every page starts with."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -36,6 +40,30 @@ async def current_user() -> User | None:
         return await rt.verifier.verify(store["access_token"])
     except Exception:  # noqa: BLE001 - any failure means signing in again
         return None
+
+
+def seconds_left(token: str) -> int:
+    """The token's remaining lifetime (read from `exp`; the caller verified it)."""
+    try:
+        body = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return max(0, int(claims["exp"] - time.time()))
+    except (IndexError, KeyError, ValueError, TypeError):
+        return 60
+
+
+async def fresh_access_token(min_seconds: int) -> str | None:
+    """The person's access token, refreshed first when it has less than `min_seconds` left: one
+    handed on (to a module's frame) must outlive the requests made with it. None: signed out."""
+    if await current_user() is None:
+        return None
+    store = tokens()
+    token: str | None = store.get("access_token")
+    if token and seconds_left(token) < min_seconds:
+        with contextlib.suppress(Exception):  # the current one is still valid: it is used as it is
+            if await runtime.get().gateway.refresh(store, stale=token):
+                token = store["access_token"]
+    return token
 
 
 NOTICES = {"password_changed": "Your password is changed. Sign in with the new one.",
