@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nicegui import app, ui
+from nicegui.events import GenericEventArguments
 
 from webos_common.identity import User
 from webos_shell import palette_items, permissions, runtime, theming
@@ -129,16 +130,19 @@ def install(user: User) -> None:
         dialog.close()
         await run(item)
 
-    async def enter() -> None:
-        if (box.value or "") != state["query"]:  # typed and Enter at once: rank what the box holds now
-            refresh(box.value or "")
+    async def enter(e: GenericEventArguments) -> None:
+        # typed and Enter at once: rank what the box holds in the browser now (its value update
+        # may reach the server after this key)
+        held = e.args if isinstance(e.args, str) else (box.value or "")
+        if held != state["query"]:
+            refresh(held)
         if state["results"]:
             await choose(state["results"][state["selected"]])
 
     box.on_value_change(lambda e: asyncio.create_task(changed(e.value)))
     box.on("keydown.down.prevent", lambda: move(1))
     box.on("keydown.up.prevent", lambda: move(-1))
-    box.on("keydown.enter", enter)
+    box.on("keydown.enter", enter, js_handler="(e) => emit(e.target.value)")
 
     def rebuild() -> None:
         modules = rt.registry.modules() if rt.registry else []
