@@ -93,3 +93,37 @@ async def test_only_an_admin_switches_a_module_and_the_registry_follows(client: 
     finally:
         await (await nc.jetstream().key_value("webos_modules")).purge(f"enabled.{name}")
         await nc.close()
+
+
+async def test_a_schema_not_saved_during_an_outage_is_saved_later(client: Any, issuer: Any, nats_url: str) -> None:
+    """A manifest seen while MongoDB was away: its schema is tried again, not skipped for good
+    (heartbeats are no changes, so nothing else would bring it back)."""
+    from webos_common.errors import Unavailable
+    from webos_settings.manifests import SchemaFollower
+
+    nc = await nats.connect(nats_url)
+    registry = ModuleRegistry(nc.jetstream(), bucket=f"reg_{uuid.uuid4().hex[:8]}")
+    service = client.app.state.settings_service
+    try:
+        await registry.announce(_manifest("later", {"type": "object", "properties": {
+            "size": {"type": "integer", "default": 3}}}))
+        follower = SchemaFollower(service, registry)
+        follower.view.listeners.clear()  # the test calls `sync` itself, one at a time
+        await follower.view.load()
+        real, attempts = service.save_schema, []
+
+        async def away_once(*args: Any, **kwargs: Any) -> Any:
+            attempts.append(1)
+            if len(attempts) == 1:
+                raise Unavailable("MongoDB is away")
+            return await real(*args, **kwargs)
+
+        service.save_schema = away_once
+        await follower.sync()
+        assert "later" not in follower.seen
+        assert (await client.get("/modules/later", headers=issuer.headers("alice"))).status_code == 404
+        await follower.sync()
+        assert len(attempts) == 2 and "later" in follower.seen
+        assert (await client.get("/modules/later", headers=issuer.headers("alice"))).json()["values"] == {"size": 3}
+    finally:
+        await nc.close()

@@ -18,14 +18,24 @@ from webos_common.module_registry import ModuleRegistry
 from webos_common.registry_view import RegistryView
 from webos_settings.service import SettingsService
 
+RETRY_EVERY = 5.0  # seconds: a schema that could not be saved (MongoDB away) is tried again
 
-async def register_from(service: SettingsService, manifest: ModuleManifest) -> None:
+
+async def register_from(service: SettingsService, manifest: ModuleManifest) -> bool:
+    """Save the manifest's schema; False when it could not be saved now (worth trying again)."""
     if manifest.settings_schema is None:
-        return
+        return True
     try:
         await service.save_schema(manifest.name, manifest.settings_schema, None, source="manifest")
     except WebOSError as exc:
+        if exc.status >= 500:
+            logger.warning("settings: schema of module {} not saved yet: {}", manifest.name, exc.message)
+            return False
         logger.warning("settings: schema of module {} refused: {}", manifest.name, exc.message)
+    except Exception as exc:  # noqa: BLE001 - MongoDB away: tried again
+        logger.warning("settings: schema of module {} not saved yet: {}", manifest.name, type(exc).__name__)
+        return False
+    return True
 
 
 class SchemaFollower:
@@ -42,8 +52,8 @@ class SchemaFollower:
             manifest = self.view.manifest(name)
             if manifest is None or manifest.settings_schema is None or self.seen.get(name) == manifest.settings_schema:
                 continue
-            self.seen[name] = manifest.settings_schema
-            await register_from(self.service, manifest)
+            if await register_from(self.service, manifest):
+                self.seen[name] = manifest.settings_schema
 
 
 async def follow_registry(service: SettingsService, registry: ModuleRegistry) -> None:
@@ -58,7 +68,8 @@ async def follow_registry(service: SettingsService, registry: ModuleRegistry) ->
             except Exception:  # noqa: BLE001 - registry not readable yet: keep trying
                 logger.warning("settings: module registry not readable; retrying")
                 await asyncio.sleep(2.0)
-        await follower.sync()
-        await asyncio.Event().wait()
+        while True:  # heartbeats are no changes to the view: a schema not saved yet is retried here
+            await follower.sync()
+            await asyncio.sleep(RETRY_EVERY)
     finally:
         await follower.view.stop()
