@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from loguru import logger
@@ -25,6 +25,12 @@ from webos_common.manifest import ModuleManifest
 
 BUCKET = "webos_modules"
 DEFAULT_TTL = 10.0
+
+
+def newest(instances: Iterable[ModuleManifest]) -> ModuleManifest | None:
+    """The manifest that speaks for a module: its most recently started instance (during a
+    rolling upgrade, the new version)."""
+    return max(instances, key=lambda m: m.started_at, default=None)
 
 
 class ModuleRegistry:

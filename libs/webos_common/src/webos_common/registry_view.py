@@ -19,7 +19,7 @@ import nats.errors
 from loguru import logger
 
 from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
+from webos_common.module_registry import ModuleRegistry, newest
 
 
 class RegistryView:
@@ -135,7 +135,7 @@ class RegistryView:
 
     def manifest(self, name: str) -> ModuleManifest | None:
         found = self.instances.get(name)
-        return max(found.values(), key=lambda m: m.started_at) if found else None
+        return newest(found.values()) if found else None
 
     def modules(self) -> list[ModuleManifest]:
         """One manifest per live, enabled module, by name."""

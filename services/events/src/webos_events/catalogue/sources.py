@@ -22,8 +22,7 @@ from loguru import logger
 
 from webos_common.bus.schemas import payload_schemas
 from webos_common.bus.topics import is_pattern, topic_matches
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
+from webos_common.module_registry import ModuleRegistry, newest
 from webos_common.security.nats_permissions import KERNEL_EVENTS, WORKER_EVENTS
 from webos_common.service import ServiceResources
 
@@ -102,7 +101,9 @@ async def _modules(resources: ServiceResources, sources: Sources) -> None:
         return
     sources.status["modules"] = "ok"
     for name, instances in sorted(live.items()):
-        manifest: ModuleManifest = max(instances, key=lambda m: m.started_at)  # the newest version
+        manifest = newest(instances)
+        if manifest is None:
+            continue
         sources.participants.append(Participant(name, "module", manifest.events_emitted, manifest.events_consumed,
                                                 version=manifest.version, description=manifest.description))
         sources.add_schemas(name, manifest.events_emitted, manifest.event_schemas)
