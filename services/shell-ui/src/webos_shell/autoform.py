@@ -18,12 +18,15 @@ Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
 class AutoForm:
-    def __init__(self, schema: dict[str, Any], *, values: dict[str, Any] | None = None,
+    """`readonly=True` is the view mode: the same fields, shown and not editable."""
+
+    def __init__(self, schema: dict[str, Any], *, values: dict[str, Any] | None = None, readonly: bool = False,
                  exclude: tuple[str, ...] = ("id", "_id", "owner_id", "created_at", "updated_at",
                                               "created_by", "updated_by", "deleted_at")) -> None:
         self.specs = [s for s in fields_from_schema(schema) if s.name not in exclude and not s.read_only]
         self.values: dict[str, Any] = {s.name: (values or {}).get(s.name, s.default) for s in self.specs}
         self.inputs: dict[str, Any] = {}
+        self.readonly = readonly
         self.general = None
         with ui.column().classes("w-full gap-2").props('data-testid="autoform"'):
             for spec in self.specs:
@@ -37,6 +40,8 @@ class AutoForm:
 
         def bind(element: Any) -> Any:
             element.bind_value(target, spec.name).props(mark).classes("w-full")
+            if self.readonly:
+                element.props("disable" if isinstance(element, ui.switch) else "readonly")
             self.inputs[spec.path] = element
             return element
 
@@ -56,10 +61,9 @@ class AutoForm:
                            precision=0 if spec.kind == "integer" else None))
         elif spec.kind == "date":
             element = bind(ui.input(label, placeholder="YYYY-MM-DD"))
-            with element.add_slot("append"):
-                with ui.icon("event").classes("cursor-pointer"):
-                    with ui.menu():
-                        ui.date().bind_value(target, spec.name)
+            if not self.readonly:
+                with element.add_slot("append"), ui.icon("event").classes("cursor-pointer"), ui.menu():
+                    ui.date().bind_value(target, spec.name)
         elif spec.kind == "datetime":
             bind(ui.input(label).props("type=datetime-local stack-label"))
         elif spec.kind == "secret":
