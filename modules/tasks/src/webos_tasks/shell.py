@@ -191,4 +191,4 @@ async def record_actions(ctx: ShellContext) -> None:
             with ui.row().classes("gap-2"):
                 for to in NEXT[status]:
                     ui.button(VERBS[to], on_click=lambda _, t=to: move(t)).props(
-                        f'outline dense data-testid="task-move" data-to="{to.value}"')
+                        f'outline dense color=blue-9 data-testid="task-move" data-to="{to.value}"')

@@ -28,3 +28,13 @@ def test_an_update_without_changed_names_is_diffed_against_the_record_before() -
     assert describe(("tags", [], None), {}) == "tags: — → —"
     assert Entry("", "", "restored").sentence({}, {}) == "Someone restored it from the trash"
     assert when("2026-12-06T23:10:04.123Z") == "2026-12-06 23:10:04 UTC"
+
+
+def test_record_results_and_grid_rows_lead_to_record_pages() -> None:
+    from webos_shell.palette import record_path
+    from webos_shell.tabular import open_column
+
+    assert record_path("/m/inventory/items", "a b") == "/m/inventory/items/a%20b"
+    assert record_path("/m/tasks", "t1") == "/m/tasks?id=t1"  # a module's own search: its first collection
+    column = open_column("/m/tasks/tasks/")
+    assert column["field"] == "id" and '"/m/tasks/tasks/"' in column[":cellRenderer"]
