@@ -35,7 +35,7 @@ class AutoForm:
 
     # -- drawing --------------------------------------------------------------
     def _field(self, spec: FieldSpec, target: dict[str, Any]) -> None:
-        label = spec.label + (" *" if spec.required else "")
+        label = spec.label + (" *" if spec.required and not self.readonly else "")
         mark = f'data-field="{spec.path}"'
 
         def bind(element: Any) -> Any:

@@ -6,6 +6,7 @@ service's log of the record, people by their display name)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from nicegui import app, ui
@@ -18,6 +19,10 @@ from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
 from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.schema_fields import fields_from_schema, server_errors
+
+# what the view mode leaves out: ids and audit fields (the history says them), sharing (the grid's Share)
+VIEW_HIDDEN = ("id", "_id", "owner_id", "created_by", "updated_by", "deleted_at", "deleted_by", "version",
+               "shares", "assignees")
 
 
 def title_of(record: dict[str, Any]) -> str:
@@ -33,6 +38,7 @@ class RecordPage:
         self.labels = {s.name: s.label for s in fields_from_schema(ref.schema())}
         self.record: dict[str, Any] = {}
         self.trashed = False
+        self.shown = 0  # history entries on the page
 
     @property
     def here(self) -> str:
@@ -55,6 +61,17 @@ class RecordPage:
             return False
         self.record, self.trashed = dict(last["payload"]), True
         return True
+
+    async def logged(self, known: int, within: float = 5.0) -> list[dict[str, Any]]:
+        """The history once it holds more than `known` events (the log is written from the bus,
+        a moment after the write), or as it is after `within` seconds."""
+        events = await self.history()
+        for _ in range(int(within / 0.25)):
+            if len(events) > known:
+                break
+            await asyncio.sleep(0.25)
+            events = await self.history()
+        return events
 
     async def history(self) -> list[dict[str, Any]]:
         try:
@@ -103,7 +120,7 @@ class RecordPage:
     def view(self) -> None:
         self.body.clear()
         with self.body:
-            AutoForm(self.ref.schema(), values=self.record, readonly=True)
+            AutoForm(self.ref.schema(), values=self.record, readonly=True, exclude=VIEW_HIDDEN)
         self._buttons(editing=False)
 
     def edit(self) -> None:
@@ -120,8 +137,11 @@ class RecordPage:
                 with ui.card().classes("w-full p-0").props(f'data-testid="record-panel" data-view="{view.name}"'):
                     await components.render(view, self.ref, self.user, {"id": self.rid}, manifest)
 
-    async def draw_history(self) -> None:
-        found = record_history.entries(await self.history())
+    async def draw_history(self, known: int | None = None) -> None:
+        """The audit trail; after a write (`known`: the entries shown before it) once it has the write."""
+        events = await (self.history() if known is None else self.logged(known))
+        found = record_history.entries(events)
+        self.shown = len(found)
         names = await pickers.display_names(sorted({e.who for e in found if e.who}))
         self.trail.clear()
         with self.trail:
@@ -169,12 +189,12 @@ class RecordPage:
         self.record = dict(saved or {}) or self.record
         ui.notify(f"Saved the {self.noun}", type="positive")
         self.view()
-        await self.draw_history()
+        await self.draw_history(self.shown)
 
     async def reload(self) -> None:
         if await self.load():
             self.view()
-            await self.draw_history()
+            await self.draw_history(self.shown)
 
     async def trash(self) -> None:
         await self._change("DELETE", f"{self.endpoint}/{self.rid}", f"Moved the {self.noun} to the trash")
@@ -189,4 +209,5 @@ class RecordPage:
             ui.notify(f"Not done: {exc}", type="negative")
             return
         ui.notify(done, type="positive")
+        await self.logged(self.shown)  # the page is drawn from the log when the record is in the trash
         ui.navigate.to(self.here)  # drawn again: trashed (restore) or live (edit, trash, module panels)
