@@ -64,6 +64,9 @@ class AutoForm:
             if not self.readonly:
                 with element.add_slot("append"), ui.icon("event").classes("cursor-pointer"), ui.menu():
                     ui.date().bind_value(target, spec.name)
+        elif spec.kind == "datetime" and self.readonly:  # as people read it, not the browser's picker
+            target[spec.name] = _readable_time(target.get(spec.name))
+            bind(ui.input(label))
         elif spec.kind == "datetime":
             bind(ui.input(label).props("type=datetime-local stack-label"))
         elif spec.kind == "secret":
@@ -153,6 +156,11 @@ class AutoForm:
             return None
         self.show_errors({})
         return result if result is not None else {}
+
+
+def _readable_time(value: Any) -> str:
+    """`2026-12-06T23:10:04.123Z` → `2026-12-06 23:10 UTC`; nothing → ""."""
+    return f"{str(value)[:16].replace('T', ' ')} UTC" if value else ""
 
 
 def json_preview(value: Any) -> str:
