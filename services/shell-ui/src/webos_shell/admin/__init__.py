@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from webos_common.identity import User
+from webos_common.manifest import AdminPage, ModuleManifest
 from webos_shell import layout, runtime, session
 
 Render = Callable[[User], Awaitable[None]]
@@ -21,12 +22,20 @@ PAGES: list[tuple[str, str]] = [
 ]
 
 
+def allowed(user: User, page: AdminPage) -> bool:
+    """The admin panel is for admins; a page's own permission narrows it further."""
+    return user.is_admin and (page.permission is None or user.has_permission(page.permission))
+
+
+def visible_pages(user: User, manifests: list[ModuleManifest]) -> list[tuple[str, AdminPage]]:
+    """(module, page) for every admin page of these modules this person may open, by module."""
+    return [(m.name, page) for m in manifests for page in m.admin_pages if allowed(user, page)]
+
+
 def tabs(user: User) -> None:
     """The panel's own pages, then every live module's admin pages this person may open."""
-    from webos_shell.admin import module_pages
-
     registry = runtime.get().registry
-    extra = module_pages.visible_pages(user, registry.modules() if registry else [])
+    extra = visible_pages(user, registry.modules() if registry else [])
     with ui.row().classes("gap-1 items-center").props('data-testid="admin-tabs"'):
         for path, label in PAGES:
             ui.button(label, on_click=lambda p=path: ui.navigate.to(p)).props("flat dense no-caps")
