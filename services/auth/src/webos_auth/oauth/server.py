@@ -116,8 +116,8 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
         fields = {"client_id": request.client.get_client_id(), "user_id": request.user.get_user_id(),
                   **({"code": code.doc["_id"], "sid": code.doc.get("sid")} if code is not None else {})}
         previous = getattr(request, "refresh_token", None)
-        if previous is not None and previous.doc.get("sid"):
-            fields["sid"] = previous.doc["sid"]
+        if previous is not None:  # a refreshed pair descends from the same code and sign-in
+            fields.update({k: previous.doc[k] for k in ("code", "sid") if previous.doc.get(k)})
         self.wait(self.store.save_token(token, fields, self.refresh_ttl))
 
     def create_oauth2_request(self, request: Call | WebRequest) -> WebRequest:
