@@ -12,10 +12,10 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import anyio
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from webos_auth.keys import KeyStore
@@ -98,7 +98,7 @@ class OAuthServer(AuthorizationServer):  # type: ignore[misc]
     async def run(self, work: Callable[[], T]) -> T:
         """authlib's synchronous code off the event loop (the signing key is loaded first)."""
         await self.keys.ready()
-        return await anyio.to_thread.run_sync(work)
+        return await run_in_threadpool(work)
 
     def wait(self, coro: Coroutine[Any, Any, T]) -> T:
         return self.bridge.run(coro)
