@@ -91,3 +91,8 @@ async def test_admins_only_register_apps_and_bad_fields_are_named(replicas: list
         assert bad.status_code == 422
         fields = {d["field"] for d in bad.json()["error"]["details"]}
         assert any("redirect_uris" in f for f in fields) and any("scopes" in f for f in fields)
+        made = await api.post("/oauth/clients", json=body, headers=await admin_headers(api))
+        gone = await api.delete(f"/oauth/clients/{made.json()['client_id']}", headers=await admin_headers(api))
+        assert gone.status_code == 204
+        trail = (await api.get("/audit", headers=await admin_headers(api))).json()["items"]
+        assert [e["action"] for e in trail[:2]] == ["oauth_client.removed", "oauth_client.registered"]

@@ -57,14 +57,17 @@ async def register_client(body: ClientIn, c: Auth, admin: ClientAdmin) -> dict[s
         name=body.name, redirect_uris=[str(u) for u in body.redirect_uris],
         post_logout_redirect_uris=[str(u) for u in body.post_logout_redirect_uris],
         scopes=list(dict.fromkeys(body.scopes)), public=body.public, created_by=admin.username)
+    await c.audit.record(admin, "oauth_client.registered", f"oauth_client:{doc['_id']}", name=doc["name"],
+                         redirect_uris=doc["redirect_uris"], scopes=doc["scopes"], public=doc["public"])
     return {**_client_view(doc), "client_secret": secret}
 
 
 @router.delete("/oauth/clients/{client_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an app")
-async def delete_client(client_id: ClientId, c: Auth, _: ClientAdmin) -> None:
+async def delete_client(client_id: ClientId, c: Auth, admin: ClientAdmin) -> None:
     """Its consents go and every token it holds stops working."""
     if not await c.oauth_store.delete_client(client_id):
         raise NotFound("No such app")
+    await c.audit.record(admin, "oauth_client.removed", f"oauth_client:{client_id}")
 
 
 @router.get("/me/apps", summary="The apps I allowed to sign me in")
