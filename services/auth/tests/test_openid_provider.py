@@ -5,6 +5,8 @@ own async client; the full journey through the gateway is tests/e2e/test_openid_
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -16,6 +18,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import FastAPI
+from jose import jwt
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
@@ -79,6 +82,29 @@ async def test_a_flow_started_on_one_replica_finishes_on_another(replicas: list[
                                     code_verifier=verifier, redirect_uri=CALLBACK)
         # and presenting it again revoked what it bought, refreshed descendants included
         assert (await api_b.get("/oauth/userinfo", headers=app_bearer)).status_code == 401
+
+
+async def test_a_refresh_token_used_twice_ends_the_lineage(replicas: list[FastAPI]) -> None:
+    async with _api(replicas[0]) as api:
+        app, person = await _app_and_person(api)
+        signed_in_at = time.time()  # _app_and_person signed the person in just now
+        await asyncio.sleep(1.5)  # so the consent's own time differs from the sign-in's
+        rp = _client(replicas[1], client_id=app["client_id"], client_secret=app["client_secret"], scope="openid",
+                     redirect_uri=CALLBACK, code_challenge_method="S256")
+        verifier = generate_token(48)
+        url, _ = rp.create_authorization_url("http://127.0.0.1:8701/oauth/authorize", code_verifier=verifier)
+        query = urlsplit((await api.get(url)).headers["location"]).query
+        back = (await api.post(f"/oauth/consent?{query}", json={"allow": True}, headers=person)).json()
+        async with rp:
+            first = await rp.fetch_token("/oauth/token", authorization_response=back["redirect_to"],
+                                         code_verifier=verifier)
+            current = await rp.refresh_token("/oauth/token")
+            with pytest.raises(OAuthError, match="invalid_grant"):
+                await rp.refresh_token("/oauth/token", refresh_token=first["refresh_token"])
+            with pytest.raises(OAuthError, match="invalid_grant"):
+                await rp.refresh_token("/oauth/token", refresh_token=current["refresh_token"])
+    claims = jwt.get_unverified_claims(first["id_token"])
+    assert signed_in_at - 5 <= claims["auth_time"] <= signed_in_at  # the WebOS sign-in's time, not the consent's
 
 
 async def test_admins_only_register_apps_and_bad_fields_are_named(replicas: list[FastAPI]) -> None:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from webos_auth.api.deps import Auth, SessionUser, clear_session_cookies
 from webos_auth.container import Container
-from webos_auth.oauth.models import SCOPES, Person
+from webos_auth.oauth.models import SCOPES, Person, epoch
 from webos_auth.oauth.protocol import userinfo as userinfo_answer
 from webos_auth.oauth.server import Answer, Call, OAuthServer, WebRequest, read_call
 from webos_common.errors import BadRequest, NotFound
@@ -77,7 +77,10 @@ async def _grant(request: Request, c: Container, user: User) -> tuple[Any, Perso
     doc = await c.users.collection.find_one({"_id": user.id})
     if doc is None:
         raise NotFound("No such user")
-    person = Person(doc, sid=user.extra.get("sid"))
+    sid = user.extra.get("sid")
+    signed_in = await c.tokens.refresh.find_one({"family": sid}, sort=[("created_at", 1)]) if sid else None
+    auth_time = int(epoch(signed_in["created_at"])) if signed_in else None
+    person = Person(doc, sid=sid, auth_time=auth_time)
 
     def check() -> Any:
         try:

@@ -19,15 +19,16 @@ GRANT_TYPES = ("authorization_code", "refresh_token")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
-def _epoch(moment: datetime) -> float:
+def epoch(moment: datetime) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 class Person:
     """The signed-in person an app acts for."""
 
-    def __init__(self, doc: dict[str, Any], sid: str | None = None) -> None:
+    def __init__(self, doc: dict[str, Any], sid: str | None = None, auth_time: int | None = None) -> None:
         self.doc, self.sid = doc, sid  # sid: the WebOS sign-in that consented, if known
+        self.auth_time = auth_time  # when that sign-in happened (epoch seconds)
 
     def get_user_id(self) -> str:
         return str(self.doc["_id"])
@@ -102,10 +103,10 @@ class Token(TokenMixin):  # type: ignore[misc]
 
     def _expires_at(self) -> float:
         field = "access_expires_at" if self.kind == "access_token" else "expires_at"
-        return _epoch(self.doc[field])
+        return epoch(self.doc[field])
 
     def get_expires_in(self) -> int:
-        return max(0, int(self._expires_at() - _epoch(self.doc["issued_at"])))
+        return max(0, int(self._expires_at() - epoch(self.doc["issued_at"])))
 
     def is_expired(self) -> bool:
         return self._expires_at() <= time.time()

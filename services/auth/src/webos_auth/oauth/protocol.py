@@ -58,7 +58,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                   "redirect_uri": request.payload.redirect_uri, "scope": request.scope or "",
                   "nonce": data.get("nonce"), "code_challenge": data.get("code_challenge"),
                   "code_challenge_method": data.get("code_challenge_method"),
-                  "auth_time": int(time.time()), "sid": request.user.sid}
+                  "auth_time": request.user.auth_time or int(time.time()), "sid": request.user.sid}
         _server(self).wait(_server(self).store.save_code(code, fields))
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
@@ -130,8 +130,14 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotated at every use
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        """A spent refresh token that comes back means two hold it: the whole lineage ends
+        (RFC 9700 §4.14.2), so the thief's copy and the app's current one stop together."""
         token = load_token(_server(self), refresh_token, "refresh_token")
-        return token if token is not None and token.kind == "refresh_token" and token.is_active() else None
+        if token is None or token.kind != "refresh_token":
+            return None
+        if token.is_revoked() and token.doc.get("code"):
+            _server(self).wait(_server(self).store.revoke_lineage(token.doc["code"]))
+        return token if token.is_active() else None
 
     def authenticate_user(self, refresh_token: Token) -> Person | None:
         return refresh_token.get_user()

@@ -78,7 +78,7 @@ class OAuthStore:
             {"_id": key, "client_id": client_id, "used_at": None, "expires_at": {"$gt": now}},
             {"$set": {"used_at": now}})
         if doc is None and await self.codes.find_one({"_id": key, "used_at": {"$ne": None}}, {"_id": 1}):
-            await self.tokens.update_many({"code": key}, {"$set": {"revoked": True}})
+            await self.revoke_lineage(key)
         return doc
 
     async def nonce_seen(self, client_id: str, nonce: str) -> bool:
@@ -127,6 +127,10 @@ class OAuthStore:
 
     async def revoke_token(self, token_id: str) -> None:
         await self.tokens.update_one({"_id": token_id}, {"$set": {"revoked": True}})
+
+    async def revoke_lineage(self, code_id: str) -> None:
+        """Every token bought with one code, refreshed ones included."""
+        await self.tokens.update_many({"code": code_id}, {"$set": {"revoked": True}})
 
     async def revoke_tokens(self, user_id: str, client_id: str) -> None:
         await self.tokens.update_many({"user_id": user_id, "client_id": client_id}, {"$set": {"revoked": True}})
