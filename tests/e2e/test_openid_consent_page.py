@@ -26,7 +26,8 @@ def test_an_admin_registers_an_app_and_a_person_allows_then_revokes_it(admin: An
     admin.page.get_by_test_id("client-name").fill(name)
     admin.page.get_by_test_id("client-redirects").fill(CALLBACK)
     admin.page.get_by_test_id("client-register").click()
-    expect(admin.page.get_by_test_id("client-secret")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{40,}$"))
+    expect(admin.page.get_by_test_id("client-secret")).to_have_text(re.compile(r"^[A-Za-z0-9_-]{40,}$"),
+                                                                     timeout=15_000)
     client_id = admin.page.get_by_test_id("client-id").inner_text().removeprefix("Client ID: ")
     expect(admin.page.locator(f'[data-client="{client_id}"]')).to_contain_text(name)
     admin.open("/admin/apps")  # shown once: not on the page again
@@ -43,7 +44,7 @@ def test_an_admin_registers_an_app_and_a_person_allows_then_revokes_it(admin: An
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     card = page.get_by_test_id("consent-card")
-    expect(card).to_contain_text(f"{name} wants to sign you in")
+    expect(card).to_contain_text(f"{name} wants to sign you in", timeout=20_000)  # a page load on a busy machine
     expect(card.locator("[data-scope]")).to_have_count(3)
     other.shot("openid-consent")
     page.get_by_test_id("consent-allow").click()
@@ -53,6 +54,6 @@ def test_an_admin_registers_an_app_and_a_person_allows_then_revokes_it(admin: An
 
     other.open("/account?tab=apps")
     row = page.locator(f'[data-testid="my-app"][data-client="{client_id}"]')
-    expect(row).to_contain_text(name)
+    expect(row).to_contain_text(name, timeout=15_000)
     row.get_by_test_id("my-app-revoke").click()
     expect(page.get_by_test_id("my-apps-none")).to_be_visible()

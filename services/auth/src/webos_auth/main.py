@@ -15,7 +15,7 @@ from webos_auth.api import access_requests, directory, me, oauth, oauth_apps, pu
 from webos_auth.container import build
 from webos_auth.declarations import Declarations
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
-from webos_auth.oauth.protocol import build_server
+from webos_auth.oauth.endpoints import build_server
 from webos_auth.oauth.server import Bridge, OAuthServer
 from webos_auth.settings import AuthSettings
 from webos_common.clients.auth import CONTACTS_SUBJECT

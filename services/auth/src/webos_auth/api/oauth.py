@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from webos_auth.api.deps import Auth, SessionUser, clear_session_cookies
 from webos_auth.container import Container
+from webos_auth.oauth.endpoints import userinfo as userinfo_answer
 from webos_auth.oauth.models import SCOPES, Person, epoch
-from webos_auth.oauth.protocol import userinfo as userinfo_answer
 from webos_auth.oauth.server import Answer, Call, OAuthServer, WebRequest, read_call
 from webos_common.errors import BadRequest, NotFound
 from webos_common.identity import User

@@ -1,21 +1,16 @@
-"""The grants and endpoints the provider registers with authlib: authorization code with PKCE
-(S256 only) and OpenID Connect ID tokens, refresh (rotating), RFC 7662 introspection, RFC 7009
-revocation, userinfo and RP-initiated logout. Storage calls go through `OAuthServer.wait`."""
+"""The grants the provider registers with authlib: authorization code with PKCE (S256 only)
+and OpenID Connect ID tokens, and refresh (rotating); the helpers the endpoints share.
+Storage calls go through `OAuthServer.wait`."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
-from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
-from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from authlib.oidc.core import OpenIDCode, UserInfo, UserInfoEndpoint
-from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
+from authlib.oidc.core import OpenIDCode, UserInfo
 from joserfc.jwk import RSAKey
 
 from webos_auth.oauth.models import Client, Code, Person, Token
@@ -25,7 +20,7 @@ ID_TOKEN_TTL = 3600
 PUBLIC_OR_SECRET = ["client_secret_basic", "client_secret_post", "none"]
 
 
-def _server(grant_or_endpoint: Any) -> OAuthServer:
+def server_of(grant_or_endpoint: Any) -> OAuthServer:
     server: OAuthServer = grant_or_endpoint.server
     return server
 
@@ -59,17 +54,17 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
                   "nonce": data.get("nonce"), "code_challenge": data.get("code_challenge"),
                   "code_challenge_method": data.get("code_challenge_method"),
                   "auth_time": request.user.auth_time or int(time.time()), "sid": request.user.sid}
-        _server(self).wait(_server(self).store.save_code(code, fields))
+        server_of(self).wait(server_of(self).store.save_code(code, fields))
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        doc = _server(self).wait(_server(self).store.take_code(code, client.get_client_id()))
+        doc = server_of(self).wait(server_of(self).store.take_code(code, client.get_client_id()))
         return Code(doc) if doc else None
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
         return None  # `take_code` used it up already
 
     def authenticate_user(self, authorization_code: Code) -> Person | None:
-        return _server(self).person(authorization_code.doc["user_id"])
+        return server_of(self).person(authorization_code.doc["user_id"])
 
 
 class Pkce(CodeChallenge):  # type: ignore[misc]
@@ -132,114 +127,15 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
         """A spent refresh token that comes back means two hold it: the whole lineage ends
         (RFC 9700 §4.14.2), so the thief's copy and the app's current one stop together."""
-        token = load_token(_server(self), refresh_token, "refresh_token")
+        token = load_token(server_of(self), refresh_token, "refresh_token")
         if token is None or token.kind != "refresh_token":
             return None
         if token.is_revoked() and token.doc.get("code"):
-            _server(self).wait(_server(self).store.revoke_lineage(token.doc["code"]))
+            server_of(self).wait(server_of(self).store.revoke_lineage(token.doc["code"]))
         return token if token.is_active() else None
 
     def authenticate_user(self, refresh_token: Token) -> Person | None:
         return refresh_token.get_user()
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        _server(self).wait(_server(self).store.revoke_token(refresh_token.doc["_id"]))
-
-
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-        return load_token(_server(self), token_string, token_type_hint)
-
-    def check_permission(self, token: Token, client: Client, request: WebRequest) -> bool:
-        return token.check_client(client)  # an app learns about its own tokens only
-
-    def introspect_token(self, token: Token) -> dict[str, Any]:
-        if not token.is_active():
-            return {"active": False}
-        person = token.get_user()
-        return {"active": True, "client_id": token.doc["client_id"], "token_type": "Bearer",
-                "scope": token.get_scope(), "sub": person.get_user_id() if person else None,
-                "username": person.doc["username"] if person else None, "iss": _server(self).issuer,
-                "exp": int(token._expires_at()), "iat": int(token._expires_at()) - token.get_expires_in()}
-
-
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = PUBLIC_OR_SECRET
-
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-        return load_token(_server(self), token_string, token_type_hint)
-
-    def revoke_token(self, token: Token, request: WebRequest) -> None:
-        _server(self).wait(_server(self).store.revoke_token(token.doc["_id"]))
-
-
-class BearerValidator(BearerTokenValidator):  # type: ignore[misc]
-    def __init__(self, server: OAuthServer) -> None:
-        super().__init__()
-        self.server = server
-
-    def authenticate_token(self, token_string: str) -> Token | None:
-        token = load_token(self.server, token_string, "access_token")
-        return token if token is not None and token.kind == "access_token" else None
-
-
-class RequestProtector(ResourceProtector):  # type: ignore[misc]
-    """A resource protector bound to one request (authlib's userinfo asks it without one)."""
-
-    def __init__(self, server: OAuthServer, request: WebRequest) -> None:
-        super().__init__()
-        self.request = request
-        self.register_token_validator(BearerValidator(server))
-
-    def acquire_token(self, scopes: str) -> Token:
-        token: Token = self.validate_request([scopes], self.request)
-        if token.get_user() is None:
-            raise InvalidTokenError()
-        return token
-
-
-class UserInfoCall(UserInfoEndpoint):  # type: ignore[misc]
-    def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-        return user_info(user, scope)
-
-    def get_issuer(self) -> str:
-        return _server(self).issuer
-
-
-class EndSession(EndSessionEndpoint):  # type: ignore[misc]
-    """RP-initiated logout: the ID token names the person, the app and the WebOS sign-in (`sid`);
-    what signing out does is the router's (`ends`), after the endpoint validated the request."""
-
-    def get_server_jwks(self) -> dict[str, Any]:
-        return _server(self).keys.published()
-
-    def get_algorithms(self) -> list[str]:
-        return ["RS256"]
-
-    def resolve_client_from_id_token_claims(self, id_token_claims: dict[str, Any]) -> Client | None:
-        aud = id_token_claims.get("aud")
-        if isinstance(aud, list) and len(aud) == 1:  # our ID tokens name their one app in a list
-            aud = aud[0]
-        return _server(self).query_client(aud) if isinstance(aud, str) else None
-
-    def end_session(self, end_session_request: EndSessionRequest) -> None:
-        return None
-
-
-def build_server(server: OAuthServer) -> OAuthServer:
-    server.register_grant(CodeGrant, [Pkce(required=True), IdTokens(server)])
-    server.register_grant(RefreshGrant)
-    server.register_endpoint(Introspection)
-    server.register_endpoint(Revocation)
-    server.register_endpoint(EndSession)
-    return server
-
-
-def userinfo(server: OAuthServer, request: WebRequest) -> Any:
-    try:
-        endpoint = UserInfoCall(server, RequestProtector(server, request))
-        return server.handle_response(*endpoint(request))
-    except OAuth2Error as error:
-        return server.handle_error_response(request, error)
+        server_of(self).wait(server_of(self).store.revoke_token(refresh_token.doc["_id"]))
