@@ -21,6 +21,9 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/auth/sso/", "/api/auth/introspect",
     # service accounts: the client assertion is the credential (auth checks it)
     "/api/auth/token",
+    # WebOS as an OpenID Provider: each endpoint checks its own credential (an app's secret or
+    # token, PKCE, the person's session for consent), and an app's token is no platform bearer
+    "/api/auth/oauth/",
     # storage's signed share links are the credential themselves (storage checks the signature)
     "/api/storage/shares/",
     # the event catalogue, readable like the platform's OpenAPI document

@@ -18,7 +18,8 @@ Render = Callable[[User], Awaitable[None]]
 PAGES: list[tuple[str, str]] = [
     ("/admin", "Admin dashboard"), ("/admin/users", "Users"), ("/admin/roles", "Roles"),
     ("/admin/record-rules", "Record rules"), ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
-    ("/admin/settings", "Settings"), ("/admin/logs", "Live logs"), ("/admin/events", "Events and dead letters"),
+    ("/admin/settings", "Settings"), ("/admin/apps", "Apps"), ("/admin/logs", "Live logs"),
+    ("/admin/events", "Events and dead letters"),
 ]
 
 
@@ -77,6 +78,7 @@ def register() -> None:
         logs,
         module_pages,
         modules,
+        oauth_clients,
         record_rules,
         roles,
         settings_editor,
@@ -86,7 +88,8 @@ def register() -> None:
     renders: dict[str, Render] = {
         "/admin": dashboard.render, "/admin/users": users.render, "/admin/roles": roles.render,
         "/admin/record-rules": record_rules.render, "/admin/audit": audit.render, "/admin/modules": modules.render,
-        "/admin/settings": settings_editor.render, "/admin/logs": logs.render, "/admin/events": events.render,
+        "/admin/settings": settings_editor.render,
+        "/admin/apps": oauth_clients.render, "/admin/logs": logs.render, "/admin/events": events.render,
     }
     for path, title in PAGES:
         admin_page(path, title, renders[path])
