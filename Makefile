@@ -41,7 +41,7 @@ test: install lint
 # (every fault, the checker's line per round), then down. `make test` runs one short round.
 CHAOS_ARGS := --state-dir .webos-chaos --base-port 9400
 chaos: install
-	$(BIN)/webos up --cluster $(CHAOS_ARGS) --timeout 180
+	WEBOS_RATE_LIMIT_USER=1000/second $(BIN)/webos up --cluster $(CHAOS_ARGS) --timeout 180  # one admin writes it all
 	$(BIN)/webos chaos $(CHAOS_ARGS) --rounds 3; rc=$$?; $(BIN)/webos down $(CHAOS_ARGS); exit $$rc
 
 # Fast loop while coding: no lint, no browser install.
