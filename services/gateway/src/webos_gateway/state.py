@@ -223,13 +223,13 @@ class Gateway:
         if route.kind == "shell":
             return [(self.shell, None)]
         name = route.name
-        if not self.table.enabled(name):
+        if not self.table.is_enabled(name):
             raise Refused(503, "module_disabled", f"Module {name} is disabled", {"module": name})
         candidates = self.table.candidates(name)
         if not candidates:
             if self.table.instances.get(name):
                 raise Refused(*self.unavailable(route, "no healthy instance"))
-            if name in self.table.known:
+            if name in self.table.seen:
                 raise Refused(*self.unavailable(route, "no live instance"))
             raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
         return [(m.base_url.rstrip("/"), m.instance_id) for m in candidates]
