@@ -66,6 +66,8 @@ class RegistryView:
         self._stopping = True
         if self._task:
             await asyncio.wait({self._task}, timeout=2.0)
+            if not self._task.done():  # stuck reading a bucket NATS no longer answers for
+                self._task.cancel()
 
     async def load(self) -> None:
         live = await self.registry.live()
