@@ -153,9 +153,7 @@ class _Host:
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:
         assert resources.nats is not None
-        self.registry = ModuleRegistry(resources.nats.jetstream(), bucket=self.settings.registry_bucket,
-                                       create=self.settings.may_provision,
-                                       ttl=self.settings.heartbeat_ttl)
+        self.registry = ModuleRegistry.of(resources.nats.jetstream(), self.settings, ttl=self.settings.heartbeat_ttl)
         manifest = manifests.build(self.mod, app, self.settings, self.instance)
         app.state.manifest = manifest
         await self.registry.announce(manifest)

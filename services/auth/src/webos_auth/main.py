@@ -66,7 +66,7 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         registry = None
         if resources.nats is not None:
-            registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
+            registry = ModuleRegistry.of(resources.nats.jetstream(), resources.settings)
         app.state.declarations = Declarations(container.roles, container.audit, registry)
         await app.state.declarations.start()
         if resources.nats is not None:

@@ -35,8 +35,7 @@ class GatewaySettings(WebOSSettings):
     service_name: str = "gateway"
     port: int = 8700
 
-    # module registry (NATS KV bucket read live)
-    registry_bucket: str = "webos_modules"
+    # the module registry (NATS KV bucket read live): WebOSSettings.registry_bucket
     # an instance that refused a connection is skipped for this long
     instance_backoff: float = 5.0
     # active health checks of module instances (their manifest's health_path); 0 disables

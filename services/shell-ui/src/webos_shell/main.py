@@ -43,7 +43,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
         rt.verifier, rt.nats = resources.verifier, resources.nats
-        rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision))
+        rt.registry = RegistryView(ModuleRegistry.of(resources.nats.jetstream(), resources.settings))
         await rt.registry.start()
         await rt.live.start(resources.nats, resources.bus.identity if resources.bus else None)
         await theming.follow_brand_changes(resources.nats)
