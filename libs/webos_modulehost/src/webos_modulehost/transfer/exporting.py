@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from webos_common.documents.ports import in_process_cap
 from webos_modulehost.transfer import jobs
 from webos_modulehost.transfer.loopback import Loopback
 from webos_modulehost.transfer.tables import CsvEncoder, XlsxSink
 
-PAGE = 100  # what a list gives at most per page
+PAGE = 1000  # rows per page read in-process (a network request gets 100 at most: `in_process_cap`)
 # query parameters that shape the export itself; every other one is the list's filter
 OWN_PARAMS = {"format", "fields", "cursor", "skip", "limit", "meta"}
 INTERNAL = {"shares", "revision_id"}
@@ -40,7 +41,11 @@ async def pages(loop: Loopback, endpoint: str, filters: Mapping[str, str], colum
     params: dict[str, Any] = {**filters, "limit": PAGE, "fields": ",".join(columns)}
     seen = 0
     while True:
-        body = await loop.get(endpoint, params)
+        capped = in_process_cap.set(PAGE)
+        try:
+            body = await loop.get(endpoint, params)
+        finally:
+            in_process_cap.reset(capped)
         items = body.get("items", []) if isinstance(body, dict) else list(body)
         if items:
             yield items
@@ -60,7 +65,7 @@ async def csv_stream(loop: Loopback, endpoint: str, filters: Mapping[str, str], 
     async for page in pages(loop, endpoint, filters, columns):
         yield encoder.rows(page)
         done += len(page)
-        if progress and done % (PAGE * 20) == 0:
+        if progress and done % (PAGE * 5) == 0:
             await jobs.report(done, total, f"{done} of {total} rows")
 
 
@@ -71,7 +76,7 @@ async def xlsx_stream(loop: Loopback, endpoint: str, filters: Mapping[str, str],
     async for page in pages(loop, endpoint, filters, columns):
         await asyncio.to_thread(sink.add, page)
         done += len(page)
-        if progress and done % (PAGE * 20) == 0:
+        if progress and done % (PAGE * 5) == 0:
             await jobs.report(done, total, f"{done} of {total} rows")
     spool = await asyncio.to_thread(sink.finish)
     try:
