@@ -27,11 +27,11 @@ import csv
 import io
 import os
 import secrets
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -64,7 +64,7 @@ class Peak:
 
 
 def seed(url: str, database: str, rows: int) -> None:
-    collection = MongoClient(url)[database]["tasks_items"]
+    collection: Any = MongoClient(url)[database]["tasks_items"]
     now = datetime.now(UTC)
     for start in range(0, rows, 10_000):
         collection.insert_many([
@@ -177,4 +177,4 @@ async def _provision(url: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
