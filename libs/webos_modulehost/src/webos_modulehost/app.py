@@ -32,7 +32,7 @@ from webos_common.security import current_user, require_permission
 from webos_common.service import ServiceResources, create_service_app
 from webos_common.settings import ModuleSettings
 from webos_modulehost import manifest as manifests
-from webos_modulehost import migrations, transfer
+from webos_modulehost import migrations
 from webos_modulehost.discovery import LoadedModule, load
 from webos_modulehost.principal import uses_tasks
 from webos_modulehost.scheduler import Scheduler
@@ -65,6 +65,8 @@ def _mount(app: FastAPI, mod: LoadedModule) -> None:
     if mod.admin_router is not None:
         app.include_router(mod.admin_router, prefix=f"{prefix}/admin", tags=[f"{mod.name} admin"],
                            dependencies=[Depends(require_permission(f"{mod.name}.admin"))])
+    from webos_modulehost import transfer  # not at import: `--declare` needs none of it
+
     for spec in mod.collections:  # before the module's routes: `GET <path>/export` is not `GET <path>/{id}`
         app.include_router(transfer.router_for(spec, mod.name))
     if mod.router is not None:
@@ -170,7 +172,9 @@ class _Host:
         if self.registry is not None:
             with contextlib.suppress(Exception):
                 await self.registry.withdraw(self.mod.name, self.instance)
-        await transfer.jobs.stop_all()  # an import or export still running ends as cancelled, and says so
+        from webos_modulehost.transfer import jobs
+
+        await jobs.stop_all()  # an import or export still running ends as cancelled, and says so
         if self.sources is not None:
             await self.sources.stop()
             for source in self.mod.data_sources:

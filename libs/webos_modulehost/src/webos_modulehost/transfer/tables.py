@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from webos_common.errors import PayloadTooLarge, ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024  # the gateway's own body limit
@@ -73,6 +70,9 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
+    from openpyxl import load_workbook  # here: openpyxl costs every host's start-up (and --declare) 0.7 s
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -131,6 +131,8 @@ class XlsxSink:
     """An Excel workbook written row by row (openpyxl's write-only mode spools rows to disk)."""
 
     def __init__(self, columns: Sequence[str]) -> None:
+        from openpyxl import Workbook
+
         self.columns = list(columns)
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet("Export")
