@@ -74,7 +74,7 @@ async def test_bad_file_and_mapping_are_422_naming_the_field(client: httpx.Async
 
 
 async def test_import_runs_as_a_task_and_a_rerun_creates_nothing_twice(
-        client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+        app: object, client: httpx.AsyncClient, alice: dict[str, str]) -> None:
     rows = [["Name", "priority"]] + [[f"task {i}", "urgent" if i == 7 else "low"] for i in range(450)]
     rows[100][1] = "whenever"
     mapping = json.dumps({"Name": "title", "priority": "priority"})
@@ -88,6 +88,11 @@ async def test_import_runs_as_a_task_and_a_rerun_creates_nothing_twice(
         assert record.result["errors"][0]["row"] == 101
         listed = await client.get(ENDPOINT, params={"meta": "total", "limit": 1}, headers=alice)
         assert listed.json()["total"] == 449  # the second run replayed each row's idempotency key
+    outbox = app.state.resources.db["tasks_outbox"]  # type: ignore[attr-defined]
+    told = await outbox.find({"envelope.topic": "notification:send"}).to_list(None)
+    notes = [row["envelope"]["payload"] for row in told]
+    assert [(n["user_id"], n["title"], n["message"]) for n in notes] == [
+        ("alice", "Import into Tasks finished", "449 rows imported, 1 skipped")] * 2
 
 
 async def test_excel_import(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
