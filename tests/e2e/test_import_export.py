@@ -101,3 +101,31 @@ def test_excel_import_and_filtered_export(shell: Any, platform: Any) -> None:
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert len(rows) == 15 and {r["priority"] for r in rows} == {"urgent"}
     assert {r["title"] for r in rows} == {f"{tag} {i:02d}" for i in range(0, 60, 4)}
+
+
+def test_export_to_files_as_a_task(shell: Any, platform: Any) -> None:
+    """Above what downloads at once, an export is a background task writing the file to the
+    person's storage: here asked of the API directly, on a small filtered set."""
+    name, token = _person(shell, platform)
+    tag = f"ex{uuid.uuid4().hex[:6]}"
+    with platform.api(token) as client:
+        for i in range(12):
+            made = client.post("/api/tasks/tasks", json={"title": f"{tag} {i}", "priority": ("low", "high")[i % 2]})
+            assert made.status_code == 201, made.text
+        started = client.post("/api/tasks/tasks/export", params={"format": "csv", "priority": "high", "q": tag})
+        assert started.status_code == 202, started.text
+        task_id, urn = started.json()["task_id"], started.json()["urn"]
+        assert "/Exports/tasks-" in urn and started.json()["rows"] == 6
+
+        def finished() -> Any:
+            record = client.get(f"/api/events/tasks/{task_id}").json()
+            return record if record.get("state") in ("succeeded", "failed", "cancelled") else None
+
+        record = platform.until(finished, timeout=60)
+        assert record and record["state"] == "succeeded", record
+        content = client.get("/api/storage/files/content", params={"urn": urn})
+        assert content.status_code == 200, content.text
+    rows = list(csv.DictReader(io.StringIO(content.content.decode("utf-8-sig"))))
+    assert len(rows) == 6 and {r["priority"] for r in rows} == {"high"} and all(tag in r["title"] for r in rows)
+    shell.page.get_by_text("Export of Tasks finished").first.wait_for(timeout=30_000)  # the notification's toast
+    del name

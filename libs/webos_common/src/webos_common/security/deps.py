@@ -5,7 +5,9 @@ also put into the context so services, events and tasks see it.
 A request a process sends to its own app in-process (an ASGI call, never the
 network) may carry the already verified person in the ASGI scope under
 `IN_PROCESS_USER`: the module host's import job creates rows through the
-collection's own routes that way, long after the person's token expired."""
+collection's own routes that way, long after the person's token expired. Such a
+request has no credential: the events it emits go out as the host's own (their
+rows still name who created them)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ async def optional_user(request: Request) -> User | None:
     inner = request.scope.get(IN_PROCESS_USER)
     if isinstance(inner, User):
         context.current_user.set(inner)
+        context.credential.set(None)  # none to exchange (the person's may have expired): events are the host's own
         return inner
     token = bearer_token(request)
     if token is None:

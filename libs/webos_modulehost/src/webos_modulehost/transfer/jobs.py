@@ -15,11 +15,13 @@ stale); running the import again is safe (each row has its idempotency key).
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from jose import JOSEError, jwt
 from loguru import logger
 
 from webos_common import context, tasks
@@ -102,8 +104,23 @@ async def _finish(task_id: str, name: str, outcome: tuple[TaskState, Any, str | 
 
 async def report(done: int, total: int, message: str) -> None:
     """Progress of the running job (and its heartbeat); raises TaskCancelled when asked to stop."""
+    _forget_expired_credential()
     percent = 100.0 * done / total if total else 100.0
     await tasks.checkpoint({"done": done}, percent=min(percent, 99.9), message=message)
+
+
+def _forget_expired_credential() -> None:
+    """Once the person's token has expired, the job's events go out as the host's own, instead of
+    asking auth to exchange a dead token at every report."""
+    credential = context.credential.get()
+    if credential is None or credential.count(".") != 2:
+        return
+    try:
+        expires = float(jwt.get_unverified_claims(credential).get("exp") or 0)
+    except JOSEError:
+        expires = 0.0
+    if expires and expires < time.time() + 5:
+        context.credential.set(None)
 
 
 async def stop_all() -> None:
