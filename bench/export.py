@@ -44,7 +44,7 @@ from webos_common.infra import MongoServer, NatsServer
 from webos_common.provision import provision
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.testing import TestIssuer
-from webos_common.testing import lifespan_client
+from webos_common.testing.apps import serve_app
 
 USER = "bench-user"
 NATS_USER = "webos-bench"
@@ -120,7 +120,8 @@ async def run(rows: int, runs: int, mongo_url: str, nats_url: str) -> None:
     app = create_app("tasks")
     app.state.resources.verifier = issuer.verifier()
     headers = issuer.headers(USER, permissions=("tasks.read", "tasks.write"))
-    async with lifespan_client(app) as client:
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url, timeout=300) as client:  # a real socket:
+        # httpx's in-process transport would keep the whole streamed body in memory
         results: dict[str, list[float]] = {"export": [], "baseline": []}
         for turn in range(runs):
             order = ("export", "baseline") if turn % 2 == 0 else ("baseline", "export")
