@@ -136,3 +136,7 @@ async def test_export_streams_the_whole_filtered_list(client: httpx.AsyncClient,
     assert len(values) == 1 + 220 and "title" in values[0]
     bad = await client.get(f"{ENDPOINT}/export", params={"format": "pdf"}, headers=alice)
     assert bad.status_code == 422
+    refused = await client.get(f"{ENDPOINT}/export", params={"priority": "someday"}, headers=alice)
+    assert refused.status_code == 422 and "priority" in refused.text  # the list's own refusal, before any byte
+    unknown = await client.get(f"{ENDPOINT}/export", params={"fields": "title,nosuch"}, headers=alice)
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "fields"
