@@ -8,7 +8,7 @@ PKG_FILES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml modules/
 # every package's sources (the module template holds only templates)
 TYPED := $(filter-out modules/template/src,$(wildcard libs/*/src services/*/src modules/*/src))
 
-.PHONY: install up down status logs test lint unit bench clean
+.PHONY: install up down status logs test lint unit bench chaos clean
 
 $(STAMP): requirements/dev.txt scripts/bootstrap.sh $(PKG_FILES)
 	./scripts/bootstrap.sh
@@ -36,6 +36,13 @@ lint: install
 test: install lint
 	./scripts/bootstrap.sh --browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Fault drill: a cluster of its own (`webos up --cluster`), three full rounds of `webos chaos`
+# (every fault, the checker's line per round), then down. `make test` runs one short round.
+CHAOS_ARGS := --state-dir .webos-chaos --base-port 9400
+chaos: install
+	WEBOS_RATE_LIMIT_USER=1000/second $(BIN)/webos up --cluster $(CHAOS_ARGS) --timeout 180  # one admin writes it all
+	$(BIN)/webos chaos $(CHAOS_ARGS) --rounds 3; rc=$$?; $(BIN)/webos down $(CHAOS_ARGS); exit $$rc
 
 # Fast loop while coding: no lint, no browser install.
 unit: install

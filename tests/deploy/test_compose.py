@@ -51,6 +51,7 @@ def test_nats_is_2_11_or_later_with_auth_and_tls(services) -> None:
         assert {"/etc/nats/auth.conf", "/etc/nats/tls/nats.pem", "/etc/nats/tls/nats-key.pem"} <= mounts, name
     conf = (ROOT / "deploy/compose/nats.conf").read_text()
     assert 'include "auth.conf"' in conf and "tls {" in conf
+    assert re.search(r"jetstream \{[^}]*sync_interval: always", conf), "fsync before acknowledging"
     provision = services["nats-provision"]
     assert provision["entrypoint"] == ["python", "-m", "webos_common.provision"]
     assert provision["environment"]["WEBOS_PRINCIPAL"] == "operator"

@@ -173,6 +173,12 @@ def test_the_nats_chart_values_pin_2_11_with_auth_and_tls() -> None:
     certificate = by_kind(render(), "Certificate")["nats-server-tls"]
     assert certificate["spec"]["secretName"] == "nats-server-tls" and certificate["metadata"]["namespace"] == "nats"
     assert values["config"]["merge"]["$include"] == "../webos-auth/auth.conf"
+    # the cluster mode's durability: three nodes, fsync before acknowledging, every stream R3
+    assert values["config"]["cluster"]["replicas"] == 3
+    assert values["config"]["jetstream"]["merge"]["sync_interval"] == "always"
+    assert values["podDisruptionBudget"]["enabled"] is True
+    config = by_kind(render(), "ConfigMap")["webos-config"]["data"]
+    assert config["WEBOS_BUS_REPLICAS"] == "3"
     volumes = [p["value"] for p in values["podTemplate"]["patch"]]
     assert {"name": "webos-auth", "secret": {"secretName": "webos-nats-auth"}} in volumes
 

@@ -75,6 +75,20 @@ def test_every_signed_in_page_has_no_serious_violation(admin: Any, platform: Any
     assert not any(report.values()), {path: found for path, found in report.items() if found}
 
 
+def test_the_consent_page_has_no_serious_violation(admin: Any, platform: Any, admin_token: str) -> None:
+    """Where an app that signs people in with WebOS sends them (test_openid_consent_page.py)."""
+    from urllib.parse import urlencode
+
+    with platform.api(admin_token) as client:
+        app = client.post("/api/auth/oauth/clients", json={"name": "Axe app", "redirect_uris": ["https://a.example/cb"]})
+    assert app.status_code == 201, app.text
+    query = {"response_type": "code", "client_id": app.json()["client_id"], "redirect_uri": "https://a.example/cb",
+             "scope": "openid profile email", "state": "s", "code_challenge": "A" * 43, "code_challenge_method": "S256"}
+    admin.page.goto(f"{platform.url}/api/auth/oauth/authorize?{urlencode(query)}")
+    admin.page.get_by_test_id("consent-card").wait_for()
+    assert _grave(admin.page) == []
+
+
 def test_dark_pages_have_no_serious_violation(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     admin.open("/")
     toggled = "body--dark" not in (admin.page.locator("body").get_attribute("class") or "")

@@ -57,6 +57,8 @@ def test_the_merged_spec_is_valid_and_generatable(platform: Platform) -> None:
     assert paths["/api/storage/files/content"]["put"]["requestBody"]["content"]["application/octet-stream"]
     assert "multipart/form-data" in paths["/api/storage/files/upload"]["post"]["requestBody"]["content"]
     assert paths["/api/auth/login"]["post"]["security"] == []
+    assert paths["/api/auth/oauth/token"]["post"]["security"] == []  # the OpenID Provider's: the app's own credential
+    assert "application/x-www-form-urlencoded" in paths["/api/auth/oauth/token"]["post"]["requestBody"]["content"]
     assert "security" not in paths["/api/storage/files/content"]["get"]  # under the global bearer
     for status in ("401", "403", "404", "409", "422", "503"):
         schema = paths["/api/storage/files/content"]["get"]["responses"][status]["content"]["application/json"]

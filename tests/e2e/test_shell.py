@@ -380,9 +380,10 @@ def test_trash_restore_and_csv_export(admin: Any, platform: Any, admin_token: st
     task = _task(platform, admin_token, f"trash {tag}")
     admin.open(f"/m/tasks?q=trash%20{tag}")
     grid = admin.page.get_by_test_id("explorer-grid")
+    admin.page.get_by_test_id("explorer-export").click()
     with admin.page.expect_download() as download:
-        admin.page.get_by_test_id("explorer-csv").click()
-    assert f"trash {tag}" in download.value.path().read_text()
+        admin.page.get_by_test_id("explorer-export-csv").click()
+    assert f"trash {tag}" in download.value.path().read_text(encoding="utf-8-sig")
     grid.locator(".ag-row", has_text=f"trash {tag}").locator("input[type=checkbox]").check()
     admin.page.get_by_test_id("explorer-delete").click()
     grid.locator(".ag-row", has_text=f"trash {tag}").wait_for(state="detached")

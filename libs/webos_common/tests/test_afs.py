@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from webos_common import afs
 from webos_common.afs import PathRejected, Urn, is_within, parse_urn, safe_name, safe_path
 
 
@@ -45,3 +46,20 @@ def test_names_and_nesting() -> None:
             safe_name(bad)
     assert is_within("a/b", "a") and is_within("a", "a") and is_within("x", "")
     assert not is_within("ab", "a") and not is_within("a", "a/b")
+
+
+def test_lenient_urn_helpers_for_uis() -> None:
+    """What a UI uses to show and build addresses; `parse_urn` checks them."""
+    assert afs.split_urn("fs://local/a/b/") == ("local", "a/b")
+    assert afs.split_urn("/mnt/reports/2023.pdf") == ("reports", "2023.pdf")
+    assert afs.folder_urn("fs://local") == "fs://local/"
+    assert afs.folder_urn("fs://local/a/b") == "fs://local/a/b/"
+    assert afs.child_urn("fs://local/a", "x.txt") == "fs://local/a/x.txt"
+    assert afs.child_urn("fs://s3/", "x.txt") == "fs://s3/x.txt"
+    assert afs.parent_urn("fs://local/a/b/x.txt") == "fs://local/a/b/"
+    assert afs.parent_urn("fs://local/a/") == "fs://local/"
+    assert afs.parent_urn("fs://local/x") == "fs://local/"
+
+
+    assert afs.looks_like_urn("/mnt/reports/x") and not afs.looks_like_urn("reports/x")
+    assert afs.parse_urn(afs.from_mount_path("/mnt/reports/a")) == afs.Urn("reports", "a")

@@ -120,3 +120,17 @@ async def test_a_consumer_reads_the_binary_form_and_an_old_json_body_alike(nc) -
     finally:
         await bus.close()
     assert sorted(seen) == sorted([(new.id, {"to": "b"}), (old.id, {"to": "c"})])
+
+
+def test_a_handler_takes_the_events_request_id_by_the_http_rules() -> None:
+    """The bus decodes `ce-requestid` as every HTTP hop decodes `x-request-id` (one codec):
+    a sane one is kept, anything else is dropped rather than logged and sent on."""
+    from webos_common import context
+    from webos_common.bus.wire import REQUEST_ID, handler_scope
+
+    envelope = EventEnvelope(topic="x:y", source="svc", payload={})
+    seen = []
+    for sent in ("r-1", "req 100%", "x" * 129):
+        with handler_scope(envelope, {REQUEST_ID: sent}):
+            seen.append(context.request_id.get())
+    assert seen == ["r-1", None, None]

@@ -17,7 +17,7 @@ from webos_common import context
 from webos_common.bus import BusSettings, EventBus
 from webos_common.bus.identity import AUDIENCE, HEADER, BusIdentity
 from webos_common.bus.topics import event_subject
-from webos_common.bus.wire import MSG_ID
+from webos_common.bus.wire import MSG_ID, USER
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
 from webos_common.security.jwks import StaticJWKS
@@ -119,11 +119,11 @@ async def test_a_forged_identity_is_a_dead_letter_and_the_handler_never_runs(
 
 async def test_an_event_of_no_person_never_takes_a_user_from_its_headers(
         nc: NATS, consumer: tuple[EventBus, list[Any], str], names: Callable[[str], str]) -> None:
-    """No `user_id`, so no token is asked for: a `webos-user` header claiming a superadmin is not
+    """No `user_id`, so no token is asked for: a `ce-webosuser` header claiming a superadmin is not
     believed either — the handler runs as nobody."""
     _bus, seen, topic = consumer
     forged = User(id="alice", roles=("superadmin",), permissions=("*",)).model_dump_json()
-    event_id = await _publish(nc, topic, names("svca"), None, {context.USER: forged})
+    event_id = await _publish(nc, topic, names("svca"), None, {USER: forged})
     await eventually(lambda: any(e == event_id for e, _ in seen))
     assert [user for e, user in seen if e == event_id] == [None]
 

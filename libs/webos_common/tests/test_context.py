@@ -33,20 +33,34 @@ async def test_capture_then_restore_in_a_fresh_task() -> None:
     assert (trace, rid) == ("f" * 32, "req-1")
 
 
-def test_headers_round_trip() -> None:
-    snap = {"user": User(id="u", permissions=("a.read",)).model_dump(mode="json"), "trace_id": "1" * 32,
-            "span_id": "2" * 16, "request_id": "rid"}
-    headers = context.to_headers(snap)
-    assert headers["traceparent"] == f"00-{'1' * 32}-{'2' * 16}-01"
-    assert headers["webos-user-id"] == "u"
-    assert context.from_headers(headers) == snap
+def test_an_http_hop_carries_trace_and_request_id_and_no_identity() -> None:
+    """What the gateway and every service's middleware decode (`begin`) and what a client
+    sends on (`outgoing`): the same trace, a new span, the same request id — never a user."""
+    incoming = f"00-{'1' * 32}-{'2' * 16}-01"
+    context.current_user.set(User(id="u"))
+    trace, span, rid = context.begin(incoming, "req-1")
+    assert (trace, rid) == ("1" * 32, "req-1") and span != "2" * 16
+    assert context.current_user.get() is None  # set once the service verified the credential
+    assert context.outgoing() == {"traceparent": f"00-{trace}-{span}-01", "x-request-id": "req-1"}
 
 
-def test_bad_traceparent_starts_a_new_trace() -> None:
+def test_what_a_client_sends_is_checked_and_otherwise_replaced() -> None:
     assert context.parse_traceparent("00-zz-yy-01") is None
     assert context.parse_traceparent("00-" + "0" * 32 + "-" + "1" * 16 + "-01") is None
-    snap = context.from_headers({"traceparent": "garbage"})
-    assert len(snap["trace_id"]) == 32
+    trace, span, rid = context.begin("garbage", "bad id\r\nx-admin: 1")
+    assert len(trace) == 32 and len(span) == 16 and len(rid) == 16 and " " not in rid
+    assert context.begin(None, "x" * 129)[2] != "x" * 129  # too long for a log line
+    recorded = ("3" * 32, "4" * 16)  # the server span, when spans are exported
+    assert context.begin(None, None, recorded)[:2] == recorded
+    assert context.begin(f"00-{'5' * 32}-{'6' * 16}-01", None, recorded)[0] == "5" * 32
+
+
+def test_a_task_snapshot_is_decoded_by_the_same_rules() -> None:
+    context.restore({"user": None, "trace_id": "not-hex", "span_id": "6" * 16, "request_id": "a b"})
+    assert (context.trace_id.get(), context.span_id.get(), context.request_id.get()) == (None, None, None)
+    with context.use({"trace_id": "7" * 32, "span_id": None, "request_id": "r-2"}):
+        assert (context.trace_id.get(), context.span_id.get(), context.request_id.get()) == ("7" * 32, None, "r-2")
+    assert context.trace_id.get() is None
 
 
 def test_permission_wildcards() -> None:

@@ -104,13 +104,13 @@ def test_one_json_log_shape_for_services_and_the_gateway(capsys) -> None:
 
     configure_logging("shape", fmt="json")
     try:
-        with context.use({"trace_id": "t" * 32}):
+        with context.use({"trace_id": "7" * 32}):
             logger.warning("NATS at {} not reachable", "nats://x")
     finally:
         configure_logging("shape")
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert {k: line[k] for k in ("level", "service", "trace_id", "user_id", "message")} == {
-        "level": "WARNING", "service": "shape", "trace_id": "t" * 32, "user_id": "-",
+        "level": "WARNING", "service": "shape", "trace_id": "7" * 32, "user_id": "-",
         "message": "NATS at nats://x not reachable"}
     assert line["time"].endswith("Z")
 

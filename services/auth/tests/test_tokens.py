@@ -59,8 +59,10 @@ async def test_discovery_names_urls_that_answer_behind_the_gateway(webos_env: di
     api = "https://webos.example.com/api/auth"
     assert discovery["issuer"] == api  # an issuer is the URL its discovery answers under
     assert discovery["jwks_uri"] == f"{api}/.well-known/jwks.json"
-    assert discovery["token_endpoint"] == f"{api}/login" and discovery["userinfo_endpoint"] == f"{api}/me"
-    assert discovery["authorization_endpoint"] == f"{api}/sso/login"
+    assert discovery["token_endpoint"] == f"{api}/oauth/token"
+    assert discovery["userinfo_endpoint"] == f"{api}/oauth/userinfo"
+    assert discovery["authorization_endpoint"] == f"{api}/oauth/authorize"
+    assert discovery["end_session_endpoint"] == f"{api}/oauth/end-session"
 
 
 async def test_private_keys_are_encrypted_at_rest(client: httpx.AsyncClient, settings: AuthSettings) -> None:

@@ -14,6 +14,7 @@ import nats
 import pytest
 from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import StreamingResponse
+from jose import jwt
 
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
@@ -69,12 +70,22 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
     @app.websocket(prefix + "/ws")
     async def ws_echo(websocket: WebSocket) -> None:
         await websocket.accept()
-        user = websocket.headers.get("webos-user-id", "-")
+        user = _caller(websocket.headers)
         while True:
             text = await websocket.receive_text()
             await websocket.send_text(f"{user}:{text}")
 
     return app
+
+
+def _caller(headers: Any) -> str:
+    """Who the request's own credential names (bearer token or `access_token` cookie): what a
+    service verifies itself; the gateway forwards the credential, never a claim about it."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        cookies = dict(part.strip().partition("=")[::2] for part in headers.get("cookie", "").split(";"))
+        token = cookies.get("access_token", "")
+    return str(jwt.get_unverified_claims(token)["sub"]) if token else "-"
 
 
 @dataclass

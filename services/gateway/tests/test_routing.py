@@ -171,7 +171,7 @@ async def test_heartbeats_are_not_changes(rig: Rig) -> None:
     assert table.version == settled + 1
     await rig.registry.set_enabled("notes", False)
     for _ in range(100):
-        if not table.enabled("notes"):
+        if not table.is_enabled("notes"):
             break
         await asyncio.sleep(0.05)
     assert table.version == settled + 2

@@ -41,6 +41,7 @@ WEBOS_HOST: "0.0.0.0"
 WEBOS_STATE_DIR: "/var/lib/webos"
 WEBOS_MONGO_DB: {{ $c.mongoDb | quote }}
 WEBOS_NATS_URL: {{ include "webos.natsUrl" . | quote }}
+WEBOS_BUS_REPLICAS: {{ .Values.nats.replicas | quote }}
 {{- if .Values.tls.enabled }}
 WEBOS_NATS_CA_FILE: "/etc/webos/tls/ca.crt"
 {{- end }}

@@ -1,4 +1,4 @@
-"""`webos`: up, down, status, logs, restart, new, creds; `webos deploy secrets`; the operator's backup,
+"""`webos`: up, down, status, logs, restart, chaos, new, creds; `webos deploy secrets`; the operator's backup,
 restore, modules, events."""
 
 from __future__ import annotations
@@ -73,6 +73,28 @@ def restart(component: str = typer.Argument(..., help="A service, `module:<name>
         typer.echo(f"webos restart failed: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"  {rec.name:<18} pid {rec.pid:<8} {rec.url or '-'}")
+
+
+@app.command()
+def chaos(state_dir: Path = StateDir, base_port: int = BasePort,
+          rounds: int = typer.Option(1, help="Fault rounds, one after another."),
+          short: bool = typer.Option(False, "--short", help="Only the kills (the round `make test` runs)."),
+          settle: float = typer.Option(10.0, help="Seconds of load after each fault.")) -> None:
+    """Faults against a running `webos up --cluster` stack under write load, then the checker's line."""
+    from webos_cli import chaos as drill
+
+    plan = _plan(state_dir, base_port)
+    if not plan.cluster:
+        typer.echo("webos chaos needs a stack started with `webos up --cluster`", err=True)
+        raise typer.Exit(2)
+    failed = False
+    for n in range(1, rounds + 1):
+        report = drill.run_round(plan, short=short, settle=settle, say=typer.echo)
+        typer.echo(f"round {n}: {report.line()}")
+        for problem in (report.lost + report.duplicated + report.reordered + report.partial)[:20]:
+            typer.echo(f"  {problem}")
+        failed = failed or not report.ok
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

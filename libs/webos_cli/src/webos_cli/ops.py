@@ -30,6 +30,7 @@ from webos_cli.plan import StackPlan
 from webos_common import db
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import EVENTS_PREFIX
+from webos_common.config import WebOSSettings
 from webos_common.messaging import connect_options, nats_servers
 from webos_common.module_registry import ModuleRegistry
 
@@ -88,6 +89,11 @@ async def operator_nats(t: Target) -> AsyncIterator[NATS]:
         yield nc
     finally:
         await nc.close()
+
+
+def module_registry(nc: NATS) -> ModuleRegistry:
+    """The registry the platform's processes read (`WEBOS_REGISTRY_BUCKET`); never created here."""
+    return ModuleRegistry(nc.jetstream(), bucket=WebOSSettings().registry_bucket, create=False)
 
 
 def run(work: Callable[[], Awaitable[T]]) -> T:
@@ -190,7 +196,7 @@ def modules_list(state_dir: Path = StateDir, base_port: int = BasePort, nats_url
 
     async def work() -> tuple[dict[str, list[Any]], dict[str, bool]]:
         async with operator_nats(t) as nc:
-            registry = ModuleRegistry(nc.jetstream(), create=False)
+            registry = module_registry(nc)
             return await registry.live(), await registry.enabled_flags()
 
     live, flags = run(work)
@@ -208,7 +214,7 @@ def _switch(enabled: bool) -> Callable[..., None]:
 
         async def work() -> None:
             async with operator_nats(t) as nc:
-                await ModuleRegistry(nc.jetstream(), create=False).set_enabled(name, enabled)
+                await module_registry(nc).set_enabled(name, enabled)
 
         run(work)
         typer.echo(f"module {name} {'enabled' if enabled else 'disabled'}")

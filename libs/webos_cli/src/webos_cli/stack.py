@@ -355,6 +355,13 @@ def restart(plan: StackPlan, name: str, *, timeout: float = 60.0) -> Record:
     return rec
 
 
+def record_pid(plan: StackPlan, name: str, pid: int) -> None:
+    """`name` runs again as `pid` (a node started by hand after a fault): `down` stops that one."""
+    current = load_state(plan)
+    current[name].pid = pid
+    _save_state(plan, current)
+
+
 def down(plan: StackPlan) -> list[str]:
     """Stop every recorded process: services first, infrastructure last."""
     records = load_state(plan)

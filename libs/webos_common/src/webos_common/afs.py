@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 from webos_common.errors import BadRequest, Conflict, NotFound
 
 SCHEME = "fs://"
+MOUNT_PREFIX = "/mnt/"
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
 RESERVED_PREFIXES = (".webos-trash", ".webos-tmp")
@@ -190,6 +191,40 @@ def basename(path: str) -> str:
 def is_within(path: str, folder: str) -> bool:
     """True when `path` is `folder` or below it (both `safe_path` results)."""
     return not folder or path == folder or path.startswith(folder + "/")
+
+
+def from_mount_path(text: str) -> str:
+    """`/mnt/<mount>/<path>` → `fs://<mount>/<path>`; any other text unchanged."""
+    if isinstance(text, str) and text.startswith(MOUNT_PREFIX):
+        return SCHEME + text[len(MOUNT_PREFIX):]
+    return text
+
+
+def looks_like_urn(text: str) -> bool:
+    """Written as a URN or a mount path (not yet checked: `parse_urn` does that)."""
+    return text.startswith((SCHEME, MOUNT_PREFIX))
+
+
+def split_urn(text: str) -> tuple[str, str]:
+    """`fs://local/a/b/` → (`local`, `a/b`), leniently: for showing and building
+    addresses in a UI; the storage service checks them (`parse_urn`)."""
+    source, _, path = from_mount_path(text).removeprefix(SCHEME).partition("/")
+    return source, path.strip("/")
+
+
+def folder_urn(text: str) -> str:
+    """The URN of a folder, written with its trailing slash."""
+    source, path = split_urn(text)
+    return f"{SCHEME}{source}/" + (f"{path}/" if path else "")
+
+
+def child_urn(folder: str, name: str) -> str:
+    return folder_urn(folder) + name
+
+
+def parent_urn(text: str) -> str:
+    source, path = split_urn(text)
+    return folder_urn(f"{SCHEME}{source}/{parent(path)}")
 
 
 def parse_urn(value: str) -> Urn:

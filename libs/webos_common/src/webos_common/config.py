@@ -45,6 +45,9 @@ class WebOSSettings(BaseSettings):
     # the CA that signed the NATS server's certificate: with it, NATS connections use TLS and verify it
     nats_ca_file: str | None = None
 
+    # the module registry's NATS KV bucket (module_registry.py), the same name in every process
+    registry_bucket: str = "webos_modules"
+
     gateway_url: str = "http://127.0.0.1:8700"
     auth_url: str = "http://127.0.0.1:8701"
     storage_url: str = "http://127.0.0.1:8702"

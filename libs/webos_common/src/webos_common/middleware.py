@@ -1,8 +1,9 @@
 """The request-context middleware every service runs (pure ASGI, cheap).
 
-Reads or creates `x-request-id` and the W3C `traceparent`, sets the
-context variables for the request, answers with both headers, records
-metrics per route template and logs one line per request.
+Reads (or creates) `x-request-id` and the W3C `traceparent` through the
+one context codec (`context.begin`), sets the context variables for the
+request, answers with both headers, records metrics per route template and
+logs one line per request.
 
 A NUL character in the path or a query parameter is refused up front (422
 naming the parameter): no store or regular expression downstream takes it.
@@ -35,17 +36,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        parsed = context.parse_traceparent(headers.get(context.TRACEPARENT))
-        trace = parsed[0] if parsed else context.new_trace_id()
         # the server span, when spans are exported: what the request's events (the outbox stores the
         # ids) name as their parent, so their PRODUCER span hangs under a span that exists
-        recorded = tracing.recorded_span_ids()
-        span = recorded[1] if recorded is not None and recorded[0] == trace else context.new_span_id()
-        rid = headers.get(context.REQUEST_ID) or context.new_request_id()
-        context.trace_id.set(trace)
-        context.span_id.set(span)
-        context.request_id.set(rid)
-        context.current_user.set(None)
+        trace, span, rid = context.begin(headers.get(context.TRACEPARENT), headers.get(context.REQUEST_ID),
+                                         tracing.recorded_span_ids())
         extra = [
             (b"x-request-id", rid.encode("latin-1")),
             (b"traceparent", context.format_traceparent(trace, span).encode()),

@@ -5,13 +5,18 @@ Keys:
   per-message TTL and re-written as a heartbeat; it vanishes when the host
   dies (the server leaves a delete marker that watchers see).
 * `enabled.<module>` — `true`/`false`, no TTL; absent means enabled.
+
+The bucket's name is `WebOSSettings.registry_bucket` (`WEBOS_REGISTRY_BUCKET`), which
+every process reads (`ModuleRegistry.of`). The rules every reader applies — which entry is
+a valid manifest, what a flag means, which instance speaks for a module — are the functions
+below; `registry_view.RegistryView` is the one live mirror built on them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from loguru import logger
@@ -21,9 +26,10 @@ from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
 
 from webos_common.bus.streams import open_key_value
+from webos_common.config import WebOSSettings
 from webos_common.manifest import ModuleManifest
 
-BUCKET = "webos_modules"
+BUCKET: str = WebOSSettings.model_fields["registry_bucket"].default  # WEBOS_REGISTRY_BUCKET
 DEFAULT_TTL = 10.0
 
 
@@ -31,6 +37,27 @@ def newest(instances: Iterable[ModuleManifest]) -> ModuleManifest | None:
     """The manifest that speaks for a module: its most recently started instance (during a
     rolling upgrade, the new version)."""
     return max(instances, key=lambda m: m.started_at, default=None)
+
+
+def flag_enabled(value: bytes | None) -> bool:
+    """What an `enabled.<module>` entry says: absent (or deleted) is enabled, `true` is enabled,
+    anything else is disabled (a damaged switch keeps a module off rather than on)."""
+    return value is None or value == b"true"
+
+
+def manifest_at(key: str, raw: bytes) -> ModuleManifest | None:
+    """The manifest stored at `manifest.<module>.<instance>`, or None (logged) when it is invalid
+    or names another module: a broken (or hostile) host's entry must not hide every other module,
+    and a module may announce only under its own keys."""
+    try:
+        manifest = ModuleManifest.model_validate_json(raw)
+    except ValueError:
+        logger.warning("module registry: ignoring an invalid manifest at {}", key)
+        return None
+    if key.split(".")[1:2] != [manifest.name]:
+        logger.warning("module registry: ignoring {} announced under {}", manifest.name, key)
+        return None
+    return manifest
 
 
 class ModuleRegistry:
@@ -41,6 +68,12 @@ class ModuleRegistry:
         self.bucket = bucket
         self.ttl = ttl
         self._kv: KeyValue | None = None
+
+    @classmethod
+    def of(cls, js: JetStreamContext, settings: WebOSSettings, **options: Any) -> ModuleRegistry:
+        """The registry a process configured by `settings` reads: its bucket, created only where
+        the process may provision."""
+        return cls(js, bucket=settings.registry_bucket, create=settings.may_provision, **options)
 
     async def open(self) -> KeyValue:
         if self._kv is None:
@@ -73,7 +106,7 @@ class ModuleRegistry:
         await kv.put(f"enabled.{name}", b"true" if enabled else b"false")
 
     async def enabled_flags(self) -> dict[str, bool]:
-        return {k.split(".", 1)[1]: v == b"true" for k, v in (await self._entries("enabled.>")).items()}
+        return {k.split(".", 1)[1]: flag_enabled(v) for k, v in (await self._entries("enabled.>")).items()}
 
     async def is_enabled(self, name: str) -> bool:
         return (await self.enabled_flags()).get(name, True)
@@ -83,28 +116,10 @@ class ModuleRegistry:
         """Every live instance, by module name (disabled modules included)."""
         found: dict[str, list[ModuleManifest]] = {}
         for key, raw in (await self._entries("manifest.>")).items():
-            try:
-                manifest = ModuleManifest.model_validate_json(raw)
-            except ValueError:  # a broken (or hostile) host's entry must not hide every other module
-                logger.warning("module registry: ignoring an invalid manifest at {}", key)
-                continue
-            if key.split(".")[1:2] != [manifest.name]:  # a module may write only its own keys
-                logger.warning("module registry: ignoring {} announced under {}", manifest.name, key)
-                continue
-            found.setdefault(manifest.name, []).append(manifest)
+            manifest = manifest_at(key, raw)
+            if manifest is not None:
+                found.setdefault(manifest.name, []).append(manifest)
         return found
-
-    async def watch(self) -> AsyncIterator[tuple[str, bytes | None]]:
-        """(key, value) for every change; value None when a key goes away."""
-        kv = await self.open()
-        watcher = await kv.watchall(include_history=False)
-        try:
-            async for entry in watcher:
-                if entry is None:
-                    continue
-                yield entry.key, (entry.value if entry.operation is None else None)
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
 
     async def _entries(self, pattern: str) -> dict[str, bytes]:
         kv = await self.open()

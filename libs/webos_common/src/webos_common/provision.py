@@ -23,7 +23,7 @@ from nats.js.errors import BucketNotFoundError
 
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import ensure_stream, ensure_streams, open_key_value
-from webos_common.module_registry import BUCKET as REGISTRY_BUCKET
+from webos_common.config import WebOSSettings
 from webos_common.module_registry import ModuleRegistry
 from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
 from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
@@ -39,9 +39,11 @@ def rate_limit_bucket(bucket: str = RATE_LIMIT_BUCKET) -> KeyValueConfig:
 
 
 async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
-                    registry_bucket: str = REGISTRY_BUCKET) -> list[str]:
-    """Ensure every stream and bucket; return their names."""
+                    registry_bucket: str | None = None) -> list[str]:
+    """Ensure every stream and bucket; return their names. The registry's bucket: the one
+    named by `WEBOS_REGISTRY_BUCKET` unless given."""
     bus = bus or BusSettings()
+    registry_bucket = registry_bucket or WebOSSettings().registry_bucket
     await ensure_streams(js, bus)
     await ensure_stream(js, replace(stream_config(), num_replicas=bus.replicas))
     await ModuleRegistry(js, bucket=registry_bucket, create=True).open()

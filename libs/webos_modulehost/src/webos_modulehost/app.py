@@ -65,6 +65,10 @@ def _mount(app: FastAPI, mod: LoadedModule) -> None:
     if mod.admin_router is not None:
         app.include_router(mod.admin_router, prefix=f"{prefix}/admin", tags=[f"{mod.name} admin"],
                            dependencies=[Depends(require_permission(f"{mod.name}.admin"))])
+    from webos_modulehost import transfer  # not at import: `--declare` needs none of it
+
+    for spec in mod.collections:  # before the module's routes: `GET <path>/export` is not `GET <path>/{id}`
+        app.include_router(transfer.router_for(spec, mod.name))
     if mod.router is not None:
         app.include_router(mod.router, prefix=prefix, tags=[mod.name], dependencies=[Depends(current_user)])
     for router in mod.extra_routers:
@@ -153,9 +157,7 @@ class _Host:
 
     async def _announce(self, app: FastAPI, resources: ServiceResources) -> None:
         assert resources.nats is not None
-        self.registry = ModuleRegistry(resources.nats.jetstream(), bucket=self.settings.registry_bucket,
-                                       create=self.settings.may_provision,
-                                       ttl=self.settings.heartbeat_ttl)
+        self.registry = ModuleRegistry.of(resources.nats.jetstream(), self.settings, ttl=self.settings.heartbeat_ttl)
         manifest = manifests.build(self.mod, app, self.settings, self.instance)
         app.state.manifest = manifest
         await self.registry.announce(manifest)
@@ -168,6 +170,9 @@ class _Host:
         if self.registry is not None:
             with contextlib.suppress(Exception):
                 await self.registry.withdraw(self.mod.name, self.instance)
+        from webos_modulehost.transfer import jobs
+
+        await jobs.stop_all()  # an import or export still running ends as cancelled, and says so
         if self.sources is not None:
             await self.sources.stop()
             for source in self.mod.data_sources:

@@ -17,6 +17,7 @@ from typing import Any
 from webos_common.bus import registered_events
 from webos_common.bus.consumer import handler_name
 from webos_common.bus.topics import safe_name
+from webos_common.documents.service import NOTIFY_TOPIC
 from webos_common.security.nats_permissions import TASK_TOPICS
 from webos_modulehost.discovery import LoadedModule
 
@@ -24,9 +25,12 @@ STANDARD_ACTIONS = ("created", "updated", "deleted", "restored", "bulk_updated",
 
 
 def uses_tasks(mod: LoadedModule) -> bool:
-    """True when the module's `tasks.py` defines background task functions."""
+    """True when the module's `tasks.py` defines background task functions, or it announces
+    collections (their imports and exports run as background tasks of the host)."""
     from webos_common import tasks
 
+    if mod.collections:
+        return True
     module = getattr(mod.package, "tasks", None)
     functions = vars(module).values() if module is not None else ()
     return any(getattr(fn, "broker", None) is tasks.broker for fn in functions)
@@ -40,6 +44,8 @@ def emitted(mod: LoadedModule) -> list[str]:
     topics |= set(mod.declared_events)
     if uses_tasks(mod):
         topics |= set(TASK_TOPICS)
+    if mod.collections:  # the person who started an import or export is told when it ends
+        topics.add(NOTIFY_TOPIC)
     return sorted(topics)
 
 

@@ -11,7 +11,6 @@ class ModuleHostSettings(WebOSSettings):
     advertise_url: str | None = None  # the address announced to the registry (default: see manifest.base_url)
     modules_dir: str = "modules"  # where modules not installed as packages are found
     heartbeat_ttl: float = DEFAULT_TTL  # seconds a manifest outlives its last heartbeat
-    registry_bucket: str = "webos_modules"
     scheduler: bool = True  # run the module's scheduled jobs in this host
     job_poll: float = 15.0  # longest sleep between scheduler checks, seconds
     module_ui: bool = True  # serve the module's own shell views (NiceGUI) at /api/<module>/ui

@@ -14,6 +14,8 @@ from webos_auth.clients import AssertionLedger, PrincipalDirectory
 from webos_auth.events import Events
 from webos_auth.keys import KeyStore
 from webos_auth.mail import Mailer, OutboxMailer, SmtpMailer
+from webos_auth.oauth.server import OAuthServer
+from webos_auth.oauth.store import OAuthStore
 from webos_auth.passwords import Passwords
 from webos_auth.roles import Roles
 from webos_auth.settings import AuthSettings
@@ -44,10 +46,12 @@ class Container:
     audit: Audit
     twofactor: TwoFactor
     access_requests: AccessRequests
+    oauth_store: OAuthStore
+    oauth_server: OAuthServer | None = None  # made at start: it needs the running event loop
 
     async def ensure(self) -> None:
         for part in (self.users, self.tokens, self.apikeys, self.actions, self.throttle, self.assertions,
-                     self.audit, self.access_requests):
+                     self.audit, self.access_requests, self.oauth_store):
             await part.ensure_indexes()
         await self.db["auth_sso_states"].create_index("expires_at", expireAfterSeconds=0)
         await self.roles.ensure()
@@ -99,4 +103,5 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         audit=Audit(db["auth_audit"]),
         twofactor=TwoFactor(users, sealing(settings, b"webos-auth-totp")),
         access_requests=AccessRequests(db["auth_access_requests"]),
+        oauth_store=OAuthStore(db),
     )

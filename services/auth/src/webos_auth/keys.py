@@ -134,10 +134,25 @@ class KeyStore:
         await self._fresh(REFRESH_EVERY if kid in self._public else PUBLISH_FRESH)
         return self._public.get(kid)
 
-    async def sign(self, claims: dict[str, Any]) -> str:
+    async def ready(self) -> tuple[str, Any]:
+        """The current signing key (kid, key), loaded afresh when stale."""
         await self._fresh()
         if self._signing is None:
             await self.ensure()
         assert self._signing is not None
+        return self._signing
+
+    def signing_pem(self) -> tuple[str, bytes]:
+        """The key `ready()` loaded, as (kid, private PEM): for code that signs off the event loop
+        (the OpenID Provider's ID tokens)."""
+        assert self._signing is not None, "await ready() first"
         kid, key = self._signing
+        return kid, bytes(key.to_pem())
+
+    def published(self) -> dict[str, Any]:
+        """The JWKS as last loaded (`jwks()` without the reload)."""
+        return {"keys": list(self._public.values())}
+
+    async def sign(self, claims: dict[str, Any]) -> str:
+        kid, key = await self.ready()
         return str(jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from typing import Any
@@ -10,10 +11,12 @@ from fastapi import FastAPI
 from loguru import logger
 
 from webos_auth import service
-from webos_auth.api import access_requests, directory, me, public, roles, session, sso, token, users
+from webos_auth.api import access_requests, directory, me, oauth, oauth_apps, public, roles, session, sso, token, users
 from webos_auth.container import build
 from webos_auth.declarations import Declarations
 from webos_auth.mail import Mailer, SettingsMailer, SmtpSection
+from webos_auth.oauth.endpoints import build_server
+from webos_auth.oauth.server import Bridge, OAuthServer
 from webos_auth.settings import AuthSettings
 from webos_common.clients.auth import CONTACTS_SUBJECT
 from webos_common.module_registry import ModuleRegistry
@@ -55,12 +58,15 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
         container = build(settings, resources.db, resources, mailer=mailer)
         await container.ensure()
         app.state.auth = container
+        container.oauth_server = build_server(OAuthServer(
+            container.oauth_store, container.keys, container.users, issuer=settings.issuer,
+            refresh_ttl=settings.refresh_token_ttl, bridge=Bridge(asyncio.get_running_loop())))
         resources.verifier = TokenVerifier(container.keys, issuer=settings.issuer,
                                            audience=(settings.jwt_audience, "auth"),
                                            introspector=LocalIntrospector(app), key_cache_ttl=0)
         registry = None
         if resources.nats is not None:
-            registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
+            registry = ModuleRegistry.of(resources.nats.jetstream(), resources.settings)
         app.state.declarations = Declarations(container.roles, container.audit, registry)
         await app.state.declarations.start()
         if resources.nats is not None:
@@ -91,5 +97,5 @@ def create_app(settings: AuthSettings | None = None, *, mailer: Mailer | None = 
     return create_service_app(
         "auth", settings=settings, use_mongo=True, on_startup=[start], on_shutdown=[stop],
         routers=[public.router, session.router, token.router, me.router, users.router, access_requests.router,
-                 roles.router, sso.router, directory.router],
+                 roles.router, sso.router, directory.router, oauth.router, oauth_apps.router],
     )

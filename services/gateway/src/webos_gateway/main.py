@@ -62,8 +62,7 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
 
     async def startup(app: FastAPI) -> None:
         nats = app.state.resources.nats
-        registry = ModuleRegistry(nats.jetstream(), bucket=settings.registry_bucket,
-                                  create=settings.may_provision)
+        registry = ModuleRegistry.of(nats.jetstream(), settings)
         gw.table = ModuleTable(registry, backoff=settings.instance_backoff)
         if gw.limits.shared:
             gw.limits.share(await open_key_value(nats.jetstream(), rate_limit_bucket(settings.rate_limit_bucket),

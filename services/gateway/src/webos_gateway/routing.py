@@ -1,9 +1,10 @@
 """Where a request goes: the gateway's own endpoints, a core service, a
 module host read live from the registry, or the shell.
 
-`ModuleTable` mirrors the registry bucket through a KV watch, so a module
-that announces is routable at once and one whose heartbeat lapses (the
-server's delete marker) is dropped without a restart.
+`ModuleTable` is the shared registry view (`webos_common.registry_view`), so
+a module that announces is routable at once and one whose heartbeat lapses
+(the server's delete marker) is dropped without a restart; on top it keeps
+only the gateway's own state about upstream instances.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from loguru import logger
-from pydantic import ValidationError
 
 from webos_common.lifecycle import cancel_and_wait
 from webos_common.manifest import ModuleManifest
 from webos_common.module_registry import ModuleRegistry
+from webos_common.registry_view import RegistryView
 from webos_common.shell_frame import ui_prefix
 from webos_gateway.settings import CORE_SERVICES
 
@@ -77,104 +78,36 @@ def _gateway_path(name: str, prefix: str) -> str:
     return prefix if prefix.startswith(own) else f"{own}/{prefix.lstrip('/')}"
 
 
-class ModuleTable:
-    """Live instances per module, their enabled flags, and round-robin picking."""
+class ModuleTable(RegistryView):
+    """The shared registry view (`webos_common.registry_view`: validity, `enabled`, precedence)
+    plus what only the gateway keeps: round-robin picking, instances that refused a connection
+    lately, those that failed their last health check, and each module's public paths."""
 
     def __init__(self, registry: ModuleRegistry, *, backoff: float = 5.0) -> None:
-        self.registry = registry
+        super().__init__(registry)
         self.backoff = backoff
-        self.instances: dict[str, dict[str, ModuleManifest]] = {}
-        self.disabled: set[str] = set()
-        self.known: set[str] = set()
-        self.version = 0  # bumped on every real change (the OpenAPI cache keys on it)
-        self.synced = asyncio.Event()
         self._down: dict[tuple[str, str], float] = {}
         self.unhealthy: set[tuple[str, str]] = set()  # failed their last active health check
         self._cursor: dict[str, itertools.count[int]] = {}
-        self._task: asyncio.Task[None] | None = None
         self.public: dict[str, tuple[str, ...]] = {}
+        self.listeners.append(self._index_public)
 
-    # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="gateway-module-watch")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.synced.wait(), timeout=5.0)
+        """Unlike the other readers, the gateway starts while NATS is away (it answers 503s)."""
+        await self.start_following(wait=5.0)
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait(self._task, what="gateway module watch")
+    def announced(self, name: str, instance: str) -> None:
+        """A heartbeat: the instance answers again."""
+        self._down.pop((name, instance), None)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self._load()
-                async for key, value in self.registry.watch():
-                    self.apply(key, value)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - NATS hiccup: resync and watch again
-                logger.warning("module registry watch failed ({}); retrying", exc)
-                await asyncio.sleep(0.5)
-
-    async def _load(self) -> None:
-        live = await self.registry.live()
-        flags = await self.registry.enabled_flags()
-        self.instances = {name: {m.instance_id: m for m in ms} for name, ms in live.items()}
-        self.disabled = {name for name, on in flags.items() if not on}
-        self.known |= set(self.instances) | set(flags)
-        self._changed()
-        self.synced.set()
-
-    # -- updates from the watch ---------------------------------------------
-    def apply(self, key: str, value: bytes | None) -> None:
-        """Heartbeats re-write an unchanged manifest every few seconds; they
-        mark the instance as answering again but are not a change (the merged
-        OpenAPI document keys on `version`)."""
-        kind, _, rest = key.partition(".")
-        if kind == "enabled":
-            self.known.add(rest)
-            off = value is not None and value != b"true"
-            if off == (rest in self.disabled):
-                return
-            if off:
-                self.disabled.add(rest)
-            else:
-                self.disabled.discard(rest)
-        elif kind == "manifest":
-            name, _, instance = rest.partition(".")
-            if value is None:
-                if self.instances.get(name, {}).pop(instance, None) is None:
-                    return
-                if not self.instances.get(name):
-                    self.instances.pop(name, None)
-            else:
-                try:
-                    manifest = ModuleManifest.model_validate_json(value)
-                except ValidationError:
-                    logger.warning("ignoring an invalid manifest at {}", key)
-                    return
-                self._down.pop((name, instance), None)
-                self.known.add(name)
-                if self.instances.get(name, {}).get(instance) == manifest:
-                    return
-                self.instances.setdefault(name, {})[instance] = manifest
-        else:
-            return
-        self._changed()
-
-    def _changed(self) -> None:
-        self.version += 1
+    def _index_public(self) -> None:
         self.public = {name: tuple({_gateway_path(name, p) for m in insts.values() for p in m.public_prefixes})
                        for name, insts in self.instances.items()}
 
     # -- reads ---------------------------------------------------------------
-    def enabled(self, name: str) -> bool:
-        return name not in self.disabled
-
     def manifests(self) -> dict[str, ModuleManifest]:
         """One manifest per live, enabled module (for OpenAPI and public paths)."""
-        return {name: next(iter(insts.values())) for name, insts in self.instances.items()
-                if insts and name not in self.disabled}
+        return {m.name: m for m in self.modules()}
 
     def candidates(self, name: str) -> list[ModuleManifest]:
         """Live, healthy instances to try, round-robin, those recently refusing last."""

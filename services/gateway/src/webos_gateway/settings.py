@@ -21,6 +21,9 @@ DEFAULT_PUBLIC_PATHS = [
     "/api/auth/sso/", "/api/auth/introspect",
     # service accounts: the client assertion is the credential (auth checks it)
     "/api/auth/token",
+    # WebOS as an OpenID Provider: each endpoint checks its own credential (an app's secret or
+    # token, PKCE, the person's session for consent), and an app's token is no platform bearer
+    "/api/auth/oauth/",
     # storage's signed share links are the credential themselves (storage checks the signature)
     "/api/storage/shares/",
     # the event catalogue, readable like the platform's OpenAPI document
@@ -32,8 +35,7 @@ class GatewaySettings(WebOSSettings):
     service_name: str = "gateway"
     port: int = 8700
 
-    # module registry (NATS KV bucket read live)
-    registry_bucket: str = "webos_modules"
+    # the module registry (NATS KV bucket read live): WebOSSettings.registry_bucket
     # an instance that refused a connection is skipped for this long
     instance_backoff: float = 5.0
     # active health checks of module instances (their manifest's health_path); 0 disables

@@ -4,9 +4,7 @@ built by `main.create_app` and filled in at startup."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from random import getrandbits  # ids for tracing, not secrets: the fast generator is fine
 from typing import Any
 
 import aiohttp
@@ -24,7 +22,6 @@ from webos_gateway.settings import GatewaySettings
 from webos_gateway.telemetry import AccessLog, GatewayMetrics
 from webos_gateway.upstream import DROP_REQUEST
 
-_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _WS_DROP = frozenset({b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
                       b"sec-websocket-protocol"})
 
@@ -59,7 +56,6 @@ class Gateway:
                      "settings": settings.settings_url, "events": settings.events_url}
         self.core = {name: url.rstrip("/") for name, url in self.core.items()}
         self.shell = settings.shell_url.rstrip("/")
-        self._identity: dict[str, list[tuple[bytes, bytes]]] = {}
         self.headers = SecurityHeaders()
         own = [o for o in (settings.public_url, settings.gateway_url) if o]
         self.origins = OriginCheck([*settings.cors_origins, *settings.trusted_origins, *own])
@@ -106,19 +102,9 @@ class Gateway:
             elif name == b"sec-fetch-site":
                 fetch_site = value
             forward.append((name, value))
-        parsed = context.parse_traceparent(traceparent.decode("latin-1")) if traceparent else None
-        trace = parsed[0] if parsed else f"{getrandbits(128):032x}"
-        span = f"{getrandbits(64):016x}"
-        recorded = tracing.recorded_span_ids()  # the edge's server span, when spans are exported
-        if recorded is not None:
-            trace, span = recorded
-        request_id = rid.decode("latin-1") if rid else ""
-        if not _REQUEST_ID_OK.match(request_id):
-            request_id = f"{getrandbits(64):016x}"
-        context.trace_id.set(trace)
-        context.span_id.set(span)
-        context.request_id.set(request_id)
-        context.current_user.set(None)
+        trace, span, request_id = context.begin(  # with the edge's server span, when spans are exported
+            traceparent.decode("latin-1") if traceparent else None, rid.decode("latin-1") if rid else None,
+            tracing.recorded_span_ids())
         tp = context.format_traceparent(trace, span)
         tp_bytes = tp.encode()
         rid_bytes = request_id.encode()
@@ -162,8 +148,7 @@ class Gateway:
                           [(b"www-authenticate", b'Bearer error="invalid_token"')]) from exc
         except WebOSError as exc:
             raise Refused(exc.status, exc.code, exc.message, exc.details) from exc
-        context.current_user.set(user)
-        req.headers.extend(self.identity_headers(req.token, user))
+        context.current_user.set(user)  # for the access log and limits; the service verifies the token itself
         return user
 
     def is_public_path(self, path: str) -> bool:
@@ -181,16 +166,6 @@ class Gateway:
             prefixes = self.table.public.get(route.name)
             return prefixes is not None and path.startswith(prefixes)
         return False
-
-    def identity_headers(self, token: str, user: User) -> list[tuple[bytes, bytes]]:
-        cached = self._identity.get(token)
-        if cached is None:
-            if len(self._identity) > 10_000:
-                self._identity.clear()
-            wire = context.to_headers({"user": user.model_dump(mode="json")})
-            cached = [(k.encode(), v.encode()) for k, v in wire.items()]
-            self._identity[token] = cached
-        return cached
 
     async def check_limits(self, scope: dict[str, Any], route: Route, user: User | None) -> None:
         if route.kind == "shell":
@@ -223,13 +198,13 @@ class Gateway:
         if route.kind == "shell":
             return [(self.shell, None)]
         name = route.name
-        if not self.table.enabled(name):
+        if not self.table.is_enabled(name):
             raise Refused(503, "module_disabled", f"Module {name} is disabled", {"module": name})
         candidates = self.table.candidates(name)
         if not candidates:
             if self.table.instances.get(name):
                 raise Refused(*self.unavailable(route, "no healthy instance"))
-            if name in self.table.known:
+            if name in self.table.seen:
                 raise Refused(*self.unavailable(route, "no live instance"))
             raise Refused(404, "not_found", f"No module or service named {name}", {"module": name})
         return [(m.base_url.rstrip("/"), m.instance_id) for m in candidates]

@@ -13,7 +13,9 @@ HOP_BY_HOP = frozenset({
     b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailer",
     b"trailers", b"transfer-encoding", b"upgrade", b"host",
 })
-# set by the gateway only: a client must not claim an identity or a trace span
+# set by the gateway only: a client must not claim a trace span. The gateway sends no identity
+# (every service verifies the caller's own token); `webos-user*` headers, which it once set, are
+# still dropped so that no upstream written against them can be told a client's claim
 GATEWAY_SET = frozenset({b"webos-user-id", b"webos-user", b"traceparent", b"x-request-id",
                          b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
 DROP_REQUEST = HOP_BY_HOP | GATEWAY_SET

@@ -99,7 +99,7 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
         app.state.registry_task = None
         app.state.module_registry = None
         if resources.nats is not None:
-            registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
+            registry = ModuleRegistry.of(resources.nats.jetstream(), resources.settings)
             app.state.module_registry = registry  # the module switch (PUT /modules/{module}/enabled)
             if settings.settings_watch_registry:
                 # stopped by the service app within its shutdown deadline, even when the cancel is lost

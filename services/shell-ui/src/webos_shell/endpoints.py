@@ -42,3 +42,7 @@ STORAGE_SEARCH = "/api/storage/search"
 STORAGE_TRASH = "/api/storage/trash"
 STORAGE_RESTORE = "/api/storage/trash/{id}/restore"
 STORAGE_SHARES = "/api/storage/shares"  # signed links; `/api/storage/shares/<token>` needs no sign-in
+
+OAUTH_CONSENT = "/api/auth/oauth/consent"  # GET what an app asks (the authorize query); POST {allow}
+OAUTH_CLIENTS = "/api/auth/oauth/clients"  # admins: the apps that sign in with WebOS
+MY_APPS = "/api/auth/me/apps"  # the apps a person allowed; DELETE {client_id} revokes

@@ -3,7 +3,7 @@ filters run on the server (`skip/limit/sort/q/<field>`); a cell edit is
 checked against the schema, then PATCHed over the version the page read
 (`If-Match`; a 412 opens the conflict dialog); a bulk edit shows its preview
 and goes out as one request; delete goes to the trash and can be undone;
-the current page exports to CSV.
+import and export of the whole filtered list are the host's (`transfer`).
 
 Collection conventions (documented in the README): `GET endpoint` → page,
 `PATCH endpoint/{id}`, `DELETE endpoint/{id}` (to trash), `GET endpoint/trash`,
@@ -91,8 +91,24 @@ class DataExplorer:
                 self.delete_button = ui.button("Delete", icon="delete", on_click=self._delete).props(
                     'flat color=negative data-testid="explorer-delete"')
                 ui.switch("Trash", on_change=lambda e: self._trash(e.value)).props('data-testid="trash"')
-            ui.button("CSV", icon="download", on_click=self._export).props('flat data-testid="explorer-csv"')
+            self._transfer_buttons()
         self._chips()
+
+    def _transfer_buttons(self) -> None:
+        """Import and export, where the collection's host serves them (`webos_shell.transfer`)."""
+        from webos_shell import transfer
+
+        if self.writable and self.api.has("POST", "/import"):
+            ui.button("Import", icon="upload_file", on_click=lambda: transfer.open_import(self)).props(
+                'flat data-testid="explorer-import"')
+        if self.api.has("GET", "/export"):
+            with ui.button("Export", icon="download").props('flat data-testid="explorer-export"'), ui.menu():
+                ui.menu_item("CSV", on_click=lambda: transfer.export(self, "csv")).props(
+                    'data-testid="explorer-export-csv"')
+                ui.menu_item("Excel", on_click=lambda: transfer.export(self, "xlsx")).props(
+                    'data-testid="explorer-export-xlsx"')
+        else:
+            ui.button("CSV", icon="download", on_click=self._export).props('flat data-testid="explorer-csv"')
 
     def _pager(self) -> None:
         with ui.row().classes("items-center gap-2"):

@@ -3,16 +3,21 @@ opens in the person's home, walks folders, and answers the chosen file's URN."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.afs import folder_urn, parent_urn, split_urn
 from webos_shell import endpoints, runtime
 from webos_shell.gateway import ApiError
-from webos_shell.pages.files import folder_urn, parent_urn, sorted_items, split_urn
 
 LIST_LIMIT = 500
+
+
+def sorted_items(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Folders first, then by name (case-insensitive)."""
+    return sorted(items, key=lambda i: (not i.get("is_dir"), str(i.get("name") or "").casefold()))
 
 
 async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None) -> None:

@@ -14,7 +14,7 @@ from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
 from webos_shell import a11y, admin, frames, runtime, theming
 from webos_shell.gateway import Gateway
-from webos_shell.pages import account, auth, dashboard, files, modules, record
+from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings
 
 _registered = False
@@ -29,6 +29,7 @@ def _pages() -> None:
     modules.register()
     record.register()
     account.register()
+    consent.register()
     files.register()
     admin.register()
     frames.register()
@@ -43,7 +44,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
         rt.verifier, rt.nats = resources.verifier, resources.nats
-        rt.registry = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision))
+        rt.registry = RegistryView(ModuleRegistry.of(resources.nats.jetstream(), resources.settings))
         await rt.registry.start()
         await rt.live.start(resources.nats, resources.bus.identity if resources.bus else None)
         await theming.follow_brand_changes(resources.nats)

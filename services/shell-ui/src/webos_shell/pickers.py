@@ -52,10 +52,17 @@ async def user_picker(label: str, value: list[str] | str | None = None, *, multi
     return select
 
 
-async def role_picker(label: str, value: list[str] | str | None = None, *, multiple: bool = True,
-                      testid: str = "role-picker") -> ui.select:
-    names = [r["name"] for r in await _items(ROLES)]
-    chosen = value if isinstance(value, list) else [value] if value else []
+def role_select(names: list[str], value: list[str] | str | None = None, *, label: str = "Roles",
+                multiple: bool = True, testid: str = "role-picker") -> ui.select:
+    """The one role picker: a choice among `names` (roles that exist), searchable."""
+    chosen = sorted(value) if isinstance(value, list) else [value] if value else []
     return ui.select(names, label=label, value=chosen if multiple else (chosen[0] if chosen else None),
                      multiple=multiple, with_input=True, clearable=True).props(
         f'use-chips data-testid="{testid}"').classes("w-full")
+
+
+async def role_picker(label: str, value: list[str] | str | None = None, *, multiple: bool = True,
+                      testid: str = "role-picker") -> ui.select:
+    """`role_select` over the directory's roles."""
+    names = [r["name"] for r in await _items(ROLES)]
+    return role_select(names, value, label=label, multiple=multiple, testid=testid)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from webos_common.afs import looks_like_urn
+
 Kind = Literal["string", "text", "integer", "number", "boolean", "enum", "date", "datetime",
                "object", "list", "link", "secret", "file"]
 
@@ -169,7 +171,7 @@ def _check_scalar(spec: FieldSpec, value: Any) -> str | None:
             return "Enter a date and time"
     elif spec.kind in ("string", "text", "secret", "link", "file"):
         text = str(value)
-        if spec.kind == "file" and not (text.startswith("fs://") or text.startswith("/mnt/")):
+        if spec.kind == "file" and not looks_like_urn(text):
             return "Pick a file (an fs:// address)"
         if spec.min_length is not None and len(text) < spec.min_length:
             return f"At least {spec.min_length} characters"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from webos_common.identity import User
 from webos_common.manifest import AdminPage, ModuleManifest
+from webos_shell import admin
 from webos_shell.admin import module_pages
 
 TASKS = ModuleManifest(
@@ -29,23 +30,23 @@ MEMBER = User(id="m", username="member", permissions=("tasks.read",))
 
 
 def test_an_admin_sees_every_module_page_in_module_order() -> None:
-    seen = module_pages.visible_pages(ADMIN, [TASKS, NOTES])
+    seen = admin.visible_pages(ADMIN, [TASKS, NOTES])
     assert [(module, page.label) for module, page in seen] == [
         ("tasks", "Tasks overview"), ("tasks", "Tasks queue"), ("tasks", "Open to any admin"), ("notes", "Notes")]
-    assert module_pages.visible_pages(STAR, [TASKS]) == module_pages.visible_pages(ADMIN, [TASKS])
+    assert admin.visible_pages(STAR, [TASKS]) == admin.visible_pages(ADMIN, [TASKS])
 
 
 def test_people_outside_the_admin_panel_see_no_module_page() -> None:
-    assert module_pages.visible_pages(MEMBER, [TASKS, NOTES]) == []
-    assert module_pages.visible_pages(TASK_ADMIN, [TASKS, NOTES]) == []  # the panel needs an admin first
-    assert module_pages.visible_pages(ADMIN, []) == []
+    assert admin.visible_pages(MEMBER, [TASKS, NOTES]) == []
+    assert admin.visible_pages(TASK_ADMIN, [TASKS, NOTES]) == []  # the panel needs an admin first
+    assert admin.visible_pages(ADMIN, []) == []
 
 
 def test_a_page_permission_is_checked() -> None:
     page = AdminPage(label="x", path="/admin/m/x", permission="x.admin")
-    assert module_pages.allowed(ADMIN, page)
-    assert not module_pages.allowed(MEMBER, page)
-    assert module_pages.allowed(ADMIN, AdminPage(label="y", path="/admin/m/y"))
+    assert admin.allowed(ADMIN, page)
+    assert not admin.allowed(MEMBER, page)
+    assert admin.allowed(ADMIN, AdminPage(label="y", path="/admin/m/y"))
 
 
 def test_a_shell_path_belongs_to_the_longest_announced_page() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from webos_shell import runtime
+from webos_shell import file_picker, runtime
 from webos_shell.gateway import ApiError, Gateway, SessionExpired
 from webos_shell.pages import files
 from webos_shell.settings import ShellSettings
@@ -30,18 +30,6 @@ def test_when() -> None:
     assert files.when("2024-05-01T12:30:45.123+00:00") == "2024-05-01 12:30"
     assert files.when(None) == ""
     assert files.when("yesterday") == "yesterday"
-
-
-def test_urns() -> None:
-    assert files.split_urn("fs://local/a/b/") == ("local", "a/b")
-    assert files.split_urn("/mnt/reports/2023.pdf") == ("reports", "2023.pdf")
-    assert files.folder_urn("fs://local") == "fs://local/"
-    assert files.folder_urn("fs://local/a/b") == "fs://local/a/b/"
-    assert files.child_urn("fs://local/a", "x.txt") == "fs://local/a/x.txt"
-    assert files.child_urn("fs://s3/", "x.txt") == "fs://s3/x.txt"
-    assert files.parent_urn("fs://local/a/b/x.txt") == "fs://local/a/b/"
-    assert files.parent_urn("fs://local/a/") == "fs://local/"
-    assert files.parent_urn("fs://local/x") == "fs://local/"
 
 
 def test_home_alias() -> None:
@@ -68,7 +56,7 @@ def test_breadcrumbs() -> None:
 def test_folders_first_then_by_name() -> None:
     items = [{"name": "b.txt", "is_dir": False}, {"name": "Zed", "is_dir": True},
              {"name": "a.txt", "is_dir": False}, {"name": "alpha", "is_dir": True}]
-    assert [i["name"] for i in files.sorted_items(items)] == ["alpha", "Zed", "a.txt", "b.txt"]
+    assert [i["name"] for i in file_picker.sorted_items(items)] == ["alpha", "Zed", "a.txt", "b.txt"]
 
 
 def test_tags_and_names() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from webos_common.afs import DataSource, FileMissing, Urn, parse_urn, safe_path
+from webos_common.afs import DataSource, FileMissing, Urn, from_mount_path, parse_urn, safe_path
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
 from webos_storage.domain.acl import strictest
@@ -37,10 +37,7 @@ class Access:
         self.home_source = home_source
 
     def resolve(self, text: str) -> Target:
-        if isinstance(text, str) and text.startswith("/mnt/"):
-            name, _, rest = text[len("/mnt/"):].partition("/")
-            text = f"fs://{name}/{rest}"
-        urn = parse_urn(text)
+        urn = parse_urn(from_mount_path(text))
         if urn.source in self.sources:
             return Target(urn, self.sources[urn.source])
         mount = self.mounts.get(urn.source)

@@ -38,7 +38,7 @@ def create_app(settings: StorageSettings | None = None, **adapters: Any) -> Fast
             resources.spawn(gate.wait(), name=f"gate:{gate.what}")
         app.state.max_upload_bytes = settings.storage_max_upload_bytes
         if resources.nats is not None:  # modules' data sources, served by their hosts
-            view = RegistryView(ModuleRegistry(resources.nats.jetstream(), create=settings.may_provision))
+            view = RegistryView(ModuleRegistry.of(resources.nats.jetstream(), settings))
             app.state.module_sources = ModuleSources(view, resources.nats, app.state.storage.sources,
                                                      timeout=settings.storage_module_source_timeout)
             await app.state.module_sources.start()

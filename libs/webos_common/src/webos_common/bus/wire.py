@@ -238,7 +238,7 @@ class handler_scope:
             context.credential.set(headers.get(IDENTITY) if self.verified is not None else None),
             context.trace_id.set(trace),
             context.span_id.set(context.new_span_id()),
-            context.request_id.set(_read(headers, REQUEST_ID)),
+            context.request_id.set(context.valid_request_id(_read(headers, REQUEST_ID))),
         )
 
     def __exit__(self, *exc: object) -> None:

@@ -61,8 +61,7 @@ class ServiceClient:
         await self._http.aclose()
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        wire = context.to_headers()
-        headers = {k: v for k, v in wire.items() if k in (context.TRACEPARENT, context.REQUEST_ID)}
+        headers = context.outgoing()
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return {**headers, **(extra or {})}

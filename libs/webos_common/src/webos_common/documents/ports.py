@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
@@ -16,6 +17,9 @@ Sort = Sequence[tuple[str, int]]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+# a bigger cap for the pages a process reads from its own routes in-process (the module host's export:
+# `webos_modulehost.transfer`); no request from the network can set it
+in_process_cap: ContextVar[int | None] = ContextVar("webos_in_process_cap", default=None)
 
 
 class Page(BaseModel, Generic[T]):
@@ -38,7 +42,7 @@ class Page(BaseModel, Generic[T]):
 def cap_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
     if limit is None:
         return min(DEFAULT_LIMIT, max_limit)
-    return max(1, min(int(limit), max_limit))
+    return max(1, min(int(limit), in_process_cap.get() or max_limit))
 
 
 class Repository(Protocol[D]):

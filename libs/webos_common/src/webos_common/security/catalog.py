@@ -27,6 +27,7 @@ KERNEL_PERMISSIONS: list[PermissionSpec] = [
             ("auth.roles.write", "Create, rename and delete roles and choose their permissions"),
             ("auth.permissions.write", "Declare permissions on behalf of a module"),
             ("auth.keys.rotate", "Rotate the token signing keys"),
+            ("auth.clients.write", "Register the apps that sign in with WebOS (OAuth clients)"),
             ("auth.mail.read", "Read the outgoing mail outbox (development mail backend)")),
     *_areas(("storage", "one's files in the file system"), ("settings", "one's own settings"),
             ("events", "one's notifications, event log and task progress")),

@@ -30,10 +30,11 @@ import json
 from dataclasses import dataclass, field
 
 from webos_common.bus.topics import EVENTS_PREFIX, REPLAY_SOURCE, event_subject, topic_filter
+from webos_common.config import WebOSSettings
 from webos_common.security.principals import Principal, PrincipalRegistry
 
 EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TASKS"
-REGISTRY_BUCKET, TASKS_BUCKET, SCHEDULES_BUCKET = "webos_modules", "webos_tasks", "webos_schedules"
+TASKS_BUCKET, SCHEDULES_BUCKET = "webos_tasks", "webos_schedules"
 RESULTS_BUCKET = "webos_task_results"
 RATE_LIMIT_BUCKET = "webos_ratelimits"  # the gateway replicas' shared rate limit counters
 AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.afs_remote`
@@ -166,22 +167,28 @@ KERNEL_EVENTS: dict[str, BusRole] = {
 WORKER_EVENTS = BusRole([*TASK_TOPICS, "notification:send"])  # every task worker (`<name>-worker`)
 
 
+def registry_bucket() -> str:
+    """The module registry's bucket as this deployment names it (`WEBOS_REGISTRY_BUCKET`)."""
+    return WebOSSettings().registry_bucket
+
+
 def _kernel(name: str) -> Permissions:
+    modules = registry_bucket()
     roles: dict[str, Permissions] = {
-        "gateway": kv_reader(REGISTRY_BUCKET).add(kv_reader(RATE_LIMIT_BUCKET)).add(
+        "gateway": kv_reader(modules).add(kv_reader(RATE_LIMIT_BUCKET)).add(
             kv_writer(RATE_LIMIT_BUCKET, ">")),
         "auth": emitter("auth", KERNEL_EVENTS["auth"].emits).add(
-            kv_reader(REGISTRY_BUCKET)).add(  # the permissions modules declare in their manifests
+            kv_reader(modules)).add(  # the permissions modules declare in their manifests
             Permissions(publish={"webos.auth.revoked"},
                         subscribe={"webos.auth.users.contacts"}, responds=True)),
         # modules' data sources: it follows the registry and calls their hosts
-        "storage": emitter("storage", KERNEL_EVENTS["storage"].emits).add(kv_reader(REGISTRY_BUCKET)).add(
+        "storage": emitter("storage", KERNEL_EVENTS["storage"].emits).add(kv_reader(modules)).add(
             Permissions(publish={f"{AFS_PREFIX}.>"})),
-        "settings": emitter("settings", KERNEL_EVENTS["settings"].emits).add(kv_reader(REGISTRY_BUCKET)).add(
-            kv_writer(REGISTRY_BUCKET, "enabled.*")).add(
+        "settings": emitter("settings", KERNEL_EVENTS["settings"].emits).add(kv_reader(modules)).add(
+            kv_writer(modules, "enabled.*")).add(
             Permissions(subscribe={"webos.settings.>"}, responds=True)),
         "events": emitter("events", KERNEL_EVENTS["events"].emits).add(  # the catalogue reads manifests
-            kv_reader(REGISTRY_BUCKET)).add(Permissions(
+            kv_reader(modules)).add(Permissions(
             publish={f"{EVENTS_PREFIX}.{REPLAY_SOURCE}.>", "webos.auth.users.contacts",
                      "webos.settings.user", _api("CONSUMER.CREATE", DLQ_STREAM, ">"),
                      _api("CONSUMER.CREATE", DLQ_STREAM), _api("CONSUMER.DURABLE.CREATE", DLQ_STREAM, ">"),
@@ -190,7 +197,7 @@ def _kernel(name: str) -> Permissions:
                      f"$JS.ACK.{DLQ_STREAM}.>", f"$JS.FC.{DLQ_STREAM}.>"},
             subscribe={event_subject("notification:created", "events"), topic_filter("task:>")})).add(
             task_client("events")),
-        "shell-ui": kv_reader(REGISTRY_BUCKET).add(task_client("shell-ui")).add(
+        "shell-ui": kv_reader(modules).add(task_client("shell-ui")).add(
             Permissions(
                 subscribe={"webos.logs.>", event_subject("notification:created", "events"),
                            topic_filter("task:>")})),
@@ -224,7 +231,7 @@ def permissions_for(principal: Principal) -> Permissions | None:
     if principal.kind == "worker":
         return perms.add(task_worker(name)).add(emitter(name, WORKER_EVENTS.emits))
     # a module host
-    perms.add(emitter(name, principal.emits)).add(kv_writer(REGISTRY_BUCKET, f"manifest.{name}.*"))
+    perms.add(emitter(name, principal.emits)).add(kv_writer(registry_bucket(), f"manifest.{name}.*"))
     perms.publish.add(f"webos.settings.module.{name}")
     if any(t in principal.emits for t in TASK_TOPICS):  # it queues tasks
         perms.add(task_client(name))

@@ -51,8 +51,10 @@ def user_from_claims(claims: dict[str, Any]) -> User:
 
 def _extra(claims: dict[str, Any]) -> dict[str, str]:
     """Who else is in the token: the API key, the principal of a service token,
-    the principal acting for the person in an exchanged one."""
+    the principal acting for the person in an exchanged one; the sign-in (`sid`)."""
     extra: dict[str, str] = {}
+    if claims.get("sid"):
+        extra["sid"] = str(claims["sid"])
     if claims.get("key_id"):
         extra["api_key"] = str(claims["key_id"])
     if claims.get("principal"):

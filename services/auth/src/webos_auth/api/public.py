@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from webos_auth import service
 from webos_auth.api.deps import Auth
+from webos_auth.oauth.models import SCOPES
 from webos_auth.schemas import IntrospectIn
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
@@ -25,15 +26,21 @@ async def jwks(c: Auth) -> dict[str, Any]:
 @router.get("/.well-known/openid-configuration", tags=["discovery"])
 async def openid_configuration(c: Auth) -> dict[str, Any]:
     base = c.settings.api_url  # the endpoints are auth's API, under /api/auth behind the gateway
+    provider = f"{base}/oauth"
     return {
         "issuer": c.settings.issuer, "jwks_uri": f"{base}/.well-known/jwks.json",
-        "token_endpoint": f"{base}/login", "userinfo_endpoint": f"{base}/me",
-        "introspection_endpoint": f"{base}/introspect",
-        "authorization_endpoint": f"{base}/sso/login",
-        "id_token_signing_alg_values_supported": ["RS256"], "response_types_supported": ["code"],
-        "subject_types_supported": ["public"], "grant_types_supported": ["password", "refresh_token"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "preferred_username", "email", "roles",
-                             "permissions"],
+        "authorization_endpoint": f"{provider}/authorize", "token_endpoint": f"{provider}/token",
+        "userinfo_endpoint": f"{provider}/userinfo", "introspection_endpoint": f"{provider}/introspect",
+        "revocation_endpoint": f"{provider}/revoke", "end_session_endpoint": f"{provider}/end-session",
+        "scopes_supported": list(SCOPES), "response_types_supported": ["code"], "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"], "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "preferred_username",
+                             "name", "email", "email_verified"],
     }
 
 

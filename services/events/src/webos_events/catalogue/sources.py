@@ -92,7 +92,7 @@ async def _modules(resources: ServiceResources, sources: Sources) -> None:
     if resources.nats is None:
         sources.status["modules"] = "unavailable"
         return
-    registry = ModuleRegistry(resources.nats.jetstream(), create=resources.settings.may_provision)
+    registry = ModuleRegistry.of(resources.nats.jetstream(), resources.settings)
     try:
         live = await asyncio.wait_for(registry.live(), timeout=3.0)
     except Exception as exc:  # noqa: BLE001 - the kernel's part of the catalogue still answers

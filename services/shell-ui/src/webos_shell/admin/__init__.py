@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from webos_common.identity import User
+from webos_common.manifest import AdminPage, ModuleManifest
 from webos_shell import layout, runtime, session
 
 Render = Callable[[User], Awaitable[None]]
@@ -17,16 +18,25 @@ Render = Callable[[User], Awaitable[None]]
 PAGES: list[tuple[str, str]] = [
     ("/admin", "Admin dashboard"), ("/admin/users", "Users"), ("/admin/roles", "Roles"),
     ("/admin/record-rules", "Record rules"), ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
-    ("/admin/settings", "Settings"), ("/admin/logs", "Live logs"), ("/admin/events", "Events and dead letters"),
+    ("/admin/settings", "Settings"), ("/admin/apps", "Apps"), ("/admin/logs", "Live logs"),
+    ("/admin/events", "Events and dead letters"),
 ]
+
+
+def allowed(user: User, page: AdminPage) -> bool:
+    """The admin panel is for admins; a page's own permission narrows it further."""
+    return user.is_admin and (page.permission is None or user.has_permission(page.permission))
+
+
+def visible_pages(user: User, manifests: list[ModuleManifest]) -> list[tuple[str, AdminPage]]:
+    """(module, page) for every admin page of these modules this person may open, by module."""
+    return [(m.name, page) for m in manifests for page in m.admin_pages if allowed(user, page)]
 
 
 def tabs(user: User) -> None:
     """The panel's own pages, then every live module's admin pages this person may open."""
-    from webos_shell.admin import module_pages
-
     registry = runtime.get().registry
-    extra = module_pages.visible_pages(user, registry.modules() if registry else [])
+    extra = visible_pages(user, registry.modules() if registry else [])
     with ui.row().classes("gap-1 items-center").props('data-testid="admin-tabs"'):
         for path, label in PAGES:
             ui.button(label, on_click=lambda p=path: ui.navigate.to(p)).props("flat dense no-caps")
@@ -68,6 +78,7 @@ def register() -> None:
         logs,
         module_pages,
         modules,
+        oauth_clients,
         record_rules,
         roles,
         settings_editor,
@@ -77,7 +88,8 @@ def register() -> None:
     renders: dict[str, Render] = {
         "/admin": dashboard.render, "/admin/users": users.render, "/admin/roles": roles.render,
         "/admin/record-rules": record_rules.render, "/admin/audit": audit.render, "/admin/modules": modules.render,
-        "/admin/settings": settings_editor.render, "/admin/logs": logs.render, "/admin/events": events.render,
+        "/admin/settings": settings_editor.render,
+        "/admin/apps": oauth_clients.render, "/admin/logs": logs.render, "/admin/events": events.render,
     }
     for path, title in PAGES:
         admin_page(path, title, renders[path])

@@ -9,7 +9,8 @@ from typing import Any
 from nicegui import ui
 
 from webos_shell import endpoints
-from webos_shell.admin.calls import call, load, role_picker
+from webos_shell.admin.calls import call, load
+from webos_shell.pickers import role_select
 
 
 async def render(roles: list[str], on_change: Any) -> None:
@@ -30,7 +31,7 @@ async def render(roles: list[str], on_change: Any) -> None:
             asked = f" · asks for {', '.join(item['permissions'])}" if item.get("permissions") else ""
             ui.label(f"{who}{asked}").classes("font-medium")
             ui.label(item.get("message") or "No message").classes("text-sm text-gray-600")
-            picker = role_picker(roles, [], f"request-roles-{who}")
+            picker = role_select(roles, [], testid=f"request-roles-{who}")
 
             async def approve() -> None:
                 if not picker.value:

@@ -1,5 +1,5 @@
 """What every admin page does with auth's admin API: load a list, send a change (its refusal
-shown as auth words it), and the role picker."""
+shown as auth words it)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,3 @@ async def call(method: str, path: str, body: Any = None, done: str = "Saved") ->
         return False
     ui.notify(done, type="positive")
     return True
-
-
-def role_picker(names: list[str], value: list[str], testid: str) -> ui.select:
-    """The role picker: a choice among the roles that exist, several at once, searchable."""
-    return ui.select(names, value=sorted(value), label="Roles", multiple=True, with_input=True).props(
-        f'use-chips data-testid="{testid}"').classes("w-full")

@@ -11,7 +11,7 @@ from nicegui import app, ui
 
 from webos_common.identity import User
 from webos_shell import a11y, endpoints, runtime
-from webos_shell.admin import module_pages, rates
+from webos_shell.admin import rates, visible_pages
 from webos_shell.gateway import ApiError
 
 _last: dict[str, rates.Totals] = {}  # the previous gateway sample, for rates between two visits
@@ -68,7 +68,7 @@ async def render(user: User) -> None:
             classes = sorted(traffic.by_class)
             ui.plotly(_figure("bar", classes, [traffic.by_class[c] for c in classes],
                               "Gateway requests by status")).classes("w-[32rem] h-72")
-    pages = module_pages.visible_pages(user, rt.registry.modules() if rt.registry else [])
+    pages = visible_pages(user, rt.registry.modules() if rt.registry else [])
     if pages:
         a11y.heading("Module admin pages")
         with ui.row().classes("w-full gap-2").props('data-testid="admin-module-pages"'):

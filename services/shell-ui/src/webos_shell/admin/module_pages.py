@@ -21,23 +21,13 @@ from nicegui import app, ui
 from webos_common.identity import User
 from webos_common.manifest import AdminPage, ModuleManifest
 from webos_shell import a11y, components, layout, runtime
-from webos_shell.admin import require_admin, tabs
+from webos_shell.admin import allowed, require_admin, tabs
 from webos_shell.gateway import ApiError
 
 COMPONENT = "admin"  # the `ui_components` name a module's own admin view goes by
 
 
 # -- pure parts ---------------------------------------------------------------
-def allowed(user: User, page: AdminPage) -> bool:
-    """The admin panel is for admins; a page's own permission narrows it further."""
-    return user.is_admin and (page.permission is None or user.has_permission(page.permission))
-
-
-def visible_pages(user: User, manifests: list[ModuleManifest]) -> list[tuple[str, AdminPage]]:
-    """(module, page) for every admin page of these modules this person may open, by module."""
-    return [(m.name, page) for m in manifests for page in m.admin_pages if allowed(user, page)]
-
-
 def page_for(manifest: ModuleManifest, path: str) -> AdminPage | None:
     """The announced page a shell path belongs to: the same path, else the longest one it is under."""
     path = path.rstrip("/") or "/"

@@ -13,7 +13,8 @@ from nicegui import ui
 from webos_common.identity import User
 from webos_shell import a11y, endpoints
 from webos_shell.admin import access_requests
-from webos_shell.admin.calls import call, load, role_picker
+from webos_shell.admin.calls import call, load
+from webos_shell.pickers import role_select
 
 
 def _row(u: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +42,7 @@ async def render(user: User) -> None:
         with ui.dialog(value=True) as dialog, ui.card().classes("w-[32rem]").props('data-testid="user-dialog"'):
             ui.label(row["username"]).classes("text-lg font-medium")
             ui.label(f"{row['email']} · last sign-in {row['last_login']}").classes("text-sm text-gray-500")
-            picker = role_picker(roles, [r for r in row["roles"].split(", ") if r], "user-roles")
+            picker = role_select(roles, [r for r in row["roles"].split(", ") if r], testid="user-roles")
             active = ui.switch("Active", value=row["active"]).props('data-testid="user-active"')
 
             async def save() -> None:
@@ -61,7 +62,7 @@ async def render(user: User) -> None:
         with ui.card().classes("w-96").props('data-testid="invite-card"'):
             ui.label("Invite by e-mail").classes("font-medium")
             email = ui.input("E-mail").props('type=email data-testid="invite-email"').classes("w-full")
-            invite_roles = role_picker(roles, ["user"], "invite-roles")
+            invite_roles = role_select(roles, ["user"], testid="invite-roles")
 
             async def invite() -> None:
                 if await call("POST", f"{endpoints.USERS}/invite", {"email": email.value, "roles": invite_roles.value},
@@ -75,7 +76,7 @@ async def render(user: User) -> None:
                       "username": ui.input("User name").classes("w-full").props('data-testid="create-username"'),
                       "password": ui.input("Password", password=True).classes("w-full").props(
                           'data-testid="create-password"')}
-            create_roles = role_picker(roles, ["user"], "create-roles")
+            create_roles = role_select(roles, ["user"], testid="create-roles")
 
             async def create() -> None:
                 body = {k: f.value for k, f in fields.items()} | {"roles": create_roles.value}

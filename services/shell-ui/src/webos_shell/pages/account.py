@@ -18,7 +18,7 @@ from nicegui import app, ui
 from webos_shell import a11y, layout, runtime, session
 from webos_shell.autoform import AutoForm
 from webos_shell.gateway import ApiError
-from webos_shell.pages import twofactor
+from webos_shell.pages import my_apps, twofactor
 from webos_shell.pages.auth import field_errors, set_errors
 from webos_shell.tabular import parse_moment, when
 
@@ -30,7 +30,8 @@ SETTINGS_SCHEMAS = "/api/settings/schemas"
 MY_SETTINGS = "/api/settings/me/{module}"
 
 TABS = {"profile": ("Profile", "person"), "password": ("Password", "password"),
-        "twofactor": ("Two-factor", "security"), "keys": ("API keys", "key"), "preferences": ("Preferences", "tune")}
+        "twofactor": ("Two-factor", "security"), "keys": ("API keys", "key"),
+        "apps": ("Connected apps", "apps"), "preferences": ("Preferences", "tune")}
 PROFILE_FIELDS = ("display_name", "avatar_url", "bio")  # auth's `Profile`
 THEMES = {"system": "Follow the browser", "light": "Light", "dark": "Dark"}
 MAX_KEY_DAYS = 3650
@@ -466,6 +467,8 @@ async def render(user: Any, tab: str) -> None:
                 twofactor.section(me)
             with ui.tab_panel("keys"):
                 await _api_keys(me)
+            with ui.tab_panel("apps"):
+                await my_apps.section()
             with ui.tab_panel("preferences"):
                 await _preferences(schemas[0], notifications[0], shell[0], schemas[1] or notifications[1])
 

@@ -21,7 +21,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, events, ui
 
+from webos_common.afs import child_urn, folder_urn, parent_urn, split_urn
 from webos_shell import a11y, endpoints, layout, runtime, session
+from webos_shell.file_picker import sorted_items
 from webos_shell.gateway import ApiError
 from webos_shell.tabular import when
 
@@ -47,30 +49,6 @@ def human_size(size: int | None) -> str:
     return ""  # pragma: no cover - the loop always returns
 
 
-
-
-def split_urn(urn: str) -> tuple[str, str]:
-    """`fs://local/a/b/` → (`local`, `a/b`); a `/mnt/<name>/…` path → its mount as the source."""
-    if urn.startswith("/mnt/"):
-        urn = "fs://" + urn[len("/mnt/"):]
-    rest = urn.removeprefix("fs://")
-    source, _, path = rest.partition("/")
-    return source, path.strip("/")
-
-
-def folder_urn(urn: str) -> str:
-    """The URN of a folder, written with its trailing slash."""
-    source, path = split_urn(urn)
-    return f"fs://{source}/" + (f"{path}/" if path else "")
-
-
-def child_urn(folder: str, name: str) -> str:
-    return folder_urn(folder) + name
-
-
-def parent_urn(urn: str) -> str:
-    source, path = split_urn(urn)
-    return folder_urn(f"fs://{source}/{path.rpartition('/')[0]}")
 
 
 def alias_home(urn: str, home: str | None, names: Iterable[str] = ()) -> str:
@@ -102,11 +80,6 @@ def breadcrumbs(urn: str, home: str | None = None) -> list[tuple[str, str]]:
         trail.append(part)
         crumbs.append((part, folder_urn(f"fs://{source}/{'/'.join(trail)}")))
     return crumbs
-
-
-def sorted_items(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Folders first, then by name (case-insensitive)."""
-    return sorted(items, key=lambda i: (not i.get("is_dir"), str(i.get("name") or "").casefold()))
 
 
 def parse_tags(text: str | None) -> list[str]:

@@ -1,0 +1,142 @@
+"""Import and export of the tasks collection through the routes the module host
+generates for every collection (`webos_modulehost.transfer`), on real MongoDB
+and NATS: the dry run names each bad row, the import runs as a background task
+whose record reaches 100 % and creates the good rows once (a second run of the
+same file creates nothing), and the export streams the whole filtered list."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from typing import Any
+
+import httpx
+from openpyxl import Workbook, load_workbook
+
+from webos_common import tasks
+from webos_common.tasks import TaskState
+
+ENDPOINT = "/api/tasks/tasks"
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode()
+
+
+def _file(rows: list[list[str]], name: str = "tasks.csv") -> dict[str, Any]:
+    return {"file": (name, _csv(rows), "text/csv")}
+
+
+async def _finished(task_id: str, timeout: float = 60.0) -> Any:
+    record = await tasks.wait(task_id, timeout=timeout, poll=0.1)
+    assert record.state is TaskState.succeeded, record.error
+    return record
+
+
+async def test_preview_guesses_the_mapping_by_name(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    rows = [["Title", "PRIORITY", "Due date", "Notes"], ["one", "high", "2030-01-01", "x"]]
+    answer = await client.post(f"{ENDPOINT}/import/preview", files=_file(rows), headers=alice)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["mapping"] == {"Title": "title", "PRIORITY": "priority", "Due date": "due_date"}
+    assert body["rows"] == 1 and body["sample"] == [["one", "high", "2030-01-01", "x"]]
+    assert {"name": "title", "title": "Title", "required": True} in body["fields"]
+
+
+async def test_dry_run_names_each_bad_row_and_writes_nothing(client: httpx.AsyncClient,
+                                                             alice: dict[str, str]) -> None:
+    rows = [["title", "priority", "tags"], ["fine", "low", "a; b"], ["", "low", ""], ["also fine", "soon", ""],
+            ["third", "high", "x,y"]]
+    answer = await client.post(f"{ENDPOINT}/import/dry-run", files=_file(rows), headers=alice)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["rows"], body["valid"], body["invalid"]) == (4, 2, 2)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(3, "title"), (4, "priority")]
+    listed = await client.get(ENDPOINT, params={"meta": "total"}, headers=alice)
+    assert listed.json()["total"] == 0
+
+
+async def test_bad_file_and_mapping_are_422_naming_the_field(client: httpx.AsyncClient,
+                                                             alice: dict[str, str]) -> None:
+    wrong = await client.post(f"{ENDPOINT}/import/dry-run", files={"file": ("x.pdf", b"%PDF", "application/pdf")},
+                              headers=alice)
+    assert wrong.status_code == 422 and wrong.json()["error"]["details"][0]["field"] == "format"
+    mapping = await client.post(f"{ENDPOINT}/import/dry-run", files=_file([["a"], ["b"]]),
+                                data={"mapping": json.dumps({"a": "nosuchfield"})}, headers=alice)
+    assert mapping.status_code == 422 and mapping.json()["error"]["details"][0]["field"] == "mapping"
+    broken = await client.post(f"{ENDPOINT}/import/dry-run", files={"file": ("x.xlsx", b"not a zip", "x")},
+                               headers=alice)
+    assert broken.status_code == 422 and broken.json()["error"]["details"][0]["field"] == "file"
+
+
+async def test_import_runs_as_a_task_and_a_rerun_creates_nothing_twice(
+        app: object, client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    rows = [["Name", "priority"]] + [[f"task {i}", "urgent" if i == 7 else "low"] for i in range(450)]
+    rows[100][1] = "whenever"
+    mapping = json.dumps({"Name": "title", "priority": "priority"})
+    for _ in range(2):
+        started = await client.post(f"{ENDPOINT}/import", files=_file(rows), data={"mapping": mapping},
+                                    headers=alice)
+        assert started.status_code == 202, started.text
+        record = await _finished(started.json()["task_id"])
+        assert record.percent == 100.0 and record.user_id == "alice"
+        assert record.result["created"] == 449 and record.result["skipped"] == 1
+        assert record.result["errors"][0]["row"] == 101
+        listed = await client.get(ENDPOINT, params={"meta": "total", "limit": 1}, headers=alice)
+        assert listed.json()["total"] == 449  # the second run replayed each row's idempotency key
+    outbox = app.state.resources.db["tasks_outbox"]  # type: ignore[attr-defined]
+    told = await outbox.find({"envelope.topic": "notification:send"}).to_list(None)
+    notes = [row["envelope"]["payload"] for row in told]
+    assert [(n["user_id"], n["title"], n["message"]) for n in notes] == [
+        ("alice", "Import into Tasks finished", "449 rows imported, 1 skipped")] * 2
+
+
+async def test_excel_import(client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["title", "priority", "due_date"])
+    sheet.append(["from excel", "high", "2031-05-06"])
+    sheet.append(["second", "low", None])
+    data = io.BytesIO()
+    book.save(data)
+    files = {"file": ("tasks.xlsx", data.getvalue(), "application/octet-stream")}
+    started = await client.post(f"{ENDPOINT}/import", files=files, headers=alice)
+    assert started.status_code == 202, started.text
+    await _finished(started.json()["task_id"])
+    listed = (await client.get(ENDPOINT, params={"sort": "title"}, headers=alice)).json()["items"]
+    assert [(t["title"], t["priority"]) for t in listed] == [("from excel", "high"), ("second", "low")]
+    assert listed[0]["due_date"].startswith("2031-05-06")
+
+
+async def _seed(client: httpx.AsyncClient, who: dict[str, str], count: int) -> None:
+    rows = [["title", "priority"]] + [[f"t{i:04d}", "high" if i % 3 == 0 else "low"] for i in range(count)]
+    started = await client.post(f"{ENDPOINT}/import", files=_file(rows), headers=who)
+    await _finished(started.json()["task_id"])
+
+
+async def test_export_streams_the_whole_filtered_list(client: httpx.AsyncClient, alice: dict[str, str],
+                                                      bob: dict[str, str]) -> None:
+    await asyncio.gather(_seed(client, alice, 330), _seed(client, bob, 5))
+    answer = await client.get(f"{ENDPOINT}/export", params={"priority": "high", "fields": "title,priority"},
+                              headers=alice)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert len(rows) == 110  # every third of 330, over two pages and more: not only the first page
+    assert {r["priority"] for r in rows} == {"high"} and len({r["id"] for r in rows}) == 110
+    assert list(rows[0]) == ["id", "title", "priority"]
+    excel = await client.get(f"{ENDPOINT}/export", params={"format": "xlsx", "priority": "low"}, headers=alice)
+    sheet = load_workbook(io.BytesIO(excel.content), read_only=True).worksheets[0]
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 1 + 220 and "title" in values[0]
+    bad = await client.get(f"{ENDPOINT}/export", params={"format": "pdf"}, headers=alice)
+    assert bad.status_code == 422
+    refused = await client.get(f"{ENDPOINT}/export", params={"priority": "someday"}, headers=alice)
+    assert refused.status_code == 422 and "priority" in refused.text  # the list's own refusal, before any byte
+    unknown = await client.get(f"{ENDPOINT}/export", params={"fields": "title,nosuch"}, headers=alice)
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "fields"
