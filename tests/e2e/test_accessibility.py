@@ -54,12 +54,21 @@ def _a_file_in_the_home(platform: Any, token: str) -> None:
     assert put.status_code in (200, 201), put.text
 
 
+def a_record_page(platform: Any, token: str) -> str:
+    """The record page of a task with a history (created, then changed)."""
+    with platform.api(token) as client:
+        made = client.post("/api/tasks/tasks", json={"title": f"a11y {uuid.uuid4().hex[:6]}", "tags": ["x"]})
+        assert made.status_code == 201, made.text
+        assert client.patch(f"/api/tasks/tasks/{made.json()['id']}", json={"priority": "high"}).status_code == 200
+    return f"/m/tasks/tasks/{made.json()['id']}"
+
+
 def test_every_signed_in_page_has_no_serious_violation(admin: Any, platform: Any, admin_token: str,
                                                       tasks_api: str) -> None:
     _a_file_in_the_home(platform, admin_token)
     admin.page.set_default_timeout(45_000)  # every page, with its module frames, on a shared machine
     report = {}
-    for path in SIGNED_IN:
+    for path in [*SIGNED_IN, a_record_page(platform, admin_token), "/m/tasks/tasks/0123456789abcdef01234567"]:
         admin.open(path)
         admin.page.wait_for_timeout(800)  # the grid and the module frames settle
         report[path] = _grave_here_and_in_frames(admin.page)
@@ -80,7 +89,7 @@ def test_the_consent_page_has_no_serious_violation(admin: Any, platform: Any, ad
     assert _grave(admin.page) == []
 
 
-def test_dark_pages_have_no_serious_violation(admin: Any, tasks_api: str) -> None:
+def test_dark_pages_have_no_serious_violation(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     admin.open("/")
     toggled = "body--dark" not in (admin.page.locator("body").get_attribute("class") or "")
     report = {}
@@ -89,7 +98,7 @@ def test_dark_pages_have_no_serious_violation(admin: Any, tasks_api: str) -> Non
             admin.page.get_by_test_id("user-menu").click()
             admin.page.get_by_text("Light / dark").click()
             admin.page.locator("body.body--dark").wait_for()
-        for path in DARK:
+        for path in [*DARK, a_record_page(platform, admin_token)]:
             admin.open(path)
             admin.page.wait_for_timeout(800)
             report[path] = _grave(admin.page)

@@ -20,11 +20,14 @@ def _width(shell: Any) -> int:
     return int(shell.page.evaluate("document.scrollingElement.scrollWidth"))
 
 
-def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, tasks_api: str) -> None:
+def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, platform: Any, admin_token: str,
+                                                                   tasks_api: str) -> None:
     phone = admin
     phone.page.set_viewport_size(PHONE)
     too_wide = {}
-    for path in PAGES:
+    with platform.api(admin_token) as client:  # a task's record page: the form above its panels and history
+        task = client.post("/api/tasks/tasks", json={"title": "on a phone", "tags": ["x"]}).json()
+    for path in [*PAGES, f"/m/tasks/tasks/{task['id']}"]:
         phone.open(path)
         phone.page.wait_for_timeout(500)  # the grid and the frames settle
         expect(phone.page.get_by_test_id("nav")).not_to_be_in_viewport()
@@ -38,3 +41,6 @@ def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, 
     phone.page.wait_for_url("**/files")
     expect(phone.page.get_by_test_id("nav")).not_to_be_in_viewport()
     phone.shot("phone-files")
+    phone.open(f"/m/tasks/tasks/{task['id']}")
+    phone.page.get_by_test_id("history-entry").first.wait_for()
+    phone.shot("phone-record")

@@ -41,6 +41,8 @@ def test_api_errors_carry_the_platforms_message() -> None:
 def test_a_slot_component_round_trips_and_a_bad_slot_is_refused() -> None:
     counter = ShellComponent(name="count", target="m.shell:count", slot="sidebar")
     assert ShellComponent.from_entry(counter.entry()) == counter
+    panel = ShellComponent(name="workflow", target="m.shell:workflow", collection="items", slot="record")
+    assert ShellComponent.from_entry(panel.entry()) == panel  # a record page's panel
     with pytest.raises(ValueError, match="slot must be one of"):
         ShellComponent(name="count", target="m.shell:count", slot="nowhere")
 

@@ -14,10 +14,11 @@ from webos_common.shell_sdk import ShellComponent
 
 async def test_the_manifest_announces_the_board_and_the_search(app: object, client: httpx.AsyncClient) -> None:
     manifest = app.state.manifest  # type: ignore[attr-defined]
-    board, counter = (ShellComponent.from_entry(entry) for entry in manifest.ui_components)
+    board, counter, panel = (ShellComponent.from_entry(entry) for entry in manifest.ui_components)
     assert (board.name, board.path, board.collection, board.permission, board.slot) == (
         "board", "webos_tasks.shell:board", "tasks", "tasks.read", None)
     assert (counter.path, counter.slot) == ("webos_tasks.shell:open_count", "sidebar")
+    assert (panel.path, panel.slot, panel.collection) == ("webos_tasks.shell:record_actions", "record", "tasks")
     assert manifest.search_endpoint == "/api/tasks/search"
 
 
@@ -34,7 +35,8 @@ async def test_search_finds_only_my_tasks_by_title(client: httpx.AsyncClient, al
     for title, who in (("Buy oat milk", alice), ("Milk the cow", bob), ("Write report", alice)):
         assert (await client.post("/api/tasks/tasks", json={"title": title}, headers=who)).status_code == 201
     found = (await client.get("/api/tasks/search", params={"q": "milk"}, headers=alice)).json()["items"]
-    assert [(item["label"], item["path"]) for item in found] == [("Buy oat milk", "/m/tasks?q=Buy%20oat%20milk")]
+    assert [item["label"] for item in found] == ["Buy oat milk"]
+    assert found[0]["path"] == f"/m/tasks/tasks/{found[0]['id']}"  # the task's record page
     missing = await client.get("/api/tasks/search", headers=alice)
     assert missing.status_code == 422 and "q" in missing.text
 

@@ -77,14 +77,17 @@ class ShellContext(Protocol):
 
 
 Render = Callable[[ShellContext], Awaitable[None]]
-SLOTS = ("header", "sidebar", "dashboard", "footer")  # layout slots a module component may fill
+# layout slots a module component may fill; `record` is a panel on its collection's record pages
+# (`/m/<module>/<collection>/<id>`), given the record's id as `ctx.params["id"]`
+SLOTS = ("header", "sidebar", "dashboard", "footer", "record")
 
 
 @dataclass(frozen=True)
 class ShellComponent:
     """A view a module adds to its shell page: `/m/<module>/<name>`; or, with
     `slot`, a piece of the layout drawn on every page (a sidebar counter, a
-    header button, a dashboard card).
+    header button, a dashboard card), or, with `slot="record"`, a panel or actions of
+    each record page of `collection` (`ctx.params["id"]` is the record's id).
 
     `target` is `"package.module:function"` (or the function itself, whose
     import path is taken); `collection` names the collection it works on
@@ -96,7 +99,7 @@ class ShellComponent:
     icon: str = "widgets"
     collection: str | None = None
     permission: str | None = None
-    slot: str | None = None  # header, sidebar, dashboard or footer: drawn there on every page, not as a view
+    slot: str | None = None  # header, sidebar, dashboard, footer (every page) or record (its record pages)
 
     def __post_init__(self) -> None:
         if self.slot is not None and self.slot not in SLOTS:

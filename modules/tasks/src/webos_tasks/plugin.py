@@ -58,4 +58,6 @@ def webos_register_shell_components() -> list[ShellComponent]:
     return [ShellComponent(name="board", target="webos_tasks.shell:board", label="Board", icon="view_kanban",
                            collection="tasks", permission="tasks.read"),
             ShellComponent(name="open_count", target="webos_tasks.shell:open_count", collection="tasks",
-                           permission="tasks.read", slot="sidebar")]
+                           permission="tasks.read", slot="sidebar"),
+            ShellComponent(name="record_actions", target="webos_tasks.shell:record_actions", label="Workflow",
+                           collection="tasks", permission="tasks.read", slot="record")]

@@ -149,4 +149,4 @@ async def search(service: Service, q: Annotated[str, Query(min_length=1, max_len
     """Records for the shell's Ctrl+K palette: the person's tasks whose title matches."""
     found = await service.search(q=q, limit=limit, sort="-updated_at")
     return {"items": [{"id": t.id, "label": t.title, "status": t.status.value,
-                       "path": f"/m/tasks?q={quote(t.title)}"} for t in found.items]}
+                       "path": f"/m/tasks/tasks/{quote(t.id, safe='')}"} for t in found.items]}

@@ -5,7 +5,8 @@ The shell imports this file (the module host never does) and calls
 signed-in person: `GET /api/tasks/tasks/board` for the columns,
 `POST …/{id}/move` when a card is dropped on another column, `POST
 /api/tasks/tasks` for the quick-add box. `?tag=x` shows one tag's cards.
-A card takes the focus (Tab) and the arrow keys move it a column left or right.
+A card takes the focus (Tab) and the arrow keys move it a column left or right; a click
+(or Enter) opens its record page, where `record_actions` adds the workflow's buttons.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from nicegui import ui
 
@@ -41,6 +43,11 @@ def due_text(card: dict[str, Any], now: datetime | None = None) -> tuple[str, bo
     due = due if due.tzinfo else due.replace(tzinfo=UTC)
     overdue = card.get("status") != TaskStatus.done.value and due < (now or datetime.now(UTC))
     return f"due {due.day} {due:%b}", overdue
+
+
+def record_page(task_id: str) -> str:
+    """The shell's page of one task."""
+    return f"/m/tasks/tasks/{quote(str(task_id), safe='')}"
 
 
 async def board(ctx: ShellContext) -> None:
@@ -107,15 +114,15 @@ async def board(ctx: ShellContext) -> None:
                             'dense outlined data-testid="board-add"').classes("w-full")
                         field.on("keydown.enter", lambda _, f=field: add(f))
                     for card in cards:
-                        _card(card, dragged, shift)
+                        _card(card, dragged, shift, lambda c: ctx.navigate(record_page(c["id"])))
                 column.on("dragover.prevent", lambda: None)
                 column.on("drop", lambda _, s=status: move(s))
 
     await draw()
 
 
-def _card(card: dict[str, Any], dragged: dict[str, Any], shift: Callable[[dict[str, Any], int], Awaitable[None]]
-          ) -> None:
+def _card(card: dict[str, Any], dragged: dict[str, Any], shift: Callable[[dict[str, Any], int], Awaitable[None]],
+          opened: Callable[[dict[str, Any]], None]) -> None:
     """A card: dragged with a mouse, or focused (Tab) and moved a column left or right with the arrow keys."""
     due, overdue = due_text(card)
     title = str(card.get("title") or card.get("id")).replace('"', "'")
@@ -131,6 +138,8 @@ def _card(card: dict[str, Any], dragged: dict[str, Any], shift: Callable[[dict[s
                 ui.badge(tag, color="grey-8").props("outline")
             if due:
                 ui.label(due).classes("text-xs " + ("text-negative" if overdue else "text-gray-500"))
+    view.on("click", lambda _, c=card: opened(c))  # a click, or Enter, opens the task's record page
+    view.on("keydown.enter", lambda _, c=card: opened(c))
     view.on("dragstart", lambda _, c=card: dragged.update(card=c))
     view.on("keydown.left.prevent", lambda _, c=card: shift(c, -1))
     view.on("keydown.right.prevent", lambda _, c=card: shift(c, 1))
@@ -151,3 +160,35 @@ async def open_count(ctx: ShellContext) -> None:
         if overdue:
             ui.badge(f"{overdue} overdue", color="red-9").props("outline")
     line.on("click", lambda: ctx.navigate("/m/tasks?status=todo"))
+
+
+NEXT = {TaskStatus.todo: [TaskStatus.in_progress, TaskStatus.done], TaskStatus.in_progress: [TaskStatus.done,
+        TaskStatus.todo], TaskStatus.done: [TaskStatus.todo]}
+VERBS = {TaskStatus.todo: "Reopen", TaskStatus.in_progress: "Start", TaskStatus.done: "Mark done"}
+
+
+async def record_actions(ctx: ShellContext) -> None:
+    """A panel on each task's record page (`slot="record"`): its status, and buttons to move it
+    on (`POST …/{id}/move`, over the version read), the page then drawn again."""
+    task_id = ctx.params.get("id", "")
+    try:
+        task = await ctx.get(f"{ctx.endpoint}/{quote(task_id, safe='')}")
+    except (ShellApiError, OSError):
+        return
+    status = TaskStatus(task.get("status", TaskStatus.todo.value))
+
+    async def move(to: TaskStatus) -> None:
+        try:
+            await ctx.send("POST", f"{ctx.endpoint}/{quote(task_id, safe='')}/move", {"status": to.value})
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
+        ctx.navigate(record_page(task_id))
+
+    with ui.column().classes("w-full gap-2 p-3").props('data-testid="task-workflow"'):
+        ui.label(f"Status: {TITLES[status]}").classes("font-medium").props('data-testid="task-status"')
+        if ctx.user.has_permission("tasks.write"):
+            with ui.row().classes("gap-2"):
+                for to in NEXT[status]:
+                    ui.button(VERBS[to], on_click=lambda _, t=to: move(t)).props(
+                        f'outline dense color=blue-9 data-testid="task-move" data-to="{to.value}"')

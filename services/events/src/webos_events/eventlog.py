@@ -43,3 +43,34 @@ async def get(db: Any, user: User, event_id: str) -> EventRead:
     if doc is None:
         raise NotFound("Event not found", details={"id": event_id})
     return _read(doc)
+
+
+RECORD_ACTIONS = ("created", "updated", "deleted", "restored", "access_changed", "bulk_updated")
+
+
+def may_see(user: User, source: str, snapshot: dict[str, Any]) -> bool:
+    """Whether `user` may read the record `snapshot` (its read shape in its newest event) is of:
+    as `documents.sharing` decides for an owned record (owner, assignee, shared with them or one
+    of their roles; record rules live in the module and are not known here), else `<source>.read`."""
+    if user.is_admin:
+        return True
+    if "owner_id" not in snapshot:
+        return user.has_permission(f"{source}.read")
+    shares = snapshot.get("shares") or []
+    return (snapshot.get("owner_id") == user.id or user.id in (snapshot.get("assignees") or [])
+            or any(s.get("id") == user.id or (s.get("kind") == "role" and s.get("id") in user.roles)
+                   for s in shares if isinstance(s, dict)))
+
+
+async def history(db: Any, user: User, record_id: str, *, skip: int, limit: int) -> tuple[list[EventRead], int]:
+    """The record's events (`<entity>:created/updated/deleted/restored/…` whose payload is the record,
+    bulk updates naming it), newest first; 404 for a record the person may not read (or never logged)."""
+    about = {"$or": [{"payload.id": record_id}, {"payload.ids": record_id}],
+             "topic": {"$regex": f":({'|'.join(RECORD_ACTIONS)})$"}}
+    newest = await db[LOG].find_one({"payload.id": record_id, "topic": about["topic"]},
+                                    sort=[("timestamp", pymongo.DESCENDING)])
+    if newest is None or not may_see(user, str(newest.get("source")), newest.get("payload") or {}):
+        raise NotFound("No history for this record", details={"id": record_id})
+    about["source"] = newest.get("source")
+    docs, total = await page(db[LOG], about, sort=[("timestamp", pymongo.DESCENDING)], skip=skip, limit=limit)
+    return [_read(d) for d in docs], total

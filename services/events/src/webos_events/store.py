@@ -34,6 +34,9 @@ async def ensure_indexes(db: Any, *, log_ttl: int, notification_ttl: int) -> Non
     await ensure_ttl_index(log, "timestamp", log_ttl)
     for keys in (["topic", "timestamp"], ["user_id", "timestamp"], ["source", "timestamp"], ["trace_id"]):
         await log.create_index([(k, pymongo.DESCENDING if k == "timestamp" else pymongo.ASCENDING) for k in keys])
+    # a record's history (`eventlog.history`): its own events, and bulk updates naming it
+    for field in ("payload.id", "payload.ids"):
+        await log.create_index([(field, pymongo.ASCENDING), ("timestamp", pymongo.DESCENDING)], sparse=True)
     notes = db[NOTIFICATIONS]
     await notes.create_index([("user_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     await notes.create_index([("user_id", pymongo.ASCENDING), ("read", pymongo.ASCENDING)])

@@ -18,12 +18,15 @@ Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
 class AutoForm:
-    def __init__(self, schema: dict[str, Any], *, values: dict[str, Any] | None = None,
+    """`readonly=True` is the view mode: the same fields, shown and not editable."""
+
+    def __init__(self, schema: dict[str, Any], *, values: dict[str, Any] | None = None, readonly: bool = False,
                  exclude: tuple[str, ...] = ("id", "_id", "owner_id", "created_at", "updated_at",
                                               "created_by", "updated_by", "deleted_at")) -> None:
         self.specs = [s for s in fields_from_schema(schema) if s.name not in exclude and not s.read_only]
         self.values: dict[str, Any] = {s.name: (values or {}).get(s.name, s.default) for s in self.specs}
         self.inputs: dict[str, Any] = {}
+        self.readonly = readonly
         self.general = None
         with ui.column().classes("w-full gap-2").props('data-testid="autoform"'):
             for spec in self.specs:
@@ -32,11 +35,13 @@ class AutoForm:
 
     # -- drawing --------------------------------------------------------------
     def _field(self, spec: FieldSpec, target: dict[str, Any]) -> None:
-        label = spec.label + (" *" if spec.required else "")
+        label = spec.label + (" *" if spec.required and not self.readonly else "")
         mark = f'data-field="{spec.path}"'
 
         def bind(element: Any) -> Any:
             element.bind_value(target, spec.name).props(mark).classes("w-full")
+            if self.readonly:
+                element.props("disable" if isinstance(element, ui.switch) else "readonly")
             self.inputs[spec.path] = element
             return element
 
@@ -56,10 +61,12 @@ class AutoForm:
                            precision=0 if spec.kind == "integer" else None))
         elif spec.kind == "date":
             element = bind(ui.input(label, placeholder="YYYY-MM-DD"))
-            with element.add_slot("append"):
-                with ui.icon("event").classes("cursor-pointer"):
-                    with ui.menu():
-                        ui.date().bind_value(target, spec.name)
+            if not self.readonly:
+                with element.add_slot("append"), ui.icon("event").classes("cursor-pointer"), ui.menu():
+                    ui.date().bind_value(target, spec.name)
+        elif spec.kind == "datetime" and self.readonly:  # as people read it, not the browser's picker
+            target[spec.name] = _readable_time(target.get(spec.name))
+            bind(ui.input(label))
         elif spec.kind == "datetime":
             bind(ui.input(label).props("type=datetime-local stack-label"))
         elif spec.kind == "secret":
@@ -149,6 +156,11 @@ class AutoForm:
             return None
         self.show_errors({})
         return result if result is not None else {}
+
+
+def _readable_time(value: Any) -> str:
+    """`2026-12-06T23:10:04.123Z` → `2026-12-06 23:10 UTC`; nothing → ""."""
+    return f"{str(value)[:16].replace('T', ' ')} UTC" if value else ""
 
 
 def json_preview(value: Any) -> str:

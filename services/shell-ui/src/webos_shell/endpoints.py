@@ -26,6 +26,7 @@ NOTIFICATIONS_UNREAD = "/api/events/notifications/unread-count"
 NOTIFICATION_READ = "/api/events/notifications/{id}/read"
 NOTIFICATIONS_READ_ALL = "/api/events/notifications/read-all"
 EVENT_LOG = "/api/events/events"
+RECORD_HISTORY = "/api/events/events/records/{id}"  # a record's audit trail
 DEAD_LETTERS = "/api/events/dead-letters"
 DEAD_LETTER_REPLAY = "/api/events/dead-letters/{id}/replay"
 

@@ -51,6 +51,7 @@ class DataExplorer:
         columns = tabular.column_defs(self.specs, editable=self.writable)
         for col in columns:
             col["editable"] = bool(col["editable"]) and self.api.editable(col["field"])
+        columns.insert(0, tabular.open_column(f"/m/{ref.manifest.name}/{ref.collection.name}"))
         self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
                                       "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
         self.rows: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ from nicegui import app, ui
 from webos_common import shell_frame
 from webos_shell import session
 
-SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160}
+SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160, "record": 96}
 
 
 def frame(module: str, name: str, params: dict[str, str], *, slot: str | None = None) -> None:

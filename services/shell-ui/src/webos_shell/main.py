@@ -14,7 +14,7 @@ from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
 from webos_shell import a11y, admin, frames, runtime, theming
 from webos_shell.gateway import Gateway
-from webos_shell.pages import account, auth, consent, dashboard, files, modules
+from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings
 
 _registered = False
@@ -27,6 +27,7 @@ def _pages() -> None:
     auth.register()
     dashboard.register()
     modules.register()
+    record.register()
     account.register()
     consent.register()
     files.register()

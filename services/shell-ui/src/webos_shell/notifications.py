@@ -1,6 +1,6 @@
 """Notifications: the bell with the unread count, a toast for every
 notification pushed live (see `live`), and the notification centre page
-over the events service's notification API."""
+over the events service's notification API (each notification's title follows its link)."""
 
 from __future__ import annotations
 
@@ -87,7 +87,13 @@ async def centre() -> None:
                 read = bool(item.get("read") or item.get("read_at"))
                 with ui.item().classes("" if read else "bg-primary/5"):
                     with ui.item_section():
-                        ui.item_label(str(item.get("title") or item.get("type") or "Notification"))
+                        title = str(item.get("title") or item.get("type") or "Notification")
+                        link = str(item.get("link") or "")
+                        if link.startswith("/") and not link.startswith("//"):  # what it is about, one click away
+                            with ui.item_label():
+                                ui.link(title, link).props('data-testid="notification-link"')
+                        else:
+                            ui.item_label(title)
                         ui.item_label(str(item.get("message") or "")).props("caption")
                     if not read:
                         with ui.item_section().props("side"):

@@ -38,6 +38,14 @@ def _searches(user: User) -> list[tuple[str, str, str]]:
     return found
 
 
+def record_path(view: str, record_id: str) -> str:
+    """A record result's page: `/m/<module>/<collection>/<id>`, or through `/m/<module>?id=` (its
+    first collection's) for a module's own search endpoint."""
+    if view.count("/") >= 3:
+        return f"{view}/{quote(record_id, safe='')}"
+    return f"{view}?id={quote(record_id, safe='')}"
+
+
 async def _records(user: User, query: str) -> list[PaletteItem]:
     rt = runtime.get()
 
@@ -49,7 +57,7 @@ async def _records(user: User, query: str) -> list[PaletteItem]:
         items = []
         for rec in (body.get("items", []) if isinstance(body, dict) else body or [])[:5]:
             label = str(rec.get("label") or rec.get("title") or rec.get("name") or rec.get("id"))
-            path = rec.get("path") or f"{view}?q={quote(label)}"
+            path = rec.get("path") or record_path(view, str(rec.get("id")))
             items.append(PaletteItem(f"record:{module}:{rec.get('id')}", label, "Records", path=path,
                                      module=module, icon="description"))
         return items

@@ -22,6 +22,13 @@ async def _items(path: str, **params: Any) -> list[dict[str, Any]]:
     return list(body.get("items", [])) if isinstance(body, dict) else []
 
 
+async def display_names(ids: list[str]) -> dict[str, str]:
+    """id -> display name of the people the directory knows among `ids`."""
+    if not ids:
+        return {}
+    return {p["id"]: p.get("display_name") or p["id"] for p in await _items(PEOPLE, ids=ids, limit=100)}
+
+
 async def user_picker(label: str, value: list[str] | str | None = None, *, multiple: bool = False,
                       testid: str = "user-picker") -> ui.select:
     """People by display name; typing searches the directory (beyond the first 100)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,15 @@ def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any
             col["editable"] = False
         cols.append(col)
     return cols
+
+
+def open_column(base: str) -> dict[str, Any]:
+    """A first column whose link opens the row's record page (`<base>/<id>`)."""
+    renderer = ("(p) => { const a = document.createElement('a'); a.href = " + json.dumps(base.rstrip("/") + "/")
+                + " + encodeURIComponent(p.value); a.textContent = 'Open'; a.dataset.testid = 'row-open';"
+                " a.setAttribute('aria-label', 'Open ' + (p.data.title || p.data.name || p.value)); return a; }")
+    return {"field": "id", "headerName": "Open", "colId": "open", "sortable": False, "editable": False,
+            "width": 90, "minWidth": 90, ":cellRenderer": renderer}
 
 
 ROW_SELECTION = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}

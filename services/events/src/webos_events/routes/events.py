@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from webos_common.security import CurrentUser, area_permission
 from webos_events import eventlog
@@ -28,6 +28,14 @@ async def list_events(
         resources.db, user, topic=topic, source=source, user_id=user_id, trace_id=trace_id,
         since=since, until=until, skip=paging.skip, limit=paging.limit,
     )
+    return paging.page(items, total)
+
+
+@router.get("/records/{record_id}", response_model=Page[EventRead])
+async def record_history(resources: Resources, user: CurrentUser, paging: PagingDep,
+                         record_id: Annotated[str, Path(min_length=1, max_length=200)]) -> dict[str, object]:
+    """A record's audit trail, newest first, for whoever may read the record (404 otherwise)."""
+    items, total = await eventlog.history(resources.db, user, record_id, skip=paging.skip, limit=paging.limit)
     return paging.page(items, total)
 
 

@@ -1,7 +1,7 @@
 """A kanban board over a module collection: one column per value of an
 enum field (the tasks module's `status`), cards dragged between columns
 PATCH that field; a focused card (Tab) moves a column left or right with
-the arrow keys. A module turns it on with `ui_components: ["kanban"]`
+the arrow keys; a click (or Enter) opens the card's record page. A module turns it on with `ui_components: ["kanban"]`
 (or `"kanban:<field>"`) or by serving `GET <collection>/board`; it may
 also ship its own NiceGUI component instead."""
 
@@ -84,6 +84,9 @@ async def render(ref: CollectionRef, user: User, option: str | None = None) -> N
                                 f'aria-label="{title.replace(chr(34), chr(39))}: the arrow keys move it" '
                                 f'data-testid="kanban-card" data-id="{row.get("id")}"') as card:
                             ui.label(title)
+                        page = f"/m/{ref.manifest.name}/{ref.collection.name}/{row.get('id')}"
+                        card.on("click", lambda _, p=page: ui.navigate.to(p))  # Enter too: its record page
+                        card.on("keydown.enter", lambda _, p=page: ui.navigate.to(p))
                         card.on("dragstart", lambda _, r=row: dragged.update(row=r))
                         card.on("keydown.left.prevent", lambda _, r=row: shift(r, -1))
                         card.on("keydown.right.prevent", lambda _, r=row: shift(r, 1))

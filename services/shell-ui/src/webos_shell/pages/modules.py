@@ -4,6 +4,8 @@ Query parameters become the explorer's filters (`?status=todo`)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
@@ -21,6 +23,9 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
     manifest = rt.registry.manifest(module) if rt.registry and rt.registry.is_enabled(module) else None
     views = components.views(manifest.ui_components, user) if manifest else {}
     first = collections_ui.find(module)
+    if first is not None and view is None and request.query_params.get("id"):  # a link to one record
+        return RedirectResponse(f"/m/{module}/{first.collection.name}/{quote(request.query_params['id'], safe='')}",
+                                303)
     if first is not None and first.api.board and "board" not in views:
         views["board"] = components.View("board", "kanban")  # the generic board over `GET …/board`
     chosen = views.get(view or "")

@@ -1,0 +1,47 @@
+from webos_shell.record_history import Entry, describe, entries, when
+
+
+def _event(topic: str, user: str, at: str, **payload):
+    return {"topic": topic, "user_id": user, "timestamp": at, "payload": payload}
+
+
+def test_changes_name_the_value_before_and_after_and_bulk_edits_their_fields() -> None:
+    log = [  # newest first, as the events service answers
+        _event("task:deleted", "u2", "2026-01-03T00:00:00", id="t", title="Two", tags=["a"]),
+        _event("task:bulk_updated", "u2", "2026-01-02T12:00:00", ids=["t", "x"], changed=["status"]),
+        _event("task:updated", "u2", "2026-01-02T00:00:00", id="t", title="Two", tags=["a"], changed=["title"]),
+        _event("task:created", "u1", "2026-01-01T00:00:00", id="t", title="One", tags=["a"]),
+    ]
+    found = entries(log)
+    assert [e.action for e in found] == ["deleted", "bulk_updated", "updated", "created"]
+    assert found[2].changes == [("title", "One", "Two")]
+    assert describe(found[2].changes[0], {"title": "Title"}) == "Title: One → Two"
+    assert found[1].sentence({"u2": "Bea"}, {"status": "Status"}) == "Bea changed (bulk edit) Status"
+    assert found[0].sentence({}, {}) == "u2 moved it to the trash"
+    assert found[3].sentence({"u1": "Al"}, {}) == "Al created it"
+
+
+def test_an_update_without_changed_names_is_diffed_against_the_record_before() -> None:
+    log = [_event("note:updated", "u", "t2", id="n", body="b", version=2),
+           _event("note:created", "u", "t1", id="n", body="a", version=1)]
+    assert entries(log)[0].changes == [("body", "a", "b")]
+    assert describe(("tags", [], None), {}) == "tags: — → —"
+    assert Entry("", "", "restored").sentence({}, {}) == "Someone restored it from the trash"
+    assert when("2026-12-06T23:10:04.123Z") == "2026-12-06 23:10:04 UTC"
+
+
+def test_record_results_and_grid_rows_lead_to_record_pages() -> None:
+    from webos_shell.palette import record_path
+    from webos_shell.tabular import open_column
+
+    assert record_path("/m/inventory/items", "a b") == "/m/inventory/items/a%20b"
+    assert record_path("/m/tasks", "t1") == "/m/tasks?id=t1"  # a module's own search: its first collection
+    column = open_column("/m/tasks/tasks/")
+    assert column["field"] == "id" and '"/m/tasks/tasks/"' in column[":cellRenderer"]
+
+
+def test_the_view_mode_shows_times_as_people_read_them() -> None:
+    from webos_shell.autoform import _readable_time
+
+    assert _readable_time("2026-12-06T23:10:04.123Z") == "2026-12-06 23:10 UTC"
+    assert _readable_time(None) == ""
