@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +16,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from jose import jwk, jwt
+from pymongo import MongoClient
 
 from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
@@ -163,3 +166,33 @@ async def test_a_key_another_replica_made_is_published_within_a_second(webos_env
         kid = await other.keys.rotate()
         time.sleep(1.1)
         assert kid in {k["kid"] for k in (await one.get("/.well-known/jwks.json")).json()["keys"]}
+
+
+REPLICA = """
+import asyncio, sys, time
+from pymongo import AsyncMongoClient
+from webos_auth.container import build
+from webos_auth.testing import auth_settings
+
+async def main():
+    client = AsyncMongoClient(sys.argv[1])
+    keys = build(auth_settings(), client[sys.argv[2]], None).keys
+    await asyncio.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # every replica at one instant
+    await keys.ensure()
+    await client.close()
+
+asyncio.run(main())
+"""
+
+
+def test_replicas_starting_together_make_one_signing_key(webos_env: dict[str, str]) -> None:
+    """Each replica's first start creates the signing key when there is none: four processes
+    started together made one each, and a service that had fetched the JWKS before the last one
+    refused its tokens ("signed by an unknown key") until its next refetch. Now one generation
+    is one key, whoever makes it."""
+    at = time.time() + 4
+    replicas = [subprocess.Popen([sys.executable, "-c", REPLICA, webos_env["WEBOS_MONGO_URL"],
+                                  webos_env["WEBOS_MONGO_DB"], str(at)]) for _ in range(4)]
+    assert [p.wait(timeout=60) for p in replicas] == [0, 0, 0, 0]
+    keys = MongoClient(webos_env["WEBOS_MONGO_URL"])[webos_env["WEBOS_MONGO_DB"]]["auth_signing_keys"]
+    assert [k["generation"] for k in keys.find()] == [1]

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
+from pymongo.errors import DuplicateKeyError
 
 from webos_common.security.keyring import Keyring, is_ciphertext
 
@@ -57,26 +59,48 @@ class KeyStore:
     async def ensure(self) -> None:
         """Load the keys; create the first one, or rotate an over-age one."""
         await self.collection.create_index([("retired_at", 1)])
+        # one key per generation: replicas starting (or rotating) together make one key, not one each
+        await self.collection.create_index([("generation", 1)], unique=True, sparse=True)
         await self.seal_stored()
         await self.load()
-        active = await self._active_doc()
-        if active is None or active["created_at"] + self.rotation < datetime.now(UTC):
-            await self.rotate()
+        if self._due(await self._active_doc()):
+            await self._succeed(self._due)
+
+    def _due(self, active: dict[str, Any] | None) -> bool:
+        return active is None or active["created_at"] + self.rotation < datetime.now(UTC)
 
     async def rotate(self) -> str:
-        """A new key signs from now on; the previous ones are retired (still published)."""
+        """A new key signs from now on; the previous ones are retired (still published). When
+        another replica made this generation's key first, that one is taken instead."""
+        return await self._succeed(lambda active: True)
+
+    async def _succeed(self, wanted: Callable[[dict[str, Any] | None], bool]) -> str:
+        """The key after the active one, if `wanted` still says so once a key is made: the
+        active key is read just before writing, so replicas doing this together read the same
+        one and race for one generation, which the unique index gives to one of them."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the slow part, first
+        active = await self._active_doc()
+        if not wanted(active):  # another replica made it meanwhile
+            await self.load()
+            assert self._signing is not None
+            return self._signing[0]
+        generation = int(active.get("generation") or 0) + 1 if active else 1
         kid = uuid.uuid4().hex[:16]
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
         public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         now = datetime.now(UTC)
-        await self.collection.insert_one({
-            "_id": kid, "created_at": now, "retired_at": None,
-            "private_key": self.keyring.encrypt(private_pem.decode()),
-            "public_jwk": _public_jwk(public_pem, kid),
-        })
+        try:
+            await self.collection.insert_one({
+                "_id": kid, "created_at": now, "retired_at": None, "generation": generation,
+                "private_key": self.keyring.encrypt(private_pem.decode()),
+                "public_jwk": _public_jwk(public_pem, kid),
+            })
+        except DuplicateKeyError:
+            await self.load()
+            assert self._signing is not None
+            return self._signing[0]
         await self.collection.update_many({"_id": {"$ne": kid}, "retired_at": None}, {"$set": {"retired_at": now}})
         await self.load()
         return kid
