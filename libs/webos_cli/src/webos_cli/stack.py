@@ -293,11 +293,9 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
             # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
             infra = pool.submit(_start_infra, plan, declared)
             if plan.cluster:
-                # Twenty processes importing at once starve the modules' declarations, which NATS
-                # waits for, past the services' start-up deadline: a cluster starts them after.
-                current.update(infra.result())
-                _save_state(plan, current)
-                infra = None
+                # Twenty processes importing at once would starve the modules' declarations, which
+                # NATS waits for: a cluster starts them once those are made, while the nodes start.
+                _settle(declared)
         else:
             _settle(declared)
             _reload_nats(plan, _nats_records(current))
