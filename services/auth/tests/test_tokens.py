@@ -175,7 +175,7 @@ from webos_auth.container import build
 from webos_auth.testing import auth_settings
 
 async def main():
-    client = AsyncMongoClient(sys.argv[1])
+    client = AsyncMongoClient(sys.argv[1], tz_aware=True)  # as the service reads times
     keys = build(auth_settings(), client[sys.argv[2]], None).keys
     await asyncio.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # every replica at one instant
     await keys.ensure()
