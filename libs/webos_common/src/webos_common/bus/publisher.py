@@ -1,10 +1,10 @@
-"""Publishing to JetStream and waiting for the stream's acknowledgement, lean.
+"""Publishing to JetStream and waiting for the stream's acknowledgement,
+on nats-py's public API only (`publish` with a reply inbox, `subscribe`).
 
-nats-py's `publish_async` costs about a third of an emitted event's CPU:
-every header is checked with a regex and re-encoded, each publish takes a
-semaphore, a NUID plus random token, a future with a done-callback, and the
-PubAck is parsed into a dataclass. The bus knows its headers are well formed
-(it wrote them), so this sends a ready `HPUB` and matches acks by a counter:
+Why not nats-py's own `JetStreamContext.publish_async`: an API error in the
+ack (a stream refusing the message) makes its reply callback raise instead of
+failing the future, and nothing times a future out, so one refused or lost
+ack leaves the emitter waiting forever. This keeps what the bus needs:
 
 * one reply subscription `<inbox>.<n>` per connection, one dict of futures;
 * a PubAck is read for `duplicate` and `error` only;
@@ -14,6 +14,8 @@ PubAck is parsed into a dataclass. The bus knows its headers are well formed
 
 The future resolves to True when the stream stored the message, False when
 it dropped it as a duplicate (same `Nats-Msg-Id` within the window).
+(`bench/README.md`: with this, the bus meets its goal without driving
+nats-py's private members.)
 """
 
 from __future__ import annotations
@@ -24,22 +26,20 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import Mapping
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import (
-    ConnectionClosedError,
-    ConnectionDrainingError,
-    MaxPayloadError,
-    OutboundBufferLimitError,
-)
+from nats.errors import ConnectionClosedError, MaxPayloadError
 from nats.js.errors import APIError, NoStreamResponseError
 
 from webos_common.lifecycle import cancel_and_wait
 
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
 _ERROR = b'"error"'
+_LINE = 4  # ": " and CRLF around each header on the wire
+_HEAD = 14  # the `NATS/1.0` line and the blank line that ends the block
 
 
 def _api_error(data: bytes) -> Exception:
@@ -54,14 +54,19 @@ def _api_error(data: bytes) -> Exception:
     return APIError(description=data[:200].decode(errors="replace"))
 
 
+def wire_size(payload: bytes, headers: Mapping[str, str]) -> int:
+    """What the server counts against its max payload: the header block and the body."""
+    return len(payload) + _HEAD + sum(len(k) + len(v.encode()) + _LINE for k, v in headers.items())
+
+
 class AckPublisher:
     def __init__(self, nc: NATS, *, timeout: float) -> None:
         self.nc = nc
         self.timeout = timeout
-        self._futures: dict[bytes, asyncio.Future[bool]] = {}
-        self._deadlines: deque[tuple[float, bytes]] = deque()
+        self._futures: dict[str, asyncio.Future[bool]] = {}
+        self._deadlines: deque[tuple[float, str]] = deque()
         self._seq = 0
-        self._prefix = b""
+        self._prefix = ""
         self._ready: asyncio.Lock | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._sub: Subscription | None = None
@@ -75,42 +80,28 @@ class AckPublisher:
             prefix = f"{self.nc.new_inbox()}."
             self._sub = await self.nc.subscribe(f"{prefix}*", cb=self._on_ack)
             self._sweeper = asyncio.create_task(self._sweep(), name="bus:ack-timeouts")
-            self._prefix = prefix.encode()
+            self._prefix = prefix
 
-    async def publish(self, subject: str, payload: bytes, headers: bytes) -> asyncio.Future[bool]:
-        """Send one message; the returned future settles on the stream's answer.
-
-        `headers` is a complete NATS header block (`NATS/1.0\\r\\n…\\r\\n\\r\\n`)."""
+    async def publish(self, subject: str, payload: bytes, headers: Mapping[str, str]) -> asyncio.Future[bool]:
+        """Send one message; the returned future settles on the stream's answer."""
         if not self._prefix:
             await self._start()
-        nc = self.nc
-        if nc.is_closed:
-            raise ConnectionClosedError
-        if nc.is_draining_pubs:
-            raise ConnectionDrainingError
-        size = len(headers) + len(payload)
-        if size > nc._max_payload:
+        if wire_size(payload, headers) > self.nc.max_payload:  # nats-py counts the body only
             raise MaxPayloadError
-        if not nc.is_connected and (nc._max_pending_size <= 0
-                                    or size + nc._pending_data_size > nc._max_pending_size):
-            raise OutboundBufferLimitError
         self._seq += 1
-        token = str(self._seq).encode()
+        token = str(self._seq)
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._futures[token] = future
+        self._futures[token] = future  # before sending: the ack may come back while the send awaits
+        try:
+            await self.nc.publish(subject, payload, reply=self._prefix + token, headers=dict(headers))
+        except BaseException:
+            del self._futures[token]
+            raise
         self._deadlines.append((time.monotonic() + self.timeout, token))
-        command = b"HPUB %b %b%b %d %d\r\n%b%b\r\n" % (
-            subject.encode(), self._prefix, token, len(headers), size, headers, payload)
-        nc.stats["out_msgs"] += 1
-        nc.stats["out_bytes"] += len(payload)
-        await nc._send_command(command)
-        if nc._flush_queue is not None and nc._flush_queue.empty():
-            await nc._flush_pending()
         return future
 
     async def _on_ack(self, msg: Msg) -> None:
-        token = msg.subject.encode()[len(self._prefix):]
-        future = self._futures.pop(token, None)
+        future = self._futures.pop(msg.subject[len(self._prefix):], None)
         if future is None or future.done():
             return
         data = msg.data
@@ -135,7 +126,7 @@ class AckPublisher:
 
     async def close(self) -> None:
         """Stop waiting: pending publishes fail; a later publish starts over."""
-        self._prefix = b""
+        self._prefix = ""
         if self._sub is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):  # the connection is going away anyway
                 await self._sub.unsubscribe()
