@@ -37,9 +37,10 @@ test: install lint
 	./scripts/bootstrap.sh --browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Fast loop while coding: no lint, no browser install.
+# Fast loop while coding: the tests that start no MongoDB, NATS, S3, platform or
+# browser (the `integration` mark is set by webos_common.testing); no lint.
 unit: install
-	$(BIN)/pytest -x -q $(PYTEST_ARGS)
+	$(BIN)/pytest -x -q -m "not integration and not browser" $(PYTEST_ARGS)
 
 requirements/dev.txt: requirements/base.in requirements/dev.in
 	$(BIN)/uv pip compile requirements/dev.in -o requirements/dev.txt --python-version 3.11 \
