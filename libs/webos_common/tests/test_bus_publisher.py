@@ -13,6 +13,7 @@ from nats.js.api import StreamConfig
 from nats.js.errors import APIError, NoStreamResponseError
 
 from webos_common.bus.publisher import AckPublisher
+from webos_common.bus.wire import header_block
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ async def stream(nc: NATS) -> str:
 async def test_a_message_is_stored_with_its_headers_and_a_duplicate_is_reported(nc: NATS, stream: str) -> None:
     publisher = AckPublisher(nc, timeout=2)
     subject = f"{stream.lower()}.a"
-    headers = {"Nats-Msg-Id": "m-1", "webos-user": '{"id":"u1"}', "x-note": "two\r\nlines"}
+    headers = header_block({"Nats-Msg-Id": "m-1", "webos-user": '{"id":"u1"}', "x-note": "two\r\nlines"})
     assert await (await publisher.publish(subject, b'{"n":1}', headers)) is True
     assert await (await publisher.publish(subject, b'{"n":1}', headers)) is False  # same Nats-Msg-Id
     stored = await nc.jetstream().get_last_msg(stream, subject)
@@ -38,7 +39,7 @@ async def test_a_message_is_stored_with_its_headers_and_a_duplicate_is_reported(
 async def test_many_concurrent_publishes_each_get_their_own_ack(nc: NATS, stream: str) -> None:
     publisher = AckPublisher(nc, timeout=5)
     acks = await asyncio.gather(*[
-        await publisher.publish(f"{stream.lower()}.b", str(i).encode(), {"Nats-Msg-Id": f"b{i}"})
+        await publisher.publish(f"{stream.lower()}.b", str(i).encode(), header_block({"Nats-Msg-Id": f"b{i}"}))
         for i in range(500)])
     assert acks == [True] * 500
     assert (await nc.jetstream().stream_info(stream)).state.messages == 500
@@ -48,7 +49,7 @@ async def test_many_concurrent_publishes_each_get_their_own_ack(nc: NATS, stream
 
 async def test_no_stream_for_the_subject_fails_at_once(nc: NATS) -> None:
     publisher = AckPublisher(nc, timeout=5)
-    pending = await publisher.publish(f"nowhere.{uuid.uuid4().hex}", b"x", {})
+    pending = await publisher.publish(f"nowhere.{uuid.uuid4().hex}", b"x", header_block({}))
     async with asyncio.timeout(2):  # not the 5 s ack timeout
         with pytest.raises(NoStreamResponseError):
             await pending
@@ -57,7 +58,7 @@ async def test_no_stream_for_the_subject_fails_at_once(nc: NATS) -> None:
 
 async def test_a_stream_refusal_is_an_api_error(nc: NATS, stream: str) -> None:
     publisher = AckPublisher(nc, timeout=2)
-    wrong = {"Nats-Expected-Stream": "NOT_THIS_ONE"}
+    wrong = header_block({"Nats-Expected-Stream": "NOT_THIS_ONE"})
     with pytest.raises(APIError):
         await (await publisher.publish(f"{stream.lower()}.c", b"x", wrong))
     await publisher.close()
@@ -71,7 +72,7 @@ async def test_an_ack_that_never_comes_times_out(nc: NATS) -> None:
         return None
 
     sub = await nc.subscribe(silent, cb=ignore)
-    pending = await publisher.publish(silent, b"x", {})
+    pending = await publisher.publish(silent, b"x", header_block({}))
     with pytest.raises(TimeoutError, match="no acknowledgement"):
         await pending
     assert publisher._futures == {}
@@ -82,44 +83,36 @@ async def test_an_ack_that_never_comes_times_out(nc: NATS) -> None:
 async def test_too_big_or_closed_is_refused_before_sending(nc: NATS, nats_url: str) -> None:
     publisher = AckPublisher(nc, timeout=1)
     with pytest.raises(MaxPayloadError):
-        await publisher.publish("any.subject", b"x" * (nc.max_payload + 1), {})
+        await publisher.publish("any.subject", b"x" * (nc.max_payload + 1), header_block({}))
     import nats
 
     other = await nats.connect(nats_url)
     closed = AckPublisher(other, timeout=1)
     await other.close()
     with pytest.raises(ConnectionClosedError):
-        await closed.publish("any.subject", b"x", {})
+        await closed.publish("any.subject", b"x", header_block({}))
     await publisher.close()
 
 
-def test_the_emit_headers_are_single_line_and_percent_encoded() -> None:
+def test_the_emit_header_block_is_the_header_dict_on_the_wire() -> None:
     from webos_common import context
-    from webos_common.bus.wire import REQUEST_ID, _read, envelope_headers
+    from webos_common.bus.wire import envelope_header_block, envelope_headers
     from webos_common.envelope import EventEnvelope
     from webos_common.identity import User
 
     user = User(id="u\r\n1", username="ann")
     envelope = EventEnvelope(topic="order:paid", source="shop", trace_id="a" * 32, span_id="b" * 16,
                              user_id=user.id)
-    token = context.request_id.set("req 7\n50%")
+    token = context.request_id.set("req 7\n")
     try:
-        headers = envelope_headers(envelope, user, "tok")
+        block = envelope_header_block(envelope, user, "tok")
+        assert block == header_block(envelope_headers(envelope, user, "tok"))
     finally:
         context.request_id.reset(token)
-    assert not any("\r" in v or "\n" in v for v in headers.values())
-    assert headers[REQUEST_ID] == "req 7 50%25" and _read(headers, REQUEST_ID) == "req 7 50%"
-    # msg id, 6 CloudEvents headers, 6 extensions
-    assert len(headers) == 13
-    assert len(envelope_headers(EventEnvelope(topic="a:b", source="s"))) == 7
-
-
-async def test_a_header_block_over_the_max_payload_is_refused_before_sending(nc: NATS) -> None:
-    publisher = AckPublisher(nc, timeout=1)
-    with pytest.raises(MaxPayloadError):  # the body alone fits: nats-py would send it and lose the connection
-        await publisher.publish("any.subject", b"x" * (nc.max_payload - 10), {"big": "y" * 64})
-    assert nc.is_connected
-    await publisher.close()
+    assert block.startswith(b"NATS/1.0\r\nNats-Msg-Id: ") and block.endswith(b"\r\n\r\n")
+    # status line, msg id, 6 CloudEvents headers, 6 extensions, blank line: no value broke a line
+    assert block.count(b"\r\n") == 15
+    assert envelope_header_block(EventEnvelope(topic="a:b", source="s")).count(b"\r\n") == 9
 
 
 async def test_the_delivery_count_is_read_off_the_reply_subject(nc: NATS, stream: str) -> None:

@@ -122,3 +122,32 @@ def test_uvicorn_is_the_release_whose_httptools_protocol_the_gateway_subclasses(
         "transport against webos_common.compat.uvicorn.CoalescingTransport, then move TESTED")
     assert list(inspect.signature(HttpToolsProtocol.connection_made).parameters) == ["self", "transport"]
     assert uvicorn_compat.http_protocol() is uvicorn_compat.CoalescingHttpProtocol
+
+
+async def test_the_private_send_path_of_a_connected_nats_py_client_is_still_there(nc: Client) -> None:
+    for name in nats_compat.PRIVATE:
+        assert hasattr(nc, name), f"nats-py's Client.{name} is gone: webos_common.compat.nats.send_hpub uses it"
+    assert list(inspect.signature(nc._send_command).parameters) == ["cmd", "priority"]
+    assert {"out_msgs", "out_bytes"} <= set(nc.stats)
+    assert nats_compat._fast
+
+
+async def test_on_another_nats_py_release_a_header_block_goes_through_the_public_publish(
+        nc: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uuid
+
+    from nats.js.api import StreamConfig
+
+    from webos_common.bus.publisher import AckPublisher
+    from webos_common.bus.wire import header_block
+
+    name = f"C{uuid.uuid4().hex[:8].upper()}"
+    await nc.jetstream().add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"]))
+    monkeypatch.setattr(nats_compat, "_fast", False)
+    publisher = AckPublisher(nc, timeout=2)
+    headers = header_block({"Nats-Msg-Id": "m-1", "ce-source": "shop"})
+    assert await (await publisher.publish(f"{name.lower()}.a", b"{}", headers)) is True
+    assert await (await publisher.publish(f"{name.lower()}.a", b"{}", headers)) is False  # same msg id
+    stored = await nc.jetstream().get_last_msg(name, f"{name.lower()}.a")
+    assert stored.headers == {"Nats-Msg-Id": "m-1", "ce-source": "shop"}
+    await publisher.close()

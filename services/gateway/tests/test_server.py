@@ -112,3 +112,4 @@ async def test_heads_and_bodies_arrive_whole_and_heads_do_not_wait() -> None:
             assert await asyncio.wait_for(reader.readexactly(14), 5) == b"4\r\ndone\r\n0\r\n\r\n"
         finally:
             writer.close()
+            await writer.wait_closed()

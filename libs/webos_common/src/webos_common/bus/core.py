@@ -31,7 +31,7 @@ from webos_common.bus.schemas import validate_payload
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
-from webos_common.bus.wire import envelope_body, envelope_headers
+from webos_common.bus.wire import envelope_body, envelope_header_block
 from webos_common.envelope import EventEnvelope
 from webos_common.identity import User
 
@@ -141,7 +141,7 @@ class EventBus:
 
     async def _send(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,
                     identity: str | None = None) -> asyncio.Future[bool]:
-        headers = envelope_headers(envelope, user, identity)
+        headers = envelope_header_block(envelope, user, identity)
         return await self.publisher.publish(subject, envelope_body(envelope), headers)
 
     async def _publish(self, subject: str, envelope: EventEnvelope, user: User | dict[str, Any] | None,

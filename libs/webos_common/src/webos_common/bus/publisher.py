@@ -1,10 +1,13 @@
-"""Publishing to JetStream and waiting for the stream's acknowledgement,
-on nats-py's public API only (`publish` with a reply inbox, `subscribe`).
+"""Publishing to JetStream and waiting for the stream's acknowledgement, lean.
 
-Why not nats-py's own `JetStreamContext.publish_async`: an API error in the
-ack (a stream refusing the message) makes its reply callback raise instead of
-failing the future, and nothing times a future out, so one refused or lost
-ack leaves the emitter waiting forever. This keeps what the bus needs:
+nats-py's `publish_async` costs about a third of an emitted event's CPU:
+every header is checked with a regex and re-encoded, each publish takes a
+semaphore, a NUID plus random token, a future with a done-callback, and the
+PubAck is parsed into a dataclass; and an API error in its ack callback
+raises instead of failing the future, which nothing times out. The bus knows
+its headers are well formed (it wrote them), so this sends a ready `HPUB`
+(`compat.nats.send_hpub`, nats-py's private send path: `bench/README.md`
+gives the figures with and without) and matches acks by a counter:
 
 * one reply subscription `<inbox>.<n>` per connection, one dict of futures;
 * a PubAck is read for `duplicate` and `error` only;
@@ -14,8 +17,6 @@ ack leaves the emitter waiting forever. This keeps what the bus needs:
 
 The future resolves to True when the stream stored the message, False when
 it dropped it as a duplicate (same `Nats-Msg-Id` within the window).
-(`bench/README.md`: with this, the bus meets its goal without driving
-nats-py's private members.)
 """
 
 from __future__ import annotations
@@ -26,20 +27,18 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Mapping
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import ConnectionClosedError, MaxPayloadError
+from nats.errors import ConnectionClosedError
 from nats.js.errors import APIError, NoStreamResponseError
 
+from webos_common.compat.nats import send_hpub
 from webos_common.lifecycle import cancel_and_wait
 
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
 _ERROR = b'"error"'
-_LINE = 4  # ": " and CRLF around each header on the wire
-_HEAD = 14  # the `NATS/1.0` line and the blank line that ends the block
 
 
 def _api_error(data: bytes) -> Exception:
@@ -54,19 +53,14 @@ def _api_error(data: bytes) -> Exception:
     return APIError(description=data[:200].decode(errors="replace"))
 
 
-def wire_size(payload: bytes, headers: Mapping[str, str]) -> int:
-    """What the server counts against its max payload: the header block and the body."""
-    return len(payload) + _HEAD + sum(len(k) + len(v.encode()) + _LINE for k, v in headers.items())
-
-
 class AckPublisher:
     def __init__(self, nc: NATS, *, timeout: float) -> None:
         self.nc = nc
         self.timeout = timeout
-        self._futures: dict[str, asyncio.Future[bool]] = {}
-        self._deadlines: deque[tuple[float, str]] = deque()
+        self._futures: dict[bytes, asyncio.Future[bool]] = {}
+        self._deadlines: deque[tuple[float, bytes]] = deque()
         self._seq = 0
-        self._prefix = ""
+        self._prefix = b""
         self._ready: asyncio.Lock | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._sub: Subscription | None = None
@@ -80,20 +74,20 @@ class AckPublisher:
             prefix = f"{self.nc.new_inbox()}."
             self._sub = await self.nc.subscribe(f"{prefix}*", cb=self._on_ack)
             self._sweeper = asyncio.create_task(self._sweep(), name="bus:ack-timeouts")
-            self._prefix = prefix
+            self._prefix = prefix.encode()
 
-    async def publish(self, subject: str, payload: bytes, headers: Mapping[str, str]) -> asyncio.Future[bool]:
-        """Send one message; the returned future settles on the stream's answer."""
+    async def publish(self, subject: str, payload: bytes, headers: bytes) -> asyncio.Future[bool]:
+        """Send one message; the returned future settles on the stream's answer.
+
+        `headers` is a complete NATS header block (`NATS/1.0\\r\\n…\\r\\n\\r\\n`)."""
         if not self._prefix:
             await self._start()
-        if wire_size(payload, headers) > self.nc.max_payload:  # nats-py counts the body only
-            raise MaxPayloadError
         self._seq += 1
-        token = str(self._seq)
+        token = str(self._seq).encode()
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._futures[token] = future  # before sending: the ack may come back while the send awaits
         try:
-            await self.nc.publish(subject, payload, reply=self._prefix + token, headers=dict(headers))
+            await send_hpub(self.nc, subject, self._prefix + token, headers, payload)
         except BaseException:
             del self._futures[token]
             raise
@@ -101,7 +95,8 @@ class AckPublisher:
         return future
 
     async def _on_ack(self, msg: Msg) -> None:
-        future = self._futures.pop(msg.subject[len(self._prefix):], None)
+        token = msg.subject.encode()[len(self._prefix):]
+        future = self._futures.pop(token, None)
         if future is None or future.done():
             return
         data = msg.data
@@ -126,7 +121,7 @@ class AckPublisher:
 
     async def close(self) -> None:
         """Stop waiting: pending publishes fail; a later publish starts over."""
-        self._prefix = ""
+        self._prefix = b""
         if self._sub is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):  # the connection is going away anyway
                 await self._sub.unsubscribe()
