@@ -44,9 +44,10 @@ chaos: install
 	WEBOS_RATE_LIMIT_USER=1000/second $(BIN)/webos up --cluster $(CHAOS_ARGS) --timeout 180  # one admin writes it all
 	$(BIN)/webos chaos $(CHAOS_ARGS) --rounds 3; rc=$$?; $(BIN)/webos down $(CHAOS_ARGS); exit $$rc
 
-# Fast loop while coding: no lint, no browser install.
+# Fast loop while coding: the tests that start no MongoDB, NATS, S3, platform or
+# browser (the `integration` mark is set by webos_common.testing); no lint.
 unit: install
-	$(BIN)/pytest -x -q $(PYTEST_ARGS)
+	$(BIN)/pytest -x -q -m "not integration and not browser" $(PYTEST_ARGS)
 
 requirements/dev.txt: requirements/base.in requirements/dev.in
 	$(BIN)/uv pip compile requirements/dev.in -o requirements/dev.txt --python-version 3.11 \

@@ -66,12 +66,14 @@ class Run:
         self.done = asyncio.Event()
         self.first_sent = 0.0
         self.last_seen = 0.0
+        self.cpu = time.process_time()  # this process's CPU (both sides run here; NATS does not)
 
     def seen(self, sent_ns: int) -> None:
         now = time.perf_counter_ns()
         self.latencies.append((now - sent_ns) / 1e6)
         self.last_seen = now / 1e9
         if len(self.latencies) >= self.total:
+            self.cpu = time.process_time() - self.cpu
             self.done.set()
 
     def figures(self) -> dict[str, float]:
@@ -80,6 +82,7 @@ class Run:
             "throughput": len(lat) / max(self.last_seen - self.first_sent, 1e-9),
             "p50": statistics.median(lat),
             "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+            "cpu_us": self.cpu / len(lat) * 1e6,
         }
 
 
@@ -201,7 +204,8 @@ async def webos_side(url: str, total: int, mode: str) -> dict[str, float]:
 
 
 def line(label: str, f: dict[str, float]) -> str:
-    return f"{label:<28} {f['throughput']:>10,.0f} ev/s   p50 {f['p50']:7.3f} ms   p99 {f['p99']:7.3f} ms"
+    return (f"{label:<28} {f['throughput']:>10,.0f} ev/s   p50 {f['p50']:7.3f} ms   p99 {f['p99']:7.3f} ms   "
+            f"client CPU {f['cpu_us']:6.1f} us/event")
 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -239,8 +243,10 @@ async def main() -> int:
         print(line(f"{side} @ {mode}", figures))
     ratio = med[("webos", "saturated")]["throughput"] / med[("raw", "saturated")]["throughput"]
     web_paced, raw_paced = med[("webos", "paced")], med[("raw", "paced")]
+    cpu = med[("webos", "saturated")]["cpu_us"] / med[("raw", "saturated")]["cpu_us"]
     print(f"saturated throughput ratio webos/raw: {ratio:.2f}x (goal >= 0.6x; nkey auth on both sides, "
-          f"signed identity required on the WebOS side)")
+          f"signed identity required on the WebOS side); client CPU per event webos/raw {cpu:.2f}x "
+          f"(what a loaded machine changes least)")
     print(f"at {RATE} ev/s webos/raw: p50 {web_paced['p50'] / raw_paced['p50']:.2f}x, "
           f"p99 {web_paced['p99'] / raw_paced['p99']:.2f}x; webos p99 {web_paced['p99']:.3f} ms (goal <= 2 ms)")
     encode, decode = wire_cost()

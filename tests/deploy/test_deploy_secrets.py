@@ -213,3 +213,4 @@ def test_the_compose_health_check_needs_nats_2_11(compose_nats) -> None:
         assert _healthcheck(server.server_address[1]) != 0, "a 2.10 server is not"
     finally:
         server.shutdown()
+        server.server_close()

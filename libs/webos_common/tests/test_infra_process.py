@@ -41,6 +41,7 @@ def test_a_killed_starter_takes_its_server_along_only_when_asked(tmp_path: Path,
             time.sleep(0.05)
         assert pid_alive(server_pid) is (not die_with_parent)
     finally:
+        starter.stdout.close()
         if pid_alive(server_pid):
             os.kill(server_pid, signal.SIGKILL)
 

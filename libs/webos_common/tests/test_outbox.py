@@ -130,6 +130,7 @@ async def test_sigkill_after_commit_loses_nothing_and_consumers_see_it_once(nc, 
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdout.close()
     envelope_id = line.strip()
     assert child.returncode == -signal.SIGKILL
     assert await db.items.find_one({"_id": "k1"}) is not None

@@ -34,8 +34,9 @@ async def client(nats_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 def _worker(nats_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, **FAST, "WEBOS_NATS_URL": nats_url, "WEBOS_TASK_MODULES": jobs.__name__,
            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-m", "webos_common.tasks.worker"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    with log.open("ab") as out:  # the child has its own copy of the file
+        return subprocess.Popen([sys.executable, "-m", "webos_common.tasks.worker"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
 
 
 async def _until(check, what: str, within: float = 60.0):

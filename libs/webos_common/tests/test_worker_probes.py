@@ -54,8 +54,9 @@ def own_nats(tmp_path):
 def test_worker_probes_follow_the_worker_not_a_tcp_connection(own_nats, tmp_path) -> None:
     port, log = free_port(), tmp_path / "worker.log"
     env = {**os.environ, "WEBOS_NATS_URL": own_nats.url, "WEBOS_HEALTH_PORT": str(port), "WEBOS_ENV": "test"}
-    proc = subprocess.Popen([sys.executable, "-m", "webos_common.tasks.worker"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    with log.open("ab") as out:  # the child has its own copy of the file
+        proc = subprocess.Popen([sys.executable, "-m", "webos_common.tasks.worker"], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         ready = _until(lambda: (r := httpx.get(f"{base}/readyz", timeout=5)).status_code == 200 and r,

@@ -10,15 +10,19 @@ from webos_gateway.rawclient import RawPool
 
 async def _server(answer: bytes, *, close: bool) -> AsyncIterator[str]:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            if not head:
-                break
-            writer.write(answer)
-            await writer.drain()
-            if close:
-                break
-        writer.close()
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head:
+                    break
+                writer.write(answer)
+                await writer.drain()
+                if close:
+                    break
+        except asyncio.IncompleteReadError:
+            pass  # the client closed its kept-alive connection
+        finally:
+            writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]

@@ -11,8 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from webos_common.compat.uvicorn import COALESCE_MAX, CoalescingHttpProtocol, CoalescingTransport
 from webos_common.infra.process import free_port
-from webos_gateway.server import COALESCE_MAX, CoalescingTransport, GatewayHttpProtocol
 
 
 class RecordingTransport:
@@ -82,7 +82,7 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 @contextlib.asynccontextmanager
 async def _serve() -> AsyncIterator[int]:
     port = free_port()
-    config = uvicorn.Config(_app, host="127.0.0.1", port=port, http=GatewayHttpProtocol, lifespan="off",
+    config = uvicorn.Config(_app, host="127.0.0.1", port=port, http=CoalescingHttpProtocol, lifespan="off",
                             log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -112,3 +112,4 @@ async def test_heads_and_bodies_arrive_whole_and_heads_do_not_wait() -> None:
             assert await asyncio.wait_for(reader.readexactly(14), 5) == b"4\r\ndone\r\n0\r\n\r\n"
         finally:
             writer.close()
+            await writer.wait_closed()

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from webos_gateway.openapi import merge
-from webos_gateway.ratelimit import KeyedFixedWindow, RateLimits
+from webos_gateway.ratelimit import KeyedFixedWindow, RateLimits, WindowCounters
 from webos_gateway.routing import OWN, SHELL, classify
 
 
@@ -80,6 +80,19 @@ async def test_keyed_window_counts_on_when_its_key_cache_is_cleared() -> None:
         assert await limits.check_user(who) is None
     assert await limits.check_user("alice") is not None
     assert await limits.check_user("bob") is not None
+
+
+async def test_memory_counters_free_expired_keys_at_most_once_per_sweep_interval() -> None:
+    counters = WindowCounters()
+    counters.sweep_interval = 0.3
+    assert await counters.incr("old", 0.1) == 1  # the first hit sweeps (nothing to free yet)
+    await asyncio.sleep(0.15)
+    assert await counters.incr("new", 60) == 1  # "old" expired, but the next sweep is not due
+    assert "old" in counters.counts
+    await asyncio.sleep(0.2)
+    assert await counters.incr("new", 60, amount=2) == 3  # this hit sweeps: "old" is freed unread
+    assert set(counters.counts) == {"new"} and set(counters.expirations) == {"new"}
+    assert await counters.get("old") == 0
 
 
 def test_access_log_line_has_status_latency_user_and_module() -> None:

@@ -1,5 +1,5 @@
 """`python -m webos_gateway`: serve the gateway (uvloop, and uvicorn's httptools
-protocol with coalesced writes: `server.GatewayHttpProtocol`; the gateway writes
+protocol with coalesced writes: `webos_common.compat.uvicorn`; the gateway writes
 its own `server`-free responses)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from __future__ import annotations
 import uvicorn
 
 from webos_common import tracing
+from webos_common.compat.uvicorn import http_protocol
 from webos_common.heap import tune_allocator
 from webos_common.logging import configure_logging
-from webos_gateway.server import GatewayHttpProtocol
 from webos_gateway.settings import GatewaySettings
 
 
@@ -20,7 +20,7 @@ def main() -> None:
     tracing.setup_tracing(settings.service_name)  # exports only when OTEL_EXPORTER_OTLP_ENDPOINT is set
     uvicorn.run(
         "webos_gateway.main:create_edge", factory=True, host=settings.host, port=settings.port,
-        http=GatewayHttpProtocol, log_config=None, log_level=settings.log_level.lower(), access_log=False,
+        http=http_protocol(), log_config=None, log_level=settings.log_level.lower(), access_log=False,
         proxy_headers=False, server_header=False,
         backlog=2048, timeout_keep_alive=30, ws_max_size=16 * 1024 * 1024,
     )

@@ -5,15 +5,15 @@
 schemas; dead letters in their own stream (`deadletter`).
 """
 
-from webos_common import nats_headers
 from webos_common.bus.consumer import Subscription
 from webos_common.bus.core import EventBus
 from webos_common.bus.deadletter import DeadLetter, replay_dead_letter
 from webos_common.bus.schemas import register_event, registered_events, schema_for, unregister_event
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import topic_matches, topic_to_subject
+from webos_common.compat import nats as nats_compat
 
-nats_headers.install()  # every event carries six headers; nats-py's own parser is the slowest step
+nats_compat.install()  # every event carries up to 13 headers: nats-py's own parser is the slowest step
 
 __all__ = [
     "BusSettings", "DeadLetter", "EventBus", "Subscription", "register_event", "registered_events",

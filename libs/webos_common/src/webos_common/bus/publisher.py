@@ -3,8 +3,11 @@
 nats-py's `publish_async` costs about a third of an emitted event's CPU:
 every header is checked with a regex and re-encoded, each publish takes a
 semaphore, a NUID plus random token, a future with a done-callback, and the
-PubAck is parsed into a dataclass. The bus knows its headers are well formed
-(it wrote them), so this sends a ready `HPUB` and matches acks by a counter:
+PubAck is parsed into a dataclass; and an API error in its ack callback
+raises instead of failing the future, which nothing times out. The bus knows
+its headers are well formed (it wrote them), so this sends a ready `HPUB`
+(`compat.nats.send_hpub`, nats-py's private send path: `bench/README.md`
+gives the figures with and without) and matches acks by a counter:
 
 * one reply subscription `<inbox>.<n>` per connection, one dict of futures;
 * a PubAck is read for `duplicate` and `error` only;
@@ -28,14 +31,10 @@ from collections import deque
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
-from nats.errors import (
-    ConnectionClosedError,
-    ConnectionDrainingError,
-    MaxPayloadError,
-    OutboundBufferLimitError,
-)
+from nats.errors import ConnectionClosedError
 from nats.js.errors import APIError, NoStreamResponseError
 
+from webos_common.compat.nats import send_hpub
 from webos_common.lifecycle import cancel_and_wait
 
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
@@ -83,29 +82,16 @@ class AckPublisher:
         `headers` is a complete NATS header block (`NATS/1.0\\r\\n…\\r\\n\\r\\n`)."""
         if not self._prefix:
             await self._start()
-        nc = self.nc
-        if nc.is_closed:
-            raise ConnectionClosedError
-        if nc.is_draining_pubs:
-            raise ConnectionDrainingError
-        size = len(headers) + len(payload)
-        if size > nc._max_payload:
-            raise MaxPayloadError
-        if not nc.is_connected and (nc._max_pending_size <= 0
-                                    or size + nc._pending_data_size > nc._max_pending_size):
-            raise OutboundBufferLimitError
         self._seq += 1
         token = str(self._seq).encode()
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._futures[token] = future
+        self._futures[token] = future  # before sending: the ack may come back while the send awaits
+        try:
+            await send_hpub(self.nc, subject, self._prefix + token, headers, payload)
+        except BaseException:
+            del self._futures[token]
+            raise
         self._deadlines.append((time.monotonic() + self.timeout, token))
-        command = b"HPUB %b %b%b %d %d\r\n%b%b\r\n" % (
-            subject.encode(), self._prefix, token, len(headers), size, headers, payload)
-        nc.stats["out_msgs"] += 1
-        nc.stats["out_bytes"] += len(payload)
-        await nc._send_command(command)
-        if nc._flush_queue is not None and nc._flush_queue.empty():
-            await nc._flush_pending()
         return future
 
     async def _on_ack(self, msg: Msg) -> None:

@@ -27,6 +27,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
 from webos_common import context
+from webos_common.compat.beanie import set_id, stored
+from webos_common.compat.beanie import stamp as set_fields
 from webos_common.documents import keyset
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
 from webos_common.documents.merge import merged
@@ -71,12 +73,6 @@ def _bson_ready(cls: type[CoreDocument]) -> bool:
     if ready is None:
         ready = _READY[cls] = all(_plain(f.annotation) for n, f in cls.model_fields.items() if n != "revision_id")
     return ready
-
-
-def _set_id(doc: CoreDocument, new_id: ObjectId) -> None:
-    """Set the id without Beanie's validate-on-assignment (the server made it)."""
-    object.__getattribute__(doc, "__dict__")["id"] = new_id
-    object.__getattribute__(doc, "__pydantic_fields_set__").add("id")
 
 
 def etag(version: int) -> str:
@@ -190,7 +186,7 @@ class BeanieRepository(Generic[D]):
         uid = user.id if user else None
         cls = type(doc)
         if _bson_ready(cls):  # the validated values are what MongoDB stores: copy, don't serialise
-            data = dict(object.__getattribute__(doc, "__dict__"))
+            data = stored(doc)
             data["_id"] = data.pop("id", None)
         else:
             data = cls.__pydantic_serializer__.to_python(doc, by_alias=True)
@@ -202,13 +198,13 @@ class BeanieRepository(Generic[D]):
         if self.owned and uid and not (data.get(OWNER_FIELD) and user and user.is_admin):
             stamp[OWNER_FIELD] = uid
         data.update(stamp)
-        object.__getattribute__(doc, "__dict__").update(stamp)
+        set_fields(doc, stamp)
         return data
 
     async def insert(self, doc: D, *, session: Any = None) -> D:
         data = self._stamp(doc, self.user(), utcnow())
         result = await self.collection.insert_one(data, session=session)
-        _set_id(doc, result.inserted_id)
+        set_id(doc, result.inserted_id)
         return doc
 
     async def insert_many(self, docs: Sequence[D], *, session: Any = None) -> list[D]:
@@ -219,7 +215,7 @@ class BeanieRepository(Generic[D]):
         rows = [self._stamp(doc, user, now) for doc in docs]
         result = await self.collection.insert_many(rows, session=session)
         for doc, new_id in zip(docs, result.inserted_ids, strict=True):
-            _set_id(doc, new_id)
+            set_id(doc, new_id)
         return list(docs)
 
     def _changes(self, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,8 @@ async def lifespan_client(app: FastAPI, *, base_url: str = "http://test") -> Asy
 async def serve_app(app: FastAPI, *, port: int | None = None) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on loopback in this event loop; yield its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets",
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            ws="websockets-sansio",  # what production's "auto" picks; the legacy one is deprecated
                             proxy_headers=False)  # the app believes forwarded headers, or not, itself
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

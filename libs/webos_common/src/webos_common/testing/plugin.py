@@ -11,6 +11,11 @@ plus one password user with every permission whose name and password are in
 `nats_url` — the test's own tools (fixtures, clients that play an operator).
 A test that proves least privilege issues a principal (`nats_credentials.issue`,
 then `nats_server.reload()`/`wait_credential`) and connects with its seed.
+
+Every test that needs one of these servers, or lives under a top-level
+`tests/` folder that starts the platform (`INTEGRATION_DIRS`), is marked
+`integration`; the others are the unit tests `make unit` runs
+(`-m "not integration and not browser"`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,21 @@ from webos_common.provision import provision
 from webos_common.security.credentials import CredentialStore
 
 TEST_USER = "webos-test"
+SERVERS = frozenset({"mongo_server", "nats_server", "s3_server"})
+INTEGRATION_DIRS = ("tests/e2e/", "tests/operate/", "tests/integration/")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: needs a started MongoDB, NATS or S3, or the platform "
+                                       "(set by webos_common.testing; `make unit` leaves these out)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = config.rootpath
+    for item in items:
+        where = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
+        if SERVERS.intersection(getattr(item, "fixturenames", ())) or where.startswith(INTEGRATION_DIRS):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")

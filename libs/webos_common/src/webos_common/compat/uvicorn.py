@@ -1,15 +1,14 @@
-"""The HTTP server protocol `python -m webos_gateway` runs: uvicorn's
-httptools protocol whose small writes in one event-loop iteration leave in
-one send.
+"""uvicorn: its httptools protocol (`uvicorn.protocols.http.httptools_impl`, internal) whose small
+writes in one event-loop iteration leave in one send; passed through uvicorn's public `http=` option.
 
 uvicorn writes a response's status line and headers when the app sends
 `http.response.start` and its body on `http.response.body`: two `send`
 system calls for every small answer (on loopback the sender's call also
-runs the receiver's TCP path). The proxy sends both messages back to back,
-so holding a small write until the next one, or at most until the end of
-the loop iteration, makes one system call of the two without delaying any
-byte past the iteration that produced it. Large writes (streamed bodies)
-go out at once.
+runs the receiver's TCP path). The gateway's proxy sends both messages back
+to back, so holding a small write until the next one, or at most until the
+end of the loop iteration, makes one system call of the two without delaying
+any byte past the iteration that produced it. Large writes (streamed bodies)
+go out at once. Needed for `bench/gateway.py`'s goal: see `bench/README.md`.
 """
 
 from __future__ import annotations
@@ -17,7 +16,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from loguru import logger
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from webos_common.compat import release_is
+
+TESTED = "0.54"  # the uvicorn release whose httptools protocol this subclasses
 
 COALESCE_MAX = 16 * 1024  # a response head, a small body or an event: held for the next write
 
@@ -76,8 +80,21 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class GatewayHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a `CoalescingTransport` (`uvicorn.run(http=GatewayHttpProtocol)`)."""
+class CoalescingHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol on a `CoalescingTransport` (`uvicorn.run(http=http_protocol())`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+
+def applies() -> bool:
+    """The tested release, whose protocol still takes its transport in `connection_made` alone."""
+    return release_is("uvicorn", TESTED) and "connection_made" in HttpToolsProtocol.__dict__
+
+
+def http_protocol() -> type[HttpToolsProtocol] | str:
+    """What to pass as uvicorn's `http=`: the coalescing protocol, or on another uvicorn release its own."""
+    if applies():
+        return CoalescingHttpProtocol
+    logger.warning("uvicorn is not {}: its own httptools protocol is used (see webos_common.compat.uvicorn)", TESTED)
+    return "httptools"
