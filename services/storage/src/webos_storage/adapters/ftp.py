@@ -214,9 +214,9 @@ class FtpDataSource:
                         sent += sum(map(len, group))
                         async with asyncio.timeout(IO_TIMEOUT):
                             await stream.writer.drain()
-                stored = int((await client.stat(tmp)).get("size", -1))
-                if stored != sent:  # a data connection cut short is not a file
-                    raise SourceDown(f"the server stored {stored} of {sent} bytes")
+                info = dict(await client.stat(tmp))  # a rename keeps size and time: the answer's metadata
+                if int(info.get("size", -1)) != sent:  # a data connection cut short is not a file
+                    raise SourceDown(f"the server stored {info.get('size')} of {sent} bytes")
                 try:
                     await client.rename(tmp, full)
                 except aioftp.StatusCodeError:  # servers that refuse to rename onto a file
@@ -226,7 +226,7 @@ class FtpDataSource:
                 with contextlib.suppress(Exception):
                     await client.remove_file(tmp)
                 raise
-        return await self.get_stat(path)
+        return self._meta(path, info)
 
     async def delete(self, path: str) -> None:
         if not path:

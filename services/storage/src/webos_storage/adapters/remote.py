@@ -39,13 +39,13 @@ async def batches(chunks: ByteStream, size: int = CHUNK) -> AsyncIterator[list[b
         yield group
 
 
-async def write_behind(chunks: ByteStream, write: Callable[[list[bytes]], object]) -> None:
+async def write_behind(chunks: ByteStream, write: Callable[[list[bytes]], object], *, size: int = CHUNK) -> None:
     """`write` (blocking) each group of the body in a worker thread while the next group is
     received and hashed: the disk or the server takes one MiB while the HTTP side brings the
-    next, at most one group in flight (memory stays bounded)."""
+    next, at most one group of `size` bytes in flight (memory stays bounded)."""
     writing: asyncio.Future[object] | None = None
     try:
-        async for group in batches(chunks):
+        async for group in batches(chunks, size):
             if writing is not None:
                 await writing
             writing = asyncio.ensure_future(asyncio.to_thread(write, group))

@@ -38,6 +38,7 @@ from webos_storage.adapters.remote import (
 )
 
 T = TypeVar("T")
+WRITE_GROUP = 4 * CHUNK  # bytes per SMB write: each is a round trip through smbprotocol's thread (Samba takes 8 MiB)
 logging.getLogger("smbprotocol").setLevel(logging.WARNING)  # one INFO line per SMB message otherwise
 logging.getLogger("smbclient").setLevel(logging.WARNING)
 
@@ -195,7 +196,7 @@ class SmbDataSource:
         handle = await self._run(smbclient.open_file, self._unc_full(tmp), mode="wb", buffering=0)
         try:
             try:
-                await write_behind(chunks, lambda group: _write_all(handle, b"".join(group)))
+                await write_behind(chunks, lambda group: _write_all(handle, b"".join(group)), size=WRITE_GROUP)
             finally:
                 await asyncio.to_thread(handle.close)
             await self._run(smbclient.replace, self._unc_full(tmp), self._unc(path))
