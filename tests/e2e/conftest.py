@@ -51,6 +51,20 @@ class Platform:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
 
+    def create_task(self, token: str, title: str, **extra: Any) -> dict[str, Any]:
+        """A task made through the gateway as the token's holder (201 or the test fails)."""
+        with self.api(token) as client:
+            made = client.post("/api/tasks/tasks", json={"title": title, **extra})
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    def get_ok(self, token: str, path: str) -> Any:
+        """`path`'s JSON through the gateway (200 or the test fails)."""
+        with self.api(token) as client:
+            answer = client.get(path)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
     @staticmethod
     def until(check: Any, timeout: float = 10.0) -> Any:
         """Poll `check` until it returns something truthy or `timeout` passes; its last answer."""

@@ -14,20 +14,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _task(platform: Any, token: str, title: str, **extra: Any) -> dict[str, Any]:
-    with platform.api(token) as client:
-        made = client.post("/api/tasks/tasks", json={"title": title, **extra})
-    assert made.status_code == 201, made.text
-    return dict(made.json())
-
-
-def _get(platform: Any, token: str, path: str) -> Any:
-    with platform.api(token) as client:
-        answer = client.get(path)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 def _on_record_page(shell: Any, task: dict[str, Any]) -> None:
     shell.page.wait_for_url(re.compile(rf"/m/tasks/tasks/{task['id']}$"))
     expect(shell.page.get_by_test_id("record-title")).to_have_text(task["title"])
@@ -35,14 +21,14 @@ def _on_record_page(shell: Any, task: dict[str, Any]) -> None:
 
 def test_the_palette_opens_a_record_and_an_edit_grows_its_history(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    task = _task(platform, admin_token, f"record {uuid.uuid4().hex[:6]}")
+    task = platform.create_task(admin_token, f"record {uuid.uuid4().hex[:6]}")
     admin.open("/")
     admin.palette(task["title"])
     admin.page.get_by_test_id("palette-item").filter(has_text=task["title"]).click()
     _on_record_page(admin, task)
     history = admin.page.get_by_test_id("history-entry")
     expect(history).to_have_count(1)
-    me = _get(platform, admin_token, "/api/auth/me")
+    me = platform.get_ok(admin_token, "/api/auth/me")
     expect(history.first).to_contain_text(f"{me.get('display_name') or me['username']} created it")
     expect(admin.page.locator('[data-field="title"] input, input[data-field="title"]')).to_have_attribute(
         "readonly", re.compile(".*"))  # view mode
@@ -51,13 +37,13 @@ def test_the_palette_opens_a_record_and_an_edit_grows_its_history(
     admin.page.get_by_test_id("record-save").click()
     expect(history).to_have_count(2)  # the event log has the change: who, when, before → after
     expect(history.first).to_contain_text(f"Title: {task['title']} → {task['title']} v2")
-    assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"{task['title']} v2"
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"{task['title']} v2"
     admin.shot("record-page")
 
 
 def test_a_stale_save_on_the_record_page_opens_the_conflict_dialog(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    task = _task(platform, admin_token, f"stale {uuid.uuid4().hex[:6]}")
+    task = platform.create_task(admin_token, f"stale {uuid.uuid4().hex[:6]}")
     admin.open(f"/m/tasks/tasks/{task['id']}")
     admin.page.get_by_test_id("record-edit").click()
     with platform.api(admin_token) as client:  # someone else saves first
@@ -66,16 +52,16 @@ def test_a_stale_save_on_the_record_page_opens_the_conflict_dialog(
     admin.page.get_by_test_id("record-save").click()
     dialog = admin.page.get_by_test_id("conflict-dialog")
     expect(dialog.get_by_test_id("conflict-who")).to_contain_text("changed this record")
-    assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == "theirs"
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == "theirs"
     dialog.get_by_test_id("conflict-overwrite").click()
-    title = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
+    title = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
     assert platform.until(lambda: title() == "mine"), title()
 
 
 def test_a_grid_row_opens_its_record_and_trash_and_restore_work_there(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    task = _task(platform, admin_token, f"row {tag}")
+    task = platform.create_task(admin_token, f"row {tag}")
     admin.open(f"/m/tasks?q=row%20{tag}")
     admin.page.locator(".ag-row", has_text=f"row {tag}").get_by_test_id("row-open").click()
     _on_record_page(admin, task)
@@ -87,12 +73,12 @@ def test_a_grid_row_opens_its_record_and_trash_and_restore_work_there(
     admin.page.get_by_test_id("record-restore").click()
     admin.page.get_by_test_id("record-edit").wait_for()
     expect(admin.page.get_by_test_id("history-entry").first).to_contain_text("restored it from the trash")
-    assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["deleted_at"] is None
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["deleted_at"] is None
 
 
 def test_a_board_card_opens_its_record_and_the_modules_panel_moves_it(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    task = _task(platform, admin_token, f"card {uuid.uuid4().hex[:6]}")
+    task = platform.create_task(admin_token, f"card {uuid.uuid4().hex[:6]}")
     admin.open("/m/tasks/board")
     board = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
     board.locator('[data-testid="kanban-card"]', has_text=task["title"]).click(timeout=45_000)
@@ -101,18 +87,18 @@ def test_a_board_card_opens_its_record_and_the_modules_panel_moves_it(
     expect(panel.get_by_test_id("task-status")).to_have_text("Status: To do", timeout=45_000)
     panel.locator('[data-testid="task-move"][data-to="done"]').click()
     expect(panel.get_by_test_id("task-status")).to_have_text("Status: Done", timeout=45_000)
-    assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"] == "done"
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["status"] == "done"
 
 
 def test_a_notification_follows_its_link_to_the_record(
         shell: Any, platform: Any, admin_token: str, member: tuple[str, str], tasks_api: str) -> None:
     member_token = platform.login(*member)
-    me = _get(platform, member_token, "/api/auth/me")
-    task = _task(platform, admin_token, f"assigned {uuid.uuid4().hex[:6]}")
+    me = platform.get_ok(member_token, "/api/auth/me")
+    task = platform.create_task(admin_token, f"assigned {uuid.uuid4().hex[:6]}")
     with platform.api(admin_token) as client:  # the tasks module notifies a new assignee
         assert client.put(f"/api/tasks/tasks/{task['id']}/assignees",
                           json={"assignees": [me["id"]]}).status_code == 200
-    notes = lambda: _get(platform, member_token, "/api/events/notifications")["items"]  # noqa: E731
+    notes = lambda: platform.get_ok(member_token, "/api/events/notifications")["items"]  # noqa: E731
     assert platform.until(lambda: any(n.get("message") == task["title"] for n in notes()), timeout=20), notes()
     shell.sign_in(*member, "/notifications")
     shell.page.get_by_test_id("notification-link").filter(has_text="assigned a task to you").first.click()

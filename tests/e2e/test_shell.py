@@ -16,20 +16,6 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _task(platform: Any, token: str, title: str, **extra: Any) -> dict[str, Any]:
-    with platform.api(token) as client:
-        made = client.post("/api/tasks/tasks", json={"title": title, **extra})
-    assert made.status_code == 201, made.text
-    return dict(made.json())
-
-
-def _get(platform: Any, token: str, path: str) -> Any:
-    with platform.api(token) as client:
-        answer = client.get(path)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
 
 def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_token: str) -> None:
     shell.goto("/m/tasks?status=todo")
@@ -46,7 +32,7 @@ def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_
         shell.page.get_by_test_id("user-menu").click()
         shell.page.get_by_text("Light / dark").click()
         shell.page.locator("body.body--dark" if theme == "dark" else "body.body--light").wait_for()
-        assert _get(platform, admin_token, "/api/settings/me/shell")["values"]["theme"] == theme
+        assert platform.get_ok(admin_token, "/api/settings/me/shell")["values"]["theme"] == theme
         if theme == "dark":
             shell.shot("dashboard-dark")
     shell.goto("/logout")
@@ -58,7 +44,7 @@ def test_sign_in_returns_to_the_page_asked_for(shell: Any, platform: Any, admin_
 
 def test_ctrl_k_finds_my_open_tasks(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     title = f"palette {uuid.uuid4().hex[:6]}"
-    _task(platform, admin_token, title)
+    platform.create_task(admin_token, title)
     admin.open("/")
     admin.palette("my open")
     expect(admin.page.get_by_test_id("palette-item").first).to_contain_text("My open tasks")
@@ -90,7 +76,7 @@ def test_create_a_task_through_the_autoform(admin: Any, platform: Any, admin_tok
     admin.shot("autoform-422")
     admin.page.locator('[data-field="title"]').fill(title)
     # the attachment (`format: fs-urn`) is picked from the person's files
-    home = _get(platform, admin_token, "/api/storage/sources")["home"].rstrip("/")
+    home = platform.get_ok(admin_token, "/api/storage/sources")["home"].rstrip("/")
     urn = f"{home}/brief-{title.split()[-1]}.txt"
     with platform.api(admin_token) as client:
         assert client.put("/api/storage/files/content", params={"urn": urn}, content=b"brief").status_code == 201
@@ -102,20 +88,20 @@ def test_create_a_task_through_the_autoform(admin: Any, platform: Any, admin_tok
     dialog.get_by_test_id("create-submit").click()
     dialog.wait_for(state="hidden")
     admin.page.locator(".ag-row", has_text=title).wait_for()
-    found = _get(platform, admin_token, f"/api/tasks/tasks?q={title}")["items"]
+    found = platform.get_ok(admin_token, f"/api/tasks/tasks?q={title}")["items"]
     assert [(t["title"], t["attachment"]) for t in found] == [(title, urn)]
 
 
 def test_edit_a_task_in_the_grid(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    task = _task(platform, admin_token, f"edit {tag}")
+    task = platform.create_task(admin_token, f"edit {tag}")
     admin.open(f"/m/tasks?q=edit%20{tag}")
     cell = admin.page.locator(".ag-row", has_text=f"edit {tag}").locator('[col-id="title"]')
     cell.dblclick()
     editor = admin.page.locator(".ag-cell-inline-editing input")
     editor.fill(f"edited {tag}")
     editor.press("Enter")
-    title = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
+    title = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
     assert platform.until(lambda: title() == f"edited {tag}"), title()
     admin.shot("grid-edit")
 
@@ -123,13 +109,13 @@ def test_edit_a_task_in_the_grid(admin: Any, platform: Any, admin_token: str, ta
 def test_two_pages_save_one_task_and_the_second_sees_the_conflict(
         admin: Any, second_admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    task = _task(platform, admin_token, f"race {tag}")
+    task = platform.create_task(admin_token, f"race {tag}")
     cells = []
     for shell in (admin, second_admin):
         shell.open(f"/m/tasks?q=race%20{tag}")
         cells.append(shell.page.locator(".ag-row", has_text=f"race {tag}").locator('[col-id="title"]'))
         cells[-1].wait_for()
-    title = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
+    title = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731
     for shell, cell, text in ((admin, cells[0], f"first {tag}"), (second_admin, cells[1], f"second {tag}")):
         cell.dblclick()
         editor = shell.page.locator(".ag-cell-inline-editing input")
@@ -150,7 +136,7 @@ def test_two_pages_save_one_task_and_the_second_sees_the_conflict(
 
 def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    tasks = [_task(platform, admin_token, f"bulk {tag} {n}") for n in range(3)]
+    tasks = [platform.create_task(admin_token, f"bulk {tag} {n}") for n in range(3)]
     admin.open(f"/m/tasks?q=bulk%20{tag}")
     rows = admin.page.locator(".ag-center-cols-container .ag-row")
     platform.until(lambda: rows.count() == 3)
@@ -167,13 +153,13 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
     admin.shot("bulk-preview")
     dialog.get_by_test_id("bulk-apply").click()
     dialog.wait_for(state="hidden")
-    states = lambda: {_get(platform, admin_token, f"/api/tasks/tasks/{t['id']}")["status"] for t in tasks}  # noqa: E731
+    states = lambda: {platform.get_ok(admin_token, f"/api/tasks/tasks/{t['id']}")["status"] for t in tasks}  # noqa: E731
     assert platform.until(lambda: states() == {"done"}), states()
 
 
 def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    task = _task(platform, admin_token, f"board {tag}")
+    task = platform.create_task(admin_token, f"board {tag}")
     admin.open("/m/tasks/board")
     # the tasks module's own component (webos_tasks/shell.py), rendered by its host in the shell's frame
     board = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
@@ -184,7 +170,7 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     frame = admin.page.locator('[data-testid="module-frame"][data-view="board"]').element_handle().content_frame()
     frame.wait_for_function("() => window.did_handshake === true")
     card.drag_to(board.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
-    status = lambda: _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
+    status = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
     assert platform.until(lambda: status() == "in_progress"), status()
     board.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
     admin.shot("kanban")
@@ -192,10 +178,10 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
     added.fill(f"quick {tag}")
     added.press("Enter")  # created through the module's component, with the person's token
     board.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
-    mine = _get(platform, admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
+    mine = platform.get_ok(admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
     assert [item["label"] for item in mine] == [f"quick {tag}"]
     # the module's sidebar piece (a `slot="sidebar"` component), on every page
-    stats = _get(platform, admin_token, "/api/tasks/tasks/stats")
+    stats = platform.get_ok(admin_token, "/api/tasks/tasks/stats")
     admin.open("/")
     sidebar = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="open_count"]')
     counter = sidebar.get_by_test_id("tasks-open-count")
@@ -205,7 +191,7 @@ def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, t
 
 
 def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_token: str) -> None:
-    me = _get(platform, admin_token, "/api/auth/me")
+    me = platform.get_ok(admin_token, "/api/auth/me")
     admin.open("/")
     admin.page.wait_for_timeout(500)  # the page's live listener is registered
     title = f"Hello {uuid.uuid4().hex[:6]}"
@@ -278,7 +264,7 @@ def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -
     from webos_common.bus.wire import MSG_ID
     from webos_common.envelope import EventEnvelope
 
-    me = _get(platform, admin_token, "/api/auth/me")
+    me = platform.get_ok(admin_token, "/api/auth/me")
     worker, bus_token = _task_reporter(platform, admin_token)
     task_id = uuid.uuid4().hex
     admin.open("/")
@@ -377,7 +363,7 @@ def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
 
 def test_trash_restore_and_csv_export(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    task = _task(platform, admin_token, f"trash {tag}")
+    task = platform.create_task(admin_token, f"trash {tag}")
     admin.open(f"/m/tasks?q=trash%20{tag}")
     grid = admin.page.get_by_test_id("explorer-grid")
     admin.page.get_by_test_id("explorer-export").click()
@@ -393,7 +379,7 @@ def test_trash_restore_and_csv_export(admin: Any, platform: Any, admin_token: st
     grid.locator(".ag-row", has_text=f"trash {tag}").locator("input[type=checkbox]").check()
     admin.page.get_by_test_id("explorer-delete").filter(has_text="Restore").click()
     grid.locator(".ag-row", has_text=f"trash {tag}").wait_for(state="detached")
-    assert _get(platform, admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"trash {tag}"
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == f"trash {tag}"
 
 
 def test_brand_from_the_shell_settings(admin: Any, platform: Any, admin_token: str) -> None:
@@ -422,8 +408,8 @@ def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin
                                                 tasks_api: str) -> None:
     """The tasks module's `AdminPage` is a tab of the admin panel; `/admin/m/tasks`
     shows its admin API (`GET /api/tasks/admin/stats`) as a key/value table."""
-    _task(platform, admin_token, f"admin stats {uuid.uuid4().hex[:6]}")
-    stats = _get(platform, admin_token, "/api/tasks/admin/stats")
+    platform.create_task(admin_token, f"admin stats {uuid.uuid4().hex[:6]}")
+    stats = platform.get_ok(admin_token, "/api/tasks/admin/stats")
     admin.open("/admin")
     admin.page.get_by_test_id("admin-tabs").get_by_text("Tasks overview").click()
     admin.page.wait_for_url(re.compile(r"/admin/m/tasks$"))
