@@ -194,5 +194,6 @@ def test_replicas_starting_together_make_one_signing_key(webos_env: dict[str, st
     replicas = [subprocess.Popen([sys.executable, "-c", REPLICA, webos_env["WEBOS_MONGO_URL"],
                                   webos_env["WEBOS_MONGO_DB"], str(at)]) for _ in range(4)]
     assert [p.wait(timeout=60) for p in replicas] == [0, 0, 0, 0]
-    keys = MongoClient(webos_env["WEBOS_MONGO_URL"])[webos_env["WEBOS_MONGO_DB"]]["auth_signing_keys"]
-    assert [k["generation"] for k in keys.find()] == [1]
+    with MongoClient(webos_env["WEBOS_MONGO_URL"]) as client:
+        made = [k["generation"] for k in client[webos_env["WEBOS_MONGO_DB"]]["auth_signing_keys"].find()]
+    assert made == [1]
