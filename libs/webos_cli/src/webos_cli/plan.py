@@ -14,7 +14,6 @@ base+26, +27, +28. The whole range is base … base+89.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -163,9 +162,6 @@ class StackPlan:
             "WEBOS_NATS_CA_FILE": str(self.tls_dir / "ca.pem"),  # TLS on every NATS connection
             "WEBOS_S3_ENDPOINT_URL": f"http://127.0.0.1:{self.s3_port}",
             "WEBOS_PUBLIC_URL": f"http://127.0.0.1:{self.base_port}",
-            # Everything starts at once on one machine: on a busy one NATS (which waits for the
-            # modules' declarations) may take longer than a service's default 20 s to answer.
-            "WEBOS_STARTUP_DEADLINE": os.environ.get("WEBOS_STARTUP_DEADLINE", "60"),
         }
         for name, (_, offset) in SERVICES.items():
             key = "SHELL" if name == "shell-ui" else name.upper()

@@ -209,7 +209,10 @@ def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProce
     status.parent.mkdir(parents=True, exist_ok=True)
     status.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "webos_cli.supervise", str(status), "--", *component.argv]
-    proc = ManagedProcess(component.name, argv, log_path=log_path, env=component.env)
+    # Everything starts at once on one machine: on a busy one NATS (which waits for the modules'
+    # declarations) may take longer than a service's default 20 s to answer. Deployments keep 20 s.
+    env = {"WEBOS_STARTUP_DEADLINE": os.environ.get("WEBOS_STARTUP_DEADLINE", "60"), **component.env}
+    proc = ManagedProcess(component.name, argv, log_path=log_path, env=env)
     pid = proc.start()
     return Record(component.name, component.kind, pid, component.port, str(proc.log_path), argv[0]), proc
 
