@@ -5,6 +5,7 @@ small helpers for the shell's browser tests. Screenshots go to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -91,8 +92,9 @@ class Platform:
         return str(response.json()["access_token"])
 
 
-@pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+@contextlib.contextmanager
+def _stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A whole platform of its own (`webos up`), taken down after."""
     if not Path(CHROMIUM).exists():
         missing = f"{CHROMIUM} is missing: apt-get install chromium (make test installs it)"
         if os.environ.get("CI"):  # CI installs every tool: missing is a failure there
@@ -116,6 +118,20 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield Platform(f"http://127.0.0.1:{base}", state, base)
     finally:
         subprocess.run([*WEBOS, "down", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    with _stack(tmp_path_factory) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def own_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform for one test module whose load (thousands of records and events) would
+    slow the shared one for every test after it."""
+    with _stack(tmp_path_factory) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

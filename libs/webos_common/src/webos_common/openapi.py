@@ -36,6 +36,9 @@ ERROR_STATUSES = {
     "422": "Invalid input (the field is named in details)", "503": "A dependency is unavailable",
 }
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
+PROTOCOL_ERRORS = "x-protocol-errors"
+"""An operation's statuses whose body a protocol defines (RFC 6749 §5.2 for OAuth), declared on
+the operation itself: kept, not replaced with WebOS's `Error`."""
 
 
 def rewrite_refs(node: Any, rewrite: Callable[[str], str | None]) -> Any:
@@ -68,6 +71,8 @@ def conform(doc: dict[str, Any]) -> dict[str, Any]:
                 seen.add(op_id)
             responses = op.setdefault("responses", {})
             for status, description in ERROR_STATUSES.items():
+                if status in op.get(PROTOCOL_ERRORS, ()):  # a protocol's own error body (OAuth)
+                    continue
                 responses[status] = {"description": responses.get(status, {}).get("description", description),
                                      "content": {"application/json": {"schema": dict(ref)}}}
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})

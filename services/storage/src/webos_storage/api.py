@@ -127,7 +127,8 @@ async def upload_multipart(request: Request, user: CurrentUser, urn: Urn) -> dic
     return {"items": stored}
 
 
-@router.api_route("/files/content", methods=["GET", "HEAD"], response_model=None)
+@router.get("/files/content", response_model=None)
+@router.head("/files/content", response_model=None)  # one route per method: one operationId each
 async def download(request: Request, user: CurrentUser, urn: Urn, download: bool = False) -> Response:
     target, meta, entry = await storage(request).service.stat_for_read(user, urn)
     return _send(request, target, meta, entry, download=download)
@@ -206,7 +207,8 @@ async def share(request: Request, user: CurrentUser, body: ShareIn) -> dict[str,
     return {**result, "path": f"/shares/{result['token']}"}
 
 
-@shares_router.api_route("/shares/{token}", methods=["GET", "HEAD"], response_model=None)
+@shares_router.get("/shares/{token}", response_model=None)
+@shares_router.head("/shares/{token}", response_model=None)
 async def shared(request: Request, token: str, download: bool = False) -> Response:
     c = storage(request)
     target = await c.service.shared_target(token)

@@ -18,11 +18,19 @@ from webos_auth.oauth.models import SCOPES, Person, epoch
 from webos_auth.oauth.server import Answer, Call, OAuthServer, WebRequest, read_call
 from webos_common.errors import BadRequest, NotFound
 from webos_common.identity import User
+from webos_common.openapi import PROTOCOL_ERRORS
 from webos_common.security.revocation import Revocation
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])
+_OAUTH_ERROR = {"content": {"application/json": {"schema": {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}}}}}}
+# RFC 6749 §5.2 / RFC 6750 §3: the protocol's own error body on 400 and 401
+OAUTH_ERRORS = {PROTOCOL_ERRORS: ["400", "401"], "responses": {
+    "400": {"description": "The request is refused (`error` names why)", **_OAUTH_ERROR},
+    "401": {"description": "The client or token is not accepted", **_OAUTH_ERROR}}}
 FORM = {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
-    "schema": {"type": "object", "additionalProperties": {"type": "string"}}}}}}
+    "schema": {"type": "object", "additionalProperties": {"type": "string"}}}}}, **OAUTH_ERRORS}
 
 
 def _server(c: Container) -> OAuthServer:
@@ -137,7 +145,8 @@ async def revoke(request: Request, c: Auth) -> Response:
     return respond(await server.run(lambda: server.create_endpoint_response("revocation", call)))
 
 
-@router.api_route("/userinfo", methods=["GET", "POST"], summary="OpenID Connect userinfo (the app's token)")
+@router.get("/userinfo", summary="OpenID Connect userinfo (the app's token)", openapi_extra=OAUTH_ERRORS)
+@router.post("/userinfo", summary="OpenID Connect userinfo (the app's token)", openapi_extra=OAUTH_ERRORS)
 async def userinfo(request: Request, c: Auth) -> Response:
     server, call = _server(c), await _call(request, c)
     return respond(await server.run(lambda: userinfo_answer(server, WebRequest(call))))
