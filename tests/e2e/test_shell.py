@@ -157,37 +157,45 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
     assert platform.until(lambda: states() == {"done"}), states()
 
 
-def test_drag_a_card_on_the_board(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+BOARD_PASSWORD = "board-pass-1234"
+
+
+def test_drag_a_card_on_the_board(shell: Any, platform: Any, tasks_api: str) -> None:
+    # a person of their own: an admin's board holds every test's tasks, and a "To do" column
+    # taller than the screen cannot be dragged from
+    name, _ = platform.sign_up(BOARD_PASSWORD)
+    token = platform.login(name, BOARD_PASSWORD)
+    shell.sign_in(name, BOARD_PASSWORD, "/")
     tag = uuid.uuid4().hex[:6]
-    task = platform.create_task(admin_token, f"board {tag}")
-    admin.open("/m/tasks/board")
+    task = platform.create_task(token, f"board {tag}")
+    shell.open("/m/tasks/board")
     # the tasks module's own component (webos_tasks/shell.py), rendered by its host in the shell's frame
-    board = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
+    board = shell.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
     board.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for(timeout=45_000)
     card = board.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
     # NiceGUI holds events back until its socket's handshake and then sends each one when its own
     # 10 ms poll fires, so a drag made earlier can deliver `drop` before `dragstart`: drag once it is live
-    frame = admin.page.locator('[data-testid="module-frame"][data-view="board"]').element_handle().content_frame()
+    frame = shell.page.locator('[data-testid="module-frame"][data-view="board"]').element_handle().content_frame()
     frame.wait_for_function("() => window.did_handshake === true")
     card.drag_to(board.locator('[data-testid="kanban-column"][data-column="in_progress"]'))
-    status = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
+    status = lambda: platform.get_ok(token, f"/api/tasks/tasks/{task['id']}")["status"]  # noqa: E731
     assert platform.until(lambda: status() == "in_progress"), status()
     board.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
-    admin.shot("kanban")
+    shell.shot("kanban")
     added = board.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
     added.fill(f"quick {tag}")
     added.press("Enter")  # created through the module's component, with the person's token
     board.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
-    mine = platform.get_ok(admin_token, f"/api/tasks/search?q=quick%20{tag}")["items"]
+    mine = platform.get_ok(token, f"/api/tasks/search?q=quick%20{tag}")["items"]
     assert [item["label"] for item in mine] == [f"quick {tag}"]
     # the module's sidebar piece (a `slot="sidebar"` component), on every page
-    stats = platform.get_ok(admin_token, "/api/tasks/tasks/stats")
-    admin.open("/")
-    sidebar = admin.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="open_count"]')
+    stats = platform.get_ok(token, "/api/tasks/tasks/stats")
+    shell.open("/")
+    sidebar = shell.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="open_count"]')
     counter = sidebar.get_by_test_id("tasks-open-count")
     expect(counter).to_contain_text(f"{stats['todo'] + stats['in_progress']} open task")
     counter.click()  # navigates the whole shell, not the frame
-    admin.page.wait_for_url(re.compile(r"/m/tasks\?status=todo$"))
+    shell.page.wait_for_url(re.compile(r"/m/tasks\?status=todo$"))
 
 
 def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_token: str) -> None:
