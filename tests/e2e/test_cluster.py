@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
-from webos_cli.plan import CLUSTER_SPAN, MODULE_OFFSET, REPLICA_STRIDE, SERVICES
+from webos_cli.chaos import Faults
+from webos_cli.plan import CLUSTER_SPAN, MODULE_OFFSET, REPLICA_STRIDE, SERVICES, StackPlan
 from webos_common.infra.process import free_port_range, pid_alive
 
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
@@ -48,9 +48,7 @@ class Cluster:
         return httpx.Client(base_url=f"http://127.0.0.1:{self.base}", headers=headers, timeout=10)
 
     def child_pid(self, name: str) -> int:
-        """The process a supervisor runs for `name` (the service itself, not its supervisor)."""
-        status = json.loads((self.state / "supervisor" / f"{name.replace(':', '-')}.json").read_text())
-        return int(status["child_pid"])
+        return Faults(StackPlan.recorded(self.state, self.base)).child_pid(name)
 
 
 @pytest.fixture(scope="module")
@@ -160,23 +158,9 @@ def test_serves_through_the_balancer_while_a_replica_and_a_module_host_die(clust
     assert _outage(load.writes) <= WRITE_OUTAGE, load.refusals
 
 
-def _primary_port(cluster: Cluster) -> int:
-    ports = ",".join(f"127.0.0.1:{cluster.records[f'mongodb.{k}']['port']}" for k in (1, 2, 3))
-    client: MongoClient[dict[str, object]] = MongoClient(f"mongodb://{ports}/?replicaSet=rs0",
-                                                         serverSelectionTimeoutMS=10000)
-    try:
-        client.admin.command("ping")
-        primary = client.primary
-        assert primary is not None
-        return int(primary[1])
-    finally:
-        client.close()
-
-
 def test_writes_come_back_after_the_mongodb_primary_dies(cluster: Cluster) -> None:
     token = _login(cluster)
-    port = _primary_port(cluster)
-    primary = next(name for name, rec in cluster.records.items() if name.startswith("mongodb.") and rec["port"] == port)
+    primary = Faults(StackPlan.recorded(cluster.state, cluster.base)).mongo_primary()
     with cluster.api(token) as client:
         made = client.post("/api/tasks/tasks", json={"title": "before the election"})
         assert made.status_code == 201, made.text
@@ -205,7 +189,6 @@ def test_a_fault_round_loses_nothing_acknowledged(cluster: Cluster) -> None:
     the MongoDB primary (both started again); then every acknowledged write is stored with its
     value, its event is in the stream and the log once and in order, and nobody saw a 500."""
     from webos_cli.chaos import run_round
-    from webos_cli.plan import StackPlan
 
     report = run_round(StackPlan.recorded(cluster.state, cluster.base), short=True, settle=6.0)
     print(f"chaos round: {report.line()}")

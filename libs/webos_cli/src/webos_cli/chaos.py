@@ -40,6 +40,7 @@ from pymongo import MongoClient
 
 from webos_cli import infra, stack
 from webos_cli.plan import StackPlan
+from webos_cli.supervise import read_status
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import topic_filter
 
@@ -256,8 +257,8 @@ class Faults:
         return stack.load_state(self.plan)
 
     def child_pid(self, name: str) -> int:
-        status = json.loads(stack.supervisor_file(self.plan, name).read_text())
-        return int(status["child_pid"])
+        """The process a supervisor runs for `name` (the service itself, not its supervisor)."""
+        return int(read_status(stack.supervisor_file(self.plan, name))["child_pid"])
 
     def kill_replica(self, *names: str) -> None:
         """kill -9 of the processes themselves: their supervisors start them again."""
