@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,8 +180,11 @@ def playwright_session() -> Iterator[Any]:
     keep it to one test module so async tests elsewhere get their own loop."""
     import asyncio
 
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # What the page shows after a write travels through the bus and the event log; on a loaded
+    # machine (CI on 2 cores) that can take longer than Playwright's 5 s default.
+    expect.set_options(timeout=12_000)
     with sync_playwright() as pw:
         yield pw
     asyncio.set_event_loop(asyncio.new_event_loop())
@@ -239,12 +242,15 @@ def second_admin(browser: Any, platform: Platform, admin_state: Any, request: py
         yield Shell(page, platform)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
-    report = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps the call's report for `_page` (a screenshot of a failed test's page). A new-style
+    wrapper: an exception inside (a timeout while reporting) passes through as itself."""
+    report = yield
     if report.when == "call":
         item.rep_call = report  # type: ignore[attr-defined]
+    return report
 
 
 class Shell:

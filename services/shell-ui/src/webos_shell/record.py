@@ -62,16 +62,28 @@ class RecordPage:
         self.record, self.trashed = dict(last["payload"]), True
         return True
 
-    async def logged(self, known: int, within: float = 5.0) -> list[dict[str, Any]]:
-        """The history once it holds more than `known` events (the log is written from the bus,
-        a moment after the write), or as it is after `within` seconds."""
+    async def logged(self, known: int | None, within: float = 10.0) -> list[dict[str, Any]]:
+        """The history once it holds more than `known` events, or (`known` None) the event of the
+        version shown; or as it is after `within` seconds. The log is written from the bus, a
+        moment after the write: a page opened right after a create must not stay empty."""
         events = await self.history()
         for _ in range(int(within / 0.25)):
-            if len(events) > known:
+            if self._caught_up(events, known):
                 break
             await asyncio.sleep(0.25)
             events = await self.history()
         return events
+
+    def _caught_up(self, events: list[dict[str, Any]], known: int | None) -> bool:
+        if known is not None:
+            return len(events) > known
+        if self.trashed:  # the record itself came from the log
+            return True
+        version = self.record.get("version")
+        if not isinstance(version, int):
+            return bool(events)
+        logged = [(e.get("payload") or {}).get("version") for e in events if isinstance(e.get("payload"), dict)]
+        return any(isinstance(v, int) and v >= version for v in logged)
 
     async def history(self) -> list[dict[str, Any]]:
         try:
@@ -101,7 +113,10 @@ class RecordPage:
                     a11y.heading("History")
                     self.trail = ui.column().classes("w-full gap-2")
         self.view()
-        await self.draw_history()
+        events = await self.history()
+        await self._draw_trail(events)
+        if not self._caught_up(events, None):  # opened right after the write: the page now, its entry soon
+            ui.timer(0.25, self.draw_history, once=True)
 
     def _buttons(self, editing: bool) -> None:
         self.actions.clear()
@@ -138,8 +153,10 @@ class RecordPage:
                     await components.render(view, self.ref, self.user, {"id": self.rid}, manifest)
 
     async def draw_history(self, known: int | None = None) -> None:
-        """The audit trail; after a write (`known`: the entries shown before it) once it has the write."""
-        events = await (self.history() if known is None else self.logged(known))
+        """The audit trail once it has the last write (`known`: the entries shown before it)."""
+        await self._draw_trail(await self.logged(known))
+
+    async def _draw_trail(self, events: list[dict[str, Any]]) -> None:
         found = record_history.entries(events)
         self.shown = len(found)
         names = await pickers.display_names(sorted({e.who for e in found if e.who}))
