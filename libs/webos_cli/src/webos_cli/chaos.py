@@ -205,8 +205,9 @@ class Load:
 
     def __exit__(self, *_: object) -> None:
         self.stop.set()
+        deadline = time.monotonic() + 30  # a write in flight has a 10 s timeout; a sign-in, 30 s
         for thread in self.threads:
-            thread.join(timeout=60)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _send(self, client: httpx.Client, key: str, op: str, value: str, method: str, path: str,
               headers: dict[str, str]) -> Write:
@@ -356,8 +357,9 @@ async def _stream(target: Any, wanted: set[str]) -> list[Event]:
         js = nc.jetstream()
         sub = await js.subscribe(topic_filter("task:*"), stream=BusSettings().stream, ordered_consumer=True,
                                  deliver_policy=DeliverPolicy.ALL)
+        give_up = time.monotonic() + 60  # a stream that never goes quiet is reported, not waited on
         try:
-            while True:
+            while time.monotonic() < give_up:
                 try:
                     msg = await sub.next_msg(timeout=3)
                 except TimeoutError:
@@ -366,6 +368,7 @@ async def _stream(target: Any, wanted: set[str]) -> list[Event]:
                 topic = (msg.headers or {}).get("ce-type", "")
                 if isinstance(data, dict) and str(data.get("id")) in wanted:
                     found.append(Event(str(data["id"]), topic, int(data.get("version") or 0)))
+            return found
         finally:
             await sub.unsubscribe()
 
@@ -379,7 +382,8 @@ def login(base_url: str, password: str) -> Callable[[], str]:
     def token() -> str:
         with lock:
             if time.monotonic() > held["until"]:
-                for _ in range(60):
+                give_up = time.monotonic() + 30
+                while time.monotonic() < give_up:
                     try:
                         answer = httpx.post(f"{base_url}/api/auth/login", json={"login": "admin", "password": password},
                                             timeout=10)
@@ -396,22 +400,26 @@ def login(base_url: str, password: str) -> Callable[[], str]:
     return token
 
 
-def run_round(plan: StackPlan, *, short: bool, settle: float = 10.0, password: str | None = None,
-              say: Callable[[str], None] = print) -> Report:
+def run_round(plan: StackPlan, *, short: bool, settle: float = 10.0, quiet: float = 60.0,
+              password: str | None = None, say: Callable[[str], None] = print) -> Report:
     """Load, every fault in turn (each followed by `settle` seconds of load), quiet, check."""
     base_url = f"http://127.0.0.1:{plan.base_port}"
     token = login(base_url, password or os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
     faults = Faults(plan)
     run = uuid.uuid4().hex[:8]
+    started = time.monotonic()
     with Load(base_url, token, run=run) as load:
         time.sleep(settle)
         for name, act in faults.plan_of_faults(short=short):
-            say(f"fault: {name}")
+            say(f"{time.monotonic() - started:6.1f}s fault: {name}")
             load.fault = name
             act()
             time.sleep(settle)
             load.fault = None
-    return settle_and_check(plan, run, load)
+        say(f"{time.monotonic() - started:6.1f}s load stops")
+    report = settle_and_check(plan, run, load, quiet=quiet)
+    say(f"{time.monotonic() - started:6.1f}s checked")
+    return report
 
 
 def settle_and_check(plan: StackPlan, run: str, load: Load, *, quiet: float = 60.0) -> Report:
