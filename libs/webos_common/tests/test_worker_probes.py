@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
 
 from webos_common.infra import NatsServer
 from webos_common.infra.process import free_port
-from webos_common.provision import provision
 from webos_common.tasks.health import WorkerHealth
+from webos_common.testing.bus import provision_now
 
 
 def _until(check, what: str, proc: subprocess.Popen[bytes], log: Path, within: float = 60.0):
@@ -38,15 +37,7 @@ def _until(check, what: str, proc: subprocess.Popen[bytes], log: Path, within: f
 def own_nats(tmp_path):
     server = NatsServer(tmp_path / "nats", log_path=tmp_path / "nats.log", die_with_parent=True)
     server.start()
-
-    async def provisioned() -> None:
-        client = await nats.connect(server.url)
-        try:
-            await provision(client.jetstream())
-        finally:
-            await client.close()
-
-    asyncio.run(provisioned())
+    provision_now(server.url)
     yield server
     server.stop()
 

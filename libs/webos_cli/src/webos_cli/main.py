@@ -3,9 +3,11 @@ restore, modules, events."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -233,6 +235,16 @@ def creds_list(state_dir: Path = StateDir, base_port: int = BasePort, directory:
         typer.echo(f"{p.name:<20} {p.kind:<9} {p.public_key[:12]}…   {declares}{seed}")
 
 
+@contextlib.contextmanager
+def _refused(command: str) -> Iterator[None]:
+    """A refused credential change: its reason on stderr, exit code 2."""
+    try:
+        yield
+    except (CredentialError, creds.DeclarationError) as exc:
+        typer.echo(f"webos creds {command}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @creds_app.command("issue")
 def creds_issue(name: str = typer.Argument(..., help="The principal: a kernel service, a module or <name>-worker."),
                 kind: str = typer.Option("module", help="module | service | worker | operator"),
@@ -241,7 +253,7 @@ def creds_issue(name: str = typer.Argument(..., help="The principal: a kernel se
                 state_dir: Path = StateDir, base_port: int = BasePort, directory: Path = CredentialsDir) -> None:
     """A credential for a new module, service or worker (kept if it exists; declarations refreshed)."""
     store, plan = _store(state_dir, base_port, directory)
-    try:
+    with _refused("issue"):
         if kind == "operator":
             seed = store.issue(name, "operator")
         else:
@@ -249,9 +261,6 @@ def creds_issue(name: str = typer.Argument(..., help="The principal: a kernel se
                 raise CredentialError(f"kind must be module, service, worker or operator, not {kind!r}")
             declared = creds.module_declaration(name, python=python) if kind == "module" else None
             seed = creds.issue_component(store, creds.principal_component(name, kind), declared)
-    except (CredentialError, creds.DeclarationError) as exc:
-        typer.echo(f"webos creds issue: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"{name}: seed file {seed} (mode 0600); give the process WEBOS_CREDENTIAL_FILE={seed} "
                f"WEBOS_PRINCIPAL={name}")
     _applied(plan, store)
@@ -262,11 +271,8 @@ def creds_rotate(name: str, state_dir: Path = StateDir, base_port: int = BasePor
                  directory: Path = CredentialsDir) -> None:
     """A new key for NAME; the old one stops working once NATS reloads. Restart the process after."""
     store, plan = _store(state_dir, base_port, directory)
-    try:
+    with _refused("rotate"):
         seed = store.rotate(name)
-    except CredentialError as exc:
-        typer.echo(f"webos creds rotate: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"{name}: new key in {seed}")
     _applied(plan, store)
 
@@ -276,11 +282,8 @@ def creds_revoke(name: str, state_dir: Path = StateDir, base_port: int = BasePor
                  directory: Path = CredentialsDir) -> None:
     """NAME can no longer connect to NATS nor get service tokens from auth."""
     store, plan = _store(state_dir, base_port, directory)
-    try:
+    with _refused("revoke"):
         store.revoke(name)
-    except CredentialError as exc:
-        typer.echo(f"webos creds revoke: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"{name}: revoked")
     _applied(plan, store)
 

@@ -22,6 +22,7 @@ from webos_gateway.settings import GatewaySettings
 from webos_gateway.telemetry import AccessLog, GatewayMetrics
 from webos_gateway.upstream import DROP_REQUEST
 
+_READ = frozenset({b"authorization", b"cookie", b"content-length", b"origin", b"sec-fetch-site"})
 _WS_DROP = frozenset({b"sec-websocket-key", b"sec-websocket-version", b"sec-websocket-extensions",
                       b"sec-websocket-protocol"})
 
@@ -76,32 +77,20 @@ class Gateway:
 
     def inspect(self, scope: dict[str, Any]) -> RequestInfo:
         forward: list[tuple[bytes, bytes]] = []
-        auth = cookie = traceparent = rid = length = encoding = host = origin = fetch_site = None
+        seen: dict[bytes, bytes] = {}  # the headers the edge reads (a dropped one, or one in _READ)
         websocket = scope["type"] == "websocket"
         for name, value in scope["headers"]:
             if name in DROP_REQUEST:
-                if name == b"traceparent":
-                    traceparent = value
-                elif name == b"x-request-id":
-                    rid = value
-                elif name == b"transfer-encoding":
-                    encoding = value
-                elif name == b"host":
-                    host = value
+                seen[name] = value
                 continue
             if websocket and name in _WS_DROP:
                 continue
-            if name == b"authorization":
-                auth = value
-            elif name == b"cookie":
-                cookie = value
-            elif name == b"content-length":
-                length = value
-            elif name == b"origin":
-                origin = value
-            elif name == b"sec-fetch-site":
-                fetch_site = value
+            if name in _READ:
+                seen[name] = value
             forward.append((name, value))
+        traceparent, rid, host = seen.get(b"traceparent"), seen.get(b"x-request-id"), seen.get(b"host")
+        auth, cookie, length = seen.get(b"authorization"), seen.get(b"cookie"), seen.get(b"content-length")
+        origin, fetch_site, encoding = seen.get(b"origin"), seen.get(b"sec-fetch-site"), seen.get(b"transfer-encoding")
         trace, span, request_id = context.begin(  # with the edge's server span, when spans are exported
             traceparent.decode("latin-1") if traceparent else None, rid.decode("latin-1") if rid else None,
             tracing.recorded_span_ids())

@@ -21,28 +21,19 @@ from webos_common.bus.topics import DLQ_PREFIX, EVENTS_PREFIX
 
 
 def events_stream_config(cfg: BusSettings) -> StreamConfig:
-    return StreamConfig(
-        name=cfg.stream,
-        subjects=[f"{EVENTS_PREFIX}.>"],
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType(cfg.storage),
-        num_replicas=cfg.replicas,
-        max_age=cfg.max_age,
-        duplicate_window=cfg.duplicate_window,
-        discard=DiscardPolicy.OLD,
-    )
+    return _kept_stream(cfg, cfg.stream, EVENTS_PREFIX, cfg.max_age)
 
 
 def dlq_stream_config(cfg: BusSettings) -> StreamConfig:
-    return StreamConfig(
-        name=cfg.dlq_stream,
-        subjects=[f"{DLQ_PREFIX}.>"],
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType(cfg.storage),
-        num_replicas=cfg.replicas,
-        max_age=cfg.dlq_max_age,
-        duplicate_window=cfg.duplicate_window,
-    )
+    return _kept_stream(cfg, cfg.dlq_stream, DLQ_PREFIX, cfg.dlq_max_age)
+
+
+def _kept_stream(cfg: BusSettings, name: str, prefix: str, max_age: float) -> StreamConfig:
+    """A stream that keeps messages for `max_age` (LIMITS, the oldest dropped when full),
+    deduplicated and replicated as `cfg` says."""
+    return StreamConfig(name=name, subjects=[f"{prefix}.>"], retention=RetentionPolicy.LIMITS,
+                        storage=StorageType(cfg.storage), num_replicas=cfg.replicas, max_age=max_age,
+                        duplicate_window=cfg.duplicate_window, discard=DiscardPolicy.OLD)
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
-from webos_common.infra.process import ManagedProcess, free_port, wait_port
+from webos_common.infra.process import LocalServer, wait_port
 
 REPLICA_SET = "rs0"
 # a set of several members elects a new primary after 3 s without one (MongoDB's default is
@@ -27,15 +27,15 @@ def mongod_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "bin" / "mongod"
 
 
-class MongoServer:
+class MongoServer(LocalServer):
+    name = "mongodb"
+
     def __init__(self, data_dir: Path, *, port: int | None = None, log_path: Path | None = None,
                  die_with_parent: bool = False, members: tuple[int, ...] = ()) -> None:
-        self.die_with_parent = die_with_parent
         self.members = members  # every member's port (this one's included) when a set of several
         self.data_dir = Path(data_dir)
-        self.port = port or free_port()
-        self.log_path = log_path or self.data_dir.parent / "mongod.log"
-        self.process: ManagedProcess | None = None
+        super().__init__(port=port, log_path=log_path or self.data_dir.parent / "mongod.log",
+                         die_with_parent=die_with_parent)
 
     @property
     def url(self) -> str:
@@ -56,10 +56,7 @@ class MongoServer:
 
     def start(self, timeout: float = 30.0) -> int:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = ManagedProcess("mongodb", self.argv(), log_path=self.log_path,
-                                      die_with_parent=self.die_with_parent)
-        pid = self.process.start()
-        wait_port(self.port, timeout=timeout, proc=self.process.proc)
+        pid = self.launch(timeout)
         if not self.members:
             self.ensure_replica_set(timeout)
         elif self.port == self.members[0]:
@@ -100,7 +97,3 @@ class MongoServer:
             raise TimeoutError(f"mongod on {self.port} did not become primary in {timeout:.0f}s")
         finally:
             client.close()
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()

@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from webos_common.infra.process import ManagedProcess, free_port, wait_port
+from webos_common.infra.process import LocalServer
 from webos_common.security.tls import ServerTls
 
 
@@ -59,19 +59,19 @@ class NatsCluster:
         return f"server_name: {json.dumps(self.server_name)}\ncluster: {json.dumps(block)}\n"
 
 
-class NatsServer:
+class NatsServer(LocalServer):
+    name = "nats"
+
     def __init__(self, store_dir: Path, *, port: int | None = None, log_path: Path | None = None,
                  die_with_parent: bool = False, auth_dir: Path | None = None, tls: ServerTls | None = None,
                  cluster: NatsCluster | None = None, sync_interval: str | None = None) -> None:
-        self.die_with_parent = die_with_parent
         self.cluster = cluster  # with auth_dir: a node of a cluster
         self.sync_interval = sync_interval
         self.auth_dir = Path(auth_dir) if auth_dir else None
         self.tls = tls  # with auth_dir: every client connection is TLS with this certificate
         self.store_dir = Path(store_dir)
-        self.port = port or free_port()
-        self.log_path = log_path or self.store_dir.parent / "nats.log"
-        self.process: ManagedProcess | None = None
+        super().__init__(port=port, log_path=log_path or self.store_dir.parent / "nats.log",
+                         die_with_parent=die_with_parent)
 
     @property
     def url(self) -> str:
@@ -114,12 +114,4 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         if self.auth_dir is not None:
             self.write_config()
-        self.process = ManagedProcess("nats", self.argv(), log_path=self.log_path,
-                                      die_with_parent=self.die_with_parent)
-        pid = self.process.start()
-        wait_port(self.port, timeout=timeout, proc=self.process.proc)
-        return pid
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
+        return self.launch(timeout)

@@ -183,3 +183,31 @@ class ManagedProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class LocalServer:
+    """A server on a loopback port that this machine runs (mongod, nats-server, moto): a
+    subclass says how (`argv`) and what comes before or after; `launch` starts it and returns
+    once it listens, `stop` ends it."""
+
+    name = "server"
+
+    def __init__(self, *, port: int | None, log_path: Path, die_with_parent: bool) -> None:
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.die_with_parent = die_with_parent
+        self.process: ManagedProcess | None = None
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def launch(self, timeout: float) -> int:
+        self.process = ManagedProcess(self.name, self.argv(), log_path=self.log_path,
+                                      die_with_parent=self.die_with_parent)
+        pid = self.process.start()
+        wait_port(self.port, timeout=timeout, proc=self.process.proc)
+        return pid
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()

@@ -37,3 +37,17 @@ async def dead_letters(nc: NATS, consumer_prefix: str, *, stream: str = BusSetti
         pass
     await sub.unsubscribe()
     return found
+
+
+def provision_now(url: str) -> None:
+    """Every stream and bucket of the platform on the NATS server at `url` (a test's own)."""
+    from webos_common.provision import provision
+
+    async def provisioned() -> None:
+        client = await nats.connect(url)
+        try:
+            await provision(client.jetstream())
+        finally:
+            await client.close()
+
+    asyncio.run(provisioned())

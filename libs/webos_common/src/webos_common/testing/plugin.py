@@ -32,8 +32,8 @@ from nats.aio.client import Client as NATS
 
 from webos_common.infra import MongoServer, NatsServer, S3Server
 from webos_common.messaging import connect_options
-from webos_common.provision import provision
 from webos_common.security.credentials import CredentialStore
+from webos_common.testing.bus import provision_now
 
 TEST_USER = "webos-test"
 SERVERS = frozenset({"mongo_server", "nats_server", "s3_server"})
@@ -84,15 +84,7 @@ def nats_server(infra_dir: Path, nats_credentials: CredentialStore, nats_passwor
     server = NatsServer(infra_dir / "nats", log_path=infra_dir / "nats.log", die_with_parent=True,
                         auth_dir=nats_credentials.directory)
     server.start()
-
-    async def provisioned() -> None:
-        client = await nats.connect(_authed(server.url, nats_password))
-        try:
-            await provision(client.jetstream())
-        finally:
-            await client.close()
-
-    asyncio.run(provisioned())
+    provision_now(_authed(server.url, nats_password))
     yield server
     server.stop()
 
