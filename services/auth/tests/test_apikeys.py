@@ -131,5 +131,3 @@ async def test_another_service_accepts_keys_and_tokens_over_http(webos_env: dict
     assert by_token.status_code == 200
     assert by_narrow_key.status_code == 403
     assert by_bad_key.status_code == 401
-
-

@@ -3,7 +3,7 @@ outbox adapter is exercised by every mail-reading test through /dev/mail)."""
 
 from __future__ import annotations
 
-from webos_auth.mail import Mail, SmtpMailer
+from webos_auth.adapters.mail import Mail, SmtpMailer
 from webos_common.testing.smtp import SmtpSink
 
 

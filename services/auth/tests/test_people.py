@@ -16,8 +16,8 @@ import pytest
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
 
+from webos_auth.adapters.mongo.users import Users
 from webos_auth.testing import admin_headers, bearer, declare, login, mail_to, register, user_headers
-from webos_auth.users import Users
 from webos_common.errors import Conflict, NotFound
 from webos_common.manifest import ModuleManifest, PermissionSpec
 from webos_common.module_registry import ModuleRegistry
@@ -212,7 +212,6 @@ async def test_a_person_asks_for_access_and_every_admin_is_notified(client: http
     body = notes[0].get("data") or notes[0].get("payload") or notes[0]
     assert body["type"] == "access_request" and person["username"] in body["title"]
     assert (await client.post("/me/access-request", json={})).status_code == 401
-
 
 
 async def test_an_admin_approves_one_access_request_with_a_role_and_denies_another(

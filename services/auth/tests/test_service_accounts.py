@@ -193,4 +193,3 @@ async def test_an_unreachable_auth_is_unavailable(accounts: Accounts) -> None:
     with pytest.raises(Unavailable):
         await tasks.token("storage")
     await tasks.aclose()
-

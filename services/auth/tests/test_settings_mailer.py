@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from webos_auth.mail import Mail, SettingsMailer, SmtpSection
+from webos_auth.adapters.mail import Mail, SettingsMailer, SmtpSection
 from webos_common.testing.smtp import SmtpSink
 
 

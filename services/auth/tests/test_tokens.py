@@ -171,7 +171,7 @@ async def test_a_key_another_replica_made_is_published_within_a_second(webos_env
 REPLICA = """
 import asyncio, sys, time
 from pymongo import AsyncMongoClient
-from webos_auth.container import build
+from webos_auth.bootstrap import build
 from webos_auth.testing import auth_settings
 
 async def main():

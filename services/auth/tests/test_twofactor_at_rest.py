@@ -85,7 +85,7 @@ async def test_a_signing_key_sealed_by_an_earlier_version_is_resealed(client: ht
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from webos_auth.keys import _legacy_fernet, _public_jwk
+    from webos_auth.adapters.mongo.keys import _legacy_fernet, _public_jwk
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -1,22 +1,20 @@
 """Auth's events on the platform bus (`resources.bus`, JetStream), with
-registered payload schemas so consumers get validated data:
+registered payload schemas so consumers get validated data (published by
+`adapters.bus.Events`):
 
 * `user:created`, `user:updated` — `UserEvent` (no secrets, no hash)
 * `user:deleted` — `UserRef`
 * `user:logged_in` — `UserLoggedIn` (method: password or sso)
-
-A failure to publish is logged and never fails the request."""
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from loguru import logger
 from pydantic import BaseModel
 
 from webos_common.bus import register_event
-from webos_common.security.revocation import Revocation, publish_revocation
 
 USER_CREATED = "user:created"
 USER_UPDATED = "user:updated"
@@ -49,34 +47,3 @@ register_event(USER_CREATED, UserEvent)
 register_event(USER_UPDATED, UserEvent)
 register_event(USER_DELETED, UserRef)
 register_event(USER_LOGGED_IN, UserLoggedIn)
-
-
-class Events:
-    def __init__(self, resources: Any) -> None:
-        self.resources = resources
-
-    async def revoke(self, revocation: Revocation) -> None:
-        """Tell every verifier (this process's at once, the others over NATS) to drop
-        and refuse what `revocation` names. The stored state is already revoked: a lost
-        broadcast only means the old rule (the token ends at its expiry)."""
-        verifier = getattr(self.resources, "verifier", None)
-        if verifier is not None and hasattr(verifier, "revoke"):
-            verifier.revoke(revocation)
-        nc = getattr(self.resources, "nats", None)
-        if nc is None:
-            return
-        try:
-            await publish_revocation(nc, revocation)
-        except Exception:  # noqa: BLE001 - see above
-            logger.exception("could not broadcast a token revocation")
-
-    async def emit(self, topic: str, payload: dict[str, Any]) -> None:
-        bus = getattr(self.resources, "bus", None)
-        if bus is None:
-            logger.debug("no bus; {} not published", topic)
-            return
-        payload = {k: v for k, v in payload.items() if k != "sso" and v is not None}
-        try:
-            await bus.emit(topic, payload)
-        except Exception:  # noqa: BLE001 - an event lost is logged, the request still succeeds
-            logger.exception("could not publish {}", topic)

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from webos_auth import service
-from webos_auth.access_requests import public
+from webos_auth.adapters.mongo.access_requests import public
 from webos_auth.api.deps import Auth
+from webos_auth.api.schemas import AccessGrant, UserUpdate
 from webos_auth.api.users import Reader, Writer, update_user
-from webos_auth.schemas import AccessGrant, UserUpdate
+from webos_auth.services import accounts
 from webos_common.errors import Conflict
 
 router = APIRouter(prefix="/access-requests", tags=["users"])
@@ -37,10 +37,10 @@ async def approve(request_id: str, body: AccessGrant, c: Auth, caller: Writer) -
             if attempt == _MERGE_ATTEMPTS - 1:
                 raise
     granted = sorted(set(body.roles))
-    return public(await service.answer_access_request(c, request, approved=True, roles=granted, by=caller))
+    return public(await accounts.answer_access_request(c, request, approved=True, roles=granted, by=caller))
 
 
 @router.post("/{request_id}/deny")
 async def deny(request_id: str, c: Auth, caller: Writer) -> dict[str, Any]:
     request = await c.access_requests.get_pending(request_id)
-    return public(await service.answer_access_request(c, request, approved=False, roles=[], by=caller))
+    return public(await accounts.answer_access_request(c, request, approved=False, roles=[], by=caller))

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from webos_auth.container import Container
-from webos_auth.tokens import TokenPair
+from webos_auth.bootstrap import Container
+from webos_auth.domain.tokens import TokenPair
 from webos_common.errors import Forbidden
 from webos_common.identity import User
 from webos_common.security import CurrentUser

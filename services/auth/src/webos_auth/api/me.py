@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from webos_auth import apikeys, service
+from webos_auth.adapters.mongo import apikeys
 from webos_auth.api.deps import Auth, SessionUser
+from webos_auth.api.schemas import AccessRequest, ApiKeyCreate, MeUpdate, OtpIn, PasswordChange, PasswordConfirm
+from webos_auth.domain.users import public
 from webos_auth.events import USER_UPDATED
-from webos_auth.schemas import AccessRequest, ApiKeyCreate, MeUpdate, OtpIn, PasswordChange, PasswordConfirm
-from webos_auth.users import public
+from webos_auth.services import accounts
 from webos_common.errors import BadRequest
 from webos_common.security import CurrentUser
 from webos_common.security.revocation import Revocation
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/me", tags=["me"])
 async def me(user: CurrentUser, c: Auth) -> dict[str, Any]:
     doc = await c.users.get(user.id)
     return {**public(doc), "permissions": list(user.permissions), "via_api_key": bool(user.extra.get("api_key")),
-            "otp_setup_required": await service.otp_setup_required(c, doc)}
+            "otp_setup_required": await accounts.otp_setup_required(c, doc)}
 
 
 @router.post("/2fa/setup")
@@ -72,7 +73,7 @@ async def update_me(body: MeUpdate, user: SessionUser, c: Auth) -> dict[str, Any
 
 @router.post("/password")
 async def change_password(body: PasswordChange, user: SessionUser, c: Auth) -> dict[str, str]:
-    await service.change_password(c, user.id, current=body.current_password, new=body.new_password)
+    await accounts.change_password(c, user.id, current=body.current_password, new=body.new_password)
     return {"status": "password_changed"}
 
 
@@ -83,7 +84,7 @@ async def list_keys(user: CurrentUser, c: Auth) -> list[dict[str, Any]]:
 
 @router.post("/api-keys", status_code=201)
 async def create_key(body: ApiKeyCreate, user: SessionUser, c: Auth) -> dict[str, Any]:
-    granted = await service.permissions_of(c, await c.users.get(user.id))
+    granted = await accounts.permissions_of(c, await c.users.get(user.id))
     if "superadmin" in user.roles or "admin" in user.roles:
         granted = ["*"]
     key, doc = await c.apikeys.create(user.id, granted, name=body.name, permissions=body.permissions,
@@ -102,5 +103,5 @@ async def revoke_key(key_id: str, user: CurrentUser, c: Auth) -> dict[str, Any]:
 async def request_access(body: AccessRequest, user: SessionUser, c: Auth) -> dict[str, Any]:
     """Ask the administrators for access: each is notified, with a link to the person's page."""
     await c.roles.check_known(body.permissions)
-    told = await service.request_access(c, user.id, message=body.message, permissions=body.permissions)
+    told = await accounts.request_access(c, user.id, message=body.message, permissions=body.permissions)
     return {"status": "requested", "notified": told}

@@ -1,6 +1,6 @@
 """The OpenID Provider's protocol endpoints (`/oauth/...`, public at the gateway: each checks its
 own credential): authorize, the consent the shell asks for, token, userinfo, introspection,
-revocation, end-session. The work is authlib's (`webos_auth.oauth`); this is the FastAPI side."""
+revocation, end-session. The work is authlib's (`webos_auth.adapters.oauth`); this is the FastAPI side."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from webos_auth.adapters.oauth.endpoints import userinfo as userinfo_answer
+from webos_auth.adapters.oauth.models import SCOPES, Person, epoch
+from webos_auth.adapters.oauth.server import Answer, Call, OAuthServer, WebRequest, read_call
 from webos_auth.api.deps import Auth, SessionUser, clear_session_cookies
-from webos_auth.container import Container
-from webos_auth.oauth.endpoints import userinfo as userinfo_answer
-from webos_auth.oauth.models import SCOPES, Person, epoch
-from webos_auth.oauth.server import Answer, Call, OAuthServer, WebRequest, read_call
+from webos_auth.bootstrap import Container
 from webos_common.errors import BadRequest, NotFound
 from webos_common.identity import User
 from webos_common.openapi import PROTOCOL_ERRORS

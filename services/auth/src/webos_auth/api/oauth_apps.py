@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, status
 from pydantic import AnyUrl, Field, StringConstraints, field_validator
 
+from webos_auth.adapters.oauth.models import SCOPES
 from webos_auth.api.deps import Auth, SessionUser
-from webos_auth.oauth.models import SCOPES
-from webos_auth.schemas import Body
+from webos_auth.api.schemas import Body
 from webos_common.errors import NotFound
 from webos_common.identity import User
 from webos_common.security import require_permission

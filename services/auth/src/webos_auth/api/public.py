@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from webos_auth import service
+from webos_auth.adapters.oauth.models import SCOPES
 from webos_auth.api.deps import Auth
-from webos_auth.oauth.models import SCOPES
-from webos_auth.schemas import IntrospectIn
+from webos_auth.api.schemas import IntrospectIn
+from webos_auth.services import accounts
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
 from webos_common.security import CurrentUser, require_permission
@@ -47,7 +47,7 @@ async def openid_configuration(c: Auth) -> dict[str, Any]:
 @router.post("/introspect", tags=["discovery"])
 async def introspect(body: IntrospectIn, c: Auth) -> dict[str, Any]:
     """Anyone holding a key may ask what it grants (the key is the credential)."""
-    return await service.introspect(c, body.token)
+    return await accounts.introspect(c, body.token)
 
 
 @router.post("/keys/rotate", tags=["keys"])

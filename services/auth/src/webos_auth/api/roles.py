@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from webos_auth.api.deps import Auth
-from webos_auth.apikeys import covered
-from webos_auth.schemas import PermissionsDeclare, RoleCreate, RoleUpdate
+from webos_auth.api.schemas import PermissionsDeclare, RoleCreate, RoleUpdate
+from webos_auth.domain.permissions import covered
 from webos_common.errors import Forbidden
 from webos_common.identity import User
 from webos_common.security import CurrentUser, require_permission

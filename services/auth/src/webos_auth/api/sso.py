@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
-from webos_auth import sso_accounts
+from webos_auth.adapters.oidc import OidcClient
 from webos_auth.api.deps import Auth, set_session_cookies
-from webos_auth.sso import OidcClient
+from webos_auth.services import sso
 
 router = APIRouter(prefix="/sso", tags=["sso"])
 
@@ -43,7 +43,7 @@ async def login(request: Request, c: Auth, next: Annotated[str, Query(max_length
 async def callback(request: Request, c: Auth, code: Annotated[str, Query(max_length=2000)],
                    state: Annotated[str, Query(max_length=200)]) -> RedirectResponse:
     claims, next_path = await _oidc(request, c).finish(code, state)
-    _, pair = await sso_accounts.sso_sign_in(c, claims)
+    _, pair = await sso.sso_sign_in(c, claims)
     response = RedirectResponse(next_path, status_code=302)
     set_session_cookies(response, pair, secure=c.settings.cookie_secure or request.url.scheme == "https")
     return response

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 
-from webos_auth import grants
 from webos_auth.api.deps import Auth
+from webos_auth.services import grants
 from webos_common.errors import ValidationFailed
 from webos_common.security.service_auth import TOKEN_EXCHANGE
 

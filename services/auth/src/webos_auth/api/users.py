@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from webos_auth import service
 from webos_auth.api.deps import Auth
+from webos_auth.api.schemas import InviteIn, UserCreate, UserUpdate
+from webos_auth.domain.permissions import PRIVILEGED_ROLES
+from webos_auth.domain.users import public
 from webos_auth.events import USER_CREATED, USER_DELETED, USER_UPDATED
-from webos_auth.roles import PRIVILEGED_ROLES
-from webos_auth.schemas import InviteIn, UserCreate, UserUpdate
-from webos_auth.users import public
+from webos_auth.services import accounts
 from webos_common.errors import Forbidden, ValidationFailed
 from webos_common.identity import User
 from webos_common.paging import Skip
@@ -85,7 +85,7 @@ async def create_user(body: UserCreate, c: Auth, caller: Writer) -> dict[str, An
 @router.post("/invite", status_code=202)
 async def invite(body: InviteIn, c: Auth, caller: Writer) -> dict[str, str]:
     await _check_roles(c, body.roles, caller)
-    await service.invite(c, email=body.email, roles=body.roles)
+    await accounts.invite(c, email=body.email, roles=body.roles)
     await c.audit.record(caller, "user.invited", f"email:{body.email.lower()}", after=sorted(set(body.roles)))
     return {"status": "invited"}
 
@@ -164,5 +164,5 @@ async def send_password_reset(user_id: str, c: Auth, caller: Writer) -> dict[str
     """Mail the person a link to choose a new password (the admin never learns it)."""
     target = await c.users.get(user_id)
     _guard_target(target, caller)
-    await service.forgot_password(c, target["email"])
+    await accounts.forgot_password(c, target["email"])
     return {"status": "reset_sent"}

@@ -13,8 +13,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode, UserInfo
 from joserfc.jwk import RSAKey
 
-from webos_auth.oauth.models import Client, Code, Person, Token
-from webos_auth.oauth.server import OAuthServer, WebRequest
+from webos_auth.adapters.oauth.models import Client, Code, Person, Token
+from webos_auth.adapters.oauth.server import OAuthServer, WebRequest
 
 ID_TOKEN_TTL = 3600
 PUBLIC_OR_SECRET = ["client_secret_basic", "client_secret_post", "none"]

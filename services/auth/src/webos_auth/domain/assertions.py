@@ -1,30 +1,18 @@
-"""Service accounts: the principals of `principals.json` (public keys only)
-as OAuth clients, and the proof each one gives of who it is — a client
-assertion (RFC 7523) signed with its nkey seed.
-
-The registry is re-read when the file's mtime changes (one `stat` per
-token request), so adding, rotating or removing a principal takes effect
-without restarting auth. The assertion's `jti` is recorded in MongoDB
-(`auth_assertion_jtis`, unique `_id`, TTL on the expiry), so a captured
-assertion cannot be replayed at this or any other auth replica."""
+"""The proof a service account gives of who it is: a client assertion (RFC 7523) signed
+with its nkey seed, checked against its registered public key (looked up through `PrincipalLookup`). Each
+`jti` is spent once: `adapters.mongo.assertions`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeGuard
-
-from loguru import logger
-from pymongo.errors import DuplicateKeyError
+from typing import Any, Protocol, TypeGuard
 
 from webos_common.errors import Unauthorized
-from webos_common.security.principals import CredentialError, Principal, PrincipalRegistry, verify
+from webos_common.security.principals import Principal, verify
 from webos_common.security.service_auth import ASSERTION_AUDIENCE
 
 MAX_ASSERTION_LIFETIME = 300  # seconds from iat to exp
@@ -35,35 +23,8 @@ def invalid_client(message: str) -> Unauthorized:
     return Unauthorized(message, code="invalid_client")
 
 
-class PrincipalDirectory:
-    """`principals.json`, re-read when its mtime (or size) changes."""
-
-    def __init__(self, path: str | Path | None) -> None:
-        self.path = Path(path) if path else None
-        self._stamp: tuple[int, int] | None = None
-        self._registry = PrincipalRegistry()
-
-    def get(self, name: str) -> Principal | None:
-        return self._current().principals.get(name)
-
-    def _current(self) -> PrincipalRegistry:
-        if self.path is None:
-            return self._registry
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            self._stamp, self._registry = None, PrincipalRegistry()
-            return self._registry
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp != self._stamp:
-            try:
-                self._registry = PrincipalRegistry.load(self.path)
-            except CredentialError as exc:  # keep the last good registry; a half-written file is retried
-                logger.warning("auth: {}", exc)
-                return self._registry
-            self._stamp = stamp
-            logger.info("auth: {} principals from {}", len(self._registry.principals), self.path)
-        return self._registry
+class PrincipalLookup(Protocol):
+    def get(self, name: str) -> Principal | None: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +51,7 @@ def _b64decode(part: str) -> bytes:
         raise invalid_client("The client assertion is not a JWT") from exc
 
 
-def check_assertion(assertion: str, directory: PrincipalDirectory, *, now: float | None = None) -> Assertion:
+def check_assertion(assertion: str, directory: PrincipalLookup, *, now: float | None = None) -> Assertion:
     """Who signed `assertion`, once every check passed; `invalid_client` (401) otherwise."""
     parts = assertion.split(".")
     if len(parts) != 3:
@@ -122,21 +83,3 @@ def check_assertion(assertion: str, directory: PrincipalDirectory, *, now: float
 
 def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-class AssertionLedger:
-    """Every assertion `jti` seen, until the assertion could no longer be used anyway."""
-
-    def __init__(self, collection: Any) -> None:
-        self.collection = collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
-    async def spend(self, assertion: Assertion) -> None:
-        until = datetime.fromtimestamp(assertion.exp + LEEWAY, UTC)
-        try:
-            await self.collection.insert_one({"_id": assertion.jti, "principal": assertion.principal.name,
-                                              "expires_at": until})
-        except DuplicateKeyError as exc:
-            raise invalid_client("The client assertion was already used (jti replayed)") from exc

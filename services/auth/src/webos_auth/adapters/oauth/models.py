@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from webos_auth.oauth.store import secret_matches
+from webos_auth.adapters.oauth.store import secret_matches
 
 SCOPES = {"openid": "Know who you are (your WebOS account id)",
           "profile": "See your user name and display name",

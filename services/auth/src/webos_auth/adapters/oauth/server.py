@@ -18,9 +18,9 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from webos_auth.keys import KeyStore
-from webos_auth.oauth.models import SCOPES, Client, Person
-from webos_auth.oauth.store import OAuthStore
+from webos_auth.adapters.mongo.keys import KeyStore
+from webos_auth.adapters.oauth.models import SCOPES, Client, Person
+from webos_auth.adapters.oauth.store import OAuthStore
 
 T = TypeVar("T")
 ACCESS_TTL = 3600  # an app's access token: for userinfo (WebOS's own APIs do not accept it)

@@ -9,22 +9,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webos_auth.tokens import digest
+from webos_auth.domain.permissions import covered
+from webos_auth.domain.tokens import digest
 from webos_common.errors import Forbidden, NotFound
-from webos_common.identity import permission_matches
 from webos_common.security import API_KEY_PREFIX
-
-
-def covered(wanted: str, granted: list[str]) -> bool:
-    """Is `wanted` (maybe itself a wildcard) within what `granted` allows?"""
-    for g in granted:
-        if g == "*" or g == wanted:
-            return True
-        if g.endswith(".*") and wanted != "*" and wanted.startswith(g[:-1]):
-            return True
-        if not wanted.endswith("*") and permission_matches(g, wanted):
-            return True
-    return False
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:

@@ -111,15 +111,3 @@ class OidcClient:
         except JOSEError as exc:
             raise Unauthorized(f"Invalid ID token: {exc}") from exc
         return claims
-
-
-def claimed_roles(claims: dict[str, Any], claim: str) -> list[str]:
-    """Roles from a (possibly dotted, e.g. `realm_access.roles`) claim: a list or a space-separated string."""
-    value: Any = claims
-    for part in claim.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, str):
-        return value.split()
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return []

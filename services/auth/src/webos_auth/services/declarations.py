@@ -11,8 +11,8 @@ import json
 
 from loguru import logger
 
-from webos_auth.audit import Audit
-from webos_auth.roles import Roles
+from webos_auth.adapters.mongo.audit import Audit
+from webos_auth.adapters.mongo.roles import Roles
 from webos_common.manifest import ModuleManifest, PermissionSpec, owns
 from webos_common.module_registry import ModuleRegistry
 from webos_common.registry_view import RegistryView

@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webos_auth.tokens import digest
+from webos_auth.domain.tokens import digest
 from webos_common.errors import BadRequest
 
 

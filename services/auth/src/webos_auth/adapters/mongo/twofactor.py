@@ -11,46 +11,16 @@ clear before encryption existed, and re-seals those under an older key after a r
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
 
-from webos_auth.users import Users
+from webos_auth.adapters.mongo.users import Users
+from webos_auth.domain.twofactor import ISSUER, enabled, new_recovery_codes, recovery_digest, step_of
 from webos_common.errors import BadRequest, Conflict, Forbidden
 from webos_common.security.keyring import Keyring, is_ciphertext
-
-ISSUER = "WebOS"
-RECOVERY_CODES = 10
-STEP = 30
-
-
-def _digest(code: str) -> str:
-    return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
-
-
-def _step_of(secret: str, code: str, now: float) -> int | None:
-    """The time step `code` belongs to (now, or one either side), or None."""
-    totp = pyotp.TOTP(secret)
-    code = code.strip().replace(" ", "")
-    for offset in (0, -1, 1):
-        at = now + offset * STEP
-        if hmac.compare_digest(totp.at(int(at)), code):
-            return int(at // STEP)
-    return None
-
-
-def new_recovery_codes() -> tuple[list[str], list[str]]:
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
-    return codes, [_digest(c) for c in codes]
-
-
-def enabled(user: dict[str, Any]) -> bool:
-    return bool((user.get("totp") or {}).get("secret"))
 
 
 class TwoFactor:
@@ -89,7 +59,7 @@ class TwoFactor:
         sealed = user.get("totp_pending")
         if not sealed:
             raise BadRequest("Start the set-up first", details={"field": "code"})
-        step = _step_of(self._open(sealed), code, time.time())
+        step = step_of(self._open(sealed), code, time.time())
         if step is None:
             raise BadRequest("That code is wrong; check the time on your device", details={"field": "code"})
         codes, digests = new_recovery_codes()
@@ -117,11 +87,11 @@ class TwoFactor:
         totp = user.get("totp") or {}
         if not totp.get("secret") or not code:
             return False
-        step = _step_of(self._open(totp["secret"]), code, time.time())
+        step = step_of(self._open(totp["secret"]), code, time.time())
         if step is not None:
             used = await self.users.collection.update_one(  # atomically: a code replayed loses the race
                 {"_id": user["_id"], "totp.last_step": {"$not": {"$gte": step}}}, {"$set": {"totp.last_step": step}})
             return bool(used.modified_count)
-        spent = await self.users.collection.update_one({"_id": user["_id"], "totp.recovery": _digest(code)},
-                                                       {"$pull": {"totp.recovery": _digest(code)}})
+        spent = await self.users.collection.update_one({"_id": user["_id"], "totp.recovery": recovery_digest(code)},
+                                                       {"$pull": {"totp.recovery": recovery_digest(code)}})
         return bool(spent.modified_count)

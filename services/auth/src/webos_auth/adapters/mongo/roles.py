@@ -1,24 +1,14 @@
-"""Roles hold permissions named `<area>.<action>` (wildcards `area.*`, `*`);
-modules declare the permissions they know so admins can assign them."""
+"""Roles in MongoDB (`auth_roles`) and the permissions services and modules declare
+(`auth_permissions`), so admins can assign them; the rules are in `domain.permissions`."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
+from webos_auth.domain.permissions import BUILTIN_ROLES, declared
 from webos_common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from webos_common.identity import PERSON_PERMISSIONS
-
-PERMISSION_RE = re.compile(r"^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$")
-ROLE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
-
-BUILTIN_ROLES: dict[str, dict[str, Any]] = {
-    "user": {"description": "Every signed-up person", "permissions": list(PERSON_PERMISSIONS)},
-    "admin": {"description": "Manages users, roles and modules", "permissions": ["*"]},
-    "superadmin": {"description": "Everything, including admins and signing keys", "permissions": ["*"]},
-}
-PRIVILEGED_ROLES = frozenset({"admin", "superadmin"})
 
 
 class Roles:
@@ -136,17 +126,8 @@ class Roles:
         """422 naming every permission no service or module declares (`*` and a wildcard that
         covers a declared one are known)."""
         names = [d["_id"] async for d in self.permissions.find({}, {"_id": 1})]
-        unknown = [p for p in permissions if not _declared(p, names)]
+        unknown = [p for p in permissions if not declared(p, names)]
         if unknown:
             raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}", details=[
                 {"field": field, "location": "body", "message": f"unknown permission {p}",
                  "type": "unknown_permission"} for p in unknown])
-
-
-def _declared(permission: str, names: list[str]) -> bool:
-    if permission == "*" or permission in names:
-        return True
-    if permission.endswith(".*"):
-        prefix = permission[:-1]
-        return any(name.startswith(prefix) for name in names)
-    return False

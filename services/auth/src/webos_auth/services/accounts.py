@@ -7,14 +7,13 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from webos_auth import twofactor
-from webos_auth.apikeys import covered
-from webos_auth.container import Container
+from webos_auth.bootstrap import Container
+from webos_auth.domain import twofactor
+from webos_auth.domain.permissions import PRIVILEGED_ROLES, covered
+from webos_auth.domain.tokens import RefreshReused, TokenPair
+from webos_auth.domain.users import public
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN, USER_UPDATED
-from webos_auth.mail import Mail
-from webos_auth.roles import PRIVILEGED_ROLES
-from webos_auth.tokens import RefreshReused, TokenPair
-from webos_auth.users import public
+from webos_auth.ports import Mail
 from webos_common.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from webos_common.identity import User
 from webos_common.security.revocation import Revocation, user_revocation
@@ -231,4 +230,3 @@ async def ensure_superuser(c: Container) -> dict[str, Any] | None:
         return None
     await c.events.emit(USER_CREATED, public(user))
     return user
-

@@ -19,10 +19,10 @@ from jose import jwt
 from jose.exceptions import JOSEError
 from loguru import logger
 
-from webos_auth import service
-from webos_auth.apikeys import covered
-from webos_auth.clients import check_assertion
-from webos_auth.container import Container
+from webos_auth.bootstrap import Container
+from webos_auth.domain.assertions import check_assertion
+from webos_auth.domain.permissions import covered
+from webos_auth.services import accounts
 from webos_common.errors import BadRequest, ValidationFailed, WebOSError
 from webos_common.security import TokenVerifier
 from webos_common.security.introspect import is_api_key
@@ -137,7 +137,7 @@ async def subject_of(c: Container, verifier: TokenVerifier, token: str, principa
     this endpoint issued, or a token exchanged for this very principal — checked as auth checks
     people: signature, expiry, revocations, the account still active."""
     if is_api_key(token):
-        answer = await service.introspect(c, token)
+        answer = await accounts.introspect(c, token)
         if not answer.get("active"):
             raise invalid_grant("The API key is invalid, expired or revoked")
         return Subject(answer, answer.get("exp"))

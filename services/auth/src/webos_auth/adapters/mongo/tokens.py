@@ -7,40 +7,15 @@ reuse can stop the family's access tokens too, not only its refresh tokens."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webos_auth.keys import KeyStore
+from webos_auth.adapters.mongo.keys import KeyStore
+from webos_auth.domain.tokens import RefreshReused, TokenPair, digest
 from webos_common.errors import Unauthorized
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    refresh_expires_in: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
-                "token_type": "bearer", "expires_in": self.expires_in}
-
-
-class RefreshReused(Unauthorized):
-    """A rotated refresh token came back: its family (`sid`) is revoked."""
-
-    def __init__(self, family: str) -> None:
-        super().__init__("Refresh token reused; every session of this sign-in was revoked", code="refresh_reused")
-        self.family = family
 
 
 def _aware(moment: datetime) -> datetime:

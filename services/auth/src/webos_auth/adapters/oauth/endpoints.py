@@ -14,7 +14,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 
-from webos_auth.oauth.grants import (
+from webos_auth.adapters.oauth.grants import (
     PUBLIC_OR_SECRET,
     CodeGrant,
     IdTokens,
@@ -24,8 +24,8 @@ from webos_auth.oauth.grants import (
     server_of,
     user_info,
 )
-from webos_auth.oauth.models import Client, Person, Token
-from webos_auth.oauth.server import OAuthServer, WebRequest
+from webos_auth.adapters.oauth.models import Client, Person, Token
+from webos_auth.adapters.oauth.server import OAuthServer, WebRequest
 
 
 class Introspection(IntrospectionEndpoint):  # type: ignore[misc]

@@ -1,29 +1,36 @@
 """The one place that picks adapters: `build(settings, db, resources, mailer=...)`
-returns every collaborator the use cases need; tests pass their own."""
+returns every collaborator the use cases need; tests pass their own. What needs the
+running app (the OpenID Provider, the admin's SMTP settings) is made by `main` at start
+with the helpers below."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from webos_auth.access_requests import AccessRequests
-from webos_auth.actions import ActionTokens
-from webos_auth.apikeys import ApiKeys
-from webos_auth.audit import Audit
-from webos_auth.clients import AssertionLedger, PrincipalDirectory
-from webos_auth.events import Events
-from webos_auth.keys import KeyStore
-from webos_auth.mail import Mailer, OutboxMailer, SmtpMailer
-from webos_auth.oauth.server import OAuthServer
-from webos_auth.oauth.store import OAuthStore
-from webos_auth.passwords import Passwords
-from webos_auth.roles import Roles
+from webos_auth.adapters.bus import Events
+from webos_auth.adapters.mail import OutboxMailer, SettingsMailer, SmtpMailer, SmtpSection
+from webos_auth.adapters.mongo.access_requests import AccessRequests
+from webos_auth.adapters.mongo.actions import ActionTokens
+from webos_auth.adapters.mongo.apikeys import ApiKeys
+from webos_auth.adapters.mongo.assertions import AssertionLedger
+from webos_auth.adapters.mongo.audit import Audit
+from webos_auth.adapters.mongo.keys import KeyStore
+from webos_auth.adapters.mongo.roles import Roles
+from webos_auth.adapters.mongo.throttle import LoginThrottle
+from webos_auth.adapters.mongo.tokens import Tokens
+from webos_auth.adapters.mongo.twofactor import TwoFactor
+from webos_auth.adapters.mongo.users import Users
+from webos_auth.adapters.oauth.endpoints import build_server
+from webos_auth.adapters.oauth.server import Bridge, OAuthServer
+from webos_auth.adapters.oauth.store import OAuthStore
+from webos_auth.adapters.principals import PrincipalDirectory
+from webos_auth.domain.passwords import Passwords
+from webos_auth.ports import EventBus, Mailer, PrincipalLookup
 from webos_auth.settings import AuthSettings
-from webos_auth.throttle import LoginThrottle
-from webos_auth.tokens import Tokens
-from webos_auth.twofactor import TwoFactor
-from webos_auth.users import Users
 from webos_common.security.keyring import Keyring
+from webos_common.settings import SystemSettings
 
 
 @dataclass
@@ -40,8 +47,8 @@ class Container:
     passwords: Passwords
     mailer: Mailer
     outbox: OutboxMailer
-    events: Events
-    principals: PrincipalDirectory
+    events: EventBus
+    principals: PrincipalLookup
     assertions: AssertionLedger
     audit: Audit
     twofactor: TwoFactor
@@ -105,3 +112,20 @@ def build(settings: AuthSettings, db: Any, resources: Any, *, mailer: Mailer | N
         access_requests=AccessRequests(db["auth_access_requests"]),
         oauth_store=OAuthStore(db),
     )
+
+
+def oauth_server(c: Container) -> OAuthServer:
+    """The OpenID Provider; made at start, where the running event loop is."""
+    return build_server(OAuthServer(c.oauth_store, c.keys, c.users, issuer=c.settings.issuer,
+                                    refresh_ttl=c.settings.refresh_token_ttl,
+                                    bridge=Bridge(asyncio.get_running_loop())))
+
+
+async def admin_mailer(c: Container, resources: Any) -> SystemSettings[SmtpSection]:
+    """Send through the SMTP server an admin saves in the settings service (section `smtp`, read
+    over HTTP with auth's own token), the environment's mailer until then; the section, to close."""
+    smtp = SystemSettings(resources.nats, "smtp", SmtpSection, credentials=resources.credentials,
+                          settings_url=c.settings.settings_url)
+    await smtp.start()
+    c.mailer = SettingsMailer(c.mailer, smtp)
+    return smtp

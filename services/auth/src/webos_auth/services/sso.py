@@ -8,12 +8,12 @@ import re
 import secrets
 from typing import Any
 
-from webos_auth.container import Container
+from webos_auth.bootstrap import Container
+from webos_auth.domain.sso import claimed_roles
+from webos_auth.domain.tokens import TokenPair
+from webos_auth.domain.users import public
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN
-from webos_auth.service import issue_tokens
-from webos_auth.sso import claimed_roles
-from webos_auth.tokens import TokenPair
-from webos_auth.users import public
+from webos_auth.services.accounts import issue_tokens
 from webos_common.errors import Conflict, Forbidden
 
 

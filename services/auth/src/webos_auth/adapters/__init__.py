@@ -1,0 +1,1 @@
+"""What talks to the world: MongoDB, NATS, mail, the OIDC provider, authlib (the OpenID Provider)."""

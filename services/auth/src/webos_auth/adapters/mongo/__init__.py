@@ -1,0 +1,1 @@
+"""Auth's MongoDB collections (`auth_*`), one adapter per subject."""

@@ -1,0 +1,1 @@
+"""Plain rules: permissions and roles, passwords, tokens, two-factor codes, client assertions (no I/O)."""

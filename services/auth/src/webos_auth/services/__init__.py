@@ -1,0 +1,1 @@
+"""Use cases: accounts and sessions, `/token` grants, single sign-on, declared permissions."""
