@@ -14,9 +14,9 @@ from webos_common.clients.auth import CONTACTS_SUBJECT
 from webos_common.mail import SmtpMailer
 from webos_common.settings import USER_SUBJECT
 from webos_common.testing.smtp import SmtpSink
-from webos_events.digest import run_digest
-from webos_events.models import NotificationIn
-from webos_events.notifications import notify
+from webos_events.domain.models import NotificationIn
+from webos_events.services.digest import run_digest
+from webos_events.services.notifications import notify
 
 PREFS = {"ann": {"email_enabled": True, "digest_frequency": "daily"},
          "bob": {"email_enabled": True, "digest_frequency": "never"},

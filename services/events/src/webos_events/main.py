@@ -3,8 +3,8 @@
 from fastapi import FastAPI
 
 from webos_common.service import create_service_app
-from webos_events import consumers
-from webos_events.routes import catalogue, deadletters, events, live, notifications, tasks
+from webos_events import bootstrap
+from webos_events.api import catalogue, deadletters, events, live, notifications, tasks
 from webos_events.settings import EventsSettings
 
 
@@ -13,5 +13,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     return create_service_app(
         "events", settings=settings, use_mongo=True, use_nats=True,
         routers=[catalogue.router, events.router, deadletters.router, notifications.router, tasks.router, live.router],
-        on_startup=[consumers.startup], on_shutdown=[consumers.shutdown],
+        on_startup=[bootstrap.startup], on_shutdown=[bootstrap.shutdown],
     )

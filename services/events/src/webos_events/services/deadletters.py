@@ -18,8 +18,8 @@ from webos_common.bus import DeadLetter, replay_dead_letter
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.settings import BusSettings
 from webos_common.errors import Conflict, NotFound
-from webos_events.models import DeadLetterRead
-from webos_events.store import DEAD_LETTERS, page
+from webos_events.adapters.mongo import DEAD_LETTERS, page
+from webos_events.domain.models import DeadLetterRead
 
 INTAKE = "events--dead-letters"
 

@@ -11,13 +11,15 @@ services' `Item` stay apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from loguru import logger
+
 from webos_common.bus.topics import EVENTS_PREFIX, is_pattern, topic_matches, topic_to_subject
 from webos_common.openapi import rewrite_refs
-from webos_events.catalogue.headers import HEADERS, headers_for
-from webos_events.catalogue.sources import Participant, Sources
+from webos_events.domain.headers import HEADERS, headers_for
 
 ASYNCAPI = "3.0.0"
 DESCRIPTION = (
@@ -27,6 +29,32 @@ DESCRIPTION = (
     "as JSON. A principal publishes only under its own name (`{source}` in the address) and only the topics "
     "it declared; the server refuses anything else. Generated from the kernel's bus roles and the modules' "
     "manifests in the module registry.")
+
+
+@dataclass
+class Participant:
+    name: str
+    kind: str  # service | worker | module
+    emits: list[str]
+    receives: list[str]
+    version: str = ""
+    description: str = ""
+
+
+@dataclass
+class Sources:
+    participants: list[Participant] = field(default_factory=list)
+    schemas: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # topic -> (owner, schema)
+    status: dict[str, str] = field(default_factory=dict)  # where each part came from: ok | unavailable
+
+    def add_schemas(self, owner: str, emits: list[str], schemas: dict[str, Any]) -> None:
+        for topic, schema in sorted(schemas.items()):
+            if topic in self.schemas or not isinstance(schema, dict) or is_pattern(topic):
+                continue
+            if any(topic_matches(pattern, topic) for pattern in emits):
+                self.schemas[topic] = (owner, schema)
+            else:
+                logger.warning("event catalogue: {} described {}, which it does not emit", owner, topic)
 
 
 def key(topic: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from webos_common.security import CurrentUser, area_permission, require_permission
-from webos_events import notifications
-from webos_events.models import NotificationIn, NotificationRead, Page, UnreadCount
-from webos_events.routes.deps import PagingDep, Resources
+from webos_events.api.deps import PagingDep, Resources
+from webos_events.domain.models import NotificationIn, NotificationRead, Page, UnreadCount
+from webos_events.services import notifications
 
 router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[area_permission("events")])
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from webos_common.service import ServiceResources
-from webos_events.catalogue import document, sources
+from webos_events.adapters.catalogue import gather
+from webos_events.domain.catalogue import build
 
 
 async def asyncapi(resources: ServiceResources) -> dict[str, Any]:
-    return document.build(await sources.gather(resources), nats_url=resources.settings.nats_url)
+    return build(await gather(resources), nats_url=resources.settings.nats_url)

@@ -1,5 +1,5 @@
-"""What the events service does with the bus: log every event, deliver
-`notification:send`, take in dead letters, and feed live push."""
+"""The one place that picks adapters and starts the events service's work on the bus: log
+every event, deliver `notification:send`, take in dead letters, feed live push, send digests."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from webos_common.lifecycle import cancel_and_wait
 from webos_common.mail import SmtpSection, smtp_from
 from webos_common.service import ServiceResources
 from webos_common.settings import SystemSettings
-from webos_events import deadletters, notifications
-from webos_events.digest import digest_loop
-from webos_events.eventlog_writer import EventLogWriter
-from webos_events.live import LiveHub
-from webos_events.models import NotificationIn
+from webos_events.adapters.eventlog_writer import EventLogWriter
+from webos_events.adapters.live import LiveHub
+from webos_events.adapters.mongo import LOG, ensure_indexes
+from webos_events.domain.models import NotificationIn
+from webos_events.services import deadletters, notifications
+from webos_events.services.digest import digest_loop
 from webos_events.settings import EventsSettings
-from webos_events.store import LOG, ensure_indexes
 
 LOG_CONCURRENCY = 64  # events handled side by side, and so written in one insert_many
 

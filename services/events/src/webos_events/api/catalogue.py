@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from webos_events.catalogue import asyncapi
-from webos_events.routes.deps import Resources
+from webos_events.api.deps import Resources
+from webos_events.services.catalogue import asyncapi
 
 router = APIRouter(tags=["event catalogue"])
 FRESH_SECONDS = 10.0  # anyone may ask: one build (three HTTP calls, a registry read) per this long

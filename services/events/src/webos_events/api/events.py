@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from webos_common.security import CurrentUser, area_permission
-from webos_events import eventlog
-from webos_events.models import EventRead, Page
-from webos_events.routes.deps import PagingDep, Resources
+from webos_events.api.deps import PagingDep, Resources
+from webos_events.domain.models import EventRead, Page
+from webos_events.services import eventlog
 
 router = APIRouter(prefix="/events", tags=["event log"], dependencies=[area_permission("events")])
 

@@ -24,9 +24,9 @@ from pymongo.errors import DuplicateKeyError
 
 from webos_common.clients.auth import contacts
 from webos_common.errors import Unavailable
-from webos_common.mail import Mail, Mailer
 from webos_common.settings import user_values
-from webos_events.store import NOTIFICATIONS
+from webos_events.adapters.mongo import NOTIFICATIONS
+from webos_events.ports import Mail, Mailer
 
 DIGESTS = "events_digests"
 PERIODS = {"daily": timedelta(hours=23, minutes=30), "weekly": timedelta(days=6, hours=23)}

@@ -8,10 +8,11 @@ from typing import Any
 
 import pymongo
 
-from webos_common.bus import EventBus, register_event
+from webos_common.bus import register_event
 from webos_common.errors import NotFound
-from webos_events.models import NotificationIn, NotificationRead
-from webos_events.store import NOTIFICATIONS, page
+from webos_events.adapters.mongo import NOTIFICATIONS, page
+from webos_events.domain.models import NotificationIn, NotificationRead
+from webos_events.ports import EventEmitter
 
 SEND = "notification:send"
 CREATED = "notification:created"
@@ -24,7 +25,7 @@ def _read(doc: dict[str, Any]) -> NotificationRead:
     return NotificationRead.model_validate({**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]})
 
 
-async def notify(db: Any, bus: EventBus | None, note: NotificationIn, *, id: str | None = None) -> NotificationRead:
+async def notify(db: Any, bus: EventEmitter | None, note: NotificationIn, *, id: str | None = None) -> NotificationRead:
     """Store a notification (idempotent by id) and announce `notification:created`."""
     doc = {**note.model_dump(), "_id": id or uuid.uuid4().hex, "read": False, "read_at": None,
            "created_at": datetime.now(UTC)}

@@ -1,4 +1,4 @@
-"""The event log: every event on the bus, kept for `events_log_ttl` (written by `eventlog_writer`)."""
+"""The event log: every event on the bus, kept for `events_log_ttl` (written by `adapters.eventlog_writer`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pymongo
 
 from webos_common.errors import Forbidden, NotFound
 from webos_common.identity import User
-from webos_events.models import EventRead
-from webos_events.store import LOG, page
+from webos_events.adapters.mongo import LOG, page
+from webos_events.domain.models import EventRead
+from webos_events.domain.records import RECORD_ACTIONS, may_see
 
 
 def _read(doc: dict[str, Any]) -> EventRead:
@@ -43,23 +44,6 @@ async def get(db: Any, user: User, event_id: str) -> EventRead:
     if doc is None:
         raise NotFound("Event not found", details={"id": event_id})
     return _read(doc)
-
-
-RECORD_ACTIONS = ("created", "updated", "deleted", "restored", "access_changed", "bulk_updated")
-
-
-def may_see(user: User, source: str, snapshot: dict[str, Any]) -> bool:
-    """Whether `user` may read the record `snapshot` (its read shape in its newest event) is of:
-    as `documents.sharing` decides for an owned record (owner, assignee, shared with them or one
-    of their roles; record rules live in the module and are not known here), else `<source>.read`."""
-    if user.is_admin:
-        return True
-    if "owner_id" not in snapshot:
-        return user.has_permission(f"{source}.read")
-    shares = snapshot.get("shares") or []
-    return (snapshot.get("owner_id") == user.id or user.id in (snapshot.get("assignees") or [])
-            or any(s.get("id") == user.id or (s.get("kind") == "role" and s.get("id") in user.roles)
-                   for s in shares if isinstance(s, dict)))
 
 
 async def history(db: Any, user: User, record_id: str, *, skip: int, limit: int) -> tuple[list[EventRead], int]:

@@ -12,8 +12,8 @@ from webos_common.security import CurrentUser, area_permission
 from webos_common.service import ServiceResources
 from webos_common.tasks import TaskRecord, TaskStore
 from webos_common.tasks.status import request_cancel
-from webos_events.models import Page
-from webos_events.routes.deps import PagingDep, Resources
+from webos_events.api.deps import PagingDep, Resources
+from webos_events.domain.models import Page
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[area_permission("events")])
 

@@ -14,46 +14,19 @@ A source may describe only the topics it may emit: a schema for anything else is
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from loguru import logger
 
 from webos_common.bus.schemas import payload_schemas
-from webos_common.bus.topics import is_pattern, topic_matches
 from webos_common.module_registry import ModuleRegistry, newest
 from webos_common.security.nats_permissions import KERNEL_EVENTS, WORKER_EVENTS
 from webos_common.service import ServiceResources
+from webos_events.domain.catalogue import Participant, Sources
 
 WORKER = "worker"  # stands for every `<name>-worker` principal
 LOCAL_PACKAGES = ("webos_common", "webos_events")
-
-
-@dataclass
-class Participant:
-    name: str
-    kind: str  # service | worker | module
-    emits: list[str]
-    receives: list[str]
-    version: str = ""
-    description: str = ""
-
-
-@dataclass
-class Sources:
-    participants: list[Participant] = field(default_factory=list)
-    schemas: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # topic -> (owner, schema)
-    status: dict[str, str] = field(default_factory=dict)  # where each part came from: ok | unavailable
-
-    def add_schemas(self, owner: str, emits: list[str], schemas: dict[str, Any]) -> None:
-        for topic, schema in sorted(schemas.items()):
-            if topic in self.schemas or not isinstance(schema, dict) or is_pattern(topic):
-                continue
-            if any(topic_matches(pattern, topic) for pattern in emits):
-                self.schemas[topic] = (owner, schema)
-            else:
-                logger.warning("event catalogue: {} described {}, which it does not emit", owner, topic)
 
 
 async def gather(resources: ServiceResources) -> Sources:

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from webos_common.security import area_permission
-from webos_events import deadletters
-from webos_events.models import DeadLetterRead, Page, ReplayResult
-from webos_events.routes.deps import AdminUser, PagingDep, Resources, bus_js
+from webos_events.api.deps import AdminUser, PagingDep, Resources, bus_js
+from webos_events.domain.models import DeadLetterRead, Page, ReplayResult
+from webos_events.services import deadletters
 
 router = APIRouter(prefix="/dead-letters", tags=["dead letters"], dependencies=[area_permission("events")])
 
