@@ -11,7 +11,7 @@ import asyncio
 
 from webos_common import db
 from webos_settings.adapters.mongo import MongoSettingsStore
-from webos_settings.main import keyring_from
+from webos_settings.bootstrap import keyring_from
 from webos_settings.settings import SettingsSettings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from webos_common.errors import Conflict, NotFound
 from webos_common.identity import User
@@ -26,14 +26,11 @@ from webos_settings.domain.scope import (
     owns,
 )
 from webos_settings.domain.values import decrypt_all, encrypt_secrets, mask_ciphertext, restore_masked
+from webos_settings.ports import Publisher
 
 WRITE_ATTEMPTS = 8
 SCHEMA_TTL = 5.0
 LOCK_STRIPES = 64
-
-
-class Publisher(Protocol):
-    async def changed(self, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass
