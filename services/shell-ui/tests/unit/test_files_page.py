@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from webos_common.clients.session import ApiError, SessionClient, SessionExpired
 from webos_shell import file_picker, runtime
-from webos_shell.gateway import ApiError, Gateway, SessionExpired
 from webos_shell.pages import files
 from webos_shell.settings import ShellSettings
 
@@ -100,8 +100,7 @@ def gateway() -> Any:
             return httpx.Response(400, json={"error": {"message": "Path rejected"}})
         return httpx.Response(201, json={"urn": request.url.params["urn"], "size": len(request.content)})
 
-    gw = Gateway("http://gateway")
-    gw.http = httpx.AsyncClient(base_url="http://gateway", transport=httpx.MockTransport(answer))
+    gw = SessionClient("http://gateway", transport=httpx.MockTransport(answer))
     before = runtime._current
     runtime.install(runtime.Runtime(settings=ShellSettings(), gateway=gw))
     yield seen

@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import a11y, layout, runtime, session
 from webos_shell.autoform import AutoForm
-from webos_shell.gateway import ApiError
 from webos_shell.pages import my_apps, twofactor
 from webos_shell.pages.auth import field_errors, set_errors
 from webos_shell.tabular import parse_moment, when

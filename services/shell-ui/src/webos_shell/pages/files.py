@@ -22,9 +22,9 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, events, ui
 
 from webos_common.afs import child_urn, folder_urn, parent_urn, split_urn
+from webos_common.clients.session import ApiError
 from webos_shell import a11y, endpoints, layout, runtime, session
 from webos_shell.file_picker import sorted_items
-from webos_shell.gateway import ApiError
 from webos_shell.tabular import when
 
 PAGE = "/files"
