@@ -10,9 +10,10 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import runtime
-from webos_shell.gateway import ApiError
-from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors, validate
+from webos_shell.schema_checks import validate
+from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors
 
 Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 

@@ -9,7 +9,7 @@ from nicegui import ui
 from nicegui.elements.mixins.value_element import ValueElement
 
 from webos_shell import tabular
-from webos_shell.schema_fields import validate
+from webos_shell.schema_checks import validate
 
 
 async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:

@@ -1,8 +1,5 @@
 """Every gateway path the shell calls, in one place (the services' APIs)."""
 
-LOGIN = "/api/auth/login"
-REFRESH = "/api/auth/refresh"
-LOGOUT = "/api/auth/logout"
 ME = "/api/auth/me"
 SSO_CONFIG = "/api/auth/sso/config"
 SSO_LOGIN = "/api/auth/sso/login"

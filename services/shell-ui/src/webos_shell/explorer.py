@@ -15,12 +15,13 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
 from webos_shell import forms, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
-from webos_shell.gateway import ApiError, SessionExpired
-from webos_shell.schema_fields import fields_from_schema, validate
+from webos_shell.schema_checks import validate
+from webos_shell.schema_fields import fields_from_schema
 
 
 def _details(exc: ApiError) -> Any:

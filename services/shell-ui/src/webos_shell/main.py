@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from nicegui import ui
 
 from webos_common import log_sink
+from webos_common.clients.session import SessionClient
 from webos_common.module_registry import ModuleRegistry
 from webos_common.registry_view import RegistryView
 from webos_common.service import create_service_app
 from webos_shell import a11y, admin, frames, runtime, theming
-from webos_shell.gateway import Gateway
 from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings
 
@@ -39,7 +39,8 @@ def _pages() -> None:
 
 def create_app(settings: ShellSettings | None = None) -> FastAPI:
     settings = settings or ShellSettings()
-    rt = runtime.Runtime(settings=settings, gateway=Gateway(settings.gateway_url, timeout=settings.shell_api_timeout))
+    platform = SessionClient(settings.gateway_url, timeout=settings.shell_api_timeout)
+    rt = runtime.Runtime(settings=settings, gateway=platform)
     runtime.install(rt)
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
@@ -53,7 +54,7 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
         await rt.live.stop()
         if rt.registry:
             await rt.registry.stop()
-        await rt.gateway.close()
+        await rt.gateway.aclose()
 
     log_start, log_stop = log_sink.service_hooks("shell-ui")  # our own logs in the live log viewer too
     app = create_service_app("shell-ui", settings=settings, use_mongo=False,

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from nicegui import app, context, ui
 
+from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
 from webos_shell import endpoints, runtime
-from webos_shell.gateway import ApiError, SessionExpired
 
 Level = Literal["positive", "negative", "warning", "info"]
 _LEVELS: dict[str, Level] = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}

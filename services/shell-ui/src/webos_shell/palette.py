@@ -12,9 +12,9 @@ from urllib.parse import quote
 from nicegui import app, ui
 from nicegui.events import GenericEventArguments
 
+from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
 from webos_shell import palette_items, permissions, runtime, theming
-from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.palette_items import PaletteItem
 
 _OPEN_JS = (Path(__file__).parent / "palette.js").read_text()

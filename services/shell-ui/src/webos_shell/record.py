@@ -11,13 +11,13 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
 from webos_shell import a11y, components, endpoints, permissions, pickers, record_history, runtime
 from webos_shell.autoform import AutoForm
 from webos_shell.collection_api import record_noun
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
-from webos_shell.gateway import ApiError, SessionExpired
 from webos_shell.schema_fields import fields_from_schema, server_errors
 
 # what the view mode leaves out: ids and audit fields (the history says them), sharing (the grid's Share)

@@ -8,9 +8,9 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 
+from webos_common.clients.session import SessionClient
 from webos_common.registry_view import RegistryView
 from webos_common.security import TokenVerifier
-from webos_shell.gateway import Gateway
 from webos_shell.live import LiveFeed
 from webos_shell.settings import ShellSettings
 from webos_shell.theme import Theme
@@ -19,7 +19,7 @@ from webos_shell.theme import Theme
 @dataclass
 class Runtime:
     settings: ShellSettings
-    gateway: Gateway
+    gateway: SessionClient
     verifier: TokenVerifier | None = None
     registry: RegistryView | None = None
     nats: NATS | None = None

@@ -1,6 +1,6 @@
-"""JSON Schema (as Pydantic writes it) → field specs, client-side
-validation, and server 422 details → field errors. Pure: the AutoForm
-renders these specs; tests need no browser.
+"""JSON Schema (as Pydantic writes it) → field specs, and server 422 details → field
+errors (the checks before sending are `schema_checks`). Pure: the AutoForm renders these
+specs; tests need no browser.
 
 Links: a string property with `"x-link": {"endpoint": "/api/auth/users",
 "label": "username", "value": "id"}` (or `"x-link": "<endpoint>"`) gets a
@@ -13,12 +13,8 @@ system user and role pickers (searchable, over auth's directory).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, Literal
-
-from webos_common.afs import looks_like_urn
 
 Kind = Literal["string", "text", "integer", "number", "boolean", "enum", "date", "datetime",
                "object", "list", "link", "secret", "file"]
@@ -44,6 +40,7 @@ class FieldSpec:
     item: FieldSpec | None = None  # list items
     link: dict[str, str] | None = None
     read_only: bool = False
+    schema: dict[str, Any] = field(default_factory=dict)  # the value's own JSON Schema (`$defs` carried)
 
 
 def _label(name: str, schema: dict[str, Any]) -> str:
@@ -124,6 +121,8 @@ def field_spec(name: str, schema: dict[str, Any], root: dict[str, Any], *, path:
         spec.pattern = schema.get("pattern")
         if spec.kind == "string" and ((spec.max_length or 0) > 200 or schema.get("x-widget") == "textarea"):
             spec.kind = "text"
+    spec.schema = {**schema, **({"format": "fs-urn"} if spec.kind == "file" else {}),
+                   **({"$defs": root["$defs"]} if "$defs" in root else {})}
     return spec
 
 
@@ -139,71 +138,9 @@ def fields_from_schema(schema: dict[str, Any], root: dict[str, Any] | None = Non
     ]
 
 
-# -- validation ---------------------------------------------------------------
-def _empty(value: Any) -> bool:
+def blank(value: Any) -> bool:
+    """An input left empty: the value is left out of the body."""
     return value is None or value == "" or value == []
-
-
-def _check_scalar(spec: FieldSpec, value: Any) -> str | None:
-    if spec.kind in ("integer", "number"):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return "Enter a number"
-        if spec.kind == "integer" and not number.is_integer():
-            return "Enter a whole number"
-        if spec.minimum is not None and number < spec.minimum:
-            return f"Must be at least {spec.minimum:g}"
-        if spec.maximum is not None and number > spec.maximum:
-            return f"Must be at most {spec.maximum:g}"
-    elif spec.kind == "enum":
-        if value not in spec.options:
-            return "Choose one of: " + ", ".join(map(str, spec.options))
-    elif spec.kind == "date":
-        try:
-            date.fromisoformat(str(value))
-        except ValueError:
-            return "Enter a date as YYYY-MM-DD"
-    elif spec.kind == "datetime":
-        try:
-            datetime.fromisoformat(str(value))
-        except ValueError:
-            return "Enter a date and time"
-    elif spec.kind in ("string", "text", "secret", "link", "file"):
-        text = str(value)
-        if spec.kind == "file" and not looks_like_urn(text):
-            return "Pick a file (an fs:// address)"
-        if spec.min_length is not None and len(text) < spec.min_length:
-            return f"At least {spec.min_length} characters"
-        if spec.max_length is not None and len(text) > spec.max_length:
-            return f"At most {spec.max_length} characters"
-        if spec.pattern and not re.search(spec.pattern, text):
-            return "Not in the expected format"
-    return None
-
-
-def validate(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, str]:
-    """Field path → message for every value that the schema refuses."""
-    errors: dict[str, str] = {}
-    for spec in specs:
-        value: Any = values.get(spec.name)
-        if _empty(value):
-            if spec.required and not spec.nullable and spec.default is None and spec.kind != "boolean":
-                errors[spec.path] = "Required"
-            continue
-        if spec.kind == "object":
-            errors.update(validate(spec.children, value if isinstance(value, dict) else {}))
-        elif spec.kind == "list":
-            if spec.min_length is not None and len(value) < spec.min_length:
-                errors[spec.path] = f"At least {spec.min_length} items"
-            for index, item in enumerate(value if spec.item else []):
-                assert spec.item is not None
-                message = _check_scalar(spec.item, item)
-                if message:
-                    errors[f"{spec.path}.{index}"] = message
-        elif message := _check_scalar(spec, value):
-            errors[spec.path] = message
-    return errors
 
 
 def coerce(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +148,7 @@ def coerce(specs: list[FieldSpec], values: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for spec in specs:
         value: Any = values.get(spec.name)
-        if _empty(value) and spec.kind != "boolean":
+        if blank(value) and spec.kind != "boolean":
             continue
         if spec.kind == "integer":
             value = int(float(value))

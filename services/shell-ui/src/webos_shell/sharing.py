@@ -10,8 +10,8 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import runtime
-from webos_shell.gateway import ApiError
 from webos_shell.pickers import role_picker, user_picker
 
 

@@ -11,10 +11,10 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.bus.wire import envelope_of
+from webos_common.clients.session import ApiError
 from webos_common.errors import ValidationFailed
 from webos_common.settings import CHANGED_SUBJECT
 from webos_shell import endpoints, runtime
-from webos_shell.gateway import ApiError
 from webos_shell.theme import dark_of, theme_from_settings
 
 BRAND_TTL = 60.0

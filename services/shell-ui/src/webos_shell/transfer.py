@@ -20,8 +20,8 @@ from typing import Any
 
 from nicegui import app, context, events, ui
 
+from webos_common.clients.session import ApiError, SessionExpired
 from webos_shell import runtime, session, tabular
-from webos_shell.gateway import ApiError, SessionExpired
 
 EXPORT_AT_ONCE = 5_000  # rows an export downloads at once; above it, a background task writes it to Files
 MAX_FILE = 10 * 1024 * 1024  # the gateway's body limit
@@ -188,8 +188,7 @@ async def export(explorer: Any, fmt: str) -> None:
     if token is None:
         ui.navigate.to("/login")
         return
-    http = runtime.get().gateway.http
-    answer = await http.get(path, params=params, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    answer = await runtime.get().gateway.answer(session.tokens(), "GET", path, params=params, timeout=120)
     if answer.status_code != 200:
         ui.notify(f"Export failed ({answer.status_code})", type="negative")
         return

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from webos_common.identity import User
 from webos_shell import palette_items
-from webos_shell.pages import account
+from webos_shell.pages.account import calls, keys, preferences, profile
+from webos_shell.tabular import when
 
 ME = {"id": "u1", "username": "ann", "email": "ann@example.com",
       "profile": {"display_name": "Ann", "bio": "hello", "avatar_url": None}}
@@ -15,42 +16,42 @@ ME = {"id": "u1", "username": "ann", "email": "ann@example.com",
 
 def test_profile_changes_send_only_what_differs() -> None:
     same = {"username": "ann", "display_name": "Ann", "bio": "hello", "avatar_url": ""}
-    assert account.profile_changes(ME, same) == {}
-    assert account.profile_changes(ME, {**same, "display_name": " Ann B. "}) == {"profile": {"display_name": "Ann B."}}
-    assert account.profile_changes(ME, {**same, "bio": ""}) == {"profile": {"bio": None}}  # emptied: cleared
-    assert account.profile_changes(ME, {**same, "username": "annie"}) == {"username": "annie"}
-    assert account.profile_changes(ME, {**same, "username": "  "}) == {}  # never an empty user name
-    assert account.profile_changes({"username": "bo"}, {"username": "bo", "display_name": "Bo"}) == {
+    assert profile.profile_changes(ME, same) == {}
+    assert profile.profile_changes(ME, {**same, "display_name": " Ann B. "}) == {"profile": {"display_name": "Ann B."}}
+    assert profile.profile_changes(ME, {**same, "bio": ""}) == {"profile": {"bio": None}}  # emptied: cleared
+    assert profile.profile_changes(ME, {**same, "username": "annie"}) == {"username": "annie"}
+    assert profile.profile_changes(ME, {**same, "username": "  "}) == {}  # never an empty user name
+    assert profile.profile_changes({"username": "bo"}, {"username": "bo", "display_name": "Bo"}) == {
         "profile": {"display_name": "Bo"}}
 
 
 def test_password_problems_before_asking_the_server() -> None:
-    assert account.password_problems("old", "N3w-long-pass!", "N3w-long-pass!") == {}
-    assert account.password_problems("", "", "") == {"current_password": "Required", "new_password": "Required"}
-    assert account.password_problems("old", "N3w-long-pass!", "other") == {"repeat": "The two passwords differ"}
-    assert set(account.password_problems("same", "same", "same")) == {"new_password"}
+    assert profile.password_problems("old", "N3w-long-pass!", "N3w-long-pass!") == {}
+    assert profile.password_problems("", "", "") == {"current_password": "Required", "new_password": "Required"}
+    assert profile.password_problems("old", "N3w-long-pass!", "other") == {"repeat": "The two passwords differ"}
+    assert set(profile.password_problems("same", "same", "same")) == {"new_password"}
 
 
 def test_server_errors_land_at_the_input_they_name() -> None:
-    placed, rest = account.place_errors(
+    placed, rest = calls.place_errors(
         {"profile.display_name": "too long", "permissions.0": "bad", "token": "odd", "": "broken"},
         ["display_name", "permissions"])
     assert placed == {"display_name": "too long", "permissions": "bad"}
     assert rest == "token: odd; broken"
-    assert account.place_errors({"current_password": "wrong"}, ["current_password"]) == (
+    assert calls.place_errors({"current_password": "wrong"}, ["current_password"]) == (
         {"current_password": "wrong"}, "")
 
 
 def test_api_key_requests() -> None:
-    assert account.parse_permissions(" tasks.read,tasks.write  tasks.read,, ") == ["tasks.read", "tasks.write"]
-    assert account.parse_permissions(None) == []
-    body, errors = account.key_request(" ci ", "tasks.read", 30.0)
+    assert keys.parse_permissions(" tasks.read,tasks.write  tasks.read,, ") == ["tasks.read", "tasks.write"]
+    assert keys.parse_permissions(None) == []
+    body, errors = keys.key_request(" ci ", "tasks.read", 30.0)
     assert errors == {} and body == {"name": "ci", "permissions": ["tasks.read"], "expires_in_days": 30}
-    assert account.key_request("ci", "tasks.*", None)[0] == {"name": "ci", "permissions": ["tasks.*"],
+    assert keys.key_request("ci", "tasks.*", None)[0] == {"name": "ci", "permissions": ["tasks.*"],
                                                             "expires_in_days": None}  # never expires
-    body, errors = account.key_request("", "", 0)
+    body, errors = keys.key_request("", "", 0)
     assert body is None and set(errors) == {"name", "permissions", "expires_in_days"}
-    assert "expires_in_days" in account.key_request("x", "a", 99999)[1]
+    assert "expires_in_days" in keys.key_request("x", "a", 99999)[1]
 
 
 def test_api_keys_in_words() -> None:
@@ -58,23 +59,23 @@ def test_api_keys_in_words() -> None:
     key = {"id": "abc123", "name": "ci", "prefix": "wos_abc123_xy", "permissions": ["tasks.read", "tasks.write"],
            "created_at": "2026-05-01T10:20:30.123000", "expires_at": "2026-07-30T10:20:30Z", "revoked_at": None,
            "last_used_at": None}
-    row = account.key_row(key, now)
+    row = keys.key_row(key, now)
     assert row == {"id": "abc123", "name": "ci", "prefix": "wos_abc123_xy", "permissions": "tasks.read, tasks.write",
                    "created": "2026-05-01 10:20", "expires": "2026-07-30 10:20", "last_used": "never",
                    "revoked": "", "status": "active"}
-    assert account.key_status({**key, "expires_at": "2026-05-31T00:00:00+00:00"}, now) == "expired"
-    assert account.key_status({**key, "revoked_at": "2026-05-02T00:00:00"}, now) == "revoked"
-    assert account.key_row({**key, "expires_at": None, "id": 'x" onclick="y'}, now)["expires"] == "never"
-    assert account.key_row({**key, "id": 'x" onclick="y'}, now)["id"] == "xonclicky"  # safe in a prop
-    assert account.when("not a date") == "not a date" and account.when(None) == ""
+    assert keys.key_status({**key, "expires_at": "2026-05-31T00:00:00+00:00"}, now) == "expired"
+    assert keys.key_status({**key, "revoked_at": "2026-05-02T00:00:00"}, now) == "revoked"
+    assert keys.key_row({**key, "expires_at": None, "id": 'x" onclick="y'}, now)["expires"] == "never"
+    assert keys.key_row({**key, "id": 'x" onclick="y'}, now)["id"] == "xonclicky"  # safe in a prop
+    assert when("not a date") == "not a date" and when(None) == ""
 
 
 def test_preferences_send_only_changes_and_say_what_is_saved() -> None:
     current = {"email_enabled": True, "push_enabled": False, "digest_frequency": "daily"}
-    assert account.changed_values({**current, "push_enabled": True}, current) == {"push_enabled": True}
-    assert account.changed_values(current, current) == {}
-    assert "defaults" in account.saved_state({"values": current, "explicit": {}, "version": 0})
-    said = account.saved_state({"values": current, "explicit": {"push_enabled": True}, "version": 3})
+    assert preferences.changed_values({**current, "push_enabled": True}, current) == {"push_enabled": True}
+    assert preferences.changed_values(current, current) == {}
+    assert "defaults" in preferences.saved_state({"values": current, "explicit": {}, "version": 0})
+    said = preferences.saved_state({"values": current, "explicit": {"push_enabled": True}, "version": 3})
     assert "version 3" in said and "push_enabled" in said
 
 

@@ -9,48 +9,49 @@ from typing import Any
 import httpx
 import pytest
 
+from webos_common.clients.session import ApiError, SessionClient, SessionExpired
 from webos_shell import file_picker, runtime
-from webos_shell.gateway import ApiError, Gateway, SessionExpired
-from webos_shell.pages import files
+from webos_shell.pages.files import actions, places
 from webos_shell.settings import ShellSettings
+from webos_shell.tabular import when
 
 HOME = "fs://local/home/u1/"
 
 
 def test_human_size() -> None:
-    assert files.human_size(None) == ""
-    assert files.human_size(0) == "0 B"
-    assert files.human_size(1023) == "1023 B"
-    assert files.human_size(1536) == "1.5 KiB"
-    assert files.human_size(5 * 1024 * 1024) == "5.0 MiB"
-    assert files.human_size(3 * 1024**5) == "3072.0 TiB"  # no unit past the last
+    assert places.human_size(None) == ""
+    assert places.human_size(0) == "0 B"
+    assert places.human_size(1023) == "1023 B"
+    assert places.human_size(1536) == "1.5 KiB"
+    assert places.human_size(5 * 1024 * 1024) == "5.0 MiB"
+    assert places.human_size(3 * 1024**5) == "3072.0 TiB"  # no unit past the last
 
 
 def test_when() -> None:
-    assert files.when("2024-05-01T12:30:45.123+00:00") == "2024-05-01 12:30"
-    assert files.when(None) == ""
-    assert files.when("yesterday") == "yesterday"
+    assert when("2024-05-01T12:30:45.123+00:00") == "2024-05-01 12:30"
+    assert when(None) == ""
+    assert when("yesterday") == "yesterday"
 
 
 def test_home_alias() -> None:
-    assert files.alias_home("fs://home/", HOME) == HOME
-    assert files.alias_home("fs://home", HOME) == HOME
-    assert files.alias_home("fs://home/docs/", HOME) == HOME + "docs/"
-    assert files.alias_home("fs://home/a.txt", HOME) == HOME + "a.txt"
-    assert files.alias_home("fs://home/docs/", HOME, ["local", "home"]) == "fs://home/docs/"  # a real source
-    assert files.alias_home("fs://home/docs/", None) == "fs://home/docs/"
-    assert files.alias_home("fs://s3/x/", HOME) == "fs://s3/x/"
+    assert places.alias_home("fs://home/", HOME) == HOME
+    assert places.alias_home("fs://home", HOME) == HOME
+    assert places.alias_home("fs://home/docs/", HOME) == HOME + "docs/"
+    assert places.alias_home("fs://home/a.txt", HOME) == HOME + "a.txt"
+    assert places.alias_home("fs://home/docs/", HOME, ["local", "home"]) == "fs://home/docs/"  # a real source
+    assert places.alias_home("fs://home/docs/", None) == "fs://home/docs/"
+    assert places.alias_home("fs://s3/x/", HOME) == "fs://s3/x/"
 
 
 def test_breadcrumbs() -> None:
-    assert files.breadcrumbs(HOME, HOME) == [("Home", HOME)]
-    assert files.breadcrumbs(HOME + "a/b/", HOME) == [
+    assert places.breadcrumbs(HOME, HOME) == [("Home", HOME)]
+    assert places.breadcrumbs(HOME + "a/b/", HOME) == [
         ("Home", HOME), ("a", HOME + "a/"), ("b", HOME + "a/b/")]
-    assert files.breadcrumbs("fs://s3/reports/2023/", HOME) == [
+    assert places.breadcrumbs("fs://s3/reports/2023/", HOME) == [
         ("s3", "fs://s3/"), ("reports", "fs://s3/reports/"), ("2023", "fs://s3/reports/2023/")]
-    assert files.breadcrumbs("fs://local/home/", HOME) == [("local", "fs://local/"), ("home", "fs://local/home/")]
-    assert files.breadcrumbs("fs://local/home/u10/", HOME)[-1] == ("u10", "fs://local/home/u10/")  # not u1's
-    assert files.breadcrumbs("fs://local/") == [("local", "fs://local/")]
+    assert places.breadcrumbs("fs://local/home/", HOME) == [("local", "fs://local/"), ("home", "fs://local/home/")]
+    assert places.breadcrumbs("fs://local/home/u10/", HOME)[-1] == ("u10", "fs://local/home/u10/")  # not u1's
+    assert places.breadcrumbs("fs://local/") == [("local", "fs://local/")]
 
 
 def test_folders_first_then_by_name() -> None:
@@ -60,29 +61,29 @@ def test_folders_first_then_by_name() -> None:
 
 
 def test_tags_and_names() -> None:
-    assert files.parse_tags(" a, b,,a ,c ") == ["a", "b", "c"]
-    assert files.parse_tags("") == []
-    assert files.parse_tags(None) == []
-    assert files.name_problem("notes.txt") is None
-    assert files.name_problem("  ") == "A name is required"
-    assert files.name_problem("a/b")
-    assert files.name_problem("..")
-    assert files.name_problem("é" * 128)  # 256 bytes
+    assert places.parse_tags(" a, b,,a ,c ") == ["a", "b", "c"]
+    assert places.parse_tags("") == []
+    assert places.parse_tags(None) == []
+    assert places.name_problem("notes.txt") is None
+    assert places.name_problem("  ") == "A name is required"
+    assert places.name_problem("a/b")
+    assert places.name_problem("..")
+    assert places.name_problem("é" * 128)  # 256 bytes
 
 
 def test_urls_sources_and_links() -> None:
-    assert files.files_url() == "/files"
-    assert files.files_url("fs://local/a b/") == "/files?urn=fs%3A%2F%2Flocal%2Fa+b%2F"
-    assert files.files_url(q="report") == "/files?q=report"
-    assert files.files_url(view="trash") == "/files?view=trash"
+    assert places.files_url() == "/files"
+    assert places.files_url("fs://local/a b/") == "/files?urn=fs%3A%2F%2Flocal%2Fa+b%2F"
+    assert places.files_url(q="report") == "/files?q=report"
+    assert places.files_url(view="trash") == "/files?view=trash"
     sources = {"home": "fs://local/home/u1/", "sources": [{"id": "local"}, {"id": "s3"}],
                "mounts": [{"name": "reports", "path": "/mnt/reports"}]}
-    options = files.source_options(sources)
+    options = places.source_options(sources)
     assert options == {HOME: "Home", "fs://local/": "local", "fs://s3/": "s3", "fs://reports/": "reports (mount)"}
-    assert files.chosen_option(HOME + "a/", options) == HOME
-    assert files.chosen_option("fs://local/other/", options) == "fs://local/"
-    assert files.chosen_option("fs://nowhere/", options) is None
-    assert files.share_url({"path": "/shares/tok.en"}) == "/api/storage/shares/tok.en?download=1"
+    assert places.chosen_option(HOME + "a/", options) == HOME
+    assert places.chosen_option("fs://local/other/", options) == "fs://local/"
+    assert places.chosen_option("fs://nowhere/", options) is None
+    assert places.share_url({"path": "/shares/tok.en"}) == "/api/storage/shares/tok.en?download=1"
 
 
 @pytest.fixture
@@ -100,8 +101,7 @@ def gateway() -> Any:
             return httpx.Response(400, json={"error": {"message": "Path rejected"}})
         return httpx.Response(201, json={"urn": request.url.params["urn"], "size": len(request.content)})
 
-    gw = Gateway("http://gateway")
-    gw.http = httpx.AsyncClient(base_url="http://gateway", transport=httpx.MockTransport(answer))
+    gw = SessionClient("http://gateway", transport=httpx.MockTransport(answer))
     before = runtime._current
     runtime.install(runtime.Runtime(settings=ShellSettings(), gateway=gw))
     yield seen
@@ -115,18 +115,18 @@ async def test_raw_upload_refreshes_once_and_resends(gateway: list[httpx.Request
         yield b"hello "
         yield b"world"
 
-    answer = await files.put_file(store, "fs://local/home/u1/a.txt", chunks, "text/plain")
+    answer = await actions.put_file(store, "fs://local/home/u1/a.txt", chunks, "text/plain")
     assert answer == {"urn": "fs://local/home/u1/a.txt", "size": 11}
     assert store == {"access_token": "new", "refresh_token": "r2"}
     put = gateway[-1]
     assert (put.method, put.url.path, put.headers["content-type"]) == ("PUT", "/api/storage/files/content",
                                                                        "text/plain")
     with pytest.raises(ApiError) as failed:
-        await files.put_file(store, "fs://local/bad", b"x", None)
+        await actions.put_file(store, "fs://local/bad", b"x", None)
     assert (failed.value.status, failed.value.message) == (400, "Path rejected")
     assert gateway[-1].headers["content-type"] == "application/octet-stream"
 
 
 async def test_raw_upload_without_a_refresh_token_is_a_session_expired(gateway: list[httpx.Request]) -> None:
     with pytest.raises(SessionExpired):
-        await files.put_file({"access_token": "old"}, "fs://local/a.txt", b"x", "text/plain")
+        await actions.put_file({"access_token": "old"}, "fs://local/a.txt", b"x", "text/plain")

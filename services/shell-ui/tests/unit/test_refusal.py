@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from webos_common.clients.session import ApiError
 from webos_shell.explorer import refusal
-from webos_shell.gateway import ApiError
 
 
 def _error(status: int, message: str) -> ApiError:

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from webos_shell.schema_fields import coerce, fields_from_schema, server_errors, validate
+from webos_shell.schema_checks import validate
+from webos_shell.schema_fields import coerce, fields_from_schema, server_errors
 
 
 class Status(StrEnum):

@@ -142,7 +142,8 @@ def test_slot_components_are_not_page_views() -> None:
 
 
 def test_an_fs_urn_string_is_a_file_field_checked_for_its_address() -> None:
-    from webos_shell.schema_fields import fields_from_schema, validate
+    from webos_shell.schema_checks import validate
+    from webos_shell.schema_fields import fields_from_schema
 
     schema = {"type": "object", "properties": {
         "attachment": {"anyOf": [{"type": "string", "format": "fs-urn"}, {"type": "null"}], "default": None},

@@ -66,19 +66,25 @@ class ServiceClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return {**headers, **(extra or {})}
 
-    def _gone(self, exc: httpx.TransportError) -> Unavailable:
+    def _gone(self, exc: httpx.TransportError) -> Exception:
         """The service could not be reached, or went away mid-request (a crash or restart): an
         outage to retry, said as one — not a raw socket error."""
         return Unavailable(f"{self.service} did not answer ({type(exc).__name__}: {exc or 'connection lost'}); "
                            "the request may not have taken effect: retry it",
                            details={"dependency": self.service, "cause": type(exc).__name__})
 
-    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+    async def _send(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                    content: Any = None, **kwargs: Any) -> httpx.Response:
+        """One request with the client's headers; `content` may be a zero-argument callable giving
+        a fresh body (a stream can be sent again on a retry). Out of reach: `_gone`."""
+        body = content() if callable(content) else content
         try:
-            response = await self._http.request(method, url, headers=self._headers(kwargs.pop("headers", None)),
-                                                **kwargs)
+            return await self._http.request(method, url, headers=self._headers(headers), content=body, **kwargs)
         except httpx.TransportError as exc:
             raise self._gone(exc) from exc
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self._send(method, url, **kwargs)
         raise_for_error(response, service=self.service)
         return response.json() if response.content else None
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import runtime
-from webos_shell.gateway import ApiError
 
 
 async def load(path: str, **params: Any) -> list[dict[str, Any]]:

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import a11y, endpoints, runtime
 from webos_shell.admin import rates, visible_pages
-from webos_shell.gateway import ApiError
 
 _last: dict[str, rates.Totals] = {}  # the previous gateway sample, for rates between two visits
 
@@ -33,9 +33,9 @@ async def _events(limit: int = 500) -> list[dict[str, Any]]:
 async def _traffic() -> tuple[rates.Totals | None, tuple[float, float] | None]:
     """The gateway's request counters now, and the rates since the previous sample."""
     try:
-        response = await runtime.get().gateway.http.get("/metrics")
+        response = await runtime.get().gateway.answer({}, "GET", "/metrics")
         response.raise_for_status()
-    except (httpx.HTTPError, OSError):  # a dashboard tile fails, never the page
+    except (ApiError, httpx.HTTPError, OSError):  # a dashboard tile fails, never the page
         return None, None
     now = rates.parse(response.text)
     before, _last["gateway"] = _last.get("gateway"), now

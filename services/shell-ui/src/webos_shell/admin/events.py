@@ -6,9 +6,9 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import a11y, endpoints, runtime
-from webos_shell.gateway import ApiError
 
 
 async def _items(path: str, **params: Any) -> list[dict[str, Any]] | None:

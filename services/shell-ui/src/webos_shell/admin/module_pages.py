@@ -18,11 +18,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_common.manifest import AdminPage, ModuleManifest
 from webos_shell import a11y, components, layout, runtime
 from webos_shell.admin import allowed, require_admin, tabs
-from webos_shell.gateway import ApiError
 
 COMPONENT = "admin"  # the `ui_components` name a module's own admin view goes by
 

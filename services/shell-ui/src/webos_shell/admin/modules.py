@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import endpoints, runtime
-from webos_shell.gateway import ApiError
 
 
 async def render(user: User) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import a11y, endpoints, pickers, runtime
 from webos_shell.admin.calls import call
-from webos_shell.gateway import ApiError
 
 
 def _ruled_modules(schemas: dict[str, Any]) -> list[str]:

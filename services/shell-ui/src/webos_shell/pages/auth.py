@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError, error_code
 from webos_shell import a11y, endpoints, runtime, session
-from webos_shell.gateway import ApiError, error_code
 from webos_shell.schema_fields import server_errors
 
 

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import a11y, endpoints, layout, runtime, session
-from webos_shell.gateway import ApiError
 
 
 async def _answer(query: str, allow: bool) -> str:

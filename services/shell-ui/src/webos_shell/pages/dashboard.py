@@ -9,10 +9,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_common.manifest import Widget
 from webos_shell import a11y, components, layout, permissions, progress, runtime, session, slots
-from webos_shell.gateway import ApiError
 from webos_shell.pages import first_day
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import a11y, permissions, runtime
-from webos_shell.gateway import ApiError
 
 ME, PERMISSIONS, REQUEST = "/api/auth/me", "/api/auth/permissions", "/api/auth/me/access-request"
 

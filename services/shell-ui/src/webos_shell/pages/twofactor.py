@@ -8,8 +8,8 @@ from typing import Any
 
 from nicegui import app, ui
 
+from webos_common.clients.session import ApiError
 from webos_shell import runtime
-from webos_shell.gateway import ApiError
 
 SETUP, ENABLE, DISABLE = "/api/auth/me/2fa/setup", "/api/auth/me/2fa/enable", "/api/auth/me/2fa/disable"
 
