@@ -111,8 +111,8 @@ def _is_nats(name: str) -> bool:
     return name.partition(".")[0] == "nats"
 
 
-def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
-    """MongoDB and S3 at once; NATS once the modules' declarations are in its auth.conf, then
+def _start_infra(plan: StackPlan) -> dict[str, Record]:
+    """MongoDB, S3 and NATS at once (NATS with the principals its auth.conf holds so far), then
     (from the first node, once every node listens) its streams and buckets, with the
     operator's credential."""
     servers = infra.servers(plan)
@@ -122,8 +122,6 @@ def _start_infra(plan: StackPlan, declared: Future[None]) -> dict[str, Record]:
     def start(name: str) -> None:
         server = servers[name]
         try:
-            if _is_nats(name):
-                _settle(declared)
             pid = server.start()
             if name == provisioner:
                 for port in plan.nats_ports:
@@ -209,8 +207,8 @@ def _launch(component: Component, plan: StackPlan) -> tuple[Record, ManagedProce
     status.parent.mkdir(parents=True, exist_ok=True)
     status.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "webos_cli.supervise", str(status), "--", *component.argv]
-    # Everything starts at once on one machine: on a busy one NATS (which waits for the modules'
-    # declarations) may take longer than a service's default 20 s to answer. Deployments keep 20 s.
+    # Everything starts at once on one machine: on a busy one NATS may take longer than a
+    # service's default 20 s to answer. Deployments keep 20 s.
     env = {"WEBOS_STARTUP_DEADLINE": os.environ.get("WEBOS_STARTUP_DEADLINE", "60"), **component.env}
     proc = ManagedProcess(component.name, argv, log_path=log_path, env=env)
     pid = proc.start()
@@ -253,6 +251,22 @@ def wait_ready(records: list[Record], procs: dict[str, ManagedProcess], timeout:
     return failed
 
 
+def _launch_all(components: list[Component], plan: StackPlan, current: dict[str, Record],
+                procs: dict[str, ManagedProcess], started: list[Record], problems: dict[str, str]) -> None:
+    """Start each of `components` not running yet; a taken port is a problem, not a stop."""
+    for component in components:
+        if component.name in current:
+            continue
+        if component.port and port_open(component.port):
+            problems[component.name] = (f"port {component.port} is taken by another process: free it, "
+                                        f"or start the stack with another --base-port")
+            continue
+        rec, proc = _launch(component, plan)
+        current[rec.name], procs[rec.name] = rec, proc
+        started.append(rec)
+        _save_state(plan, current)
+
+
 def _settle(declared: Future[None]) -> None:
     try:
         declared.result()
@@ -292,35 +306,28 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
         modules = [c for c in components if c.kind == "module" and c.name not in current]
         declared = pool.submit(creds.declare_modules, store, modules)
         if fresh:
-            # Services spend their first seconds importing; infrastructure starts
-            # meanwhile (they retry NATS and wait for a MongoDB primary on their own).
-            infra = pool.submit(_start_infra, plan, declared)
-            if plan.cluster:
-                # Twenty processes importing at once would starve the modules' declarations, which
-                # NATS waits for: a cluster starts them once those are made, while the nodes start.
-                _settle(declared)
-        else:
+            # Services spend their first seconds importing; infrastructure starts meanwhile (they
+            # retry NATS and wait for a MongoDB primary on their own). NATS does not wait for the
+            # modules' declarations (on a busy machine those took over a minute, and every service
+            # gave up on NATS): a reload gives them to it before the module hosts start.
+            infra = pool.submit(_start_infra, plan)
+        if plan.cluster:
+            # Twenty processes importing at once would starve the declarations, and with them
+            # the module hosts: a cluster starts its services once those are made.
             _settle(declared)
-            _reload_nats(plan, _nats_records(current))
         procs: dict[str, ManagedProcess] = {}
         started: list[Record] = []
         problems: dict[str, str] = {}
         try:
-            for component in components:
-                if component.name in current:
-                    continue
-                if component.port and port_open(component.port):
-                    problems[component.name] = (f"port {component.port} is taken by another process: free it, "
-                                                f"or start the stack with another --base-port")
-                    continue
-                rec, proc = _launch(component, plan)
-                current[rec.name], procs[rec.name] = rec, proc
-                started.append(rec)
-                _save_state(plan, current)
+            kernel = [c for c in components if c.kind != "module"]
+            _launch_all(kernel, plan, current, procs, started, problems)
         finally:
             if infra is not None:
                 current.update(infra.result())  # raises the infrastructure's StackError, if any
                 _save_state(plan, current)
+        _settle(declared)
+        _reload_nats(plan, _nats_records(current))
+        _launch_all([c for c in components if c.kind == "module"], plan, current, procs, started, problems)
     problems.update(wait_ready(started, procs, timeout, plan))
     if problems:
         for name in problems:  # a failed one is not left restarting in a loop
