@@ -72,8 +72,10 @@ def test_events_out_of_order_in_the_stream_are_reordered() -> None:
 def test_a_500_or_a_503_without_retry_after_fails_the_round() -> None:
     history, stored, stream, log, ids = _clean()
     assert not check([*history, Write(KEY, "update", "x", 500, None, 7.0)], stored, stream, log, ids).ok
-    bare = [replace(w, retry_after=False) if w.status == 503 else w for w in history]
-    assert check(bare, stored, stream, log, ids).bare_503 == 1
+    bare = [replace(w, retry_after=False, error="module_disabled") if w.status == 503 else w for w in history]
+    report = check(bare, stored, stream, log, ids)
+    assert report.bare_503 == 1 and not report.ok
+    assert "(kill: module_disabled ×1)" in report.line()  # the line says which fault, which answer
 
 
 def test_an_outage_is_measured_per_fault_until_the_next_acknowledged_write() -> None:

@@ -62,6 +62,7 @@ class Write:
     at: float = 0.0
     fault: str | None = None
     retry_after: bool = False
+    error: str | None = None  # a refusal's error code (or who answered, when not the platform)
 
     @property
     def acked(self) -> bool:
@@ -91,6 +92,7 @@ class Report:
     unavailable: dict[str, float] = field(default_factory=dict)
     seen: Counter[int] = field(default_factory=Counter)
     bare_503: int = 0  # 503 answers without Retry-After
+    bare_from: Counter[str] = field(default_factory=Counter)  # "fault: error" of those
 
     @property
     def ok(self) -> bool:
@@ -102,15 +104,17 @@ class Report:
         codes = " ".join(f"{code or 'no answer'}×{n}" for code, n in sorted(self.seen.items()))
         return (f"acknowledged {self.acknowledged}, lost {len(self.lost)}, duplicated {len(self.duplicated)}, "
                 f"reordered {len(self.reordered)}, partial {len(self.partial)}; writes unavailable: {outage}; "
-                f"answers: {codes}; 503 without Retry-After: {self.bare_503}")
+                f"answers: {codes}; 503 without Retry-After: {self.bare_503}"
+                + (f" ({', '.join(f'{k} ×{n}' for k, n in self.bare_from.items())})" if self.bare_from else ""))
 
 
 def check(history: list[Write], stored: dict[str, list[Stored]], stream: list[Event], log: list[Event],
           ids: dict[str, str]) -> Report:
     """`stored`: key → records found; `stream`/`log`: events in their order; `ids`: key → record id
     as the acknowledged create answered it."""
-    report = Report(seen=Counter(w.status for w in history),
-                    bare_503=sum(1 for w in history if w.status == 503 and not w.retry_after))
+    bare = [w for w in history if w.status == 503 and not w.retry_after]
+    report = Report(seen=Counter(w.status for w in history), bare_503=len(bare),
+                    bare_from=Counter(f"{w.fault or 'no fault'}: {w.error}" for w in bare))
     report.acknowledged = sum(1 for w in history if w.acked)
     by_key: dict[str, list[Write]] = {}
     for write in history:
@@ -218,11 +222,12 @@ class Load:
             status = answer.status_code
             body = answer.json() if status in ACKED else {}
             version, after = body.get("version"), "retry-after" in answer.headers
+            error = None if status in ACKED else _error_of(answer)
             if status in ACKED and op == "create":
                 self.ids[key] = str(body["id"])
         except (httpx.HTTPError, ValueError):
-            status, version, after = 0, None, False
-        write = Write(key, op, value, status, version, time.monotonic(), fault, after)
+            status, version, after, error = 0, None, False, None
+        write = Write(key, op, value, status, version, time.monotonic(), fault, after, error)
         with self._lock:
             self.history.append(write)
         if not write.acked:
@@ -243,6 +248,14 @@ class Load:
                     if self.stop.is_set() or key not in self.ids:
                         break
                     self._send(client, key, "update", f"{key}:{n}", "PATCH", f"/api/tasks/tasks/{self.ids[key]}", {})
+
+
+def _error_of(answer: httpx.Response) -> str:
+    """The platform's error code, or (an answer not from the platform) its server and first words."""
+    try:
+        return str(answer.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return f"{answer.headers.get('server', '?')}: {answer.text[:60]!r}"
 
 
 # -- the faults ---------------------------------------------------------------------------
