@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from webos_common.afs import looks_like_urn
+from webos_shell.choices import enum_of
 
 Kind = Literal["string", "text", "integer", "number", "boolean", "enum", "date", "datetime",
                "object", "list", "link", "secret", "file"]
@@ -44,6 +45,7 @@ class FieldSpec:
     item: FieldSpec | None = None  # list items
     link: dict[str, str] | None = None
     read_only: bool = False
+    labels: dict[str, str] = field(default_factory=dict)  # enum value -> what a person reads (`choices`)
 
 
 def _label(name: str, schema: dict[str, Any]) -> str:
@@ -94,8 +96,8 @@ def field_spec(name: str, schema: dict[str, Any], root: dict[str, Any], *, path:
     if link:
         spec.kind = "link"
         spec.link = {"endpoint": link} if isinstance(link, str) else {k: str(v) for k, v in link.items()}
-    elif "enum" in schema:
-        spec.kind, spec.options = "enum", list(schema["enum"])
+    elif (enum := enum_of(schema)) is not None:
+        spec.kind, (spec.options, spec.labels) = "enum", enum
     elif "const" in schema:
         spec.kind, spec.options = "enum", [schema["const"]]
     elif kind == "boolean":
