@@ -11,7 +11,8 @@ from nicegui import ui
 
 from webos_shell import tabular
 from webos_shell.autoform import AutoForm
-from webos_shell.schema_fields import FieldSpec
+from webos_shell.gateway import ApiError
+from webos_shell.schema_fields import FieldSpec, server_errors
 
 
 def offered(explorer: Any) -> dict[str, tuple[FieldSpec, dict[str, Any]]]:
@@ -78,7 +79,7 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
                 ui.notify("Enter a new value" if not state["changes"] else "Nothing to change", type="warning")
                 return
             modified = await send(explorer, [line["id"] for line in found], state["field"],
-                                  state["changes"][state["field"]], dialog)
+                                  state["changes"][state["field"]], dialog, state["form"])
             if modified is not None:
                 dialog.close()
                 if modified == len(found):
@@ -94,8 +95,9 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
     dialog.open()
 
 
-async def send(explorer: Any, ids: list[str], field: str, value: Any, dialog: Any) -> int | None:
-    """One request for every row in `ids`; how many the server changed (None: refused)."""
+async def send(explorer: Any, ids: list[str], field: str, value: Any, dialog: Any, form: AutoForm) -> int | None:
+    """One request for every row in `ids`; how many the server changed (None: refused, a 422's
+    message for the field shown at its input)."""
     method, path, body = explorer.api.bulk(ids, field, value)
     if all(i in explorer.versions for i in ids):  # all or nothing: a row changed since is a 412
         body["versions"] = {i: explorer.versions[i] for i in ids}
@@ -108,7 +110,15 @@ async def send(explorer: Any, ids: list[str], field: str, value: Any, dialog: An
         dialog.close()
         ui.timer(0.01, explorer.load, once=True)
 
-    result = await explorer._call(method, path, body=body, conflict=conflicted)
+    async def refused(exc: ApiError) -> None:
+        errors = {path.removeprefix("changes."): m for path, m in server_errors(exc.body).items()}
+        message = tabular.field_message(errors, field) if exc.status == 422 else None
+        if message:
+            form.show_errors({field: message})
+        else:
+            ui.notify(str(exc), type="negative")
+
+    result = await explorer._call(method, path, body=body, conflict=conflicted, refused=refused)
     if result is None:
         return None
     modified = result.get("modified") if isinstance(result, dict) else None
