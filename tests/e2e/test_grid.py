@@ -82,11 +82,13 @@ def test_bulk_edit_of_a_field_changes_exactly_the_previewed_rows(
 def test_enum_labels_and_full_local_times(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     tag = uuid.uuid4().hex[:6]
     due = "2031-12-24T15:45:00Z"
-    platform.create_task(admin_token, f"labels {tag}", status="in_progress", priority="urgent", due_date=due)
+    platform.create_task(admin_token, f"labels {tag} a", status="in_progress", priority="urgent", due_date=due)
+    platform.create_task(admin_token, f"labels {tag} b")
     admin.open(f"/m/tasks?q=labels%20{tag}")
-    row = _row(admin, f"labels {tag}")
-    expect(row.locator('[col-id="status"]')).to_have_text("In progress")
+    row = _row(admin, f"labels {tag} a")
+    expect(row.locator('[col-id="status"]')).to_have_text("In progress")  # the value made readable
     expect(row.locator('[col-id="priority"]')).to_have_text("Urgent")
+    expect(_row(admin, f"labels {tag} b").locator('[col-id="status"]')).to_have_text("To do")  # the schema's name
     local = admin.page.evaluate(  # the browser's own local time, in full
         "(due) => new Date(due).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", due)
     assert "2031" in local and ":45" in local
