@@ -148,7 +148,7 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
     dialog = admin.page.get_by_test_id("bulk-dialog")
     dialog.wait_for()
     dialog.get_by_test_id("bulk-value").click()
-    admin.page.get_by_role("option", name="done", exact=True).click()
+    admin.page.get_by_role("option", name="Done", exact=True).click()
     dialog.get_by_test_id("bulk-preview").get_by_text("3 row(s) will change").wait_for()
     admin.shot("bulk-preview")
     dialog.get_by_test_id("bulk-apply").click()

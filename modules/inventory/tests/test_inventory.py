@@ -46,6 +46,16 @@ async def test_catalogue_receipts_and_bad_input(client: httpx.AsyncClient, ann: 
     assert value == {"value": 30.0, "units": 12.0}
 
 
+async def test_bulk_edit_of_the_catalogue(client: httpx.AsyncClient, ann: dict[str, str]) -> None:
+    items = [await item(client, ann, sku=f"B-{n}") for n in range(2)]
+    body = {"ids": [i["id"] for i in items], "changes": {"reorder_level": 4}}
+    resp = await client.patch(f"{API}/items/bulk", json=body, headers=ann)
+    assert resp.json() == {"modified": 2}
+    assert {(await client.get(f"{API}/items/{i['id']}", headers=ann)).json()["reorder_level"] for i in items} == {4}
+    resp = await client.patch(f"{API}/items/bulk", json={**body, "changes": {"reorder_level": -1}}, headers=ann)
+    assert resp.status_code == 422 and resp.json()["error"]["details"][0]["field"] == "changes.reorder_level"
+
+
 async def test_a_paid_order_reserves_over_the_bus_once(client: httpx.AsyncClient, app: Any,
                                                        ann: dict[str, str]) -> None:
     bolt = await item(client, ann, on_hand=10, reorder_level=4)

@@ -68,6 +68,25 @@ async def test_bulk_status(client: httpx.AsyncClient, alice: dict[str, str], bob
     assert (await client.get(f"{API}/{theirs['id']}", headers=bob)).json()["status"] == "todo"
 
 
+async def test_bulk_update_of_any_field(client: httpx.AsyncClient, alice: dict[str, str],
+                                        bob: dict[str, str]) -> None:
+    mine = [await make(client, alice, tags=["old"]) for _ in range(2)]
+    theirs = await make(client, bob)
+    ids = [t["id"] for t in mine] + [theirs["id"]]
+    resp = await client.patch(f"{API}/bulk", json={"ids": ids, "changes": {"tags": ["finance", "q3"],
+                                                                            "priority": "high"}}, headers=alice)
+    assert resp.json() == {"modified": 2}
+    for task in mine:
+        got = (await client.get(f"{API}/{task['id']}", headers=alice)).json()
+        assert (got["tags"], got["priority"]) == (["finance", "q3"], "high")
+    assert (await client.get(f"{API}/{theirs['id']}", headers=bob)).json()["tags"] == []
+    for changes, field in (({}, "changes"), ({"tags": [""]}, "changes.tags.0"), ({"title": None}, "changes.title"),
+                           ({"assignees": ["bob"]}, "changes.assignees"), ({"status": "done"}, "changes.status")):
+        resp = await client.patch(f"{API}/bulk", json={"ids": ids, "changes": changes}, headers=alice)
+        assert resp.status_code == 422, (changes, resp.text)
+        assert field in [d["field"] for d in resp.json()["error"]["details"]], (changes, resp.text)
+
+
 async def test_other_users_task_is_404_everywhere(client: httpx.AsyncClient, alice: dict[str, str],
                                                  bob: dict[str, str], admin: dict[str, str]) -> None:
     task = await make(client, alice, title="secret")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 
-from webos_common.documents import EventPublisher, IdempotencyKey, ListView, Page
+from webos_common.documents import BulkChanges, EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.paging import Limit, Skip
 from webos_common.registry import provide
 from webos_inventory.models import ItemCreate, ItemRead, ItemUpdate, Receipt
@@ -42,6 +42,12 @@ async def trash(service: Service, skip: Skip = 0, limit: Limit = 50) -> Page[Ite
 @router.get("/valuation")
 async def valuation(service: Service) -> dict[str, float]:
     return await service.valuation()
+
+
+@router.patch("/items/bulk")
+async def bulk_update(body: BulkChanges[ItemUpdate], service: Service) -> dict[str, int]:
+    """One change on many items (the shell's bulk edit): `{ids, changes, versions?}` → `{modified}`."""
+    return {"modified": await service.bulk_update(body.ids, body.changes, versions=body.versions)}
 
 
 @router.get("/items/{item_id}", response_model=ItemRead)

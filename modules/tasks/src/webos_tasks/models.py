@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, StringConstraints, WithJsonSchema
 
 from webos_common.bus import register_event
 from webos_common.documents import CreateModel, ListQuery, OwnedDocument, OwnedReadModel, UpdateModel
@@ -17,6 +17,16 @@ class TaskStatus(StrEnum):
     todo = "todo"
     in_progress = "in_progress"
     done = "done"
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        """The schema names each value as people read it (`x-enumNames`): the shell's grid and forms show it."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["x-enumNames"] = [STATUS_TITLES[status] for status in cls]
+        return schema
+
+
+STATUS_TITLES = {TaskStatus.todo: "To do", TaskStatus.in_progress: "In progress", TaskStatus.done: "Done"}
 
 
 class Priority(StrEnum):

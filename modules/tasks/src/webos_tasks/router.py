@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from webos_common.documents import Conditional, EventPublisher, IdempotencyKey, ListView, Page
+from webos_common.documents import BulkChanges, Conditional, EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRules, SharesIn
 from webos_common.paging import Limit, Skip
 from webos_common.registry import app_registry, provide
@@ -78,6 +78,12 @@ async def trash(service: Service, skip: Skip = 0, limit: Limit = 50) -> Page[Tas
 async def bulk_status(body: BulkStatus, service: Service) -> dict[str, int]:
     """With `versions` (id -> version) every row or none: 412 naming the stale ones."""
     return {"modified": await service.bulk_status(body.ids, body.status, versions=body.versions)}
+
+
+@router.patch("/tasks/bulk")
+async def bulk_update(body: BulkChanges[TaskUpdate], service: Service) -> dict[str, int]:
+    """Any field of `TaskUpdate` but `assignees` on many tasks at once (the shell's bulk edit)."""
+    return {"modified": await service.bulk_update(body.ids, body.changes, versions=body.versions)}
 
 
 @router.get("/tasks/{task_id}", response_model=TaskRead)

@@ -4,7 +4,7 @@ bulk status, stats and due-tomorrow reminders."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +57,16 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             return await self.assign(id, AssigneesIn(assignees=assignees))
         assert updated is not None
         return updated
+
+    async def bulk_update(self, ids: Sequence[Any], data_in: TaskUpdate | Mapping[str, Any], *,
+                          versions: Mapping[str, int] | None = None) -> int:
+        """The same change on many tasks; not their assignees (each is checked and notified: `assign`)."""
+        changes = data_in.model_dump(exclude_unset=True) if isinstance(data_in, TaskUpdate) else dict(data_in)
+        if "assignees" in changes:
+            raise ValidationFailed("Invalid input: changes.assignees", details=[
+                {"field": "changes.assignees", "location": "body", "type": "value_error",
+                 "message": "assign people one task at a time (PUT /api/tasks/tasks/{id}/assignees)"}])
+        return await super().bulk_update(ids, changes, versions=versions)
 
     async def search(self, *, status: TaskStatus | None = None, priority: str | None = None,
                      tag: str | None = None, q: str | None = None, due_before: datetime | None = None,

@@ -19,9 +19,9 @@ from urllib.parse import quote
 from nicegui import ui
 
 from webos_common.shell_sdk import ShellApiError, ShellContext, board_shift, focus_card
-from webos_tasks.models import TaskStatus
+from webos_tasks.models import STATUS_TITLES, TaskStatus
 
-TITLES = {TaskStatus.todo: "To do", TaskStatus.in_progress: "In progress", TaskStatus.done: "Done"}
+TITLES = STATUS_TITLES  # the schema's names of the statuses (`x-enumNames`): the grid's labels too
 # shades dark enough for small text on white (4.5:1)
 PRIORITY_COLOURS = {"low": "grey-8", "medium": "blue-9", "high": "deep-orange-10", "urgent": "red-9"}
 

@@ -11,7 +11,8 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_shell import runtime
+from webos_shell import choices, runtime
+from webos_shell.list_select import ListSelect
 from webos_shell.schema_checks import validate
 from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors
 
@@ -56,7 +57,7 @@ class AutoForm:
             target[spec.name] = bool(target.get(spec.name))
             bind(ui.switch(label))
         elif spec.kind == "enum":
-            bind(ui.select(spec.options, label=label, clearable=not spec.required))
+            bind(ui.select(choices.options(spec), label=label, clearable=not spec.required))
         elif spec.kind in ("integer", "number"):
             bind(ui.number(label, min=spec.minimum, max=spec.maximum,
                            precision=0 if spec.kind == "integer" else None))
@@ -77,12 +78,12 @@ class AutoForm:
         elif spec.kind == "list" and spec.item is not None and spec.item.kind == "link":
             target[spec.name] = list(target.get(spec.name) or [])
             self._link(spec.item, target, label, bind, name=spec.name, multiple=True)
-        elif spec.kind == "list":
+        elif spec.kind == "list" and spec.item is not None and spec.item.kind == "enum":
             target[spec.name] = list(target.get(spec.name) or [])
-            options = spec.item.options if spec.item and spec.item.kind == "enum" else list(target[spec.name])
-            props = "multiple use-chips" + ("" if spec.item and spec.item.kind == "enum" else
-                                             " use-input new-value-mode=add-unique hide-dropdown-icon")
-            bind(ui.select(options, label=label, multiple=True).props(props))
+            bind(ui.select(choices.options(spec), label=label, multiple=True).props("use-chips"))
+        elif spec.kind == "list":  # chips; "finance, q3" typed is two items
+            target[spec.name] = list(target.get(spec.name) or [])
+            bind(ListSelect(list(target[spec.name]), label=label))
         elif spec.kind == "link":
             self._link(spec, target, label, bind)
         elif spec.kind == "file":

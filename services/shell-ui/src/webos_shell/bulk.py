@@ -1,83 +1,91 @@
-"""The bulk edit dialog: pick a field and a value, see every selected
-row's change before it is sent, then one request updates them all."""
+"""The bulk edit dialog: pick any field the collection lets many rows change, enter a value in
+that field's own input (the AutoForm's: a select of labels, a date, chips for a list, …), see
+each row that will change, then one request changes exactly those rows — the count the
+preview shows is the count sent and the count the result reports."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from nicegui import ui
-from nicegui.elements.mixins.value_element import ValueElement
 
+from webos_common.clients.session import ApiError
 from webos_shell import tabular
-from webos_shell.schema_checks import validate
+from webos_shell.autoform import AutoForm
+from webos_shell.schema_fields import FieldSpec, server_errors
+
+
+def offered(explorer: Any) -> dict[str, tuple[FieldSpec, dict[str, Any]]]:
+    """Field name -> (its spec, the schema its input is drawn from), for each field a bulk edit may set."""
+    roots = [explorer.ref.schema("update"), explorer.ref.schema()]
+    specs = {s.name: s for s in [*explorer.specs, *explorer.update_specs]}  # the update schema's spec wins
+    found: dict[str, tuple[FieldSpec, dict[str, Any]]] = {}
+    for name in explorer.api.bulk_fields():
+        spec = specs.get(name)
+        root = next((r for r in roots if name in (r.get("properties") or {})), None)
+        if spec is None or root is None or not tabular.bulk_editable(spec):
+            continue
+        found[name] = spec, {**root, "properties": {name: root["properties"][name]}, "required": []}
+    return found
 
 
 async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
-    allowed = set(explorer.api.bulk_fields())
-    by_name = {s.name: s for s in explorer.specs if s.name in allowed}
-    specs = list(by_name.values())
-    if not specs:
+    fields = offered(explorer)
+    if not fields:
         ui.notify("This collection offers no bulk edit", type="warning")
         return
-    state: dict[str, Any] = {"field": specs[0].name if specs else None, "value": None}
+    state: dict[str, Any] = {"field": next(iter(fields)), "changes": {}, "form": None}
     with ui.dialog() as dialog, ui.card().classes("w-[36rem]").props('data-testid="bulk-dialog"'):
         ui.label(f"Change {len(rows)} selected row(s)").classes("text-lg font-semibold")
-        ui.select(list(by_name), label="Field", value=state["field"],
-                  on_change=lambda e: draw_value(e.value)).props('data-testid="bulk-field"')
+        ui.select({name: spec.label for name, (spec, _) in fields.items()}, label="Field", value=state["field"],
+                  on_change=lambda e: draw_value(e.value)).props('data-testid="bulk-field"').classes("w-full")
         value_box = ui.column().classes("w-full")
         preview = ui.column().classes("w-full gap-0 max-h-60 overflow-auto").props('data-testid="bulk-preview"')
 
+        def lines() -> list[dict[str, Any]]:
+            spec = fields[state["field"]][0]
+            return tabular.bulk_preview(rows, state["changes"], spec=spec) if state["changes"] else []
+
         def show_preview() -> None:
             preview.clear()
-            if state["field"] is None or state["value"] in (None, ""):
+            form = state["form"]
+            state["changes"] = (form.check() or {}) if form is not None else {}
+            if not state["changes"]:
                 return
-            lines = tabular.bulk_preview(rows, {state["field"]: state["value"]})
+            found = lines()
             with preview:
-                ui.label(f"{len(lines)} row(s) will change").classes("text-sm font-medium")
-                for line in lines:
+                ui.label(f"{len(found)} row(s) will change").classes("text-sm font-medium").props(
+                    'data-testid="bulk-count"')
+                if len(found) < len(rows):
+                    ui.label(f"{len(rows) - len(found)} already have this value").classes("text-sm text-gray-500")
+                for line in found:
                     ui.label(f"{line['label']}: {line['changes']}").classes("text-sm")
 
-        def draw_value(field: str | None = None) -> None:
-            if field is not None:
-                state["field"] = field
+        def draw_value(name: str | None = None) -> None:
+            state["field"] = name or state["field"]
+            state["changes"] = {}
             value_box.clear()
-            state["value"] = None
-            spec = by_name.get(state["field"])
             with value_box:
-                el: ValueElement[Any]
-                if spec and spec.kind == "enum":
-                    el = ui.select(spec.options, label="New value")
-                elif spec and spec.kind == "boolean":
-                    el = ui.switch("New value")
-                else:
-                    el = ui.input("New value")
-                el.bind_value(state, "value").props('data-testid="bulk-value"').classes("w-full")
-                el.on_value_change(show_preview)
-            show_preview()
+                form = AutoForm(fields[state["field"]][1], values={})
+            state["form"] = form
+            for element in form.inputs.values():
+                element.props('data-testid="bulk-value"').on_value_change(show_preview)
+            preview.clear()
 
         async def apply() -> None:
-            spec = by_name.get(state["field"])
-            errors = validate([spec], {spec.name: state["value"]}) if spec else {"field": "Choose a field"}
-            if errors or state["value"] in (None, ""):
-                ui.notify(next(iter(errors.values()), "Enter a value"), type="negative")
+            show_preview()
+            found = lines()
+            if not found:
+                ui.notify("Enter a new value" if not state["changes"] else "Nothing to change", type="warning")
                 return
-            ids = [tabular.row_id(r) for r in rows]
-            method, path, body = explorer.api.bulk(ids, state["field"], state["value"])
-            if all(i in explorer.versions for i in ids):  # all or nothing: a row changed since is a 412
-                body["versions"] = {i: explorer.versions[i] for i in ids}
-
-            def conflicted(details: Any) -> None:
-                stale = details.get("stale", []) if isinstance(details, dict) else []
-                who = ", ".join(sorted({str(s.get("updated_by") or "someone") for s in stale}))
-                ui.notify(f"{len(stale)} row(s) changed meanwhile (by {who}); nothing was saved — reloaded",
-                          type="warning")
+            modified = await send(explorer, [line["id"] for line in found], state["field"],
+                                  state["changes"][state["field"]], dialog, state["form"])
+            if modified is not None:
                 dialog.close()
-                ui.timer(0.01, explorer.load, once=True)
-
-            result = await explorer._call(method, path, body=body, conflict=conflicted)
-            if result is not None:
-                dialog.close()
-                ui.notify(f"Updated {len(ids)} row(s)", type="positive")
+                if modified == len(found):
+                    ui.notify(f"Updated {modified} row(s)", type="positive")
+                else:
+                    ui.notify(f"Updated {modified} of {len(found)} row(s)", type="warning")
                 await explorer.load()
 
         draw_value()
@@ -85,3 +93,33 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
             ui.button("Cancel", on_click=dialog.close).props("flat")
             ui.button("Apply", on_click=apply).props('data-testid="bulk-apply"')
     dialog.open()
+
+
+async def send(explorer: Any, ids: list[str], field: str, value: Any, dialog: Any, form: AutoForm) -> int | None:
+    """One request for every row in `ids`; how many the server changed (None: refused, a 422's
+    message for the field shown at its input)."""
+    method, path, body = explorer.api.bulk(ids, field, value)
+    if all(i in explorer.versions for i in ids):  # all or nothing: a row changed since is a 412
+        body["versions"] = {i: explorer.versions[i] for i in ids}
+
+    def conflicted(details: Any) -> None:
+        stale = details.get("stale", []) if isinstance(details, dict) else []
+        who = ", ".join(sorted({str(s.get("updated_by") or "someone") for s in stale}))
+        ui.notify(f"{len(stale)} row(s) changed meanwhile (by {who}); nothing was saved — reloaded",
+                  type="warning")
+        dialog.close()
+        ui.timer(0.01, explorer.load, once=True)
+
+    async def refused(exc: ApiError) -> None:
+        errors = {path.removeprefix("changes."): m for path, m in server_errors(exc.body).items()}
+        message = tabular.field_message(errors, field) if exc.status == 422 else None
+        if message:
+            form.show_errors({field: message})
+        else:
+            ui.notify(str(exc), type="negative")
+
+    result = await explorer._call(method, path, body=body, conflict=conflicted, refused=refused)
+    if result is None:
+        return None
+    modified = result.get("modified") if isinstance(result, dict) else None
+    return int(modified) if isinstance(modified, int) else len(ids)

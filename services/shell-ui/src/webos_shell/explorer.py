@@ -11,6 +11,8 @@ Collection conventions (documented in the README): `GET endpoint` → page,
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from nicegui import app, ui
@@ -20,8 +22,7 @@ from webos_common.identity import User
 from webos_shell import forms, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
-from webos_shell.schema_checks import validate
-from webos_shell.schema_fields import fields_from_schema
+from webos_shell.schema_fields import fields_from_schema, server_errors
 
 
 def _details(exc: ApiError) -> Any:
@@ -38,6 +39,10 @@ def refusal(exc: ApiError, *, seen: bool) -> str:
     if seen:
         return "Not saved: you may read this record but not change it"
     return "Not saved: this record is gone (deleted, or no longer shared with you)"
+
+
+_CELL_ERROR = ("<style>.ag-cell.webos-cell-invalid { outline: 2px solid #b71c1c; outline-offset: -2px; }</style>"
+               f"<script>{(Path(__file__).parent / 'grid.js').read_text()}</script>")
 
 
 class DataExplorer:
@@ -65,6 +70,7 @@ class DataExplorer:
             "stopEditingWhenCellsLoseFocus": True, ":getRowId": "(params) => String(params.data.id)",
         }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
         self.grid.on("cellValueChanged", self._edited)
+        ui.add_body_html(_CELL_ERROR)
         self.grid.on("sortChanged", self._sorted)
         self._pager()
         ui.timer(0.01, self.load, once=True)
@@ -202,19 +208,28 @@ class DataExplorer:
     # -- editing --------------------------------------------------------------
     async def _edited(self, event: Any) -> None:
         args = event.args
-        row, field, value = args.get("data", {}), args.get("colId"), args.get("newValue")
+        row, field, old = dict(args.get("data") or {}), str(args.get("colId")), args.get("oldValue")
         spec = next((s for s in [*self.update_specs, *self.specs] if s.name == field), None)
-        errors = validate([spec], {field: value}) if spec else {}
-        if errors:
-            ui.notify(f"{spec.label if spec else field}: {next(iter(errors.values()))}", type="negative")
-            await self.load()
+        model = next((s for s in self.specs if s.name == field), None)
+        value, message = tabular.cell_value(spec, model, args.get("newValue")) if spec else (args.get("newValue"), None)
+        if message:
+            self._refuse_cell(row, field, old, message)
             return
-        if spec and spec.kind in ("integer", "number") and value is not None:
-            value = int(value) if spec.kind == "integer" else float(value)
-        await self._save(tabular.row_id(row), field, value, self.versions.get(tabular.row_id(row)))
+        await self._save(tabular.row_id(row), field, value, self.versions.get(tabular.row_id(row)),
+                         cell=(row, old))
 
-    async def _save(self, rid: str, field: str, value: Any, version: int | None) -> None:
-        """Save one field over `version` (If-Match); a 412 opens the conflict dialog."""
+    def _refuse_cell(self, row: dict[str, Any], field: str, old: Any, message: str) -> None:
+        """Put the saved value back in the cell and say why the new one was refused, at the cell."""
+        rid = tabular.row_id(row)
+        self.grid.run_row_method(rid, "setData", {**row, field: old})
+        label = next((s.label for s in self.specs if s.name == field), field)
+        ui.run_javascript(f"window.webosCellError({self.grid.id}, {json.dumps(rid)}, {json.dumps(field)}, "
+                          f"{json.dumps(f'{label}: {message}')})")
+
+    async def _save(self, rid: str, field: str, value: Any, version: int | None,
+                    cell: tuple[dict[str, Any], Any] | None = None) -> None:
+        """Save one field over `version` (If-Match); a 412 opens the conflict dialog, a 422 from
+        an edit in the grid (`cell`: the row and the value before) is said at that cell."""
         method, path, body = self.api.update(rid, field, value)
         headers = {"If-Match": f'"{version}"'} if version is not None else None
 
@@ -223,6 +238,10 @@ class DataExplorer:
                           reload=self.load, overwrite=lambda v: self._save(rid, field, value, v))
 
         async def refused(exc: ApiError) -> None:
+            if exc.status == 422 and cell is not None:
+                found = tabular.field_message(server_errors(exc.body), field)
+                self._refuse_cell(cell[0], field, cell[1], found or str(exc))
+                return
             await self.load()  # the grid shows what is saved, not the refused value
             ui.notify(refusal(exc, seen=any(tabular.row_id(r) == rid for r in self.rows)), type="negative")
 

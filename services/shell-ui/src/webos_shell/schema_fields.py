@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from webos_shell.choices import enum_of
+
 Kind = Literal["string", "text", "integer", "number", "boolean", "enum", "date", "datetime",
                "object", "list", "link", "secret", "file"]
 
@@ -41,6 +43,7 @@ class FieldSpec:
     link: dict[str, str] | None = None
     read_only: bool = False
     schema: dict[str, Any] = field(default_factory=dict)  # the value's own JSON Schema (`$defs` carried)
+    labels: dict[str, str] = field(default_factory=dict)  # enum value -> what a person reads (`choices`)
 
 
 def _label(name: str, schema: dict[str, Any]) -> str:
@@ -91,8 +94,8 @@ def field_spec(name: str, schema: dict[str, Any], root: dict[str, Any], *, path:
     if link:
         spec.kind = "link"
         spec.link = {"endpoint": link} if isinstance(link, str) else {k: str(v) for k, v in link.items()}
-    elif "enum" in schema:
-        spec.kind, spec.options = "enum", list(schema["enum"])
+    elif (enum := enum_of(schema)) is not None:
+        spec.kind, (spec.options, spec.labels) = "enum", enum
     elif "const" in schema:
         spec.kind, spec.options = "enum", [schema["const"]]
     elif kind == "boolean":

@@ -10,14 +10,28 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from webos_shell import choices
+from webos_shell.schema_checks import validate
 from webos_shell.schema_fields import FieldSpec
 
 HIDDEN = {"id", "_id", "owner_id", "deleted_at", "created_by", "updated_by", "revision_id", "created_at",
-          "completed_at", "shares", "assignees"}
+          "completed_at", "shares", "assignees", "version"}
 
 
 def row_id(row: dict[str, Any]) -> str:
     return str(row.get("id") or row.get("_id") or "")
+
+
+# How a cell reads (AG Grid value formatters, in the browser: local time, the person's locale).
+_MOMENT = ("(p) => { if (!p.value) return ''; const s = String(p.value);"
+           " const d = new Date(/([zZ]|[+-]\\d\\d:?\\d\\d)$/.test(s) ? s : s + 'Z');"  # the API's naive times are UTC
+           " return isNaN(d) ? s : d.toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'}); }")
+_DAY = ("(p) => { if (!p.value) return ''; const d = new Date(String(p.value).slice(0, 10) + 'T00:00:00Z');"
+        " return isNaN(d) ? String(p.value)"
+        " : d.toLocaleDateString(undefined, {dateStyle: 'medium', timeZone: 'UTC'}); }")
+_JOINED = "(p) => Array.isArray(p.value) ? p.value.join(', ') : (p.value ?? '')"
+_SPLIT = "(p) => String(p.newValue ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')"
+_SCALAR_ITEMS = ("string", "text", "enum", "link", "file")
 
 
 def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any]]:
@@ -27,17 +41,30 @@ def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any
             continue
         col: dict[str, Any] = {"field": spec.name, "headerName": spec.label, "sortable": True,
                                "editable": editable and not spec.read_only and spec.name not in ("id", "_id")}
-        if spec.kind == "enum":
-            col["cellEditor"] = "agSelectCellEditor"
-            col["cellEditorParams"] = {"values": spec.options}
-        elif spec.kind == "boolean":
-            col["cellDataType"] = "boolean"
-        elif spec.kind in ("integer", "number"):
-            col["cellDataType"] = "number"
-        elif spec.kind == "list":
-            col["editable"] = False
+        col.update(_typed(spec))
         cols.append(col)
     return cols
+
+
+def _typed(spec: FieldSpec) -> dict[str, Any]:
+    """What a column of the field's kind adds: labels for enum values, dates as dates, lists as lists."""
+    if spec.kind == "enum":  # refData: the cell and its select show labels, the row keeps the value
+        return {"refData": choices.labels(spec), "cellEditor": "agSelectCellEditor",
+                "cellEditorParams": {"values": spec.options}}
+    if spec.kind == "boolean":
+        return {"cellDataType": "boolean"}
+    if spec.kind in ("integer", "number"):
+        return {"cellDataType": "number"}
+    if spec.kind == "datetime":
+        return {"cellDataType": False, ":valueFormatter": _MOMENT, "minWidth": 190}
+    if spec.kind == "date":
+        return {"cellDataType": False, ":valueFormatter": _DAY, "minWidth": 130}
+    if spec.kind == "list":  # typed as "a, b", saved as ["a", "b"]
+        scalar = spec.item is not None and spec.item.kind in _SCALAR_ITEMS
+        typed: dict[str, Any] = {"cellDataType": False, ":valueFormatter": _JOINED}
+        return {**typed, ":valueParser": _SPLIT, "cellEditorParams": {"useFormatter": True}} if scalar else {
+            **typed, "editable": False}
+    return {}
 
 
 def open_column(base: str) -> dict[str, Any]:
@@ -52,15 +79,41 @@ def open_column(base: str) -> dict[str, Any]:
 ROW_SELECTION = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}
 
 
-def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any],
-                 label_field: str = "title") -> list[dict[str, Any]]:
-    """One line per row that would change: what it is, and field: old → new."""
+def bulk_editable(spec: FieldSpec) -> bool:
+    """Whether a bulk edit offers the field: what a person sees and may change in the grid."""
+    return spec.name not in HIDDEN and spec.kind not in ("object", "secret") and not spec.read_only
+
+
+def shown(spec: FieldSpec | None, value: Any) -> str:
+    """A value as the preview says it: an enum's label, a time in UTC, a list as "a, b"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if spec is not None and spec.kind == "enum":
+        return choices.labels(spec).get(str(value), str(value))
+    if spec is not None and spec.kind == "datetime":
+        return f"{when(value)} UTC"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _same(spec: FieldSpec | None, old: Any, new: Any) -> bool:
+    if spec is not None and spec.kind == "datetime" and old and new:
+        return parse_moment(old) == parse_moment(new)
+    return bool(old == new or (old in (None, "", []) and new in (None, "", [])))
+
+
+def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any], label_field: str = "title", *,
+                 spec: FieldSpec | None = None) -> list[dict[str, Any]]:
+    """One line per row that would change: what it is, and field: old → new (`spec`: the
+    changed field's, to compare and show its values as the grid does)."""
     preview = []
     for row in rows:
-        diffs = {k: (row.get(k), v) for k, v in changes.items() if row.get(k) != v}
+        diffs = {k: (row.get(k), v) for k, v in changes.items() if not _same(spec, row.get(k), v)}
         if diffs:
             preview.append({"id": row_id(row), "label": str(row.get(label_field) or row_id(row)),
-                            "changes": "; ".join(f"{k}: {old} → {new}" for k, (old, new) in diffs.items())})
+                            "changes": "; ".join(f"{spec.label if spec else k}: {shown(spec, old)} → {shown(spec, new)}"
+                                                 for k, (old, new) in diffs.items())})
     return preview
 
 
@@ -100,3 +153,27 @@ def when(value: Any) -> str:
     """An API timestamp as `YYYY-MM-DD HH:MM` (UTC); '' for none."""
     moment = parse_moment(value)
     return moment.strftime("%Y-%m-%d %H:%M") if moment else (str(value) if value else "")
+
+
+def cell_value(spec: FieldSpec, model: FieldSpec | None, value: Any) -> tuple[Any, str | None]:
+    """A cell's new value as the API takes it, or why it cannot be saved. `spec` is the field in
+    the update schema, `model` in the record's: emptying a field the record must have is refused
+    here ("Required"), an optional one is cleared (None), a text that may be empty becomes ""."""
+    if spec.kind == "list" and isinstance(value, str):  # typed as "a, b"
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if value is None or value == "":
+        if model is None or model.nullable or not model.required:
+            return None, None
+        if spec.kind in ("string", "text") and not spec.min_length:
+            return "", None
+        return None, "Required"
+    if message := next(iter(validate([spec], {spec.name: value}).values()), None):
+        return value, message
+    if spec.kind in ("integer", "number"):
+        value = int(float(value)) if spec.kind == "integer" else float(value)
+    return value, None
+
+
+def field_message(errors: dict[str, str], name: str) -> str | None:
+    """The message a 422 gives for field `name` (or one of its items: `tags.1`)."""
+    return next((m for path, m in errors.items() if path == name or path.startswith(f"{name}.")), None)

@@ -5,9 +5,9 @@ returns. These bases carry what every read schema shares."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 
 def _to_str(value: Any) -> Any:
@@ -35,6 +35,31 @@ class UpdateModel(BaseModel):
     def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name not in cls.clearable:
             raise ValueError("may not be null (leave the field out to keep its value)")
+        return value
+
+
+U = TypeVar("U", bound=UpdateModel)
+
+
+class BulkChanges(CreateModel, Generic[U]):
+    """`PATCH <endpoint>/bulk`: one change (the collection's update schema) on many rows, in one
+    request; with `versions` (id -> version) on every row or none (412). The shell's bulk edit
+    sends it for any field of the update schema.
+
+        @router.patch("/items/bulk")
+        async def bulk_update(body: BulkChanges[ItemUpdate], service: Service) -> dict[str, int]:
+            return {"modified": await service.bulk_update(body.ids, body.changes, versions=body.versions)}
+    """
+
+    ids: list[str] = Field(min_length=1, max_length=500)
+    changes: U
+    versions: dict[str, int] | None = None
+
+    @field_validator("changes")
+    @classmethod
+    def _names_a_field(cls, value: UpdateModel) -> UpdateModel:
+        if not value.model_fields_set:
+            raise ValueError("name at least one field to change")
         return value
 
 

@@ -1,0 +1,124 @@
+"""The DataExplorer grid in a real browser, over the tasks collection (every rule here comes from
+the collection's JSON schema, none from tasks): a refused cell edit is said at the cell and
+writes nothing, a bulk edit of any field changes exactly the rows its preview listed, enum
+values read as labels and times in full, and a list typed "finance, q3" is two items."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _row(admin: Any, text: str) -> Any:
+    return admin.page.locator(".ag-center-cols-container .ag-row", has_text=text)
+
+
+def _edit(admin: Any, cell: Any, text: str) -> None:
+    cell.dblclick()
+    editor = admin.page.locator(".ag-cell-inline-editing input")
+    editor.fill(text)
+    editor.press("Enter")
+
+
+def test_an_invalid_cell_edit_is_said_at_the_cell_and_writes_nothing(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    task = platform.create_task(admin_token, f"cell {tag}")
+    admin.open(f"/m/tasks?q=cell%20{tag}")
+    cell = _row(admin, f"cell {tag}").locator('[col-id="title"]')
+    error = admin.page.get_by_test_id("cell-error")
+    _edit(admin, cell, "")  # refused before any request: a task must have a title
+    expect(error).to_have_text("Title: Required")
+    expect(error).to_have_attribute("data-col", "title")
+    expect(cell).to_have_text(f"cell {tag}")  # the saved value is back
+    admin.shot("grid-cell-error")
+    _edit(admin, cell, "   ")  # passes the shell, refused by the API (422): its message, at the cell
+    expect(error).to_have_text("Title: String should have at least 1 character")
+    expect(cell).to_have_attribute("aria-invalid", "true")
+    expect(cell).to_have_text(f"cell {tag}")
+    expect(admin.page.locator(".q-notification", has_text="Not saved")).to_have_count(0)
+    after = platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")
+    assert (after["title"], after["version"]) == (task["title"], task["version"])  # nothing was written
+
+
+def test_bulk_edit_of_a_field_changes_exactly_the_previewed_rows(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tasks = [platform.create_task(admin_token, f"bulkp {tag} {n}", priority="high" if n == 2 else "low")
+             for n in range(3)]
+    admin.open(f"/m/tasks?q=bulkp%20{tag}")
+    rows = admin.page.locator(".ag-center-cols-container .ag-row")
+    expect(rows).to_have_count(3)
+    for checkbox in rows.locator("input[type=checkbox]").all():
+        checkbox.check()
+    admin.page.get_by_test_id("bulk-edit").click()
+    dialog = admin.page.get_by_test_id("bulk-dialog")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Title", exact=True).click()
+    dialog.get_by_test_id("bulk-value").fill("   ")  # the API refuses it (422): said at the field
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(dialog.locator(".q-field--error")).to_contain_text("String should have at least 1 character")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Priority", exact=True).click()
+    dialog.get_by_test_id("bulk-value").click()
+    admin.page.get_by_role("option", name="High", exact=True).click()
+    preview = dialog.get_by_test_id("bulk-preview")
+    expect(dialog.get_by_test_id("bulk-count")).to_have_text("2 row(s) will change")
+    expect(preview).to_contain_text("Priority: Low → High")
+    expect(preview).not_to_contain_text(f"bulkp {tag} 2")
+    admin.shot("bulk-edit")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 2 row(s)")
+    after = [platform.get_ok(admin_token, f"/api/tasks/tasks/{t['id']}") for t in tasks]
+    assert [a["priority"] for a in after] == ["high"] * 3
+    assert [a["version"] - t["version"] for a, t in zip(after, tasks, strict=True)] == [1, 1, 0]  # the third untouched
+
+
+def test_enum_labels_and_full_local_times(admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    due = "2031-12-24T15:45:00Z"
+    platform.create_task(admin_token, f"labels {tag} a", status="in_progress", priority="urgent", due_date=due)
+    platform.create_task(admin_token, f"labels {tag} b")
+    admin.open(f"/m/tasks?q=labels%20{tag}")
+    row = _row(admin, f"labels {tag} a")
+    expect(row.locator('[col-id="status"]')).to_have_text("In progress")  # the value made readable
+    expect(row.locator('[col-id="priority"]')).to_have_text("Urgent")
+    expect(_row(admin, f"labels {tag} b").locator('[col-id="status"]')).to_have_text("To do")  # the schema's name
+    local = admin.page.evaluate(  # the browser's own local time, in full
+        "(due) => new Date(due).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", due)
+    assert "2031" in local and ":45" in local
+    cell = row.locator('[col-id="due_date"]')
+    expect(cell).to_have_text(local)
+    assert cell.evaluate("(el) => el.scrollWidth <= el.clientWidth")  # shown whole, not cut to "Dec 24, 20…"
+    admin.shot("grid")
+
+
+def test_a_list_typed_with_a_comma_saves_as_two_items(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    first = platform.create_task(admin_token, f"list {tag} 1", tags=["old"])
+    second = platform.create_task(admin_token, f"list {tag} 2")
+    admin.open(f"/m/tasks?q=list%20{tag}")
+    cell = _row(admin, f"list {tag} 1").locator('[col-id="tags"]')
+    expect(cell).to_have_text("old")
+    _edit(admin, cell, "finance, q3")
+    tags = lambda task: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["tags"]  # noqa: E731
+    assert platform.until(lambda: tags(first) == ["finance", "q3"]), tags(first)
+    expect(cell).to_have_text("finance, q3")
+    _row(admin, f"list {tag} 2").locator("input[type=checkbox]").check()  # and in the bulk edit's chips
+    admin.page.get_by_test_id("bulk-edit").click()
+    dialog = admin.page.get_by_test_id("bulk-dialog")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Tags", exact=True).click()
+    dialog.get_by_test_id("bulk-value").click()
+    admin.page.keyboard.type("finance, q3")
+    admin.page.keyboard.press("Enter")
+    expect(dialog.get_by_test_id("bulk-preview")).to_contain_text("Tags: — → finance, q3")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 1 row(s)")
+    assert tags(second) == ["finance", "q3"]
