@@ -15,10 +15,14 @@ one person's open pages. Who that person is must be proven, not claimed:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from loguru import logger
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from webos_common.bus.identity import HEADER, BusIdentity, IdentityRefused
 from webos_common.bus.topics import event_subject, source_of, topic_filter
@@ -60,3 +64,33 @@ async def recipient(subject: str, data: bytes, headers: Mapping[str, str] | None
         logger.warning("security: live push refused {} {} from {}: {}", topic, envelope.id, subject, exc)
         return None
     return str(user_id), message
+
+
+class LiveRouter:
+    """One core-NATS subscription per process (every replica: not a shared consumer) to the
+    live subjects; each message whose person is proven goes to `deliver` (a subclass's sockets
+    or pages of that person)."""
+
+    def __init__(self) -> None:
+        self._subs: list[Subscription] = []
+        self.identity = BusIdentity.unchecked()
+
+    async def start(self, nc: NATS, identity: BusIdentity | None = None) -> None:
+        """`identity` proves whom a task event is for (the process's bus identity)."""
+        self.identity = identity or BusIdentity.unchecked()
+        for subject in SUBJECTS:
+            self._subs.append(await nc.subscribe(subject, cb=self._received))
+
+    async def stop(self) -> None:
+        for sub in self._subs:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        self._subs.clear()
+
+    async def _received(self, msg: Msg) -> None:
+        found = await recipient(msg.subject, msg.data, msg.headers, self.identity)
+        if found is not None:
+            await self.deliver(*found)
+
+    async def deliver(self, user_id: str, message: dict[str, Any]) -> None:
+        raise NotImplementedError
