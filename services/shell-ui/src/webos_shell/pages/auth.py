@@ -144,18 +144,8 @@ def register() -> None:
                 body = {k: f.value for k, f in fields.items() if f.value}
                 if invite:
                     body["invite"] = invite
-                try:
-                    await runtime.get().gateway.send({}, "POST", endpoints.REGISTER, body)
-                except ApiError as exc:
-                    errors = field_errors(exc)
-                    set_errors(fields, errors)
-                    note.text = "" if errors.keys() & fields.keys() else exc.message
-                    note.classes(replace="text-sm text-negative")
+                if not await _posted(endpoints.REGISTER, body, fields, note, "Sign-up is unavailable"):
                     return
-                except OSError as exc:
-                    note.text = f"Sign-up is unavailable: {exc}"
-                    return
-                set_errors(fields, {})
                 if invite and await _signed_in(body["username"], body["password"]):
                     ui.navigate.to("/")  # the invitation vouched for the address: straight in
                     return
@@ -224,17 +214,8 @@ def register() -> None:
                 set_errors(fields, errors)
                 if errors:
                     return
-                try:
-                    await runtime.get().gateway.send({}, "POST", endpoints.RESET_PATH,
-                                                     {"token": token, "new_password": new})
-                except ApiError as exc:
-                    errors = field_errors(exc)
-                    set_errors(fields, errors)
-                    result.text = "" if "new_password" in errors else exc.message
-                    result.classes(replace="text-sm text-negative")
-                    return
-                except OSError as exc:
-                    result.text = f"Unavailable: {exc}"
+                if not await _posted(endpoints.RESET_PATH, {"token": token, "new_password": new}, fields, result,
+                                     "Unavailable"):
                     return
                 result.text = "Your password is changed. Sign in with the new one."
                 result.classes(replace="text-sm text-positive")
@@ -250,3 +231,21 @@ def register() -> None:
         for cookie in ("access_token", "refresh_token"):  # set by an SSO sign-in
             response.delete_cookie(cookie, path="/")
         return response
+
+
+async def _posted(path: str, body: dict[str, Any], fields: dict[str, Any], note: Any, unavailable: str) -> bool:
+    """POST a signed-out form; a refusal is shown at its fields (or, naming none of them, in
+    `note`) and False returned."""
+    try:
+        await runtime.get().gateway.send({}, "POST", path, body)
+    except ApiError as exc:
+        errors = field_errors(exc)
+        set_errors(fields, errors)
+        note.text = "" if errors.keys() & fields.keys() else exc.message
+        note.classes(replace="text-sm text-negative")
+        return False
+    except OSError as exc:
+        note.text = f"{unavailable}: {exc}"
+        return False
+    set_errors(fields, {})
+    return True
