@@ -32,7 +32,7 @@ from webos_common.compat.beanie import stamp as set_fields
 from webos_common.documents import keyset
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
 from webos_common.documents.merge import merged
-from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
+from webos_common.documents.ports import MAX_LIMIT, AnyPage, Filter, Page, Sort, cap_limit
 from webos_common.documents.queries import index_for
 from webos_common.documents.sharing import RecordRule, access_clauses
 from webos_common.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
@@ -111,6 +111,13 @@ def _projection(fields: Sequence[str] | None, order: Sort | None) -> dict[str, i
     wanted = {("_id" if f == "id" else f): 1 for f in fields}
     wanted.update({name: 1 for name, _ in order or ()})
     return wanted
+
+
+def _as_stored(value: Any) -> Any:
+    """A value as MongoDB gives it back: its dates hold milliseconds."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
 
 
 def _renamed_id(row: dict[str, Any]) -> dict[str, Any]:
@@ -229,6 +236,17 @@ class BeanieRepository(Generic[D]):
                      session: Any = None) -> D:
         return await self._find_and_set(id, self._changes(changes), version=version, session=session)
 
+    async def update_from(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
+                          session: Any = None) -> tuple[D, D]:
+        """(before, after) of `update`, in one round trip: MongoDB answers with the row as it was
+        and the change is applied to it here (what `$set` and the version's `$inc` do)."""
+        values = self._changes(changes)
+        raw = await self._find_and_modify(id, values, version=version, deleted=False, session=session,
+                                          after=False)
+        validate = self.document.__pydantic_validator__.validate_python
+        after = {**raw, **{k: _as_stored(v) for k, v in values.items()}, "version": int(raw.get("version") or 0) + 1}
+        return validate(raw), validate(after)
+
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
                           versions: Mapping[str, int] | None = None, session: Any = None) -> int:
         """Change every row of `ids`; with `versions` (id -> version) all of them or, when one is stale,
@@ -286,17 +304,23 @@ class BeanieRepository(Generic[D]):
 
     async def _find_and_set(self, id: Any, values: dict[str, Any], *, deleted: bool = False,
                             version: int | None = None, session: Any = None) -> D:
+        raw = await self._find_and_modify(id, values, version=version, deleted=deleted, session=session)
+        doc: D = self.document.__pydantic_validator__.validate_python(raw)
+        return doc
+
+    async def _find_and_modify(self, id: Any, values: dict[str, Any], *, deleted: bool, version: int | None,
+                               session: Any, after: bool = True) -> dict[str, Any]:
         query = self.scoped({"_id": object_id(id)}, deleted=deleted, write=True)
         if version is not None:
             query.update(_version_filter(version))
-        raw = await self.collection.find_one_and_update(
-            query, {"$set": values, "$inc": {"version": 1}}, return_document=ReturnDocument.AFTER, session=session)
+        raw: dict[str, Any] | None = await self.collection.find_one_and_update(
+            query, {"$set": values, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE, session=session)
         if raw is None:
             if version is not None:
                 await self._precondition(id, version, deleted=deleted, session=session)
             raise NotFound(f"No {self.label} with id {id}")
-        doc: D = self.document.__pydantic_validator__.validate_python(raw)
-        return doc
+        return raw
 
     async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:
         """Raise 412 naming the current version when the row exists but `version` is not it (a
@@ -395,8 +419,8 @@ class BeanieRepository(Generic[D]):
         count: int | None = skip + len(items) if not has_more and cursor is None else None
         if (total or estimate) and count is None:
             count = await (self.count(filter, deleted=deleted) if total else self.estimate(filter, deleted=deleted))
-        return Page[Any](items=items, total=count, skip=skip, limit=limit, has_more=has_more,
-                         next_cursor=following)
+        return AnyPage(items=items, total=count, skip=skip, limit=limit, has_more=has_more,
+                       next_cursor=following)
 
     def _items(self, rows: list[dict[str, Any]], fields: Sequence[str] | None) -> list[Any]:
         if fields:
