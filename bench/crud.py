@@ -53,6 +53,7 @@ from _support import wrk
 
 from webos_cli.plan import StackPlan
 from webos_cli.stack import load_state
+from webos_common.documents.sharing import row_reach
 from webos_common.infra.process import free_port_range
 
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
@@ -157,7 +158,8 @@ def seed(mongo: MongoClient[Any], people: list[tuple[str, str]], per_person: int
         rows = [{"_id": ObjectId(), "title": f"task {n}", "description": "", "status": "todo", "priority": "medium",
                  "due_date": None, "tags": ["bench"], "completed_at": None, "reminded_for": None,
                  "attachment": None, "owner_id": uid, "created_at": now - timedelta(seconds=n), "created_by": uid,
-                 "updated_at": now, "updated_by": uid, "deleted_at": None, "deleted_by": None, "version": 1}
+                 "updated_at": now, "updated_by": uid, "deleted_at": None, "deleted_by": None, "version": 1,
+                 "shares": [], "assignees": [], "reach": row_reach(uid, [], [])}
                 for n in range(have, per_person)]
         for start in range(0, len(rows), 5000):
             items.insert_many(rows[start:start + 5000], ordered=False)

@@ -17,6 +17,7 @@ from bson import ObjectId
 
 from webos_common import context, db
 from webos_common.documents import BeanieRepository, CoreDocument, ListQuery, declared_queries, scan_stages
+from webos_common.documents.sharing import row_reach
 from webos_common.identity import User
 from webos_modulehost.discovery import load
 
@@ -47,6 +48,7 @@ def _row(owner: str, n: int, now: datetime, fields: set[str]) -> dict[str, Any]:
                            if n % 50 == 0 else []}
     for field in fields - row.keys():
         row[field] = random.choice(["v0", "v1", "v2", None]) if n % 2 else random.randint(0, 1000)
+    row["reach"] = row_reach(owner, row["assignees"], row["shares"])  # as the repository writes it
     return row
 
 

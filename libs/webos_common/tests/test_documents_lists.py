@@ -25,7 +25,7 @@ from webos_common.documents import (
     scan_stages,
 )
 from webos_common.documents.queries import query_indexes
-from webos_common.documents.sharing import RecordRule
+from webos_common.documents.sharing import RecordRule, row_reach
 from webos_common.errors import ValidationFailed
 from webos_common.identity import User
 
@@ -73,6 +73,7 @@ def _row(owner: str, n: int, now: datetime) -> dict[str, Any]:
                           "access": "read"}]
     if n % 25 == 0:
         row["deleted_at"] = now
+    row["reach"] = row_reach(owner, row["assignees"], row["shares"])
     return row
 
 
@@ -96,9 +97,9 @@ def test_a_document_without_a_declaration_serves_the_default_list() -> None:
 
     assert declared_queries(Plain) == [ListQuery(sort=["-created_at"])]
     assert [i.document["name"] for i in query_indexes(Plain)] == [
-        "webos_all:-created_at", "webos_owner:-created_at", "webos_assignee:-created_at", "webos_share:-created_at"]
+        "webos_all:-created_at", "webos_reach:-created_at"]
     assert [i.document["key"] for i in query_indexes(Job)][-1] == {
-        "shares.id": 1, "deleted_at": 1, "state": 1, "due": 1, "title": 1, "_id": 1}
+        "reach": 1, "deleted_at": 1, "state": 1, "due": 1, "title": 1, "_id": 1}
     with pytest.raises(TypeError):
         ListQuery(sort="-created_at")  # type: ignore[arg-type]
 
@@ -113,7 +114,7 @@ async def test_every_declared_query_is_served_by_an_index(jobs: BeanieRepository
             first = await jobs.page({**filter, order[0][0]: {"$ne": None}}, sort=order, limit=20)
             plans = [*await jobs.explain(filter, sort=order),
                      *await jobs.explain(filter, sort=order, cursor=first.next_cursor)]
-        assert len(plans) == (6 if who is ALICE else 2)  # own, assigned, shared with her or her role
+        assert len(plans) == 2  # one query each: her rows by their reach (own, assigned, shared), or everyone's
         for plan in plans:
             assert scan_stages(plan) == [], (query.describe(), plan["queryPlanner"]["winningPlan"])
             assert plan["executionStats"]["totalDocsExamined"] < 200, query.describe()
@@ -123,7 +124,7 @@ async def test_without_its_index_the_check_sees_the_scan(jobs: BeanieRepository[
     """The check can fail: the list of everyone's rows with its index gone reads every row; the
     person's, with theirs gone, is still answered (a missing index costs time, not the answer)."""
     await Job.get_pymongo_collection().drop_index("webos_all:-created_at")
-    await Job.get_pymongo_collection().drop_index("webos_owner:-created_at")
+    await Job.get_pymongo_collection().drop_index("webos_reach:-created_at")
     with context.as_user(ADMIN):
         plans = await jobs.explain(None, sort=[("created_at", -1)])
     with context.as_user(ALICE):
@@ -201,11 +202,62 @@ async def test_an_index_already_there_under_another_name_is_kept(mongo_url: str,
     """A deployment made `webos_list` (the same keys) before lists were declared: the host still starts."""
     client = db.mongo_client(mongo_url)
     try:
-        keys = [("owner_id", 1), ("deleted_at", 1), ("created_at", -1), ("_id", -1)]
+        keys = [("reach", 1), ("deleted_at", 1), ("created_at", -1), ("_id", -1)]
         await client[db_name]["list_jobs"].create_index(keys, name="webos_list")
         await db.init_documents(client, db_name, [Job])
         names = await Job.get_pymongo_collection().index_information()
     finally:
         await client.close()
-    assert "webos_list" in names and "webos_owner:-created_at" not in names
-    assert "webos_owner:state:due,title" in names and len(names) == 9
+    assert "webos_list" in names and "webos_reach:-created_at" not in names
+    assert "webos_reach:state:due,title" in names and len(names) == 5
+
+
+async def test_rows_written_before_reach_get_it_at_start(mongo_url: str, db_name: str) -> None:
+    """A deployment of the one-query-per-path lists: its rows gain `reach` (owner, assignees, shares)
+    and its path indexes, which every write would still pay for, are dropped."""
+    client = db.mongo_client(mongo_url)
+    now = datetime.now(UTC)
+    old = [{**_row(owner, 1, now), "shares": shares, "assignees": assignees}
+           for owner, shares, assignees in [("alice", [], []), ("p1", [{"kind": "role", "id": "crew"}], []),
+                                            ("p2", [], ["alice"]), ("p3", [{"kind": "user", "id": "alice"}], []),
+                                            ("p4", [{"kind": "role", "id": "other"}], ["p5"])]]
+    for row in old:
+        del row["reach"]
+    try:
+        await client[db_name]["list_jobs"].insert_many(old)
+        await client[db_name]["list_jobs"].create_index([("owner_id", 1), ("deleted_at", 1)],
+                                                        name="webos_owner:-created_at")
+        await db.init_documents(client, db_name, [Job])
+        names = await Job.get_pymongo_collection().index_information()
+        with context.as_user(ALICE):
+            page = await BeanieRepository(Job).page(None, sort=[("created_at", -1)])
+    finally:
+        await client.close()
+    assert "webos_owner:-created_at" not in names
+    assert sorted(r.owner_id for r in page.items) == ["alice", "p1", "p2", "p3"]
+
+
+async def test_sharing_and_assigning_change_who_lists_a_row_at_once(mongo_url: str, db_name: str) -> None:
+    client = db.mongo_client(mongo_url)
+    await db.init_documents(client, db_name, [Job])
+    repo: BeanieRepository[Job] = BeanieRepository(Job)
+    bob = User(id="bob", roles=("ops",), permissions=("list.*",))
+
+    async def bobs() -> list[str]:
+        with context.as_user(bob):
+            return [r.title for r in (await repo.page(None, sort=[("created_at", -1)])).items]
+
+    try:
+        with context.as_user(ALICE):
+            row = await repo.insert(Job(title="plan"))
+            await repo.set_access(row.id, shares=[{"kind": "role", "id": "ops", "access": "read"}])
+        shared = await bobs()
+        with context.as_user(ALICE):
+            await repo.set_access(row.id, shares=[])
+        revoked = await bobs()
+        with context.as_user(ALICE):
+            await repo.set_access(row.id, assignees=["bob"])
+        assigned = await bobs()
+    finally:
+        await client.close()
+    assert (shared, revoked, assigned) == (["plan"], [], ["plan"])

@@ -142,4 +142,4 @@ async def test_the_hand_made_indexes_are_dropped_and_the_declared_ones_made(clie
     await import_module("webos_tasks.migrations.0002_declared_list_indexes").up(app.state.resources.db)  # twice: ok
     names = set(await items.index_information())
     assert not names & {"owner_id_1_status_1", "shares.id_1", "owner_id_1"}
-    assert {"webos_owner:-created_at", "webos_share:status:-priority,due_date", "webos_all:due_date"} <= names
+    assert {"webos_reach:-created_at", "webos_reach:status:-priority,due_date", "webos_all:due_date"} <= names

@@ -67,10 +67,17 @@ class HttpMetrics:
             "webos_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
             buckets=LATENCY_BUCKETS, registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(self.service, method, route, str(status)).inc()
-        self.latency.labels(self.service, method, route).observe(seconds)
+        # the labelled children are cached (as `event_published` does): every request passes here
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._children[(method, route, status)] = (
+                self.requests.labels(self.service, method, route, str(status)),
+                self.latency.labels(self.service, method, route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry) + generate_latest(PROCESS)

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.telemetry import TelemetryConfig
 from loguru import logger
 from nats.aio.client import Client as NATS
 from pymongo import AsyncMongoClient
@@ -45,6 +46,7 @@ from webos_common.security.service_auth import ServiceCredentials
 from webos_common.startup import Gate
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 Check = Callable[[], Awaitable[None]]
 
 
@@ -166,6 +168,10 @@ def create_service_app(
             if resources.credentials is not None:
                 await resources.credentials.aclose()
 
+    # FastAPI's own OpenTelemetry would make spans (and their operations' spans) on every request
+    # through the SDK provider even when nothing exports them: the server spans are
+    # `tracing.instrument_app`'s below, only when exported
+    fastapi_options.setdefault("telemetry", NO_NATIVE_TELEMETRY)
     app = FastAPI(title=f"WebOS {name}", version=version, lifespan=lifespan, **fastapi_options)
     app.state.resources = resources
     app.state.metrics = metrics

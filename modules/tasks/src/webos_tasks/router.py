@@ -30,7 +30,8 @@ from webos_tasks.service import TaskService
 router = APIRouter()
 
 
-def tasks_service(request: Request, events: EventPublisher = provide(EventPublisher)) -> TaskService:
+async def tasks_service(request: Request, events: EventPublisher = provide(EventPublisher)) -> TaskService:
+    """async: a plain def would run in the thread pool, a thread hop per request"""
     services = app_registry(request.app)
     return TaskService(events=events, directory=services.find(Directory), rules=services.find(RecordRules))
 
@@ -130,7 +131,7 @@ async def purge_task(task_id: str, service: Service) -> None:
     await service.purge(task_id)
 
 
-def task_settings(request: Request) -> TaskSettings:
+async def task_settings(request: Request) -> TaskSettings:
     """The module's settings as an admin left them (defaults until the settings service answers)."""
     found = app_registry(request.app).find(ModuleSettings)
     return found.get() if found is not None else TaskSettings()

@@ -111,10 +111,10 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
         self.can_write()
 
         async def work(session: Any) -> Task:
-            before = await self.repo.get(id, session=session)  # in the transaction: `from_status` is exact
             changes: dict[str, Any] = {"status": to.value}
             changes["completed_at"] = datetime.now(UTC) if to is TaskStatus.done else None
-            doc = await self.repo.update(id, changes, version=version, session=session)
+            # the row before and after, in one write of the transaction: `from_status` is exact
+            before, doc = await self.repo.update_from(id, changes, version=version, session=session)
             moved = TaskMoved(id=str(doc.id), title=doc.title, owner_id=doc.owner_id, from_status=before.status,
                               to_status=to, version=doc.version).model_dump(mode="json")
             await self.events.emit("task:moved", moved, session=session)

@@ -32,9 +32,16 @@ from webos_common.compat.beanie import stamp as set_fields
 from webos_common.documents import keyset
 from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument, utcnow
 from webos_common.documents.merge import merged
-from webos_common.documents.ports import MAX_LIMIT, Filter, Page, Sort, cap_limit
+from webos_common.documents.ports import MAX_LIMIT, AnyPage, Filter, Page, Sort, cap_limit
 from webos_common.documents.queries import index_for
-from webos_common.documents.sharing import RecordRule, access_clauses
+from webos_common.documents.sharing import (
+    REACH_FIELD,
+    RecordRule,
+    access_clauses,
+    row_reach,
+    rule_clauses,
+    user_reach,
+)
 from webos_common.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
 from webos_common.identity import User
 
@@ -44,7 +51,7 @@ Path = tuple[dict[str, Any], list[tuple[str, int]] | None]  # a query and the ke
 
 # changed only by their own use cases (sharing and assigning go through `set_access`)
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by",
-                        "shares", "assignees", "version"})
+                        "shares", "assignees", "version", REACH_FIELD})
 
 
 _ATOMS = (str, int, float, bool, datetime, ObjectId, type(None))
@@ -113,6 +120,13 @@ def _projection(fields: Sequence[str] | None, order: Sort | None) -> dict[str, i
     return wanted
 
 
+def _as_stored(value: Any) -> Any:
+    """A value as MongoDB gives it back: its dates hold milliseconds."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
+
+
 def _renamed_id(row: dict[str, Any]) -> dict[str, Any]:
     if "_id" in row:
         row["id"] = str(row.pop("_id"))
@@ -150,10 +164,22 @@ class BeanieRepository(Generic[D]):
         return user
 
     def scope(self, *, deleted: bool = False, write: bool = False) -> dict[str, Any]:
+        """Live (or deleted) rows the context's person may read: those whose `reach` names them or
+        one of their roles, and those a record rule covers; for a write, the `$or` of `access_clauses`
+        (a share must give write access)."""
         user = self.user()
         scope: dict[str, Any] = {"deleted_at": {"$ne": None}} if deleted else {"deleted_at": None}
         if self.owned and user is not None and not user.is_admin:
-            scope["$or"] = access_clauses(user, write=write, rules=self.rules() if self.rules else ())
+            rules = self.rules() if self.rules else ()
+            if write:
+                scope["$or"] = access_clauses(user, write=True, rules=rules)
+                return scope
+            reach = {REACH_FIELD: {"$in": user_reach(user)}}
+            ruled = rule_clauses(user, write=False, rules=rules)
+            if ruled:
+                scope["$or"] = [reach, *ruled]
+            else:
+                scope.update(reach)
         return scope
 
     def scoped(self, filter: Filter | None, *, deleted: bool = False, write: bool = False) -> dict[str, Any]:
@@ -169,16 +195,21 @@ class BeanieRepository(Generic[D]):
 
     def paths(self, filter: Filter | None, *, sort: Sort | None, deleted: bool = False) -> list[Path]:
         """A sorted read as one query per path the scope reaches rows by, each with the index that
-        serves it in order (`documents.queries`): MongoDB plans the branches of one `$or` without
-        the sort, so one query would pick an index per branch that may not keep the order."""
+        serves it in order (`documents.queries`): the person's rows by their `reach` (one multikey
+        index, which MongoDB walks once per key and merges in order), and one per record rule.
+        MongoDB plans the branches of one `$or` without the sort, so one query would pick an index
+        per branch that may not keep the order."""
         query = dict(filter or {})
         scope = self.scope(deleted=deleted)
-        reach = scope.pop("$or", None)
-        query.update(scope)
-        if reach is None or not sort:
+        branches = scope.pop("$or", None)
+        if not sort:
             return [(self.scoped(filter, deleted=deleted), None)]
+        query.update(scope)
         keys = [k for k, v in query.items() if not k.startswith("$") and not isinstance(v, dict)]
-        return [(keyset.combine(query, clause), index_for(self.document, clause, keys, sort)) for clause in reach]
+        if branches is None:  # everyone's rows (an admin), or the person's by their `reach`: one query
+            return [(query, index_for(self.document, query, keys, sort))]
+        return [(keyset.combine(query, clause), index_for(self.document, clause, keys, sort))
+                for clause in branches]
 
     # -- writes -----------------------------------------------------------
     def _stamp(self, doc: D, user: User | None, now: datetime) -> dict[str, Any]:
@@ -199,6 +230,8 @@ class BeanieRepository(Generic[D]):
             stamp[OWNER_FIELD] = uid
         data.update(stamp)
         set_fields(doc, stamp)
+        if self.owned:
+            data[REACH_FIELD] = row_reach(data.get(OWNER_FIELD), data.get("assignees"), data.get("shares"))
         return data
 
     async def insert(self, doc: D, *, session: Any = None) -> D:
@@ -228,6 +261,17 @@ class BeanieRepository(Generic[D]):
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D:
         return await self._find_and_set(id, self._changes(changes), version=version, session=session)
+
+    async def update_from(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
+                          session: Any = None) -> tuple[D, D]:
+        """(before, after) of `update`, in one round trip: MongoDB answers with the row as it was
+        and the change is applied to it here (what `$set` and the version's `$inc` do)."""
+        values = self._changes(changes)
+        raw = await self._find_and_modify(id, values, version=version, deleted=False, session=session,
+                                          after=False)
+        validate = self.document.__pydantic_validator__.validate_python
+        after = {**raw, **{k: _as_stored(v) for k, v in values.items()}, "version": int(raw.get("version") or 0) + 1}
+        return validate(raw), validate(after)
 
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
                           versions: Mapping[str, int] | None = None, session: Any = None) -> int:
@@ -282,21 +326,32 @@ class BeanieRepository(Generic[D]):
             values["shares"] = shares
         if assignees is not None:
             values["assignees"] = assignees
-        return await self._find_and_set(id, values, session=session)
+        raw = await self._find_and_modify(id, values, deleted=False, version=None, session=session)
+        reach = row_reach(raw.get(OWNER_FIELD), raw.get("assignees"), raw.get("shares"))
+        if reach != raw.get(REACH_FIELD):
+            await self.collection.update_one({"_id": raw["_id"]}, {"$set": {REACH_FIELD: reach}}, session=session)
+        doc: D = self.document.__pydantic_validator__.validate_python(raw)
+        return doc
 
     async def _find_and_set(self, id: Any, values: dict[str, Any], *, deleted: bool = False,
                             version: int | None = None, session: Any = None) -> D:
+        raw = await self._find_and_modify(id, values, version=version, deleted=deleted, session=session)
+        doc: D = self.document.__pydantic_validator__.validate_python(raw)
+        return doc
+
+    async def _find_and_modify(self, id: Any, values: dict[str, Any], *, deleted: bool, version: int | None,
+                               session: Any, after: bool = True) -> dict[str, Any]:
         query = self.scoped({"_id": object_id(id)}, deleted=deleted, write=True)
         if version is not None:
             query.update(_version_filter(version))
-        raw = await self.collection.find_one_and_update(
-            query, {"$set": values, "$inc": {"version": 1}}, return_document=ReturnDocument.AFTER, session=session)
+        raw: dict[str, Any] | None = await self.collection.find_one_and_update(
+            query, {"$set": values, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER if after else ReturnDocument.BEFORE, session=session)
         if raw is None:
             if version is not None:
                 await self._precondition(id, version, deleted=deleted, session=session)
             raise NotFound(f"No {self.label} with id {id}")
-        doc: D = self.document.__pydantic_validator__.validate_python(raw)
-        return doc
+        return raw
 
     async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:
         """Raise 412 naming the current version when the row exists but `version` is not it (a
@@ -395,8 +450,8 @@ class BeanieRepository(Generic[D]):
         count: int | None = skip + len(items) if not has_more and cursor is None else None
         if (total or estimate) and count is None:
             count = await (self.count(filter, deleted=deleted) if total else self.estimate(filter, deleted=deleted))
-        return Page[Any](items=items, total=count, skip=skip, limit=limit, has_more=has_more,
-                         next_cursor=following)
+        return AnyPage(items=items, total=count, skip=skip, limit=limit, has_more=has_more,
+                       next_cursor=following)
 
     def _items(self, rows: list[dict[str, Any]], fields: Sequence[str] | None) -> list[Any]:
         if fields:

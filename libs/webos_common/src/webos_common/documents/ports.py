@@ -39,6 +39,11 @@ class Page(BaseModel, Generic[T]):
         return cls(items=items, total=total, skip=skip, limit=limit, has_more=skip + len(items) < total)
 
 
+AnyPage = Page[Any]
+"""One class for every page of validated rows: `Page[Any]` at each call makes the class again
+whenever the garbage collector has taken the last one (pydantic keeps them weakly)."""
+
+
 def cap_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
     if limit is None:
         return min(DEFAULT_LIMIT, max_limit)
@@ -61,6 +66,8 @@ class Repository(Protocol[D]):
                    estimate: bool = False) -> Page[Any]: ...
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D: ...
+    async def update_from(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
+                          session: Any = None) -> tuple[D, D]: ...
     async def update_many(self, ids: Sequence[Any], changes: Mapping[str, Any], *,
                           versions: Mapping[str, int] | None = None, session: Any = None) -> int: ...
     async def delete(self, id: Any, *, version: int | None = None, session: Any = None) -> D: ...

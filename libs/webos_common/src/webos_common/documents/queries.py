@@ -8,11 +8,12 @@
 A query is equality `filter` fields and a `sort` (`"-created_at"`: descending). Without a
 declaration a document serves the default list. Each query gets one index per path the
 repository's scope reaches rows by: everyone's live rows (admins, and documents nobody owns),
-and for an `OwnedDocument` also the person's own rows, the rows assigned to them and the rows
-shared with them or their roles (partial indexes: only rows that have assignees or shares).
-The repository repeats the scope in every branch of its `$or`, so each branch walks its index
-in sort order and MongoDB merges them (`SORT_MERGE`): no collection scan, no sort in memory.
-`ensure_query_indexes` creates them (the module host does at start, through `db.init_documents`).
+and for an `OwnedDocument` also the rows a person reaches, by the row's `reach` (its owner,
+assignees and shares, `documents.sharing.row_reach`): one multikey index, which MongoDB walks
+once per key of the person (`u:<id>`, `r:<role>`) and merges in sort order (`SORT_MERGE`) in
+one query: no collection scan, no sort in memory. `ensure_query_indexes` creates them (the
+module host does at start, through `db.init_documents`), fills `reach` on rows written before
+it existed, and drops the indexes of the earlier one-query-per-path scheme.
 """
 
 from __future__ import annotations
@@ -28,12 +29,18 @@ from pymongo.errors import OperationFailure
 Keys = list[tuple[str, int]]
 
 _CONFLICT = {85, 86}  # IndexOptionsConflict / IndexKeySpecsConflict: the same keys under another name
-# (name, leading keys, partial filter): the reach paths of `documents.sharing.access_clauses`
+# (name, leading keys, partial filter): the path of `BeanieRepository.scope` for a person
 _OWNED_PATHS: tuple[tuple[str, Keys, dict[str, Any] | None], ...] = (
-    ("owner", [("owner_id", ASCENDING)], None),
-    ("assignee", [("assignees", ASCENDING)], {"assignees": {"$gt": ""}}),
-    ("share", [("shares.id", ASCENDING)], {"shares.id": {"$gt": ""}}),
+    ("reach", [("reach", ASCENDING)], None),
 )
+# what each row's owner, assignees and shares reach (`documents.sharing.row_reach`), server-side
+_ROW_REACH = {"$setUnion": [
+    {"$cond": [{"$gt": ["$owner_id", ""]}, [{"$concat": ["u:", "$owner_id"]}], []]},
+    {"$map": {"input": {"$ifNull": ["$assignees", []]}, "in": {"$concat": ["u:", "$$this"]}}},
+    {"$map": {"input": {"$ifNull": ["$shares", []]},
+              "in": {"$concat": [{"$cond": [{"$eq": ["$$this.kind", "role"]}, "r:", "u:"]}, "$$this.id"]}}},
+]}
+_EARLIER_PATHS = ("webos_owner:", "webos_assignee:", "webos_share:")  # one query per path, before `reach`
 _EVERYONE: tuple[str, Keys, dict[str, Any] | None] = ("all", [], None)
 
 
@@ -119,8 +126,14 @@ def _name(path: str, query: ListQuery) -> str:
 
 async def ensure_query_indexes(document: type) -> list[str]:
     """Create the indexes of `document`'s declared queries (a no-op for those that exist);
-    an index already there with the same keys under another name is kept. Their names."""
+    an index already there with the same keys under another name is kept. Their names.
+    For an owned document, rows without `reach` get it first, and the earlier paths' indexes go."""
     collection = document.get_pymongo_collection()  # type: ignore[attr-defined]
+    if _owned(document):
+        await collection.update_many({"reach": {"$exists": False}}, [{"$set": {"reach": _ROW_REACH}}])
+        for name in await collection.index_information():
+            if name.startswith(_EARLIER_PATHS):
+                await collection.drop_index(name)
     models = query_indexes(document)
     if not models:
         return []

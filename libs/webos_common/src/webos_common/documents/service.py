@@ -250,6 +250,5 @@ class BaseService(Generic[D, C, U, R]):
 
 
     def _page(self, page: Page[Any]) -> Page[R]:
-        items = [item if isinstance(item, dict) else self.read(item) for item in page.items]
-        return Page[Any](items=items, total=page.total, skip=page.skip, limit=page.limit, has_more=page.has_more,
-                         next_cursor=page.next_cursor)
+        page.items = [item if isinstance(item, dict) else self.read(item) for item in page.items]
+        return page

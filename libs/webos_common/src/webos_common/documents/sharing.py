@@ -80,6 +80,29 @@ class RecordRule(BaseModel):
         return value
 
 
+REACH_FIELD = "reach"  # on every owned row: who reaches it for reading (`row_reach`), one multikey index
+
+
+def row_reach(owner_id: Any, assignees: Any, shares: Any) -> list[str]:
+    """The people (`u:<id>`) and roles (`r:<name>`) that may read a row: its owner, its assignees,
+    and whoever it is shared with at any access. The repository keeps it on the row, so a person's
+    list is one indexed query (`reach` in `user_reach`), not one per way of reaching rows."""
+    keys = [f"u:{owner_id}"] if owner_id else []
+    keys += [f"u:{person}" for person in assignees or ()]
+    keys += [f"{'r' if share.get('kind') == 'role' else 'u'}:{share.get('id')}" for share in shares or ()]
+    return list(dict.fromkeys(keys))
+
+
+def user_reach(user: User) -> list[str]:
+    """The `reach` keys of the rows `user` may read (as owner, assignee, or by a share)."""
+    return [f"u:{user.id}", *(f"r:{role}" for role in user.roles)]
+
+
+def rule_clauses(user: User, *, write: bool, rules: Sequence[RecordRule] = ()) -> list[dict[str, Any]]:
+    """The record rules of `user`'s roles, as filters (for reading, or `write=True` changing)."""
+    return [dict(rule.where) for rule in rules if rule.role in user.roles and (rule.access == "write" or not write)]
+
+
 def access_clauses(user: User, *, write: bool, rules: Sequence[RecordRule] = ()) -> list[dict[str, Any]]:
     """The `$or` clauses of what `user` may read (or, `write=True`, change)."""
     share: dict[str, Any] = {"kind": "user", "id": user.id}
@@ -92,10 +115,7 @@ def access_clauses(user: User, *, write: bool, rules: Sequence[RecordRule] = ())
     clauses: list[dict[str, Any]] = [{"owner_id": user.id}, {"assignees": user.id}, {
         "shares.id": ids[0] if len(ids) == 1 else {"$in": ids},
         "shares": {"$elemMatch": {"$or": [share, by_role]} if user.roles else share}}]
-    for rule in rules:
-        if rule.role in user.roles and (rule.access == "write" or not write):
-            clauses.append(dict(rule.where))
-    return clauses
+    return clauses + rule_clauses(user, write=write, rules=rules)
 
 
 class Directory(Protocol):
