@@ -18,7 +18,12 @@ virtual user:
   minus what the idle stack spends in the same time;
 * **fixed rate**: the same mix at `--rate` req/s (open loop: latency from
   each request's scheduled time, so a stall counts against every request
-  it delays): p50/p99, errors.
+  it delays): p50/p99, errors; then at half the saturated rate via the
+  gateway, a rate the machine can carry.
+
+It also prints the stack's CPU per request direct / via gateway (the ratio
+a CPU-bound deployment would see, steadier than req/s on a shared machine)
+and how many cores `--rate` of this mix needs.
 
 Direct means each request goes to its service's own port (tasks module host,
 storage, events) with the same path the gateway forwards and the same token.
@@ -284,6 +289,11 @@ def main() -> None:
         print(f"p99 at {options.rate:.0f} req/s via gateway: {p99[options.rate]:.1f} ms (goal <= {P99_GOAL:.0f} ms) "
               f"{'ok' if p99[options.rate] <= P99_GOAL else 'MISSED'}")
         cpu_table(cpus)
+        total = {m: sum(v for k, v in cpus[m].items() if k != "(client)") for m in cpus}
+        print(f"\nstack CPU per request, direct / via gateway: {total['direct'] / total['gateway']:.2f}x "
+              f"(the ratio a CPU-bound deployment would see); {options.rate:.0f} req/s of this mix needs "
+              f"{options.rate * total['gateway'] / 1000:.1f} cores for the stack, this machine has "
+              f"{psutil.cpu_count()} (load {os.getloadavg()[0]:.1f})")
     print(f"load after: {os.getloadavg()[0]:.1f}")
 
 
