@@ -18,8 +18,8 @@ virtual user:
   minus what the idle stack spends in the same time;
 * **fixed rate**: the same mix at `--rate` req/s (open loop: latency from
   each request's scheduled time, so a stall counts against every request
-  it delays): p50/p99, errors; then at half the saturated gateway rate (both ways),
-  gateway, a rate the machine can carry.
+  it delays): p50/p99, errors; then the same at half the saturated
+  gateway rate, a rate the machine can carry.
 
 It also prints the stack's CPU per request direct / via gateway (the ratio
 a CPU-bound deployment would see, steadier than req/s on a shared machine)
