@@ -30,141 +30,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
-from bson import ObjectId
 from pymongo import MongoClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import wrk
+from _support.stack import CpuMeter, make_people, mongo_of, platform, seed
 
-from webos_cli.plan import StackPlan
-from webos_cli.stack import load_state
-from webos_common.documents.sharing import row_reach
-from webos_common.infra.process import free_port_range
-
-WEBOS = [sys.executable, "-m", "webos_cli.main"]
-ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
-PASSWORD = "Bench-Passw0rd!"
 GOALS = {"list": 3.3, "get": 1.7, "update": 4.6, "create": 3.9}
 LUA = Path(__file__).resolve().parent / "_support" / "crud.lua"
-
-
-# -- the platform -------------------------------------------------------------
-@contextmanager
-def platform(state: Path) -> Any:
-    base = free_port_range()
-    args = ["--state-dir", str(state), "--base-port", str(base)]
-    env = {**os.environ, "WEBOS_RATE_LIMIT_USER": "1000000/second", "WEBOS_RATE_LIMIT_MODULE": "1000000/second"}
-    started = time.perf_counter()
-    up = subprocess.run([*WEBOS, "up", *args, "--timeout", "120"], capture_output=True, text=True, timeout=200,
-                        env=env)
-    try:
-        if up.returncode != 0:
-            raise SystemExit(f"webos up failed:\n{up.stdout}\n{up.stderr}")
-        print(f"platform up in {time.perf_counter() - started:.1f}s")
-        yield f"http://127.0.0.1:{base}", StackPlan(state_dir=state, base_port=base)
-    finally:
-        subprocess.run([*WEBOS, "down", *args], capture_output=True, timeout=120)
-
-
-def stack_processes(plan: StackPlan) -> list[psutil.Process]:
-    procs: dict[int, psutil.Process] = {}
-    for rec in load_state(plan).values():
-        try:
-            top = psutil.Process(rec.pid)
-        except psutil.NoSuchProcess:
-            continue
-        for proc in [top, *top.children(recursive=True)]:
-            procs[proc.pid] = proc
-    return list(procs.values())
-
-
-class CpuMeter:
-    """CPU seconds (user + system) of every process of the stack."""
-
-    def __init__(self, plan: StackPlan) -> None:
-        self.procs = stack_processes(plan)
-
-    def seconds(self) -> float:
-        total = 0.0
-        for proc in self.procs:
-            try:
-                t = proc.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-    def idle_rate(self, seconds: float = 4.0) -> float:
-        before = self.seconds()
-        time.sleep(seconds)
-        return (self.seconds() - before) / seconds
-
-    def tail(self, idle: float, *, window: float = 0.5, limit: float = 60.0) -> float:
-        """Wait until a window spends no more than the idle stack (plus 3 % of a core); its length."""
-        started = time.monotonic()
-        while time.monotonic() - started < limit:
-            before = self.seconds()
-            time.sleep(window)
-            if (self.seconds() - before) / window <= max(idle * 1.5, idle + 0.03):
-                return time.monotonic() - started - window
-        return limit
-
-
-# -- people and rows ----------------------------------------------------------
-def sign_in(client: httpx.Client, login: str, password: str) -> str:
-    resp = client.post("/api/auth/login", json={"login": login, "password": password})
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
-
-
-def make_people(client: httpx.Client, count: int) -> list[tuple[str, str]]:
-    """(user id, token) of `count` new people allowed to use tasks."""
-    admin = {"Authorization": f"Bearer {sign_in(client, *ADMIN)}"}
-    client.post("/api/auth/roles", json={"name": "bench", "permissions": ["tasks.read", "tasks.write"]},
-                headers=admin)
-    people = []
-    for i in range(count):
-        name = f"bench{i}-{uuid.uuid4().hex[:6]}"
-        resp = client.post("/api/auth/users", json={"email": f"{name}@example.com", "username": name,
-                                                     "password": PASSWORD, "roles": ["user", "bench"]},
-                           headers=admin)
-        resp.raise_for_status()
-        people.append((str(resp.json()["id"]), sign_in(client, name, PASSWORD)))
-    return people
-
-
-def seed(mongo: MongoClient[Any], people: list[tuple[str, str]], per_person: int) -> dict[str, list[str]]:
-    """Top every person up to `per_person` tasks (straight into MongoDB); a sample of each one's ids."""
-    items = mongo["webos"]["tasks_items"]
-    ids: dict[str, list[str]] = {}
-    now = datetime.now(UTC)
-    for uid, _ in people:
-        have = items.count_documents({"owner_id": uid})
-        rows = [{"_id": ObjectId(), "title": f"task {n}", "description": "", "status": "todo", "priority": "medium",
-                 "due_date": None, "tags": ["bench"], "completed_at": None, "reminded_for": None,
-                 "attachment": None, "owner_id": uid, "created_at": now - timedelta(seconds=n), "created_by": uid,
-                 "updated_at": now, "updated_by": uid, "deleted_at": None, "deleted_by": None, "version": 1,
-                 "shares": [], "assignees": [], "reach": row_reach(uid, [], [])}
-                for n in range(have, per_person)]
-        for start in range(0, len(rows), 5000):
-            items.insert_many(rows[start:start + 5000], ordered=False)
-        ids[uid] = [str(r["_id"]) for r in items.find({"owner_id": uid}, {"_id": 1}).limit(200)]
-    return ids
 
 
 # -- runs ----------------------------------------------------------------------
@@ -253,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-crud-") as tmp, platform(Path(tmp) / "state") as (base, plan):
         with httpx.Client(base_url=base, timeout=30) as client:
             people = make_people(client, options.people)
-        mongo = _mongo_of(plan)
+        mongo = mongo_of(plan)
         meter = CpuMeter(plan)
         asyncio.run(contention(base, people[0][1]))
         for size in (int(s) for s in options.sizes.split(",")):
@@ -267,13 +151,6 @@ def main() -> None:
             for op in options.ops.split(","):
                 results.append(run_op(base, op, options.seconds, plan_file, meter, idle, mongo))
             report(results, size)
-
-
-def _mongo_of(plan: StackPlan) -> MongoClient[Any]:
-    for rec in load_state(plan).values():
-        if rec.kind == "infra" and rec.name.startswith("mongo") and rec.port:
-            return MongoClient(f"mongodb://127.0.0.1:{rec.port}/?directConnection=true", tz_aware=True)
-    raise SystemExit("no MongoDB in the stack's state")
 
 
 if __name__ == "__main__":
