@@ -14,7 +14,10 @@ its loopback server (`webos_storage.testing.loopback`), and a `--remote-mb`
 file goes up and down twice: with that protocol's own client straight to
 the server (aioftp, asyncssh, smbclient, httpx for WebDAV and Drive), and
 with curl through the gateway to `fs://<kind>/…`. Goal: gateway >= 0.5x
-of the client.
+of the client. Beside MB/s, each row's CPU per transfer (median ms of the
+whole path: the bench process and curl, the server, and for the gateway
+rows the gateway and storage) is printed: steadier than MB/s on a shared
+machine, and on two cores the ratio the throughput tends to.
 
 Run: `.venv/bin/python bench/storage.py [--mb 256] [--runs 3] [--remote-mb 64] [--kinds ftp,sftp,…]`
 (`--mb 0` skips the local rows, `--kinds ftp,smb` measures only those sources).
@@ -26,13 +29,16 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -139,6 +145,29 @@ def measure(targets: list[Target], runs: int) -> dict[str, tuple[float, int, int
     return results
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU so far of this process, its finished children (curl), and `pids` with theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = time.process_time() + usage.ru_utime + usage.ru_stime
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def metered(pids: list[int], transfer: Any, cpu: list[float]) -> float:
+    """Run `transfer` (returns MB/s), appending the path's CPU milliseconds to `cpu`."""
+    before = cpu_seconds(pids)
+    speed = float(transfer())
+    cpu.append((cpu_seconds(pids) - before) * 1000)
+    return speed
+
+
 def start_storage(root: Path, port: int, mongo: str, nats: str, jwks_url: str, files: Path,
                   remotes: dict[str, Loopback]) -> ManagedProcess:
     env = {
@@ -232,7 +261,7 @@ def main() -> None:
         if options.mb:
             run(options, files, ports, auth, storage, nginx, gateway)
         if gateway is not None and remotes:
-            run_remotes(options, root, ports, auth, remotes)
+            run_remotes(options, root, ports, auth, remotes, [gateway.pid or 0, storage.pid or 0])
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -277,7 +306,7 @@ def report(results: dict[str, tuple[float, int, int]]) -> None:
 
 
 def run_remotes(options: argparse.Namespace, root: Path, ports: dict[str, int], auth: str,
-                remotes: dict[str, Loopback]) -> None:
+                remotes: dict[str, Loopback], path_pids: list[int]) -> None:
     """Per remote kind: its own client straight to the server vs curl through the gateway."""
     local = root / "remote.bin"
     make_file(local, options.remote_mb)
@@ -286,22 +315,35 @@ def run_remotes(options: argparse.Namespace, root: Path, ports: dict[str, int], 
     rows = []
     for kind, server in remotes.items():
         client = CLIENTS[kind](server, "bench")
-        speeds: dict[str, list[float]] = {"client up": [], "client down": [], "gateway up": [], "gateway down": []}
+        names = ("client up", "client down", "gateway up", "gateway down")
+        speeds: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        server_pid, gateway_path = [server.proc.pid or 0], [*path_pids, server.proc.pid or 0]
         for run_no in range(options.runs):
-            speeds["client up"].append(client.upload(local, f"client-{run_no}.bin"))
-            speeds["client down"].append(client.download(f"client-{run_no}.bin"))
-            up_urn = f"urn=fs%3A%2F%2F{kind}%2Fgw-{run_no}.bin"
-            speeds["gateway up"].append(curl(["-T", str(local), "-H", auth, f"{gateway_url}?{up_urn}"]))
-            speeds["gateway down"].append(curl(["-H", auth, f"{gateway_url}?{up_urn}"]))
+            for name, transfer in _transfers(client, local, auth, f"{gateway_url}?urn=fs%3A%2F%2F{kind}", run_no):
+                pids = server_pid if name.startswith("client") else gateway_path
+                speeds[name].append(metered(pids, transfer, cpu[name]))
         best = {name: max(values) for name, values in speeds.items()}
+        cpu_ms = {name: statistics.median(values) for name, values in cpu.items()}
         print(f"  {kind:<7} " + "  ".join(f"{n} {v:6.0f}" for n, v in best.items()), flush=True)
-        rows.append((kind, best))
+        print(f"  {'':<7} CPU ms per transfer: " + "  ".join(f"{n} {v:5.0f}" for n, v in cpu_ms.items()), flush=True)
+        rows.append((kind, best, cpu_ms))
     print(f"\n{'source':<8} {'client down':>12} {'gateway down':>13} {'ratio':>6} {'client up':>10} "
-          f"{'gateway up':>11} {'ratio':>6}   (MB/s)")
-    for kind, best in rows:
+          f"{'gateway up':>11} {'ratio':>6}   (MB/s)   CPU client/gateway down, up")
+    for kind, best, cpu_ms in rows:
+        down, up = cpu_ms["client down"] / cpu_ms["gateway down"], cpu_ms["client up"] / cpu_ms["gateway up"]
         print(f"{kind:<8} {best['client down']:>12.0f} {best['gateway down']:>13.0f} "
               f"{best['gateway down'] / best['client down']:>5.2f}x {best['client up']:>10.0f} "
-              f"{best['gateway up']:>11.0f} {best['gateway up'] / best['client up']:>5.2f}x")
+              f"{best['gateway up']:>11.0f} {best['gateway up'] / best['client up']:>5.2f}x   {down:.2f}x, {up:.2f}x")
+
+
+def _transfers(client: Any, local: Path, auth: str, url: str, run_no: int) -> list[tuple[str, Any]]:
+    """This run's four transfers, in order: the client's up and down, then curl's through the gateway."""
+    name = f"client-{run_no}.bin"
+    target = f"{url}%2Fgw-{run_no}.bin"
+    return [("client up", lambda: client.upload(local, name)), ("client down", lambda: client.download(name)),
+            ("gateway up", lambda: curl(["-T", str(local), "-H", auth, target])),
+            ("gateway down", lambda: curl(["-H", auth, target]))]
 
 
 if __name__ == "__main__":

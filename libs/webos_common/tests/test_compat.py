@@ -122,6 +122,42 @@ def test_uvicorn_is_the_release_whose_httptools_protocol_the_gateway_subclasses(
         "transport against webos_common.compat.uvicorn.CoalescingTransport, then move TESTED")
     assert list(inspect.signature(HttpToolsProtocol.connection_made).parameters) == ["self", "transport"]
     assert uvicorn_compat.http_protocol() is uvicorn_compat.CoalescingHttpProtocol
+    assert uvicorn_compat.http_protocol(coalesce=False) is uvicorn_compat.BodyHttpProtocol
+
+
+def test_uvicorn_still_gathers_a_body_the_way_the_body_protocol_replaces() -> None:
+    """`BodyHttpProtocol.on_body` is uvicorn's own but for the gathering line; the cycle still starts
+    with an empty `bytearray`, hands `bytes()` of it over and starts a fresh one."""
+    import ast
+    import textwrap
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+    def body_of(function: object) -> list[str]:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]  # type: ignore[arg-type]
+        assert isinstance(tree, ast.FunctionDef | ast.AsyncFunctionDef)
+        return [ast.unparse(statement) for statement in tree.body]
+
+    assert body_of(HttpToolsProtocol.on_body) == [
+        "if self.parser.should_upgrade() and self._should_upgrade() or self.cycle.response_complete:\n    return",
+        "self.cycle.body += body",
+        "if len(self.cycle.body) > HIGH_WATER_LIMIT:\n    self.flow.pause_reading()",
+        "self.cycle.message_event.set()",
+    ], "uvicorn's on_body changed: check webos_common.compat.uvicorn.BodyHttpProtocol against it"
+    receive = body_of(RequestResponseCycle.receive)
+    assert receive[-3:-1] == [
+        "message: HTTPRequestEvent = {'type': 'http.request', 'body': bytes(self.body), 'more_body': self.more_body}",
+        "self.body = bytearray()",
+    ], "uvicorn's receive no longer hands over bytes(cycle.body): check BodyHttpProtocol"
+    assert "self.body = bytearray()" in body_of(RequestResponseCycle.__init__)
+
+
+def test_on_another_uvicorn_release_its_own_protocol_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webos_common.compat import uvicorn as uvicorn_compat
+
+    monkeypatch.setattr(uvicorn_compat, "release_is", lambda name, tested: False)
+    assert uvicorn_compat.http_protocol() == "httptools"
+    assert uvicorn_compat.http_protocol(coalesce=False) == "httptools"
 
 
 async def test_the_private_send_path_of_a_connected_nats_py_client_is_still_there(nc: Client) -> None:

@@ -261,6 +261,8 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
     the start fails (a dependency out of reach within `startup_deadline`) or is interrupted."""
     import uvicorn
 
+    from webos_common.compat.uvicorn import http_protocol
+
     configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
     tune_allocator()  # streamed bodies: no mmap/munmap per chunk (see webos_common.heap)
     # A service process: spans exported when OTEL_EXPORTER_OTLP_ENDPOINT is set, httpx calls traced.
@@ -269,6 +271,7 @@ def run_service(factory: str, settings: WebOSSettings) -> None:
         tracing.instrument_httpx()
     config = uvicorn.Config(
         factory, factory=True, host=settings.host, port=settings.port,
+        http=http_protocol(coalesce=False),  # request bodies handed on uncopied
         log_config=None, log_level=settings.log_level.lower(), access_log=False,
         proxy_headers=False,  # the app's own ProxyHeadersMiddleware believes only trusted proxies
     )

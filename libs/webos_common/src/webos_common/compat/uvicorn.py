@@ -1,5 +1,16 @@
-"""uvicorn: its httptools protocol (`uvicorn.protocols.http.httptools_impl`, internal) whose small
-writes in one event-loop iteration leave in one send; passed through uvicorn's public `http=` option.
+"""uvicorn: its httptools protocol (`uvicorn.protocols.http.httptools_impl`, internal) handing request
+bodies on uncopied and, for the gateway, whose small writes in one event-loop iteration leave in one
+send; passed through uvicorn's public `http=` option.
+
+Bodies (`BodyHttpProtocol`, every service and the gateway): uvicorn gathers
+the pieces httptools parses out of each socket read into a `bytearray`
+(`cycle.body += piece`) and hands the app `bytes(cycle.body)`: two copies of
+every uploaded byte on top of the socket's and the parser's. Here a piece
+that arrives while the app has taken everything before it is kept as the
+parser's own `bytes`, and `bytes()` of a `bytes` is that same object, so the
+app gets it uncopied; pieces that arrive before the app asks again are
+joined, as before (uvicorn pauses reading past 64 KiB held). Needed for
+`bench/storage.py`'s upload goals: see `bench/README.md`.
 
 uvicorn writes a response's status line and headers when the app sends
 `http.response.start` and its body on `http.response.body`: two `send`
@@ -17,6 +28,7 @@ import asyncio
 from typing import Any
 
 from loguru import logger
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from webos_common.compat import release_is
@@ -80,21 +92,37 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
-class CoalescingHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol on a `CoalescingTransport` (`uvicorn.run(http=http_protocol())`)."""
+class BodyHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol handing a request body's pieces to the app uncopied."""
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
+            return
+        # `cycle.body` is empty (uvicorn's fresh `bytearray`) whenever the app took the last piece
+        cycle.body = cycle.body + body if cycle.body else body  # type: ignore[assignment]
+        if len(cycle.body) > HIGH_WATER_LIMIT:
+            self.flow.pause_reading()
+        cycle.message_event.set()
+
+
+class CoalescingHttpProtocol(BodyHttpProtocol):
+    """The body protocol on a `CoalescingTransport` (the gateway's `uvicorn.run(http=http_protocol())`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
 
 def applies() -> bool:
-    """The tested release, whose protocol still takes its transport in `connection_made` alone."""
-    return release_is("uvicorn", TESTED) and "connection_made" in HttpToolsProtocol.__dict__
+    """The tested release, whose protocol still takes its transport in `connection_made` alone and
+    gathers a body in `on_body`."""
+    return release_is("uvicorn", TESTED) and {"connection_made", "on_body"} <= set(HttpToolsProtocol.__dict__)
 
 
-def http_protocol() -> type[HttpToolsProtocol] | str:
-    """What to pass as uvicorn's `http=`: the coalescing protocol, or on another uvicorn release its own."""
+def http_protocol(*, coalesce: bool = True) -> type[HttpToolsProtocol] | str:
+    """What to pass as uvicorn's `http=`: the body protocol (coalescing writes too, for the gateway),
+    or on another uvicorn release its own."""
     if applies():
-        return CoalescingHttpProtocol
+        return CoalescingHttpProtocol if coalesce else BodyHttpProtocol
     logger.warning("uvicorn is not {}: its own httptools protocol is used (see webos_common.compat.uvicorn)", TESTED)
     return "httptools"

@@ -10,6 +10,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from webos_common.compat.uvicorn import http_protocol
 from webos_common.infra.process import free_port
 
 
@@ -27,6 +28,7 @@ async def serve_app(app: FastAPI, *, port: int | None = None) -> AsyncIterator[s
     """Serve `app` with uvicorn on loopback in this event loop; yield its base URL."""
     port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            http=http_protocol(coalesce=False),  # as run_service serves
                             ws="websockets-sansio",  # what production's "auto" picks; the legacy one is deprecated
                             proxy_headers=False)  # the app believes forwarded headers, or not, itself
     server = uvicorn.Server(config)
