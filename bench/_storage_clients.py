@@ -18,6 +18,11 @@ from webos_storage.testing.loopback import Loopback
 MB = 1024 * 1024
 
 
+def _drained(response: httpx.Response) -> int:
+    """Read a streamed body to its end; its size."""
+    return sum(len(block) for block in response.iter_raw(MB))
+
+
 def _timed(fn: Callable[[], int]) -> float:
     start = time.perf_counter()
     size = fn()
@@ -148,8 +153,7 @@ class WebDav(Ftp):
             size, client = 0, self._client()
             try:
                 with client.stream("GET", f"{self.folder}/{name}") as response:
-                    for block in response.iter_raw(MB):
-                        size += len(block)
+                    size = _drained(response)
             finally:
                 client.close()
             return size
@@ -197,8 +201,7 @@ class Drive(Ftp):
                 found = client.get("/drive/v3/files", params={"q": f"'{folder}' in parents and name = '{name}'"})
                 file_id = found.json()["files"][0]["id"]
                 with client.stream("GET", f"/drive/v3/files/{file_id}", params={"alt": "media"}) as response:
-                    for block in response.iter_raw(MB):
-                        size += len(block)
+                    size = _drained(response)
             finally:
                 client.close()
             return size

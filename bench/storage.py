@@ -50,36 +50,11 @@ from webos_storage.testing.loopback import KINDS, Loopback, revealed
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _storage_clients import CLIENTS
+from _support.nginx import start_nginx
 from _support.provisioning import provision_nats
 
 PYTHON = sys.executable
 MB = 1024 * 1024
-
-NGINX = """
-{user}
-daemon off;
-worker_processes 1;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    client_max_body_size 0;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {files};
-        location /upload/ {{ dav_methods PUT; create_full_put_path on; }}
-    }}
-}}
-"""
-
 
 class PeakRss(threading.Thread):
     """Peak resident memory of a process and its children while running."""
@@ -211,13 +186,9 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS), help="remote kinds to measure ('' for none)")
     options = parser.parse_args()
     kinds = [k for k in options.kinds.split(",") if k]
-    nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx_bin).exists():
-        raise SystemExit("nginx is missing: apt-get install -y nginx-light")
     root = Path(tempfile.mkdtemp(prefix="webos-bench-storage-"))
     files = root / "files"
     (files / "upload").mkdir(parents=True)
-    (root / "nginx").mkdir()
     if options.mb:
         make_file(files / "big.bin", options.mb)
     issuer = TestIssuer()
@@ -225,8 +196,6 @@ def main() -> None:
     auth = f"Authorization: Bearer {issuer.token('bench', expires_in=3600)}"
     ports = {"nginx": free_port(), "storage": free_port(), "gateway": free_port()}
     jwks_url = f"http://127.0.0.1:{ports['nginx']}/jwks.json"
-    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temp folder
-    (root / "nginx.conf").write_text(NGINX.format(user=user, root=root / "nginx", port=ports["nginx"], files=files))
     mongo = MongoServer(root / "mongo", log_path=root / "mongod.log", die_with_parent=True)
     nats = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True)
     procs: list[ManagedProcess] = []
@@ -237,11 +206,8 @@ def main() -> None:
         mongo.start()
         nats.start()
         asyncio.run(provision_nats(nats.url, registry_bucket=f"bench_storage_{os.getpid()}"))
-        nginx = ManagedProcess("nginx", [nginx_bin, "-c", str(root / "nginx.conf"), "-p", str(root / "nginx")],
-                               log_path=root / "nginx.out")
-        nginx.start()
+        nginx = start_nginx(root / "nginx", port=ports["nginx"], files=files)
         procs.append(nginx)
-        wait_port(ports["nginx"], timeout=10, proc=nginx.proc)
         storage = start_storage(root, ports["storage"], mongo.url, nats.url, jwks_url, files, remotes)
         procs.append(storage)
         base = f"http://127.0.0.1:{ports['storage']}"

@@ -27,7 +27,9 @@ from webos_storage.adapters.remote import (
     batches,
     dir_meta,
     file_meta,
+    folder_in_the_way,
     hidden,
+    refuse_root,
     remote_parent,
     remote_path,
     sort_entries,
@@ -191,13 +193,12 @@ class FtpDataSource:
                 client.close()
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
+        refuse_root(path)
         full, tmp = self._full(path), tmp_path(self.root)
         async with self._client() as client:
             info = await self._info(client, path)
             if info is not None and info.get("type") == "dir":
-                raise FileExists(f"A folder exists at {path}", details={"path": path})
+                raise folder_in_the_way(path)
             try:
                 await client.make_directory(remote_parent(full))
             except aioftp.StatusCodeError:

@@ -26,7 +26,7 @@ import httpx
 
 from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected, basename
 from webos_storage.adapters.guard import SourceDown
-from webos_storage.adapters.remote import CHUNK, dir_meta, file_meta, hidden, sort_entries
+from webos_storage.adapters.remote import CHUNK, dir_meta, file_meta, hidden, refuse_root, sort_entries
 
 GOOGLE_API = "https://www.googleapis.com"
 GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
@@ -196,8 +196,7 @@ class DriveDataSource:
             await response.aclose()
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
+        refuse_root(path)
         folder, _, name = path.rpartition("/")
         try:
             parent_id = await self._make_folders(folder.split("/") if folder else [], self._root_id)

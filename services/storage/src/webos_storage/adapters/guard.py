@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from webos_common.afs import ByteStream, Capabilities, DataSource, FileMetadata
 from webos_common.errors import Unavailable, WebOSError
+from webos_storage.adapters.remote import window
 
 T = TypeVar("T")
 
@@ -155,18 +156,9 @@ class GuardedSource:
         await self._ready()
         ranged = self.capabilities().range
         stream = self.inner.open_file(path, offset=offset if ranged else 0, length=length if ranged else None)
-        skip, left = (0, length) if ranged else (offset, length)
         try:
-            async for chunk in stream:
-                if skip:
-                    cut = min(skip, len(chunk))
-                    chunk, skip = chunk[cut:], skip - cut
-                if left is not None:
-                    chunk, left = chunk[:left], left - min(left, len(chunk))
-                if chunk:
-                    yield chunk
-                if left == 0:
-                    break
+            async for chunk in window(stream, 0 if ranged else offset, length):
+                yield chunk
         except WebOSError:
             raise
         except self._errors as exc:

@@ -9,13 +9,22 @@ reserved top-level names are never listed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import mimetypes
 import posixpath
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from webos_common.afs import RESERVED_PREFIXES, ByteStream, FileMetadata, basename
+from webos_common.afs import (
+    RESERVED_PREFIXES,
+    ByteStream,
+    FileExists,
+    FileMetadata,
+    FileMissing,
+    PathRejected,
+    basename,
+)
 
 CHUNK = 1024 * 1024
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -87,3 +96,37 @@ def sort_entries(entries: list[FileMetadata]) -> list[FileMetadata]:
 
 def remote_parent(full: str) -> str:
     return posixpath.dirname(full) or "."
+
+
+def refuse_root(path: str) -> None:
+    """A file is never written at a source's root."""
+    if not path:
+        raise PathRejected("Cannot write the source's root", details={"field": "path"})
+
+
+def folder_in_the_way(path: str) -> FileExists:
+    return FileExists(f"A folder exists at {path}", details={"path": path})
+
+
+async def refuse_folder_at(path: str, stat: Callable[[str], Awaitable[FileMetadata]]) -> None:
+    """A file may be written at `path`: not the root, and no folder is there (by `stat`)."""
+    refuse_root(path)
+    with contextlib.suppress(FileMissing):
+        if (await stat(path)).is_dir:
+            raise folder_in_the_way(path)
+
+
+async def window(chunks: AsyncIterator[bytes], skip: int, length: int | None) -> AsyncIterator[bytes]:
+    """The bytes of `chunks` after the first `skip`, and at most `length` of them (a source, or a
+    server, that cannot start a read at an offset)."""
+    left = length
+    async for chunk in chunks:
+        if skip:
+            cut = min(skip, len(chunk))
+            chunk, skip = chunk[cut:], skip - cut
+        if left is not None:
+            chunk, left = chunk[:left], left - min(left, len(chunk))
+        if chunk:
+            yield chunk
+        if left == 0:
+            return

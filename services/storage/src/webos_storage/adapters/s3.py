@@ -28,6 +28,7 @@ from webos_common.afs import (
     basename,
     join,
 )
+from webos_storage.adapters.remote import folder_in_the_way, refuse_root
 
 PART = 8 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -165,10 +166,9 @@ class S3DataSource:
             body.close()
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
+        refuse_root(path)
         if await self._dir_exists(path):
-            raise FileExists(f"A folder exists at {path}", details={"path": path})
+            raise folder_in_the_way(path)
         key = self._key(path)
         ctype = content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
         buffer = bytearray()

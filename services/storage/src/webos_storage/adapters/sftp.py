@@ -22,7 +22,9 @@ from webos_storage.adapters.remote import (
     CHUNK,
     dir_meta,
     file_meta,
+    folder_in_the_way,
     hidden,
+    refuse_root,
     remote_parent,
     remote_path,
     sort_entries,
@@ -109,11 +111,10 @@ class SftpDataSource:
                 yield chunk
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
+        refuse_root(path)
         full = self._full(path)
         if await self._sftp.isdir(full):
-            raise FileExists(f"A folder exists at {path}", details={"path": path})
+            raise folder_in_the_way(path)
         try:
             await self._sftp.makedirs(remote_parent(full), exist_ok=True)
         except asyncssh.SFTPFailure:

@@ -30,6 +30,7 @@ from webos_storage.adapters.remote import (
     dir_meta,
     file_meta,
     hidden,
+    refuse_folder_at,
     remote_parent,
     remote_path,
     sort_entries,
@@ -184,11 +185,7 @@ class SmbDataSource:
             await asyncio.to_thread(handle.close)
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
-        with contextlib.suppress(FileMissing):
-            if (await self.get_stat(path)).is_dir:
-                raise FileExists(f"A folder exists at {path}", details={"path": path})
+        await refuse_folder_at(path, self.get_stat)
         with _in_the_way(path):
             await self._run(smbclient.makedirs, self._dir_unc(path), exist_ok=True)
         tmp = tmp_path(self.root)

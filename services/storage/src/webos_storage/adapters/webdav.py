@@ -31,7 +31,9 @@ from webos_storage.adapters.remote import (
     dir_meta,
     file_meta,
     hidden,
+    refuse_folder_at,
     sort_entries,
+    window,
 )
 
 DAV = "{DAV:}"
@@ -148,26 +150,13 @@ class WebDavDataSource:
             if response.status_code == 404:
                 raise FileMissing(f"No such file: {path}", details={"path": path})
             skip = offset if headers and response.status_code == 200 else 0  # a server that ignored Range
-            left = length
-            async for chunk in response.aiter_raw(CHUNK):
-                if skip:
-                    cut = min(skip, len(chunk))
-                    chunk, skip = chunk[cut:], skip - cut
-                if left is not None:
-                    chunk, left = chunk[:left], left - min(left, len(chunk))
-                if chunk:
-                    yield chunk
-                if left == 0:
-                    return
+            async for chunk in window(response.aiter_raw(CHUNK), skip, length):
+                yield chunk
         finally:
             await response.aclose()
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
-        if not path:
-            raise PathRejected("Cannot write the source's root", details={"field": "path"})
-        with contextlib.suppress(FileMissing):
-            if (await self.get_stat(path)).is_dir:
-                raise FileExists(f"A folder exists at {path}", details={"path": path})
+        await refuse_folder_at(path, self.get_stat)
         await self._parents(path)
         await self.mkdir(TMP)
         tmp = f"{TMP}/{uuid.uuid4().hex}"
