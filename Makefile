@@ -45,9 +45,11 @@ chaos: install
 	$(BIN)/webos chaos $(CHAOS_ARGS) --rounds 3; rc=$$?; $(BIN)/webos down $(CHAOS_ARGS); exit $$rc
 
 # Fast loop while coding: the tests that start no MongoDB, NATS, S3, platform or
-# browser (the `integration` mark is set by webos_common.testing); no lint.
+# browser (the `integration` mark is set by webos_common.testing); no lint. The
+# folders it marks whole (its INTEGRATION_DIRS) are not even collected.
 unit: install
-	$(BIN)/pytest -x -q -m "not integration and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -x -q -m "not integration and not browser" \
+	  --ignore=tests/e2e --ignore=tests/operate --ignore=tests/integration $(PYTEST_ARGS)
 
 requirements/dev.txt: requirements/base.in requirements/dev.in
 	$(BIN)/uv pip compile requirements/dev.in -o requirements/dev.txt --python-version 3.11 \

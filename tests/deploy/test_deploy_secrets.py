@@ -92,10 +92,15 @@ def test_every_file_compose_mounts_is_issued(issued) -> None:
 def test_keys_are_kept_across_runs_and_rotated_on_request(issued, tmp_path: Path) -> None:
     out = issued["out"]
     before = {p.stem: read_seed(p) for p in (out / "credentials").glob("*.nk")}
-    declaration = tmp_path / "inventory.json"
-    declaration.write_text(json.dumps(INVENTORY))
-    args = ["deploy", "secrets", "--out", str(out), "-f", str(issued["values"]),
-            "--declaration", f"inventory={declaration}"]
+    args = ["deploy", "secrets", "--out", str(out), "-f", str(issued["values"])]
+    principals = json.loads((out / "credentials/principals.json").read_text())["principals"]
+    for name, principal in principals.items():  # what they declared the first time: no module asked again
+        if principal["kind"] == "module":
+            declaration = tmp_path / f"{name}.json"
+            fields = ("emits", "consumes", "consumers", "data_sources")
+            declaration.write_text(json.dumps({k: principal[k] for k in fields if k in principal}))
+            args += ["--declaration", f"{name}={declaration}"]
+    assert len(args) > 6
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert {p.stem: read_seed(p) for p in (out / "credentials").glob("*.nk")} == before
     assert CliRunner().invoke(cli, [*args, "--rotate", "gateway"]).exit_code == 0
@@ -153,6 +158,7 @@ def compose_nats(issued, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
         proc.stop()
 
 
+@pytest.mark.integration  # starts the compose NATS server
 async def test_only_issued_keys_over_tls_with_the_generated_ca(compose_nats) -> None:
     url, generated = compose_nats["url"], compose_nats["dir"]
     ca = str(generated / "tls/ca.pem")
@@ -170,6 +176,7 @@ async def test_only_issued_keys_over_tls_with_the_generated_ca(compose_nats) -> 
                                              principal="gateway"))
 
 
+@pytest.mark.integration  # starts the compose NATS server
 def test_provision_makes_the_registry_with_per_message_ttl(compose_nats) -> None:
     generated = compose_nats["dir"]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")},
@@ -202,6 +209,7 @@ class _OldNats(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.integration  # starts the compose NATS server
 def test_the_compose_health_check_needs_nats_2_11(compose_nats) -> None:
     if not (Path("/usr/bin/wget").exists() or Path("/bin/wget").exists()):
         pytest.skip("wget is not installed (the nats image has busybox's)")

@@ -102,9 +102,14 @@ def test_the_new_module_gets_its_credential_from_its_own_environment(checkout: P
     subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), "--no-deps", "-e",
                     str(checkout / "modules/stock_count")], check=True, timeout=300)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["deploy", "secrets", "--out", str(out), "-f",
-                                      str(checkout / "deploy/helm/webos/values.yaml"),
-                                      "--python", str(venv / "bin/python")])
+    values = checkout / "deploy/helm/webos/values.yaml"
+    others = []  # the chart's other modules, declared by file: only the new one is asked of the environment
+    for name in yaml.safe_load(values.read_text())["modules"]:
+        if name != "stock_count":
+            (tmp_path / f"{name}.json").write_text("{}")
+            others += ["--declaration", f"{name}={tmp_path / f'{name}.json'}"]
+    result = CliRunner().invoke(cli, ["deploy", "secrets", "--out", str(out), "-f", str(values),
+                                      "--python", str(venv / "bin/python"), *others])
     assert result.exit_code == 0, result.output
     principals = json.loads((out / "credentials/principals.json").read_text())["principals"]
     assert principals["stock_count"]["kind"] == "module"

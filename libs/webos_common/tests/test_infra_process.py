@@ -26,6 +26,7 @@ STARTER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.integration  # starts a NATS server
 @pytest.mark.parametrize("die_with_parent", [True, False])
 def test_a_killed_starter_takes_its_server_along_only_when_asked(tmp_path: Path, die_with_parent: bool) -> None:
     starter = subprocess.Popen([sys.executable, "-c", STARTER, str(tmp_path / "nats"),

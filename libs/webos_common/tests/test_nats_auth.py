@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import nats
@@ -20,6 +21,7 @@ from webos_common.bus.topics import event_subject, topic_filter
 from webos_common.envelope import EventEnvelope
 from webos_common.infra import NatsServer
 from webos_common.messaging import NatsAuthError, connect_nats, connect_options
+from webos_common.schedule import DueTimes, Schedule, Scheduler
 from webos_common.security.credentials import CredentialStore
 from webos_common.testing.plugin import wait_credential
 
@@ -169,6 +171,33 @@ async def test_the_shell_and_modules_queue_tasks_only_as_themselves_and_never_fl
             await nc.jetstream().delete_msg("WEBOS_TASKS", ack.seq)  # no worker should see it
         finally:
             await client.close()
+
+
+async def test_a_module_claims_only_its_own_jobs_due_times(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    """Its host runs its jobs on the one scheduler (`webos_common.schedule`) with its own credential."""
+    name = _name("mod")
+    seed = await _issue(nats_credentials, nats_server, name, "module")
+    conn = Connection()
+    client = await conn.open(nats_server.url, seed, name)
+    try:
+        ran: list[str] = []
+
+        async def job() -> None:
+            ran.append("tick")
+
+        own = Scheduler(DueTimes(client.jetstream(timeout=1), create=False),
+                        [Schedule(id=f"module.{name}.tick", action=job, every=60, name="tick")])
+        now = datetime.now(UTC)
+        assert await own.run_due(now) == []  # first sight: its key created
+        assert await own.run_due(now + timedelta(seconds=61)) == ["tick"]  # claimed by compare-and-set
+        assert ran == ["tick"]
+        for subject in ("$KV.webos_schedules.next.module.tasks.notify_due_tomorrow",  # another module's job
+                        "$KV.webos_schedules.schedule.rogue", "$KV.webos_schedules.next.task.rogue"):  # the worker's
+            await client.publish(subject, b"{}")
+            assert await conn.refused(subject), subject
+    finally:
+        await client.close()
 
 
 async def test_a_rotated_credential_stops_working(nats_server: NatsServer, nats_credentials: CredentialStore) -> None:

@@ -41,6 +41,7 @@ async def test_each_dependency_error_class_is_a_503_with_retry_after(exc, depend
     assert body["details"]["dependency"] == dependency
 
 
+@pytest.mark.integration  # starts, stops and restarts a MongoDB server
 async def test_mongodb_stopped_answers_503_then_200_after_restart(tmp_path) -> None:
     server = MongoServer(tmp_path / "mongo", log_path=tmp_path / "mongod.log", die_with_parent=True)
     server.start()

@@ -42,6 +42,7 @@ def own_nats(tmp_path):
     server.stop()
 
 
+@pytest.mark.integration  # its own NATS server and a worker process
 def test_worker_probes_follow_the_worker_not_a_tcp_connection(own_nats, tmp_path) -> None:
     port, log = free_port(), tmp_path / "worker.log"
     env = {**os.environ, "WEBOS_NATS_URL": own_nats.url, "WEBOS_HEALTH_PORT": str(port), "WEBOS_ENV": "test"}

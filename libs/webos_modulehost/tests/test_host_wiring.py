@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import nats
+
 from webos_common.hooks import ModuleContext, ScheduledJob
+from webos_common.schedule import DueTimes, Scheduler
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client
-from webos_modulehost import create_app
-from webos_modulehost.scheduler import Scheduler
+from webos_modulehost import create_app, scheduled
 from webos_modulehost.settings import ModuleHostSettings
 
 PLUGIN = """
@@ -65,8 +68,9 @@ async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_d
         await client.close()
 
 
-async def test_a_due_job_runs_once_across_replicas(mongo_url: str, db_name: str) -> None:
-    from webos_common import context, db
+async def test_a_due_job_runs_once_across_replicas(nats_url: str) -> None:
+    """Two hosts of one module, each with its own NATS connection, race for one due run."""
+    from webos_common import context
 
     runs: list[str | None] = []
 
@@ -74,19 +78,26 @@ async def test_a_due_job_runs_once_across_replicas(mongo_url: str, db_name: str)
         user = context.current_user.get()
         runs.append(user.id if user else None)
 
-    client = db.mongo_client(mongo_url)
+    module = f"jobs{uuid.uuid4().hex[:8]}"
+    ctx = ModuleContext(name=module, settings=None, resources=None, services=None)
+    spec = [ScheduledJob(name="tick", func=job, every=60)]
+    clients = [await nats.connect(nats_url) for _ in range(2)]
     try:
-        ctx = ModuleContext(name="jobs", settings=None, resources=None, services=None)
-        spec = [ScheduledJob(name="tick", func=job, every=60)]
-        one, two = (Scheduler("jobs", spec, client[db_name], ctx=ctx, instance=i) for i in ("a", "b"))
+        one, two = (Scheduler(DueTimes(nc.jetstream()), scheduled.schedules(module, spec, ctx)) for nc in clients)
         now = datetime.now(UTC)
         assert await one.run_due(now) == [] and await two.run_due(now) == []  # first sight: scheduled ahead
         later = now + timedelta(seconds=61)
         results = await asyncio.gather(one.run_due(later), two.run_due(later))
         assert sorted(len(r) for r in results) == [0, 1]
         assert runs == ["system"]
+        restarted = Scheduler(DueTimes(clients[0].jetstream()), scheduled.schedules(module, spec, ctx))
+        assert await restarted.run_due(later) == []  # the due time outlives the replica: not run again
+        assert await restarted.run_due(later + timedelta(seconds=120)) == ["tick"]  # a missed run runs once
+        assert await two.run_due(later + timedelta(seconds=121)) == []
+        assert runs == ["system", "system"]
     finally:
-        await client.close()
+        for nc in clients:
+            await nc.close()
 
 
 def test_jobs_are_validated() -> None:
@@ -96,7 +107,7 @@ def test_jobs_are_validated() -> None:
     import pytest
 
     ctx = ModuleContext(name="x", settings=None, resources=None, services=None)
-    with pytest.raises(ValueError, match="bad cron"):
-        Scheduler("x", [ScheduledJob(name="j", func=job, cron="every day")], {"x_jobs": None}, ctx=ctx)
-    with pytest.raises(ValueError, match="needs cron or every"):
-        Scheduler("x", [ScheduledJob(name="j", func=job)], {"x_jobs": None}, ctx=ctx)
+    with pytest.raises(ValueError, match="'j': invalid cron"):
+        scheduled.schedules("x", [ScheduledJob(name="j", func=job, cron="every day")], ctx)
+    with pytest.raises(ValueError, match="'j' needs cron or every"):
+        scheduled.schedules("x", [ScheduledJob(name="j", func=job)], ctx)

@@ -14,6 +14,7 @@ from webos_cli.main import app as cli
 from webos_cli.scaffold import ScaffoldError, create_module
 
 
+@pytest.mark.integration  # the generated tests start MongoDB and NATS (in a pytest run of their own)
 def test_generated_module_tests_pass(tmp_path: Path) -> None:
     modules = tmp_path / "modules"
     result = CliRunner().invoke(cli, ["new", "module", "field_notes", "--modules-dir", str(modules),

@@ -169,8 +169,11 @@ async def test_bad_bodies_are_422_naming_the_field(client: httpx.AsyncClient, al
     assert page["total"] == 1 and page["items"][0]["title"] == "t"  # nothing partial was written
 
 
+JOB = "module.tasks.notify_due_tomorrow"  # its id on the one scheduler (`webos_common.schedule`)
+
+
 async def test_due_tomorrow_reminder_once(client: httpx.AsyncClient, alice: dict[str, str], app: Any) -> None:
-    from webos_modulehost.scheduler import Scheduler
+    from webos_common.schedule import Scheduler
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     await make(client, alice, title="due", due_date=tomorrow.isoformat())
@@ -178,20 +181,17 @@ async def test_due_tomorrow_reminder_once(client: httpx.AsyncClient, alice: dict
     done = await make(client, alice, title="done already", due_date=tomorrow.isoformat())
     await client.post(f"{API}/{done['id']}/move", json={"status": "done"}, headers=alice)
     scheduler = app.state.services.get(Scheduler)
-
-    async def make_due() -> None:
-        await scheduler.collection.update_many({}, {"$set": {"next_run": datetime.now(UTC) - timedelta(seconds=1)}})
+    await scheduler.times.forget(JOB)  # the session's bucket outlives a test: start unseen
+    eight = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
 
     assert await scheduler.run_due() == []  # first sight: scheduled for the next 08:00
-    await make_due()
-    assert await scheduler.run_due() == ["notify_due_tomorrow"]
-    assert await scheduler.run_due() == []  # claimed: not due again until the next 08:00
+    assert await scheduler.run_due(eight + timedelta(days=1, seconds=1)) == ["notify_due_tomorrow"]
+    assert await scheduler.run_due(eight + timedelta(days=1, seconds=2)) == []  # claimed: due again the next 08:00
     outbox = app.state.resources.db["tasks_outbox"]
     notes = [row["envelope"] async for row in outbox.find({"envelope.topic": "notification:send"})]
     assert len(notes) == 1
     assert notes[0]["payload"]["user_id"] == "alice" and "'due'" in notes[0]["payload"]["message"]
-    await make_due()
-    assert await scheduler.run_due() == ["notify_due_tomorrow"]
+    assert await scheduler.run_due(eight + timedelta(days=2, seconds=1)) == ["notify_due_tomorrow"]
     assert await outbox.count_documents({"envelope.topic": "notification:send"}) == 1
 
 
@@ -227,8 +227,8 @@ async def test_reminders_and_widget_follow_the_module_settings(client: httpx.Asy
     """The host reads the module's settings over NATS (a stand-in answers for the settings service)."""
     import json
 
+    from webos_common.schedule import Scheduler
     from webos_common.settings import MODULE_SUBJECT, ModuleSettings
-    from webos_modulehost.scheduler import Scheduler
 
     nc = app.state.resources.nats
 
@@ -244,9 +244,9 @@ async def test_reminders_and_widget_follow_the_module_settings(client: httpx.Asy
         for title in ("first", "second"):
             await make(client, alice, title=title, due_date=tomorrow.isoformat())
         scheduler = app.state.services.get(Scheduler)
+        await scheduler.times.forget(JOB)
         await scheduler.run_due()
-        await scheduler.collection.update_many({}, {"$set": {"next_run": datetime.now(UTC) - timedelta(seconds=1)}})
-        assert await scheduler.run_due() == ["notify_due_tomorrow"]
+        assert await scheduler.run_due(datetime.now(UTC) + timedelta(days=1, seconds=1)) == ["notify_due_tomorrow"]
         outbox = app.state.resources.db["tasks_outbox"]
         assert await outbox.count_documents({"envelope.topic": "notification:send"}) == 0  # reminders are off
         body = (await client.get("/api/tasks/widget", headers=alice)).json()

@@ -40,6 +40,18 @@ def module_declaration(name: str, *, python: str = sys.executable, env: dict[str
     return declared
 
 
+def module_declarations(names: list[str], *, python: str = sys.executable,
+                        envs: dict[str, dict[str, str] | None] | None = None) -> dict[str, dict[str, Any]]:
+    """What each of modules `names` declares, asked of their packages in parallel (each answer
+    is a Python start-up importing the module host)."""
+    if not names:
+        return {}
+    envs = envs or {}
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        found = list(pool.map(lambda name: module_declaration(name, python=python, env=envs.get(name)), names))
+    return dict(zip(names, found, strict=True))
+
+
 def issue_component(store: CredentialStore, component: Component, declared: dict[str, Any] | None = None) -> Path:
     name = component.principal
     if component.kind == "module":
@@ -81,7 +93,6 @@ def declare_modules(store: CredentialStore, modules: list[Component]) -> None:
     modules = list({c.principal: c for c in reversed(modules)}.values())
     if not modules:
         return
-    with ThreadPoolExecutor(max_workers=len(modules)) as pool:
-        declared = list(pool.map(lambda c: module_declaration(c.principal, env=c.env), modules))
-    for component, declaration in zip(modules, declared, strict=True):
-        issue_component(store, component, declaration)
+    declared = module_declarations([c.principal for c in modules], envs={c.principal: c.env for c in modules})
+    for component in modules:
+        issue_component(store, component, declared[component.principal])

@@ -89,14 +89,10 @@ def issue(out: Path, deployment: Deployment, *, declarations: dict[str, dict[str
 def declare(modules: list[str], given: dict[str, Path], *, python: str = sys.executable,
             ) -> dict[str, dict[str, Any]]:
     """Each module's bus declaration: from a file (`docker run IMAGE NAME --declare` output) or
-    asked of its package installed for `python`, as `webos up` does."""
-    found = {}
-    for name in modules:
-        if name in given:
-            found[name] = json.loads(given[name].read_text().strip().splitlines()[-1])
-        else:
-            found[name] = creds.module_declaration(name, python=python)
-    return found
+    asked of its package installed for `python`, as `webos up` does (in parallel)."""
+    found = {name: json.loads(given[name].read_text().strip().splitlines()[-1]) for name in modules if name in given}
+    found.update(creds.module_declarations([name for name in modules if name not in given], python=python))
+    return {name: found[name] for name in modules}
 
 
 def kubernetes_manifests(store: CredentialStore, deployment: Deployment) -> str:

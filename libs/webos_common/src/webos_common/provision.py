@@ -25,9 +25,9 @@ from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import ensure_stream, ensure_streams, open_key_value
 from webos_common.config import WebOSSettings
 from webos_common.module_registry import ModuleRegistry
+from webos_common.schedule import DueTimes
 from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
 from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
-from webos_common.tasks.schedule import NatsScheduleSource
 from webos_common.tasks.status import TaskStore
 
 RATE_LIMIT_TTL = 86400  # counters outlive their window; a window longer than a day resets early
@@ -48,15 +48,14 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     await ensure_stream(js, replace(stream_config(), num_replicas=bus.replicas))
     await ModuleRegistry(js, bucket=registry_bucket, create=True).open()
     await TaskStore(js).open()
-    schedules = NatsScheduleSource(js)
+    schedules = DueTimes(js)
     await schedules.open()
-    await schedules.open_fired()
     await open_key_value(js, rate_limit_bucket(), create=True)
     try:
         await js.object_store(RESULTS_BUCKET)
     except BucketNotFoundError:
         await js.create_object_store(RESULTS_BUCKET)
-    buckets = [registry_bucket, "webos_tasks", schedules.bucket, f"{schedules.bucket}_fired", RATE_LIMIT_BUCKET]
+    buckets = [registry_bucket, "webos_tasks", schedules.bucket, RATE_LIMIT_BUCKET]
     await replicate(js, [f"KV_{b}" for b in buckets] + [f"OBJ_{RESULTS_BUCKET}"], bus.replicas)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", *buckets, RESULTS_BUCKET]
 

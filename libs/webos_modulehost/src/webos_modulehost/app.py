@@ -2,8 +2,9 @@
 
 Start: migrations (once, recorded) -> Beanie with only this module's
 documents -> outbox relay -> event handlers -> task client and scheduled
-jobs -> `webos_startup` -> announce the manifest and heartbeat. Stop: the
-reverse, withdrawing the manifest first so the gateway stops routing here.
+jobs (on the one scheduler, `webos_common.schedule`) -> `webos_startup` ->
+announce the manifest and heartbeat. Stop: the reverse, withdrawing the
+manifest first so the gateway stops routing here.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from webos_common.lifecycle import cancel_and_wait
 from webos_common.module_registry import ModuleRegistry
 from webos_common.outbox import Outbox, OutboxRelay
 from webos_common.registry import ServiceRegistry
+from webos_common.schedule import DueTimes, Scheduler
 from webos_common.security import current_user, require_permission
 from webos_common.service import ServiceResources, create_service_app
 from webos_common.settings import ModuleSettings
 from webos_modulehost import manifest as manifests
-from webos_modulehost import migrations
+from webos_modulehost import migrations, scheduled
 from webos_modulehost.discovery import LoadedModule, load
 from webos_modulehost.principal import uses_tasks
-from webos_modulehost.scheduler import Scheduler
 from webos_modulehost.settings import ModuleHostSettings
 
 
@@ -124,17 +125,27 @@ class _Host:
             self.services.register(Directory, AuthDirectory(self.settings.auth_url, resources.credentials))
         self.ctx = ModuleContext(name=mod.name, settings=self.settings, resources=resources, services=self.services,
                                  config=self.config)
-        self.scheduler = Scheduler(mod.name, mod.jobs, database, ctx=self.ctx, poll=self.settings.job_poll,
-                                   instance=self.instance)
-        if self.settings.scheduler:
-            self.scheduler.start()
-        self.services.register(Scheduler, self.scheduler)
+        self._schedule(resources, self.ctx)
         for result in mod.pm.hook.webos_startup(ctx=self.ctx):
             if asyncio.iscoroutine(result):
                 await result
         if resources.nats is not None:
             await self._serve_sources(resources)
             await self._announce(app, resources)
+
+    def _schedule(self, resources: ServiceResources, ctx: ModuleContext) -> None:
+        """The module's jobs on the one scheduler (its due times in NATS KV)."""
+        jobs = scheduled.schedules(self.mod.name, self.mod.jobs, ctx)
+        if not jobs:
+            return
+        if resources.nats is None:
+            logger.warning("module {}: no NATS, so its scheduled jobs do not run here", self.mod.name)
+            return
+        times = DueTimes(resources.nats.jetstream(), create=self.settings.may_provision)
+        self.scheduler = Scheduler(times, jobs, tick=self.settings.job_poll, name=f"scheduler:{self.mod.name}")
+        if self.settings.scheduler:
+            self.scheduler.start()
+        self.services.register(Scheduler, self.scheduler)
 
     async def _serve_sources(self, resources: ServiceResources) -> None:
         """Answer storage's calls to the module's data sources (before the manifest says they exist)."""

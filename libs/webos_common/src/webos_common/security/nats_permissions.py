@@ -15,7 +15,8 @@ Each principal may
   carrying a secret reaches the one who asked and nobody else;
 * answer storage's calls only for the data sources it declared
   (`webos.afs.<module>.…`, `webos_common.afs_remote`); only storage calls them;
-* write only its own registry keys (`manifest.<module>.*`); only settings
+* write only its own registry keys (`manifest.<module>.*`) and its jobs' due times
+  (`next.module.<module>.*` in `webos_schedules`: `webos_common.schedule`); only settings
   flips `enabled.*`, only auth publishes revocations, only settings answers
   settings requests and only auth answers contact look-ups.
 
@@ -132,9 +133,7 @@ def task_worker(name: str) -> Permissions:
     perms = task_client(name).add(consumer(TASKS_STREAM, "webos-workers", []))
     perms.publish |= {_api("CONSUMER.DURABLE.CREATE", TASKS_STREAM, "webos-workers"), _api("STREAM.NAMES")}
     perms.subscribe.add("webos.tasks.cancel.*")
-    for bucket in (SCHEDULES_BUCKET, f"{SCHEDULES_BUCKET}_fired"):
-        perms.add(kv_reader(bucket)).add(kv_writer(bucket, ">"))
-    return perms
+    return perms.add(kv_reader(SCHEDULES_BUCKET)).add(kv_writer(SCHEDULES_BUCKET, ">"))
 
 
 def base(name: str) -> Permissions:
@@ -232,6 +231,7 @@ def permissions_for(principal: Principal) -> Permissions | None:
         return perms.add(task_worker(name)).add(emitter(name, WORKER_EVENTS.emits))
     # a module host
     perms.add(emitter(name, principal.emits)).add(kv_writer(registry_bucket(), f"manifest.{name}.*"))
+    perms.add(kv_reader(SCHEDULES_BUCKET)).add(kv_writer(SCHEDULES_BUCKET, f"next.module.{name}.*"))  # its jobs
     perms.publish.add(f"webos.settings.module.{name}")
     if any(t in principal.emits for t in TASK_TOPICS):  # it queues tasks
         perms.add(task_client(name))

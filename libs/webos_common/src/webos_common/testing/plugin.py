@@ -37,7 +37,7 @@ from webos_common.testing.bus import provision_now
 
 TEST_USER = "webos-test"
 SERVERS = frozenset({"mongo_server", "nats_server", "s3_server"})
-INTEGRATION_DIRS = ("tests/e2e/", "tests/operate/", "tests/integration/")
+INTEGRATION_DIRS = ("tests/e2e/", "tests/operate/", "tests/integration/")  # `make unit` skips them: same list
 
 
 def pytest_configure(config: pytest.Config) -> None:
