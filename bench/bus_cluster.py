@@ -20,10 +20,10 @@ from pathlib import Path
 import nats
 from nats.js.api import StorageType, StreamConfig
 
+from webos_common.bus.connection import connect_options
 from webos_common.infra import NatsServer
 from webos_common.infra.nats import NatsCluster
 from webos_common.infra.process import free_port
-from webos_common.messaging import connect_options
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.tls import ensure_server_tls
 

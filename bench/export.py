@@ -39,9 +39,9 @@ import psutil
 from bson import ObjectId
 from pymongo import MongoClient
 
-from webos_common import db
+from webos_common.documents import db
 from webos_common.infra import MongoServer, NatsServer
-from webos_common.provision import provision
+from webos_common.infra.provision import provision
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.testing import TestIssuer
 from webos_common.testing.apps import serve_app

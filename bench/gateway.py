@@ -36,8 +36,8 @@ from webos_common.bus import BusSettings
 from webos_common.bus.streams import ensure_streams
 from webos_common.infra import NatsServer
 from webos_common.infra.process import ManagedProcess, free_port, wait_port
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
 from webos_common.security.testing import TestIssuer
 
 HERE = Path(__file__).resolve().parent

@@ -24,7 +24,7 @@ import nats
 
 from webos_common.bus.streams import open_key_value
 from webos_common.infra import NatsServer
-from webos_common.provision import rate_limit_bucket
+from webos_common.infra.provision import rate_limit_bucket
 from webos_gateway.ratelimit import RateLimits
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from beanie import init_beanie
 
-from webos_common import context, db
-from webos_common.documents import BeanieRepository, OwnedDocument
-from webos_common.identity import User
+from webos_common import context
+from webos_common.documents import BeanieRepository, OwnedDocument, db
 from webos_common.infra import MongoServer
+from webos_common.security.identity import User
 
 USER = User(id="bench-user", permissions=("bench.*",))
 SINGLE_OPS = 2000

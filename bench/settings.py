@@ -25,11 +25,11 @@ import httpx
 import nats
 from pydantic import BaseModel
 
-from webos_common import db
-from webos_common.cache import Cache
+from webos_common.documents import db
+from webos_common.files.cache import Cache
 from webos_common.infra import MongoServer, NatsServer
 from webos_common.security.testing import TestIssuer
-from webos_common.settings import SettingsClient
+from webos_common.settings.client import SettingsClient
 from webos_common.testing import serve_app
 from webos_settings.main import create_app
 from webos_settings.settings import SettingsSettings

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import nats
 
-from webos_common.module_registry import BUCKET as REGISTRY_BUCKET
-from webos_common.provision import provision
+from webos_common.infra.provision import provision
+from webos_common.modules.registry import BUCKET as REGISTRY_BUCKET
 
 
 async def provision_nats(url: str, *, registry_bucket: str = REGISTRY_BUCKET) -> None:

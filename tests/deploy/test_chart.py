@@ -188,7 +188,7 @@ def test_migrations_run_in_hook_jobs_with_their_own_deadline(rendered) -> None:
     jobs = by_kind(docs, "Job")
     provision = jobs.pop("webos-provision")
     assert provision["spec"]["template"]["spec"]["containers"][0]["command"] == [
-        "python", "-m", "webos_common.provision"]
+        "python", "-m", "webos_common.infra.provision"]
     with_migrations = chart_modules() | ({"inventory"} if case == "three-modules" else set())
     expected = {f"webos-migrate-{name.replace('_', '-')}" for name in with_migrations}
     assert set(jobs) == expected, "field_notes opted out of migrations"

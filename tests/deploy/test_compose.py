@@ -53,7 +53,7 @@ def test_nats_is_2_11_or_later_with_auth_and_tls(services) -> None:
     assert 'include "auth.conf"' in conf and "tls {" in conf
     assert re.search(r"jetstream \{[^}]*sync_interval: always", conf), "fsync before acknowledging"
     provision = services["nats-provision"]
-    assert provision["entrypoint"] == ["python", "-m", "webos_common.provision"]
+    assert provision["entrypoint"] == ["python", "-m", "webos_common.infra.provision"]
     assert provision["environment"]["WEBOS_PRINCIPAL"] == "operator"
     assert provision["depends_on"]["nats"]["condition"] == "service_healthy"
 

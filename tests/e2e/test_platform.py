@@ -99,7 +99,7 @@ def test_an_operator_issues_rotates_and_revokes_a_credential_on_the_running_stac
     import subprocess
     import sys
 
-    from webos_common.messaging import NatsAuthError, connect_nats
+    from webos_common.bus.connection import NatsAuthError, connect_nats
 
     args = ["--state-dir", str(platform.state_dir), "--base-port", str(platform.base_port)]
     name = f"e2e{uuid.uuid4().hex[:6]}-worker"
@@ -147,7 +147,7 @@ def test_an_operator_issues_rotates_and_revokes_a_credential_on_the_running_stac
 def test_nats_takes_only_tls_connections_verified_with_the_stacks_ca(platform: Any, tmp_path: Any) -> None:
     import asyncio
 
-    from webos_common.messaging import connect_nats
+    from webos_common.bus.connection import connect_nats
     from webos_common.security.tls import ensure_server_tls
 
     operator = platform.state_dir / "credentials" / "operator.nk"

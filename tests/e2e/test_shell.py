@@ -222,7 +222,7 @@ def _publish(platform: Any, subject: str, data: bytes, headers: dict[str, str] |
 
     import nats
 
-    from webos_common.messaging import connect_options
+    from webos_common.bus.connection import connect_options
 
     async def publish() -> None:  # as a principal of the stack: every connection needs a credential
         nc = await nats.connect(platform.nats_url, **connect_options(
@@ -267,10 +267,10 @@ def _task_reporter(platform: Any, person_token: str) -> tuple[str, str]:
 
 def test_task_progress_moves_live(admin: Any, platform: Any, admin_token: str) -> None:
     """Task events reach the person their identity token proves, from a worker's credential."""
+    from webos_common.bus.envelope import EventEnvelope
     from webos_common.bus.identity import HEADER
     from webos_common.bus.topics import event_subject
     from webos_common.bus.wire import MSG_ID
-    from webos_common.envelope import EventEnvelope
 
     me = platform.get_ok(admin_token, "/api/auth/me")
     worker, bus_token = _task_reporter(platform, admin_token)

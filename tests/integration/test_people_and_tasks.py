@@ -19,7 +19,7 @@ from nats.aio.client import Client as NATS
 from webos_auth.main import create_app as create_auth
 from webos_auth.testing import Accounts, admin_headers, bearer, login, register
 from webos_common.documents.sharing import RecordRule
-from webos_common.settings import ModuleSettings
+from webos_common.settings.client import ModuleSettings
 from webos_common.testing import lifespan_client, serve_app
 from webos_modulehost import create_app as create_host
 

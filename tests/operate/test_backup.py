@@ -13,7 +13,7 @@ from nats.js.api import KeyValueConfig, StreamConfig
 from webos_cli import buckets
 from webos_cli.backup import BackupError, backup, restore
 from webos_cli.buckets import Bucket
-from webos_common import db
+from webos_common.documents import db
 from webos_common.infra import NatsServer
 
 

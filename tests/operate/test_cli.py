@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from webos_cli.main import app
 from webos_common.bus.settings import BusSettings
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.registry import ModuleRegistry
 
 runner = CliRunner()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from webos_cli import infra
 from webos_cli.plan import CLUSTER_SPAN, SERVICES, StackPlan
+from webos_common.bus.connection import nats_servers
 from webos_common.infra import NatsServer
 from webos_common.infra.balancer import NginxBalancer
-from webos_common.messaging import nats_servers
 
 
 def test_single_node_plan_is_unchanged(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 
 from webos_cli.supervise import read_status
 from webos_common.clients.storage import StorageClient
-from webos_common.errors import NotFound, Unavailable
+from webos_common.http.errors import NotFound, Unavailable
 from webos_common.infra.process import ManagedProcess, free_port
 from webos_common.security.testing import JwksServer, TestIssuer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webos_common import afs
-from webos_common.afs import PathRejected, Urn, is_within, parse_urn, safe_name, safe_path
+from webos_common.files import afs
+from webos_common.files.afs import PathRejected, Urn, is_within, parse_urn, safe_name, safe_path
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from webos_common.documents.schemas import UpdateModel
-from webos_common.errors import install_error_handlers
-from webos_common.metrics import HttpMetrics
-from webos_common.middleware import RequestContextMiddleware
-from webos_common.paging import Limit, Skip
+from webos_common.http.errors import install_error_handlers
+from webos_common.http.middleware import RequestContextMiddleware
+from webos_common.http.paging import Limit, Skip
+from webos_common.observability.metrics import HttpMetrics
 
 
 class Change(UpdateModel):

@@ -13,11 +13,11 @@ from pydantic import BaseModel
 
 from webos_common import context
 from webos_common.bus import BusSettings, DeadLetter, EventBus, register_event, replay_dead_letter
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import envelope_of
-from webos_common.envelope import EventEnvelope
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
+from webos_common.http.errors import ValidationFailed
+from webos_common.security.identity import User
 from webos_common.testing.bus import dead_letters, eventually
 
 FAST = BusSettings(backoff=[0.05, 0.1], max_deliver=3)

@@ -7,9 +7,9 @@ import uuid
 
 from fastapi import FastAPI
 
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.config import WebOSSettings
-from webos_common.envelope import EventEnvelope
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
 from webos_common.testing import lifespan_client
 
 

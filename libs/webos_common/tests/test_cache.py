@@ -1,4 +1,4 @@
-"""webos_common.cache: the async diskcache API, memoize, tags, and
+"""webos_common.files.cache: the async diskcache API, memoize, tags, and
 evictions that reach another process (same folder, or another folder via NATS)."""
 
 import asyncio
@@ -10,8 +10,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from webos_common.cache import Cache
 from webos_common.config import WebOSSettings
+from webos_common.files.cache import Cache
 
 
 async def test_get_set_delete_and_expiry(tmp_path: Path) -> None:
@@ -86,7 +86,7 @@ def test_for_service_uses_state_dir(tmp_path: Path) -> None:
 WORKER = textwrap.dedent("""
     import asyncio, sys
     import nats
-    from webos_common.cache import Cache
+    from webos_common.files.cache import Cache
 
     async def main(folder, namespace, nats_url):
         nc = await nats.connect(nats_url)

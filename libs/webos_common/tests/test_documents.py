@@ -11,7 +11,7 @@ import pytest
 from beanie import init_beanie
 from pydantic import BaseModel
 
-from webos_common import context, db
+from webos_common import context
 from webos_common.documents import (
     BaseService,
     BeanieRepository,
@@ -22,9 +22,10 @@ from webos_common.documents import (
     Page,
     RecordingPublisher,
     UpdateModel,
+    db,
 )
-from webos_common.errors import Forbidden, NotFound, Unauthorized
-from webos_common.identity import User
+from webos_common.http.errors import Forbidden, NotFound, Unauthorized
+from webos_common.security.identity import User
 
 ALICE = User(id="alice", permissions=("demo.*",))
 BOB = User(id="bob", permissions=("demo.*",))

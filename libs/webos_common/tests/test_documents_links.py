@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from beanie import init_beanie
 
-from webos_common import context, db
-from webos_common.documents import BeanieRepository, DocumentRegistry, Link, LinkValue, OwnedDocument
-from webos_common.identity import User
+from webos_common import context
+from webos_common.documents import BeanieRepository, DocumentRegistry, Link, LinkValue, OwnedDocument, db
+from webos_common.security.identity import User
 
 ALICE = User(id="alice")
 BOB = User(id="bob")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from webos_common import context, db
+from webos_common import context
 from webos_common.documents import (
     BaseService,
     BeanieRepository,
@@ -21,13 +21,14 @@ from webos_common.documents import (
     OwnedDocument,
     OwnedReadModel,
     UpdateModel,
+    db,
     declared_queries,
     scan_stages,
 )
 from webos_common.documents.queries import query_indexes
 from webos_common.documents.sharing import RecordRule, row_reach
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
+from webos_common.http.errors import ValidationFailed
+from webos_common.security.identity import User
 
 ALICE = User(id="alice", roles=("crew",), permissions=("list.*",))
 ADMIN = User(id="root", roles=("admin",), permissions=("list.*",))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo.errors import OperationFailure
 
-from webos_common import context, db
+from webos_common import context
 from webos_common.documents import (
     BaseService,
     CreateModel,
@@ -19,11 +19,12 @@ from webos_common.documents import (
     OwnedDocument,
     OwnedReadModel,
     UpdateModel,
+    db,
 )
-from webos_common.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from webos_common.identity import User
-from webos_common.outbox import Outbox
-from webos_common.transactions import ATTEMPTS, run_transaction
+from webos_common.documents.outbox import Outbox
+from webos_common.documents.transactions import ATTEMPTS, run_transaction
+from webos_common.http.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from webos_common.security.identity import User
 
 ALICE = User(id="alice", permissions=("race.*",))
 BOB = User(id="bob", permissions=("race.*",))

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from webos_common import context
-from webos_common.envelope import EventEnvelope
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
+from webos_common.bus.envelope import EventEnvelope
+from webos_common.http.errors import ValidationFailed
+from webos_common.security.identity import User
 
 
 def test_json_round_trip_keeps_every_field() -> None:

@@ -12,8 +12,8 @@ import pytest
 from fastapi import APIRouter
 
 from webos_common.config import WebOSSettings
-from webos_common.logging import add_sink
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
+from webos_common.observability.logging import add_sink
 from webos_common.testing import lifespan_client
 
 SECRET = "hunter2-sk_live_5f1e9c"

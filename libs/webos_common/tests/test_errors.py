@@ -1,8 +1,8 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from webos_common.errors import Conflict, NotFound
-from webos_common.service import create_service_app
+from webos_common.http.errors import Conflict, NotFound
+from webos_common.http.service import create_service_app
 from webos_common.testing import lifespan_client
 
 

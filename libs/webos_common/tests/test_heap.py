@@ -10,7 +10,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 
-PROBE = "from webos_common.heap import tune_allocator; print(tune_allocator())"
+PROBE = "from webos_common.http.heap import tune_allocator; print(tune_allocator())"
 
 
 def run(env: dict[str, str]) -> str:

@@ -8,7 +8,7 @@ import types
 import pytest
 from fastapi import APIRouter
 
-from webos_common.hooks import (
+from webos_common.modules.hooks import (
     ModuleLoadError,
     ScheduledJob,
     WebOSHookSpec,
@@ -18,7 +18,7 @@ from webos_common.hooks import (
     load_module,
     make_plugin_manager,
 )
-from webos_common.manifest import NavEntry
+from webos_common.modules.manifest import NavEntry
 
 
 def plugin(**functions: object) -> types.ModuleType:

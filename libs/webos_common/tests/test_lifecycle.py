@@ -3,7 +3,7 @@
 import asyncio
 import sys
 
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.lifecycle import cancel_and_wait
 
 
 def _losing_its_cancel() -> tuple[asyncio.Task[None], asyncio.Future[None]]:

@@ -13,9 +13,9 @@ import pytest
 from loguru import logger
 
 from webos_common import context
-from webos_common.identity import User
-from webos_common.log_sink import NatsLogSink, install_log_sink, subject_for
-from webos_common.logging import configure_logging
+from webos_common.observability.log_sink import NatsLogSink, install_log_sink, subject_for
+from webos_common.observability.logging import configure_logging
+from webos_common.security.identity import User
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -102,8 +102,8 @@ async def test_service_hooks_publish_a_service_apps_logs_but_not_access_lines(na
     from loguru import logger
 
     from webos_common.config import WebOSSettings
-    from webos_common.log_sink import service_hooks
-    from webos_common.service import create_service_app
+    from webos_common.http.service import create_service_app
+    from webos_common.observability.log_sink import service_hooks
     from webos_common.testing import lifespan_client
 
     router = APIRouter()

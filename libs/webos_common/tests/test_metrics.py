@@ -9,8 +9,8 @@ import uuid
 import nats
 
 from webos_common.bus import BusSettings, EventBus
-from webos_common.envelope import EventEnvelope
-from webos_common.metrics import HttpMetrics
+from webos_common.bus.envelope import EventEnvelope
+from webos_common.observability.metrics import HttpMetrics
 from webos_common.tasks import run_bg, task, wait
 from webos_common.tasks.worker import running_worker
 

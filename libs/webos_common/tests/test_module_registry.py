@@ -3,8 +3,8 @@ import uuid
 
 import nats
 
-from webos_common.manifest import ModuleManifest, NavEntry
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.manifest import ModuleManifest, NavEntry
+from webos_common.modules.registry import ModuleRegistry
 
 
 def _manifest(name: str) -> ModuleManifest:

@@ -13,7 +13,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel, Field
 
-from webos_common.settings import CHANGED_SUBJECT, MODULE_SUBJECT, ModuleSettings
+from webos_common.settings.client import CHANGED_SUBJECT, MODULE_SUBJECT, ModuleSettings
 
 
 class Prefs(BaseModel):

@@ -14,14 +14,14 @@ import pytest
 from loguru import logger
 from nats.aio.client import Client as NATS
 
-from webos_common.afs import Capabilities, FileMetadata, FileMissing
-from webos_common.afs_remote import RemoteDataSource, SourceServer
 from webos_common.bus import BusSettings, EventBus
+from webos_common.bus.connection import NatsAuthError, connect_nats, connect_options
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject, topic_filter
-from webos_common.envelope import EventEnvelope
+from webos_common.files.afs import Capabilities, FileMetadata, FileMissing
+from webos_common.files.remote import RemoteDataSource, SourceServer
 from webos_common.infra import NatsServer
-from webos_common.messaging import NatsAuthError, connect_nats, connect_options
-from webos_common.schedule import DueTimes, Schedule, Scheduler
+from webos_common.processes.schedule import DueTimes, Schedule, Scheduler
 from webos_common.security.credentials import CredentialStore
 from webos_common.testing.plugin import wait_credential
 
@@ -175,7 +175,7 @@ async def test_the_shell_and_modules_queue_tasks_only_as_themselves_and_never_fl
 
 async def test_a_module_claims_only_its_own_jobs_due_times(
         nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
-    """Its host runs its jobs on the one scheduler (`webos_common.schedule`) with its own credential."""
+    """Its host runs its jobs on the one scheduler (`webos_common.processes.schedule`) with its own credential."""
     name = _name("mod")
     seed = await _issue(nats_credentials, nats_server, name, "module")
     conn = Connection()

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from nats.errors import NoRespondersError
 from pymongo.errors import ServerSelectionTimeoutError
 
+from webos_common.bus.connection import connect_nats
 from webos_common.config import WebOSSettings
+from webos_common.http.service import create_service_app, get_resources
+from webos_common.http.startup import DependencyUnreachable, redact
 from webos_common.infra import MongoServer
 from webos_common.infra.process import free_port
-from webos_common.messaging import connect_nats
-from webos_common.service import create_service_app, get_resources
-from webos_common.startup import DependencyUnreachable, redact
 from webos_common.testing import lifespan_client
 
 
@@ -101,7 +101,7 @@ def test_one_json_log_shape_for_services_and_the_gateway(capsys) -> None:
     from loguru import logger
 
     from webos_common import context
-    from webos_common.logging import configure_logging
+    from webos_common.observability.logging import configure_logging
 
     configure_logging("shape", fmt="json")
     try:
@@ -117,7 +117,7 @@ def test_one_json_log_shape_for_services_and_the_gateway(capsys) -> None:
 
 
 async def test_an_unreachable_jwks_is_an_outage_not_a_forged_token(log_lines) -> None:
-    from webos_common.errors import Unavailable
+    from webos_common.http.errors import Unavailable
     from webos_common.security import HttpJWKS
 
     jwks = HttpJWKS(f"http://127.0.0.1:{free_port()}/.well-known/jwks.json", timeout=1.0)

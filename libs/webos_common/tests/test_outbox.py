@@ -16,11 +16,11 @@ from pydantic import BaseModel
 
 from webos_common import context
 from webos_common.bus import BusSettings, EventBus, register_event
-from webos_common.db import mongo_client
-from webos_common.envelope import EventEnvelope
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
-from webos_common.outbox import Outbox, OutboxRelay
+from webos_common.bus.envelope import EventEnvelope
+from webos_common.documents.db import mongo_client
+from webos_common.documents.outbox import Outbox, OutboxRelay
+from webos_common.http.errors import ValidationFailed
+from webos_common.security.identity import User
 
 
 @pytest.fixture
@@ -102,8 +102,8 @@ async def test_a_bad_payload_is_refused_before_anything_is_written(db) -> None:
 CHILD = textwrap.dedent(
     """
     import asyncio, sys, time
-    from webos_common.db import mongo_client
-    from webos_common.outbox import Outbox
+    from webos_common.documents.db import mongo_client
+    from webos_common.documents.outbox import Outbox
 
     async def main(url, db_name, topic):
         db = mongo_client(url)[db_name]

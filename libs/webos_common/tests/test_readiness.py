@@ -3,8 +3,8 @@
 import asyncio
 
 from webos_common.config import WebOSSettings
+from webos_common.http.service import create_service_app
 from webos_common.infra import MongoServer
-from webos_common.service import create_service_app
 from webos_common.testing import lifespan_client
 
 

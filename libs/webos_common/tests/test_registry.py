@@ -6,8 +6,8 @@ from typing import Protocol, runtime_checkable
 
 import pytest
 
-from webos_common.errors import NotFound
-from webos_common.registry import ServiceRegistry
+from webos_common.http.errors import NotFound
+from webos_common.modules.service_registry import ServiceRegistry
 
 
 @runtime_checkable

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import nats
 
 from webos_common.config import WebOSSettings
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry, flag_enabled
-from webos_common.registry_view import RegistryView
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry, flag_enabled
+from webos_common.modules.registry_view import RegistryView
 
 
 def _manifest(name: str, instance: str, minutes: int = 0) -> ModuleManifest:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from nats.aio.client import Client as NATS
 
-from webos_common.errors import Unauthorized
+from webos_common.http.errors import Unauthorized
 from webos_common.security import TokenVerifier
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.revocation import Revocation, publish_revocation, user_revocation

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from jose import jwk
 
-from webos_common.errors import Unauthorized
+from webos_common.http.errors import Unauthorized
 from webos_common.security import HttpJWKS, HttpKeyIntrospector, TokenVerifier
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer

@@ -1,4 +1,4 @@
-"""webos_common.settings: typed, cached reads from the real settings service,
+"""webos_common.settings.client: typed, cached reads from the real settings service,
 dropped on settings:changed — also in another process."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import nats
 import pytest
 from pydantic import BaseModel, Field, SecretStr
 
-from webos_common.errors import Forbidden, NotFound
+from webos_common.http.errors import Forbidden, NotFound
 from webos_common.security.testing import TestIssuer
-from webos_common.settings import SettingsClient
+from webos_common.settings.client import SettingsClient
 from webos_common.testing import serve_app
 
 webos_settings_main = pytest.importorskip("webos_settings.main")
@@ -104,7 +104,7 @@ WORKER = textwrap.dedent("""
     import asyncio, sys, time
     import nats
     from pydantic import BaseModel
-    from webos_common.settings import SettingsClient
+    from webos_common.settings.client import SettingsClient
 
     class TasksSettings(BaseModel):
         page_size: int

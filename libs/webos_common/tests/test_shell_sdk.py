@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webos_common.shell_sdk import ShellApiError, ShellComponent
+from webos_common.modules.shell_sdk import ShellApiError, ShellComponent
 
 
 async def _board(ctx: object) -> None:
@@ -48,7 +48,7 @@ def test_a_slot_component_round_trips_and_a_bad_slot_is_refused() -> None:
 
 
 def test_a_keyboard_move_lands_in_the_next_column_and_never_off_the_board() -> None:
-    from webos_common.shell_sdk import board_shift, focus_card
+    from webos_common.modules.shell_sdk import board_shift, focus_card
 
     columns = ["todo", "in_progress", "done"]
     assert board_shift(columns, "todo", 1) == "in_progress"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from taskiq import ScheduledTask
 
-from webos_common.schedule import NEVER, Schedule
+from webos_common.processes.schedule import NEVER, Schedule
 from webos_common.tasks import broker, task
 from webos_common.tasks.schedule import NatsScheduleSource, add_schedule, as_schedule, scheduler
 from webos_common.tasks.worker import running_worker

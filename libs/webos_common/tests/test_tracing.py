@@ -13,9 +13,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from webos_common import context, tracing
+from webos_common import context
 from webos_common.config import WebOSSettings
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
+from webos_common.observability import tracing
 from webos_common.testing import lifespan_client, serve_app
 
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -255,7 +256,7 @@ async def test_a_relayed_event_makes_a_producer_span_the_consumer_span_hangs_und
     import uuid
 
     from webos_common.bus import BusSettings, EventBus
-    from webos_common.envelope import EventEnvelope
+    from webos_common.bus.envelope import EventEnvelope
 
     entity = f"tr{uuid.uuid4().hex[:10]}"
     bus = EventBus(nc, service=f"svc{uuid.uuid4().hex[:6]}", settings=BusSettings(backoff=[0.05], max_deliver=2))

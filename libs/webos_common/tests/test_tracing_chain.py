@@ -17,11 +17,12 @@ from fastapi import APIRouter, Request
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from webos_common import context, tracing
+from webos_common import context
 from webos_common.bus import BusSettings, EventBus
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.config import WebOSSettings
-from webos_common.envelope import EventEnvelope
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
+from webos_common.observability import tracing
 from webos_common.tasks import run_bg, task, wait
 from webos_common.tasks.worker import running_worker
 from webos_common.testing import lifespan_client, serve_app

@@ -1,4 +1,4 @@
-"""`webos_common.workflow`: transitions guarded by permission, source state and guards; the
+"""`webos_common.processes.workflow`: transitions guarded by permission, source state and guards; the
 history entry; the actions a user may take now."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from webos_common import context
-from webos_common.errors import Conflict, Forbidden, Unauthorized
-from webos_common.identity import User
-from webos_common.workflow import Transition, Workflow, not_by_whoever
+from webos_common.http.errors import Conflict, Forbidden, Unauthorized
+from webos_common.processes.workflow import Transition, Workflow, not_by_whoever
+from webos_common.security.identity import User
 
 FLOW = Workflow("doc", initial="draft", transitions=[
     Transition("submit", {"draft"}, "pending", "docs.write"),

@@ -22,7 +22,7 @@ version = "0.3.0"
 BASE_FILES = {
     "__init__.py": '"""A module made by a test."""\n__version__ = "0.3.0"\n',
     "plugin.py": """
-        from webos_common.manifest import NavEntry
+        from webos_common.modules.manifest import NavEntry
 
         def webos_register_ui():
             return [NavEntry(label="Hello", path="/m/hello")]

@@ -10,8 +10,8 @@ from pathlib import Path
 import nats
 import pytest
 
-from webos_common.hooks import ModuleLoadError
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.hooks import ModuleLoadError
+from webos_common.modules.registry import ModuleRegistry
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client
 from webos_modulehost import create_app
@@ -128,7 +128,7 @@ async def test_a_modules_static_folder_is_served_openly(webos_env: dict[str, str
 
 
 GRANT_PLUGIN = """
-from webos_common.manifest import NavEntry
+from webos_common.modules.manifest import NavEntry
 
 def webos_register_ui():
     return [NavEntry(label="Hello", path="/m/hello")]
@@ -140,7 +140,7 @@ def webos_register_read_grants():
 GRANT_ROUTER = """
 from fastapi import APIRouter
 from webos_common.documents.grants import ReadGrants
-from webos_common.registry import provide
+from webos_common.modules.service_registry import provide
 
 router = APIRouter()
 

@@ -16,7 +16,7 @@ import httpx
 import nats
 
 from webos_common.infra import free_port
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.registry import ModuleRegistry
 
 TTL = 4.0
 

@@ -11,15 +11,15 @@ from typing import Any
 
 import nats
 
-from webos_common.hooks import ModuleContext, ScheduledJob
-from webos_common.schedule import DueTimes, Scheduler
+from webos_common.modules.hooks import ModuleContext, ScheduledJob
+from webos_common.processes.schedule import DueTimes, Scheduler
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client
 from webos_modulehost import create_app, scheduled
 from webos_modulehost.settings import ModuleHostSettings
 
 PLUGIN = """
-from webos_common.manifest import NavEntry
+from webos_common.modules.manifest import NavEntry
 
 async def on_ping(event):
     await STATE["db"]["NAME_pings"].insert_one({"n": event.payload["n"], "user": event.user_id})
@@ -58,7 +58,7 @@ async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_d
                 break
             await asyncio.sleep(0.1)
         assert (await db[f"{name}_pings"].find_one())["n"] == 7
-    from webos_common import db as mongo
+    from webos_common.documents import db as mongo
 
     client = mongo.mongo_client(webos_env["WEBOS_MONGO_URL"])
     try:

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel, Field
 
-from webos_common.errors import PayloadTooLarge, ValidationFailed
+from webos_common.http.errors import PayloadTooLarge, ValidationFailed
 from webos_modulehost.transfer import tables
 from webos_modulehost.transfer.rows import check, check_mapping, guess_mapping
 from webos_modulehost.transfer.tables import CsvEncoder, XlsxSink, file_format, read_table

@@ -169,11 +169,11 @@ async def test_bad_bodies_are_422_naming_the_field(client: httpx.AsyncClient, al
     assert page["total"] == 1 and page["items"][0]["title"] == "t"  # nothing partial was written
 
 
-JOB = "module.tasks.notify_due_tomorrow"  # its id on the one scheduler (`webos_common.schedule`)
+JOB = "module.tasks.notify_due_tomorrow"  # its id on the one scheduler (`webos_common.processes.schedule`)
 
 
 async def test_due_tomorrow_reminder_once(client: httpx.AsyncClient, alice: dict[str, str], app: Any) -> None:
-    from webos_common.schedule import Scheduler
+    from webos_common.processes.schedule import Scheduler
 
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     await make(client, alice, title="due", due_date=tomorrow.isoformat())
@@ -205,7 +205,7 @@ async def test_events_reach_the_bus_through_the_outbox(client: httpx.AsyncClient
                                                        app: Any) -> None:
     import asyncio
 
-    from webos_common.envelope import EventEnvelope
+    from webos_common.bus.envelope import EventEnvelope
 
     seen: asyncio.Queue[EventEnvelope] = asyncio.Queue()
 
@@ -227,8 +227,8 @@ async def test_reminders_and_widget_follow_the_module_settings(client: httpx.Asy
     """The host reads the module's settings over NATS (a stand-in answers for the settings service)."""
     import json
 
-    from webos_common.schedule import Scheduler
-    from webos_common.settings import MODULE_SUBJECT, ModuleSettings
+    from webos_common.processes.schedule import Scheduler
+    from webos_common.settings.client import MODULE_SUBJECT, ModuleSettings
 
     nc = app.state.resources.nats
 

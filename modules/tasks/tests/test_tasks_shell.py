@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from webos_common.shell_sdk import ShellComponent
+from webos_common.modules.shell_sdk import ShellComponent
 
 
 async def test_the_manifest_announces_the_board_and_the_search(app: object, client: httpx.AsyncClient) -> None:

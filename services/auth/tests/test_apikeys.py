@@ -15,8 +15,8 @@ from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
 from webos_auth.testing import admin_headers, auth_settings, bearer, declare, login, register, user_headers
 from webos_common.config import WebOSSettings
+from webos_common.http.service import create_service_app
 from webos_common.security import CurrentUser, require_permission
-from webos_common.service import create_service_app
 from webos_common.testing import lifespan_client, serve_app
 
 

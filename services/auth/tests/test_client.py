@@ -9,7 +9,7 @@ from webos_auth.main import create_app
 from webos_auth.settings import AuthSettings
 from webos_auth.testing import ADMIN_PASSWORD, login, register
 from webos_common.clients.auth import AuthClient
-from webos_common.errors import Forbidden, NotFound, Unauthorized
+from webos_common.http.errors import Forbidden, NotFound, Unauthorized
 from webos_common.testing import lifespan_client
 
 

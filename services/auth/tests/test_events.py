@@ -9,8 +9,8 @@ import httpx
 
 from webos_auth.testing import admin_headers, login, register
 from webos_common.bus import EventBus
-from webos_common.envelope import EventEnvelope
-from webos_common.messaging import connect_nats
+from webos_common.bus.connection import connect_nats
+from webos_common.bus.envelope import EventEnvelope
 
 
 async def test_user_lifecycle_events_are_published(client: httpx.AsyncClient, nats_url: str) -> None:

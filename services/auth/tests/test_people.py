@@ -18,9 +18,9 @@ from pymongo import AsyncMongoClient
 
 from webos_auth.adapters.mongo.users import Users
 from webos_auth.testing import admin_headers, bearer, declare, login, mail_to, register, user_headers
-from webos_common.errors import Conflict, NotFound
-from webos_common.manifest import ModuleManifest, PermissionSpec
-from webos_common.module_registry import ModuleRegistry
+from webos_common.http.errors import Conflict, NotFound
+from webos_common.modules.manifest import ModuleManifest, PermissionSpec
+from webos_common.modules.registry import ModuleRegistry
 
 
 async def _until(check: Any, timeout: float = 10.0) -> Any:

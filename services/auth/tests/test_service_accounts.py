@@ -16,10 +16,10 @@ from jose import jwt
 from webos_auth.main import create_app
 from webos_auth.testing import Accounts
 from webos_common.config import WebOSSettings
+from webos_common.http.service import create_service_app
 from webos_common.security import CurrentUser, require_permission
 from webos_common.security.principals import new_seed, public_key_of
 from webos_common.security.service_auth import ASSERTION_TYPE, ServiceCredentials, client_assertion
-from webos_common.service import create_service_app
 from webos_common.testing import lifespan_client, serve_app
 
 
@@ -187,7 +187,7 @@ async def test_a_process_reads_its_credentials_from_its_seed_file(tmp_path: Any)
 
 
 async def test_an_unreachable_auth_is_unavailable(accounts: Accounts) -> None:
-    from webos_common.errors import Unavailable
+    from webos_common.http.errors import Unavailable
 
     tasks = accounts.credentials("tasks", f"http://127.0.0.1:9/{uuid.uuid4().hex}")
     with pytest.raises(Unavailable):

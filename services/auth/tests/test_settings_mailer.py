@@ -11,7 +11,7 @@ from webos_common.testing.smtp import SmtpSink
 
 
 class Section:
-    """What SettingsMailer reads of `webos_common.settings.SystemSettings`."""
+    """What SettingsMailer reads of `webos_common.settings.client.SystemSettings`."""
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.explicit = values

@@ -17,10 +17,10 @@ from nats.aio.client import Client as NATS
 from pydantic import BaseModel
 
 from webos_common.bus import register_event, unregister_event
+from webos_common.http.service import create_service_app
 from webos_common.infra.process import free_port
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
-from webos_common.service import create_service_app
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
 from webos_common.testing import lifespan_client, serve_app
 from webos_events.main import create_app
 from webos_events.settings import EventsSettings

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from webos_common.clients.events import EventsClient
-from webos_common.errors import Forbidden, NotFound, ValidationFailed
+from webos_common.http.errors import Forbidden, NotFound, ValidationFailed
 from webos_common.testing import lifespan_client
 
 

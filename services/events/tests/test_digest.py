@@ -11,8 +11,8 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 from webos_common.clients.auth import CONTACTS_SUBJECT
-from webos_common.mail import SmtpMailer
-from webos_common.settings import USER_SUBJECT
+from webos_common.settings.client import USER_SUBJECT
+from webos_common.settings.mail import SmtpMailer
 from webos_common.testing.smtp import SmtpSink
 from webos_events.domain.models import NotificationIn
 from webos_events.services.digest import run_digest

@@ -16,8 +16,8 @@ from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import StreamingResponse
 from jose import jwt
 
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import serve_app
 from webos_gateway.main import create_app

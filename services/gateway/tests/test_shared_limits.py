@@ -13,10 +13,10 @@ import httpx
 import nats
 import pytest
 
+from webos_common.bus.connection import connect_nats
 from webos_common.bus.streams import open_key_value
 from webos_common.infra import NatsServer
-from webos_common.messaging import connect_nats
-from webos_common.provision import rate_limit_bucket
+from webos_common.infra.provision import rate_limit_bucket
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
 from webos_common.security.testing import TestIssuer

@@ -24,8 +24,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from webos_common import tracing
 from webos_common.infra.process import free_port
+from webos_common.observability import tracing
 from webos_common.testing import serve_app
 from webos_gateway.main import create_edge
 from webos_gateway.settings import GatewaySettings

@@ -12,7 +12,8 @@ from fastapi import FastAPI, Request
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from webos_common import context, tracing
+from webos_common import context
+from webos_common.observability import tracing
 from webos_common.testing import serve_app
 from webos_gateway.main import create_edge
 from webos_gateway.settings import GatewaySettings

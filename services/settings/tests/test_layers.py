@@ -9,9 +9,9 @@ from typing import Any
 import nats
 
 from webos_common.bus import EventBus
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.wire import envelope_of
-from webos_common.envelope import EventEnvelope
-from webos_common.settings import CHANGED_SUBJECT
+from webos_common.settings.client import CHANGED_SUBJECT
 
 
 async def test_bad_value_is_a_422_naming_the_field_and_changes_nothing(client: Any, admin: Any, mongo: Any) -> None:

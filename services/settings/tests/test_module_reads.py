@@ -12,7 +12,7 @@ import nats
 import pytest
 from pydantic import BaseModel
 
-from webos_common.settings import ModuleSettings
+from webos_common.settings.client import ModuleSettings
 
 
 class DemoSettings(BaseModel):
@@ -67,7 +67,7 @@ class Smtp(BaseModel):
 
 
 async def test_a_service_reads_a_system_section_with_what_was_saved(client: Any, admin: Any, nats_url: str) -> None:
-    from webos_common.settings import SystemSettings
+    from webos_common.settings.client import SystemSettings
 
     saved = await client.put("/system/smtp", headers=admin, json={"host": "mail.example.com", "password": "pw-1"})
     assert saved.status_code == 200, saved.text
@@ -86,8 +86,8 @@ async def test_a_service_reads_a_system_section_with_what_was_saved(client: Any,
 
 async def test_a_service_reads_one_persons_values_over_the_modules(client: Any, admin: Any, issuer: Any,
                                                                   nats_url: str) -> None:
-    from webos_common.errors import Unavailable
-    from webos_common.settings import user_values
+    from webos_common.http.errors import Unavailable
+    from webos_common.settings.client import user_values
 
     ann = issuer.headers("ann.smith@acme", roles=("user",))  # ids may hold dots
     mine = await client.patch("/me/notifications", headers=ann, json={"digest_frequency": "weekly"})

@@ -10,8 +10,8 @@ from typing import Any
 
 import nats
 
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
 from webos_settings.manifests import follow_registry
 
 
@@ -98,7 +98,7 @@ async def test_only_an_admin_switches_a_module_and_the_registry_follows(client: 
 async def test_a_schema_not_saved_during_an_outage_is_saved_later(client: Any, issuer: Any, nats_url: str) -> None:
     """A manifest seen while MongoDB was away: its schema is tried again, not skipped for good
     (heartbeats are no changes, so nothing else would bring it back)."""
-    from webos_common.errors import Unavailable
+    from webos_common.http.errors import Unavailable
     from webos_settings.manifests import SchemaFollower
 
     nc = await nats.connect(nats_url)

@@ -20,9 +20,9 @@ from pydantic import BaseModel, SecretStr
 
 from webos_auth.main import create_app as create_auth
 from webos_auth.testing import ADMIN_PASSWORD, Accounts, bearer, login
-from webos_common.errors import Forbidden
+from webos_common.http.errors import Forbidden
 from webos_common.security.testing import TestIssuer
-from webos_common.settings import ModuleSettings, SettingsClient
+from webos_common.settings.client import ModuleSettings, SettingsClient
 from webos_common.testing import serve_app
 from webos_settings.main import create_app
 from webos_settings.settings import SettingsSettings
@@ -128,8 +128,8 @@ async def test_a_system_section_reaches_only_the_kernel_services_named_for_it(ac
                                                                              nats_url: str) -> None:
     """`smtp` (its password included) goes to auth and events over HTTP with their own tokens; a
     module asking gets 403, and a service that may read a section still may not change it."""
-    from webos_common.mail import SmtpSection
-    from webos_common.settings import SystemSettings
+    from webos_common.settings.client import SystemSettings
+    from webos_common.settings.mail import SmtpSection
 
     accounts.add("settings", "service")
     accounts.add("events", "service")

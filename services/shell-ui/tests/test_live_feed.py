@@ -10,9 +10,9 @@ from typing import Any
 
 import nats
 
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import envelope_body, envelope_headers
-from webos_common.envelope import EventEnvelope
 from webos_shell.live import LiveFeed
 
 

@@ -3,10 +3,10 @@ appears, a disabled one leaves, a withdrawn one goes — no restart."""
 
 import asyncio
 
-from webos_common.manifest import ModuleManifest
-from webos_common.messaging import connect_nats
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
+from webos_common.bus.connection import connect_nats
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
 
 
 async def _until(predicate, timeout: float = 5.0) -> None:

@@ -110,9 +110,9 @@ async def module_host_source(nats_url: str, source: Any, module: str | None = No
     """`source` served as a module host serves it (`SourceServer`) and announced in the registry."""
     import nats
 
-    from webos_common.afs_remote import SourceServer, wire
-    from webos_common.manifest import ModuleManifest
-    from webos_common.module_registry import ModuleRegistry
+    from webos_common.files.remote import SourceServer, wire
+    from webos_common.modules.manifest import ModuleManifest
+    from webos_common.modules.registry import ModuleRegistry
 
     module = module or f"m{uuid.uuid4().hex[:10]}"
     await source.connect()

@@ -27,12 +27,12 @@ from webos_cli import backup as archive
 from webos_cli.buckets import Bucket
 from webos_cli.creds import OPERATOR
 from webos_cli.plan import StackPlan
-from webos_common import db
+from webos_common.bus.connection import connect_options, nats_servers
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import EVENTS_PREFIX
 from webos_common.config import WebOSSettings
-from webos_common.messaging import connect_options, nats_servers
-from webos_common.module_registry import ModuleRegistry
+from webos_common.documents import db
+from webos_common.modules.registry import ModuleRegistry
 
 T = TypeVar("T")
 modules_app = typer.Typer(help="Installed modules: list, enable, disable.", no_args_is_help=True)

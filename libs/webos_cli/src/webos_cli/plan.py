@@ -100,7 +100,7 @@ class StackPlan:
 
     @property
     def nats_url(self) -> str:
-        """Every NATS node, comma-separated (`webos_common.messaging.nats_servers` splits them)."""
+        """Every NATS node, comma-separated (`webos_common.bus.connection.nats_servers` splits them)."""
         return ",".join(f"nats://127.0.0.1:{port}" for port in self.nats_ports)
 
     @property

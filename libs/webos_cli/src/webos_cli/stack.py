@@ -153,9 +153,9 @@ async def _provision(plan: StackPlan, deadline: float = 30.0) -> None:
     from nats.errors import TimeoutError as NatsTimeoutError
     from nats.js.errors import ServiceUnavailableError
 
+    from webos_common.bus.connection import connect_options, nats_servers
     from webos_common.bus.settings import BusSettings
-    from webos_common.messaging import connect_options, nats_servers
-    from webos_common.provision import provision
+    from webos_common.infra.provision import provision
 
     nc = await nats.connect(nats_servers(plan.nats_url), connect_timeout=5, **connect_options(
         name="webos-cli", credential_file=plan.credentials_dir / f"{creds.OPERATOR}.nk", principal=creds.OPERATOR,

@@ -15,8 +15,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
-    from webos_common.hooks import ModuleLoadError
-    from webos_common.service import run_service
+    from webos_common.http.service import run_service
+    from webos_common.modules.hooks import ModuleLoadError
     from webos_modulehost.discovery import load
     from webos_modulehost.settings import ModuleHostSettings
 

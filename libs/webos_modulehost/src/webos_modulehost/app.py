@@ -2,7 +2,7 @@
 
 Start: migrations (once, recorded) -> Beanie with only this module's
 documents -> outbox relay -> event handlers -> task client and scheduled
-jobs (on the one scheduler, `webos_common.schedule`) -> `webos_startup` ->
+jobs (on the one scheduler, `webos_common.processes.schedule`) -> `webos_startup` ->
 announce the manifest and heartbeat. Stop: the reverse, withdrawing the
 manifest first so the gateway stops routing here.
 """
@@ -18,21 +18,20 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from loguru import logger
 
-from webos_common import db
-from webos_common.afs_remote import SourceServer
 from webos_common.bus import EventBus
-from webos_common.documents import EventPublisher, OutboxPublisher, documents
+from webos_common.documents import EventPublisher, OutboxPublisher, db, documents
 from webos_common.documents.grants import ReadGrants
+from webos_common.documents.outbox import Outbox, OutboxRelay
 from webos_common.documents.sharing import AuthDirectory, Directory, RecordRules
-from webos_common.hooks import ModuleContext
-from webos_common.lifecycle import cancel_and_wait
-from webos_common.module_registry import ModuleRegistry
-from webos_common.outbox import Outbox, OutboxRelay
-from webos_common.registry import ServiceRegistry
-from webos_common.schedule import DueTimes, Scheduler
+from webos_common.files.remote import SourceServer
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.http.service import ServiceResources, create_service_app
+from webos_common.modules.hooks import ModuleContext
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.service_registry import ServiceRegistry
+from webos_common.processes.schedule import DueTimes, Scheduler
 from webos_common.security import current_user, require_permission
-from webos_common.service import ServiceResources, create_service_app
-from webos_common.settings import ModuleSettings
+from webos_common.settings.client import ModuleSettings
 from webos_modulehost import manifest as manifests
 from webos_modulehost import migrations, scheduled
 from webos_modulehost.discovery import LoadedModule, load

@@ -28,11 +28,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from webos_common.afs import DataSource
 from webos_common.documents import BaseService, CoreDocument
 from webos_common.documents.grants import parse_grants
-from webos_common.errors import ValidationFailed
-from webos_common.hooks import (
+from webos_common.files.afs import DataSource
+from webos_common.http.errors import ValidationFailed
+from webos_common.modules.hooks import (
     ENTRY_POINT_GROUP,
     CollectionSpec,
     ModuleLoadError,
@@ -42,8 +42,8 @@ from webos_common.hooks import (
     installed_modules,
     load_module,
 )
-from webos_common.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget, owns
-from webos_common.shell_sdk import ShellComponent
+from webos_common.modules.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget, owns
+from webos_common.modules.shell_sdk import ShellComponent
 
 
 @dataclass
@@ -173,7 +173,7 @@ def _hooks(mod: LoadedModule, settings: Any) -> None:
     for source in mod.data_sources:
         if not isinstance(source, DataSource):
             raise ModuleLoadError(f"module {mod.name!r}: webos_register_data_sources returned {source!r}, "
-                                  "not a webos_common.afs.DataSource")
+                                  "not a webos_common.files.afs.DataSource")
     for job in collect(hook.webos_register_tasks()):
         if isinstance(job, ScheduledJob):
             mod.jobs.append(job)

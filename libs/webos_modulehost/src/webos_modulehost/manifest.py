@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from webos_common.afs_remote import wire as afs_remote
 from webos_common.bus.schemas import payload_schemas
-from webos_common.manifest import Collection, ModuleManifest
+from webos_common.files.remote import wire as afs_remote
+from webos_common.modules.manifest import Collection, ModuleManifest
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.principal import emitted
 from webos_modulehost.settings import ModuleHostSettings

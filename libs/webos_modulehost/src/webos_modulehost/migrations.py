@@ -98,7 +98,7 @@ async def run_standalone(module: str, folder: Path | None, mongo_url: str, db_na
                          dry_run: bool = False) -> list[str]:
     """`webos-module-host <name> --migrate [--dry-run]`: apply (or only list) the pending migrations
     and return, with no server and no probe (the Helm chart's pre-upgrade Job, `webos migrate`)."""
-    from webos_common import db
+    from webos_common.documents import db
 
     client = db.mongo_client(mongo_url, timeout=10.0, appname=f"{module}-migrations")
     try:

@@ -1,4 +1,4 @@
-"""A module's `ScheduledJob`s on the one scheduler (`webos_common.schedule`): ids
+"""A module's `ScheduledJob`s on the one scheduler (`webos_common.processes.schedule`): ids
 `module.<module>.<job>`, each due run claimed in NATS KV so that among the host's
 replicas exactly one runs it, as the system user."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools
 
 from webos_common import context
-from webos_common.hooks import ModuleContext, ScheduledJob
-from webos_common.identity import SYSTEM_USER
-from webos_common.schedule import Schedule
+from webos_common.modules.hooks import ModuleContext, ScheduledJob
+from webos_common.processes.schedule import Schedule
+from webos_common.security.identity import SYSTEM_USER
 
 
 def schedules(module: str, jobs: list[ScheduledJob], ctx: ModuleContext) -> list[Schedule]:

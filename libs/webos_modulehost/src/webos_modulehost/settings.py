@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webos_common.config import WebOSSettings
-from webos_common.module_registry import DEFAULT_TTL
+from webos_common.modules.registry import DEFAULT_TTL
 
 
 class ModuleHostSettings(WebOSSettings):

@@ -2,7 +2,7 @@
 
 `mount` runs NiceGUI on the host's app at `/api/<module>/ui` (the gateway
 routes it on the shell's origin, taking the person's token from the cookie
-the shell set, `webos_common.shell_frame`). `/api/<module>/ui/<name>` draws
+the shell set, `webos_common.modules.shell_frame`). `/api/<module>/ui/<name>` draws
 the component `name` of `webos_register_shell_components` — a page, the
 `admin` view, a layout slot's piece — with a `HostContext`: the person
 (verified here from that token), the collection, the query parameters, and
@@ -19,11 +19,11 @@ import httpx
 from fastapi import FastAPI, Request
 from loguru import logger
 
-from webos_common import shell_frame
-from webos_common.errors import WebOSError
-from webos_common.identity import User
-from webos_common.manifest import Collection
-from webos_common.shell_sdk import Render, ShellApiError, ShellComponent
+from webos_common.http.errors import WebOSError
+from webos_common.modules import shell_frame
+from webos_common.modules.manifest import Collection
+from webos_common.modules.shell_sdk import Render, ShellApiError, ShellComponent
+from webos_common.security.identity import User
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.settings import ModuleHostSettings
 
@@ -32,7 +32,7 @@ FRAME_PARAM = "_frame"  # the iframe's id, for messages to the shell; not one of
 
 
 class HostContext:
-    """`webos_common.shell_sdk.ShellContext` in the module's own host."""
+    """`webos_common.modules.shell_sdk.ShellContext` in the module's own host."""
 
     def __init__(self, user: User, token: str, module: str, collection: Collection | None, params: dict[str, str],
                  http: httpx.AsyncClient, frame: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from webos_common.documents import EventPublisher
-from webos_common.hooks import CollectionSpec, ModuleContext
-from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
+from webos_common.modules.hooks import CollectionSpec, ModuleContext
+from webos_common.modules.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
 from webos_inventory import models
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from webos_common.documents import BulkChanges, EventPublisher, IdempotencyKey, ListView, Page
-from webos_common.paging import Limit, Skip
-from webos_common.registry import provide
+from webos_common.http.paging import Limit, Skip
+from webos_common.modules.service_registry import provide
 from webos_inventory.models import ItemCreate, ItemRead, ItemUpdate, Receipt
 from webos_inventory.service import ItemService
 

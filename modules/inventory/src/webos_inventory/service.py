@@ -10,7 +10,7 @@ from typing import Any
 from beanie import PydanticObjectId
 
 from webos_common.documents import BaseService
-from webos_common.errors import Conflict
+from webos_common.http.errors import Conflict
 from webos_inventory.models import Item, ItemCreate, ItemRead, ItemUpdate, Reservation
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from webos_common.documents import EventPublisher
-from webos_common.hooks import ModuleContext, ScheduledJob
+from webos_common.modules.hooks import ModuleContext, ScheduledJob
 from webos_inventory.service import ItemService
 
 

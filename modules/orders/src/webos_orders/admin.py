@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from webos_common.manifest import AdminPage
+from webos_common.modules.manifest import AdminPage
 from webos_orders.handlers import SERVICES
 from webos_orders.service import OrderService
 

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from webos_common.documents import EventPublisher
-from webos_common.hooks import CollectionSpec, ModuleContext
-from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec
-from webos_common.saga import SagaStore
+from webos_common.modules.hooks import CollectionSpec, ModuleContext
+from webos_common.modules.manifest import NavEntry, PaletteCommand, PermissionSpec
+from webos_common.processes.saga import SagaStore
 from webos_orders import models
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from webos_common.documents import EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.documents.grants import ReadGrants
-from webos_common.registry import provide
+from webos_common.modules.service_registry import provide
 from webos_orders.handlers import SERVICES
 from webos_orders.models import OrderCreate, OrderRead
 from webos_orders.service import OrderService

@@ -14,9 +14,9 @@ from beanie import PydanticObjectId
 from webos_common import context
 from webos_common.documents import BaseService, UpdateModel
 from webos_common.documents.grants import ReadGrants
-from webos_common.errors import Conflict, ValidationFailed
-from webos_common.saga import Saga, SagaContext, SagaFailed, SagaStore
-from webos_common.workflow import Transition, Workflow, not_by_whoever
+from webos_common.http.errors import Conflict, ValidationFailed
+from webos_common.processes.saga import Saga, SagaContext, SagaFailed, SagaStore
+from webos_common.processes.workflow import Transition, Workflow, not_by_whoever
 from webos_orders.models import Order, OrderCreate, OrderRead
 from webos_orders.payments import PaymentProvider
 

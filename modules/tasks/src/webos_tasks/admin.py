@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from webos_common.manifest import AdminPage
+from webos_common.modules.manifest import AdminPage
 from webos_tasks.models import Stats
 from webos_tasks.service import TaskService
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from webos_common.hooks import CollectionSpec
-from webos_common.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
-from webos_common.shell_sdk import ShellComponent
+from webos_common.modules.hooks import CollectionSpec
+from webos_common.modules.manifest import NavEntry, PaletteCommand, PermissionSpec, Widget
+from webos_common.modules.shell_sdk import ShellComponent
 from webos_tasks.models import TaskCreate, TaskRead, TaskSettings, TaskUpdate
 
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from webos_common.documents import BulkChanges, Conditional, EventPublisher, IdempotencyKey, ListView, Page
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRules, SharesIn
-from webos_common.paging import Limit, Skip
-from webos_common.registry import app_registry, provide
-from webos_common.settings import ModuleSettings
+from webos_common.http.paging import Limit, Skip
+from webos_common.modules.service_registry import app_registry, provide
+from webos_common.settings.client import ModuleSettings
 from webos_tasks.models import (
     Board,
     BulkStatus,

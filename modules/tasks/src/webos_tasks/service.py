@@ -11,7 +11,7 @@ from typing import Any
 from webos_common import context
 from webos_common.documents import BaseService, Page
 from webos_common.documents.sharing import AssigneesIn
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
 
 SORTABLE = {"created_at", "updated_at", "due_date", "priority", "title", "status"}

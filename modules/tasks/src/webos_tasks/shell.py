@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from nicegui import ui
 
-from webos_common.shell_sdk import ShellApiError, ShellContext, board_shift, focus_card
+from webos_common.modules.shell_sdk import ShellApiError, ShellContext, board_shift, focus_card
 from webos_tasks.models import STATUS_TITLES, TaskStatus
 
 TITLES = STATUS_TITLES  # the schema's names of the statuses (`x-enumNames`): the grid's labels too

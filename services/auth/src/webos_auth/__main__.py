@@ -1,7 +1,7 @@
 """`python -m webos_auth`: serve the auth service."""
 
 from webos_auth.settings import AuthSettings
-from webos_common.service import run_service
+from webos_common.http.service import run_service
 
 
 def main() -> None:

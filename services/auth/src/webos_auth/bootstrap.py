@@ -30,7 +30,7 @@ from webos_auth.domain.passwords import Passwords
 from webos_auth.ports import EventBus, Mailer, PrincipalLookup
 from webos_auth.settings import AuthSettings
 from webos_common.security.keyring import Keyring
-from webos_common.settings import SystemSettings
+from webos_common.settings.client import SystemSettings
 
 
 @dataclass

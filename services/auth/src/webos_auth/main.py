@@ -15,9 +15,9 @@ from webos_auth.services import accounts
 from webos_auth.services.declarations import Declarations
 from webos_auth.settings import AuthSettings
 from webos_common.clients.auth import CONTACTS_SUBJECT
-from webos_common.module_registry import ModuleRegistry
+from webos_common.http.service import create_service_app
+from webos_common.modules.registry import ModuleRegistry
 from webos_common.security import TokenVerifier
-from webos_common.service import create_service_app
 
 ROUTERS = [public.router, session.router, token.router, me.router, users.router, access_requests.router,
            roles.router, sso.router, directory.router, oauth.router, oauth_apps.router]

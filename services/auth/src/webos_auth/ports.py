@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from webos_auth.domain.assertions import PrincipalLookup
-from webos_common.mail import Mail, Mailer
 from webos_common.security.revocation import Revocation
+from webos_common.settings.mail import Mail, Mailer
 
 __all__ = ["EventBus", "Mail", "Mailer", "PrincipalLookup"]
 

@@ -7,7 +7,7 @@ import pytest
 from webos_auth.domain.passwords import Passwords
 from webos_auth.domain.permissions import covered
 from webos_auth.domain.sso import claimed_roles
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 
 POLICY = Passwords(time_cost=1, memory_kib=1024, parallelism=1)
 

@@ -1,6 +1,6 @@
 """`python -m webos_events`: serve the events service."""
 
-from webos_common.service import run_service
+from webos_common.http.service import run_service
 from webos_events.settings import EventsSettings
 
 

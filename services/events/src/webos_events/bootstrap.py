@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from webos_common.bus import EventBus
-from webos_common.envelope import EventEnvelope
-from webos_common.lifecycle import cancel_and_wait
-from webos_common.mail import SmtpSection, smtp_from
-from webos_common.service import ServiceResources
-from webos_common.settings import SystemSettings
+from webos_common.bus.envelope import EventEnvelope
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.http.service import ServiceResources
+from webos_common.settings.client import SystemSettings
+from webos_common.settings.mail import SmtpSection, smtp_from
 from webos_events.adapters.eventlog_writer import EventLogWriter
 from webos_events.adapters.live import LiveHub
 from webos_events.adapters.mongo import LOG, ensure_indexes

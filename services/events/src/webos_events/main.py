@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
 from webos_events import bootstrap
 from webos_events.api import catalogue, deadletters, events, live, notifications, tasks
 from webos_events.settings import EventsSettings

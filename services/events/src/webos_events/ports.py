@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from webos_common.mail import Mail, Mailer
+from webos_common.settings.mail import Mail, Mailer
 
 __all__ = ["EventEmitter", "Mail", "Mailer"]
 

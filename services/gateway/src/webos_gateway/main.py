@@ -17,11 +17,11 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from webos_common import tracing
 from webos_common.bus.streams import open_key_value
-from webos_common.module_registry import ModuleRegistry
-from webos_common.provision import rate_limit_bucket
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
+from webos_common.infra.provision import rate_limit_bucket
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.observability import tracing
 from webos_gateway import spans
 from webos_gateway.openapi import OpenAPIMerger, openapi_router
 from webos_gateway.proxy import ProxyMiddleware

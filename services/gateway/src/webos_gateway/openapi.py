@@ -19,7 +19,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from swagger_ui_bundle import swagger_ui_path
 
-from webos_common.openapi import rewrite_refs
+from webos_common.http.openapi import rewrite_refs
 from webos_gateway.routing import DOCS_ASSETS
 
 if TYPE_CHECKING:

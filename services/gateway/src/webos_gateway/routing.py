@@ -1,7 +1,7 @@
 """Where a request goes: the gateway's own endpoints, a core service, a
 module host read live from the registry, or the shell.
 
-`ModuleTable` is the shared registry view (`webos_common.registry_view`), so
+`ModuleTable` is the shared registry view (`webos_common.modules.registry_view`), so
 a module that announces is routable at once and one whose heartbeat lapses
 (the server's delete marker) is dropped without a restart; on top it keeps
 only the gateway's own state about upstream instances.
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
-from webos_common.lifecycle import cancel_and_wait
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
-from webos_common.shell_frame import ui_prefix
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
+from webos_common.modules.shell_frame import ui_prefix
 from webos_gateway.settings import CORE_SERVICES
 
 OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/openapi.json", "/openapi.json", "/api/docs"})
@@ -42,7 +42,7 @@ class Route:
         object.__setattr__(self, "views", ui_prefix(self.name) + "/" if self.kind == "module" else "")
 
     def is_view(self, path: str) -> bool:
-        """A module's view (`webos_common.shell_frame`)."""
+        """A module's view (`webos_common.modules.shell_frame`)."""
         return bool(self.views) and path.startswith(self.views)
 
 
@@ -79,7 +79,7 @@ def _gateway_path(name: str, prefix: str) -> str:
 
 
 class ModuleTable(RegistryView):
-    """The shared registry view (`webos_common.registry_view`: validity, `enabled`, precedence)
+    """The shared registry view (`webos_common.modules.registry_view`: validity, `enabled`, precedence)
     plus what only the gateway keeps: round-robin picking, instances that refused a connection
     lately, those that failed their last health check, and each module's public paths."""
 

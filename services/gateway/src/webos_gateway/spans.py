@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from webos_common import context, tracing
+from webos_common import context
+from webos_common.observability import tracing
 from webos_gateway.routing import DOCS_ASSETS, Route, classify
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})

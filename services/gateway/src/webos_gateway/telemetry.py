@@ -13,8 +13,8 @@ import orjson
 from loguru import logger
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from webos_common.logging import json_record
-from webos_common.metrics import LATENCY_BUCKETS
+from webos_common.observability.logging import json_record
+from webos_common.observability.metrics import LATENCY_BUCKETS
 
 
 class GatewayMetrics:

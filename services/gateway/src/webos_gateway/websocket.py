@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from yarl import URL
 
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.lifecycle import cancel_and_wait
 from webos_gateway.refusal import Refused
 from webos_gateway.routing import Route
 

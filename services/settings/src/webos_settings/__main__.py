@@ -3,7 +3,7 @@
 
 import sys
 
-from webos_common.service import run_service
+from webos_common.http.service import run_service
 from webos_settings.settings import SettingsSettings
 
 

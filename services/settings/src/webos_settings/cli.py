@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from webos_common import db
+from webos_common.documents import db
 from webos_settings.adapters.mongo import MongoSettingsStore
 from webos_settings.bootstrap import keyring_from
 from webos_settings.settings import SettingsSettings

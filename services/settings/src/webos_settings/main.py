@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from nats.aio.msg import Msg
 
-from webos_common.module_registry import ModuleRegistry
-from webos_common.service import create_service_app
-from webos_common.settings import MODULE_SUBJECT, SYSTEM_SUBJECT, USER_SUBJECT
+from webos_common.http.service import create_service_app
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.settings.client import MODULE_SUBJECT, SYSTEM_SUBJECT, USER_SUBJECT
 from webos_settings import bootstrap
 from webos_settings.adapters.events import SUBJECT
 from webos_settings.api import router
@@ -43,7 +43,7 @@ def create_app(settings: SettingsSettings | None = None) -> FastAPI:
             app.state.module_registry = registry  # the module switch (PUT /modules/{module}/enabled)
             if settings.settings_watch_registry:
                 # stopped by the service app within its shutdown deadline, even when the cancel is lost
-                # (it hung shutdown: see webos_common.lifecycle)
+                # (it hung shutdown: see webos_common.http.lifecycle)
                 app.state.registry_task = resources.spawn(follow_registry(service, registry), name="registry")
 
     return create_service_app("settings", settings=settings, use_mongo=True, routers=[router],

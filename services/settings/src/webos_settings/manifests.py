@@ -12,10 +12,10 @@ from typing import Any
 
 from loguru import logger
 
-from webos_common.errors import WebOSError
-from webos_common.manifest import ModuleManifest
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
+from webos_common.http.errors import WebOSError
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
 from webos_settings.service import SettingsService
 
 RETRY_EVERY = 5.0  # seconds: a schema that could not be saved (MongoDB away) is tried again

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from webos_common.service import run_service
+from webos_common.http.service import run_service
 from webos_shell.settings import ShellSettings
 
 

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from webos_common.manifest import Collection, ModuleManifest
+from webos_common.modules.manifest import Collection, ModuleManifest
 
 Request = tuple[str, str, dict[str, Any]]
 _PARAM = re.compile(r"\{[^}]+\}")

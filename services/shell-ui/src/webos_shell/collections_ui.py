@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from webos_common.manifest import Collection, ModuleManifest
+from webos_common.modules.manifest import Collection, ModuleManifest
 from webos_shell import runtime
 from webos_shell.collection_api import CollectionApi
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from nicegui import app, ui
 
-from webos_common.afs import folder_urn, parent_urn, split_urn
 from webos_common.clients.session import ApiError
+from webos_common.files.afs import folder_urn, parent_urn, split_urn
 from webos_shell import endpoints, runtime
 
 LIST_LIMIT = 500

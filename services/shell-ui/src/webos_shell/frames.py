@@ -1,5 +1,5 @@
 """Module views in the shell's frame, served by the module's own host
-(`webos_common.shell_frame`): an iframe per view, and `/_frame/…`, which
+(`webos_common.modules.shell_frame`): an iframe per view, and `/_frame/…`, which
 hands the person's (refreshed) token to the module's UI path as a cookie
 and redirects there. The shell imports no module code."""
 
@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from webos_common import shell_frame
+from webos_common.modules import shell_frame
 from webos_shell import session
 
 SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160, "record": 96}

@@ -8,11 +8,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from nicegui import ui
 
-from webos_common import log_sink
 from webos_common.clients.session import SessionClient
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
-from webos_common.service import create_service_app
+from webos_common.http.service import create_service_app
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
+from webos_common.observability import log_sink
 from webos_shell import a11y, admin, frames, runtime, theming
 from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings

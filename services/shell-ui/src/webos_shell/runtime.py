@@ -9,7 +9,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 from webos_common.clients.session import SessionClient
-from webos_common.registry_view import RegistryView
+from webos_common.modules.registry_view import RegistryView
 from webos_common.security import TokenVerifier
 from webos_shell.live import LiveFeed
 from webos_shell.settings import ShellSettings

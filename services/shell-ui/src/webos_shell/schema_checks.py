@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from webos_common.afs import looks_like_urn
+from webos_common.files.afs import looks_like_urn
 from webos_shell.schema_fields import FieldSpec, blank
 
 

@@ -12,8 +12,8 @@ from nicegui import app, ui
 
 from webos_common.bus.wire import envelope_of
 from webos_common.clients.session import ApiError
-from webos_common.errors import ValidationFailed
-from webos_common.settings import CHANGED_SUBJECT
+from webos_common.http.errors import ValidationFailed
+from webos_common.settings.client import CHANGED_SUBJECT
 from webos_shell import endpoints, runtime
 from webos_shell.theme import dark_of, theme_from_settings
 

@@ -1,4 +1,4 @@
-from webos_common.manifest import Collection, ModuleManifest
+from webos_common.modules.manifest import Collection, ModuleManifest
 from webos_shell.collection_api import CollectionApi
 
 ROUTES = [

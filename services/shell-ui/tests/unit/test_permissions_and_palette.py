@@ -1,5 +1,5 @@
-from webos_common.identity import User
-from webos_common.manifest import ModuleManifest, NavEntry, PaletteCommand, Widget
+from webos_common.modules.manifest import ModuleManifest, NavEntry, PaletteCommand, Widget
+from webos_common.security.identity import User
 from webos_shell import palette_items, permissions
 
 MANIFEST = ModuleManifest(
@@ -61,7 +61,7 @@ def test_recent_items_lead_an_empty_query_and_admin_ones_stay_hidden() -> None:
 
 
 def test_palette_offers_files_to_everyone_and_module_admin_pages_to_admins_allowed() -> None:
-    from webos_common.manifest import AdminPage
+    from webos_common.modules.manifest import AdminPage
 
     manifest = MANIFEST.model_copy(update={"admin_pages": [
         AdminPage(label="Tasks overview", path="/admin/m/tasks", permission="tasks.admin"),
@@ -74,7 +74,7 @@ def test_palette_offers_files_to_everyone_and_module_admin_pages_to_admins_allow
 
 
 def test_kernel_commands_theme_sign_out_and_a_new_record_of_each_writable_collection() -> None:
-    from webos_common.manifest import Collection
+    from webos_common.modules.manifest import Collection
 
     manifest = MANIFEST.model_copy(update={"collections": [
         Collection(name="tasks", label="Tasks", endpoint="/api/tasks/tasks", model="T", create_model="C",

@@ -56,7 +56,7 @@ def test_component_entries() -> None:
 
 
 def test_views_hide_what_the_person_may_not_open_and_skip_bad_entries() -> None:
-    from webos_common.identity import User
+    from webos_common.security.identity import User
     from webos_shell.components import views
 
     entries = ["board=webos_tasks.shell:board;permission=tasks.read", "kanban", "bad=no-colon"]
@@ -106,8 +106,8 @@ def test_the_shell_loads_built_in_views_only() -> None:
 
 
 def test_only_shell_module_setting_changes_drop_the_brand() -> None:
+    from webos_common.bus.envelope import EventEnvelope
     from webos_common.bus.wire import envelope_body, envelope_headers
-    from webos_common.envelope import EventEnvelope
     from webos_shell.theming import brand_changed
 
     def changed(**payload: str) -> bool:  # the event as it is on the wire (CloudEvents binary mode)
@@ -122,7 +122,7 @@ def test_only_shell_module_setting_changes_drop_the_brand() -> None:
 
 
 def test_a_module_view_is_a_frame_through_the_shell() -> None:
-    from webos_common import shell_frame
+    from webos_common.modules import shell_frame
 
     assert shell_frame.frame_src("tasks", "board", "tag=x") == "/_frame/tasks/board?tag=x"
     assert shell_frame.ui_prefix("tasks") == "/api/tasks/ui"
@@ -132,7 +132,7 @@ def test_a_module_view_is_a_frame_through_the_shell() -> None:
 
 
 def test_slot_components_are_not_page_views() -> None:
-    from webos_common.identity import User
+    from webos_common.security.identity import User
     from webos_shell.components import views
 
     entries = ["board=m.shell:board", "count=m.shell:count;slot=sidebar", "top=m.shell:top;slot=header"]

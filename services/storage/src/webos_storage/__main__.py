@@ -1,6 +1,6 @@
 """`python -m webos_storage`: serve the storage service."""
 
-from webos_common.service import run_service
+from webos_common.http.service import run_service
 from webos_storage.settings import StorageSettings
 
 

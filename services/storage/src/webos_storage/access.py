@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from webos_common.afs import DataSource, FileMissing, Urn, from_mount_path, parse_urn, safe_path
-from webos_common.errors import Forbidden, NotFound
-from webos_common.identity import User
+from webos_common.files.afs import DataSource, FileMissing, Urn, from_mount_path, parse_urn, safe_path
+from webos_common.http.errors import Forbidden, NotFound
+from webos_common.security.identity import User
 from webos_storage.domain.acl import strictest
 from webos_storage.domain.model import Mount, SourceRules
 

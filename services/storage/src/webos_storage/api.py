@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from webos_common.afs import safe_name
 from webos_common.documents.sharing import ID_PATTERN, Share
-from webos_common.errors import BadRequest, NotFound, PayloadTooLarge
-from webos_common.paging import Skip
+from webos_common.files.afs import safe_name
+from webos_common.http.errors import BadRequest, NotFound, PayloadTooLarge
+from webos_common.http.paging import Skip
 from webos_common.security import CurrentUser, area_permission
 from webos_storage.bootstrap import Container
 from webos_storage.http_files import not_modified_or_range, stream_response

@@ -23,10 +23,10 @@ from typing import Any
 
 from loguru import logger
 
-from webos_common.afs import DataSource, parse_urn
 from webos_common.documents.sharing import AuthDirectory, Directory
-from webos_common.lifecycle import cancel_and_wait
-from webos_common.startup import Gate
+from webos_common.files.afs import DataSource, parse_urn
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.http.startup import Gate
 from webos_storage import events  # noqa: F401 - registers the payload schemas
 from webos_storage.access import Access
 from webos_storage.acls import Acls

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from loguru import logger
 
-from webos_common.afs import DataSource
+from webos_common.files.afs import DataSource
 
 
 async def sweep_stale_uploads(sources: Mapping[str, DataSource], *, older_than: float) -> dict[str, int]:

@@ -14,8 +14,8 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from webos_common.afs import ByteStream, FileMetadata
-from webos_common.errors import error_response
+from webos_common.files.afs import ByteStream, FileMetadata
+from webos_common.http.errors import error_response
 
 INLINE_TYPES = frozenset({
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/x-icon",

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 from loguru import logger
 
-from webos_common.errors import NotFound
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.errors import NotFound
+from webos_common.http.lifecycle import cancel_and_wait
 from webos_storage.domain.model import Job
 from webos_storage.ports import EventBus, JobStore
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
-from webos_common.service import create_service_app
-from webos_common.settings import SystemSettings
+from webos_common.http.service import create_service_app
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
+from webos_common.settings.client import SystemSettings
 from webos_storage import bootstrap
 from webos_storage.api import router, shares_router
 from webos_storage.cleanup import sweep_periodically, sweep_stale_uploads

@@ -14,9 +14,9 @@ from typing import Any
 
 from loguru import logger
 
-from webos_common.afs import DataSource
-from webos_common.afs_remote import RemoteDataSource
-from webos_common.registry_view import RegistryView
+from webos_common.files.afs import DataSource
+from webos_common.files.remote import RemoteDataSource
+from webos_common.modules.registry_view import RegistryView
 
 
 class ModuleSources:

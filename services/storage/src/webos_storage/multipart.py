@@ -18,7 +18,7 @@ from typing import Any
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from webos_common.errors import BadRequest
+from webos_common.http.errors import BadRequest
 
 MAX_PARTS = 200  # file parts plus fields in one form
 MAX_FIELD_BYTES = 64 * 1024  # a non-file field is read and dropped, but not without end

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from webos_common.afs import DataSource
+from webos_common.files.afs import DataSource
 from webos_storage.domain.model import IndexEntry, Job, TrashItem
 
 __all__ = ["DataSource", "EventBus", "FileIndex", "JobStore", "QuotaStore", "TrashStore"]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from loguru import logger
 
-from webos_common.afs import DataSource
+from webos_common.files.afs import DataSource
 from webos_storage.access import Access
 from webos_storage.adapters.guard import GuardedSource
 from webos_storage.domain.model import SourceRules

@@ -14,7 +14,7 @@ import hmac
 import json
 import time
 
-from webos_common.errors import NotFound
+from webos_common.http.errors import NotFound
 
 
 def _b64(data: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webos_common.afs import FileMetadata, Urn
+from webos_common.files.afs import FileMetadata, Urn
 from webos_storage.domain.model import IndexEntry
 
 

@@ -12,7 +12,7 @@ from webos_common import context
 from webos_common.bus.topics import topic_filter
 from webos_common.bus.wire import envelope_of
 from webos_common.clients.storage import StorageClient
-from webos_common.errors import BadRequest, Forbidden, NotFound
+from webos_common.http.errors import BadRequest, Forbidden, NotFound
 
 
 async def test_client_lists_streams_puts_and_raises(storage_app) -> None:

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from webos_common.afs import FileMissing
+from webos_common.files.afs import FileMissing
 
 pytestmark = pytest.mark.parametrize(
     "kind", ["local", "s3", "ftp", "ftps", "sftp", "smb", "webdav", "gdrive", "module"])

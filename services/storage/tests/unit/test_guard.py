@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from webos_common.afs import ByteStream, Capabilities
+from webos_common.files.afs import ByteStream, Capabilities
 from webos_storage.adapters.guard import GuardedSource, NotSupported, SourceDown, SourceUnavailable
 from webos_storage.adapters.local import LocalDataSource
 

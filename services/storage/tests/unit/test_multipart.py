@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from webos_common.errors import BadRequest
+from webos_common.http.errors import BadRequest
 from webos_storage.multipart import MultipartStream
 
 

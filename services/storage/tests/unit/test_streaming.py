@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from webos_common.errors import InsufficientStorage
+from webos_common.http.errors import InsufficientStorage
 from webos_storage.adapters import local
 from webos_storage.adapters.remote import CHUNK, batches, write_behind
 from webos_storage.adapters.smb import _write_all

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from webos_common.afs import Urn
-from webos_common.errors import Forbidden, NotFound
-from webos_common.identity import User
+from webos_common.files.afs import Urn
+from webos_common.http.errors import Forbidden, NotFound
+from webos_common.security.identity import User
 from webos_storage.access import Access
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.domain.model import Mount, SourceRules
@@ -90,7 +90,7 @@ def test_yaml_config_file(tmp_path) -> None:
 
 
 def test_adapters_satisfy_the_data_source_protocol() -> None:
-    from webos_common.afs import DataSource
+    from webos_common.files.afs import DataSource
     from webos_storage.adapters.s3 import S3DataSource
 
     assert isinstance(LocalDataSource("l", "/tmp/x"), DataSource)

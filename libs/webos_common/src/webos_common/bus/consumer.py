@@ -22,18 +22,19 @@ from nats.js.errors import BadRequestError
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import context, metrics, tracing
+from webos_common import context
 from webos_common.bus.deadletter import REPLAY_FOR, DeadLetter, Reason, publish_dead_letter
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.schemas import parse_payload, schema_for
 from webos_common.bus.settings import BusSettings
 from webos_common.bus.topics import REPLAY_SOURCE, safe_name, source_of, topic_filter
 from webos_common.bus.wire import TRACEPARENT, envelope_of, handler_scope
-from webos_common.envelope import EventEnvelope
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.errors import ValidationFailed
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.observability import metrics, tracing
+from webos_common.security.identity import User
 
 Handler = Callable[[Any], Awaitable[Any]]
 

@@ -23,8 +23,9 @@ from nats.js import JetStreamContext
 from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
-from webos_common import context, metrics, tracing
+from webos_common import context
 from webos_common.bus.consumer import Handler, Subscription
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.identity import BusIdentity
 from webos_common.bus.publisher import AckPublisher
 from webos_common.bus.schemas import validate_payload
@@ -32,8 +33,8 @@ from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
 from webos_common.bus.wire import envelope_body, envelope_header_block
-from webos_common.envelope import EventEnvelope
-from webos_common.identity import User
+from webos_common.observability import metrics, tracing
+from webos_common.security.identity import User
 
 H = TypeVar("H", bound=Handler)
 

@@ -19,9 +19,9 @@ from typing import Any, Literal
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import DLQ_PREFIX, REPLAY_SOURCE, event_subject
 from webos_common.bus.wire import MSG_ID, envelope_body, envelope_headers
-from webos_common.envelope import EventEnvelope
 
 Reason = Literal["handler_failed", "invalid_payload", "invalid_envelope", "max_deliver_exceeded", "forged_source",
                  "forged_identity"]

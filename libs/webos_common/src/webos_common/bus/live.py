@@ -27,7 +27,7 @@ from nats.aio.subscription import Subscription
 from webos_common.bus.identity import HEADER, BusIdentity, IdentityRefused
 from webos_common.bus.topics import event_subject, source_of, topic_filter
 from webos_common.bus.wire import envelope_of
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 from webos_common.security.nats_permissions import TASK_TOPICS
 
 # only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone

@@ -35,7 +35,7 @@ from nats.errors import ConnectionClosedError
 from nats.js.errors import APIError, NoStreamResponseError
 
 from webos_common.compat.nats import send_hpub
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.lifecycle import cancel_and_wait
 
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
 _ERROR = b'"error"'

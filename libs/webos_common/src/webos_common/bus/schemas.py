@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 
 _SCHEMAS: dict[str, type[BaseModel]] = {}
 

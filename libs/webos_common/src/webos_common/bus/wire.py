@@ -27,9 +27,9 @@ from pydantic import ValidationError
 from pydantic_core import from_json, to_json
 
 from webos_common import context
-from webos_common.envelope import CLOUDEVENTS_SPEC, EventEnvelope
-from webos_common.errors import ValidationFailed
-from webos_common.identity import User
+from webos_common.bus.envelope import CLOUDEVENTS_SPEC, EventEnvelope
+from webos_common.http.errors import ValidationFailed
+from webos_common.security.identity import User
 
 MSG_ID = "Nats-Msg-Id"
 SPECVERSION = "ce-specversion"

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from webos_common.clients.base import ServiceClient, params
 from webos_common.documents.ports import Page
-from webos_common.errors import Unavailable
+from webos_common.http.errors import Unavailable
 
 T = TypeVar("T")
 

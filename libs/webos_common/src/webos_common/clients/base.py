@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import httpx
 
 from webos_common import context
-from webos_common.errors import (
+from webos_common.http.errors import (
     BadRequest,
     Conflict,
     Forbidden,

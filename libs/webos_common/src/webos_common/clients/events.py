@@ -6,7 +6,7 @@
         record = await events.task(task_id)          # a webos_common.tasks TaskRecord
         page = await events.log(topic="order:paid", since=yesterday)
 
-(From server code inside the platform, `webos_common.notify.Messenger` sends
+(From server code inside the platform, `webos_common.bus.notify.Messenger` sends
 over the bus instead: no HTTP, no token.)
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from webos_common.bus.notify import Level, Notification, StoredNotification
 from webos_common.clients.base import ServiceClient, params
 from webos_common.documents.ports import Page
-from webos_common.notify import Level, Notification, StoredNotification
 from webos_common.tasks.status import TaskRecord
 
 NotificationInfo = StoredNotification

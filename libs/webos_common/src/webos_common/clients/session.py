@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from webos_common.clients.base import ServiceClient
-from webos_common.shell_sdk import ShellApiError
+from webos_common.modules.shell_sdk import ShellApiError
 
 Tokens = MutableMapping[str, Any]
 

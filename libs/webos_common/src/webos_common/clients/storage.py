@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from webos_common.clients.base import ServiceClient, raise_for_error
-from webos_common.errors import NotFound
+from webos_common.http.errors import NotFound
 
 __all__ = ["DirPage", "FileInfo", "FileStream", "StorageClient", "raise_for_error"]
 

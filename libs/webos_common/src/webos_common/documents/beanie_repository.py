@@ -42,8 +42,8 @@ from webos_common.documents.sharing import (
     rule_clauses,
     user_reach,
 )
-from webos_common.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
-from webos_common.identity import User
+from webos_common.http.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
+from webos_common.security.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 _BAD_VALUE = 2  # what a hint naming no index gets

@@ -25,7 +25,7 @@ from typing import Any
 
 from webos_common import context
 from webos_common.documents.base import OWNER_FIELD
-from webos_common.errors import Forbidden, ValidationFailed
+from webos_common.http.errors import Forbidden, ValidationFailed
 
 GRANT = re.compile(r"^[a-z][a-z0-9_]{0,40}\.[a-z][a-z0-9_]{0,60}$")
 

@@ -23,8 +23,8 @@ from fastapi import Depends, Header, Query, Request, Response
 from webos_common.documents.beanie_repository import etag
 from webos_common.documents.idempotency import HEADER
 from webos_common.documents.ports import Page
-from webos_common.errors import NotModified, PreconditionFailed, ValidationFailed
-from webos_common.paging import Limit, Skip
+from webos_common.http.errors import NotModified, PreconditionFailed, ValidationFailed
+from webos_common.http.paging import Limit, Skip
 
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, min_length=1, max_length=200)]
 

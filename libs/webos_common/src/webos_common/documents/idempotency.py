@@ -19,7 +19,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from webos_common.errors import Conflict, ValidationFailed
+from webos_common.http.errors import Conflict, ValidationFailed
 
 KEEP_SECONDS = 24 * 3600
 LEASE_SECONDS = 30.0

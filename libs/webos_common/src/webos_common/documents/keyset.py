@@ -20,7 +20,7 @@ import bson
 from bson import ObjectId
 from bson.errors import BSONError
 
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 
 Keys = Sequence[tuple[str, int]]
 _SCALARS = (str, int, float, bool, datetime, ObjectId, type(None))

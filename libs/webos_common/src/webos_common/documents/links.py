@@ -19,7 +19,7 @@ from pydantic import BaseModel, GetCoreSchemaHandler, PlainSerializer
 from pydantic_core import core_schema
 
 from webos_common.documents.base import CoreDocument, module_of
-from webos_common.errors import NotFound
+from webos_common.http.errors import NotFound
 
 
 class DocumentRegistry:

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from webos_common.bus import EventBus
-from webos_common.outbox import Outbox
-from webos_common.transactions import run_transaction
+from webos_common.documents.outbox import Outbox
+from webos_common.documents.transactions import run_transaction
 
 T = TypeVar("T")
 

@@ -21,7 +21,7 @@ from webos_common.documents.beanie_repository import BeanieRepository
 from webos_common.documents.idempotency import Claim, IdempotencyStore
 from webos_common.documents.ports import EventPublisher, Filter, NullPublisher, Page, Repository, Sort
 from webos_common.documents.sharing import AssigneesIn, Directory, RecordRule, SharesIn
-from webos_common.errors import Forbidden, NotFound, Unavailable, ValidationFailed
+from webos_common.http.errors import Forbidden, NotFound, Unavailable, ValidationFailed
 from webos_common.security.permissions import check_permission
 
 NOTIFY_TOPIC = "notification:send"

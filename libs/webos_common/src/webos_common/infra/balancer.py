@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from webos_common.errors import RETRY_AFTER
+from webos_common.http.errors import RETRY_AFTER
 from webos_common.infra.process import ManagedProcess, wait_port
 
 FAIL_TIMEOUT = 2  # seconds a failed replica is left out before it is tried again

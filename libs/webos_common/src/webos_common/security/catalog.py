@@ -5,7 +5,7 @@ A service that checks a new permission declares it here."""
 
 from __future__ import annotations
 
-from webos_common.manifest import PermissionSpec
+from webos_common.modules.manifest import PermissionSpec
 
 
 def _group(group: str, *items: tuple[str, str]) -> list[PermissionSpec]:

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from webos_common.errors import Unavailable
+from webos_common.http.errors import Unavailable
 
 API_KEY_PREFIX = "wos_"
 JWKS_SUFFIX = "/.well-known/jwks.json"

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import httpx
 from loguru import logger
 
-from webos_common.errors import Unavailable
+from webos_common.http.errors import Unavailable
 
 
 class JWKSSource(Protocol):

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from webos_common.errors import Unavailable
+from webos_common.http.errors import Unavailable
 
 PREFIX = "enc:v1:"
 _SALT = b"webos-settings"  # the HKDF salt (kept: it fixes the key and key id of every passphrase)

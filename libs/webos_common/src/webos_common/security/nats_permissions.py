@@ -14,9 +14,9 @@ Each principal may
 * receive replies only on its own inbox prefix (`_INBOX.<name>.>`): a reply
   carrying a secret reaches the one who asked and nobody else;
 * answer storage's calls only for the data sources it declared
-  (`webos.afs.<module>.…`, `webos_common.afs_remote`); only storage calls them;
+  (`webos.afs.<module>.…`, `webos_common.files.remote`); only storage calls them;
 * write only its own registry keys (`manifest.<module>.*`) and its jobs' due times
-  (`next.module.<module>.*` in `webos_schedules`: `webos_common.schedule`); only settings
+  (`next.module.<module>.*` in `webos_schedules`: `webos_common.processes.schedule`); only settings
   flips `enabled.*`, only auth publishes revocations, only settings answers
   settings requests and only auth answers contact look-ups.
 
@@ -38,7 +38,7 @@ EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TA
 TASKS_BUCKET, SCHEDULES_BUCKET = "webos_tasks", "webos_schedules"
 RESULTS_BUCKET = "webos_task_results"
 RATE_LIMIT_BUCKET = "webos_ratelimits"  # the gateway replicas' shared rate limit counters
-AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.afs_remote`
+AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.files.remote`
 TASK_TOPICS = ("task:status", "task:progress")  # what queueing or running a task announces
 
 

@@ -21,9 +21,9 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from webos_common import context
-from webos_common.errors import Forbidden, Unauthorized
-from webos_common.identity import User
+from webos_common.http.errors import Forbidden, Unauthorized
 from webos_common.security.deps import current_user, optional_user
+from webos_common.security.identity import User
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

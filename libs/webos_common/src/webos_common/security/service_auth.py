@@ -25,7 +25,7 @@ import httpx
 
 from webos_common.clients.base import raise_for_error
 from webos_common.config import WebOSSettings
-from webos_common.errors import Unavailable
+from webos_common.http.errors import Unavailable
 from webos_common.security.principals import public_key_of, read_seed, sign
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -15,7 +15,7 @@ from loguru import logger
 from taskiq import AsyncTaskiqDecoratedTask, AsyncTaskiqTask
 
 from webos_common.bus.identity import BusIdentity
-from webos_common.lifecycle import cancel_and_wait
+from webos_common.http.lifecycle import cancel_and_wait
 from webos_common.tasks.broker import WebOSBroker
 from webos_common.tasks.middleware import (
     CHAIN_LABEL,

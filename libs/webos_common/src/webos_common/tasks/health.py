@@ -19,7 +19,7 @@ from typing import Any
 from loguru import logger
 from prometheus_client import generate_latest
 
-from webos_common.metrics import PROCESS
+from webos_common.observability.metrics import PROCESS
 
 _READ_LIMIT = 8192
 

@@ -12,8 +12,9 @@ from loguru import logger
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
-from webos_common import context, metrics, tracing
-from webos_common.notify import Messenger
+from webos_common import context
+from webos_common.bus.notify import Messenger
+from webos_common.observability import metrics, tracing
 from webos_common.tasks.status import TaskRecord, TaskState, json_safe
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""TaskIQ schedules on the one scheduler (`webos_common.schedule`).
+"""TaskIQ schedules on the one scheduler (`webos_common.processes.schedule`).
 
 `NatsScheduleSource` is a TaskIQ `ScheduleSource` keeping each schedule as JSON
 under `schedule.<id>` in the bucket `webos_schedules` (so any process can read
@@ -18,7 +18,7 @@ from nats.js.errors import KeyNotFoundError, NoKeysError
 from nats.js.kv import KeyValue
 from taskiq import ScheduledTask, ScheduleSource
 
-from webos_common.schedule import BUCKET, DueTimes, Schedule, Scheduler, check
+from webos_common.processes.schedule import BUCKET, DueTimes, Schedule, Scheduler, check
 from webos_common.tasks.api import Task, broker
 from webos_common.tasks.middleware import CONTEXT_LABEL
 

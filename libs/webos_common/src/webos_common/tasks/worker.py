@@ -18,13 +18,13 @@ from importlib.metadata import entry_points
 from loguru import logger
 from taskiq.api import run_receiver_task
 
+from webos_common.bus.connection import wait_for_nats
 from webos_common.bus.identity import BusIdentity
 from webos_common.config import WebOSSettings
-from webos_common.lifecycle import cancel_and_wait
-from webos_common.logging import configure_logging
-from webos_common.messaging import wait_for_nats
+from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.http.service import identity_for
+from webos_common.observability.logging import configure_logging
 from webos_common.security.service_auth import ServiceCredentials
-from webos_common.service import identity_for
 from webos_common.tasks.api import broker, configure
 from webos_common.tasks.health import WorkerHealth
 from webos_common.tasks.schedule import NatsScheduleSource, run_schedules

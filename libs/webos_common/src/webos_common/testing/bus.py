@@ -41,7 +41,7 @@ async def dead_letters(nc: NATS, consumer_prefix: str, *, stream: str = BusSetti
 
 def provision_now(url: str) -> None:
     """Every stream and bucket of the platform on the NATS server at `url` (a test's own)."""
-    from webos_common.provision import provision
+    from webos_common.infra.provision import provision
 
     async def provisioned() -> None:
         client = await nats.connect(url)

@@ -30,8 +30,8 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
+from webos_common.bus.connection import connect_options
 from webos_common.infra import MongoServer, NatsServer, S3Server
-from webos_common.messaging import connect_options
 from webos_common.security.credentials import CredentialStore
 from webos_common.testing.bus import provision_now
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from webos_common.errors import PayloadTooLarge, ValidationFailed
+from webos_common.http.errors import PayloadTooLarge, ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024  # the gateway's own body limit
 FORMATS = ("csv", "xlsx")

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from webos_common.mail import Mail, Mailer, SmtpMailer, SmtpSection, smtp_from
+from webos_common.settings.mail import Mail, Mailer, SmtpMailer, SmtpSection, smtp_from
 
 __all__ = ["Mail", "Mailer", "OutboxMailer", "SettingsMailer", "SmtpMailer", "SmtpSection"]
 
@@ -36,7 +36,7 @@ class SettingsMailer:
     Changes apply to the next mail, without a restart."""
 
     def __init__(self, fallback: Mailer, section: Any) -> None:
-        self.fallback, self.section = fallback, section  # a webos_common.settings.SystemSettings
+        self.fallback, self.section = fallback, section  # a webos_common.settings.client.SystemSettings
 
     async def send(self, mail: Mail) -> None:
         await (smtp_from(self.section) or self.fallback).send(mail)

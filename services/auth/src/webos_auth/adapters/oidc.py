@@ -17,7 +17,7 @@ from jose import jwt
 from jose.exceptions import JOSEError
 
 from webos_auth.settings import AuthSettings
-from webos_common.errors import BadRequest, NotFound, Unauthorized, Unavailable
+from webos_common.http.errors import BadRequest, NotFound, Unauthorized, Unavailable
 
 STATE_TTL = 600
 METADATA_TTL = 3600.0

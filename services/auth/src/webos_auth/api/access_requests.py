@@ -13,7 +13,7 @@ from webos_auth.api.deps import Auth
 from webos_auth.api.schemas import AccessGrant, UserUpdate
 from webos_auth.api.users import Reader, Writer, update_user
 from webos_auth.services import accounts
-from webos_common.errors import Conflict
+from webos_common.http.errors import Conflict
 
 router = APIRouter(prefix="/access-requests", tags=["users"])
 _MERGE_ATTEMPTS = 3

@@ -14,7 +14,7 @@ from webos_auth.api.schemas import AccessRequest, ApiKeyCreate, MeUpdate, OtpIn,
 from webos_auth.domain.users import public
 from webos_auth.events import USER_UPDATED
 from webos_auth.services import accounts
-from webos_common.errors import BadRequest
+from webos_common.http.errors import BadRequest
 from webos_common.security import CurrentUser
 from webos_common.security.revocation import Revocation
 

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from webos_common.manifest import owns
+from webos_common.modules.manifest import owns
 from webos_common.security.catalog import KERNEL_PREFIXES
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{3,32}$")]

@@ -10,7 +10,7 @@ from webos_auth.api.deps import Auth, clear_session_cookies, client_address, set
 from webos_auth.api.schemas import ForgotIn, LoginIn, RefreshIn, RegisterIn, ResetIn, VerifyIn
 from webos_auth.domain.users import public
 from webos_auth.services import accounts
-from webos_common.errors import Unauthorized, WebOSError
+from webos_common.http.errors import Unauthorized, WebOSError
 from webos_common.security.revocation import Revocation
 
 router = APIRouter(tags=["session"])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from webos_auth.api.deps import Auth
 from webos_auth.services import grants
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 from webos_common.security.service_auth import TOKEN_EXCHANGE
 
 router = APIRouter(tags=["service accounts"])

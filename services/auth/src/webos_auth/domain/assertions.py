@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
-from webos_common.errors import Unauthorized
+from webos_common.http.errors import Unauthorized
 from webos_common.security.principals import Principal, verify
 from webos_common.security.service_auth import ASSERTION_AUDIENCE
 

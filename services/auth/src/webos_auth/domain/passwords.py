@@ -8,7 +8,7 @@ import string
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 
 MAX_LENGTH = 128  # argon2 is costly; refuse megabyte passwords before hashing
 

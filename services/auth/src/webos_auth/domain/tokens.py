@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from webos_common.errors import Unauthorized
+from webos_common.http.errors import Unauthorized
 
 
 def digest(token: str) -> str:

@@ -13,9 +13,9 @@ from loguru import logger
 
 from webos_auth.adapters.mongo.audit import Audit
 from webos_auth.adapters.mongo.roles import Roles
-from webos_common.manifest import ModuleManifest, PermissionSpec, owns
-from webos_common.module_registry import ModuleRegistry
-from webos_common.registry_view import RegistryView
+from webos_common.modules.manifest import ModuleManifest, PermissionSpec, owns
+from webos_common.modules.registry import ModuleRegistry
+from webos_common.modules.registry_view import RegistryView
 from webos_common.security.catalog import KERNEL_PERMISSIONS, KERNEL_PREFIXES
 
 

@@ -23,7 +23,7 @@ from webos_auth.bootstrap import Container
 from webos_auth.domain.assertions import check_assertion
 from webos_auth.domain.permissions import covered
 from webos_auth.services import accounts
-from webos_common.errors import BadRequest, ValidationFailed, WebOSError
+from webos_common.http.errors import BadRequest, ValidationFailed, WebOSError
 from webos_common.security import TokenVerifier
 from webos_common.security.introspect import is_api_key
 from webos_common.security.principals import Principal

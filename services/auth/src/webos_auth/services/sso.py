@@ -14,7 +14,7 @@ from webos_auth.domain.tokens import TokenPair
 from webos_auth.domain.users import public
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN
 from webos_auth.services.accounts import issue_tokens
-from webos_common.errors import Conflict, Forbidden
+from webos_common.http.errors import Conflict, Forbidden
 
 
 async def sso_sign_in(c: Container, claims: dict[str, Any]) -> tuple[dict[str, Any], TokenPair]:

@@ -20,9 +20,9 @@ import httpx
 from loguru import logger
 
 from webos_common.bus.schemas import payload_schemas
-from webos_common.module_registry import ModuleRegistry, newest
+from webos_common.http.service import ServiceResources
+from webos_common.modules.registry import ModuleRegistry, newest
 from webos_common.security.nats_permissions import KERNEL_EVENTS, WORKER_EVENTS
-from webos_common.service import ServiceResources
 from webos_events.domain.catalogue import Participant, Sources
 
 WORKER = "worker"  # stands for every `<name>-worker` principal

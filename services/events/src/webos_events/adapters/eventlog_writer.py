@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError
 
-from webos_common.envelope import EventEnvelope
+from webos_common.bus.envelope import EventEnvelope
 
 DUPLICATE_KEY = 11000
 

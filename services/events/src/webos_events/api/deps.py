@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from webos_common.errors import Forbidden, Unavailable
-from webos_common.identity import User
-from webos_common.paging import Limit, Skip
+from webos_common.http.errors import Forbidden, Unavailable
+from webos_common.http.paging import Limit, Skip
+from webos_common.http.service import ServiceResources, get_resources
 from webos_common.security import CurrentUser
-from webos_common.service import ServiceResources, get_resources
+from webos_common.security.identity import User
 
 Resources = Annotated[ServiceResources, Depends(get_resources)]
 

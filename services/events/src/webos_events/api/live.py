@@ -11,8 +11,8 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from webos_common.errors import WebOSError
-from webos_common.service import ServiceResources
+from webos_common.http.errors import WebOSError
+from webos_common.http.service import ServiceResources
 
 router = APIRouter(tags=["live push"])
 

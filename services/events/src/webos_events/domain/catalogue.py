@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from loguru import logger
 
 from webos_common.bus.topics import EVENTS_PREFIX, is_pattern, topic_matches, topic_to_subject
-from webos_common.openapi import rewrite_refs
+from webos_common.http.openapi import rewrite_refs
 from webos_events.domain.headers import HEADERS, headers_for
 
 ASYNCAPI = "3.0.0"

@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from webos_common.bus.notify import Notification, StoredNotification
 from webos_common.documents.ports import Page as Page  # the one list shape, re-exported for the routes
-from webos_common.notify import Notification, StoredNotification
 
-# one model for the bus, the API and `webos_common.notify.Messenger`; and its stored form
+# one model for the bus, the API and `webos_common.bus.notify.Messenger`; and its stored form
 NotificationIn = Notification
 NotificationRead = StoredNotification
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webos_common.service import ServiceResources
+from webos_common.http.service import ServiceResources
 from webos_events.adapters.catalogue import gather
 from webos_events.domain.catalogue import build
 

@@ -17,7 +17,7 @@ from nats.js.errors import BadRequestError
 from webos_common.bus import DeadLetter, replay_dead_letter
 from webos_common.bus.pull import pull_messages
 from webos_common.bus.settings import BusSettings
-from webos_common.errors import Conflict, NotFound
+from webos_common.http.errors import Conflict, NotFound
 from webos_events.adapters.mongo import DEAD_LETTERS, page
 from webos_events.domain.models import DeadLetterRead
 

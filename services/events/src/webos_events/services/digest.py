@@ -23,8 +23,8 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from webos_common.clients.auth import contacts
-from webos_common.errors import Unavailable
-from webos_common.settings import user_values
+from webos_common.http.errors import Unavailable
+from webos_common.settings.client import user_values
 from webos_events.adapters.mongo import NOTIFICATIONS
 from webos_events.ports import Mail, Mailer
 

@@ -9,7 +9,7 @@ from typing import Any
 import pymongo
 
 from webos_common.bus import register_event
-from webos_common.errors import NotFound
+from webos_common.http.errors import NotFound
 from webos_events.adapters.mongo import NOTIFICATIONS, page
 from webos_events.domain.models import NotificationIn, NotificationRead
 from webos_events.ports import EventEmitter

@@ -16,9 +16,9 @@ from loguru import logger
 from pydantic import BaseModel
 
 from webos_common.bus import register_event
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import envelope_body, envelope_headers
-from webos_common.envelope import EventEnvelope
 
 TOPIC = "settings:changed"
 SUBJECT = event_subject(TOPIC, "settings")

@@ -22,9 +22,9 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from webos_common.errors import Conflict
+from webos_common.documents.transactions import run_transaction
+from webos_common.http.errors import Conflict
 from webos_common.security.keyring import Keyring
-from webos_common.transactions import run_transaction
 from webos_settings.domain.scope import Scope
 
 Session = AsyncClientSession | None

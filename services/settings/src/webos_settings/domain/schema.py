@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 
 MASK = "********"
 

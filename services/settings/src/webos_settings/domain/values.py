@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webos_common.errors import ValidationFailed
+from webos_common.http.errors import ValidationFailed
 from webos_common.security.keyring import Keyring, is_ciphertext
 from webos_settings.domain.schema import MASK, map_secrets
 

@@ -3,7 +3,7 @@
 An entry is a built-in (`kanban`, `kanban:<field>`: the shell's generic
 board) or a component the module ships, `"<name>=<package.module>:<function>"`
 with `;label=…;icon=…;collection=…;permission=…` options
-(`webos_common.shell_sdk.ShellComponent.entry`). The shell never imports
+(`webos_common.modules.shell_sdk.ShellComponent.entry`). The shell never imports
 a shipped component: the module's host renders it, and the shell shows it
 in an iframe inside its frame (`webos_shell.frames`)."""
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from webos_common.identity import User
-from webos_common.manifest import ModuleManifest
-from webos_common.shell_sdk import ShellComponent
+from webos_common.modules.manifest import ModuleManifest
+from webos_common.modules.shell_sdk import ShellComponent
+from webos_common.security.identity import User
 from webos_shell import frames, runtime
 from webos_shell.collections_ui import CollectionRef
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import aioftp
 
-from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import (
     CHUNK,

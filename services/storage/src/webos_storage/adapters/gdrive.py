@@ -24,7 +24,15 @@ from typing import Any
 
 import httpx
 
-from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected, basename
+from webos_common.files.afs import (
+    ByteStream,
+    Capabilities,
+    FileExists,
+    FileMetadata,
+    FileMissing,
+    PathRejected,
+    basename,
+)
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import CHUNK, dir_meta, file_meta, hidden, refuse_root, sort_entries
 

@@ -22,8 +22,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from webos_common.afs import ByteStream, Capabilities, DataSource, FileMetadata
-from webos_common.errors import Unavailable, WebOSError
+from webos_common.files.afs import ByteStream, Capabilities, DataSource, FileMetadata
+from webos_common.http.errors import Unavailable, WebOSError
 from webos_storage.adapters.remote import window
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from webos_common.afs import DataSource
+from webos_common.files.afs import DataSource
 from webos_storage.settings import SourceConfig
 
 
@@ -52,7 +52,7 @@ def _gdrive(c: SourceConfig) -> DataSource:
 
 def _host(c: SourceConfig) -> str:
     if not c.host:
-        from webos_common.errors import ValidationFailed
+        from webos_common.http.errors import ValidationFailed
 
         raise ValidationFailed(f"Source {c.id}: host is required for kind {c.kind}",
                                details=[{"field": f"sources.{c.id}.host", "message": "required"}])

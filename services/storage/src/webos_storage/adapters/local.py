@@ -20,7 +20,7 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 
-from webos_common.afs import (
+from webos_common.files.afs import (
     ByteStream,
     Capabilities,
     FileExists,

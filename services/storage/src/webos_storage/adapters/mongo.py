@@ -13,7 +13,7 @@ from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 
-from webos_common.afs import Urn, basename, join
+from webos_common.files.afs import Urn, basename, join
 from webos_storage.domain.model import IndexEntry, Job, TrashItem
 
 _FIELDS = {f.name for f in dataclasses.fields(IndexEntry)}

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from webos_common.afs import (
+from webos_common.files.afs import (
     RESERVED_PREFIXES,
     ByteStream,
     FileExists,

@@ -18,7 +18,7 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from webos_common.afs import (
+from webos_common.files.afs import (
     ByteStream,
     Capabilities,
     FileExists,

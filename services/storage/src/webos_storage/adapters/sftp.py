@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncssh
 
-from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
 from webos_storage.adapters.remote import (
     CHUNK,
     dir_meta,

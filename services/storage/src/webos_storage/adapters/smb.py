@@ -23,7 +23,7 @@ import smbclient
 import smbclient.shutil
 from smbprotocol.exceptions import SMBException
 
-from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
 from webos_storage.adapters.remote import (
     CHUNK,
     EPOCH,

@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 import defusedxml.ElementTree as SafeET
 import httpx
 
-from webos_common.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import (
     CHUNK,

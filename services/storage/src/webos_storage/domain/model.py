@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from webos_common.afs import Urn, is_within, join
+from webos_common.files.afs import Urn, is_within, join
 
 
 def now() -> datetime:

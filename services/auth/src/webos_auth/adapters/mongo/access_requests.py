@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pymongo import ReturnDocument
 
-from webos_common.errors import NotFound
-from webos_common.identity import User
+from webos_common.http.errors import NotFound
+from webos_common.security.identity import User
 
 PENDING = "pending"
 

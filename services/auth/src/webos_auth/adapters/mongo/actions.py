@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webos_auth.domain.tokens import digest
-from webos_common.errors import BadRequest
+from webos_common.http.errors import BadRequest
 
 
 class ActionTokens:

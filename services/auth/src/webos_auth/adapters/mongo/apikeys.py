@@ -11,7 +11,7 @@ from typing import Any
 
 from webos_auth.domain.permissions import covered
 from webos_auth.domain.tokens import digest
-from webos_common.errors import Forbidden, NotFound
+from webos_common.http.errors import Forbidden, NotFound
 from webos_common.security import API_KEY_PREFIX
 
 

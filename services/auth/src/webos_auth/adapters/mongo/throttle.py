@@ -8,7 +8,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from webos_common.errors import RateLimited
+from webos_common.http.errors import RateLimited
 
 
 class AccountLocked(RateLimited):

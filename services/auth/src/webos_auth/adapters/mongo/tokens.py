@@ -15,7 +15,7 @@ from typing import Any
 
 from webos_auth.adapters.mongo.keys import KeyStore
 from webos_auth.domain.tokens import RefreshReused, TokenPair, digest
-from webos_common.errors import Unauthorized
+from webos_common.http.errors import Unauthorized
 
 
 def _aware(moment: datetime) -> datetime:

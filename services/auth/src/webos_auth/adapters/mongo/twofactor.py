@@ -19,7 +19,7 @@ import pyotp
 
 from webos_auth.adapters.mongo.users import Users
 from webos_auth.domain.twofactor import ISSUER, enabled, new_recovery_codes, recovery_digest, step_of
-from webos_common.errors import BadRequest, Conflict, Forbidden
+from webos_common.http.errors import BadRequest, Conflict, Forbidden
 from webos_common.security.keyring import Keyring, is_ciphertext
 
 

@@ -22,7 +22,7 @@ from loguru import logger
 from pymongo.collation import Collation
 from pymongo.errors import DuplicateKeyError
 
-from webos_common.errors import Conflict, NotFound
+from webos_common.http.errors import Conflict, NotFound
 
 CASELESS = Collation(locale="en", strength=2)
 USERNAME_INDEX = "username_caseless"

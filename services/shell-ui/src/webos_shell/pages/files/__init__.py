@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from webos_common.afs import folder_urn
+from webos_common.files.afs import folder_urn
 from webos_shell import a11y, endpoints, layout, session
 from webos_shell.pages.files.actions import fetch
 from webos_shell.pages.files.places import PAGE, alias_home, chosen_option, files_url, source_options

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from nicegui import app, events, ui
 
-from webos_common.afs import child_urn, parent_urn
 from webos_common.clients.session import ApiError
+from webos_common.files.afs import child_urn, parent_urn
 from webos_shell import a11y, endpoints, runtime
 from webos_shell.pages.files.places import name_problem, parse_tags, share_url
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from webos_common.afs import folder_urn, split_urn
+from webos_common.files.afs import folder_urn, split_urn
 
 PAGE = "/files"
 HOME_ALIAS = "home"

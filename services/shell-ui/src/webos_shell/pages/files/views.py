@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-from webos_common.afs import parent_urn
+from webos_common.files.afs import parent_urn
 from webos_shell import endpoints
 from webos_shell.file_picker import sorted_items
 from webos_shell.pages.files.actions import LIST_LIMIT, MAX_UPLOAD, FileActions, fetch

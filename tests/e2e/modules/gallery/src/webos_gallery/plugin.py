@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from webos_common.manifest import AdminPage, NavEntry
-from webos_common.shell_sdk import ShellComponent
+from webos_common.modules.manifest import AdminPage, NavEntry
+from webos_common.modules.shell_sdk import ShellComponent
 from webos_gallery.source import PhotoArchive
 
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from webos_common.afs import Capabilities, FileMetadata, FileMissing
-from webos_common.errors import Forbidden
+from webos_common.files.afs import Capabilities, FileMetadata, FileMissing
+from webos_common.http.errors import Forbidden
 
 
 class PhotoArchive:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from webos_common.shell_sdk import ShellContext
+from webos_common.modules.shell_sdk import ShellContext
 
 
 async def wall(ctx: ShellContext) -> None:

@@ -1,0 +1,178 @@
+"""The transactional outbox: documents and their events in one MongoDB
+transaction, relayed to JetStream afterwards.
+
+    async with outbox.transaction() as tx:
+        await db.items.insert_one(item, session=tx.session)
+        tx.add("item:created", {"id": item["_id"]})
+
+A process that dies after the commit loses nothing: the row stays
+`pending` and the next relay (this process restarted, or another replica)
+publishes it. The envelope id is the row id and the `Nats-Msg-Id`, so a
+row published twice (crash between publish and mark) reaches consumers once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pymongo
+from loguru import logger
+from pydantic import BaseModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from webos_common import context
+from webos_common.bus import EventBus
+from webos_common.bus.envelope import EventEnvelope
+from webos_common.bus.identity import BusIdentity
+from webos_common.bus.schemas import validate_payload
+from webos_common.bus.topics import topic_to_subject
+from webos_common.bus.wire import current_user_snapshot
+from webos_common.http.lifecycle import cancel_and_wait
+
+PENDING, SENT = "pending", "sent"
+
+
+class Outbox:
+    """Stages events in `<service>_outbox` inside the caller's transaction."""
+
+    def __init__(self, db: Any, *, service: str, collection: str | None = None,
+                 keep_sent_seconds: int = 7 * 86400, identity: BusIdentity | None = None) -> None:
+        self.db = db
+        # the person's identity token is obtained when the row is written (in the person's request)
+        # and relayed with it: the relay runs later, with no person in its context
+        self.identity = identity or BusIdentity.unchecked()
+        self.service = service
+        self.collection = db[collection or f"{service}_outbox"]
+        self.keep_sent_seconds = keep_sent_seconds
+        self.committed = asyncio.Event()
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("status", pymongo.ASCENDING), ("created_at", pymongo.ASCENDING)])
+        await self.collection.create_index("sent_at", expireAfterSeconds=self.keep_sent_seconds)
+
+    def envelope(self, topic: str, payload: BaseModel | dict[str, Any] | None,
+                 identity: str | None = None) -> EventEnvelope:
+        topic_to_subject(topic)
+        envelope = EventEnvelope.create(topic, validate_payload(topic, payload), source=self.service)
+        if identity is None and self.identity.required and envelope.user_id:
+            envelope.user_id = None  # no proof of the person: the event is the process's own
+        return envelope
+
+    async def identity_token(self) -> str | None:
+        """The identity token of the context's person (None: no person, or no proof of one)."""
+        return await self.identity.token(context.current_user.get())
+
+    async def stage(self, session: AsyncClientSession, topic: str,
+                    payload: BaseModel | dict[str, Any] | None = None) -> EventEnvelope:
+        """Insert an outbox row in `session`'s transaction; return its envelope."""
+        identity = await self.identity_token()
+        envelope = self.envelope(topic, payload, identity)
+        await self.collection.insert_one(self._row(envelope, identity), session=session)
+        return envelope
+
+    def _row(self, envelope: EventEnvelope, identity: str | None = None) -> dict[str, Any]:
+        return {
+            "_id": envelope.id, "envelope": envelope.model_dump(mode="json"), "user": current_user_snapshot(),
+            "identity": identity, "status": PENDING, "created_at": datetime.now(UTC), "attempts": 0,
+        }
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[OutboxTransaction]:
+        """A MongoDB transaction whose `add`ed events commit with the documents."""
+        async with self.db.client.start_session() as session, await session.start_transaction():
+            tx = OutboxTransaction(self, session)
+            yield tx
+            if tx.rows:
+                await self.collection.insert_many(tx.rows, session=session)
+        self.committed.set()
+
+    async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        cursor = self.collection.find({"status": PENDING}).sort([("created_at", 1), ("_id", 1)]).limit(limit)
+        return [row async for row in cursor]
+
+
+class OutboxTransaction:
+    def __init__(self, outbox: Outbox, session: AsyncClientSession) -> None:
+        self.outbox = outbox
+        self.session = session
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, topic: str, payload: BaseModel | dict[str, Any] | None = None, *,
+            identity: str | None = None) -> EventEnvelope:
+        """Stage an event (validated now; written at commit with the documents); `identity` is
+        `await outbox.identity_token()`, taken before the transaction."""
+        envelope = self.outbox.envelope(topic, payload, identity)
+        self.rows.append(self.outbox._row(envelope, identity))
+        return envelope
+
+
+class OutboxRelay:
+    """Publishes pending rows in order, a batch at a time, and marks them sent.
+
+    A batch is sent in order without waiting, then its acknowledgements are
+    gathered, and the rows acknowledged before the first failure are marked
+    sent in one write. Rows after a failure stay pending: the next round
+    sends them again and the stream drops the copies it already has (the
+    envelope id is the `Nats-Msg-Id`), so a record's events keep their order
+    and none is lost or delivered twice."""
+
+    def __init__(self, outbox: Outbox, bus: EventBus, *, interval: float = 0.5, batch: int = 100) -> None:
+        self.outbox = outbox
+        self.bus = bus
+        self.interval = interval
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """Relay what is pending now; return how many rows were published."""
+        rows = await self.outbox.pending(self.batch)
+        acks: list[asyncio.Future[bool]] = []
+        failure: BaseException | None = None
+        for row in rows:
+            try:
+                envelope = EventEnvelope.model_validate(row["envelope"])
+                acks.append(await self.bus.send(envelope, user=row.get("user"), identity=row.get("identity")))
+            except Exception as exc:  # noqa: BLE001 - the rows sent so far still count
+                failure = exc
+                break
+        results = await asyncio.gather(*acks, return_exceptions=True)
+        done = 0
+        for result in results:
+            if isinstance(result, BaseException):
+                failure = failure or result
+                break
+            done += 1
+        if done:
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": [row["_id"] for row in rows[:done]]}},
+                {"$set": {"status": SENT, "sent_at": datetime.now(UTC)}, "$inc": {"attempts": 1}})
+        if failure is not None:
+            raise failure
+        return done
+
+    async def run(self) -> None:
+        while True:
+            self.outbox.committed.clear()
+            try:
+                if await self.run_once() >= self.batch:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - NATS or MongoDB away: try again later
+                logger.warning("outbox relay of {} failed: {}", self.outbox.service, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=f"outbox:{self.outbox.service}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await cancel_and_wait(self._task, what="outbox relay")
+            self._task = None

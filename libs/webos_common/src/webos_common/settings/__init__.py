@@ -1,0 +1,1 @@
+"""What an admin configures, read live: the typed client of the settings service, and mail from it."""
