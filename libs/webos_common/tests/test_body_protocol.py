@@ -4,7 +4,6 @@ kept-alive connection, and a piece the app takes as it came is the parser's own 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator
@@ -15,7 +14,7 @@ import pytest
 import uvicorn
 
 from webos_common.compat.uvicorn import BodyHttpProtocol
-from webos_common.infra.process import free_port
+from webos_common.testing import serve_app
 
 
 async def _digest_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -32,22 +31,6 @@ async def _digest_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@contextlib.asynccontextmanager
-async def _serve() -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(_digest_app, host="127.0.0.1", port=port, http=BodyHttpProtocol, lifespan="off",
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def _pieces(data: bytes, step: int) -> AsyncIterator[bytes]:
     for start in range(0, len(data), step):
         yield data[start:start + step]
@@ -57,7 +40,8 @@ async def _pieces(data: bytes, step: int) -> AsyncIterator[bytes]:
 @pytest.mark.timeout(60)
 async def test_bodies_arrive_whole_in_any_pieces_and_on_a_kept_connection() -> None:
     data = os.urandom(5 * 1024 * 1024 + 17)
-    async with _serve() as base, httpx.AsyncClient(base_url=base, timeout=20) as client:
+    async with (serve_app(_digest_app, http=BodyHttpProtocol, lifespan="off") as base,
+                httpx.AsyncClient(base_url=base, timeout=20) as client):
         for body in (data, _pieces(data, 1000), _pieces(data, 300_000), b"", b"x"):
             sent = body if isinstance(body, bytes) else data
             answer = await client.post("/", content=body)

@@ -4,15 +4,11 @@ small body leave in one send, and nothing waits past the loop iteration."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
-
 from webos_common.compat.uvicorn import COALESCE_MAX, CoalescingHttpProtocol, CoalescingTransport
-from webos_common.infra.process import free_port
+from webos_common.testing import serve_app
 
 
 class RecordingTransport:
@@ -79,25 +75,9 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"done"})
 
 
-@contextlib.asynccontextmanager
-async def _serve() -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(_app, host="127.0.0.1", port=port, http=CoalescingHttpProtocol, lifespan="off",
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_heads_and_bodies_arrive_whole_and_heads_do_not_wait() -> None:
-    async with _serve() as port:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with serve_app(_app, http=CoalescingHttpProtocol, lifespan="off") as base:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(base.rpartition(":")[2]))
         try:
             for path in ("/small", "/small"):  # keep-alive: the second answer on the same connection
                 writer.write(f"GET {path} HTTP/1.1\r\nhost: x\r\n\r\n".encode())

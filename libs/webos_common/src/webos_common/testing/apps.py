@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Literal
 
 import httpx
 import uvicorn
@@ -24,11 +25,13 @@ async def lifespan_client(app: FastAPI, *, base_url: str = "http://test") -> Asy
 
 
 @asynccontextmanager
-async def serve_app(app: FastAPI, *, port: int | None = None) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on loopback in this event loop; yield its base URL."""
+async def serve_app(app: Any, *, port: int | None = None, http: type[asyncio.Protocol] | None = None,
+                    lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
+    """Serve the ASGI `app` with uvicorn on loopback in this event loop; yield its base URL.
+    `http`: the server's HTTP protocol (by default the one run_service serves with)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            http=http_protocol(coalesce=False),  # as run_service serves
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan,
+                            http=http or http_protocol(coalesce=False),
                             ws="websockets-sansio",  # what production's "auto" picks; the legacy one is deprecated
                             proxy_headers=False)  # the app believes forwarded headers, or not, itself
     server = uvicorn.Server(config)
