@@ -36,10 +36,10 @@ from webos_common.bus import BusSettings, EventBus, register_event
 from webos_common.bus.connection import connect_options
 from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.identity import AUDIENCE, BusIdentity
+from webos_common.identity import User
 from webos_common.infra import NatsServer
 from webos_common.infra.provision import provision
 from webos_common.security.credentials import CredentialStore
-from webos_common.security.identity import User
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer
 from webos_common.security.verifier import TokenVerifier

@@ -22,8 +22,8 @@ from beanie import init_beanie
 
 from webos_common import context
 from webos_common.documents import BeanieRepository, OwnedDocument, db
+from webos_common.identity import User
 from webos_common.infra import MongoServer
-from webos_common.security.identity import User
 
 USER = User(id="bench-user", permissions=("bench.*",))
 SINGLE_OPS = 2000

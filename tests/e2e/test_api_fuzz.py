@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from webos_common.security.identity import PERSON_PERMISSIONS
+from webos_common.identity import PERSON_PERMISSIONS
 
 EXCLUDED = (r"(/api/auth/(logout|keys/rotate|me/password|sso/.*|token|roles/\{name\}|users/\{user_id\})"
             r"|/api/settings/(apply|admin/rotate-key|system/.*))$")

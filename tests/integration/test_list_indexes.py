@@ -18,7 +18,7 @@ from bson import ObjectId
 from webos_common import context
 from webos_common.documents import BeanieRepository, CoreDocument, ListQuery, db, declared_queries, scan_stages
 from webos_common.documents.sharing import row_reach
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_modulehost.discovery import load
 
 MODULES = Path(__file__).resolve().parents[2] / "modules"

@@ -17,7 +17,7 @@ from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import envelope_of
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.testing.bus import dead_letters, eventually
 
 FAST = BusSettings(backoff=[0.05, 0.1], max_deliver=3)

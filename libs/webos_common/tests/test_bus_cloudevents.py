@@ -24,7 +24,7 @@ from webos_common import context
 from webos_common.bus import BusSettings, EventBus, replay_dead_letter
 from webos_common.bus.deadletter import DeadLetter
 from webos_common.bus.envelope import EventEnvelope
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 EXTENSION = r"^[a-z0-9]{1,20}$"  # CloudEvents 1.0 attribute naming rule (20 chars: the spec's SHOULD)
 

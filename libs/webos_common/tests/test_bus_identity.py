@@ -19,7 +19,7 @@ from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.identity import AUDIENCE, HEADER, BusIdentity
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import MSG_ID, USER
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer
 from webos_common.security.verifier import TokenVerifier

@@ -98,7 +98,7 @@ def test_the_emit_header_block_is_the_header_dict_on_the_wire() -> None:
     from webos_common import context
     from webos_common.bus.envelope import EventEnvelope
     from webos_common.bus.wire import envelope_header_block, envelope_headers
-    from webos_common.security.identity import User
+    from webos_common.identity import User
 
     user = User(id="u\r\n1", username="ann")
     envelope = EventEnvelope(topic="order:paid", source="shop", trace_id="a" * 32, span_id="b" * 16,

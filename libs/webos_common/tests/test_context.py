@@ -1,7 +1,7 @@
 import asyncio
 
 from webos_common import context
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 async def test_values_survive_create_task() -> None:

@@ -25,7 +25,7 @@ from webos_common.documents import (
     db,
 )
 from webos_common.http.errors import Forbidden, NotFound, Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 ALICE = User(id="alice", permissions=("demo.*",))
 BOB = User(id="bob", permissions=("demo.*",))

@@ -7,7 +7,7 @@ from beanie import init_beanie
 
 from webos_common import context
 from webos_common.documents import BeanieRepository, DocumentRegistry, Link, LinkValue, OwnedDocument, db
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 ALICE = User(id="alice")
 BOB = User(id="bob")

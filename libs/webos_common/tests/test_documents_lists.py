@@ -28,7 +28,7 @@ from webos_common.documents import (
 from webos_common.documents.queries import query_indexes
 from webos_common.documents.sharing import RecordRule, row_reach
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 ALICE = User(id="alice", roles=("crew",), permissions=("list.*",))
 ADMIN = User(id="root", roles=("admin",), permissions=("list.*",))

@@ -24,7 +24,7 @@ from webos_common.documents import (
 from webos_common.documents.outbox import Outbox
 from webos_common.documents.transactions import ATTEMPTS, run_transaction
 from webos_common.http.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 ALICE = User(id="alice", permissions=("race.*",))
 BOB = User(id="bob", permissions=("race.*",))

@@ -5,7 +5,7 @@ import pytest
 from webos_common import context
 from webos_common.bus.envelope import EventEnvelope
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 def test_json_round_trip_keeps_every_field() -> None:

@@ -13,9 +13,9 @@ import pytest
 from loguru import logger
 
 from webos_common import context
+from webos_common.identity import User
 from webos_common.observability.log_sink import NatsLogSink, install_log_sink, subject_for
 from webos_common.observability.logging import configure_logging
-from webos_common.security.identity import User
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 

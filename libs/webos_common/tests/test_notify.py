@@ -13,7 +13,7 @@ from webos_common.bus.notify import Messenger
 from webos_common.bus.topics import topic_filter
 from webos_common.bus.wire import envelope_of
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 async def test_the_messenger_tells_the_current_user_or_the_one_named(nc: NATS) -> None:

@@ -20,7 +20,7 @@ from webos_common.bus.envelope import EventEnvelope
 from webos_common.documents.db import mongo_client
 from webos_common.documents.outbox import Outbox, OutboxRelay
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from webos_common import context
+from webos_common.identity import User
 from webos_common.processes.saga import COMPENSATED, COMPLETED, FAILED, Saga, SagaContext, SagaFailed, SagaStore
-from webos_common.security.identity import User
 
 
 @pytest.fixture

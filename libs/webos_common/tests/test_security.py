@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends
 from webos_common import context
 from webos_common.http.errors import Forbidden, Unauthorized
 from webos_common.http.service import create_service_app
+from webos_common.identity import User
 from webos_common.security import CurrentUser, require_permission
-from webos_common.security.identity import User
 from webos_common.security.testing import TestIssuer
 from webos_common.testing import lifespan_client
 

@@ -11,7 +11,7 @@ import pytest
 from webos_common import context
 from webos_common.bus.topics import topic_filter
 from webos_common.bus.wire import envelope_of
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.tasks import TaskState, cancel, chain, progress, run_bg, task, wait
 from webos_common.tasks.worker import running_worker
 

@@ -13,7 +13,7 @@ from taskiq import TaskiqMessage
 
 from webos_common import context
 from webos_common.bus.identity import AUDIENCE, BusIdentity
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer
 from webos_common.security.verifier import TokenVerifier

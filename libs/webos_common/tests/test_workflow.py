@@ -7,8 +7,8 @@ import pytest
 
 from webos_common import context
 from webos_common.http.errors import Conflict, Forbidden, Unauthorized
+from webos_common.identity import User
 from webos_common.processes.workflow import Transition, Workflow, not_by_whoever
-from webos_common.security.identity import User
 
 FLOW = Workflow("doc", initial="draft", transitions=[
     Transition("submit", {"draft"}, "pending", "docs.write"),

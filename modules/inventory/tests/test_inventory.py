@@ -10,8 +10,8 @@ import httpx
 
 from webos_common import context
 from webos_common.documents import EventPublisher
+from webos_common.identity import SYSTEM_USER
 from webos_common.modules.hooks import ModuleContext
-from webos_common.security.identity import SYSTEM_USER
 
 API = "/api/inventory"
 

@@ -7,7 +7,7 @@ import httpx
 
 from webos_auth.main import create_app
 from webos_auth.testing import PASSWORD, admin_headers, auth_settings, bearer, login, mail_to, register, user_headers
-from webos_common.security.identity import PERSON_PERMISSIONS
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.testing import lifespan_client
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from webos_auth.main import create_app
 from webos_auth.testing import admin_headers, auth_settings, declare
-from webos_common.security.identity import PERSON_PERMISSIONS
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.testing import lifespan_client
 
 

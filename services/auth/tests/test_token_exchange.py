@@ -17,8 +17,8 @@ from webos_auth.testing import ADMIN_PASSWORD, Accounts, bearer, declare, login,
 from webos_common.config import WebOSSettings
 from webos_common.http.errors import BadRequest
 from webos_common.http.service import create_service_app
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.security import CurrentUser, require_permission
-from webos_common.security.identity import PERSON_PERMISSIONS
 from webos_common.security.service_auth import ASSERTION_TYPE, TOKEN_EXCHANGE
 from webos_common.testing import lifespan_client, serve_app
 

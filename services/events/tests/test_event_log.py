@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from webos_common import context
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 async def emit_as(bus, user_id: str, topic: str, payload: dict, trace: str | None = None):

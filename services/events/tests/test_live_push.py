@@ -11,7 +11,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from webos_common import context
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.tasks import progress, task
 from webos_common.tasks.worker import running_worker
 from webos_common.testing import serve_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from webos_common import context
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 
 async def emit_as(bus, user_id: str, topic: str, payload: dict):

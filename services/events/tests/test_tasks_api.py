@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from webos_common import context
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.tasks import task
 from webos_common.tasks.worker import running_worker
 

@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from random import getrandbits
 from typing import Any
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 current_user: ContextVar[User | None] = ContextVar("webos_current_user", default=None)
 trace_id: ContextVar[str | None] = ContextVar("webos_trace_id", default=None)

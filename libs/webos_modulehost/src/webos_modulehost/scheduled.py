@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools
 
 from webos_common import context
+from webos_common.identity import SYSTEM_USER
 from webos_common.modules.hooks import ModuleContext, ScheduledJob
 from webos_common.processes.schedule import Schedule
-from webos_common.security.identity import SYSTEM_USER
 
 
 def schedules(module: str, jobs: list[ScheduledJob], ctx: ModuleContext) -> list[Schedule]:

@@ -20,10 +20,10 @@ from fastapi import FastAPI, Request
 from loguru import logger
 
 from webos_common.http.errors import WebOSError
+from webos_common.identity import User
 from webos_common.modules import shell_frame
 from webos_common.modules.manifest import Collection
 from webos_common.modules.shell_sdk import Render, ShellApiError, ShellComponent
-from webos_common.security.identity import User
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.settings import ModuleHostSettings
 

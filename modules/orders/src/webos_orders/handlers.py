@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from webos_common import context
-from webos_common.security.identity import SYSTEM_USER
+from webos_common.identity import SYSTEM_USER
 
 SERVICES: dict[str, Any] = {}  # the host's publisher, the payment provider, the saga store: set on startup
 

@@ -14,7 +14,7 @@ import contextlib
 import time
 from typing import Any
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_gateway import spans
 from webos_gateway.rawclient import UpstreamConnectError, UpstreamError, UpstreamTimeout
 from webos_gateway.refusal import Refused

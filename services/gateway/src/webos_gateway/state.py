@@ -12,8 +12,8 @@ import aiohttp
 from webos_common import context
 from webos_common.http.errors import RETRY_AFTER, Unauthorized, WebOSError
 from webos_common.http.service import ServiceResources
+from webos_common.identity import User
 from webos_common.observability import tracing
-from webos_common.security.identity import User
 from webos_gateway.policy import OriginCheck, SecurityHeaders
 from webos_gateway.ratelimit import RateLimits
 from webos_gateway.rawclient import RawPool

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from webos_common.http.errors import Forbidden, NotFound, PayloadTooLarge, Unavailable
 from webos_common.http.paging import Skip
+from webos_common.identity import User
 from webos_common.security import CurrentUser, area_permission
-from webos_common.security.identity import User
 from webos_settings import as_code
 from webos_settings.domain.builtin import CORE_MODULES, SYSTEM_SECTIONS
 from webos_settings.domain.scope import ADMIN, Scope

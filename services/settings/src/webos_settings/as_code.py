@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from webos_common.http.errors import Forbidden, NotFound, ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_settings.domain.schema import check_schema
 from webos_settings.domain.scope import ADMIN, Scope, can_reveal
 from webos_settings.domain.values import decrypt_all, mask_ciphertext

@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 
 from webos_common.bus.wire import envelope_of
 from webos_common.http.errors import NotFound, ValidationFailed, WebOSError
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_settings.domain.scope import Scope
 from webos_settings.service import SettingsService
 

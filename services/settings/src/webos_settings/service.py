@@ -10,7 +10,7 @@ from typing import Any
 
 from webos_common.documents.transactions import backoff
 from webos_common.http.errors import Conflict, NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.keyring import Keyring
 from webos_settings.adapters.mongo import MongoSettingsStore, Session
 from webos_settings.domain import schema as schemas

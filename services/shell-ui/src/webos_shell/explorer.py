@@ -18,7 +18,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import forms, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from nicegui import ui
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import a11y, components, notifications, palette, permissions, runtime, slots, theming
 
 PHONE_BREAKPOINT = 768  # px: narrower screens get the drawer closed

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from nicegui import app, context, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import endpoints, runtime
 
 Level = Literal["positive", "negative", "warning", "info"]

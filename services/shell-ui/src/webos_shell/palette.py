@@ -13,7 +13,7 @@ from nicegui import app, ui
 from nicegui.events import GenericEventArguments
 
 from webos_common.clients.session import ApiError, SessionExpired
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import palette_items, permissions, runtime, theming
 from webos_shell.palette_items import PaletteItem
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from webos_common.identity import User
 from webos_common.modules.manifest import ModuleManifest
-from webos_common.security.identity import User
 from webos_shell import fuzzy, permissions
 from webos_shell.collection_api import record_noun
 

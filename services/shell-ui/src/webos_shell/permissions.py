@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
+from webos_common.identity import User
 from webos_common.modules.manifest import Collection, ModuleManifest, NavEntry, PaletteCommand, Widget
-from webos_common.security.identity import User
 
 
 class _Guarded(Protocol):

@@ -12,7 +12,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import a11y, components, endpoints, permissions, pickers, record_history, runtime
 from webos_shell.autoform import AutoForm
 from webos_shell.collection_api import record_noun

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app
 
 from webos_common.http.errors import WebOSError
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import runtime
 
 

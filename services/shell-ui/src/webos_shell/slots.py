@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 Renderer = Callable[[User], Any]
 SLOTS = ("header", "sidebar", "user_menu", "dashboard", "footer")

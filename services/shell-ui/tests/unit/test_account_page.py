@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import palette_items
 from webos_shell.pages.account import calls, keys, preferences, profile
 from webos_shell.tabular import when

@@ -3,8 +3,8 @@ admin API routes the generic view shows."""
 
 from __future__ import annotations
 
+from webos_common.identity import User
 from webos_common.modules.manifest import AdminPage, ModuleManifest
-from webos_common.security.identity import User
 from webos_shell import admin
 from webos_shell.admin import module_pages
 

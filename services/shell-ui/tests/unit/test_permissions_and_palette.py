@@ -1,5 +1,5 @@
+from webos_common.identity import User
 from webos_common.modules.manifest import ModuleManifest, NavEntry, PaletteCommand, Widget
-from webos_common.security.identity import User
 from webos_shell import palette_items, permissions
 
 MANIFEST = ModuleManifest(

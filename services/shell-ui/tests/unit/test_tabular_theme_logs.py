@@ -56,7 +56,7 @@ def test_component_entries() -> None:
 
 
 def test_views_hide_what_the_person_may_not_open_and_skip_bad_entries() -> None:
-    from webos_common.security.identity import User
+    from webos_common.identity import User
     from webos_shell.components import views
 
     entries = ["board=webos_tasks.shell:board;permission=tasks.read", "kanban", "bad=no-colon"]
@@ -132,7 +132,7 @@ def test_a_module_view_is_a_frame_through_the_shell() -> None:
 
 
 def test_slot_components_are_not_page_views() -> None:
-    from webos_common.security.identity import User
+    from webos_common.identity import User
     from webos_shell.components import views
 
     entries = ["board=m.shell:board", "count=m.shell:count;slot=sidebar", "top=m.shell:top;slot=header"]

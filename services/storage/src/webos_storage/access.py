@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from webos_common.files.afs import DataSource, FileMissing, Urn, from_mount_path, parse_urn, safe_path
 from webos_common.http.errors import Forbidden, NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.domain.acl import strictest
 from webos_storage.domain.model import Mount, SourceRules
 

@@ -10,8 +10,8 @@ from typing import Any
 from webos_common.documents.sharing import Directory, Share
 from webos_common.files.afs import Urn
 from webos_common.http.errors import BadRequest, NotFound, Unavailable
+from webos_common.identity import User
 from webos_common.security import check_permission
-from webos_common.security.identity import User
 from webos_storage.domain.acl import Level, governing
 from webos_storage.events import FILE_ACL_CHANGED, QUOTA_CHANGED
 from webos_storage.service import StorageService, folder_entry

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from webos_common.files.afs import FileMissing, Urn, parent
 from webos_common.http.errors import Forbidden
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.access import Access
 from webos_storage.domain.acl import WHAT, Level, level
 from webos_storage.domain.model import IndexEntry

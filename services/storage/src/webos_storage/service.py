@@ -18,7 +18,7 @@ from typing import Any
 
 from webos_common.files.afs import ByteStream, FileExists, FileMetadata, FileMissing, Urn, basename, join, parent
 from webos_common.http.errors import BadRequest, InsufficientStorage, NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.access import Access, Target
 from webos_storage.domain.acl import Level
 from webos_storage.domain.model import IndexEntry, TrashItem, now

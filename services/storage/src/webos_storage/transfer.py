@@ -15,7 +15,7 @@ from loguru import logger
 
 from webos_common.files.afs import FileExists, FileMissing, Urn, basename, is_within, join
 from webos_common.http.errors import BadRequest, InsufficientStorage
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.access import Target
 from webos_storage.domain.acl import Level
 from webos_storage.domain.model import IndexEntry, Job, now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.domain.acl import Level, level, strictest
 from webos_storage.domain.model import IndexEntry
 

@@ -8,7 +8,7 @@ import pytest
 
 from webos_common.files.afs import Urn
 from webos_common.http.errors import Forbidden, NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.access import Access
 from webos_storage.adapters.local import LocalDataSource
 from webos_storage.domain.model import Mount, SourceRules

@@ -33,8 +33,8 @@ from webos_common.bus.topics import REPLAY_SOURCE, safe_name, source_of, topic_f
 from webos_common.bus.wire import TRACEPARENT, envelope_of, handler_scope
 from webos_common.http.errors import ValidationFailed
 from webos_common.http.lifecycle import cancel_and_wait
+from webos_common.identity import User
 from webos_common.observability import metrics, tracing
-from webos_common.security.identity import User
 
 Handler = Callable[[Any], Awaitable[Any]]
 

@@ -33,8 +33,8 @@ from webos_common.bus.settings import BusSettings
 from webos_common.bus.streams import wait_streams
 from webos_common.bus.topics import event_subject, is_pattern
 from webos_common.bus.wire import envelope_body, envelope_header_block
+from webos_common.identity import User
 from webos_common.observability import metrics, tracing
-from webos_common.security.identity import User
 
 H = TypeVar("H", bound=Handler)
 

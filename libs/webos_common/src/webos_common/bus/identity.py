@@ -42,7 +42,7 @@ from nats.aio.client import Client as NATS
 from webos_common import context
 from webos_common.bus.envelope import EventEnvelope
 from webos_common.http.errors import Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.verifier import TokenVerifier, issued_at, user_from_claims
 
 HEADER = "ce-webosidentity"  # a CloudEvents extension attribute (bus/wire.py)

@@ -29,7 +29,7 @@ from pydantic_core import from_json, to_json
 from webos_common import context
 from webos_common.bus.envelope import CLOUDEVENTS_SPEC, EventEnvelope
 from webos_common.http.errors import ValidationFailed
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 MSG_ID = "Nats-Msg-Id"
 SPECVERSION = "ce-specversion"

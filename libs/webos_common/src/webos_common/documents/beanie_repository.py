@@ -43,7 +43,7 @@ from webos_common.documents.sharing import (
     user_reach,
 )
 from webos_common.http.errors import Forbidden, NotFound, PreconditionFailed, Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 D = TypeVar("D", bound=CoreDocument)
 _BAD_VALUE = 2  # what a hint naming no index gets

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema, field_validator
 
 from webos_common.http.errors import Unavailable
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 Access = Literal["read", "write"]
 ID_PATTERN = r"^[A-Za-z0-9_.:@-]{1,200}$"  # what auth issues as ids: nothing to escape in a URL

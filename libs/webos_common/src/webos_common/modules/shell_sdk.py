@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from webos_common.identity import User
 from webos_common.modules.manifest import Collection
-from webos_common.security.identity import User
 
 
 class ShellApiError(Exception):

@@ -20,7 +20,7 @@ from typing import Any
 
 from webos_common import context
 from webos_common.http.errors import Conflict, Forbidden
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.permissions import check_permission
 
 # a guard gets the acting user and the record's history; it returns a reason to refuse, or None

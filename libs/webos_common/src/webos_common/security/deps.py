@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 
 from webos_common import context
 from webos_common.http.errors import Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.verifier import TokenVerifier
 
 IN_PROCESS_USER = "webos.in_process_user"  # an ASGI scope key: only in-process callers can set it

@@ -22,8 +22,8 @@ from starlette.requests import HTTPConnection
 
 from webos_common import context
 from webos_common.http.errors import Forbidden, Unauthorized
+from webos_common.identity import User
 from webos_common.security.deps import current_user, optional_user
-from webos_common.security.identity import User
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

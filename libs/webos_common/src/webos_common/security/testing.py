@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jose import jwk, jwt
 
-from webos_common.security.identity import PERSON_PERMISSIONS
+from webos_common.identity import PERSON_PERMISSIONS
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.verifier import TokenVerifier
 

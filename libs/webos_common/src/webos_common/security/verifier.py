@@ -29,7 +29,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from webos_common.http.errors import Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.introspect import HttpKeyIntrospector, KeyIntrospector, is_api_key
 from webos_common.security.jwks import HttpJWKS, JWKSSource
 from webos_common.security.revocation import SUBJECT as REVOKED_SUBJECT

@@ -35,7 +35,7 @@ from webos_common.bus.connection import connect_options, nats_servers
 from webos_common.bus.identity import BusIdentity, IdentityRefused
 from webos_common.bus.streams import provisioned, wait_streams
 from webos_common.http.lifecycle import cancel_and_wait
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.tasks.status import CANCEL_PREFIX, MAX_DELIVERIES, TaskRecord, TaskState, TaskStore, ack_wait
 
 STREAM = "WEBOS_TASKS"

@@ -28,7 +28,7 @@ from webos_common import context, tasks
 from webos_common.bus.notify import Messenger
 from webos_common.documents import EventPublisher
 from webos_common.http.errors import Unavailable
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.tasks.middleware import TaskCancelled, announce
 from webos_common.tasks.status import TaskRecord, TaskState, json_safe
 

@@ -15,8 +15,8 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from webos_common.clients.base import raise_for_error
+from webos_common.identity import User
 from webos_common.security.deps import IN_PROCESS_USER
-from webos_common.security.identity import User
 
 
 class Loopback:

@@ -27,9 +27,9 @@ from webos_common.clients.storage import StorageClient
 from webos_common.documents import EventPublisher
 from webos_common.http.errors import Unavailable
 from webos_common.http.service import ServiceResources
+from webos_common.identity import User
 from webos_common.modules.hooks import CollectionSpec
 from webos_common.security import current_user, require_permission
-from webos_common.security.identity import User
 from webos_modulehost.transfer import exporting, importing, jobs
 from webos_modulehost.transfer.loopback import Loopback
 from webos_modulehost.transfer.rows import check, check_mapping, guess_mapping

@@ -9,8 +9,8 @@ from fastapi import Depends, Request, Response
 from webos_auth.bootstrap import Container
 from webos_auth.domain.tokens import TokenPair
 from webos_common.http.errors import Forbidden
+from webos_common.identity import User
 from webos_common.security import CurrentUser
-from webos_common.security.identity import User
 
 
 def container(request: Request) -> Container:

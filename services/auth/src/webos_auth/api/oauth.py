@@ -18,7 +18,7 @@ from webos_auth.api.deps import Auth, SessionUser, clear_session_cookies
 from webos_auth.bootstrap import Container
 from webos_common.http.errors import BadRequest, NotFound
 from webos_common.http.openapi import PROTOCOL_ERRORS
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.revocation import Revocation
 
 router = APIRouter(prefix="/oauth", tags=["openid provider"])

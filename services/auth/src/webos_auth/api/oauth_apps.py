@@ -12,8 +12,8 @@ from webos_auth.adapters.oauth.models import SCOPES
 from webos_auth.api.deps import Auth, SessionUser
 from webos_auth.api.schemas import Body
 from webos_common.http.errors import NotFound
+from webos_common.identity import User
 from webos_common.security import require_permission
-from webos_common.security.identity import User
 
 router = APIRouter(tags=["openid provider"])
 ClientAdmin = Annotated[User, Depends(require_permission("auth.clients.write"))]

@@ -12,8 +12,8 @@ from webos_auth.api.deps import Auth
 from webos_auth.api.schemas import IntrospectIn
 from webos_auth.services import accounts
 from webos_common.http.errors import Forbidden, NotFound
+from webos_common.identity import User
 from webos_common.security import CurrentUser, require_permission
-from webos_common.security.identity import User
 
 router = APIRouter()
 

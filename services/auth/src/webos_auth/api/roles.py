@@ -10,8 +10,8 @@ from webos_auth.api.deps import Auth
 from webos_auth.api.schemas import PermissionsDeclare, RoleCreate, RoleUpdate
 from webos_auth.domain.permissions import covered
 from webos_common.http.errors import Forbidden
+from webos_common.identity import User
 from webos_common.security import CurrentUser, require_permission
-from webos_common.security.identity import User
 
 router = APIRouter(tags=["roles"])
 Reader = Annotated[User, Depends(require_permission("auth.roles.read"))]

@@ -16,8 +16,8 @@ from webos_auth.events import USER_CREATED, USER_DELETED, USER_UPDATED
 from webos_auth.services import accounts
 from webos_common.http.errors import Forbidden, ValidationFailed
 from webos_common.http.paging import Skip
+from webos_common.identity import User
 from webos_common.security import require_permission
-from webos_common.security.identity import User
 from webos_common.security.revocation import user_revocation
 
 router = APIRouter(prefix="/users", tags=["users"])

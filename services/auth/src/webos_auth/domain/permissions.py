@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from webos_common.security.identity import PERSON_PERMISSIONS, permission_matches
+from webos_common.identity import PERSON_PERMISSIONS, permission_matches
 
 PERMISSION_RE = re.compile(r"^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$")
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")

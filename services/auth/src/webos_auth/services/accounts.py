@@ -15,7 +15,7 @@ from webos_auth.domain.users import public
 from webos_auth.events import USER_CREATED, USER_LOGGED_IN, USER_UPDATED
 from webos_auth.ports import Mail
 from webos_common.http.errors import BadRequest, Conflict, Forbidden, Unauthorized
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_common.security.revocation import Revocation, user_revocation
 
 GENERIC_LOGIN_ERROR = "Wrong email/username or password"

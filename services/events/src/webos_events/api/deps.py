@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from webos_common.http.errors import Forbidden, Unavailable
 from webos_common.http.paging import Limit, Skip
 from webos_common.http.service import ServiceResources, get_resources
+from webos_common.identity import User
 from webos_common.security import CurrentUser
-from webos_common.security.identity import User
 
 Resources = Annotated[ServiceResources, Depends(get_resources)]
 

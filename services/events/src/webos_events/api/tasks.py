@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from webos_common.http.errors import Forbidden, NotFound, Unavailable
 from webos_common.http.service import ServiceResources
+from webos_common.identity import User
 from webos_common.security import CurrentUser, area_permission
-from webos_common.security.identity import User
 from webos_common.tasks import TaskRecord, TaskStore
 from webos_common.tasks.status import request_cancel
 from webos_events.api.deps import PagingDep, Resources

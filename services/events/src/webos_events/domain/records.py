@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 RECORD_ACTIONS = ("created", "updated", "deleted", "restored", "access_changed", "bulk_updated")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pymongo
 
 from webos_common.http.errors import Forbidden, NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_events.adapters.mongo import LOG, page
 from webos_events.domain.models import EventRead
 from webos_events.domain.records import RECORD_ACTIONS, may_see

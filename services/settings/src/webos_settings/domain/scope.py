@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from webos_common.http.errors import Forbidden, NotFound, ValidationFailed
-from webos_common.security.identity import User, permission_matches
+from webos_common.identity import User, permission_matches
 
 Layer = Literal["system", "module", "user"]
 LAYERS: tuple[Layer, ...] = ("system", "module", "user")

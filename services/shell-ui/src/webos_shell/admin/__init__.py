@@ -9,8 +9,8 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from webos_common.identity import User
 from webos_common.modules.manifest import AdminPage, ModuleManifest
-from webos_common.security.identity import User
 from webos_shell import layout, runtime, session
 
 Render = Callable[[User], Awaitable[None]]

@@ -6,7 +6,7 @@ import json
 
 from nicegui import ui
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell.admin.calls import load
 
 AUDIT = "/api/auth/audit"

@@ -8,7 +8,7 @@ from typing import Any
 
 from nicegui import context, ui
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import endpoints, runtime
 
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

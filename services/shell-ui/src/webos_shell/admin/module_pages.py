@@ -19,8 +19,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
+from webos_common.identity import User
 from webos_common.modules.manifest import AdminPage, ModuleManifest
-from webos_common.security.identity import User
 from webos_shell import a11y, components, layout, runtime
 from webos_shell.admin import allowed, require_admin, tabs
 

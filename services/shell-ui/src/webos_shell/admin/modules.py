@@ -8,7 +8,7 @@ from __future__ import annotations
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import endpoints, runtime
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import a11y, endpoints, pickers, runtime
 from webos_shell.admin.calls import call
 

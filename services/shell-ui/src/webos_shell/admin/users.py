@@ -10,7 +10,7 @@ from typing import Any
 
 from nicegui import ui
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import a11y, endpoints
 from webos_shell.admin import access_requests
 from webos_shell.admin.calls import call, load

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from webos_common.identity import User
 from webos_common.modules.manifest import ModuleManifest
 from webos_common.modules.shell_sdk import ShellComponent
-from webos_common.security.identity import User
 from webos_shell import frames, runtime
 from webos_shell.collections_ui import CollectionRef
 

@@ -12,8 +12,8 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
+from webos_common.identity import User
 from webos_common.modules.shell_sdk import board_shift, focus_card
-from webos_common.security.identity import User
 from webos_shell import permissions, runtime
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.schema_fields import fields_from_schema

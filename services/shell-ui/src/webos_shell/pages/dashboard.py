@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
+from webos_common.identity import User
 from webos_common.modules.manifest import Widget
-from webos_common.security.identity import User
 from webos_shell import a11y, components, layout, permissions, progress, runtime, session, slots
 from webos_shell.pages import first_day
 

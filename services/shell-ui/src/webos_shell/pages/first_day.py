@@ -10,7 +10,7 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_shell import a11y, permissions, runtime
 
 ME, PERMISSIONS, REQUEST = "/api/auth/me", "/api/auth/permissions", "/api/auth/me/access-request"

@@ -20,7 +20,7 @@ from typing import Any
 
 import aioftp
 
-from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import (
     CHUNK,
@@ -230,8 +230,7 @@ class FtpDataSource:
         return self._meta(path, info)
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         async with self._client() as client:
             if await self._info(client, path) is None:
                 raise FileMissing(f"No such file: {path}", details={"path": path})

@@ -30,7 +30,6 @@ from webos_common.files.afs import (
     FileExists,
     FileMetadata,
     FileMissing,
-    PathRejected,
     basename,
 )
 from webos_storage.adapters.guard import SourceDown
@@ -255,8 +254,7 @@ class DriveDataSource:
         return response
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         item = await self._get(path)
         response = await self._request("DELETE", f"{self.api}/drive/v3/files/{item['id']}")
         if response.status_code == 404:

@@ -29,7 +29,7 @@ from webos_common.files.afs import (
     PathRejected,
     basename,
 )
-from webos_storage.adapters.remote import write_behind
+from webos_storage.adapters.remote import read_span, write_behind
 
 CHUNK = 1024 * 1024
 TMP = ".webos-tmp"
@@ -124,15 +124,9 @@ class LocalDataSource:
         real = self._resolve(path)
         if not real.is_file():
             raise FileMissing(f"No such file: {path}", details={"path": path})
-        remaining = length
         async with aiofiles.open(real, "rb") as handle:
             await handle.seek(offset)
-            while remaining is None or remaining > 0:
-                chunk = await handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
-                if not chunk:
-                    return
-                if remaining is not None:
-                    remaining -= len(chunk)
+            async for chunk in read_span(handle.read, length):
                 yield chunk
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
@@ -161,7 +155,7 @@ class LocalDataSource:
     async def delete(self, path: str) -> None:
         real = self._resolve(path)
         if real == self._real_root:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+            raise PathRejected("Cannot delete the source's root", details={"field": "path"})
         if real.is_dir():
             await asyncio.to_thread(shutil.rmtree, real)
         elif real.exists():

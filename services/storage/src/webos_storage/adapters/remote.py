@@ -98,10 +98,10 @@ def remote_parent(full: str) -> str:
     return posixpath.dirname(full) or "."
 
 
-def refuse_root(path: str) -> None:
-    """A file is never written at a source's root."""
+def refuse_root(path: str, doing: str = "write") -> None:
+    """A source's root is never written as a file, nor deleted."""
     if not path:
-        raise PathRejected("Cannot write the source's root", details={"field": "path"})
+        raise PathRejected(f"Cannot {doing} the source's root", details={"field": "path"})
 
 
 def folder_in_the_way(path: str) -> FileExists:
@@ -130,3 +130,15 @@ async def window(chunks: AsyncIterator[bytes], skip: int, length: int | None) ->
             yield chunk
         if left == 0:
             return
+
+
+async def read_span(read: Callable[[int], Awaitable[bytes]], length: int | None) -> AsyncIterator[bytes]:
+    """Up to `length` bytes (to the end with None) from an open file's `read`, a chunk at a time."""
+    left = length
+    while left is None or left > 0:
+        chunk = await read(CHUNK if left is None else min(CHUNK, left))
+        if not chunk:
+            return
+        if left is not None:
+            left -= len(chunk)
+        yield chunk

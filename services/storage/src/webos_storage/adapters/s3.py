@@ -24,7 +24,6 @@ from webos_common.files.afs import (
     FileExists,
     FileMetadata,
     FileMissing,
-    PathRejected,
     basename,
     join,
 )
@@ -211,8 +210,7 @@ class S3DataSource:
         return keys
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         if await self._head(path) is not None:
             await self._client.delete_object(Bucket=self.bucket, Key=self._key(path))
             return

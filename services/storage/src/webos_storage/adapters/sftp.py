@@ -17,13 +17,13 @@ from typing import Any
 
 import asyncssh
 
-from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing
 from webos_storage.adapters.remote import (
-    CHUNK,
     dir_meta,
     file_meta,
     folder_in_the_way,
     hidden,
+    read_span,
     refuse_root,
     remote_parent,
     remote_path,
@@ -101,13 +101,7 @@ class SftpDataSource:
             handle = await self._sftp.open(self._full(path), "rb")
         async with handle:
             await handle.seek(offset)
-            left = length
-            while left is None or left > 0:
-                chunk = await handle.read(CHUNK if left is None else min(CHUNK, left))
-                if not chunk:
-                    return
-                if left is not None:
-                    left -= len(chunk)
+            async for chunk in read_span(handle.read, length):
                 yield chunk
 
     async def write_file(self, path: str, chunks: ByteStream, *, content_type: str | None = None) -> FileMetadata:
@@ -140,8 +134,7 @@ class SftpDataSource:
             await self._sftp.rename(tmp, full)
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         meta = await self.get_stat(path)
         with _mapped(path):
             if meta.is_dir:

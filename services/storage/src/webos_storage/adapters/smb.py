@@ -23,7 +23,7 @@ import smbclient
 import smbclient.shutil
 from smbprotocol.exceptions import SMBException
 
-from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing
 from webos_storage.adapters.remote import (
     CHUNK,
     EPOCH,
@@ -31,6 +31,7 @@ from webos_storage.adapters.remote import (
     file_meta,
     hidden,
     refuse_folder_at,
+    refuse_root,
     remote_parent,
     remote_path,
     sort_entries,
@@ -210,8 +211,7 @@ class SmbDataSource:
         return self._unc(path.rpartition("/")[0])
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         meta = await self.get_stat(path)
         with _mapped(path):
             if meta.is_dir:

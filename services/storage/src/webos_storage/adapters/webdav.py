@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 import defusedxml.ElementTree as SafeET
 import httpx
 
-from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing, PathRejected
+from webos_common.files.afs import ByteStream, Capabilities, FileExists, FileMetadata, FileMissing
 from webos_storage.adapters.guard import SourceDown
 from webos_storage.adapters.remote import (
     CHUNK,
@@ -32,6 +32,7 @@ from webos_storage.adapters.remote import (
     file_meta,
     hidden,
     refuse_folder_at,
+    refuse_root,
     sort_entries,
     window,
 )
@@ -187,8 +188,7 @@ class WebDavDataSource:
                 raise FileExists(f"A file is in the way of {path}", details={"path": path}) from None
 
     async def delete(self, path: str) -> None:
-        if not path:
-            raise PathRejected("Refusing to delete a source's root", details={"field": "path"})
+        refuse_root(path, "delete")
         meta = await self.get_stat(path)
         response = await self._send("DELETE", path, folder=meta.is_dir)
         if response.status_code == 404:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 from webos_storage.domain.model import IndexEntry
 
 

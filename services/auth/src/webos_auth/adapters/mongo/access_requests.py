@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pymongo import ReturnDocument
 
 from webos_common.http.errors import NotFound
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 PENDING = "pending"
 

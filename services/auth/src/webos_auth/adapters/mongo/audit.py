@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from webos_common.security.identity import User
+from webos_common.identity import User
 
 SYSTEM = {"id": "system", "username": "system"}
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from webos_auth.domain.permissions import BUILTIN_ROLES, declared
 from webos_common.http.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from webos_common.security.identity import PERSON_PERMISSIONS
+from webos_common.identity import PERSON_PERMISSIONS
 
 
 class Roles:
