@@ -55,12 +55,23 @@ class RecordPage:
         except ApiError as exc:
             if exc.status not in (404, 422):
                 raise
-        events = await self.history()
-        last = next((e for e in events if "id" in (e.get("payload") or {})), None)
+        last = await self._last_logged()
         if last is None or not str(last.get("topic", "")).endswith(":deleted"):
             return False
         self.record, self.trashed = dict(last["payload"]), True
         return True
+
+    async def _last_logged(self, within: float = 20.0) -> dict[str, Any] | None:
+        """The newest logged event of a record that is gone. A record the log knows but not yet
+        as deleted was trashed a moment ago (the log is written from the bus): its deletion is
+        waited for. An id the log never saw is no record at all, at once."""
+        for _ in range(int(within / 0.5)):
+            events = await self.history()
+            last = next((e for e in events if "id" in (e.get("payload") or {})), None)
+            if last is None or str(last.get("topic", "")).endswith(":deleted"):
+                return last
+            await asyncio.sleep(0.5)
+        return last
 
     async def logged(self, known: int | None, within: float = 10.0) -> list[dict[str, Any]]:
         """The history once it holds more than `known` events, or (`known` None) the event of the
