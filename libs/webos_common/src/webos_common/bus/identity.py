@@ -52,6 +52,13 @@ TYPE = "bus"
 Exchange = Callable[[str], Awaitable[str]]
 
 
+# Seconds after its token's expiry that an event may still reach the stream. An event is written
+# (with its token) inside its record's transaction and published by the outbox relay: a busy relay
+# or a NATS outage delays it. With 5 s, events written near the end of a token's life (the e2e
+# suite's tokens live 30 s) were refused and lost from the event log and notifications.
+PUBLISH_LEEWAY = 120.0
+
+
 class IdentityRefused(Exception):
     """A user-scoped event whose identity is missing, forged, expired or not the emitter's."""
 
@@ -125,7 +132,7 @@ class BusIdentity:
             raise IdentityRefused(f"the identity token names {sub}, the message {user_id}")
         if azp != publisher:
             raise IdentityRefused(f"the identity token was issued to {azp}, the message published by {publisher}")
-        if sent_at is not None and sent_at > exp + 5:
+        if sent_at is not None and sent_at > exp + PUBLISH_LEEWAY:
             raise IdentityRefused("the message was sent after its identity token expired")
         if self.revocations is not None:
             revoked = self.revocations.revoked_before(sub, issued)
