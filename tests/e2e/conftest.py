@@ -28,7 +28,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "shell"
 ADMIN = ("admin", os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme"))
-ACCESS_TTL = 30  # seconds; the verifiers accept 5 s of leeway on top
+ACCESS_TTL = 90  # seconds (the verifiers accept 5 s of leeway on top): the e2e part lasts many lifetimes, so
+# silent refreshes happen throughout; 30 s left a test on a loaded machine with an expired token mid-test
 
 
 
