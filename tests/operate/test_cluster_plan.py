@@ -3,13 +3,20 @@ component whatever its replicas, the single-node plan unchanged, the generated c
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 from pathlib import Path
+
+import httpx
 
 from webos_cli import infra
 from webos_cli.plan import CLUSTER_SPAN, SERVICES, StackPlan
 from webos_common.bus.connection import nats_servers
+from webos_common.http.errors import RETRY_AFTER
 from webos_common.infra import NatsServer
-from webos_common.infra.balancer import NginxBalancer
+from webos_common.infra.balancer import NginxBalancer, Route
+from webos_common.infra.process import free_port
 
 
 def test_single_node_plan_is_unchanged(tmp_path: Path) -> None:
@@ -58,3 +65,33 @@ def test_cluster_configs_route_over_tls_fsync_and_stick_the_shell(tmp_path: Path
     assert "hash $http_x_forwarded_for consistent;" in nginx.split("upstream shell-ui", 1)[1].split("}", 1)[0]
     assert "server 127.0.0.1:9030" in nginx and "listen 127.0.0.1:9000;" in nginx
     assert "Retry-After" in nginx
+
+
+def test_the_balancer_answers_503_with_retry_after_when_a_replica_dies_mid_request(tmp_path: Path) -> None:
+    """A replica that takes the request and dies before answering (kill -9 of a gateway): the
+    balancer's own answer is the platform's 503 with Retry-After, never nginx's 502 page."""
+    dying = socket.socket()
+    dying.bind(("127.0.0.1", 0))
+    dying.listen()
+
+    def take_and_die() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = dying.accept()
+                conn.recv(65536)
+                conn.close()
+
+    threading.Thread(target=take_and_die, daemon=True).start()
+    port = free_port()
+    balancer = NginxBalancer(tmp_path / "nginx", [Route("front", port, (dying.getsockname()[1],), front=True)],
+                             log_path=tmp_path / "nginx.log")
+    balancer.start()
+    try:
+        for method in ("POST", "GET"):
+            answer = httpx.request(method, f"http://127.0.0.1:{port}/api/tasks/tasks", json={"title": "x"})
+            assert answer.status_code == 503, (method, answer.status_code, answer.text)
+            assert answer.headers["retry-after"] == str(RETRY_AFTER)
+            assert answer.json()["error"]["code"] == "unavailable"
+    finally:
+        balancer.stop()
+        dying.close()

@@ -49,7 +49,7 @@ class Route:
     def server(self) -> str:
         forwarded = ("    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
                      "    proxy_set_header X-Forwarded-Proto $scheme;\n") if self.front else ""
-        return (f"server {{\n  listen 127.0.0.1:{self.port};\n  error_page 502 504 @unavailable;\n"
+        return (f"server {{\n  listen 127.0.0.1:{self.port};\n  error_page 502 504 =503 @unavailable;\n"
                 f"  location / {{\n    proxy_pass http://{self.name};\n{_PROXY_HEADERS}{forwarded}  }}\n"
                 f"  location @unavailable {{\n    default_type application/json;\n"
                 f"    add_header Retry-After {RETRY_AFTER} always;\n    return 503 '{UNAVAILABLE}';\n  }}\n}}\n")
