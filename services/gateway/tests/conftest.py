@@ -56,6 +56,10 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
                 yield f"part{i};".encode()
         return StreamingResponse(parts(), media_type="text/plain")
 
+    @app.get(prefix + "/bare-503", include_in_schema=False)
+    async def bare_503() -> Response:  # a module's own outage answer, without Retry-After
+        return Response(b'{"error": {"code": "unavailable"}}', status_code=503, media_type="application/json")
+
     @app.get(prefix + "/items/{item_id}", include_in_schema=True)
     async def item(item_id: int) -> dict[str, int]:
         return {"id": item_id}

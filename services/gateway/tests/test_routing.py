@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from webos_common.modules.manifest import ModuleManifest
+
 Rig = Any  # the `rig` fixture (conftest.py)
 
 
@@ -53,6 +55,17 @@ async def test_killed_module_answers_503_naming_it(rig: Rig) -> None:
         assert resp.status_code == 503
         assert resp.json()["error"]["details"]["module"] == "crm"
         assert resp.headers["retry-after"] == "5"  # an outage: the client may come back
+
+
+async def test_a_modules_own_503_reaches_the_client_with_retry_after(rig: Rig) -> None:
+    """Modules come from many teams: whatever 503 one answers, the edge says when to come back."""
+    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
+        await rig.start_module("ledger")
+        assert (await _poll(client, "/api/ledger/x", 200)).status_code == 200
+        resp = await client.get("/api/ledger/bare-503")
+        assert resp.status_code == 503
+        assert resp.json()["error"]["code"] == "unavailable"
+        assert resp.headers.get("retry-after") == "5", (resp.headers, resp.text)
 
 
 async def test_disabled_module_is_503_and_comes_back_when_enabled(rig: Rig) -> None:
@@ -207,3 +220,29 @@ async def test_an_instance_dying_mid_request_fails_no_read(rig: Rig) -> None:
         assert write.status_code in (200, 502)  # 502 when the write went to the dying one
     finally:
         dying.close()
+
+
+async def test_a_module_dying_mid_answer_is_a_502_not_a_500(rig: Rig) -> None:
+    """The host sends its head and part of a small body, then dies (kill -9 mid-answer): nothing
+    went out to the client yet, so the gateway still answers in the platform's shape."""
+
+    async def half_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b"/readyz" in head.split(b"\r\n", 1)[0]:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 100\r\n\r\n{\"id\"")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(half_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    manifest = ModuleManifest(name="halfway", instance_id="h1", base_url=f"http://127.0.0.1:{port}")
+    await rig.registry.announce(manifest)
+    try:
+        async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
+            resp = await _poll(client, "/api/halfway/x", 502)
+        assert resp.status_code == 502, resp.text
+        assert resp.json()["error"]["code"] == "bad_gateway"
+    finally:
+        server.close()

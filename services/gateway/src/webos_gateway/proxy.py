@@ -14,6 +14,7 @@ import contextlib
 import time
 from typing import Any
 
+from webos_common.http.errors import RETRY_AFTER
 from webos_common.identity import User
 from webos_gateway import spans
 from webos_gateway.rawclient import UpstreamConnectError, UpstreamError, UpstreamTimeout
@@ -25,6 +26,7 @@ from webos_gateway.websocket import proxy_websocket
 
 Scope = dict[str, Any]
 SMALL_BODY = 64 * 1024
+RETRY = (b"retry-after", str(RETRY_AFTER).encode())
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # retried on another instance when one dies mid-request
 
 
@@ -145,11 +147,16 @@ class ProxyMiddleware:
     async def relay(self, resp: Any, send: Any, req: RequestInfo, receive: Any, *, watch: bool, page: bool,
                     framed: bool = False) -> int:
         headers = [(k, v) for k, v in resp.headers if k not in DROP_RESPONSE]
+        if resp.status == 503 and not any(k == b"retry-after" for k, _ in headers):
+            headers.append(RETRY)  # an outage, whoever answered it: every 503 at the edge says when to retry
         headers += req.response_headers
         self.gw.headers.add(headers, page=page, https=req.https, framed=framed)
         length = resp.content_length
         if length is not None and length <= SMALL_BODY:
-            data = await resp.read() if length else b""
+            try:
+                data = await resp.read() if length else b""
+            except UpstreamError as exc:  # it died mid-answer, before a byte went out: still ours to say
+                raise Refused(502, "bad_gateway", f"the upstream closed mid-answer: {exc}") from exc
             await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             await send({"type": "http.response.body", "body": data})
             return int(resp.status)
