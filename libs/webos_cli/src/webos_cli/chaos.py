@@ -222,7 +222,7 @@ class Load:
             status = answer.status_code
             body = answer.json() if status in ACKED else {}
             version, after = body.get("version"), "retry-after" in answer.headers
-            error = None if status in ACKED else _error_of(answer)
+            error = None if status in ACKED else _error_of(answer, whole=status == 503 and not after)
             if status in ACKED and op == "create":
                 self.ids[key] = str(body["id"])
         except (httpx.HTTPError, ValueError):
@@ -250,10 +250,14 @@ class Load:
                     self._send(client, key, "update", f"{key}:{n}", "PATCH", f"/api/tasks/tasks/{self.ids[key]}", {})
 
 
-def _error_of(answer: httpx.Response) -> str:
-    """The platform's error code, or (an answer not from the platform) its server and first words."""
+def _error_of(answer: httpx.Response, *, whole: bool = False) -> str:
+    """The platform's error code, or (an answer not from the platform) its server and first words;
+    `whole`: with the message and the answering server too (a 503 that breaks the rules is traced)."""
     try:
-        return str(answer.json()["error"]["code"])
+        error = answer.json()["error"]
+        if whole:
+            return f"{error['code']} ({str(error.get('message'))[:80]!r}, server {answer.headers.get('server', '?')})"
+        return str(error["code"])
     except (ValueError, KeyError, TypeError):
         return f"{answer.headers.get('server', '?')}: {answer.text[:60]!r}"
 
