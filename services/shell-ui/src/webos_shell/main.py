@@ -12,7 +12,6 @@ from webos_common.clients.session import SessionClient
 from webos_common.http.service import create_service_app
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.modules.registry_view import RegistryView
-from webos_common.observability import log_sink
 from webos_shell import a11y, admin, frames, runtime, theming
 from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings
@@ -56,9 +55,8 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
             await rt.registry.stop()
         await rt.gateway.aclose()
 
-    log_start, log_stop = log_sink.service_hooks("shell-ui")  # our own logs in the live log viewer too
     app = create_service_app("shell-ui", settings=settings, use_mongo=False,
-                             on_startup=[log_start, startup], on_shutdown=[shutdown, log_stop])
+                             on_startup=[startup], on_shutdown=[shutdown])
     _pages()
     ui.run_with(
         app, title="WebOS", storage_secret=settings.shell_storage_secret.get_secret_value(),

@@ -10,8 +10,8 @@ counted (`dropped`) — the stderr sink still has them.
     ...
     await sink.close()   # before draining the NATS connection
 
-or, in a service, `start, stop = service_hooks("storage")` passed as
-`create_service_app(..., on_startup=[start], on_shutdown=[stop])`.
+Every service made by `create_service_app` installs one itself, on its NATS
+connection: a service adds none of its own (a second sink sent each line twice).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import contextlib
 import json
 import re
 import threading
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from loguru import logger
@@ -138,23 +137,3 @@ async def install_log_sink(nc: NATS, service: str, *, level: str | int = "INFO",
     sink = NatsLogSink(nc, service, max_queue=max_queue)
     sink.start(level)
     return sink
-
-
-AppHook = Callable[[Any], Awaitable[None]]
-
-
-def service_hooks(service: str, *, level: str | int = "INFO", max_queue: int = 1000) -> tuple[AppHook, AppHook]:
-    """`(on_startup, on_shutdown)` for `create_service_app`: the sink runs on the app's NATS connection."""
-    state: dict[str, NatsLogSink] = {}
-
-    async def start(app: Any) -> None:
-        nc = app.state.resources.nats
-        if nc is not None:
-            state["sink"] = await install_log_sink(nc, service, level=level, max_queue=max_queue)
-
-    async def stop(app: Any) -> None:
-        sink = state.pop("sink", None)
-        if sink is not None:
-            await sink.close()
-
-    return start, stop
