@@ -321,8 +321,10 @@ def test_an_admin_disables_the_module_and_it_leaves_the_navigation(admin: Any, p
     nav.get_by_text("Tasks", exact=True).wait_for()
     switch = admin.page.get_by_test_id("enable-tasks")
     expect(switch).to_have_attribute("aria-checked", "true")
+    expect(switch).to_contain_text("Enabled")
     switch.click()
     try:
+        expect(switch).to_contain_text("Disabled")  # the label says the state it shows
         nav.get_by_text("Tasks", exact=True).wait_for(state="detached")
         admin.shot("module-disabled")
         admin.goto("/m/tasks")
@@ -343,6 +345,8 @@ def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
 
     admin.open("/admin")
     admin.page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    backgrounds = admin.page.locator(".js-plotly-plot .main-svg").first.evaluate("svg => svg.style.background")
+    assert backgrounds in ("rgba(0, 0, 0, 0)", "transparent"), backgrounds  # the page's theme shows through
     admin.page.get_by_text("5xx share (since gateway start)").wait_for()
     admin.page.locator(".js-plotly-plot", has_text="Gateway requests by status").wait_for()
     admin.open("/admin")  # a second sample of the gateway's counters gives rates
@@ -363,7 +367,22 @@ def test_the_admin_panel_pages(admin: Any, platform: Any) -> None:
 
     record = {"level": "WARNING", "message": line, "service": "e2e", "time": "2026-01-01T12:00:00+00:00"}
     _publish(platform, "webos.logs.e2e", json.dumps(record).encode())
-    admin.page.get_by_test_id("log-view").get_by_text(line).wait_for()
+    view = admin.page.get_by_test_id("log-view")
+    view.get_by_text(line).wait_for()
+    admin.page.get_by_test_id("log-pause").click()  # paused: held, shown on resume
+    held = f"held while paused {uuid.uuid4().hex[:6]}"
+    _publish(platform, "webos.logs.e2e", json.dumps({**record, "message": held}).encode())
+    admin.page.wait_for_timeout(700)
+    assert view.get_by_text(held).count() == 0
+    admin.page.get_by_test_id("log-pause").click()
+    view.get_by_text(held).wait_for()
+    admin.page.get_by_test_id("log-search").fill("needle")  # only lines with the text from now on
+    admin.page.wait_for_timeout(300)
+    for message in ("hay 1", "a needle here"):
+        _publish(platform, "webos.logs.e2e", json.dumps({**record, "message": message}).encode())
+    view.get_by_text("a needle here").wait_for()
+    assert view.get_by_text("hay 1").count() == 0
+    expect(view.get_by_text(line)).to_have_count(1)  # each line once
     admin.shot("admin-logs")
     admin.goto("/admin/events")
     admin.page.get_by_text("Dead letters", exact=True).wait_for()

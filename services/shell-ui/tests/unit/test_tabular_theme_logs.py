@@ -78,6 +78,8 @@ def test_log_records_and_filters() -> None:
     assert (record["service"], record["level"]) == ("auth", "WARNING")
     assert passes(record, "INFO", "") and passes(record, "WARNING", "auth")
     assert not passes(record, "ERROR", "") and not passes(record, "INFO", "gateway")
+    assert passes(record, "INFO", "", "SLO") and passes(record, "INFO", "", "auth:")  # any case, the whole line
+    assert not passes(record, "INFO", "", "fast")
     assert record_of("webos.logs.x", b"plain text")["message"] == "plain text"
 
 

@@ -17,9 +17,18 @@ from webos_shell.admin import rates, visible_pages
 _last: dict[str, rates.Totals] = {}  # the previous gateway sample, for rates between two visits
 
 
+# Charts follow the theme: no background of their own (the page's shows through), text and grid
+# lines in a grey that reads on light and dark alike — they stayed white in dark mode.
+_INK = "#8b93a1"
+_GRID = "rgba(139, 147, 161, 0.25)"
+_AXIS = {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID}
+
+
 def _figure(kind: str, x: list[Any], y: list[Any], title: str) -> dict[str, Any]:
     return {"data": [{"type": kind, "x": x, "y": y}],
-            "layout": {"title": {"text": title, "font": {"size": 14}}, "margin": {"l": 40, "r": 10, "t": 40, "b": 40}}}
+            "layout": {"title": {"text": title, "font": {"size": 14}}, "margin": {"l": 40, "r": 10, "t": 40, "b": 40},
+                       "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                       "font": {"color": _INK}, "xaxis": _AXIS, "yaxis": _AXIS}}
 
 
 async def _events(limit: int = 500) -> list[dict[str, Any]]:

@@ -33,11 +33,13 @@ async def render(user: User) -> None:
                         ui.badge(f"{instances} live" if instances else "down",
                                  color="positive" if instances else "grey")
                         ui.label(manifest.description if manifest else "").classes("text-sm text-gray-500 flex-1")
-                        ui.switch("Enabled", value=registry.is_enabled(name),
-                                  on_change=lambda e, n=name: toggle(n, e.value)).props(
+                        enabled = registry.is_enabled(name)
+                        ui.switch(_state(enabled), value=enabled,
+                                  on_change=lambda e, n=name: toggle(e.sender, n, e.value)).props(
                                       f'data-testid="enable-{name}"')
 
-    async def toggle(name: str, enabled: bool) -> None:
+    async def toggle(switch: ui.switch, name: str, enabled: bool) -> None:
+        switch.set_text(_state(enabled))
         before = registry.version
         try:
             await runtime.get().gateway.send(app.storage.user, "PUT", endpoints.MODULE_ENABLED.format(module=name),
@@ -60,3 +62,8 @@ async def render(user: User) -> None:
             table.refresh()
 
     ui.timer(1.0, follow)
+
+
+def _state(enabled: bool) -> str:
+    """The switch's label says the state it shows (it read "Enabled" when off)."""
+    return "Enabled" if enabled else "Disabled"
