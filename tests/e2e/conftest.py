@@ -200,7 +200,7 @@ def browser(playwright_session: Any) -> Iterator[Any]:
 
 def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None, who: str = "") -> Iterator[Any]:
     if state is not None:
-        state = {k: v for k, v in state.items() if k != "signed_in_at"}
+        state = {k: v for k, v in state.items() if k not in ("signed_in_at", "access_ttl")}
     context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -224,7 +224,7 @@ def admin_state(browser: Any, platform: Platform) -> Any:
     shell.sign_in(*ADMIN)
     state = context.storage_state()
     context.close()
-    state["signed_in_at"] = time.monotonic()
+    state["signed_in_at"], state["access_ttl"] = time.monotonic(), ACCESS_TTL
     return state
 
 

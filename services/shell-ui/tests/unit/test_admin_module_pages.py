@@ -68,10 +68,11 @@ def test_the_generic_view_shows_parameterless_admin_gets_only() -> None:
 
 
 def test_an_answer_becomes_key_value_rows() -> None:
-    rows = module_pages.table_rows({"todo": 3, "name": "x", "by_user": {"a": 1}, "tags": ["p"], "none": None})
-    assert rows == [{"key": "todo", "value": "3"}, {"key": "name", "value": "x"},
-                    {"key": "by_user", "value": '{"a": 1}'}, {"key": "tags", "value": '["p"]'},
-                    {"key": "none", "value": "null"}]
+    rows = module_pages.table_rows({"in_progress": 3, "name": "x", "by_user": {"a_b": 1}, "tags": ["p", "q"],
+                                    "none": None, "on": True})
+    assert rows == [{"key": "In progress", "value": "3"}, {"key": "Name", "value": "x"},
+                    {"key": "By user", "value": "A b: 1"}, {"key": "Tags", "value": "p, q"},
+                    {"key": "None", "value": "—"}, {"key": "On", "value": "Yes"}]
     assert module_pages.table_rows({}) == []
     assert module_pages.table_rows([{"a": 1}]) is None
     assert module_pages.table_rows(None) is None

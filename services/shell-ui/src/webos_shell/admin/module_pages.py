@@ -23,6 +23,7 @@ from webos_common.identity import User
 from webos_common.modules.manifest import AdminPage, ModuleManifest
 from webos_shell import a11y, components, layout, runtime
 from webos_shell.admin import allowed, require_admin, tabs
+from webos_shell.choices import humanise
 
 COMPONENT = "admin"  # the `ui_components` name a module's own admin view goes by
 
@@ -61,11 +62,22 @@ def route_title(manifest: ModuleManifest, path: str) -> str:
 
 
 def table_rows(body: Any) -> list[dict[str, str]] | None:
-    """A dict answer as key/value rows (nested values as JSON); None for anything else."""
+    """A dict answer as rows a person reads (field names in words, no JSON); None for anything else."""
     if not isinstance(body, dict):
         return None
-    return [{"key": str(key), "value": value if isinstance(value, str) else json.dumps(value, default=str)}
-            for key, value in body.items()]
+    return [{"key": humanise(key), "value": _readable(value)} for key, value in body.items()]
+
+
+def _readable(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_readable(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{humanise(k)}: {_readable(v)}" for k, v in value.items()) or "—"
+    return str(value)
 
 
 # -- the page -----------------------------------------------------------------
