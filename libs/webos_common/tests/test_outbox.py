@@ -209,7 +209,7 @@ async def test_a_subject_nats_refuses_is_set_aside_and_the_rows_after_it_go_on(
 
 @pytest.mark.integration  # its own NATS server, stopped and started again
 async def test_nats_stopped_keeps_the_rows_pending_in_order_and_they_all_go_once_it_is_back(
-        tmp_path, db) -> None:
+        tmp_path, db, log_lines) -> None:
     server = NatsServer(tmp_path / "nats", log_path=tmp_path / "nats.log", die_with_parent=True)
     await asyncio.to_thread(server.start)
     try:
@@ -232,10 +232,14 @@ async def test_nats_stopped_keeps_the_rows_pending_in_order_and_they_all_go_once
             await wait_for(lambda: len(seen) == 5, timeout=15)
             await asyncio.sleep(0.5)
             assert await outbox.collection.count_documents({"status": "sent"}) == 5
+            await wait_for(lambda: any(line.startswith("INFO outbox relay of items publishes again")
+                                       for line in log_lines))
         finally:
             await relay.stop()
             await consumer.close()
             await client.close()
         assert [e.id for e in seen] == ids  # each once, in order
+        failed = [line for line in log_lines if line.startswith("WARNING outbox relay of items failed")]
+        assert len(failed) == 1, failed  # an outage is said once, not every round
     finally:
         await asyncio.to_thread(server.stop)

@@ -166,6 +166,7 @@ class OutboxRelay:
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
         self._told: set[str] = set()  # the refused subjects already warned about
+        self._failures = 0  # rounds failed in a row (an outage is warned about once)
 
     async def run_once(self) -> int:
         """Relay what is pending now; return how many rows were published."""
@@ -227,14 +228,31 @@ class OutboxRelay:
         while True:
             self.outbox.committed.clear()
             try:
-                if (await self._round())[0] >= self.batch:
-                    continue
+                handled = (await self._round())[0]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - NATS or MongoDB away: try again later
-                logger.warning("outbox relay of {} failed: {}", self.outbox.service, exc)
+                self._failed(exc)
+            else:
+                self._recovered()
+                if handled >= self.batch:
+                    continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.outbox.committed.wait(), timeout=self.interval)
+
+    def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        if self._failures == 1:
+            logger.warning("outbox relay of {} failed: {}; its events wait, in order, retried every {} s "
+                           "(said once until it publishes again)", self.outbox.service, exc, self.interval)
+        else:
+            logger.debug("outbox relay of {} failed again ({}): {}", self.outbox.service, self._failures, exc)
+
+    def _recovered(self) -> None:
+        if self._failures:
+            logger.info("outbox relay of {} publishes again after {} failed round(s)",
+                        self.outbox.service, self._failures)
+            self._failures = 0
 
     def start(self) -> None:
         if self._task is None:
