@@ -152,12 +152,17 @@ class OutboxRelay:
     permission is missing until an operator grants it) and held every later
     event of the module: minutes late or never, their identity tokens
     expired. So a record's later events on other subjects are published
-    after its refused one was set aside, out of order with it: the order is
-    kept per subject (every row of a refused subject is refused, and a
-    replay sends them in their first order), and consumers already take
-    events as news of a state that is in MongoDB, not as the state itself.
-    Holding a record's later events instead would turn one missing
-    permission into records whose events stop, unseen."""
+    after its refused one was set aside, ahead of it: the order is kept per
+    subject (every row of a refused subject is refused, and a replay sends
+    them in their first order), not across a refused subject. The other
+    choice, holding a record's later events behind its refused one, was
+    weighed and not taken: one missing permission would silently stop the
+    events of every record that ever had such an event (in the tasks module,
+    every shared or assigned task), the failure this class exists to end,
+    and a replay would still be needed. A consumer that must see a record's
+    events strictly in order sees the refused one late (after a replay) or
+    never; the event log orders a record's history by each event's own time
+    (`timestamp`, taken at the write), so a replayed event takes its place."""
 
     def __init__(self, outbox: Outbox, bus: EventBus, *, interval: float = 0.5, batch: int = 100) -> None:
         self.outbox = outbox
