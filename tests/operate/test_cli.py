@@ -194,3 +194,27 @@ def test_backup_and_restore_stream_a_large_file_with_flat_memory(mongo_url, nats
             digest.update(chunk)
     assert (back / "big.bin").stat().st_size == size
     assert digest.hexdigest() == hashlib.sha256(bytes(size)).hexdigest()
+
+
+def test_events_refused_lists_the_rows_nats_refused_and_replays_them(mongo_url, db_name) -> None:
+    from datetime import UTC, datetime
+
+    from pymongo import MongoClient
+
+    now = datetime.now(UTC)
+    rows = [{"_id": f"e{n}", "envelope": {"topic": topic}, "status": status, "created_at": now,
+             "refused_at": now if status == "refused" else None, "reason": "Permissions Violation"}
+            for n, (topic, status) in enumerate([("item:received", "refused"), ("item:created", "sent"),
+                                                 ("item:access_changed", "refused")])]
+    with MongoClient(mongo_url) as client:
+        client[db_name]["inventory_outbox"].insert_many(rows)
+    args = ["--mongo-url", mongo_url, "--db", db_name]
+    listed = [json.loads(line) for line in _webos("events", "refused", *args, env={}).splitlines()]
+    assert [(r["module"], r["id"], r["topic"]) for r in listed] == [
+        ("inventory", "e0", "item:received"), ("inventory", "e2", "item:access_changed")]
+    assert "Permissions Violation" in listed[0]["reason"]
+    out = _webos("events", "refused", "--replay", "--topic", "item:received", *args, env={})
+    assert out.strip() == "inventory: 1 event(s) pending again"
+    with MongoClient(mongo_url) as client:
+        statuses = {r["_id"]: r["status"] for r in client[db_name]["inventory_outbox"].find()}
+    assert statuses == {"e0": "pending", "e1": "sent", "e2": "refused"}

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.errors import ConnectionClosedError, MaxPayloadError
 from nats.js.api import StreamConfig
 from nats.js.errors import APIError, NoStreamResponseError
 
-from webos_common.bus.publisher import AckPublisher
+from webos_common.bus.publisher import AckPublisher, PublishRefused
 from webos_common.bus.wire import header_block
 
 
@@ -75,6 +76,30 @@ async def test_an_ack_that_never_comes_times_out(nc: NATS) -> None:
     pending = await publisher.publish(silent, b"x", header_block({}))
     with pytest.raises(TimeoutError, match="no acknowledgement"):
         await pending
+    assert publisher._futures == {}
+    await sub.unsubscribe()
+    await publisher.close()
+
+
+async def test_an_overdue_ack_is_a_refusal_only_when_the_subject_was_refused_after_the_send(nc: NATS) -> None:
+    """The server's refusal reaches the connection's error callback (here: handed to it as nats-py
+    does; tests/test_outbox.py and test_nats_auth.py meet the real one)."""
+    publisher = AckPublisher(nc, timeout=0.3)
+    silent = f"silent.{uuid.uuid4().hex}"
+
+    async def ignore(msg: object) -> None:
+        return None
+
+    sub = await nc.subscribe(silent, cb=ignore)
+    refusal = nats.errors.Error(f'nats: Permissions Violation for Publish to "{silent}"')
+    first = await publisher.publish(silent, b"x", header_block({}))
+    await nc._error_cb(refusal)  # while it waits: refused at once
+    with pytest.raises(PublishRefused) as refused:
+        await asyncio.wait_for(first, 0.1)
+    assert refused.value.subject == silent and "Permissions Violation" in refused.value.reason
+    # the permission granted since: silence now is an outage, not that old refusal
+    with pytest.raises(TimeoutError, match="no acknowledgement"):
+        await (await publisher.publish(silent, b"x", header_block({})))
     assert publisher._futures == {}
     await sub.unsubscribe()
     await publisher.close()

@@ -14,7 +14,7 @@ import pytest
 from loguru import logger
 from nats.aio.client import Client as NATS
 
-from webos_common.bus import BusSettings, EventBus
+from webos_common.bus import BusSettings, EventBus, PublishRefused
 from webos_common.bus.connection import NatsAuthError, connect_nats, connect_options
 from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject, topic_filter
@@ -103,6 +103,28 @@ async def test_a_module_publishes_only_its_declared_events_under_its_own_name(
         assert not [e for e in conn.errors if f"manifest.{name}" in e]
         await (await nc.jetstream().key_value("webos_modules")).purge(f"manifest.{name}.i1")
     finally:
+        await client.close()
+
+
+async def test_an_event_nats_refuses_fails_at_once_as_refused_not_as_a_timeout(
+        nats_server: NatsServer, nats_credentials: CredentialStore) -> None:
+    """The refusal is an asynchronous -ERR naming the subject: the bus turns it into the publish's
+    own `PublishRefused` (the outbox sets such a row aside) instead of a timeout (an outage, retried)."""
+    name = _name("mod")
+    seed = await _issue(nats_credentials, nats_server, name, "module", emits=["order:paid"])
+    client = await connect_nats(nats_server.url, name=name, credential_file=seed, principal=name)
+    bus = EventBus(client, service=name, settings=BusSettings(publish_timeout=5))
+    try:
+        assert await bus.emit("order:paid", {}) is not None  # declared: stored
+        started = time.monotonic()
+        with pytest.raises(PublishRefused) as refused:
+            await bus.emit("order:refunded", {})
+        assert time.monotonic() - started < 2, "waited for the acknowledgement's timeout"
+        assert refused.value.subject == event_subject("order:refunded", name)
+        assert "permissions violation" in refused.value.reason.lower()
+        assert await bus.emit("order:paid", {}) is not None  # the connection goes on
+    finally:
+        await bus.close()
         await client.close()
 
 

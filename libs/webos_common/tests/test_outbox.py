@@ -16,11 +16,18 @@ from pydantic import BaseModel
 
 from webos_common import context
 from webos_common.bus import BusSettings, EventBus, register_event
+from webos_common.bus.connection import connect_nats
 from webos_common.bus.envelope import EventEnvelope
+from webos_common.bus.topics import event_subject
 from webos_common.documents.db import mongo_client
 from webos_common.documents.outbox import Outbox, OutboxRelay
 from webos_common.http.errors import ValidationFailed
 from webos_common.identity import User
+from webos_common.infra import NatsServer
+from webos_common.observability.metrics import HttpMetrics
+from webos_common.security.credentials import CredentialStore
+from webos_common.testing.bus import provision_now
+from webos_common.testing.plugin import wait_credential
 
 
 @pytest.fixture
@@ -148,3 +155,91 @@ async def test_sigkill_after_commit_loses_nothing_and_consumers_see_it_once(nc, 
         await consumer.close()
     assert [e.id for e in seen] == [envelope_id]
     assert seen[0].payload == {"id": "k1"}
+
+
+async def _stage(outbox: Outbox, topics: list[str]) -> list[str]:
+    """One committed transaction per event, in this order; their ids."""
+    ids = []
+    for n, topic in enumerate(topics):
+        async with outbox.transaction() as tx:
+            ids.append(tx.add(topic, {"id": f"r{n}"}).id)
+    return ids
+
+
+async def test_a_subject_nats_refuses_is_set_aside_and_the_rows_after_it_go_on(
+        nats_server: NatsServer, nats_credentials: CredentialStore, nc: NATS, db, log_lines) -> None:
+    name, entity = f"mod{uuid.uuid4().hex[:6]}", f"o{uuid.uuid4().hex[:8]}"
+    good, forbidden = f"{entity}:created", f"{entity}:access_changed"
+    seed = nats_credentials.issue(name, "module", emits=[good])  # not granted `access_changed`
+    nats_server.reload()
+    await wait_credential(nats_server.url, seed, principal=name)
+    seen: list[EventEnvelope] = []
+    consumer = await started_bus(nc, f"seer{entity}", f"{entity}:*", seen)
+    client = await connect_nats(nats_server.url, name=name, credential_file=seed, principal=name)
+    outbox = Outbox(db, service=name)
+    await outbox.ensure_indexes()
+    ids = await _stage(outbox, [good, good, forbidden, good, forbidden, good])
+    # batches of two: a refused row that held its batch would hold every row after it
+    relay = OutboxRelay(outbox, EventBus(client, service=name), interval=0.05, batch=2)
+    relay.start()
+    try:  # promptly: the refusal is known long before an acknowledgement is overdue (5 s)
+        await wait_for(lambda: len(seen) == 4, timeout=3)
+        await asyncio.sleep(0.5)  # more rounds: a refused row is not sent again
+    finally:
+        await relay.stop()
+        await consumer.close()
+        await client.close()
+    assert [e.id for e in seen] == [ids[0], ids[1], ids[3], ids[5]]
+    rows = {row["_id"]: row async for row in outbox.collection.find({})}
+    assert [rows[i]["status"] for i in ids] == ["sent", "sent", "refused", "sent", "refused", "sent"]
+    assert [row["_id"] for row in await outbox.refused()] == [ids[2], ids[4]]
+    for i in (ids[2], ids[4]):
+        assert rows[i]["attempts"] == 1 and rows[i]["refused_at"] is not None
+        assert "permissions violation" in rows[i]["reason"].lower()
+    told = [line for line in log_lines if line.startswith("WARNING outbox of")]
+    assert len(told) == 1 and event_subject(forbidden, name) in told[0], told  # once, though refused twice
+    text = HttpMetrics("probe").render().decode()
+    assert f'webos_outbox_refused_total{{service="{name}",topic="{forbidden}"}} 2.0' in text
+
+    # the permission granted (here: a connection that has it), a replay sends them, in their order
+    assert await outbox.replay_refused(forbidden) == 2
+    assert await OutboxRelay(outbox, EventBus(nc, service=name)).run_once() == 2
+    assert await outbox.collection.count_documents({"status": "sent"}) == 6
+
+
+@pytest.mark.integration  # its own NATS server, stopped and started again
+async def test_nats_stopped_keeps_the_rows_pending_in_order_and_they_all_go_once_it_is_back(
+        tmp_path, db, log_lines) -> None:
+    server = NatsServer(tmp_path / "nats", log_path=tmp_path / "nats.log", die_with_parent=True)
+    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.to_thread(provision_now, server.url)
+        client = await connect_nats(server.url, name="items")
+        outbox = Outbox(db, service="items")
+        topic = f"o{uuid.uuid4().hex[:8]}:created"
+        seen: list[EventEnvelope] = []
+        consumer = await started_bus(client, "outage-seer", topic, seen)
+        relay = OutboxRelay(outbox, EventBus(client, service="items", settings=BusSettings(publish_timeout=0.5)),
+                            interval=0.05)
+        try:
+            await asyncio.to_thread(server.stop)
+            ids = await _stage(outbox, [topic] * 5)
+            relay.start()
+            await asyncio.sleep(1.5)  # rounds that time out: no refusal, so nothing is set aside
+            assert [row["_id"] for row in await outbox.pending()] == ids
+            assert await outbox.collection.count_documents({"status": {"$ne": "pending"}}) == 0
+            await asyncio.to_thread(server.start)
+            await wait_for(lambda: len(seen) == 5, timeout=15)
+            await asyncio.sleep(0.5)
+            assert await outbox.collection.count_documents({"status": "sent"}) == 5
+            await wait_for(lambda: any(line.startswith("INFO outbox relay of items publishes again")
+                                       for line in log_lines))
+        finally:
+            await relay.stop()
+            await consumer.close()
+            await client.close()
+        assert [e.id for e in seen] == ids  # each once, in order
+        failed = [line for line in log_lines if line.startswith("WARNING outbox relay of items failed")]
+        assert len(failed) == 1, failed  # an outage is said once, not every round
+    finally:
+        await asyncio.to_thread(server.stop)

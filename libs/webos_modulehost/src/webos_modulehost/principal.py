@@ -21,7 +21,8 @@ from webos_common.documents.service import NOTIFY_TOPIC
 from webos_common.security.nats_permissions import TASK_TOPICS
 from webos_modulehost.discovery import LoadedModule
 
-STANDARD_ACTIONS = ("created", "updated", "deleted", "restored", "bulk_updated", "purged", "access_changed")
+STANDARD_ACTIONS = (  # what BaseService emits (tests/test_principal_events.py reads its source)
+    "created", "updated", "deleted", "restored", "bulk_updated", "purged", "access_changed")
 
 
 def uses_tasks(mod: LoadedModule) -> bool:

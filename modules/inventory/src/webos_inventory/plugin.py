@@ -47,3 +47,9 @@ def webos_declare_permissions() -> list[PermissionSpec]:
         PermissionSpec(name="inventory.write", description="Add items and receive stock", group="Inventory"),
         PermissionSpec(name="inventory.admin", description="Inventory administration", group="Inventory"),
     ]
+
+
+def webos_declare_emitted_events() -> list[str]:
+    # a receipt (`ItemService.receive`): an action of its own entity beyond the standard ones, so
+    # its credential must be told (NATS refused it, and its outbox rows, otherwise)
+    return ["item:received"]

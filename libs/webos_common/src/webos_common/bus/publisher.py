@@ -13,7 +13,13 @@ gives the figures with and without) and matches acks by a counter:
 * a PubAck is read for `duplicate` and `error` only;
 * timeouts by one sweeper instead of a timer per publish (deadlines are in
   publish order because the timeout is fixed);
-* "no responders" (no stream takes the subject) fails at once.
+* "no responders" (no stream takes the subject) fails at once;
+* a publish the server refuses (`Permissions Violation for Publish to
+  "<subject>"`, an asynchronous `-ERR` on the connection, not an answer to
+  the publish) fails with `PublishRefused` as soon as that error arrives,
+  and a publish whose acknowledgement is overdue fails with `PublishRefused`
+  too when its subject was refused after it was sent: a `TimeoutError` is
+  left for a NATS that is slow or away.
 
 The future resolves to True when the stream stored the message, False when
 it dropped it as a duplicate (same `Nats-Msg-Id` within the window).
@@ -34,11 +40,21 @@ from nats.aio.subscription import Subscription
 from nats.errors import ConnectionClosedError
 from nats.js.errors import APIError, NoStreamResponseError
 
-from webos_common.compat.nats import send_hpub
+from webos_common.compat.nats import listen_errors, send_hpub
 from webos_common.http.lifecycle import cancel_and_wait
 
 _DUPLICATE = re.compile(rb'"duplicate":\s*true')  # the server writes `"duplicate": true`
 _ERROR = b'"error"'
+_REFUSED = re.compile(r'permissions violation for publish to "?([^"\s\']+)', re.IGNORECASE)
+
+
+class PublishRefused(Exception):
+    """The server refused this connection the subject (its permissions): sending again will not help."""
+
+    def __init__(self, subject: str, reason: str) -> None:
+        super().__init__(f"NATS refused the subject {subject}: {reason}")
+        self.subject = subject
+        self.reason = reason
 
 
 def _api_error(data: bytes) -> Exception:
@@ -58,7 +74,9 @@ class AckPublisher:
         self.nc = nc
         self.timeout = timeout
         self._futures: dict[bytes, asyncio.Future[bool]] = {}
-        self._deadlines: deque[tuple[float, bytes]] = deque()
+        self._deadlines: deque[tuple[float, bytes, str]] = deque()
+        self._refused: dict[str, tuple[float, str]] = {}  # subject: when the server last refused it, why
+        self._listening = False
         self._seq = 0
         self._prefix = b""
         self._ready: asyncio.Lock | None = None
@@ -71,6 +89,9 @@ class AckPublisher:
         async with self._ready:
             if self._prefix:
                 return
+            if not self._listening:
+                listen_errors(self.nc, self._on_error)
+                self._listening = True
             prefix = f"{self.nc.new_inbox()}."
             self._sub = await self.nc.subscribe(f"{prefix}*", cb=self._on_ack)
             self._sweeper = asyncio.create_task(self._sweep(), name="bus:ack-timeouts")
@@ -86,13 +107,27 @@ class AckPublisher:
         token = str(self._seq).encode()
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._futures[token] = future  # before sending: the ack may come back while the send awaits
+        deadline = time.monotonic() + self.timeout  # before sending too: a refusal may come while it awaits
         try:
             await send_hpub(self.nc, subject, self._prefix + token, headers, payload)
         except BaseException:
             del self._futures[token]
             raise
-        self._deadlines.append((time.monotonic() + self.timeout, token))
+        self._deadlines.append((deadline, token, subject))
         return future
+
+    async def _on_error(self, exc: Exception) -> None:
+        """A refused subject fails the publishes to it that wait for their answer."""
+        found = _REFUSED.search(str(exc))
+        if found is None:
+            return
+        subject, reason = found.group(1), str(exc).removeprefix("nats: ")
+        self._refused[subject] = (time.monotonic(), reason)
+        for _, token, sent_to in self._deadlines:
+            future = self._futures.get(token) if sent_to == subject else None
+            if future is not None and not future.done():
+                del self._futures[token]
+                future.set_exception(PublishRefused(subject, reason))
 
     async def _on_ack(self, msg: Msg) -> None:
         token = msg.subject.encode()[len(self._prefix):]
@@ -114,10 +149,17 @@ class AckPublisher:
             await asyncio.sleep(interval)
             now = time.monotonic()
             while self._deadlines and self._deadlines[0][0] <= now:
-                _, token = self._deadlines.popleft()
+                deadline, token, subject = self._deadlines.popleft()
                 future = self._futures.pop(token, None)
                 if future is not None and not future.done():
-                    future.set_exception(TimeoutError(f"no acknowledgement from JetStream in {self.timeout} s"))
+                    future.set_exception(self._overdue(subject, deadline - self.timeout))
+
+    def _overdue(self, subject: str, sent_at: float) -> Exception:
+        """Refused if the server refused the subject since the publish was sent, else a timeout."""
+        refused = self._refused.get(subject)
+        if refused is not None and refused[0] >= sent_at:
+            return PublishRefused(subject, refused[1])
+        return TimeoutError(f"no acknowledgement from JetStream in {self.timeout} s")
 
     async def close(self) -> None:
         """Stop waiting: pending publishes fail; a later publish starts over."""

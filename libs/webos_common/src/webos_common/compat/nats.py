@@ -1,5 +1,6 @@
 """nats-py: a faster header parser (`Client._parse_header_lines`, private), and a ready
-`HPUB` sent through the client's private send path (`send_hpub`).
+`HPUB` sent through the client's private send path (`send_hpub`), and a second listener on
+the client's error callback (`listen_errors`).
 
 nats-py's parser checks every character of every header name with a Python
 generator; every bus event carries up to thirteen headers (CloudEvents
@@ -13,11 +14,18 @@ so `send_hpub` hands the ready command to the client's send buffer with the
 checks `publish` makes. Both are needed for `bench/bus.py`'s goal (saturated
 >= 0.6x raw): see `bench/README.md`. On another nats-py release `send_hpub`
 goes through `Client.publish` (the block parsed back into a dict).
+
+nats-py takes one `error_cb`, given to `connect` by whoever opened the
+connection; a server's `-ERR 'Permissions Violation for Publish to "<subject>"'`
+reaches only that callback (the publish itself just never gets an answer).
+`listen_errors` chains a listener after it (`Client._error_cb`, private), so the
+bus's publisher learns which of its publishes the server refused.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from loguru import logger
 from nats.aio.client import Client
@@ -62,7 +70,20 @@ def install() -> None:
 
 
 PRIVATE = ("_send_command", "_flush_pending", "_flush_queue", "_max_payload", "_pending_data_size",
-           "_max_pending_size")  # what `send_hpub` uses of a connected client
+           "_max_pending_size", "_error_cb")  # what `send_hpub` and `listen_errors` use of a connected client
+
+
+def listen_errors(nc: Client, listener: Callable[[Exception], Awaitable[None]]) -> None:
+    """Call `listener` with every error the client reports, after the connection's own `error_cb`."""
+    first = nc._error_cb
+
+    async def both(exc: Exception) -> None:
+        try:
+            await first(exc)
+        finally:
+            await listener(exc)
+
+    nc._error_cb = both
 
 
 async def send_hpub(nc: Client, subject: str, reply: bytes, headers: bytes, payload: bytes) -> None:

@@ -134,9 +134,10 @@ class WebOSHookSpec:
 
     @hookspec
     def webos_declare_emitted_events(self) -> Sequence[str]:
-        """Topics of other owners this module publishes (e.g. `notification:send`). Its own
-        entities' events and the topics its package registers need no declaration; anything
-        else it may not publish (its NATS credential's permissions follow this list)."""
+        """Topics of other owners this module publishes (e.g. `notification:send`), and actions of
+        its own entities beyond `BaseService`'s (e.g. `item:received`). Its entities' standard
+        events and the topics its package registers need no declaration; anything else it may
+        not publish (its NATS credential's permissions follow this list)."""
 
     @hookspec
     def webos_declare_permissions(self) -> Sequence[PermissionSpec]:

@@ -22,6 +22,10 @@ EVENT_HANDLER_SECONDS = Histogram(
     "webos_event_handler_duration_seconds", "Event handler run time", ["handler"],
     buckets=LATENCY_BUCKETS, registry=PROCESS,
 )
+OUTBOX_REFUSED = Counter(
+    "webos_outbox_refused_total", "Outbox events NATS refused (no permission), set aside as refused",
+    ["service", "topic"], registry=PROCESS,
+)
 _published_children: dict[str, Counter] = {}
 
 # Every process: its CPU, memory, open files and start time (`process_*`), and what runs
@@ -46,6 +50,11 @@ def event_published(topic: str) -> None:
     if child is None:
         child = _published_children[topic] = EVENTS_PUBLISHED.labels(topic)
     child.inc()
+
+
+def outbox_refused(service: str, topic: str) -> None:
+    """Count one outbox row set aside because NATS refused its subject."""
+    OUTBOX_REFUSED.labels(service, topic).inc()
 
 
 TASKS_FINISHED = Counter("webos_tasks_total", "Tasks finished, by final state", ["task", "state"], registry=PROCESS)
