@@ -1,8 +1,9 @@
 """Files (`/files`): a file's preview in the side panel, as the admin in a folder of their
-home. A PNG is drawn (the `<img>` decoded it), a PDF is framed in the browser's own viewer
+home. A PNG is drawn (the `<img>` decoded it), an SVG too (its script never runs), a PDF is framed in the browser's own viewer
 (its share link answers `application/pdf` and lets this origin frame it), Markdown is
 rendered with its `<script>` and event handlers stripped, and a `.bin` gets the fallback:
-what it is and a download button. The panel names the folder as a person reads it."""
+what it is and a download button. The panel names the folder as a person reads it, has no
+serious accessibility violation, and Escape closes it with the focus back on the file."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -23,6 +25,8 @@ MARKDOWN = (b"# Quarterly report\n\nSales are **up**.\n\n"
             b"<script>window.previewScriptRan = true</script>\n\n"
             b'<img src="nowhere.png" onerror="window.previewHandlerRan = true">\n')
 BLOB = bytes(range(256)) * 4
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/>'
+       b"<script>parent.previewSvgRan = true; window.previewSvgRan = true</script></svg>")
 
 
 def png(width: int = 24, height: int = 16) -> bytes:
@@ -57,9 +61,15 @@ def _row(page: Any, name: str) -> Any:
     return page.locator(f'[data-testid="file-row"][data-name="{name}"]')
 
 
-def _open(page: Any, name: str, *, by: str = "file-name") -> Any:
-    """Opens `name`'s preview (by its name or its Preview button): the panel, named after it."""
-    _row(page, name).get_by_test_id(by).click()
+def _open(page: Any, name: str, *, by: str = "file-name", keyboard: bool = False) -> Any:
+    """Opens `name`'s preview (by its name or its Preview button, clicked or with Enter): the
+    panel, named after it."""
+    control = _row(page, name).get_by_test_id(by)
+    if keyboard:
+        control.focus()
+        page.keyboard.press("Enter")
+    else:
+        control.click()
     panel = page.get_by_role("dialog", name=f"Preview of {name}")
     expect(panel).to_be_visible()
     expect(panel.get_by_test_id("preview-title")).to_have_text(name)
@@ -85,7 +95,8 @@ def test_previews_in_the_side_panel(admin: Any, platform: Any, admin_token: str)
     tag = uuid.uuid4().hex[:8]
     folder = f"Reports-{tag}"
     files = {f"chart-{tag}.png": ("image/png", png()), f"report-{tag}.pdf": ("application/pdf", pdf()),
-             f"notes-{tag}.md": ("text/markdown", MARKDOWN), f"blob-{tag}.bin": ("application/octet-stream", BLOB)}
+             f"notes-{tag}.md": ("text/markdown", MARKDOWN), f"blob-{tag}.bin": ("application/octet-stream", BLOB),
+             f"logo-{tag}.svg": ("image/svg+xml", SVG)}
     with platform.api(admin_token) as client:
         home = client.get("/api/storage/sources").json()["home"]
         assert client.post("/api/storage/files/mkdir", json={"urn": f"{home}{folder}/"}).status_code == 201
@@ -94,16 +105,29 @@ def test_previews_in_the_side_panel(admin: Any, platform: Any, admin_token: str)
         page.get_by_test_id("files-upload").locator('input[type="file"]').set_input_files(
             {"name": name, "mimeType": ctype, "buffer": content})
         expect(_row(page, name)).to_have_count(1)
-    png_name, pdf_name, md_name, bin_name = files
+    png_name, pdf_name, md_name, bin_name, svg_name = files
 
-    # -- an image: drawn, scaled to the panel; the folder as a person reads it ----------------
-    panel = _open(page, png_name)
+    # -- an image (by keyboard): drawn, scaled to the panel; the folder as a person reads it -----
+    panel = _open(page, png_name, keyboard=True)
     expect(panel.get_by_test_id("preview-location")).to_have_text(f"Home / {folder}")
     image = panel.get_by_test_id("preview-image")
     image.wait_for()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     assert image.evaluate("img => img.naturalWidth") == 24
     assert not re.search(r"token|access", image.get_attribute("src") or "")  # a share link, no bearer
+    page.wait_for_timeout(400)  # the panel has slid in
+    grave = [v["id"] for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not grave, grave
+    _close(page, panel)
+    expect(_row(page, png_name).get_by_test_id("file-name")).to_be_focused()  # back where the person was
+
+    # -- an SVG: only ever an <img>, where its script cannot run ------------------------------------
+    panel = _open(page, svg_name)
+    image = panel.get_by_test_id("preview-image")
+    image.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("img => img.naturalWidth") == 40
+    assert page.evaluate("window.previewSvgRan") is None
     _close(page, panel)
 
     # -- a PDF: framed, from a same-origin share link the browser's own viewer shows ----------
