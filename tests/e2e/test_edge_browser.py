@@ -1,5 +1,6 @@
 """The edge in a real browser: an uploaded HTML file runs no script in the
-shell's origin (not even declared a PDF, the one type this origin may frame), and a cross-site form post with the person's cookie is refused."""
+shell's origin (not even declared a PDF, the one type this origin may frame),
+and a cross-site form post with the person's cookie is refused."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """Files (`/files`): a file's preview in the side panel, as the admin in a folder of their
-home. A PNG is drawn (the `<img>` decoded it), an SVG too (its script never runs), a PDF is framed in the browser's own viewer
-(its share link answers `application/pdf` and lets this origin frame it), Markdown is
-rendered with its `<script>` and event handlers stripped, and a `.bin` gets the fallback:
-what it is and a download button. The panel names the folder as a person reads it, has no
-serious accessibility violation, and Escape closes it with the focus back on the file."""
+home. A PNG is drawn (the `<img>` decoded it), an SVG too (its script never runs), a PDF is
+framed in the browser's own viewer (its share link answers `application/pdf` and lets this
+origin frame it), Markdown is rendered with its `<script>` and event handlers stripped, a
+long log shows its first 256 KiB as text, and a `.bin` gets the fallback: what it is and a
+download button. The panel names the folder as a person reads it, has no serious
+accessibility violation, and Escape closes it with the focus back on the file."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ MARKDOWN = (b"# Quarterly report\n\nSales are **up**.\n\n"
             b"<script>window.previewScriptRan = true</script>\n\n"
             b'<img src="nowhere.png" onerror="window.previewHandlerRan = true">\n')
 BLOB = bytes(range(256)) * 4
+LOG = b"<b>not bold</b>\n" + b"a line of the log\n" * 20_000  # 350 KiB: more than a preview reads
 SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/>'
        b"<script>parent.previewSvgRan = true; window.previewSvgRan = true</script></svg>")
 
@@ -96,7 +98,7 @@ def test_previews_in_the_side_panel(admin: Any, platform: Any, admin_token: str)
     folder = f"Reports-{tag}"
     files = {f"chart-{tag}.png": ("image/png", png()), f"report-{tag}.pdf": ("application/pdf", pdf()),
              f"notes-{tag}.md": ("text/markdown", MARKDOWN), f"blob-{tag}.bin": ("application/octet-stream", BLOB),
-             f"logo-{tag}.svg": ("image/svg+xml", SVG)}
+             f"logo-{tag}.svg": ("image/svg+xml", SVG), f"server-{tag}.log": ("text/plain", LOG)}
     with platform.api(admin_token) as client:
         home = client.get("/api/storage/sources").json()["home"]
         assert client.post("/api/storage/files/mkdir", json={"urn": f"{home}{folder}/"}).status_code == 201
@@ -105,7 +107,7 @@ def test_previews_in_the_side_panel(admin: Any, platform: Any, admin_token: str)
         page.get_by_test_id("files-upload").locator('input[type="file"]').set_input_files(
             {"name": name, "mimeType": ctype, "buffer": content})
         expect(_row(page, name)).to_have_count(1)
-    png_name, pdf_name, md_name, bin_name, svg_name = files
+    png_name, pdf_name, md_name, bin_name, svg_name, log_name = files
 
     # -- an image (by keyboard): drawn, scaled to the panel; the folder as a person reads it -----
     panel = _open(page, png_name, keyboard=True)
@@ -155,6 +157,15 @@ def test_previews_in_the_side_panel(admin: Any, platform: Any, admin_token: str)
     expect(rendered.locator("script")).to_have_count(0)
     page.wait_for_timeout(300)  # the stripped image would have failed to load by now
     assert page.evaluate("[window.previewScriptRan, window.previewHandlerRan]") == [None, None]
+    _close(page, panel)
+
+    # -- plain text: its first 256 KiB, as text (markup shown, not applied) --------------------------
+    panel = _open(page, log_name)
+    expect(panel.get_by_test_id("preview-cut")).to_have_text("The first 256.0 KiB of 351.6 KiB.")
+    text = panel.get_by_test_id("preview-text")
+    expect(text).to_contain_text("<b>not bold</b>")
+    expect(text.locator("b")).to_have_count(0)
+    assert text.evaluate("el => el.textContent.length") == 256 * 1024
     _close(page, panel)
 
     # -- anything else: what it is, and a download of the same bytes ------------------------------

@@ -100,6 +100,7 @@ def test_a_location_reads_like_the_breadcrumb() -> None:
     ("a.pdf", "application/pdf", "pdf"), ("a.pdf", "application/octet-stream", "pdf"),
     ("notes.md", "text/markdown; charset=utf-8", "markdown"), ("notes.MD", "text/plain", "markdown"),
     ("a.txt", "text/plain", "text"), ("page.html", "text/html", "text"), ("a.json", None, "text"),
+    ("server.log", "application/octet-stream", "text"), ("app.YML", None, "text"),
     ("a.bin", "application/octet-stream", "other"), ("archive", None, "other"), ("a.zip", "application/zip", "other"),
 ])
 def test_preview_kind(name: str, ctype: str | None, kind: str) -> None:

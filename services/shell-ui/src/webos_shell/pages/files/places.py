@@ -17,6 +17,7 @@ HOME_ALIAS = "home"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".log", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf"})  # no MIME type knows them
 TEXT_TYPES = frozenset({"application/json", "application/xml", "application/yaml", "application/x-yaml",
                         "application/toml", "application/javascript", "application/x-sh"})
 
@@ -75,13 +76,14 @@ def preview_kind(name: str, content_type: str | None) -> str:
     ctype = (content_type or "").split(";", 1)[0].strip().lower()
     if ctype in ("", "application/octet-stream"):
         ctype = mimetypes.guess_type(name)[0] or ""
-    if ctype == "text/markdown" or PurePosixPath(name).suffix.lower() in MARKDOWN_SUFFIXES:
+    suffix = PurePosixPath(name).suffix.lower()
+    if ctype == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
         return "markdown"
     if ctype in IMAGE_TYPES:
         return "image"
     if ctype == "application/pdf":
         return "pdf"
-    if ctype.startswith("text/") or ctype in TEXT_TYPES:
+    if ctype.startswith("text/") or ctype in TEXT_TYPES or suffix in TEXT_SUFFIXES:
         return "text"
     return "other"
 
