@@ -1,6 +1,7 @@
 """The Files page's pure helpers: sizes and dates in words, URNs (folders,
 parents, children, the home alias, the breadcrumb), ordering, tags, names,
-sources, links — and the raw upload's token refresh."""
+sources, links, how a file is previewed — and the raw upload's token refresh and the
+preview's ranged read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from webos_common.clients.session import ApiError, SessionClient, SessionExpired
 from webos_shell import file_picker, runtime
-from webos_shell.pages.files import actions, places
+from webos_shell.pages.files import actions, places, preview
 from webos_shell.settings import ShellSettings
 from webos_shell.tabular import when
 
@@ -84,6 +85,33 @@ def test_urls_sources_and_links() -> None:
     assert places.chosen_option("fs://local/other/", options) == "fs://local/"
     assert places.chosen_option("fs://nowhere/", options) is None
     assert places.share_url({"path": "/shares/tok.en"}) == "/api/storage/shares/tok.en?download=1"
+    assert places.share_url({"path": "/shares/tok.en"}, download=False) == "/api/storage/shares/tok.en"
+
+
+def test_a_location_reads_like_the_breadcrumb() -> None:
+    assert places.location(HOME + "Reports/q3.pdf", HOME) == "Home / Reports"
+    assert places.location(HOME + "a.txt", HOME) == "Home"
+    assert places.location("fs://s3/shared/team/a.txt", HOME) == "s3 / shared / team"
+
+
+@pytest.mark.parametrize(("name", "ctype", "kind"), [
+    ("a.png", "image/png", "image"), ("a.JPG", "image/jpeg", "image"), ("a.svg", "image/svg+xml", "image"),
+    ("a.webp", None, "image"), ("photo", "image/gif", "image"), ("a.tiff", "image/tiff", "other"),
+    ("a.pdf", "application/pdf", "pdf"), ("a.pdf", "application/octet-stream", "pdf"),
+    ("notes.md", "text/markdown; charset=utf-8", "markdown"), ("notes.MD", "text/plain", "markdown"),
+    ("a.txt", "text/plain", "text"), ("page.html", "text/html", "text"), ("a.json", None, "text"),
+    ("server.log", "application/octet-stream", "text"), ("app.YML", None, "text"),
+    ("a.bin", "application/octet-stream", "other"), ("archive", None, "other"), ("a.zip", "application/zip", "other"),
+])
+def test_preview_kind(name: str, ctype: str | None, kind: str) -> None:
+    assert places.preview_kind(name, ctype) == kind
+
+
+def test_a_character_cut_by_the_limit_is_dropped() -> None:
+    data = "héllo".encode()
+    assert preview.decode_start(data, whole=True) == "héllo"
+    assert preview.decode_start(data[:2], whole=False) == "h"  # half of "é": dropped
+    assert preview.decode_start(data[:2], whole=True) == "h\ufffd"  # the file really ends there
 
 
 @pytest.fixture
@@ -130,3 +158,30 @@ async def test_raw_upload_refreshes_once_and_resends(gateway: list[httpx.Request
 async def test_raw_upload_without_a_refresh_token_is_a_session_expired(gateway: list[httpx.Request]) -> None:
     with pytest.raises(SessionExpired):
         await actions.put_file({"access_token": "old"}, "fs://local/a.txt", b"x", "text/plain")
+
+
+async def test_a_text_preview_reads_one_range_as_the_person() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.params["urn"].endswith("gone.txt"):
+            return httpx.Response(404, json={"error": {"message": "No such file"}})
+        return httpx.Response(206, content=b"x" * preview.TEXT_LIMIT)
+
+    before = runtime._current
+    gw = SessionClient("http://gateway", transport=httpx.MockTransport(answer))
+    runtime.install(runtime.Runtime(settings=ShellSettings(), gateway=gw))
+    try:
+        store = {"access_token": "t"}
+        text, failure = await preview.read_start(store, {"urn": "fs://local/big.txt", "size": 10**9})
+        assert (len(text or ""), failure) == (preview.TEXT_LIMIT, None)
+        assert seen[-1].headers["range"] == f"bytes=0-{preview.TEXT_LIMIT - 1}"
+        assert seen[-1].headers["authorization"] == "Bearer t"
+        assert await preview.read_start(store, {"urn": "fs://local/gone.txt", "size": 3}) == (
+            None, "No such file")
+        calls = len(seen)
+        assert await preview.read_start(store, {"urn": "fs://local/empty.txt", "size": 0}) == ("", None)
+        assert len(seen) == calls  # an empty file: nothing to ask
+    finally:
+        runtime._current = before

@@ -3,7 +3,12 @@
 User content is never active on the platform's origin: every download (and
 share link) says `nosniff` and `Content-Security-Policy: sandbox`, and only
 types that cannot carry script (raster images, PDF, plain text) are shown
-inline; everything else — HTML, SVG, XML, scripts — is an attachment.
+inline; everything else — HTML, SVG, XML, scripts — is an attachment. No
+answer may be framed, except a PDF shown inline, which this origin's own pages
+may frame (the shell's Files preview): `frame-ancestors 'self'` and
+`SAMEORIGIN`, and no `sandbox`, since Chromium's PDF viewer shows nothing in a
+sandboxed document (its `default-src 'none'` still forbids the document any
+script of its own).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ INLINE_TYPES = frozenset({
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/x-icon",
     "application/pdf", "text/plain",
 })
-FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+FILE_CSP = ("sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; "
+            "frame-ancestors 'none'")
+FRAMED_PDF_CSP = "default-src 'none'; frame-ancestors 'self'"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -57,10 +64,18 @@ def inline_safe(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in INLINE_TYPES
 
 
+def framing(content_type: str, *, inline: bool) -> dict[str, str]:
+    """The CSP and frame headers: only an inline PDF may be framed, by this origin only."""
+    if inline and content_type.split(";", 1)[0].strip().lower() == "application/pdf":
+        return {"Content-Security-Policy": FRAMED_PDF_CSP, "X-Frame-Options": "SAMEORIGIN"}
+    return {"Content-Security-Policy": FILE_CSP, "X-Frame-Options": "DENY"}
+
+
 def base_headers(meta: FileMetadata, content_type: str, *, download: bool) -> dict[str, str]:
-    disposition = "inline" if not download and inline_safe(content_type) else "attachment"
+    inline = not download and inline_safe(content_type)
+    disposition = "inline" if inline else "attachment"
     headers = {"Accept-Ranges": "bytes", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta.name)}",
-               "X-Content-Type-Options": "nosniff", "Content-Security-Policy": FILE_CSP}
+               "X-Content-Type-Options": "nosniff", **framing(content_type, inline=inline)}
     if meta.etag:
         headers["ETag"] = meta.etag
     if meta.modified:

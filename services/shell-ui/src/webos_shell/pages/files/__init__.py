@@ -1,6 +1,7 @@
 """Files (`/files`): the person's files in the Abstract File System, over
 storage's API through the gateway with their own token.
 
+A file's name opens its preview in a side panel (`preview.py`).
 `?urn=<folder>` opens a folder (default: the person's home, as storage's
 `GET /sources` names it; `fs://home/…` is an alias of it unless a source or
 mount is called `home`), `?q=<name>` searches by name, `?view=trash` shows
@@ -22,6 +23,7 @@ from webos_common.files.afs import folder_urn
 from webos_shell import a11y, endpoints, layout, session
 from webos_shell.pages.files.actions import fetch
 from webos_shell.pages.files.places import PAGE, alias_home, chosen_option, files_url, source_options
+from webos_shell.pages.files.preview import CSS as PREVIEW_CSS
 from webos_shell.pages.files.views import FilesPage
 
 
@@ -33,6 +35,7 @@ async def render(user: Any, urn: str | None, q: str | None, view: str | None) ->
     names = [s["id"] for s in sources.get("sources") or []] + [m["name"] for m in sources.get("mounts") or []]
     folder = folder_urn(alias_home(urn, home, names)) if urn else home
     async with layout.frame(user, "Files"):
+        ui.add_css(PREVIEW_CSS)
         holder = ui.element("div")
         if failure is not None:
             ui.label(f"Files are unavailable: {failure}").classes("text-negative").props('data-testid="files-error"')

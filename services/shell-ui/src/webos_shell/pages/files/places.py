@@ -1,17 +1,25 @@
 """Where the Files page is and what it says, computed (pure): its URLs, the home alias,
-breadcrumbs, sources, sizes, tags and names checked before asking storage."""
+breadcrumbs and the locations they spell, sources, sizes, tags, names checked before
+asking storage, and how a file is previewed."""
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
-from webos_common.files.afs import folder_urn, split_urn
+from webos_common.files.afs import folder_urn, parent_urn, split_urn
 
 PAGE = "/files"
 HOME_ALIAS = "home"
 UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".log", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf"})  # no MIME type knows them
+TEXT_TYPES = frozenset({"application/json", "application/xml", "application/yaml", "application/x-yaml",
+                        "application/toml", "application/javascript", "application/x-sh"})
 
 
 def human_size(size: int | None) -> str:
@@ -55,6 +63,29 @@ def breadcrumbs(urn: str, home: str | None = None) -> list[tuple[str, str]]:
         trail.append(part)
         crumbs.append((part, folder_urn(f"fs://{source}/{'/'.join(trail)}")))
     return crumbs
+
+
+def location(urn: str, home: str | None = None) -> str:
+    """The folder a file is in as a person reads it: `Home / Reports`, not the URN."""
+    return " / ".join(label for label, _ in breadcrumbs(parent_urn(urn), home))
+
+
+def preview_kind(name: str, content_type: str | None) -> str:
+    """How the Files page previews a file: image, pdf, markdown, text or other (type first,
+    the name's suffix when the type says nothing)."""
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    if ctype in ("", "application/octet-stream"):
+        ctype = mimetypes.guess_type(name)[0] or ""
+    suffix = PurePosixPath(name).suffix.lower()
+    if ctype == "text/markdown" or suffix in MARKDOWN_SUFFIXES:
+        return "markdown"
+    if ctype in IMAGE_TYPES:
+        return "image"
+    if ctype == "application/pdf":
+        return "pdf"
+    if ctype.startswith("text/") or ctype in TEXT_TYPES or suffix in TEXT_SUFFIXES:
+        return "text"
+    return "other"
 
 
 def parse_tags(text: str | None) -> list[str]:
@@ -105,6 +136,6 @@ def chosen_option(urn: str, options: Iterable[str]) -> str | None:
     return max(under, key=len) if under else None
 
 
-def share_url(share: dict[str, Any]) -> str:
-    """Storage's share answer → the gateway path the browser downloads from."""
-    return f"/api/storage{share['path']}?download=1"
+def share_url(share: dict[str, Any], *, download: bool = True) -> str:
+    """Storage's share answer → the gateway path the browser downloads (or shows) it from."""
+    return f"/api/storage{share['path']}" + ("?download=1" if download else "")

@@ -1,5 +1,5 @@
 """What the Files page lists: a folder, search results, the trash; each row with its
-actions (`FileActions`)."""
+actions (`FileActions`) and, for a file, its preview (its name, or the Preview button)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ from webos_shell import endpoints
 from webos_shell.file_picker import sorted_items
 from webos_shell.pages.files.actions import LIST_LIMIT, MAX_UPLOAD, FileActions, fetch
 from webos_shell.pages.files.places import breadcrumbs, files_url, human_size
+from webos_shell.pages.files.preview import FilePreview
 from webos_shell.tabular import when
 
 
 class FilesPage(FileActions):
     """One view of `/files`."""
+
+    def actions(self, item: dict[str, Any]) -> list[tuple[str, str, Any, str]]:
+        preview = [] if item.get("is_dir") else [("visibility", "Preview", self.preview, "file-preview")]
+        return [*preview, *super().actions(item)]
+
+    async def preview(self, item: dict[str, Any]) -> None:
+        await FilePreview(self, item).open()
 
     # -- the list ---------------------------------------------------------------
     def table(self, items: list[dict[str, Any]], *, location: bool = False) -> None:
@@ -46,7 +54,9 @@ class FilesPage(FileActions):
                     ui.link(item["name"], files_url(item["urn"])).classes("font-medium").props(
                         'data-testid="file-open"')
                 else:
-                    ui.label(item["name"]).props('data-testid="file-name"')
+                    ui.button(item["name"], on_click=lambda i=item: self.preview(i)).props(
+                        'flat dense no-caps align=left padding="0 4px" data-testid="file-name"').classes(
+                        "font-normal")
             if location:
                 with ui.element("td").classes(cell):
                     folder = parent_urn(item["urn"])
