@@ -212,6 +212,13 @@ def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_toke
     admin.shot("toast")
     admin.page.get_by_test_id("bell").click()
     admin.page.get_by_test_id("notification-list").get_by_text(title).wait_for()
+    unread = platform.get_ok(admin_token, "/api/events/notifications/unread-count")["unread"]
+    expect(admin.page.get_by_test_id("bell-count")).to_have_text(str(unread))
+    admin.page.get_by_role("button", name="Mark read").first.click()  # the badge follows at once, not at the poll
+    if unread > 1:
+        expect(admin.page.get_by_test_id("bell-count")).to_have_text(str(unread - 1), timeout=3000)
+    else:
+        expect(admin.page.get_by_test_id("bell-count")).to_be_hidden(timeout=3000)
 
 
 def _publish(platform: Any, subject: str, data: bytes, headers: dict[str, str] | None = None,

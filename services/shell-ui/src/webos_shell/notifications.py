@@ -4,6 +4,7 @@ over the events service's notification API (each notification's title follows it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from nicegui import app, context, ui
@@ -14,6 +15,7 @@ from webos_shell import endpoints, runtime
 
 Level = Literal["positive", "negative", "warning", "info"]
 _LEVELS: dict[str, Level] = {"error": "negative", "warning": "warning", "success": "positive", "info": "info"}
+_bells: dict[str, Callable[[], Awaitable[None]]] = {}  # a page (client id) → its bell's recount
 
 
 def _items(body: Any) -> tuple[list[dict[str, Any]], int]:  # a page or a bare list
@@ -66,7 +68,17 @@ def bell(user: User) -> None:
     timer = ui.timer(rt.settings.shell_poll_interval, poll)
     ui.timer(0.05, poll, once=True)
     forget = rt.live.listen(user.id, pushed)
+    page = context.client.id
+    _bells[page] = poll
     context.client.on_disconnect(forget)
+    context.client.on_disconnect(lambda: _bells.pop(page, None))
+
+
+async def recount() -> None:
+    """This page's bell counts again (after the person marked something read here)."""
+    poll = _bells.get(context.client.id)
+    if poll is not None:
+        await poll()
 
 
 async def centre() -> None:
@@ -102,10 +114,12 @@ async def centre() -> None:
     async def mark(item_id: str) -> None:
         await rt.gateway.send(store, "POST", endpoints.NOTIFICATION_READ.format(id=item_id))
         listing.refresh()
+        await recount()  # the badge followed only the slow poll: it stayed after "Mark read"
 
     async def mark_all() -> None:
         await rt.gateway.send(store, "POST", endpoints.NOTIFICATIONS_READ_ALL)
         listing.refresh()
+        await recount()
 
     ui.button("Mark all read", icon="done_all", on_click=mark_all).props("flat")
     await listing()
