@@ -438,6 +438,41 @@ def test_brand_from_the_shell_settings(admin: Any, platform: Any, admin_token: s
         brand(brand_name="WebOS", primary_color="#4f46e5")
 
 
+def test_settings_history_shows_what_changed_and_rolls_back(admin: Any, platform: Any, admin_token: str,
+                                                           tasks_api: str) -> None:
+    path = "/api/settings/modules/tasks"
+
+    def put(view: str) -> int:
+        with platform.api(admin_token) as client:
+            answer = client.patch(path, json={"default_view": view})
+        assert answer.status_code == 200, answer.text
+        return int(answer.json()["version"])
+
+    listed = put("list")
+    put("kanban")
+    try:
+        admin.open("/admin/settings")
+        admin.page.get_by_test_id("settings-tasks").click()
+        admin.page.get_by_test_id("history-tasks").click()
+        dialog = admin.page.get_by_test_id("history-dialog")
+        newest = dialog.get_by_test_id("history-entry").first
+        expect(newest).to_contain_text("default_view: list → kanban")
+        older = dialog.locator(f'[data-testid="history-entry"][data-version="{listed}"]')
+        expect(older).to_contain_text(re.compile(r"default_view: \S+ → list"))  # "—" when the default was in force
+        admin.shot("settings-history")
+        older.get_by_test_id("history-rollback").click()
+        admin.page.get_by_test_id("history-rollback-confirm").click()
+        for _ in range(50):  # the page reloads with the values in force
+            if platform.get_ok(admin_token, path)["values"]["default_view"] == "list":
+                break
+            admin.page.wait_for_timeout(200)
+        assert platform.get_ok(admin_token, path)["values"]["default_view"] == "list"
+        history = platform.get_ok(admin_token, f"{path}/history")["items"]
+        assert history[0]["action"] == f"rollback:{listed}", history[0]
+    finally:
+        put("kanban")
+
+
 def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin_token: str,
                                                 tasks_api: str) -> None:
     """The tasks module's `AdminPage` is a tab of the admin panel; `/admin/m/tasks`

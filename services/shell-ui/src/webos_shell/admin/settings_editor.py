@@ -1,6 +1,7 @@
 """Settings editor: every system section and every module's settings
 through AutoForm, from the schemas the settings service serves. Secrets
-arrive masked and are sent back only when someone typed a new value."""
+arrive masked and are sent back only when someone typed a new value. Each
+section has its history, with diffs and rollback (`settings_history`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nicegui import app, ui
 from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_shell import a11y, endpoints, runtime
+from webos_shell.admin import settings_history
 from webos_shell.autoform import AutoForm
 
 MASK_CHARS = {"*", "•"}
@@ -43,7 +45,9 @@ async def _editor(title: str, schema: dict[str, Any] | None, path: str) -> None:
             if result is not None:
                 ui.notify(f"{title}: saved", type="positive")
 
-        ui.button("Save", on_click=save).props(f'data-testid="save-{title}"')
+        with ui.row().classes("gap-2"):
+            ui.button("Save", on_click=save).props(f'data-testid="save-{title}"')
+            settings_history.button(title, path)
 
 
 async def render(user: User) -> None:
