@@ -449,14 +449,24 @@ def test_settings_history_shows_what_changed_and_rolls_back(admin: Any, platform
         return int(answer.json()["version"])
 
     listed = put("list")
-    put("kanban")
+    put("board")
     try:
+        admin.open("/m/tasks")  # the module's default view takes effect
+        admin.page.wait_for_url(re.compile(r"/m/tasks/board$"))
+        admin.page.get_by_role("button", name="Table").click()  # the table is still one click away
+        admin.page.wait_for_url(re.compile(r"/m/tasks/table$"))
+        admin.page.get_by_test_id("explorer-page").wait_for()
+        with platform.api(admin_token) as client:  # a person's own choice wins over the module's
+            assert client.patch("/api/settings/me/tasks", json={"default_view": "list"}).status_code == 200
+        admin.open("/m/tasks")
+        admin.page.get_by_test_id("explorer-page").wait_for()
+        assert admin.page.url.endswith("/m/tasks"), admin.page.url
         admin.open("/admin/settings")
         admin.page.get_by_test_id("settings-tasks").click()
         admin.page.get_by_test_id("history-tasks").click()
         dialog = admin.page.get_by_test_id("history-dialog")
         newest = dialog.get_by_test_id("history-entry").first
-        expect(newest).to_contain_text("default_view: list → kanban")
+        expect(newest).to_contain_text("default_view: list → board")
         older = dialog.locator(f'[data-testid="history-entry"][data-version="{listed}"]')
         expect(older).to_contain_text(re.compile(r"default_view: \S+ → list"))  # "—" when the default was in force
         admin.shot("settings-history")
@@ -470,7 +480,9 @@ def test_settings_history_shows_what_changed_and_rolls_back(admin: Any, platform
         history = platform.get_ok(admin_token, f"{path}/history")["items"]
         assert history[0]["action"] == f"rollback:{listed}", history[0]
     finally:
-        put("kanban")
+        put("list")
+        with platform.api(admin_token) as client:
+            client.put("/api/settings/me/tasks", json={})
 
 
 def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin_token: str,

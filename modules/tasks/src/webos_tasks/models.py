@@ -131,7 +131,7 @@ class Stats(BaseModel):
 class TaskSettings(BaseModel):
     """Per-module settings; the dashboard widget reads the `widget_*` ones."""
 
-    default_view: Literal["list", "kanban"] = "kanban"
+    default_view: Literal["list", "board"] = "list"  # what /m/tasks opens: the table or the board
     remind_due_tomorrow: bool = True
     widget_limit: int = Field(default=5, ge=1, le=20)
     widget_show_done: bool = False

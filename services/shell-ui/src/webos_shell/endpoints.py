@@ -17,6 +17,7 @@ MODULE_SETTINGS = "/api/settings/modules/{module}"
 MODULE_ENABLED = "/api/settings/modules/{module}/enabled"  # the admin's module switch
 SHELL_SETTINGS = "/api/settings/modules/shell"  # brand name and colours (module layer of `shell`)
 MY_SHELL_SETTINGS = "/api/settings/me/shell"  # the person's theme: light, dark or system
+MY_MODULE_SETTINGS = "/api/settings/me/{module}"  # a module's settings as in force for the person
 
 NOTIFICATIONS = "/api/events/notifications"
 NOTIFICATIONS_UNREAD = "/api/events/notifications/unread-count"

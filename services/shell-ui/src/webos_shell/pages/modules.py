@@ -1,6 +1,10 @@
 """Module pages: `/m/<module>` (its first collection) and
 `/m/<module>/<view>` (a collection by name, or one of its `ui_components`).
-Query parameters become the explorer's filters (`?status=todo`)."""
+Query parameters become the explorer's filters (`?status=todo`).
+
+`/m/<module>` opens the view the module's `default_view` setting names, as in
+force for the person (their own choice over the module's): a view's name, or
+"list" for the table, which is also `/m/<module>/table` whatever the setting."""
 
 from __future__ import annotations
 
@@ -10,8 +14,22 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from webos_shell import collections_ui, components, layout, palette_items, permissions, runtime, session
+from webos_common.clients.session import ApiError
+from webos_shell import collections_ui, components, endpoints, layout, palette_items, permissions, runtime, session
 from webos_shell.explorer import DataExplorer
+
+TABLE = "table"  # `/m/<module>/table`: the table, whatever the default view
+
+
+async def default_view(module: str) -> str | None:
+    """The module's `default_view` for this person; None when unset or unreadable (the table)."""
+    try:
+        body = await runtime.get().gateway.get(app.storage.user, endpoints.MY_MODULE_SETTINGS.format(module=module))
+    except (ApiError, OSError):
+        return None
+    values = body.get("values") if isinstance(body, dict) else None
+    wanted = values.get("default_view") if isinstance(values, dict) else None
+    return wanted if isinstance(wanted, str) else None
 
 
 async def _module_page(request: Request, module: str, view: str | None) -> RedirectResponse | None:
@@ -28,6 +46,11 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
                                 303)
     if first is not None and first.api.board and "board" not in views:
         views["board"] = components.View("board", "kanban")  # the generic board over `GET …/board`
+    if view is None and not request.query_params and manifest is not None and manifest.settings_schema:
+        wanted = await default_view(module)
+        if wanted in views:
+            return RedirectResponse(f"/m/{module}/{quote(wanted, safe='')}", 303)
+    view = None if view == TABLE else view
     chosen = views.get(view or "")
     ref = collections_ui.find(module, chosen.collection if chosen else view)
     title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
@@ -47,7 +70,8 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
             ui.label("Access refused: you may not read this collection.").props('data-testid="refused"')
             return None
         with ui.row().classes("gap-2"):
-            ui.button("Table", icon="table_rows", on_click=lambda: ui.navigate.to(f"/m/{module}")).props("flat")
+            ui.button("Table", icon="table_rows", on_click=lambda: ui.navigate.to(f"/m/{module}/{TABLE}")).props(
+                "flat")
             for name, item in views.items():
                 ui.button(item.label or name.capitalize(), icon=item.icon,
                           on_click=lambda n=name: ui.navigate.to(f"/m/{module}/{n}")).props("flat")
