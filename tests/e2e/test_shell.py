@@ -485,6 +485,20 @@ def test_settings_history_shows_what_changed_and_rolls_back(admin: Any, platform
             client.put("/api/settings/me/tasks", json={})
 
 
+def test_a_setting_out_of_range_is_refused_at_its_field_not_clamped(admin: Any, platform: Any, admin_token: str,
+                                                                   tasks_api: str) -> None:
+    before = platform.get_ok(admin_token, "/api/settings/modules/tasks")["version"]
+    admin.open("/admin/settings")
+    admin.page.get_by_test_id("settings-tasks").click()
+    field = admin.page.locator('[data-field="widget_limit"]')  # Quasar puts the attribute on the <input>
+    field.fill("50")  # the schema allows 1-20
+    field.press("Tab")
+    expect(field).to_have_value("50")  # not quietly made 20
+    admin.page.get_by_test_id("save-tasks").click()
+    expect(admin.page.locator(".q-field", has=field)).to_contain_text("20")  # the rule, at the field
+    assert platform.get_ok(admin_token, "/api/settings/modules/tasks")["version"] == before  # nothing saved
+
+
 def test_a_module_admin_page_in_the_admin_panel(admin: Any, platform: Any, admin_token: str,
                                                 tasks_api: str) -> None:
     """The tasks module's `AdminPage` is a tab of the admin panel; `/admin/m/tasks`

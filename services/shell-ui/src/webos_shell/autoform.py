@@ -59,8 +59,7 @@ class AutoForm:
         elif spec.kind == "enum":
             bind(ui.select(choices.options(spec), label=label, clearable=not spec.required))
         elif spec.kind in ("integer", "number"):
-            bind(ui.number(label, min=spec.minimum, max=spec.maximum,
-                           precision=0 if spec.kind == "integer" else None))
+            bind(ui.number(label))  # no min/max/precision: NiceGUI would clamp or round silently; the checks say it
         elif spec.kind == "date":
             element = bind(ui.input(label, placeholder="YYYY-MM-DD"))
             if not self.readonly:
