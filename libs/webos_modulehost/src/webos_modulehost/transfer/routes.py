@@ -119,7 +119,7 @@ def _export_routes(router: APIRouter, spec: CollectionSpec, endpoint: str, guard
         loop = Loopback(request.app, user)
         filters = exporting.filters_of(request.query_params)
         try:  # a filter or field the list refuses is its 4xx now, not a stream broken after its 200
-            await loop.get(endpoint, {**filters, "limit": 1, "fields": ",".join(columns)})
+            await exporting.probe(loop, endpoint, filters, columns)
         except BaseException:
             await loop.http.aclose()
             raise
@@ -141,10 +141,9 @@ def _export_routes(router: APIRouter, spec: CollectionSpec, endpoint: str, guard
                               format: Format = "csv", fields: Fields = None) -> dict[str, Any]:
         columns = exporting.columns_of(spec.read, fields)
         filters = exporting.filters_of(request.query_params)
+        async with Loopback(request.app, user) as loop:  # refused now (422 naming it), before any job starts
+            total = await exporting.probe(loop, endpoint, filters, columns, count=True)
         storage = await _storage(request)
-        async with Loopback(request.app, user) as loop:
-            first = await loop.get(endpoint, {**filters, "limit": 1, "meta": "total", "fields": "id"})
-        total = int(first.get("total") or 0) if isinstance(first, dict) else 0
         home = str((await storage.sources()).get("home") or "").rstrip("/")
         urn = f"{home}/Exports/{spec.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.{format}"
 
