@@ -35,7 +35,8 @@ def test_columns_show_labels_local_times_and_lists() -> None:
     cols = {c["field"]: c for c in tabular.column_defs(list(SPECS.values()), editable=True)}
     assert cols["status"]["refData"] == {"todo": "Todo", "in_progress": "In progress"}
     assert cols["status"]["cellEditorParams"] == {"values": ["todo", "in_progress"]}
-    assert "toLocaleString" in cols["due"][":valueFormatter"] and cols["due"]["minWidth"] >= 190
+    assert "webosLocalTime.readable" in cols["due"][":valueFormatter"] and cols["due"]["minWidth"] >= 190
+    assert cols["due"][":cellEditor"] == "window.WebosMomentEditor"  # entered in local time, saved as UTC
     assert cols["tags"]["editable"] is True and "split(',')" in cols["tags"][":valueParser"]
     assert cols["tags"]["cellEditorParams"] == {"useFormatter": True}
 
