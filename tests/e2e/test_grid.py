@@ -155,3 +155,16 @@ def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
     editor.press("Enter")
     assert platform.until(lambda: due() == "2031-12-25T14:30:00Z"), due()
     expect(cell).to_have_text(local("2031-12-25T14:30:00Z"))
+
+
+def test_tag_text_typed_without_enter_is_kept_on_save(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    task = platform.create_task(admin_token, f"chips {uuid.uuid4().hex[:6]}", tags=["old"])
+    admin.open(f"/m/tasks/tasks/{task['id']}")
+    admin.page.get_by_test_id("record-edit").click()
+    chips = admin.page.locator('[data-field="tags"] input, input[data-field="tags"]')
+    chips.click()
+    admin.page.keyboard.type("finance, q3")  # no Enter: Save is clicked with the text still typed
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.locator(".q-notification", has_text="Saved")).to_be_visible()
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["tags"] == ["old", "finance", "q3"]

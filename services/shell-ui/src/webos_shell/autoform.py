@@ -137,6 +137,9 @@ class AutoForm:
 
     def check(self) -> dict[str, Any] | None:
         """The request body, or None (with errors shown) when something is wrong."""
+        for element in self.inputs.values():
+            if isinstance(element, ListSelect):
+                element.take_typed()
         errors = validate(self.specs, self.values)
         self.show_errors(errors)
         return None if errors else coerce(self.specs, self.values)
