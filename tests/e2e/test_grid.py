@@ -157,6 +157,33 @@ def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
     expect(cell).to_have_text(local("2031-12-25T14:30:00Z"))
 
 
+def test_bulk_edit_clears_an_optional_field_and_never_a_required_one(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tasks = [platform.create_task(admin_token, f"bulkc {tag} {n}", **({"due_date": "2031-03-04T09:00:00Z"}
+                                                                      if n < 2 else {})) for n in range(3)]
+    admin.open(f"/m/tasks?q=bulkc%20{tag}")
+    rows = admin.page.locator(".ag-center-cols-container .ag-row")
+    expect(rows).to_have_count(3)
+    for checkbox in rows.locator("input[type=checkbox]").all():
+        checkbox.check()
+    admin.page.get_by_test_id("bulk-edit").click()
+    dialog = admin.page.get_by_test_id("bulk-dialog")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Title", exact=True).click()
+    expect(dialog.get_by_test_id("bulk-clear")).to_have_count(0)  # a task must have a title
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Due Date", exact=True).click()
+    dialog.get_by_test_id("bulk-clear").click()
+    expect(dialog.get_by_test_id("bulk-count")).to_have_text("2 row(s) will change")  # the third has none
+    expect(dialog.get_by_test_id("bulk-preview")).to_contain_text("→ —")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 2 row(s)")
+    after = [platform.get_ok(admin_token, f"/api/tasks/tasks/{t['id']}") for t in tasks]
+    assert [a["due_date"] for a in after] == [None] * 3
+    assert [a["version"] - t["version"] for a, t in zip(after, tasks, strict=True)] == [1, 1, 0]
+
+
 def test_tag_text_typed_without_enter_is_kept_on_save(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     task = platform.create_task(admin_token, f"chips {uuid.uuid4().hex[:6]}", tags=["old"])
