@@ -9,6 +9,9 @@
 | `GET <endpoint>/export` | the whole filtered list as CSV or Excel, streamed (`format`, `fields`, the list's filters) |
 | `POST <endpoint>/export` | 202 and a task id: the same written to the person's `Exports/` folder in storage |
 
+Both exports ask the list for one row first, with the export's own `fields` and filters: one it
+refuses is its 422 naming the parameter, at once, before any byte is streamed or any job started.
+
 Uploads are multipart: `file` (.csv or .xlsx) and `mapping` (JSON: file column -> field;
 guessed by name when left out).
 """
