@@ -57,12 +57,12 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
             return tabular.bulk_preview(rows, state["changes"], spec=spec) if state["changes"] else []
 
         def show_preview() -> None:
-            preview.clear()
             form, spec = state["form"], fields[state["field"]][0]
             if state["clear"]:
                 state["changes"] = {spec.name: cleared(explorer, spec)[1]}
-            else:
+            else:  # (checking may add typed chips, and their change draws the preview too: cleared after)
                 state["changes"] = (form.check() or {}) if form is not None else {}
+            preview.clear()
             if not state["changes"]:
                 return
             found = lines()

@@ -144,9 +144,13 @@ def _export_routes(router: APIRouter, spec: CollectionSpec, endpoint: str, guard
                               format: Format = "csv", fields: Fields = None) -> dict[str, Any]:
         columns = exporting.columns_of(spec.read, fields)
         filters = exporting.filters_of(request.query_params)
-        async with Loopback(request.app, user) as loop:  # refused now (422 naming it), before any job starts
-            total = await exporting.probe(loop, endpoint, filters, columns, count=True)
-        storage = await _storage(request)
+        storage = await _storage(request)  # first: a call to the host's own routes ends the person's credential
+        try:
+            async with Loopback(request.app, user) as loop:  # refused now (422 naming it), before any job starts
+                total = await exporting.probe(loop, endpoint, filters, columns, count=True)
+        except BaseException:
+            await storage.aclose()
+            raise
         home = str((await storage.sources()).get("home") or "").rstrip("/")
         urn = f"{home}/Exports/{spec.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.{format}"
 
