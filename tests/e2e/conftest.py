@@ -198,10 +198,12 @@ def browser(playwright_session: Any) -> Iterator[Any]:
     chromium.close()
 
 
-def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None, who: str = "") -> Iterator[Any]:
+def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None, who: str = "",
+          **options: Any) -> Iterator[Any]:
+    """`options`: more of the browser context's (`timezone_id`, `locale`)."""
     if state is not None:
         state = {k: v for k, v in state.items() if k not in ("signed_in_at", "access_ttl")}
-    context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state)
+    context = browser.new_context(viewport={"width": 1360, "height": 860}, storage_state=state, **options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -232,6 +234,15 @@ def admin_state(browser: Any, platform: Platform) -> Any:
 def admin(browser: Any, platform: Platform, admin_state: Any, request: pytest.FixtureRequest) -> Iterator[Shell]:
     """A page already signed in as the admin."""
     for page in _page(browser, request, admin_state):
+        yield Shell(page, platform)
+
+
+@pytest.fixture
+def admin_in_new_york(browser: Any, platform: Platform, admin_state: Any, request: pytest.FixtureRequest
+                      ) -> Iterator[Shell]:
+    """A page signed in as the admin, whose browser is in New York (UTC-5 in winter): times
+    entered and shown there are local, not UTC."""
+    for page in _page(browser, request, admin_state, "-new-york", timezone_id="America/New_York"):
         yield Shell(page, platform)
 
 

@@ -122,3 +122,76 @@ def test_a_list_typed_with_a_comma_saves_as_two_items(
     dialog.get_by_test_id("bulk-apply").click()
     expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 1 row(s)")
     assert tags(second) == ["finance", "q3"]
+
+
+def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
+        admin_in_new_york: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """In New York (UTC-5 in December) 10:00 entered is 15:00 UTC stored, and reads 10:00 again."""
+    shell, tag = admin_in_new_york, uuid.uuid4().hex[:6]
+    task = platform.create_task(admin_token, f"tz {tag}", due_date="2031-12-24T15:45:00Z")
+    due = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["due_date"]  # noqa: E731
+    local = lambda iso: shell.page.evaluate(  # noqa: E731
+        "(iso) => new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", iso)
+    assert shell.page.evaluate("() => new Date('2031-12-24T15:45:00Z').getHours()") == 10  # New York's 10:45
+    shell.open(f"/m/tasks/tasks/{task['id']}")  # the record page's form
+    field = shell.page.locator('input[data-field="due_date"]')
+    expect(field).to_have_value(local("2031-12-24T15:45:00Z"))  # the view mode: local, as the grid says it
+    shell.page.get_by_test_id("record-edit").click()
+    expect(field).to_have_value("2031-12-24T10:45")
+    field.fill("2031-12-24T10:00")
+    shell.page.get_by_test_id("record-save").click()
+    expect(shell.page.locator(".q-notification", has_text="Saved")).to_be_visible()
+    assert due() == "2031-12-24T15:00:00Z"
+    expect(field).to_have_value(local("2031-12-24T15:00:00Z"))
+    shell.page.get_by_test_id("record-edit").click()
+    expect(field).to_have_value("2031-12-24T10:00")  # shown back as entered
+    shell.open(f"/m/tasks?q=tz%20{tag}")  # and a cell of the grid
+    cell = _row(shell, f"tz {tag}").locator('[col-id="due_date"]')
+    expect(cell).to_have_text(local("2031-12-24T15:00:00Z"))
+    cell.dblclick()
+    editor = shell.page.locator(".ag-cell-inline-editing input")
+    expect(editor).to_have_value("2031-12-24T10:00")
+    editor.fill("2031-12-25T09:30")
+    editor.press("Enter")
+    assert platform.until(lambda: due() == "2031-12-25T14:30:00Z"), due()
+    expect(cell).to_have_text(local("2031-12-25T14:30:00Z"))
+
+
+def test_bulk_edit_clears_an_optional_field_and_never_a_required_one(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tasks = [platform.create_task(admin_token, f"bulkc {tag} {n}", **({"due_date": "2031-03-04T09:00:00Z"}
+                                                                      if n < 2 else {})) for n in range(3)]
+    admin.open(f"/m/tasks?q=bulkc%20{tag}")
+    rows = admin.page.locator(".ag-center-cols-container .ag-row")
+    expect(rows).to_have_count(3)
+    for checkbox in rows.locator("input[type=checkbox]").all():
+        checkbox.check()
+    admin.page.get_by_test_id("bulk-edit").click()
+    dialog = admin.page.get_by_test_id("bulk-dialog")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Title", exact=True).click()
+    expect(dialog.get_by_test_id("bulk-clear")).to_have_count(0)  # a task must have a title
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Due Date", exact=True).click()
+    dialog.get_by_test_id("bulk-clear").click()
+    expect(dialog.get_by_test_id("bulk-count")).to_have_text("2 row(s) will change")  # the third has none
+    expect(dialog.get_by_test_id("bulk-preview")).to_contain_text("→ —")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 2 row(s)")
+    after = [platform.get_ok(admin_token, f"/api/tasks/tasks/{t['id']}") for t in tasks]
+    assert [a["due_date"] for a in after] == [None] * 3
+    assert [a["version"] - t["version"] for a, t in zip(after, tasks, strict=True)] == [1, 1, 0]
+
+
+def test_tag_text_typed_without_enter_is_kept_on_save(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    task = platform.create_task(admin_token, f"chips {uuid.uuid4().hex[:6]}", tags=["old"])
+    admin.open(f"/m/tasks/tasks/{task['id']}")
+    admin.page.get_by_test_id("record-edit").click()
+    chips = admin.page.locator('[data-field="tags"] input, input[data-field="tags"]')
+    chips.click()
+    admin.page.keyboard.type("finance, q3")  # no Enter: Save is clicked with the text still typed
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.locator(".q-notification", has_text="Saved")).to_be_visible()
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["tags"] == ["old", "finance", "q3"]

@@ -80,6 +80,14 @@ async def test_bulk_update_of_any_field(client: httpx.AsyncClient, alice: dict[s
         got = (await client.get(f"{API}/{task['id']}", headers=alice)).json()
         assert (got["tags"], got["priority"]) == (["finance", "q3"], "high")
     assert (await client.get(f"{API}/{theirs['id']}", headers=bob)).json()["tags"] == []
+    dated = [await make(client, alice, due_date="2031-01-02T09:00:00Z", tags=["x"]) for _ in range(2)]
+    cleared = {"due_date": None, "tags": []}  # an optional field left empty (the shell's "Clear this field")
+    resp = await client.patch(f"{API}/bulk", json={"ids": [t["id"] for t in dated], "changes": cleared},
+                              headers=alice)
+    assert resp.json() == {"modified": 2}
+    for task in dated:
+        got = (await client.get(f"{API}/{task['id']}", headers=alice)).json()
+        assert (got["due_date"], got["tags"]) == (None, [])
     for changes, field in (({}, "changes"), ({"tags": [""]}, "changes.tags.0"), ({"title": None}, "changes.title"),
                            ({"assignees": ["bob"]}, "changes.assignees"), ({"status": "done"}, "changes.status")):
         resp = await client.patch(f"{API}/bulk", json={"ids": ids, "changes": changes}, headers=alice)

@@ -140,3 +140,12 @@ async def test_export_streams_the_whole_filtered_list(client: httpx.AsyncClient,
     assert refused.status_code == 422 and "priority" in refused.text  # the list's own refusal, before any byte
     unknown = await client.get(f"{ENDPOINT}/export", params={"fields": "title,nosuch"}, headers=alice)
     assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "fields"
+
+
+async def test_an_export_to_files_refuses_an_unknown_field_before_anything_starts(
+        client: httpx.AsyncClient, alice: dict[str, str]) -> None:
+    """Not a job that fails later with "Invalid input: fields": the 422 at once, no task id."""
+    for params, field in (({"fields": "title,nosuch"}, "fields"), ({"priority": "someday"}, "priority")):
+        answer = await client.post(f"{ENDPOINT}/export", params=params, headers=alice)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["details"][0]["field"] == field and "task_id" not in answer.text

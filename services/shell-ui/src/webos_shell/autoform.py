@@ -13,6 +13,7 @@ from nicegui import app, ui
 from webos_common.clients.session import ApiError
 from webos_shell import choices, runtime
 from webos_shell.list_select import ListSelect
+from webos_shell.local_time import MomentInput
 from webos_shell.schema_checks import validate
 from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors
 
@@ -65,11 +66,8 @@ class AutoForm:
             if not self.readonly:
                 with element.add_slot("append"), ui.icon("event").classes("cursor-pointer"), ui.menu():
                     ui.date().bind_value(target, spec.name)
-        elif spec.kind == "datetime" and self.readonly:  # as people read it, not the browser's picker
-            target[spec.name] = _readable_time(target.get(spec.name))
-            bind(ui.input(label))
-        elif spec.kind == "datetime":
-            bind(ui.input(label).props("type=datetime-local stack-label"))
+        elif spec.kind == "datetime":  # the UTC instant, seen and entered in the person's local time
+            bind(MomentInput(label, readable=self.readonly))
         elif spec.kind == "secret":
             bind(ui.input(label, password=True, password_toggle_button=True))
         elif spec.kind == "text":
@@ -138,6 +136,9 @@ class AutoForm:
 
     def check(self) -> dict[str, Any] | None:
         """The request body, or None (with errors shown) when something is wrong."""
+        for element in self.inputs.values():
+            if isinstance(element, ListSelect):
+                element.take_typed()
         errors = validate(self.specs, self.values)
         self.show_errors(errors)
         return None if errors else coerce(self.specs, self.values)
@@ -157,11 +158,6 @@ class AutoForm:
             return None
         self.show_errors({})
         return result if result is not None else {}
-
-
-def _readable_time(value: Any) -> str:
-    """`2026-12-06T23:10:04.123Z` → `2026-12-06 23:10 UTC`; nothing → ""."""
-    return f"{str(value)[:16].replace('T', ' ')} UTC" if value else ""
 
 
 def json_preview(value: Any) -> str:

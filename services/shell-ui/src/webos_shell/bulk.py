@@ -1,5 +1,6 @@
 """The bulk edit dialog: pick any field the collection lets many rows change, enter a value in
-that field's own input (the AutoForm's: a select of labels, a date, chips for a list, …), see
+that field's own input (the AutoForm's: a select of labels, a date, chips for a list, …) or clear
+it (a field the record may be without), see
 each row that will change, then one request changes exactly those rows — the count the
 preview shows is the count sent and the count the result reports."""
 
@@ -13,6 +14,15 @@ from webos_common.clients.session import ApiError
 from webos_shell import tabular
 from webos_shell.autoform import AutoForm
 from webos_shell.schema_fields import FieldSpec, server_errors
+
+
+def cleared(explorer: Any, spec: FieldSpec) -> tuple[bool, Any]:
+    """Whether the rows may be left without the field, and the value that empties it: as a cell
+    emptied in the grid (`tabular.cell_value`): none, "" for a text, [] for a list; a field the
+    record must have is not offered (the API would refuse it: 422 naming it)."""
+    model = next((s for s in explorer.specs if s.name == spec.name), None)
+    value, refused = tabular.cell_value(spec, model, "")
+    return refused is None, value
 
 
 def offered(explorer: Any) -> dict[str, tuple[FieldSpec, dict[str, Any]]]:
@@ -34,7 +44,7 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
     if not fields:
         ui.notify("This collection offers no bulk edit", type="warning")
         return
-    state: dict[str, Any] = {"field": next(iter(fields)), "changes": {}, "form": None}
+    state: dict[str, Any] = {"field": next(iter(fields)), "changes": {}, "form": None, "clear": False}
     with ui.dialog() as dialog, ui.card().classes("w-[36rem]").props('data-testid="bulk-dialog"'):
         ui.label(f"Change {len(rows)} selected row(s)").classes("text-lg font-semibold")
         ui.select({name: spec.label for name, (spec, _) in fields.items()}, label="Field", value=state["field"],
@@ -47,9 +57,12 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
             return tabular.bulk_preview(rows, state["changes"], spec=spec) if state["changes"] else []
 
         def show_preview() -> None:
+            form, spec = state["form"], fields[state["field"]][0]
+            if state["clear"]:
+                state["changes"] = {spec.name: cleared(explorer, spec)[1]}
+            else:  # (checking may add typed chips, and their change draws the preview too: cleared after)
+                state["changes"] = (form.check() or {}) if form is not None else {}
             preview.clear()
-            form = state["form"]
-            state["changes"] = (form.check() or {}) if form is not None else {}
             if not state["changes"]:
                 return
             found = lines()
@@ -57,20 +70,30 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
                 ui.label(f"{len(found)} row(s) will change").classes("text-sm font-medium").props(
                     'data-testid="bulk-count"')
                 if len(found) < len(rows):
-                    ui.label(f"{len(rows) - len(found)} already have this value").classes("text-sm text-gray-500")
+                    same = "no value" if state["clear"] else "this value"
+                    ui.label(f"{len(rows) - len(found)} already have {same}").classes("text-sm text-gray-500")
                 for line in found:
                     ui.label(f"{line['label']}: {line['changes']}").classes("text-sm")
 
         def draw_value(name: str | None = None) -> None:
             state["field"] = name or state["field"]
-            state["changes"] = {}
+            state["changes"], state["clear"] = {}, False
             value_box.clear()
             with value_box:
                 form = AutoForm(fields[state["field"]][1], values={})
+                if cleared(explorer, fields[state["field"]][0])[0]:
+                    ui.checkbox("Clear this field (leave the rows without a value)",
+                                on_change=lambda e: clear(bool(e.value))).props('data-testid="bulk-clear"')
             state["form"] = form
             for element in form.inputs.values():
                 element.props('data-testid="bulk-value"').on_value_change(show_preview)
             preview.clear()
+
+        def clear(on: bool) -> None:
+            state["clear"] = on
+            for element in state["form"].inputs.values():
+                element.set_enabled(not on)
+            show_preview()
 
         async def apply() -> None:
             show_preview()

@@ -12,7 +12,7 @@ from webos_common.clients.session import SessionClient
 from webos_common.http.service import create_service_app
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.modules.registry_view import RegistryView
-from webos_shell import a11y, admin, frames, runtime, theming
+from webos_shell import a11y, admin, frames, local_time, runtime, theming
 from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.settings import ShellSettings
 
@@ -33,6 +33,7 @@ def _pages() -> None:
     admin.register()
     frames.register()
     a11y.install()
+    local_time.install()
     _registered = True
 
 

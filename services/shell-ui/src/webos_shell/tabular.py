@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from webos_shell import choices
+from webos_shell import choices, local_time
 from webos_shell.schema_checks import validate
 from webos_shell.schema_fields import FieldSpec
 
@@ -23,9 +23,6 @@ def row_id(row: dict[str, Any]) -> str:
 
 
 # How a cell reads (AG Grid value formatters, in the browser: local time, the person's locale).
-_MOMENT = ("(p) => { if (!p.value) return ''; const s = String(p.value);"
-           " const d = new Date(/([zZ]|[+-]\\d\\d:?\\d\\d)$/.test(s) ? s : s + 'Z');"  # the API's naive times are UTC
-           " return isNaN(d) ? s : d.toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'}); }")
 _DAY = ("(p) => { if (!p.value) return ''; const d = new Date(String(p.value).slice(0, 10) + 'T00:00:00Z');"
         " return isNaN(d) ? String(p.value)"
         " : d.toLocaleDateString(undefined, {dateStyle: 'medium', timeZone: 'UTC'}); }")
@@ -56,7 +53,8 @@ def _typed(spec: FieldSpec) -> dict[str, Any]:
     if spec.kind in ("integer", "number"):
         return {"cellDataType": "number"}
     if spec.kind == "datetime":
-        return {"cellDataType": False, ":valueFormatter": _MOMENT, "minWidth": 190}
+        return {"cellDataType": False, ":valueFormatter": local_time.READABLE, ":cellEditor": local_time.EDITOR,
+                "minWidth": 190}  # read and edited in local time (`local_time`), saved as the UTC instant
     if spec.kind == "date":
         return {"cellDataType": False, ":valueFormatter": _DAY, "minWidth": 130}
     if spec.kind == "list":  # typed as "a, b", saved as ["a", "b"]

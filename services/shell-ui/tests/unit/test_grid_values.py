@@ -35,7 +35,8 @@ def test_columns_show_labels_local_times_and_lists() -> None:
     cols = {c["field"]: c for c in tabular.column_defs(list(SPECS.values()), editable=True)}
     assert cols["status"]["refData"] == {"todo": "Todo", "in_progress": "In progress"}
     assert cols["status"]["cellEditorParams"] == {"values": ["todo", "in_progress"]}
-    assert "toLocaleString" in cols["due"][":valueFormatter"] and cols["due"]["minWidth"] >= 190
+    assert "webosLocalTime.readable" in cols["due"][":valueFormatter"] and cols["due"]["minWidth"] >= 190
+    assert cols["due"][":cellEditor"] == "window.WebosMomentEditor"  # entered in local time, saved as UTC
     assert cols["tags"]["editable"] is True and "split(',')" in cols["tags"][":valueParser"]
     assert cols["tags"]["cellEditorParams"] == {"useFormatter": True}
 
@@ -69,3 +70,20 @@ def test_bulk_preview_lists_exactly_the_rows_that_change_in_readable_words() -> 
 def test_a_typed_list_entry_is_split_at_its_commas() -> None:
     assert split("finance, q3") == ["finance", "q3"]
     assert split(" solo ,, ") == ["solo"]
+
+
+def test_a_bulk_edit_clears_only_what_a_record_may_be_without() -> None:
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from webos_shell.bulk import cleared
+
+    explorer = SimpleNamespace(specs=list(SPECS.values()))
+    assert cleared(explorer, SPECS["due"]) == (True, None)  # nullable: none
+    assert cleared(explorer, replace(SPECS["tags"], required=False)) == (True, [])  # the update schema's
+    assert cleared(explorer, SPECS["description"]) == (True, "")  # a text that may be empty, never null
+    assert cleared(explorer, SPECS["count"]) == (True, None)  # not required
+    assert cleared(explorer, SPECS["title"])[0] is False and cleared(explorer, SPECS["status"])[0] is False
+    lines = tabular.bulk_preview([{"id": "a", "due": "2031-01-02T09:00:00Z"}, {"id": "b", "due": None}],
+                                 {"due": None}, spec=SPECS["due"])
+    assert [line["id"] for line in lines] == ["a"]  # the row already without one is not sent (nor counted)

@@ -39,9 +39,3 @@ def test_record_results_and_grid_rows_lead_to_record_pages() -> None:
     column = open_column("/m/tasks/tasks/")
     assert column["field"] == "id" and '"/m/tasks/tasks/"' in column[":cellRenderer"]
 
-
-def test_the_view_mode_shows_times_as_people_read_them() -> None:
-    from webos_shell.autoform import _readable_time
-
-    assert _readable_time("2026-12-06T23:10:04.123Z") == "2026-12-06 23:10 UTC"
-    assert _readable_time(None) == ""

@@ -35,6 +35,16 @@ def filters_of(query: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in query.items() if k not in OWN_PARAMS}
 
 
+async def probe(loop: Loopback, endpoint: str, filters: Mapping[str, str], columns: list[str], *,
+                count: bool = False) -> int:
+    """The list asked for one row of the export, so a filter or field it refuses is its 4xx (naming
+    the parameter) at request time, not a failure after the stream or the job began; with `count`,
+    the number of rows (else 0)."""
+    params = {**filters, "limit": 1, "fields": ",".join(columns), **({"meta": "total"} if count else {})}
+    first = await loop.get(endpoint, params)
+    return int(first.get("total") or 0) if isinstance(first, dict) else 0
+
+
 async def pages(loop: Loopback, endpoint: str, filters: Mapping[str, str], columns: list[str],
                 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Each page of the filtered list, in the list's order, after the last one's cursor."""

@@ -9,6 +9,9 @@
 | `GET <endpoint>/export` | the whole filtered list as CSV or Excel, streamed (`format`, `fields`, the list's filters) |
 | `POST <endpoint>/export` | 202 and a task id: the same written to the person's `Exports/` folder in storage |
 
+Both exports ask the list for one row first, with the export's own `fields` and filters: one it
+refuses is its 422 naming the parameter, at once, before any byte is streamed or any job started.
+
 Uploads are multipart: `file` (.csv or .xlsx) and `mapping` (JSON: file column -> field;
 guessed by name when left out).
 """
@@ -119,7 +122,7 @@ def _export_routes(router: APIRouter, spec: CollectionSpec, endpoint: str, guard
         loop = Loopback(request.app, user)
         filters = exporting.filters_of(request.query_params)
         try:  # a filter or field the list refuses is its 4xx now, not a stream broken after its 200
-            await loop.get(endpoint, {**filters, "limit": 1, "fields": ",".join(columns)})
+            await exporting.probe(loop, endpoint, filters, columns)
         except BaseException:
             await loop.http.aclose()
             raise
@@ -141,10 +144,13 @@ def _export_routes(router: APIRouter, spec: CollectionSpec, endpoint: str, guard
                               format: Format = "csv", fields: Fields = None) -> dict[str, Any]:
         columns = exporting.columns_of(spec.read, fields)
         filters = exporting.filters_of(request.query_params)
-        storage = await _storage(request)
-        async with Loopback(request.app, user) as loop:
-            first = await loop.get(endpoint, {**filters, "limit": 1, "meta": "total", "fields": "id"})
-        total = int(first.get("total") or 0) if isinstance(first, dict) else 0
+        storage = await _storage(request)  # first: a call to the host's own routes ends the person's credential
+        try:
+            async with Loopback(request.app, user) as loop:  # refused now (422 naming it), before any job starts
+                total = await exporting.probe(loop, endpoint, filters, columns, count=True)
+        except BaseException:
+            await storage.aclose()
+            raise
         home = str((await storage.sources()).get("home") or "").rstrip("/")
         urn = f"{home}/Exports/{spec.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.{format}"
 
