@@ -34,6 +34,14 @@ def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, 
         if _width(phone) > PHONE["width"]:
             too_wide[path] = _width(phone)
     assert not too_wide, too_wide
+    phone.open("/m/tasks?q=on%20a%20phone")  # a phone lists cards, not a squeezed grid
+    card = phone.page.get_by_test_id("explorer-card").filter(has_text="on a phone").first
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("Tags: x")
+    expect(phone.page.get_by_test_id("explorer-grid")).to_be_hidden()
+    phone.shot("phone-cards")
+    card.click()  # a card opens its record
+    phone.page.wait_for_url(f"**/m/tasks/tasks/{task['id']}")
     phone.open("/m/tasks")
     phone.page.get_by_test_id("menu-button").click()
     expect(phone.page.get_by_test_id("nav")).to_be_in_viewport()

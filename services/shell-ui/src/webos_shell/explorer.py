@@ -57,18 +57,20 @@ class DataExplorer:
         columns = tabular.column_defs(self.specs, editable=self.writable)
         for col in columns:
             col["editable"] = bool(col["editable"]) and self.api.editable(col["field"])
-        columns.insert(0, tabular.open_column(f"/m/{ref.manifest.name}/{ref.collection.name}"))
+        self.record_base = f"/m/{ref.manifest.name}/{ref.collection.name}"
+        columns.insert(0, tabular.open_column(self.record_base))
         self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
                                       "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
         self.rows: list[dict[str, Any]] = []
         self.versions: dict[str, int] = {}  # row id -> the version this page last saw (sent as If-Match)
         self._toolbar()
+        self.cards = ui.column().classes("sm:hidden w-full gap-2").props('data-testid="explorer-cards"')
         self.grid = ui.aggrid({
             "columnDefs": columns,
             "defaultColDef": {"minWidth": 110},  # a phone scrolls the grid sideways, never squeezes it
             "rowData": [], "rowSelection": tabular.ROW_SELECTION,
             "stopEditingWhenCellsLoseFocus": True, ":getRowId": "(params) => String(params.data.id)",
-        }, theme="quartz").classes("w-full h-[28rem]").props('data-testid="explorer-grid"')
+        }, theme="quartz").classes("max-sm:hidden w-full h-[28rem]").props('data-testid="explorer-grid"')
         self.grid.on("cellValueChanged", self._edited)
         ui.add_body_html(_CELL_ERROR)
         self.grid.on("sortChanged", self._sorted)
@@ -147,8 +149,22 @@ class DataExplorer:
         self.versions = {tabular.row_id(r): int(r["version"]) for r in self.rows if "version" in r}
         self.grid.options["rowData"] = self.rows
         self.grid.update()
+        self._draw_cards()
         pages = max(1, -(-s["total"] // s["size"]))
         self.page_label.text = f"Page {s['page'] + 1} of {pages} · {s['total']} rows"
+
+    def _draw_cards(self) -> None:
+        """On a phone the page is a list of cards, each opening its record (the grid is for wide screens)."""
+        self.cards.clear()
+        with self.cards:
+            for row in self.rows:
+                heading, lines = tabular.card_of(row, self.specs)
+                with ui.link(target=f"{self.record_base}/{tabular.row_id(row)}").classes(
+                        "w-full no-underline text-inherit").props('data-testid="explorer-card"'):
+                    with ui.card().classes("w-full gap-1 p-3"):
+                        ui.label(heading).classes("font-medium")
+                        for label, value in lines:
+                            ui.label(f"{label}: {value}").classes("text-sm text-gray-600")
 
     async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
                     headers: dict[str, str] | None = None, conflict: Any = None, refused: Any = None) -> Any:

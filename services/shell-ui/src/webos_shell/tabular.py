@@ -31,6 +31,32 @@ _SPLIT = "(p) => String(p.newValue ?? '').split(',').map((s) => s.trim()).filter
 _SCALAR_ITEMS = ("string", "text", "enum", "link", "file")
 
 
+TITLES = ("title", "name", "label", "sku")  # the field a card is headed by, when the row has one
+CARD_FIELDS = 3  # fields a phone's card shows under its heading
+
+
+def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tuple[str, str]]]:
+    """A row as a phone shows it: a heading and a few `(label, value)` lines, values as a person reads
+    them (enum labels, lists joined, dates as dates); empty fields are left out."""
+    heading = next((str(row[name]) for name in TITLES if row.get(name)), row_id(row))
+    lines: list[tuple[str, str]] = []
+    for spec in specs:
+        value = row.get(spec.name)
+        if (spec.name in HIDDEN or spec.name in TITLES or spec.kind in ("object", "secret")
+                or value in (None, "", [])):
+            continue
+        if spec.kind == "enum" or (spec.kind == "list" and spec.item is not None and spec.item.kind == "enum"):
+            named = choices.labels(spec)
+            value = [named.get(str(v), str(v)) for v in value] if isinstance(value, list) else named.get(
+                str(value), str(value))
+        if spec.kind in ("date", "datetime"):
+            value = str(value)[:10]
+        lines.append((spec.label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+        if len(lines) == CARD_FIELDS:
+            break
+    return heading, lines
+
+
 def column_defs(specs: list[FieldSpec], *, editable: bool) -> list[dict[str, Any]]:
     cols: list[dict[str, Any]] = []
     for spec in specs:

@@ -161,3 +161,19 @@ def test_the_sign_in_notice_is_a_known_key_only() -> None:
 
     assert login_url("/account", notice="password_changed") == "/login?next=%2Faccount&notice=password_changed"
     assert login_url("/x", notice="<script>") == "/login?next=%2Fx"  # nothing from outside is shown
+
+
+def test_a_row_as_a_phones_card_reads_like_the_grid() -> None:
+    from webos_shell.schema_fields import fields_from_schema
+    from webos_shell.tabular import card_of
+
+    specs = fields_from_schema({"type": "object", "properties": {
+        "title": {"type": "string"}, "status": {"enum": ["in_progress", "done"]},
+        "tags": {"type": "array", "items": {"type": "string"}}, "due_date": {"type": "string", "format": "date-time"},
+        "notes": {"type": "string"}, "owner_id": {"type": "string"}}})
+    row = {"id": "t1", "title": "Pay", "status": "in_progress", "tags": ["q3", "finance"],
+           "due_date": "2026-12-09T10:00:00Z", "notes": "", "owner_id": "u1"}
+    heading, lines = card_of(row, specs)
+    assert heading == "Pay"
+    assert lines == [("Status", "In progress"), ("Tags", "q3, finance"), ("Due date", "2026-12-09")]
+    assert card_of({"id": "x9"}, specs) == ("x9", [])
