@@ -42,7 +42,7 @@ def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tupl
     lines: list[tuple[str, str]] = []
     for spec in specs:
         value = row.get(spec.name)
-        if (spec.name in HIDDEN or spec.name in TITLES or spec.kind in ("object", "secret")
+        if (spec.name in HIDDEN or spec.name in TITLES or spec.name == "updated_at" or spec.kind in ("object", "secret")
                 or value in (None, "", [])):
             continue
         if spec.kind == "enum" or (spec.kind == "list" and spec.item is not None and spec.item.kind == "enum"):
