@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from pydantic_core import to_jsonable_python
 
 from webos_common.http.errors import PayloadTooLarge, ValidationFailed
 
@@ -92,14 +95,31 @@ def _cell_text(value: Any) -> str:
 
 
 # -- writing ---------------------------------------------------------------------
-_JOINED = (list, dict)
 def cell(value: Any) -> Any:
-    """A value as a cell holds it: lists joined with `; `, objects as text."""
+    """A value as a cell holds it: as the list's JSON has it (dates in ISO 8601, `Z` for UTC), lists
+    joined with `; `, objects as text."""
+    if value.__class__ is float:
+        return value if math.isfinite(value) else None  # JSON has no NaN: null
+    value = to_jsonable_python(value, fallback=str)
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+        return "; ".join([str(v) for v in value])
     if isinstance(value, dict):
         return str(value)
     return value
+
+
+# what `cell` does, by the value's class, without a Python call where it can (None: as it is);
+# any other class goes through `cell`
+_FORMATS: dict[type, Callable[[Any], Any] | None] = {
+    str: None, int: None, bool: None, type(None): None, datetime: to_jsonable_python,
+    list: lambda value: "; ".join([str(v) for v in to_jsonable_python(value, fallback=str)])}
+
+
+def cells(row: Mapping[str, Any], columns: Sequence[str]) -> list[Any]:
+    """The cells of a row (as the list route gives it: its JSON, or its values as MongoDB has them),
+    in the columns' order: the hot loop of an export."""
+    formats = _FORMATS.get
+    return [v if (f := formats(v.__class__, cell)) is None else f(v) for v in map(row.get, columns)]
 
 
 class CsvEncoder:
@@ -114,10 +134,9 @@ class CsvEncoder:
         self.writer.writerow(self.columns)
         return b"\xef\xbb\xbf" + self._take()
 
-    def rows(self, rows: Iterable[dict[str, Any]]) -> bytes:
+    def rows(self, rows: Iterable[Mapping[str, Any]]) -> bytes:
         columns = self.columns
-        self.writer.writerows([v if v.__class__ not in _JOINED else cell(v) for v in map(row.get, columns)]
-                              for row in rows)  # the hot loop of an export: one call per cell only for lists
+        self.writer.writerows(cells(row, columns) for row in rows)
         return self._take()
 
     def _take(self) -> bytes:
@@ -138,9 +157,9 @@ class XlsxSink:
         self.sheet = self.book.create_sheet("Export")
         self.sheet.append(self.columns)
 
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+    def add(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:
-            self.sheet.append([_xlsx_value(row.get(c)) for c in self.columns])
+            self.sheet.append([_xlsx_value(v) for v in cells(row, self.columns)])
 
     def finish(self) -> Any:
         """The workbook in a temporary file (deleted when closed), at its start."""
@@ -151,7 +170,6 @@ class XlsxSink:
 
 
 def _xlsx_value(value: Any) -> Any:
-    value = cell(value)
     if isinstance(value, str) and len(value) > 32_767:  # Excel's cell limit
         return value[:32_767]
     return value
