@@ -51,7 +51,7 @@ class Loopback:
             in_process_pages.reset(handing)
         raise_for_error(response, service="the collection")
         if held:
-            page = held[0]
+            page = held.pop()  # emptied: a task the request started keeps its context, and so the list
             return {"items": page.items, "has_more": page.has_more, "next_cursor": page.next_cursor}
         return response.json()
 
