@@ -118,10 +118,12 @@ def test_cells_of_stored_values_are_those_of_the_lists_json() -> None:
               "ratio": 0.5, "nan": float("nan"), "done": True, "none": None}
     columns = [*stored, "absent"]
     as_json = json.loads(AnyPage(items=[stored], total=1, skip=0, limit=1, has_more=False).model_dump_json())
-    assert tables.cells(stored, columns) == tables.cells(as_json["items"][0], columns)
-    assert tables.cells(stored, columns)[:5] == ["1", "a, b", "high", "2031-05-06T07:08:09.123000Z",
-                                                 "2031-01-02T00:00:00"]
-    assert tables.cells({"ref": ObjectId("0123456789abcdef01234567")}, ["ref"]) == ["0123456789abcdef01234567"]
+    bare = {"id": "2", "due": None, "tags": None, "meta": None}  # a column of values and nulls
+    assert list(tables.table([stored, bare], columns)) == list(tables.table([as_json["items"][0], bare], columns))
+    first, _ = tables.table([stored, bare], columns)
+    assert first[:5] == ("1", "a, b", "high", "2031-05-06T07:08:09.123000Z", "2031-01-02T00:00:00")
+    ref = {"ref": ObjectId("0123456789abcdef01234567")}
+    assert list(tables.table([ref], ["ref"])) == [("0123456789abcdef01234567",)]
 
 
 def test_xlsx_sink_streams_rows_to_a_workbook() -> None:

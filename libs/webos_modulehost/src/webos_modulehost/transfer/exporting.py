@@ -3,7 +3,7 @@ page after page with its keyset cursor (`cursor` / `next_cursor`, only the
 exported `fields`), each page handed over in-process as MongoDB gave its rows
 (`Loopback.page`), encoded and let go before the next is read, so memory stays
 flat whatever the row count. The route keeps its filters and the person's reach;
-the cells are what its JSON would have said (`tables.cells`)."""
+the cells are what its JSON would have said (`tables.table`)."""
 
 from __future__ import annotations
 
