@@ -6,7 +6,8 @@ Seeds 100,000 tasks of one person straight into MongoDB, then, alternating
 
 * **export** — `GET /api/tasks/tasks/export?format=csv`, the route every
   collection gets (`webos_modulehost.transfer`): the list route read page
-  after page with its keyset cursor, each page written as CSV, streamed;
+  after page with its keyset cursor (each page handed over in-process, not
+  as JSON), each page written as CSV, streamed;
 * **baseline** — raw PyMongo over the same rows (one cursor, batch 1,000,
   owner-scoped, newest first) written with the csv module: the floor of what
   any export costs here.

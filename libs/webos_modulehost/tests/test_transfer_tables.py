@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import pytest
+from bson import ObjectId
 from openpyxl import Workbook, load_workbook
 from pydantic import BaseModel, Field
 
+from webos_common.documents.ports import AnyPage
 from webos_common.http.errors import PayloadTooLarge, ValidationFailed
 from webos_modulehost.transfer import tables
 from webos_modulehost.transfer.rows import check, check_mapping, guess_mapping
@@ -104,6 +107,23 @@ def test_csv_encoder_writes_a_page_at_a_time() -> None:
     assert head.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO((head + body + more).decode("utf-8-sig"))))
     assert rows == [["id", "title", "tags"], ["1", "a, b", "x; y"], ["2", "", ""]]
+
+
+def test_cells_of_stored_values_are_those_of_the_lists_json() -> None:
+    """An export hands each page over in-process as MongoDB gave its rows: every cell must still say
+    what the list route's JSON says (dates in ISO 8601 with `Z`, lists joined, objects as text)."""
+    when = datetime(2031, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+    stored = {"id": "1", "title": "a, b", "level": Level.high, "due": when, "naive": datetime(2031, 1, 2),
+              "tags": ["x", "y"], "dates": [when], "empty": [], "meta": {"at": when, "n": 1}, "n": 3,
+              "ratio": 0.5, "nan": float("nan"), "done": True, "none": None}
+    columns = [*stored, "absent"]
+    as_json = json.loads(AnyPage(items=[stored], total=1, skip=0, limit=1, has_more=False).model_dump_json())
+    bare = {"id": "2", "due": None, "tags": None, "meta": None}  # a column of values and nulls
+    assert list(tables.table([stored, bare], columns)) == list(tables.table([as_json["items"][0], bare], columns))
+    first, _ = tables.table([stored, bare], columns)
+    assert first[:5] == ("1", "a, b", "high", "2031-05-06T07:08:09.123000Z", "2031-01-02T00:00:00")
+    ref = {"ref": ObjectId("0123456789abcdef01234567")}
+    assert list(tables.table([ref], ["ref"])) == [("0123456789abcdef01234567",)]
 
 
 def test_xlsx_sink_streams_rows_to_a_workbook() -> None:

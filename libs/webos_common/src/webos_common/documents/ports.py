@@ -43,6 +43,11 @@ AnyPage = Page[Any]
 """One class for every page of validated rows: `Page[Any]` at each call makes the class again
 whenever the garbage collector has taken the last one (pydantic keeps them weakly)."""
 
+# where a process reading its own list routes in-process (as `in_process_cap`) takes each page as it is:
+# a list route answering through `ListView` leaves its page here instead of encoding it as JSON, which
+# the reader would only decode again; set by that reader, never by a request
+in_process_pages: ContextVar[list[Page[Any]] | None] = ContextVar("webos_in_process_pages", default=None)
+
 
 def cap_limit(limit: int | None, max_limit: int = MAX_LIMIT) -> int:
     if limit is None:
