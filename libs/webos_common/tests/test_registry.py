@@ -63,3 +63,23 @@ def test_factory_builds_once() -> None:
     assert reg.get("svc") is first and calls == [1]
     reg.unregister("svc")
     assert reg.find("svc") is None
+
+
+class Directory(Protocol):  # not runtime_checkable, like `documents.sharing.Directory`
+    async def exists(self, kind: str, id: str) -> bool: ...
+
+
+class AuthDirectory:
+    async def exists(self, kind: str, id: str) -> bool:
+        return True
+
+
+def test_a_plain_protocol_finds_only_a_service_with_its_members() -> None:
+    """It found any registered service before: sharing then called `exists` on the module's
+    settings and answered 500."""
+    reg = ServiceRegistry()
+    reg.register("settings", SmtpMailer())
+    assert reg.find(Directory) is None
+    directory = AuthDirectory()
+    reg.register("directory", directory)
+    assert reg.find(Directory) is directory

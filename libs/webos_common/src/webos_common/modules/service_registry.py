@@ -85,8 +85,13 @@ class ServiceRegistry:
 def _implements(service: Any, interface: type) -> bool:
     try:
         return isinstance(service, interface)
-    except TypeError:  # a Protocol that is not runtime_checkable: trust the caller
-        return True
+    except TypeError:  # a Protocol that is not runtime_checkable: has the service its public members?
+        return all(hasattr(service, name) for name in _members(interface))  # (any service did: a 500 later)
+
+
+def _members(interface: type) -> set[str]:
+    return {name for klass in interface.__mro__ if klass.__module__ not in ("typing", "builtins")
+            for name in vars(klass) if not name.startswith("_")}
 
 
 def _name(key: Key) -> str:
