@@ -46,20 +46,26 @@ def test_an_invalid_cell_edit_is_said_at_the_cell_and_writes_nothing(
     assert (after["title"], after["version"]) == (task["title"], task["version"])  # nothing was written
 
 
-def test_bulk_edit_of_a_field_changes_exactly_the_previewed_rows(
-        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    tag = uuid.uuid4().hex[:6]
-    tasks = [platform.create_task(admin_token, f"bulkp {tag} {n}", priority="high" if n == 2 else "low")
-             for n in range(3)]
-    admin.open(f"/m/tasks?q=bulkp%20{tag}")
+def _bulk_dialog(admin: Any, search: str, count: int, field: str) -> Any:
+    """The rows found by `search`, all selected, and the bulk dialog open on `field`."""
+    admin.open(f"/m/tasks?q={search.replace(' ', '%20')}")
     rows = admin.page.locator(".ag-center-cols-container .ag-row")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(count)
     for checkbox in rows.locator("input[type=checkbox]").all():
         checkbox.check()
     admin.page.get_by_test_id("bulk-edit").click()
     dialog = admin.page.get_by_test_id("bulk-dialog")
     dialog.get_by_test_id("bulk-field").click()
-    admin.page.get_by_role("option", name="Title", exact=True).click()
+    admin.page.get_by_role("option", name=field, exact=True).click()
+    return dialog
+
+
+def test_bulk_edit_of_a_field_changes_exactly_the_previewed_rows(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    tasks = [platform.create_task(admin_token, f"bulkp {tag} {n}", priority="high" if n == 2 else "low")
+             for n in range(3)]
+    dialog = _bulk_dialog(admin, f"bulkp {tag}", 3, "Title")
     dialog.get_by_test_id("bulk-value").fill("   ")  # the API refuses it (422): said at the field
     dialog.get_by_test_id("bulk-apply").click()
     expect(dialog.locator(".q-field--error")).to_contain_text("String should have at least 1 character")
@@ -162,15 +168,7 @@ def test_bulk_edit_clears_an_optional_field_and_never_a_required_one(
     tag = uuid.uuid4().hex[:6]
     tasks = [platform.create_task(admin_token, f"bulkc {tag} {n}", **({"due_date": "2031-03-04T09:00:00Z"}
                                                                       if n < 2 else {})) for n in range(3)]
-    admin.open(f"/m/tasks?q=bulkc%20{tag}")
-    rows = admin.page.locator(".ag-center-cols-container .ag-row")
-    expect(rows).to_have_count(3)
-    for checkbox in rows.locator("input[type=checkbox]").all():
-        checkbox.check()
-    admin.page.get_by_test_id("bulk-edit").click()
-    dialog = admin.page.get_by_test_id("bulk-dialog")
-    dialog.get_by_test_id("bulk-field").click()
-    admin.page.get_by_role("option", name="Title", exact=True).click()
+    dialog = _bulk_dialog(admin, f"bulkc {tag}", 3, "Title")
     expect(dialog.get_by_test_id("bulk-clear")).to_have_count(0)  # a task must have a title
     dialog.get_by_test_id("bulk-field").click()
     admin.page.get_by_role("option", name="Due Date", exact=True).click()
