@@ -107,13 +107,15 @@ class AckPublisher:
         token = str(self._seq).encode()
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._futures[token] = future  # before sending: the ack may come back while the send awaits
-        deadline = time.monotonic() + self.timeout  # before sending too: a refusal may come while it awaits
+        entry = (time.monotonic() + self.timeout, token, subject)
+        self._deadlines.append(entry)  # before sending too: a refusal may come while the send awaits
         try:
             await send_hpub(self.nc, subject, self._prefix + token, headers, payload)
         except BaseException:
-            del self._futures[token]
+            self._futures.pop(token, None)
+            with contextlib.suppress(ValueError):
+                self._deadlines.remove(entry)
             raise
-        self._deadlines.append((deadline, token, subject))
         return future
 
     async def _on_error(self, exc: Exception) -> None:
