@@ -1,11 +1,15 @@
 // What Quasar renders without a name or a way in for keyboards, set right
 // on every page (and again whenever Vue redraws it): a scrolling region
 // (the live log) takes the focus; the uploader's hidden file input is the
-// control (named), and the button around it is only its picture.
+// control (named), and the button around it is only its picture; a progress
+// indicator (the uploader's spinner while files go up) says what it measures.
 (() => {
   const fix = () => {
     document.querySelectorAll(".q-scrollarea__container:not([tabindex])").forEach((el) => {
       el.tabIndex = 0;
+    });
+    document.querySelectorAll("[role=progressbar]:not([aria-label]):not([aria-labelledby])").forEach((el) => {
+      el.setAttribute("aria-label", el.closest(".q-uploader") ? "Upload progress" : "Loading");
     });
     document.querySelectorAll(".q-uploader__input").forEach((input) => {
       if (input.tabIndex !== 0) input.tabIndex = 0;

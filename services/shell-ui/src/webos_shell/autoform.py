@@ -43,6 +43,8 @@ class AutoForm:
 
         def bind(element: Any) -> Any:
             element.bind_value(target, spec.name).props(mark).classes("w-full")
+            if hasattr(element, "without_auto_validation"):  # the form's checks set errors; NiceGUI's own
+                element.without_auto_validation()  # re-validation cleared them at the next value event
             if self.readonly:
                 element.props("disable" if isinstance(element, ui.switch) else "readonly")
             self.inputs[spec.path] = element
