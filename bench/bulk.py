@@ -46,6 +46,8 @@ from pymongo import MongoClient
 from pymongo.collection import Collection
 
 from webos_common.documents import BulkChanges
+from webos_common.documents.sharing import access_clauses
+from webos_common.identity import User
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,7 +55,7 @@ from _support.stack import CpuMeter, make_people, mongo_of, platform, seed
 
 GOAL = 3.0
 DUE = datetime(2027, 1, 1, tzinfo=UTC)
-HOST = "module-tasks"
+HOST = "module:tasks"
 
 
 @dataclass
@@ -161,6 +163,18 @@ def raw_events(mongo: MongoClient[Any], uid: str, ids: list[str]) -> float:
     return spent
 
 
+def plan_of(items: Collection[Any], uid: str, oids: list[ObjectId], limit: int, roles: tuple[str, ...]) -> None:
+    """How MongoDB runs the route's write query for one request (`scoped(..., write=True)`: the ids,
+    live rows, and the `$or` of what the person may change), with and without a hint of `_id`."""
+    query = {"_id": {"$in": oids[:limit]}, "deleted_at": None,
+             "$or": access_clauses(User(id=uid, roles=roles), write=True)}
+    for hint in (None, [("_id", 1)]):
+        found = items.find(query, hint=hint) if hint else items.find(query)
+        stats = found.explain()["executionStats"]
+        print(f"write query of {limit} ids{' (hint _id)' if hint else ''}: {stats['totalDocsExamined']} docs and "
+              f"{stats['totalKeysExamined']} keys examined, {stats['executionTimeMillis']} ms")
+
+
 # -- a run ----------------------------------------------------------------------------
 def prepare(items: Collection[Any], oids: list[ObjectId], change: Change, round_: int) -> None:
     """Every row away from the value the change sets (a due date back on each row)."""
@@ -171,7 +185,7 @@ def prepare(items: Collection[Any], oids: list[ObjectId], change: Change, round_
         items.update_many({"_id": {"$in": oids}}, {"$set": {"priority": "low"}})
 
 
-def report(change: Change, r: dict[str, Any], raw: tuple[int, float], batched: float, events: float,
+def report(change: Change, r: dict[str, Any], raw: tuple[int, float, float], batched: float, events: float,
            rows: int, limit: int) -> None:
     mark = "ok" if r["published"] <= GOAL else "MISSED"
     top = sorted(r["cpu"].items(), key=lambda kv: -kv[1])[:4]
@@ -180,7 +194,8 @@ def report(change: Change, r: dict[str, Any], raw: tuple[int, float], batched: f
           f"{r['events']} outbox rows; modified {r['modified']}, found changed {r['found']} of {rows}")
     print(f"{'':<20}CPU: host {r['host']:.2f}s, stack {r['stack']:.2f}s (quiet {r['tail']:.1f}s after); top "
           + ", ".join(f"{n} {s:.2f}" for n, s in top))
-    print(f"{'':<20}raw update_many {raw[1]:.3f}s (modified {raw[0]}; in calls of {limit}: {batched:.3f}s); "
+    print(f"{'':<20}raw update_many {raw[1]:.3f}s (modified {raw[0]}, mongodb CPU {raw[2]:.2f}s; "
+          f"in calls of {limit}: {batched:.3f}s); "
           f"ratio route/raw {r['published'] / raw[1]:.1f}x; insert_many of {rows} outbox-like events {events:.3f}s")
 
 
@@ -202,6 +217,7 @@ def main() -> None:
         meter = CpuMeter(plan)
         meter.tail(0.0, limit=20)  # let the seeding settle
         idle = meter.idle_rates()
+        plan_of(items, uid, oids, limit, ("user", "bench"))
         print(f"{len(ids)} rows; idle stack {1000 * sum(idle.values()):.0f} CPU ms/s; "
               f"BulkChanges takes at most {limit} ids per request")
         with httpx.Client(base_url=base, timeout=120, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -212,10 +228,12 @@ def main() -> None:
                     prepare(items, oids, change, round_)
                     result = route_run(client, mongo, meter, idle, ids, change, round_, limit)
                     prepare(items, oids, change, round_ + 1)
+                    mongo_cpu = meter.per_process().get("mongodb", 0.0)
                     raw = raw_update(items, uid, oids, change.values(round_), len(oids))
+                    mongo_cpu = meter.per_process().get("mongodb", 0.0) - mongo_cpu
                     prepare(items, oids, change, round_ + 1)
                     batched = raw_update(items, uid, oids, change.values(round_), limit)[1]
-                    report(change, result, raw, batched, raw_events(mongo, uid, ids), len(ids), limit)
+                    report(change, result, (*raw, mongo_cpu), batched, raw_events(mongo, uid, ids), len(ids), limit)
 
 
 if __name__ == "__main__":
