@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pyotp
+from playwright.sync_api import expect
 
 PASSWORD = "first-day-pass-1234"
 
@@ -20,12 +21,17 @@ def test_a_new_person_creates_a_task_at_once(shell: Any, platform: Any, tasks_ap
     name, _ = platform.sign_up(PASSWORD)
     shell.sign_in(name, PASSWORD)
     shell.page.get_by_test_id("nav").get_by_text("Tasks", exact=True).click()
+    # the tasks module's sidebar count (its own piece, in a frame) follows what the grid writes
+    counter = shell.page.frame_locator('[data-testid="module-frame"][data-view="open_count"]').get_by_test_id(
+        "tasks-open-count")
+    expect(counter).to_contain_text("0 open tasks")
     shell.page.get_by_test_id("explorer-new").click()
     dialog = shell.page.get_by_test_id("create-dialog")
     shell.page.locator('[data-field="title"]').fill("My first day")
     dialog.get_by_test_id("create-submit").click()
     dialog.wait_for(state="hidden")
     shell.page.locator(".ag-row", has_text="My first day").wait_for()
+    expect(counter).to_contain_text("1 open task")  # the page was not loaded again: its piece was
     shell.shot("first-day-task")
 
 

@@ -182,10 +182,14 @@ def test_drag_a_card_on_the_board(shell: Any, platform: Any, tasks_api: str) -> 
     assert platform.until(lambda: status() == "in_progress"), status()
     board.locator('[data-column="in_progress"] [data-testid="kanban-card"]', has_text=f"board {tag}").wait_for()
     shell.shot("kanban")
+    counter = shell.page.frame_locator('[data-testid="module-frame"][data-view="open_count"]').get_by_test_id(
+        "tasks-open-count")
+    expect(counter).to_contain_text("1 open task")
     added = board.get_by_test_id("board-add")  # Quasar puts the attribute on the <input>
     added.fill(f"quick {tag}")
     added.press("Enter")  # created through the module's component, with the person's token
     board.locator('[data-column="todo"] [data-testid="kanban-card"]', has_text=f"quick {tag}").wait_for()
+    expect(counter).to_contain_text("2 open tasks")  # the board's frame told the shell; the sidebar's was drawn again
     mine = platform.get_ok(token, f"/api/tasks/search?q=quick%20{tag}")["items"]
     assert [item["label"] for item in mine] == [f"quick {tag}"]
     # the module's sidebar piece (a `slot="sidebar"` component), on every page

@@ -24,6 +24,7 @@ from webos_common.identity import User
 from webos_common.modules import shell_frame
 from webos_common.modules.manifest import Collection
 from webos_common.modules.shell_sdk import Render, ShellApiError, ShellComponent
+from webos_common.security.permissions import READ_METHODS
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.settings import ModuleHostSettings
 
@@ -62,6 +63,8 @@ class HostContext:
             self._ui().run_javascript(shell_frame.expired_js(self._frame))  # the shell reloads us, fresh token
         if response.status_code >= 400:
             raise ShellApiError(response.status_code, body)
+        if method not in READ_METHODS:  # the shell draws this module's other pieces on the page again
+            self._ui().run_javascript(shell_frame.changed_js(self._frame))
         return body
 
     def notify(self, message: str, *, level: str = "info") -> None:

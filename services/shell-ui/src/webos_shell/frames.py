@@ -25,9 +25,23 @@ def frame(module: str, name: str, params: dict[str, str], *, slot: str | None = 
     src = shell_frame.frame_src(module, name, urlencode({**params, "_frame": frame_id}))
     height = SLOT_HEIGHT.get(slot or "", 480)
     ui.add_body_html(shell_frame.PARENT_SCRIPT)
+    placed = f' data-slot="{slot}"' if slot else ""  # a layout piece: reloaded when its module's data changes
     ui.element("iframe").props(f'src="{src}" data-src="{src}" data-frame-id="{frame_id}" title="{title}" '
-                               f'data-testid="module-frame" data-module="{module}" data-view="{name}"').style(
-        f"width: 100%; height: {height}px; border: 0; display: block").classes("module-frame")
+                               f'data-testid="module-frame" data-module="{module}" data-view="{name}"{placed}'
+                               ).style(f"width: 100%; height: {height}px; border: 0; display: block"
+                                       ).classes("module-frame")
+
+
+def wrote(method: str, path: str) -> None:
+    """After the person changed a module's data from this page (the grid, a form, an import, a
+    board), its pieces in the layout are drawn again (`shell_frame.PARENT_SCRIPT`)."""
+    module = shell_frame.module_of(path)
+    if module is None:
+        return
+    try:
+        ui.run_javascript(shell_frame.reload_pieces_js(module))
+    except RuntimeError:  # not in a page's context (a background job): no page to tell
+        return
 
 
 FRESH_FOR = 10  # seconds: a token with less left is refreshed before a frame gets it (it may expire mid-load)

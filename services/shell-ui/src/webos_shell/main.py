@@ -40,6 +40,7 @@ def _pages() -> None:
 def create_app(settings: ShellSettings | None = None) -> FastAPI:
     settings = settings or ShellSettings()
     platform = SessionClient(settings.gateway_url, timeout=settings.shell_api_timeout)
+    platform.wrote = frames.wrote  # a module's pieces on the page follow what the person changes
     rt = runtime.Runtime(settings=settings, gateway=platform)
     runtime.install(rt)
     async def startup(app: FastAPI) -> None:

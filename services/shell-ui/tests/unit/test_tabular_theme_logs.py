@@ -128,6 +128,10 @@ def test_a_module_view_is_a_frame_through_the_shell() -> None:
 
     assert shell_frame.frame_src("tasks", "board", "tag=x") == "/_frame/tasks/board?tag=x"
     assert shell_frame.ui_prefix("tasks") == "/api/tasks/ui"
+    # whose pieces a write reloads: the module its path names, nothing for the platform's own pages
+    assert shell_frame.module_of("/api/tasks/tasks/bulk?x=1") == "tasks"
+    assert shell_frame.module_of("/api/my-mod") == "my-mod"
+    assert [shell_frame.module_of(p) for p in ("/metrics", "/api", "/api/..", "/m/tasks", "/api/x'y/z")] == [None] * 5
     assert shell_frame.valid("tasks", "board") and shell_frame.valid("my-mod", "open_count")
     for module, name in (("../auth", "x"), ("tasks", "a/b"), ("Tasks", "board"), ("tasks", "")):
         assert not shell_frame.valid(module, name), (module, name)

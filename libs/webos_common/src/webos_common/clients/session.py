@@ -14,13 +14,14 @@ the refresh token; the new pair is kept in `tokens`) and a retry; when that fail
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import httpx
 
 from webos_common.clients.base import ServiceClient
 from webos_common.modules.shell_sdk import ShellApiError
+from webos_common.security.permissions import READ_METHODS
 
 Tokens = MutableMapping[str, Any]
 
@@ -57,6 +58,7 @@ class SessionClient(ServiceClient):
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(gateway_url, timeout=timeout, transport=transport)
         self._locks: dict[str, asyncio.Lock] = {}
+        self.wrote: Callable[[str, str], None] | None = None  # (method, path) after each accepted write
 
     def _gone(self, exc: httpx.TransportError) -> Exception:
         unavailable = super()._gone(exc)
@@ -133,6 +135,8 @@ class SessionClient(ServiceClient):
             raise SessionExpired(401, answer_body(response))
         if response.status_code >= 400:
             raise ApiError(response.status_code, answer_body(response))
+        if self.wrote is not None and method.upper() not in READ_METHODS:
+            self.wrote(method, path)
         if response.status_code == 204 or not response.content:
             return None
         return answer_body(response)

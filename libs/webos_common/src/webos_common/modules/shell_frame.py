@@ -12,8 +12,13 @@ slot), an iframe on its own origin:
                                 to the module host, which renders the view
                                 with a `ShellContext` of its own.
 
-The view's page tells its parent how tall it is, and asks it to reload the
-frame (through `/_frame`, for a fresh token) when its token has expired.
+The view's page tells its parent how tall it is, asks it to reload the
+frame (through `/_frame`, for a fresh token) when its token has expired, and
+says when it has changed the module's data: the shell then reloads that
+module's other pieces on the page (a sidebar count, a dashboard widget, a
+record's panel), as it does when the shell's own grid, form or import writes
+to the module. What others change meanwhile reaches a page when it is next
+drawn.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ FRAME_PREFIX = "/_frame"
 COOKIE = "access_token"  # the name the gateway reads a token cookie by
 _MODULE = re.compile(r"^[a-z][a-z0-9_-]{1,40}$")
 
-HEIGHT, EXPIRED = "webos-frame-height", "webos-frame-expired"
+HEIGHT, EXPIRED, CHANGED = "webos-frame-height", "webos-frame-expired", "webos-frame-changed"
 
 
 def valid(module: str, name: str) -> bool:
@@ -56,11 +61,35 @@ def expired_js(frame_id: str) -> str:
     return f"parent.postMessage({{type:{json.dumps(EXPIRED)},id:{json.dumps(frame_id)}}},location.origin)"
 
 
+def changed_js(frame_id: str) -> str:
+    """In the module's page: tell the shell this view changed its module's data."""
+    return f"parent.postMessage({{type:{json.dumps(CHANGED)},id:{json.dumps(frame_id)}}},location.origin)"
+
+
+def module_of(path: str) -> str | None:
+    """The module an API path belongs to (`/api/<module>/…`), for whose pieces to reload."""
+    parts = path.split("?", 1)[0].split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "api" and _MODULE.match(parts[2]) else None
+
+
+def reload_pieces_js(module: str) -> str:
+    """In the shell's page: reload `module`'s pieces (see PARENT_SCRIPT)."""
+    return f"window.webosPiecesChanged&&window.webosPiecesChanged({json.dumps(module)})"
+
+
 PARENT_SCRIPT = (
-    "<script>window.addEventListener('message',function(e){"
+    "<script>if(!window.webosPiecesChanged){"
+    "window.webosPiecesChanged=function(module,except){"
+    "document.querySelectorAll('iframe.module-frame[data-slot][data-module=\"'+CSS.escape(module)+'\"]')"
+    ".forEach(function(f){if(f!==except)f.src=f.dataset.src;});};"
+    "window.addEventListener('message',function(e){"
     "if(e.origin!==location.origin||!e.data||!e.data.id)return;"
     "var f=document.querySelector('iframe[data-frame-id=\"'+CSS.escape(e.data.id)+'\"]');if(!f)return;"
     f"if(e.data.type==={json.dumps(HEIGHT)})f.style.height=Math.max(24,e.data.height)+'px';"
-    f"if(e.data.type==={json.dumps(EXPIRED)})f.src=f.dataset.src;}});</script>"
+    f"if(e.data.type==={json.dumps(EXPIRED)})f.src=f.dataset.src;"
+    f"if(e.data.type==={json.dumps(CHANGED)})window.webosPiecesChanged(f.dataset.module,f);}});}}</script>"
 )
-"""In the shell's page: size each frame to its content; reload one whose token expired."""
+"""In the shell's page (once, however many frames it has): size each frame to its content;
+reload one whose token expired; when one says it changed its module's data, reload that module's
+pieces in the layout's slots (`data-slot`), not the sender and not a page's main view, whose
+state (a form being filled, a board's scroll) a reload would lose."""
