@@ -5,6 +5,7 @@ values read as labels and times in full, and a list typed "finance, q3" is two i
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -193,3 +194,45 @@ def test_tag_text_typed_without_enter_is_kept_on_save(
     admin.page.get_by_test_id("record-save").click()
     expect(admin.page.locator(".q-notification", has_text="Saved")).to_be_visible()
     assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["tags"] == ["old", "finance", "q3"]
+
+
+def test_bulk_edit_of_every_row_found_beyond_the_page_and_one_request(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """The whole page selected, the dialog offers every row the search finds: 520 rows, more than
+    one request may change (500), previewed as one count and sent in two groups at their versions."""
+    tag, before = uuid.uuid4().hex[:6], {}
+    with platform.api(admin_token) as client:
+        for n in range(520):
+            made = client.post("/api/tasks/tasks", json={"title": f"bulka {tag} {n:03d}",
+                                                         "priority": "high" if n == 7 else "low"})
+            assert made.status_code == 201, made.text
+            before[made.json()["id"]] = made.json()["version"]
+    admin.open(f"/m/tasks?q=bulka%20{tag}")
+    expect(admin.page.get_by_test_id("explorer-page")).to_contain_text("520 rows")
+    admin.page.locator(".ag-header-select-all input[type=checkbox]").check()  # the page's 25 (20 drawn)
+    admin.page.get_by_test_id("bulk-edit").click()
+    dialog = admin.page.get_by_test_id("bulk-dialog")
+    expect(dialog).to_contain_text("Change 25 selected row(s)")
+    dialog.get_by_test_id("bulk-field").click()
+    admin.page.get_by_role("option", name="Priority", exact=True).click()
+    dialog.get_by_test_id("bulk-value").click()
+    admin.page.get_by_role("option", name="High", exact=True).click()
+    expect(dialog.get_by_test_id("bulk-count")).to_have_text(re.compile(r"^2[45] row\(s\) will change"))  # the page's
+    every = dialog.get_by_test_id("bulk-all")
+    expect(every).to_contain_text("All 520 rows the search finds")
+    every.click()
+    expect(dialog.get_by_test_id("bulk-count")).to_have_text("519 row(s) will change", timeout=30_000)
+    expect(dialog.get_by_test_id("bulk-preview")).to_contain_text("… and 319 more")
+    admin.shot("bulk-all-found")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(admin.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 519 row(s)",
+                                                                                      timeout=60_000)
+    after: dict[str, dict[str, Any]] = {}
+    while len(after) < 520:
+        page = platform.get_ok(admin_token, f"/api/tasks/tasks?q=bulka%20{tag}&fields=priority,version"
+                                            f"&skip={len(after)}&limit=200")
+        assert page["items"], len(after)
+        after.update((row["id"], row) for row in page["items"])
+    assert set(after) == set(before) and {row["priority"] for row in after.values()} == {"high"}
+    steps = sorted(after[i]["version"] - before[i] for i in before)
+    assert steps == [0] + [1] * 519  # each changed once; the one already high untouched

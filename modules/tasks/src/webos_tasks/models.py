@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, GetJsonSchemaHandler, StringConstraints, WithJsonSchema
 
 from webos_common.bus import register_event
-from webos_common.documents import CreateModel, ListQuery, OwnedDocument, OwnedReadModel, UpdateModel
+from webos_common.documents import BULK_MAX_IDS, CreateModel, ListQuery, OwnedDocument, OwnedReadModel, UpdateModel
 from webos_common.documents.sharing import RecordRule, UserRef
 
 
@@ -109,7 +109,7 @@ class TaskMove(CreateModel):
 
 
 class BulkStatus(CreateModel):
-    ids: list[str] = Field(min_length=1, max_length=500)
+    ids: list[str] = Field(min_length=1, max_length=BULK_MAX_IDS)
     status: TaskStatus
     versions: dict[str, int] | None = None  # id -> the version the change was made against
 

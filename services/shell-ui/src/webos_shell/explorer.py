@@ -45,6 +45,9 @@ _CELL_ERROR = ("<style>.ag-cell.webos-cell-invalid { outline: 2px solid #b71c1c;
                f"<script>{(Path(__file__).parent / 'grid.js').read_text()}</script>")
 
 
+BULK_PAGE = 500  # rows a page while a bulk edit reads every row its search finds
+
+
 class DataExplorer:
     def __init__(self, ref: CollectionRef, user: User, *, filters: dict[str, Any] | None = None,
                  page_size: int = 25) -> None:
@@ -284,8 +287,26 @@ class DataExplorer:
         from webos_shell.bulk import open_bulk_dialog
 
         rows = await self._selected()
-        if rows:
-            await open_bulk_dialog(self, rows)
+        if rows:  # the whole page picked: the dialog offers every row the search and filters find
+            everything = not self.state["trash"] and len(rows) == len(self.rows) and self.state["total"] > len(rows)
+            await open_bulk_dialog(self, rows, matching=self.state["total"] if everything else None)
+
+    async def matching_rows(self, fields: list[str]) -> list[dict[str, Any]] | None:
+        """Every row the current search and filters find (`fields` of each, with its id and
+        version), read page by page as the list gives them; None when a page was refused (said)."""
+        s = self.state
+        params = tabular.page_query(page=0, size=BULK_PAGE, sort=s["sort"], descending=s["desc"],
+                                    filters=s["filters"], search=s["q"])
+        params["fields"] = ",".join(dict.fromkeys(["id", "version", *fields]))
+        found: dict[str, dict[str, Any]] = {}
+        while True:
+            body = await self._call("GET", self.endpoint, params=params)
+            if not isinstance(body, dict):
+                return None
+            found.update((tabular.row_id(row), row) for row in body.get("items", []))
+            if not body.get("has_more") or not body.get("items"):
+                return list(found.values())
+            params["skip"] = int(params["skip"]) + len(body["items"])
 
     async def _share(self) -> None:
         from webos_shell.sharing import open_share_dialog

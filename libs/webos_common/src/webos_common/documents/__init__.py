@@ -22,11 +22,20 @@ from webos_common.documents.ports import (
 )
 from webos_common.documents.publishers import BusPublisher, OutboxPublisher
 from webos_common.documents.queries import ListQuery, declared_queries, ensure_query_indexes, scan_stages
-from webos_common.documents.schemas import BulkChanges, CreateModel, IdStr, OwnedReadModel, ReadModel, UpdateModel
+from webos_common.documents.schemas import (
+    BULK_MAX_IDS,
+    BulkChanges,
+    CreateModel,
+    IdStr,
+    OwnedReadModel,
+    ReadModel,
+    UpdateModel,
+)
 from webos_common.documents.service import BaseService
 
 __all__ = [
-    "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BulkChanges", "BusPublisher", "Conditional",
+    "BULK_MAX_IDS", "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BulkChanges", "BusPublisher",
+    "Conditional",
     "CoreDocument", "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "IdempotencyKey", "IdempotencyStore",
     "Link",
     "LinkValue", "ListQuery", "ListView", "NullPublisher",

@@ -39,6 +39,7 @@ class UpdateModel(BaseModel):
 
 
 U = TypeVar("U", bound=UpdateModel)
+BULK_MAX_IDS = 500  # rows one bulk request may change (a client changes more in groups of this size)
 
 
 class BulkChanges(CreateModel, Generic[U]):
@@ -51,7 +52,7 @@ class BulkChanges(CreateModel, Generic[U]):
             return {"modified": await service.bulk_update(body.ids, body.changes, versions=body.versions)}
     """
 
-    ids: list[str] = Field(min_length=1, max_length=500)
+    ids: list[str] = Field(min_length=1, max_length=BULK_MAX_IDS)
     changes: U
     versions: dict[str, int] | None = None
 
