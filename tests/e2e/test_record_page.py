@@ -41,6 +41,29 @@ def test_the_palette_opens_a_record_and_an_edit_grows_its_history(
     admin.shot("record-page")
 
 
+def test_a_due_date_emptied_on_the_record_page_is_saved_as_none(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    task = platform.create_task(admin_token, f"undue {uuid.uuid4().hex[:6]}")
+    due = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["due_date"]  # noqa: E731
+    admin.open(f"/m/tasks/tasks/{task['id']}")
+    field = admin.page.locator('input[data-field="due_date"]')
+    admin.page.get_by_test_id("record-edit").click()
+    field.fill("2031-05-06T07:08")
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.get_by_test_id("record-edit")).to_be_visible()  # saved: the view mode again
+    assert due() is not None
+    admin.page.get_by_test_id("record-edit").click()
+    field.fill("")  # the person empties it: no due date
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.get_by_test_id("record-edit")).to_be_visible()
+    assert platform.until(lambda: due() is None), due()
+    expect(field).to_have_value("")
+    expect(admin.page.get_by_test_id("history-entry").first).to_contain_text("Due Date:")
+    expect(admin.page.get_by_test_id("history-entry").first).to_contain_text("→ —")
+    admin.open(f"/m/tasks/tasks/{task['id']}")  # and so it stays
+    expect(field).to_have_value("")
+
+
 def test_a_stale_save_on_the_record_page_opens_the_conflict_dialog(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
     task = platform.create_task(admin_token, f"stale {uuid.uuid4().hex[:6]}")

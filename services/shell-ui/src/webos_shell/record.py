@@ -35,7 +35,8 @@ class RecordPage:
         self.endpoint = ref.collection.endpoint.rstrip("/")
         self.noun = record_noun(ref.collection)
         self.writable = permissions.can_write(user, ref.collection)
-        self.labels = {s.name: s.label for s in fields_from_schema(ref.schema())}
+        self.fields = fields_from_schema(ref.schema())
+        self.labels = {s.name: s.label for s in self.fields}
         self.record: dict[str, Any] = {}
         self.trashed = False
         self.shown = 0  # history entries on the page
@@ -188,10 +189,9 @@ class RecordPage:
         return await runtime.get().gateway.send(app.storage.user, method, path, body, headers=headers)
 
     async def save(self) -> None:
-        body = self.form.check()
-        if body is None:
+        changes = self.form.changes(self.record, self.fields)
+        if changes is None:
             return
-        changes = {k: v for k, v in body.items() if v != self.record.get(k)}
         if not changes:
             self.view()
             return
