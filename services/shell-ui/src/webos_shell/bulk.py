@@ -11,7 +11,7 @@ from typing import Any
 from nicegui import ui
 
 from webos_common.clients.session import ApiError
-from webos_shell import tabular
+from webos_shell import local_time, tabular
 from webos_shell.autoform import AutoForm
 from webos_shell.schema_fields import FieldSpec, server_errors
 
@@ -73,7 +73,7 @@ async def open_bulk_dialog(explorer: Any, rows: list[dict[str, Any]]) -> None:
                     same = "no value" if state["clear"] else "this value"
                     ui.label(f"{len(rows) - len(found)} already have {same}").classes("text-sm text-gray-500")
                 for line in found:
-                    ui.label(f"{line['label']}: {line['changes']}").classes("text-sm")
+                    local_time.MomentText(local_time.text(f"{line['label']}: ", line["changes"])).classes("text-sm")
 
         def draw_value(name: str | None = None) -> None:
             state["field"] = name or state["field"]

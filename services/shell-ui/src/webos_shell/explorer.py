@@ -251,7 +251,7 @@ class DataExplorer:
 
         def conflicted(details: Any) -> None:
             open_conflict(details, body, current=lambda: self._call("GET", f"{self.endpoint}/{rid}"),
-                          reload=self.load, overwrite=lambda v: self._save(rid, field, value, v))
+                          reload=self.load, overwrite=lambda v: self._save(rid, field, value, v), specs=self.specs)
 
         async def refused(exc: ApiError) -> None:
             if exc.status == 422 and cell is not None:

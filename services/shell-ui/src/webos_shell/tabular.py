@@ -108,14 +108,15 @@ def bulk_editable(spec: FieldSpec) -> bool:
     return spec.name not in HIDDEN and spec.kind not in ("object", "secret") and not spec.read_only
 
 
-def shown(spec: FieldSpec | None, value: Any) -> str:
-    """A value as the preview says it: an enum's label, a time in UTC, a list as "a, b"."""
+def shown(spec: FieldSpec | None, value: Any) -> local_time.Part:
+    """A value as a person reads it (a bulk edit's preview, a record's history, the conflict
+    dialog): an enum's label, a time as an instant the browser says in local time, a list as "a, b"."""
     if value is None or value == "" or value == []:
         return "—"
     if spec is not None and spec.kind == "enum":
         return choices.labels(spec).get(str(value), str(value))
     if spec is not None and spec.kind == "datetime":
-        return f"{when(value)} UTC"
+        return local_time.instant(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
@@ -130,14 +131,16 @@ def _same(spec: FieldSpec | None, old: Any, new: Any) -> bool:
 def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any], label_field: str = "title", *,
                  spec: FieldSpec | None = None) -> list[dict[str, Any]]:
     """One line per row that would change: what it is, and field: old → new (`spec`: the
-    changed field's, to compare and show its values as the grid does)."""
+    changed field's, to compare and show its values as the grid does; `changes` is text parts,
+    `local_time.MomentText`'s)."""
     preview = []
     for row in rows:
         diffs = {k: (row.get(k), v) for k, v in changes.items() if not _same(spec, row.get(k), v)}
         if diffs:
+            said = [local_time.text("; " if n else "", f"{spec.label if spec else k}: ", shown(spec, old), " → ",
+                                    shown(spec, new)) for n, (k, (old, new)) in enumerate(diffs.items())]
             preview.append({"id": row_id(row), "label": str(row.get(label_field) or row_id(row)),
-                            "changes": "; ".join(f"{spec.label if spec else k}: {shown(spec, old)} → {shown(spec, new)}"
-                                                 for k, (old, new) in diffs.items())})
+                            "changes": local_time.text(*said)})
     return preview
 
 

@@ -17,8 +17,8 @@ ROWS = [{"id": "1", "title": "A", "status": "todo"}, {"id": "2", "title": "B", "
 
 def test_bulk_preview_lists_only_rows_that_change() -> None:
     preview = tabular.bulk_preview(ROWS, {"status": "done"})
-    assert preview == [{"id": "1", "label": "A", "changes": "status: todo → done"},
-                       {"id": "3", "label": "C", "changes": "status: todo → done"}]
+    assert preview == [{"id": "1", "label": "A", "changes": ["status: todo → done"]},
+                       {"id": "3", "label": "C", "changes": ["status: todo → done"]}]
 
 
 def test_csv_export_round_trips() -> None:
