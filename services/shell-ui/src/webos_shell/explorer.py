@@ -19,7 +19,7 @@ from nicegui import app, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
-from webos_shell import forms, permissions, runtime, tabular
+from webos_shell import forms, local_time, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
 from webos_shell.schema_fields import fields_from_schema, server_errors
@@ -164,7 +164,8 @@ class DataExplorer:
                     with ui.card().classes("w-full gap-1 p-3"):
                         ui.label(heading).classes("font-medium")
                         for label, value in lines:
-                            ui.label(f"{label}: {value}").classes("text-sm text-gray-600")
+                            local_time.MomentText(local_time.text(f"{label}: ", value)).classes(
+                                "text-sm text-gray-600")
 
     async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
                     headers: dict[str, str] | None = None, conflict: Any = None, refused: Any = None) -> Any:

@@ -35,11 +35,12 @@ TITLES = ("title", "name", "label", "sku")  # the field a card is headed by, whe
 CARD_FIELDS = 3  # fields a phone's card shows under its heading
 
 
-def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tuple[str, str]]]:
+def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tuple[str, local_time.Part]]]:
     """A row as a phone shows it: a heading and a few `(label, value)` lines, values as a person reads
-    them (enum labels, lists joined, dates as dates); empty fields are left out."""
+    them (enum labels, lists joined, dates as dates, times as instants the browser says in local
+    time, `local_time.MomentText`); empty fields are left out."""
     heading = next((str(row[name]) for name in TITLES if row.get(name)), row_id(row))
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, local_time.Part]] = []
     for spec in specs:
         value = row.get(spec.name)
         if (spec.name in HIDDEN or spec.name in TITLES or spec.name == "updated_at" or spec.kind in ("object", "secret")
@@ -49,9 +50,12 @@ def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tupl
             named = choices.labels(spec)
             value = [named.get(str(v), str(v)) for v in value] if isinstance(value, list) else named.get(
                 str(value), str(value))
-        if spec.kind in ("date", "datetime"):
-            value = str(value)[:10]
-        lines.append((spec.label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+        if spec.kind == "datetime":
+            lines.append((spec.label, local_time.instant(value)))
+        elif spec.kind == "date":
+            lines.append((spec.label, str(value)[:10]))
+        else:
+            lines.append((spec.label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
         if len(lines) == CARD_FIELDS:
             break
     return heading, lines
