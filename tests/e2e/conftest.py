@@ -301,6 +301,13 @@ class Shell:
         self.page.keyboard.type(option)
         self.page.locator(".q-menu .q-item").get_by_text(option, exact=True).click()
 
+    def local_time(self, iso: str) -> str:
+        """The UTC instant `iso` as this browser's person reads it (their time zone and locale),
+        worked out here by the browser itself, as a grid cell says it."""
+        return str(self.page.evaluate(  # a time without an offset is UTC, as the API means it
+            "(iso) => new Date(/([zZ]|[+-]\\d\\d:?\\d\\d)$/.test(iso) ? iso : iso + 'Z')"
+            ".toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", iso))
+
     def shot(self, name: str) -> Path:
         """A screenshot once Quasar's animations settle, kept as a test artefact
         (and copied to $WEBOS_SHELL_DOCS_SCREENSHOTS when set)."""

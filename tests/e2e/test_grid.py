@@ -137,8 +137,7 @@ def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
     shell, tag = admin_in_new_york, uuid.uuid4().hex[:6]
     task = platform.create_task(admin_token, f"tz {tag}", due_date="2031-12-24T15:45:00Z")
     due = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["due_date"]  # noqa: E731
-    local = lambda iso: shell.page.evaluate(  # noqa: E731
-        "(iso) => new Date(iso).toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'})", iso)
+    local = shell.local_time
     assert shell.page.evaluate("() => new Date('2031-12-24T15:45:00Z').getHours()") == 10  # New York's 10:45
     shell.open(f"/m/tasks/tasks/{task['id']}")  # the record page's form
     field = shell.page.locator('input[data-field="due_date"]')
@@ -150,6 +149,11 @@ def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
     expect(shell.page.locator(".q-notification", has_text="Saved")).to_be_visible()
     assert due() == "2031-12-24T15:00:00Z"
     expect(field).to_have_value(local("2031-12-24T15:00:00Z"))
+    change = shell.page.get_by_test_id("history-entry").first  # the history says both times, and its own, locally
+    expect(change).to_contain_text(f"Due Date: {local('2031-12-24T15:45:00Z')} → {local('2031-12-24T15:00:00Z')}")
+    logged = platform.get_ok(admin_token, f"/api/events/events/records/{task['id']}")["items"][0]["timestamp"]
+    expect(change).to_contain_text(local(logged))
+    expect(change).not_to_contain_text("UTC")
     shell.page.get_by_test_id("record-edit").click()
     expect(field).to_have_value("2031-12-24T10:00")  # shown back as entered
     shell.open(f"/m/tasks?q=tz%20{tag}")  # and a cell of the grid
@@ -162,6 +166,22 @@ def test_times_are_entered_and_shown_in_the_persons_own_time_zone(
     editor.press("Enter")
     assert platform.until(lambda: due() == "2031-12-25T14:30:00Z"), due()
     expect(cell).to_have_text(local("2031-12-25T14:30:00Z"))
+
+
+def test_a_bulk_edits_preview_says_times_in_the_persons_own_time_zone(
+        admin_in_new_york: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """In New York the preview reads as the cells do: the time now and the time entered, both local."""
+    shell, tag = admin_in_new_york, uuid.uuid4().hex[:6]
+    task = platform.create_task(admin_token, f"bulktz {tag}", due_date="2031-12-24T15:45:00Z")
+    dialog = _bulk_dialog(shell, f"bulktz {tag}", 1, "Due Date")
+    dialog.get_by_test_id("bulk-value").fill("2031-12-26T08:00")  # New York's 8:00: 13:00 UTC
+    preview = dialog.get_by_test_id("bulk-preview")
+    before, after = shell.local_time("2031-12-24T15:45:00Z"), shell.local_time("2031-12-26T13:00:00Z")
+    expect(preview).to_contain_text(f"Due Date: {before} → {after}")
+    expect(preview).not_to_contain_text("UTC")
+    dialog.get_by_test_id("bulk-apply").click()
+    expect(shell.page.locator(".q-notification", has_text="Updated")).to_contain_text("Updated 1 row(s)")
+    assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["due_date"] == "2031-12-26T13:00:00Z"
 
 
 def test_bulk_edit_clears_an_optional_field_and_never_a_required_one(

@@ -1,9 +1,11 @@
 """The shell on a phone (390×844): the navigation drawer starts closed and
-opens from the menu button, and no page is wider than the screen (grids and
-the Files table scroll sideways inside themselves)."""
+opens from the menu button, no page is wider than the screen (grids and
+the Files table scroll sideways inside themselves), and a collection is a list of
+cards that say times in the person's own time zone."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -52,3 +54,17 @@ def test_no_page_is_wider_than_a_phone_and_the_drawer_starts_closed(admin: Any, 
     phone.open(f"/m/tasks/tasks/{task['id']}")
     phone.page.get_by_test_id("history-entry").first.wait_for()
     phone.shot("phone-record")
+
+
+def test_a_phones_cards_say_a_time_in_the_persons_own_time_zone(
+        admin_in_new_york: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """03:30 UTC on the 24th is 22:30 on the 23rd in New York: the card says the local day and time."""
+    phone, tag = admin_in_new_york, uuid.uuid4().hex[:6]
+    phone.page.set_viewport_size(PHONE)
+    platform.create_task(admin_token, f"phone due {tag}", due_date="2031-12-24T03:30:00Z")
+    phone.open(f"/m/tasks?q=phone%20due%20{tag}")
+    card = phone.page.get_by_test_id("explorer-card").filter(has_text=f"phone due {tag}")
+    local = phone.local_time("2031-12-24T03:30:00Z")
+    assert "23" in local  # the day before, there
+    expect(card).to_contain_text(f"Due Date: {local}")
+    expect(card).not_to_contain_text("2031-12-24")

@@ -41,17 +41,52 @@ def test_the_palette_opens_a_record_and_an_edit_grows_its_history(
     admin.shot("record-page")
 
 
-def test_a_stale_save_on_the_record_page_opens_the_conflict_dialog(
+def test_a_due_date_emptied_on_the_record_page_is_saved_as_none(
         admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
-    task = platform.create_task(admin_token, f"stale {uuid.uuid4().hex[:6]}")
+    task = platform.create_task(admin_token, f"undue {uuid.uuid4().hex[:6]}")
+    due = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["due_date"]  # noqa: E731
+    admin.open(f"/m/tasks/tasks/{task['id']}")
+    field = admin.page.locator('input[data-field="due_date"]')
+    admin.page.get_by_test_id("record-edit").click()
+    field.fill("2031-05-06T07:08")
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.get_by_test_id("record-edit")).to_be_visible()  # saved: the view mode again
+    assert due() is not None
+    admin.page.get_by_test_id("record-edit").click()
+    field.fill("")  # the person empties it: no due date
+    admin.page.get_by_test_id("record-save").click()
+    expect(admin.page.get_by_test_id("record-edit")).to_be_visible()
+    assert platform.until(lambda: due() is None), due()
+    expect(field).to_have_value("")
+    expect(admin.page.get_by_test_id("history-entry").first).to_contain_text("Due Date:")
+    expect(admin.page.get_by_test_id("history-entry").first).to_contain_text("→ —")
+    admin.open(f"/m/tasks/tasks/{task['id']}")  # and so it stays
+    expect(field).to_have_value("")
+
+
+def test_a_stale_save_on_the_record_page_opens_the_conflict_dialog(
+        admin_in_new_york: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """The dialog says when they saved, and both due dates, in the person's own time (New York)."""
+    admin = admin_in_new_york
+    task = platform.create_task(admin_token, f"stale {uuid.uuid4().hex[:6]}", due_date="2031-12-24T15:45:00Z")
     admin.open(f"/m/tasks/tasks/{task['id']}")
     admin.page.get_by_test_id("record-edit").click()
     with platform.api(admin_token) as client:  # someone else saves first
-        assert client.patch(f"/api/tasks/tasks/{task['id']}", json={"title": "theirs"}).status_code == 200
+        theirs = client.patch(f"/api/tasks/tasks/{task['id']}",
+                              json={"title": "theirs", "due_date": "2031-12-25T15:45:00Z"})
+        assert theirs.status_code == 200
     admin.page.locator('input[data-field="title"]').fill("mine")
+    admin.page.locator('input[data-field="due_date"]').fill("2031-12-24T10:00")  # New York's 10:00: 15:00 UTC
     admin.page.get_by_test_id("record-save").click()
     dialog = admin.page.get_by_test_id("conflict-dialog")
-    expect(dialog.get_by_test_id("conflict-who")).to_contain_text("changed this record")
+    who = dialog.get_by_test_id("conflict-who")
+    expect(who).to_contain_text("changed this record")
+    expect(who).to_contain_text(admin.local_time(theirs.json()["updated_at"]))
+    expect(who).not_to_contain_text("UTC")
+    dialog.get_by_test_id("conflict-review").click()
+    mine, saved = admin.local_time("2031-12-24T15:00:00Z"), admin.local_time("2031-12-25T15:45:00Z")
+    expect(dialog.get_by_test_id("conflict-diff").filter(has_text="Due Date")).to_have_text(
+        f"Due Date: yours {mine} — saved {saved}")
     assert platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"] == "theirs"
     dialog.get_by_test_id("conflict-overwrite").click()
     title = lambda: platform.get_ok(admin_token, f"/api/tasks/tasks/{task['id']}")["title"]  # noqa: E731

@@ -11,11 +11,11 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_shell import choices, runtime
+from webos_shell import choices, runtime, tabular
 from webos_shell.list_select import ListSelect
 from webos_shell.local_time import MomentInput
 from webos_shell.schema_checks import validate
-from webos_shell.schema_fields import FieldSpec, coerce, fields_from_schema, server_errors
+from webos_shell.schema_fields import FieldSpec, blank, coerce, fields_from_schema, server_errors
 
 Submit = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -144,6 +144,31 @@ class AutoForm:
         errors = validate(self.specs, self.values)
         self.show_errors(errors)
         return None if errors else coerce(self.specs, self.values)
+
+    def changes(self, before: dict[str, Any], models: list[FieldSpec]) -> dict[str, Any] | None:
+        """The body of a PATCH of `before` (a record, whose fields are `models`), or None (with
+        errors shown): the fields changed, and the fields emptied, cleared as a cell emptied in
+        the grid clears them (`tabular.cell_value`: none, "" for a text, [] for a list). An
+        empty input is otherwise left out of a body (`coerce`), so an edit could never take a
+        value away; emptying a field the record must have is said at the field."""
+        body = self.check()
+        if body is None:
+            return None
+        changed = {name: value for name, value in body.items() if value != before.get(name)}
+        errors: dict[str, str] = {}
+        for spec in self.specs:
+            if spec.name in body or spec.kind == "object" or blank(before.get(spec.name)):
+                continue
+            model = next((m for m in models if m.name == spec.name), None)
+            value, refused = tabular.cell_value(spec, model, "")
+            if refused:
+                errors[spec.path] = refused
+            else:
+                changed[spec.name] = value
+        if errors:
+            self.show_errors(errors)
+            return None
+        return changed
 
     async def submit(self, send: Submit) -> Any:
         body = self.check()

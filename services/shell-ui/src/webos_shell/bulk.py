@@ -18,7 +18,7 @@ from nicegui import ui
 
 from webos_common.clients.session import ApiError
 from webos_common.documents import BULK_MAX_IDS
-from webos_shell import tabular
+from webos_shell import local_time, tabular
 from webos_shell.autoform import AutoForm
 from webos_shell.schema_fields import FieldSpec, server_errors
 
@@ -105,7 +105,7 @@ async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, ma
                     same = "no value" if state["clear"] else "this value"
                     ui.label(f"{len(rows) - len(found)} already have {same}").classes("text-sm text-gray-500")
                 for line in found[:SHOWN]:
-                    ui.label(f"{line['label']}: {line['changes']}").classes("text-sm")
+                    local_time.MomentText(local_time.text(f"{line['label']}: ", line["changes"])).classes("text-sm")
                 if len(found) > SHOWN:
                     ui.label(f"… and {len(found) - SHOWN} more").classes("text-sm text-gray-500")
 

@@ -1,14 +1,18 @@
 """The dialog a save that lost a race opens (the module answered 412: the
 record changed since this page read it). It says who changed it and when,
 and offers: reload (take theirs), review the differences (yours beside
-theirs), or overwrite (save yours over the version now current)."""
+theirs), or overwrite (save yours over the version now current). Times are said in the
+person's local time (`local_time.MomentText`), values as the grid says them (`tabular.shown`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from nicegui import ui
+
+from webos_shell import local_time, tabular
+from webos_shell.schema_fields import FieldSpec
 
 
 def differences(mine: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -16,19 +20,29 @@ def differences(mine: dict[str, Any], current: dict[str, Any]) -> list[tuple[str
     return [(name, value, current.get(name)) for name, value in mine.items() if current.get(name) != value]
 
 
-def changed_by(details: Any) -> str:
+def changed_by(details: Any) -> list[local_time.Part]:
     details = details if isinstance(details, dict) else {}
     who, when = details.get("updated_by") or "someone", details.get("updated_at")
-    return f"{who} changed this record" + (f" at {str(when)[:19].replace('T', ' ')} UTC" if when else "")
+    return local_time.text(f"{who} changed this record", [" at ", local_time.instant(when)] if when else [])
+
+
+def difference(name: str, yours: Any, theirs: Any, specs: Iterable[FieldSpec] = ()) -> list[local_time.Part]:
+    """One of `differences` as the dialog says it: "Due date: yours <time> — saved <time>"."""
+    spec = next((s for s in specs if s.name == name), None)
+    return local_time.text(f"{spec.label if spec else name}: yours ", tabular.shown(spec, yours), " — saved ",
+                           tabular.shown(spec, theirs))
 
 
 def open_conflict(details: Any, mine: dict[str, Any], *, current: Callable[[], Awaitable[dict[str, Any] | None]],
-                  reload: Callable[[], Awaitable[None]], overwrite: Callable[[int], Awaitable[None]]) -> None:
-    """`details` is the 412's error details (version, updated_by, updated_at); `mine` the fields being saved."""
+                  reload: Callable[[], Awaitable[None]], overwrite: Callable[[int], Awaitable[None]],
+                  specs: Iterable[FieldSpec] = ()) -> None:
+    """`details` is the 412's error details (version, updated_by, updated_at); `mine` the fields being
+    saved; `specs` the record's fields (their labels and kinds)."""
+    specs = list(specs)
     version = int(details.get("version", 0)) if isinstance(details, dict) else 0
     with ui.dialog() as dialog, ui.card().classes("w-[32rem]").props('data-testid="conflict-dialog"'):
         ui.label("This record changed while you were editing it").classes("text-lg font-semibold")
-        ui.label(changed_by(details)).props('data-testid="conflict-who"')
+        local_time.MomentText(changed_by(details)).props('data-testid="conflict-who"')
         review = ui.column().classes("w-full gap-0")
 
         async def do_reload() -> None:
@@ -43,7 +57,7 @@ def open_conflict(details: Any, mine: dict[str, Any], *, current: Callable[[], A
                 if not rows:
                     ui.label("Your change matches what is saved now.").classes("text-sm")
                 for name, yours, theirs in rows:
-                    ui.label(f"{name}: yours {yours!r} — saved {theirs!r}").classes("text-sm").props(
+                    local_time.MomentText(difference(name, yours, theirs, specs)).classes("text-sm").props(
                         'data-testid="conflict-diff"')
 
         async def do_overwrite() -> None:

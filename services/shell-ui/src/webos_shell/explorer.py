@@ -19,7 +19,7 @@ from nicegui import app, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
-from webos_shell import forms, permissions, runtime, tabular
+from webos_shell import forms, local_time, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
 from webos_shell.schema_fields import fields_from_schema, server_errors
@@ -167,7 +167,8 @@ class DataExplorer:
                     with ui.card().classes("w-full gap-1 p-3"):
                         ui.label(heading).classes("font-medium")
                         for label, value in lines:
-                            ui.label(f"{label}: {value}").classes("text-sm text-gray-600")
+                            local_time.MomentText(local_time.text(f"{label}: ", value)).classes(
+                                "text-sm text-gray-600")
 
     async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
                     headers: dict[str, str] | None = None, conflict: Any = None, refused: Any = None) -> Any:
@@ -254,7 +255,7 @@ class DataExplorer:
 
         def conflicted(details: Any) -> None:
             open_conflict(details, body, current=lambda: self._call("GET", f"{self.endpoint}/{rid}"),
-                          reload=self.load, overwrite=lambda v: self._save(rid, field, value, v))
+                          reload=self.load, overwrite=lambda v: self._save(rid, field, value, v), specs=self.specs)
 
         async def refused(exc: ApiError) -> None:
             if exc.status == 422 and cell is not None:

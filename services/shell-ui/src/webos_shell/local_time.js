@@ -28,6 +28,10 @@ window.webosLocalTime = {
     if (!d) return value ? String(value) : "";
     return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   },
+  // a text with UTC instants in it (["Due: ", {instant: "2031-12-24T15:45:00Z"}]), as people read it
+  text(parts) {
+    return (parts || []).map((p) => (typeof p === "string" ? p : this.readable(p && p.instant))).join("");
+  },
 };
 
 // The grid's editor of a date-time cell: the local time in the browser's own picker; the cell's

@@ -13,7 +13,7 @@ from nicegui import app, ui
 
 from webos_common.clients.session import ApiError, SessionExpired
 from webos_common.identity import User
-from webos_shell import a11y, components, endpoints, permissions, pickers, record_history, runtime
+from webos_shell import a11y, components, endpoints, local_time, permissions, pickers, record_history, runtime
 from webos_shell.autoform import AutoForm
 from webos_shell.collection_api import record_noun
 from webos_shell.collections_ui import CollectionRef
@@ -35,7 +35,9 @@ class RecordPage:
         self.endpoint = ref.collection.endpoint.rstrip("/")
         self.noun = record_noun(ref.collection)
         self.writable = permissions.can_write(user, ref.collection)
-        self.labels = {s.name: s.label for s in fields_from_schema(ref.schema())}
+        self.fields = fields_from_schema(ref.schema())
+        self.labels = {s.name: s.label for s in self.fields}
+        self.specs = {s.name: s for s in self.fields}
         self.record: dict[str, Any] = {}
         self.trashed = False
         self.shown = 0  # history entries on the page
@@ -178,9 +180,10 @@ class RecordPage:
             for entry in found:
                 with ui.column().classes("w-full gap-0").props('data-testid="history-entry"'):
                     ui.label(entry.sentence(names, self.labels)).classes("text-sm font-medium")
-                    ui.label(record_history.when(entry.when)).classes("text-xs text-gray-600 dark:text-gray-300")
+                    local_time.MomentText([local_time.instant(entry.when)] if entry.when else []).classes(
+                        "text-xs text-gray-600 dark:text-gray-300")
                     for change in entry.changes:
-                        ui.label(record_history.describe(change, self.labels)).classes("text-sm")
+                        local_time.MomentText(record_history.describe(change, self.specs)).classes("text-sm")
 
     # -- writing ----------------------------------------------------------------------
     async def _send(self, method: str, path: str, body: Any = None, version: int | None = None) -> Any:
@@ -188,10 +191,9 @@ class RecordPage:
         return await runtime.get().gateway.send(app.storage.user, method, path, body, headers=headers)
 
     async def save(self) -> None:
-        body = self.form.check()
-        if body is None:
+        changes = self.form.changes(self.record, self.fields)
+        if changes is None:
             return
-        changes = {k: v for k, v in body.items() if v != self.record.get(k)}
         if not changes:
             self.view()
             return
@@ -208,7 +210,7 @@ class RecordPage:
             if exc.status == 412:
                 details = (exc.body.get("error") or {}).get("details") if isinstance(exc.body, dict) else None
                 open_conflict(details, changes, current=lambda: self._get(f"{self.endpoint}/{self.rid}"),
-                              reload=self.reload, overwrite=lambda v: self._write(changes, v))
+                              reload=self.reload, overwrite=lambda v: self._write(changes, v), specs=self.fields)
             elif exc.status == 422:
                 self.form.show_errors(server_errors(exc.body) or {"": str(exc)})
             else:

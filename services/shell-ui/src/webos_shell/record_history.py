@@ -2,13 +2,17 @@
 (`GET /api/events/events/records/{id}`: `<entity>:created`, `:updated` with the names of
 the fields it `changed` and the record as it then was, `:deleted`, `:restored`,
 `:access_changed`, `:bulk_updated`), turned into "who did what, when", each change with the
-value before (the previous event's record) and after."""
+value before (the previous event's record) and after, said as the grid says them (`tabular.shown`:
+times as instants the browser says in local time, `local_time.MomentText`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from webos_shell import local_time, tabular
+from webos_shell.schema_fields import FieldSpec
 
 ACTIONS = {"created": "created it", "updated": "changed", "deleted": "moved it to the trash",
            "restored": "restored it from the trash", "access_changed": "changed who may see it",
@@ -19,7 +23,7 @@ AUDIT_FIELDS = {"updated_at", "updated_by", "version", "created_at", "created_by
 @dataclass
 class Entry:
     who: str  # the person's id (see `names`)
-    when: str  # ISO timestamp
+    when: str  # ISO timestamp (UTC)
     action: str  # the last part of the topic
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)  # (field, before, after)
     fields: list[str] = field(default_factory=list)  # changed fields whose values are not known (bulk)
@@ -32,17 +36,12 @@ class Entry:
         return f"{who} {what}"
 
 
-def _show(value: Any) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def describe(change: tuple[str, Any, Any], labels: Mapping[str, str]) -> str:
+def describe(change: tuple[str, Any, Any], specs: Mapping[str, FieldSpec]) -> list[local_time.Part]:
+    """"Due date: <before> → <after>" (`specs`: the record's fields by name, for their labels and kinds)."""
     name, before, after = change
-    return f"{labels.get(name, name)}: {_show(before)} → {_show(after)}"
+    spec = specs.get(name)
+    return local_time.text(f"{spec.label if spec else name}: ", tabular.shown(spec, before), " → ",
+                           tabular.shown(spec, after))
 
 
 def entries(events: list[dict[str, Any]]) -> list[Entry]:
@@ -64,8 +63,3 @@ def entries(events: list[dict[str, Any]]) -> list[Entry]:
             before = payload
         found.append(entry)
     return list(reversed(found))
-
-
-def when(stamp: str) -> str:
-    """`2026-12-06T23:10:04.123Z` → `2026-12-06 23:10:04 UTC`."""
-    return stamp[:19].replace("T", " ") + " UTC" if stamp else ""

@@ -35,11 +35,12 @@ TITLES = ("title", "name", "label", "sku")  # the field a card is headed by, whe
 CARD_FIELDS = 3  # fields a phone's card shows under its heading
 
 
-def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tuple[str, str]]]:
+def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tuple[str, local_time.Part]]]:
     """A row as a phone shows it: a heading and a few `(label, value)` lines, values as a person reads
-    them (enum labels, lists joined, dates as dates); empty fields are left out."""
+    them (enum labels, lists joined, dates as dates, times as instants the browser says in local
+    time, `local_time.MomentText`); empty fields are left out."""
     heading = next((str(row[name]) for name in TITLES if row.get(name)), row_id(row))
-    lines: list[tuple[str, str]] = []
+    lines: list[tuple[str, local_time.Part]] = []
     for spec in specs:
         value = row.get(spec.name)
         if (spec.name in HIDDEN or spec.name in TITLES or spec.name == "updated_at" or spec.kind in ("object", "secret")
@@ -49,9 +50,12 @@ def card_of(row: dict[str, Any], specs: list[FieldSpec]) -> tuple[str, list[tupl
             named = choices.labels(spec)
             value = [named.get(str(v), str(v)) for v in value] if isinstance(value, list) else named.get(
                 str(value), str(value))
-        if spec.kind in ("date", "datetime"):
-            value = str(value)[:10]
-        lines.append((spec.label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+        if spec.kind == "datetime":
+            lines.append((spec.label, local_time.instant(value)))
+        elif spec.kind == "date":
+            lines.append((spec.label, str(value)[:10]))
+        else:
+            lines.append((spec.label, ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
         if len(lines) == CARD_FIELDS:
             break
     return heading, lines
@@ -108,14 +112,15 @@ def bulk_editable(spec: FieldSpec) -> bool:
     return spec.name not in HIDDEN and spec.kind not in ("object", "secret") and not spec.read_only
 
 
-def shown(spec: FieldSpec | None, value: Any) -> str:
-    """A value as the preview says it: an enum's label, a time in UTC, a list as "a, b"."""
+def shown(spec: FieldSpec | None, value: Any) -> local_time.Part:
+    """A value as a person reads it (a bulk edit's preview, a record's history, the conflict
+    dialog): an enum's label, a time as an instant the browser says in local time, a list as "a, b"."""
     if value is None or value == "" or value == []:
         return "—"
     if spec is not None and spec.kind == "enum":
         return choices.labels(spec).get(str(value), str(value))
     if spec is not None and spec.kind == "datetime":
-        return f"{when(value)} UTC"
+        return local_time.instant(value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
@@ -130,14 +135,16 @@ def _same(spec: FieldSpec | None, old: Any, new: Any) -> bool:
 def bulk_preview(rows: list[dict[str, Any]], changes: dict[str, Any], label_field: str = "title", *,
                  spec: FieldSpec | None = None) -> list[dict[str, Any]]:
     """One line per row that would change: what it is, and field: old → new (`spec`: the
-    changed field's, to compare and show its values as the grid does)."""
+    changed field's, to compare and show its values as the grid does; `changes` is text parts,
+    `local_time.MomentText`'s)."""
     preview = []
     for row in rows:
         diffs = {k: (row.get(k), v) for k, v in changes.items() if not _same(spec, row.get(k), v)}
         if diffs:
+            said = [local_time.text("; " if n else "", f"{spec.label if spec else k}: ", shown(spec, old), " → ",
+                                    shown(spec, new)) for n, (k, (old, new)) in enumerate(diffs.items())]
             preview.append({"id": row_id(row), "label": str(row.get(label_field) or row_id(row)),
-                            "changes": "; ".join(f"{spec.label if spec else k}: {shown(spec, old)} → {shown(spec, new)}"
-                                                 for k, (old, new) in diffs.items())})
+                            "changes": local_time.text(*said)})
     return preview
 
 

@@ -62,7 +62,9 @@ def test_bulk_preview_lists_exactly_the_rows_that_change_in_readable_words() -> 
     rows = [{"id": "1", "title": "A", "status": "todo", "due": "2026-12-24T15:45:00Z"},
             {"id": "2", "title": "B", "status": "in_progress", "due": "2026-12-24T15:45:00+00:00"}]
     lines = tabular.bulk_preview(rows, {"status": "in_progress"}, spec=SPECS["status"])
-    assert lines == [{"id": "1", "label": "A", "changes": "Status: Todo → In progress"}]
+    assert lines == [{"id": "1", "label": "A", "changes": ["Status: Todo → In progress"]}]
+    assert tabular.bulk_preview(rows[:1], {"due": "2026-12-25T09:00:00Z"}, spec=SPECS["due"])[0]["changes"] == [
+        "Due: ", {"instant": "2026-12-24T15:45:00Z"}, " → ", {"instant": "2026-12-25T09:00:00Z"}]  # said locally
     assert tabular.bulk_preview(rows, {"due": "2026-12-24T15:45:00"}, spec=SPECS["due"]) == []  # same moment
     assert not tabular.bulk_editable(SPECS["title"].__class__("owner_id", "owner_id", "string", "Owner"))
 

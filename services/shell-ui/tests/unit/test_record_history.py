@@ -1,4 +1,9 @@
-from webos_shell.record_history import Entry, describe, entries, when
+from webos_shell.record_history import Entry, describe, entries
+from webos_shell.schema_fields import fields_from_schema
+
+SPECS = {s.name: s for s in fields_from_schema({"type": "object", "properties": {
+    "title": {"type": "string"}, "status": {"enum": ["todo", "done"], "x-enumNames": ["To do", "Done"]},
+    "due": {"type": ["string", "null"], "format": "date-time", "title": "Due"}}})}
 
 
 def _event(topic: str, user: str, at: str, **payload):
@@ -15,7 +20,7 @@ def test_changes_name_the_value_before_and_after_and_bulk_edits_their_fields() -
     found = entries(log)
     assert [e.action for e in found] == ["deleted", "bulk_updated", "updated", "created"]
     assert found[2].changes == [("title", "One", "Two")]
-    assert describe(found[2].changes[0], {"title": "Title"}) == "Title: One → Two"
+    assert describe(found[2].changes[0], SPECS) == ["Title: One → Two"]
     assert found[1].sentence({"u2": "Bea"}, {"status": "Status"}) == "Bea changed (bulk edit) Status"
     assert found[0].sentence({}, {}) == "u2 moved it to the trash"
     assert found[3].sentence({"u1": "Al"}, {}) == "Al created it"
@@ -25,9 +30,15 @@ def test_an_update_without_changed_names_is_diffed_against_the_record_before() -
     log = [_event("note:updated", "u", "t2", id="n", body="b", version=2),
            _event("note:created", "u", "t1", id="n", body="a", version=1)]
     assert entries(log)[0].changes == [("body", "a", "b")]
-    assert describe(("tags", [], None), {}) == "tags: — → —"
+    assert describe(("tags", [], None), {}) == ["tags: — → —"]
     assert Entry("", "", "restored").sentence({}, {}) == "Someone restored it from the trash"
-    assert when("2026-12-06T23:10:04.123Z") == "2026-12-06 23:10:04 UTC"
+
+
+def test_a_change_reads_as_the_grid_says_it_times_left_to_the_browser() -> None:
+    """A time is an instant the browser says in the person's own time zone, never UTC text."""
+    assert describe(("status", "todo", "done"), SPECS) == ["Status: To do → Done"]
+    assert describe(("due", None, "2031-12-24T15:45:00Z"), SPECS) == [
+        "Due: — → ", {"instant": "2031-12-24T15:45:00Z"}]
 
 
 def test_record_results_and_grid_rows_lead_to_record_pages() -> None:

@@ -17,8 +17,8 @@ ROWS = [{"id": "1", "title": "A", "status": "todo"}, {"id": "2", "title": "B", "
 
 def test_bulk_preview_lists_only_rows_that_change() -> None:
     preview = tabular.bulk_preview(ROWS, {"status": "done"})
-    assert preview == [{"id": "1", "label": "A", "changes": "status: todo → done"},
-                       {"id": "3", "label": "C", "changes": "status: todo → done"}]
+    assert preview == [{"id": "1", "label": "A", "changes": ["status: todo → done"]},
+                       {"id": "3", "label": "C", "changes": ["status: todo → done"]}]
 
 
 def test_csv_export_round_trips() -> None:
@@ -179,5 +179,6 @@ def test_a_row_as_a_phones_card_reads_like_the_grid() -> None:
            "due_date": "2026-12-09T10:00:00Z", "notes": "", "owner_id": "u1"}
     heading, lines = card_of(row, specs)
     assert heading == "Pay"
-    assert lines == [("Status", "In progress"), ("Tags", "q3, finance"), ("Due date", "2026-12-09")]
+    assert lines == [("Status", "In progress"), ("Tags", "q3, finance"),
+                     ("Due date", {"instant": "2026-12-09T10:00:00Z"})]  # the browser says it in local time
     assert card_of({"id": "x9"}, specs) == ("x9", [])
