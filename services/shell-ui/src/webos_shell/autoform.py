@@ -80,6 +80,8 @@ class AutoForm:
         elif spec.kind == "list" and spec.item is not None and spec.item.kind == "enum":
             target[spec.name] = list(target.get(spec.name) or [])
             bind(ui.select(choices.options(spec), label=label, multiple=True).props("use-chips"))
+        elif spec.kind == "list" and self.readonly and any(isinstance(v, dict) for v in target.get(spec.name) or []):
+            self._rows(spec, [v for v in target[spec.name] if isinstance(v, dict)])  # an order's lines, a history
         elif spec.kind == "list":  # chips; "finance, q3" typed is two items
             target[spec.name] = list(target.get(spec.name) or [])
             bind(ListSelect(list(target[spec.name]), label=label))
@@ -104,6 +106,15 @@ class AutoForm:
             bind(ui.input(label))
         if spec.description and spec.kind != "object":
             ui.label(spec.description).classes("text-xs text-gray-500 -mt-2")
+
+    def _rows(self, spec: FieldSpec, rows: list[dict[str, Any]]) -> None:
+        """A list of objects, read: a small table, a column per key the rows have."""
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+        columns = [{"name": k, "label": k.replace("_", " ").capitalize(), "field": k, "align": "left"} for k in keys]
+        shown = [{k: ("; ".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()} for row in rows]
+        with ui.column().classes("w-full gap-1").props(f'data-field="{spec.path}"'):
+            ui.label(spec.label).classes("text-xs text-gray-600 dark:text-gray-300")
+            ui.table(columns=columns, rows=shown).props("flat dense bordered").classes("w-full overflow-auto")
 
     def _link(self, spec: FieldSpec, target: dict[str, Any], label: str, bind: Callable[[Any], Any], *,
               name: str | None = None, multiple: bool = False) -> None:

@@ -49,6 +49,21 @@ class CollectionApi:
             return "POST", f"{self.endpoint}/{row_id}/move", {name: value}
         return "PATCH", f"{self.endpoint}/{row_id}", {name: value}
 
+    def action(self, row_id: str, name: str, reason: str = "") -> Request | None:
+        """A workflow action a record offers (its read model's `actions`): its own route
+        (`POST …/{id}/<name>`), else the collection's `POST …/{id}/transition` (`{"action", "reason"}`);
+        None when the module serves neither."""
+        if self.has("POST", f"/{{}}/{name}"):
+            return "POST", f"{self.endpoint}/{row_id}/{name}", {}
+        if self.has("POST", "/{}/transition"):
+            body: dict[str, Any] = {"action": name, **({"reason": reason} if reason else {})}
+            return "POST", f"{self.endpoint}/{row_id}/transition", body
+        return None
+
+    def reasoned(self, name: str) -> bool:
+        """Whether the action goes through `…/transition`, which takes a reason with it."""
+        return not self.has("POST", f"/{{}}/{name}") and self.has("POST", "/{}/transition")
+
     def editable(self, name: str) -> bool:
         return name in self.update_fields or (self.move_route and name == "status")
 

@@ -20,9 +20,10 @@ from webos_shell.collections_ui import CollectionRef
 from webos_shell.conflict import open_conflict
 from webos_shell.schema_fields import fields_from_schema, server_errors
 
-# what the view mode leaves out: ids and audit fields (the history says them), sharing (the grid's Share)
+# what the view mode leaves out: ids and audit fields (the history says them), sharing (the grid's Share),
+# the workflow actions the reader may take (buttons)
 VIEW_HIDDEN = ("id", "_id", "owner_id", "created_by", "updated_by", "deleted_at", "deleted_by", "version",
-               "shares", "assignees")
+               "shares", "assignees", "actions")
 
 
 def title_of(record: dict[str, Any]) -> str:
@@ -34,7 +35,9 @@ class RecordPage:
         self.ref, self.user, self.rid = ref, user, record_id
         self.endpoint = ref.collection.endpoint.rstrip("/")
         self.noun = record_noun(ref.collection)
-        self.writable = permissions.can_write(user, ref.collection)
+        self.api = ref.api
+        # a module may serve no edit of its records (an order changes only through its workflow)
+        self.writable = permissions.can_write(user, ref.collection) and self.api.has("PATCH", "/{}")
         self.fields = fields_from_schema(ref.schema())
         self.labels = {s.name: s.label for s in self.fields}
         self.specs = {s.name: s for s in self.fields}
@@ -118,7 +121,7 @@ class RecordPage:
             ui.label(f"This {self.noun} is in the trash.").classes("text-warning").props(
                 'data-testid="record-trashed"')
         with ui.row().classes("w-full gap-4 items-start max-md:flex-col"):
-            with ui.card().classes("grow basis-96 max-md:w-full"):
+            with ui.card().classes("grow basis-96 min-w-0 max-md:w-full"):
                 self.body = ui.column().classes("w-full")
             with ui.column().classes("basis-80 max-md:w-full gap-4"):
                 await self._panels()
@@ -140,10 +143,16 @@ class RecordPage:
             elif editing:
                 ui.button("Cancel", on_click=self.view).props('flat data-testid="record-cancel"')
                 ui.button("Save", icon="save", on_click=self.save).props('data-testid="record-save"')
-            elif self.writable:
-                ui.button("Edit", icon="edit", on_click=self.edit).props('data-testid="record-edit"')
-                ui.button("Move to trash", icon="delete", on_click=self.trash).props(
-                    'flat color=negative data-testid="record-delete"')
+            else:
+                for action in self.record.get("actions") or []:  # what the reader may do now (a workflow)
+                    if isinstance(action, str) and self.api.action(self.rid, action) is not None:
+                        ui.button(action.replace("_", " ").capitalize(),
+                                  on_click=lambda _, a=action: self.confirm_action(a)).props(
+                            f'outline data-testid="record-action" data-action="{action}"')
+                if self.writable:
+                    ui.button("Edit", icon="edit", on_click=self.edit).props('data-testid="record-edit"')
+                    ui.button("Move to trash", icon="delete", on_click=self.trash).props(
+                        'flat color=negative data-testid="record-delete"')
 
     def view(self) -> None:
         self.body.clear()
@@ -232,9 +241,29 @@ class RecordPage:
     async def restore(self) -> None:
         await self._change("POST", f"{self.endpoint}/{self.rid}/restore", f"Restored the {self.noun}")
 
-    async def _change(self, method: str, path: str, done: str) -> None:
+    def confirm_action(self, action: str) -> None:
+        """A workflow step asked before it is taken (it cannot be edited back), with a reason where
+        the module keeps one."""
+        verb = action.replace("_", " ")
+        with ui.dialog() as dialog, ui.card().classes("w-96").props('data-testid="action-dialog"'):
+            ui.label(f"{verb.capitalize()} this {self.noun}?").classes("text-lg font-semibold")
+            reason = ui.textarea("Reason (optional)").classes("w-full").props(
+                'data-testid="action-reason" maxlength=1000') if self.api.reasoned(action) else None
+
+            async def go() -> None:
+                dialog.close()
+                request = self.api.action(self.rid, action, reason.value.strip() if reason else "")
+                if request is not None:
+                    await self._change(request[0], request[1], f"Done: {verb} the {self.noun}", request[2])
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Back", on_click=dialog.close).props("flat")
+                ui.button(verb.capitalize(), on_click=go).props('data-testid="action-confirm"')
+        dialog.open()
+
+    async def _change(self, method: str, path: str, done: str, body: Any = None) -> None:
         try:
-            await self._send(method, path)
+            await self._send(method, path, body)
         except ApiError as exc:
             ui.notify(f"Not done: {exc}", type="negative")
             return

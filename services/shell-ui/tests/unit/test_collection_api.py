@@ -40,3 +40,15 @@ def test_bulk_goes_out_as_one_request_on_the_route_the_module_has() -> None:
 def test_board_route_is_found() -> None:
     assert _api().board == "/api/tasks/tasks/board"
     assert _api(ROUTES[:1]).board is None
+
+
+def test_a_workflow_action_goes_to_its_own_route_else_to_the_transition_route() -> None:
+    orders = [{"path": "/api/tasks/tasks/{order_id}/transition", "methods": ["POST"]},
+              {"path": "/api/tasks/tasks/{order_id}/pay", "methods": ["POST"]}]
+    api = _api([*ROUTES, *orders])
+    assert api.action("o1", "pay") == ("POST", "/api/tasks/tasks/o1/pay", {})
+    assert api.action("o1", "approve") == ("POST", "/api/tasks/tasks/o1/transition", {"action": "approve"})
+    assert api.action("o1", "reject", "too dear") == (
+        "POST", "/api/tasks/tasks/o1/transition", {"action": "reject", "reason": "too dear"})
+    assert api.reasoned("reject") and not api.reasoned("pay")
+    assert _api().action("t1", "approve") is None  # a module that serves neither: no button
