@@ -98,10 +98,11 @@ async def render(user: User) -> None:
                 ui.label(f"{module}: unavailable: {answer}").classes("text-negative")
             else:
                 rows += answer
+        if not rows:  # outside the list: a list holds list items only
+            ui.label("No saga run yet" if not shown["state"] else f"No {words(shown['state'])} run").classes(
+                "text-gray-500").props('data-testid="saga-runs-none"')
+            return
         with ui.column().classes("w-full gap-0").props('data-testid="saga-runs" role="list"'):
-            if not rows:
-                ui.label("No saga run yet" if not shown["state"] else f"No {words(shown['state'])} run").classes(
-                    "text-gray-500").props('data-testid="saga-runs-none"')
             for run in newest_first(rows):
                 _row(run)
 
