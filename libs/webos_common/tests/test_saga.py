@@ -91,3 +91,28 @@ async def test_a_run_a_crash_left_behind_is_compensated_on_recover(store: SagaSt
     assert log == ["release", "refund p-1", "refund as bob"]  # as the user who started it
     assert (await store.get(crashed.id)).state == COMPENSATED  # type: ignore[union-attr]
     assert await saga.recover(stale_after=60) == []
+
+
+async def test_two_clicks_at_once_retry_a_compensated_run_once(store: SagaStore) -> None:
+    import asyncio
+
+    from webos_common.processes.saga import SagaStateError
+
+    log: list[str] = []
+    saga = order_saga(store, log, fail_at="ship")
+    with pytest.raises(SagaFailed) as failed:
+        await saga.run({"order": "o-9"})
+    run_id = failed.value.run.id
+    with pytest.raises(SagaStateError, match="does not support retry"):
+        await saga.retry(run_id, by="ann", attempt=1)
+    saga.retryable = True
+    log.clear()
+    await asyncio.gather(saga.retry(run_id, by="ann", attempt=1),
+                         saga.retry(run_id, by="ben", attempt=1))
+    assert log.count("charge") == 1, log  # one click ran the steps again; the other found it moved on
+    stored = await store.get(run_id)
+    assert stored is not None and stored.attempt == 2 and len(stored.actions) == 1
+    assert stored.state == COMPENSATED and [s["state"] for s in stored.steps] == ["compensated", "compensated",
+                                                                                 "failed"]
+    with pytest.raises(SagaStateError, match="it is completed"):
+        await order_saga(store, log).compensate((await order_saga(store, log).run({"order": "o-10"})).id)

@@ -29,6 +29,7 @@ from webos_common.http.service import ServiceResources, create_service_app
 from webos_common.modules.hooks import ModuleContext
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.modules.service_registry import ServiceRegistry
+from webos_common.processes.saga import SagaStore
 from webos_common.processes.schedule import DueTimes, Scheduler
 from webos_common.security import current_user, require_permission
 from webos_common.settings.client import ModuleSettings
@@ -50,7 +51,7 @@ def create_app(name: str | None = None, *, settings: ModuleHostSettings | None =
                              on_shutdown=[host.stop], version=mod.version)
     app.state.services = host.services
     app.state.module = mod
-    _mount(app, mod)
+    _mount(app, mod, host.services)
     if mod.shell_components and settings.module_ui:
         from webos_modulehost import ui
 
@@ -58,10 +59,15 @@ def create_app(name: str | None = None, *, settings: ModuleHostSettings | None =
     return app
 
 
-def _mount(app: FastAPI, mod: LoadedModule) -> None:
+def _mount(app: FastAPI, mod: LoadedModule, services: ServiceRegistry) -> None:
     prefix = f"/api/{mod.name}"
     if mod.public_router is not None:
         app.include_router(mod.public_router, prefix=f"{prefix}/public", tags=[f"{mod.name} (public)"])
+    if mod.sagas:  # before the module's admin router: its `/sagas/...` is this one
+        from webos_modulehost import sagas
+
+        app.include_router(sagas.router_for(mod.name, mod.sagas, lambda: services.get(SagaStore)),
+                           dependencies=[Depends(require_permission(f"{mod.name}.admin"))])
     if mod.admin_router is not None:
         app.include_router(mod.admin_router, prefix=f"{prefix}/admin", tags=[f"{mod.name} admin"],
                            dependencies=[Depends(require_permission(f"{mod.name}.admin"))])
@@ -106,6 +112,11 @@ class _Host:
         self.services.register(EventPublisher, OutboxPublisher(outbox))
         self.services.register(Outbox, outbox)
         self.services.register(ReadGrants, ReadGrants(database, mod.reads, module=mod.name))
+        if mod.sagas:  # one store for the module's sagas, before anything may run one
+            store = SagaStore(database, collection=f"{mod.name}_sagas")
+            self.services.register(SagaStore, store, replace=True)
+            for saga in mod.sagas:
+                saga.store = store
         bus = resources.bus
         if bus is not None:
             self.services.register("bus", bus)

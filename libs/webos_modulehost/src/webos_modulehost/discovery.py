@@ -44,6 +44,7 @@ from webos_common.modules.hooks import (
 )
 from webos_common.modules.manifest import AdminPage, NavEntry, PaletteCommand, PermissionSpec, Widget, owns
 from webos_common.modules.shell_sdk import ShellComponent
+from webos_common.processes.saga import Saga
 
 
 @dataclass
@@ -75,6 +76,7 @@ class LoadedModule:
     declared_events: list[str] = field(default_factory=list)  # other owners' topics it publishes
     data_sources: list[Any] = field(default_factory=list)  # served to storage over NATS (afs_remote)
     permissions: list[PermissionSpec] = field(default_factory=list)
+    sagas: list[Saga] = field(default_factory=list)  # their runs are served under /api/<name>/admin/sagas
 
 
 def _folder_plugin(name: str, modules_dir: Path) -> str | None:
@@ -174,6 +176,11 @@ def _hooks(mod: LoadedModule, settings: Any) -> None:
         if not isinstance(source, DataSource):
             raise ModuleLoadError(f"module {mod.name!r}: webos_register_data_sources returned {source!r}, "
                                   "not a webos_common.files.afs.DataSource")
+    mod.sagas = collect(hook.webos_register_sagas())
+    names = [saga.name for saga in mod.sagas if isinstance(saga, Saga)]
+    if len(names) != len(mod.sagas) or len(set(names)) != len(names):
+        raise ModuleLoadError(f"module {mod.name!r}: webos_register_sagas must return Saga objects with "
+                              f"different names, not {mod.sagas!r}")
     for job in collect(hook.webos_register_tasks()):
         if isinstance(job, ScheduledJob):
             mod.jobs.append(job)

@@ -84,4 +84,5 @@ def build(mod: LoadedModule, app: FastAPI, settings: ModuleHostSettings, instanc
         models=models, events_emitted=emitted(mod), events_consumed=sorted(mod.handlers),
         event_schemas=event_schemas(mod),
         data_sources=[afs_remote.entry(source.id, source.capabilities()) for source in mod.data_sources],
+        sagas=[saga.name for saga in mod.sagas],
     )

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from webos_common.modules.manifest import AdminPage
-from webos_orders.handlers import SERVICES
 from webos_orders.service import OrderService
 
 pages = [AdminPage(label="Orders", path="/admin/m/orders", permission="orders.admin")]
@@ -21,10 +18,4 @@ async def stats() -> dict[str, int]:
     rows = await OrderService().repo.aggregate([{"$group": {"_id": "$state", "count": {"$sum": 1}}}])
     return {row["_id"]: row["count"] for row in rows}
 
-
-@router.get("/sagas")
-async def sagas(state: str | None = None, limit: int = Query(default=50, ge=1, le=500)) -> list[dict[str, Any]]:
-    """The payment saga runs, newest first: steps done, where one failed and why, compensation errors."""
-    store = SERVICES["sagas"]
-    cursor = store.runs.find({} if state is None else {"state": state}, sort=[("started_at", -1)], limit=limit)
-    return [{**{k: v for k, v in doc.items() if k != "_id"}, "id": doc["_id"]} async for doc in cursor]
+# the payment saga's runs: the module host's generic `/api/orders/admin/sagas` (webos_register_sagas)

@@ -8,13 +8,13 @@ from typing import Any
 from webos_common import context
 from webos_common.identity import SYSTEM_USER
 
-SERVICES: dict[str, Any] = {}  # the host's publisher, the payment provider, the saga store: set on startup
+SERVICES: dict[str, Any] = {}  # the host's publisher, the payment provider: set on startup
 
 
 def _service() -> Any:
     from webos_orders.service import OrderService
 
-    return OrderService(events=SERVICES.get("events"), payments=SERVICES.get("payments"), sagas=SERVICES.get("sagas"))
+    return OrderService(events=SERVICES.get("events"), payments=SERVICES.get("payments"))
 
 
 async def on_stock_reserved(event: Any) -> None:

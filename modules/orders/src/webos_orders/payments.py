@@ -1,6 +1,7 @@
 """The payment-provider port and the simulated provider behind it (a real provider is another
 class with the same two methods). Charges are idempotent by key: charging an order twice
-charges it once; refunding twice refunds once."""
+charges it once (a refunded charge is not reused: charging again after it charges anew);
+refunding twice refunds once."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class SimulatedProvider:
     async def charge(self, key: str, amount: float, method: str) -> str:
         if method == "declined":
             raise PaymentDeclined("card declined")
-        found = await self.payments.find_one({"key": key})
+        found = await self.payments.find_one({"key": key, "state": "charged"})
         if found is not None:
             return str(found["_id"])
         payment_id = uuid.uuid4().hex

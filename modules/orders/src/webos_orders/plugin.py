@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from webos_common.documents import EventPublisher
 from webos_common.modules.hooks import CollectionSpec, ModuleContext
 from webos_common.modules.manifest import NavEntry, PaletteCommand, PermissionSpec
-from webos_common.processes.saga import SagaStore
+from webos_common.processes.saga import Saga
 from webos_orders import models
 
 
@@ -45,8 +45,13 @@ def webos_startup(ctx: ModuleContext) -> None:
     from webos_orders.handlers import SERVICES
     from webos_orders.payments import SimulatedProvider
 
-    SERVICES.update(events=ctx.services.get(EventPublisher), payments=SimulatedProvider(ctx.resources.db),
-                    sagas=SagaStore(ctx.resources.db, collection="orders_sagas"))
+    SERVICES.update(events=ctx.services.get(EventPublisher), payments=SimulatedProvider(ctx.resources.db))
+
+
+def webos_register_sagas() -> list[Saga]:
+    from webos_orders.service import PAYMENT
+
+    return [PAYMENT]  # the host keeps its runs (orders_sagas) and shows them to admins
 
 
 def webos_declare_permissions() -> list[PermissionSpec]:

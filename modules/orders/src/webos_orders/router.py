@@ -19,7 +19,7 @@ router = APIRouter()
 
 def order_service(events: EventPublisher = provide(EventPublisher),
                   grants: ReadGrants = provide(ReadGrants)) -> OrderService:
-    return OrderService(events=events, grants=grants, payments=SERVICES.get("payments"), sagas=SERVICES.get("sagas"))
+    return OrderService(events=events, grants=grants, payments=SERVICES.get("payments"))
 
 
 Service = Annotated[OrderService, Depends(order_service)]

@@ -3,7 +3,13 @@ or cancelled / refunded) is declared once in `ORDER`; each transition is a metho
 checks it, records who and when, and emits `order:<transition>`. Paying is a saga: charge
 (compensated by a refund) then record the payment and announce `order:paid`; inventory
 reserves the lines and answers `stock:reserved` (→ fulfilled) or `stock:reservation_failed`
-(→ the charge is refunded)."""
+(→ the charge is refunded).
+
+The payment saga (`PAYMENT`) is declared to the module host (`webos_register_sagas`), which
+keeps its runs in `orders_sagas` and lets an admin see them, retry a compensated one (the
+charge uses the order's payment method as it is then: a declined card fixed, the order is
+paid) and compensate one whose refund kept failing. Its steps read what they need from the
+run's data, so they run the same from a request or from the admin's retry."""
 
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ from beanie import PydanticObjectId
 from webos_common import context
 from webos_common.documents import BaseService, UpdateModel
 from webos_common.documents.grants import ReadGrants
-from webos_common.http.errors import Conflict, ValidationFailed
-from webos_common.processes.saga import Saga, SagaContext, SagaFailed, SagaStore
+from webos_common.http.errors import Conflict, NotFound, ValidationFailed
+from webos_common.processes.saga import Saga, SagaContext, SagaFailed
 from webos_common.processes.workflow import Transition, Workflow, not_by_whoever
+from webos_orders.handlers import SERVICES
 from webos_orders.models import Order, OrderCreate, OrderRead
 from webos_orders.payments import PaymentProvider
 
@@ -38,9 +45,9 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
     document, read_schema = Order, OrderRead
 
     def __init__(self, *, events: Any = None, grants: ReadGrants | None = None,
-                 payments: PaymentProvider | None = None, sagas: SagaStore | None = None) -> None:
+                 payments: PaymentProvider | None = None) -> None:
         super().__init__(events=events)
-        self.grants, self.payments, self.sagas = grants, payments, sagas
+        self.grants, self.payments = grants, payments
 
     def read(self, doc: Order) -> OrderRead:
         out = super().read(doc)
@@ -85,34 +92,14 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
         return self.read(doc)
 
     async def pay(self, id: str) -> OrderRead:
-        """The payment saga: charge, then record the payment and announce `order:paid` in one
-        transaction; when recording fails the charge is refunded. A declined card is a 409."""
+        """The payment saga (`PAYMENT`): charge, then record the payment and announce `order:paid` in
+        one transaction; when recording fails the charge is refunded. A declined card is a 409."""
         self.can_read()
         doc = await self.repo.get(id)
         ORDER.apply(doc.state, "pay", history=doc.history)  # refuse early, before any charge
-        assert self.payments is not None
-        payments = self.payments
-
-        async def charge(ctx: SagaContext) -> str:
-            return await payments.charge(f"order:{ctx.data['order_id']}", ctx.data["amount"], ctx.data["method"])
-
-        async def refund(ctx: SagaContext) -> None:
-            await payments.refund(ctx.results["charge"])
-
-        async def record(ctx: SagaContext) -> None:
-            fresh = await self.repo.get(id)
-            state, entry = ORDER.apply(fresh.state, "pay", history=fresh.history)
-            async with self.events.transaction() as session:
-                await self.repo.update(id, {"state": state, "history": [*fresh.history, entry],
-                                            "payment_id": ctx.results["charge"], "failure": None}, session=session)
-                await self.events.emit("order:paid", {"order_id": id, "amount": fresh.total,
-                                                      "lines": fresh.lines}, session=session)
-
-        saga = Saga("order_payment", store=self.sagas).step("charge", charge, compensate=refund)
-        saga.step("record", record)
         try:
-            await saga.run({"order_id": id, "amount": doc.total, "method": doc.payment_method},
-                           run_id=f"pay-{id}-{len(doc.history)}")
+            await PAYMENT.run({"order_id": id, "amount": doc.total, "method": doc.payment_method},
+                              run_id=f"pay-{id}-{len(doc.history)}")
         except SagaFailed as exc:
             await self.repo.update(id, {"failure": f"payment failed: {exc.error}"})
             raise Conflict(f"Payment failed: {exc.error}", details={"field": "payment_method",
@@ -133,3 +120,43 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
         if doc.payment_id:
             await self.payments.refund(doc.payment_id)
         await self.transition(order_id, "refund", reason=reason, extra={"failure": f"reservation failed: {reason}"})
+
+
+# -- the payment saga: its steps read the run's data, so an admin's retry runs them as a request does --
+def _payments() -> PaymentProvider:
+    payments = SERVICES.get("payments")
+    assert payments is not None, "the orders module has not started"
+    return payments  # type: ignore[no-any-return]
+
+
+def _orders() -> OrderService:
+    return OrderService(events=SERVICES.get("events"), payments=SERVICES.get("payments"))
+
+
+async def _charge(ctx: SagaContext) -> str:
+    """With the order's payment method as it is now (the run's when the order is gone)."""
+    order_id = ctx.data["order_id"]
+    try:
+        method = (await _orders().repo.get(order_id)).payment_method
+    except NotFound:
+        method = ctx.data["method"]
+    return await _payments().charge(f"order:{order_id}", ctx.data["amount"], method)
+
+
+async def _refund(ctx: SagaContext) -> None:
+    await _payments().refund(ctx.results["charge"])
+
+
+async def _record(ctx: SagaContext) -> None:
+    service, id = _orders(), ctx.data["order_id"]
+    fresh = await service.repo.get(id)
+    state, entry = ORDER.apply(fresh.state, "pay", history=fresh.history)
+    async with service.events.transaction() as session:
+        await service.repo.update(id, {"state": state, "history": [*fresh.history, entry],
+                                       "payment_id": ctx.results["charge"], "failure": None}, session=session)
+        await service.events.emit("order:paid", {"order_id": id, "amount": fresh.total, "lines": fresh.lines},
+                                  session=session)
+
+
+PAYMENT = Saga("order_payment", retryable=True)  # its store: the module host's (`orders_sagas`)
+PAYMENT.step("charge", _charge, compensate=_refund).step("record", _record)

@@ -27,6 +27,7 @@ EVENT_LOG = "/api/events/events"
 RECORD_HISTORY = "/api/events/events/records/{id}"  # a record's audit trail
 DEAD_LETTERS = "/api/events/dead-letters"
 DEAD_LETTER_REPLAY = "/api/events/dead-letters/{id}/replay"
+MODULE_SAGAS = "/api/{module}/admin/sagas"  # a module host's saga runs; GET {id}, POST {id}/retry|compensate
 
 LOG_SUBJECT = "webos.logs.>"
 

@@ -54,7 +54,7 @@ ADMIN_PAGES = (
     ("admin", "Admin dashboard"), ("admin/users", "Users"), ("admin/roles", "Roles and permissions"),
     ("admin/audit", "Audit trail of roles"), ("admin/modules", "Module manager"),
     ("admin/settings", "Settings editor"), ("admin/logs", "Live logs"), ("admin/events", "Event log and dead letters"),
-    ("admin/apps", "Apps that sign in with WebOS (OAuth clients)"),
+    ("admin/apps", "Apps that sign in with WebOS (OAuth clients)"), ("admin/sagas", "Saga runs of the modules"),
 )
 
 

@@ -127,6 +127,13 @@ class WebOSHookSpec:
         """Other modules' collections this module reads directly, read-only
         (`"tasks.items"` = `tasks_items`), through `documents.grants.ReadGrants`."""
 
+    @hookspec
+    def webos_register_sagas(self) -> Sequence[Any]:
+        """The module's sagas (`webos_common.processes.saga.Saga`, each made without a store): the
+        host gives each one the module's store (`<module>_sagas`, also registered as `SagaStore`)
+        and serves their runs to the module's admins under `/api/<module>/admin/sagas` (list, one
+        run with its steps, retry, compensate), which the shell's admin panel shows."""
+
     # -- events and tasks -----------------------------------------------------
     @hookspec
     def webos_register_event_handlers(self) -> Mapping[str, EventHandler]:

@@ -111,6 +111,7 @@ class ModuleManifest(BaseModel):
     ui_components: list[str] = Field(default_factory=list)
     reads: list[str] = Field(default_factory=list)  # read grants: other modules' collections it reads
     data_sources: list[DataSourceEntry] = Field(default_factory=list)  # mounted by storage, served by the host
+    sagas: list[str] = Field(default_factory=list)  # the sagas whose runs /api/<name>/admin/sagas serves
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @field_validator("permissions", mode="before")

@@ -19,7 +19,7 @@ PAGES: list[tuple[str, str]] = [
     ("/admin", "Admin dashboard"), ("/admin/users", "Users"), ("/admin/roles", "Roles"),
     ("/admin/record-rules", "Record rules"), ("/admin/audit", "Audit trail"), ("/admin/modules", "Modules"),
     ("/admin/settings", "Settings"), ("/admin/apps", "Apps"), ("/admin/logs", "Live logs"),
-    ("/admin/events", "Events and dead letters"),
+    ("/admin/events", "Events and dead letters"), ("/admin/sagas", "Sagas"),
 ]
 
 
@@ -81,6 +81,7 @@ def register() -> None:
         oauth_clients,
         record_rules,
         roles,
+        sagas,
         settings_editor,
         users,
     )
@@ -90,6 +91,7 @@ def register() -> None:
         "/admin/record-rules": record_rules.render, "/admin/audit": audit.render, "/admin/modules": modules.render,
         "/admin/settings": settings_editor.render,
         "/admin/apps": oauth_clients.render, "/admin/logs": logs.render, "/admin/events": events.render,
+        "/admin/sagas": sagas.render,
     }
     for path, title in PAGES:
         admin_page(path, title, renders[path])
