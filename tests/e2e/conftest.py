@@ -327,6 +327,13 @@ def shell(page: Any, platform: Platform) -> Shell:
 
 
 @pytest.fixture
+def shell_in_new_york(browser: Any, platform: Platform, request: pytest.FixtureRequest) -> Iterator[Shell]:
+    """A signed-out browser in New York (UTC-5 in winter): the times it is shown are local."""
+    for page in _page(browser, request, who="-new-york", timezone_id="America/New_York"):
+        yield Shell(page, platform)
+
+
+@pytest.fixture
 def other(browser: Any, platform: Platform, request: pytest.FixtureRequest) -> Iterator[Shell]:
     """A second signed-out browser with its own cookies: another person beside `shell`."""
     for page in _page(browser, request, who="-other"):

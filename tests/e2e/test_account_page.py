@@ -38,7 +38,8 @@ def _me(platform: Any, token: str) -> Any:
         return client.get("/api/auth/me")
 
 
-def test_my_account(shell: Any, platform: Any, admin_token: str) -> None:
+def test_my_account(shell_in_new_york: Any, platform: Any, admin_token: str) -> None:
+    shell = shell_in_new_york  # the times it shows are New York's
     name = _person(platform, admin_token)
     page = shell.page
     shell.sign_in(name, PASSWORD)
@@ -82,6 +83,15 @@ def test_my_account(shell: Any, platform: Any, admin_token: str) -> None:
     page.get_by_test_id("api-key-revoke-confirm").click()
     expect(row).to_have_attribute("data-status", "revoked")
     assert platform.until(lambda: _me(platform, key).status_code == 401)
+    # its dates as the person reads them where they are, never UTC's
+    with platform.api(token) as client:
+        made = next(k for k in client.get("/api/auth/me/api-keys").json() if k["name"] == "e2e key")
+    said = lambda iso: shell.local_time(iso) if iso else "never"  # noqa: E731
+    dates = (f"created {said(made['created_at'])} · expires {said(made['expires_at'])} · last used "
+             f"{said(made['last_used_at'])} · revoked {said(made['revoked_at'])}")
+    expect(row).to_contain_text(dates)
+    expect(row.get_by_test_id("api-key-dates")).to_have_text(dates)
+    assert made["expires_at"] and made["revoked_at"] and "UTC" not in row.inner_text()
 
     # -- preferences: one notification switch, kept in the person's settings ---------------------
     def notifications() -> dict[str, Any]:

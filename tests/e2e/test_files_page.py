@@ -1,7 +1,9 @@
 """Files (`/files`) in the browser, as the admin in their own home: a new
 folder, a text file uploaded into it and listed, downloaded (the bytes
 checked), tagged, renamed, found by search, moved to the trash and restored
-from there — each step checked against storage's API too."""
+from there — each step checked against storage's API too. The browser is in
+New York: every time the pages say (listing, preview, search, trash) is its
+local time, never UTC's."""
 
 from __future__ import annotations
 
@@ -28,7 +30,17 @@ def _stat(platform: Any, token: str, urn: str) -> Any:
         return client.get("/api/storage/files/stat", params={"urn": urn})
 
 
-def test_files_page(admin: Any, platform: Any, admin_token: str) -> None:
+def _said(admin: Any, where: Any, testid: str, iso: str, before: str = "") -> None:
+    """`where` says the UTC instant `iso` (at `testid`) as the person reads it where they are,
+    not in UTC."""
+    local = admin.local_time(iso)
+    expect(where).to_contain_text(before + local)
+    expect(where.get_by_test_id(testid)).to_have_text(before + local)
+    assert "UTC" not in where.inner_text()
+
+
+def test_files_page(admin_in_new_york: Any, platform: Any, admin_token: str) -> None:
+    admin = admin_in_new_york
     page = admin.page
     tag = uuid.uuid4().hex[:8]
     folder, name, renamed = f"e2e-{tag}", f"hello-{tag}.txt", f"renamed-{tag}.txt"
@@ -65,6 +77,13 @@ def test_files_page(admin: Any, platform: Any, admin_token: str) -> None:
         stored = client.get("/api/storage/files/content", params={"urn": urn})
     assert stored.status_code == 200 and stored.content == CONTENT
     assert stored.headers["content-type"].startswith("text/plain")
+    modified = _stat(platform, admin_token, urn).json()["modified"]
+    _said(admin, row, "file-modified", modified)
+    row.get_by_test_id("file-name").click()  # its preview says the same
+    panel = page.get_by_role("dialog", name=f"Preview of {name}")
+    _said(admin, panel, "preview-modified", modified)
+    panel.get_by_test_id("preview-close").click()
+    expect(panel).to_have_count(0)
 
     # -- download: the browser gets the same bytes -----------------------------------------------
     with page.expect_download() as download:
@@ -97,6 +116,7 @@ def test_files_page(admin: Any, platform: Any, admin_token: str) -> None:
     expect(page.get_by_test_id("files-search-count")).to_contain_text("1 found")
     row = _row(page, renamed)
     expect(row.get_by_test_id("file-folder")).to_have_text(folder_urn)
+    _said(admin, row, "file-modified", _stat(platform, admin_token, urn).json()["modified"])
 
     # -- delete (confirmed), then restore from the trash ------------------------------------------
     row.get_by_test_id("file-delete").click()
@@ -107,6 +127,9 @@ def test_files_page(admin: Any, platform: Any, admin_token: str) -> None:
     page.wait_for_url(re.compile(r"/files\?view=trash"))
     trashed = page.locator(f'[data-testid="trash-row"][data-urn="{urn}"]')
     expect(trashed).to_have_count(1)
+    with platform.api(admin_token) as client:
+        deleted = next(i for i in client.get("/api/storage/trash").json()["items"] if i["urn"] == urn)["deleted_at"]
+    _said(admin, trashed, "trash-deleted", deleted, "deleted ")
     trashed.get_by_test_id("trash-restore").click()
     expect(trashed).to_have_count(0)
     assert _stat(platform, admin_token, urn).status_code == 200

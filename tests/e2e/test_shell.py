@@ -160,19 +160,26 @@ def test_bulk_move_three_tasks(admin: Any, platform: Any, admin_token: str, task
 BOARD_PASSWORD = "board-pass-1234"
 
 
-def test_drag_a_card_on_the_board(shell: Any, platform: Any, tasks_api: str) -> None:
+def test_drag_a_card_on_the_board(shell_in_new_york: Any, platform: Any, tasks_api: str) -> None:
     # a person of their own: an admin's board holds every test's tasks, and a "To do" column
     # taller than the screen cannot be dragged from
+    shell = shell_in_new_york
     name, _ = platform.sign_up(BOARD_PASSWORD)
     token = platform.login(name, BOARD_PASSWORD)
     shell.sign_in(name, BOARD_PASSWORD, "/")
     tag = uuid.uuid4().hex[:6]
-    task = platform.create_task(token, f"board {tag}")
+    due = "2031-12-24T03:30:00Z"  # the evening of the 23rd in New York
+    task = platform.create_task(token, f"board {tag}", due_date=due)
     shell.open("/m/tasks/board")
     # the tasks module's own component (webos_tasks/shell.py), rendered by its host in the shell's frame
     board = shell.page.frame_locator('[data-testid="module-frame"][data-module="tasks"][data-view="board"]')
     board.locator('[data-testid="kanban"][data-component="webos_tasks.shell"]').wait_for(timeout=45_000)
     card = board.locator('[data-testid="kanban-card"]', has_text=f"board {tag}")
+    # its due date as the person reads it where they are (the shell's own way), not UTC's 24th
+    expect(card).to_contain_text(f"due {shell.local_time(due)}")
+    expect(card.get_by_test_id("kanban-due")).to_have_text(f"due {shell.local_time(due)}")
+    expect(card.get_by_test_id("kanban-due")).to_have_attribute("data-overdue", "false")
+    assert "Dec 23" in shell.local_time(due) and "UTC" not in card.inner_text()
     # NiceGUI holds events back until its socket's handshake and then sends each one when its own
     # 10 ms poll fires, so a drag made earlier can deliver `drop` before `dragstart`: drag once it is live
     frame = shell.page.locator('[data-testid="module-frame"][data-view="board"]').element_handle().content_frame()

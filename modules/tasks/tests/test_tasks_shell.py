@@ -55,7 +55,13 @@ def test_due_text_flags_open_overdue_cards_only() -> None:
     from webos_tasks.shell import due_text
 
     now = datetime(2026, 12, 2, tzinfo=UTC)
-    assert due_text({"due_date": "2026-12-01T09:00:00Z", "status": "todo"}, now) == ("due 1 Dec", True)
-    assert due_text({"due_date": "2026-12-01T09:00:00", "status": "done"}, now) == ("due 1 Dec", False)
-    assert due_text({"due_date": "2026-12-03T09:00:00+00:00", "status": "todo"}, now) == ("due 3 Dec", False)
-    assert due_text({"status": "todo"}, now) == ("", False)
+    due = lambda iso: ["due ", {"instant": iso}]  # noqa: E731 - the browser says it in local time
+    assert due_text({"due_date": "2026-12-01T09:00:00Z", "status": "todo"}, now) == (due("2026-12-01T09:00:00Z"), True)
+    assert due_text({"due_date": "2026-12-01T09:00:00", "status": "done"}, now) == (due("2026-12-01T09:00:00"), False)
+    assert due_text({"due_date": "2026-12-03T09:00:00+00:00", "status": "todo"}, now) == (
+        due("2026-12-03T09:00:00+00:00"), False)
+    assert due_text({"status": "todo"}, now) == ([], False)
+    # overdue once the instant has passed, not once its date (UTC's, or anyone's) has
+    evening = {"due_date": "2026-12-01T23:00:00Z", "status": "todo"}
+    assert due_text(evening, datetime(2026, 12, 1, 23, 30, tzinfo=UTC))[1] is True
+    assert due_text(evening, datetime(2026, 12, 1, 22, 30, tzinfo=UTC))[1] is False

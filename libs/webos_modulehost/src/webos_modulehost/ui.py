@@ -6,8 +6,10 @@ the shell set, `webos_common.modules.shell_frame`). `/api/<module>/ui/<name>` dr
 the component `name` of `webos_register_shell_components` — a page, the
 `admin` view, a layout slot's piece — with a `HostContext`: the person
 (verified here from that token), the collection, the query parameters, and
-calls through the gateway as that person. NiceGUI is imported only when the
-module ships views.
+calls through the gateway as that person. Every view's page has the shell's
+`window.webosLocalTime` (`webos_common.modules.local_time`), so a view says a
+time as the shell does, in the person's own time zone (`MomentText`). NiceGUI
+is imported only when the module ships views.
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ def _collection(app: FastAPI, component: ShellComponent) -> Collection | None:
 def mount(app: FastAPI, mod: LoadedModule, settings: ModuleHostSettings) -> None:
     from nicegui import ui
 
+    from webos_common.modules import local_time
+
     components = {c.name: c for c in mod.shell_components}
     http = httpx.AsyncClient(base_url=settings.gateway_url.rstrip("/"), timeout=settings.ui_api_timeout)
 
@@ -135,6 +139,7 @@ def mount(app: FastAPI, mod: LoadedModule, settings: ModuleHostSettings) -> None
         params = {k: v for k, v in request.query_params.items() if k != FRAME_PARAM}
         frame = request.query_params.get(FRAME_PARAM, name)
         ui.add_body_html(shell_frame.child_script(frame))
+        ui.add_body_html(f"<script>{local_time.SCRIPT}</script>")  # times in the person's zone, as the shell's
         ui.query(".nicegui-content").classes("p-0")
         ui.query("body").style("background: transparent")
         component, person = components.get(name), await _person(app, request)

@@ -1,7 +1,6 @@
 """The tasks kanban board: this module's own shell component.
 
-The shell imports this file (the module host never does) and calls
-`board(ctx)` on `/m/tasks/board`. Everything goes through `ctx`, as the
+The module host draws `board(ctx)` in the shell's frame on `/m/tasks/board`. Everything goes through `ctx`, as the
 signed-in person: `GET /api/tasks/tasks/board` for the columns,
 `POST …/{id}/move` when a card is dropped on another column, `POST
 /api/tasks/tasks` for the quick-add box. `?tag=x` shows one tag's cards.
@@ -18,6 +17,7 @@ from urllib.parse import quote
 
 from nicegui import ui
 
+from webos_common.modules import local_time
 from webos_common.modules.shell_sdk import ShellApiError, ShellContext, board_shift, focus_card
 from webos_tasks.models import STATUS_TITLES, TaskStatus
 
@@ -34,15 +34,18 @@ def columns(body: Any, *, tag: str | None = None) -> dict[str, list[dict[str, An
             for status in TaskStatus}
 
 
-def due_text(card: dict[str, Any], now: datetime | None = None) -> tuple[str, bool]:
-    """("due 3 Dec", overdue?) for a card; ("", False) without a due date."""
+def due_text(card: dict[str, Any], now: datetime | None = None) -> tuple[list[local_time.Part], bool]:
+    """(["due ", its instant], overdue?) for a card; ([], False) without a due date. The person's
+    browser says the instant in their own time zone (`local_time.MomentText`), as the shell's grid
+    does; the card is overdue once that instant has passed (and it is not done), whatever the date
+    in UTC or where the person is."""
     raw = card.get("due_date")
     if not raw:
-        return "", False
+        return [], False
     due = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    due = due if due.tzinfo else due.replace(tzinfo=UTC)
+    due = due if due.tzinfo else due.replace(tzinfo=UTC)  # the API's times without an offset are UTC
     overdue = card.get("status") != TaskStatus.done.value and due < (now or datetime.now(UTC))
-    return f"due {due.day} {due:%b}", overdue
+    return local_time.text("due ", local_time.instant(raw)), overdue
 
 
 def record_page(task_id: str) -> str:
@@ -137,7 +140,9 @@ def _card(card: dict[str, Any], dragged: dict[str, Any], shift: Callable[[dict[s
             for tag in card.get("tags") or []:
                 ui.badge(tag, color="grey-8").props("outline")
             if due:
-                ui.label(due).classes("text-xs " + ("text-negative" if overdue else "text-gray-500"))
+                shade = "text-negative" if overdue else "text-gray-500"
+                local_time.MomentText(due).classes(f"text-xs {shade}").props(
+                    f'data-testid="kanban-due" data-overdue="{str(overdue).lower()}"')
     view.on("click", lambda _, c=card: opened(c))  # a click, or Enter, opens the task's record page
     view.on("keydown.enter", lambda _, c=card: opened(c))
     view.on("dragstart", lambda _, c=card: dragged.update(card=c))

@@ -180,12 +180,6 @@ def parse_moment(value: Any) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def when(value: Any) -> str:
-    """An API timestamp as `YYYY-MM-DD HH:MM` (UTC); '' for none."""
-    moment = parse_moment(value)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else (str(value) if value else "")
-
-
 def cell_value(spec: FieldSpec, model: FieldSpec | None, value: Any) -> tuple[Any, str | None]:
     """A cell's new value as the API takes it, or why it cannot be saved. `spec` is the field in
     the update schema, `model` in the record's: emptying a field the record must have is refused

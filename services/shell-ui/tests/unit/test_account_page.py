@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from webos_common.identity import User
 from webos_shell import palette_items
 from webos_shell.pages.account import calls, keys, preferences, profile
-from webos_shell.tabular import when
 
 ME = {"id": "u1", "username": "ann", "email": "ann@example.com",
       "profile": {"display_name": "Ann", "bio": "hello", "avatar_url": None}}
@@ -61,13 +60,15 @@ def test_api_keys_in_words() -> None:
            "last_used_at": None}
     row = keys.key_row(key, now)
     assert row == {"id": "abc123", "name": "ci", "prefix": "wos_abc123_xy", "permissions": "tasks.read, tasks.write",
-                   "created": "2026-05-01 10:20", "expires": "2026-07-30 10:20", "last_used": "never",
-                   "revoked": "", "status": "active"}
+                   "details": ["created ", {"instant": "2026-05-01T10:20:30.123000"}, " · expires ",
+                               {"instant": "2026-07-30T10:20:30Z"}, " · last used never"],  # said by the browser
+                   "status": "active"}
     assert keys.key_status({**key, "expires_at": "2026-05-31T00:00:00+00:00"}, now) == "expired"
     assert keys.key_status({**key, "revoked_at": "2026-05-02T00:00:00"}, now) == "revoked"
-    assert keys.key_row({**key, "expires_at": None, "id": 'x" onclick="y'}, now)["expires"] == "never"
+    assert keys.key_row({**key, "expires_at": None}, now)["details"][2:] == [" · expires never · last used never"]
+    assert keys.key_row({**key, "revoked_at": "2026-05-02T00:00:00"}, now)["details"][-2:] == [
+        " · last used never · revoked ", {"instant": "2026-05-02T00:00:00"}]
     assert keys.key_row({**key, "id": 'x" onclick="y'}, now)["id"] == "xonclicky"  # safe in a prop
-    assert when("not a date") == "not a date" and when(None) == ""
 
 
 def test_preferences_send_only_changes_and_say_what_is_saved() -> None:

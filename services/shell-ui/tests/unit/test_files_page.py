@@ -1,4 +1,4 @@
-"""The Files page's pure helpers: sizes and dates in words, URNs (folders,
+"""The Files page's pure helpers: sizes in words, URNs (folders,
 parents, children, the home alias, the breadcrumb), ordering, tags, names,
 sources, links, how a file is previewed — and the raw upload's token refresh and the
 preview's ranged read."""
@@ -14,7 +14,6 @@ from webos_common.clients.session import ApiError, SessionClient, SessionExpired
 from webos_shell import file_picker, runtime
 from webos_shell.pages.files import actions, places, preview
 from webos_shell.settings import ShellSettings
-from webos_shell.tabular import when
 
 HOME = "fs://local/home/u1/"
 
@@ -26,12 +25,6 @@ def test_human_size() -> None:
     assert places.human_size(1536) == "1.5 KiB"
     assert places.human_size(5 * 1024 * 1024) == "5.0 MiB"
     assert places.human_size(3 * 1024**5) == "3072.0 TiB"  # no unit past the last
-
-
-def test_when() -> None:
-    assert when("2024-05-01T12:30:45.123+00:00") == "2024-05-01 12:30"
-    assert when(None) == ""
-    assert when("yesterday") == "yesterday"
 
 
 def test_home_alias() -> None:

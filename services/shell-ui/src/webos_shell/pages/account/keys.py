@@ -9,10 +9,10 @@ from typing import Any
 from nicegui import app, ui
 
 from webos_common.clients.session import ApiError
-from webos_shell import a11y, runtime
+from webos_shell import a11y, local_time, runtime
 from webos_shell.pages.account.calls import FAILED, ME_API_KEY, ME_API_KEYS, fetch, send
 from webos_shell.pages.auth import set_errors
-from webos_shell.tabular import parse_moment, when
+from webos_shell.tabular import parse_moment
 
 MAX_KEY_DAYS = 3650
 
@@ -59,17 +59,19 @@ def key_status(key: dict[str, Any], now: datetime | None = None) -> str:
     return "active"
 
 
-def key_row(key: dict[str, Any], now: datetime | None = None) -> dict[str, str]:
-    """One API key (auth's public shape) as the texts the list shows."""
+def key_row(key: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """One API key (auth's public shape) as the list shows it: texts, and its dates (`details`) as
+    `local_time` parts, which the person's browser says in their own time zone."""
+    revoked = key.get("revoked_at")
     return {
         "id": re.sub(r"[^\w-]", "", str(key.get("id") or "")),
         "name": str(key.get("name") or ""),
         "prefix": str(key.get("prefix") or ""),
         "permissions": ", ".join(key.get("permissions") or []) or "none",
-        "created": when(key.get("created_at")),
-        "expires": when(key.get("expires_at")) or "never",
-        "last_used": when(key.get("last_used_at")) or "never",
-        "revoked": when(key.get("revoked_at")),
+        "details": local_time.text("created ", local_time.moment(key.get("created_at")),
+                                   " · expires ", local_time.moment(key.get("expires_at"), "never"),
+                                   " · last used ", local_time.moment(key.get("last_used_at"), "never"),
+                                   [" · revoked ", local_time.instant(revoked)] if revoked else []),
         "status": key_status(key, now),
     }
 
@@ -112,15 +114,13 @@ async def section(me: dict[str, Any]) -> None:
                 for key in keys:
                     _key_item(key_row(key))
 
-        def _key_item(row: dict[str, str]) -> None:
+        def _key_item(row: dict[str, Any]) -> None:
             with ui.item().props(f'data-testid="api-key-row" data-key="{row["id"]}" data-status="{row["status"]}"'):
                 with ui.item_section():
                     ui.item_label(f"{row['name']}  ·  {row['prefix']}…").classes("font-medium")
                     ui.item_label(f"permissions: {row['permissions']}").props("caption")
-                    details = f"created {row['created']} · expires {row['expires']} · last used {row['last_used']}"
-                    if row["revoked"]:
-                        details += f" · revoked {row['revoked']}"
-                    ui.item_label(details).props("caption")
+                    with ui.item_label().props('caption data-testid="api-key-dates"'):
+                        local_time.MomentText(row["details"], tag="span")
                 with ui.item_section().props("side"):
                     with ui.row().classes("items-center gap-2"):
                         color = {"active": "positive", "revoked": "negative"}.get(row["status"], "grey")
@@ -129,7 +129,7 @@ async def section(me: dict[str, Any]) -> None:
                             ui.button("Revoke", icon="block", on_click=lambda r=row: confirm(r)).props(
                                 'flat dense color=negative data-testid="api-key-revoke"')
 
-        def confirm(row: dict[str, str]) -> None:
+        def confirm(row: dict[str, Any]) -> None:
             with section, ui.dialog() as dialog, ui.card().props('data-testid="api-key-revoke-dialog"'):
                 ui.label(f"Revoke the API key “{row['name']}”? Whatever uses it stops working at once.")
 

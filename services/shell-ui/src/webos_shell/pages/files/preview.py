@@ -16,10 +16,9 @@ from nicegui import ui
 from nicegui.elements.mixins.text_element import TextElement
 
 from webos_common.clients.session import ApiError, answer_body
-from webos_shell import a11y, endpoints, runtime
+from webos_shell import a11y, endpoints, local_time, runtime
 from webos_shell.pages.files.actions import FAILURES, SHARE_SECONDS, FileActions, why
 from webos_shell.pages.files.places import human_size, location, preview_kind, share_url
-from webos_shell.tabular import when
 
 TEXT_LIMIT = 256 * 1024
 CSS = """
@@ -82,11 +81,13 @@ class FilePreview:
         facts = (("In", location(str(self.item["urn"]), self.page.home), "preview-location"),
                  ("Size", human_size(self.item.get("size")), "preview-size"),
                  ("Type", str(self.item.get("content_type") or "unknown"), "preview-type"),
-                 ("Modified", when(self.item.get("modified")), "preview-modified"))
+                 ("Modified", local_time.moment(self.item.get("modified")), "preview-modified"))
         with ui.element("dl").classes("grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm m-0"):
             for label, value, testid in facts:
                 TextElement(tag="dt", text=label).classes("text-gray-500")
-                TextElement(tag="dd", text=value).classes("m-0 break-all").props(f'data-testid="{testid}"')
+                said = TextElement(tag="dd", text=value) if isinstance(value, str) else local_time.MomentText(
+                    value, tag="dd")  # a time: in the person's own time zone
+                said.classes("m-0 break-all").props(f'data-testid="{testid}"')
 
     async def body(self) -> None:
         if self.kind in ("image", "pdf"):

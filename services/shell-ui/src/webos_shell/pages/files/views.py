@@ -8,12 +8,11 @@ from typing import Any
 from nicegui import ui
 
 from webos_common.files.afs import parent_urn
-from webos_shell import endpoints
+from webos_shell import endpoints, local_time
 from webos_shell.file_picker import sorted_items
 from webos_shell.pages.files.actions import LIST_LIMIT, MAX_UPLOAD, FileActions, fetch
 from webos_shell.pages.files.places import breadcrumbs, files_url, human_size
 from webos_shell.pages.files.preview import FilePreview
-from webos_shell.tabular import when
 
 
 class FilesPage(FileActions):
@@ -64,7 +63,8 @@ class FilesPage(FileActions):
             with ui.element("td").classes(cell + " text-sm whitespace-nowrap"):
                 ui.label(human_size(None if item.get("is_dir") else item.get("size")))
             with ui.element("td").classes(cell + " text-sm whitespace-nowrap"):
-                ui.label(when(item.get("modified")))
+                local_time.MomentText(local_time.moment(item.get("modified"))).props(
+                    'data-testid="file-modified"')
             with ui.element("td").classes(cell), ui.row().classes("gap-1"):
                 for tag in item.get("tags") or []:
                     ui.badge(tag, color="primary").props('outline data-testid="file-tag"')
@@ -149,7 +149,9 @@ class FilesPage(FileActions):
                             ui.icon("folder" if item.get("is_dir") else "description")
                         with ui.item_section():
                             ui.item_label(str(item.get("urn")))
-                            ui.item_label(f"deleted {when(item.get('deleted_at'))}").props("caption")
+                            with ui.item_label().props('caption data-testid="trash-deleted"'):
+                                local_time.MomentText(local_time.text("deleted ", local_time.moment(
+                                    item.get("deleted_at"))), tag="span")
                         with ui.item_section().props("side"):
                             ui.button("Restore", icon="restore_from_trash",
                                       on_click=lambda i=item: restore(i)).props('flat data-testid="trash-restore"')
