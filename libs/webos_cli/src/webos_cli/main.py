@@ -1,5 +1,5 @@
-"""`webos`: up, down, status, logs, restart, chaos, new, creds; `webos deploy secrets`; the operator's backup,
-restore, modules, events."""
+"""`webos`: up, down, status, logs, restart, chaos, new, creds, demo; `webos deploy secrets`; the operator's
+backup, restore, modules, events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, deploy, fs, migrate, ops, outbox_cmd, scaffold, settings_cmd, stack, users
+from webos_cli import creds, demo, deploy, fs, migrate, ops, outbox_cmd, scaffold, settings_cmd, stack, users
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -29,6 +29,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(fs.fs_app, name="fs")
 app.add_typer(ops.events_app, name="events")
+app.add_typer(demo.demo_app, name="demo")
 ops.events_app.command("refused")(outbox_cmd.refused)
 app.command("backup")(ops.backup_command)
 app.command("migrate")(migrate.migrate)
