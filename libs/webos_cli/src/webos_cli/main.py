@@ -51,10 +51,14 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
        timeout: float = typer.Option(60.0, help="Seconds to wait for every component to be ready."),
        cluster: bool = typer.Option(False, "--cluster", help="Three NATS nodes, a three-member MongoDB replica "
                                     "set, two replicas of every service, module host and worker, behind nginx "
-                                    "(docs/deploy.md).")) -> None:
+                                    "(docs/deploy.md)."),
+       load_demo: bool = typer.Option(False, "--demo/--no-demo", envvar="WEBOS_DEMO",
+                                      help="On a fresh state (no data yet), load the demo company after "
+                                      "(`webos demo load`); `make up` does unless WEBOS_DEMO=0.")) -> None:
     """Start MongoDB, NATS, S3 and every service and module; wait until all are ready."""
     started = time.monotonic()
     plan = StackPlan(state_dir=state_dir.resolve(), base_port=base_port, cluster=cluster)
+    fresh = not plan.data_dir.exists()
     try:
         records = stack.up(plan, timeout=timeout)
     except stack.StackError as exc:
@@ -64,6 +68,8 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
         where = rec.url or (f"127.0.0.1:{rec.port}" if rec.port else "-")
         typer.echo(f"  {rec.name:<20} pid {rec.pid:<8} {where}")
     typer.echo(f"WebOS is up in {time.monotonic() - started:.1f}s — open http://127.0.0.1:{base_port}/")
+    if load_demo and fresh:  # never into data someone made: `webos demo load` does that when asked
+        demo.run_load(f"http://127.0.0.1:{base_port}", "admin")
 
 
 @app.command()
