@@ -208,18 +208,18 @@ def _message(resp: httpx.Response) -> str:
         return resp.text[:300].replace("\n", " ")
 
 
-def load(url: str, *, admin: str, admin_password: str, say: Callable[[str], None] = print) -> Loaded:
+def load(url: str, *, admin: str, admin_password: str) -> Loaded:
     """Load the demo company into the platform at `url` (its gateway), once."""
     api = Gateway(url)
     try:
-        return _Loader(api, api.sign_in(admin, admin_password), say).run()
+        return _Loader(api, api.sign_in(admin, admin_password)).run()
     finally:
         api.close()
 
 
 class _Loader:
-    def __init__(self, api: Gateway, admin: str, say: Callable[[str], None]) -> None:
-        self.api, self.admin, self.say = api, admin, say
+    def __init__(self, api: Gateway, admin: str) -> None:
+        self.api, self.admin = api, admin
         self.loaded = Loaded()
         self.ids: dict[str, str] = {}  # user name -> id
         self.tokens: dict[str, str] = {}  # user name -> access token
@@ -384,7 +384,7 @@ def run_load(url: str, admin: str) -> None:
     (3 when the platform does not answer)."""
     password = os.environ.get("WEBOS_ADMIN_PASSWORD") or "changeme"
     try:
-        loaded = load(url, admin=admin, admin_password=password, say=typer.echo)
+        loaded = load(url, admin=admin, admin_password=password)
     except DemoError as exc:
         typer.echo(f"webos demo load: {exc}", err=True)
         raise typer.Exit(3 if isinstance(exc, Unreachable) else 1) from exc
