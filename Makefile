@@ -16,8 +16,10 @@ $(STAMP): requirements/dev.txt scripts/bootstrap.sh $(PKG_FILES)
 
 install: $(STAMP)
 
+# On a fresh state `make up` loads the demo company (`webos demo load`): `make up WEBOS_DEMO=0` skips it.
+WEBOS_DEMO ?= 1
 up: install
-	$(BIN)/webos up
+	WEBOS_DEMO=$(WEBOS_DEMO) $(BIN)/webos up
 
 down:
 	@if [ -x $(BIN)/webos ]; then $(BIN)/webos down; else echo "nothing to stop"; fi

@@ -111,7 +111,9 @@ def _stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     args = ["--state-dir", str(state), "--base-port", str(base)]
     # Short-lived access tokens, so the suite lives through silent refreshes.
     # The API fuzz run (test_api_fuzz.py) sends a few thousand requests per user: above the default rate limit.
-    env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL), "WEBOS_RATE_LIMIT_USER": "1000/second"}
+    # No demo company (`webos up --demo`, WEBOS_DEMO) in the shared stack unless a test loads it.
+    env = {**os.environ, "WEBOS_ACCESS_TOKEN_TTL": str(ACCESS_TTL), "WEBOS_RATE_LIMIT_USER": "1000/second",
+           "WEBOS_DEMO": "0"}
     up = subprocess.run([*WEBOS, "up", *args, "--timeout", "120"], capture_output=True, text=True, timeout=240,
                         env=env)
     try:

@@ -218,3 +218,11 @@ def test_events_refused_lists_the_rows_nats_refused_and_replays_them(mongo_url, 
     with MongoClient(mongo_url) as client:
         statuses = {r["_id"]: r["status"] for r in client[db_name]["inventory_outbox"].find()}
     assert statuses == {"e0": "pending", "e1": "sent", "e2": "refused"}
+
+
+def test_demo_load_says_plainly_that_the_platform_is_not_up() -> None:
+    done = subprocess.run([sys.executable, "-m", "webos_cli.main", "demo", "load", "--url", "http://127.0.0.1:1"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "webos up" in done.stderr, done.stderr

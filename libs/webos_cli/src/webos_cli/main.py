@@ -1,5 +1,5 @@
-"""`webos`: up, down, status, logs, restart, chaos, new, creds; `webos deploy secrets`; the operator's backup,
-restore, modules, events."""
+"""`webos`: up, down, status, logs, restart, chaos, new, creds, demo; `webos deploy secrets`; the operator's
+backup, restore, modules, events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from webos_cli import creds, deploy, fs, migrate, ops, outbox_cmd, scaffold, settings_cmd, stack, users
+from webos_cli import creds, demo, deploy, fs, migrate, ops, outbox_cmd, scaffold, settings_cmd, stack, users
 from webos_cli.plan import StackPlan
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.principals import CredentialError
@@ -29,6 +29,7 @@ app.add_typer(users.user_app, name="user")
 app.add_typer(settings_cmd.settings_app, name="settings")
 app.add_typer(fs.fs_app, name="fs")
 app.add_typer(ops.events_app, name="events")
+app.add_typer(demo.demo_app, name="demo")
 ops.events_app.command("refused")(outbox_cmd.refused)
 app.command("backup")(ops.backup_command)
 app.command("migrate")(migrate.migrate)
@@ -50,10 +51,14 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
        timeout: float = typer.Option(60.0, help="Seconds to wait for every component to be ready."),
        cluster: bool = typer.Option(False, "--cluster", help="Three NATS nodes, a three-member MongoDB replica "
                                     "set, two replicas of every service, module host and worker, behind nginx "
-                                    "(docs/deploy.md).")) -> None:
+                                    "(docs/deploy.md)."),
+       load_demo: bool = typer.Option(False, "--demo/--no-demo", envvar="WEBOS_DEMO",
+                                      help="On a fresh state (no data yet), load the demo company after "
+                                      "(`webos demo load`); `make up` does unless WEBOS_DEMO=0.")) -> None:
     """Start MongoDB, NATS, S3 and every service and module; wait until all are ready."""
     started = time.monotonic()
     plan = StackPlan(state_dir=state_dir.resolve(), base_port=base_port, cluster=cluster)
+    fresh = not plan.data_dir.exists()
     try:
         records = stack.up(plan, timeout=timeout)
     except stack.StackError as exc:
@@ -63,6 +68,8 @@ def up(state_dir: Path = StateDir, base_port: int = BasePort,
         where = rec.url or (f"127.0.0.1:{rec.port}" if rec.port else "-")
         typer.echo(f"  {rec.name:<20} pid {rec.pid:<8} {where}")
     typer.echo(f"WebOS is up in {time.monotonic() - started:.1f}s — open http://127.0.0.1:{base_port}/")
+    if load_demo and fresh:  # never into data someone made: `webos demo load` does that when asked
+        demo.run_load(f"http://127.0.0.1:{base_port}", "admin")
 
 
 @app.command()
