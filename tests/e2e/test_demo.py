@@ -10,6 +10,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+import pytest
+
 WEBOS = [sys.executable, "-m", "webos_cli.main"]
 ADMIN_PASSWORD = os.environ.get("WEBOS_ADMIN_PASSWORD", "changeme")
 PEOPLE = {"dana", "sam", "lena", "wei"}
@@ -36,8 +38,16 @@ def _counts(platform: Any, token: str) -> dict[str, int]:
             "tasks": _total(platform, token, "/api/tasks/tasks")}
 
 
-def test_demo_load_makes_a_living_company_once(platform: Any, admin_token: str) -> None:
+@pytest.fixture(scope="module")
+def platform(own_platform: Any) -> Any:
+    """A platform of its own, as `make up` leaves a fresh one: the shared one holds every other
+    test's people, orders and saga runs, and the demo's would be in theirs."""
+    return own_platform
+
+
+def test_demo_load_makes_a_living_company_once(platform: Any) -> None:
     out = _load(platform)
+    admin_token = platform.login("admin", ADMIN_PASSWORD)  # after the load: the suite's tokens live 30 s
     assert PASSWORD in out and "demo passwords only" in out
     assert all(f"  {name} " in out for name in PEOPLE), out
 
@@ -79,7 +89,7 @@ def test_demo_load_makes_a_living_company_once(platform: Any, admin_token: str) 
     assert [t["title"] for t in assigned] == ["Call Acme about their desk order"]
 
     # a second run makes nothing and says so
-    before = _counts(platform, admin_token)
+    before = _counts(platform, platform.login("admin", ADMIN_PASSWORD))
     again = _load(platform)
     assert "loaded already" in again and "nothing made" in again, again
-    assert _counts(platform, admin_token) == before
+    assert _counts(platform, platform.login("admin", ADMIN_PASSWORD)) == before
