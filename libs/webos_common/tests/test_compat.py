@@ -237,3 +237,13 @@ def test_on_another_nicegui_release_its_own_user_storage_stays(monkeypatch: pyte
     monkeypatch.setattr(nicegui_compat, "release_is", lambda name, tested: False)
     assert not nicegui_compat.user_storage(lambda session_id: None)  # type: ignore[arg-type,return-value]
     assert Storage.__dict__["_create_persistent_dict"] is nicegui_compat.original_create
+
+
+def test_nicegui_kept_a_user_storage_in_the_file_the_shell_takes_over() -> None:
+    from nicegui.persistence import FilePersistentDict
+
+    from webos_common.compat import nicegui as nicegui_compat
+
+    assert isinstance(nicegui_compat.original_create, staticmethod)
+    made = nicegui_compat.original_create.__func__("user-s1")
+    assert isinstance(made, FilePersistentDict) and made.filepath == nicegui_compat.user_storage_file("s1")

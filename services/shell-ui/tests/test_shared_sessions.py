@@ -4,8 +4,10 @@ see them: each `SharedSessions` below is one replica (its own NATS connection, i
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import nats
 import pytest
@@ -133,3 +135,18 @@ async def test_a_session_not_written_for_the_buckets_ttl_is_gone(replicas: Repli
     await asyncio.sleep(1.6)
     assert (await b.latest(sid))[1] is None
     assert dict(await held(b, sid)) == {}
+
+
+async def test_a_session_kept_in_a_file_before_the_upgrade_moves_into_the_bucket_and_the_file_goes(
+        replicas: Replicas, tmp_path: Path) -> None:
+    """NiceGUI's own storage kept it in this replica's folder, tokens in clear: taken over once."""
+    a, b = await replicas()
+    sid, fresh = str(uuid.uuid4()), str(uuid.uuid4())
+    a.legacy = lambda session_id: tmp_path / f"storage-user-{session_id}.json"
+    (tmp_path / f"storage-user-{sid}.json").write_text(json.dumps({"access_token": "a1", "refresh_token": "r1"}))
+    on_a = await held(a, sid)
+    assert dict(on_a) == {"access_token": "a1", "refresh_token": "r1"}
+    assert not (tmp_path / f"storage-user-{sid}.json").exists()
+    assert dict(await held(b, sid)) == {"access_token": "a1", "refresh_token": "r1"}  # any replica now
+    assert dict(await held(a, fresh)) == {}  # no file, no session: nothing made up
+    assert (await a.latest(fresh)) == (0, None)

@@ -56,7 +56,8 @@ def create_app(settings: ShellSettings | None = None) -> FastAPI:
     async def startup(app: FastAPI) -> None:
         resources = app.state.resources
         rt.verifier, rt.nats = resources.verifier, resources.nats
-        rt.sessions = await SharedSessions.open(resources.nats.jetstream(), session_keyring(settings))
+        rt.sessions = await SharedSessions.open(resources.nats.jetstream(), session_keyring(settings),
+                                                legacy=nicegui_compat.user_storage_file)
         nicegui_compat.user_storage(rt.sessions.session)
         rt.registry = RegistryView(ModuleRegistry.of(resources.nats.jetstream(), resources.settings))
         await rt.registry.start()

@@ -27,6 +27,8 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -57,8 +59,9 @@ class SharedSessions:
     """The bucket, the keyring, the sessions this process holds, and their one watcher."""
 
     def __init__(self, js: JetStreamContext, kv: KeyValue, keyring: Keyring, *,
-                 bucket: str = SHELL_SESSIONS_BUCKET) -> None:
+                 bucket: str = SHELL_SESSIONS_BUCKET, legacy: Callable[[str], Path] | None = None) -> None:
         self.js, self.kv, self.keyring, self.bucket = js, kv, keyring, bucket
+        self.legacy = legacy  # where this process kept a session in a file before (taken over once)
         self.held: dict[str, SessionDict] = {}
         self.writer = uuid.uuid4().hex  # this process: its own writes coming back are not news
         self._prefix = f"$KV.{bucket}."
@@ -67,10 +70,11 @@ class SharedSessions:
 
     @classmethod
     async def open(cls, js: JetStreamContext, keyring: Keyring, *, bucket: str = SHELL_SESSIONS_BUCKET,
-                   create: bool = False, ttl: float | None = None) -> SharedSessions:
+                   create: bool = False, ttl: float | None = None,
+                   legacy: Callable[[str], Path] | None = None) -> SharedSessions:
         """The provisioned bucket (created when missing if `create`: tests) with its watcher started."""
         config = shell_sessions_bucket(bucket, ttl) if ttl else shell_sessions_bucket(bucket)
-        sessions = cls(js, await open_key_value(js, config, create=create), keyring, bucket=bucket)
+        sessions = cls(js, await open_key_value(js, config, create=create), keyring, bucket=bucket, legacy=legacy)
         await sessions.start()
         return sessions
 
@@ -172,8 +176,25 @@ class SessionDict(PersistentDict):
         self.sessions.held[self.key] = self
         try:
             await self.sync()
+            if not self.revision and self.sessions.legacy is not None:
+                await self._take_over(self.sessions.legacy(self.key))
         except Exception:  # noqa: BLE001 - NATS down: an empty session (signed out), as NiceGUI does
             logger.exception("could not load shell session {}", self.key)
+
+    async def _take_over(self, path: Path) -> None:
+        """A session this replica kept in a file before sessions were shared: into the bucket (sealed),
+        and the file (its tokens in clear) removed, so nobody is signed out by the upgrade."""
+        try:
+            data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and data:
+            self.update(data)
+            await self.flushed()
+        if self.revision or not data:  # in the bucket now, or nothing to take
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     def initialize_sync(self) -> None:  # NiceGUI uses it for storages made outside the event loop: not users
         raise NotImplementedError("a shell session is loaded with `await initialize()`")

@@ -18,6 +18,7 @@ replica changes signs in again), as before.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from loguru import logger
 from nicegui import storage as nicegui_storage
@@ -57,3 +58,8 @@ def user_storage(factory: Callable[[str], PersistentDict] | None) -> bool:
 
     Storage._create_persistent_dict = staticmethod(create)  # type: ignore[method-assign]
     return True
+
+
+def user_storage_file(session_id: str) -> Path:
+    """Where NiceGUI's own storage kept `session_id`'s user storage (a file of this process's folder)."""
+    return Storage.path / f"storage-{USER_PREFIX or 'user-'}{session_id}.json"
