@@ -187,3 +187,63 @@ async def test_on_another_nats_py_release_a_header_block_goes_through_the_public
     stored = await nc.jetstream().get_last_msg(name, f"{name.lower()}.a")
     assert stored.headers == {"Nats-Msg-Id": "m-1", "ce-source": "shop"}
     await publisher.close()
+
+
+def test_nicegui_is_the_release_whose_user_storage_factory_the_shell_replaces() -> None:
+    from nicegui import storage as nicegui_storage
+    from nicegui.storage import Storage
+
+    from webos_common.compat import nicegui as nicegui_compat
+
+    assert release_is("nicegui", nicegui_compat.TESTED), (
+        f"nicegui {version('nicegui')} is not {nicegui_compat.TESTED}: check Storage._create_persistent_dict "
+        "and Storage._create_user_storage against webos_common.compat.nicegui, then move TESTED")
+    assert isinstance(nicegui_compat.original_create, staticmethod)
+    assert list(inspect.signature(nicegui_compat.original_create.__func__).parameters) == ["id"]
+    assert "USER_PREFIX}{session_id}" in inspect.getsource(Storage._create_user_storage), (
+        "NiceGUI no longer names a user storage `user-<session id>`: check webos_common.compat.nicegui")
+    assert nicegui_storage.USER_PREFIX == "user-" and nicegui_compat.applies()
+
+
+def test_the_shells_user_storage_gets_every_user_id_and_nothing_else() -> None:
+    from nicegui.persistence import FilePersistentDict, PersistentDict
+    from nicegui.persistence.pseudo_persistent_dict import PseudoPersistentDict
+    from nicegui.storage import Storage
+
+    from webos_common.compat import nicegui as nicegui_compat
+
+    made: list[str] = []
+
+    def factory(session_id: str) -> PersistentDict:
+        made.append(session_id)
+        return PseudoPersistentDict()
+
+    try:
+        assert nicegui_compat.user_storage(factory)
+        assert isinstance(Storage._create_persistent_dict("user-s1"), PseudoPersistentDict)
+        assert isinstance(Storage._create_persistent_dict("general"), FilePersistentDict)
+        assert made == ["s1"]
+    finally:
+        assert nicegui_compat.user_storage(None)
+    assert Storage.__dict__["_create_persistent_dict"] is nicegui_compat.original_create
+    assert isinstance(Storage._create_persistent_dict("user-s2"), FilePersistentDict) and made == ["s1"]
+
+
+def test_on_another_nicegui_release_its_own_user_storage_stays(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nicegui.storage import Storage
+
+    from webos_common.compat import nicegui as nicegui_compat
+
+    monkeypatch.setattr(nicegui_compat, "release_is", lambda name, tested: False)
+    assert not nicegui_compat.user_storage(lambda session_id: None)  # type: ignore[arg-type,return-value]
+    assert Storage.__dict__["_create_persistent_dict"] is nicegui_compat.original_create
+
+
+def test_nicegui_kept_a_user_storage_in_the_file_the_shell_takes_over() -> None:
+    from nicegui.persistence import FilePersistentDict
+
+    from webos_common.compat import nicegui as nicegui_compat
+
+    assert isinstance(nicegui_compat.original_create, staticmethod)
+    made = nicegui_compat.original_create.__func__("user-s1")
+    assert isinstance(made, FilePersistentDict) and made.filepath == nicegui_compat.user_storage_file("s1")

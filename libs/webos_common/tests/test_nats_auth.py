@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -332,4 +333,53 @@ async def test_only_storage_calls_a_modules_data_source_and_only_that_module_ans
     finally:
         await server.stop()
         for client in (owner_nc, other_nc, storage_nc):
+            await client.close()
+
+
+async def test_only_the_shell_reads_or_writes_peoples_sessions(
+        nats_server: NatsServer, nats_credentials: CredentialStore, nc: NATS) -> None:
+    """`webos_shell_sessions` holds every signed-in person's (sealed) tokens: the shell's credential reads,
+    watches and writes it; no other service's or module's does."""
+    from nats.js.api import DeliverPolicy
+
+    from webos_common.security.nats_permissions import SHELL_SESSIONS_BUCKET as BUCKET
+
+    await (await nc.jetstream().key_value(BUCKET)).put("s-auth-test", b"enc:v1:sealed")
+    module = _name("mod")
+    seeds = {"shell-ui": await _issue(nats_credentials, nats_server, "shell-ui", "service"),
+             "storage": await _issue(nats_credentials, nats_server, "storage", "service"),
+             module: await _issue(nats_credentials, nats_server, module, "module")}
+    seen: list[bytes] = []
+
+    async def on_change(msg: Any) -> None:
+        seen.append(msg.data)
+
+    for principal, seed in seeds.items():
+        conn = Connection()
+        client = await conn.open(nats_server.url, seed, principal)
+        try:
+            get, put = f"$JS.API.DIRECT.GET.KV_{BUCKET}.$KV.{BUCKET}.s-auth-test", f"$KV.{BUCKET}.s-auth-test"
+            if principal == "shell-ui":
+                kv = await client.jetstream().key_value(BUCKET)
+                assert (await kv.get("s-auth-test")).value == b"enc:v1:sealed"
+                sub = await client.jetstream().subscribe(f"$KV.{BUCKET}.>", stream=f"KV_{BUCKET}", cb=on_change,
+                                                         ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+                await kv.put("s-auth-test", b"enc:v1:again")
+                for _ in range(100):
+                    if seen:
+                        break
+                    await asyncio.sleep(0.02)
+                assert seen == [b"enc:v1:again"]
+                await sub.unsubscribe()
+                await kv.delete("s-auth-test")
+                assert not conn.errors, conn.errors
+                continue
+            with pytest.raises(nats.errors.TimeoutError):
+                await client.request(get, b"", timeout=0.3)
+            assert await conn.refused(get), (principal, get)
+            await client.publish(put, b"stolen")
+            assert await conn.refused(put), (principal, put)
+            await client.subscribe(f"$KV.{BUCKET}.>")
+            assert await conn.refused(f"$KV.{BUCKET}.>", kind="subscription"), principal
+        finally:
             await client.close()

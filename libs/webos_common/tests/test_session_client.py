@@ -83,3 +83,41 @@ async def test_the_gateway_out_of_reach_is_a_503_api_error() -> None:
     assert down.value.status == 503
     assert error_code(down.value) == "unavailable"
     assert "the gateway did not answer" in down.value.message
+
+
+class SharedTokens(dict[str, Any]):
+    """Tokens several replicas share: `sync` reads what another one wrote, `flushed` records the writes."""
+
+    def __init__(self, held: dict[str, Any], latest: dict[str, Any]) -> None:
+        super().__init__(held)
+        self.latest = latest
+        self.written: list[dict[str, Any]] = []
+
+    async def sync(self) -> None:
+        self.update(self.latest)
+
+    async def flushed(self) -> None:
+        self.written.append(dict(self))
+
+
+async def test_a_refresh_another_replica_made_is_used_not_made_again_and_a_new_pair_is_written_first() -> None:
+    refreshes: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/auth/refresh":
+            refreshes.append(request.content.decode())
+            return httpx.Response(200, json={"access_token": "a3", "refresh_token": "r3"})
+        if request.headers.get("authorization") in ("Bearer a2", "Bearer a3"):
+            return httpx.Response(200, json={"ok": True})
+        return httpx.Response(401, json={"error": {"code": "token_expired", "message": "expired"}})
+
+    tokens = SharedTokens({"access_token": "a1", "refresh_token": "r1"}, {"access_token": "a2", "refresh_token": "r2"})
+    async with client(answer) as platform:
+        assert await platform.get(tokens, "/api/tasks") == {"ok": True}
+        assert refreshes == []  # r1 (rotated by the other replica) was never sent again
+        assert dict(tokens) == {"access_token": "a2", "refresh_token": "r2"}
+        tokens.latest = {}
+        tokens["access_token"] = "spoilt"
+        assert await platform.get(tokens, "/api/tasks") == {"ok": True}
+    assert refreshes == ['{"refresh_token":"r2"}']
+    assert tokens.written == [{"access_token": "a3", "refresh_token": "r3"}]  # before the call went on

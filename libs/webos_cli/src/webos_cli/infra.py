@@ -14,6 +14,9 @@ Cluster mode, and why so:
   The key is the client's address as the gateway forwards it (X-Forwarded-For): the
   shell's balancer sees only the gateways, so plain ip_hash would pin everything to one
   replica per gateway and split a page from its socket when they pass different gateways.
+  Only the open page is tied to its replica: people's sessions (their tokens) are in NATS,
+  shared by every replica (`webos_shell.sessions`), so when a replica dies or the hash
+  moves someone, the next page opens on another replica still signed in.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from webos_shell.settings import ShellSettings
 
 def main() -> None:
     settings = ShellSettings()
-    # NiceGUI keeps per-user storage (the person's tokens) in files: under the state dir, not the cwd.
+    # NiceGUI's own files (`app.storage.general`): under the state dir, not the cwd. People's sessions
+    # (`app.storage.user`) are in NATS, shared by the replicas: `webos_shell.sessions`.
     os.environ.setdefault("NICEGUI_STORAGE_PATH", str(Path(settings.state_dir) / "shell-storage"))
     run_service("webos_shell.main:create_app", settings)
 

@@ -12,6 +12,7 @@ from webos_common.clients.session import SessionClient
 from webos_common.modules.registry_view import RegistryView
 from webos_common.security import TokenVerifier
 from webos_shell.live import LiveFeed
+from webos_shell.sessions import SharedSessions
 from webos_shell.settings import ShellSettings
 from webos_shell.theme import Theme
 
@@ -23,6 +24,7 @@ class Runtime:
     verifier: TokenVerifier | None = None
     registry: RegistryView | None = None
     nats: NATS | None = None
+    sessions: SharedSessions | None = None  # people's sessions, shared by the replicas
     live: LiveFeed = field(default_factory=LiveFeed)
     theme: Theme = field(default_factory=Theme)
     extras: dict[str, Any] = field(default_factory=dict)

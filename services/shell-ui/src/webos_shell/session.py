@@ -1,4 +1,5 @@
-"""The person's session: tokens in NiceGUI's per-user storage, the user
+"""The person's session: tokens in NiceGUI's per-user storage (shared by the shell's replicas:
+`webos_shell.sessions`), the user
 verified locally from the access token (refreshed silently when it has
 expired), and the guard every page starts with."""
 

@@ -1,6 +1,7 @@
 """The platform through the gateway as a signed-in person, for a server that acts for many
 people (the shell): each call names the person's `tokens`, a mutable mapping the server keeps
-per person (`access_token`, `refresh_token`). A 401 triggers one silent refresh (auth rotates
+per person (`access_token`, `refresh_token`; one the server's replicas share offers `sync()`
+and `flushed()`, awaited around a refresh). A 401 triggers one silent refresh (auth rotates
 the refresh token; the new pair is kept in `tokens`) and a retry; when that fails too,
 `SessionExpired`. Any other error answer is an `ApiError` with the status and the whole body
 (the shape module components know as `ShellApiError`); the gateway out of reach is a 503 one.
@@ -51,6 +52,14 @@ def answer_body(response: httpx.Response) -> Any:
         return {"detail": response.text[:300]}
 
 
+async def _shared(tokens: Tokens, step: str) -> None:
+    """`tokens.sync()` (read the latest) or `tokens.flushed()` (wait until written) when `tokens` is a
+    store several processes share (the shell's sessions: `webos_shell.sessions`); nothing for a dict."""
+    call = getattr(tokens, step, None)
+    if call is not None:
+        await call()
+
+
 class SessionClient(ServiceClient):
     service = "the gateway"
 
@@ -72,6 +81,7 @@ class SessionClient(ServiceClient):
             raise ApiError(response.status_code, answer_body(response))
         self._keep(tokens, response.json())
         tokens.pop("signed_out_reason", None)
+        await _shared(tokens, "flushed")  # signed in on every replica before the page moves on
 
     async def refresh(self, tokens: Tokens, *, stale: str | None = None) -> bool:
         """Swap the refresh token for a new pair. Concurrent callers share one
@@ -82,6 +92,7 @@ class SessionClient(ServiceClient):
             return False
         lock = self._locks.setdefault(used, asyncio.Lock())
         async with lock:
+            await _shared(tokens, "sync")  # `tokens` shared by replicas: another one may have refreshed
             if tokens.get("refresh_token") != used or (stale and tokens.get("access_token") != stale):
                 return True  # another call refreshed while this one waited
             response = await self._send("POST", REFRESH, json={"refresh_token": used})
@@ -91,6 +102,7 @@ class SessionClient(ServiceClient):
                     tokens["signed_out_reason"] = error.message
                 return False
             self._keep(tokens, response.json())
+            await _shared(tokens, "flushed")  # and the other replicas find the new pair before using the old
         self._locks.pop(used, None)
         return True
 

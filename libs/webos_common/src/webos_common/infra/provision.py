@@ -26,16 +26,24 @@ from webos_common.bus.streams import ensure_stream, ensure_streams, open_key_val
 from webos_common.config import WebOSSettings
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.processes.schedule import DueTimes
-from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET
+from webos_common.security.nats_permissions import RATE_LIMIT_BUCKET, SHELL_SESSIONS_BUCKET
 from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
 from webos_common.tasks.status import TaskStore
 
 RATE_LIMIT_TTL = 86400  # counters outlive their window; a window longer than a day resets early
+# A person's session lives as long as auth's refresh token (30 days by default): every refresh rewrites
+# it, so one unwritten for this long holds a refresh token that no longer works.
+SHELL_SESSION_TTL = 30 * 86400
 
 
 def rate_limit_bucket(bucket: str = RATE_LIMIT_BUCKET) -> KeyValueConfig:
     """The gateway replicas' shared rate limit counters (one key per counter and window)."""
     return KeyValueConfig(bucket=bucket, history=1, ttl=RATE_LIMIT_TTL)
+
+
+def shell_sessions_bucket(bucket: str = SHELL_SESSIONS_BUCKET, ttl: float = SHELL_SESSION_TTL) -> KeyValueConfig:
+    """The shell replicas' sessions (`app.storage.user`, sealed): one key per browser session."""
+    return KeyValueConfig(bucket=bucket, history=1, ttl=ttl)
 
 
 async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
@@ -51,11 +59,12 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     schedules = DueTimes(js)
     await schedules.open()
     await open_key_value(js, rate_limit_bucket(), create=True)
+    await open_key_value(js, shell_sessions_bucket(), create=True)
     try:
         await js.object_store(RESULTS_BUCKET)
     except BucketNotFoundError:
         await js.create_object_store(RESULTS_BUCKET)
-    buckets = [registry_bucket, "webos_tasks", schedules.bucket, RATE_LIMIT_BUCKET]
+    buckets = [registry_bucket, "webos_tasks", schedules.bucket, RATE_LIMIT_BUCKET, SHELL_SESSIONS_BUCKET]
     await replicate(js, [f"KV_{b}" for b in buckets] + [f"OBJ_{RESULTS_BUCKET}"], bus.replicas)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", *buckets, RESULTS_BUCKET]
 

@@ -18,7 +18,8 @@ Each principal may
 * write only its own registry keys (`manifest.<module>.*`) and its jobs' due times
   (`next.module.<module>.*` in `webos_schedules`: `webos_common.processes.schedule`); only settings
   flips `enabled.*`, only auth publishes revocations, only settings answers
-  settings requests and only auth answers contact look-ups.
+  settings requests and only auth answers contact look-ups; only the shell reads or
+  writes the people's sessions (`webos_shell_sessions`).
 
 Everything not allowed is denied; the server answers a denied publish with
 a permissions violation (the client logs it once, naming the subject) and
@@ -38,6 +39,7 @@ EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TA
 TASKS_BUCKET, SCHEDULES_BUCKET = "webos_tasks", "webos_schedules"
 RESULTS_BUCKET = "webos_task_results"
 RATE_LIMIT_BUCKET = "webos_ratelimits"  # the gateway replicas' shared rate limit counters
+SHELL_SESSIONS_BUCKET = "webos_shell_sessions"  # the shell replicas' sessions (sealed): `webos_shell.sessions`
 AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.files.remote`
 TASK_TOPICS = ("task:status", "task:progress")  # what queueing or running a task announces
 
@@ -196,7 +198,9 @@ def _kernel(name: str) -> Permissions:
                      f"$JS.ACK.{DLQ_STREAM}.>", f"$JS.FC.{DLQ_STREAM}.>"},
             subscribe={event_subject("notification:created", "events"), topic_filter("task:>")})).add(
             task_client("events")),
-        "shell-ui": kv_reader(modules).add(task_client("shell-ui")).add(
+        # the people's sessions, which only the shell reads or writes (sealed: they hold their tokens)
+        "shell-ui": kv_reader(modules).add(task_client("shell-ui")).add(kv_reader(SHELL_SESSIONS_BUCKET)).add(
+            kv_writer(SHELL_SESSIONS_BUCKET, ">")).add(
             Permissions(
                 subscribe={"webos.logs.>", event_subject("notification:created", "events"),
                            topic_filter("task:>")})),
