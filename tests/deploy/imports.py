@@ -46,12 +46,29 @@ def _guarded(tree: ast.AST) -> set[int]:
     return lines
 
 
-def imported(directory: Path, *, testing: bool = False) -> set[str]:
+def extra_of(directory: Path, path: Path) -> str | None:
+    """The extra that declares what a source file imports: `testing` for its `testing/`
+    subpackage, those `[tool.webos.extra-paths]` name (e.g. `ui`: NiceGUI code only the shell,
+    the module host and module views import), else None (the package's own dependencies)."""
+    if "testing" in path.parts:
+        return "testing"
+    tool = tomllib.loads((directory / "pyproject.toml").read_text()).get("tool", {})
+    relative = path.relative_to(directory / "src").as_posix()
+    return next((extra for extra, files in tool.get("webos", {}).get("extra-paths", {}).items()
+                 if relative in files), None)
+
+
+def extras(directory: Path) -> set[str | None]:
+    return {extra_of(directory, path) for path in (directory / "src").rglob("*.py")}
+
+
+def imported(directory: Path, *, testing: bool = False, extra: str | None = None) -> set[str]:
     """Top-level modules its source imports (not its tests), stdlib and its own excluded; with
-    `testing`, only those of its `testing/` subpackage (declared in the `testing` extra)."""
+    `extra` (`testing=True`: the `testing` extra), only those of the files that extra declares for."""
+    extra = "testing" if testing else extra
     names: set[str] = set()
     for path in (directory / "src").rglob("*.py"):
-        if ("testing" in path.parts) != testing:
+        if extra_of(directory, path) != extra:
             continue
         tree = ast.parse(path.read_text(), str(path))
         guarded = _guarded(tree)
@@ -70,10 +87,10 @@ def undeclared(directory: Path) -> dict[str, set[str]]:
     """module imported -> the distributions that provide it, for each import not declared."""
     providers = packages_distributions()
     workspace = {p.name: dist for dist, p in packages().items() for p in (p / "src").iterdir() if p.is_dir()}
-    wanted, for_tests = declared(directory), declared(directory, "testing")
+    wanted = declared(directory)
     missing = {}
-    needs = [(m, wanted) for m in sorted(imported(directory))]
-    needs += [(m, for_tests | wanted) for m in sorted(imported(directory, testing=True))]
+    needs = [(m, wanted | (declared(directory, extra) if extra else set()))
+             for extra in sorted(extras(directory), key=str) for m in sorted(imported(directory, extra=extra))]
     for module, allowed in needs:
         dists = {_canon(d) for d in providers.get(module, [])} | ({workspace[module]} if module in workspace else set())
         if not dists & allowed:
