@@ -60,8 +60,10 @@ def _grave(page: Any) -> list[str]:
             for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def _steps(admin: Any, run_id: str) -> dict[str, str]:
-    """Open the run's steps: {step: its state} as the dialog shows them."""
+def _steps(admin: Any, run: dict[str, Any]) -> dict[str, str]:
+    """Open the run's steps: {step: its state} as the dialog shows them, each step's start in the
+    admin's own time zone (New York), never in UTC."""
+    run_id = run["id"]
     row = admin.page.locator(f'[data-testid="saga-run"][data-run="{run_id}"]')
     row.get_by_test_id("saga-open").click()
     dialog = admin.page.locator(f'[data-testid="saga-dialog"][data-run="{run_id}"]')
@@ -70,14 +72,17 @@ def _steps(admin: Any, run_id: str) -> dict[str, str]:
     expect(steps).to_have_count(2)
     found = {steps.nth(n).get_attribute("data-step") or "": steps.nth(n).get_attribute("data-state") or ""
              for n in range(2)}
-    for n, state in enumerate(found.values()):  # when each ran (and how long), or that it was not reached
-        expect(steps.nth(n).get_by_test_id("saga-step-time")).to_contain_text(
-            "not reached" if state == "not_run" else "UTC")
+    started = {step["name"]: step.get("started_at") for step in run["steps"]}
+    for n, (name, state) in enumerate(found.items()):  # when each ran (and how long), or that it was not reached
+        timing = steps.nth(n).get_by_test_id("saga-step-time")
+        expect(timing).to_contain_text("not reached" if state == "not_run" else admin.local_time(started[name]))
+        expect(timing).not_to_contain_text("UTC")
     return found
 
 
 def test_an_admin_sees_a_fulfilled_and_a_compensated_order_saga_and_retries_one(
-        admin: Any, platform: Any, admin_token: str) -> None:
+        admin_in_new_york: Any, platform: Any, admin_token: str) -> None:
+    admin = admin_in_new_york  # times said in the admin's own zone
     _orders_ready(platform, admin_token)
     approver = _approver(platform, admin_token)
     with platform.api(admin_token) as client:
@@ -102,13 +107,13 @@ def test_an_admin_sees_a_fulfilled_and_a_compensated_order_saga_and_retries_one(
     admin.shot("admin-sagas")
     assert _grave(page) == []  # the page as the project's axe check sees it (test_accessibility.py)
 
-    assert _steps(admin, good["id"]) == {"charge": "done", "record": "done"}
+    assert _steps(admin, good) == {"charge": "done", "record": "done"}
     dialog = page.locator(f'[data-testid="saga-dialog"][data-run="{good["id"]}"]')
     expect(dialog.get_by_test_id("saga-retry")).to_have_count(0)  # nothing to do on a completed run
     dialog.get_by_test_id("saga-close").click()
     expect(dialog).to_be_hidden()
 
-    assert _steps(admin, bad["id"]) == {"charge": "failed", "record": "not_run"}
+    assert _steps(admin, bad) == {"charge": "failed", "record": "not_run"}
     dialog = page.locator(f'[data-testid="saga-dialog"][data-run="{bad["id"]}"]')
     expect(dialog).to_contain_text("card declined")
     admin.shot("admin-saga-compensated")

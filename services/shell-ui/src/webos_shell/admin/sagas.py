@@ -15,7 +15,7 @@ from nicegui import app, ui
 from webos_common.clients.session import ApiError
 from webos_common.identity import User
 from webos_common.modules.manifest import ModuleManifest
-from webos_shell import a11y, endpoints, runtime
+from webos_shell import a11y, endpoints, local_time, runtime
 
 STATES = ("running", "completed", "compensating", "compensated", "failed")
 # chip colours with readable text (white on Quasar's warning yellow is not)
@@ -33,9 +33,9 @@ def saga_modules(manifests: list[ModuleManifest]) -> list[str]:
     return sorted({m.name for m in manifests if m.sagas})
 
 
-def when(value: Any) -> str:
-    """An instant as the API gives it (UTC), to the second."""
-    return f"{str(value)[:19].replace('T', ' ')} UTC" if value else "—"
+def when(value: Any) -> list[local_time.Part]:
+    """An instant as the API gives it (UTC), said by the browser in the admin's own time zone."""
+    return local_time.moment(value, "—")
 
 
 def took(ms: Any) -> str:
@@ -114,7 +114,7 @@ async def render(user: User) -> None:
             with ui.column().classes("gap-0 flex-1 min-w-0"):
                 ui.label(f"{run['module']} · {run['saga']}").classes("font-medium")
                 ui.label(run["id"]).classes("text-xs text-gray-500 font-mono truncate")
-            ui.label(when(run.get("started_at"))).classes("text-sm w-48")
+            local_time.MomentText(when(run.get("started_at"))).classes("text-sm w-48")
             ui.label(run.get("started_by") or "—").classes("text-sm w-24 truncate")
             steps = run.get("steps") or []
             done = sum(1 for s in steps if s.get("state") == "done")
@@ -136,16 +136,18 @@ async def render(user: User) -> None:
                 a11y.heading(f"{module} · {run['saga']}", level=3)
                 chip(run["state"], **{"data-testid": "saga-dialog-state"})
                 ui.label(f"attempt {run.get('attempt', 1)}").classes("text-sm text-gray-500")
-            ui.label(f"Started {when(run.get('started_at'))} by {run.get('started_by') or '—'} · last change "
-                     f"{when(run.get('updated_at'))} · trace {run.get('trace_id') or '—'}").classes("text-sm")
+            local_time.MomentText(local_time.text(
+                "Started ", when(run.get("started_at")), f" by {run.get('started_by') or '—'} · last change ",
+                when(run.get("updated_at")), f" · trace {run.get('trace_id') or '—'}")).classes("text-sm")
             if run.get("error"):
                 ui.label(f"Failed at {run.get('failed_step')}: {run['error']}").classes("text-sm text-negative")
             with ui.column().classes("w-full gap-0").props('role="list" aria-label="Steps"'):
                 for step in run.get("steps", []):
                     _step(step)
             for entry in run.get("actions", []):
-                ui.label(f"{entry.get('action')} by {entry.get('by') or '—'} at {when(entry.get('at'))} "
-                         f"(attempt {entry.get('attempt')})").classes("text-xs text-gray-500")
+                local_time.MomentText(local_time.text(
+                    f"{entry.get('action')} by {entry.get('by') or '—'} at ", when(entry.get("at")),
+                    f" (attempt {entry.get('attempt')})")).classes("text-xs text-gray-500")
             with ui.row().classes("w-full justify-end gap-2"):
                 for action in run.get("actions_allowed", []):
                     label, _ = ACTIONS[action]
@@ -161,15 +163,16 @@ async def render(user: User) -> None:
             ui.label(step["name"]).classes("font-medium w-32")
             chip(step["state"])
             with ui.column().classes("gap-0 flex-1 min-w-0"):
-                timing = "not reached" if not step.get("started_at") else (
-                    f"{when(step['started_at'])} → {when(step.get('finished_at'))} · {took(step.get('duration_ms'))}")
-                ui.label(timing).classes("text-sm").props('data-testid="saga-step-time"')
+                took_ms = f" · {took(step.get('duration_ms'))}"
+                timing = local_time.text("not reached") if not step.get("started_at") else local_time.text(
+                    when(step["started_at"]), " → ", when(step.get("finished_at")), took_ms)
+                local_time.MomentText(timing).classes("text-sm").props('data-testid="saga-step-time"')
                 if step.get("error"):
                     ui.label(step["error"]).classes("text-sm text-negative")
                 if step.get("result") is not None:
                     ui.label(f"result: {step['result']}").classes("text-xs font-mono text-gray-500 truncate")
                 if step.get("compensated_at"):
-                    ui.label(f"undone {when(step['compensated_at'])}").classes("text-xs")
+                    local_time.MomentText(local_time.text("undone ", when(step["compensated_at"]))).classes("text-xs")
                 if step.get("compensation_error"):
                     ui.label(f"undo failed: {step['compensation_error']}").classes("text-xs text-negative")
 
