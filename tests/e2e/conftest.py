@@ -274,7 +274,9 @@ class Shell:
         self.page, self.platform = page, platform
 
     def goto(self, path: str) -> None:
-        self.page.goto(self.platform.url + path)
+        """The shell's document, parsed: not every module frame on it loaded (the `load` event waits
+        for each iframe; a test that needs a frame waits for what it shows)."""
+        self.page.goto(self.platform.url + path, wait_until="domcontentloaded")
 
     def open(self, path: str) -> None:
         """A signed-in page, rendered."""
