@@ -254,19 +254,24 @@ class RecordPage:
                 dialog.close()
                 request = self.api.action(self.rid, action, reason.value.strip() if reason else "")
                 if request is not None:
-                    await self._change(request[0], request[1], f"Done: {verb} the {self.noun}", request[2])
+                    await self._change(request[0], request[1], f"Done: {verb} the {self.noun}", request[2],
+                                       logged=False)
 
             with ui.row().classes("w-full justify-end"):
                 ui.button("Back", on_click=dialog.close).props("flat")
                 ui.button(verb.capitalize(), on_click=go).props('data-testid="action-confirm"')
         dialog.open()
 
-    async def _change(self, method: str, path: str, done: str, body: Any = None) -> None:
+    async def _change(self, method: str, path: str, done: str, body: Any = None, *, logged: bool = True) -> None:
+        """`logged`: wait for the change's entry in the record's log (trash and restore: the page is
+        drawn from the log when the record is in the trash). A workflow step writes no entry of its
+        own to the record's trail: waiting for one held the page 10 s after each action."""
         try:
             await self._send(method, path, body)
         except ApiError as exc:
             ui.notify(f"Not done: {exc}", type="negative")
             return
         ui.notify(done, type="positive")
-        await self.logged(self.shown)  # the page is drawn from the log when the record is in the trash
+        if logged:
+            await self.logged(self.shown)
         ui.navigate.to(self.here)  # drawn again: trashed (restore) or live (edit, trash, module panels)
