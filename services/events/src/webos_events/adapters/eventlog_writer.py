@@ -16,6 +16,7 @@ from pymongo.errors import BulkWriteError
 from webos_common.bus.envelope import EventEnvelope
 
 DUPLICATE_KEY = 11000
+MICROS = "micros"
 
 
 class EventLogWriter:
@@ -29,6 +30,9 @@ class EventLogWriter:
     async def record(self, envelope: EventEnvelope) -> None:
         doc = envelope.model_dump()
         doc["_id"] = doc.pop("id")
+        # BSON dates keep milliseconds: events emitted within one share a timestamp; the
+        # microseconds order them (a record's history lists its create before its update)
+        doc[MICROS] = int(envelope.timestamp.timestamp() * 1_000_000)
         if self._done is None:
             self._done = asyncio.get_running_loop().create_future()
             asyncio.get_running_loop().call_soon(self._flush_soon)

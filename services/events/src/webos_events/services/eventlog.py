@@ -9,6 +9,7 @@ import pymongo
 
 from webos_common.http.errors import Forbidden, NotFound
 from webos_common.identity import User
+from webos_events.adapters.eventlog_writer import MICROS
 from webos_events.adapters.mongo import LOG, page
 from webos_events.domain.models import EventRead
 from webos_events.domain.records import RECORD_ACTIONS, may_see
@@ -56,5 +57,6 @@ async def history(db: Any, user: User, record_id: str, *, skip: int, limit: int)
     if newest is None or not may_see(user, str(newest.get("source")), newest.get("payload") or {}):
         raise NotFound("No history for this record", details={"id": record_id})
     about["source"] = newest.get("source")
-    docs, total = await page(db[LOG], about, sort=[("timestamp", pymongo.DESCENDING)], skip=skip, limit=limit)
+    newest_first = [("timestamp", pymongo.DESCENDING), (MICROS, pymongo.DESCENDING)]
+    docs, total = await page(db[LOG], about, sort=newest_first, skip=skip, limit=limit)
     return [_read(d) for d in docs], total
