@@ -71,6 +71,11 @@ def test_an_order_is_submitted_approved_by_another_and_paid_on_its_record_page(
         assert client.get(f"/api/inventory/items/{item.json()['id']}").json()["reserved"] == 3
     shell.open(page)
     expect(actions).to_have_count(0)  # nothing left to do
+    trail = shell.page.get_by_test_id("history-entry")  # its audit trail has every step, newest first
+    expect(trail).to_have_count(5, timeout=15_000)
+    for n, step in enumerate(("fulfilled", "paid", "approved", "submitted: “for the workshop”", "created it")):
+        expect(trail.nth(n)).to_contain_text(step)
+    expect(trail.nth(2)).to_contain_text("State: submitted → approved")
     history = platform.get_ok(admin_token, f"/api/orders/orders/{order.json()['id']}")["history"]
     assert [h["action"] for h in history] == ["submit", "approve", "pay", "fulfil"]
     assert history[0].get("reason") == "for the workshop"

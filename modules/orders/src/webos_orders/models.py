@@ -54,7 +54,10 @@ class OrderRead(ReadModel):
 
 
 class OrderEvent(BaseModel):
+    """A workflow step; `id` and the `version` it made put it in the order's audit trail."""
+
     id: str
+    version: int | None = None
     owner_id: str
     state: str
     total: float
@@ -65,6 +68,10 @@ class OrderEvent(BaseModel):
 
 class OrderPaid(BaseModel):
     order_id: str
+    id: str | None = None  # the order again, with the `version` paying made: its audit trail lists it
+    version: int | None = None
+    owner_id: str | None = None
+    state: str | None = None
     amount: float
     lines: list[dict[str, Any]]
 

@@ -87,7 +87,7 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
             changes = {"state": state, "history": [*doc.history, entry], **(extra or {})}
             doc = await self.repo.update(id, changes, session=session)
             await self.events.emit(f"order:{PAST[action]}", {
-                "id": str(doc.id), "owner_id": doc.owner_id, "state": state, "total": doc.total,
+                "id": str(doc.id), "version": doc.version, "owner_id": doc.owner_id, "state": state, "total": doc.total,
                 "by": entry["by"], "at": entry["at"].isoformat(), "reason": reason}, session=session)
         return self.read(doc)
 
@@ -152,10 +152,12 @@ async def _record(ctx: SagaContext) -> None:
     fresh = await service.repo.get(id)
     state, entry = ORDER.apply(fresh.state, "pay", history=fresh.history)
     async with service.events.transaction() as session:
-        await service.repo.update(id, {"state": state, "history": [*fresh.history, entry],
-                                       "payment_id": ctx.results["charge"], "failure": None}, session=session)
-        await service.events.emit("order:paid", {"order_id": id, "amount": fresh.total, "lines": fresh.lines},
-                                  session=session)
+        paid = await service.repo.update(id, {"state": state, "history": [*fresh.history, entry],
+                                              "payment_id": ctx.results["charge"], "failure": None},
+                                         session=session)
+        await service.events.emit("order:paid", {
+            "order_id": id, "amount": fresh.total, "lines": fresh.lines,
+            "id": id, "version": paid.version, "owner_id": paid.owner_id, "state": state}, session=session)
 
 
 PAYMENT = Saga("order_payment", retryable=True)  # its store: the module host's (`orders_sagas`)

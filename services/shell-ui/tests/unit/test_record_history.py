@@ -50,3 +50,18 @@ def test_record_results_and_grid_rows_lead_to_record_pages() -> None:
     column = open_column("/m/tasks/tasks/")
     assert column["field"] == "id" and '"/m/tasks/tasks/"' in column[":cellRenderer"]
 
+
+
+def test_a_workflow_step_says_what_it_moved_and_why_and_keeps_the_rest_of_the_record() -> None:
+    log = [_event("order:updated", "u1", "t4", id="o", state="rejected", total=9.0, note="x", version=4,
+                  changed=["note"]),
+           _event("order:rejected", "u2", "t3", id="o", version=3, state="rejected", by="u2", reason="too dear"),
+           _event("order:submitted", "u1", "t2", id="o", version=2, state="submitted", by="u1", reason=None),
+           _event("order:created", "u1", "t1", id="o", state="draft", total=9.0, note="", version=1)]
+    found = entries(log)
+    assert [e.action for e in found] == ["updated", "rejected", "submitted", "created"]
+    assert found[2].changes == [("state", "draft", "submitted")]
+    assert found[1].changes == [("state", "submitted", "rejected")]
+    assert found[1].sentence({"u2": "Dana"}, {}) == "Dana rejected: “too dear”"
+    assert found[2].sentence({"u1": "Sam"}, {}) == "Sam submitted"
+    assert found[0].changes == [("note", "", "x")]  # the step's partial payload did not lose `note`

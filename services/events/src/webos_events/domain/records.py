@@ -9,6 +9,15 @@ from webos_common.identity import User
 RECORD_ACTIONS = ("created", "updated", "deleted", "restored", "access_changed", "bulk_updated")
 
 
+def about(record_id: str) -> dict[str, Any]:
+    """The log's events about one record: the documents service's record actions (`RECORD_ACTIONS`)
+    and any other event that names the record's `id` with the `version` it made (a workflow step,
+    `order:approved`); bulk updates name it among their `ids`."""
+    return {"$and": [{"$or": [{"payload.id": record_id}, {"payload.ids": record_id}]},
+                     {"$or": [{"topic": {"$regex": f":({'|'.join(RECORD_ACTIONS)})$"}},
+                              {"payload.version": {"$type": "int"}}]}]}
+
+
 def may_see(user: User, source: str, snapshot: dict[str, Any]) -> bool:
     """Whether `user` may read the record `snapshot` (its read shape in its newest event) is of:
     as `documents.sharing` decides for an owned record (owner, assignee, shared with them or one

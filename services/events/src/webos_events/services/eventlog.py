@@ -12,7 +12,7 @@ from webos_common.identity import User
 from webos_events.adapters.eventlog_writer import MICROS
 from webos_events.adapters.mongo import LOG, page
 from webos_events.domain.models import EventRead
-from webos_events.domain.records import RECORD_ACTIONS, may_see
+from webos_events.domain import records
 
 
 def _read(doc: dict[str, Any]) -> EventRead:
@@ -50,13 +50,11 @@ async def get(db: Any, user: User, event_id: str) -> EventRead:
 async def history(db: Any, user: User, record_id: str, *, skip: int, limit: int) -> tuple[list[EventRead], int]:
     """The record's events (`<entity>:created/updated/deleted/restored/…` whose payload is the record,
     bulk updates naming it), newest first; 404 for a record the person may not read (or never logged)."""
-    about = {"$or": [{"payload.id": record_id}, {"payload.ids": record_id}],
-             "topic": {"$regex": f":({'|'.join(RECORD_ACTIONS)})$"}}
-    newest = await db[LOG].find_one({"payload.id": record_id, "topic": about["topic"]},
-                                    sort=[("timestamp", pymongo.DESCENDING)])
-    if newest is None or not may_see(user, str(newest.get("source")), newest.get("payload") or {}):
-        raise NotFound("No history for this record", details={"id": record_id})
-    about["source"] = newest.get("source")
     newest_first = [("timestamp", pymongo.DESCENDING), (MICROS, pymongo.DESCENDING)]
-    docs, total = await page(db[LOG], about, sort=newest_first, skip=skip, limit=limit)
+    query = records.about(record_id)
+    newest = await db[LOG].find_one({**query, "payload.id": record_id}, sort=newest_first)
+    if newest is None or not records.may_see(user, str(newest.get("source")), newest.get("payload") or {}):
+        raise NotFound("No history for this record", details={"id": record_id})
+    query["source"] = newest.get("source")
+    docs, total = await page(db[LOG], query, sort=newest_first, skip=skip, limit=limit)
     return [_read(d) for d in docs], total
