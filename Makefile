@@ -37,7 +37,7 @@ lint: install
 
 test: install lint
 	./scripts/bootstrap.sh --browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)
 
 # Fault drill: a cluster of its own (`webos up --cluster`), three full rounds of `webos chaos`
 # (every fault, the checker's line per round), then down. `make test` runs one short round.
