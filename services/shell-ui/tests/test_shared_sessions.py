@@ -150,3 +150,30 @@ async def test_a_session_kept_in_a_file_before_the_upgrade_moves_into_the_bucket
     assert dict(await held(b, sid)) == {"access_token": "a1", "refresh_token": "r1"}  # any replica now
     assert dict(await held(a, fresh)) == {}  # no file, no session: nothing made up
     assert (await a.latest(fresh)) == (0, None)
+
+
+async def test_a_rotated_session_key_signs_nobody_out_and_the_next_write_seals_under_the_new_one(
+        replicas: Replicas, nc: NATS) -> None:
+    """`WEBOS_SHELL_SESSION_KEY` rotated with the old one in `WEBOS_SHELL_SESSION_OLD_KEYS`."""
+    from webos_shell.main import session_keyring
+    from webos_shell.settings import ShellSettings
+
+    a, _ = await replicas()  # the replicas under the old key (`KEY`)
+    sid = str(uuid.uuid4())
+    on_a = await held(a, sid)
+    on_a["refresh_token"] = "refresh-1"
+    await on_a.flushed()
+    rotated = session_keyring(ShellSettings(shell_session_key="a brand-new key", shell_session_old_keys=f" {KEY} ,"))
+    assert session_keyring(ShellSettings(shell_session_key="a brand-new key")).current_kid == rotated.current_kid
+    js = nc.jetstream()
+    after = SharedSessions(js, await js.key_value(a.bucket), rotated, bucket=a.bucket)
+    only_new = SharedSessions(js, await js.key_value(a.bucket), session_keyring(
+        ShellSettings(shell_session_key="a brand-new key")), bucket=a.bucket)
+    assert (await only_new.latest(sid))[1] is None  # without the old key: signed out (the old behaviour)
+    on_after = await held(after, sid)
+    assert dict(on_after) == {"refresh_token": "refresh-1"}
+    on_after["theme"] = "dark"
+    await on_after.flushed()
+    raw = (await after.kv.get(sid)).value or b""
+    assert not rotated.needs_rotation(raw.decode())  # sealed under the new key now
+    assert (await only_new.latest(sid))[1] == {"refresh_token": "refresh-1", "theme": "dark"}

@@ -3,6 +3,7 @@
 from pydantic import SecretStr
 
 from webos_common.config import WebOSSettings
+from webos_common.security.keyring import key_list
 
 
 class SettingsSettings(WebOSSettings):
@@ -16,5 +17,4 @@ class SettingsSettings(WebOSSettings):
     settings_watch_registry: bool = True
 
     def old_master_keys(self) -> list[str]:
-        raw = self.settings_old_master_keys.get_secret_value() if self.settings_old_master_keys else ""
-        return [k.strip() for k in raw.split(",") if k.strip()]
+        return key_list(self.settings_old_master_keys)

@@ -14,7 +14,7 @@ from webos_common.compat import nicegui as nicegui_compat
 from webos_common.http.service import create_service_app
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.modules.registry_view import RegistryView
-from webos_common.security.keyring import Keyring
+from webos_common.security.keyring import Keyring, key_list
 from webos_shell import a11y, admin, frames, local_time, runtime, theming
 from webos_shell.pages import account, auth, consent, dashboard, files, modules, record
 from webos_shell.sessions import CONTEXT, SharedSessions
@@ -44,7 +44,8 @@ def _pages() -> None:
 def session_keyring(settings: ShellSettings) -> Keyring:
     """What seals people's sessions: the platform's keyring under the shell's session key."""
     key = settings.shell_session_key or settings.shell_storage_secret
-    return Keyring(key.get_secret_value(), context=CONTEXT, old_keys_setting="WEBOS_SHELL_SESSION_KEY")
+    return Keyring(key.get_secret_value(), key_list(settings.shell_session_old_keys), context=CONTEXT,
+                   old_keys_setting="WEBOS_SHELL_SESSION_OLD_KEYS")
 
 
 def create_app(settings: ShellSettings | None = None) -> FastAPI:

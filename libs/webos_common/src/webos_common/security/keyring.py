@@ -45,6 +45,12 @@ def derive_key(master: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=_SALT, info=b"master-key").derive(master.encode())
 
 
+def key_list(setting: Any) -> list[str]:
+    """Earlier keys from one comma-separated secret setting (a `SecretStr`, a str, or None)."""
+    raw = setting.get_secret_value() if hasattr(setting, "get_secret_value") else (setting or "")
+    return [k.strip() for k in str(raw).split(",") if k.strip()]
+
+
 def key_id(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()[:8]
 
