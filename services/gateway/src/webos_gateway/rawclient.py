@@ -249,8 +249,12 @@ class Response:
                 await conn.wait(self.timeout)
 
     def release(self) -> None:
+        """Pool the connection only after a clean exchange: the whole answer arrived and was taken.
+        One left unread (the client went away mid-relay, e.g. a frame reloaded) may have paused the
+        socket's reading past HIGH_WATER; pooled, the next request's head would never be read and it
+        would wait out the timeout though its upstream had answered. Anything else is closed."""
         conn = self.conn
-        if conn.done and conn.keep_alive and not conn.closed and not conn.head_only:
+        if conn.done and not conn.chunks and conn.keep_alive and not conn.closed and not conn.head_only:
             conn.parser = None
             self.pool.put_back(self.key, conn)
         else:
