@@ -44,15 +44,20 @@ def echo_app(prefix: str, *, label: str) -> FastAPI:
     async def readyz() -> Response:
         return Response(status_code=200 if app.state.healthy else 503)
 
-    @app.get(prefix + "/slow", include_in_schema=False)
-    async def slow() -> dict[str, bool]:
+    @app.api_route(prefix + "/slow", methods=["GET", "POST"], include_in_schema=False)
+    async def slow(request: Request) -> dict[str, Any]:
+        """Its head 2.5 s after the whole request (its body read first)."""
+        received = len(await request.body())
         await asyncio.sleep(2.5)
-        return {"slow": True}
+        return {"slow": True, "received": received}
 
     @app.get(prefix + "/chunks", include_in_schema=False)
-    async def chunks(n: int = 3) -> StreamingResponse:
+    async def chunks(n: int = 3, pause: float = 0.0) -> StreamingResponse:
+        """`n` parts, `pause` s apart."""
         async def parts() -> AsyncIterator[bytes]:
             for i in range(n):
+                if i and pause:
+                    await asyncio.sleep(pause)
                 yield f"part{i};".encode()
         return StreamingResponse(parts(), media_type="text/plain")
 

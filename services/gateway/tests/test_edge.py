@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from webos_gateway.proxy import SMALL_BODY
+
 Rig = Any  # the `rig` fixture (conftest.py)
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -125,15 +127,22 @@ async def _get(base: str, path: str) -> httpx.Response:
         return await client.get(path)
 
 
-@pytest.mark.parametrize("rig", [{"upstream_read_timeout": 1.0}], indirect=True)
-async def test_slow_upstream_is_504_and_chunked_answers_stream_through(rig: Rig) -> None:
-    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice")) as client:
-        slow = await client.get("/api/storage/slow")
+@pytest.mark.parametrize("rig", [{"upstream_head_timeout": 1.0}], indirect=True)
+async def test_an_upstream_holding_its_answer_head_is_a_504_and_only_the_head_is_timed(rig: Rig) -> None:
+    async with httpx.AsyncClient(base_url=rig.url, headers=rig.issuer.headers("alice"), timeout=30) as client:
+        slow = await client.get("/api/storage/slow")  # took the request, holds its head 2.5 s
         assert slow.status_code == 504
-        assert slow.json()["error"]["code"] == "upstream_timeout"
+        assert slow.json()["error"] == {"code": "upstream_timeout", "message": "storage did not answer in time",
+                                        "details": {"upstream": "storage"}}
+        dripping = await client.get("/api/storage/chunks", params={"n": 2, "pause": 1.5})
+        assert dripping.text == "part0;part1;"  # a body slower than the head timeout is not cut
+        upload = await client.post("/api/storage/slow", content=b"x" * (SMALL_BODY + 1))  # streamed
+        assert upload.status_code == 200  # after an upload, the upstream may take its time to answer
+        assert upload.json() == {"slow": True, "received": SMALL_BODY + 1}
         chunked = await client.get("/api/storage/chunks", params={"n": 5})
         assert chunked.status_code == 200
         assert chunked.text == "part0;part1;part2;part3;part4;"
         assert chunked.headers.get("transfer-encoding") == "chunked"
-        again = await client.get("/api/storage/x")  # the pool is still healthy afterwards
+        again = await client.get("/api/storage/x")  # the timed-out request's late answer went nowhere
         assert again.status_code == 200
+        assert again.json()["path"] == "/x"

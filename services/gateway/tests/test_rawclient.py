@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
-from webos_gateway.rawclient import RawPool
+from webos_common.testing import serve_app
+from webos_common.testing.bus import eventually
+from webos_gateway.rawclient import HIGH_WATER, RawPool
 
 
 async def _server(answer: bytes, *, close: bool) -> AsyncIterator[str]:
@@ -114,3 +118,63 @@ def test_past_the_head_the_body_is_the_socket_reads_themselves() -> None:
     assert conn.chunks[-1] is read and not conn.done  # no copy by the parser
     conn.data_received(b"ij")
     assert conn.done and b"".join(conn.chunks) == b"abcdefghij"
+
+
+class _Upstream:
+    """A real upstream's ASGI app (served by uvicorn): `/big` answers HIGH_WATER + 1 bytes, so the
+    whole body is in the client's buffer exactly when its reading pauses; `/hold` answers once `hold`
+    is set; anything else, with its own path."""
+
+    def __init__(self) -> None:
+        self.hold = asyncio.Event()
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        self.seen.append(path)
+        if path == "/hold":
+            await self.hold.wait()
+        body = b"b" * (HIGH_WATER + 1) if path == "/big" else f"answer to {path}".encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def test_an_answer_left_unread_closes_its_connection_and_the_next_request_gets_its_own() -> None:
+    # The relay's path when its client went away (a frame reloaded): the upstream's whole answer is in
+    # the connection's buffer, unrelayed, with reading paused, when the Response is released. Pooled
+    # so, the next request's head was never read (UpstreamTimeout though the upstream had answered).
+    upstream = _Upstream()
+    async with serve_app(upstream) as base:
+        pool = RawPool(read_timeout=10.0)
+        big = await pool.request("GET", base, "/big", [], None)
+        await eventually(lambda: big.conn.done)
+        big.release()
+        assert big.conn.closed
+        small = await pool.request("GET", base, "/small", [], None)
+        assert small.conn is not big.conn
+        assert await small.read() == b"answer to /small"
+        small.release()
+        pool.close()
+
+
+async def test_a_request_cancelled_before_its_answer_does_not_leave_that_answer_to_the_next() -> None:
+    upstream = _Upstream()
+    async with serve_app(upstream) as base:
+        pool = RawPool(read_timeout=10.0)
+        warm = await pool.request("GET", base, "/warm", [], None)
+        assert await warm.read() == b"answer to /warm"
+        warm.release()  # kept alive: the held request reuses it
+        held = asyncio.create_task(pool.request("GET", base, "/hold", [], None))
+        await eventually(lambda: "/hold" in upstream.seen)
+        held.cancel()  # the client went away mid-request
+        with contextlib.suppress(asyncio.CancelledError):
+            await held
+        upstream.hold.set()  # the held answer now comes, on the connection the cancelled request had
+        for path in ("/next", "/after"):
+            resp = await pool.request("GET", base, path, [], None)
+            assert await resp.read() == f"answer to {path}".encode()
+            resp.release()
+        pool.close()

@@ -71,7 +71,7 @@ def _service_app(settings: GatewaySettings) -> FastAPI:
                                   connect_timeout=settings.upstream_connect_timeout,
                                   read_timeout=settings.upstream_read_timeout)
         gw.pool = RawPool(connect_timeout=settings.upstream_connect_timeout,
-                          read_timeout=settings.upstream_read_timeout,
+                          head_timeout=settings.upstream_head_timeout, read_timeout=settings.upstream_read_timeout,
                           max_idle_per_upstream=settings.upstream_pool_size)
         await gw.table.start()
         checker.table = gw.table

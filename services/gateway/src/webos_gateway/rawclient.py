@@ -249,8 +249,12 @@ class Response:
                 await conn.wait(self.timeout)
 
     def release(self) -> None:
+        """Pool the connection only after a clean exchange: the whole answer arrived and was taken.
+        One left unread (the client went away mid-relay, e.g. a frame reloaded) may have paused the
+        socket's reading past HIGH_WATER; pooled, the next request's head would never be read and it
+        would wait out the timeout though its upstream had answered. Anything else is closed."""
         conn = self.conn
-        if conn.done and conn.keep_alive and not conn.closed and not conn.head_only:
+        if conn.done and not conn.chunks and conn.keep_alive and not conn.closed and not conn.head_only:
             conn.parser = None
             self.pool.put_back(self.key, conn)
         else:
@@ -258,10 +262,16 @@ class Response:
 
 
 class RawPool:
-    def __init__(self, *, connect_timeout: float = 5.0, read_timeout: float = 300.0,
+    """`head_timeout` bounds the wait for an answer's head once the request is sent, so an upstream
+    that took a request and hangs is a prompt 504; `read_timeout` bounds each wait for a body's
+    next bytes (a long download is never cut) and, after a streamed upload, the head: the upstream
+    may be finishing a large file (an S3 multipart upload's completion) before it answers."""
+
+    def __init__(self, *, connect_timeout: float = 5.0, head_timeout: float = 30.0, read_timeout: float = 300.0,
                  max_idle_per_upstream: int = 256, max_idle_age: float = 4.0) -> None:
         self.connect_timeout = connect_timeout
         self.max_idle_age = max_idle_age  # below uvicorn's 5 s keep-alive: never race its close
+        self.head_timeout = head_timeout
         self.read_timeout = read_timeout
         self.max_idle = max_idle_per_upstream
         self._idle: dict[tuple[str, int, bool], list[_Connection]] = {}
@@ -280,13 +290,15 @@ class RawPool:
             try:
                 if body is None or isinstance(body, bytes):
                     await conn.write(head + body if body else head)
+                    deadline = time.monotonic() + self.head_timeout
                 else:
                     await conn.write(head)
                     await self._stream(conn, body, chunked=content_length is None)
+                    deadline = time.monotonic() + self.read_timeout
                 while not conn.head_done:
                     if conn.exc is not None:
                         raise conn.exc
-                    await conn.wait(self.read_timeout)
+                    await conn.wait(deadline - time.monotonic())
             except _Stale:
                 conn._close()
                 if reused and attempt == 0 and not hasattr(body, "__aiter__"):

@@ -66,8 +66,12 @@ class GatewaySettings(WebOSSettings):
     # state changes and open WebSockets; everything else is refused as cross-site (CSRF)
     trusted_origins: list[str] = Field(default_factory=list)
 
-    # upstream client
+    # upstream client. The head of an answer is due within `upstream_head_timeout` s of the request
+    # (the platform's own clients give up after 30 s; an upstream that hangs is a prompt 504);
+    # `upstream_read_timeout` bounds each wait for a body's next bytes and, after a streamed
+    # upload, for the head: long downloads and uploads are never cut
     upstream_connect_timeout: float = 5.0
+    upstream_head_timeout: float = 30.0
     upstream_read_timeout: float = 300.0
     upstream_pool_size: int = 256
 
