@@ -17,7 +17,10 @@ with curl through the gateway to `fs://<kind>/…`. Goal: gateway >= 0.5x
 of the client. Beside MB/s, each row's CPU per transfer (median ms of the
 whole path: the bench process and curl, the server, and for the gateway
 rows the gateway and storage) is printed: steadier than MB/s on a shared
-machine, and on two cores the ratio the throughput tends to.
+machine, and on two cores the ratio the throughput tends to; each row's
+CPU per MB is split by process (the bench process with curl or the
+protocol's client, the gateway, storage, the server), which shows where a
+change moved the cost.
 
 Run: `.venv/bin/python bench/storage.py [--mb 256] [--runs 3] [--remote-mb 64] [--kinds ftp,sftp,…]`
 (`--mb 0` skips the local rows, `--kinds ftp,smb` measures only those sources).
@@ -120,26 +123,29 @@ def measure(targets: list[Target], runs: int) -> dict[str, tuple[float, int, int
     return results
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU so far of this process, its finished children (curl), and `pids` with theirs."""
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU so far, per part of the path: `bench` is this process and its finished
+    children (curl; for the client rows the protocol's client runs here), the rest `pids` with theirs."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = time.process_time() + usage.ru_utime + usage.ru_stime
-    for pid in pids:
+    split = {"bench": time.process_time() + usage.ru_utime + usage.ru_stime}
+    for name, pid in pids.items():
+        split[name] = 0.0
         try:
             root = psutil.Process(pid)
             for proc in [root, *root.children(recursive=True)]:
                 times = proc.cpu_times()
-                total += times.user + times.system
+                split[name] += times.user + times.system
         except psutil.NoSuchProcess:
             pass
-    return total
+    return split
 
 
-def metered(pids: list[int], transfer: Any, cpu: list[float]) -> float:
-    """Run `transfer` (returns MB/s), appending the path's CPU milliseconds to `cpu`."""
+def metered(pids: dict[str, int], transfer: Any, cpu: list[dict[str, float]]) -> float:
+    """Run `transfer` (returns MB/s), appending the CPU milliseconds each part of the path took to `cpu`."""
     before = cpu_seconds(pids)
     speed = float(transfer())
-    cpu.append((cpu_seconds(pids) - before) * 1000)
+    after = cpu_seconds(pids)
+    cpu.append({name: (after[name] - before[name]) * 1000 for name in after})
     return speed
 
 
@@ -227,7 +233,7 @@ def main() -> None:
         if options.mb:
             run(options, files, ports, auth, storage, nginx, gateway)
         if gateway is not None and remotes:
-            run_remotes(options, root, ports, auth, remotes, [gateway.pid or 0, storage.pid or 0])
+            run_remotes(options, root, ports, auth, remotes, {"gateway": gateway.pid or 0, "storage": storage.pid or 0})
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -272,7 +278,7 @@ def report(results: dict[str, tuple[float, int, int]]) -> None:
 
 
 def run_remotes(options: argparse.Namespace, root: Path, ports: dict[str, int], auth: str,
-                remotes: dict[str, Loopback], path_pids: list[int]) -> None:
+                remotes: dict[str, Loopback], path_pids: dict[str, int]) -> None:
     """Per remote kind: its own client straight to the server vs curl through the gateway."""
     local = root / "remote.bin"
     make_file(local, options.remote_mb)
@@ -283,16 +289,21 @@ def run_remotes(options: argparse.Namespace, root: Path, ports: dict[str, int], 
         client = CLIENTS[kind](server, "bench")
         names = ("client up", "client down", "gateway up", "gateway down")
         speeds: dict[str, list[float]] = {name: [] for name in names}
-        cpu: dict[str, list[float]] = {name: [] for name in names}
-        server_pid, gateway_path = [server.proc.pid or 0], [*path_pids, server.proc.pid or 0]
+        cpu: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+        server_pid = {"server": server.proc.pid or 0}
         for run_no in range(options.runs):
             for name, transfer in _transfers(client, local, auth, f"{gateway_url}?urn=fs%3A%2F%2F{kind}", run_no):
-                pids = server_pid if name.startswith("client") else gateway_path
+                pids = server_pid if name.startswith("client") else {**path_pids, **server_pid}
                 speeds[name].append(metered(pids, transfer, cpu[name]))
         best = {name: max(values) for name, values in speeds.items()}
-        cpu_ms = {name: statistics.median(values) for name, values in cpu.items()}
+        cpu_ms = {name: statistics.median(sum(split.values()) for split in values) for name, values in cpu.items()}
         print(f"  {kind:<7} " + "  ".join(f"{n} {v:6.0f}" for n, v in best.items()), flush=True)
         print(f"  {'':<7} CPU ms per transfer: " + "  ".join(f"{n} {v:5.0f}" for n, v in cpu_ms.items()), flush=True)
+        for name in names:  # per MB and per part: which process a change moved, steadier than MB/s under load
+            parts = {part: statistics.median(split[part] for split in cpu[name]) / options.remote_mb
+                     for part in cpu[name][0]}
+            print(f"  {'':<7} {name:<12} CPU ms/MB {sum(parts.values()):5.2f} = "
+                  + " + ".join(f"{part} {ms:.2f}" for part, ms in parts.items()), flush=True)
         rows.append((kind, best, cpu_ms))
     print(f"\n{'source':<8} {'client down':>12} {'gateway down':>13} {'ratio':>6} {'client up':>10} "
           f"{'gateway up':>11} {'ratio':>6}   (MB/s)   CPU client/gateway down, up")

@@ -15,7 +15,7 @@ from webos_common.http.errors import InsufficientStorage
 from webos_storage.adapters import local
 from webos_storage.adapters.remote import CHUNK, batches, write_behind
 from webos_storage.adapters.smb import _write_all
-from webos_storage.service import HashingStream
+from webos_storage.service import HASH_GROUP, HashingStream
 
 
 async def pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
@@ -33,7 +33,7 @@ async def test_batches_keep_every_byte_in_groups_of_at_least_a_chunk(length: int
 
 
 async def test_the_digest_hashed_in_a_thread_is_the_whole_bodys() -> None:
-    data = os.urandom(5 * CHUNK + 777)
+    data = os.urandom(2 * HASH_GROUP + CHUNK + 777)  # two groups in the thread, the rest after them
     hashed = HashingStream(pieces(data, 70000))
     passed = b"".join([chunk async for chunk in hashed])
     assert passed == data and hashed.size == len(data)
