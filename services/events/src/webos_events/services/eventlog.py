@@ -7,12 +7,12 @@ from typing import Any
 
 import pymongo
 
+from webos_common.documents.sharing import RECORD_ACTIONS, may_see
 from webos_common.http.errors import Forbidden, NotFound
 from webos_common.identity import User
 from webos_events.adapters.eventlog_writer import MICROS
 from webos_events.adapters.mongo import LOG, page
 from webos_events.domain.models import EventRead
-from webos_events.domain.records import RECORD_ACTIONS, may_see
 
 
 def _read(doc: dict[str, Any]) -> EventRead:
