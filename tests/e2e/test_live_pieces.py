@@ -37,7 +37,8 @@ def test_anothers_change_reloads_the_pieces_of_those_who_may_read_it(shell: Any,
     # so the shell reads it before the catalogue item made next (one subscription, the server's order)
     private = platform.create_task(admin_token, f"Private {tag}")
     with platform.api(admin_token) as client:
-        assert platform.until(lambda: client.get(f"/api/events/events/records/{private['id']}").status_code == 200)
+        assert platform.until(lambda: client.get(f"/api/events/events/records/{private['id']}").status_code == 200,
+                              timeout=60)
         item = client.post("/api/inventory/items", json={"sku": f"L-{tag}", "name": f"Bolt {tag}"})
         assert item.status_code == 201, item.text
     shell.page.wait_for_function("() => window.piecesChanged.includes('inventory')")

@@ -73,6 +73,8 @@ def test_a_record_event_is_news_of_its_publishers_module_only_to_who_may_read_th
         "another source's word": (event_subject("note:updated", "billing"), event("note:updated", {})),
         "a replayed dead letter": (event_subject("note:updated", "_replay"), event("note:updated", {})),
         "not a record action": (event_subject("note:purged", "notes"), event("note:purged", {})),
+        "a kernel service's": (event_subject("notification:created", "events"),
+                               event("notification:created", {"user_id": "ann"}, source="events")),
         "not an envelope": (event_subject("note:updated", "notes"), b"{"),
     }.values():
         assert changed_module(subject, data, None) is None

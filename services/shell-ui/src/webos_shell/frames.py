@@ -57,7 +57,7 @@ def follow(user: User) -> None:
         if message.get("type") == CHANGED:
             client.run_javascript(shell_frame.reload_pieces_js(str(message["data"]["module"])))
 
-    client.on_disconnect(runtime.get().live.listen(user, pushed))
+    client.on_delete(runtime.get().live.listen(user, pushed))  # not on_disconnect: also called when it reconnects
 
 
 FRESH_FOR = 10  # seconds: a token with less left is refreshed before a frame gets it (it may expire mid-load)

@@ -41,7 +41,7 @@ from webos_common.bus.wire import envelope_of
 from webos_common.documents.sharing import RECORD_ACTIONS, may_see
 from webos_common.http.errors import ValidationFailed
 from webos_common.identity import User
-from webos_common.security.nats_permissions import TASK_TOPICS
+from webos_common.security.nats_permissions import KERNEL_SERVICES, TASK_TOPICS
 
 # only the background-task topics: `task:>` also matched every record event of the tasks module, of everyone
 SUBJECTS = (event_subject("notification:created", "events"), *(topic_filter(t) for t in TASK_TOPICS))
@@ -83,17 +83,17 @@ async def recipient(subject: str, data: bytes, headers: Mapping[str, str] | None
 
 
 def changed_module(subject: str, data: bytes, headers: Mapping[str, str] | None) -> tuple[str, str, Any] | None:
-    """(module, action, envelope) of a record event, the module being its proven publisher (the
-    subject names it), or None (malformed, or an envelope claiming another source: a replayed
-    dead letter is old news)."""
+    """(module, action, envelope) of a module's record event, the module being its proven publisher
+    (the subject names it), or None (malformed, a kernel service's, or an envelope claiming another
+    source: a replayed dead letter is old news)."""
     module = source_of(subject)
     try:
         envelope = envelope_of(headers, data)
     except ValidationFailed:
         return None
     action = envelope.topic.rpartition(":")[2]
-    if module is None or envelope.source != module or action not in RECORD_ACTIONS:
-        return None
+    if module is None or module in KERNEL_SERVICES or envelope.source != module or action not in RECORD_ACTIONS:
+        return None  # a kernel service's events (`notification:created`, `user:created`) are no module's
     return module, action, envelope
 
 
