@@ -35,6 +35,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
+from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.identity import HEADER, BusIdentity, IdentityRefused
 from webos_common.bus.topics import event_subject, source_of, topic_filter
 from webos_common.bus.wire import envelope_of
@@ -82,7 +83,8 @@ async def recipient(subject: str, data: bytes, headers: Mapping[str, str] | None
     return str(user_id), message
 
 
-def changed_module(subject: str, data: bytes, headers: Mapping[str, str] | None) -> tuple[str, str, Any] | None:
+def changed_module(subject: str, data: bytes, headers: Mapping[str, str] | None,
+                   ) -> tuple[str, str, EventEnvelope] | None:
     """(module, action, envelope) of a module's record event, the module being its proven publisher
     (the subject names it), or None (malformed, a kernel service's, or an envelope claiming another
     source: a replayed dead letter is old news)."""
