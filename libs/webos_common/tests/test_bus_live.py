@@ -7,8 +7,9 @@ import json
 from datetime import UTC, datetime
 
 from webos_common.bus.identity import AUDIENCE, HEADER, BusIdentity
-from webos_common.bus.live import recipient
+from webos_common.bus.live import changed_module, concerns, recipient
 from webos_common.bus.topics import event_subject
+from webos_common.identity import User
 from webos_common.security.jwks import StaticJWKS
 from webos_common.security.testing import TestIssuer
 from webos_common.security.verifier import TokenVerifier
@@ -59,3 +60,30 @@ async def test_without_required_identity_the_envelope_is_taken_at_its_word() -> 
     data = wire("task:status", {"task_id": "t1", "user_id": "u2"})
     found = await recipient(event_subject("task:status", "tasks"), data, None, BusIdentity.unchecked())
     assert found is not None and found[0] == "u2"
+
+
+def test_a_record_event_is_news_of_its_publishers_module_only_to_who_may_read_the_record() -> None:
+    def event(topic: str, payload: dict[str, object], source: str = "notes") -> bytes:
+        return json.dumps({"id": "e1", "topic": topic, "source": source, "user_id": "ann", "payload": payload,
+                           "timestamp": datetime.now(UTC).isoformat()}).encode()
+
+    found = changed_module(event_subject("note:updated", "notes"), event("note:updated", {"id": "n1"}), None)
+    assert found is not None and found[:2] == ("notes", "updated") and found[2].user_id == "ann"
+    for subject, data in {  # what is not a record event of the module that published it
+        "another source's word": (event_subject("note:updated", "billing"), event("note:updated", {})),
+        "a replayed dead letter": (event_subject("note:updated", "_replay"), event("note:updated", {})),
+        "not a record action": (event_subject("note:purged", "notes"), event("note:purged", {})),
+        "a kernel service's": (event_subject("notification:created", "events"),
+                               event("notification:created", {"user_id": "ann"}, source="events")),
+        "not an envelope": (event_subject("note:updated", "notes"), b"{"),
+    }.values():
+        assert changed_module(subject, data, None) is None
+    note = {"id": "n1", "owner_id": "ann", "assignees": ["cy"], "shares": [{"kind": "role", "id": "sales"}]}
+    people = {"ann": User(id="ann"), "cy": User(id="cy"), "dee": User(id="dee", roles=("sales",)),
+              "bob": User(id="bob", permissions=("notes.read",)), "root": User(id="root", roles=("admin",))}
+    assert {p for p, u in people.items() if concerns(u, "notes", "updated", note, "ann")} == {
+        "ann", "cy", "dee", "root"}  # notes.read alone does not reach an owned record
+    assert {p for p, u in people.items() if concerns(u, "notes", "updated", {"id": "x"}, None)} == {
+        "bob", "root"}  # a record nobody owns: whoever may read the module's records
+    assert {p for p, u in people.items() if concerns(u, "notes", "bulk_updated", {"ids": ["n1"]}, "cy")} == {
+        "cy", "root"}  # ids only: its author and the admins

@@ -153,7 +153,8 @@ async def test_a_module_cannot_listen_to_what_it_did_not_declare(
     conn = Connection()
     client = await conn.open(nats_server.url, seed, name)
     try:
-        for subject in ("webos.events.>", "_INBOX.>", "webos.logs.>"):  # everything, others' replies, logs
+        # everything, every module's record events (live push's), others' replies, logs
+        for subject in ("webos.events.>", topic_filter("*:created"), "_INBOX.>", "webos.logs.>"):
             await client.subscribe(subject)
             assert await conn.refused(subject, kind="subscription"), subject
         bus = EventBus(client, service=name, settings=BusSettings(publish_timeout=1))
@@ -173,6 +174,38 @@ async def test_a_module_cannot_listen_to_what_it_did_not_declare(
         await bus.close()
     finally:
         await client.close()
+
+
+async def test_the_shell_and_the_events_service_hear_every_modules_record_events_live(
+        nats_server: NatsServer, nats_credentials: CredentialStore, nc: NATS) -> None:
+    """Live push tells people which module changed (`webos_common.bus.live`): both its listeners'
+    credentials may subscribe to any module's record events on core NATS."""
+    for principal in ("shell-ui", "events"):
+        seed = await _issue(nats_credentials, nats_server, principal, "service")
+        conn = Connection()
+        client = await conn.open(nats_server.url, seed, principal)
+        heard: list[str] = []
+
+        async def on_record(msg: Any, into: list[str] = heard) -> None:
+            into.append(msg.subject)
+
+        try:
+            actions = ("created", "bulk_updated")
+            for action in actions:
+                await client.subscribe(topic_filter(f"*:{action}"), cb=on_record)
+            await client.flush()
+            subjects = [event_subject(f"note:{action}", "notes") for action in actions]
+            for subject in subjects:
+                await nc.publish(subject, b"{}")
+            await nc.flush()
+            for _ in range(100):
+                if len(heard) == len(subjects):
+                    break
+                await asyncio.sleep(0.02)
+            assert heard == subjects, principal
+            assert not conn.errors, conn.errors
+        finally:
+            await client.close()
 
 
 async def test_the_shell_and_modules_queue_tasks_only_as_themselves_and_never_flip_modules(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -74,3 +75,49 @@ async def test_task_progress_is_pushed_in_order_then_the_final_status(app, issue
     assert steps == [(100 / 3, "part 1"), (200 / 3, "part 2"), (100.0, "part 3")]
     states = [m["data"]["state"] for m in seen if m["type"] == "task:status"]
     assert states == ["queued", "running", "succeeded"]
+
+
+async def changes(ws, until: str, timeout: float = 10.0) -> list[str]:
+    """The modules of the `module:changed` messages on `ws`, up to and including `until`'s."""
+    seen: list[str] = []
+    while not seen or seen[-1] != until:
+        message = await next_of(ws, "module:changed", timeout)
+        assert set(message) == {"type", "data"} and set(message["data"]) == {"module"}, message  # no record
+        seen.append(message["data"]["module"])
+    return seen
+
+
+async def test_a_record_change_is_signalled_only_to_those_who_may_read_it(app, issuer, other_service) -> None:
+    """`notes` records change; `deals` and `parts` records everyone here may read mark where each
+    socket's signals must have arrived (core NATS keeps one subject's order), so what a socket
+    did not get is proven, not waited for."""
+    people = {"alice": ("user",), "bob": ("user",), "carol": ("user",), "dana": ("user", "sales"),
+              "root": ("admin",)}
+    everyone = {"owner_id": "zed", "shares": [{"kind": "user", "id": p, "access": "read"} for p in people]}
+    notes, deals, parts = other_service("notes"), other_service("deals"), other_service("parts")
+    async with serve_app(app) as base, contextlib.AsyncExitStack() as stack:
+        ws_url = base.replace("http", "ws") + "/ws"
+        ws = {p: await stack.enter_async_context(websockets.connect(f"{ws_url}?token={issuer.token(p, roles=r)}"))
+              for p, r in people.items()}
+        for socket in ws.values():
+            await next_of(socket, "hello", 5)
+        with context.as_user(User(id="alice")):
+            await notes.emit("note:created", {"id": "n1", "title": "Secret", "owner_id": "alice",
+                                              "assignees": ["carol"],
+                                              "shares": [{"kind": "role", "id": "sales", "access": "read"}]})
+            await notes.emit("note:bulk_updated", {"ids": ["n1"], "changed": ["title"], "modified": 1})
+            await deals.emit("deal:created", {"id": "d1", **everyone})
+        firsts = {p: await changes(socket, "deals") for p, socket in ws.items()}
+        assert firsts == {"alice": ["notes", "deals"],  # the owner
+                          "bob": ["deals"],  # neither owner, assignee nor shared: not a word of notes
+                          "carol": ["notes", "deals"],  # the assignee
+                          "dana": ["notes", "deals"],  # shared with her role
+                          "root": ["notes", "deals"]}  # an admin
+        # the bulk update came within a second of the create: one more signal when that second is up,
+        # to its author and the admins (root's, the last socket, is due last)
+        assert await changes(ws["alice"], "notes") == ["notes"]
+        assert await changes(ws["root"], "notes") == ["notes"]
+        with context.as_user(User(id="alice")):
+            await parts.emit("part:created", {"id": "p1", **everyone})
+        lasts = {p: await changes(socket, "parts") for p, socket in ws.items()}
+        assert lasts == {p: ["parts"] for p in people}  # nobody else heard of the bulk update

@@ -13,6 +13,7 @@ import nats
 from webos_common.bus.envelope import EventEnvelope
 from webos_common.bus.topics import event_subject
 from webos_common.bus.wire import envelope_body, envelope_headers
+from webos_common.identity import User
 from webos_shell.live import LiveFeed
 
 
@@ -43,4 +44,38 @@ async def test_a_notification_reaches_the_person_on_whichever_replica_holds_thei
         for feed in replicas:
             await feed.stop()
         for nc in connections:
+            await nc.close()
+
+
+async def test_a_burst_of_record_changes_is_one_signal_per_module_for_whoever_may_read_them(nats_url: str) -> None:
+    """An import of 200 rows is 200 `created` events: a page of their owner's hears "notes changed"
+    once (and once more when the quiet time is up), not 200 times."""
+    publisher, shell = await nats.connect(nats_url), await nats.connect(nats_url)
+    feed = LiveFeed()
+    feed.pieces_every = 60.0  # no second signal within this test: what it counts is the burst's first
+    await feed.start(shell)
+    await shell.flush()
+    ann_page: list[dict[str, Any]] = []
+    feed.listen(User(id="ann"), ann_page.append)
+
+    async def created(source: str, entity: str, owner: str) -> None:
+        event = EventEnvelope(topic=f"{entity}:created", source=source,
+                              payload={"id": uuid.uuid4().hex, "owner_id": owner, "shares": []})
+        await publisher.publish(event_subject(event.topic, source), envelope_body(event),
+                                headers=envelope_headers(event))
+
+    try:
+        for _ in range(200):
+            await created("notes", "note", "ann")
+        await created("deals", "deal", "ann")  # after the burst on the same subject: the mark it was all read
+        await publisher.flush()
+        for _ in range(200):
+            if len(ann_page) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [m["data"]["module"] for m in ann_page] == ["notes", "deals"]
+        assert all(m["type"] == "module:changed" and m["data"] == {"module": m["data"]["module"]} for m in ann_page)
+    finally:
+        await feed.stop()
+        for nc in (publisher, shell):
             await nc.close()

@@ -6,14 +6,17 @@ and redirects there. The shell imports no module code."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from nicegui import app, ui
+from nicegui import app, context, ui
 
+from webos_common.bus.live import CHANGED
+from webos_common.identity import User
 from webos_common.modules import shell_frame
-from webos_shell import session
+from webos_shell import runtime, session
 
 SLOT_HEIGHT = {"header": 40, "sidebar": 48, "footer": 40, "dashboard": 160, "record": 96}
 
@@ -42,6 +45,19 @@ def wrote(method: str, path: str) -> None:
         ui.run_javascript(shell_frame.reload_pieces_js(module))
     except RuntimeError:  # not in a page's context (a background job): no page to tell
         return
+
+
+def follow(user: User) -> None:
+    """This page's pieces follow what others change too (another person, another tab, a job):
+    when a record `user` may read changes, live push says which module (`webos_common.bus.live`,
+    at most once a second per module) and its pieces are drawn again, as after `wrote`."""
+    client = context.client
+
+    def pushed(message: dict[str, Any]) -> None:
+        if message.get("type") == CHANGED:
+            client.run_javascript(shell_frame.reload_pieces_js(str(message["data"]["module"])))
+
+    client.on_delete(runtime.get().live.listen(user, pushed))  # not on_disconnect: also called when it reconnects
 
 
 FRESH_FOR = 10  # seconds: a token with less left is refreshed before a frame gets it (it may expire mid-load)

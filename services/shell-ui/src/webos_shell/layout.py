@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import a11y, components, notifications, palette, permissions, runtime, slots, theming
+from webos_shell import a11y, components, frames, notifications, palette, permissions, runtime, slots, theming
 
 PHONE_BREAKPOINT = 768  # px: narrower screens get the drawer closed
 
@@ -75,6 +75,7 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
                                             'data-testid="palette-button"').on("click", js_handler=palette.OPEN):
             ui.label("Search  Ctrl+K").classes("ml-2 max-sm:hidden")  # a phone shows the icon alone
         notifications.bell(user)
+        frames.follow(user)
         _user_menu(user)
     # Open beside the content on a wide screen; closed (and over the content when opened) below PHONE_BREAKPOINT.
     with ui.left_drawer(value=None).props(f'breakpoint={PHONE_BREAKPOINT} data-testid="drawer"').classes(

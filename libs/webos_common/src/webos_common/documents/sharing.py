@@ -98,6 +98,25 @@ def user_reach(user: User) -> list[str]:
     return [f"u:{user.id}", *(f"r:{role}" for role in user.roles)]
 
 
+# a record's events (`BaseService.emit`): their payload is the record's read shape (`bulk_updated`: its ids)
+RECORD_ACTIONS = ("created", "updated", "deleted", "restored", "access_changed", "bulk_updated")
+
+
+def may_see(user: User, source: str, snapshot: dict[str, Any]) -> bool:
+    """Whether `user` may read the record `snapshot` (its read shape in one of its events) is of,
+    decided from the event alone (a record's history, live "module changed" signals): the rule
+    above for an owned record (owner, assignee, shared with them or one of their roles; record
+    rules live in the module and are not known here), else `<source>.read`."""
+    if user.is_admin:
+        return True
+    if "owner_id" not in snapshot:
+        return user.has_permission(f"{source}.read")
+    shares = snapshot.get("shares") or []
+    return (snapshot.get("owner_id") == user.id or user.id in (snapshot.get("assignees") or [])
+            or any(s.get("id") == user.id or (s.get("kind") == "role" and s.get("id") in user.roles)
+                   for s in shares if isinstance(s, dict)))
+
+
 def rule_clauses(user: User, *, write: bool, rules: Sequence[RecordRule] = ()) -> list[dict[str, Any]]:
     """The record rules of `user`'s roles, as filters (for reading, or `write=True` changing)."""
     return [dict(rule.where) for rule in rules if rule.role in user.roles and (rule.access == "write" or not write)]

@@ -17,8 +17,11 @@ frame (through `/_frame`, for a fresh token) when its token has expired, and
 says when it has changed the module's data: the shell then reloads that
 module's other pieces on the page (a sidebar count, a dashboard widget, a
 record's panel), as it does when the shell's own grid, form or import writes
-to the module. What others change meanwhile reaches a page when it is next
-drawn.
+to the module. What others change meanwhile (another person, another tab, a
+background job) reloads the same pieces: live push says "module changed" to
+each person who may read the changed record (`webos_common.bus.live`, at most
+once a second per module) and the shell calls `webosPiecesChanged` for it; a
+page's main view shows such changes when it is next drawn.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from webos_common.bus.topics import EVENTS_PREFIX, REPLAY_SOURCE, event_subject, topic_filter
 from webos_common.config import WebOSSettings
+from webos_common.documents.sharing import RECORD_ACTIONS
 from webos_common.security.principals import Principal, PrincipalRegistry
 
 EVENTS_STREAM, DLQ_STREAM, TASKS_STREAM = "WEBOS_EVENTS", "WEBOS_DLQ", "WEBOS_TASKS"
@@ -42,6 +43,9 @@ RATE_LIMIT_BUCKET = "webos_ratelimits"  # the gateway replicas' shared rate limi
 SHELL_SESSIONS_BUCKET = "webos_shell_sessions"  # the shell replicas' sessions (sealed): `webos_shell.sessions`
 AFS_PREFIX = "webos.afs"  # remote data sources: `webos_common.files.remote`
 TASK_TOPICS = ("task:status", "task:progress")  # what queueing or running a task announces
+# any module's record events (`documents.sharing.RECORD_ACTIONS`): live push says "module changed" to
+# whoever has a page open and may read the record (`bus.live`)
+RECORD_TOPICS = tuple(f"*:{action}" for action in RECORD_ACTIONS)
 
 
 def inbox_prefix(principal: str) -> str:
@@ -163,7 +167,7 @@ KERNEL_EVENTS: dict[str, BusRole] = {
     "storage": BusRole(["file:*", "storage:quota_changed", *TASK_TOPICS]),
     "settings": BusRole(["settings:changed"]),
     "events": BusRole(["notification:created"], [">", "notification:send", "task:>"]),  # the log, the bell
-    "shell-ui": BusRole([], ["notification:created", "task:>"]),  # pushed live to open pages
+    "shell-ui": BusRole([], ["notification:created", "task:>", *RECORD_TOPICS]),  # pushed live to open pages
 }
 WORKER_EVENTS = BusRole([*TASK_TOPICS, "notification:send"])  # every task worker (`<name>-worker`)
 
@@ -196,14 +200,14 @@ def _kernel(name: str) -> Permissions:
                      _api("CONSUMER.INFO", DLQ_STREAM, "*"), _api("CONSUMER.MSG.NEXT", DLQ_STREAM, "*"),
                      _api("STREAM.MSG.GET", DLQ_STREAM), _api("DIRECT.GET", DLQ_STREAM, ">"),
                      f"$JS.ACK.{DLQ_STREAM}.>", f"$JS.FC.{DLQ_STREAM}.>"},
-            subscribe={event_subject("notification:created", "events"), topic_filter("task:>")})).add(
-            task_client("events")),
+            subscribe={event_subject("notification:created", "events"), topic_filter("task:>"),
+                       *(topic_filter(t) for t in RECORD_TOPICS)})).add(task_client("events")),
         # the people's sessions, which only the shell reads or writes (sealed: they hold their tokens)
         "shell-ui": kv_reader(modules).add(task_client("shell-ui")).add(kv_reader(SHELL_SESSIONS_BUCKET)).add(
             kv_writer(SHELL_SESSIONS_BUCKET, ">")).add(
             Permissions(
                 subscribe={"webos.logs.>", event_subject("notification:created", "events"),
-                           topic_filter("task:>")})),
+                           topic_filter("task:>"), *(topic_filter(t) for t in RECORD_TOPICS)})),
     }
     if name not in roles:
         raise KeyError(f"no kernel service is called {name!r}")

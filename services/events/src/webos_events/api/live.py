@@ -1,4 +1,5 @@
-"""GET /ws (WebSocket): the signed-in user's notifications and task progress, live.
+"""GET /ws (WebSocket): the signed-in user's notifications and task progress, live, and
+`module:changed` (`{"module": …}`) when a record they may read changes (`webos_common.bus.live`).
 
 The token comes from `?token=` or the `access_token` cookie (browsers cannot
 set headers on a WebSocket), verified like every other request.
@@ -36,7 +37,7 @@ async def live(websocket: WebSocket) -> None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="missing permission events.read")
         return
     hub = websocket.app.state.live
-    queue = hub.connect(user.id)
+    queue = hub.connect(user)
     await websocket.accept()
     await websocket.send_json({"type": "hello", "data": {"user_id": user.id}})
     receiver = asyncio.create_task(_drain_client(websocket))

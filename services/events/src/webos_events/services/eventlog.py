@@ -7,12 +7,13 @@ from typing import Any
 
 import pymongo
 
+from webos_common.documents.sharing import may_see
 from webos_common.http.errors import Forbidden, NotFound
 from webos_common.identity import User
 from webos_events.adapters.eventlog_writer import MICROS
 from webos_events.adapters.mongo import LOG, page
-from webos_events.domain.models import EventRead
 from webos_events.domain import records
+from webos_events.domain.models import EventRead
 
 
 def _read(doc: dict[str, Any]) -> EventRead:
@@ -53,7 +54,7 @@ async def history(db: Any, user: User, record_id: str, *, skip: int, limit: int)
     newest_first = [("timestamp", pymongo.DESCENDING), (MICROS, pymongo.DESCENDING)]
     query = records.about(record_id)
     newest = await db[LOG].find_one({**query, "payload.id": record_id}, sort=newest_first)
-    if newest is None or not records.may_see(user, str(newest.get("source")), newest.get("payload") or {}):
+    if newest is None or not may_see(user, str(newest.get("source")), newest.get("payload") or {}):
         raise NotFound("No history for this record", details={"id": record_id})
     query["source"] = newest.get("source")
     docs, total = await page(db[LOG], query, sort=newest_first, skip=skip, limit=limit)
