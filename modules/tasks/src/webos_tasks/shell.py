@@ -203,14 +203,22 @@ async def record_actions(ctx: ShellContext) -> None:
         ctx.navigate(record_page(task_id))
 
     async def attach() -> None:
-        picked = await ctx.pick_file()
+        try:
+            picked = await ctx.pick_file()
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
         if picked is None:
             note.text = "No file attached: the picker was closed."
             return
         await change("PATCH", here, {"attachment": picked.urn})
 
     async def assign() -> None:
-        person = await ctx.pick_user()
+        try:
+            person = await ctx.pick_user()
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
         if person is not None and person.id not in task.get("assignees", []):
             await change("PUT", f"{here}/assignees", {"assignees": [*task.get("assignees", []), person.id]})
 
