@@ -65,3 +65,12 @@ def test_due_text_flags_open_overdue_cards_only() -> None:
     evening = {"due_date": "2026-12-01T23:00:00Z", "status": "todo"}
     assert due_text(evening, datetime(2026, 12, 1, 23, 30, tzinfo=UTC))[1] is True
     assert due_text(evening, datetime(2026, 12, 1, 22, 30, tzinfo=UTC))[1] is False
+
+
+def test_copy_from_takes_another_tasks_details_not_its_identity() -> None:
+    from webos_tasks.shell import copied_from
+
+    other = {"id": "t2", "title": "Template", "description": "steps", "priority": "high", "tags": ["x"],
+             "status": "done", "attachment": "fs://local/a.txt", "assignees": ["u1"], "version": 3}
+    assert copied_from(other) == {"description": "steps", "priority": "high", "tags": ["x"]}
+    assert copied_from({"id": "t3", "title": "bare"}) == {}

@@ -15,6 +15,7 @@ is imported only when the module ships views.
 from __future__ import annotations
 
 import importlib
+import secrets
 from typing import Any
 
 import httpx
@@ -25,7 +26,16 @@ from webos_common.http.errors import WebOSError
 from webos_common.identity import User
 from webos_common.modules import shell_frame
 from webos_common.modules.manifest import Collection
-from webos_common.modules.shell_sdk import Render, ShellApiError, ShellComponent
+from webos_common.modules.shell_sdk import (
+    Picked,
+    PickedFile,
+    PickedRecord,
+    PickedUser,
+    Render,
+    ShellApiError,
+    ShellComponent,
+    picked,
+)
 from webos_common.security.permissions import READ_METHODS
 from webos_modulehost.discovery import LoadedModule
 from webos_modulehost.settings import ModuleHostSettings
@@ -80,6 +90,32 @@ class HostContext:
 
     def static_url(self, name: str) -> str:
         return f"/api/{self.module}/static/{name.lstrip('/')}"
+
+    async def pick_file(self, *, start: str | None = None, accept: list[str] | None = None) -> PickedFile | None:
+        found = await self._pick("file", start=start, accept=list(accept or []))
+        return found if isinstance(found, PickedFile) else None
+
+    async def pick_user(self) -> PickedUser | None:
+        found = await self._pick("user")
+        return found if isinstance(found, PickedUser) else None
+
+    async def pick_record(self, collection: str) -> PickedRecord | None:
+        found = await self._pick("record", collection=collection)
+        return found if isinstance(found, PickedRecord) else None
+
+    async def _pick(self, kind: str, **options: Any) -> Picked | None:
+        """Ask the shell (the frame's parent) for its picker and wait for the person: the page's
+        Promise resolves on the shell's answer (`shell_frame.pick_js`). Awaiting it in the page's
+        own handler (not an event sent back later) keeps no state here: a page that goes away
+        answers None, as NiceGUI resolves a deleted client's call; the Promise gives up first
+        (`PICK_WAIT`), so the server's wait, a little longer, never ends a pick still open."""
+        request = shell_frame.pick_request({"request": secrets.token_hex(8), "kind": kind, "options": options})
+        try:
+            answer = await self._ui().run_javascript(shell_frame.pick_js(self._frame, request),
+                                                     timeout=shell_frame.PICK_WAIT + 30)
+        except TimeoutError:
+            return None
+        return picked(kind, answer)
 
     @staticmethod
     def _ui() -> Any:

@@ -172,28 +172,93 @@ NEXT = {TaskStatus.todo: [TaskStatus.in_progress, TaskStatus.done], TaskStatus.i
 VERBS = {TaskStatus.todo: "Reopen", TaskStatus.in_progress: "Start", TaskStatus.done: "Mark done"}
 
 
+COPIED = ("description", "priority", "tags")  # what "Copy from…" takes from another task
+
+
+def copied_from(other: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH that gives a task another's description, priority and tags (a template)."""
+    return {key: other[key] for key in COPIED if key in other}
+
+
 async def record_actions(ctx: ShellContext) -> None:
-    """A panel on each task's record page (`slot="record"`): its status, and buttons to move it
-    on (`POST …/{id}/move`, over the version read), the page then drawn again."""
+    """A panel on each task's record page (`slot="record"`): its status, attachment and assignees;
+    buttons to move it on (`POST …/{id}/move`), to attach a file (the shell's file dialog,
+    `ctx.pick_file`), to assign someone (its person picker, `ctx.pick_user`), and to copy the
+    description, priority and tags of another task (its record picker, `ctx.pick_record`); the
+    page is then drawn again."""
     task_id = ctx.params.get("id", "")
+    here = f"{ctx.endpoint}/{quote(task_id, safe='')}"
     try:
-        task = await ctx.get(f"{ctx.endpoint}/{quote(task_id, safe='')}")
+        task = await ctx.get(here)
     except (ShellApiError, OSError):
         return
     status = TaskStatus(task.get("status", TaskStatus.todo.value))
 
-    async def move(to: TaskStatus) -> None:
+    async def change(method: str, path: str, body: dict[str, Any]) -> None:
         try:
-            await ctx.send("POST", f"{ctx.endpoint}/{quote(task_id, safe='')}/move", {"status": to.value})
+            await ctx.send(method, path, body)
         except ShellApiError as exc:
             ctx.notify(exc.message, level="negative")
             return
         ctx.navigate(record_page(task_id))
 
+    async def attach() -> None:
+        try:
+            picked = await ctx.pick_file()
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
+        if picked is None:
+            note.text = "No file attached: the picker was closed."
+            return
+        await change("PATCH", here, {"attachment": picked.urn})
+
+    async def assign() -> None:
+        try:
+            person = await ctx.pick_user()
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
+        if person is not None and person.id not in task.get("assignees", []):
+            await change("PUT", f"{here}/assignees", {"assignees": [*task.get("assignees", []), person.id]})
+
+    async def copy() -> None:
+        try:
+            other = await ctx.pick_record(ctx.collection.name if ctx.collection else "tasks")
+            if other is not None:
+                await change("PATCH", here, copied_from(await ctx.get(f"{ctx.endpoint}/{quote(other.id, safe='')}")))
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+
     with ui.column().classes("w-full gap-2 p-3").props('data-testid="task-workflow"'):
         ui.label(f"Status: {TITLES[status]}").classes("font-medium").props('data-testid="task-status"')
+        attachment = str(task.get("attachment") or "")
+        ui.label(f"Attachment: {attachment.rstrip('/').rsplit('/', 1)[-1] if attachment else 'none'}").props(
+            f'data-testid="task-attachment" data-urn="{attachment}"')
+        ui.label(f"Assigned to: {await _people(ctx, task.get('assignees') or []) or 'nobody'}").props(
+            'data-testid="task-assignees"')
+        note = ui.label("").classes("text-sm text-gray-600").props('data-testid="task-note"')
         if ctx.user.has_permission("tasks.write"):
             with ui.row().classes("gap-2"):
                 for to in NEXT[status]:
-                    ui.button(VERBS[to], on_click=lambda _, t=to: move(t)).props(
+                    ui.button(VERBS[to], on_click=lambda _, t=to: change(
+                        "POST", f"{here}/move", {"status": t.value})).props(
                         f'outline dense color=blue-9 data-testid="task-move" data-to="{to.value}"')
+                ui.button("Attach file", icon="attach_file", on_click=attach).props(
+                    'outline dense color=blue-9 data-testid="task-attach"')
+                ui.button("Assign…", icon="person_add", on_click=assign).props(
+                    'outline dense color=blue-9 data-testid="task-assign"')
+                ui.button("Copy from…", icon="content_copy", on_click=copy).props(
+                    'outline dense color=blue-9 data-testid="task-copy-from"')
+
+
+async def _people(ctx: ShellContext, ids: list[str]) -> str:
+    """The display names of `ids`, from the directory (their ids when it is away)."""
+    if not ids:
+        return ""
+    try:
+        found = {p["id"]: p.get("display_name") or p["id"]
+                 for p in (await ctx.get("/api/auth/directory/people", ids=ids, limit=100)).get("items", [])}
+    except (ShellApiError, OSError, AttributeError):
+        found = {}
+    return ", ".join(found.get(i, i) for i in ids)

@@ -94,7 +94,7 @@ class AutoForm:
                 async def browse(f: Any = field) -> None:
                     from webos_shell.file_picker import open_picker
 
-                    def chosen(urn: str) -> None:
+                    def chosen(urn: str, _name: str) -> None:
                         f.value = urn
 
                     await open_picker(chosen)

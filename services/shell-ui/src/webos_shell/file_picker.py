@@ -1,5 +1,7 @@
-"""A dialog to pick a file from the AFS (the AutoForm's `file` fields): it
-opens in the person's home, walks folders, and answers the chosen file's URN."""
+"""A dialog to pick a file from the AFS (the AutoForm's `file` fields, a module
+view's `ctx.pick_file`): it opens in the person's home (or a folder given), walks
+folders, and answers the chosen file's URN and name; closed without a choice, it
+says so (`on_cancel`)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,19 @@ def sorted_items(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=lambda i: (not i.get("is_dir"), str(i.get("name") or "").casefold()))
 
 
-async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None) -> None:
+def accepted(name: str, accept: Iterable[str]) -> bool:
+    """A file offered: any when `accept` is empty, else one whose name ends with one of them."""
+    endings = tuple(a.lower() for a in accept)
+    return not endings or name.lower().endswith(endings)
+
+
+async def open_picker(on_pick: Callable[[str, str], Any], *, start: str | None = None,
+                      accept: Iterable[str] = (), on_cancel: Callable[[], Any] | None = None) -> None:
+    """`on_pick(urn, name)` with the file chosen; `on_cancel()` when the dialog closes without one
+    (Cancel, Escape, a click beside it)."""
     gateway, store = runtime.get().gateway, app.storage.user
+    accept = tuple(accept)
+    only = f" ({', '.join(accept)})" if accept else ""
     if start is None:
         try:
             sources = await gateway.get(store, endpoints.STORAGE_SOURCES)
@@ -33,11 +46,19 @@ async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None
         title = ui.label("").classes("font-medium")
         listing = ui.column().classes("w-full gap-0 max-h-96 overflow-y-auto")
         with ui.row().classes("w-full justify-end"):
-            ui.button("Cancel", on_click=dialog.close).props("flat")
+            ui.button("Cancel", on_click=dialog.close).props('flat data-testid="picker-cancel"')
+    picked = {"done": False}
+
+    def closed(open_: bool) -> None:
+        if not open_ and not picked["done"] and on_cancel is not None:
+            picked["done"] = True
+            on_cancel()
+
+    dialog.on_value_change(lambda e: closed(bool(e.value)))
 
     async def show(folder: str) -> None:
         here["folder"] = folder
-        title.text = f"Pick a file · {folder}"
+        title.text = f"Pick a file{only} · {folder}"
         listing.clear()
         try:
             page = await gateway.get(store, endpoints.STORAGE_FILES, urn=folder, limit=LIST_LIMIT)
@@ -55,8 +76,10 @@ async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None
                     row = ui.item(on_click=lambda u=urn: show(folder_urn(u))).props(
                         f'clickable dense data-testid="picker-folder" data-name="{name}"')
                     icon = "folder"
+                elif not accepted(name, accept):
+                    continue
                 else:
-                    row = ui.item(on_click=lambda u=urn: pick(u)).props(
+                    row = ui.item(on_click=lambda u=urn, n=name: pick(u, n)).props(
                         f'clickable dense data-testid="picker-file" data-name="{name}"')
                     icon = "description"
                 with row:
@@ -64,9 +87,10 @@ async def open_picker(on_pick: Callable[[str], Any], *, start: str | None = None
                         ui.icon(icon)
                     ui.item_section(name)
 
-    def pick(urn: str) -> None:
+    def pick(urn: str, name: str) -> None:
+        picked["done"] = True
         dialog.close()
-        on_pick(urn)
+        on_pick(urn, name)
 
     await show(here["folder"])
     dialog.open()

@@ -10,7 +10,18 @@ from contextlib import asynccontextmanager
 from nicegui import ui
 
 from webos_common.identity import User
-from webos_shell import a11y, components, frames, notifications, palette, permissions, runtime, slots, theming
+from webos_shell import (
+    a11y,
+    components,
+    frame_pickers,
+    frames,
+    notifications,
+    palette,
+    permissions,
+    runtime,
+    slots,
+    theming,
+)
 
 PHONE_BREAKPOINT = 768  # px: narrower screens get the drawer closed
 
@@ -71,6 +82,7 @@ async def frame(user: User, title: str) -> AsyncIterator[None]:
         slots.render("header", user)
         await components.render_slot("header", user)
         palette.install(user)
+        frame_pickers.install(user)  # the pickers a module view's frame asks for
         with ui.button(icon="search").props('flat no-caps color=white aria-label="Search (Ctrl+K)" '
                                             'data-testid="palette-button"').on("click", js_handler=palette.OPEN):
             ui.label("Search  Ctrl+K").classes("ml-2 max-sm:hidden")  # a phone shows the icon alone

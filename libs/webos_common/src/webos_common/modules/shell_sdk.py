@@ -13,6 +13,13 @@ through the gateway with that person's token (refreshed silently).
         ...
         await ctx.send("POST", f"{ctx.endpoint}/{task_id}/move", {"status": "done"})
         ctx.notify("Moved", level="positive")
+
+A view asks the shell for its standard pickers, opened in the top page as the
+signed-in person, and gets what was picked, or None when they cancelled:
+
+        picked = await ctx.pick_file(accept=[".pdf"])     # PickedFile(urn, name)
+        person = await ctx.pick_user()                      # PickedUser(id, display_name)
+        order = await ctx.pick_record("orders/orders")      # PickedRecord(id, title)
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any, Protocol
 
 from webos_common.identity import User
 from webos_common.modules.manifest import Collection
+from webos_common.modules.shell_frame import PICK_KINDS
 
 
 class ShellApiError(Exception):
@@ -39,6 +47,55 @@ class ShellApiError(Exception):
             message = body.get("detail")
         self.message = str(message or f"HTTP {status}")
         super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class PickedFile:
+    urn: str  # fs://<source>/<path>
+    name: str
+
+
+@dataclass(frozen=True)
+class PickedUser:
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class PickedRecord:
+    id: str
+    title: str
+    collection: str  # `<module>/<collection>`, as the shell found it
+
+
+Picked = PickedFile | PickedUser | PickedRecord
+
+
+def picked(kind: str, answer: Any) -> Picked | None:
+    """The shell's PICKED answer (`{value}` / `{error}` / `{timeout}`, or None when the page is
+    gone) as what a view gets: the value, None when the person cancelled (or never answered),
+    `ShellApiError` when the shell refused (an unknown collection, one the person may not read)."""
+    if kind not in PICK_KINDS:
+        raise ValueError(f"kind: one of {', '.join(PICK_KINDS)}")
+    if not isinstance(answer, dict):
+        return None
+    error = answer.get("error")
+    if isinstance(error, dict):
+        status = error.get("status")
+        raise ShellApiError(status if isinstance(status, int) and 400 <= status < 600 else 400,
+                            {"error": {"message": str(error.get("message") or "the picker failed")}})
+    value = answer.get("value")
+    if not isinstance(value, dict):
+        return None
+    text = {key: str(item) for key, item in value.items() if isinstance(item, str | int) and str(item)}
+    try:
+        if kind == "file":
+            return PickedFile(text["urn"], text.get("name") or text["urn"].rstrip("/").rsplit("/", 1)[-1])
+        if kind == "user":
+            return PickedUser(text["id"], text.get("display_name") or text["id"])
+        return PickedRecord(text["id"], text.get("title") or text["id"], text.get("collection", ""))
+    except KeyError as missing:
+        raise ShellApiError(502, {"error": {"message": f"the shell's answer has no {missing.args[0]}"}}) from None
 
 
 class ShellContext(Protocol):
@@ -73,6 +130,21 @@ class ShellContext(Protocol):
 
     def static_url(self, name: str) -> str:
         """The browser's URL of a file in the module's `static/` folder (`logo.svg`)."""
+        ...
+
+    async def pick_file(self, *, start: str | None = None, accept: list[str] | None = None) -> PickedFile | None:
+        """The shell's file dialog (from `start`, a folder's `fs://` URN, default the person's home;
+        only names ending in one of `accept`, `.pdf`, when given): the file, or None (cancelled)."""
+        ...
+
+    async def pick_user(self) -> PickedUser | None:
+        """The shell's person picker (the directory, searchable): the person, or None (cancelled)."""
+        ...
+
+    async def pick_record(self, collection: str) -> PickedRecord | None:
+        """The shell's record picker over `collection` (this module's, `tasks`, or another's,
+        `orders/orders`), searched as the person (what they may read): the record, or None
+        (cancelled); `ShellApiError` for a collection there is none of, or they may not read."""
         ...
 
 
