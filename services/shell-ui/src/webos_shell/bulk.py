@@ -50,7 +50,7 @@ SHOWN = 200  # preview lines drawn; the count covers every row
 
 
 async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, matching: str | None = None) -> None:
-    """`matching`: how many rows the search finds ("520 rows", "more than 10,000 rows"), when the whole
+    """`matching`: how many rows the search finds ("520 rows", "more than 1,000 rows"), when the whole
     page is selected and there are more."""
     fields = offered(explorer)
     if not fields:

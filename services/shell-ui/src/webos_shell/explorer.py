@@ -1,7 +1,7 @@
 """DataExplorer: AG Grid over a module collection. Paging, sort and
 filters run on the server (`skip/limit/sort/q/<field>`; the next page after
 its `next_cursor`, so page 2,000 costs what the first does; the count capped:
-"more than 10,000 rows" on a big list); a cell edit is
+"more than 1,000 rows" on a big list); a cell edit is
 checked against the schema, then PATCHed over the version the page read
 (`If-Match`; a 412 opens the conflict dialog); a bulk edit shows its preview
 and goes out as one request; delete goes to the trash and can be undone;

@@ -174,7 +174,7 @@ def page_query(*, page: int, size: int, sort: str | None, descending: bool,
 
 def row_count(total: int | None, more_than: int | None = None) -> str:
     """How many rows a list has, as the pager says it: a capped count (`more_than`, the list's
-    `meta=capped`) is "more than 10,000 rows", never the cap as if it were the number."""
+    `meta=capped`) is "more than 1,000 rows", never the cap as if it were the number."""
     if total is None and more_than:
         return f"more than {more_than:,} rows"
     return f"{total or 0} rows"

@@ -190,8 +190,8 @@ def test_a_page_after_a_cursor_sends_the_cursor_and_no_skip() -> None:
 
 
 def test_the_pager_says_more_than_the_cap_never_the_cap_as_the_count() -> None:
-    """A capped count (`meta=capped`: `total` null, `more_than` 10,000) is not a number of rows."""
-    assert tabular.page_label(0, 25, None, 10_000) == "Page 1 of more than 400 · more than 10,000 rows"
+    """A capped count (`meta=capped`: `total` null, `more_than` 1,000) is not a number of rows."""
+    assert tabular.page_label(0, 25, None, 1_000) == "Page 1 of more than 40 · more than 1,000 rows"
     assert tabular.row_count(None, 10_000) == "more than 10,000 rows"
     assert tabular.page_label(2, 25, 290) == "Page 3 of 12 · 290 rows"
     assert tabular.page_label(0, 25, 0) == "Page 1 of 1 · 0 rows"
