@@ -110,12 +110,10 @@ def query_indexes(document: type) -> list[IndexModel]:
 def index_for(document: type, clause: Mapping[str, Any], equal: Iterable[str],
               order: Sequence[tuple[str, int]]) -> Keys | None:
     """The keys of the index that serves the branch `clause` of the scope (a reach path), rows equal
-    on the fields `equal`, in `order` or its reverse (MongoDB reads an index either way): the declared
-    query of that order matching most of `equal`."""
+    on the fields `equal`, in `order`: the declared query of that order matching most of `equal`."""
     lead = next((keys for _, keys, _ in _OWNED_PATHS if keys[0][0] in clause), None)
     fields = set(equal)
-    orders = (list(order), [(name, -direction) for name, direction in order])
-    fitting = [q for q in declared_queries(document) if q.keys in orders and fields.issuperset(q.filter)]
+    fitting = [q for q in declared_queries(document) if q.keys == list(order) and fields.issuperset(q.filter)]
     if lead is None or not fitting:
         return None
     return _keys(lead, max(fitting, key=lambda q: len(q.filter)))
