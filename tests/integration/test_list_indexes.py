@@ -2,7 +2,9 @@
 served by an index, for a person and for an admin, on a generated collection of realistic
 size (on a handful of rows any plan looks as good to MongoDB's planner). A plan that reads
 every row (`COLLSCAN`) or sorts in memory (`SORT`) fails it, naming the module, document and
-query. A module's own tests cover what its lists answer; this covers what they cost."""
+query. A module's own tests cover what its lists answer; this covers what they cost. The tasks
+grid's own lists (every order its columns offer, its quick search, its capped count) are checked
+on 20,000 generated tasks with the module's indexes (`bench/million.py` times them on a million)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ from bson import ObjectId
 
 from webos_common import context
 from webos_common.documents import BeanieRepository, CoreDocument, ListQuery, db, declared_queries, scan_stages
+from webos_common.documents.ports import COUNT_CAP
 from webos_common.documents.sharing import row_reach
 from webos_common.identity import User
 from webos_modulehost.discovery import load
+from webos_tasks.models import Task
+from webos_tasks.service import SORTABLE, TaskService, parse_sort
 
 MODULES = Path(__file__).resolve().parents[2] / "modules"
 PEOPLE = [f"p{n}" for n in range(10)]
-PERSON = User(id="p0", roles=("staff",), permissions=("*",))
+PERSON = User(id="p0", roles=("staff",))  # not "*" among the permissions: that is an admin's scope
 ADMIN = User(id="root", roles=("admin",), permissions=("*",))
 ROWS_PER_PERSON = 1000
 
@@ -84,3 +89,80 @@ async def test_each_declared_list_is_served_by_an_index(database: tuple[Any, str
             assert scan_stages(plan) == [], (
                 f"{module}: {document.__name__} {query.describe()} as {who.id}: "
                 f"{plan['queryPlanner']['winningPlan']}")
+
+
+GRID_ROWS = 20_000
+GRID_PAGE = 25  # the shell grid's page
+WORDS = ("report budget invoice meeting review draft plan release customer order supplier contract design "
+         "test deploy backup audit payroll hiring roadmap launch website email call quote stock").split()
+
+
+def _task(n: int, now: datetime, rnd: random.Random) -> dict[str, Any]:
+    """A task as the module writes it, of one of ten people; some assigned, shared (with a person or
+    the role `staff`), in the trash."""
+    owner = PEOPLE[n % len(PEOPLE)]
+    assignees = [rnd.choice(PEOPLE)] if n % 10 == 0 else []
+    shares = [{"kind": "user", "id": rnd.choice(PEOPLE), "access": "read"}] if n % 20 == 0 else []
+    shares += [{"kind": "role", "id": "staff", "access": "read"}] if n % 100 == 0 else []
+    status = rnd.choice(("todo", "in_progress", "done"))
+    created = now - timedelta(minutes=GRID_ROWS - n)
+    return {"_id": ObjectId(), "title": " ".join(rnd.sample(WORDS, rnd.randint(2, 5))).capitalize(),
+            "description": "", "status": status, "priority": rnd.choice(("low", "medium", "high", "urgent")),
+            "due_date": now + timedelta(days=rnd.randint(-90, 90)) if n % 10 < 7 else None,
+            "tags": rnd.sample(["a", "b", "c", "d"], rnd.randint(0, 2)), "completed_at": None,
+            "reminded_for": None, "attachment": None, "owner_id": owner, "assignees": assignees, "shares": shares,
+            "reach": row_reach(owner, assignees, shares), "created_at": created, "created_by": owner,
+            "updated_at": created + timedelta(hours=rnd.randint(0, 100)), "updated_by": owner,
+            "deleted_at": now if n % 20 == 3 else None, "deleted_by": None, "version": 1}
+
+
+@pytest.fixture
+async def tasks(database: tuple[Any, str]) -> type[Task]:
+    """20,000 tasks behind the tasks module's indexes, made as its host makes them at start."""
+    client, name = database
+    await db.init_documents(client, name, [Task])
+    rnd, now = random.Random(20), datetime.now(UTC)
+    await Task.get_pymongo_collection().insert_many([_task(n, now, rnd) for n in range(GRID_ROWS)], ordered=False)
+    return Task
+
+
+def _grid_lists() -> list[tuple[str, dict[str, Any], str | None]]:
+    """What the grid asks the tasks list for: each column order it offers (`SORTABLE`) either way,
+    its default, and the quick search box (`q`) of a common word, a rare one and none."""
+    orders = [None, *(f"{d}{f}" for f in sorted(SORTABLE) for d in ("", "-"))]
+    return ([(f"sort {o or 'default'}", {}, o) for o in orders]
+            + [(f"quick search {w!r}", {"q": w}, None) for w in ("report", "zeppelin", "Pay")])
+
+
+async def test_every_list_the_tasks_grid_asks_for_is_served_by_an_index(tasks: type[Task]) -> None:
+    repo = BeanieRepository(tasks)
+    missed = []
+    for who in (PERSON, ADMIN):
+        with context.as_user(who):
+            for what, search, order in _grid_lists():
+                plans = await repo.explain(TaskService.filters(**search), sort=parse_sort(order),
+                                           limit=GRID_PAGE + 1)
+                missed += [f"{what} as {who.id}: {plan['queryPlanner']['winningPlan']}"
+                           for plan in plans if scan_stages(plan)]
+    assert missed == []
+
+
+async def test_the_grids_count_stops_at_its_cap_and_says_there_are_more(tasks: type[Task]) -> None:
+    """`meta=capped` (what the grid's pager asks for): past `COUNT_CAP` rows no total, `more_than`
+    the cap; below it the exact count."""
+    repo = BeanieRepository(tasks)
+    with context.as_user(ADMIN):
+        every = await repo.count()
+        page = await repo.page(None, limit=GRID_PAGE, sort=parse_sort(None), count_cap=COUNT_CAP)
+    assert every == GRID_ROWS * 19 // 20 > COUNT_CAP  # the live rows
+    assert (page.total, page.more_than, page.has_more, len(page.items)) == (None, COUNT_CAP, True, GRID_PAGE)
+    with context.as_user(PERSON):
+        mine = await repo.count()
+        page = await repo.page(None, limit=GRID_PAGE, sort=parse_sort(None), count_cap=mine)
+        search = TaskService.filters(q="report")
+        counted = await repo.count(search)
+        over = await repo.page(search, limit=10, sort=parse_sort(None), count_cap=counted - 1)
+        at = await repo.page(search, limit=10, sort=parse_sort(None), count_cap=counted)
+    assert GRID_PAGE < mine < every and (page.total, page.more_than) == (mine, None)  # a person's rows only
+    assert counted > 10 and (over.total, over.more_than) == (None, counted - 1)  # one row past the cap
+    assert (at.total, at.more_than) == (counted, None)  # exactly the cap: the number itself

@@ -270,3 +270,16 @@ async def test_an_attachment_is_a_file_address(client: httpx.AsyncClient, alice:
     bad = await client.post("/api/tasks/tasks", json={"title": "x", "attachment": "http://evil/x"}, headers=alice)
     assert bad.status_code == 422 and "attachment" in bad.text
     assert (await client.get("/api/tasks/tasks", params={"q": "x"}, headers=alice)).json()["total"] == 0
+
+
+async def test_the_grids_capped_count_is_the_count_below_its_cap(client: httpx.AsyncClient,
+                                                                 alice: dict[str, str]) -> None:
+    """`meta=capped` (what the shell's grid asks for): below the cap the exact count, no `more_than`;
+    past it see tests/integration/test_list_indexes.py (20,000 rows)."""
+    for n in range(3):
+        await make(client, alice, title=f"capped {n}")
+    page = (await client.get(API, params={"q": "capped", "limit": 2, "meta": "capped"}, headers=alice)).json()
+    assert (page["total"], page["more_than"], page["has_more"], len(page["items"])) == (3, None, True, 2)
+    after = (await client.get(API, params={"q": "capped", "limit": 2, "meta": "capped",
+                                           "cursor": page["next_cursor"]}, headers=alice)).json()
+    assert ([t["title"] for t in after["items"]], after["total"]) == (["capped 0"], 3)

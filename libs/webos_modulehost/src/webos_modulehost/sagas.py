@@ -124,7 +124,8 @@ def router_for(module: str, sagas: list[Saga], stored: Callable[[], SagaStore]) 
         """Saga runs newest first, of one state or saga when asked; the platform's page shape."""
         options = view_.options
         page = await stored().page(state=state, saga=saga, skip=options["skip"], limit=options["limit"],
-                                cursor=options["cursor"], total=options["total"] or options["estimate"])
+                                cursor=options["cursor"],
+                                total=options["total"] or options["estimate"] or bool(options["count_cap"]))
         page["items"] = [view(run, by_name.get(run.saga), full=False) for run in page["items"]]
         return JSONResponse(_plain(page))
 

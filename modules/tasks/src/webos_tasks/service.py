@@ -73,7 +73,17 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
                      due_after: datetime | None = None, sort: str | None = None, skip: int = 0,
                      limit: int | None = None, total: bool = False, fields: list[str] | None = None,
                      assigned_to_me: bool = False, mine: bool = False, cursor: str | None = None,
-                     estimate: bool = False) -> Page[TaskRead]:
+                     estimate: bool = False, count_cap: int | None = None) -> Page[TaskRead]:
+        filters = self.filters(status=status, priority=priority, tag=tag, q=q, due_before=due_before,
+                               due_after=due_after, assigned_to_me=assigned_to_me, mine=mine)
+        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort), total=total, fields=fields,
+                               cursor=cursor, estimate=estimate, count_cap=count_cap)
+
+    @staticmethod
+    def filters(*, status: TaskStatus | None = None, priority: str | None = None, tag: str | None = None,
+                q: str | None = None, due_before: datetime | None = None, due_after: datetime | None = None,
+                assigned_to_me: bool = False, mine: bool = False) -> dict[str, Any]:
+        """The filter of `search` (before the scope of who asks): the scan check explains it."""
         filters: dict[str, Any] = {}
         me = context.current_user.get()
         if assigned_to_me and me is not None:
@@ -95,8 +105,7 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             due["$gte"] = due_after
         if due:
             filters["due_date"] = due
-        return await self.list(filters, skip=skip, limit=limit, sort=parse_sort(sort), total=total, fields=fields,
-                               cursor=cursor, estimate=estimate)
+        return filters
 
     async def board(self, *, per_column: int = 100) -> Board:
         self.can_read()

@@ -49,8 +49,9 @@ def offered(explorer: Any) -> dict[str, tuple[FieldSpec, dict[str, Any]]]:
 SHOWN = 200  # preview lines drawn; the count covers every row
 
 
-async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, matching: int | None = None) -> None:
-    """`matching`: how many rows the search finds, when the whole page is selected and there are more."""
+async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, matching: str | None = None) -> None:
+    """`matching`: how many rows the search finds ("520 rows", "more than 1,000 rows"), when the whole
+    page is selected and there are more."""
     fields = offered(explorer)
     if not fields:
         ui.notify("This collection offers no bulk edit", type="warning")
@@ -62,7 +63,7 @@ async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, ma
         if matching:
             async def everything(on: bool) -> None:
                 if on:
-                    title.text = f"Reading the {matching} rows found…"
+                    title.text = f"Reading the {matching} found…"
                     label = "title" if any(s.name == "title" for s in explorer.specs) else None
                     found = await explorer.matching_rows([*fields, *([label] if label else [])])
                     if found is None:
@@ -77,7 +78,7 @@ async def open_bulk_dialog(explorer: Any, page_rows: list[dict[str, Any]], *, ma
                               else f"Change {len(page_rows)} selected row(s)")
                 show_preview()
 
-            every = ui.checkbox(f"All {matching} rows the search finds, not only the {len(page_rows)} on this page",
+            every = ui.checkbox(f"All {matching} the search finds, not only the {len(page_rows)} on this page",
                                 on_change=lambda e: everything(bool(e.value))).props('data-testid="bulk-all"')
         ui.select({name: spec.label for name, (spec, _) in fields.items()}, label="Field", value=state["field"],
                   on_change=lambda e: draw_value(e.value)).props('data-testid="bulk-field"').classes("w-full")

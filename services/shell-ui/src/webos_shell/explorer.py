@@ -1,5 +1,7 @@
 """DataExplorer: AG Grid over a module collection. Paging, sort and
-filters run on the server (`skip/limit/sort/q/<field>`); a cell edit is
+filters run on the server (`skip/limit/sort/q/<field>`; the next page after
+its `next_cursor`, so page 2,000 costs what the first does; the count capped:
+"more than 1,000 rows" on a big list); a cell edit is
 checked against the schema, then PATCHed over the version the page read
 (`If-Match`; a 412 opens the conflict dialog); a bulk edit shows its preview
 and goes out as one request; delete goes to the trash and can be undone;
@@ -63,7 +65,9 @@ class DataExplorer:
         self.record_base = f"/m/{ref.manifest.name}/{ref.collection.name}"
         columns.insert(0, tabular.open_column(self.record_base))
         self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
-                                      "filters": dict(filters or {}), "q": "", "trash": False, "total": 0}
+                                      "filters": dict(filters or {}), "q": "", "trash": False, "total": 0,
+                                      "more": None, "has_more": False}
+        self.cursors: dict[int, str] = {}  # page -> the cursor it starts at (the page before's `next_cursor`)
         self.rows: list[dict[str, Any]] = []
         self.versions: dict[str, int] = {}  # row id -> the version this page last saw (sent as If-Match)
         self._toolbar()
@@ -141,20 +145,27 @@ class DataExplorer:
     async def load(self) -> None:
         s = self.state
         params = tabular.page_query(page=s["page"], size=s["size"], sort=s["sort"], descending=s["desc"],
-                                    filters=s["filters"], search=s["q"])
-        params["meta"] = "total"  # the pager shows the count: ask for it (lists count only on request)
+                                    filters=s["filters"], search=s["q"],
+                                    cursor=None if s["trash"] else self.cursors.get(s["page"]))
+        # the pager shows the count: up to the list's cap (a count of a million rows costs seconds)
+        params["meta"] = "capped"
         path = f"{self.endpoint}/trash" if s["trash"] else self.endpoint
         body = await self._call("GET", path, params=params)
         if body is None:
             return
-        self.rows = body.get("items", []) if isinstance(body, dict) else list(body)
-        s["total"] = (body.get("total") if isinstance(body, dict) else None) or len(self.rows)
+        page = body if isinstance(body, dict) else {}
+        self.rows = page.get("items", []) if page else list(body)
+        s["more"], s["has_more"] = page.get("more_than"), bool(page.get("has_more"))
+        total = page.get("total")
+        s["total"] = total if total is not None else (s["more"] or len(self.rows))
+        if page.get("next_cursor") and not s["trash"]:  # the trash's route pages by skip only
+            self.cursors[s["page"] + 1] = page["next_cursor"]
         self.versions = {tabular.row_id(r): int(r["version"]) for r in self.rows if "version" in r}
         self.grid.options["rowData"] = self.rows
         self.grid.update()
         self._draw_cards()
-        pages = max(1, -(-s["total"] // s["size"]))
-        self.page_label.text = f"Page {s['page'] + 1} of {pages} · {s['total']} rows"
+        self.page_label.text = tabular.page_label(s["page"], s["size"], total if total is not None else s["total"],
+                                                  s["more"])
 
     def _draw_cards(self) -> None:
         """On a phone the page is a list of cards, each opening its record (the grid is for wide screens)."""
@@ -194,6 +205,7 @@ class DataExplorer:
     async def _set(self, key: str, value: Any) -> None:
         self.state[key] = value
         self.state["page"] = 0
+        self.cursors.clear()  # another list: its pages start elsewhere
         await self.load()
 
     async def _trash(self, on: bool) -> None:
@@ -202,8 +214,12 @@ class DataExplorer:
         await self._set("trash", on)
 
     async def _page(self, step: int) -> None:
-        last = max(0, (self.state["total"] - 1) // self.state["size"])
-        self.state["page"] = min(max(0, self.state["page"] + step), last)
+        s = self.state
+        if s["more"]:  # a capped count: the last page is the one without more rows after it
+            last = s["page"] if not s["has_more"] else s["page"] + 1
+        else:
+            last = max(0, (s["total"] - 1) // s["size"])
+        s["page"] = min(max(0, s["page"] + step), last)
         await self.load()
 
     async def _filter(self, field: str | None, value: str | None) -> None:
@@ -223,6 +239,7 @@ class DataExplorer:
         wanted = (active[0]["colId"] if active else None, bool(active and active[0]["sort"] == "desc"))
         if wanted != (self.state["sort"], self.state["desc"]):  # redrawing the rows re-emits the event
             self.state["sort"], self.state["desc"] = wanted
+            self.cursors.clear()
             await self.load()
 
     # -- editing --------------------------------------------------------------
@@ -289,8 +306,10 @@ class DataExplorer:
 
         rows = await self._selected()
         if rows:  # the whole page picked: the dialog offers every row the search and filters find
-            everything = not self.state["trash"] and len(rows) == len(self.rows) and self.state["total"] > len(rows)
-            await open_bulk_dialog(self, rows, matching=self.state["total"] if everything else None)
+            s = self.state
+            everything = not s["trash"] and len(rows) == len(self.rows) and (s["more"] or s["total"] > len(rows))
+            found = tabular.row_count(None if s["more"] else s["total"], s["more"])
+            await open_bulk_dialog(self, rows, matching=found if everything else None)
 
     async def matching_rows(self, fields: list[str]) -> list[dict[str, Any]] | None:
         """Every row the current search and filters find (`fields` of each, with its id and
@@ -307,7 +326,11 @@ class DataExplorer:
             found.update((tabular.row_id(row), row) for row in body.get("items", []))
             if not body.get("has_more") or not body.get("items"):
                 return list(found.values())
-            params["skip"] = int(params["skip"]) + len(body["items"])
+            if body.get("next_cursor"):  # after the last row read: no skip over every row read before
+                params.pop("skip", None)
+                params["cursor"] = body["next_cursor"]
+            else:
+                params["skip"] = int(params.get("skip", 0)) + len(body["items"])
 
     async def _share(self) -> None:
         from webos_shell.sharing import open_share_dialog

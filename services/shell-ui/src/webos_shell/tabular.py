@@ -158,16 +158,33 @@ def to_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> str:
 
 
 def page_query(*, page: int, size: int, sort: str | None, descending: bool,
-               filters: dict[str, Any], search: str = "") -> dict[str, Any]:
-    """Query parameters of one page: `skip`, `limit`, `sort` (`-field` for
-    descending), `q` and one parameter per filtered field."""
-    params: dict[str, Any] = {"skip": max(page, 0) * size, "limit": size}
+               filters: dict[str, Any], search: str = "", cursor: str | None = None) -> dict[str, Any]:
+    """Query parameters of one page: `skip` (or `cursor`, the previous page's `next_cursor`: a deep
+    page then costs what the first does), `limit`, `sort` (`-field` for descending), `q` and one
+    parameter per filtered field."""
+    params: dict[str, Any] = {"cursor": cursor} if cursor else {"skip": max(page, 0) * size}
+    params["limit"] = size
     if sort:
         params["sort"] = f"-{sort}" if descending else sort
     if search.strip():
         params["q"] = search.strip()
     params.update({k: v for k, v in filters.items() if v not in (None, "")})
     return params
+
+
+def row_count(total: int | None, more_than: int | None = None) -> str:
+    """How many rows a list has, as the pager says it: a capped count (`more_than`, the list's
+    `meta=capped`) is "more than 1,000 rows", never the cap as if it were the number."""
+    if total is None and more_than:
+        return f"more than {more_than:,} rows"
+    return f"{total or 0} rows"
+
+
+def page_label(page: int, size: int, total: int | None, more_than: int | None = None) -> str:
+    """`Page 3 of 12 · 290 rows`; past a capped count the last page is unknown: `Page 3 of more than 400`."""
+    if total is None and more_than:
+        return f"Page {page + 1} of more than {more_than // size} · {row_count(None, more_than)}"
+    return f"Page {page + 1} of {max(1, -(-(total or 0) // size))} · {row_count(total)}"
 
 
 def parse_moment(value: Any) -> datetime | None:

@@ -182,3 +182,16 @@ def test_a_row_as_a_phones_card_reads_like_the_grid() -> None:
     assert lines == [("Status", "In progress"), ("Tags", "q3, finance"),
                      ("Due date", {"instant": "2026-12-09T10:00:00Z"})]  # the browser says it in local time
     assert card_of({"id": "x9"}, specs) == ("x9", [])
+
+
+def test_a_page_after_a_cursor_sends_the_cursor_and_no_skip() -> None:
+    assert tabular.page_query(page=7, size=25, sort=None, descending=False, filters={},
+                              cursor="abc") == {"cursor": "abc", "limit": 25}
+
+
+def test_the_pager_says_more_than_the_cap_never_the_cap_as_the_count() -> None:
+    """A capped count (`meta=capped`: `total` null, `more_than` 1,000) is not a number of rows."""
+    assert tabular.page_label(0, 25, None, 1_000) == "Page 1 of more than 40 · more than 1,000 rows"
+    assert tabular.row_count(None, 10_000) == "more than 10,000 rows"
+    assert tabular.page_label(2, 25, 290) == "Page 3 of 12 · 290 rows"
+    assert tabular.page_label(0, 25, 0) == "Page 1 of 1 · 0 rows"

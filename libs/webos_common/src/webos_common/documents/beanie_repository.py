@@ -429,8 +429,11 @@ class BeanieRepository(Generic[D]):
         return [await self.collection.find(query, sort=order, limit=limit, **({"hint": hint} if hint else {})
                                            ).explain() for query, hint in queries]
 
-    async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
-        return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted)))
+    async def count(self, filter: Filter | None = None, *, deleted: bool = False, limit: int | None = None) -> int:
+        """The rows one may read (`limit`: counting stops there, so a count of a million rows costs
+        what one of `limit` does)."""
+        options = {"limit": limit} if limit else {}
+        return int(await self.collection.count_documents(self.scoped(filter, deleted=deleted), **options))
 
     async def estimate(self, filter: Filter | None = None, *, deleted: bool = False) -> int:
         """The collection's row count from its metadata when the list is every row of it (no filter,
@@ -442,11 +445,11 @@ class BeanieRepository(Generic[D]):
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False, total: bool = False,
                    fields: Sequence[str] | None = None, cursor: str | None = None,
-                   estimate: bool = False) -> Page[Any]:
+                   estimate: bool = False, count_cap: int | None = None) -> Page[Any]:
         """One page: `limit + 1` rows fetched to know `has_more`, and `next_cursor` (the rows after
         this page, see `keyset`). `total` is counted only when asked (`estimate`: from the collection's
-        metadata where it can be) or known (the last page). With `fields`, items are those fields of
-        the rows, unvalidated dicts."""
+        metadata where it can be; `count_cap`: up to that many rows, past it `more_than` says so) or known
+        (the last page). With `fields`, items are those fields of the rows, unvalidated dicts."""
         limit = cap_limit(limit, self.max_limit)
         skip = max(0, skip)
         rows = await self._rows(filter, skip=skip, limit=limit + 1, sort=sort, deleted=deleted, fields=fields,
@@ -457,10 +460,15 @@ class BeanieRepository(Generic[D]):
         following = keyset.encode(order, rows[-1]) if has_more and rows and order else None
         items = self._items(rows, fields, order)
         count: int | None = skip + len(items) if not has_more and cursor is None else None
-        if (total or estimate) and count is None:
+        more_than = None
+        if count is None and count_cap and not total:
+            count = await self.count(filter, deleted=deleted, limit=count_cap + 1)
+            if count > count_cap:
+                count, more_than = None, count_cap
+        elif (total or estimate) and count is None:
             count = await (self.count(filter, deleted=deleted) if total else self.estimate(filter, deleted=deleted))
         return AnyPage(items=items, total=count, skip=skip, limit=limit, has_more=has_more,
-                       next_cursor=following)
+                       next_cursor=following, more_than=more_than)
 
     def _items(self, rows: list[dict[str, Any]], fields: Sequence[str] | None,
                order: Sort | None) -> list[Any]:

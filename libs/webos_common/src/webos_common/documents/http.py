@@ -22,7 +22,7 @@ from fastapi import Depends, Header, Query, Request, Response
 
 from webos_common.documents.beanie_repository import etag
 from webos_common.documents.idempotency import HEADER
-from webos_common.documents.ports import Page, in_process_pages
+from webos_common.documents.ports import COUNT_CAP, Page, in_process_pages
 from webos_common.http.errors import NotModified, PreconditionFailed, ValidationFailed
 from webos_common.http.paging import Limit, Skip
 
@@ -76,7 +76,8 @@ Conditional = Annotated[_Conditional, Depends(_conditional)]
 class _ListView:
     """`skip` or `cursor` (a page's `next_cursor`: the rows after it, as cheap as the first page),
     `limit`, `meta=total` (count the rows: costs a scan; `meta=estimate`: from the collection's
-    metadata where it can be) and `fields=a,b` (only those fields)."""
+    metadata where it can be; `meta=capped`: count up to `COUNT_CAP` rows, past it the page's
+    `more_than` says so: what a pager needs, at the cost of the cap) and `fields=a,b` (only those fields)."""
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
@@ -92,14 +93,14 @@ class _ListView:
 
 
 async def _list_view(skip: Skip = 0, limit: Limit = 50,
-                     meta: Annotated[str | None, Query(pattern="^(total|estimate)$")] = None,
+                     meta: Annotated[str | None, Query(pattern="^(total|estimate|capped)$")] = None,
                      fields: Annotated[str | None, Query(max_length=1000)] = None,
                      cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None) -> _ListView:
     if cursor is not None and skip:
         raise ValidationFailed("Invalid input: skip (a cursor already says where the page starts)", details=[
             {"field": "skip", "location": "query", "type": "value_error", "message": "give skip or cursor"}])
     return _ListView({"skip": skip, "limit": limit, "total": meta == "total", "estimate": meta == "estimate",
-                      "cursor": cursor,
+                      "count_cap": COUNT_CAP if meta == "capped" else None, "cursor": cursor,
                       "fields": [f.strip() for f in fields.split(",") if f.strip()] if fields else None})
 
 

@@ -17,15 +17,21 @@ Sort = Sequence[tuple[str, int]]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+# where `?meta=capped` stops counting: a grid's pager needs no exact million, and each row counted is a
+# row read (a live row is `deleted_at: null`, which no index answers alone: 10,000 took 0.4-0.7 s, one
+# person's on a million rows, bench/million.py)
+COUNT_CAP = 1_000
 # a bigger cap for the pages a process reads from its own routes in-process (the module host's export:
 # `webos_modulehost.transfer`); no request from the network can set it
 in_process_cap: ContextVar[int | None] = ContextVar("webos_in_process_cap", default=None)
 
 
 class Page(BaseModel, Generic[T]):
-    """`{items, total, skip, limit, has_more, next_cursor}` — the one list shape. `total` is null unless it
-    was asked for (`?meta=total`) or is known anyway (the last page): counting every time costs a scan of
-    every row. `next_cursor` (sorted lists) asks for the rows after this page (`?cursor=`)."""
+    """`{items, total, skip, limit, has_more, next_cursor, more_than}` — the one list shape. `total` is null
+    unless it was asked for (`?meta=total`) or is known anyway (the last page): counting every time costs a
+    scan of every row. `?meta=capped` counts up to `COUNT_CAP` rows: past it `total` stays null and
+    `more_than` is the cap (a pager says "more than 1,000", never a wrong number). `next_cursor` (sorted
+    lists) asks for the rows after this page (`?cursor=`)."""
 
     items: list[T]
     total: int | None
@@ -33,6 +39,7 @@ class Page(BaseModel, Generic[T]):
     limit: int
     has_more: bool
     next_cursor: str | None = None
+    more_than: int | None = None
 
     @classmethod
     def of(cls, items: list[Any], *, total: int, skip: int, limit: int) -> Page[Any]:
@@ -64,11 +71,11 @@ class Repository(Protocol[D]):
     async def get(self, id: Any, *, deleted: bool = False, session: Any = None) -> D: ...
     async def find(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False) -> list[D]: ...
-    async def count(self, filter: Filter | None = None, *, deleted: bool = False) -> int: ...
+    async def count(self, filter: Filter | None = None, *, deleted: bool = False, limit: int | None = None) -> int: ...
     async def page(self, filter: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, deleted: bool = False, total: bool = False,
                    fields: Sequence[str] | None = None, cursor: str | None = None,
-                   estimate: bool = False) -> Page[Any]: ...
+                   estimate: bool = False, count_cap: int | None = None) -> Page[Any]: ...
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D: ...
     async def update_from(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,

@@ -117,11 +117,12 @@ class BaseService(Generic[D, C, U, R]):
 
     async def list(self, filters: Filter | None = None, *, skip: int = 0, limit: int | None = None,
                    sort: Sort | None = None, total: bool = False, fields: Sequence[str] | None = None,
-                   cursor: str | None = None, estimate: bool = False) -> Page[R]:
+                   cursor: str | None = None, estimate: bool = False, count_cap: int | None = None) -> Page[R]:
         """A page of the rows one may read; `cursor` (a page's `next_cursor`) for the rows after it."""
         self.can_read()
         page = await self.repo.page(filters, skip=skip, limit=limit, sort=sort, total=total,
-                                    fields=self.projection(fields), cursor=cursor, estimate=estimate)
+                                    fields=self.projection(fields), cursor=cursor, estimate=estimate,
+                                    count_cap=count_cap)
         return self._page(page)
 
     def projection(self, fields: Sequence[str] | None) -> Sequence[str] | None:
