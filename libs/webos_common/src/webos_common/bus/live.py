@@ -146,12 +146,15 @@ class LiveRouter:
             await self.deliver(*found)
 
     async def _record_changed(self, msg: Msg) -> None:
+        people = list(self.people())
+        if not people:  # nobody has a page open here: not even decoded (every write of every module comes by)
+            return
         found = changed_module(msg.subject, msg.data, msg.headers)
         if found is None:
             return
         module, action, envelope = found
         actor = str(envelope.user_id) if envelope.user_id else None
-        for user in list(self.people()):
+        for user in people:
             if concerns(user, module, action, envelope.payload, actor):
                 await self._signal(user.id, module)
 
