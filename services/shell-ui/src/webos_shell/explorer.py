@@ -11,6 +11,7 @@ Collection conventions (documented in the README): `GET endpoint` → page,
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ _CELL_ERROR = ("<style>.ag-cell.webos-cell-invalid { outline: 2px solid #b71c1c;
 
 
 BULK_PAGE = 500  # rows a page while a bulk edit reads every row its search finds
+FIRST_PAGE_WAIT = 1.0  # s the page waits for its rows: NiceGUI fails a page not built in 3 s
 
 
 class Cards(ui.element, component="explorer_cards.js"):
@@ -107,15 +109,21 @@ class DataExplorer:
         self._pager()
         if first is not None:
             self._show(first)
+        else:  # refused (said: tried once more) or slow: read once the page is up, as before
+            ui.timer(0.01, self.load, once=True)
 
     @classmethod
     async def first_page(cls, ref: CollectionRef, *, filters: dict[str, Any] | None = None,
                          page_size: int = 25) -> Any:
-        """The page a new explorer shows first (for `first`); None when it was refused (said). Read it
-        before drawing anything that waits for the page's socket (a `ui.timer` does): NiceGUI sends
-        the page as soon as something waits for its socket, without what is drawn after."""
+        """The page a new explorer shows first (for `first`); None when it was refused (said) or
+        did not come within `FIRST_PAGE_WAIT`. Read it before drawing anything that waits for the
+        page's socket (a `ui.timer` does): NiceGUI sends the page as soon as something waits for
+        its socket, without what is drawn after."""
         path, params = _page_request(ref.collection.endpoint, _initial_state(filters, page_size))
-        return await cls._call("GET", path, params=params)
+        try:
+            return await asyncio.wait_for(cls._call("GET", path, params=params), FIRST_PAGE_WAIT)
+        except TimeoutError:
+            return None
 
     # -- parts ----------------------------------------------------------------
     def _toolbar(self) -> None:
