@@ -256,3 +256,19 @@ def test_bulk_edit_of_every_row_found_beyond_the_page_and_one_request(
     assert set(after) == set(before) and {row["priority"] for row in after.values()} == {"high"}
     steps = sorted(after[i]["version"] - before[i] for i in before)
     assert steps == [0] + [1] * 519  # each changed once; the one already high untouched
+
+
+def test_the_first_page_of_rows_comes_with_the_page_and_a_wide_screen_builds_no_cards(
+        admin: Any, platform: Any, admin_token: str, tasks_api: str) -> None:
+    """The table's HTML itself carries its first page (no second round trip once the page's socket
+    is up), and the phone's cards are not built on a wide screen, where they never show."""
+    tag = uuid.uuid4().hex[:6]
+    platform.create_task(admin_token, f"inline {tag}")
+    admin.open("/m/tasks")  # signed in: the browser's context holds the session
+    html = admin.page.request.get(f"{platform.url}/m/tasks?q=inline%20{tag}").text()
+    assert f"inline {tag}" in html and "1 rows" in html  # the row and the pager's count, in the HTML
+    admin.open(f"/m/tasks?q=inline%20{tag}")
+    expect(_row(admin, f"inline {tag}")).to_be_visible()
+    expect(admin.page.get_by_test_id("explorer-card")).to_have_count(0)
+    admin.page.set_viewport_size({"width": 390, "height": 844})  # narrowed: the cards are drawn
+    expect(admin.page.get_by_test_id("explorer-card").filter(has_text=f"inline {tag}")).to_be_visible()

@@ -13,6 +13,7 @@ Collection conventions (documented in the README): `GET endpoint` → page,
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,42 @@ _CELL_ERROR = ("<style>.ag-cell.webos-cell-invalid { outline: 2px solid #b71c1c;
 
 
 BULK_PAGE = 500  # rows a page while a bulk edit reads every row its search finds
+REFUSED = object()  # `first_page`'s answer for a list that refused (the person was told)
+FIRST_PAGE_WAIT = 1.0  # s the page waits for its rows: NiceGUI fails a page not built in 3 s
+
+
+class Cards(ui.element, component="explorer_cards.js"):
+    """The rows as a phone shows them, drawn by the browser only on a narrow screen: one element
+    for the page instead of a few per row, which a wide screen would build and hide."""
+
+    def show(self, cards: list[dict[str, Any]]) -> None:
+        """`cards`: each row's `href`, `heading` and `lines` (each a `local_time` text)."""
+        self._props["cards"] = cards
+        self.update()
+
+
+def _initial_state(filters: dict[str, Any] | None, page_size: int) -> dict[str, Any]:
+    return {"page": 0, "size": page_size, "sort": None, "desc": False, "filters": dict(filters or {}), "q": "",
+            "trash": False, "total": 0, "more": None, "has_more": False}
+
+
+def _page_request(endpoint: str, s: dict[str, Any], cursor: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The path and query of the page the state `s` shows (from `cursor`: the page before's `next_cursor`)."""
+    params = tabular.page_query(page=s["page"], size=s["size"], sort=s["sort"], descending=s["desc"],
+                                filters=s["filters"], search=s["q"], cursor=None if s["trash"] else cursor)
+    # the pager shows the count: up to the list's cap (a count of a million rows costs seconds)
+    params["meta"] = "capped"
+    return (f"{endpoint}/trash" if s["trash"] else endpoint), params
 
 
 class DataExplorer:
+    """The first page of rows comes with the page itself (`first_page`, read by the page's function
+    and handed to the constructor): the page's HTML carries the rows, and the grid draws them as
+    it is built, not after the page's socket has connected and asked for them (one more round
+    trip, and the grid built a second time)."""
+
     def __init__(self, ref: CollectionRef, user: User, *, filters: dict[str, Any] | None = None,
-                 page_size: int = 25) -> None:
+                 page_size: int = 25, first: Any = None) -> None:
         self.ref, self.user = ref, user
         self.endpoint = ref.collection.endpoint
         self.specs = fields_from_schema(ref.schema())
@@ -64,14 +96,12 @@ class DataExplorer:
             col["editable"] = bool(col["editable"]) and self.api.editable(col["field"])
         self.record_base = f"/m/{ref.manifest.name}/{ref.collection.name}"
         columns.insert(0, tabular.open_column(self.record_base))
-        self.state: dict[str, Any] = {"page": 0, "size": page_size, "sort": None, "desc": False,
-                                      "filters": dict(filters or {}), "q": "", "trash": False, "total": 0,
-                                      "more": None, "has_more": False}
+        self.state = _initial_state(filters, page_size)
         self.cursors: dict[int, str] = {}  # page -> the cursor it starts at (the page before's `next_cursor`)
         self.rows: list[dict[str, Any]] = []
         self.versions: dict[str, int] = {}  # row id -> the version this page last saw (sent as If-Match)
         self._toolbar()
-        self.cards = ui.column().classes("sm:hidden w-full gap-2").props('data-testid="explorer-cards"')
+        self.cards = Cards().classes("nicegui-column sm:hidden w-full gap-2").props('data-testid="explorer-cards"')
         self.grid = ui.aggrid({
             "columnDefs": columns,
             "defaultColDef": {"minWidth": 110},  # a phone scrolls the grid sideways, never squeezes it
@@ -82,7 +112,26 @@ class DataExplorer:
         ui.add_body_html(_CELL_ERROR)
         self.grid.on("sortChanged", self._sorted)
         self._pager()
-        ui.timer(0.01, self.load, once=True)
+        if first is REFUSED:
+            pass  # said once (a toast): as `load` leaves a refused page
+        elif first is not None:
+            self._show(first)
+        else:  # slow: read once the page is up, as before
+            ui.timer(0.01, self.load, once=True)
+
+    @classmethod
+    async def first_page(cls, ref: CollectionRef, *, filters: dict[str, Any] | None = None,
+                         page_size: int = 25) -> Any:
+        """The page a new explorer shows first (for `first`); `REFUSED` when it was refused (said),
+        None when it did not come within `FIRST_PAGE_WAIT`. Read it before drawing anything that waits for the
+        page's socket (a `ui.timer` does): NiceGUI sends the page as soon as something waits for
+        its socket, without what is drawn after."""
+        path, params = _page_request(ref.collection.endpoint, _initial_state(filters, page_size))
+        try:
+            body = await asyncio.wait_for(cls._call("GET", path, params=params), FIRST_PAGE_WAIT)
+        except TimeoutError:
+            return None
+        return REFUSED if body is None else body
 
     # -- parts ----------------------------------------------------------------
     def _toolbar(self) -> None:
@@ -143,16 +192,14 @@ class DataExplorer:
 
     # -- loading --------------------------------------------------------------
     async def load(self) -> None:
-        s = self.state
-        params = tabular.page_query(page=s["page"], size=s["size"], sort=s["sort"], descending=s["desc"],
-                                    filters=s["filters"], search=s["q"],
-                                    cursor=None if s["trash"] else self.cursors.get(s["page"]))
-        # the pager shows the count: up to the list's cap (a count of a million rows costs seconds)
-        params["meta"] = "capped"
-        path = f"{self.endpoint}/trash" if s["trash"] else self.endpoint
+        path, params = _page_request(self.endpoint, self.state, self.cursors.get(self.state["page"]))
         body = await self._call("GET", path, params=params)
-        if body is None:
-            return
+        if body is not None:
+            self._show(body)
+
+    def _show(self, body: Any) -> None:
+        """Draw a page the list answered."""
+        s = self.state
         page = body if isinstance(body, dict) else {}
         self.rows = page.get("items", []) if page else list(body)
         s["more"], s["has_more"] = page.get("more_than"), bool(page.get("has_more"))
@@ -169,19 +216,15 @@ class DataExplorer:
 
     def _draw_cards(self) -> None:
         """On a phone the page is a list of cards, each opening its record (the grid is for wide screens)."""
-        self.cards.clear()
-        with self.cards:
-            for row in self.rows:
-                heading, lines = tabular.card_of(row, self.specs)
-                with ui.link(target=f"{self.record_base}/{tabular.row_id(row)}").classes(
-                        "w-full no-underline text-inherit").props('data-testid="explorer-card"'):
-                    with ui.card().classes("w-full gap-1 p-3"):
-                        ui.label(heading).classes("font-medium")
-                        for label, value in lines:
-                            local_time.MomentText(local_time.text(f"{label}: ", value)).classes(
-                                "text-sm text-gray-600")
+        cards = []
+        for row in self.rows:
+            heading, lines = tabular.card_of(row, self.specs)
+            cards.append({"href": f"{self.record_base}/{tabular.row_id(row)}", "heading": heading,
+                          "lines": [local_time.text(f"{label}: ", value) for label, value in lines]})
+        self.cards.show(cards)
 
-    async def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
+    @staticmethod
+    async def _call(method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
                     headers: dict[str, str] | None = None, conflict: Any = None, refused: Any = None) -> Any:
         """One call; a 412 goes to `conflict(details)` when given (the save lost a race), any
         other refusal to `await refused(exc)` when given, else to a notification."""

@@ -26,7 +26,10 @@ window.webosLocalTime = {
   readable(value) {
     const d = this.instant(value);
     if (!d) return value ? String(value) : "";
-    return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    // one formatter for the page: `toLocaleString` with options builds a new one for every call
+    // (a grid's page of dates built one per cell, the costliest call in drawing the rows)
+    this.formatter ??= new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return this.formatter.format(d);
   },
   // a text with UTC instants in it (["Due: ", {instant: "2031-12-24T15:45:00Z"}]), as people read it
   text(parts) {

@@ -56,6 +56,9 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
     title = (ref.collection.label if ref else module.capitalize()) + (f" · {view}" if view in views else "")
     store = app.storage.user
     store["recent"] = palette_items.remember(store.get("recent", []), str(request.url.path), title)
+    table = chosen is None and ref is not None and manifest is not None and permissions.can_read(user, ref.collection)
+    # before the frame, whose timers wait for the page's socket: the page then comes with its rows
+    first = await DataExplorer.first_page(ref, filters=dict(request.query_params)) if table and ref else None
     async with layout.frame(user, title):
         if manifest is not None and chosen is not None and not chosen.built_in and ref is None:
             # a shipped view of a module without collections: nothing else to show
@@ -79,7 +82,7 @@ async def _module_page(request: Request, module: str, view: str | None) -> Redir
             if not await components.render(chosen, ref, user, dict(request.query_params), manifest):
                 ui.label(f"The component {view!r} could not be loaded.").classes("text-negative")
         else:
-            DataExplorer(ref, user, filters=dict(request.query_params))
+            DataExplorer(ref, user, filters=dict(request.query_params), first=first)
     return None
 
 
