@@ -15,7 +15,6 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     os.environ["WEBOS_MODULE"] = args[0]
     os.environ.setdefault("WEBOS_SERVICE_NAME", args[0])
-    from webos_common.http.service import run_service
     from webos_common.modules.hooks import ModuleLoadError
     from webos_modulehost.discovery import load
     from webos_modulehost.settings import ModuleHostSettings
@@ -48,6 +47,8 @@ def main(argv: list[str] | None = None) -> None:
         verb = "would apply" if dry_run else "applied"
         print(f"module {mod.name}: {verb} {', '.join(applied) if applied else 'nothing (up to date)'}")
         return
+    from webos_common.http.service import run_service  # not above: `--declare` needs no server
+
     run_service("webos_modulehost.app:create_app", settings)
 
 
