@@ -28,6 +28,7 @@ import csv
 import io
 import os
 import secrets
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -35,14 +36,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import psutil
 from bson import ObjectId
 from pymongo import MongoClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support.provisioning import provision_nats
+
 from webos_common.documents import db
 from webos_common.infra import MongoServer, NatsServer
-from webos_common.infra.provision import provision
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.testing import TestIssuer
 from webos_common.testing.apps import serve_app
@@ -160,7 +163,7 @@ def main() -> None:
         server.start()
         try:
             nats_url = server.url.replace("nats://", f"nats://{NATS_USER}:{password}@", 1)
-            asyncio.run(_provision(nats_url))
+            asyncio.run(provision_nats(nats_url))
             os.environ.update({"WEBOS_ENV": "test", "WEBOS_MONGO_URL": mongo.url, "WEBOS_MONGO_DB": "bench",
                                "WEBOS_NATS_URL": nats_url, "WEBOS_STATE_DIR": str(root / "state"),
                                "WEBOS_SCHEDULER": "false", "WEBOS_MODULE_UI": "false", "WEBOS_LOG_LEVEL": "WARNING"})
@@ -168,14 +171,6 @@ def main() -> None:
         finally:
             server.stop()
             mongo.stop()
-
-
-async def _provision(url: str) -> None:
-    client = await nats.connect(url)
-    try:
-        await provision(client.jetstream())
-    finally:
-        await client.close()
 
 
 if __name__ == "__main__":

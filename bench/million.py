@@ -42,6 +42,7 @@ import os
 import random
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -50,10 +51,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 from bson import ObjectId
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support.provisioning import provision_nats
 
 from webos_common.documents import db, keyset
 from webos_common.documents.ports import COUNT_CAP
@@ -61,7 +65,6 @@ from webos_common.documents.queries import index_for, query_indexes
 from webos_common.documents.sharing import row_reach, user_reach
 from webos_common.identity import User
 from webos_common.infra import MongoServer, NatsServer, free_port
-from webos_common.infra.provision import provision
 from webos_common.security.credentials import CredentialStore
 from webos_common.security.testing import TestIssuer
 from webos_common.testing.apps import serve_app
@@ -347,7 +350,7 @@ def main() -> None:
         server.start()
         try:
             nats_url = server.url.replace("nats://", f"nats://{NATS_USER}:{password}@", 1)
-            asyncio.run(_provision(nats_url))
+            asyncio.run(provision_nats(nats_url))
             os.environ.update({"WEBOS_ENV": "test", "WEBOS_MONGO_URL": mongo.url, "WEBOS_MONGO_DB": "bench",
                                "WEBOS_NATS_URL": nats_url, "WEBOS_STATE_DIR": str(root / "state"),
                                "WEBOS_SCHEDULER": "false", "WEBOS_MODULE_UI": "false", "WEBOS_LOG_LEVEL": "WARNING"})
@@ -366,14 +369,6 @@ def _port(data: Path | None) -> int:
         data.mkdir(parents=True, exist_ok=True)
         kept.write_text(str(free_port()))
     return int(kept.read_text())
-
-
-async def _provision(url: str) -> None:
-    client = await nats.connect(url)
-    try:
-        await provision(client.jetstream())
-    finally:
-        await client.close()
 
 
 if __name__ == "__main__":
