@@ -27,7 +27,6 @@ import asyncio
 import csv
 import io
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -42,16 +41,14 @@ from pymongo import MongoClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support.provisioning import provision_nats
+from _support.provisioning import module_backing
 
 from webos_common.documents import db
-from webos_common.infra import MongoServer, NatsServer
-from webos_common.security.credentials import CredentialStore
+from webos_common.infra import MongoServer
 from webos_common.security.testing import TestIssuer
 from webos_common.testing.apps import serve_app
 
 USER = "bench-user"
-NATS_USER = "webos-bench"
 
 
 class Peak:
@@ -153,24 +150,9 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         root = Path(tmp)
-        password = secrets.token_urlsafe(24)
-        store = CredentialStore(root / "nats-auth", extra_users=[{"user": NATS_USER, "password": password}])
-        store.render()
         mongo = MongoServer(root / "mongo", log_path=root / "mongod.log", die_with_parent=True)
-        server = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True,
-                            auth_dir=store.directory)
-        mongo.start()
-        server.start()
-        try:
-            nats_url = server.url.replace("nats://", f"nats://{NATS_USER}:{password}@", 1)
-            asyncio.run(provision_nats(nats_url))
-            os.environ.update({"WEBOS_ENV": "test", "WEBOS_MONGO_URL": mongo.url, "WEBOS_MONGO_DB": "bench",
-                               "WEBOS_NATS_URL": nats_url, "WEBOS_STATE_DIR": str(root / "state"),
-                               "WEBOS_SCHEDULER": "false", "WEBOS_MODULE_UI": "false", "WEBOS_LOG_LEVEL": "WARNING"})
+        with module_backing(root, mongo) as nats_url:
             asyncio.run(run(options.rows, options.runs, mongo.url, nats_url))
-        finally:
-            server.stop()
-            mongo.stop()
 
 
 if __name__ == "__main__":

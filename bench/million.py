@@ -40,7 +40,6 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -57,19 +56,17 @@ from pymongo.errors import OperationFailure
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support.provisioning import provision_nats
+from _support.provisioning import module_backing
 
 from webos_common.documents import db, keyset
 from webos_common.documents.ports import COUNT_CAP
 from webos_common.documents.queries import index_for, query_indexes
 from webos_common.documents.sharing import row_reach, user_reach
 from webos_common.identity import User
-from webos_common.infra import MongoServer, NatsServer, free_port
-from webos_common.security.credentials import CredentialStore
+from webos_common.infra import MongoServer, free_port
 from webos_common.security.testing import TestIssuer
 from webos_common.testing.apps import serve_app
 
-NATS_USER = "webos-bench"
 API = "/api/tasks/tasks"
 PAGE = 25  # the grid's page size
 OWNERS = [f"person-{n:03d}" for n in range(100)]
@@ -340,24 +337,10 @@ def main() -> None:
     print("load:", os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench-million-") as tmp:
         root = Path(tmp)
-        password = secrets.token_urlsafe(24)
-        store = CredentialStore(root / "nats-auth", extra_users=[{"user": NATS_USER, "password": password}])
-        store.render()
         mongo = Mongo(options.data or root / "mongo", options.cache_gb, port=_port(options.data),
                       log_path=root / "mongod.log", die_with_parent=True)
-        server = NatsServer(root / "nats", log_path=root / "nats.log", die_with_parent=True, auth_dir=store.directory)
-        mongo.start(timeout=120)
-        server.start()
-        try:
-            nats_url = server.url.replace("nats://", f"nats://{NATS_USER}:{password}@", 1)
-            asyncio.run(provision_nats(nats_url))
-            os.environ.update({"WEBOS_ENV": "test", "WEBOS_MONGO_URL": mongo.url, "WEBOS_MONGO_DB": "bench",
-                               "WEBOS_NATS_URL": nats_url, "WEBOS_STATE_DIR": str(root / "state"),
-                               "WEBOS_SCHEDULER": "false", "WEBOS_MODULE_UI": "false", "WEBOS_LOG_LEVEL": "WARNING"})
+        with module_backing(root, mongo, mongo_timeout=120):
             asyncio.run(run(options, mongo.url))
-        finally:
-            server.stop()
-            mongo.stop()
 
 
 def _port(data: Path | None) -> int:
