@@ -219,8 +219,15 @@ async def record_actions(ctx: ShellContext) -> None:
         except ShellApiError as exc:
             ctx.notify(exc.message, level="negative")
             return
-        if person is not None and person.id not in task.get("assignees", []):
-            await change("PUT", f"{here}/assignees", {"assignees": [*task.get("assignees", []), person.id]})
+        if person is None:
+            return
+        try:  # the list as it is now (the panel may be minutes old): the route replaces the whole list
+            assignees = list((await ctx.get(here)).get("assignees") or [])
+        except ShellApiError as exc:
+            ctx.notify(exc.message, level="negative")
+            return
+        if person.id not in assignees:
+            await change("PUT", f"{here}/assignees", {"assignees": [*assignees, person.id]})
 
     async def copy() -> None:
         try:
