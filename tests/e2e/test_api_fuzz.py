@@ -49,6 +49,9 @@ def _sections(out: str) -> dict[str, str]:
     return dict(zip(headed[1::2], headed[2::2], strict=True))
 
 
+# the rerun's warning is a report, not a failure: `filterwarnings = error` would turn it into one
+# before the rerun could happen (CI: a hypothesis "AST constructor recursion depth mismatch")
+@pytest.mark.filterwarnings("default:schemathesis raised, run again:UserWarning")
 @pytest.mark.parametrize("who", ["admin", "member"])
 def test_the_api_gives_no_server_error_and_keeps_its_schema(platform: Any, admin_token: str,
                                                            member: tuple[str, str], who: str,
