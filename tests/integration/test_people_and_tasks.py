@@ -184,3 +184,40 @@ async def test_a_record_rule_lets_a_role_read_a_teams_tasks(stack: Stack) -> Non
     assert (await stack.tasks.get(f"/api/tasks/tasks/{other['id']}", headers=max_h)).status_code == 404
     assert (await stack.tasks.patch(f"/api/tasks/tasks/{team['id']}", headers=max_h, json={"title": "x"})
             ).status_code == 404  # a read rule does not write
+
+
+async def test_two_people_changing_the_lists_over_one_version_the_second_is_told(stack: Stack) -> None:
+    """`PUT …/assignees` and `…/shares` replace the whole list: over a version (`If-Match`) a
+    second writer who read the same version gets a 412 with the current one, and the first
+    writer's list stands (without it, the second would silently drop the first's person)."""
+    _, ann_h = await stack.person()
+    bob, _ = await stack.person()
+    cat, _ = await stack.person()
+    task = (await stack.tasks.post("/api/tasks/tasks", headers=ann_h, json={"title": "Audit"})).json()
+    url = f"/api/tasks/tasks/{task['id']}"
+    read = await stack.tasks.get(url, headers=ann_h)
+    seen = read.headers["etag"]
+    first = await stack.tasks.put(f"{url}/assignees", headers={**ann_h, "If-Match": seen},
+                                  json={"assignees": [bob["id"]]})
+    assert first.status_code == 200, first.text
+    assert first.headers["etag"] == f'"{first.json()["version"]}"' and first.headers["etag"] != seen
+    second = await stack.tasks.put(f"{url}/assignees", headers={**ann_h, "If-Match": seen},
+                                   json={"assignees": [cat["id"]]})
+    assert second.status_code == 412, second.text
+    assert second.json()["error"]["details"]["version"] == first.json()["version"]
+    assert second.headers["etag"] == first.headers["etag"]
+    stale_share = await stack.tasks.put(f"{url}/shares", headers={**ann_h, "If-Match": seen},
+                                        json={"shares": [{"id": cat["id"]}]})
+    assert stale_share.status_code == 412
+    now = (await stack.tasks.get(url, headers=ann_h)).json()
+    assert now["assignees"] == [bob["id"]] and now["shares"] == [] and now["version"] == first.json()["version"]
+    stale_patch = await stack.tasks.patch(url, headers={**ann_h, "If-Match": seen},
+                                          json={"title": "Audit 2", "assignees": [cat["id"]]})
+    assert stale_patch.status_code == 412  # a PATCH naming assignees: neither its fields nor the list
+    now = (await stack.tasks.get(url, headers=ann_h)).json()
+    assert (now["title"], now["assignees"]) == ("Audit", [bob["id"]])
+    both = await stack.tasks.patch(url, headers={**ann_h, "If-Match": first.headers["etag"]},
+                                   json={"title": "Audit 2", "assignees": [bob["id"], cat["id"]]})
+    assert both.status_code == 200 and both.json()["assignees"] == [bob["id"], cat["id"]]
+    unconditional = await stack.tasks.put(f"{url}/shares", headers=ann_h, json={"shares": [{"id": cat["id"]}]})
+    assert unconditional.status_code == 200  # no If-Match: the list is replaced, as before

@@ -22,6 +22,7 @@ import httpx
 from fastapi import FastAPI, Request
 from loguru import logger
 
+from webos_common.clients.session import if_match
 from webos_common.http.errors import WebOSError
 from webos_common.identity import User
 from webos_common.modules import shell_frame
@@ -59,12 +60,12 @@ class HostContext:
     async def get(self, path: str, **params: Any) -> Any:
         return await self._call("GET", path, params=params or None)
 
-    async def send(self, method: str, path: str, body: Any = None) -> Any:
-        return await self._call(method.upper(), path, json=body)
+    async def send(self, method: str, path: str, body: Any = None, *, version: int | None = None) -> Any:
+        return await self._call(method.upper(), path, json=body, headers=if_match(version))
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = await self._http.request(method, path, headers={"Authorization": f"Bearer {self._token}"},
-                                            **kwargs)
+    async def _call(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        response = await self._http.request(method, path, headers={
+            **(headers or {}), "Authorization": f"Bearer {self._token}"}, **kwargs)
         body: Any = None
         if response.content:
             try:

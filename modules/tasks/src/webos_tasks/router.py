@@ -100,15 +100,17 @@ async def update_task(task_id: str, task_in: TaskUpdate, service: Service, cond:
 
 
 @router.put("/tasks/{task_id}/shares", response_model=TaskRead)
-async def share_task(task_id: str, body: SharesIn, service: Service) -> TaskRead:
-    """Share with people or roles (read or write); the list replaces the old one."""
-    return await service.share(task_id, body)
+async def share_task(task_id: str, body: SharesIn, service: Service, cond: Conditional) -> TaskRead:
+    """Share with people or roles (read or write); the list replaces the old one. `If-Match:
+    "<version>"` replaces it only over that version (412 with the current one otherwise)."""
+    return cond.respond(await service.share(task_id, body, version=cond.version))
 
 
 @router.put("/tasks/{task_id}/assignees", response_model=TaskRead)
-async def assign_task(task_id: str, body: AssigneesIn, service: Service) -> TaskRead:
-    """Assign to people (each new one is notified); the list replaces the old one."""
-    return await service.assign(task_id, body)
+async def assign_task(task_id: str, body: AssigneesIn, service: Service, cond: Conditional) -> TaskRead:
+    """Assign to people (each new one is notified); the list replaces the old one. `If-Match:
+    "<version>"` replaces it only over that version (412 with the current one otherwise)."""
+    return cond.respond(await service.assign(task_id, body, version=cond.version))
 
 
 @router.post("/tasks/{task_id}/move", response_model=TaskRead)

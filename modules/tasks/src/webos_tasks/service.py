@@ -53,8 +53,9 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
         assignees = changes.pop("assignees", None)
         wanted = changes or assignees is None or version is not None
         updated = await super().update(id, changes, version=version) if wanted else None
-        if assignees is not None:
-            return await self.assign(id, AssigneesIn(assignees=assignees))
+        if assignees is not None:  # over the version just written: a change in between is a 412
+            return await self.assign(id, AssigneesIn(assignees=assignees),
+                                     version=updated.version if updated is not None else None)
         assert updated is not None
         return updated
 

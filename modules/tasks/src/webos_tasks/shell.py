@@ -194,9 +194,9 @@ async def record_actions(ctx: ShellContext) -> None:
         return
     status = TaskStatus(task.get("status", TaskStatus.todo.value))
 
-    async def change(method: str, path: str, body: dict[str, Any]) -> None:
+    async def change(method: str, path: str, body: dict[str, Any], version: int | None = None) -> None:
         try:
-            await ctx.send(method, path, body)
+            await ctx.send(method, path, body, version=version)
         except ShellApiError as exc:
             ctx.notify(exc.message, level="negative")
             return
@@ -221,13 +221,14 @@ async def record_actions(ctx: ShellContext) -> None:
             return
         if person is None:
             return
-        try:  # the list as it is now (the panel may be minutes old): the route replaces the whole list
-            assignees = list((await ctx.get(here)).get("assignees") or [])
+        try:  # the list as it is now (the panel may be minutes old): the route replaces the whole list,
+            now = await ctx.get(here)  # over this version only (someone assigning meanwhile: a 412)
         except ShellApiError as exc:
             ctx.notify(exc.message, level="negative")
             return
+        assignees = list(now.get("assignees") or [])
         if person.id not in assignees:
-            await change("PUT", f"{here}/assignees", {"assignees": [*assignees, person.id]})
+            await change("PUT", f"{here}/assignees", {"assignees": [*assignees, person.id]}, now.get("version"))
 
     async def copy() -> None:
         try:

@@ -20,7 +20,7 @@ from typing import Any
 
 from nicegui import app, ui
 
-from webos_common.clients.session import ApiError, SessionExpired
+from webos_common.clients.session import ApiError, SessionExpired, if_match
 from webos_common.identity import User
 from webos_shell import forms, local_time, permissions, runtime, tabular
 from webos_shell.collections_ui import CollectionRef
@@ -311,7 +311,7 @@ class DataExplorer:
         """Save one field over `version` (If-Match); a 412 opens the conflict dialog, a 422 from
         an edit in the grid (`cell`: the row and the value before) is said at that cell."""
         method, path, body = self.api.update(rid, field, value)
-        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        headers = if_match(version)
 
         def conflicted(details: Any) -> None:
             open_conflict(details, body, current=lambda: self._call("GET", f"{self.endpoint}/{rid}"),

@@ -11,7 +11,7 @@ from typing import Any
 
 from nicegui import app, ui
 
-from webos_common.clients.session import ApiError, SessionExpired
+from webos_common.clients.session import ApiError, SessionExpired, if_match
 from webos_common.identity import User
 from webos_shell import a11y, components, endpoints, local_time, permissions, pickers, record_history, runtime
 from webos_shell.autoform import AutoForm
@@ -196,8 +196,7 @@ class RecordPage:
 
     # -- writing ----------------------------------------------------------------------
     async def _send(self, method: str, path: str, body: Any = None, version: int | None = None) -> Any:
-        headers = {"If-Match": f'"{version}"'} if version is not None else None
-        return await runtime.get().gateway.send(app.storage.user, method, path, body, headers=headers)
+        return await runtime.get().gateway.send(app.storage.user, method, path, body, headers=if_match(version))
 
     async def save(self) -> None:
         changes = self.form.changes(self.record, self.fields)

@@ -2,7 +2,8 @@
 people and roles it is shared with (read or write), and the people it is assigned to,
 chosen with the user and role pickers; saved with `PUT <endpoint>/<id>/shares` and
 `PUT <endpoint>/<id>/assignees` (each list replaces the old one; a removed share is
-revoked at once)."""
+revoked at once), each over the version the dialog was opened with: someone who changed the
+lists meanwhile is a 412 said in a toast, not overwritten."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from nicegui import app, ui
 
-from webos_common.clients.session import ApiError
+from webos_common.clients.session import ApiError, if_match
 from webos_shell import runtime
 from webos_shell.pickers import role_picker, user_picker
 
@@ -40,10 +41,13 @@ async def open_share_dialog(endpoint: str, row: dict[str, Any], done: Any = None
             body += [{"kind": "role", "id": r, "access": "read"} for r in roles.value or []]
             body += [{"kind": "role", "id": r, "access": "write"} for r in role_writers.value or []]
             gateway, tokens = runtime.get().gateway, app.storage.user
+            version = row.get("version")
             try:
-                await gateway.send(tokens, "PUT", f"{endpoint}/{row['id']}/shares", {"shares": body})
+                shared = await gateway.send(tokens, "PUT", f"{endpoint}/{row['id']}/shares", {"shares": body},
+                                            headers=if_match(version))
                 await gateway.send(tokens, "PUT", f"{endpoint}/{row['id']}/assignees",
-                                   {"assignees": list(assignees.value or [])})
+                                   {"assignees": list(assignees.value or [])},
+                                   headers=if_match(shared.get("version") if version is not None else None))
             except ApiError as exc:
                 ui.notify(exc.message, type="negative")
                 return

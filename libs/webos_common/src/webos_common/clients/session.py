@@ -31,6 +31,12 @@ REFRESH = "/api/auth/refresh"
 LOGOUT = "/api/auth/logout"
 
 
+def if_match(version: int | None) -> dict[str, str] | None:
+    """The header that makes a write apply only over `version` of a record (its ETag; the
+    platform answers 412 with the current version when the record changed since); None: none."""
+    return None if version is None else {"If-Match": f'"{version}"'}
+
+
 class ApiError(ShellApiError):
     """An error answer: `status`, `body` (the JSON answer, or `{"detail": text}`), `message`."""
 

@@ -328,14 +328,16 @@ class BeanieRepository(Generic[D]):
             raise NotFound(f"No {self.label} with id {id}")
 
     async def set_access(self, id: Any, *, shares: list[dict[str, str]] | None = None,
-                         assignees: list[str] | None = None, session: Any = None) -> D:
-        """Replace the row's shares and/or assignees (needs write access to it)."""
+                         assignees: list[str] | None = None, version: int | None = None,
+                         session: Any = None) -> D:
+        """Replace the row's shares and/or assignees (needs write access to it; only at `version`,
+        when given: 412 naming the current one otherwise)."""
         values: dict[str, Any] = self._changes({})
         if shares is not None:
             values["shares"] = shares
         if assignees is not None:
             values["assignees"] = assignees
-        raw = await self._find_and_modify(id, values, deleted=False, version=None, session=session)
+        raw = await self._find_and_modify(id, values, deleted=False, version=version, session=session)
         reach = row_reach(raw.get(OWNER_FIELD), raw.get("assignees"), raw.get("shares"))
         if reach != raw.get(REACH_FIELD):
             await self.collection.update_one({"_id": raw["_id"]}, {"$set": {REACH_FIELD: reach}}, session=session)

@@ -196,22 +196,24 @@ class BaseService(Generic[D, C, U, R]):
         await self.events.atomically(work, what=f"The {self.entity}")
 
     # -- sharing and assignment (owned documents) ------------------------------
-    async def share(self, id: Any, shares_in: SharesIn) -> R:
-        """Replace the record's shares; new people it is shared with are notified."""
+    async def share(self, id: Any, shares_in: SharesIn, *, version: int | None = None) -> R:
+        """Replace the record's shares (only at `version`, when given: 412 otherwise); new people it
+        is shared with are notified."""
         user = check_permission(f"{self.module}.write")
         await self._check_known([(s.kind, s.id) for s in shares_in.shares], "shares")
         shares = [s.model_dump() for s in shares_in.shares]
-        before, doc = await self._set_access(id, shares=shares)
+        before, doc = await self._set_access(id, version, shares=shares)
         old = {s.get("id") for s in getattr(before, "shares", []) if s.get("kind") == "user"}
         new = [s["id"] for s in shares if s["kind"] == "user" and s["id"] not in old and s["id"] != user.id]
         await self._notify(doc, new, "shared", f"{user.username or 'Someone'} shared a {self.entity} with you")
         return self.read(doc)
 
-    async def assign(self, id: Any, assignees_in: AssigneesIn) -> R:
-        """Replace the record's assignees; each new one is notified."""
+    async def assign(self, id: Any, assignees_in: AssigneesIn, *, version: int | None = None) -> R:
+        """Replace the record's assignees (only at `version`, when given: 412 otherwise); each new
+        one is notified."""
         user = check_permission(f"{self.module}.write")
         await self._check_known([("user", a) for a in assignees_in.assignees], "assignees")
-        before, doc = await self._set_access(id, assignees=assignees_in.assignees)
+        before, doc = await self._set_access(id, version, assignees=assignees_in.assignees)
         old = set(getattr(before, "assignees", []))
         new = [a for a in assignees_in.assignees if a not in old and a != user.id]
         await self._notify(doc, new, "assigned", f"{user.username or 'Someone'} assigned a {self.entity} to you")
@@ -227,19 +229,21 @@ class BaseService(Generic[D, C, U, R]):
                 raise NotFound(f"No {'person' if kind == 'user' else 'role'} {target}",
                                details={"field": field, "id": target})
 
-    async def _set_access(self, id: Any, **changes: Any) -> tuple[D, D]:
-        """(before, after); a record one may read but not write is a 403, an unseen one a 404."""
-        before = await self.repo.get(id)
+    async def _set_access(self, id: Any, version: int | None, **changes: Any) -> tuple[D, D]:
+        """(before, after), both read in the write's transaction, so two people changing the lists
+        at once are not both told who is new; a record one may read but not write is a 403, an
+        unseen one a 404."""
 
-        async def work(session: Any) -> D:
+        async def work(session: Any) -> tuple[D, D]:
+            before: D = await self.repo.get(id, session=session)
             try:
-                doc: D = await self.repo.set_access(id, session=session, **changes)
+                doc: D = await self.repo.set_access(id, version=version, session=session, **changes)
             except NotFound:
                 raise Forbidden(f"You cannot share or assign a {self.entity} you cannot change") from None
             await self.emit("access_changed", doc, session=session, changed=sorted(changes))
-            return doc
+            return before, doc
 
-        return before, await self.events.atomically(work, what=f"The {self.entity}")
+        return await self.events.atomically(work, what=f"The {self.entity}")
 
     async def _notify(self, doc: D, people: Sequence[str], action: str, title: str) -> None:
         label = str(getattr(doc, "title", None) or getattr(doc, "name", None) or doc.id)

@@ -116,8 +116,9 @@ class ShellContext(Protocol):
         """GET a gateway path (`/api/...`) as the signed-in person; raises `ShellApiError`."""
         ...
 
-    async def send(self, method: str, path: str, body: Any = None) -> Any:
-        """POST/PATCH/PUT/DELETE as the signed-in person; raises `ShellApiError`."""
+    async def send(self, method: str, path: str, body: Any = None, *, version: int | None = None) -> Any:
+        """POST/PATCH/PUT/DELETE as the signed-in person; raises `ShellApiError`. `version`: only
+        over that version of the record (`If-Match`; a 412 `ShellApiError` when it changed since)."""
         ...
 
     def notify(self, message: str, *, level: str = "info") -> None:
