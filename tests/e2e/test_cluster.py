@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -181,6 +182,42 @@ def test_writes_come_back_after_the_mongodb_primary_dies(cluster: Cluster) -> No
     assert back, load.writes
     print(f"MongoDB primary killed: writes back after {back[0] - killed:.1f}s ({len(failed)} answered 503)")
     assert back[0] - killed <= PRIMARY_OUTAGE, load.writes
+
+
+def _ready_again(cluster: Cluster, name: str, killed: int) -> bool:
+    """The replica's supervisor started it again and it answers ready on its own port."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if cluster.child_pid(name) != killed:
+            try:
+                if httpx.get(f"http://127.0.0.1:{cluster.records[name]['port']}/readyz", timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.5)
+    return False
+
+
+@pytest.mark.browser
+def test_a_person_stays_signed_in_while_each_shell_replica_dies(cluster: Cluster, page: Any) -> None:
+    """The shell without stickiness under faults: signed in through the balancer, the person keeps
+    their session while first one shell replica and then the other is killed (kill -9; each comes
+    back under its supervisor): whichever replica serves next reads the session from the shared
+    bucket. A replica that kept sessions in its own memory or files would send them to sign-in."""
+    page.goto(f"http://127.0.0.1:{cluster.base}/login")
+    page.get_by_test_id("login-name").fill(ADMIN[0])
+    page.get_by_test_id("login-password").fill(ADMIN[1])
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("page-title").wait_for()
+    for name in ("shell-ui.1", "shell-ui.2"):
+        before = cluster.child_pid(name)
+        os.kill(before, signal.SIGKILL)
+        for _ in range(3):  # the balancer spreads the page loads over whichever replicas are up
+            page.goto(f"http://127.0.0.1:{cluster.base}/")
+            page.get_by_test_id("page-title").wait_for(timeout=30_000)
+            assert "/login" not in page.url, f"{name} killed: signed out ({page.url})"
+        assert _ready_again(cluster, name, before), f"{name} was not started again within 60 s"
+    print("shell-ui.1 then shell-ui.2 killed: the person stayed signed in on every page load")
 
 
 @pytest.mark.timeout(480)  # the round bounds its own waits (~4 min at worst) and then reports
