@@ -145,6 +145,14 @@ class StackPlan:
             return {"WEBOS_AUTH_PRINCIPALS_FILE": str(self.credentials_dir / "principals.json")}
         return {}
 
+    def _replica_env(self, service: str, suffix: str) -> dict[str, str]:
+        """Each shell replica keeps NiceGUI's files in a folder of its own, as each container has
+        its own disk: a person's session must come from the shared bucket, never from a folder
+        the replicas happen to share on one machine (the cluster test kills each in turn)."""
+        if service == "shell-ui":
+            return {"NICEGUI_STORAGE_PATH": str(self.state_dir / f"shell-storage{suffix}")}
+        return {}
+
     @property
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
@@ -174,7 +182,7 @@ class StackPlan:
         shared = self.shared_env()
         return [
             Component(name + suffix, "service", port, [sys.executable, "-m", package],
-                      {**shared, **self.identity_env(name), **self._extra_env(name),
+                      {**shared, **self.identity_env(name), **self._extra_env(name), **self._replica_env(name, suffix),
                        "WEBOS_PORT": str(port), "WEBOS_SERVICE_NAME": name})
             for name, (package, offset) in SERVICES.items() for suffix, port in self.replicas(offset)
         ]
