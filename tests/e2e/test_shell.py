@@ -232,6 +232,26 @@ def test_a_notification_arrives_as_a_toast(admin: Any, platform: Any, admin_toke
         expect(admin.page.get_by_test_id("bell-count")).to_be_hidden(timeout=3000)
 
 
+def test_after_the_pages_socket_drops_and_reconnects_notifications_still_toast(
+        admin: Any, platform: Any, admin_token: str) -> None:
+    """A network blip (the socket closed under the page; socket.io reconnects to the same page)
+    does not end the page's live feed: the bell still toasts. Its listener ended at the first
+    disconnect before (NiceGUI 3 calls `on_disconnect` on a reconnect too; `on_delete` only when
+    the page is gone)."""
+    me = platform.get_ok(admin_token, "/api/auth/me")
+    admin.open("/")
+    admin.page.wait_for_timeout(500)  # the page's live listener is registered
+    admin.page.evaluate("window.beforeBlip = true; window.did_handshake = false; window.socket.io.engine.close()")
+    admin.page.wait_for_function("window.did_handshake === true", timeout=20_000)
+    assert admin.page.evaluate("window.beforeBlip === true"), "the page was loaded again, not reconnected"
+    title = f"After the blip {uuid.uuid4().hex[:6]}"
+    with platform.api(admin_token) as client:
+        sent = client.post("/api/events/notifications", json={"user_id": me["id"], "title": title,
+                                                             "message": "from the test", "level": "info"})
+    assert sent.status_code == 201, sent.text
+    admin.page.locator(".q-notification", has_text=title).wait_for(timeout=15_000)
+
+
 def _publish(platform: Any, subject: str, data: bytes, headers: dict[str, str] | None = None,
              principal: str = "operator") -> None:
     """One message on the platform's NATS (from a thread: Playwright's sync API owns this one's loop)."""

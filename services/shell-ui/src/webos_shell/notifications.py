@@ -70,8 +70,10 @@ def bell(user: User) -> None:
     forget = rt.live.listen(user.id, pushed)
     page = context.client.id
     _bells[page] = poll
-    context.client.on_disconnect(forget)
-    context.client.on_disconnect(lambda: _bells.pop(page, None))
+    # on_delete, not on_disconnect: NiceGUI 3 calls the latter also when the page's socket drops and
+    # reconnects (a network blip, a proxy's idle timeout), and the bell would stop toasting for good
+    context.client.on_delete(forget)
+    context.client.on_delete(lambda: _bells.pop(page, None))
 
 
 async def recount() -> None:

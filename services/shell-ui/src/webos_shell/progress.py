@@ -69,4 +69,4 @@ def panel(user: User) -> None:
 
     draw()
     forget = rt.live.listen(user.id, pushed)
-    context.client.on_disconnect(forget)
+    context.client.on_delete(forget)  # not on_disconnect: also called on a reconnect

@@ -127,7 +127,7 @@ class ImportDialog:
         self.bar.visible = True
         self.summary.text = f"Importing {started['valid']} rows in the background…"
         forget = runtime.get().live.listen(self.user_id, self._pushed)
-        context.client.on_disconnect(forget)
+        context.client.on_delete(forget)  # not on_disconnect: also called on a reconnect
         self.timer = ui.timer(0.5, self._poll)
 
     def _pushed(self, message: dict[str, Any]) -> None:

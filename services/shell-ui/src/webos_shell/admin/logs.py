@@ -77,4 +77,4 @@ async def render(user: User) -> None:
     async def stop() -> None:
         await sub.unsubscribe()
 
-    context.client.on_disconnect(stop)
+    context.client.on_delete(stop)  # not on_disconnect: also called when the page reconnects
