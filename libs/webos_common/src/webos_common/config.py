@@ -47,6 +47,9 @@ class WebOSSettings(BaseSettings):
 
     # the module registry's NATS KV bucket (module_registry.py), the same name in every process
     registry_bucket: str = "webos_modules"
+    # how long auth's refresh tokens live (seconds); shared, since provisioning keeps the shell's
+    # sessions in their bucket exactly as long (`infra.provision.shell_sessions_bucket`)
+    refresh_token_ttl: int = 30 * 24 * 3600
 
     gateway_url: str = "http://127.0.0.1:8700"
     auth_url: str = "http://127.0.0.1:8701"

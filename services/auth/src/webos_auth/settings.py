@@ -18,8 +18,7 @@ class AuthSettings(WebOSSettings):
     service_name: str = "auth"
 
     # tokens
-    access_token_ttl: int = 900
-    refresh_token_ttl: int = 30 * 24 * 3600
+    access_token_ttl: int = 900  # refresh_token_ttl: shared (WebOSSettings), provisioning reads it too
     # seconds a just-used refresh token still works while its successor is unused (two tabs racing);
     # 0: any second use revokes the family
     refresh_reuse_grace: float = Field(10, ge=0, le=300)

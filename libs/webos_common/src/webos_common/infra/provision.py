@@ -31,8 +31,9 @@ from webos_common.tasks.broker import RESULTS_BUCKET, stream_config
 from webos_common.tasks.status import TaskStore
 
 RATE_LIMIT_TTL = 86400  # counters outlive their window; a window longer than a day resets early
-# A person's session lives as long as auth's refresh token (30 days by default): every refresh rewrites
-# it, so one unwritten for this long holds a refresh token that no longer works.
+# A person's session lives as long as auth's refresh token (`WEBOS_REFRESH_TOKEN_TTL`, 30 days by
+# default): every refresh rewrites it, so one unwritten for this long holds a refresh token that no
+# longer works, and one dropped sooner signs out a person whose refresh token still works.
 SHELL_SESSION_TTL = 30 * 86400
 
 
@@ -47,11 +48,14 @@ def shell_sessions_bucket(bucket: str = SHELL_SESSIONS_BUCKET, ttl: float = SHEL
 
 
 async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
-                    registry_bucket: str | None = None) -> list[str]:
+                    registry_bucket: str | None = None, session_ttl: float | None = None) -> list[str]:
     """Ensure every stream and bucket; return their names. The registry's bucket: the one
-    named by `WEBOS_REGISTRY_BUCKET` unless given."""
+    named by `WEBOS_REGISTRY_BUCKET` unless given; the shell sessions' lifetime: auth's refresh
+    tokens' (`WEBOS_REFRESH_TOKEN_TTL`) unless given, also on a bucket made earlier."""
     bus = bus or BusSettings()
-    registry_bucket = registry_bucket or WebOSSettings().registry_bucket
+    shared = WebOSSettings()
+    registry_bucket = registry_bucket or shared.registry_bucket
+    session_ttl = session_ttl or shared.refresh_token_ttl
     await ensure_streams(js, bus)
     await ensure_stream(js, replace(stream_config(), num_replicas=bus.replicas))
     await ModuleRegistry(js, bucket=registry_bucket, create=True).open()
@@ -59,7 +63,8 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     schedules = DueTimes(js)
     await schedules.open()
     await open_key_value(js, rate_limit_bucket(), create=True)
-    await open_key_value(js, shell_sessions_bucket(), create=True)
+    await open_key_value(js, shell_sessions_bucket(ttl=session_ttl), create=True)
+    await keep_max_age(js, f"KV_{SHELL_SESSIONS_BUCKET}", session_ttl)
     try:
         await js.object_store(RESULTS_BUCKET)
     except BucketNotFoundError:
@@ -67,6 +72,13 @@ async def provision(js: JetStreamContext, *, bus: BusSettings | None = None,
     buckets = [registry_bucket, "webos_tasks", schedules.bucket, RATE_LIMIT_BUCKET, SHELL_SESSIONS_BUCKET]
     await replicate(js, [f"KV_{b}" for b in buckets] + [f"OBJ_{RESULTS_BUCKET}"], bus.replicas)
     return [bus.stream, bus.dlq_stream, "WEBOS_TASKS", *buckets, RESULTS_BUCKET]
+
+
+async def keep_max_age(js: JetStreamContext, stream: str, seconds: float) -> None:
+    """A bucket made earlier follows a changed lifetime (its stream's `max_age`)."""
+    config = (await js.stream_info(stream)).config
+    if config.max_age != seconds:
+        await js.update_stream(replace(config, max_age=seconds))
 
 
 async def replicate(js: JetStreamContext, streams: list[str], replicas: int) -> None:
