@@ -177,3 +177,53 @@ async def test_a_rotated_session_key_signs_nobody_out_and_the_next_write_seals_u
     raw = (await after.kv.get(sid)).value or b""
     assert not rotated.needs_rotation(raw.decode())  # sealed under the new key now
     assert (await only_new.latest(sid))[1] == {"refresh_token": "refresh-1", "theme": "dark"}
+
+
+async def test_a_rotated_pair_written_during_a_nats_restart_reaches_every_replica(tmp_path: Path) -> None:
+    """NATS restarts. Replica B stores a person's new token pair while NATS is not back yet: the
+    write fails, and B writes it again in the background until it lands, with no further change
+    made there (it used to wait for the person's next change: meanwhile another replica would use
+    the old refresh token, which auth takes for theft). Replica A, still reconnecting when the
+    pair lands, gets it from its watcher (an ordered consumer resumes after the last revision it
+    saw): nothing written during the gap is missed."""
+    from webos_common.infra.nats import NatsServer
+    from webos_common.infra.process import free_port
+
+    server = NatsServer(tmp_path / "store", port=free_port(), log_path=tmp_path / "nats.log")
+    server.start()
+    bucket, sid = f"sessions_{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
+    slow = await nats.connect(server.url, reconnect_time_wait=10, max_reconnect_attempts=-1)  # replica A
+    fast = await nats.connect(server.url, reconnect_time_wait=0.2, max_reconnect_attempts=-1)  # replica B
+    keyring = Keyring(KEY, context=CONTEXT)
+    a = await SharedSessions.open(slow.jetstream(), keyring, bucket=bucket, create=True)
+    b = await SharedSessions.open(fast.jetstream(), keyring, bucket=bucket, create=True)
+    try:
+        on_a = await held(a, sid)
+        on_a["access_token"], on_a["refresh_token"] = "access-1", "refresh-1"
+        await on_a.flushed()
+        on_b = await held(b, sid)
+        server.stop()
+        on_b["access_token"], on_b["refresh_token"] = "access-2", "refresh-2"  # NATS is down
+        await on_b.flushed()
+        assert on_b.pending, "the write could not have landed: NATS was down"
+        server.start()
+
+        async def stored() -> str | None:
+            try:
+                _, data = await b.latest(sid)
+            except Exception:  # NATS still coming back
+                return None
+            return (data or {}).get("refresh_token")
+
+        deadline = asyncio.get_running_loop().time() + 30
+        while await stored() != "refresh-2":  # B's retry, not a change of ours, puts it there
+            assert asyncio.get_running_loop().time() < deadline, "B never wrote the new pair"
+            await asyncio.sleep(0.2)
+        assert not slow.is_connected, "A reconnected before the pair landed: the gap did not happen"
+        await until(lambda: on_a.get("refresh_token") == "refresh-2", within=30)
+        assert on_a["access_token"] == "access-2" and not on_b.pending
+    finally:
+        for sessions, nc in ((a, slow), (b, fast)):
+            await sessions.close()
+            await nc.close()
+        server.stop()

@@ -47,6 +47,7 @@ from webos_common.security.nats_permissions import SHELL_SESSIONS_BUCKET
 CONTEXT = b"webos-shell-sessions"  # the keyring's associated data: a sealed session opens as nothing else
 WRONG_LAST = (10071, 10164)  # JetStream: the key's last revision is not the one expected
 ATTEMPTS = 20
+RETRY_FIRST, RETRY_MAX = 0.5, 10.0  # seconds before writing a session again after a failed write
 _NONE = object()
 
 
@@ -67,6 +68,7 @@ class SharedSessions:
         self._prefix = f"$KV.{bucket}."
         self._sub: Any = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retries: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, js: JetStreamContext, keyring: Keyring, *, bucket: str = SHELL_SESSIONS_BUCKET,
@@ -85,6 +87,8 @@ class SharedSessions:
                                             ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
 
     async def close(self) -> None:
+        for retry in list(self._retries):
+            retry.cancel()
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -153,10 +157,13 @@ class SharedSessions:
         if opened is not None:
             held.remote(revision, opened[1], writer=opened[0])
 
-    def run(self, coro: Any, name: str) -> None:
+    def run(self, coro: Any, name: str, *, waits: bool = True) -> None:
+        """A task of this process's sessions; `close` waits for it, or (`waits=False`: a retry
+        sleeping out an outage) cancels it."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        held = self._tasks if waits else self._retries
+        held.add(task)
+        task.add_done_callback(held.discard)
 
 
 class SessionDict(PersistentDict):
@@ -170,6 +177,7 @@ class SessionDict(PersistentDict):
         self._dirty = False
         self._flushing: asyncio.Task[None] | None = None
         self._missed = 0  # a revision the watcher brought while a write was under way
+        self._failures = 0  # writes failed in a row (written again in the background: `_again`)
         super().__init__(data={}, on_change=self._changed)
 
     async def initialize(self) -> None:
@@ -208,7 +216,7 @@ class SessionDict(PersistentDict):
 
     @property
     def pending(self) -> bool:
-        return self._dirty or (self._flushing is not None and not self._flushing.done())
+        return self._dirty or self.pending_flush
 
     async def sync(self) -> None:
         """Bring in the bucket's latest value now (a write under way does it itself when done)."""
@@ -265,8 +273,29 @@ class SessionDict(PersistentDict):
                 self._missed = 0
                 revision, data = await self.sessions.latest(self.key)
                 self.remote(revision, data or {}, writer=None)
-        except Exception:  # noqa: BLE001 - kept in memory; the next change tries again
-            logger.exception("could not save shell session {}", self.key)
+        except Exception:  # noqa: BLE001 - kept in memory and written again in the background
+            self._dirty = True  # still to write: meanwhile another replica's writes wait for the merge
+            self._failures += 1
+            if self._failures == 1:  # once per outage, not once per attempt
+                logger.exception("could not save shell session {}; trying again in the background", self.key)
+            self.sessions.run(self._again(), f"shell-session-retry-{self.key}", waits=False)
+            return
+        if self._failures:
+            logger.info("shell session {} saved after {} failed attempts", self.key, self._failures)
+            self._failures = 0
+
+    async def _again(self) -> None:
+        """After a failed write (NATS restarting, a leader election), the next attempt, backing off
+        to every RETRY_MAX s while the session is held: a refreshed token pair must reach the bucket
+        before another replica uses the old refresh token (auth would take the reuse for theft),
+        whether or not the person changes anything else meanwhile."""
+        await asyncio.sleep(min(RETRY_FIRST * 2 ** (self._failures - 1), RETRY_MAX))
+        if self.sessions.held.get(self.key) is self and self._dirty and not self.pending_flush:
+            self._flushing = asyncio.get_running_loop().create_task(self._flush(), name=f"shell-session-{self.key}")
+
+    @property
+    def pending_flush(self) -> bool:
+        return self._flushing is not None and not self._flushing.done()
 
     def _take_theirs(self, local: dict[str, Any], merged: dict[str, Any], *, mine: set[str]) -> None:
         """The keys others wrote that came in with the merge, where this dict has not changed them since."""
