@@ -16,7 +16,8 @@ other replica's writes into them. A write is per key and compare-and-set: the
 keys this replica changed since it last saw the bucket are applied to the latest
 value and written only if nobody wrote in between (else read again and retried),
 so a theme saved on one replica never writes back the refresh token another
-replica just rotated. Before a refresh the caller reads the latest value
+replica just rotated; a write that fails (NATS restarting) is kept and written again in
+the background until it lands. Before a refresh the caller reads the latest value
 (`SessionDict.sync`): a refresh on another replica is seen before the old refresh
 token is used again (auth takes a reused one for theft).
 """
