@@ -288,10 +288,15 @@ class BeanieRepository(Generic[D]):
         """Write the words of the rows of `query` from their stored fields (where they changed)."""
         rows = await self.collection.find(query, {SEARCH_FIELD: 1, **{f: 1 for f in self.search}},
                                           session=session).to_list(None)
-        writes = [UpdateOne({"_id": row["_id"]}, {"$set": {SEARCH_FIELD: found}}) for row in rows
+        writes = [UpdateOne(self._as_read(row), {"$set": {SEARCH_FIELD: found}}) for row in rows
                   if (found := row_words(row, self.search)) != row.get(SEARCH_FIELD)]
         if writes:
             await self.collection.bulk_write(writes, ordered=False, session=session)
+
+    def _as_read(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row while its searchable fields hold what its words were made of: a change of
+        another of them meanwhile writes its own words, which these must not overwrite."""
+        return {"_id": row["_id"], **{f: row.get(f) for f in self.search}}
 
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D:
@@ -392,9 +397,10 @@ class BeanieRepository(Generic[D]):
                 await self._precondition(id, version, deleted=deleted, session=session)
             raise NotFound(f"No {self.label} with id {id}")
         if self._partial(values):  # the row as written (`after`), or as it was with the change
-            found = row_words(raw if after else {**raw, **values}, self.search)
+            written = raw if after else {**raw, **values}
+            found = row_words(written, self.search)
             if found != raw.get(SEARCH_FIELD):
-                await self.collection.update_one({"_id": raw["_id"]}, {"$set": {SEARCH_FIELD: found}},
+                await self.collection.update_one(self._as_read(written), {"$set": {SEARCH_FIELD: found}},
                                                  session=session)
                 if after:
                     raw[SEARCH_FIELD] = found
