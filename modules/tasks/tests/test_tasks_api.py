@@ -283,3 +283,25 @@ async def test_the_grids_capped_count_is_the_count_below_its_cap(client: httpx.A
     after = (await client.get(API, params={"q": "capped", "limit": 2, "meta": "capped",
                                            "cursor": page["next_cursor"]}, headers=alice)).json()
     assert ([t["title"] for t in after["items"]], after["total"]) == (["capped 0"], 3)
+
+
+async def test_quick_search_finds_the_start_of_a_title_word_after_each_write(client: httpx.AsyncClient,
+                                                                             alice: dict[str, str]) -> None:
+    """`q` (the grid's search box, the palette): each word typed starts a word of the title, in any
+    case and accent; every word must match; text inside a word does not (the chosen behaviour: what
+    an index serves, `webos_common.documents.search`). Created, edited and bulk-edited titles alike."""
+    def found(q: str) -> Any:
+        return client.get(API, params={"q": q, "sort": "title"}, headers=alice)
+
+    made = [await make(client, alice, title=t) for t in ("Réunion budget", "Write the REPORT", "Café order")]
+    assert [t["title"] for t in (await found("reu")).json()["items"]] == ["Réunion budget"]
+    assert [t["title"] for t in (await found("report WRI")).json()["items"]] == ["Write the REPORT"]
+    assert (await found("port")).json()["total"] == 0  # inside a word
+    assert (await found("report budget")).json()["total"] == 0  # every word must match
+    await client.patch(f"{API}/{made[1]['id']}", json={"title": "Send the invoice"}, headers=alice)
+    assert (await found("report")).json()["total"] == 0
+    assert [t["title"] for t in (await found("INVOICE")).json()["items"]] == ["Send the invoice"]
+    resp = await client.patch(f"{API}/bulk", json={"ids": [made[0]["id"], made[2]["id"]],
+                                                   "changes": {"title": "Über planning"}}, headers=alice)
+    assert resp.json() == {"modified": 2}
+    assert (await found("uber plan")).json()["total"] == 2 and (await found("cafe")).json()["total"] == 0

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import httpx
+from bson import ObjectId
 
 API = "/api/tasks/tasks"
 
@@ -143,3 +144,22 @@ async def test_the_hand_made_indexes_are_dropped_and_the_declared_ones_made(clie
     names = set(await items.index_information())
     assert not names & {"owner_id_1_status_1", "shares.id_1", "owner_id_1"}
     assert {"webos_reach:-created_at", "webos_reach:status:-priority,due_date", "webos_all:due_date"} <= names
+
+
+async def test_tasks_written_before_quick_search_get_their_title_words(client: httpx.AsyncClient, app: Any,
+                                                                       alice: dict[str, str]) -> None:
+    """An install from before `search_words`: the migration writes the words of every task's title,
+    so quick search finds them; running it again is harmless."""
+    from importlib import import_module
+
+    items = app.state.resources.db["tasks_items"]
+    old = [{"_id": ObjectId(), "title": f"Écrire le rapport {n}", "owner_id": "alice", "reach": ["u:alice"],
+            "deleted_at": None, "status": "todo", "priority": "medium", "tags": []} for n in range(1500)]
+    await items.insert_many(old)
+    assert (await client.get(API, params={"q": "rapport"}, headers=alice)).json()["total"] == 0
+    migration = import_module("webos_tasks.migrations.0003_search_words")
+    await migration.up(app.state.resources.db)
+    await migration.up(app.state.resources.db)
+    assert (await items.find_one({"_id": old[7]["_id"]}))["search_words"] == ["ecrire", "le", "rapport", "7"]
+    page = (await client.get(API, params={"q": "ECRI rap", "meta": "total"}, headers=alice)).json()
+    assert page["total"] == 1500

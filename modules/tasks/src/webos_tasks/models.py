@@ -74,6 +74,7 @@ class Task(OwnedDocument):
             ListQuery(sort=["-priority"]),
             ListQuery(sort=["status"]),
         ]
+        search = ["title"]  # quick search (`q`): a word of the title starts with each word typed
 
 
 class TaskCreate(CreateModel):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from webos_common import context
-from webos_common.documents import BaseService, Page
+from webos_common.documents import BaseService, Page, search_filter
 from webos_common.documents.sharing import AssigneesIn
 from webos_common.http.errors import ValidationFailed
 from webos_tasks.models import Board, Stats, Task, TaskCreate, TaskMoved, TaskRead, TaskStatus, TaskUpdate
@@ -97,8 +97,8 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             filters["priority"] = priority
         if tag:
             filters["tags"] = tag
-        if q:
-            filters["title"] = {"$regex": _escape(q), "$options": "i"}
+        if q:  # each word of `q` starts a word of the title, any case or accent (`documents.search`)
+            filters.update(search_filter(q))
         due: dict[str, datetime] = {}
         if due_before:
             due["$lt"] = due_before
@@ -172,8 +172,3 @@ class TaskService(BaseService[Task, TaskCreate, TaskUpdate, TaskRead]):
             "metadata": {"task_id": str(task.id), "module": "tasks", "due_date": day},
         }, session=session)
 
-
-def _escape(text: str) -> str:
-    import re
-
-    return re.escape(text[:100])

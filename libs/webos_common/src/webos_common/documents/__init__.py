@@ -2,7 +2,8 @@
 delete), `OwnedDocument` (owner isolation on every query unless admin),
 the repository port and its Beanie adapter, `BaseService`, schema bases,
 string-named links, the pagination shape (keyset cursors), the lists a document declares and
-the indexes made from them, and what generated routes share (conditional requests,
+the indexes made from them, quick search on the words of the fields it declares searchable,
+and what generated routes share (conditional requests,
 `Idempotency-Key`, list options)."""
 
 from webos_common.documents.base import CoreDocument, OwnedDocument, collection_name, module_of, utcnow
@@ -31,15 +32,17 @@ from webos_common.documents.schemas import (
     ReadModel,
     UpdateModel,
 )
+from webos_common.documents.search import SEARCH_FIELD, search_filter, searchable
 from webos_common.documents.service import BaseService
 
 __all__ = [
-    "BULK_MAX_IDS", "DEFAULT_LIMIT", "MAX_LIMIT", "BaseService", "BeanieRepository", "BulkChanges", "BusPublisher",
+    "BULK_MAX_IDS", "DEFAULT_LIMIT", "MAX_LIMIT", "SEARCH_FIELD", "BaseService", "BeanieRepository", "BulkChanges",
+    "BusPublisher",
     "Conditional",
     "CoreDocument", "CreateModel", "DocumentRegistry", "EventPublisher", "IdStr", "IdempotencyKey", "IdempotencyStore",
     "Link",
     "LinkValue", "ListQuery", "ListView", "NullPublisher",
     "OutboxPublisher", "OwnedDocument", "OwnedReadModel", "Page", "ReadModel", "RecordingPublisher", "Repository",
     "UpdateModel", "cap_limit", "collection_name", "declared_queries", "documents", "ensure_query_indexes", "etag",
-    "module_of", "object_id", "scan_stages", "utcnow",
+    "module_of", "object_id", "scan_stages", "search_filter", "searchable", "utcnow",
 ]

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 from bson import ObjectId
 from bson.errors import InvalidId
 from loguru import logger
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import OperationFailure
 
 from webos_common import context
@@ -34,6 +34,7 @@ from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument
 from webos_common.documents.merge import merged
 from webos_common.documents.ports import MAX_LIMIT, AnyPage, Filter, Page, Sort, cap_limit
 from webos_common.documents.queries import index_for
+from webos_common.documents.search import SEARCH_FIELD, row_words, searchable
 from webos_common.documents.sharing import (
     REACH_FIELD,
     RecordRule,
@@ -51,7 +52,7 @@ Path = tuple[dict[str, Any], list[tuple[str, int]] | None]  # a query and the ke
 
 # changed only by their own use cases (sharing and assigning go through `set_access`)
 _PROTECTED = frozenset({"_id", "id", OWNER_FIELD, "created_at", "created_by", "deleted_at", "deleted_by",
-                        "shares", "assignees", "version", REACH_FIELD})
+                        "shares", "assignees", "version", REACH_FIELD, SEARCH_FIELD})
 
 
 _ATOMS = (str, int, float, bool, datetime, ObjectId, type(None))
@@ -161,6 +162,7 @@ class BeanieRepository(Generic[D]):
         self.max_limit = max_limit
         self.label = document.__name__
         self.rules = rules  # the record rules in force now (an admin may change them at any time)
+        self.search = searchable(document)  # whose words `search_words` holds (`documents.search`)
 
     @property
     def collection(self) -> Any:
@@ -216,10 +218,15 @@ class BeanieRepository(Generic[D]):
             return [(self.scoped(filter, deleted=deleted), None)]
         query.update(scope)
         keys = [k for k, v in query.items() if not k.startswith("$") and not isinstance(v, dict)]
+
+        def index(clause: Mapping[str, Any]) -> list[tuple[str, int]] | None:
+            # a quick search is left to MongoDB's planner: the words index for a rare word, the
+            # sort's for a common one (`documents.search`); a hint would force the sort's walk
+            return None if SEARCH_FIELD in query else index_for(self.document, clause, keys, sort)
+
         if branches is None:  # everyone's rows (an admin), or the person's by their `reach`: one query
-            return [(query, index_for(self.document, query, keys, sort))]
-        return [(keyset.combine(query, clause), index_for(self.document, clause, keys, sort))
-                for clause in branches]
+            return [(query, index(query))]
+        return [(keyset.combine(query, clause), index(clause)) for clause in branches]
 
     # -- writes -----------------------------------------------------------
     def _stamp(self, doc: D, user: User | None, now: datetime) -> dict[str, Any]:
@@ -242,6 +249,8 @@ class BeanieRepository(Generic[D]):
         set_fields(doc, stamp)
         if self.owned:
             data[REACH_FIELD] = row_reach(data.get(OWNER_FIELD), data.get("assignees"), data.get("shares"))
+        if self.search:
+            data[SEARCH_FIELD] = row_words(data, self.search)
         return data
 
     async def insert(self, doc: D, *, session: Any = None) -> D:
@@ -266,7 +275,28 @@ class BeanieRepository(Generic[D]):
         data = {k: v for k, v in changes.items() if k not in _PROTECTED}
         data["updated_at"] = utcnow()
         data["updated_by"] = user.id if user else None
+        if self.search and data.keys() >= set(self.search):  # all of them: the words are known here
+            data[SEARCH_FIELD] = row_words(data, self.search)
         return data
+
+    def _partial(self, values: Mapping[str, Any]) -> bool:
+        """True when a change sets some searchable fields but not all: the row's words need the
+        others' stored values (`_rewords`, after the write)."""
+        return bool(self.search) and SEARCH_FIELD not in values and not values.keys().isdisjoint(self.search)
+
+    async def _rewords(self, query: Mapping[str, Any], session: Any) -> None:
+        """Write the words of the rows of `query` from their stored fields (where they changed)."""
+        rows = await self.collection.find(query, {SEARCH_FIELD: 1, **{f: 1 for f in self.search}},
+                                          session=session).to_list(None)
+        writes = [UpdateOne(self._as_read(row), {"$set": {SEARCH_FIELD: found}}) for row in rows
+                  if (found := row_words(row, self.search)) != row.get(SEARCH_FIELD)]
+        if writes:
+            await self.collection.bulk_write(writes, ordered=False, session=session)
+
+    def _as_read(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The row while its searchable fields hold what its words were made of: a change of
+        another of them meanwhile writes its own words, which these must not overwrite."""
+        return {"_id": row["_id"], **{f: row.get(f) for f in self.search}}
 
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D:
@@ -293,6 +323,8 @@ class BeanieRepository(Generic[D]):
             query = self.scoped({"_id": {"$in": oids}}, write=True)
             result = await self.collection.update_many(
                 query, {"$set": values, "$inc": {"version": 1}}, session=session)
+            if self._partial(values):
+                await self._rewords(query, session)
             return int(result.modified_count)
         stale = await self._stale(oids, versions, session=session)  # in the caller's transaction
         if stale:
@@ -301,6 +333,8 @@ class BeanieRepository(Generic[D]):
         query = self.scoped(_at_versions(oids, versions), write=True)
         result = await self.collection.update_many(query, {"$set": values, "$inc": {"version": 1}},
                                                    session=session)
+        if self._partial(values):  # the rows are at the next version now
+            await self._rewords(self.scoped({"_id": {"$in": oids}}, write=True), session)
         return int(result.modified_count)
 
     async def _stale(self, oids: Sequence[ObjectId], versions: Mapping[str, int], *,
@@ -362,6 +396,14 @@ class BeanieRepository(Generic[D]):
             if version is not None:
                 await self._precondition(id, version, deleted=deleted, session=session)
             raise NotFound(f"No {self.label} with id {id}")
+        if self._partial(values):  # the row as written (`after`), or as it was with the change
+            written = raw if after else {**raw, **values}
+            found = row_words(written, self.search)
+            if found != raw.get(SEARCH_FIELD):
+                await self.collection.update_one(self._as_read(written), {"$set": {SEARCH_FIELD: found}},
+                                                 session=session)
+                if after:
+                    raw[SEARCH_FIELD] = found
         return raw
 
     async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:

@@ -26,6 +26,8 @@ from loguru import logger
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import OperationFailure
 
+from webos_common.documents.search import SEARCH_FIELD, searchable
+
 Keys = list[tuple[str, int]]
 
 _CONFLICT = {85, 86}  # IndexOptionsConflict / IndexKeySpecsConflict: the same keys under another name
@@ -92,7 +94,9 @@ def _keys(lead: Keys, query: ListQuery) -> Keys:
 
 
 def query_indexes(document: type) -> list[IndexModel]:
-    """One index per declared query and reach path (identical key patterns once)."""
+    """One index per declared query and reach path (identical key patterns once), and for a
+    document with searchable fields one on their words (`documents.search`): not led by `reach`
+    (MongoDB indexes at most one array of a row), a person's rows are filtered after it."""
     paths = (_EVERYONE, *_OWNED_PATHS) if _owned(document) else (_EVERYONE,)
     seen: dict[tuple[tuple[str, int], ...], IndexModel] = {}
     for query in declared_queries(document):
@@ -104,6 +108,10 @@ def query_indexes(document: type) -> list[IndexModel]:
             if partial is not None:
                 options["partialFilterExpression"] = partial
             seen[tuple(keys)] = IndexModel(keys, **options)
+    fields = searchable(document)
+    if fields:
+        keys = [(SEARCH_FIELD, ASCENDING), ("deleted_at", ASCENDING)]
+        seen[tuple(keys)] = IndexModel(keys, name=f"webos_search:{','.join(fields)}")
     return list(seen.values())
 
 
@@ -155,7 +163,14 @@ async def ensure_query_indexes(document: type) -> list[str]:
 
 def scan_stages(explain: Mapping[str, Any]) -> list[str]:
     """The stages of an explained query's winning plan that read every row (`COLLSCAN`) or
-    sort in memory (`SORT`); empty when indexes serve it."""
+    sort in memory (`SORT`); empty when indexes serve it.
+
+    One sort in memory is not one: that of the rows of a quick search's words-index range
+    (`documents.search`). No index can give those in the list's order (the range is of words, and
+    a person's rows are filtered after it), and MongoDB's planner picks it only when the range is
+    small: it races it against walking the list's sort index, and a sort yields no row before it
+    has read its whole input, so it wins only by reading every row of the range first (a rare
+    word); a common word is served by the sort index's walk."""
     planner = explain.get("queryPlanner", explain)
     winning = planner.get("winningPlan", {})
     found: list[str] = []
@@ -164,8 +179,23 @@ def scan_stages(explain: Mapping[str, Any]) -> list[str]:
 
 
 def _walk(stage: Mapping[str, Any], found: list[str]) -> None:
-    if stage.get("stage") in ("COLLSCAN", "SORT"):
+    if stage.get("stage") == "COLLSCAN" or (stage.get("stage") == "SORT" and not _of_words(stage)):
         found.append(str(stage["stage"]))
-    for child in [stage.get("inputStage"), *stage.get("inputStages", [])]:
-        if isinstance(child, Mapping):
-            _walk(child, found)
+    for child in _children(stage):
+        _walk(child, found)
+
+
+def _children(stage: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [c for c in [stage.get("inputStage"), *stage.get("inputStages", [])] if isinstance(c, Mapping)]
+
+
+def _of_words(stage: Mapping[str, Any]) -> bool:
+    """True when every index a stage reads is led by the search words (a quick search's range)."""
+    scans: list[Mapping[str, Any]] = []
+    todo = _children(stage)
+    while todo:
+        child = todo.pop()
+        if child.get("stage") in ("IXSCAN", "COLLSCAN"):
+            scans.append(child)
+        todo += _children(child)
+    return bool(scans) and all(next(iter(s.get("keyPattern", {})), None) == SEARCH_FIELD for s in scans)
