@@ -31,9 +31,13 @@ class DeclarationError(RuntimeError):
 
 def module_declaration(name: str, *, python: str = sys.executable, env: dict[str, str] | None = None,
                        timeout: float = 60.0) -> dict[str, Any]:
-    """What module `name` declares on the bus, asked of its own package."""
-    done = subprocess.run([python, "-m", "webos_modulehost", name, "--declare"], capture_output=True,
-                          text=True, timeout=timeout, env=env, check=False)
+    """What module `name` declares on the bus, asked of its own package within `timeout` s."""
+    try:
+        done = subprocess.run([python, "-m", "webos_modulehost", name, "--declare"], capture_output=True,
+                              text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        raise DeclarationError(f"module {name}: no declaration within {timeout:g} s (a Python start-up importing "
+                               "the module host; on a busy machine give `webos up --timeout` more)") from None
     if done.returncode != 0:
         raise DeclarationError(f"module {name}: {done.stderr.strip()[-2000:] or 'no declaration'}")
     declared: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -41,14 +45,16 @@ def module_declaration(name: str, *, python: str = sys.executable, env: dict[str
 
 
 def module_declarations(names: list[str], *, python: str = sys.executable,
-                        envs: dict[str, dict[str, str] | None] | None = None) -> dict[str, dict[str, Any]]:
+                        envs: dict[str, dict[str, str] | None] | None = None,
+                        timeout: float = 60.0) -> dict[str, dict[str, Any]]:
     """What each of modules `names` declares, asked of their packages in parallel (each answer
     is a Python start-up importing the module host)."""
     if not names:
         return {}
     envs = envs or {}
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
-        found = list(pool.map(lambda name: module_declaration(name, python=python, env=envs.get(name)), names))
+        found = list(pool.map(lambda name: module_declaration(name, python=python, env=envs.get(name),
+                                                              timeout=timeout), names))
     return dict(zip(names, found, strict=True))
 
 
@@ -87,12 +93,13 @@ def issue_keys(plan: StackPlan, components: list[Component]) -> CredentialStore:
     return store
 
 
-def declare_modules(store: CredentialStore, modules: list[Component]) -> None:
+def declare_modules(store: CredentialStore, modules: list[Component], *, timeout: float = 60.0) -> None:
     """Refresh each module's permissions from what its package declares now (in parallel; once
-    per module, however many hosts it has)."""
+    per module, however many hosts it has; each within `timeout` s, `webos up`'s own)."""
     modules = list({c.principal: c for c in reversed(modules)}.values())
     if not modules:
         return
-    declared = module_declarations([c.principal for c in modules], envs={c.principal: c.env for c in modules})
+    declared = module_declarations([c.principal for c in modules], envs={c.principal: c.env for c in modules},
+                                   timeout=timeout)
     for component in modules:
         issue_component(store, component, declared[component.principal])

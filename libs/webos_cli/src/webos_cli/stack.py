@@ -304,7 +304,7 @@ def _up(plan: StackPlan, timeout: float) -> dict[str, Record]:
                 stop_pid(rec.pid)
             current = {}
         modules = [c for c in components if c.kind == "module" and c.name not in current]
-        declared = pool.submit(creds.declare_modules, store, modules)
+        declared = pool.submit(creds.declare_modules, store, modules, timeout=timeout)
         if fresh:
             # Services spend their first seconds importing; infrastructure starts meanwhile (they
             # retry NATS and wait for a MongoDB primary on their own). NATS does not wait for the
