@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import nats
+import pytest
 from typer.testing import CliRunner
 
+from webos_cli.creds import DeclarationError, module_declarations
 from webos_cli.main import app
 from webos_common.bus.settings import BusSettings
 from webos_common.modules.registry import ModuleRegistry
@@ -231,10 +233,6 @@ def test_demo_load_says_plainly_that_the_platform_is_not_up() -> None:
 def test_a_module_that_cannot_declare_in_time_is_named_not_a_traceback() -> None:
     """`webos up` asks each module's package what it declares (a Python start-up); one that takes
     longer than `up`'s own `--timeout` is a plain error naming the module and what to do."""
-    import pytest
-
-    from webos_cli.creds import DeclarationError, module_declarations
-
     with pytest.raises(DeclarationError, match=r"module tasks: no declaration within 0.01 s .*--timeout"):
         module_declarations(["tasks"], timeout=0.01)
     assert module_declarations(["tasks"], timeout=120)["tasks"]  # the same, given its time
