@@ -371,16 +371,29 @@ def people_and_item(base: str, stock: int) -> tuple[str, str, str, str]:
         return buyer, approver, str(item.json()["id"]), admin
 
 
-def ready(base: str, token: str) -> None:
-    """Orders and inventory answer through the gateway (the module hosts may come up after `webos up`)."""
-    deadline = time.monotonic() + 60
+def ready(base: str, token: str, *, limit: float = 60.0) -> float:
+    """Wait until orders and inventory answer through the gateway (the module hosts may come up after
+    `webos up`; an overloaded one is marked unhealthy by the gateway and still works through requests
+    the gateway gave up on); how long that took."""
+    started = time.monotonic()
     with httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
-        while time.monotonic() < deadline:
-            if (client.get(SAGAS, params={"limit": 1}).status_code == 200
-                    and client.get("/api/inventory/items", params={"limit": 1}).status_code == 200):
-                return
+        while time.monotonic() - started < limit:
+            try:
+                if (client.get(SAGAS, params={"limit": 1}).status_code == 200
+                        and client.get("/api/inventory/items", params={"limit": 1}).status_code == 200):
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
             time.sleep(0.5)
-    raise SystemExit("orders or inventory does not answer through the gateway")
+    raise SystemExit(f"orders or inventory does not answer through the gateway after {limit:.0f} s")
+
+
+async def recovered(base: str, token: str, after: str) -> None:
+    """Before the next part: the modules answer again (printed when that took a while)."""
+    waited = await asyncio.to_thread(ready, base, token, limit=900.0)
+    if waited > 1.0:
+        print(f"(the orders and inventory modules answered through the gateway again {waited:.0f} s after "
+              f"{after})")
 
 
 def latency_lines(label: str, run: Run, heard: Heard, *, whole: bool = True) -> list[float]:
@@ -471,11 +484,13 @@ async def bench(base: str, plan: Any, options: Any) -> None:
               f"load {load()}")
         steady_run, spans, steady_cpu = await steady_part(base, people, heard, meter, idle, options.rate,
                                                           options.seconds)
+        await recovered(base, admin, "the steady part")
         saturated_run, sagas_per_s, saturated_cpu = await saturated_part(base, people, heard, meter, idle,
                                                                          options.saturated, options.workers)
         carried = options.carried or max(1.0, round(sagas_per_s / 4, 1))
         print(f"\nthe same at a rate this machine carries: {carried} orders/s (a whole order is four requests, "
               f"the saturated part's one: a quarter of its saga rate)")
+        await recovered(base, admin, "the saturated part")
         carried_run, carried_spans, carried_cpu = await steady_part(base, people, heard, meter, idle, carried,
                                                                     options.seconds)
         cpu_lines({f"{options.rate:.0f}/s": steady_cpu, "saturated": saturated_cpu, f"{carried}/s": carried_cpu})
@@ -503,6 +518,7 @@ async def bench(base: str, plan: Any, options: Any) -> None:
             resp.raise_for_status()
             return int(resp.json()["total"])
 
+        await recovered(base, admin, "the last part")
         every = warm.orders + steady_run.orders + saturated_run.orders + carried_run.orders
         ran, found = audit(mongo, every, item, heard, admin_total)
     print(f"\nnothing lost or duplicated: {ran} sagas run, of {sum(1 for o in every if 'pay' in o.times)} pays "
