@@ -16,7 +16,9 @@ emit `order:paid` in one transaction); inventory reserves the line on `order:pai
 "Fulfilled" is observed on the bus: this process subscribes (core NATS, with the stack's operator
 credential, as `webos events tail` does) to `order:fulfilled` from any publisher, so the time is
 when the event left the orders module's outbox, what any other module would see; nothing polls
-the stack, so the figures carry no cost of watching.
+the stack, so the figures carry no cost of watching. It hears `order:paid` and `stock:reserved`
+the same way, which splits pay → fulfilled into its stages (the saga and the orders outbox;
+inventory's consumer, reservation and outbox; orders' consumer, fulfil and outbox).
 
 * **steady rate**: `--rate` orders/s for `--seconds`, open loop (each order starts at its
   scheduled time, whatever the ones before it are doing): p50/p99 of submit → fulfilled, pay →
@@ -26,6 +28,8 @@ the stack, so the figures carry no cost of watching.
 * **saturated**: `--saturated` orders made approved beforehand, then paid by `--workers` callers
   each paying its next order as soon as the last `/pay` answered: sagas completed per second
   (first pay to last `order:fulfilled`), and CPU ms per saga;
+* **a rate this machine carries**: the steady part again at a quarter of the saturated saga rate
+  (`--carried`), its figures with no queue in them;
 * **overhead of one saga step**: in this process, on the stack's MongoDB, the orders module's
   own `SimulatedProvider.charge` (the bare call the saga's charge step makes: a `find_one` by key
   and an `insert_one`) against a `Saga` with that one step (its run written to a `SagaStore` on
@@ -33,15 +37,17 @@ the stack, so the figures carry no cost of watching.
   second step's extra time is what one more step costs: its action and one write of the run).
   Alternated in rounds, medians. Also printed: the `/pay` route against a plain workflow
   transition (`approve`, one transaction with its outbox row) at the rate the machine carries;
-* **nothing lost or duplicated**: read straight from MongoDB after the run: every paid order is
-  fulfilled with one `fulfil` in its history, one completed `order_payment` run per order and no
-  other, one charged payment per order, one reservation per order, the item's reserved stock up
-  by exactly what was ordered; `order:fulfilled` heard once per order on the bus; and the admin's
-  view of the runs (`GET /api/orders/admin/sagas?meta=total`) counts the same.
+* **nothing lost or duplicated**: read straight from MongoDB after the run, over every order
+  whose `/pay` was sent: one the saga ran for (its pay answered 2xx, or its run exists although
+  the gateway gave up waiting) is fulfilled with one `fulfil` in its history, one completed
+  `order_payment` run and no other, one charged payment, one reservation, the item's reserved
+  stock up by exactly what was ordered, each of its three events heard once on the bus; one
+  refused before its saga started is untouched; the admin's view of the runs
+  (`GET /api/orders/admin/sagas?meta=total`) counts the same.
 
 Goals (issue #18): p99 submit → fulfilled <= 250 ms at 50 orders/s; no saga lost or duplicated.
 
-Run: `.venv/bin/python bench/saga.py [--rate 50] [--seconds 60] [--saturated 600] [--workers 16]`
+Run: `.venv/bin/python bench/saga.py [--rate 50] [--seconds 60] [--saturated 600] [--workers 16] [--carried 0]`
 """
 
 from __future__ import annotations
