@@ -57,6 +57,35 @@ async def test_a_saga_runs_every_step_and_records_it(store: SagaStore) -> None:
     assert stored.results["charge"] == {"payment": "p-1"}
 
 
+class CountedStore(SagaStore):
+    """The real store, keeping what each write said of the run (its steps' states, its state)."""
+
+    def __init__(self, store: SagaStore) -> None:
+        super().__init__(store.runs.database, collection=store.runs.name)
+        self.writes: list[tuple[list[tuple[str, str]], str]] = []
+
+    async def save(self, run: Any) -> None:
+        self.writes.append(([(s["name"], s["state"]) for s in run.steps], run.state))
+        await super().save(run)
+
+
+async def test_a_run_is_written_once_before_each_step_and_once_at_its_end(store: SagaStore) -> None:
+    counted, seen = CountedStore(store), []
+    saga = order_saga(counted, [])
+    for step in saga.steps:  # what MongoDB holds of the run while each step runs
+        async def action(ctx: SagaContext, act: Any = step.action) -> Any:
+            stored = await counted.get(ctx.saga_id)
+            seen.append([(s["name"], s["state"]) for s in stored.steps] if stored else None)
+            return await act(ctx)
+        step.action = action
+    run = await saga.run({"order": "o-5"})
+    assert seen == [[("charge", "running")], [("charge", "done"), ("reserve", "running")],
+                    [("charge", "done"), ("reserve", "done"), ("ship", "running")]]
+    assert len(counted.writes) == len(saga.steps) + 1  # not a write for each step's end besides
+    assert counted.writes[-1] == ([("charge", "done"), ("reserve", "done"), ("ship", "done")], COMPLETED)
+    assert (await store.get(run.id)).state == COMPLETED  # type: ignore[union-attr]
+
+
 async def test_a_failure_undoes_the_done_steps_in_reverse(store: SagaStore) -> None:
     log: list[str] = []
     with context.use({"user": User(id="ann").model_dump(mode="json")}):
