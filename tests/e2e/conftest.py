@@ -212,6 +212,8 @@ def _page(browser: Any, request: pytest.FixtureRequest, state: Any = None, who: 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}{who}.png"))
+    with contextlib.suppress(Exception):  # a page caught mid-navigation made `context.close()` hang for
+        page.goto("about:blank", timeout=10_000)  # the whole test timeout (a reload the test set off)
     context.close()
 
 
