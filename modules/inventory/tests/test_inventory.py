@@ -137,3 +137,29 @@ async def test_the_catalogue_pages_by_sku_with_a_cursor_and_fields(client: httpx
     counted = (await client.get(f"{API}/items", params={"limit": 1, "meta": "total"}, headers=ann)).json()
     assert counted["total"] == 3 and counted["skip"] == 0
     assert (await client.get(f"{API}/items", params={"skip": 2}, headers=ann)).json()["items"][0]["sku"] == "C-3"
+
+
+async def test_reservations_and_receipts_at_once_all_count_and_one_order_reserves_once(
+        client: httpx.AsyncClient, app: Any, ann: dict[str, str]) -> None:
+    """Concurrency as on two replicas: ten orders reserving one item at once, the same order
+    delivered three times at once, and five receipts at once. Each write reads the item in its
+    own transaction (the loser of a write conflict runs again), so none is lost; the same order
+    makes one reservation. The items were read before the transaction and written back whole:
+    reservations and receipts overwrote each other."""
+    from webos_inventory.service import ItemService
+
+    bolt = await item(client, ann, on_hand=100)
+    service = ItemService(events=app.state.services.get(EventPublisher))
+    line = [{"item_id": bolt["id"], "quantity": 3}]
+    with context.as_user(SYSTEM_USER):
+        made = await asyncio.gather(*(service.reserve(f"many-{n}", line) for n in range(10)),
+                                    *(service.reserve("twice", line) for _ in range(3)))
+    assert {r.state for r in made} == {"reserved"}
+    assert len({r.id for r in made[10:]}) == 1  # the same order: one reservation, its outcome thrice
+    db = app.state.resources.db
+    assert await db["inventory_reservations"].count_documents({"order_id": "twice"}) == 1
+    assert (await client.get(f"{API}/items/{bolt['id']}", headers=ann)).json()["reserved"] == 33
+    receipts = await asyncio.gather(*(client.post(f"{API}/items/{bolt['id']}/receive", json={"quantity": 2},
+                                                  headers=ann) for _ in range(5)))
+    assert [r.status_code for r in receipts] == [200] * 5, [r.text for r in receipts]
+    assert (await client.get(f"{API}/items/{bolt['id']}", headers=ann)).json()["on_hand"] == 110

@@ -29,7 +29,8 @@ class Item(CoreDocument):
 
 
 class Reservation(CoreDocument):
-    """One per order (its id is the order's): reserving twice for an order changes nothing."""
+    """One per order (its id is made from the order's: `service.reservation_id`): reserving twice
+    for an order changes nothing."""
 
     order_id: str
     lines: list[dict[str, int | str]] = Field(default_factory=list)
