@@ -188,3 +188,28 @@ async def test_orders_page_newest_first_with_a_cursor(client: httpx.AsyncClient,
     assert first["items"][0] == {"id": made[2], "total": 7.5}
     bad = await client.get(API, params={"cursor": "x" * 30}, headers=ann)
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "cursor"
+
+
+async def test_two_transitions_from_one_state_at_once_one_wins_the_other_is_a_409(
+        client: httpx.AsyncClient, app: Any, ann: dict[str, str], carol: dict[str, str]) -> None:
+    """A double-clicked approve leaves `submitted` once (one 200, one 409); an approve meeting
+    the owner's cancel is either both, one after the other (a cancel of the approved order), or
+    the cancel alone. The state was read before the transaction that wrote it: both passed the
+    workflow's check from `submitted`, and the second write either met a write conflict (a 500)
+    or, after the first committed, wrote a second transition out of one state."""
+    bolt = await stock(app)
+    outbox = app.state.resources.db["orders_outbox"]
+    for rival, who in (("approve", carol), ("cancel", ann)):
+        made = await order(client, ann, [{"item_id": bolt, "quantity": 1}])
+        assert (await act(client, ann, made["id"], "submit")).status_code == 200
+        answers = await asyncio.gather(act(client, carol, made["id"], "approve"), act(client, who, made["id"], rival))
+        codes = [r.status_code for r in answers]
+        assert set(codes) <= {200, 409}, [r.text for r in answers]
+        history = (await client.get(f"{API}/{made['id']}", headers=ann)).json()["history"]
+        assert all(a["to"] == b["from"] for a, b in zip(history, history[1:], strict=False)), history  # a chain
+        assert len(history) == 1 + codes.count(200)  # each 200 one step, each 409 none
+        events = await outbox.count_documents({"envelope.payload.id": made["id"],
+                                               "envelope.topic": {"$in": ["order:approved", "order:cancelled"]}})
+        assert events == codes.count(200)
+        if rival == "approve":
+            assert sorted(codes) == [200, 409], [r.text for r in answers]

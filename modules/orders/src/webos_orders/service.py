@@ -79,17 +79,23 @@ class OrderService(BaseService[Order, OrderCreate, UpdateModel, OrderRead]):
                          extra: dict[str, Any] | None = None) -> OrderRead:
         """Apply workflow transition `action`, record it, emit `order:<past tense>`."""
         self.can_read()
-        doc = await self.repo.get(id)
-        state, entry = ORDER.apply(doc.state, action, history=doc.history)
-        if reason:
-            entry["reason"] = reason
-        async with self.events.transaction() as session:
+
+        async def work(session: Any) -> Order:
+            # read in the transaction that writes: two people acting at once (approve and cancel, or
+            # two approvers) conflict, and the one run again sees the other's state: a 409 if its
+            # action is no longer allowed, never two transitions from one state
+            doc = await self.repo.get(id, session=session)
+            state, entry = ORDER.apply(doc.state, action, history=doc.history)
+            if reason:
+                entry["reason"] = reason
             changes = {"state": state, "history": [*doc.history, entry], **(extra or {})}
             doc = await self.repo.update(id, changes, session=session)
             await self.events.emit(f"order:{PAST[action]}", {
                 "id": str(doc.id), "version": doc.version, "owner_id": doc.owner_id, "state": state, "total": doc.total,
                 "by": entry["by"], "at": entry["at"].isoformat(), "reason": reason}, session=session)
-        return self.read(doc)
+            return doc
+
+        return self.read(await self.events.atomically(work, what="The order"))
 
     async def pay(self, id: str) -> OrderRead:
         """The payment saga (`PAYMENT`): charge, then record the payment and announce `order:paid` in
