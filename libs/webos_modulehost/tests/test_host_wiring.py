@@ -68,6 +68,56 @@ async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_d
         await client.close()
 
 
+AT_ONCE_PLUGIN = """
+import asyncio
+
+from webos_common.modules.hooks import at_once
+
+SEEN = {"running": 0, "met": 0, "lone": 0}
+BOTH = asyncio.Event()
+
+
+@at_once(4)
+async def on_ping(event):
+    SEEN["running"] += 1
+    if SEEN["running"] >= 2:
+        BOTH.set()
+    try:
+        await asyncio.wait_for(BOTH.wait(), 10)  # one at a time: the first would wait alone
+        SEEN["met"] += 1
+    except TimeoutError:
+        SEEN["lone"] += 1
+    finally:
+        SEEN["running"] -= 1
+
+
+def webos_register_event_handlers():
+    return {"ping:sent": on_ping}
+"""
+
+
+async def test_a_handler_marked_at_once_handles_events_side_by_side(
+        webos_env: dict[str, str], modules_dir: Path, make_module: Callable[..., str]) -> None:
+    """`at_once(4)`: the host's consumer hands the handler several events at once (each waits here
+    until another is running beside it); unmarked, a handler gets one event at a time."""
+    import importlib
+
+    name = make_module({"plugin.py": AT_ONCE_PLUGIN})
+    settings = ModuleHostSettings(module=name, service_name=name, modules_dir=str(modules_dir),
+                                  registry_bucket=f"w{name}")
+    app = create_app(name, settings=settings)
+    app.state.resources.verifier = TestIssuer().verifier()
+    async with lifespan_client(app):
+        seen = importlib.import_module(f"webos_{name}.plugin").SEEN
+        for n in range(2):
+            await app.state.resources.bus.emit("ping:sent", {"n": n})
+        for _ in range(300):
+            if seen["met"] + seen["lone"] >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert seen == {"running": 0, "met": 2, "lone": 0}, seen
+
+
 async def test_a_due_job_runs_once_across_replicas(nats_url: str) -> None:
     """Two hosts of one module, each with its own NATS connection, race for one due run."""
     from webos_common import context

@@ -26,7 +26,7 @@ from webos_common.documents.sharing import AuthDirectory, Directory, RecordRules
 from webos_common.files.remote import SourceServer
 from webos_common.http.lifecycle import cancel_and_wait
 from webos_common.http.service import ServiceResources, create_service_app
-from webos_common.modules.hooks import ModuleContext
+from webos_common.modules.hooks import AT_ONCE, ModuleContext
 from webos_common.modules.registry import ModuleRegistry
 from webos_common.modules.service_registry import ServiceRegistry
 from webos_common.processes.saga import SagaStore
@@ -123,7 +123,7 @@ class _Host:
             self.relay = OutboxRelay(outbox, bus)
             self.relay.start()
             for topic, handler in mod.handlers.items():
-                bus.subscribe(topic, handler)
+                bus.subscribe(topic, handler, concurrency=getattr(handler, AT_ONCE, 1))
         await self._start_tasks(bus)
         if mod.settings_model is not None and resources.nats is not None:
             self.config = ModuleSettings(resources.nats, mod.name, mod.settings_model,  # over HTTP with a credential

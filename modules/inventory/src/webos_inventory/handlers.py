@@ -7,11 +7,13 @@ from typing import Any
 
 from webos_common import context
 from webos_common.identity import SYSTEM_USER
+from webos_common.modules.hooks import at_once
 from webos_inventory.service import ItemService
 
 SERVICES: dict[str, Any] = {}  # the host's publisher, set on startup
 
 
+@at_once(8)  # reservations hold when they meet (`ItemService.reserve`): orders are not queued behind each other
 async def on_order_paid(event: Any) -> None:
     payload = event.payload
     with context.as_user(SYSTEM_USER):

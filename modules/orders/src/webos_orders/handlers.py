@@ -7,6 +7,7 @@ from typing import Any
 
 from webos_common import context
 from webos_common.identity import SYSTEM_USER
+from webos_common.modules.hooks import at_once
 
 SERVICES: dict[str, Any] = {}  # the host's publisher, the payment provider: set on startup
 
@@ -17,6 +18,7 @@ def _service() -> Any:
     return OrderService(events=SERVICES.get("events"), payments=SERVICES.get("payments"))
 
 
+@at_once(8)  # a transition holds when it meets another (`OrderService.transition`): fulfilments side by side
 async def on_stock_reserved(event: Any) -> None:
     with context.as_user(SYSTEM_USER):
         await _service().on_reserved(str(event.payload["order_id"]))

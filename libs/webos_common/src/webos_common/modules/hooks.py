@@ -37,6 +37,22 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 EventHandler = Callable[..., Awaitable[Any]]
+AT_ONCE = "webos_at_once"  # the attribute `at_once` sets on a handler; the module host reads it
+
+
+def at_once(limit: int) -> Callable[[EventHandler], EventHandler]:
+    """Mark an event handler (of `webos_register_event_handlers`) to handle up to `limit` events side
+    by side, each acknowledged as it finishes, so their order is not kept. Only for a handler whose
+    writes hold when they meet (each reads what it changes in the transaction that writes it, as
+    `BaseService`'s use cases do); one module host is otherwise one event at a time per handler."""
+    if limit < 1:
+        raise ValueError("at_once needs a limit of at least 1")
+
+    def mark(handler: EventHandler) -> EventHandler:
+        setattr(handler, AT_ONCE, limit)
+        return handler
+
+    return mark
 
 
 @dataclass(frozen=True)
@@ -137,7 +153,8 @@ class WebOSHookSpec:
     # -- events and tasks -----------------------------------------------------
     @hookspec
     def webos_register_event_handlers(self) -> Mapping[str, EventHandler]:
-        """Handlers by topic (`entity:action`); each gets the event envelope."""
+        """Handlers by topic (`entity:action`); each gets the event envelope, one event at a time
+        unless marked with `at_once(limit)`."""
 
     @hookspec
     def webos_declare_emitted_events(self) -> Sequence[str]:
