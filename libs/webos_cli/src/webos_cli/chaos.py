@@ -30,10 +30,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pymongo import MongoClient
@@ -47,6 +48,20 @@ from webos_common.bus.topics import topic_filter
 TOPICS = ("task:created", "task:updated")
 ACKED = range(200, 300)
 REFUSED = range(400, 500)  # a definite "no": nothing was written
+
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(coro)`, on a thread of its own when this thread already runs an event loop
+    (a caller's: the round is also run from tests whose browser's sync API holds one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 # -- the history and the checker (pure) ---------------------------------------------------
@@ -323,7 +338,7 @@ class Faults:
             assert info.cluster is not None and info.cluster.leader
             return f"nats.{info.cluster.leader.rpartition('-')[2]}"
 
-        return asyncio.run(leader())
+        return _run(leader())
 
     def plan_of_faults(self, *, short: bool) -> list[tuple[str, Callable[[], None]]]:
         """The faults in the order they run."""
@@ -361,7 +376,7 @@ def collect(plan: StackPlan, run: str, ids: dict[str, str]) -> tuple[dict[str, l
                for d in db["events_log"].find({"topic": {"$in": list(TOPICS)}, "payload.id": {"$in": list(wanted)}})]
     finally:
         client.close()
-    return stored, asyncio.run(_stream(target, wanted)), log
+    return stored, _run(_stream(target, wanted)), log
 
 
 async def _stream(target: Any, wanted: set[str]) -> list[Event]:
