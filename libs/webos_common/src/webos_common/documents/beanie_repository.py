@@ -23,7 +23,7 @@ from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 from bson import ObjectId
 from bson.errors import InvalidId
 from loguru import logger
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReturnDocument
 from pymongo.errors import OperationFailure
 
 from webos_common import context
@@ -34,7 +34,7 @@ from webos_common.documents.base import OWNER_FIELD, CoreDocument, OwnedDocument
 from webos_common.documents.merge import merged
 from webos_common.documents.ports import MAX_LIMIT, AnyPage, Filter, Page, Sort, cap_limit
 from webos_common.documents.queries import index_for
-from webos_common.documents.search import SEARCH_FIELD, row_words, searchable
+from webos_common.documents.search import SEARCH_FIELD, row_words, searchable, word_updates
 from webos_common.documents.sharing import (
     REACH_FIELD,
     RecordRule,
@@ -288,15 +288,9 @@ class BeanieRepository(Generic[D]):
         """Write the words of the rows of `query` from their stored fields (where they changed)."""
         rows = await self.collection.find(query, {SEARCH_FIELD: 1, **{f: 1 for f in self.search}},
                                           session=session).to_list(None)
-        writes = [UpdateOne(self._as_read(row), {"$set": {SEARCH_FIELD: found}}) for row in rows
-                  if (found := row_words(row, self.search)) != row.get(SEARCH_FIELD)]
+        writes = word_updates(rows, self.search)
         if writes:
             await self.collection.bulk_write(writes, ordered=False, session=session)
-
-    def _as_read(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """The row while its searchable fields hold what its words were made of: a change of
-        another of them meanwhile writes its own words, which these must not overwrite."""
-        return {"_id": row["_id"], **{f: row.get(f) for f in self.search}}
 
     async def update(self, id: Any, changes: Mapping[str, Any], *, version: int | None = None,
                      session: Any = None) -> D:
@@ -398,12 +392,11 @@ class BeanieRepository(Generic[D]):
             raise NotFound(f"No {self.label} with id {id}")
         if self._partial(values):  # the row as written (`after`), or as it was with the change
             written = raw if after else {**raw, **values}
-            found = row_words(written, self.search)
-            if found != raw.get(SEARCH_FIELD):
-                await self.collection.update_one(self._as_read(written), {"$set": {SEARCH_FIELD: found}},
-                                                 session=session)
+            writes = word_updates([written], self.search)
+            if writes:
+                await self.collection.bulk_write(writes, session=session)
                 if after:
-                    raw[SEARCH_FIELD] = found
+                    raw[SEARCH_FIELD] = row_words(written, self.search)
         return raw
 
     async def _precondition(self, id: Any, version: int, *, deleted: bool, session: Any) -> None:

@@ -75,6 +75,14 @@ def search_filter(q: str) -> dict[str, Any]:
     return {SEARCH_FIELD: {"$all": [Regex("^" + re.escape(w)) for w in wanted]}}
 
 
+def word_updates(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> list[UpdateOne]:
+    """The writes that give `rows` the words of their `fields` (those whose words differ), each
+    only while the row's fields still hold what was read: a change of one of them meanwhile
+    wrote its own words, which these must not overwrite."""
+    return [UpdateOne({"_id": row["_id"], **{f: row.get(f) for f in fields}}, {"$set": {SEARCH_FIELD: found}})
+            for row in rows if (found := row_words(row, fields)) != row.get(SEARCH_FIELD)]
+
+
 async def backfill(collection: Any, fields: Sequence[str], *, batch: int = 1000) -> int:
     """Give the rows written before `search_words` existed (or before `fields` were searchable)
     their words, `batch` rows a round trip, in `_id` order. Each row is written only if its fields
@@ -88,8 +96,7 @@ async def backfill(collection: Any, fields: Sequence[str], *, batch: int = 1000)
         rows = await collection.find(query, projection, sort=[("_id", 1)], limit=batch).to_list(batch)
         if not rows:
             return changed
-        writes = [UpdateOne({"_id": row["_id"], **{f: row.get(f) for f in fields}},
-                            {"$set": {SEARCH_FIELD: row_words(row, fields)}}) for row in rows]
+        writes = word_updates(rows, fields)  # rows without the field: each has a write
         result = await collection.bulk_write(writes, ordered=False)
         changed += result.modified_count
         after = rows[-1]["_id"]
