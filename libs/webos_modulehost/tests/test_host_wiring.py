@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -41,13 +42,19 @@ async def webos_shutdown(ctx):
 """
 
 
-async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_dir: Path,
-                                            make_module: Callable[..., str]) -> None:
-    name = make_module({"plugin.py": PLUGIN})
+def _hosted(name: str, modules_dir: Path) -> Any:
+    """The module host's app for module `name` of `modules_dir`, verifying the test issuer's tokens."""
     settings = ModuleHostSettings(module=name, service_name=name, modules_dir=str(modules_dir),
                                   registry_bucket=f"w{name}")
     app = create_app(name, settings=settings)
     app.state.resources.verifier = TestIssuer().verifier()
+    return app
+
+
+async def test_handlers_and_lifecycle_hooks(webos_env: dict[str, str], modules_dir: Path,
+                                            make_module: Callable[..., str]) -> None:
+    name = make_module({"plugin.py": PLUGIN})
+    app = _hosted(name, modules_dir)
     async with lifespan_client(app):
         db = app.state.resources.db
         assert await db[f"{name}_life"].find_one({"event": "startup"}) is not None
@@ -100,13 +107,8 @@ async def test_a_handler_marked_at_once_handles_events_side_by_side(
         webos_env: dict[str, str], modules_dir: Path, make_module: Callable[..., str]) -> None:
     """`at_once(4)`: the host's consumer hands the handler several events at once (each waits here
     until another is running beside it); unmarked, a handler gets one event at a time."""
-    import importlib
-
     name = make_module({"plugin.py": AT_ONCE_PLUGIN})
-    settings = ModuleHostSettings(module=name, service_name=name, modules_dir=str(modules_dir),
-                                  registry_bucket=f"w{name}")
-    app = create_app(name, settings=settings)
-    app.state.resources.verifier = TestIssuer().verifier()
+    app = _hosted(name, modules_dir)
     async with lifespan_client(app):
         seen = importlib.import_module(f"webos_{name}.plugin").SEEN
         for n in range(2):
